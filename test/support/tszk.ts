@@ -1,0 +1,89 @@
+/**
+ * Starts a real tszk server process (`tszk server --config zoo.cfg`) on a free port, for tests
+ * that talk to it over sockets and kill it with signals. Runs the compiled CLI when the tests
+ * run from dist/, or the TypeScript sources through tsx when they run from test/ directly.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fourLetter, freePort } from './ports.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const fromSource = import.meta.url.endsWith('.ts');
+const repoRoot = fromSource ? path.resolve(here, '../..') : path.resolve(here, '../../..');
+
+export interface Tszk {
+  port: number;
+  dataDir: string;
+  proc: ChildProcess;
+  connectString: string;
+  /** SIGKILL (default) or SIGTERM, then wait for exit; removes the data dir if the harness made it. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface TszkOptions {
+  cfg?: Record<string, string | number>;
+  dataDir?: string;
+  /** Keep the data dir on stop even if the harness created it. */
+  keepDataDir?: boolean;
+  port?: number;
+  logFile?: string;
+  env?: Record<string, string>;
+}
+
+export function tszkCommand(): { cmd: string; args: string[] } {
+  if (fromSource) return { cmd: process.execPath, args: ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts')] };
+  return { cmd: process.execPath, args: [path.join(repoRoot, 'dist/src/cli/main.js')] };
+}
+
+export async function startTszk(opts: TszkOptions = {}): Promise<Tszk> {
+  const port = opts.port ?? (await freePort());
+  const own = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-'));
+  fs.mkdirSync(dataDir, { recursive: true });
+  const cfg: Record<string, string | number> = {
+    tickTime: 2000,
+    dataDir,
+    clientPort: port,
+    clientPortAddress: '127.0.0.1',
+    maxClientCnxns: 0,
+    '4lw.commands.whitelist': '*',
+    ...opts.cfg,
+  };
+  const cfgPath = path.join(dataDir, 'zoo.cfg');
+  fs.writeFileSync(cfgPath, Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  const { cmd, args } = tszkCommand();
+  const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
+  const proc = spawn(cmd, [...args, 'server', '--config', cfgPath], {
+    cwd: repoRoot,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'warn', ...opts.env },
+  });
+  let exited = false;
+  proc.on('exit', () => (exited = true));
+  const stop = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    if (!exited) {
+      const done = new Promise((r) => proc.once('exit', r));
+      proc.kill(signal);
+      await done;
+    }
+    if (own && !opts.keepDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (exited) throw new Error(`tszk exited during start (config ${cfgPath}${opts.logFile ? `, log ${opts.logFile}` : ''})`);
+    try {
+      if ((await fourLetter(port, 'ruok', 500)) === 'imok') break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error('tszk did not start within 20 s');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { port, dataDir, proc, connectString: `127.0.0.1:${port}`, stop };
+}
