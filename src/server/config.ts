@@ -1,0 +1,242 @@
+/**
+ * zoo.cfg parsing, as ZooKeeper 3.8 reads it: a Java properties file whose known keys configure
+ * the server and whose other keys become `zookeeper.<key>` system properties. We honour the
+ * system-property keys we implement (extendedTypesEnabled, DigestAuthenticationProvider.superDigest,
+ * 4lw.commands.whitelist, ...) from zoo.cfg and from `-D key=value` on the command line, warn on
+ * keys nobody reads, and reject bad values naming the key.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { defaultServerOptions, type ServerOptions } from './options.js';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly key: string,
+    readonly problem: string,
+    readonly file?: string,
+  ) {
+    super(`${file ? `${file}: ` : ''}${key}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type PeerRole = 'participant' | 'observer';
+
+/** One `server.N=host:quorumPort:electionPort[:role][;[clientAddr:]clientPort]` line. */
+export interface ServerLine {
+  id: number;
+  host: string;
+  quorumPort: number;
+  electionPort: number;
+  role: PeerRole;
+  clientAddress: string | undefined;
+  clientPort: number | undefined;
+}
+
+export interface ParsedConfig {
+  options: ServerOptions;
+  /** Ensemble members (empty for standalone). */
+  servers: ServerLine[];
+  initLimit: number;
+  syncLimit: number;
+  peerType: PeerRole;
+  standaloneEnabled: boolean;
+  /** Keys that nothing reads: warned, not fatal (as ZooKeeper tolerates them). */
+  warnings: string[];
+}
+
+/** Reads Java-properties text: `key=value`, `key: value` or `key value`; `#` and `!` comments. */
+export function parseProperties(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+    const m = /^([^=:\s]+)\s*[=:\s]\s*(.*)$/.exec(line);
+    if (m) out.set(m[1]!, m[2]!.trim());
+    else out.set(line, '');
+  }
+  return out;
+}
+
+// Keys ZooKeeper reads that a tszk server accepts but does not act on (yet): no warning.
+const ACCEPTED_IGNORED = new Set([
+  'electionAlg',
+  'quorumListenOnAllIPs',
+  'syncEnabled',
+  'connectToLearnerMasterLimit',
+  'localSessionsEnabled',
+  'localSessionsUpgradingEnabled',
+  'clientPortListenBacklog',
+  'reconfigEnabled',
+  'sslQuorum',
+  'portUnification',
+  'sslQuorumReloadCertFiles',
+  'maxCnxns',
+  'preAllocSize',
+  'digest.enabled',
+  'snapshot.compression.method',
+  'cnxTimeout',
+  'electionPortBindRetry',
+  'leaderServes',
+  'readonlymode.enabled',
+  'commitLogCount',
+  'snapSizeLimitInKb',
+  'txnLogSizeLimitInKb',
+  'fsync.warningthresholdms',
+  'DigestAuthenticationProvider.enabled',
+  'DigestAuthenticationProvider.digestAlg',
+  'audit.enable',
+  'serverCnxnFactory',
+  'metricsProvider.className',
+]);
+const ACCEPTED_IGNORED_PREFIXES = ['admin.', 'metricsProvider.', 'quorum.', 'ssl.', 'authProvider.', 'jvm.pause', 'multiAddress.'];
+
+/** Parses a zoo.cfg file. `sysProps` are `-D key=value` overrides (keys with or without `zookeeper.`). */
+export function readZooCfg(file: string, sysProps: Record<string, string> = {}): ParsedConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError('config', `cannot read ${file}: ${(e as Error).message}`);
+  }
+  return parseZooCfg(text, { file, sysProps });
+}
+
+export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Record<string, string> } = {}): ParsedConfig {
+  const props = parseProperties(text);
+  for (const [k, v] of Object.entries(ctx.sysProps ?? {})) props.set(k, v);
+  const file = ctx.file;
+  const fail = (key: string, problem: string): never => {
+    throw new ConfigError(key, problem, file);
+  };
+  // ZooKeeper hands unknown keys over as `zookeeper.<key>` system properties; accept either spelling.
+  const take = (key: string): string | undefined => {
+    for (const k of [key, `zookeeper.${key}`]) {
+      const v = props.get(k);
+      if (v !== undefined) {
+        props.delete(k);
+        return v;
+      }
+    }
+    return undefined;
+  };
+  const int = (key: string, min: number, max = 0x7fffffff): number | undefined => {
+    const v = take(key);
+    if (v === undefined) return undefined;
+    if (!/^-?\d+$/.test(v)) fail(key, `'${v}' is not an integer`);
+    const n = Number(v);
+    if (n < min || n > max) fail(key, `${n} is out of range [${min}, ${max}]`);
+    return n;
+  };
+  const bool = (key: string, yes = ['true', 'yes'], no = ['false', 'no']): boolean | undefined => {
+    const v = take(key);
+    if (v === undefined) return undefined;
+    const l = v.toLowerCase();
+    if (yes.includes(l)) return true;
+    if (no.includes(l)) return false;
+    return fail(key, `'${v}' is not one of ${[...yes, ...no].join('/')}`);
+  };
+
+  const dataDirRaw = take('dataDir');
+  if (dataDirRaw === undefined || dataDirRaw === '') fail('dataDir', 'is required');
+  const base = file ? path.dirname(file) : process.cwd();
+  const dataDir = path.resolve(base, dataDirRaw!);
+  const dataLogDirRaw = take('dataLogDir');
+  const tickTime_ms = int('tickTime', 1) ?? fail('tickTime', 'is required');
+
+  const o = defaultServerOptions({ tickTime_ms, dataDir, dataLogDir: dataLogDirRaw ? path.resolve(base, dataLogDirRaw) : dataDir, configPath: file });
+  const set = <K extends keyof ServerOptions>(k: K, v: ServerOptions[K] | undefined): void => {
+    if (v !== undefined) o[k] = v;
+  };
+  set('clientPort', int('clientPort', 0, 65535));
+  set('clientPortAddress', take('clientPortAddress'));
+  set('maxClientCnxns', int('maxClientCnxns', 0));
+  set('minSessionTimeout_ms', int('minSessionTimeout', -1));
+  set('maxSessionTimeout_ms', int('maxSessionTimeout', -1));
+  // ZooKeeper treats -1 as "use the default".
+  if (o.minSessionTimeout_ms === -1) o.minSessionTimeout_ms = 2 * tickTime_ms;
+  if (o.maxSessionTimeout_ms === -1) o.maxSessionTimeout_ms = 20 * tickTime_ms;
+  if (o.minSessionTimeout_ms > o.maxSessionTimeout_ms) {
+    fail('minSessionTimeout', `${o.minSessionTimeout_ms} must not be larger than maxSessionTimeout ${o.maxSessionTimeout_ms}`);
+  }
+  set('juteMaxBuffer_bytes', int('jute.maxbuffer', 1));
+  set('extendedTypesEnabled', bool('extendedTypesEnabled'));
+  const superDigest = take('DigestAuthenticationProvider.superDigest');
+  if (superDigest !== undefined) {
+    if (!/^[^:]+:[A-Za-z0-9+/=]+$/.test(superDigest)) fail('DigestAuthenticationProvider.superDigest', `'${superDigest}' is not user:base64digest`);
+    o.superDigest = superDigest;
+  }
+  set('skipACL', bool('skipACL'));
+  const wl = take('4lw.commands.whitelist');
+  if (wl !== undefined) {
+    const words = wl.split(',').map((w) => w.trim()).filter((w) => w !== '');
+    o.fourLetterWhitelist = words.includes('*') ? '*' : new Set(words);
+    for (const w of words) if (w !== '*' && !/^[a-z]{4}$/.test(w)) fail('4lw.commands.whitelist', `'${w}' is not a four-letter word`);
+  }
+  set('containerCheckInterval_ms', int('znode.container.checkIntervalMs', 1));
+  set('containerMaxPerMinute', int('znode.container.maxPerMinute', 1));
+  set('containerMaxNeverUsedInterval_ms', int('znode.container.maxNeverUsedIntervalMs', 0));
+  set('globalOutstandingLimit', int('globalOutstandingLimit', 1));
+  set('snapCount', int('snapCount', 2));
+  set('forceSync', bool('forceSync', ['yes', 'true'], ['no', 'false']));
+  set('autopurgeSnapRetainCount', int('autopurge.snapRetainCount', 3));
+  set('autopurgePurgeInterval_hours', int('autopurge.purgeInterval', 0));
+
+  const initLimit = int('initLimit', 1) ?? 10;
+  const syncLimit = int('syncLimit', 1) ?? 5;
+  const peerTypeRaw = take('peerType') ?? 'participant';
+  const peerType: PeerRole = peerTypeRaw === 'observer' ? 'observer' : 'participant';
+  if (peerTypeRaw !== peerType) fail('peerType', `'${peerTypeRaw}' is not participant or observer`);
+  const standaloneEnabled = bool('standaloneEnabled') ?? true;
+
+  const servers: ServerLine[] = [];
+  for (const [k, v] of [...props]) {
+    const m = /^server\.(\d+)$/.exec(k);
+    if (!m) continue;
+    props.delete(k);
+    servers.push(parseServerLine(k, Number(m[1]), v, fail));
+  }
+  const ids = new Set<number>();
+  for (const s of servers) {
+    if (ids.has(s.id)) fail(`server.${s.id}`, 'is defined twice');
+    ids.add(s.id);
+  }
+  servers.sort((a, b) => a.id - b.id);
+
+  const warnings: string[] = [];
+  for (const k of props.keys()) {
+    const bare = k.startsWith('zookeeper.') ? k.slice('zookeeper.'.length) : k;
+    if (/^(group|weight)\./.test(bare)) continue; // hierarchical quorums: read by the ensemble layer
+    if (ACCEPTED_IGNORED.has(bare) || ACCEPTED_IGNORED_PREFIXES.some((p) => bare.startsWith(p))) continue;
+    warnings.push(`unknown key '${k}' ignored`);
+  }
+  return { options: o, servers, initLimit, syncLimit, peerType, standaloneEnabled, warnings };
+}
+
+function parseServerLine(key: string, id: number, value: string, fail: (key: string, problem: string) => never): ServerLine {
+  const [quorumPart, clientPart] = value.split(';', 2).map((s) => s.trim());
+  const parts = quorumPart!.split(':');
+  if (parts.length < 3 || parts.length > 4) fail(key, `'${value}' is not host:quorumPort:electionPort[:participant|:observer][;[clientAddress:]clientPort]`);
+  const port = (s: string | undefined, what: string): number => {
+    if (s === undefined || !/^\d+$/.test(s) || Number(s) < 1 || Number(s) > 65535) fail(key, `${what} '${s ?? ''}' is not a port number`);
+    return Number(s);
+  };
+  const role = parts[3] ?? 'participant';
+  if (role !== 'participant' && role !== 'observer') fail(key, `role '${role}' is not participant or observer`);
+  let clientAddress: string | undefined;
+  let clientPort: number | undefined;
+  if (clientPart !== undefined && clientPart !== '') {
+    const i = clientPart.lastIndexOf(':');
+    clientAddress = i >= 0 ? clientPart.slice(0, i) : undefined;
+    clientPort = port(i >= 0 ? clientPart.slice(i + 1) : clientPart, 'client port');
+  }
+  return {
+    id,
+    host: parts[0]!,
+    quorumPort: port(parts[1], 'quorum port'),
+    electionPort: port(parts[2], 'election port'),
+    role: role as PeerRole,
+    clientAddress,
+    clientPort,
+  };
+}
