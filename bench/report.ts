@@ -1,0 +1,114 @@
+/**
+ * The side-by-side table (markdown, so it pastes into an issue note) and the JSON results file.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BenchConfig, SystemResult, WorkloadResult } from './harness.js';
+import type { ServerSettings, SystemName } from './servers.js';
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  host: { cpus: number; cpuModel: string; loadAvgAtStart: number[]; node: string; platform: string };
+  config: Omit<BenchConfig, 'workloads'> & { workloads: string[] };
+  server: ServerSettings;
+  systems: SystemResult[];
+}
+
+const LABEL: Record<SystemName, string> = { tszk: 'tszk', zookeeper: 'ZK' };
+const DASH = '—';
+
+function okResult(report: BenchReport, system: SystemName): Extract<SystemResult, { ok: true }> | undefined {
+  const r = report.systems.find((s) => s.system === system);
+  return r && r.ok ? r : undefined;
+}
+
+function pair(a: string | undefined, b: string | undefined): string {
+  return `${a ?? DASH} / ${b ?? DASH}`;
+}
+
+const fmt = {
+  rate: (v: number): string => (v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1)),
+  ms: (us: number): string => (us >= 100_000 ? (us / 1000).toFixed(0) : (us / 1000).toFixed(2)),
+  us: (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(1)),
+  mb: (bytes: number): string => (bytes / (1024 * 1024)).toFixed(0),
+  pct: (v: number): string => v.toFixed(0),
+};
+
+/** Workload rows in run order, the union of what each system ran. */
+function workloadNames(report: BenchReport): string[] {
+  const names: string[] = [];
+  for (const s of report.systems) if (s.ok) for (const w of s.workloads) if (!names.includes(w.name)) names.push(w.name);
+  return names;
+}
+
+export function formatTable(report: BenchReport): string {
+  const t = okResult(report, 'tszk');
+  const z = okResult(report, 'zookeeper');
+  const get = (r: typeof t, name: string): WorkloadResult | undefined => r?.workloads.find((w) => w.name === name);
+  const header = ['workload', 'tszk ops/s', 'ZK ops/s', 'tszk/ZK', 'p50 ms tszk / ZK', 'p99 ms tszk / ZK', 'srv CPU µs/op tszk / ZK', 'RSS MB tszk / ZK', 'client CPU % tszk / ZK'];
+  const rows: string[][] = [];
+  for (const name of workloadNames(report)) {
+    const a = get(t, name);
+    const b = get(z, name);
+    const ratio = a && b && b.ops_per_s > 0 ? `${(a.ops_per_s / b.ops_per_s).toFixed(2)}×` : DASH;
+    const f = <T>(w: WorkloadResult | undefined, g: (w: WorkloadResult) => T, h: (v: T) => string): string | undefined => (w ? h(g(w)) : undefined);
+    rows.push([
+      name,
+      f(a, (w) => w.ops_per_s, fmt.rate) ?? DASH,
+      f(b, (w) => w.ops_per_s, fmt.rate) ?? DASH,
+      ratio,
+      pair(f(a, (w) => w.latency_us.p50, fmt.ms), f(b, (w) => w.latency_us.p50, fmt.ms)),
+      pair(f(a, (w) => w.latency_us.p99, fmt.ms), f(b, (w) => w.latency_us.p99, fmt.ms)),
+      pair(f(a, (w) => w.serverCpuPerOp_us, fmt.us), f(b, (w) => w.serverCpuPerOp_us, fmt.us)),
+      pair(f(a, (w) => w.rss_bytes, fmt.mb), f(b, (w) => w.rss_bytes, fmt.mb)),
+      pair(f(a, (w) => w.clientCpu_pct, fmt.pct), f(b, (w) => w.clientCpu_pct, fmt.pct)),
+    ]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const sep = `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(header), sep, ...rows.map(line)].join('\n');
+}
+
+/** Everything around the table: setup, skipped systems, peaks, errors, fsync batching. */
+export function formatReport(report: BenchReport): string {
+  const c = report.config;
+  const out: string[] = [];
+  out.push(`# tszk vs Apache ZooKeeper, standalone, ${report.startedAt}`);
+  out.push(
+    `machine: ${report.host.cpus} × ${report.host.cpuModel}, node ${report.host.node}, load average at start ${report.host.loadAvgAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+  );
+  out.push(
+    `client: ${c.workers} processes × ${c.sessions} sessions × ${c.depth} outstanding (async); 1 session × 1 outstanding (sync); ` +
+      `data ${c.dataBytes} B; getChildren over ${c.children} children; ${c.duration_ms / 1000} s per async workload, ${c.syncDuration_ms / 1000} s per sync workload, ` +
+      `warm-up ${c.warmup_ms / 1000} s per workload`,
+  );
+  out.push(`servers: forceSync=${report.server.forceSync ? 'yes' : 'no'}, one after the other; ZooKeeper -Xmx${report.server.zkHeap_mb}m`);
+  for (const s of report.systems) {
+    if (!s.ok) out.push(`${LABEL[s.system]}: SKIPPED — ${s.reason}`);
+    else out.push(`${LABEL[s.system]}: ${s.version ?? 'version not reported'} at ${s.members.join(',')}`);
+  }
+  out.push('');
+  out.push(formatTable(report));
+  out.push('');
+  out.push('p50/p99: per-request latency seen by the client (async: includes queueing behind the outstanding requests).');
+  out.push('srv CPU: server process user+system CPU over the workload / ops. RSS: at the end of the workload. client CPU: all worker processes, % of one core.');
+  for (const s of report.systems) {
+    if (!s.ok) continue;
+    out.push(`${LABEL[s.system]}: peak RSS (VmHWM) ${fmt.mb(s.rssPeak_bytes)} MB, RSS at end ${fmt.mb(s.rssEnd_bytes)} MB`);
+    const batching = s.workloads.filter((w) => w.txnsPerFsync !== undefined).map((w) => `${w.name} ${w.txnsPerFsync!.toFixed(1)}`);
+    if (batching.length > 0) out.push(`${LABEL[s.system]}: txns per fsync — ${batching.join(', ')}`);
+    const failed = s.workloads.filter((w) => w.errors > 0).map((w) => `${w.name}: ${JSON.stringify(w.errorCodes)}`);
+    if (failed.length > 0) out.push(`${LABEL[s.system]}: ERROR REPLIES — ${failed.join('; ')}`);
+  }
+  return out.join('\n');
+}
+
+/** Writes the report as JSON to `<dir>/<date>.json` and returns the path. */
+export function writeJson(report: BenchReport, dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${report.startedAt.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
+  fs.writeFileSync(file, JSON.stringify(report, null, 2) + '\n');
+  return file;
+}

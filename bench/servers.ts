@@ -1,0 +1,50 @@
+/**
+ * The systems under test, started as real processes on this machine: Apache ZooKeeper 3.8 and
+ * tszk. Each start returns what the harness needs to measure it: client addresses, the server
+ * process ids (for /proc sampling) and 4lw ports (for mntr).
+ */
+import { startTszk } from '../test/support/tszk.js';
+import { startZooKeeper, zookeeperMissing } from '../test/support/zookeeper.js';
+
+export type SystemName = 'tszk' | 'zookeeper';
+
+export interface ServerUnderTest {
+  system: SystemName;
+  /** host:port of each member clients may use. */
+  members: string[];
+  /** Server processes whose CPU and memory are measured (summed over members). */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+export interface ServerSettings {
+  /** forceSync: fsync the txn log before acknowledging a write (both systems default to yes). */
+  forceSync: boolean;
+  /** ZooKeeper's JVM heap: zkServer.sh's default (ZK_SERVER_HEAP=1000). */
+  zkHeap_mb: number;
+  /** Where server logs go (optional). */
+  logFile?: string;
+}
+
+export const ZK_HEAP_DEFAULT_MB = 1000;
+
+export async function startServer(system: SystemName, s: ServerSettings): Promise<ServerUnderTest> {
+  const cfg = { forceSync: s.forceSync ? 'yes' : 'no' };
+  const logFile = s.logFile ? { logFile: s.logFile } : {};
+  if (system === 'zookeeper') {
+    const zk = await startZooKeeper({ cfg, jvmArgs: [`-Xmx${s.zkHeap_mb}m`], ...logFile });
+    return { system, members: [`127.0.0.1:${zk.port}`], pids: [pidOf(zk.proc.pid)], stop: () => zk.stop() };
+  }
+  const t = await startTszk({ cfg, ...logFile });
+  return { system, members: [`127.0.0.1:${t.port}`], pids: [pidOf(t.proc.pid)], stop: () => t.stop() };
+}
+
+/** Why a system cannot be benchmarked on this machine, or undefined. */
+export function systemMissing(system: SystemName): string | undefined {
+  return system === 'zookeeper' ? zookeeperMissing() : undefined;
+}
+
+function pidOf(pid: number | undefined): number {
+  if (pid === undefined) throw new Error('server process has no pid');
+  return pid;
+}
