@@ -1,0 +1,122 @@
+/**
+ * The bytes of a txn log file (FileTxnLog): a FileHeader (ZKLG, version 2, dbid), then entries
+ * `long adler32(entry) | int length | entry bytes | byte 0x42 ('B', end of record)`, then zero
+ * padding up to the preallocated size. An entry whose checksum and length are both zero is the
+ * end of data, since the file is preallocated with zeros.
+ */
+import { JuteReader } from '../jute/index.js';
+import { adler32 } from './adler32.js';
+import { FILE_HEADER_BYTES, FileHeader, TXNLOG_MAGIC } from './fileHeader.js';
+import { decodeTxnEntry, type TxnEntry } from './txnEntry.js';
+import { errorMessage } from './errors.js';
+
+export const END_OF_RECORD = 0x42;
+/** checksum long + length int before the entry, EOR byte after it. */
+export const ENTRY_OVERHEAD_BYTES = 13;
+
+/** Frames an encoded entry as it is laid out in the file. */
+export function frameLogEntry(entry: Buffer): Buffer {
+  if (entry.length === 0) throw new Error('an empty txn entry would read back as end of file');
+  const out = Buffer.allocUnsafe(entry.length + ENTRY_OVERHEAD_BYTES);
+  out.writeBigInt64BE(adler32(entry), 0);
+  out.writeInt32BE(entry.length, 8);
+  entry.copy(out, 12);
+  out[12 + entry.length] = END_OF_RECORD;
+  return out;
+}
+
+export interface LogRecord {
+  /** Where the entry's checksum starts in the file. */
+  offset: number;
+  entry: TxnEntry;
+  /** The entry bytes as checksummed (for forwarding or re-logging without re-encoding). */
+  bytes: Buffer;
+}
+
+/**
+ * How the readable part of a file ended:
+ * - clean: at the end of the file, or at zero padding (ZooKeeper's definition of end of file);
+ * - torn: an incomplete or damaged entry with no intact entry after it (a write cut short);
+ * - corrupt: a damaged entry followed by an intact one (history is missing in the middle);
+ * - badHeader: the file does not start with a txn log header.
+ */
+export type LogEnd =
+  | { kind: 'clean'; offset: number }
+  | { kind: 'torn'; offset: number; reason: string }
+  | { kind: 'corrupt'; offset: number; reason: string }
+  | { kind: 'badHeader'; offset: number; reason: string };
+
+export interface LogScan {
+  header: FileHeader | undefined;
+  records: LogRecord[];
+  end: LogEnd;
+}
+
+type Probe = { ok: true; record: LogRecord; next: number } | { ok: false; zeros: boolean; reason: string };
+
+/** Tries to read one entry at `pos`. */
+function probe(buf: Buffer, pos: number): Probe {
+  const left = buf.length - pos;
+  if (left < 12) {
+    const zeros = buf.subarray(pos).every((b) => b === 0);
+    return { ok: false, zeros, reason: `${left} trailing bytes, too few for an entry` };
+  }
+  const crc = buf.readBigInt64BE(pos);
+  const len = buf.readInt32BE(pos + 8);
+  if (crc === 0n && len === 0) return { ok: false, zeros: true, reason: 'zero padding' };
+  if (len <= 0 || len > left - ENTRY_OVERHEAD_BYTES) return { ok: false, zeros: false, reason: `entry length ${len} does not fit the ${left} bytes left` };
+  const end = pos + 12 + len;
+  if (buf[end] !== END_OF_RECORD) return { ok: false, zeros: false, reason: `no end-of-record marker after a ${len}-byte entry` };
+  const bytes = buf.subarray(pos + 12, end);
+  const actual = adler32(bytes);
+  if (actual !== crc) return { ok: false, zeros: false, reason: `checksum mismatch (stored ${crc}, computed ${actual})` };
+  try {
+    return { ok: true, record: { offset: pos, entry: decodeTxnEntry(bytes), bytes }, next: end + 1 };
+  } catch (e) {
+    return { ok: false, zeros: false, reason: `entry does not decode: ${errorMessage(e)}` };
+  }
+}
+
+/** Offset of the first intact entry after `from` with a zxid above `afterZxid`, if any. */
+function findIntactEntry(buf: Buffer, from: number, afterZxid: bigint): number | undefined {
+  for (let q = from; q + ENTRY_OVERHEAD_BYTES < buf.length; q++) {
+    const len = buf.readInt32BE(q + 8);
+    if (len <= 0 || q + 12 + len >= buf.length || buf[q + 12 + len] !== END_OF_RECORD) continue;
+    const p = probe(buf, q);
+    if (p.ok && p.record.entry.hdr.zxid > afterZxid) return q;
+  }
+  return undefined;
+}
+
+export function scanLogBuffer(buf: Buffer): LogScan {
+  if (buf.length < FILE_HEADER_BYTES) {
+    const blank = buf.every((b) => b === 0);
+    const reason = `file is ${buf.length} bytes, shorter than a header`;
+    return { header: undefined, records: [], end: blank ? { kind: 'torn', offset: 0, reason } : { kind: 'badHeader', offset: 0, reason } };
+  }
+  const header = FileHeader.read(new JuteReader(buf));
+  if (header.magic !== TXNLOG_MAGIC) {
+    const blank = buf.subarray(0, FILE_HEADER_BYTES).every((b) => b === 0);
+    const reason = `bad magic 0x${(header.magic >>> 0).toString(16)}, expected ZKLG`;
+    // A header that never reached the disk (zeros) is a torn file creation, not corruption.
+    return { header: undefined, records: [], end: blank ? { kind: 'torn', offset: 0, reason } : { kind: 'badHeader', offset: 0, reason } };
+  }
+  const records: LogRecord[] = [];
+  let pos = FILE_HEADER_BYTES;
+  for (;;) {
+    if (pos === buf.length) return { header, records, end: { kind: 'clean', offset: pos } };
+    const p = probe(buf, pos);
+    if (p.ok) {
+      records.push(p.record);
+      pos = p.next;
+      continue;
+    }
+    if (p.zeros) return { header, records, end: { kind: 'clean', offset: pos } };
+    const lastZxid = records.length > 0 ? records[records.length - 1]!.entry.hdr.zxid : -(1n << 63n);
+    const intact = findIntactEntry(buf, pos + 1, lastZxid);
+    if (intact !== undefined) {
+      return { header, records, end: { kind: 'corrupt', offset: pos, reason: `${p.reason}; an intact entry follows at offset ${intact}` } };
+    }
+    return { header, records, end: { kind: 'torn', offset: pos, reason: p.reason } };
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * File names inside a ZooKeeper dataDir: `version-2/log.<hex zxid>`, `version-2/snapshot.<hex zxid>`
+ * (zxid in lower-case hex without leading zeros, as Java's Long.toHexString), plus the
+ * `acceptedEpoch`, `currentEpoch` and `myid` files.
+ */
+import path from 'node:path';
+
+export const VERSION_DIR = 'version-2';
+export const LOG_PREFIX = 'log';
+export const SNAPSHOT_PREFIX = 'snapshot';
+
+/** Java's Long.toHexString: two's complement for negatives. */
+export function zxidHex(zxid: bigint): string {
+  return BigInt.asUintN(64, zxid).toString(16);
+}
+
+export function logFileName(zxid: bigint): string {
+  return `${LOG_PREFIX}.${zxidHex(zxid)}`;
+}
+
+export function snapshotFileName(zxid: bigint): string {
+  return `${SNAPSHOT_PREFIX}.${zxidHex(zxid)}`;
+}
+
+/** The zxid in `<prefix>.<hex>[.<ext>]`, or undefined when the name is not one of those files. */
+export function zxidFromName(name: string, prefix: string): bigint | undefined {
+  const parts = name.split('.');
+  if (parts.length < 2 || parts[0] !== prefix) return undefined;
+  const hex = parts[1]!;
+  if (!/^[0-9a-fA-F]{1,16}$/.test(hex)) return undefined;
+  return BigInt.asIntN(64, BigInt(`0x${hex}`));
+}
+
+export interface ZxidFile {
+  path: string;
+  zxid: bigint;
+}
+
+/** Files named `<prefix>.<hex zxid>` in dir, sorted by zxid ascending. */
+export function listZxidFiles(names: readonly string[], dir: string, prefix: string): ZxidFile[] {
+  const out: ZxidFile[] = [];
+  for (const name of names) {
+    const zxid = zxidFromName(name, prefix);
+    // Compressed snapshots (.gz, .snappy) are not written by tszk nor by a default ZooKeeper: skip them.
+    if (zxid === undefined || name.split('.').length !== 2) continue;
+    out.push({ path: path.join(dir, name), zxid });
+  }
+  return out.sort((x, y) => (x.zxid < y.zxid ? -1 : x.zxid > y.zxid ? 1 : 0));
+}
+
+export function epochOf(zxid: bigint): bigint {
+  return zxid >> 32n;
+}
+
+export function counterOf(zxid: bigint): bigint {
+  return zxid & 0xffffffffn;
+}

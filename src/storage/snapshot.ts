@@ -1,0 +1,236 @@
+/**
+ * Snapshot files (FileSnap, SerializeUtils, DataTree.serialize, ReferenceCountedACLCache):
+ *
+ *   FileHeader (ZKSN, 2, dbid -1)
+ *   int count, count × (long sessionId, int timeout_ms)
+ *   int count, count × (long aclIndex, vector<ACL>)           the ACL cache
+ *   pre-order nodes: ustring path ("" for the root), buffer data, long aclIndex, StatPersisted
+ *   ustring "/"                                                end of nodes
+ *   long adler32(all bytes so far), ustring "/"                the seal
+ *   long zxid, int digestVersion, long digest                  tree digest (3.8, digest enabled)
+ *   long adler32(all bytes so far), ustring "/"                a second seal over the digest
+ *
+ * Writing streams in chunks and awaits the disk between them, so the tree keeps changing while a
+ * snapshot is taken: the snapshot is "fuzzy" and is made right by replaying the log from its zxid.
+ */
+import fs from 'node:fs/promises';
+import { JuteReader, JuteWriter } from '../jute/index.js';
+import { ACL, StatPersisted } from '../proto/records.js';
+import { Adler32, adler32 } from './adler32.js';
+import { FILE_FORMAT_VERSION, FileHeader, SNAP_DBID, SNAP_MAGIC } from './fileHeader.js';
+import { StorageError, errorMessage } from './errors.js';
+import { fsyncDir } from './fsutil.js';
+import path from 'node:path';
+
+export interface SnapshotNode {
+  /** "" for the root, then "/a", "/a/b", ... (ZooKeeper's serialized form). */
+  path: string;
+  data: Buffer | null;
+  /** Index into the ACL cache; -1 is OPEN_ACL_UNSAFE without a cache entry. */
+  acl: bigint;
+  stat: StatPersisted;
+}
+
+/** The tree digest recorded after the nodes (DataTree.ZxidDigest); zxid 0 means none. */
+export interface ZxidDigest {
+  zxid: bigint;
+  digestVersion: number;
+  digest: bigint;
+}
+
+export const DIGEST_VERSION = 2;
+export const EMPTY_DIGEST: ZxidDigest = { zxid: 0n, digestVersion: DIGEST_VERSION, digest: 0n };
+
+/**
+ * What a snapshot is taken from: a neutral view the data tree adapts to. `nodes()` yields the
+ * root first and every parent before its children; it may be consumed across event-loop turns
+ * while the tree changes (each node read at one instant, as ZooKeeper copies a node under its lock).
+ */
+export interface SnapshotSource {
+  sessions(): Iterable<readonly [bigint, number]>;
+  acls(): Iterable<readonly [bigint, readonly ACL[]]>;
+  nodes(): Iterable<SnapshotNode>;
+  /** The digest for the zxid the tree had reached when the snapshot started; EMPTY_DIGEST if unknown. */
+  digest(): ZxidDigest;
+}
+
+export interface LoadedSnapshot {
+  path: string;
+  /** From the file name: the last zxid applied when the snapshot started. */
+  zxid: bigint;
+  sessions: Map<bigint, number>;
+  acls: Map<bigint, ACL[]>;
+  /** In file order: parents before children. */
+  nodes: SnapshotNode[];
+  /** null when the file has no digest section (pre-3.6 writers). */
+  digest: ZxidDigest | null;
+}
+
+/** Bytes gathered before one write to the file. */
+const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+/** ZooKeeper's isValidCheckedStream minimum: a header plus the final seal. */
+const SNAPSHOT_BYTES_MIN = 10;
+
+/** Streams jute into a file in chunks, checksumming as it goes. */
+class ChunkedOut {
+  readonly w = new JuteWriter(SNAPSHOT_CHUNK_BYTES + 64 * 1024);
+  readonly sum = new Adler32();
+  position = 0;
+  constructor(private readonly fh: fs.FileHandle) {}
+
+  async maybeFlush(): Promise<void> {
+    if (this.w.offset >= SNAPSHOT_CHUNK_BYTES) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const b = this.w.bytes();
+    if (b.length === 0) return;
+    this.sum.update(b);
+    let off = 0;
+    while (off < b.length) {
+      const { bytesWritten } = await this.fh.write(b, off, b.length - off, this.position + off);
+      off += bytesWritten;
+    }
+    this.position += b.length;
+    this.w.reset();
+  }
+
+  /** Seal: checksum of everything before it, then "/". */
+  async seal(): Promise<void> {
+    await this.flush();
+    this.w.long(this.sum.value());
+    this.w.ustring('/');
+  }
+}
+
+export interface WriteSnapshotOptions {
+  fsync: boolean;
+  /** Write the digest section (ZooKeeper 3.8 with digests enabled, the default). */
+  withDigest?: boolean;
+}
+
+/**
+ * Writes `file` from `src`. The file appears under its final name only once complete (temp file +
+ * rename), so a crash never leaves a half snapshot that looks like the newest one.
+ */
+export async function writeSnapshotFile(file: string, src: SnapshotSource, opts: WriteSnapshotOptions): Promise<number> {
+  const tmp = `${file}.tmp`;
+  const fh = await fs.open(tmp, 'w');
+  let size: number;
+  try {
+    const out = new ChunkedOut(fh);
+    const w = out.w;
+    FileHeader.write(w, { magic: SNAP_MAGIC, version: FILE_FORMAT_VERSION, dbid: SNAP_DBID });
+    const sessions = [...src.sessions()];
+    w.int(sessions.length);
+    for (const [id, timeout] of sessions) {
+      w.long(id);
+      w.int(timeout);
+    }
+    const acls = [...src.acls()];
+    w.int(acls.length);
+    for (const [index, list] of acls) {
+      w.long(index);
+      w.int(list.length);
+      for (const a of list) ACL.write(w, a);
+    }
+    for (const n of src.nodes()) {
+      w.ustring(n.path);
+      w.buffer(n.data);
+      w.long(n.acl);
+      StatPersisted.write(w, n.stat);
+      await out.maybeFlush();
+    }
+    w.ustring('/');
+    await out.seal();
+    if (opts.withDigest ?? true) {
+      const d = src.digest();
+      w.long(d.zxid);
+      w.int(d.digestVersion);
+      w.long(d.digest);
+      await out.seal();
+    }
+    await out.flush();
+    size = out.position;
+    if (opts.fsync) await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await fs.rename(tmp, file);
+  if (opts.fsync) await fsyncDir(path.dirname(file));
+  return size;
+}
+
+/** ZooKeeper's cheap validity test before it reads a snapshot: ends with int 1 and '/'. */
+export function looksSealed(buf: Buffer): boolean {
+  if (buf.length < SNAPSHOT_BYTES_MIN) return false;
+  return buf.readInt32BE(buf.length - 5) === 1 && buf[buf.length - 1] === 0x2f;
+}
+
+function checkSeal(buf: Buffer, r: JuteReader, file: string): void {
+  const at = r.offset;
+  const computed = adler32(buf, 0, at);
+  const stored = r.long();
+  const slash = r.ustring();
+  if (stored !== computed) throw new StorageError(`snapshot checksum mismatch (stored ${stored}, computed ${computed})`, file, at);
+  if (slash !== '/') throw new StorageError(`snapshot seal is ${JSON.stringify(slash)}, expected "/"`, file, at + 8);
+}
+
+/** Parses and verifies a whole snapshot; throws StorageError naming the file and offset. */
+export function parseSnapshot(buf: Buffer, file: string, zxid: bigint): LoadedSnapshot {
+  if (!looksSealed(buf)) throw new StorageError('snapshot is not sealed (truncated or not a snapshot)', file, Math.max(0, buf.length - 5));
+  const r = new JuteReader(buf);
+  let at = 0;
+  try {
+    const h = FileHeader.read(r);
+    if (h.magic !== SNAP_MAGIC) throw new StorageError(`bad magic 0x${(h.magic >>> 0).toString(16)}, expected ZKSN`, file, 0);
+    const sessions = new Map<bigint, number>();
+    for (let n = r.int(); n > 0; n--) sessions.set(r.long(), r.int());
+    const acls = new Map<bigint, ACL[]>();
+    for (let n = r.int(); n > 0; n--) {
+      const index = r.long();
+      const list: ACL[] = [];
+      const count = r.length();
+      for (let i = 0; i < count; i++) list.push(ACL.read(r));
+      acls.set(index, list);
+    }
+    const nodes: SnapshotNode[] = [];
+    const seen = new Set<string>();
+    for (;;) {
+      at = r.offset;
+      const p = r.ustring();
+      if (p === '/') break;
+      const data = r.buffer();
+      const acl = r.long();
+      const stat = StatPersisted.read(r);
+      const slash = p.lastIndexOf('/');
+      if (slash >= 0 && !seen.has(p.slice(0, slash))) throw new StorageError(`node ${p} comes before its parent`, file, at);
+      if (slash < 0 && p !== '') throw new StorageError(`node path ${JSON.stringify(p)} is not absolute`, file, at);
+      seen.add(p);
+      nodes.push({ path: p, data, acl, stat });
+    }
+    checkSeal(buf, r, file);
+    let digest: ZxidDigest | null = null;
+    if (r.remaining > 0) {
+      at = r.offset;
+      const dz = r.long();
+      const version = r.int();
+      // Digest versions below 2 stored the digest as a hex string.
+      const value = version < 2 ? BigInt.asIntN(64, BigInt(`0x${r.ustring() || '0'}`)) : r.long();
+      digest = { zxid: dz, digestVersion: version, digest: value };
+      checkSeal(buf, r, file);
+    }
+    if (r.remaining !== 0) throw new StorageError(`${r.remaining} unexpected bytes after the snapshot's seal`, file, r.offset);
+    if (nodes.length === 0 || nodes[0]!.path !== '') throw new StorageError('snapshot has no root node', file, FILE_HEADER_END);
+    return { path: file, zxid, sessions, acls, nodes, digest };
+  } catch (e) {
+    if (e instanceof StorageError) throw e;
+    throw new StorageError(`snapshot does not parse: ${errorMessage(e)}`, file, r.offset);
+  }
+}
+
+const FILE_HEADER_END = 16;
+
+export async function readSnapshotFile(file: string, zxid: bigint): Promise<LoadedSnapshot> {
+  return parseSnapshot(await fs.readFile(file), file, zxid);
+}

@@ -1,0 +1,269 @@
+/**
+ * Appends txns to `log.<zxid>` files with group commit: everything appended while an fsync is in
+ * flight goes into the next write + fsync, and each append's promise settles only once the fsync
+ * covering it has returned. One file per run of txns between rolls; ZooKeeper likewise never
+ * appends to a log file written by an earlier process.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { log } from '../log.js';
+import { FILE_FORMAT_VERSION, FileHeader, TXNLOG_DBID, TXNLOG_MAGIC } from './fileHeader.js';
+import { frameLogEntry } from './logFile.js';
+import { logFileName } from './names.js';
+import { encodeTxnEntry, type TxnEntry } from './txnEntry.js';
+import { fsyncDir } from './fsutil.js';
+
+/** ZooKeeper's default zookeeper.preAllocSize: 64 MiB. */
+export const PREALLOC_SIZE_DEFAULT_BYTES = 64 * 1024 * 1024;
+/** Padding is extended when the write position comes this close to the preallocated end. */
+const PADDING_SLACK_BYTES = 4096;
+/** Bound on bytes waiting for the next write: appends beyond it reject instead of growing memory without end. */
+export const PENDING_BYTES_MAX_DEFAULT = 256 * 1024 * 1024;
+
+export interface TxnLogWriterOptions {
+  /** The version-2 directory that holds log files. */
+  dir: string;
+  /** fsync (fdatasync) before acknowledging; false only for tests and benchmarks that accept loss. */
+  forceSync: boolean;
+  preAllocSize_bytes?: number;
+  /** The highest zxid already in the log; appends must be above it. */
+  lastZxid: bigint;
+  pendingBytesMax?: number;
+}
+
+export interface TxnLogStats {
+  txns: number;
+  fsyncs: number;
+  /** Write batches (one write + one fsync per file touched). */
+  batches: number;
+  batchTxnsMax: number;
+  fsyncTotal_ms: number;
+  fsyncMax_ms: number;
+  filesCreated: number;
+}
+
+type Item = { kind: 'entry'; zxid: bigint; framed: Buffer } | { kind: 'roll' };
+
+interface Batch {
+  items: Item[];
+  bytes: number;
+  txns: number;
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A batch nobody awaits must not crash the process with an unhandled rejection; the writer's
+  // failure is still reported to every later append.
+  promise.catch(() => undefined);
+  return { items: [], bytes: 0, txns: 0, promise, resolve, reject };
+}
+
+interface OpenLog {
+  path: string;
+  fh: fs.FileHandle;
+  position: number;
+  size: number;
+}
+
+/** ZooKeeper's FilePadding rule: grow by whole preallocation blocks when close to the end. */
+export function paddedSize(position: number, size: number, preAlloc: number): number {
+  if (preAlloc <= 0 || position + PADDING_SLACK_BYTES < size) return size;
+  if (position > size) {
+    const s = position + preAlloc;
+    return s - (s % preAlloc);
+  }
+  return size + preAlloc;
+}
+
+export class TxnLogWriter {
+  private readonly dir: string;
+  private readonly forceSync: boolean;
+  private readonly preAlloc: number;
+  private readonly pendingBytesMax: number;
+  private lastZxid: bigint;
+  private current: OpenLog | undefined;
+  private pending: Batch = newBatch();
+  private flushing = false;
+  private failed: Error | undefined;
+  private closed = false;
+  private idle: Promise<void> = Promise.resolve();
+  private idleResolve: (() => void) | undefined;
+  readonly stats: TxnLogStats = { txns: 0, fsyncs: 0, batches: 0, batchTxnsMax: 0, fsyncTotal_ms: 0, fsyncMax_ms: 0, filesCreated: 0 };
+
+  constructor(opts: TxnLogWriterOptions) {
+    this.dir = opts.dir;
+    this.forceSync = opts.forceSync;
+    this.preAlloc = opts.preAllocSize_bytes ?? PREALLOC_SIZE_DEFAULT_BYTES;
+    this.pendingBytesMax = opts.pendingBytesMax ?? PENDING_BYTES_MAX_DEFAULT;
+    this.lastZxid = opts.lastZxid;
+  }
+
+  /** The highest zxid appended (durable or not). */
+  get lastAppendedZxid(): bigint {
+    return this.lastZxid;
+  }
+
+  /** The file currently written, if one is open. */
+  get currentFile(): string | undefined {
+    return this.current?.path;
+  }
+
+  /**
+   * Queues txns (zxids strictly increasing) and returns a promise that resolves once they are
+   * durable. Appends made in the same event-loop turn, or while a write is in flight, share one fsync.
+   */
+  append(entries: readonly TxnEntry[]): Promise<void> {
+    const framed = entries.map((e) => ({ zxid: e.hdr.zxid, framed: frameLogEntry(encodeTxnEntry(e)) }));
+    return this.appendFramed(framed);
+  }
+
+  /** As append, for entry bytes already encoded (a PROPOSAL's payload). */
+  appendEncoded(entries: readonly { zxid: bigint; bytes: Buffer }[]): Promise<void> {
+    return this.appendFramed(entries.map((e) => ({ zxid: e.zxid, framed: frameLogEntry(e.bytes) })));
+  }
+
+  private appendFramed(entries: readonly { zxid: bigint; framed: Buffer }[]): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.closed) return Promise.reject(new Error('txn log writer is closed'));
+    const b = this.pending;
+    for (const e of entries) {
+      if (e.zxid <= this.lastZxid) {
+        return Promise.reject(new Error(`zxid 0x${e.zxid.toString(16)} is not above the last logged 0x${this.lastZxid.toString(16)}`));
+      }
+      if (b.bytes + e.framed.length > this.pendingBytesMax && b.bytes > 0) {
+        return Promise.reject(new Error(`txn log backlog over ${this.pendingBytesMax} bytes`));
+      }
+      this.lastZxid = e.zxid;
+      b.items.push({ kind: 'entry', zxid: e.zxid, framed: e.framed });
+      b.bytes += e.framed.length;
+      b.txns++;
+    }
+    this.kick();
+    return b.promise;
+  }
+
+  /** The next appended txn starts a new log file (at snapshot time). */
+  roll(): void {
+    this.pending.items.push({ kind: 'roll' });
+    this.kick();
+  }
+
+  /** Resolves when everything appended so far is durable. */
+  async flush(): Promise<void> {
+    if (this.pending.items.length > 0) await this.pending.promise;
+    await this.idle;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    if (this.current) {
+      await this.current.fh.close();
+      this.current = undefined;
+    }
+  }
+
+  private kick(): void {
+    if (this.flushing || this.failed) return;
+    this.flushing = true;
+    this.idle = new Promise((r) => (this.idleResolve = r));
+    // setImmediate lets every append of this event-loop turn join the first batch.
+    setImmediate(() => void this.flushLoop());
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.pending.items.length > 0) {
+        const batch = this.pending;
+        this.pending = newBatch();
+        try {
+          await this.writeBatch(batch);
+        } catch (e) {
+          const err = e instanceof Error ? e : new Error(String(e));
+          this.failed = err;
+          log.error({ err }, 'txn log write failed; the log is unusable');
+          batch.reject(err);
+          this.pending.reject(err);
+          return;
+        }
+        batch.resolve();
+      }
+    } finally {
+      this.flushing = false;
+      this.idleResolve?.();
+    }
+  }
+
+  private async openNew(firstZxid: bigint): Promise<OpenLog> {
+    const p = path.join(this.dir, logFileName(firstZxid));
+    log.info({ file: p }, 'creating new txn log file');
+    // 'w' truncates: recovery guarantees no intact entry can be at or above firstZxid in a file of that name.
+    const fh = await fs.open(p, 'w');
+    const header = FileHeader.encode({ magic: TXNLOG_MAGIC, version: FILE_FORMAT_VERSION, dbid: TXNLOG_DBID });
+    await fh.write(header, 0, header.length, 0);
+    this.stats.filesCreated++;
+    return { path: p, fh, position: header.length, size: header.length };
+  }
+
+  private async writeBatch(batch: Batch): Promise<void> {
+    const touched: OpenLog[] = [];
+    const toClose: OpenLog[] = [];
+    let newFile = false;
+    let chunks: Buffer[] = [];
+    const writeOut = async (): Promise<void> => {
+      const f = this.current;
+      if (!f || chunks.length === 0) return;
+      const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+      chunks = [];
+      const want = paddedSize(f.position + data.length, f.size, this.preAlloc);
+      if (want !== f.size) {
+        await f.fh.truncate(want);
+        f.size = want;
+      }
+      let off = 0;
+      while (off < data.length) {
+        const { bytesWritten } = await f.fh.write(data, off, data.length - off, f.position + off);
+        off += bytesWritten;
+      }
+      f.position += data.length;
+      if (!touched.includes(f)) touched.push(f);
+    };
+    for (const item of batch.items) {
+      if (item.kind === 'roll') {
+        await writeOut();
+        if (this.current) toClose.push(this.current);
+        this.current = undefined;
+        continue;
+      }
+      if (!this.current) {
+        this.current = await this.openNew(item.zxid);
+        newFile = true;
+        touched.push(this.current);
+      }
+      chunks.push(item.framed);
+    }
+    await writeOut();
+    if (this.forceSync) {
+      const t0 = performance.now();
+      for (const f of touched) await f.fh.datasync();
+      // A new file's name must survive a crash too, not only its bytes.
+      if (newFile) await fsyncDir(this.dir);
+      const ms = performance.now() - t0;
+      this.stats.fsyncs += touched.length;
+      this.stats.fsyncTotal_ms += ms;
+      this.stats.fsyncMax_ms = Math.max(this.stats.fsyncMax_ms, ms);
+    }
+    for (const f of toClose) await f.fh.close();
+    this.stats.batches++;
+    this.stats.txns += batch.txns;
+    this.stats.batchTxnsMax = Math.max(this.stats.batchTxnsMax, batch.txns);
+  }
+}
