@@ -1,0 +1,1030 @@
+/**
+ * A Promise-based ZooKeeper 3.8 client: one session over one TCP connection at a time, many
+ * requests in flight (replies matched by xid in send order), requests encoded straight into one
+ * output buffer that is written once per event-loop turn. On connection loss it moves to the
+ * next host and re-establishes the same session (id + password), then re-sends auth and re-arms
+ * watches with SetWatches/SetWatches2 from the last zxid it saw, as the Java client does.
+ */
+import net from 'node:net';
+import { JuteReader, JuteWriter } from '../jute/index.js';
+import { Err, KeeperError } from '../proto/errors.js';
+import { AddWatchMode, CreateMode, EventType, KeeperState, OpCode, WatcherType, Xid } from '../proto/opcodes.js';
+import { ACL, ClientInfo, Stat } from '../proto/records.js';
+import { parseConnectString, prependChroot, stripChroot, type HostPort } from './connect-string.js';
+import {
+  OPEN_ACL_UNSAFE,
+  createOpCode,
+  readMultiResults,
+  toBytes,
+  writeAcl,
+  writeCreate,
+  writeMulti,
+  type CreateOptions,
+  type Data,
+  type Op,
+  type OpResult,
+} from './ops.js';
+import { WatchManager, type WatchKind, type WatchedEvent, type Watcher } from './watch-manager.js';
+
+export type ClientState = 'connecting' | 'connected' | 'connectedReadOnly' | 'closed' | 'expired' | 'authFailed';
+
+export interface ClientOptions {
+  /** Requested session timeout; the server clamps it between its min and max. Default 30 s. */
+  sessionTimeout_ms?: number;
+  /** Accept a read-only server (ConnectRequest.readOnly). */
+  canBeReadOnly?: boolean;
+  /** Receives `watch: true` events and every session state event, like the Java default watcher. */
+  defaultWatcher?: Watcher;
+  /** Resume an existing session. */
+  sessionId?: bigint;
+  sessionPasswd?: Buffer;
+  /** Try hosts in a random order (the Java client shuffles). Default false: in the given order. */
+  shuffleHosts?: boolean;
+  /** How long connect() waits for the first SyncConnected. Default: the session timeout. */
+  connectWait_ms?: number;
+}
+
+/** A failed multi: `code` is the first failing op's error, `results` has every op's result. */
+export class MultiError extends KeeperError {
+  constructor(
+    code: Err,
+    readonly results: OpResult[],
+  ) {
+    super(code);
+    this.name = 'MultiError';
+  }
+}
+
+const PROTOCOL_VERSION = 0;
+const SESSION_PASSWD_BYTES = 16;
+const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+/** Like the Java client: each SetWatches packet carries at most ~128 KiB of paths. */
+export const SET_WATCHES_BYTES_MAX = 128 * 1024;
+/** Like the Java client's MAX_SEND_PING_INTERVAL. */
+const PING_INTERVAL_MAX_MS = 10_000;
+/** Largest reply frame accepted (jute.maxbuffer default plus headroom). */
+const FRAME_BYTES_MAX = 1024 * 1024 + 64 * 1024;
+/** Unsent request bytes held while disconnected before new requests are refused. */
+const QUEUED_BYTES_MAX = 64 * 1024 * 1024;
+const CLOSE_WAIT_MS = 2_000;
+const RECONNECT_BACKOFF_MAX_MS = 1_000;
+
+/** How a reply body is decoded (one number per pending request instead of a closure). */
+const enum Reply {
+  Void,
+  Path,
+  PathStat,
+  Stat,
+  Exists,
+  Data,
+  Acl,
+  Children,
+  Children2,
+  Int,
+  Strings,
+  SyncPath,
+  Multi,
+  MultiRead,
+  WhoAmI,
+}
+
+interface Pending {
+  xid: number;
+  reply: Reply;
+  /** Client path, for errors and watch registration. */
+  path: string;
+  watchKind: WatchKind | null;
+  watcher: Watcher | null;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+}
+
+interface AuthWaiter {
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+const noopWatcher: Watcher = () => {};
+
+export class ZooKeeperClient {
+  readonly hosts: HostPort[];
+  readonly chroot: string;
+  state: ClientState = 'connecting';
+  sessionId: bigint;
+  sessionPasswd: Buffer;
+  /** Negotiated by the server; the requested value until the first connect. */
+  sessionTimeout_ms: number;
+  lastZxidSeen = 0n;
+  /** Host of the current (or last) connection. */
+  currentHost: HostPort | null = null;
+  /** Connections established so far (a reconnect adds one). */
+  connectCount = 0;
+
+  private readonly requestedTimeout_ms: number;
+  private readonly canBeReadOnly: boolean;
+  private readonly defaultWatcher: Watcher;
+  readonly watches = new WatchManager();
+  private readonly authInfo: { scheme: string; auth: Buffer }[] = [];
+  private readonly stateListeners = new Set<(s: KeeperState) => void>();
+
+  private socket: net.Socket | null = null;
+  private handshakeDone = false;
+  private hostIndex = -1;
+  private failedAttempts = 0;
+  private xid = 1;
+  private out = new JuteWriter(4096);
+  private flushScheduled = false;
+  /** Requests awaiting replies, in send order; the first `sentCount` are on the wire. */
+  private pending: Pending[] = [];
+  private pendingHead = 0;
+  private sentCount = 0;
+  private authWaiters: AuthWaiter[] = [];
+  private inbuf: Buffer | null = null;
+  private lastSend_ms = 0;
+  private lastRecv_ms = 0;
+  private readTimeout_ms = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private closing = false;
+  private firstConnect: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  private readonly firstConnectPromise: Promise<void>;
+
+  constructor(connectString: string, opts: ClientOptions = {}) {
+    const cs = parseConnectString(connectString);
+    this.hosts = cs.hosts;
+    if (opts.shuffleHosts) this.hosts.sort(() => Math.random() - 0.5);
+    this.chroot = cs.chroot;
+    this.requestedTimeout_ms = opts.sessionTimeout_ms ?? DEFAULT_SESSION_TIMEOUT_MS;
+    this.sessionTimeout_ms = this.requestedTimeout_ms;
+    this.canBeReadOnly = opts.canBeReadOnly ?? false;
+    this.defaultWatcher = opts.defaultWatcher ?? noopWatcher;
+    this.sessionId = opts.sessionId ?? 0n;
+    this.sessionPasswd = opts.sessionPasswd ?? Buffer.alloc(SESSION_PASSWD_BYTES);
+    this.firstConnectPromise = new Promise((resolve, reject) => (this.firstConnect = { resolve, reject }));
+    this.firstConnectPromise.catch(() => {});
+    const wait_ms = opts.connectWait_ms ?? this.requestedTimeout_ms;
+    const t = setTimeout(() => {
+      if (this.firstConnect === null) return;
+      this.firstConnect.reject(new KeeperError(Err.ConnectionLoss));
+      this.firstConnect = null;
+      void this.close();
+    }, wait_ms);
+    t.unref();
+    this.firstConnectPromise.then(() => clearTimeout(t), () => clearTimeout(t));
+    this.connectNext();
+  }
+
+  /** Creates a client and waits until its session is established. */
+  static async connect(connectString: string, opts: ClientOptions = {}): Promise<ZooKeeperClient> {
+    const c = new ZooKeeperClient(connectString, opts);
+    await c.connected();
+    return c;
+  }
+
+  /** Resolves once the first session establishment succeeds. */
+  connected(): Promise<void> {
+    return this.firstConnectPromise;
+  }
+
+  /** Subscribes to session state changes; returns an unsubscribe function. */
+  onState(listener: (s: KeeperState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  get isAlive(): boolean {
+    return this.state === 'connecting' || this.state === 'connected' || this.state === 'connectedReadOnly';
+  }
+
+  /** Number of requests sent or queued and not yet answered. */
+  get outstanding(): number {
+    return this.pending.length - this.pendingHead;
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  create(path: string, data: Data = null, opts: CreateOptions = {}): Promise<string> {
+    return this.createImpl(path, data, opts, false) as Promise<string>;
+  }
+
+  /** create2: also returns the new node's Stat. */
+  create2(path: string, data: Data = null, opts: CreateOptions = {}): Promise<{ path: string; stat: Stat }> {
+    return this.createImpl(path, data, opts, true) as Promise<{ path: string; stat: Stat }>;
+  }
+
+  private createImpl(path: string, data: Data, opts: CreateOptions, withStat: boolean): Promise<unknown> {
+    const mode = opts.mode ?? CreateMode.PERSISTENT;
+    const opc = createOpCode(mode, withStat);
+    const w = this.begin(opc);
+    if (w === null) return this.refuse(path);
+    writeCreate(w, this.toServer(path), data, opts.acl ?? OPEN_ACL_UNSAFE, mode, BigInt(opts.ttl_ms ?? -1));
+    return this.end(withStat ? Reply.PathStat : Reply.Path, path, null, null);
+  }
+
+  delete(path: string, version = -1): Promise<void> {
+    const w = this.begin(OpCode.delete);
+    if (w === null) return this.refuse(path);
+    w.ustring(this.toServer(path));
+    w.int(version);
+    return this.end(Reply.Void, path, null, null) as Promise<void>;
+  }
+
+  /** The node's Stat, or null when it does not exist (a watch is then left for its creation). */
+  exists(path: string, watch?: Watcher | boolean): Promise<Stat | null> {
+    const w = this.begin(OpCode.exists);
+    if (w === null) return this.refuse(path);
+    const watcher = this.watcherOf(watch);
+    w.ustring(this.toServer(path));
+    w.boolean(watcher !== null);
+    return this.end(Reply.Exists, path, watcher === null ? null : 'data', watcher) as Promise<Stat | null>;
+  }
+
+  getData(path: string, watch?: Watcher | boolean): Promise<{ data: Buffer | null; stat: Stat }> {
+    const w = this.begin(OpCode.getData);
+    if (w === null) return this.refuse(path);
+    const watcher = this.watcherOf(watch);
+    w.ustring(this.toServer(path));
+    w.boolean(watcher !== null);
+    return this.end(Reply.Data, path, watcher === null ? null : 'data', watcher) as Promise<{ data: Buffer | null; stat: Stat }>;
+  }
+
+  setData(path: string, data: Data, version = -1): Promise<Stat> {
+    const w = this.begin(OpCode.setData);
+    if (w === null) return this.refuse(path);
+    w.ustring(this.toServer(path));
+    w.buffer(toBytes(data));
+    w.int(version);
+    return this.end(Reply.Stat, path, null, null) as Promise<Stat>;
+  }
+
+  getACL(path: string): Promise<{ acl: ACL[]; stat: Stat }> {
+    const w = this.begin(OpCode.getACL);
+    if (w === null) return this.refuse(path);
+    w.ustring(this.toServer(path));
+    return this.end(Reply.Acl, path, null, null) as Promise<{ acl: ACL[]; stat: Stat }>;
+  }
+
+  setACL(path: string, acl: ACL[], version = -1): Promise<Stat> {
+    const w = this.begin(OpCode.setACL);
+    if (w === null) return this.refuse(path);
+    w.ustring(this.toServer(path));
+    writeAcl(w, acl);
+    w.int(version);
+    return this.end(Reply.Stat, path, null, null) as Promise<Stat>;
+  }
+
+  getChildren(path: string, watch?: Watcher | boolean): Promise<string[]> {
+    const w = this.begin(OpCode.getChildren);
+    if (w === null) return this.refuse(path);
+    const watcher = this.watcherOf(watch);
+    w.ustring(this.toServer(path));
+    w.boolean(watcher !== null);
+    return this.end(Reply.Children, path, watcher === null ? null : 'child', watcher) as Promise<string[]>;
+  }
+
+  getChildren2(path: string, watch?: Watcher | boolean): Promise<{ children: string[]; stat: Stat }> {
+    const w = this.begin(OpCode.getChildren2);
+    if (w === null) return this.refuse(path);
+    const watcher = this.watcherOf(watch);
+    w.ustring(this.toServer(path));
+    w.boolean(watcher !== null);
+    return this.end(Reply.Children2, path, watcher === null ? null : 'child', watcher) as Promise<{ children: string[]; stat: Stat }>;
+  }
+
+  getAllChildrenNumber(path: string): Promise<number> {
+    const w = this.begin(OpCode.getAllChildrenNumber);
+    if (w === null) return this.refuse(path);
+    w.ustring(this.toServer(path));
+    return this.end(Reply.Int, path, null, null) as Promise<number>;
+  }
+
+  /** This session's ephemerals under a prefix. Like the Java client, the prefix is sent as given (no chroot). */
+  getEphemerals(prefixPath = '/'): Promise<string[]> {
+    const w = this.begin(OpCode.getEphemerals);
+    if (w === null) return this.refuse(prefixPath);
+    w.ustring(prefixPath);
+    return this.end(Reply.Strings, prefixPath, null, null) as Promise<string[]>;
+  }
+
+  sync(path: string): Promise<string> {
+    const w = this.begin(OpCode.sync);
+    if (w === null) return this.refuse(path);
+    w.ustring(this.toServer(path));
+    return this.end(Reply.SyncPath, path, null, null) as Promise<string>;
+  }
+
+  /** Atomic multi. Rejects with MultiError (code of the first failing op, every op's result) on failure. */
+  multi(ops: readonly Op[]): Promise<OpResult[]> {
+    const w = this.begin(OpCode.multi);
+    if (w === null) return this.refuse('/');
+    writeMulti(w, ops, (p) => this.toServer(p));
+    return this.end(Reply.Multi, '/', null, null) as Promise<OpResult[]>;
+  }
+
+  /** multiRead (getData/getChildren ops): per-op errors come back inline as { type: 'error' }. */
+  multiRead(ops: readonly Op[]): Promise<OpResult[]> {
+    const w = this.begin(OpCode.multiRead);
+    if (w === null) return this.refuse('/');
+    writeMulti(w, ops, (p) => this.toServer(p));
+    return this.end(Reply.MultiRead, '/', null, null) as Promise<OpResult[]>;
+  }
+
+  /** A multi builder: `await client.transaction().create(...).setData(...).commit()`. */
+  transaction(): Transaction {
+    return new Transaction(this);
+  }
+
+  /** addWatch: a persistent (or persistent recursive) watch that stays until removed. */
+  addWatch(path: string, mode: 'persistent' | 'persistentRecursive', watcher?: Watcher): Promise<void> {
+    const w = this.begin(OpCode.addWatch);
+    if (w === null) return this.refuse(path);
+    w.ustring(this.toServer(path));
+    w.int(mode === 'persistent' ? AddWatchMode.PERSISTENT : AddWatchMode.PERSISTENT_RECURSIVE);
+    return this.end(Reply.Void, path, mode, watcher ?? this.defaultWatcher) as Promise<void>;
+  }
+
+  /**
+   * Removes watches of a type on a path (WatcherType: Children, Data, Any, Persistent,
+   * PersistentRecursive). With a watcher, only that one (the server is asked with checkWatches);
+   * without, all of that type (removeWatches). local=true skips the server. Removed watchers get
+   * a DataWatchRemoved/ChildWatchRemoved/PersistentWatchRemoved event. NoWatcher when none match.
+   */
+  async removeWatches(path: string, type: number, watcher?: Watcher, local = false): Promise<void> {
+    const kinds = kindsOf(type);
+    if (!kinds.some((k) => this.watches.has(k, path, watcher))) throw new KeeperError(Err.NoWatcher, path);
+    if (!local) {
+      // One watcher of several on the path: the server keeps its watch, so only check it.
+      const others = watcher !== undefined && kinds.some((k) => (this.watches.count(k, path) - (this.watches.has(k, path, watcher) ? 1 : 0)) > 0);
+      const w = this.begin(others ? OpCode.checkWatches : OpCode.removeWatches);
+      if (w === null) return this.refuse(path);
+      w.ustring(this.toServer(path));
+      w.int(type);
+      await this.end(Reply.Void, path, null, null);
+    }
+    for (const k of kinds) {
+      const evType =
+        k === 'child' ? EventType.ChildWatchRemoved : k === 'data' || k === 'exist' ? EventType.DataWatchRemoved : EventType.PersistentWatchRemoved;
+      for (const rw of this.watches.remove(k, path, watcher)) this.deliver(rw, { type: evType, state: KeeperState.SyncConnected, path });
+    }
+  }
+
+  /** Asks the server whether it holds a watch of this type on the path (checkWatches); NoWatcher if not. */
+  checkWatches(path: string, type: number): Promise<void> {
+    const w = this.begin(OpCode.checkWatches);
+    if (w === null) return this.refuse(path);
+    w.ustring(this.toServer(path));
+    w.int(type);
+    return this.end(Reply.Void, path, null, null) as Promise<void>;
+  }
+
+  whoAmI(): Promise<ClientInfo[]> {
+    const w = this.begin(OpCode.whoAmI);
+    if (w === null) return this.refuse('/');
+    return this.end(Reply.WhoAmI, '/', null, null) as Promise<ClientInfo[]>;
+  }
+
+  /** addAuth: remembered and re-sent on every reconnect; resolves when the server accepts it. */
+  addAuth(scheme: string, auth: Buffer | string): Promise<void> {
+    if (!this.isAlive) return this.refuse('/');
+    const bytes = typeof auth === 'string' ? Buffer.from(auth, 'utf8') : auth;
+    this.authInfo.push({ scheme, auth: bytes });
+    if (!this.handshakeDone) {
+      // Sent with the priming packets when the connection comes up.
+      return Promise.resolve();
+    }
+    this.writeAuth(this.out, scheme, bytes);
+    this.sentCountHold();
+    return new Promise((resolve, reject) => this.authWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Persistent (recursive) watch as an async iterator. Breaking out of the loop (or calling
+   * close()) removes the watch from the server. Session state events are not included.
+   */
+  watchEvents(path: string, mode: 'persistent' | 'persistentRecursive' = 'persistentRecursive'): WatchStream {
+    return new WatchStream(this, path, mode);
+  }
+
+  /** Ends the session (closeSession) and the connection. */
+  close(): Promise<void> {
+    if (this.closePromise === null) this.closePromise = this.closeImpl();
+    return this.closePromise;
+  }
+
+  private closePromise: Promise<void> | null = null;
+
+  private async closeImpl(): Promise<void> {
+    if (!this.isAlive) {
+      this.teardown();
+      return;
+    }
+    this.closing = true;
+    if (this.handshakeDone) {
+      const w = this.begin(OpCode.closeSession, true);
+      if (w !== null) {
+        const done = this.end(Reply.Void, '/', null, null).catch(() => {});
+        let t: NodeJS.Timeout | undefined;
+        await Promise.race([done, new Promise<void>((r) => (t = setTimeout(r, CLOSE_WAIT_MS)))]);
+        clearTimeout(t);
+      }
+    }
+    this.state = 'closed';
+    this.teardown();
+    this.failAll(Err.ConnectionLoss);
+    this.emitState(KeeperState.Closed);
+    if (this.firstConnect !== null) {
+      this.firstConnect.reject(new KeeperError(Err.ConnectionLoss));
+      this.firstConnect = null;
+    }
+  }
+
+  /** Cuts the current TCP connection without ending the session (tests: forces a reconnect). */
+  dropConnection(): void {
+    this.socket?.destroy();
+  }
+
+  // ---------------------------------------------------------------- request plumbing
+
+  toServer(path: string): string {
+    return prependChroot(this.chroot, path);
+  }
+
+  toClient(path: string): string {
+    return stripChroot(this.chroot, path);
+  }
+
+  private watcherOf(watch: Watcher | boolean | undefined): Watcher | null {
+    if (watch === undefined || watch === false) return null;
+    return watch === true ? this.defaultWatcher : watch;
+  }
+
+  private refuse(path: string): Promise<never> {
+    const code = this.state === 'expired' ? Err.SessionExpired : this.state === 'authFailed' ? Err.AuthFailed : Err.ConnectionLoss;
+    return Promise.reject(new KeeperError(code, path));
+  }
+
+  /** Starts a request frame in the output buffer; null if the client cannot take requests. */
+  private begin(opc: number, closingOk = false): JuteWriter | null {
+    if (!this.isAlive || (this.closing && !closingOk)) return null;
+    if (!this.handshakeDone && this.out.offset > QUEUED_BYTES_MAX) return null;
+    const w = this.out;
+    this.frameStart = w.reserveInt();
+    w.int(this.xid);
+    w.int(opc);
+    return w;
+  }
+
+  private frameStart = 0;
+
+  private end(reply: Reply, path: string, watchKind: WatchKind | null, watcher: Watcher | null): Promise<unknown> {
+    const w = this.out;
+    w.patchInt(this.frameStart, w.offset - this.frameStart - 4);
+    const xid = this.xid;
+    this.xid = (this.xid + 1) & 0x7fffffff || 1;
+    return new Promise((resolve, reject) => {
+      this.pending.push({ xid, reply, path, watchKind, watcher, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  /** Auth frames carry no pending entry; keep the flush schedule. */
+  private sentCountHold(): void {
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || !this.handshakeDone) return;
+    this.flushScheduled = true;
+    setImmediate(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (!this.handshakeDone || this.socket === null || this.out.offset === 0) return;
+    const bytes = this.out.bytes();
+    // Hand the filled buffer to the socket as is and start a new one (no copy).
+    this.out = new JuteWriter(Math.max(4096, Math.min(bytes.length, 1 << 20)));
+    this.sentCount = this.pending.length - this.pendingHead;
+    this.lastSend_ms = Date.now();
+    this.socket.write(bytes);
+  };
+
+  private writeAuth(w: JuteWriter, scheme: string, auth: Buffer): void {
+    const at = w.reserveInt();
+    w.int(Xid.auth);
+    w.int(OpCode.auth);
+    w.int(0);
+    w.ustring(scheme);
+    w.buffer(auth);
+    w.patchInt(at, w.offset - at - 4);
+  }
+
+  // ---------------------------------------------------------------- connection lifecycle
+
+  private connectNext(): void {
+    if (!this.isAlive || this.closing) return;
+    this.hostIndex = (this.hostIndex + 1) % this.hosts.length;
+    const hp = this.hosts[this.hostIndex]!;
+    this.currentHost = hp;
+    this.handshakeDone = false;
+    this.inbuf = null;
+    const sock = net.connect({ host: hp.host, port: hp.port, noDelay: true });
+    this.socket = sock;
+    const connectTimeout_ms = Math.max(100, Math.floor(this.sessionTimeout_ms / this.hosts.length));
+    const attemptTimer = setTimeout(() => {
+      if (this.socket === sock && !this.handshakeDone) sock.destroy();
+    }, connectTimeout_ms);
+    attemptTimer.unref();
+    sock.on('connect', () => {
+      const w = new JuteWriter(64);
+      const at = w.reserveInt();
+      w.int(PROTOCOL_VERSION);
+      w.long(this.lastZxidSeen);
+      w.int(this.requestedTimeout_ms);
+      w.long(this.sessionId);
+      w.buffer(this.sessionPasswd);
+      w.boolean(this.canBeReadOnly);
+      w.patchInt(at, w.offset - at - 4);
+      sock.write(w.bytes());
+    });
+    sock.on('data', (chunk: Buffer) => {
+      if (this.socket !== sock) return;
+      try {
+        this.onData(chunk);
+      } catch (e) {
+        sock.destroy(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      clearTimeout(attemptTimer);
+      if (this.socket === sock) this.onConnectionLost();
+    });
+  }
+
+  private onConnectionLost(): void {
+    const wasConnected = this.handshakeDone;
+    this.socket = null;
+    this.handshakeDone = false;
+    this.stopTimer();
+    // Requests already on the wire may or may not have happened: they fail with ConnectionLoss.
+    // Requests not yet written stay queued and go out on the next connection.
+    this.failSent(Err.ConnectionLoss);
+    for (const a of this.authWaiters.splice(0)) a.reject(new KeeperError(Err.ConnectionLoss));
+    if (!this.isAlive || this.closing) return;
+    this.state = 'connecting';
+    if (wasConnected) {
+      this.failedAttempts = 0;
+      this.emitState(KeeperState.Disconnected);
+    } else {
+      this.failedAttempts++;
+    }
+    // After a full round of hosts without success, back off a little before the next round.
+    const delay_ms =
+      this.failedAttempts > 0 && this.failedAttempts % this.hosts.length === 0
+        ? Math.min(RECONNECT_BACKOFF_MAX_MS, 10 * 2 ** Math.min(7, this.failedAttempts / this.hosts.length)) * Math.random()
+        : 0;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connectNext();
+    }, delay_ms);
+  }
+
+  private onData(chunk: Buffer): void {
+    this.lastRecv_ms = Date.now();
+    const buf = this.inbuf === null ? chunk : Buffer.concat([this.inbuf, chunk]);
+    let off = 0;
+    while (buf.length - off >= 4) {
+      const len = buf.readInt32BE(off);
+      if (len < 0 || len > FRAME_BYTES_MAX) throw new Error(`bad frame length ${len}`);
+      if (buf.length - off - 4 < len) break;
+      const r = new JuteReader(buf, off + 4, off + 4 + len);
+      off += 4 + len;
+      if (!this.handshakeDone) this.onConnectResponse(r);
+      else this.onReply(r);
+      if (this.socket === null) return;
+    }
+    this.inbuf = off === buf.length ? null : buf.subarray(off);
+  }
+
+  private onConnectResponse(r: JuteReader): void {
+    r.int(); // protocolVersion
+    const timeOut = r.int();
+    const sessionId = r.long();
+    const passwd = r.buffer();
+    // Servers before 3.4 do not send the readOnly byte.
+    const readOnly = r.remaining > 0 ? r.boolean() : false;
+    if (timeOut <= 0) {
+      this.state = 'expired';
+      this.teardown();
+      this.failAll(Err.SessionExpired);
+      this.emitState(KeeperState.Expired);
+      this.firstConnect?.reject(new KeeperError(Err.SessionExpired));
+      this.firstConnect = null;
+      return;
+    }
+    this.sessionId = sessionId;
+    this.sessionPasswd = passwd ?? Buffer.alloc(SESSION_PASSWD_BYTES);
+    this.sessionTimeout_ms = timeOut;
+    this.readTimeout_ms = Math.floor((timeOut * 2) / 3);
+    this.handshakeDone = true;
+    this.connectCount++;
+    this.failedAttempts = 0;
+    this.state = readOnly ? 'connectedReadOnly' : 'connected';
+    this.lastSend_ms = this.lastRecv_ms = Date.now();
+    this.prime();
+    this.startTimer();
+    this.emitState(readOnly ? KeeperState.ConnectedReadOnly : KeeperState.SyncConnected);
+    if (this.firstConnect !== null) {
+      this.firstConnect.resolve();
+      this.firstConnect = null;
+    }
+  }
+
+  /** Auth, then SetWatches, then whatever requests queued up while disconnected. */
+  private prime(): void {
+    const w = new JuteWriter(256);
+    for (const a of this.authInfo) this.writeAuth(w, a.scheme, a.auth);
+    if (!this.watches.isEmpty()) this.writeSetWatches(w);
+    const sock = this.socket!;
+    if (w.offset > 0) sock.write(w.bytes());
+    this.flush();
+  }
+
+  private writeSetWatches(w: JuteWriter): void {
+    const lists: string[][] = [
+      [...this.watches.data.keys()],
+      [...this.watches.exist.keys()],
+      [...this.watches.child.keys()],
+      [...this.watches.persistent.keys()],
+      [...this.watches.persistentRecursive.keys()],
+    ].map((l) => l.map((p) => this.toServer(p)));
+    const idx = [0, 0, 0, 0, 0];
+    const more = (): boolean => lists.some((l, i) => idx[i]! < l.length);
+    while (more()) {
+      const batch: string[][] = [[], [], [], [], []];
+      let bytes = 0;
+      while (bytes < SET_WATCHES_BYTES_MAX) {
+        const i = lists.findIndex((l, k) => idx[k]! < l.length);
+        if (i === -1) break;
+        const p = lists[i]![idx[i]!++]!;
+        batch[i]!.push(p);
+        bytes += p.length;
+      }
+      const v2 = batch[3]!.length > 0 || batch[4]!.length > 0;
+      const at = w.reserveInt();
+      w.int(Xid.setWatches);
+      w.int(v2 ? OpCode.setWatches2 : OpCode.setWatches);
+      w.long(this.lastZxidSeen);
+      for (let k = 0; k < (v2 ? 5 : 3); k++) {
+        w.int(batch[k]!.length);
+        for (const p of batch[k]!) w.ustring(p);
+      }
+      w.patchInt(at, w.offset - at - 4);
+    }
+  }
+
+  private onReply(r: JuteReader): void {
+    const xid = r.int();
+    const zxid = r.long();
+    const err = r.int();
+    if (zxid > 0n) this.lastZxidSeen = zxid;
+    switch (xid) {
+      case Xid.ping:
+        return;
+      case Xid.notification:
+        return this.onNotification(r);
+      case Xid.setWatches:
+        return;
+      case Xid.auth:
+        return this.onAuthReply(err);
+    }
+    if (this.pendingHead >= this.pending.length) throw new Error(`reply xid ${xid} with nothing outstanding`);
+    const p = this.pending[this.pendingHead]!;
+    if (p.xid !== xid) throw new Error(`reply xid ${xid} out of order (expected ${p.xid})`);
+    this.shiftPending();
+    if (this.sentCount > 0) this.sentCount--;
+    if (err !== 0) {
+      if (p.reply === Reply.Exists && err === Err.NoNode) {
+        if (p.watcher !== null) this.watches.add('exist', p.path, p.watcher);
+        return p.resolve(null);
+      }
+      return p.reject(new KeeperError(err as Err, p.path));
+    }
+    let value: unknown;
+    try {
+      value = this.decodeReply(p.reply, r);
+    } catch (e) {
+      if (e instanceof MultiError) return p.reject(e);
+      throw e;
+    }
+    if (p.watchKind !== null && p.watcher !== null) this.watches.add(p.watchKind, p.path, p.watcher);
+    p.resolve(value);
+  }
+
+  private decodeReply(reply: Reply, r: JuteReader): unknown {
+    switch (reply) {
+      case Reply.Void:
+        return undefined;
+      case Reply.Path:
+        return this.toClient(r.ustring());
+      case Reply.PathStat:
+        return { path: this.toClient(r.ustring()), stat: Stat.read(r) };
+      case Reply.Stat:
+      case Reply.Exists:
+        return Stat.read(r);
+      case Reply.Data:
+        return { data: r.buffer(), stat: Stat.read(r) };
+      case Reply.Acl: {
+        const n = r.length();
+        const acl: ACL[] = [];
+        for (let i = 0; i < n; i++) acl.push(ACL.read(r));
+        return { acl, stat: Stat.read(r) };
+      }
+      case Reply.Children:
+        return readStrings(r);
+      case Reply.Children2:
+        return { children: readStrings(r), stat: Stat.read(r) };
+      case Reply.Int:
+        return r.int();
+      case Reply.Strings:
+        return readStrings(r);
+      case Reply.SyncPath:
+        return this.toClient(r.ustring());
+      case Reply.Multi: {
+        const results = readMultiResults(r, (p) => this.toClient(p));
+        for (const res of results) if (res.type === 'error' && res.err !== 0) throw new MultiError(res.err as Err, results);
+        return results;
+      }
+      case Reply.MultiRead:
+        return readMultiResults(r, (p) => this.toClient(p));
+      case Reply.WhoAmI: {
+        const n = r.length();
+        const out: ClientInfo[] = [];
+        for (let i = 0; i < n; i++) out.push(ClientInfo.read(r));
+        return out;
+      }
+    }
+  }
+
+  private onAuthReply(err: number): void {
+    const waiter = this.authWaiters.shift();
+    if (err === 0) {
+      waiter?.resolve();
+      return;
+    }
+    if (err === Err.AuthFailed) {
+      waiter?.reject(new KeeperError(Err.AuthFailed));
+      this.state = 'authFailed';
+      this.teardown();
+      this.failAll(Err.AuthFailed);
+      this.emitState(KeeperState.AuthFailed);
+      return;
+    }
+    waiter?.reject(new KeeperError(err as Err));
+  }
+
+  private onNotification(r: JuteReader): void {
+    const type = r.int() as EventType;
+    const state = r.int() as KeeperState;
+    const serverPath = r.ustring();
+    const path = this.toClient(serverPath);
+    const ev: WatchedEvent = { type, state, path };
+    for (const w of this.watches.materialize(type, path)) this.deliver(w, ev);
+  }
+
+  private deliver(w: Watcher, ev: WatchedEvent): void {
+    // Queued behind the promise reactions of replies that came before it: a caller sees a
+    // reply's result before the events that followed it on the wire.
+    queueMicrotask(() => {
+      try {
+        w(ev);
+      } catch {
+        /* a watcher's own failure is not the connection's */
+      }
+    });
+  }
+
+  private emitState(state: KeeperState): void {
+    const ev: WatchedEvent = { type: EventType.None, state, path: null };
+    const targets = this.watches.all();
+    targets.add(this.defaultWatcher);
+    for (const w of targets) this.deliver(w, ev);
+    for (const l of this.stateListeners) {
+      queueMicrotask(() => l(state));
+    }
+  }
+
+  private shiftPending(): void {
+    this.pendingHead++;
+    if (this.pendingHead === this.pending.length) {
+      this.pending.length = 0;
+      this.pendingHead = 0;
+    } else if (this.pendingHead >= 1024 && this.pendingHead * 2 >= this.pending.length) {
+      this.pending = this.pending.slice(this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  private failSent(code: Err): void {
+    const n = this.sentCount;
+    this.sentCount = 0;
+    for (let i = 0; i < n; i++) {
+      const p = this.pending[this.pendingHead]!;
+      this.shiftPending();
+      p.reject(new KeeperError(code, p.path));
+    }
+  }
+
+  private failAll(code: Err): void {
+    const all = this.pending.slice(this.pendingHead);
+    this.pending = [];
+    this.pendingHead = 0;
+    this.sentCount = 0;
+    this.out = new JuteWriter(4096);
+    for (const p of all) p.reject(new KeeperError(code, p.path));
+    for (const a of this.authWaiters.splice(0)) a.reject(new KeeperError(code));
+  }
+
+  private teardown(): void {
+    this.stopTimer();
+    if (this.reconnectTimer !== null) {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = null;
+    }
+    const s = this.socket;
+    this.socket = null;
+    this.handshakeDone = false;
+    s?.destroy();
+  }
+
+  private startTimer(): void {
+    this.stopTimer();
+    const pingInterval_ms = Math.min(Math.floor(this.readTimeout_ms / 2), PING_INTERVAL_MAX_MS);
+    const tick_ms = Math.max(10, Math.min(Math.floor(pingInterval_ms / 3), 1000));
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      if (now - this.lastRecv_ms > this.readTimeout_ms) {
+        this.socket?.destroy();
+        return;
+      }
+      if (now - this.lastSend_ms >= pingInterval_ms && this.socket !== null) {
+        const w = this.out;
+        const at = w.reserveInt();
+        w.int(Xid.ping);
+        w.int(OpCode.ping);
+        w.patchInt(at, 4 + 4);
+        this.flush();
+      }
+    }, tick_ms);
+    this.timer.unref();
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+function readStrings(r: JuteReader): string[] {
+  const n = r.length();
+  const out: string[] = new Array(Math.max(0, n));
+  for (let i = 0; i < n; i++) out[i] = r.ustring();
+  return out;
+}
+
+function kindsOf(type: number): WatchKind[] {
+  switch (type) {
+    case WatcherType.Children:
+      return ['child'];
+    case WatcherType.Data:
+      return ['data', 'exist'];
+    case WatcherType.Any:
+      return ['data', 'exist', 'child', 'persistent', 'persistentRecursive'];
+    case WatcherType.Persistent:
+      return ['persistent'];
+    case WatcherType.PersistentRecursive:
+      return ['persistentRecursive'];
+    default:
+      throw new KeeperError(Err.BadArguments);
+  }
+}
+
+/** Builds a multi op list fluently; commit() sends it. */
+export class Transaction {
+  readonly ops: Op[] = [];
+  constructor(private readonly client: ZooKeeperClient) {}
+  create(path: string, data: Data = null, opts: CreateOptions & { withStat?: boolean } = {}): this {
+    const mode = opts.mode ?? CreateMode.PERSISTENT;
+    this.ops.push({
+      type: 'create',
+      path,
+      data,
+      acl: opts.acl ?? OPEN_ACL_UNSAFE,
+      mode,
+      ttl_ms: BigInt(opts.ttl_ms ?? -1),
+      withStat: opts.withStat ?? false,
+    });
+    return this;
+  }
+  delete(path: string, version = -1): this {
+    this.ops.push({ type: 'delete', path, version });
+    return this;
+  }
+  setData(path: string, data: Data, version = -1): this {
+    this.ops.push({ type: 'setData', path, data, version });
+    return this;
+  }
+  check(path: string, version: number): this {
+    this.ops.push({ type: 'check', path, version });
+    return this;
+  }
+  commit(): Promise<OpResult[]> {
+    return this.client.multi(this.ops);
+  }
+}
+
+/** Events buffered for a slow consumer before the stream fails. */
+const WATCH_STREAM_EVENTS_MAX = 100_000;
+
+/** An async iterator over a persistent watch's node events. */
+export class WatchStream implements AsyncIterableIterator<WatchedEvent> {
+  private readonly queue: WatchedEvent[] = [];
+  private waiter: { resolve: (r: IteratorResult<WatchedEvent>) => void; reject: (e: Error) => void } | null = null;
+  private failure: Error | null = null;
+  private done = false;
+  private readonly watcher: Watcher;
+  /** Resolves when the server has registered the watch (rejects if it refused). */
+  readonly ready: Promise<void>;
+
+  constructor(
+    private readonly client: ZooKeeperClient,
+    readonly path: string,
+    readonly mode: 'persistent' | 'persistentRecursive',
+  ) {
+    this.watcher = (ev) => {
+      if (this.done || ev.type === EventType.None) return;
+      if (this.waiter !== null) {
+        const w = this.waiter;
+        this.waiter = null;
+        w.resolve({ value: ev, done: false });
+        return;
+      }
+      if (this.queue.length >= WATCH_STREAM_EVENTS_MAX) {
+        this.fail(new Error(`watch stream on ${path}: more than ${WATCH_STREAM_EVENTS_MAX} unread events`));
+        return;
+      }
+      this.queue.push(ev);
+    };
+    this.ready = client.addWatch(path, mode, this.watcher);
+    this.ready.catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
+  }
+
+  private fail(e: Error): void {
+    this.failure = e;
+    this.done = true;
+    if (this.waiter !== null) {
+      this.waiter.reject(e);
+      this.waiter = null;
+    }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<WatchedEvent>> {
+    const ev = this.queue.shift();
+    if (ev !== undefined) return Promise.resolve({ value: ev, done: false });
+    if (this.failure !== null) return Promise.reject(this.failure);
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  async return(): Promise<IteratorResult<WatchedEvent>> {
+    await this.close();
+    return { value: undefined, done: true };
+  }
+
+  /** Stops the stream and removes its watch (from the server too, when connected). */
+  async close(): Promise<void> {
+    if (this.done && this.failure === null && !this.watcherRegistered()) return;
+    this.done = true;
+    if (this.waiter !== null) {
+      this.waiter.resolve({ value: undefined, done: true });
+      this.waiter = null;
+    }
+    const type = this.mode === 'persistent' ? WatcherType.Persistent : WatcherType.PersistentRecursive;
+    if (!this.watcherRegistered()) return;
+    const live = this.client.state === 'connected' || this.client.state === 'connectedReadOnly';
+    try {
+      await this.client.removeWatches(this.path, type, this.watcher, !live);
+    } catch {
+      await this.client.removeWatches(this.path, type, this.watcher, true).catch(() => {});
+    }
+  }
+
+  private watcherRegistered(): boolean {
+    return this.client.watches.has(this.mode, this.path, this.watcher);
+  }
+}

@@ -1,0 +1,10 @@
+export { ZooKeeperClient, MultiError, Transaction, WatchStream, SET_WATCHES_BYTES_MAX } from './client.js';
+export type { ClientOptions, ClientState } from './client.js';
+export { op, OPEN_ACL_UNSAFE, CREATOR_ALL_ACL, READ_ACL_UNSAFE } from './ops.js';
+export type { Op, OpResult, CreateOptions, Data } from './ops.js';
+export type { WatchedEvent, Watcher, WatchKind } from './watch-manager.js';
+export { parseConnectString } from './connect-string.js';
+export type { ConnectString, HostPort } from './connect-string.js';
+export { KeeperError, Err, errName } from '../proto/errors.js';
+export { CreateMode, EventType, KeeperState, Perms, WatcherType } from '../proto/opcodes.js';
+export type { Stat, ACL, Id, ClientInfo } from '../proto/records.js';
