@@ -1,0 +1,359 @@
+import { EventType } from '../proto/opcodes.js';
+import { Err, KeeperError } from '../proto/errors.js';
+import type { ACL, Stat, StatPersisted } from '../proto/records.js';
+import { AclCache, OPEN_UNSAFE_ACL_INDEX, READ_ACL_UNSAFE } from './aclCache.js';
+import { DataNode, createStat, emptyStatPersisted } from './dataNode.js';
+import { ephemeralKind } from './ephemeralType.js';
+import { childName, parentKey, parentPath } from './paths.js';
+import { WatchManager, type Watcher, type WatcherMode } from './watchManager.js';
+
+export const ROOT_PATH = '/';
+export const PROC_PATH = '/zookeeper';
+export const QUOTA_PATH = '/zookeeper/quota';
+export const CONFIG_PATH = '/zookeeper/config';
+
+/**
+ * The data tree (DataTree in ZooKeeper): every znode by path, ephemerals by session, the
+ * container and TTL sets, and the two watch tables. The root is keyed both '' and '/'.
+ * Mutations trigger watches exactly as ZooKeeper 3.8 does.
+ */
+export class DataTree {
+  private readonly nodeMap = new Map<string, DataNode>();
+  readonly aclCache = new AclCache();
+  private readonly ephemeralsBySession = new Map<bigint, Set<string>>();
+  readonly containers = new Set<string>();
+  readonly ttls = new Set<string>();
+  readonly dataWatches = new WatchManager();
+  readonly childWatches = new WatchManager();
+  lastProcessedZxid = 0n;
+
+  /** A tree with /, /zookeeper, /zookeeper/quota and /zookeeper/config, as a fresh ZooKeeper has. */
+  constructor(opts: { empty?: boolean } = {}) {
+    if (opts.empty === true) return;
+    const root = new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX, emptyStatPersisted());
+    this.nodeMap.set('', root);
+    this.nodeMap.set(ROOT_PATH, root);
+    root.children.add('zookeeper');
+    const proc = new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX, emptyStatPersisted());
+    this.nodeMap.set(PROC_PATH, proc);
+    proc.children.add('quota');
+    this.nodeMap.set(QUOTA_PATH, new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX, emptyStatPersisted()));
+    proc.children.add('config');
+    // ZooKeeper sets the config node's ACL with version -1, which leaves aversion at -1.
+    const config = new DataNode(Buffer.alloc(0), this.aclCache.acquire(READ_ACL_UNSAFE), emptyStatPersisted());
+    config.stat.aversion = -1;
+    this.nodeMap.set(CONFIG_PATH, config);
+  }
+
+  static isSpecialPath(path: string): boolean {
+    return path === ROOT_PATH || path === PROC_PATH || path === QUOTA_PATH || path === CONFIG_PATH;
+  }
+
+  getNode(path: string): DataNode | undefined {
+    return this.nodeMap.get(path);
+  }
+
+  /** Number of znodes (the root counted once). */
+  get nodeCount(): number {
+    return this.nodeMap.size - (this.nodeMap.has('') && this.nodeMap.has(ROOT_PATH) ? 1 : 0);
+  }
+
+  /** Every (path, node), root as '/' and not repeated as ''; for snapshots and dumps. */
+  *nodes(): IterableIterator<[string, DataNode]> {
+    for (const [p, n] of this.nodeMap) if (p !== '') yield [p, n];
+  }
+
+  aclOf(node: DataNode): readonly ACL[] {
+    return this.aclCache.get(node.acl);
+  }
+
+  /**
+   * Puts a node with its full stat, data and ACL index into the tree (snapshot load). The parent
+   * must already be there (insert parents first); '' or '/' replaces the root.
+   */
+  insertNode(path: string, data: Buffer | null, aclIndex: bigint, stat: StatPersisted): DataNode {
+    const node = new DataNode(data, aclIndex, { ...stat });
+    this.aclCache.addUsage(aclIndex);
+    if (path === '' || path === ROOT_PATH) {
+      const old = this.nodeMap.get('');
+      if (old !== undefined) for (const c of old.children) node.children.add(c);
+      this.nodeMap.set('', node);
+      this.nodeMap.set(ROOT_PATH, node);
+      return node;
+    }
+    const parent = this.nodeMap.get(parentKey(path));
+    if (parent === undefined) throw new Error(`insertNode ${path}: parent missing`);
+    const old = this.nodeMap.get(path);
+    if (old !== undefined) {
+      for (const c of old.children) node.children.add(c);
+      this.forgetOwner(path, old.stat.ephemeralOwner);
+    }
+    parent.children.add(childName(path));
+    this.nodeMap.set(path, node);
+    this.rememberOwner(path, stat.ephemeralOwner);
+    return node;
+  }
+
+  private rememberOwner(path: string, owner: bigint): void {
+    switch (ephemeralKind(owner)) {
+      case 'container':
+        this.containers.add(path);
+        break;
+      case 'ttl':
+        this.ttls.add(path);
+        break;
+      case 'normal': {
+        let s = this.ephemeralsBySession.get(owner);
+        if (s === undefined) {
+          s = new Set();
+          this.ephemeralsBySession.set(owner, s);
+        }
+        s.add(path);
+        break;
+      }
+      case 'void':
+        break;
+    }
+  }
+
+  private forgetOwner(path: string, owner: bigint): void {
+    switch (ephemeralKind(owner)) {
+      case 'container':
+        this.containers.delete(path);
+        break;
+      case 'ttl':
+        this.ttls.delete(path);
+        break;
+      case 'normal': {
+        const s = this.ephemeralsBySession.get(owner);
+        if (s !== undefined) {
+          s.delete(path);
+          if (s.size === 0) this.ephemeralsBySession.delete(owner);
+        }
+        break;
+      }
+      case 'void':
+        break;
+    }
+  }
+
+  /** DataTree.createNode: throws NoNode (parent missing) or NodeExists. */
+  createNode(
+    path: string,
+    data: Buffer | null,
+    acl: readonly ACL[],
+    ephemeralOwner: bigint,
+    parentCVersion: number,
+    zxid: bigint,
+    time: bigint,
+  ): DataNode {
+    const pkey = parentKey(path);
+    const parent = this.nodeMap.get(pkey);
+    if (parent === undefined) throw new KeeperError(Err.NoNode, path);
+    if (this.nodeMap.has(path)) throw new KeeperError(Err.NodeExists, path);
+    const aclIndex = this.aclCache.acquire(acl);
+    let cv = parentCVersion;
+    if (cv === -1) cv = parent.stat.cversion + 1;
+    // Replaying a create already in a fuzzy snapshot must not move cversion/pzxid backwards.
+    if (cv > parent.stat.cversion) {
+      parent.stat.cversion = cv;
+      parent.stat.pzxid = zxid;
+    }
+    const child = new DataNode(data, aclIndex, createStat(zxid, time, ephemeralOwner));
+    parent.children.add(childName(path));
+    this.nodeMap.set(path, child);
+    this.rememberOwner(path, ephemeralOwner);
+    this.dataWatches.trigger(path, EventType.NodeCreated);
+    this.childWatches.trigger(pkey === '' ? '/' : pkey, EventType.NodeChildrenChanged);
+    return child;
+  }
+
+  /** DataTree.deleteNode: fires NodeDeleted (data, then child watches not yet told) and the parent's NodeChildrenChanged. */
+  deleteNode(path: string, zxid: bigint): void {
+    const pkey = parentKey(path);
+    const parent = this.nodeMap.get(pkey);
+    if (parent === undefined) throw new KeeperError(Err.NoNode, path);
+    parent.children.delete(childName(path));
+    if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    const node = this.nodeMap.get(path);
+    if (node === undefined) throw new KeeperError(Err.NoNode, path);
+    this.nodeMap.delete(path);
+    this.aclCache.release(node.acl);
+    this.forgetOwner(path, node.stat.ephemeralOwner);
+    const told = this.dataWatches.trigger(path, EventType.NodeDeleted);
+    this.childWatches.trigger(path, EventType.NodeDeleted, told);
+    this.childWatches.trigger(pkey === '' ? '/' : pkey, EventType.NodeChildrenChanged);
+  }
+
+  setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
+    const node = this.nodeMap.get(path);
+    if (node === undefined) throw new KeeperError(Err.NoNode, path);
+    node.data = data;
+    node.stat.mtime = time;
+    node.stat.mzxid = zxid;
+    node.stat.version = version;
+    this.dataWatches.trigger(path, EventType.NodeDataChanged);
+    return node.toStat();
+  }
+
+  setACL(path: string, acl: readonly ACL[], aversion: number): Stat {
+    const node = this.nodeMap.get(path);
+    if (node === undefined) throw new KeeperError(Err.NoNode, path);
+    this.aclCache.release(node.acl);
+    node.stat.aversion = aversion;
+    node.acl = this.aclCache.acquire(acl);
+    return node.toStat();
+  }
+
+  /** Sets cversion/pzxid when they move forward (createNode replay of a node already gone). */
+  setCversionPzxid(path: string, cversion: number, zxid: bigint): void {
+    const node = this.nodeMap.get(path === '/' ? '' : path);
+    if (node === undefined) throw new KeeperError(Err.NoNode, path);
+    if (cversion > node.stat.cversion) {
+      node.stat.cversion = cversion;
+      node.stat.pzxid = zxid;
+    }
+  }
+
+  // ---- reads (watch registration included) ----
+
+  getData(path: string, watcher?: Watcher): { data: Buffer | null; stat: Stat } {
+    const node = this.nodeMap.get(path);
+    if (node === undefined) throw new KeeperError(Err.NoNode, path);
+    if (watcher !== undefined) this.dataWatches.add(path, watcher);
+    return { data: node.data, stat: node.toStat() };
+  }
+
+  /** exists: sets the watch even when the node is absent (it then fires on NodeCreated). */
+  statNode(path: string, watcher?: Watcher): Stat {
+    if (watcher !== undefined) this.dataWatches.add(path, watcher);
+    const node = this.nodeMap.get(path);
+    if (node === undefined) throw new KeeperError(Err.NoNode, path);
+    return node.toStat();
+  }
+
+  getChildren(path: string, watcher?: Watcher): { children: string[]; stat: Stat } {
+    const node = this.nodeMap.get(path);
+    if (node === undefined) throw new KeeperError(Err.NoNode, path);
+    if (watcher !== undefined) this.childWatches.add(path, watcher);
+    return { children: [...node.children], stat: node.toStat() };
+  }
+
+  /** Number of descendants (not counting the node itself). */
+  getAllChildrenNumber(path: string): number {
+    const node = this.nodeMap.get(path);
+    if (node === undefined) throw new KeeperError(Err.NoNode, path);
+    if (path === '/' || path === '') return this.nodeCount - 1;
+    let n = 0;
+    const stack: string[] = [path];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      const nd = this.nodeMap.get(p);
+      if (nd === undefined) continue;
+      for (const c of nd.children) {
+        n++;
+        stack.push(`${p}/${c}`);
+      }
+    }
+    return n;
+  }
+
+  /** The session's ephemeral paths (a copy). */
+  getEphemerals(sessionId: bigint): Set<string> {
+    return new Set(this.ephemeralsBySession.get(sessionId) ?? []);
+  }
+
+  /** Sessions with ephemerals and their paths (for dump / cons). */
+  ephemeralsMap(): ReadonlyMap<bigint, ReadonlySet<string>> {
+    return this.ephemeralsBySession;
+  }
+
+  get ephemeralCount(): number {
+    let n = 0;
+    for (const s of this.ephemeralsBySession.values()) n += s.size;
+    return n;
+  }
+
+  /** Sum of path lengths and data sizes (DataTree.approximateDataSize). */
+  approximateDataSize(): number {
+    let n = 0;
+    for (const [p, node] of this.nodeMap) n += p.length + (node.data === null ? 0 : node.data.length);
+    return n;
+  }
+
+  // ---- watches ----
+
+  addWatch(path: string, watcher: Watcher, mode: 'persistent' | 'persistentRecursive'): void {
+    this.dataWatches.add(path, watcher, mode);
+    if (mode !== 'persistentRecursive') this.childWatches.add(path, watcher, mode);
+  }
+
+  /** WatcherType: 1 children, 2 data, 3 any; 3.8 knows no other type here. */
+  containsWatcher(path: string, type: number, watcher: Watcher): boolean {
+    if (type === 1) return this.childWatches.contains(path, watcher);
+    if (type === 2) return this.dataWatches.contains(path, watcher);
+    if (type === 3) return this.childWatches.contains(path, watcher) || this.dataWatches.contains(path, watcher);
+    return false;
+  }
+
+  removeWatch(path: string, type: number, watcher: Watcher): boolean {
+    if (type === 1) return this.childWatches.remove(path, watcher);
+    if (type === 2) return this.dataWatches.remove(path, watcher);
+    if (type === 3) {
+      const c = this.childWatches.remove(path, watcher);
+      const d = this.dataWatches.remove(path, watcher);
+      return c || d;
+    }
+    return false;
+  }
+
+  removeWatcher(watcher: Watcher): void {
+    this.dataWatches.removeWatcher(watcher);
+    this.childWatches.removeWatcher(watcher);
+  }
+
+  /**
+   * Re-arms a reconnecting client's watches (DataTree.setWatches): anything that changed after
+   * relativeZxid fires at once instead of being set.
+   */
+  setWatches(
+    relativeZxid: bigint,
+    dataWatches: readonly string[],
+    existWatches: readonly string[],
+    childWatches: readonly string[],
+    persistentWatches: readonly string[],
+    persistentRecursiveWatches: readonly string[],
+    watcher: Watcher,
+  ): void {
+    const fire = (type: EventType, path: string): void => watcher.process({ type, state: 3, path });
+    for (const p of dataWatches) {
+      const n = this.nodeMap.get(p);
+      if (n === undefined) fire(EventType.NodeDeleted, p);
+      else if (n.stat.mzxid > relativeZxid) fire(EventType.NodeDataChanged, p);
+      else this.dataWatches.add(p, watcher);
+    }
+    for (const p of existWatches) {
+      if (this.nodeMap.has(p)) fire(EventType.NodeCreated, p);
+      else this.dataWatches.add(p, watcher);
+    }
+    for (const p of childWatches) {
+      const n = this.nodeMap.get(p);
+      if (n === undefined) fire(EventType.NodeDeleted, p);
+      else if (n.stat.pzxid > relativeZxid) fire(EventType.NodeChildrenChanged, p);
+      else this.childWatches.add(p, watcher);
+    }
+    for (const p of persistentWatches) {
+      this.childWatches.add(p, watcher, 'persistent');
+      this.dataWatches.add(p, watcher, 'persistent');
+    }
+    for (const p of persistentRecursiveWatches) this.dataWatches.add(p, watcher, 'persistentRecursive');
+  }
+
+  watchModeOf(path: string, watcher: Watcher): { data?: WatcherMode; child?: WatcherMode } {
+    const d = this.dataWatches.modeOf(path, watcher);
+    const c = this.childWatches.modeOf(path, watcher);
+    return { ...(d === undefined ? {} : { data: d }), ...(c === undefined ? {} : { child: c }) };
+  }
+}
+
+export { parentPath };
