@@ -1,0 +1,96 @@
+/** Deterministic random txn streams that are valid against a ModelTree, for storage tests. */
+import { OpCode } from '../../src/proto/opcodes.js';
+import type { ACL } from '../../src/proto/records.js';
+import type { TxnBody, TxnEntry } from '../../src/storage/txnEntry.js';
+import type { ModelTree } from './modelTree.js';
+
+/** mulberry32: a small seeded PRNG. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ACLS: ACL[][] = [
+  [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }],
+  [{ perms: 1, id: { scheme: 'world', id: 'anyone' } }, { perms: 31, id: { scheme: 'digest', id: 'u:abc=' } }],
+  [{ perms: 3, id: { scheme: 'ip', id: '127.0.0.1' } }],
+];
+
+export class Workload {
+  private readonly rnd: () => number;
+  private n = 0;
+  zxid: bigint;
+  private readonly session = 0x100000abcn;
+
+  constructor(
+    private readonly tree: ModelTree,
+    seed: number,
+    startZxid = tree.lastZxid,
+  ) {
+    this.rnd = prng(seed);
+    this.zxid = startZxid;
+  }
+
+  private pick<T>(xs: readonly T[]): T {
+    return xs[Math.floor(this.rnd() * xs.length)]!;
+  }
+
+  private userPaths(): string[] {
+    return [...this.tree.nodes.keys()].filter((p) => p !== '' && !p.startsWith('/zookeeper'));
+  }
+
+  private body(): TxnBody {
+    const paths = this.userPaths();
+    const r = this.rnd();
+    const data = Buffer.from(`v${this.n}-${Math.floor(this.rnd() * 1e6)}`);
+    if (r < 0.45 || paths.length < 3) {
+      const parent = paths.length > 0 && this.rnd() < 0.3 ? this.pick(paths) : '';
+      const owner = this.tree.nodes.get(parent)?.stat.ephemeralOwner ?? 0n;
+      const base = owner !== 0n ? '' : parent;
+      return {
+        type: OpCode.create,
+        txn: { path: `${base}/n${this.n}`, data, acl: this.pick(ACLS), ephemeral: this.rnd() < 0.2, parentCVersion: (this.tree.nodes.get(base)?.stat.cversion ?? 0) + 1 },
+      };
+    }
+    const p = this.pick(paths);
+    const node = this.tree.nodes.get(p)!;
+    if (r < 0.7) return { type: OpCode.setData, txn: { path: p, data, version: node.stat.version + 1 } };
+    if (r < 0.8) return { type: OpCode.setACL, txn: { path: p, acl: this.pick(ACLS), version: node.stat.aversion + 1 } };
+    if (r < 0.9 && node.children.size === 0) return { type: OpCode.delete, txn: { path: p } };
+    const q = this.pick(paths);
+    return {
+      type: OpCode.multi,
+      ops: [
+        { type: OpCode.check, txn: { path: q, version: this.tree.nodes.get(q)!.stat.version } },
+        { type: OpCode.setData, txn: { path: q, data, version: this.tree.nodes.get(q)!.stat.version + 1 } },
+        { type: OpCode.create, txn: { path: `/m${this.n}`, data: null, acl: ACLS[0]!, ephemeral: false, parentCVersion: this.tree.nodes.get('')!.stat.cversion + 1 } },
+      ],
+    };
+  }
+
+  /** The next txn (also applied to the tree, so the following ones stay valid). */
+  next(): TxnEntry {
+    this.n++;
+    this.zxid++;
+    let body: TxnBody;
+    if (this.n === 1) body = { type: OpCode.createSession, txn: { timeOut: 30000 } };
+    else body = this.body();
+    const e: TxnEntry = {
+      hdr: { clientId: this.session, cxid: this.n, zxid: this.zxid, time: 1_700_000_000_000n + BigInt(this.n), type: body.type },
+      body,
+      digest: this.n % 2 === 0 ? { version: 2, treeDigest: BigInt(this.n) * 7919n } : null,
+    };
+    this.tree.apply(e);
+    return e;
+  }
+
+  batch(count: number): TxnEntry[] {
+    return Array.from({ length: count }, () => this.next());
+  }
+}
