@@ -1,0 +1,164 @@
+import type { Notification, PeerStateName } from './packets.js';
+import type { Action, LookingState, PeerState, ReceivedVote, Vote } from './state.js';
+import { lastLogged } from './history.js';
+import { becomeLeader } from './leader.js';
+import { becomeLearner } from './learner.js';
+import type { ServerId } from './types.js';
+
+/** Fast Leader Election (FastLeaderElection.lookForLeader), one notification at a time. */
+
+/** ZooKeeper votes Long.MIN_VALUE for leader and zxid when the peer is not a participant. */
+export const NO_VOTE = -(2n ** 63n);
+
+/**
+ * The total order on votes: higher peer epoch, then higher zxid, then higher server id
+ * (FastLeaderElection.totalOrderPredicate with equal weights).
+ */
+export function voteBetter(n: Pick<Vote, 'leader' | 'zxid' | 'peerEpoch'>, cur: Pick<Vote, 'leader' | 'zxid' | 'peerEpoch'>): boolean {
+  if (n.peerEpoch !== cur.peerEpoch) return n.peerEpoch > cur.peerEpoch;
+  if (n.zxid !== cur.zxid) return n.zxid > cur.zxid;
+  return n.leader > cur.leader;
+}
+
+export function sameVote(a: Vote, b: Vote): boolean {
+  return a.leader === b.leader && a.zxid === b.zxid && a.electionEpoch === b.electionEpoch && a.peerEpoch === b.peerEpoch;
+}
+
+function initVote(s: PeerState): Vote {
+  const voter = s.config.quorum.isVoter(s.config.sid);
+  return {
+    leader: (voter ? s.config.sid : NO_VOTE) as ServerId,
+    zxid: voter ? lastLogged(s) : (NO_VOTE as typeof s.vote.zxid),
+    electionEpoch: s.logicalclock,
+    peerEpoch: s.currentEpoch,
+  };
+}
+
+export function stateName(s: PeerState): PeerStateName {
+  return s.role.role;
+}
+
+function notification(s: PeerState, v: Vote, state: PeerStateName): Notification {
+  return { type: 'NOTIFICATION', state, leader: v.leader, zxid: v.zxid, electionEpoch: v.electionEpoch, peerEpoch: v.peerEpoch };
+}
+
+function sendNotifications(s: PeerState, l: LookingState, out: Action[]): void {
+  const v = { ...l.proposal, electionEpoch: s.logicalclock };
+  for (const to of s.config.quorum.voters) {
+    if (to === s.config.sid) continue;
+    out.push({ type: 'send', to, msg: notification(s, v, 'LOOKING') });
+  }
+  if (s.config.quorum.isVoter(s.config.sid)) l.recvset.set(s.config.sid, { ...v, state: 'LOOKING' });
+}
+
+/** Enter LOOKING: a new election round, voting for ourselves. */
+export function becomeLooking(s: PeerState, out: Action[]): void {
+  s.logicalclock += 1n;
+  const proposal = initVote(s);
+  const l: LookingState = {
+    role: 'LOOKING',
+    proposal,
+    recvset: new Map(),
+    outofelection: new Map(),
+    notificationInterval_ticks: s.config.finalizeWait_ticks,
+    lastNotification_tick: s.tick,
+    finalizeDeadline_tick: null,
+  };
+  s.role = l;
+  s.vote = proposal;
+  out.push({ type: 'role', role: 'LOOKING', leader: null });
+  sendNotifications(s, l, out);
+  checkLookingQuorum(s, l);
+}
+
+function agreeing(votes: Map<ServerId, ReceivedVote>, v: Vote): ServerId[] {
+  const out: ServerId[] = [];
+  for (const [sid, r] of votes) if (sameVote(r, v)) out.push(sid);
+  return out;
+}
+
+function checkLeader(s: PeerState, votes: Map<ServerId, ReceivedVote>, leader: ServerId, electionEpoch: bigint): boolean {
+  if (leader !== s.config.sid) return votes.get(leader)?.state === 'LEADING';
+  return s.logicalclock === electionEpoch;
+}
+
+function checkLookingQuorum(s: PeerState, l: LookingState): void {
+  const v = { ...l.proposal, electionEpoch: s.logicalclock };
+  const ok = s.config.quorum.containsQuorum(agreeing(l.recvset, v));
+  if (!ok) l.finalizeDeadline_tick = null;
+  else if (l.finalizeDeadline_tick === null) l.finalizeDeadline_tick = s.tick + s.config.finalizeWait_ticks;
+}
+
+function decide(s: PeerState, v: Vote, out: Action[]): void {
+  s.vote = { ...v };
+  if (v.leader === s.config.sid) becomeLeader(s, out);
+  else becomeLearner(s, v.leader, out);
+}
+
+/** A LOOKING peer handles one notification. */
+export function lookingNotification(s: PeerState, l: LookingState, from: ServerId, n: Notification, out: Action[]): void {
+  const q = s.config.quorum;
+  l.lastNotification_tick = s.tick;
+  if (!q.isVoter(from)) {
+    // Observers and strangers are told our current vote; they never count.
+    out.push({ type: 'send', to: from, msg: notification(s, { ...l.proposal, electionEpoch: s.logicalclock }, 'LOOKING') });
+    return;
+  }
+  if (n.state === 'LOOKING') {
+    const nv: Vote = { leader: n.leader, zxid: n.zxid, electionEpoch: n.electionEpoch, peerEpoch: n.peerEpoch };
+    if (n.electionEpoch > s.logicalclock) {
+      s.logicalclock = n.electionEpoch;
+      l.recvset.clear();
+      const mine = initVote(s);
+      l.proposal = q.isVoter(nv.leader) && voteBetter(nv, mine) ? { ...nv } : mine;
+      l.finalizeDeadline_tick = null;
+      sendNotifications(s, l, out);
+    } else if (n.electionEpoch < s.logicalclock) {
+      out.push({ type: 'send', to: from, msg: notification(s, { ...l.proposal, electionEpoch: s.logicalclock }, 'LOOKING') });
+      return;
+    } else if (q.isVoter(nv.leader) && voteBetter(nv, l.proposal)) {
+      l.proposal = { ...nv };
+      l.finalizeDeadline_tick = null;
+      sendNotifications(s, l, out);
+    }
+    l.recvset.set(from, { ...nv, state: 'LOOKING' });
+    s.vote = { ...l.proposal, electionEpoch: s.logicalclock };
+    checkLookingQuorum(s, l);
+    return;
+  }
+  if (n.state === 'OBSERVING') return;
+  // FOLLOWING or LEADING: an election already finished; maybe join it.
+  if (!q.isVoter(n.leader)) return;
+  const rv: ReceivedVote = { leader: n.leader, zxid: n.zxid, electionEpoch: n.electionEpoch, peerEpoch: n.peerEpoch, state: n.state };
+  if (n.electionEpoch === s.logicalclock) {
+    l.recvset.set(from, rv);
+    if (q.containsQuorum(agreeing(l.recvset, rv)) && checkLeader(s, l.recvset, rv.leader, rv.electionEpoch)) {
+      decide(s, rv, out);
+      return;
+    }
+  }
+  l.outofelection.set(from, rv);
+  if (q.containsQuorum(agreeing(l.outofelection, rv)) && checkLeader(s, l.outofelection, rv.leader, rv.electionEpoch)) {
+    s.logicalclock = rv.electionEpoch;
+    decide(s, rv, out);
+  }
+}
+
+export function lookingTick(s: PeerState, l: LookingState, out: Action[]): void {
+  if (l.finalizeDeadline_tick !== null && s.tick >= l.finalizeDeadline_tick) {
+    // No better vote arrived within finalizeWait: the quorum's choice stands.
+    decide(s, { ...l.proposal, electionEpoch: s.logicalclock }, out);
+    return;
+  }
+  if (s.tick - l.lastNotification_tick >= l.notificationInterval_ticks) {
+    sendNotifications(s, l, out);
+    l.notificationInterval_ticks = Math.min(l.notificationInterval_ticks * 2, s.config.notificationInterval_ticks_max);
+    l.lastNotification_tick = s.tick;
+  }
+}
+
+/** A peer that is not LOOKING answers LOOKING peers with the vote it settled on. */
+export function answerNotification(s: PeerState, from: ServerId, n: Notification, out: Action[]): void {
+  if (n.state !== 'LOOKING') return;
+  out.push({ type: 'send', to: from, msg: notification(s, s.vote, stateName(s)) });
+}

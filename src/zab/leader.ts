@@ -1,0 +1,327 @@
+import type { QuorumMessage } from './packets.js';
+import type { Action, LeaderState, LearnerHandler, PeerState } from './state.js';
+import { answerNotification, becomeLooking } from './election.js';
+import { appendTxn, applyThrough, firstAfter, indexOf, lastLogged } from './history.js';
+import { minorityQuorum } from './quorum.js';
+import { counterOf, epochOf, makeZxid, maxBig, type Epoch, type ServerId, type Zxid } from './types.js';
+import type { Message } from './packets.js';
+
+/** The leader: discovery (epoch), synchronization of each learner, then broadcast. */
+
+export function becomeLeader(s: PeerState, out: Action[]): void {
+  const me = s.config.sid;
+  const last = lastLogged(s);
+  const l: LeaderState = {
+    role: 'LEADING',
+    phase: 'discovery',
+    start_tick: s.tick,
+    newEpoch: null,
+    connecting: new Map([[me, s.acceptedEpoch]]),
+    epochAcks: new Set([me]),
+    newLeaderAcks: new Set(),
+    summaryEpoch: s.currentEpoch,
+    summaryZxid: last,
+    initialHistoryZxid: last,
+    established: false,
+    handlers: new Map(),
+    proposals: [],
+    lastProposed: last,
+    syncWaiters: [],
+    lastPing_tick: s.tick,
+  };
+  s.role = l;
+  out.push({ type: 'role', role: 'LEADING', leader: me });
+  maybeDecideEpoch(s, l, out);
+}
+
+function send(out: Action[], to: ServerId, msg: Message): void {
+  out.push({ type: 'send', to, msg });
+}
+
+function stepDown(s: PeerState, l: LeaderState, out: Action[]): void {
+  for (const h of l.handlers.values()) out.push({ type: 'disconnect', peer: h.sid });
+  l.handlers.clear();
+  if (l.established) out.push({ type: 'serving', serving: false });
+  becomeLooking(s, out);
+}
+
+function dropHandler(l: LeaderState, h: LearnerHandler, out: Action[]): void {
+  l.handlers.delete(h.sid);
+  out.push({ type: 'disconnect', peer: h.sid });
+}
+
+/** getEpochToPropose: once a quorum of FOLLOWERINFOs is in, propose max(acceptedEpoch) + 1. */
+function maybeDecideEpoch(s: PeerState, l: LeaderState, out: Action[]): void {
+  if (l.phase !== 'discovery' || !s.config.quorum.containsQuorum(l.connecting.keys())) return;
+  let max = s.acceptedEpoch;
+  for (const e of l.connecting.values()) max = maxBig(max, e);
+  const e = (max + 1n) as Epoch;
+  l.newEpoch = e;
+  s.acceptedEpoch = e;
+  out.push({ type: 'persistAcceptedEpoch', epoch: e });
+  l.phase = 'epochAck';
+  for (const h of l.handlers.values()) send(out, h.sid, { type: 'LEADERINFO', newEpoch: e });
+  maybeEpochAckQuorum(s, l, out);
+}
+
+function maybeEpochAckQuorum(s: PeerState, l: LeaderState, out: Action[]): void {
+  if (l.phase !== 'epochAck' || !s.config.quorum.containsQuorum(l.epochAcks)) return;
+  const e = l.newEpoch!;
+  l.phase = 'newLeader';
+  s.currentEpoch = e;
+  out.push({ type: 'persistCurrentEpoch', epoch: e });
+  for (const h of l.handlers.values()) if (h.stage === 'epochAcked') startSync(s, l, h, out);
+  maybeSelfNewLeaderAck(s, l, out);
+}
+
+function maybeSelfNewLeaderAck(s: PeerState, l: LeaderState, out: Action[]): void {
+  if (l.phase !== 'newLeader' || s.durableZxid < l.initialHistoryZxid) return;
+  l.newLeaderAcks.add(s.config.sid);
+  maybeEstablish(s, l, out);
+}
+
+function maybeEstablish(s: PeerState, l: LeaderState, out: Action[]): void {
+  if (l.established || l.phase !== 'newLeader' || !s.config.quorum.containsQuorum(l.newLeaderAcks)) return;
+  l.established = true;
+  l.phase = 'broadcast';
+  // A quorum holds the initial history durably: it is committed.
+  applyThrough(s, l.initialHistoryZxid, out);
+  out.push({ type: 'established', epoch: l.newEpoch! });
+  out.push({ type: 'serving', serving: true });
+  for (const h of l.handlers.values()) if (h.stage === 'newLeaderAcked') sendUptodate(s, h, out);
+}
+
+function sendUptodate(s: PeerState, h: LearnerHandler, out: Action[]): void {
+  send(out, h.sid, { type: 'UPTODATE' });
+  h.stage = 'uptodate';
+  h.lastHeard_tick = s.tick;
+}
+
+/**
+ * LearnerHandler.syncFollower: DIFF when the learner's last zxid is in our history, TRUNC back to
+ * the last common zxid when it has a suffix we lack, SNAP when it is older than our log. Then the
+ * txns it lacks (with COMMIT for the committed ones), then NEWLEADER. The learner joins the
+ * forwarding set in the same step, so no proposal can fall between sync and broadcast.
+ */
+function startSync(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[]): void {
+  const peerLast = h.peerLastZxid;
+  const last = lastLogged(s);
+  const noTrunc = s.config.mutations.has('neverTrunc');
+  let from: Zxid;
+  if (peerLast === last) {
+    send(out, h.sid, { type: 'DIFF', zxid: last });
+    from = last;
+  } else if (peerLast > last) {
+    send(out, h.sid, noTrunc ? { type: 'DIFF', zxid: last } : { type: 'TRUNC', zxid: last });
+    from = last;
+  } else if (peerLast >= s.snapZxid) {
+    if (peerLast === s.snapZxid || indexOf(s, peerLast) >= 0) {
+      send(out, h.sid, { type: 'DIFF', zxid: peerLast });
+      from = peerLast;
+    } else {
+      const i = firstAfter(s, peerLast);
+      const prev = i > 0 ? s.log[i - 1]!.zxid : s.snapZxid;
+      send(out, h.sid, noTrunc ? { type: 'DIFF', zxid: prev } : { type: 'TRUNC', zxid: prev });
+      from = prev;
+    }
+  } else {
+    out.push({ type: 'sendSnapshot', to: h.sid, zxid: s.committedZxid });
+    from = s.committedZxid;
+  }
+  const commitLimit = maxBig(s.committedZxid, l.initialHistoryZxid);
+  for (let i = firstAfter(s, from); i < s.log.length; i++) {
+    const t = s.log[i]!;
+    if (h.participant) {
+      send(out, h.sid, { type: 'PROPOSAL', zxid: t.zxid, data: t.data });
+      if (t.zxid <= commitLimit) send(out, h.sid, { type: 'COMMIT', zxid: t.zxid });
+    } else if (t.zxid <= commitLimit) {
+      send(out, h.sid, { type: 'INFORM', zxid: t.zxid, data: t.data });
+    }
+  }
+  if (!s.config.mutations.has('forwardAfterNewLeaderAck')) h.forwarding = true;
+  send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(l.newEpoch!, 0n) });
+  h.stage = 'newLeaderSent';
+}
+
+function isMoreRecent(e1: Epoch, z1: Zxid, e2: Epoch, z2: Zxid): boolean {
+  return e1 > e2 || (e1 === e2 && z1 > z2);
+}
+
+function commitQuorum(s: PeerState, acks: Set<ServerId>): boolean {
+  const q = s.config.quorum;
+  if (s.config.mutations.has('commitOnMinority')) return minorityQuorum(q.voters, q.observers).containsQuorum(acks);
+  return q.containsQuorum(acks);
+}
+
+/** COMMIT strictly in zxid order: the head proposal first, each once a quorum (us included) holds it. */
+function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
+  while (l.proposals.length > 0) {
+    const p = l.proposals[0]!;
+    const acks = new Set(p.acks);
+    if (s.durableZxid >= p.zxid) acks.add(s.config.sid);
+    if (!commitQuorum(s, acks)) return;
+    l.proposals.shift();
+    applyThrough(s, p.zxid, out);
+    for (const h of l.handlers.values()) {
+      if (!h.forwarding) continue;
+      if (h.participant) send(out, h.sid, { type: 'COMMIT', zxid: p.zxid });
+      else send(out, h.sid, { type: 'INFORM', zxid: p.zxid, data: p.data });
+    }
+    releaseSyncs(s, l, out);
+  }
+}
+
+function releaseSyncs(s: PeerState, l: LeaderState, out: Action[]): void {
+  while (l.syncWaiters.length > 0 && l.syncWaiters[0]!.after <= s.committedZxid) {
+    const w = l.syncWaiters.shift()!;
+    if (w.to === 'local') out.push({ type: 'syncDone' });
+    else if (l.handlers.has(w.to)) send(out, w.to, { type: 'SYNC' });
+  }
+}
+
+function handleSync(s: PeerState, l: LeaderState, to: ServerId | 'local', out: Action[]): void {
+  l.syncWaiters.push({ after: l.lastProposed, to });
+  releaseSyncs(s, l, out);
+}
+
+export function leaderPropose(s: PeerState, l: LeaderState, data: Buffer, out: Action[]): void {
+  if (!l.established) return void out.push({ type: 'requestDropped', data, reason: 'leader not established' });
+  if (l.proposals.length >= s.config.outstandingProposals_max)
+    return void out.push({ type: 'requestDropped', data, reason: 'too many outstanding proposals' });
+  const e = l.newEpoch!;
+  const counter = epochOf(l.lastProposed) === e ? counterOf(l.lastProposed) + 1n : 1n;
+  if (counter > s.config.zxidCounter_max) {
+    // The zxid counter would roll over: a new epoch is needed, so force an election.
+    out.push({ type: 'requestDropped', data, reason: 'zxid counter rollover' });
+    stepDown(s, l, out);
+    return;
+  }
+  const z = makeZxid(e, counter);
+  l.lastProposed = z;
+  appendTxn(s, { zxid: z, data }, out);
+  l.proposals.push({ zxid: z, data, acks: new Set() });
+  for (const h of l.handlers.values()) if (h.forwarding && h.participant) send(out, h.sid, { type: 'PROPOSAL', zxid: z, data });
+  tryCommit(s, l, out);
+}
+
+export function leaderRequest(s: PeerState, l: LeaderState, data: Buffer, out: Action[]): void {
+  if (!l.established) return void out.push({ type: 'requestDropped', data, reason: 'leader not established' });
+  out.push({ type: 'forwardedRequest', from: s.config.sid, data });
+}
+
+export function leaderLocalSync(s: PeerState, l: LeaderState, out: Action[]): void {
+  if (!l.established) return void out.push({ type: 'requestDropped', data: Buffer.alloc(0), reason: 'leader not established' });
+  handleSync(s, l, 'local', out);
+}
+
+export function leaderLogDurable(s: PeerState, l: LeaderState, out: Action[]): void {
+  maybeSelfNewLeaderAck(s, l, out);
+  if (l.established) tryCommit(s, l, out);
+}
+
+export function leaderDisconnected(l: LeaderState, peer: ServerId): void {
+  l.handlers.delete(peer);
+}
+
+export function leaderMessage(s: PeerState, l: LeaderState, from: ServerId, msg: Message, out: Action[]): void {
+  if (msg.type === 'NOTIFICATION') return answerNotification(s, from, msg, out);
+  if (msg.type === 'FOLLOWERINFO' || msg.type === 'OBSERVERINFO') return learnerInfo(s, l, from, msg, out);
+  const h = l.handlers.get(from);
+  if (h === undefined) return; // stale traffic from a connection we dropped
+  h.lastHeard_tick = s.tick;
+  handlerMessage(s, l, h, msg, out);
+}
+
+function learnerInfo(
+  s: PeerState,
+  l: LeaderState,
+  from: ServerId,
+  msg: Extract<QuorumMessage, { type: 'FOLLOWERINFO' | 'OBSERVERINFO' }>,
+  out: Action[],
+): void {
+  const participant = msg.type === 'FOLLOWERINFO' && s.config.quorum.isVoter(from);
+  const h: LearnerHandler = {
+    sid: from,
+    participant,
+    stage: 'info',
+    forwarding: false,
+    peerLastZxid: 0n as Zxid,
+    start_tick: s.tick,
+    lastHeard_tick: s.tick,
+  };
+  l.handlers.set(from, h); // a new connection replaces the old handler
+  if (l.phase === 'discovery') {
+    l.connecting.set(from, msg.acceptedEpoch);
+    maybeDecideEpoch(s, l, out);
+  } else {
+    send(out, from, { type: 'LEADERINFO', newEpoch: l.newEpoch! });
+  }
+}
+
+function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: QuorumMessage, out: Action[]): void {
+  switch (msg.type) {
+    case 'ACKEPOCH': {
+      if (h.stage !== 'info' || l.newEpoch === null) return dropHandler(l, h, out);
+      if (l.phase === 'epochAck') {
+        // Before the epoch is settled, a learner more recent than us means we must not lead.
+        if (!s.config.mutations.has('skipAckEpochCheck') && isMoreRecent(msg.currentEpoch, msg.lastZxid, l.summaryEpoch, l.summaryZxid))
+          return dropHandler(l, h, out);
+        h.peerLastZxid = msg.lastZxid;
+        h.stage = 'epochAcked';
+        if (h.participant) l.epochAcks.add(h.sid);
+        maybeEpochAckQuorum(s, l, out);
+      } else {
+        h.peerLastZxid = msg.lastZxid;
+        h.stage = 'epochAcked';
+        startSync(s, l, h, out);
+      }
+      return;
+    }
+    case 'ACK': {
+      if (h.stage === 'newLeaderSent') {
+        if (msg.zxid !== makeZxid(l.newEpoch!, 0n)) return dropHandler(l, h, out);
+        h.stage = 'newLeaderAcked';
+        h.forwarding = true;
+        if (h.participant) l.newLeaderAcks.add(h.sid);
+        if (l.established) sendUptodate(s, h, out);
+        else maybeEstablish(s, l, out);
+        return;
+      }
+      if (h.stage !== 'newLeaderAcked' && h.stage !== 'uptodate') return dropHandler(l, h, out);
+      if (counterOf(msg.zxid) === 0n || !h.participant) return; // the UPTODATE ack
+      const p = l.proposals.find((x) => x.zxid === msg.zxid);
+      if (p === undefined) return; // already committed
+      p.acks.add(h.sid);
+      tryCommit(s, l, out);
+      return;
+    }
+    case 'REQUEST':
+      if (!l.established) return;
+      if (msg.sync) handleSync(s, l, h.sid, out);
+      else out.push({ type: 'forwardedRequest', from: h.sid, data: msg.data });
+      return;
+    case 'PING':
+      if (msg.data !== null && msg.data.length > 0) out.push({ type: 'sessionActivity', from: h.sid, data: msg.data });
+      return;
+    default:
+      return dropHandler(l, h, out); // nothing else is valid from a learner
+  }
+}
+
+export function leaderTick(s: PeerState, l: LeaderState, out: Action[]): void {
+  const c = s.config;
+  if (!l.established && s.tick - l.start_tick > c.initLimit_ticks) return stepDown(s, l, out);
+  for (const h of [...l.handlers.values()]) {
+    const late = h.stage === 'uptodate' ? s.tick - h.lastHeard_tick > c.syncLimit_ticks : s.tick - h.start_tick > c.initLimit_ticks;
+    if (late) dropHandler(l, h, out);
+  }
+  if (l.established) {
+    const synced: ServerId[] = [c.sid];
+    for (const h of l.handlers.values()) if (h.participant && h.stage === 'uptodate') synced.push(h.sid);
+    if (!c.quorum.containsQuorum(synced)) return stepDown(s, l, out);
+  }
+  if (s.tick - l.lastPing_tick >= c.ping_ticks) {
+    l.lastPing_tick = s.tick;
+    for (const h of l.handlers.values()) send(out, h.sid, { type: 'PING', zxid: l.lastProposed, data: null });
+  }
+}

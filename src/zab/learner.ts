@@ -1,0 +1,196 @@
+import type { Message, QuorumMessage } from './packets.js';
+import type { Action, LearnerState, PeerState } from './state.js';
+import { answerNotification, becomeLooking } from './election.js';
+import { appendTxn, applyThrough, indexOf, lastLogged, truncateAfter } from './history.js';
+import { makeZxid, maxBig, minBig, type Epoch, type ServerId, type Zxid } from './types.js';
+
+/** Follower and observer: register with the leader, sync, then follow the broadcast. */
+
+export function becomeLearner(s: PeerState, leader: ServerId, out: Action[]): void {
+  const follower = s.config.quorum.isVoter(s.config.sid);
+  const l: LearnerState = {
+    role: follower ? 'FOLLOWING' : 'OBSERVING',
+    leader,
+    phase: 'connecting',
+    newEpoch: null,
+    start_tick: s.tick,
+    lastHeard_tick: s.tick,
+    maxCommitSeen: 0n as Zxid,
+    newLeaderPending: null,
+    newLeaderAcked: false,
+    ackQueue: [],
+    serving: false,
+    pingData: null,
+  };
+  s.role = l;
+  out.push({ type: 'role', role: l.role, leader });
+  const info = { acceptedEpoch: s.acceptedEpoch, sid: s.config.sid };
+  send(out, leader, follower ? { type: 'FOLLOWERINFO', ...info } : { type: 'OBSERVERINFO', ...info });
+}
+
+function send(out: Action[], to: ServerId, msg: Message): void {
+  out.push({ type: 'send', to, msg });
+}
+
+/** Any error while following sends the peer back to LOOKING. */
+function leave(s: PeerState, l: LearnerState, out: Action[]): void {
+  out.push({ type: 'disconnect', peer: l.leader });
+  if (l.serving) out.push({ type: 'serving', serving: false });
+  becomeLooking(s, out);
+}
+
+function startServing(l: LearnerState, out: Action[]): void {
+  if (l.serving) return;
+  l.serving = true;
+  out.push({ type: 'serving', serving: true });
+}
+
+/**
+ * The order ZOOKEEPER-3911/4646/4685 settled: the synced txns are durable, then currentEpoch is
+ * persisted, then NEWLEADER is ACKed; proposal ACKs only follow the NEWLEADER ACK.
+ */
+function tryAckNewLeader(s: PeerState, l: LearnerState, out: Action[]): void {
+  if (l.newLeaderPending === null || l.newLeaderAcked) return;
+  if (s.durableZxid < lastLogged(s) && !s.config.mutations.has('ackNewLeaderBeforeFsync')) return;
+  const e = l.newEpoch!;
+  if (s.currentEpoch !== e) {
+    s.currentEpoch = e;
+    out.push({ type: 'persistCurrentEpoch', epoch: e });
+  }
+  send(out, l.leader, { type: 'ACK', zxid: l.newLeaderPending });
+  l.newLeaderAcked = true;
+  l.phase = 'waitUptodate';
+  flushAcks(s, l, out);
+}
+
+function flushAcks(s: PeerState, l: LearnerState, out: Action[]): void {
+  if (!l.newLeaderAcked) return;
+  const early = s.config.mutations.has('ackBeforeFsync');
+  while (l.ackQueue.length > 0 && (early || l.ackQueue[0]! <= s.durableZxid)) {
+    send(out, l.leader, { type: 'ACK', zxid: l.ackQueue.shift()! });
+  }
+}
+
+export function learnerLogDurable(s: PeerState, l: LearnerState, out: Action[]): void {
+  tryAckNewLeader(s, l, out);
+  flushAcks(s, l, out);
+}
+
+export function learnerMessage(s: PeerState, l: LearnerState, from: ServerId, msg: Message, out: Action[]): void {
+  if (msg.type === 'NOTIFICATION') return answerNotification(s, from, msg, out);
+  if (from !== l.leader) return;
+  l.lastHeard_tick = s.tick;
+  fromLeader(s, l, msg, out);
+}
+
+function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Action[]): void {
+  const m = s.config.mutations;
+  switch (msg.type) {
+    case 'LEADERINFO': {
+      if (l.phase !== 'connecting') return leave(s, l, out);
+      const e = msg.newEpoch;
+      if (e > s.acceptedEpoch) {
+        s.acceptedEpoch = e;
+        out.push({ type: 'persistAcceptedEpoch', epoch: e });
+      } else if (e < s.acceptedEpoch && !m.has('acceptStaleLeaderInfo')) {
+        return leave(s, l, out); // we promised a later epoch to someone else
+      }
+      l.newEpoch = e;
+      l.phase = 'syncing';
+      send(out, l.leader, { type: 'ACKEPOCH', currentEpoch: s.currentEpoch, lastZxid: lastLogged(s) });
+      return;
+    }
+    case 'DIFF':
+      if (l.phase !== 'syncing') return leave(s, l, out);
+      return;
+    case 'TRUNC':
+      if (l.phase !== 'syncing') return leave(s, l, out);
+      truncateAfter(s, msg.zxid, out);
+      return;
+    case 'SNAP': {
+      if (l.phase !== 'syncing') return leave(s, l, out);
+      out.push({ type: 'loadSnapshot', zxid: msg.zxid, data: msg.data });
+      const old = lastLogged(s);
+      s.log = [];
+      s.snapZxid = msg.zxid;
+      s.committedZxid = msg.zxid;
+      s.commitsSinceSnapshot = 0;
+      if (m.has('snapNotPersisted')) {
+        s.durableZxid = msg.zxid; // believes it is safe; the disk still holds the old state
+        void old;
+      } else {
+        // Persist the snapshot before anything is ACKed (ZOOKEEPER-3642); drop the old log.
+        out.push({ type: 'truncate', zxid: minBig(old, msg.zxid) });
+        out.push({ type: 'takeSnapshot', zxid: msg.zxid });
+        s.durableZxid = msg.zxid;
+      }
+      return;
+    }
+    case 'PROPOSAL':
+    case 'INFORM': {
+      if (l.phase === 'connecting') return leave(s, l, out);
+      if (indexOf(s, msg.zxid) >= 0 || msg.zxid <= s.snapZxid) {
+        // A redundant PROPOSAL (spec issue 2) is harmless: we hold it already.
+        if (msg.type === 'INFORM') commitOrRemember(s, l, msg.zxid, out);
+        return;
+      }
+      appendTxn(s, { zxid: msg.zxid, data: msg.data }, out);
+      if (msg.type === 'INFORM') return commitOrRemember(s, l, msg.zxid, out);
+      if (l.role === 'FOLLOWING') {
+        l.ackQueue.push(msg.zxid);
+        flushAcks(s, l, out);
+      }
+      return;
+    }
+    case 'COMMIT':
+      if (l.phase === 'connecting') return leave(s, l, out);
+      return commitOrRemember(s, l, msg.zxid, out);
+    case 'NEWLEADER':
+      if (l.phase !== 'syncing') return leave(s, l, out);
+      l.newLeaderPending = msg.zxid;
+      if (m.has('epochBeforeTxns') && s.currentEpoch !== l.newEpoch) {
+        s.currentEpoch = l.newEpoch as Epoch;
+        out.push({ type: 'persistCurrentEpoch', epoch: s.currentEpoch });
+      }
+      if (m.has('serveBeforeUptodate')) startServing(l, out);
+      tryAckNewLeader(s, l, out);
+      return;
+    case 'UPTODATE':
+      if (!l.newLeaderAcked) return leave(s, l, out);
+      // Everything the leader committed before this point reached us as COMMIT/INFORM first.
+      applyThrough(s, l.maxCommitSeen, out);
+      l.phase = 'broadcast';
+      startServing(l, out);
+      send(out, l.leader, { type: 'ACK', zxid: makeZxid(l.newEpoch!, 0n) });
+      return;
+    case 'PING':
+      send(out, l.leader, { type: 'PING', zxid: msg.zxid, data: l.pingData });
+      l.pingData = null;
+      return;
+    case 'SYNC':
+      out.push({ type: 'syncDone' });
+      return;
+    default:
+      return leave(s, l, out);
+  }
+}
+
+function commitOrRemember(s: PeerState, l: LearnerState, z: Zxid, out: Action[]): void {
+  if (l.phase === 'broadcast') applyThrough(s, z, out);
+  else l.maxCommitSeen = maxBig(l.maxCommitSeen, z);
+}
+
+export function learnerTick(s: PeerState, l: LearnerState, out: Action[]): void {
+  const c = s.config;
+  if (l.phase !== 'broadcast' && s.tick - l.start_tick > c.initLimit_ticks) return leave(s, l, out);
+  if (l.phase === 'broadcast' && s.tick - l.lastHeard_tick > c.syncLimit_ticks) return leave(s, l, out);
+}
+
+export function learnerDisconnected(s: PeerState, l: LearnerState, peer: ServerId, out: Action[]): void {
+  if (peer === l.leader) leave(s, l, out);
+}
+
+export function learnerRequest(s: PeerState, l: LearnerState, data: Buffer, sync: boolean, out: Action[]): void {
+  if (!l.serving || l.phase !== 'broadcast') return void out.push({ type: 'requestDropped', data, reason: 'not serving' });
+  send(out, l.leader, { type: 'REQUEST', sync, data });
+}

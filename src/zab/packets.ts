@@ -1,0 +1,218 @@
+import { record, int, long, buffer, vector, JuteReader, JuteWriter, type RecordValue } from '../jute/index.js';
+import { Id } from '../proto/records.js';
+import type { Epoch, ServerId, Zxid } from './types.js';
+import { makeZxid, epochOf, assert } from './types.js';
+
+/** Quorum packet types (constants from ZooKeeper's Leader.java). */
+export const PacketType = {
+  REQUEST: 1,
+  PROPOSAL: 2,
+  ACK: 3,
+  COMMIT: 4,
+  PING: 5,
+  REVALIDATE: 6,
+  SYNC: 7,
+  INFORM: 8,
+  COMMITANDACTIVATE: 9,
+  NEWLEADER: 10,
+  FOLLOWERINFO: 11,
+  UPTODATE: 12,
+  DIFF: 13,
+  TRUNC: 14,
+  SNAP: 15,
+  OBSERVERINFO: 16,
+  LEADERINFO: 17,
+  ACKEPOCH: 18,
+  INFORMANDACTIVATE: 19,
+} as const;
+
+/** Learner protocol version sent in LEADERINFO (ZooKeeper sends 0x10000). */
+export const PROTOCOL_VERSION = 0x10000;
+/** FLE notification version (FastLeaderElection Notification.CURRENTVERSION). */
+export const NOTIFICATION_VERSION = 0x2;
+
+/** zookeeper.jute: org.apache.zookeeper.server.quorum.QuorumPacket */
+export const QuorumPacket = record('QuorumPacket', { type: int, zxid: long, data: buffer, authinfo: vector(Id) });
+export type QuorumPacket = RecordValue<typeof QuorumPacket>;
+/** zookeeper.jute: org.apache.zookeeper.server.quorum.LearnerInfo (FOLLOWERINFO/OBSERVERINFO data). */
+export const LearnerInfo = record('LearnerInfo', { serverid: long, protocolVersion: int, configVersion: long });
+export type LearnerInfo = RecordValue<typeof LearnerInfo>;
+/**
+ * The FLE notification as FastLeaderElection.buildMsg lays it out: state, leader, zxid,
+ * electionEpoch, peerEpoch, version, then the config as length-prefixed bytes (the same layout as
+ * a jute buffer, so the record codec fits it).
+ */
+export const NotificationWire = record('Notification', {
+  state: int,
+  leader: long,
+  zxid: long,
+  electionEpoch: long,
+  peerEpoch: long,
+  version: int,
+  config: buffer,
+});
+export type NotificationWire = RecordValue<typeof NotificationWire>;
+
+/** QuorumPeer.ServerState ordinal as sent in notifications. */
+export const ServerState = { LOOKING: 0, FOLLOWING: 1, LEADING: 2, OBSERVING: 3 } as const;
+export type PeerStateName = keyof typeof ServerState;
+const STATE_NAMES: PeerStateName[] = ['LOOKING', 'FOLLOWING', 'LEADING', 'OBSERVING'];
+
+/** Messages between learner and leader; each maps to one QuorumPacket type. */
+export type QuorumMessage =
+  | { type: 'FOLLOWERINFO'; acceptedEpoch: Epoch; sid: ServerId }
+  | { type: 'OBSERVERINFO'; acceptedEpoch: Epoch; sid: ServerId }
+  | { type: 'LEADERINFO'; newEpoch: Epoch }
+  | { type: 'ACKEPOCH'; currentEpoch: Epoch; lastZxid: Zxid }
+  | { type: 'DIFF'; zxid: Zxid }
+  | { type: 'TRUNC'; zxid: Zxid }
+  /** ZooKeeper streams the snapshot bytes right after the SNAP packet; here they ride along. */
+  | { type: 'SNAP'; zxid: Zxid; data: Buffer }
+  | { type: 'PROPOSAL'; zxid: Zxid; data: Buffer }
+  | { type: 'COMMIT'; zxid: Zxid }
+  | { type: 'INFORM'; zxid: Zxid; data: Buffer }
+  | { type: 'NEWLEADER'; zxid: Zxid }
+  | { type: 'UPTODATE' }
+  | { type: 'ACK'; zxid: Zxid }
+  /** A forwarded client request; `sync` marks a sync request (ZooKeeper: OpCode.sync in the header). */
+  | { type: 'REQUEST'; sync: boolean; data: Buffer }
+  | { type: 'PING'; zxid: Zxid; data: Buffer | null }
+  | { type: 'SYNC' };
+
+/** An FLE notification (election traffic, separate connections from the quorum port in ZooKeeper). */
+export interface Notification {
+  type: 'NOTIFICATION';
+  state: PeerStateName;
+  leader: ServerId;
+  zxid: Zxid;
+  electionEpoch: bigint;
+  peerEpoch: Epoch;
+}
+
+export type Message = QuorumMessage | Notification;
+
+function int4(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(v);
+  return b;
+}
+
+/**
+ * Typed message -> QuorumPacket. Sync REQUESTs and SNAP's trailing snapshot stream are the
+ * runtime's business (the real server builds the RequestHeader); here their data is carried as is.
+ */
+export function toQuorumPacket(m: QuorumMessage): QuorumPacket {
+  const p = (type: number, zxid: bigint, data: Buffer | null = null): QuorumPacket => ({ type, zxid, data, authinfo: [] });
+  switch (m.type) {
+    case 'FOLLOWERINFO':
+    case 'OBSERVERINFO': {
+      const info = LearnerInfo.encode({ serverid: m.sid, protocolVersion: PROTOCOL_VERSION, configVersion: 0n });
+      return p(PacketType[m.type], makeZxid(m.acceptedEpoch, 0n), info);
+    }
+    case 'LEADERINFO':
+      return p(PacketType.LEADERINFO, makeZxid(m.newEpoch, 0n), int4(PROTOCOL_VERSION));
+    case 'ACKEPOCH':
+      return p(PacketType.ACKEPOCH, m.lastZxid, int4(Number(m.currentEpoch)));
+    case 'DIFF':
+    case 'TRUNC':
+    case 'COMMIT':
+    case 'NEWLEADER':
+    case 'ACK':
+      return p(PacketType[m.type], m.zxid);
+    case 'SNAP':
+    case 'PROPOSAL':
+    case 'INFORM':
+      return p(PacketType[m.type], m.zxid, m.data);
+    case 'UPTODATE':
+      return p(PacketType.UPTODATE, -1n);
+    case 'REQUEST':
+      return p(PacketType.REQUEST, m.sync ? -1n : 0n, m.data);
+    case 'PING':
+      return p(PacketType.PING, m.zxid, m.data);
+    case 'SYNC':
+      return p(PacketType.SYNC, 0n);
+  }
+}
+
+export function fromQuorumPacket(q: QuorumPacket): QuorumMessage {
+  const z = q.zxid as Zxid;
+  const data = q.data ?? Buffer.alloc(0);
+  switch (q.type) {
+    case PacketType.FOLLOWERINFO:
+    case PacketType.OBSERVERINFO: {
+      const info = LearnerInfo.decode(data);
+      return {
+        type: q.type === PacketType.FOLLOWERINFO ? 'FOLLOWERINFO' : 'OBSERVERINFO',
+        acceptedEpoch: epochOf(z),
+        sid: info.serverid as ServerId,
+      };
+    }
+    case PacketType.LEADERINFO:
+      return { type: 'LEADERINFO', newEpoch: epochOf(z) };
+    case PacketType.ACKEPOCH:
+      assert(data.length >= 4, 'ACKEPOCH without epoch');
+      return { type: 'ACKEPOCH', currentEpoch: BigInt(data.readInt32BE(0)) as Epoch, lastZxid: z };
+    case PacketType.DIFF:
+      return { type: 'DIFF', zxid: z };
+    case PacketType.TRUNC:
+      return { type: 'TRUNC', zxid: z };
+    case PacketType.COMMIT:
+      return { type: 'COMMIT', zxid: z };
+    case PacketType.NEWLEADER:
+      return { type: 'NEWLEADER', zxid: z };
+    case PacketType.ACK:
+      return { type: 'ACK', zxid: z };
+    case PacketType.SNAP:
+      return { type: 'SNAP', zxid: z, data };
+    case PacketType.PROPOSAL:
+      return { type: 'PROPOSAL', zxid: z, data };
+    case PacketType.INFORM:
+      return { type: 'INFORM', zxid: z, data };
+    case PacketType.UPTODATE:
+      return { type: 'UPTODATE' };
+    case PacketType.REQUEST:
+      return { type: 'REQUEST', sync: q.zxid === -1n, data };
+    case PacketType.PING:
+      return { type: 'PING', zxid: z, data: q.data };
+    case PacketType.SYNC:
+      return { type: 'SYNC' };
+    default:
+      throw new Error(`unsupported quorum packet type ${q.type}`);
+  }
+}
+
+export function encodeNotification(n: Notification, config: Buffer = Buffer.alloc(0)): Buffer {
+  return NotificationWire.encode({
+    state: ServerState[n.state],
+    leader: n.leader,
+    zxid: n.zxid,
+    electionEpoch: n.electionEpoch,
+    peerEpoch: n.peerEpoch,
+    version: NOTIFICATION_VERSION,
+    config,
+  });
+}
+
+export function decodeNotification(buf: Buffer): Notification {
+  const r = new JuteReader(buf);
+  const w = NotificationWire.read(r);
+  const state = STATE_NAMES[w.state];
+  assert(state !== undefined, `bad notification state ${w.state}`);
+  return {
+    type: 'NOTIFICATION',
+    state,
+    leader: w.leader as ServerId,
+    zxid: w.zxid as Zxid,
+    electionEpoch: w.electionEpoch,
+    peerEpoch: w.peerEpoch as Epoch,
+  };
+}
+
+export function encodeQuorumMessage(m: QuorumMessage): Buffer {
+  const w = new JuteWriter();
+  QuorumPacket.write(w, toQuorumPacket(m));
+  return Buffer.from(w.bytes());
+}
+export function decodeQuorumMessage(buf: Buffer): QuorumMessage {
+  return fromQuorumPacket(QuorumPacket.decode(buf));
+}

@@ -1,0 +1,91 @@
+import type { Action, Event, PeerConfig, PeerState, Persisted, StepResult } from './state.js';
+import { becomeLooking, lookingNotification, lookingTick } from './election.js';
+import { lastLogged } from './history.js';
+import { leaderDisconnected, leaderLocalSync, leaderLogDurable, leaderMessage, leaderPropose, leaderRequest, leaderTick } from './leader.js';
+import { learnerDisconnected, learnerLogDurable, learnerMessage, learnerRequest, learnerTick } from './learner.js';
+import { assert, maxBig, minBig, type Zxid } from './types.js';
+
+/**
+ * A peer's protocol core: `step(state, event) -> { state, actions }`. No I/O, no clock, no
+ * randomness: the same events give the same actions. The runtime owns the state object (step
+ * updates it in place and returns it) and executes the actions in order.
+ */
+
+/** Start (or restart) a peer from what it persisted. The runtime has loaded the tree from the snapshot. */
+export function recover(config: PeerConfig, p: Persisted): StepResult {
+  for (let i = 1; i < p.log.length; i++) assert(p.log[i - 1]!.zxid < p.log[i]!.zxid, 'persisted log out of order');
+  assert(p.log.length === 0 || p.log[0]!.zxid > p.snapZxid, 'persisted log starts before the snapshot');
+  const s: PeerState = {
+    config,
+    tick: 0,
+    acceptedEpoch: p.acceptedEpoch,
+    currentEpoch: p.currentEpoch,
+    snapZxid: p.snapZxid,
+    log: [...p.log],
+    durableZxid: p.log.length > 0 ? p.log[p.log.length - 1]!.zxid : p.snapZxid,
+    committedZxid: p.snapZxid,
+    commitsSinceSnapshot: 0,
+    logicalclock: 0n,
+    vote: { leader: config.sid, zxid: p.snapZxid, electionEpoch: 0n, peerEpoch: p.currentEpoch },
+    role: { role: 'LOOKING' } as PeerState['role'],
+  };
+  const actions: Action[] = [];
+  becomeLooking(s, actions);
+  return { state: s, actions };
+}
+
+export function step(s: PeerState, e: Event): StepResult {
+  const out: Action[] = [];
+  const r = s.role;
+  switch (e.type) {
+    case 'tick':
+      s.tick++;
+      if (r.role === 'LOOKING') lookingTick(s, r, out);
+      else if (r.role === 'LEADING') leaderTick(s, r, out);
+      else learnerTick(s, r, out);
+      break;
+    case 'message':
+      if (r.role === 'LOOKING') {
+        if (e.msg.type === 'NOTIFICATION') lookingNotification(s, r, e.from, e.msg, out);
+      } else if (r.role === 'LEADING') leaderMessage(s, r, e.from, e.msg, out);
+      else learnerMessage(s, r, e.from, e.msg, out);
+      break;
+    case 'disconnected':
+      if (r.role === 'LEADING') leaderDisconnected(r, e.peer);
+      else if (r.role !== 'LOOKING') learnerDisconnected(s, r, e.peer, out);
+      break;
+    case 'logDurable':
+      s.durableZxid = minBig(maxBig(s.durableZxid, e.zxid), lastLogged(s)) as Zxid;
+      if (r.role === 'LEADING') leaderLogDurable(s, r, out);
+      else if (r.role !== 'LOOKING') learnerLogDurable(s, r, out);
+      break;
+    case 'propose':
+      if (r.role === 'LEADING') leaderPropose(s, r, e.data, out);
+      else out.push({ type: 'requestDropped', data: e.data, reason: 'not leading' });
+      break;
+    case 'request':
+    case 'sync': {
+      const data = e.type === 'request' ? e.data : Buffer.alloc(0);
+      if (r.role === 'LEADING') {
+        if (e.type === 'request') leaderRequest(s, r, data, out);
+        else leaderLocalSync(s, r, out);
+      } else if (r.role === 'LOOKING') out.push({ type: 'requestDropped', data, reason: 'looking' });
+      else learnerRequest(s, r, data, e.type === 'sync', out);
+      break;
+    }
+    case 'sessionActivity':
+      if (r.role === 'FOLLOWING' || r.role === 'OBSERVING') r.pingData = e.data;
+      break;
+  }
+  return { state: s, actions: out };
+}
+
+/** True when this peer may serve client reads (leader established, learner after UPTODATE). */
+export function isServing(s: PeerState): boolean {
+  const r = s.role;
+  if (r.role === 'LEADING') return r.established;
+  if (r.role === 'LOOKING') return false;
+  return r.serving;
+}
+
+export { lastLogged };

@@ -1,0 +1,217 @@
+import type { Message, PeerStateName } from './packets.js';
+import type { QuorumVerifier } from './quorum.js';
+import type { Epoch, ServerId, Txn, Zxid } from './types.js';
+
+/**
+ * Deliberately broken variants of the core, for showing that the simulator's checkers can fail.
+ * Never set outside tests.
+ */
+export type Mutation =
+  /** Leader commits when one ack short of a majority. */
+  | 'commitOnMinority'
+  /** Learner ACKs a proposal as soon as it is appended, before it is durable. */
+  | 'ackBeforeFsync'
+  /** Learner ACKs NEWLEADER without waiting for the synced txns to be durable (ZOOKEEPER-3911/3023). */
+  | 'ackNewLeaderBeforeFsync'
+  /** Learner persists currentEpoch on NEWLEADER before the synced txns are durable (ZOOKEEPER-4646). */
+  | 'epochBeforeTxns'
+  /** Leader never sends TRUNC; a divergent learner keeps its suffix (DIFF instead). */
+  | 'neverTrunc'
+  /** Leader accepts an ACKEPOCH from a learner more recent than itself (skips the check). */
+  | 'skipAckEpochCheck'
+  /** Learner accepts a LEADERINFO whose epoch is below its acceptedEpoch. */
+  | 'acceptStaleLeaderInfo'
+  /** Learner starts serving at NEWLEADER instead of UPTODATE. */
+  | 'serveBeforeUptodate'
+  /** Learner applies a SNAP in memory but does not persist it (ZOOKEEPER-3642). */
+  | 'snapNotPersisted'
+  /** Leader adds a learner to the forwarding set only after its NEWLEADER ack (spec issue 1). */
+  | 'forwardAfterNewLeaderAck';
+
+/** Limits, all in ticks of the runtime's clock (the runtime chooses the tick length). */
+export interface PeerConfig {
+  readonly sid: ServerId;
+  readonly quorum: QuorumVerifier;
+  /** Learner must connect and sync within this many ticks; leader must gather its quorum within it. */
+  readonly initLimit_ticks: number;
+  /** A synced learner or leader that hears nothing from the other side for this long gives up. */
+  readonly syncLimit_ticks: number;
+  /** FLE: wait this long after a quorum agrees before deciding (finalizeWait). */
+  readonly finalizeWait_ticks: number;
+  /** FLE notification resend interval: starts at finalizeWait, doubles up to this. */
+  readonly notificationInterval_ticks_max: number;
+  /** Leader pings learners this often. */
+  readonly ping_ticks: number;
+  /** Take a snapshot (and drop older log from memory) after this many commits. */
+  readonly snapCount: number;
+  /** Largest zxid counter a leader may assign before forcing a new election (ZooKeeper: 0xffffffff). */
+  readonly zxidCounter_max: bigint;
+  /** Bound on outstanding proposals at the leader; further requests are dropped. */
+  readonly outstandingProposals_max: number;
+  readonly mutations: ReadonlySet<Mutation>;
+}
+
+export interface Vote {
+  leader: ServerId;
+  zxid: Zxid;
+  electionEpoch: bigint;
+  peerEpoch: Epoch;
+}
+export interface ReceivedVote extends Vote {
+  state: PeerStateName;
+}
+
+export interface LookingState {
+  role: 'LOOKING';
+  proposal: Vote;
+  recvset: Map<ServerId, ReceivedVote>;
+  outofelection: Map<ServerId, ReceivedVote>;
+  notificationInterval_ticks: number;
+  lastNotification_tick: number;
+  finalizeDeadline_tick: number | null;
+}
+
+export type LearnerPhase = 'connecting' | 'syncing' | 'waitUptodate' | 'broadcast';
+export interface LearnerState {
+  role: 'FOLLOWING' | 'OBSERVING';
+  leader: ServerId;
+  phase: LearnerPhase;
+  newEpoch: Epoch | null;
+  start_tick: number;
+  lastHeard_tick: number;
+  /** Highest COMMIT/INFORM zxid received before UPTODATE; applied at UPTODATE. */
+  maxCommitSeen: Zxid;
+  /** NEWLEADER zxid received whose ACK waits for the synced txns to become durable. */
+  newLeaderPending: Zxid | null;
+  newLeaderAcked: boolean;
+  /** Proposals to ACK once durable (and after the NEWLEADER ack). */
+  ackQueue: Zxid[];
+  serving: boolean;
+  /** Session activity to report in the next PING reply. */
+  pingData: Buffer | null;
+}
+
+export type HandlerStage = 'info' | 'epochAcked' | 'newLeaderSent' | 'newLeaderAcked' | 'uptodate';
+/** The leader's view of one learner connection (ZooKeeper's LearnerHandler). */
+export interface LearnerHandler {
+  sid: ServerId;
+  participant: boolean;
+  stage: HandlerStage;
+  forwarding: boolean;
+  peerLastZxid: Zxid;
+  start_tick: number;
+  lastHeard_tick: number;
+}
+export interface Proposal {
+  zxid: Zxid;
+  data: Buffer;
+  acks: Set<ServerId>;
+}
+export type SyncWaiter = { after: Zxid; to: ServerId | 'local' };
+
+export type LeaderPhase = 'discovery' | 'epochAck' | 'newLeader' | 'broadcast';
+export interface LeaderState {
+  role: 'LEADING';
+  phase: LeaderPhase;
+  start_tick: number;
+  newEpoch: Epoch | null;
+  /** Accepted epochs from FOLLOWERINFO (participants count toward the quorum). */
+  connecting: Map<ServerId, Epoch>;
+  epochAcks: Set<ServerId>;
+  newLeaderAcks: Set<ServerId>;
+  /** The leader's (currentEpoch, lastZxid) when it started leading: ACKEPOCH is checked against it. */
+  summaryEpoch: Epoch;
+  summaryZxid: Zxid;
+  /** Last zxid of the initial history (all of the leader's log when elected). */
+  initialHistoryZxid: Zxid;
+  established: boolean;
+  handlers: Map<ServerId, LearnerHandler>;
+  proposals: Proposal[];
+  lastProposed: Zxid;
+  syncWaiters: SyncWaiter[];
+  lastPing_tick: number;
+}
+
+export type RoleState = LookingState | LearnerState | LeaderState;
+
+/** Everything one peer's core knows. Owned by the runtime; `step` may update it in place. */
+export interface PeerState {
+  readonly config: PeerConfig;
+  tick: number;
+  acceptedEpoch: Epoch;
+  currentEpoch: Epoch;
+  /** Zxid of the state the tree was loaded from / last snapshot; the log holds txns after it. */
+  snapZxid: Zxid;
+  log: Txn[];
+  /** Highest zxid known durable in the log (or covered by a durable snapshot). */
+  durableZxid: Zxid;
+  /** Highest zxid applied to the tree. */
+  committedZxid: Zxid;
+  commitsSinceSnapshot: number;
+  logicalclock: bigint;
+  /** Current vote (what we answer to LOOKING peers). */
+  vote: Vote;
+  role: RoleState;
+}
+
+/** What a peer persisted: the runtime reads this back from disk on restart. */
+export interface Persisted {
+  acceptedEpoch: Epoch;
+  currentEpoch: Epoch;
+  snapZxid: Zxid;
+  /** Log txns after snapZxid, in zxid order. */
+  log: Txn[];
+}
+
+export type Event =
+  | { type: 'message'; from: ServerId; msg: Message }
+  /** The quorum connection with `peer` closed. */
+  | { type: 'disconnected'; peer: ServerId }
+  | { type: 'tick' }
+  /** Every log append up to and including `zxid` is durable. */
+  | { type: 'logDurable'; zxid: Zxid }
+  /** Leader only: propose a prepared txn payload. */
+  | { type: 'propose'; data: Buffer }
+  /** A local client write: the leader proposes it, a learner forwards it as REQUEST. */
+  | { type: 'request'; data: Buffer }
+  /** A local client sync. */
+  | { type: 'sync' }
+  /** Learner: session activity to report to the leader in the next PING reply. */
+  | { type: 'sessionActivity'; data: Buffer };
+
+export type Role = 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING';
+
+/**
+ * Effects, to be executed by the runtime strictly in the order given. Actions marked "sync" must
+ * be durable before the runtime delivers the next event; `append` is reported by `logDurable`.
+ */
+export type Action =
+  | { type: 'send'; to: ServerId; msg: Message }
+  /** Send SNAP with the tree serialized at `zxid` (the runtime's tree is exactly there now). */
+  | { type: 'sendSnapshot'; to: ServerId; zxid: Zxid }
+  /** Close the quorum connection with `peer`. */
+  | { type: 'disconnect'; peer: ServerId }
+  | { type: 'persistAcceptedEpoch'; epoch: Epoch } // sync
+  | { type: 'persistCurrentEpoch'; epoch: Epoch } // sync
+  | { type: 'append'; txns: Txn[] } // async, reported by logDurable
+  | { type: 'truncate'; zxid: Zxid } // sync: drop log txns after zxid
+  | { type: 'loadSnapshot'; zxid: Zxid; data: Buffer } // replace the tree in memory
+  | { type: 'takeSnapshot'; zxid: Zxid } // sync: persist the tree (at zxid), drop log <= zxid
+  | { type: 'apply'; txn: Txn } // commit to the tree, in zxid order
+  | { type: 'role'; role: Role; leader: ServerId | null }
+  | { type: 'established'; epoch: Epoch }
+  /** Reads and writes may (or may no longer) be served here. */
+  | { type: 'serving'; serving: boolean }
+  /** Leader: a learner forwarded this request; prepare it and feed back a `propose` event. */
+  | { type: 'forwardedRequest'; from: ServerId; data: Buffer }
+  /** A request could not be handled here (not serving, overflow, bounds). */
+  | { type: 'requestDropped'; data: Buffer; reason: string }
+  /** The oldest pending local sync completed. */
+  | { type: 'syncDone' }
+  /** Leader: session activity a learner reported in PING. */
+  | { type: 'sessionActivity'; from: ServerId; data: Buffer };
+
+export interface StepResult {
+  state: PeerState;
+  actions: Action[];
+}
