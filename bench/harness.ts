@@ -10,7 +10,7 @@ import hdr from 'hdr-histogram-js';
 import { fourLetter } from '../test/support/ports.js';
 import { createPaths } from './drive.js';
 import { sessionDir, type FromWorker, type ToWorker, type WorkerResult, type WorkerRun } from './messages.js';
-import { processCpu_us, processMemory } from './procstat.js';
+import { machineBusyCpu_us, processCpu_us, processMemory } from './procstat.js';
 import type { ServerUnderTest, SystemName } from './servers.js';
 import { BenchSession, parseConnectString } from './session.js';
 import type { Workload } from './workloads.js';
@@ -55,6 +55,8 @@ export interface WorkloadResult {
   /** All workers' CPU (user + system) as a percentage of one core. */
   clientCpu_pct: number;
   clientCpuPerOp_us: number;
+  /** CPU used by everything else on the machine meanwhile (other users' processes), % of one core: noise to judge the run by. */
+  otherCpu_pct: number;
   /** fsyncs during the workload and txns per fsync, when the server's mntr reports zk_cnt_fsynctime. */
   fsyncs: number | undefined;
   txnsPerFsync: number | undefined;
@@ -198,7 +200,9 @@ async function runWorkload(workers: WorkerProc[], wl: Workload, root: string, cf
 async function measureWorkload(server: ServerUnderTest, workers: WorkerProc[], wl: Workload, cfg: BenchConfig, duration_ms: number): Promise<WorkloadResult> {
   const fsync0 = await fsyncCount(server);
   const cpu0 = sumCpu(server.pids);
+  const machine0 = machineBusyCpu_us();
   const { results, wall_ms } = await runWorkload(workers, wl, MEASURED_ROOT, cfg, duration_ms);
+  const machine1 = machineBusyCpu_us();
   const cpu1 = sumCpu(server.pids);
   const fsync1 = await fsyncCount(server);
   const mem = sumMemory(server.pids);
@@ -241,6 +245,7 @@ async function measureWorkload(server: ServerUnderTest, workers: WorkerProc[], w
     rssPeak_bytes: mem.rssPeak_bytes,
     clientCpu_pct: (clientCpu_us / (wall_ms * 1000)) * 100,
     clientCpuPerOp_us: ops > 0 ? clientCpu_us / ops : 0,
+    otherCpu_pct: (Math.max(0, machine1 - machine0 - serverCpu_us - clientCpu_us) / (wall_ms * 1000)) * 100,
     fsyncs,
     txnsPerFsync: fsyncs !== undefined && fsyncs > 0 && txns > 0 ? txns / fsyncs : undefined,
   };

@@ -40,3 +40,12 @@ export function processMemory(pid: number): Memory {
   };
   return { rss_bytes: kb('VmRSS'), rssPeak_bytes: kb('VmHWM') };
 }
+
+/** CPU time all processes on the machine have used so far (busy = not idle, not iowait), in µs. */
+export function machineBusyCpu_us(): number {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest time is already in user).
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = f[0]! + f[1]! + f[2]! + f[5]! + f[6]! + f[7]!;
+  return (busy * 1e6) / clockTicksPerSecond();
+}

@@ -12,7 +12,10 @@ export interface BenchReport {
   host: { cpus: number; cpuModel: string; loadAvgAtStart: number[]; node: string; platform: string };
   config: Omit<BenchConfig, 'workloads'> & { workloads: string[] };
   server: ServerSettings;
+  /** The median per workload over the rounds (the only round when there was one). */
   systems: SystemResult[];
+  /** Every round's results, when there was more than one. */
+  rounds?: SystemResult[][];
 }
 
 const LABEL: Record<SystemName, string> = { tszk: 'tszk', zookeeper: 'ZK' };
@@ -84,11 +87,15 @@ export function formatReport(report: BenchReport): string {
       `data ${c.dataBytes} B; getChildren over ${c.children} children; ${c.duration_ms / 1000} s per async workload, ${c.syncDuration_ms / 1000} s per sync workload, ` +
       `warm-up ${c.warmup_ms / 1000} s per workload`,
   );
-  out.push(`servers: forceSync=${report.server.forceSync ? 'yes' : 'no'}, one after the other; ZooKeeper -Xmx${report.server.zkHeap_mb}m`);
+  const rounds = report.rounds ? `, ${report.rounds.length} alternating rounds, each row the median round by ops/s` : '';
+  out.push(`servers: forceSync=${report.server.forceSync ? 'yes' : 'no'}, one after the other${rounds}; ZooKeeper -Xmx${report.server.zkHeap_mb}m`);
   for (const s of report.systems) {
     if (!s.ok) out.push(`${LABEL[s.system]}: SKIPPED — ${s.reason}`);
     else out.push(`${LABEL[s.system]}: ${s.version ?? 'version not reported'} at ${s.members.join(',')}`);
   }
+  (report.rounds ?? []).forEach((round, i) => {
+    for (const s of round) if (!s.ok && report.systems.find((x) => x.system === s.system)?.ok) out.push(`${LABEL[s.system]}: round ${i + 1} left out — ${s.reason}`);
+  });
   out.push('');
   out.push(formatTable(report));
   out.push('');
@@ -97,6 +104,8 @@ export function formatReport(report: BenchReport): string {
   for (const s of report.systems) {
     if (!s.ok) continue;
     out.push(`${LABEL[s.system]}: peak RSS (VmHWM) ${fmt.mb(s.rssPeak_bytes)} MB, RSS at end ${fmt.mb(s.rssEnd_bytes)} MB`);
+    const other = s.workloads.reduce((a, w) => a + w.otherCpu_pct, 0) / Math.max(1, s.workloads.length);
+    out.push(`${LABEL[s.system]}: other processes on the machine used ${fmt.pct(other)}% of a core on average meanwhile (of ${report.host.cpus * 100}%)`);
     const batching = s.workloads.filter((w) => w.txnsPerFsync !== undefined).map((w) => `${w.name} ${w.txnsPerFsync!.toFixed(1)}`);
     if (batching.length > 0) out.push(`${LABEL[s.system]}: txns per fsync — ${batching.join(', ')}`);
     const failed = s.workloads.filter((w) => w.errors > 0).map((w) => `${w.name}: ${JSON.stringify(w.errorCodes)}`);

@@ -10,6 +10,8 @@ import { startServer, systemMissing, type ServerSettings, type ServerUnderTest, 
 
 export interface RunOptions {
   systems: SystemName[];
+  /** Rounds alternate the systems (A B A B …) so that background load hits both alike; each row reports its median round. */
+  rounds: number;
   config: BenchConfig;
   server: ServerSettings;
   progress: Progress;
@@ -26,8 +28,14 @@ export async function stopRunningServers(): Promise<void> {
 export async function runBench(o: RunOptions): Promise<BenchReport> {
   const startedAt = new Date().toISOString();
   const loadAvgAtStart = os.loadavg();
-  const systems: SystemResult[] = [];
-  for (const system of o.systems) systems.push(await benchOne(system, o));
+  const rounds: SystemResult[][] = [];
+  for (let round = 0; round < o.rounds; round++) {
+    const results: SystemResult[] = [];
+    if (o.rounds > 1) o.progress(`round ${round + 1} of ${o.rounds}`);
+    for (const system of o.systems) results.push(await benchOne(system, o));
+    rounds.push(results);
+  }
+  const systems = o.systems.map((system, i) => medianRound(rounds.map((r) => r[i]!)));
   const cpus = os.cpus();
   return {
     startedAt,
@@ -36,6 +44,28 @@ export async function runBench(o: RunOptions): Promise<BenchReport> {
     config: { ...o.config, workloads: o.config.workloads.map((w) => w.name) },
     server: o.server,
     systems,
+    ...(o.rounds > 1 ? { rounds } : {}),
+  };
+}
+
+/**
+ * Per workload, the round with the median ops/s (lower middle for an even count), whole, so
+ * each row's numbers come from one measurement. Failed rounds are left out.
+ */
+export function medianRound(results: SystemResult[]): SystemResult {
+  const ok = results.filter((r): r is Extract<SystemResult, { ok: true }> => r.ok);
+  if (ok.length === 0) return results[0]!;
+  if (ok.length === 1) return ok[0]!;
+  const first = ok[0]!;
+  const workloads = first.workloads.map((w, i) => {
+    const candidates = ok.map((r) => r.workloads[i]!).sort((a, b) => a.ops_per_s - b.ops_per_s);
+    return candidates[Math.floor((candidates.length - 1) / 2)]!;
+  });
+  return {
+    ...first,
+    workloads,
+    rssEnd_bytes: Math.max(...ok.map((r) => r.rssEnd_bytes)),
+    rssPeak_bytes: Math.max(...ok.map((r) => r.rssPeak_bytes)),
   };
 }
 

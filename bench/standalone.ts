@@ -40,6 +40,7 @@ const program = new Command('bench')
   .option('--workloads <list>', 'ops: create,exists,getData,setData,getChildren,delete and mixNN (NN% reads)', DEFAULT_OPS)
   .option('--modes <list>', 'async (pipelined), sync (one at a time)', 'async,sync')
   .option('--systems <list>', 'which servers, in run order', 'tszk,zookeeper')
+  .option('--rounds <n>', 'alternate the systems this many times; each row reports the median round', positiveInt, 1)
   .option('--no-force-sync', 'forceSync=no on both servers (default: fsync before acknowledging, as both default)')
   .option('--zk-heap-mb <n>', "ZooKeeper's -Xmx (zkServer.sh default)", positiveInt, ZK_HEAP_DEFAULT_MB)
   .option('--session-timeout-ms <n>', 'requested session timeout', positiveInt, 30_000)
@@ -60,6 +61,7 @@ interface Flags {
   workloads: string;
   modes: string;
   systems: string;
+  rounds: number;
   forceSync: boolean;
   zkHeapMb: number;
   sessionTimeoutMs: number;
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', stopOnSignal);
   const report = await runBench({
     systems: systems as SystemName[],
+    rounds: f.rounds,
     config,
     server: { forceSync: f.forceSync, zkHeap_mb: f.zkHeapMb, ...(f.logFile ? { logFile: f.logFile } : {}) },
     progress: (line) => process.stderr.write(`[bench] ${line}\n`),
