@@ -353,13 +353,19 @@ export class ZooKeeperClient {
     const kinds = kindsOf(type);
     if (!kinds.some((k) => this.watches.has(k, path, watcher))) throw new KeeperError(Err.NoWatcher, path);
     if (!local) {
-      // One watcher of several on the path: the server keeps its watch, so only check it.
-      const others = watcher !== undefined && kinds.some((k) => (this.watches.count(k, path) - (this.watches.has(k, path, watcher) ? 1 : 0)) > 0);
-      const w = this.begin(others ? OpCode.checkWatches : OpCode.removeWatches);
-      if (w === null) return this.refuse(path);
-      w.ustring(this.toServer(path));
-      w.int(type);
-      await this.end(Reply.Void, path, null, null);
+      const others = (k: WatchKind): number => this.watches.count(k, path) - (watcher !== undefined && this.watches.has(k, path, watcher) ? 1 : kinds.includes(k) && watcher === undefined ? this.watches.count(k, path) : 0);
+      const persistentOnly = type === WatcherType.Persistent || type === WatcherType.PersistentRecursive;
+      // ZooKeeper 3.8 servers know watcher types 1..3 only: persistent watches go with Any, and
+      // only when nothing else on the path still needs the server's watch.
+      const allKinds: WatchKind[] = ['data', 'exist', 'child', 'persistent', 'persistentRecursive'];
+      const othersLeft = (persistentOnly ? allKinds : kinds).some((k) => others(k) > 0);
+      if (!(persistentOnly && othersLeft)) {
+        const w = this.begin(othersLeft ? OpCode.checkWatches : OpCode.removeWatches);
+        if (w === null) return this.refuse(path);
+        w.ustring(this.toServer(path));
+        w.int(persistentOnly ? WatcherType.Any : type);
+        await this.end(Reply.Void, path, null, null);
+      }
     }
     for (const k of kinds) {
       const evType =
