@@ -3,6 +3,9 @@
  * tszk. Each start returns what the harness needs to measure it: client addresses, the server
  * process ids (for /proc sampling) and 4lw ports (for mntr).
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startTszk } from '../test/support/tszk.js';
 import { startZooKeeper, zookeeperMissing } from '../test/support/zookeeper.js';
 
@@ -28,15 +31,38 @@ export interface ServerSettings {
 
 export const ZK_HEAP_DEFAULT_MB = 1000;
 
+/** Lines of server output quoted when a server fails to start. */
+const LOG_TAIL_LINES = 20;
+
 export async function startServer(system: SystemName, s: ServerSettings): Promise<ServerUnderTest> {
   const cfg = { forceSync: s.forceSync ? 'yes' : 'no' };
-  const logFile = s.logFile ? { logFile: s.logFile } : {};
-  if (system === 'zookeeper') {
-    const zk = await startZooKeeper({ cfg, jvmArgs: [`-Xmx${s.zkHeap_mb}m`], ...logFile });
-    return { system, members: [`127.0.0.1:${zk.port}`], pids: [pidOf(zk.proc.pid)], stop: () => zk.stop() };
+  // Server output goes to a file so that a failed start can say why.
+  const logDir = s.logFile ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-bench-log-'));
+  const logFile = s.logFile ?? path.join(logDir!, `${system}.log`);
+  const dropLog = (): void => {
+    if (logDir) fs.rmSync(logDir, { recursive: true, force: true });
+  };
+  try {
+    if (system === 'zookeeper') {
+      const zk = await startZooKeeper({ cfg, jvmArgs: [`-Xmx${s.zkHeap_mb}m`], logFile });
+      return { system, members: [`127.0.0.1:${zk.port}`], pids: [pidOf(zk.proc.pid)], stop: () => zk.stop().finally(dropLog) };
+    }
+    const t = await startTszk({ cfg, logFile });
+    return { system, members: [`127.0.0.1:${t.port}`], pids: [pidOf(t.proc.pid)], stop: () => t.stop().finally(dropLog) };
+  } catch (e) {
+    // The log is kept: the message names it.
+    const tail = logTail(logFile);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}${tail ? `\n  server output (last lines):\n${tail}` : ''}`);
   }
-  const t = await startTszk({ cfg, ...logFile });
-  return { system, members: [`127.0.0.1:${t.port}`], pids: [pidOf(t.proc.pid)], stop: () => t.stop() };
+}
+
+function logTail(file: string): string {
+  try {
+    const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+    return lines.slice(-LOG_TAIL_LINES).map((l) => `    ${l}`).join('\n');
+  } catch {
+    return '';
+  }
 }
 
 /** Why a system cannot be benchmarked on this machine, or undefined. */
