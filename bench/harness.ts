@@ -57,7 +57,7 @@ export interface WorkloadResult {
   clientCpuPerOp_us: number;
   /** CPU used by everything else on the machine meanwhile (other users' processes), % of one core: noise to judge the run by. */
   otherCpu_pct: number;
-  /** fsyncs during the workload and txns per fsync, when the server's mntr reports zk_cnt_fsynctime. */
+  /** fsyncs during the workload (all members) and txns per fsync per member, when mntr reports zk_cnt_fsynctime. */
   fsyncs: number | undefined;
   txnsPerFsync: number | undefined;
 }
@@ -247,7 +247,8 @@ async function measureWorkload(server: ServerUnderTest, workers: WorkerProc[], w
     clientCpuPerOp_us: ops > 0 ? clientCpu_us / ops : 0,
     otherCpu_pct: (Math.max(0, machine1 - machine0 - serverCpu_us - clientCpu_us) / (wall_ms * 1000)) * 100,
     fsyncs,
-    txnsPerFsync: fsyncs !== undefined && fsyncs > 0 && txns > 0 ? txns / fsyncs : undefined,
+    // Every member logs every txn, and the fsync count is summed over members.
+    txnsPerFsync: fsyncs !== undefined && fsyncs > 0 && txns > 0 ? (txns * server.members.length) / fsyncs : undefined,
   };
 }
 

@@ -78,7 +78,8 @@ export function formatTable(report: BenchReport): string {
 export function formatReport(report: BenchReport): string {
   const c = report.config;
   const out: string[] = [];
-  out.push(`# tszk vs Apache ZooKeeper, standalone, ${report.startedAt}`);
+  const shape = (report.server.ensembleSize ?? 1) > 1 ? `${report.server.ensembleSize}-member ensembles` : 'standalone';
+  out.push(`# tszk vs Apache ZooKeeper, ${shape}, ${report.startedAt}`);
   out.push(
     `machine: ${report.host.cpus} × ${report.host.cpuModel}, node ${report.host.node}, load average at start ${report.host.loadAvgAtStart.map((l) => l.toFixed(2)).join(' ')}`,
   );
@@ -100,7 +101,7 @@ export function formatReport(report: BenchReport): string {
   out.push(formatTable(report));
   out.push('');
   out.push('p50/p99: per-request latency seen by the client (async: includes queueing behind the outstanding requests).');
-  out.push('srv CPU: server process user+system CPU over the workload / ops. RSS: at the end of the workload. client CPU: all worker processes, % of one core.');
+  out.push('srv CPU: server process user+system CPU over the workload / ops. RSS: at the end of the workload (both summed over members). client CPU: all worker processes, % of one core.');
   for (const s of report.systems) {
     if (!s.ok) continue;
     out.push(`${LABEL[s.system]}: peak RSS (VmHWM) ${fmt.mb(s.rssPeak_bytes)} MB, RSS at end ${fmt.mb(s.rssEnd_bytes)} MB`);

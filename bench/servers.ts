@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTszk } from '../test/support/tszk.js';
+import { startEnsemble } from './ensemble.js';
 import { startZooKeeper, zookeeperMissing } from '../test/support/zookeeper.js';
 
 export type SystemName = 'tszk' | 'zookeeper';
@@ -27,6 +28,8 @@ export interface ServerSettings {
   zkHeap_mb: number;
   /** Where server logs go (optional). */
   logFile?: string;
+  /** Members: 1 = standalone; more = a local ensemble on this machine. */
+  ensembleSize?: number;
 }
 
 export const ZK_HEAP_DEFAULT_MB = 1000;
@@ -35,6 +38,7 @@ export const ZK_HEAP_DEFAULT_MB = 1000;
 const LOG_TAIL_LINES = 20;
 
 export async function startServer(system: SystemName, s: ServerSettings): Promise<ServerUnderTest> {
+  if ((s.ensembleSize ?? 1) > 1) return startEnsemble(system, s.ensembleSize!, s);
   const cfg = { forceSync: s.forceSync ? 'yes' : 'no' };
   // Server output goes to a file so that a failed start can say why.
   const logDir = s.logFile ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-bench-log-'));

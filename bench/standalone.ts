@@ -42,6 +42,7 @@ const program = new Command('bench')
   .option('--systems <list>', 'which servers, in run order', 'tszk,zookeeper')
   .option('--rounds <n>', 'alternate the systems this many times; each row reports the median round', positiveInt, 1)
   .option('--no-force-sync', 'forceSync=no on both servers (default: fsync before acknowledging, as both default)')
+  .option('--ensemble <n>', 'members per system: 1 = standalone, 3 = a local ensemble (clients spread over members)', positiveInt, 1)
   .option('--zk-heap-mb <n>', "ZooKeeper's -Xmx (zkServer.sh default)", positiveInt, ZK_HEAP_DEFAULT_MB)
   .option('--session-timeout-ms <n>', 'requested session timeout', positiveInt, 30_000)
   .option('--out <dir>', 'where the JSON results go', path.join(repoRoot, 'bench/results'))
@@ -64,6 +65,7 @@ interface Flags {
   rounds: number;
   forceSync: boolean;
   zkHeapMb: number;
+  ensemble: number;
   sessionTimeoutMs: number;
   out: string;
   json: boolean;
@@ -98,7 +100,7 @@ async function main(): Promise<void> {
     systems: systems as SystemName[],
     rounds: f.rounds,
     config,
-    server: { forceSync: f.forceSync, zkHeap_mb: f.zkHeapMb, ...(f.logFile ? { logFile: f.logFile } : {}) },
+    server: { forceSync: f.forceSync, zkHeap_mb: f.zkHeapMb, ensembleSize: f.ensemble, ...(f.logFile ? { logFile: f.logFile } : {}) },
     progress: (line) => process.stderr.write(`[bench] ${line}\n`),
   });
   process.stdout.write(formatReport(report) + '\n');

@@ -1,0 +1,111 @@
+/**
+ * A local N-member ensemble of either system, every member its own process with its own data
+ * dir and zoo.cfg (server.N lines, myid), for the replicated benchmarks. Both systems read the
+ * same zoo.cfg; only the command that starts a member differs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fourLetter, freePort } from '../test/support/ports.js';
+import { tszkCommand } from '../test/support/tszk.js';
+import { ZK_JAR_DIR } from '../test/support/zookeeper.js';
+import type { ServerSettings, ServerUnderTest, SystemName } from './servers.js';
+
+const ZK_CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-simple.jar', 'netty-all.jar', 'commons-cli.jar', 'commons-io.jar']
+  .map((j) => path.join(ZK_JAR_DIR, j))
+  .join(':');
+/** How long an ensemble may take to elect a leader and have every member serving. */
+const ENSEMBLE_START_TIMEOUT_MS = 60_000;
+const POLL_MS = 250;
+
+interface Member {
+  sid: number;
+  clientPort: number;
+  quorumPort: number;
+  electionPort: number;
+  dataDir: string;
+  proc: ChildProcess | undefined;
+}
+
+function memberCommand(system: SystemName, cfgPath: string, s: ServerSettings): { cmd: string; args: string[] } {
+  if (system === 'zookeeper') {
+    return { cmd: 'java', args: [`-Xmx${s.zkHeap_mb}m`, '-cp', ZK_CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath] };
+  }
+  const t = tszkCommand();
+  return { cmd: t.cmd, args: [...t.args, 'server', '--config', cfgPath] };
+}
+
+/** The role a member reports in `srvr` (leader, follower, observer, standalone), if it answers. */
+export async function memberMode(clientPort: number): Promise<string | undefined> {
+  try {
+    const text = await fourLetter(clientPort, 'srvr', 1000);
+    return /^Mode: (\S+)/m.exec(text)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startEnsemble(system: SystemName, size: number, s: ServerSettings): Promise<ServerUnderTest> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${system}-ensemble-`));
+  const members: Member[] = [];
+  for (let sid = 1; sid <= size; sid++) {
+    const dataDir = path.join(base, `m${sid}`);
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'myid'), `${sid}\n`);
+    members.push({ sid, clientPort: await freePort(), quorumPort: await freePort(), electionPort: await freePort(), dataDir, proc: undefined });
+  }
+  const servers = members.map((m) => `server.${m.sid}=127.0.0.1:${m.quorumPort}:${m.electionPort};127.0.0.1:${m.clientPort}`);
+  const logFd = fs.openSync(s.logFile ?? path.join(base, `${system}.log`), 'a');
+  const stop = async (): Promise<void> => {
+    await Promise.all(
+      members.map(async (m) => {
+        const p = m.proc;
+        if (!p || p.exitCode !== null || p.signalCode !== null) return;
+        const gone = new Promise((r) => p.once('exit', r));
+        p.kill('SIGKILL');
+        await gone;
+      }),
+    );
+    fs.closeSync(logFd);
+    fs.rmSync(base, { recursive: true, force: true });
+  };
+  for (const m of members) {
+    const cfg = [
+      'tickTime=2000',
+      'initLimit=10',
+      'syncLimit=5',
+      `dataDir=${m.dataDir}`,
+      `forceSync=${s.forceSync ? 'yes' : 'no'}`,
+      'maxClientCnxns=0',
+      'admin.enableServer=false',
+      '4lw.commands.whitelist=*',
+      ...servers,
+    ];
+    const cfgPath = path.join(m.dataDir, 'zoo.cfg');
+    fs.writeFileSync(cfgPath, cfg.join('\n') + '\n');
+    const { cmd, args } = memberCommand(system, cfgPath, s);
+    m.proc = spawn(cmd, args, { stdio: ['ignore', logFd, logFd], env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'warn' } });
+  }
+  const deadline = Date.now() + ENSEMBLE_START_TIMEOUT_MS;
+  for (;;) {
+    const dead = members.find((m) => m.proc!.exitCode !== null);
+    if (dead) {
+      await stop();
+      throw new Error(`${system} ensemble member ${dead.sid} exited during start`);
+    }
+    const modes = await Promise.all(members.map((m) => memberMode(m.clientPort)));
+    if (modes.every((mode) => mode === 'leader' || mode === 'follower' || mode === 'observer') && modes.includes('leader')) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${system} ensemble not serving within ${ENSEMBLE_START_TIMEOUT_MS} ms (modes ${modes.join(', ')})`);
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  return {
+    system,
+    members: members.map((m) => `127.0.0.1:${m.clientPort}`),
+    pids: members.map((m) => m.proc!.pid!),
+    stop,
+  };
+}
