@@ -1,0 +1,300 @@
+/**
+ * Four-letter words (FourLetterCommands in ZooKeeper), answered in ZooKeeper 3.8's text formats.
+ * A 4lw arrives as the first 4 bytes of a connection, where a frame length would be.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ServerOptions } from '../server/options.js';
+import type { ZkDatabase } from '../txn/database.js';
+import type { ClientConnection } from '../server/connection.js';
+import type { ServerStats } from '../server/serverStats.js';
+import type { SessionTracker } from '../server/sessionTracker.js';
+
+export const TSZK_VERSION = '3.8.0-tszk-0.1.0';
+const BUILT_ON = 'built on 2026-11-22 00:00 UTC';
+
+/** What the words report on; the standalone server implements it. */
+export interface AdminSource {
+  readonly options: ServerOptions;
+  readonly db: ZkDatabase;
+  readonly stats: ServerStats;
+  readonly sessions: SessionTracker;
+  readonly started_ms: number;
+  connections(): Iterable<ClientConnection>;
+  outstandingRequests(): number;
+  resetConnectionStats(): void;
+}
+
+const WORDS = ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'ruok', 'stmk', 'srst', 'srvr', 'stat', 'wchc', 'wchp', 'wchs', 'mntr', 'isro', 'hash'];
+const byCode = new Map<number, string>(WORDS.map((w) => [Buffer.from(w, 'latin1').readInt32BE(0), w]));
+
+/** The word whose 4 bytes read as this int, if it is one ZooKeeper knows. */
+export function fourLetterCode(first: number): string | undefined {
+  return byCode.get(first);
+}
+
+export function runFourLetterWord(word: string, s: AdminSource): string {
+  switch (word) {
+    case 'ruok':
+      return 'imok';
+    case 'srvr':
+      return serverSummary(s, false);
+    case 'stat':
+      return serverSummary(s, true);
+    case 'mntr':
+      return monitor(s);
+    case 'conf':
+      return conf(s);
+    case 'cons':
+      return [...s.connections()].map((c) => connectionLine(c, false) + '\n').join('') + '\n';
+    case 'crst':
+      s.resetConnectionStats();
+      return 'Connection stats reset.\n';
+    case 'srst':
+      s.stats.reset();
+      return 'Server stats reset.\n';
+    case 'wchs': {
+      const sum = s.db.tree.dataWatches.summary();
+      return `${sum.watchers} connections watching ${sum.paths} paths\nTotal watches:${sum.watches}\n`;
+    }
+    case 'wchc': {
+      let out = '';
+      for (const [w, paths] of s.db.tree.dataWatches.byConnection()) {
+        out += `${hex(w.sessionId)}\n`;
+        for (const p of paths) out += `\t${p}\n`;
+      }
+      return out + '\n';
+    }
+    case 'wchp': {
+      let out = '';
+      for (const [p, ws] of s.db.tree.dataWatches.byPath()) {
+        out += `${p}\n`;
+        for (const w of ws.keys()) out += `\t${hex(w.sessionId)}\n`;
+      }
+      return out + '\n';
+    }
+    case 'dump':
+      return dump(s);
+    case 'envi':
+      return envi();
+    case 'isro':
+      return 'rw';
+    case 'dirs': {
+      const d = dirSize(path.join(s.options.dataDir, 'version-2'));
+      const l = dirSize(path.join(s.options.dataLogDir, 'version-2'));
+      return `datadir_size: ${d}\nlogdir_size: ${l}\n`;
+    }
+    case 'gtmk':
+      return '306';
+    case 'stmk':
+      return '306';
+    case 'hash':
+      return '';
+    default:
+      return '';
+  }
+}
+
+function serverSummary(s: AdminSource, withClients: boolean): string {
+  const st = s.stats;
+  let out = `Zookeeper version: ${TSZK_VERSION}, ${BUILT_ON}\n`;
+  if (withClients) {
+    out += 'Clients:\n';
+    for (const c of s.connections()) out += connectionLine(c, true) + '\n';
+    out += '\n';
+  }
+  out += `Latency min/avg/max: ${st.minLatency}/${javaDouble(st.avgLatency)}/${st.maxLatency_ms}\n`;
+  out += `Received: ${st.packetsReceived}\n`;
+  out += `Sent: ${st.packetsSent}\n`;
+  out += `Connections: ${count(s.connections())}\n`;
+  out += `Outstanding: ${s.outstandingRequests()}\n`;
+  out += `Zxid: 0x${s.db.lastProcessedZxid.toString(16)}\n`;
+  out += 'Mode: standalone\n';
+  out += `Node count: ${zkNodeCount(s)}\n`;
+  return out;
+}
+
+/** ZooKeeper's node map holds the root under both '' and '/', and its counts include both. */
+function zkNodeCount(s: AdminSource): number {
+  return s.db.tree.nodeCount + 1;
+}
+
+export function connectionLine(c: ClientConnection, brief: boolean): string {
+  const st = c.stats;
+  const interest = c.state === 'open' && !c.readingPaused ? '1' : '0';
+  let out = ` /${c.remoteAddress}:${c.remotePort}[${interest}](queued=${c.queue.length},recved=${st.packetsReceived},sent=${st.packetsSent}`;
+  if (!brief && c.sessionId !== 0n) {
+    out += `,sid=${hex(c.sessionId)},lop=${st.lastOp},est=${st.established_ms},to=${c.sessionTimeout_ms}`;
+    if (st.lastCxid >= 0) out += `,lcxid=0x${st.lastCxid.toString(16)}`;
+    out += `,lzxid=0x${BigInt.asUintN(64, st.lastZxid).toString(16)},lresp=${st.lastResponse_ms},llat=${st.lastLatency_ms}`;
+    const min = st.latencyCount === 0 ? 0 : st.minLatency_ms;
+    const avg = st.latencyCount === 0 ? 0 : Math.floor(st.totalLatency_ms / st.latencyCount);
+    out += `,minlat=${min},avglat=${avg},maxlat=${st.maxLatency_ms}`;
+  }
+  return out + ')';
+}
+
+function monitor(s: AdminSource): string {
+  const st = s.stats;
+  const tree = s.db.tree;
+  const watches = tree.dataWatches.summary();
+  const conns = count(s.connections());
+  const rows: [string, string | number][] = [
+    ['zk_version', `${TSZK_VERSION}, ${BUILT_ON}`],
+    ['zk_server_state', 'standalone'],
+    ['zk_ephemerals_count', tree.ephemeralCount],
+    ['zk_num_alive_connections', conns],
+    ['zk_avg_latency', javaDouble(st.avgLatency)],
+    ['zk_outstanding_requests', s.outstandingRequests()],
+    ['zk_znode_count', zkNodeCount(s)],
+    ['zk_global_sessions', s.sessions.sessions.size],
+    ['zk_non_mtls_remote_conn_count', 0],
+    ['zk_packets_sent', st.packetsSent],
+    ['zk_packets_received', st.packetsReceived],
+    ['zk_watch_count', watches.watches],
+    ['zk_auth_failed_count', 0],
+    ['zk_min_latency', st.minLatency],
+    ['zk_max_file_descriptor_count', maxFds()],
+    ['zk_approximate_data_size', tree.approximateDataSize()],
+    ['zk_open_file_descriptor_count', openFds()],
+    ['zk_local_sessions', 0],
+    ['zk_uptime', Date.now() - s.started_ms],
+    ['zk_max_latency', st.maxLatency_ms],
+    ['zk_outstanding_changes_queued', 0],
+    ['zk_expired_sessions', st.expiredSessions],
+  ];
+  return rows.map(([k, v]) => `${k}\t${v}\n`).join('');
+}
+
+function conf(s: AdminSource): string {
+  const o = s.options;
+  const dataDir = path.join(o.dataDir, 'version-2');
+  const logDir = path.join(o.dataLogDir, 'version-2');
+  return (
+    `clientPort=${o.clientPort}\n` +
+    'secureClientPort=-1\n' +
+    `dataDir=${dataDir}\n` +
+    `dataDirSize=${dirSize(dataDir)}\n` +
+    `dataLogDir=${logDir}\n` +
+    `dataLogSize=${dirSize(logDir)}\n` +
+    `tickTime=${o.tickTime_ms}\n` +
+    `maxClientCnxns=${o.maxClientCnxns}\n` +
+    `minSessionTimeout=${o.minSessionTimeout_ms}\n` +
+    `maxSessionTimeout=${o.maxSessionTimeout_ms}\n` +
+    'clientPortListenBacklog=-1\n' +
+    'serverId=0\n'
+  );
+}
+
+function dump(s: AdminSource): string {
+  const byExpiry = new Map<number, bigint[]>();
+  for (const ss of s.sessions.sessions.values()) {
+    const l = byExpiry.get(ss.expireAt_ms) ?? [];
+    l.push(ss.id);
+    byExpiry.set(ss.expireAt_ms, l);
+  }
+  let out = 'SessionTracker dump:\n';
+  out += `Session Sets (${byExpiry.size})/(${s.sessions.sessions.size}):\n`;
+  for (const t of [...byExpiry.keys()].sort((a, b) => a - b)) {
+    const ids = byExpiry.get(t)!;
+    out += `${ids.length} expire at ${javaDate(t)}:\n`;
+    for (const id of ids) out += `\t${hex(id)}\n`;
+  }
+  const eph = s.db.tree.ephemeralsMap();
+  out += 'ephemeral nodes dump:\n';
+  out += `Sessions with Ephemerals (${eph.size}):\n`;
+  for (const [id, paths] of eph) {
+    out += `${hex(id)}:\n`;
+    for (const p of paths) out += `\t${p}\n`;
+  }
+  const conns = [...s.connections()];
+  out += 'Connections dump:\n';
+  out += `Connections Sets (${conns.length})/(${conns.length}):\n`;
+  for (const c of conns) {
+    out += `1 expire at ${javaDate(c.stats.lastResponse_ms + (c.sessionTimeout_ms || s.options.tickTime_ms))}:\n`;
+    out += `\tip: /${c.remoteAddress}:${c.remotePort} sessionId: ${hex(c.sessionId)}\n`;
+  }
+  return out;
+}
+
+function envi(): string {
+  const mem = process.memoryUsage();
+  const mb = (n: number): string => `${Math.floor(n / (1024 * 1024))}MB`;
+  const rows: [string, string][] = [
+    ['zookeeper.version', `${TSZK_VERSION}, ${BUILT_ON}`],
+    ['host.name', os.hostname()],
+    ['java.version', process.versions.node],
+    ['java.vendor', 'Node.js'],
+    ['java.home', path.dirname(process.execPath)],
+    ['java.class.path', ''],
+    ['java.library.path', ''],
+    ['java.io.tmpdir', os.tmpdir()],
+    ['java.compiler', '<NA>'],
+    ['os.name', os.type()],
+    ['os.arch', os.arch() === 'x64' ? 'amd64' : os.arch()],
+    ['os.version', os.release()],
+    ['user.name', os.userInfo().username],
+    ['user.home', os.homedir()],
+    ['user.dir', process.cwd()],
+    ['os.memory.free', mb(mem.heapTotal - mem.heapUsed)],
+    ['os.memory.max', mb(os.totalmem())],
+    ['os.memory.total', mb(mem.heapTotal)],
+  ];
+  return 'Environment:\n' + rows.map(([k, v]) => `${k}=${v}\n`).join('');
+}
+
+function count(it: Iterable<unknown>): number {
+  let n = 0;
+  for (const _ of it) n++;
+  return n;
+}
+
+function hex(id: bigint): string {
+  return '0x' + BigInt.asUintN(64, id).toString(16);
+}
+
+/** Java's Double.toString for the values we print (always a decimal point). */
+export function javaDouble(v: number): string {
+  return Number.isInteger(v) ? `${v}.0` : String(v);
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** java.util.Date.toString in UTC: "Sun Nov 22 01:17:06 UTC 2026". */
+export function javaDate(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
+}
+
+function dirSize(dir: string): number {
+  try {
+    let n = 0;
+    for (const f of fs.readdirSync(dir)) {
+      const st = fs.statSync(path.join(dir, f));
+      if (st.isFile()) n += st.size;
+    }
+    return n;
+  } catch {
+    return 0;
+  }
+}
+
+function openFds(): number {
+  try {
+    return fs.readdirSync('/proc/self/fd').length;
+  } catch {
+    return 0;
+  }
+}
+
+function maxFds(): number {
+  try {
+    const m = /Max open files\s+(\d+)/.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * One client TCP connection: framing in, a FIFO of requests awaiting their replies (so replies
+ * leave in request order), and an output writer flushed once per event-loop turn.
+ */
+import type net from 'node:net';
+import { JuteWriter } from '../jute/index.js';
+import type { Id } from '../proto/records.js';
+import type { Watcher, WatchedEvent } from '../tree/watchManager.js';
+import type { ProcessTxnResult } from '../txn/apply.js';
+import { FrameDecoder } from './framing.js';
+import type { ReadOp } from './requests.js';
+import { writeNotification } from './replies.js';
+
+export type PendingEntry =
+  | { kind: 'read'; xid: number; read: ReadOp; authInfo: readonly Id[]; recv_ms: number }
+  | { kind: 'write'; xid: number; op: number; recv_ms: number; rc: ProcessTxnResult | undefined; replyZxid: bigint }
+  | { kind: 'sync'; xid: number; path: string; waitZxid: bigint; recv_ms: number; ready: boolean };
+
+export type ConnectionState = 'handshake' | 'connecting' | 'open' | 'closing' | 'closed';
+
+/** Initial output buffer per flush; it grows as needed. */
+const OUTPUT_INITIAL_BYTES = 2048;
+
+export interface ConnectionStats {
+  packetsReceived: number;
+  packetsSent: number;
+  established_ms: number;
+  lastOp: string;
+  lastCxid: number;
+  lastZxid: bigint;
+  lastResponse_ms: number;
+  lastLatency_ms: number;
+  minLatency_ms: number;
+  maxLatency_ms: number;
+  totalLatency_ms: number;
+  latencyCount: number;
+}
+
+export function emptyConnectionStats(now_ms: number): ConnectionStats {
+  return {
+    packetsReceived: 0,
+    packetsSent: 0,
+    established_ms: now_ms,
+    lastOp: 'NA',
+    lastCxid: -1,
+    lastZxid: -1n,
+    lastResponse_ms: 0,
+    lastLatency_ms: 0,
+    minLatency_ms: Number.MAX_SAFE_INTEGER,
+    maxLatency_ms: 0,
+    totalLatency_ms: 0,
+    latencyCount: 0,
+  };
+}
+
+export class ClientConnection implements Watcher {
+  state: ConnectionState = 'handshake';
+  sessionId = 0n;
+  sessionTimeout_ms = 0;
+  /** Replaced (never mutated) on auth, so queued requests keep the ids they were sent with. */
+  authInfo: readonly Id[];
+  oldClient = true;
+  readonly queue: PendingEntry[] = [];
+  /** Frames that arrived while the session was being created. */
+  readonly held: Buffer[] = [];
+  out = new JuteWriter(OUTPUT_INITIAL_BYTES);
+  dirty = false;
+  readingPaused = false;
+  stats: ConnectionStats;
+  readonly decoder: FrameDecoder;
+
+  constructor(
+    readonly socket: net.Socket,
+    readonly remoteAddress: string,
+    readonly remotePort: number,
+    maxFrame_bytes: number,
+    now_ms: number,
+    private readonly onDirty: (c: ClientConnection) => void,
+  ) {
+    this.authInfo = [{ scheme: 'ip', id: remoteAddress }];
+    this.decoder = new FrameDecoder(maxFrame_bytes);
+    this.stats = emptyConnectionStats(now_ms);
+  }
+
+  get stale(): boolean {
+    return this.state === 'closed' || this.state === 'closing';
+  }
+
+  /** A watch fired: the notification goes out ahead of any reply still queued. */
+  process(event: WatchedEvent): void {
+    if (this.state === 'closed') return;
+    writeNotification(this.out, event);
+    this.stats.packetsSent++;
+    this.markDirty();
+  }
+
+  markDirty(): void {
+    if (this.dirty) return;
+    this.dirty = true;
+    this.onDirty(this);
+  }
+
+  /** Hands the written bytes to the socket (one write per turn). */
+  flush(): void {
+    this.dirty = false;
+    if (this.out.offset === 0 || this.state === 'closed') return;
+    const bytes = this.out.bytes();
+    this.out = new JuteWriter(OUTPUT_INITIAL_BYTES);
+    this.socket.write(bytes);
+  }
+
+  recordLatency(op: string, cxid: number, zxid: bigint, recv_ms: number, now_ms: number): void {
+    const s = this.stats;
+    const lat = Math.max(0, now_ms - recv_ms);
+    s.lastOp = op;
+    if (cxid >= 0) s.lastCxid = cxid;
+    s.lastZxid = zxid;
+    s.lastResponse_ms = now_ms;
+    s.lastLatency_ms = lat;
+    if (lat < s.minLatency_ms) s.minLatency_ms = lat;
+    if (lat > s.maxLatency_ms) s.maxLatency_ms = lat;
+    s.totalLatency_ms += lat;
+    s.latencyCount++;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * Answering reads and watch management ops (FinalRequestProcessor's read half) straight into the
+ * connection's output: the reply header, then the body; a KeeperError rewinds to a header-only
+ * error reply.
+ */
+import { Err, KeeperError } from '../proto/errors.js';
+import { AddWatchMode, OpCode, Perms } from '../proto/opcodes.js';
+import { Stat, type ACL, type Id } from '../proto/records.js';
+import type { JuteWriter } from '../jute/index.js';
+import { checkACL, hasPermission, userName } from '../txn/auth.js';
+import type { ZkDatabase } from '../txn/database.js';
+import type { ServerOptions } from './options.js';
+import type { ClientConnection } from './connection.js';
+import type { MultiReadOp, ReadOp } from './requests.js';
+import { beginFrame, endFrame, multiHeader, writeAcls, writeClientInfos, writeStrings } from './replies.js';
+
+export interface ReadContext {
+  readonly db: ZkDatabase;
+  readonly options: ServerOptions;
+}
+
+export function executeRead(ctx: ReadContext, conn: ClientConnection, xid: number, zxid: bigint, read: ReadOp, authInfo: readonly Id[]): void {
+  const w = conn.out;
+  const start = w.offset;
+  const at = beginFrame(w, xid, zxid, 0);
+  try {
+    writeReadBody(ctx, conn, w, read, authInfo);
+  } catch (e) {
+    const code = e instanceof KeeperError ? e.code : e instanceof BadWatchMode ? Err.MarshallingError : undefined;
+    if (code === undefined) throw e;
+    w.offset = start;
+    endFrame(w, beginFrame(w, xid, zxid, code));
+    return;
+  }
+  endFrame(w, at);
+}
+
+class BadWatchMode extends Error {}
+
+function writeReadBody(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, read: ReadOp, authInfo: readonly Id[]): void {
+  const tree = ctx.db.tree;
+  const policy = ctx.options;
+  switch (read.op) {
+    case OpCode.exists: {
+      const path = read.req.path;
+      if (path.includes('\0')) throw new KeeperError(Err.BadArguments, path);
+      const n = tree.getNode(path);
+      if (n !== undefined) checkACL(policy, tree.aclOf(n), Perms.READ, authInfo, path);
+      Stat.write(w, tree.statNode(path, read.req.watch ? conn : undefined));
+      return;
+    }
+    case OpCode.getData:
+      return writeGetData(ctx, conn, w, read.req.path, read.req.watch, authInfo);
+    case OpCode.getChildren:
+      return writeGetChildren(ctx, conn, w, read.req.path, read.req.watch, authInfo, false);
+    case OpCode.getChildren2:
+      return writeGetChildren(ctx, conn, w, read.req.path, read.req.watch, authInfo, true);
+    case OpCode.getACL: {
+      const path = read.req.path;
+      const n = tree.getNode(path);
+      if (n === undefined) throw new KeeperError(Err.NoNode, path);
+      const acl = tree.aclOf(n);
+      checkACL(policy, acl, Perms.READ | Perms.ADMIN, authInfo, path);
+      // Without ADMIN the digest hashes are masked.
+      const shown: readonly ACL[] = hasPermission(policy, acl, Perms.ADMIN, authInfo)
+        ? acl
+        : acl.map((a) => (a.id.scheme === 'digest' ? { perms: a.perms, id: { scheme: 'digest', id: a.id.id.replace(/:.*/s, ':x') } } : a));
+      writeAcls(w, shown);
+      Stat.write(w, n.toStat());
+      return;
+    }
+    case OpCode.getAllChildrenNumber: {
+      const path = read.req.path;
+      const n = tree.getNode(path);
+      if (n === undefined) throw new KeeperError(Err.NoNode, path);
+      checkACL(policy, tree.aclOf(n), Perms.READ, authInfo, path);
+      w.int(tree.getAllChildrenNumber(path));
+      return;
+    }
+    case OpCode.getEphemerals: {
+      const prefix = read.req.prefixPath;
+      const all = tree.getEphemerals(conn.sessionId);
+      const out: string[] = [];
+      const trimmed = prefix.trim();
+      for (const p of all) if (trimmed === '' || trimmed === '/' || p.startsWith(prefix)) out.push(p);
+      writeStrings(w, out);
+      return;
+    }
+    case OpCode.whoAmI:
+      writeClientInfos(
+        w,
+        authInfo.map((id) => ({ authScheme: id.scheme, user: userName(id) })),
+      );
+      return;
+    case OpCode.ping:
+      return;
+    case OpCode.checkWatches:
+      if (!tree.containsWatcher(read.req.path, read.req.type, conn)) throw new KeeperError(Err.NoWatcher, read.req.path);
+      return;
+    case OpCode.removeWatches:
+      if (!tree.removeWatch(read.req.path, read.req.type, conn)) throw new KeeperError(Err.NoWatcher, read.req.path);
+      return;
+    case OpCode.addWatch: {
+      const mode = read.req.mode;
+      if (mode !== AddWatchMode.PERSISTENT && mode !== AddWatchMode.PERSISTENT_RECURSIVE) throw new BadWatchMode();
+      tree.addWatch(read.req.path, conn, mode === AddWatchMode.PERSISTENT ? 'persistent' : 'persistentRecursive');
+      w.int(0);
+      return;
+    }
+    case OpCode.setWatches:
+      tree.setWatches(read.req.relativeZxid, read.req.dataWatches, read.req.existWatches, read.req.childWatches, [], [], conn);
+      return;
+    case OpCode.setWatches2:
+      tree.setWatches(
+        read.req.relativeZxid,
+        read.req.dataWatches,
+        read.req.existWatches,
+        read.req.childWatches,
+        read.req.persistentWatches,
+        read.req.persistentRecursiveWatches,
+        conn,
+      );
+      return;
+    case OpCode.multiRead:
+      if (read.ops === undefined) throw new KeeperError(Err.MarshallingError);
+      for (const op of read.ops) writeMultiReadOp(ctx, conn, w, op, authInfo);
+      multiHeader(w, -1, -1, true);
+      return;
+  }
+}
+
+function writeGetData(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, path: string, watch: boolean, authInfo: readonly Id[]): void {
+  const tree = ctx.db.tree;
+  const n = tree.getNode(path);
+  if (n === undefined) throw new KeeperError(Err.NoNode, path);
+  checkACL(ctx.options, tree.aclOf(n), Perms.READ, authInfo, path);
+  const r = tree.getData(path, watch ? conn : undefined);
+  w.buffer(r.data);
+  Stat.write(w, r.stat);
+}
+
+function writeGetChildren(
+  ctx: ReadContext,
+  conn: ClientConnection,
+  w: JuteWriter,
+  path: string,
+  watch: boolean,
+  authInfo: readonly Id[],
+  withStat: boolean,
+): void {
+  const tree = ctx.db.tree;
+  const n = tree.getNode(path);
+  if (n === undefined) throw new KeeperError(Err.NoNode, path);
+  checkACL(ctx.options, tree.aclOf(n), Perms.READ, authInfo, path);
+  const r = tree.getChildren(path, watch ? conn : undefined);
+  writeStrings(w, r.children);
+  if (withStat) Stat.write(w, r.stat);
+}
+
+/** One multiRead result; an error becomes an ErrorResult and the others still run. */
+function writeMultiReadOp(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, op: MultiReadOp, authInfo: readonly Id[]): void {
+  const start = w.offset;
+  try {
+    if (op.op === OpCode.getData) {
+      multiHeader(w, OpCode.getData, 0);
+      writeGetData(ctx, conn, w, op.req.path, op.req.watch, authInfo);
+    } else {
+      multiHeader(w, OpCode.getChildren, 0);
+      writeGetChildren(ctx, conn, w, op.req.path, op.req.watch, authInfo, false);
+    }
+  } catch (e) {
+    if (!(e instanceof KeeperError)) throw e;
+    w.offset = start;
+    multiHeader(w, OpCode.error, e.code);
+    w.int(e.code);
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Decoding a client request body by op code into a typed request (reads, writes, control).
+ * Anything malformed throws JuteError (the connection answers MarshallingError or closes).
+ */
+import { JuteReader } from '../jute/index.js';
+import { OpCode } from '../proto/opcodes.js';
+import {
+  AddWatchRequest,
+  AuthPacket,
+  CheckVersionRequest,
+  CheckWatchesRequest,
+  CreateRequest,
+  CreateTTLRequest,
+  DeleteRequest,
+  ExistsRequest,
+  GetACLRequest,
+  GetAllChildrenNumberRequest,
+  GetChildren2Request,
+  GetChildrenRequest,
+  GetDataRequest,
+  GetEphemeralsRequest,
+  MultiHeader,
+  RemoveWatchesRequest,
+  SetACLRequest,
+  SetDataRequest,
+  SetWatches,
+  SetWatches2,
+  SyncRequest,
+} from '../proto/records.js';
+import type { WriteRequest } from '../txn/prep.js';
+
+export type ReadOp =
+  | { op: typeof OpCode.exists; req: ExistsRequest }
+  | { op: typeof OpCode.getData; req: GetDataRequest }
+  | { op: typeof OpCode.getACL; req: GetACLRequest }
+  | { op: typeof OpCode.getChildren; req: GetChildrenRequest }
+  | { op: typeof OpCode.getChildren2; req: GetChildren2Request }
+  | { op: typeof OpCode.getAllChildrenNumber; req: GetAllChildrenNumberRequest }
+  | { op: typeof OpCode.getEphemerals; req: GetEphemeralsRequest }
+  | { op: typeof OpCode.whoAmI }
+  | { op: typeof OpCode.ping }
+  | { op: typeof OpCode.checkWatches; req: CheckWatchesRequest }
+  | { op: typeof OpCode.removeWatches; req: RemoveWatchesRequest }
+  | { op: typeof OpCode.addWatch; req: AddWatchRequest }
+  | { op: typeof OpCode.setWatches; req: SetWatches }
+  | { op: typeof OpCode.setWatches2; req: SetWatches2 }
+  | { op: typeof OpCode.multiRead; ops: MultiReadOp[] | undefined };
+
+export type MultiReadOp = { op: typeof OpCode.getData; req: GetDataRequest } | { op: typeof OpCode.getChildren; req: GetChildrenRequest };
+
+export type ClientRequest =
+  | { kind: 'read'; read: ReadOp }
+  | { kind: 'write'; write: WriteRequest }
+  | { kind: 'sync'; path: string }
+  | { kind: 'auth'; packet: AuthPacket }
+  | { kind: 'badMulti' }
+  | { kind: 'reconfig' }
+  | { kind: 'unknown' };
+
+export function decodeRequest(type: number, r: JuteReader): ClientRequest {
+  switch (type) {
+    case OpCode.create:
+    case OpCode.create2:
+    case OpCode.createContainer:
+      return { kind: 'write', write: { op: type, req: CreateRequest.read(r) } };
+    case OpCode.createTTL:
+      return { kind: 'write', write: { op: type, req: CreateTTLRequest.read(r) } };
+    case OpCode.delete:
+      return { kind: 'write', write: { op: type, req: DeleteRequest.read(r) } };
+    case OpCode.deleteContainer:
+      return { kind: 'write', write: { op: type, path: r.buf.toString('utf8', r.offset, r.end) } };
+    case OpCode.setData:
+      return { kind: 'write', write: { op: type, req: SetDataRequest.read(r) } };
+    case OpCode.setACL:
+      return { kind: 'write', write: { op: type, req: SetACLRequest.read(r) } };
+    case OpCode.closeSession:
+      return { kind: 'write', write: { op: type } };
+    case OpCode.multi: {
+      const ops = readMultiOps(r);
+      const writes: WriteRequest[] = [];
+      for (const o of ops) {
+        if (o.kind !== 'write') return { kind: 'badMulti' };
+        writes.push(o.write);
+      }
+      return { kind: 'write', write: { op: OpCode.multi, ops: writes } };
+    }
+    case OpCode.multiRead: {
+      const ops = readMultiOps(r);
+      const reads: MultiReadOp[] = [];
+      for (const o of ops) {
+        if (o.kind !== 'read' || (o.read.op !== OpCode.getData && o.read.op !== OpCode.getChildren)) {
+          return { kind: 'read', read: { op: OpCode.multiRead, ops: undefined } };
+        }
+        reads.push(o.read);
+      }
+      return { kind: 'read', read: { op: OpCode.multiRead, ops: reads } };
+    }
+    case OpCode.sync:
+      return { kind: 'sync', path: SyncRequest.read(r).path };
+    case OpCode.exists:
+      return { kind: 'read', read: { op: type, req: ExistsRequest.read(r) } };
+    case OpCode.getData:
+      return { kind: 'read', read: { op: type, req: GetDataRequest.read(r) } };
+    case OpCode.getACL:
+      return { kind: 'read', read: { op: type, req: GetACLRequest.read(r) } };
+    case OpCode.getChildren:
+      return { kind: 'read', read: { op: type, req: GetChildrenRequest.read(r) } };
+    case OpCode.getChildren2:
+      return { kind: 'read', read: { op: type, req: GetChildren2Request.read(r) } };
+    case OpCode.getAllChildrenNumber:
+      return { kind: 'read', read: { op: type, req: GetAllChildrenNumberRequest.read(r) } };
+    case OpCode.getEphemerals:
+      return { kind: 'read', read: { op: type, req: GetEphemeralsRequest.read(r) } };
+    case OpCode.whoAmI:
+      return { kind: 'read', read: { op: type } };
+    case OpCode.ping:
+      return { kind: 'read', read: { op: type } };
+    case OpCode.checkWatches:
+      return { kind: 'read', read: { op: type, req: CheckWatchesRequest.read(r) } };
+    case OpCode.removeWatches:
+      return { kind: 'read', read: { op: type, req: RemoveWatchesRequest.read(r) } };
+    case OpCode.addWatch:
+      return { kind: 'read', read: { op: type, req: AddWatchRequest.read(r) } };
+    case OpCode.setWatches:
+      return { kind: 'read', read: { op: type, req: SetWatches.read(r) } };
+    case OpCode.setWatches2:
+      return { kind: 'read', read: { op: type, req: SetWatches2.read(r) } };
+    case OpCode.auth:
+      return { kind: 'auth', packet: AuthPacket.read(r) };
+    case OpCode.reconfig:
+      return { kind: 'reconfig' };
+    default:
+      return { kind: 'unknown' };
+  }
+}
+
+/** The ops of a MultiOperationRecord, up to the header with done=true. */
+function readMultiOps(r: JuteReader): ClientRequest[] {
+  const out: ClientRequest[] = [];
+  for (;;) {
+    const h = MultiHeader.read(r);
+    if (h.done) return out;
+    switch (h.type) {
+      case OpCode.create:
+      case OpCode.create2:
+      case OpCode.createContainer:
+      case OpCode.createTTL:
+      case OpCode.delete:
+      case OpCode.setData:
+      case OpCode.getData:
+      case OpCode.getChildren:
+        out.push(decodeRequest(h.type, r));
+        break;
+      case OpCode.check:
+        out.push({ kind: 'write', write: { op: OpCode.check, req: CheckVersionRequest.read(r) } });
+        break;
+      default:
+        out.push({ kind: 'unknown' });
+        return out;
+    }
+  }
+}

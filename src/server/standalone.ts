@@ -1,0 +1,588 @@
+/**
+ * The standalone tszk server: client port, connections, sessions, and the request pipeline
+ *   frames → decode → (write) prepare txn → TxnSink (durable log) → apply → reply
+ *                   → (read)  answer in the session's order, behind its own pending writes.
+ * Watch notifications are written as txns apply, so they precede the reply that caused them.
+ */
+import net from 'node:net';
+import { JuteError, JuteReader } from '../jute/index.js';
+import { log } from '../log.js';
+import { Err } from '../proto/errors.js';
+import { OpCode, Xid, opName } from '../proto/opcodes.js';
+import { DataTree } from '../tree/dataTree.js';
+import { ZkDatabase } from '../txn/database.js';
+import { TxnPreparer, type WriteRequest } from '../txn/prep.js';
+import type { Txn } from '../txn/txn.js';
+import { addAuthInfo, authenticate } from '../txn/auth.js';
+import type { ServerOptions } from './options.js';
+import { ClientConnection, type PendingEntry } from './connection.js';
+import { FrameError } from './framing.js';
+import { decodeRequest, type ClientRequest, type ReadOp } from './requests.js';
+import type { Id } from '../proto/records.js';
+import { beginFrame, endFrame, writeHeaderOnly, writeWriteResult } from './replies.js';
+import { executeRead } from './reads.js';
+import { SessionTracker } from './sessionTracker.js';
+import { initialSessionId, sessionPassword, SESSION_PASSWORD_BYTES } from './sessionIds.js';
+import { InMemoryTxnSink, type TxnSink } from './txnSink.js';
+import { ContainerReaper } from './containerReaper.js';
+import { fourLetterCode, runFourLetterWord, type AdminSource } from '../admin/fourLetterWords.js';
+import { ServerStats } from './serverStats.js';
+
+/** The server id a standalone ZooKeeper puts in the high byte of its session ids. */
+const STANDALONE_SERVER_ID = 1;
+/** Output bytes queued on a socket beyond which we stop reading from it until it drains. */
+const SOCKET_OUTPUT_BYTES_MAX = 4 * 1024 * 1024;
+/** Txns per sink batch (group commit bound). */
+const TXN_BATCH_MAX = 10_000;
+
+export interface StandaloneServer {
+  readonly port: number;
+  readonly options: ServerOptions;
+  readonly db: ZkDatabase;
+  close(): Promise<void>;
+}
+
+export interface StandaloneDeps {
+  /** The durable-log step; defaults to in-memory (no durability). */
+  sink?: TxnSink;
+  /** A database recovered from storage; defaults to a fresh tree. */
+  db?: ZkDatabase;
+}
+
+export async function startStandaloneServer(opts: ServerOptions, deps: StandaloneDeps = {}): Promise<StandaloneServer> {
+  const core = new ServerCore(opts, deps.db ?? new ZkDatabase(new DataTree()), deps.sink ?? new InMemoryTxnSink());
+  await core.listen();
+  return core;
+}
+
+interface BatchItem {
+  txn: Txn;
+  conn: ClientConnection | undefined;
+  entry: (PendingEntry & { kind: 'write' }) | undefined;
+}
+
+export class ServerCore implements StandaloneServer, AdminSource {
+  readonly preparer: TxnPreparer;
+  readonly sessions: SessionTracker;
+  readonly conns = new Set<ClientConnection>();
+  private readonly connsBySession = new Map<bigint, ClientConnection>();
+  private readonly connsByIp = new Map<string, number>();
+  private readonly server: net.Server;
+  private batch: BatchItem[] = [];
+  private turnScheduled = false;
+  private readonly dirty: ClientConnection[] = [];
+  private readonly waitingSyncs: ClientConnection[] = [];
+  private tickTimer: NodeJS.Timeout | undefined;
+  private readonly reaper: ContainerReaper;
+  readonly stats = new ServerStats();
+  readonly started_ms = Date.now();
+  private closed = false;
+  port = 0;
+
+  constructor(
+    readonly options: ServerOptions,
+    readonly db: ZkDatabase,
+    private readonly sink: TxnSink,
+  ) {
+    const elapsed = BigInt(Math.floor(performance.now() + performance.timeOrigin));
+    this.sessions = new SessionTracker(options.tickTime_ms, initialSessionId(STANDALONE_SERVER_ID, elapsed));
+    const now = Date.now();
+    for (const [id, to] of db.sessionsWithTimeouts) this.sessions.add(id, to, now);
+    this.preparer = new TxnPreparer(
+      db.tree,
+      { skipACL: options.skipACL, extendedTypesEnabled: options.extendedTypesEnabled },
+      {
+        check: (id) => {
+          const s = this.sessions.sessions.get(id);
+          if (s === undefined) return Err.UnknownSession;
+          return s.closing ? Err.SessionExpired : undefined;
+        },
+      },
+    );
+    this.reaper = new ContainerReaper(options, db.tree, (path) => this.submitInternal({ op: OpCode.deleteContainer, path }, 0n));
+    this.server = net.createServer({ noDelay: true }, (s) => this.accept(s));
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.clientPort, this.options.clientPortAddress, () => {
+        this.server.off('error', reject);
+        const a = this.server.address();
+        this.port = typeof a === 'object' && a !== null ? a.port : this.options.clientPort;
+        this.tickTimer = setInterval(() => this.tick(), this.options.tickTime_ms);
+        this.tickTimer.unref();
+        this.reaper.start();
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    this.reaper.stop();
+    for (const c of [...this.conns]) this.closeConnection(c, 'server shutdown');
+    await new Promise<void>((r) => this.server.close(() => r()));
+    await this.sink.close();
+  }
+
+  // ---- connections ----
+
+  private accept(socket: net.Socket): void {
+    const addr = normalizeAddress(socket.remoteAddress ?? '');
+    const max = this.options.maxClientCnxns;
+    const count = this.connsByIp.get(addr) ?? 0;
+    if (max > 0 && count >= max) {
+      log.warn({ addr, max }, 'Too many connections from this address - max is %d', max);
+      socket.destroy();
+      return;
+    }
+    this.connsByIp.set(addr, count + 1);
+    const conn = new ClientConnection(socket, addr, socket.remotePort ?? 0, this.options.juteMaxBuffer_bytes, Date.now(), (c) =>
+      this.markDirty(c),
+    );
+    this.conns.add(conn);
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+    socket.on('error', (e) => log.debug({ err: e.message, addr }, 'client socket error'));
+    socket.on('close', () => this.onSocketClosed(conn));
+    socket.on('drain', () => this.maybeResume(conn));
+  }
+
+  private onSocketClosed(conn: ClientConnection): void {
+    if (conn.state === 'closed') return;
+    conn.state = 'closed';
+    this.conns.delete(conn);
+    const n = (this.connsByIp.get(conn.remoteAddress) ?? 1) - 1;
+    if (n <= 0) this.connsByIp.delete(conn.remoteAddress);
+    else this.connsByIp.set(conn.remoteAddress, n);
+    if (conn.sessionId !== 0n && this.connsBySession.get(conn.sessionId) === conn) this.connsBySession.delete(conn.sessionId);
+    this.db.tree.removeWatcher(conn);
+  }
+
+  /** Closes after flushing what is already written. */
+  closeConnection(conn: ClientConnection, reason: string): void {
+    if (conn.state === 'closed') return;
+    log.debug({ addr: conn.remoteAddress, session: hex(conn.sessionId), reason }, 'closing client connection');
+    conn.flush();
+    conn.state = 'closing';
+    conn.socket.end();
+    conn.socket.destroySoon();
+    this.onSocketClosed(conn);
+  }
+
+  private onData(conn: ClientConnection, chunk: Buffer): void {
+    if (conn.state === 'closed' || conn.state === 'closing') return;
+    if (conn.state === 'handshake' && conn.stats.packetsReceived === 0) {
+      // A four-letter word comes where the first frame's length would be.
+      const first = conn.decoder.peekInt(chunk);
+      const word = first === undefined ? undefined : fourLetterCode(first);
+      if (word !== undefined) {
+        this.stats.packetsReceived++;
+        this.answerFourLetterWord(conn, word);
+        return;
+      }
+    }
+    try {
+      conn.decoder.push(chunk, (buf, start, end) => this.onFrame(conn, buf, start, end));
+    } catch (e) {
+      if (e instanceof FrameError) {
+        log.warn({ addr: conn.remoteAddress, session: hex(conn.sessionId), err: e.message }, 'closing connection: bad frame length');
+        this.closeConnection(conn, e.message);
+        return;
+      }
+      throw e;
+    }
+    this.scheduleTurn();
+  }
+
+  private answerFourLetterWord(conn: ClientConnection, word: string): void {
+    let text: string;
+    const wl = this.options.fourLetterWhitelist;
+    if (wl !== '*' && !wl.has(word)) text = `${word} is not executed because it is not in the whitelist.\n`;
+    else {
+      conn.stats.packetsReceived++;
+      text = runFourLetterWord(word, this);
+    }
+    conn.state = 'closing';
+    conn.socket.end(text);
+    this.onSocketClosed(conn);
+  }
+
+  /** One frame; returns true to stop decoding this chunk. */
+  private onFrame(conn: ClientConnection, buf: Buffer, start: number, end: number): boolean {
+    if (conn.state === 'closing' || conn.state === 'closed') return true;
+    conn.stats.packetsReceived++;
+    this.stats.packetsReceived++;
+    if (conn.state === 'handshake') return this.onConnectRequest(conn, buf, start, end);
+    if (conn.state === 'connecting') {
+      conn.held.push(Buffer.from(buf.subarray(start, end)));
+      return false;
+    }
+    return this.onRequest(conn, buf, start, end);
+  }
+
+  private onConnectRequest(conn: ClientConnection, buf: Buffer, start: number, end: number): boolean {
+    const r = new JuteReader(buf, start, end);
+    let lastZxidSeen: bigint, timeOut: number, sessionId: bigint, passwd: Buffer | null;
+    try {
+      r.int(); // protocolVersion
+      lastZxidSeen = r.long();
+      timeOut = r.int();
+      sessionId = r.long();
+      passwd = r.buffer();
+      if (r.remaining >= 1) {
+        r.boolean();
+        conn.oldClient = false;
+      }
+    } catch (e) {
+      if (!(e instanceof JuteError)) throw e;
+      log.warn({ addr: conn.remoteAddress, err: e.message }, 'closing connection: bad connect request');
+      this.closeConnection(conn, 'bad connect request');
+      return true;
+    }
+    if (lastZxidSeen > this.db.lastProcessedZxid) {
+      log.info(
+        { addr: conn.remoteAddress },
+        `Refusing session request for client as it has seen zxid 0x${lastZxidSeen.toString(16)} our last zxid is 0x${this.db.lastProcessedZxid.toString(16)} client must try another server`,
+      );
+      this.closeConnection(conn, 'client zxid ahead');
+      return true;
+    }
+    const timeout_ms = Math.min(Math.max(timeOut, this.options.minSessionTimeout_ms), this.options.maxSessionTimeout_ms);
+    conn.sessionTimeout_ms = timeout_ms;
+    if (sessionId === 0n) {
+      const id = this.sessions.newSessionId();
+      conn.sessionId = id;
+      conn.state = 'connecting';
+      this.sessions.add(id, timeout_ms, Date.now());
+      this.connsBySession.set(id, conn);
+      this.submitInternal({ op: OpCode.createSession, timeout_ms }, id, conn);
+      return false;
+    }
+    // Reconnect: any other connection of this session is closed first.
+    const other = this.connsBySession.get(sessionId);
+    if (other !== undefined && other !== conn) this.closeConnection(other, 'client reconnected elsewhere');
+    conn.sessionId = sessionId;
+    const pwOk = passwd !== null && passwd.equals(sessionPassword(sessionId));
+    if (!pwOk) log.warn({ addr: conn.remoteAddress }, `Incorrect password from client for session 0x${sessionId.toString(16)}`);
+    const valid = pwOk && this.sessions.touch(sessionId, timeout_ms, Date.now());
+    this.finishSessionInit(conn, valid);
+    return !valid;
+  }
+
+  private finishSessionInit(conn: ClientConnection, valid: boolean): void {
+    const w = conn.out;
+    const at = w.reserveInt();
+    w.int(0);
+    w.int(valid ? conn.sessionTimeout_ms : 0);
+    w.long(valid ? conn.sessionId : 0n);
+    w.buffer(valid ? sessionPassword(conn.sessionId) : Buffer.alloc(SESSION_PASSWORD_BYTES));
+    if (!conn.oldClient) w.boolean(false);
+    endFrame(w, at);
+    conn.stats.packetsSent++;
+    this.stats.packetsSent++;
+    if (!valid) {
+      log.info({ addr: conn.remoteAddress, session: hex(conn.sessionId) }, 'Invalid session for client, probably expired');
+      const sid = conn.sessionId;
+      conn.sessionId = 0n;
+      if (this.connsBySession.get(sid) === conn) this.connsBySession.delete(sid);
+      this.closeConnection(conn, 'invalid session');
+      return;
+    }
+    conn.state = 'open';
+    this.connsBySession.set(conn.sessionId, conn);
+    this.markDirty(conn);
+    const held = conn.held.splice(0);
+    for (const f of held) if (this.onRequest(conn, f, 0, f.length)) break;
+  }
+
+  // ---- requests ----
+
+  private onRequest(conn: ClientConnection, buf: Buffer, start: number, end: number): boolean {
+    const now = Date.now();
+    const r = new JuteReader(buf, start, end);
+    let xid: number, type: number;
+    let req: ClientRequest;
+    try {
+      xid = r.int();
+      type = r.int();
+    } catch {
+      this.closeConnection(conn, 'truncated request header');
+      return true;
+    }
+    this.sessions.touch(conn.sessionId, conn.sessionTimeout_ms, now);
+    try {
+      req = decodeRequest(type, r);
+    } catch (e) {
+      if (!(e instanceof JuteError)) throw e;
+      log.warn({ addr: conn.remoteAddress, op: opName(type), err: e.message }, 'undecodable request');
+      this.replyNow(conn, xid, this.db.lastProcessedZxid, Err.MarshallingError);
+      return false;
+    }
+    switch (req.kind) {
+      case 'read':
+        if (conn.queue.length === 0) this.answerRead(conn, xid, req.read, conn.authInfo, now);
+        else conn.queue.push({ kind: 'read', xid, read: req.read, authInfo: conn.authInfo, recv_ms: now });
+        break;
+      case 'write': {
+        const entry: PendingEntry & { kind: 'write' } = { kind: 'write', xid, op: type, recv_ms: now, rc: undefined, replyZxid: 0n };
+        conn.queue.push(entry);
+        const txn = this.preparer.prepare({ sessionId: conn.sessionId, cxid: xid, authInfo: conn.authInfo, time: BigInt(now) }, req.write);
+        if (req.write.op === OpCode.closeSession) {
+          this.sessions.setClosing(conn.sessionId);
+          conn.state = 'closing';
+        }
+        this.batch.push({ txn, conn, entry });
+        break;
+      }
+      case 'sync':
+        conn.queue.push({ kind: 'sync', xid, path: req.path, waitZxid: this.preparer.lastZxid, recv_ms: now, ready: false });
+        this.waitingSyncs.push(conn);
+        this.checkSyncs();
+        this.drain(conn);
+        break;
+      case 'auth': {
+        const ids = authenticate(req.packet.scheme, req.packet.auth, conn.remoteAddress, this.options.superDigest);
+        if (ids === undefined) {
+          log.warn({ addr: conn.remoteAddress, scheme: req.packet.scheme }, 'Authentication failed for scheme');
+          this.replyNow(conn, Xid.auth, 0n, Err.AuthFailed);
+          this.closeConnection(conn, 'auth failed');
+          return true;
+        }
+        const next = [...conn.authInfo];
+        addAuthInfo(next, ids);
+        conn.authInfo = next;
+        this.replyNow(conn, Xid.auth, 0n, Err.Ok);
+        break;
+      }
+      case 'badMulti':
+        this.replyNow(conn, xid, this.db.lastProcessedZxid, Err.MarshallingError);
+        break;
+      case 'reconfig':
+        this.replyNow(conn, xid, this.db.lastProcessedZxid, Err.ReconfigDisabled);
+        break;
+      case 'unknown':
+        log.warn({ addr: conn.remoteAddress, type }, 'Received packet at server of unknown type');
+        this.replyNow(conn, xid, -1n, Err.Unimplemented);
+        this.closeConnection(conn, 'unknown op');
+        return true;
+    }
+    if (conn.queue.length >= this.options.globalOutstandingLimit && !conn.readingPaused) {
+      conn.readingPaused = true;
+      conn.socket.pause();
+    }
+    if (this.batch.length >= TXN_BATCH_MAX) this.commitBatch();
+    return false;
+  }
+
+  /** A reply that bypasses the queue only when nothing is queued; otherwise it waits its turn. */
+  private replyNow(conn: ClientConnection, xid: number, zxid: bigint, err: number): void {
+    writeHeaderOnly(conn.out, xid, zxid, err);
+    conn.stats.packetsSent++;
+    this.stats.packetsSent++;
+    conn.markDirty();
+  }
+
+  private answerRead(conn: ClientConnection, xid: number, read: ReadOp, authInfo: readonly Id[], recv_ms: number): void {
+    const zxid = this.db.lastProcessedZxid;
+    executeRead(this, conn, xid, zxid, read, authInfo);
+    const now = Date.now();
+    const name = read.op === OpCode.ping ? 'PING' : opName(read.op);
+    conn.recordLatency(name, read.op === OpCode.ping ? -1 : xid, zxid, recv_ms, now);
+    if (read.op !== OpCode.ping) this.stats.recordLatency(now - recv_ms);
+    conn.stats.packetsSent++;
+    this.stats.packetsSent++;
+    conn.markDirty();
+  }
+
+  /** Internal writes (createSession, expiry closeSession, container reaping). */
+  private submitInternal(w: WriteRequest, sessionId: bigint, conn?: ClientConnection): void {
+    const txn = this.preparer.prepare({ sessionId, cxid: 0, authInfo: [], time: BigInt(Date.now()) }, w);
+    this.batch.push({ txn, conn, entry: undefined });
+    this.scheduleTurn();
+  }
+
+  // ---- the turn: commit prepared txns, flush output ----
+
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => {
+      this.turnScheduled = false;
+      this.commitBatch();
+      this.flushDirty();
+    });
+  }
+
+  private commitBatch(): void {
+    if (this.batch.length === 0) return;
+    const items = this.batch;
+    this.batch = [];
+    this.sink.append(
+      items.map((i) => i.txn),
+      () => {
+        for (const it of items) this.applyItem(it);
+        this.checkSyncs();
+        this.flushDirty();
+      },
+    );
+  }
+
+  private applyItem(it: BatchItem): void {
+    const rc = this.db.apply(it.txn);
+    this.preparer.applied(it.txn.header.zxid);
+    const h = it.txn.header;
+    const body = it.txn.body;
+    if (body.type === OpCode.createSession) {
+      const conn = it.conn;
+      if (conn !== undefined && conn.state === 'connecting') this.finishSessionInit(conn, true);
+      return;
+    }
+    if (body.type === OpCode.closeSession) {
+      this.sessions.remove(h.clientId);
+      const conn = this.connsBySession.get(h.clientId) ?? it.conn;
+      if (it.entry !== undefined && conn !== undefined) {
+        it.entry.rc = rc;
+        it.entry.replyZxid = this.db.lastProcessedZxid;
+        this.drain(conn);
+      }
+      if (conn !== undefined && conn.state !== 'closed') this.closeConnection(conn, 'session closed');
+      return;
+    }
+    if (it.entry !== undefined && it.conn !== undefined) {
+      it.entry.rc = rc;
+      it.entry.replyZxid = this.db.lastProcessedZxid;
+      this.drain(it.conn);
+    }
+  }
+
+  /** Sends every reply at the head of the connection's queue that is ready, in order. */
+  private drain(conn: ClientConnection): void {
+    if (conn.state === 'closed') {
+      conn.queue.length = 0;
+      return;
+    }
+    const q = conn.queue;
+    while (q.length > 0) {
+      const e = q[0]!;
+      if (e.kind === 'write') {
+        if (e.rc === undefined) break;
+        q.shift();
+        this.writeWriteReply(conn, e);
+      } else if (e.kind === 'sync') {
+        if (!e.ready) break;
+        q.shift();
+        const w = conn.out;
+        const at = beginFrame(w, e.xid, this.db.lastProcessedZxid, 0);
+        w.ustring(e.path);
+        endFrame(w, at);
+        conn.stats.packetsSent++;
+        this.stats.packetsSent++;
+        conn.recordLatency('SYNC', e.xid, this.db.lastProcessedZxid, e.recv_ms, Date.now());
+        conn.markDirty();
+      } else {
+        q.shift();
+        this.answerRead(conn, e.xid, e.read, e.authInfo, e.recv_ms);
+      }
+    }
+    if (conn.readingPaused && q.length < this.options.globalOutstandingLimit / 2) this.maybeResume(conn);
+  }
+
+  private writeWriteReply(conn: ClientConnection, e: PendingEntry & { kind: 'write' }): void {
+    const rc = e.rc!;
+    const w = conn.out;
+    // A failed single write answers with its error and no body; multi answers 0 with per-op results.
+    const err = rc.type === OpCode.error ? rc.err : 0;
+    const at = beginFrame(w, e.xid, e.replyZxid, err);
+    if (err === 0) writeWriteResult(w, e.op, rc);
+    endFrame(w, at);
+    conn.stats.packetsSent++;
+    this.stats.packetsSent++;
+    const now = Date.now();
+    conn.recordLatency(opName(e.op), e.xid, e.replyZxid, e.recv_ms, now);
+    this.stats.recordLatency(now - e.recv_ms);
+    conn.markDirty();
+  }
+
+  private checkSyncs(): void {
+    if (this.waitingSyncs.length === 0) return;
+    const last = this.db.lastProcessedZxid;
+    const conns = this.waitingSyncs.splice(0);
+    for (const c of conns) {
+      let waiting = false;
+      for (const e of c.queue) {
+        if (e.kind !== 'sync' || e.ready) continue;
+        if (e.waitZxid <= last) e.ready = true;
+        else waiting = true;
+      }
+      if (waiting) this.waitingSyncs.push(c);
+      this.drain(c);
+    }
+  }
+
+  private markDirty(c: ClientConnection): void {
+    this.dirty.push(c);
+    this.scheduleTurn();
+  }
+
+  private flushDirty(): void {
+    const cs = this.dirty.splice(0);
+    for (const c of cs) {
+      c.flush();
+      if (!c.readingPaused && c.socket.writableLength > SOCKET_OUTPUT_BYTES_MAX) {
+        c.readingPaused = true;
+        c.socket.pause();
+      }
+    }
+  }
+
+  private maybeResume(conn: ClientConnection): void {
+    if (!conn.readingPaused || conn.state === 'closed') return;
+    if (conn.queue.length >= this.options.globalOutstandingLimit / 2) return;
+    if (conn.socket.writableLength > SOCKET_OUTPUT_BYTES_MAX / 2) return;
+    conn.readingPaused = false;
+    conn.socket.resume();
+  }
+
+  // ---- time ----
+
+  private tick(): void {
+    const now = Date.now();
+    for (const s of this.sessions.expired(now)) {
+      log.info({ session: hex(s.id), timeout_ms: s.timeout_ms }, 'Expiring session');
+      this.stats.expiredSessions++;
+      this.submitInternal({ op: OpCode.closeSession }, s.id);
+    }
+  }
+
+  // ---- AdminSource ----
+
+  connections(): Iterable<ClientConnection> {
+    return this.conns;
+  }
+
+  outstandingRequests(): number {
+    let n = 0;
+    for (const c of this.conns) n += c.queue.length;
+    return n;
+  }
+
+  resetConnectionStats(): void {
+    const now = Date.now();
+    for (const c of this.conns) {
+      const est = c.stats.established_ms;
+      Object.assign(c.stats, { ...c.stats, packetsReceived: 0, packetsSent: 0, lastOp: 'NA', lastCxid: -1, lastZxid: -1n, lastResponse_ms: 0, lastLatency_ms: 0, minLatency_ms: Number.MAX_SAFE_INTEGER, maxLatency_ms: 0, totalLatency_ms: 0, latencyCount: 0, established_ms: est });
+    }
+    void now;
+  }
+}
+
+function normalizeAddress(a: string): string {
+  return a.startsWith('::ffff:') && a.includes('.') ? a.substring(7) : a;
+}
+
+export function hex(id: bigint): string {
+  return '0x' + BigInt.asUintN(64, id).toString(16);
+}

@@ -1,0 +1,22 @@
+import type { Txn } from '../txn/txn.js';
+
+/**
+ * Where prepared txns go before they are applied: the durable-log step of the pipeline.
+ * `onDurable` runs once every txn of the batch is safely stored (for a log: fsynced); the
+ * server applies and replies only then, in order.
+ */
+export interface TxnSink {
+  append(txns: readonly Txn[], onDurable: () => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * No durability: every batch is "durable" at once.
+ * TODO(storage): replace with the src/storage txn log (group-commit fsync) when it is integrated.
+ */
+export class InMemoryTxnSink implements TxnSink {
+  append(_txns: readonly Txn[], onDurable: () => void): void {
+    onDurable();
+  }
+  async close(): Promise<void> {}
+}
