@@ -444,6 +444,21 @@ export class ZooKeeperClient {
     }
   }
 
+  /**
+   * Closes the connection without ending the session (as a process that exits without close()
+   * does): the server expires the session after its timeout unless someone resumes it.
+   */
+  abandon(): void {
+    if (!this.isAlive) return;
+    this.state = 'closed';
+    this.teardown();
+    this.failAll(Err.ConnectionLoss);
+    if (this.firstConnect !== null) {
+      this.firstConnect.reject(new KeeperError(Err.ConnectionLoss));
+      this.firstConnect = null;
+    }
+  }
+
   /** Cuts the current TCP connection without ending the session (tests: forces a reconnect). */
   dropConnection(): void {
     this.socket?.destroy();

@@ -1,0 +1,209 @@
+/**
+ * `tszk shell` against ZooKeeper's own zkCli: the same script runs through zkCli on a fresh
+ * Apache ZooKeeper and through runShell on a fresh target server (ZooKeeper by default, tszk
+ * with TSZK_TEST_TARGET=tszk); stdout, stderr and exit codes must match byte for byte once
+ * times and session ids are masked.
+ */
+import assert from 'node:assert/strict';
+import { PassThrough, Readable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { runShell } from '../../src/cli/shell.js';
+import { tokenize } from '../../src/cli/shell/parse.js';
+import { javaDate, statLines } from '../../src/cli/shell/format.js';
+import { validatePath } from '../../src/cli/shell/errors.js';
+import { clientTargetMissing, startClientTarget, type RestartableServer } from '../support/client-target.js';
+import { skipUnless } from '../support/target.js';
+import { runZkCli, zkCliMissing, type CliRun } from '../support/zkcli.js';
+import { startZooKeeper, zookeeperMissing, type RealZooKeeper } from '../support/zookeeper.js';
+
+const skip = skipUnless(clientTargetMissing() ?? zookeeperMissing() ?? zkCliMissing());
+
+async function runOurs(server: string, opts: { stdin?: string; commands?: string[] }): Promise<CliRun> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const o: Buffer[] = [];
+  const e: Buffer[] = [];
+  out.on('data', (c: Buffer) => o.push(c));
+  err.on('data', (c: Buffer) => e.push(c));
+  const code = await runShell({
+    server,
+    ...(opts.commands ? { commands: opts.commands } : { input: Readable.from([opts.stdin ?? '']) }),
+    output: out,
+    errorOutput: err,
+  });
+  return { stdout: Buffer.concat(o).toString('utf8'), stderr: Buffer.concat(e).toString('utf8'), code };
+}
+
+/** Masks what legitimately differs between two runs: wall-clock times, session ids, ports. */
+function normalize(s: string, port: number): string {
+  return s
+    .replace(/^(c|m)time = .*$/gm, '$1time = <time>')
+    .replace(/^ephemeralOwner = 0x[0-9a-f]+$/gm, (m) => (m.endsWith('= 0x0') ? m : 'ephemeralOwner = <session>'))
+    .replaceAll(`127.0.0.1:${port}`, '127.0.0.1:<port>');
+}
+
+const SCRIPT = `create /a hello
+create /a x
+ls /
+ls -s /
+get -s /a
+stat /a
+create /b/c
+get /nope
+create -e /e
+create -s /a/s
+create -s /a/s
+create -c /cont
+create -c -e /bad
+create -t 1000 /ttl
+create -t abc /t3
+create -t 0 /t4
+create -e -t 10 /t5
+getAcl /a
+getAcl -s /a
+setAcl /a world:anyone:r
+set /a x
+getAcl /a
+addauth digest u:p
+whoami
+create /d dd auth::cdrwa
+getAcl /d
+create /acl1 x ip:127.0.0.1:cdrwa,world:anyone:r
+getAcl /acl1
+create /acl3 x world:anyone:zz
+setAcl /acl1 bad
+create /acl4 x bad
+getEphemerals
+getEphemerals /nope
+sync /a
+delete /nope
+delete /a
+deleteall /a
+ls -R /
+set -v 5 /b x
+create /w data
+ls -w /w
+get -w /w
+create /w/c
+set /w d2
+set -s /w d3
+stat /nope
+set -v 99 /w x
+delete -v 99 /w/c
+create /q "hello world"
+get /q
+set -s -v 0 /q y
+delete -v 1 /q
+stat -w /q
+create /q 'single quoted'
+get x
+create x
+create /trailing/
+create /a//b
+ls -R /nope
+deleteall /w
+ls /
+create -e /d/e
+create /d/e/child
+getAllChildrenNumber /
+removewatches /q
+ls -z /
+set /q
+bogus
+ls
+create
+get /zookeeper
+history
+printwatches
+printwatches off
+ls -w /
+create /pw
+printwatches on
+create -s /seq/
+create /seq
+create -s /seq/
+ls /seq
+deleteall /seq
+close
+ls /
+`;
+
+describe('tszk shell matches zkCli 3.8', { skip }, () => {
+  let target: RestartableServer;
+  let reference: RealZooKeeper;
+  before(async () => {
+    [target, reference] = await Promise.all([startClientTarget({ extendedTypes: true }), startZooKeeper({ sysProps: { 'zookeeper.extendedTypesEnabled': 'true' } })]);
+  });
+  after(async () => {
+    await Promise.all([target?.stop(), reference?.stop()]);
+  });
+
+  test('a script on stdin: same stdout, stderr and exit code', async () => {
+    const [theirs, ours] = await Promise.all([
+      runZkCli(reference.connectString, { stdin: SCRIPT }),
+      runOurs(target.connectString, { stdin: SCRIPT }),
+    ]);
+    assert.equal(normalize(ours.stdout, target.port), normalize(theirs.stdout, reference.port), 'stdout');
+    assert.equal(normalize(ours.stderr, target.port), normalize(theirs.stderr, reference.port), 'stderr');
+    assert.equal(ours.code, theirs.code, 'exit code');
+    // The comparison is only meaningful if the script produced the interesting output.
+    assert.match(theirs.stdout, /WatchedEvent state:SyncConnected type:NodeDataChanged path:\/w/);
+    assert.match(theirs.stdout, /WatchedEvent state:Closed type:None path:null\nNot connected\n$/);
+    if (process.env['TSZK_SHELL_DUMP']) console.log(theirs.stdout, theirs.stderr, theirs.code);
+    assert.match(ours.stderr, /Node already exists: \/a/);
+  });
+
+  test('one command as arguments: output and exit code', async () => {
+    for (const cmd of [['ls', '/'], ['get', '/nope'], ['create', '/argmode', 'v'], ['stat', '/argmode']]) {
+      const theirs = await runZkCli(reference.connectString, { args: cmd });
+      const ours = await runOurs(target.connectString, { commands: [cmd.join(' ')] });
+      assert.equal(normalize(ours.stdout, target.port), normalize(theirs.stdout, reference.port), `stdout of ${cmd.join(' ')}`);
+      assert.equal(normalize(ours.stderr, target.port), normalize(theirs.stderr, reference.port), `stderr of ${cmd.join(' ')}`);
+      assert.equal(ours.code, theirs.code, `exit code of ${cmd.join(' ')}`);
+    }
+  });
+});
+
+describe('shell pieces', () => {
+  test('tokenize keeps quoted words whole', () => {
+    assert.deepEqual(tokenize(`create /q "hello world" 'a b'`), ['create', '/q', 'hello world', 'a b']);
+    assert.deepEqual(tokenize('  ls   -s /  '), ['ls', '-s', '/']);
+    assert.deepEqual(tokenize('set /a ""'), ['set', '/a', '']);
+  });
+
+  test('validatePath gives PathUtils messages', () => {
+    assert.throws(() => validatePath('x'), /^CliError: Path must start with \/ character$/);
+    assert.throws(() => validatePath('/a/'), /Path must not end with \/ character/);
+    assert.throws(() => validatePath('/a//b'), /Invalid path string "\/a\/\/b" caused by empty node name specified @3/);
+    assert.throws(() => validatePath('/a/.'), /relative paths not allowed @3/);
+    validatePath('/a/', true);
+    validatePath('/');
+  });
+
+  test('dates and stats print as Java prints them', () => {
+    const tz = process.env['TZ'];
+    process.env['TZ'] = 'UTC';
+    try {
+      assert.equal(javaDate(0n), 'Thu Jan 01 00:00:00 UTC 1970');
+      assert.equal(javaDate(1795309963324n), 'Sun Nov 22 01:12:43 UTC 2026');
+      const s = statLines({
+        czxid: 0x1an,
+        mzxid: -1n,
+        ctime: 0n,
+        mtime: 0n,
+        version: 2,
+        cversion: -1,
+        aversion: 0,
+        ephemeralOwner: 0x1000004a3820005n,
+        dataLength: 5,
+        numChildren: 0,
+        pzxid: 0x1an,
+      });
+      assert.match(s, /^cZxid = 0x1a\nctime = Thu Jan 01 00:00:00 UTC 1970\nmZxid = 0xffffffffffffffff\n/);
+      assert.match(s, /\nephemeralOwner = 0x1000004a3820005\ndataLength = 5\nnumChildren = 0\n$/);
+    } finally {
+      if (tz === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = tz;
+    }
+  });
+});
