@@ -46,7 +46,18 @@ export async function memberMode(clientPort: number): Promise<string | undefined
   }
 }
 
-export async function startEnsemble(system: SystemName, size: number, s: ServerSettings): Promise<ServerUnderTest> {
+/** A running local ensemble: the harness's view plus what fail-over measurement needs. */
+export interface Ensemble extends ServerUnderTest {
+  clientPorts: number[];
+  /** Index of the member that reports Mode: leader, if one does. */
+  leader(): Promise<number | undefined>;
+  kill(index: number): Promise<void>;
+  restart(index: number): void;
+  /** Resolves once every member serves and one leads. */
+  waitServing(): Promise<void>;
+}
+
+export async function startEnsemble(system: SystemName, size: number, s: ServerSettings): Promise<Ensemble> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), `bench-${system}-ensemble-`));
   const members: Member[] = [];
   for (let sid = 1; sid <= size; sid++) {
@@ -57,18 +68,35 @@ export async function startEnsemble(system: SystemName, size: number, s: ServerS
   }
   const servers = members.map((m) => `server.${m.sid}=127.0.0.1:${m.quorumPort}:${m.electionPort};127.0.0.1:${m.clientPort}`);
   const logFd = fs.openSync(s.logFile ?? path.join(base, `${system}.log`), 'a');
+  const running = (m: Member): boolean => m.proc !== undefined && m.proc.exitCode === null && m.proc.signalCode === null;
+  const kill = async (i: number): Promise<void> => {
+    const m = members[i]!;
+    const p = m.proc;
+    if (!p || !running(m)) return;
+    const gone = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await gone;
+  };
   const stop = async (): Promise<void> => {
-    await Promise.all(
-      members.map(async (m) => {
-        const p = m.proc;
-        if (!p || p.exitCode !== null || p.signalCode !== null) return;
-        const gone = new Promise((r) => p.once('exit', r));
-        p.kill('SIGKILL');
-        await gone;
-      }),
-    );
+    await Promise.all(members.map((_, i) => kill(i)));
     fs.closeSync(logFd);
     fs.rmSync(base, { recursive: true, force: true });
+  };
+  const spawnMember = (m: Member): void => {
+    const cfgPath = path.join(m.dataDir, 'zoo.cfg');
+    const { cmd, args } = memberCommand(system, cfgPath, s);
+    m.proc = spawn(cmd, args, { stdio: ['ignore', logFd, logFd], env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'warn' } });
+  };
+  const waitServing = async (): Promise<void> => {
+    const deadline = Date.now() + ENSEMBLE_START_TIMEOUT_MS;
+    for (;;) {
+      const dead = members.find((m) => !running(m));
+      if (dead) throw new Error(`${system} ensemble member ${dead.sid} exited`);
+      const modes = await Promise.all(members.map((m) => memberMode(m.clientPort)));
+      if (modes.every((mode) => mode === 'leader' || mode === 'follower' || mode === 'observer') && modes.includes('leader')) return;
+      if (Date.now() > deadline) throw new Error(`${system} ensemble not serving within ${ENSEMBLE_START_TIMEOUT_MS} ms (modes ${modes.join(', ')})`);
+      await new Promise((r) => setTimeout(r, POLL_MS));
+    }
   };
   for (const m of members) {
     const cfg = [
@@ -82,30 +110,31 @@ export async function startEnsemble(system: SystemName, size: number, s: ServerS
       '4lw.commands.whitelist=*',
       ...servers,
     ];
-    const cfgPath = path.join(m.dataDir, 'zoo.cfg');
-    fs.writeFileSync(cfgPath, cfg.join('\n') + '\n');
-    const { cmd, args } = memberCommand(system, cfgPath, s);
-    m.proc = spawn(cmd, args, { stdio: ['ignore', logFd, logFd], env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'warn' } });
+    fs.writeFileSync(path.join(m.dataDir, 'zoo.cfg'), cfg.join('\n') + '\n');
+    spawnMember(m);
   }
-  const deadline = Date.now() + ENSEMBLE_START_TIMEOUT_MS;
-  for (;;) {
-    const dead = members.find((m) => m.proc!.exitCode !== null);
-    if (dead) {
-      await stop();
-      throw new Error(`${system} ensemble member ${dead.sid} exited during start`);
-    }
-    const modes = await Promise.all(members.map((m) => memberMode(m.clientPort)));
-    if (modes.every((mode) => mode === 'leader' || mode === 'follower' || mode === 'observer') && modes.includes('leader')) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`${system} ensemble not serving within ${ENSEMBLE_START_TIMEOUT_MS} ms (modes ${modes.join(', ')})`);
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+  try {
+    await waitServing();
+  } catch (e) {
+    await stop();
+    throw e;
   }
   return {
     system,
     members: members.map((m) => `127.0.0.1:${m.clientPort}`),
-    pids: members.map((m) => m.proc!.pid!),
+    // Read when sampled: a restarted member has a new pid.
+    get pids() {
+      return members.filter(running).map((m) => m.proc!.pid!);
+    },
+    clientPorts: members.map((m) => m.clientPort),
     stop,
+    kill,
+    restart: (i) => spawnMember(members[i]!),
+    waitServing,
+    leader: async () => {
+      const modes = await Promise.all(members.map((m) => memberMode(m.clientPort)));
+      const i = modes.indexOf('leader');
+      return i < 0 ? undefined : i;
+    },
   };
 }

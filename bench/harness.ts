@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import hdr from 'hdr-histogram-js';
 import { fourLetter } from '../test/support/ports.js';
 import { createPaths } from './drive.js';
+import type { FailoverResult } from './failover.js';
 import { sessionDir, type FromWorker, type ToWorker, type WorkerResult, type WorkerRun } from './messages.js';
 import { machineBusyCpu_us, processCpu_us, processMemory } from './procstat.js';
 import type { ServerUnderTest, SystemName } from './servers.js';
@@ -63,7 +64,17 @@ export interface WorkloadResult {
 }
 
 export type SystemResult =
-  | { system: SystemName; ok: true; members: string[]; version: string | undefined; workloads: WorkloadResult[]; rssEnd_bytes: number; rssPeak_bytes: number }
+  | {
+      system: SystemName;
+      ok: true;
+      members: string[];
+      version: string | undefined;
+      workloads: WorkloadResult[];
+      rssEnd_bytes: number;
+      rssPeak_bytes: number;
+      /** Leader fail-over times, for ensembles when asked. */
+      failover?: FailoverResult;
+    }
   | { system: SystemName; ok: false; reason: string };
 
 const WARMUP_ROOT = '/tszk-bench-warmup';

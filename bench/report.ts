@@ -107,6 +107,9 @@ export function formatReport(report: BenchReport): string {
     out.push(`${LABEL[s.system]}: peak RSS (VmHWM) ${fmt.mb(s.rssPeak_bytes)} MB, RSS at end ${fmt.mb(s.rssEnd_bytes)} MB`);
     const other = s.workloads.reduce((a, w) => a + w.otherCpu_pct, 0) / Math.max(1, s.workloads.length);
     out.push(`${LABEL[s.system]}: other processes on the machine used ${fmt.pct(other)}% of a core on average meanwhile (of ${report.host.cpus * 100}%)`);
+    if (s.failover) {
+      out.push(`${LABEL[s.system]}: leader fail-over (SIGKILL to first successful write) median ${s.failover.median_ms.toFixed(0)} ms over ${s.failover.times_ms.length}: ${s.failover.times_ms.map((t) => t.toFixed(0)).join(', ')} ms`);
+    }
     const batching = s.workloads.filter((w) => w.txnsPerFsync !== undefined).map((w) => `${w.name} ${w.txnsPerFsync!.toFixed(1)}`);
     if (batching.length > 0) out.push(`${LABEL[s.system]}: txns per fsync — ${batching.join(', ')}`);
     const failed = s.workloads.filter((w) => w.errors > 0).map((w) => `${w.name}: ${JSON.stringify(w.errorCodes)}`);

@@ -6,12 +6,16 @@
 import os from 'node:os';
 import { benchServer, type BenchConfig, type Progress, type SystemResult } from './harness.js';
 import type { BenchReport } from './report.js';
+import type { Ensemble } from './ensemble.js';
+import { measureFailover } from './failover.js';
 import { startServer, systemMissing, type ServerSettings, type ServerUnderTest, type SystemName } from './servers.js';
 
 export interface RunOptions {
   systems: SystemName[];
   /** Rounds alternate the systems (A B A B …) so that background load hits both alike; each row reports its median round. */
   rounds: number;
+  /** Leader kills to time per system (ensembles only; 0 = none). */
+  failoverRepeats: number;
   config: BenchConfig;
   server: ServerSettings;
   progress: Progress;
@@ -61,9 +65,12 @@ export function medianRound(results: SystemResult[]): SystemResult {
     const candidates = ok.map((r) => r.workloads[i]!).sort((a, b) => a.ops_per_s - b.ops_per_s);
     return candidates[Math.floor((candidates.length - 1) / 2)]!;
   });
+  const failovers = ok.flatMap((r) => r.failover?.times_ms ?? []);
+  const sorted = [...failovers].sort((a, b) => a - b);
   return {
     ...first,
     workloads,
+    ...(failovers.length > 0 ? { failover: { times_ms: failovers, median_ms: sorted[Math.floor((sorted.length - 1) / 2)]! } } : {}),
     rssEnd_bytes: Math.max(...ok.map((r) => r.rssEnd_bytes)),
     rssPeak_bytes: Math.max(...ok.map((r) => r.rssPeak_bytes)),
   };
@@ -83,7 +90,12 @@ async function benchOne(system: SystemName, o: RunOptions): Promise<SystemResult
   }
   running.add(server);
   try {
-    return await benchServer(server, o.config, o.progress);
+    const result = await benchServer(server, o.config, o.progress);
+    if (result.ok && o.failoverRepeats > 0) {
+      if (!isEnsemble(server)) throw new Error('fail-over time needs an ensemble (--ensemble 3)');
+      result.failover = await measureFailover(server, o.failoverRepeats, o.progress);
+    }
+    return result;
   } catch (e) {
     const reason = `failed during the run: ${e instanceof Error ? e.message : String(e)}`;
     o.progress(`${system}: ${reason}`);
@@ -92,4 +104,8 @@ async function benchOne(system: SystemName, o: RunOptions): Promise<SystemResult
     running.delete(server);
     await server.stop();
   }
+}
+
+function isEnsemble(s: ServerUnderTest): s is Ensemble {
+  return 'leader' in s && 'kill' in s;
 }

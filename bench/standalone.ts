@@ -43,6 +43,7 @@ const program = new Command('bench')
   .option('--rounds <n>', 'alternate the systems this many times; each row reports the median round', positiveInt, 1)
   .option('--no-force-sync', 'forceSync=no on both servers (default: fsync before acknowledging, as both default)')
   .option('--ensemble <n>', 'members per system: 1 = standalone, 3 = a local ensemble (clients spread over members)', positiveInt, 1)
+  .option('--failover <n>', 'with --ensemble: kill the leader n times under writes and report the fail-over time', nonNegative, 0)
   .option('--zk-heap-mb <n>', "ZooKeeper's -Xmx (zkServer.sh default)", positiveInt, ZK_HEAP_DEFAULT_MB)
   .option('--session-timeout-ms <n>', 'requested session timeout', positiveInt, 30_000)
   .option('--out <dir>', 'where the JSON results go', path.join(repoRoot, 'bench/results'))
@@ -66,6 +67,7 @@ interface Flags {
   forceSync: boolean;
   zkHeapMb: number;
   ensemble: number;
+  failover: number;
   sessionTimeoutMs: number;
   out: string;
   json: boolean;
@@ -75,6 +77,7 @@ interface Flags {
 async function main(): Promise<void> {
   program.parse();
   const f = program.opts<Flags>();
+  if (f.failover > 0 && f.ensemble < 3) throw new Error('--failover needs --ensemble 3 (or more)');
   const systems = f.systems.split(',').map((s) => s.trim());
   for (const s of systems) if (s !== 'tszk' && s !== 'zookeeper') throw new Error(`unknown system ${s} (tszk, zookeeper)`);
   const seconds = (v: number | undefined, full: number, quick: number): number => Math.round((v ?? (f.quick ? quick : full)) * 1000);
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
   const report = await runBench({
     systems: systems as SystemName[],
     rounds: f.rounds,
+    failoverRepeats: Math.floor(f.failover),
     config,
     server: { forceSync: f.forceSync, zkHeap_mb: f.zkHeapMb, ensembleSize: f.ensemble, ...(f.logFile ? { logFile: f.logFile } : {}) },
     progress: (line) => process.stderr.write(`[bench] ${line}\n`),
