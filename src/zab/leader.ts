@@ -138,6 +138,9 @@ function startSync(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[
       send(out, h.sid, { type: 'INFORM', zxid: t.zxid, data: t.data });
     }
   }
+  // Spec issue 3: tell the learner how far our history is committed, which also covers txns
+  // it already held before the sync point (its own log is not applied until a leader says so).
+  if (commitLimit > 0n) send(out, h.sid, { type: 'COMMIT', zxid: commitLimit });
   if (!s.config.mutations.has('forwardAfterNewLeaderAck')) h.forwarding = true;
   send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(l.newEpoch!, 0n) });
   h.stage = 'newLeaderSent';

@@ -21,6 +21,7 @@ export function becomeLearner(s: PeerState, leader: ServerId, out: Action[]): vo
     ackQueue: [],
     serving: false,
     pingData: null,
+    snapSync: null,
   };
   s.role = l;
   out.push({ type: 'role', role: l.role, leader });
@@ -109,21 +110,15 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
       return;
     case 'SNAP': {
       if (l.phase !== 'syncing') return leave(s, l, out);
+      // Load in memory now; the disk is rewritten at NEWLEADER, once we know which of our old
+      // txns the leader's history keeps (dropping them earlier would lose durable copies).
       out.push({ type: 'loadSnapshot', zxid: msg.zxid, data: msg.data });
-      const old = lastLogged(s);
+      l.snapSync = { oldLog: s.log, oldDurable: s.durableZxid };
       s.log = [];
       s.snapZxid = msg.zxid;
       s.committedZxid = msg.zxid;
+      s.durableZxid = msg.zxid;
       s.commitsSinceSnapshot = 0;
-      if (m.has('snapNotPersisted')) {
-        s.durableZxid = msg.zxid; // believes it is safe; the disk still holds the old state
-        void old;
-      } else {
-        // Persist the snapshot before anything is ACKed (ZOOKEEPER-3642); drop the old log.
-        out.push({ type: 'truncate', zxid: minBig(old, msg.zxid) });
-        out.push({ type: 'takeSnapshot', zxid: msg.zxid });
-        s.durableZxid = msg.zxid;
-      }
       return;
     }
     case 'PROPOSAL':
@@ -134,7 +129,8 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
         if (msg.type === 'INFORM') commitOrRemember(s, l, msg.zxid, out);
         return;
       }
-      appendTxn(s, { zxid: msg.zxid, data: msg.data }, out);
+      if (l.snapSync !== null) s.log.push({ zxid: msg.zxid, data: msg.data }); // written at NEWLEADER
+      else appendTxn(s, { zxid: msg.zxid, data: msg.data }, out);
       if (msg.type === 'INFORM') return commitOrRemember(s, l, msg.zxid, out);
       if (l.role === 'FOLLOWING') {
         l.ackQueue.push(msg.zxid);
@@ -148,6 +144,7 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
     case 'NEWLEADER':
       if (l.phase !== 'syncing') return leave(s, l, out);
       l.newLeaderPending = msg.zxid;
+      if (l.snapSync !== null) persistSnapSync(s, l, out);
       if (m.has('epochBeforeTxns') && s.currentEpoch !== l.newEpoch) {
         s.currentEpoch = l.newEpoch as Epoch;
         out.push({ type: 'persistCurrentEpoch', epoch: s.currentEpoch });
@@ -173,6 +170,30 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
     default:
       return leave(s, l, out);
   }
+}
+
+/**
+ * After a SNAP: write the snapshot and the txns that followed it, keeping the old log's durable
+ * txns that the leader's history also holds (ZOOKEEPER-3642: the SNAP is on disk before the ACK).
+ */
+function persistSnapSync(s: PeerState, l: LearnerState, out: Action[]): void {
+  const { oldLog, oldDurable } = l.snapSync!;
+  l.snapSync = null;
+  if (s.config.mutations.has('snapNotPersisted')) {
+    s.durableZxid = lastLogged(s); // believes it is safe; the disk still holds the old state
+    return;
+  }
+  const inNew = new Set<bigint>(s.log.map((t) => t.zxid));
+  let keep: Zxid = s.snapZxid;
+  for (const t of oldLog) {
+    if (t.zxid <= s.snapZxid || inNew.has(t.zxid)) keep = maxBig(keep, t.zxid);
+    else break;
+  }
+  out.push({ type: 'truncate', zxid: keep });
+  out.push({ type: 'takeSnapshot', zxid: s.snapZxid });
+  const fresh = s.log.filter((t) => t.zxid > keep);
+  if (fresh.length > 0) out.push({ type: 'append', txns: fresh });
+  s.durableZxid = maxBig(s.snapZxid, minBig(oldDurable, keep));
 }
 
 function commitOrRemember(s: PeerState, l: LearnerState, z: Zxid, out: Action[]): void {

@@ -89,6 +89,8 @@ export interface LearnerState {
   serving: boolean;
   /** Session activity to report in the next PING reply. */
   pingData: Buffer | null;
+  /** Set between SNAP and NEWLEADER: the log we had before, to rewrite the disk at NEWLEADER. */
+  snapSync: { oldLog: Txn[]; oldDurable: Zxid } | null;
 }
 
 export type HandlerStage = 'info' | 'epochAcked' | 'newLeaderSent' | 'newLeaderAcked' | 'uptodate';

@@ -1,0 +1,56 @@
+import { performance } from 'node:perf_hooks';
+import type { Mutation } from '../zab/state.js';
+import { runSeed, type SimResult } from './sim.js';
+
+/**
+ * `npm run sim -- --seeds N --ops M [--seed S] [--mutation NAME]`: runs random seeds through the
+ * simulator; a failure prints its seed, a replay command and the last events before it.
+ */
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+export function report(r: SimResult, ops: number, mutations: readonly Mutation[]): string {
+  const o = r.options;
+  const m = mutations.length > 0 ? ` --mutation ${mutations.join(',')}` : '';
+  return [
+    `FAIL seed ${r.seed}: ${r.violation}`,
+    `  ensemble: ${o.voters} voters + ${o.observers} observers, ${o.clients} clients, faults every ~${o.faults.interval_ms}ms, snapCount ${o.snapCount}, zxid counter max ${o.zxidCounter_max}`,
+    `  replay: npm run sim -- --seed ${r.seed} --ops ${ops}${m}`,
+    `  last events:`,
+    ...(r.trace ?? []).map((l) => `    ${l}`),
+  ].join('\n');
+}
+
+function main(): void {
+  const ops = Number(arg('ops') ?? 60);
+  const one = arg('seed');
+  const seeds = Number(arg('seeds') ?? 100);
+  const first = Number(arg('first') ?? 1);
+  const mutations = (arg('mutation')?.split(',').filter(Boolean) ?? []) as Mutation[];
+  const list = one !== undefined ? [Number(one)] : Array.from({ length: seeds }, (_, i) => first + i);
+  const t0 = performance.now();
+  let failures = 0;
+  let events = 0;
+  let committed = 0;
+  for (const seed of list) {
+    const r = runSeed(seed, ops, mutations);
+    events += r.stats.events;
+    committed += r.stats.committed;
+    if (!r.ok) {
+      failures++;
+      console.log(report(r, ops, mutations));
+      if (one === undefined && failures >= 3) break;
+    } else if (one !== undefined) {
+      console.log(`ok seed ${seed}: ${JSON.stringify(r.stats)}`);
+    }
+  }
+  const s = (performance.now() - t0) / 1000;
+  console.log(
+    `${list.length} seeds, ${failures} failed, ${s.toFixed(1)}s (${(list.length / s).toFixed(1)} seeds/s, ${Math.round(events / s)} events/s, ${committed} txns committed)`,
+  );
+  process.exitCode = failures > 0 ? 1 : 0;
+}
+
+main();

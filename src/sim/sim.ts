@@ -1,0 +1,629 @@
+import type { Message } from '../zab/packets.js';
+import { majorityQuorum } from '../zab/quorum.js';
+import { recover, step, isServing } from '../zab/peer.js';
+import type { Action, Event, Mutation, PeerConfig, PeerState, Role } from '../zab/state.js';
+import { serverId, ZXID_COUNTER_MAX, type ServerId, type Zxid } from '../zab/types.js';
+import { Checkers, Violation } from './checkers.js';
+import { VirtualDisk } from './disk.js';
+import type { Op, ReadOp, WriteOp } from './history.js';
+import { RegisterMachine, decodeWrite, encodeWrite } from './machine.js';
+import { Prng } from './prng.js';
+import { EventQueue } from './queue.js';
+import { Trace } from './trace.js';
+
+/** Chance per fault decision of each kind of fault. */
+export interface FaultRates {
+  /** Mean time between fault decisions. */
+  interval_ms: number;
+  crash: number;
+  partition: number;
+  connDrop: number;
+  /** Chance that one election datagram is lost. */
+  msgDrop: number;
+}
+
+export interface SimOptions {
+  seed: number;
+  voters: number;
+  observers: number;
+  clients: number;
+  /** Client operations to issue before healing and checking liveness. */
+  ops: number;
+  keys: number;
+  faults: FaultRates;
+  mutations: Mutation[];
+  snapCount: number;
+  zxidCounter_max: bigint;
+  trace_max: number;
+}
+
+export interface SimResult {
+  ok: boolean;
+  seed: number;
+  options: SimOptions;
+  violation?: string;
+  checker?: string;
+  trace?: string[];
+  stats: { events: number; virtual_ms: number; committed: number; ops: number; elections: number; crashes: number };
+}
+
+export const TICK_MS = 100;
+const OP_TIMEOUT_MS = 3000;
+const LIVENESS_MS = 60_000;
+const CHAOS_PER_OP_MS = 600;
+
+interface Conn {
+  id: number;
+  a: number;
+  b: number;
+  open: boolean;
+  /** Directions that lost a message to a partition: nothing more gets through (TCP stalls). */
+  deadAB: boolean;
+  deadBA: boolean;
+}
+
+interface Client {
+  id: number;
+  versions: Map<string, number>;
+  lastZxid: bigint;
+  issued: number;
+  attempts: number;
+  done: boolean;
+  probe: boolean;
+}
+
+interface PendingWrite {
+  op: WriteOp;
+  client: Client;
+}
+interface PendingSync {
+  op: ReadOp;
+  client: Client;
+  dead: boolean;
+}
+
+interface SimPeer {
+  sid: number;
+  id: ServerId;
+  voter: boolean;
+  config: PeerConfig;
+  core: PeerState | null;
+  disk: VirtualDisk;
+  machine: RegisterMachine;
+  incarnation: number;
+  conns: Map<number, Conn>;
+  serving: boolean;
+  sawUptodate: boolean;
+  role: Role;
+  appliedAt: number;
+  pendingWrites: Map<string, PendingWrite>;
+  pendingSyncs: PendingSync[];
+}
+
+export class Simulation {
+  readonly prng: Prng;
+  readonly queue = new EventQueue();
+  readonly trace: Trace;
+  readonly peers: SimPeer[] = [];
+  readonly checkers: Checkers;
+  readonly ops: Op[] = [];
+  now = 0;
+  events = 0;
+  private conns = new Map<number, Conn>();
+  private connSeq = 0;
+  private blocked = new Set<string>();
+  private lastAt = new Map<string, number>();
+  private clients: Client[] = [];
+  private chaos = true;
+  private finished = false;
+  private elections = 0;
+  private crashes = 0;
+  private livenessDeadline = Infinity;
+
+  constructor(readonly opt: SimOptions) {
+    this.prng = new Prng(opt.seed);
+    this.trace = new Trace(opt.trace_max);
+    const n = opt.voters + opt.observers;
+    const voters = Array.from({ length: opt.voters }, (_, i) => serverId(i + 1));
+    const observers = Array.from({ length: opt.observers }, (_, i) => serverId(opt.voters + i + 1));
+    const quorum = majorityQuorum(voters, observers);
+    for (let sid = 1; sid <= n; sid++) {
+      const config: PeerConfig = {
+        sid: serverId(sid),
+        quorum,
+        initLimit_ticks: 30,
+        syncLimit_ticks: 15,
+        finalizeWait_ticks: 2,
+        notificationInterval_ticks_max: 20,
+        ping_ticks: 5,
+        snapCount: opt.snapCount,
+        zxidCounter_max: opt.zxidCounter_max,
+        outstandingProposals_max: 1000,
+        mutations: new Set(opt.mutations),
+      };
+      this.peers.push({
+        sid,
+        id: serverId(sid),
+        voter: sid <= opt.voters,
+        config,
+        core: null,
+        disk: new VirtualDisk(),
+        machine: new RegisterMachine(),
+        incarnation: 0,
+        conns: new Map(),
+        serving: false,
+        sawUptodate: false,
+        role: 'LOOKING',
+        appliedAt: -1,
+        pendingWrites: new Map(),
+        pendingSyncs: [],
+      });
+    }
+    this.checkers = new Checkers(() => this.peers.filter((p) => p.voter).map((p) => p.disk));
+  }
+
+  private peer(sid: bigint | number): SimPeer {
+    const p = this.peers[Number(sid) - 1];
+    if (p === undefined) throw new Error(`no peer ${sid}`);
+    return p;
+  }
+
+  at(delay_ms: number, run: () => void): void {
+    this.queue.push(this.now + delay_ms, run);
+  }
+
+  // ---- driving the cores -------------------------------------------------------------------
+
+  private deliver(p: SimPeer, ev: Event): void {
+    if (p.core === null) return;
+    if (ev.type !== 'tick') this.trace.add(this.now, p.sid, ev);
+    let actions: Action[];
+    try {
+      actions = step(p.core, ev).actions;
+    } catch (e) {
+      if (e instanceof Violation) throw e;
+      throw new Violation('core assertion', `peer ${p.sid}: ${(e as Error).message}`);
+    }
+    this.execute(p, actions);
+    this.checkers.checkDurable();
+  }
+
+  private start(p: SimPeer): void {
+    p.incarnation++;
+    p.machine = RegisterMachine.deserialize(p.disk.snapshot.data);
+    if (p.machine.zxid !== p.disk.snapshot.zxid) throw new Violation('disk', `peer ${p.sid} snapshot zxid mismatch`);
+    p.appliedAt = this.checkers.onTreeLoaded(p.sid, p.machine);
+    p.serving = false;
+    p.sawUptodate = false;
+    p.role = 'LOOKING';
+    let r;
+    try {
+      r = recover(p.config, p.disk.persisted());
+    } catch (e) {
+      throw new Violation('core assertion', `peer ${p.sid} recovery: ${(e as Error).message}`);
+    }
+    p.core = r.state;
+    this.trace.add(this.now, p.sid, 'starts from disk');
+    this.execute(p, r.actions);
+  }
+
+  private execute(p: SimPeer, actions: Action[]): void {
+    for (const a of actions) {
+      if (a.type !== 'send' && a.type !== 'append') this.trace.add(this.now, p.sid, a);
+      this.action(p, a);
+    }
+  }
+
+  private action(p: SimPeer, a: Action): void {
+    switch (a.type) {
+      case 'send':
+        return this.send(p, Number(a.to), a.msg);
+      case 'sendSnapshot':
+        if (p.machine.zxid !== a.zxid) throw new Violation('core assertion', `peer ${p.sid} SNAP at ${a.zxid} but tree at ${p.machine.zxid}`);
+        return this.send(p, Number(a.to), { type: 'SNAP', zxid: a.zxid, data: p.machine.serialize() });
+      case 'disconnect': {
+        const c = p.conns.get(Number(a.peer));
+        if (c !== undefined) this.close(c, p.sid, true);
+        return;
+      }
+      case 'persistAcceptedEpoch':
+        p.disk.acceptedEpoch = a.epoch;
+        return;
+      case 'persistCurrentEpoch':
+        p.disk.currentEpoch = a.epoch;
+        return;
+      case 'append':
+        p.disk.append(a.txns);
+        if (!p.disk.fsyncInFlight) this.fsync(p);
+        return;
+      case 'truncate':
+        p.disk.truncate(a.zxid);
+        return;
+      case 'loadSnapshot':
+        p.machine = RegisterMachine.deserialize(a.data);
+        p.appliedAt = this.checkers.onTreeLoaded(p.sid, p.machine);
+        return;
+      case 'takeSnapshot':
+        if (p.machine.zxid !== a.zxid) throw new Violation('core assertion', `peer ${p.sid} snapshot at ${a.zxid} but tree at ${p.machine.zxid}`);
+        p.disk.takeSnapshot(a.zxid, p.machine.serialize());
+        return;
+      case 'apply':
+        return this.apply(p, a.txn);
+      case 'role':
+        p.role = a.role;
+        p.sawUptodate = false;
+        if (a.role === 'LOOKING') this.elections++;
+        return;
+      case 'established':
+        this.checkers.onEstablished(p.sid, a.epoch, p.core!);
+        return;
+      case 'serving':
+        if (a.serving && (p.role === 'FOLLOWING' || p.role === 'OBSERVING') && !p.sawUptodate)
+          throw new Violation('serving before UPTODATE', `peer ${p.sid} starts serving before receiving UPTODATE`);
+        p.serving = a.serving;
+        if (!a.serving) this.failPending(p);
+        return;
+      case 'forwardedRequest':
+        // The runtime "prepares" the request; the register machine's txn is the request itself.
+        this.at(0, () => this.deliver(p, { type: 'propose', data: a.data }));
+        return;
+      case 'requestDropped':
+        if (a.data.length === 0) {
+          const s = p.pendingSyncs.pop();
+          if (s !== undefined && !s.dead) this.finishSync(s, null);
+        } else {
+          const w = decodeWrite(a.data);
+          if (w.origin === p.sid) this.finishWrite(p, `${w.client}:${w.req}`, 'unknown', null);
+        }
+        return;
+      case 'syncDone': {
+        const s = p.pendingSyncs.shift();
+        if (s !== undefined && !s.dead) this.finishSync(s, p);
+        return;
+      }
+      case 'sessionActivity':
+        return;
+    }
+  }
+
+  private apply(p: SimPeer, txn: { zxid: Zxid; data: Buffer }): void {
+    p.appliedAt = this.checkers.onApply(p.sid, p.appliedAt, txn);
+    const { w, result } = p.machine.apply(txn);
+    if (w.origin === p.sid) this.finishWrite(p, `${w.client}:${w.req}`, result, txn.zxid);
+  }
+
+  private fsync(p: SimPeer): void {
+    const upto = p.disk.startFsync();
+    const inc = p.incarnation;
+    this.at(this.prng.range(1, 25), () => {
+      if (p.incarnation !== inc || p.core === null) return;
+      const z = p.disk.completeFsync(upto);
+      if (z !== null) this.deliver(p, { type: 'logDurable', zxid: z });
+      if (p.core !== null && p.disk.pending.length > 0 && !p.disk.fsyncInFlight) this.fsync(p);
+    });
+  }
+
+  // ---- network -----------------------------------------------------------------------------
+
+  private delay(): number {
+    return this.prng.chance(0.03) ? this.prng.range(50, 600) : this.prng.range(1, 15);
+  }
+
+  /** FIFO per direction and kind: a message never overtakes an earlier one. */
+  private fifoAt(key: string): number {
+    const at = Math.max(this.now + this.delay(), this.lastAt.get(key) ?? 0);
+    this.lastAt.set(key, at);
+    return at;
+  }
+
+  private isBlocked(from: number, to: number): boolean {
+    return this.blocked.has(`${from}>${to}`);
+  }
+
+  private send(p: SimPeer, to: number, msg: Message): void {
+    if (msg.type === 'NOTIFICATION') return this.sendElection(p.sid, to, msg);
+    let c: Conn | undefined;
+    if (msg.type === 'FOLLOWERINFO' || msg.type === 'OBSERVERINFO') {
+      const old = p.conns.get(to);
+      if (old !== undefined) this.close(old, p.sid, false);
+      c = { id: ++this.connSeq, a: p.sid, b: to, open: true, deadAB: false, deadBA: false };
+      this.conns.set(c.id, c);
+      p.conns.set(to, c);
+    } else c = p.conns.get(to);
+    if (c === undefined || !c.open) return;
+    const conn = c;
+    const ab = conn.a === p.sid;
+    if (this.isBlocked(p.sid, to)) return this.kill(conn, ab);
+    if (ab ? conn.deadAB : conn.deadBA) return;
+    const from = p.sid;
+    this.queue.push(this.fifoAt(`q${from}>${to}`), () => {
+      if (!conn.open || (ab ? conn.deadAB : conn.deadBA)) return;
+      if (this.isBlocked(from, to)) return this.kill(conn, ab);
+      const r = this.peer(to);
+      if (r.core === null) return;
+      if (msg.type === 'FOLLOWERINFO' || msg.type === 'OBSERVERINFO') {
+        const old = r.conns.get(from);
+        if (old !== undefined && old !== conn) this.close(old, to, false);
+        r.conns.set(from, conn);
+      } else if (r.conns.get(from) !== conn) return;
+      if (msg.type === 'UPTODATE') r.sawUptodate = true;
+      this.deliver(r, { type: 'message', from: serverId(from), msg });
+    });
+  }
+
+  private kill(c: Conn, ab: boolean): void {
+    if (ab) c.deadAB = true;
+    else c.deadBA = true;
+  }
+
+  private sendElection(from: number, to: number, msg: Message): void {
+    if (this.isBlocked(from, to) || (this.chaos && this.prng.chance(this.opt.faults.msgDrop))) return;
+    this.queue.push(this.fifoAt(`e${from}>${to}`), () => {
+      if (this.isBlocked(from, to)) return;
+      this.deliver(this.peer(to), { type: 'message', from: serverId(from), msg });
+    });
+  }
+
+  /** Close a connection from one end; the other end hears of it (in order) if `notify`. */
+  private close(c: Conn, closer: number, notify: boolean): void {
+    if (!c.open) return;
+    c.open = false;
+    this.conns.delete(c.id);
+    const other = c.a === closer ? c.b : c.a;
+    const cp = this.peer(closer);
+    if (cp.conns.get(other) === c) cp.conns.delete(other);
+    if (!notify) return;
+    this.queue.push(this.fifoAt(`q${closer}>${other}`), () => {
+      if (this.isBlocked(closer, other)) return;
+      const r = this.peer(other);
+      if (r.conns.get(closer) !== c) return;
+      r.conns.delete(closer);
+      this.deliver(r, { type: 'disconnected', peer: serverId(closer) });
+    });
+  }
+
+  // ---- faults ------------------------------------------------------------------------------
+
+  private crash(p: SimPeer): void {
+    this.crashes++;
+    this.trace.add(this.now, p.sid, 'CRASH');
+    const rst = this.prng.chance(0.5); // a process crash resets its connections; a power cut does not
+    for (const c of [...this.conns.values()]) if (c.a === p.sid || c.b === p.sid) this.close(c, p.sid, rst);
+    p.conns.clear();
+    p.disk.crash(this.prng);
+    p.core = null;
+    p.incarnation++;
+    this.failPending(p);
+    p.serving = false;
+  }
+
+  private faultTick(): void {
+    if (!this.chaos) return;
+    const f = this.opt.faults;
+    const r = this.prng.float();
+    const alive = this.peers.filter((p) => p.core !== null);
+    if (r < f.crash && alive.length > 0) {
+      const p = this.prng.pick(alive);
+      this.crash(p);
+      this.at(this.prng.range(200, 6000), () => {
+        if (p.core === null) this.start(p);
+      });
+    } else if (r < f.crash + f.partition) {
+      const n = this.peers.length;
+      const pairs: string[] = [];
+      const kind = this.prng.int(3);
+      if (kind === 0) {
+        const x = this.prng.range(1, n);
+        for (let y = 1; y <= n; y++) if (y !== x) pairs.push(`${x}>${y}`, `${y}>${x}`);
+      } else if (kind === 1) {
+        const side = this.peers.map(() => this.prng.chance(0.5));
+        for (let x = 1; x <= n; x++) for (let y = 1; y <= n; y++) if (side[x - 1] !== side[y - 1]) pairs.push(`${x}>${y}`);
+      } else {
+        const x = this.prng.range(1, n);
+        let y = this.prng.range(1, n - 1);
+        if (y >= x) y++;
+        pairs.push(`${x}>${y}`); // asymmetric
+      }
+      for (const k of pairs) this.blocked.add(k);
+      this.trace.add(this.now, 0, `PARTITION ${pairs.join(' ')}`);
+      this.at(this.prng.range(300, 8000), () => {
+        for (const k of pairs) this.blocked.delete(k);
+        this.trace.add(this.now, 0, `HEAL ${pairs.join(' ')}`);
+      });
+    } else if (r < f.crash + f.partition + f.connDrop && this.conns.size > 0) {
+      const c = this.prng.pick([...this.conns.values()]);
+      const closer = this.prng.chance(0.5) ? c.a : c.b;
+      this.trace.add(this.now, closer, `DROP connection s${c.a}-s${c.b}`);
+      this.close(c, closer, this.prng.chance(0.7));
+    }
+    this.at(this.prng.range(1, 2 * this.opt.faults.interval_ms), () => this.faultTick());
+  }
+
+  private heal(): void {
+    this.chaos = false;
+    this.blocked.clear();
+    this.trace.add(this.now, 0, 'HEAL ALL: no more faults');
+    for (const p of this.peers) if (p.core === null) this.start(p);
+    this.livenessDeadline = this.now + LIVENESS_MS;
+    const probe: Client = { id: 1000, versions: new Map(), lastZxid: 0n, issued: 0, attempts: 0, done: false, probe: true };
+    this.clients.push(probe);
+    this.at(0, () => this.clientStep(probe));
+  }
+
+  // ---- clients -----------------------------------------------------------------------------
+
+  private failPending(p: SimPeer): void {
+    for (const k of [...p.pendingWrites.keys()]) this.finishWrite(p, k, 'unknown', null);
+    for (const s of p.pendingSyncs) if (!s.dead) this.finishSync(s, null);
+    p.pendingSyncs = [];
+  }
+
+  private finishWrite(p: SimPeer, key: string, result: WriteOp['result'], zxid: bigint | null): void {
+    const pw = p.pendingWrites.get(key);
+    if (pw === undefined) return;
+    p.pendingWrites.delete(key);
+    const { op, client } = pw;
+    op.result = result;
+    op.zxid = zxid;
+    if (result !== 'unknown' && result !== null) {
+      op.response = this.now;
+      client.versions.set(op.key, result.version);
+      if (zxid !== null && zxid > client.lastZxid) client.lastZxid = zxid;
+      if (client.probe) {
+        this.trace.add(this.now, p.sid, `liveness probe write committed at ${zxid}`);
+        this.finished = true;
+        return;
+      }
+    }
+    this.at(this.prng.range(0, 100), () => this.clientStep(client));
+  }
+
+  private finishSync(s: PendingSync, p: SimPeer | null): void {
+    s.dead = true;
+    const { op, client } = s;
+    if (p === null || !p.serving) op.failed = true;
+    else this.readInto(op, client, p);
+    op.response = this.now;
+    this.at(this.prng.range(0, 100), () => this.clientStep(client));
+  }
+
+  private readInto(op: ReadOp, client: Client, p: SimPeer): void {
+    const r = p.machine.read(op.key);
+    op.version = r.version;
+    op.value = r.value;
+    op.zxid = p.machine.zxid;
+    op.failed = false;
+    client.versions.set(op.key, r.version);
+    if (op.zxid > client.lastZxid) client.lastZxid = op.zxid;
+  }
+
+  private clientStep(c: Client): void {
+    if (this.finished || c.done) return;
+    if (!c.probe && (c.issued >= this.opsPerClient() || !this.chaos)) {
+      c.done = true;
+      if (this.clients.every((x) => x.done || x.probe)) this.at(0, () => this.chaos && this.heal());
+      return;
+    }
+    c.attempts++;
+    const p = this.prng.pick(this.peers);
+    // ZooKeeper refuses a session whose last seen zxid is ahead of the server.
+    if (p.core === null || !p.serving || !isServing(p.core) || p.machine.zxid < c.lastZxid) {
+      this.at(this.prng.range(20, 200), () => this.clientStep(c));
+      return;
+    }
+    const key = `k${this.prng.int(this.opt.keys)}`;
+    const kind = c.probe ? 0 : this.prng.float();
+    if (kind < 0.5) {
+      c.issued++;
+      const r = this.prng.float();
+      const ev = r < 0.7 ? c.versions.get(key) ?? 0 : r < 0.85 ? -1 : this.prng.int(4);
+      const req = c.attempts;
+      const op: WriteOp = { kind: 'write', client: c.id, key, expectedVersion: ev, value: `c${c.id}.${req}`, invoke: this.now, response: null, result: null, zxid: null };
+      if (!c.probe) this.ops.push(op);
+      const k = `${c.id}:${req}`;
+      p.pendingWrites.set(k, { op, client: c });
+      this.deliver(p, { type: 'request', data: encodeWrite({ client: c.id, req, origin: p.sid, key, expectedVersion: ev, value: op.value }) });
+      this.at(OP_TIMEOUT_MS, () => this.finishWrite(p, k, 'unknown', null));
+    } else {
+      c.issued++;
+      const sync = kind > 0.8;
+      const op: ReadOp = { kind: 'read', client: c.id, key, sync, invoke: this.now, response: null, failed: true, version: 0, value: '', zxid: 0n };
+      this.ops.push(op);
+      if (!sync) {
+        this.readInto(op, c, p);
+        op.response = this.now;
+        this.at(this.prng.range(0, 100), () => this.clientStep(c));
+        return;
+      }
+      const ps: PendingSync = { op, client: c, dead: false };
+      p.pendingSyncs.push(ps);
+      this.deliver(p, { type: 'sync' });
+      this.at(OP_TIMEOUT_MS, () => {
+        if (!ps.dead) this.finishSync(ps, null);
+      });
+    }
+  }
+
+  private opsPerClient(): number {
+    return Math.ceil(this.opt.ops / this.opt.clients);
+  }
+
+  // ---- the run -----------------------------------------------------------------------------
+
+  run(): SimResult {
+    const stats = () => ({
+      events: this.events,
+      virtual_ms: this.now,
+      committed: this.checkers.committed.length,
+      ops: this.ops.length,
+      elections: this.elections,
+      crashes: this.crashes,
+    });
+    try {
+      for (const p of this.peers) {
+        this.start(p);
+        const phase = this.prng.int(TICK_MS);
+        const tick = (): void => {
+          this.deliver(p, { type: 'tick' });
+          this.at(TICK_MS, tick);
+        };
+        this.at(phase, tick);
+      }
+      for (let i = 0; i < this.opt.clients; i++) {
+        const c: Client = { id: i + 1, versions: new Map(), lastZxid: 0n, issued: 0, attempts: 0, done: false, probe: false };
+        this.clients.push(c);
+        this.at(this.prng.range(0, 500), () => this.clientStep(c));
+      }
+      this.at(this.prng.range(0, this.opt.faults.interval_ms), () => this.faultTick());
+      const chaosEnd = this.opt.ops * CHAOS_PER_OP_MS + 20_000;
+      this.queue.push(chaosEnd, () => this.chaos && this.heal());
+      while (!this.finished) {
+        const e = this.queue.pop();
+        if (e === undefined) break;
+        this.now = e.at;
+        if (this.now > this.livenessDeadline) {
+          const leaders = this.peers.filter((p) => p.role === 'LEADING').map((p) => p.sid);
+          throw new Violation('liveness', `no write committed within ${LIVENESS_MS}ms of healing (leading: ${leaders.join(',') || 'none'})`);
+        }
+        this.events++;
+        e.run();
+      }
+      this.checkers.checkHistory(this.ops);
+      return { ok: true, seed: this.opt.seed, options: this.opt, stats: stats() };
+    } catch (e) {
+      if (!(e instanceof Violation)) throw e;
+      return { ok: false, seed: this.opt.seed, options: this.opt, violation: e.message, checker: e.checker, trace: this.trace.lines(), stats: stats() };
+    }
+  }
+}
+
+/** Mixed ensemble sizes and fault rates, all derived from the seed. */
+export function randomOptions(seed: number, ops: number, mutations: Mutation[] = []): SimOptions {
+  const r = new Prng(seed ^ 0x5eed5eed);
+  const voters = r.pick([3, 3, 3, 5, 5, 7]);
+  const observers = r.chance(0.3) ? r.range(1, 2) : 0;
+  const level = r.pick(['calm', 'some', 'some', 'heavy'] as const);
+  const faults: FaultRates =
+    level === 'calm'
+      ? { interval_ms: 4000, crash: 0.05, partition: 0.05, connDrop: 0.05, msgDrop: 0.0 }
+      : level === 'some'
+        ? { interval_ms: 1500, crash: 0.25, partition: 0.25, connDrop: 0.2, msgDrop: 0.02 }
+        : { interval_ms: 500, crash: 0.3, partition: 0.3, connDrop: 0.3, msgDrop: 0.1 };
+  return {
+    seed,
+    voters,
+    observers,
+    clients: r.range(2, 4),
+    ops,
+    keys: r.range(1, 4),
+    faults,
+    mutations,
+    snapCount: r.pick([5, 20, 1000]),
+    zxidCounter_max: r.chance(0.15) ? BigInt(r.range(3, 12)) : ZXID_COUNTER_MAX,
+    trace_max: 60,
+  };
+}
+
+export function runSeed(seed: number, ops: number, mutations: Mutation[] = []): SimResult {
+  return new Simulation(randomOptions(seed, ops, mutations)).run();
+}
