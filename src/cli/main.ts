@@ -1,0 +1,101 @@
+/**
+ * The `tszk` command. Subcommands load their modules lazily so `tszk shell` does not pay for
+ * the server and vice versa.
+ */
+import { Command, Option } from 'commander';
+import { log } from '../log.js';
+import { ConfigError, parseZooCfg, readZooCfg, type ParsedConfig } from '../server/config.js';
+
+function parseDefines(defs: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const d of defs ?? []) {
+    const i = d.indexOf('=');
+    if (i <= 0) throw new ConfigError(d, "-D expects key=value");
+    out[d.slice(0, i)] = d.slice(i + 1);
+  }
+  return out;
+}
+
+interface ServerFlags {
+  config?: string;
+  port?: string;
+  dataDir?: string;
+  define?: string[];
+}
+
+function loadConfig(flags: ServerFlags): ParsedConfig {
+  const sysProps = parseDefines(flags.define);
+  if (flags.port !== undefined) sysProps['clientPort'] = flags.port;
+  if (flags.config !== undefined) {
+    if (flags.dataDir !== undefined) sysProps['dataDir'] = flags.dataDir;
+    return readZooCfg(flags.config, sysProps);
+  }
+  // No zoo.cfg: ZooKeeper's sample config, with data under ./.tszk so a fresh clone just runs.
+  const text = `tickTime=2000\ndataDir=${flags.dataDir ?? '.tszk/data'}\nclientPort=2181\ninitLimit=10\nsyncLimit=5\n4lw.commands.whitelist=*\n`;
+  return parseZooCfg(text, { sysProps });
+}
+
+async function runServer(flags: ServerFlags): Promise<void> {
+  const cfg = loadConfig(flags);
+  for (const w of cfg.warnings) log.warn({ config: cfg.options.configPath }, w);
+  const { startStandaloneServer } = await import('../server/standalone.js');
+  const server = await startStandaloneServer(cfg.options);
+  log.info({ clientPort: cfg.options.clientPort, dataDir: cfg.options.dataDir }, 'tszk standalone server started');
+  let stopping = false;
+  const stop = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal: sig }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error({ err: e }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+export async function main(argv: string[]): Promise<void> {
+  // zkCli spells its flag `-server`; accept that spelling as well as `--server`.
+  const args = argv.map((a) => (a === '-server' ? '--server' : a));
+  const program = new Command('tszk').description('A ZooKeeper-compatible coordination service').showHelpAfterError();
+
+  program
+    .command('server')
+    .description('run a tszk server from a zoo.cfg (standalone when it lists no ensemble)')
+    .option('-c, --config <zoo.cfg>', 'ZooKeeper configuration file')
+    .option('-p, --port <port>', 'client port (overrides clientPort)')
+    .option('-d, --data-dir <dir>', 'data directory (overrides dataDir)')
+    .addOption(new Option('-D, --define <key=value...>', 'set a config key / zookeeper.* system property'))
+    .action((flags: ServerFlags) => runServer(flags));
+
+  program
+    .command('shell')
+    .description('interactive shell with zkCli commands')
+    .option('--server <connectString>', 'host:port[,host:port][/chroot]', '127.0.0.1:2181')
+    .argument('[command...]', 'run one command and exit')
+    .action(async (command: string[], flags: { server: string }) => {
+      const { runShell } = await import('./shell.js');
+      const code = await runShell({ server: flags.server, commands: command.length > 0 ? [command.join(' ')] : undefined });
+      process.exitCode = code;
+    });
+
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`tszk: invalid configuration: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  log.fatal({ err: e }, 'tszk failed');
+  process.stderr.write(`tszk: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
