@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Histogram } from 'hdr-histogram-js';
 import { OpCode } from '../src/proto/opcodes.js';
-import { BenchSession, writeCreate, writeDelete, writePathWatch, writeSetData } from './session.js';
+import { BenchSession, REPLY_HEADER_BYTES, writeCreate, writeDelete, writePathWatch, writeSetData } from './session.js';
 import type { OpName } from './workloads.js';
 
 /** Which keys a session has made in one key space: `<dir>/<keyspace><i>` for deleted ≤ i < created. */
@@ -26,6 +26,8 @@ export interface DriveSpec {
   duration_ms: number;
   /** The parent whose children getChildren lists. */
   fanPath: string;
+  /** Its children's names, to check getChildren replies. */
+  fanChildren: number;
   data: Buffer;
 }
 
@@ -79,12 +81,17 @@ export function drive(lanes: DriveLane[], spec: DriveSpec, hist: Histogram): Pro
       }
       checkDone();
     };
-    const onReply = (err: number, latency_us: number): void => {
+    const expect = expectedLengths(spec);
+    const onReply = (err: number, latency_us: number, type: number, length_bytes: number): void => {
       out.ops++;
       hist.recordValue(latency_us < 1 ? 1 : Math.round(latency_us));
       if (err !== 0) {
         out.errors++;
         out.errorCodes[err] = (out.errorCodes[err] ?? 0) + 1;
+      } else if (!expect(type, length_bytes)) {
+        // A success whose body has the wrong size: the server is not answering what was asked.
+        out.errors++;
+        out.errorCodes[BAD_REPLY] = (out.errorCodes[BAD_REPLY] ?? 0) + 1;
       }
     };
     for (const l of lanes) {
@@ -103,6 +110,39 @@ export function drive(lanes: DriveLane[], spec: DriveSpec, hist: Histogram): Pro
     if (dead) return finish(dead.session.failure);
     for (const l of lanes) refill(l);
   });
+}
+
+/** Error-code key for successful replies whose body length is wrong. */
+export const BAD_REPLY = 'bad-reply-length';
+/** Stat on the wire: 6 longs and 5 ints. */
+const STAT_BYTES = 68;
+
+/**
+ * The body length a successful reply must have, per request type: every node's data is
+ * `data.length` bytes (create and setData write the same size), fan children are c0…cN-1.
+ */
+function expectedLengths(spec: DriveSpec): (type: number, length_bytes: number) => boolean {
+  const h = REPLY_HEADER_BYTES;
+  let fan = h + 4;
+  for (let c = 0; c < spec.fanChildren; c++) fan += 4 + `c${c}`.length;
+  const getData = h + 4 + spec.data.length + STAT_BYTES;
+  return (type, len) => {
+    switch (type) {
+      case OpCode.create:
+        return len > h + 4; // the created path, whose length varies
+      case OpCode.delete:
+        return len === h;
+      case OpCode.exists:
+      case OpCode.setData:
+        return len === h + STAT_BYTES;
+      case OpCode.getData:
+        return len === getData;
+      case OpCode.getChildren:
+        return len === fan;
+      default:
+        return true;
+    }
+  };
 }
 
 function live(k: KeyState): number {

@@ -127,6 +127,7 @@ export async function startEnsemble(system: SystemName, size: number, s: ServerS
       return members.filter(running).map((m) => m.proc!.pid!);
     },
     clientPorts: members.map((m) => m.clientPort),
+    dataDirs: members.map((m) => m.dataDir),
     stop,
     kill,
     restart: (i) => spawnMember(members[i]!),

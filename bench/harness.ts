@@ -12,7 +12,7 @@ import { createPaths } from './drive.js';
 import type { FailoverResult } from './failover.js';
 import { sessionDir, type FromWorker, type ToWorker, type WorkerResult, type WorkerRun } from './messages.js';
 import { machineBusyCpu_us, processCpu_us, processMemory } from './procstat.js';
-import type { ServerUnderTest, SystemName } from './servers.js';
+import { dataDirBytes, type ServerUnderTest, type SystemName } from './servers.js';
 import { BenchSession, parseConnectString } from './session.js';
 import type { Workload } from './workloads.js';
 
@@ -72,6 +72,8 @@ export type SystemResult =
       workloads: WorkloadResult[];
       rssEnd_bytes: number;
       rssPeak_bytes: number;
+      /** Bytes in the data dirs at the end (txn logs, snapshots): 0 means writes never reached the disk. */
+      dataDir_bytes: number;
       /** Leader fail-over times, for ensembles when asked. */
       failover?: FailoverResult;
     }
@@ -162,7 +164,16 @@ export async function benchServer(server: ServerUnderTest, cfg: BenchConfig, pro
       progress(`${server.system}: ${wl.name.padEnd(18)} ${Math.round(r.ops_per_s).toString().padStart(8)} ops/s  p50 ${ms(r.latency_us.p50)} ms  p99 ${ms(r.latency_us.p99)} ms  errors ${r.errors}`);
     }
     const mem = sumMemory(server.pids);
-    return { system: server.system, ok: true, members: server.members, version, workloads: results, rssEnd_bytes: mem.rss_bytes, rssPeak_bytes: mem.rssPeak_bytes };
+    return {
+      system: server.system,
+      ok: true,
+      members: server.members,
+      version,
+      workloads: results,
+      rssEnd_bytes: mem.rss_bytes,
+      rssPeak_bytes: mem.rssPeak_bytes,
+      dataDir_bytes: dataDirBytes(server.dataDirs),
+    };
   } finally {
     await setup?.close().catch(() => undefined);
     await Promise.all(workers.map((w) => w.close().catch(() => w.kill())));
@@ -196,6 +207,7 @@ async function runWorkload(workers: WorkerProc[], wl: Workload, root: string, cf
     sessions: sync ? 1 : cfg.sessions,
     duration_ms,
     fanPath: `${root}/fan`,
+    fanChildren: cfg.children,
     dataBytes: cfg.dataBytes,
   };
   const t0 = performance.now();

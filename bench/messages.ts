@@ -24,6 +24,7 @@ export interface WorkerRun {
   sessions: number;
   duration_ms: number;
   fanPath: string;
+  fanChildren: number;
   dataBytes: number;
 }
 

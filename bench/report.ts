@@ -104,7 +104,10 @@ export function formatReport(report: BenchReport): string {
   out.push('srv CPU: server process user+system CPU over the workload / ops. RSS: at the end of the workload (both summed over members). client CPU: all worker processes, % of one core.');
   for (const s of report.systems) {
     if (!s.ok) continue;
-    out.push(`${LABEL[s.system]}: peak RSS (VmHWM) ${fmt.mb(s.rssPeak_bytes)} MB, RSS at end ${fmt.mb(s.rssEnd_bytes)} MB`);
+    out.push(`${LABEL[s.system]}: peak RSS (VmHWM) ${fmt.mb(s.rssPeak_bytes)} MB, RSS at end ${fmt.mb(s.rssEnd_bytes)} MB; ${fmt.mb(s.dataDir_bytes)} MB in its data dir at the end`);
+    if (s.dataDir_bytes === 0 && s.workloads.some((w) => w.op === 'create' || w.op === 'setData' || w.op === 'delete')) {
+      out.push(`${LABEL[s.system]}: WARNING — wrote nothing to its data dir: its writes were not durable, so its write rows are not comparable with an fsyncing server`);
+    }
     const other = s.workloads.reduce((a, w) => a + w.otherCpu_pct, 0) / Math.max(1, s.workloads.length);
     out.push(`${LABEL[s.system]}: other processes on the machine used ${fmt.pct(other)}% of a core on average meanwhile (of ${report.host.cpus * 100}%)`);
     if (s.failover) {

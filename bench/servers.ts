@@ -18,6 +18,8 @@ export interface ServerUnderTest {
   members: string[];
   /** Server processes whose CPU and memory are measured (summed over members). */
   pids: number[];
+  /** Each member's dataDir (and dataLogDir, if separate): what it wrote shows whether writes reach the disk. */
+  dataDirs: string[];
   stop(): Promise<void>;
 }
 
@@ -49,10 +51,10 @@ export async function startServer(system: SystemName, s: ServerSettings): Promis
   try {
     if (system === 'zookeeper') {
       const zk = await startZooKeeper({ cfg, jvmArgs: [`-Xmx${s.zkHeap_mb}m`], logFile });
-      return { system, members: [`127.0.0.1:${zk.port}`], pids: [pidOf(zk.proc.pid)], stop: () => zk.stop().finally(dropLog) };
+      return { system, members: [`127.0.0.1:${zk.port}`], pids: [pidOf(zk.proc.pid)], dataDirs: [zk.dataDir], stop: () => zk.stop().finally(dropLog) };
     }
     const t = await startTszk({ cfg, logFile });
-    return { system, members: [`127.0.0.1:${t.port}`], pids: [pidOf(t.proc.pid)], stop: () => t.stop().finally(dropLog) };
+    return { system, members: [`127.0.0.1:${t.port}`], pids: [pidOf(t.proc.pid)], dataDirs: [t.dataDir], stop: () => t.stop().finally(dropLog) };
   } catch (e) {
     // The log is kept: the message names it.
     const tail = logTail(logFile);
@@ -77,4 +79,18 @@ export function systemMissing(system: SystemName): string | undefined {
 function pidOf(pid: number | undefined): number {
   if (pid === undefined) throw new Error('server process has no pid');
   return pid;
+}
+
+/** Bytes of the files under the given directories (recursively), not counting zoo.cfg and myid. */
+export function dataDirBytes(dirs: string[]): number {
+  let total = 0;
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && e.name !== 'zoo.cfg' && e.name !== 'myid') total += fs.statSync(p).size;
+    }
+  };
+  for (const d of dirs) if (fs.existsSync(d)) walk(d);
+  return total;
 }

@@ -18,10 +18,13 @@ const WRITER_INITIAL_BYTES = 64 * 1024;
 const CONNECT_TIMEOUT_MS = 10_000;
 const PASSWORD_BYTES = 16;
 /** ReplyHeader: xid int, zxid long, err int. */
-const REPLY_HEADER_BYTES = 16;
+export const REPLY_HEADER_BYTES = 16;
 
-/** Called once per reply to a request sent with `begin`/`end`, in send order. */
-export type ReplyHandler = (err: number, latency_us: number) => void;
+/**
+ * Called once per reply to a request sent with `begin`/`end`, in send order, with the
+ * request's op type and the reply frame's length (header + body, without the length prefix).
+ */
+export type ReplyHandler = (err: number, latency_us: number, type: number, length_bytes: number) => void;
 
 export class BenchSession {
   readonly sessionId: bigint;
@@ -33,6 +36,7 @@ export class BenchSession {
   // Ring of outstanding requests: xid and send time, in send order.
   private readonly ringXid = new Int32Array(OUTSTANDING_MAX);
   private readonly ringSent_ms = new Float64Array(OUTSTANDING_MAX);
+  private readonly ringType = new Int32Array(OUTSTANDING_MAX);
   private ringHead = 0;
   private ringCount = 0;
   private pending: Buffer | null = null;
@@ -130,6 +134,7 @@ export class BenchSession {
     w.int(type);
     const slot = (this.ringHead + this.ringCount) % OUTSTANDING_MAX;
     this.ringXid[slot] = xid;
+    this.ringType[slot] = type;
     this.ringCount++;
     return w;
   }
@@ -220,9 +225,10 @@ export class BenchSession {
         return this.fail(new Error(`reply xid ${xid} out of order (expected ${this.ringCount === 0 ? 'none' : this.ringXid[this.ringHead]})`));
       }
       const sent_ms = this.ringSent_ms[this.ringHead]!;
+      const type = this.ringType[this.ringHead]!;
       this.ringHead = (this.ringHead + 1) % OUTSTANDING_MAX;
       this.ringCount--;
-      this.onReply(err, (now - sent_ms) * 1000);
+      this.onReply(err, (now - sent_ms) * 1000, type, len);
     }
     if (off < buf.length) this.pending = Buffer.from(buf.subarray(off));
     this.onBatch();
