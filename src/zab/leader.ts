@@ -175,15 +175,34 @@ function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
 }
 
 function releaseSyncs(s: PeerState, l: LeaderState, out: Action[]): void {
-  while (l.syncWaiters.length > 0 && l.syncWaiters[0]!.after <= s.committedZxid) {
-    const w = l.syncWaiters.shift()!;
+  while (l.syncWaiters.length > 0) {
+    const w = l.syncWaiters[0]!;
+    if (w.after > s.committedZxid) return;
+    const confirmed: ServerId[] = [s.config.sid];
+    for (const [sid, n] of w.pingsNeeded) {
+      const h = l.handlers.get(sid);
+      if (h !== undefined && h.pingReplies >= n) confirmed.push(sid);
+    }
+    if (!s.config.quorum.containsQuorum(confirmed)) return;
+    l.syncWaiters.shift();
     if (w.to === 'local') out.push({ type: 'syncDone' });
     else if (l.handlers.has(w.to)) send(out, w.to, { type: 'SYNC' });
   }
 }
 
+function ping(l: LeaderState, h: LearnerHandler, out: Action[]): void {
+  h.pingsSent++;
+  send(out, h.sid, { type: 'PING', zxid: l.lastProposed, data: null });
+}
+
 function handleSync(s: PeerState, l: LeaderState, to: ServerId | 'local', out: Action[]): void {
-  l.syncWaiters.push({ after: l.lastProposed, to });
+  const pingsNeeded = new Map<ServerId, number>();
+  for (const h of l.handlers.values()) {
+    if (!h.participant || h.stage !== 'uptodate') continue;
+    ping(l, h, out);
+    pingsNeeded.set(h.sid, h.pingsSent);
+  }
+  l.syncWaiters.push({ after: l.lastProposed, to, pingsNeeded });
   releaseSyncs(s, l, out);
 }
 
@@ -251,6 +270,8 @@ function learnerInfo(
     peerLastZxid: 0n as Zxid,
     start_tick: s.tick,
     lastHeard_tick: s.tick,
+    pingsSent: 0,
+    pingReplies: 0,
   };
   l.handlers.set(from, h); // a new connection replaces the old handler
   if (l.phase === 'discovery') {
@@ -304,7 +325,9 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
       else out.push({ type: 'forwardedRequest', from: h.sid, data: msg.data });
       return;
     case 'PING':
+      h.pingReplies++;
       if (msg.data !== null && msg.data.length > 0) out.push({ type: 'sessionActivity', from: h.sid, data: msg.data });
+      releaseSyncs(s, l, out);
       return;
     default:
       return dropHandler(l, h, out); // nothing else is valid from a learner
@@ -325,6 +348,6 @@ export function leaderTick(s: PeerState, l: LeaderState, out: Action[]): void {
   }
   if (s.tick - l.lastPing_tick >= c.ping_ticks) {
     l.lastPing_tick = s.tick;
-    for (const h of l.handlers.values()) send(out, h.sid, { type: 'PING', zxid: l.lastProposed, data: null });
+    for (const h of l.handlers.values()) ping(l, h, out);
   }
 }

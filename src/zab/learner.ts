@@ -35,6 +35,16 @@ function send(out: Action[], to: ServerId, msg: Message): void {
 
 /** Any error while following sends the peer back to LOOKING. */
 function leave(s: PeerState, l: LearnerState, out: Action[]): void {
+  const snap = l.snapSync;
+  if (snap !== null) {
+    // A SNAP sync cut short: nothing of it reached the tree or the disk; forget it.
+    s.log = snap.oldLog;
+    s.snapZxid = snap.oldSnapZxid;
+    s.committedZxid = snap.oldCommitted;
+    s.durableZxid = snap.oldDurable;
+    s.commitsSinceSnapshot = snap.oldCommitsSinceSnapshot;
+    l.snapSync = null;
+  }
   out.push({ type: 'disconnect', peer: l.leader });
   if (l.serving) out.push({ type: 'serving', serving: false });
   becomeLooking(s, out);
@@ -110,10 +120,18 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
       return;
     case 'SNAP': {
       if (l.phase !== 'syncing') return leave(s, l, out);
-      // Load in memory now; the disk is rewritten at NEWLEADER, once we know which of our old
-      // txns the leader's history keeps (dropping them earlier would lose durable copies).
-      out.push({ type: 'loadSnapshot', zxid: msg.zxid, data: msg.data });
-      l.snapSync = { oldLog: s.log, oldDurable: s.durableZxid };
+      // Nothing touches the tree or the disk until NEWLEADER: a sync cut short must leave the
+      // peer exactly as its disk says (ZOOKEEPER-3642), and at NEWLEADER we know which of our
+      // old txns the leader's history keeps (dropping them earlier would lose durable copies).
+      l.snapSync = {
+        zxid: msg.zxid,
+        data: msg.data,
+        oldLog: s.log,
+        oldSnapZxid: s.snapZxid,
+        oldCommitted: s.committedZxid,
+        oldDurable: s.durableZxid,
+        oldCommitsSinceSnapshot: s.commitsSinceSnapshot,
+      };
       s.log = [];
       s.snapZxid = msg.zxid;
       s.committedZxid = msg.zxid;
@@ -177,8 +195,9 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
  * txns that the leader's history also holds (ZOOKEEPER-3642: the SNAP is on disk before the ACK).
  */
 function persistSnapSync(s: PeerState, l: LearnerState, out: Action[]): void {
-  const { oldLog, oldDurable } = l.snapSync!;
+  const { oldLog, oldDurable, zxid, data } = l.snapSync!;
   l.snapSync = null;
+  out.push({ type: 'loadSnapshot', zxid, data });
   if (s.config.mutations.has('snapNotPersisted')) {
     s.durableZxid = lastLogged(s); // believes it is safe; the disk still holds the old state
     return;

@@ -90,7 +90,15 @@ export interface LearnerState {
   /** Session activity to report in the next PING reply. */
   pingData: Buffer | null;
   /** Set between SNAP and NEWLEADER: the log we had before, to rewrite the disk at NEWLEADER. */
-  snapSync: { oldLog: Txn[]; oldDurable: Zxid } | null;
+  snapSync: {
+    zxid: Zxid;
+    data: Buffer;
+    oldLog: Txn[];
+    oldSnapZxid: Zxid;
+    oldCommitted: Zxid;
+    oldDurable: Zxid;
+    oldCommitsSinceSnapshot: number;
+  } | null;
 }
 
 export type HandlerStage = 'info' | 'epochAcked' | 'newLeaderSent' | 'newLeaderAcked' | 'uptodate';
@@ -103,13 +111,20 @@ export interface LearnerHandler {
   peerLastZxid: Zxid;
   start_tick: number;
   lastHeard_tick: number;
+  /** PINGs sent on this connection and replies received (replies come back in order). */
+  pingsSent: number;
+  pingReplies: number;
 }
 export interface Proposal {
   zxid: Zxid;
   data: Buffer;
   acks: Set<ServerId>;
 }
-export type SyncWaiter = { after: Zxid; to: ServerId | 'local' };
+/**
+ * A sync waits until everything proposed before it is committed and a quorum has answered a PING
+ * sent after it arrived, so a leader that was deposed without noticing cannot answer it.
+ */
+export type SyncWaiter = { after: Zxid; to: ServerId | 'local'; pingsNeeded: Map<ServerId, number> };
 
 export type LeaderPhase = 'discovery' | 'epochAck' | 'newLeader' | 'broadcast';
 export interface LeaderState {
