@@ -42,6 +42,8 @@ export interface ClientOptions {
   shuffleHosts?: boolean;
   /** How long connect() waits for the first SyncConnected. Default: the session timeout. */
   connectWait_ms?: number;
+  /** Largest reply accepted (the client's jute.maxbuffer); a larger one drops the connection. */
+  replyBytesMax?: number;
 }
 
 /** A failed multi: `code` is the first failing op's error, `results` has every op's result. */
@@ -62,8 +64,8 @@ const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
 export const SET_WATCHES_BYTES_MAX = 128 * 1024;
 /** Like the Java client's MAX_SEND_PING_INTERVAL. */
 const PING_INTERVAL_MAX_MS = 10_000;
-/** Largest reply frame accepted (jute.maxbuffer default plus headroom). */
-const FRAME_BYTES_MAX = 1024 * 1024 + 64 * 1024;
+/** Largest reply frame accepted by default: the Java client's jute.maxbuffer default (0xfffff). */
+export const REPLY_BYTES_MAX_DEFAULT = 0xfffff;
 /** Unsent request bytes held while disconnected before new requests are refused. */
 const QUEUED_BYTES_MAX = 64 * 1024 * 1024;
 const CLOSE_WAIT_MS = 2_000;
@@ -121,6 +123,7 @@ export class ZooKeeperClient {
   connectCount = 0;
 
   private readonly requestedTimeout_ms: number;
+  private readonly replyBytesMax: number;
   private readonly canBeReadOnly: boolean;
   private readonly defaultWatcher: Watcher;
   readonly watches = new WatchManager();
@@ -157,6 +160,7 @@ export class ZooKeeperClient {
     this.requestedTimeout_ms = opts.sessionTimeout_ms ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.sessionTimeout_ms = this.requestedTimeout_ms;
     this.canBeReadOnly = opts.canBeReadOnly ?? false;
+    this.replyBytesMax = opts.replyBytesMax ?? REPLY_BYTES_MAX_DEFAULT;
     this.defaultWatcher = opts.defaultWatcher ?? noopWatcher;
     this.sessionId = opts.sessionId ?? 0n;
     this.sessionPasswd = opts.sessionPasswd ?? Buffer.alloc(SESSION_PASSWD_BYTES);
@@ -617,7 +621,7 @@ export class ZooKeeperClient {
     let off = 0;
     while (buf.length - off >= 4) {
       const len = buf.readInt32BE(off);
-      if (len < 0 || len > FRAME_BYTES_MAX) throw new Error(`bad frame length ${len}`);
+      if (len < 0 || len > this.replyBytesMax) throw new Error(`bad frame length ${len}`);
       if (buf.length - off - 4 < len) break;
       const r = new JuteReader(buf, off + 4, off + 4 + len);
       off += 4 + len;
@@ -737,6 +741,8 @@ export class ZooKeeperClient {
       value = this.decodeReply(p.reply, r);
     } catch (e) {
       if (e instanceof MultiError) return p.reject(e);
+      // A reply we cannot decode: fail the request and drop the connection.
+      p.reject(new KeeperError(Err.MarshallingError, p.path));
       throw e;
     }
     if (p.watchKind !== null && p.watcher !== null) this.watches.add(p.watchKind, p.path, p.watcher);
