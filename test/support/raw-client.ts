@@ -191,7 +191,9 @@ export class RawConnection {
   }
 
   close(): void {
+    this.closed = true;
     this.sock.destroy();
+    this.wake();
   }
 }
 

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RawSession } from './raw-client.js';
 import { startTszk } from './tszk.js';
 import { startZooKeeper, zookeeperMissing } from './zookeeper.js';
 
@@ -15,6 +16,8 @@ export interface Target {
   kind: TargetKind;
   port: number;
   connectString: string;
+  /** The server process has not exited. */
+  alive(): boolean;
   stop(): Promise<void>;
 }
 
@@ -22,6 +25,8 @@ export interface TargetOptions {
   /** Enable TTL nodes (zookeeper.extendedTypesEnabled). */
   extendedTypes?: boolean;
   cfg?: Record<string, string | number>;
+  /** Container/TTL reaper period (znode.container.checkIntervalMs); large values keep it out of the way. */
+  containerCheckInterval_ms?: number;
   logFile?: string;
 }
 
@@ -65,14 +70,53 @@ export async function startTarget(kind: TargetKind, opts: TargetOptions = {}): P
   if (kind === 'zookeeper') {
     const zk = await startZooKeeper({
       cfg: opts.cfg ?? {},
-      sysProps: opts.extendedTypes ? { 'zookeeper.extendedTypesEnabled': 'true' } : {},
+      sysProps: {
+        ...(opts.extendedTypes ? { 'zookeeper.extendedTypesEnabled': 'true' } : {}),
+        ...(opts.containerCheckInterval_ms !== undefined ? { 'znode.container.checkIntervalMs': String(opts.containerCheckInterval_ms) } : {}),
+      },
       ...(opts.logFile ? { logFile: opts.logFile } : {}),
     });
-    return { kind, port: zk.port, connectString: zk.connectString, stop: () => zk.stop() };
+    await waitServing(zk.port).catch(async (e: unknown) => {
+      await zk.stop();
+      throw e;
+    });
+    const alive = (): boolean => zk.proc.exitCode === null && zk.proc.signalCode === null;
+    return { kind, port: zk.port, connectString: zk.connectString, alive, stop: () => zk.stop() };
   }
   const t = await startTszk({
-    cfg: { ...(opts.extendedTypes ? { extendedTypesEnabled: 'true' } : {}), ...opts.cfg },
+    cfg: {
+      ...(opts.extendedTypes ? { extendedTypesEnabled: 'true' } : {}),
+      ...(opts.containerCheckInterval_ms !== undefined ? { 'znode.container.checkIntervalMs': opts.containerCheckInterval_ms } : {}),
+      ...opts.cfg,
+    },
     ...(opts.logFile ? { logFile: opts.logFile } : {}),
   });
-  return { kind, port: t.port, connectString: t.connectString, stop: () => t.stop() };
+  await waitServing(t.port).catch(async (e: unknown) => {
+    await t.stop();
+    throw e;
+  });
+  const alive = (): boolean => t.proc.exitCode === null && t.proc.signalCode === null;
+  return { kind, port: t.port, connectString: t.connectString, alive, stop: () => t.stop() };
+}
+
+const SERVING_WAIT_MS = 20_000;
+
+/**
+ * ZooKeeper answers `ruok` before its request pipeline runs and closes sessions opened in that
+ * window ("ZooKeeperServer not running"); wait until a session handshake succeeds.
+ */
+export async function waitServing(port: number): Promise<void> {
+  const deadline = Date.now() + SERVING_WAIT_MS;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const s = await RawSession.open(port);
+      await s.close();
+      return;
+    } catch (e) {
+      last = (e as Error).message;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`server on port ${port} accepts no session within ${SERVING_WAIT_MS} ms: ${last}`);
 }
