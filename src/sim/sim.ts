@@ -519,7 +519,7 @@ export class Simulation {
       const ev = r < 0.7 ? c.versions.get(key) ?? 0 : r < 0.85 ? -1 : this.prng.int(4);
       const req = c.attempts;
       const op: WriteOp = { kind: 'write', client: c.id, key, expectedVersion: ev, value: `c${c.id}.${req}`, invoke: this.now, response: null, result: null, zxid: null };
-      if (!c.probe) this.ops.push(op);
+      this.ops.push(op);
       const k = `${c.id}:${req}`;
       p.pendingWrites.set(k, { op, client: c });
       this.deliver(p, { type: 'request', data: encodeWrite({ client: c.id, req, origin: p.sid, key, expectedVersion: ev, value: op.value }) });

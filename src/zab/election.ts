@@ -24,6 +24,11 @@ export function sameVote(a: Vote, b: Vote): boolean {
   return a.leader === b.leader && a.zxid === b.zxid && a.electionEpoch === b.electionEpoch && a.peerEpoch === b.peerEpoch;
 }
 
+function better(s: PeerState, n: Vote, cur: Vote): boolean {
+  if (s.config.mutations.has('voteIgnoresZxid')) return n.peerEpoch !== cur.peerEpoch ? n.peerEpoch > cur.peerEpoch : n.leader > cur.leader;
+  return voteBetter(n, cur);
+}
+
 function initVote(s: PeerState): Vote {
   const voter = s.config.quorum.isVoter(s.config.sid);
   return {
@@ -110,13 +115,13 @@ export function lookingNotification(s: PeerState, l: LookingState, from: ServerI
       s.logicalclock = n.electionEpoch;
       l.recvset.clear();
       const mine = initVote(s);
-      l.proposal = q.isVoter(nv.leader) && voteBetter(nv, mine) ? { ...nv } : mine;
+      l.proposal = q.isVoter(nv.leader) && better(s, nv, mine) ? { ...nv } : mine;
       l.finalizeDeadline_tick = null;
       sendNotifications(s, l, out);
     } else if (n.electionEpoch < s.logicalclock) {
       out.push({ type: 'send', to: from, msg: notification(s, { ...l.proposal, electionEpoch: s.logicalclock }, 'LOOKING') });
       return;
-    } else if (q.isVoter(nv.leader) && voteBetter(nv, l.proposal)) {
+    } else if (q.isVoter(nv.leader) && better(s, nv, l.proposal)) {
       l.proposal = { ...nv };
       l.finalizeDeadline_tick = null;
       sendNotifications(s, l, out);
@@ -150,7 +155,7 @@ export function lookingTick(s: PeerState, l: LookingState, out: Action[]): void 
     decide(s, { ...l.proposal, electionEpoch: s.logicalclock }, out);
     return;
   }
-  if (s.tick - l.lastNotification_tick >= l.notificationInterval_ticks) {
+  if (s.tick - l.lastNotification_tick >= l.notificationInterval_ticks && !s.config.mutations.has('noNotificationResend')) {
     sendNotifications(s, l, out);
     l.notificationInterval_ticks = Math.min(l.notificationInterval_ticks * 2, s.config.notificationInterval_ticks_max);
     l.lastNotification_tick = s.tick;

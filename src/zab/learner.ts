@@ -22,12 +22,15 @@ export function becomeLearner(s: PeerState, leader: ServerId, out: Action[]): vo
     serving: false,
     pingData: null,
     snapSync: null,
+    reconnect_tick: null,
   };
   s.role = l;
   out.push({ type: 'role', role: l.role, leader });
-  const info = { acceptedEpoch: s.acceptedEpoch, sid: s.config.sid };
-  send(out, leader, follower ? { type: 'FOLLOWERINFO', ...info } : { type: 'OBSERVERINFO', ...info });
+  sendInfo(s, l, out);
 }
+
+/** Ticks between attempts to connect to a leader that refused us. */
+const RECONNECT_TICKS = 2;
 
 function send(out: Action[], to: ServerId, msg: Message): void {
   out.push({ type: 'send', to, msg });
@@ -89,6 +92,7 @@ export function learnerLogDurable(s: PeerState, l: LearnerState, out: Action[]):
 
 export function learnerMessage(s: PeerState, l: LearnerState, from: ServerId, msg: Message, out: Action[]): void {
   if (msg.type === 'NOTIFICATION') return answerNotification(s, from, msg, out);
+  if (msg.type === 'FOLLOWERINFO' || msg.type === 'OBSERVERINFO') return void out.push({ type: 'disconnect', peer: from });
   if (from !== l.leader) return;
   l.lastHeard_tick = s.tick;
   fromLeader(s, l, msg, out);
@@ -223,11 +227,24 @@ function commitOrRemember(s: PeerState, l: LearnerState, z: Zxid, out: Action[])
 export function learnerTick(s: PeerState, l: LearnerState, out: Action[]): void {
   const c = s.config;
   if (l.phase !== 'broadcast' && s.tick - l.start_tick > c.initLimit_ticks) return leave(s, l, out);
+  if (l.reconnect_tick !== null && s.tick >= l.reconnect_tick) {
+    l.reconnect_tick = null;
+    sendInfo(s, l, out);
+  }
   if (l.phase === 'broadcast' && s.tick - l.lastHeard_tick > c.syncLimit_ticks) return leave(s, l, out);
 }
 
 export function learnerDisconnected(s: PeerState, l: LearnerState, peer: ServerId, out: Action[]): void {
-  if (peer === l.leader) leave(s, l, out);
+  if (peer !== l.leader) return;
+  // The leader may not be listening yet (still finishing its election): retry, as
+  // Learner.connectToLeader does, until initLimit runs out.
+  if (l.phase === 'connecting') l.reconnect_tick = s.tick + RECONNECT_TICKS;
+  else leave(s, l, out);
+}
+
+function sendInfo(s: PeerState, l: LearnerState, out: Action[]): void {
+  const info = { acceptedEpoch: s.acceptedEpoch, sid: s.config.sid };
+  send(out, l.leader, l.role === 'FOLLOWING' ? { type: 'FOLLOWERINFO', ...info } : { type: 'OBSERVERINFO', ...info });
 }
 
 export function learnerRequest(s: PeerState, l: LearnerState, data: Buffer, sync: boolean, out: Action[]): void {

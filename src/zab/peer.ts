@@ -47,6 +47,8 @@ export function step(s: PeerState, e: Event): StepResult {
     case 'message':
       if (r.role === 'LOOKING') {
         if (e.msg.type === 'NOTIFICATION') lookingNotification(s, r, e.from, e.msg, out);
+        // Not leading: refuse the learner's connection; it retries until initLimit.
+        else if (e.msg.type === 'FOLLOWERINFO' || e.msg.type === 'OBSERVERINFO') out.push({ type: 'disconnect', peer: e.from });
       } else if (r.role === 'LEADING') leaderMessage(s, r, e.from, e.msg, out);
       else learnerMessage(s, r, e.from, e.msg, out);
       break;

@@ -26,7 +26,15 @@ export type Mutation =
   /** Learner applies a SNAP in memory but does not persist it (ZOOKEEPER-3642). */
   | 'snapNotPersisted'
   /** Leader adds a learner to the forwarding set only after its NEWLEADER ack (spec issue 1). */
-  | 'forwardAfterNewLeaderAck';
+  | 'forwardAfterNewLeaderAck'
+  /** FLE never resends notifications on timeout. */
+  | 'noNotificationResend'
+  /** Leader proposes max(acceptedEpoch) instead of max + 1. */
+  | 'reuseEpoch'
+  /** Leader answers sync without a quorum confirming it still leads (Apache ZooKeeper does this). */
+  | 'syncWithoutQuorum'
+  /** FLE orders votes by epoch and server id only, ignoring the zxid. */
+  | 'voteIgnoresZxid';
 
 /** Limits, all in ticks of the runtime's clock (the runtime chooses the tick length). */
 export interface PeerConfig {
@@ -89,6 +97,8 @@ export interface LearnerState {
   serving: boolean;
   /** Session activity to report in the next PING reply. */
   pingData: Buffer | null;
+  /** When to try connecting again after the leader refused us. */
+  reconnect_tick: number | null;
   /** Set between SNAP and NEWLEADER: the log we had before, to rewrite the disk at NEWLEADER. */
   snapSync: {
     zxid: Zxid;
