@@ -1,0 +1,310 @@
+import type { Message } from '../zab/packets.js';
+import { majorityQuorum } from '../zab/quorum.js';
+import { isServing, recover, step } from '../zab/peer.js';
+import type { Action, Event, Mutation, PeerConfig, PeerState, Role } from '../zab/state.js';
+import { serverId, ZXID_COUNTER_MAX, type Zxid } from '../zab/types.js';
+import { Checkers, Violation } from './checkers.js';
+import { VirtualDisk } from './disk.js';
+import { RegisterMachine, decodeWrite, encodeWrite } from './machine.js';
+import { Trace } from './trace.js';
+
+/**
+ * A hand-driven ensemble for scripted scenarios and unit tests: messages wait in per-link FIFO
+ * queues until the script delivers them, fsyncs complete only when allowed, crashes happen
+ * where the script says. The same checkers as the random simulator watch every step.
+ */
+interface InFlight {
+  seq: number;
+  from: number;
+  to: number;
+  ev: Event;
+}
+
+export interface ScriptPeer {
+  sid: number;
+  config: PeerConfig;
+  core: PeerState | null;
+  disk: VirtualDisk;
+  machine: RegisterMachine;
+  appliedAt: number;
+  role: Role;
+  serving: boolean;
+  sawUptodate: boolean;
+  /** When false, appends stay un-fsynced until the script calls fsync(). */
+  autoFsync: boolean;
+}
+
+export interface ScriptOptions {
+  voters: number;
+  observers?: number;
+  mutations?: Mutation[];
+  snapCount?: number;
+  zxidCounter_max?: bigint;
+}
+
+export class ScriptedEnsemble {
+  readonly peers: ScriptPeer[] = [];
+  readonly checkers: Checkers;
+  readonly trace = new Trace(400);
+  private inflight: InFlight[] = [];
+  private seq = 0;
+  private blocked = new Set<string>();
+  private req = 0;
+  now = 0;
+  /** Replies to writes: `${sid}:${req}` -> result. */
+  readonly acked = new Map<string, { ok: boolean; version: number; zxid: Zxid }>();
+
+  constructor(opt: ScriptOptions) {
+    const n = opt.voters + (opt.observers ?? 0);
+    const voters = Array.from({ length: opt.voters }, (_, i) => serverId(i + 1));
+    const observers = Array.from({ length: opt.observers ?? 0 }, (_, i) => serverId(opt.voters + i + 1));
+    const quorum = majorityQuorum(voters, observers);
+    for (let sid = 1; sid <= n; sid++) {
+      this.peers.push({
+        sid,
+        config: {
+          sid: serverId(sid),
+          quorum,
+          initLimit_ticks: 30,
+          syncLimit_ticks: 15,
+          finalizeWait_ticks: 2,
+          notificationInterval_ticks_max: 20,
+          ping_ticks: 5,
+          snapCount: opt.snapCount ?? 1000,
+          zxidCounter_max: opt.zxidCounter_max ?? ZXID_COUNTER_MAX,
+          outstandingProposals_max: 1000,
+          mutations: new Set(opt.mutations ?? []),
+        },
+        core: null,
+        disk: new VirtualDisk(),
+        machine: new RegisterMachine(),
+        appliedAt: -1,
+        role: 'LOOKING',
+        serving: false,
+        sawUptodate: false,
+        autoFsync: true,
+      });
+    }
+    this.checkers = new Checkers(() => this.peers.filter((p) => p.config.quorum.isVoter(p.config.sid)).map((p) => p.disk));
+  }
+
+  peer(sid: number): ScriptPeer {
+    const p = this.peers[sid - 1];
+    if (p === undefined) throw new Error(`no peer ${sid}`);
+    return p;
+  }
+
+  start(sid: number): void {
+    const p = this.peer(sid);
+    p.machine = RegisterMachine.deserialize(p.disk.snapshot.data);
+    p.appliedAt = this.checkers.onTreeLoaded(sid, p.machine);
+    p.role = 'LOOKING';
+    p.serving = false;
+    p.sawUptodate = false;
+    const r = recover(p.config, p.disk.persisted());
+    p.core = r.state;
+    this.trace.add(this.now, sid, 'starts from disk');
+    this.execute(p, r.actions);
+  }
+
+  /** Crash: in-flight traffic to and from it vanishes; un-fsynced appends are lost (`keepPending` of them survive). */
+  crash(sid: number, keepPending = 0): void {
+    const p = this.peer(sid);
+    this.trace.add(this.now, sid, 'CRASH');
+    for (const x of p.disk.pending.slice(0, keepPending)) p.disk.durable.push(x.txn);
+    p.disk.pending = [];
+    p.disk.fsyncInFlight = false;
+    p.core = null;
+    p.serving = false;
+    this.inflight = this.inflight.filter((m) => m.from !== sid && m.to !== sid);
+    // Peers connected to it see the connection close.
+    for (const q of this.peers) if (q.sid !== sid && q.core !== null) this.enqueue(sid, q.sid, { type: 'disconnected', peer: serverId(sid) });
+  }
+
+  /** Block or unblock traffic in one direction (an asymmetric partition if only one way). */
+  block(from: number, to: number, on = true): void {
+    const k = `${from}>${to}`;
+    if (on) this.blocked.add(k);
+    else this.blocked.delete(k);
+  }
+  isolate(sid: number, on = true): void {
+    for (const q of this.peers) if (q.sid !== sid) (this.block(sid, q.sid, on), this.block(q.sid, sid, on));
+  }
+
+  private enqueue(from: number, to: number, ev: Event): void {
+    this.inflight.push({ seq: this.seq++, from, to, ev });
+  }
+
+  private deliver(p: ScriptPeer, ev: Event): void {
+    if (p.core === null) return;
+    if (ev.type !== 'tick') this.trace.add(this.now, p.sid, ev);
+    let actions: Action[];
+    try {
+      actions = step(p.core, ev).actions;
+    } catch (e) {
+      if (e instanceof Violation) throw e;
+      throw new Violation('core assertion', `peer ${p.sid}: ${(e as Error).message}`);
+    }
+    this.execute(p, actions);
+    this.checkers.checkDurable();
+  }
+
+  private execute(p: ScriptPeer, actions: Action[]): void {
+    for (const a of actions) {
+      this.trace.add(this.now, p.sid, a);
+      this.action(p, a);
+    }
+  }
+
+  private action(p: ScriptPeer, a: Action): void {
+    switch (a.type) {
+      case 'send':
+        return this.enqueue(p.sid, Number(a.to), { type: 'message', from: p.config.sid, msg: a.msg });
+      case 'sendSnapshot': {
+        const msg: Message = { type: 'SNAP', zxid: a.zxid, data: p.machine.serialize() };
+        return this.enqueue(p.sid, Number(a.to), { type: 'message', from: p.config.sid, msg });
+      }
+      case 'disconnect':
+        return this.enqueue(p.sid, Number(a.peer), { type: 'disconnected', peer: p.config.sid });
+      case 'persistAcceptedEpoch':
+        p.disk.acceptedEpoch = a.epoch;
+        return;
+      case 'persistCurrentEpoch':
+        p.disk.currentEpoch = a.epoch;
+        return;
+      case 'append':
+        p.disk.append(a.txns);
+        return;
+      case 'truncate':
+        p.disk.truncate(a.zxid);
+        return;
+      case 'loadSnapshot':
+        p.machine = RegisterMachine.deserialize(a.data);
+        p.appliedAt = this.checkers.onTreeLoaded(p.sid, p.machine);
+        return;
+      case 'takeSnapshot':
+        p.disk.takeSnapshot(a.zxid, p.machine.serialize());
+        return;
+      case 'apply': {
+        p.appliedAt = this.checkers.onApply(p.sid, p.appliedAt, a.txn);
+        const { w, result } = p.machine.apply(a.txn);
+        if (w.origin === p.sid) this.acked.set(`${p.sid}:${w.req}`, { ...result, zxid: a.txn.zxid });
+        return;
+      }
+      case 'role':
+        p.role = a.role;
+        p.sawUptodate = false;
+        return;
+      case 'established':
+        this.checkers.onEstablished(p.sid, a.epoch, p.core!);
+        return;
+      case 'serving':
+        if (a.serving && (p.role === 'FOLLOWING' || p.role === 'OBSERVING') && !p.sawUptodate)
+          throw new Violation('serving before UPTODATE', `peer ${p.sid} starts serving before receiving UPTODATE`);
+        p.serving = a.serving;
+        return;
+      case 'forwardedRequest':
+        return this.enqueue(p.sid, p.sid, { type: 'propose', data: a.data });
+      default:
+        return;
+    }
+  }
+
+  /** Complete one fsync on a peer: everything appended so far becomes durable. */
+  fsync(sid: number): void {
+    const p = this.peer(sid);
+    if (p.core === null || p.disk.pending.length === 0) return;
+    const z = p.disk.completeFsync(p.disk.startFsync());
+    if (z !== null) this.deliver(p, { type: 'logDurable', zxid: z });
+  }
+
+  /** Deliver the oldest deliverable message (or fsync); false when nothing is left to do. */
+  stepOnce(filter: (m: { from: number; to: number; ev: Event }) => boolean = () => true): boolean {
+    for (const p of this.peers) if (p.autoFsync && p.core !== null && p.disk.pending.length > 0) return this.fsync(p.sid), true;
+    const i = this.inflight.findIndex((m) => !this.blocked.has(`${m.from}>${m.to}`) && filter(m));
+    if (i < 0) return false;
+    const m = this.inflight[i]!;
+    // FIFO per link: an earlier message on the same link goes first.
+    const j = this.inflight.findIndex((x) => x.from === m.from && x.to === m.to);
+    const [x] = this.inflight.splice(j, 1);
+    const to = this.peer(x!.to);
+    if (x!.ev.type === 'message' && x!.ev.msg.type === 'UPTODATE') to.sawUptodate = true;
+    this.deliver(to, x!.ev);
+    return true;
+  }
+
+  /** Messages waiting on blocked links or filtered out are dropped (a partition that loses them). */
+  dropBlocked(): void {
+    this.inflight = this.inflight.filter((m) => !this.blocked.has(`${m.from}>${m.to}`));
+  }
+
+  tick(n = 1): void {
+    for (let i = 0; i < n; i++) {
+      this.now += 100;
+      for (const p of this.peers) this.deliver(p, { type: 'tick' });
+    }
+  }
+
+  /** Deliver and tick until `done` holds (or give up after `ticks_max` ticks). */
+  runUntil(done: () => boolean, ticks_max = 400): boolean {
+    for (let t = 0; t <= ticks_max; t++) {
+      while (!done() && this.stepOnce()) {
+        /* deliver everything deliverable */
+      }
+      if (done()) return true;
+      this.dropBlocked();
+      this.tick();
+    }
+    return done();
+  }
+
+  /** Deliver everything currently deliverable without advancing time. */
+  settle(filter?: (m: { from: number; to: number; ev: Event }) => boolean): void {
+    while (this.stepOnce(filter)) {
+      /* keep going */
+    }
+  }
+
+  pending(): readonly InFlight[] {
+    return this.inflight;
+  }
+
+  /** Drop in-flight messages matching the predicate (a lost or cut-off transfer). */
+  drop(pred: (m: { from: number; to: number; ev: Event }) => boolean): number {
+    const before = this.inflight.length;
+    this.inflight = this.inflight.filter((m) => !pred(m));
+    return before - this.inflight.length;
+  }
+
+  leader(): number | null {
+    const l = this.peers.find((p) => p.core !== null && p.role === 'LEADING' && isServing(p.core));
+    return l?.sid ?? null;
+  }
+
+  /** All live peers settled: one established leader, every live learner serving. */
+  stable(): boolean {
+    const live = this.peers.filter((p) => p.core !== null);
+    return this.leader() !== null && live.every((p) => p.serving);
+  }
+
+  /** Submit a write at a peer; returns the key under which its reply is recorded in `acked`. */
+  write(sid: number, key: string, value: string, expectedVersion = -1): string {
+    const p = this.peer(sid);
+    const req = ++this.req;
+    this.deliver(p, { type: 'request', data: encodeWrite({ client: 0, req, origin: sid, key, expectedVersion, value }) });
+    return `${sid}:${req}`;
+  }
+
+  /** The committed value of a register as this peer's tree has it. */
+  read(sid: number, key: string): string {
+    return this.peer(sid).machine.read(key).value;
+  }
+
+  lastZxid(sid: number): bigint {
+    const c = this.peer(sid).core;
+    if (c === null) throw new Error(`peer ${sid} is down`);
+    return c.log.length > 0 ? c.log[c.log.length - 1]!.zxid : c.snapZxid;
+  }
+}
+
+export { decodeWrite };

@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ScriptedEnsemble } from '../../src/sim/script.js';
+import { encodeWrite } from '../../src/sim/machine.js';
+import { voteBetter } from '../../src/zab/election.js';
+import { epoch, makeZxid, serverId, zxid, type Epoch } from '../../src/zab/types.js';
+
+/** Give a peer's disk a history: currentEpoch and txns (epoch, counter) pairs. */
+function history(e: ScriptedEnsemble, sid: number, currentEpoch: bigint, txns: [number, number][]): void {
+  const d = e.peer(sid).disk;
+  d.currentEpoch = currentEpoch as Epoch;
+  d.acceptedEpoch = currentEpoch as Epoch;
+  d.durable = txns.map(([ep, c], i) => ({
+    zxid: makeZxid(epoch(BigInt(ep)), BigInt(c)),
+    data: encodeWrite({ client: 0, req: i, origin: 0, key: 'k', expectedVersion: -1, value: `${ep}.${c}` }),
+  }));
+}
+
+function elect(e: ScriptedEnsemble, sids: number[]): number {
+  for (const s of sids) e.start(s);
+  assert.ok(e.runUntil(() => e.stable()), 'ensemble settles');
+  return e.leader()!;
+}
+
+test('vote order: peer epoch, then zxid, then server id', () => {
+  const v = (leader: number, z: bigint, pe: bigint) => ({ leader: serverId(leader), zxid: zxid(z), peerEpoch: epoch(pe) });
+  assert.ok(voteBetter(v(1, 0x100000001n, 3n), v(2, 0x200000005n, 2n)), 'higher epoch wins over higher zxid');
+  assert.ok(voteBetter(v(1, 0x200000006n, 2n), v(3, 0x200000005n, 2n)), 'higher zxid wins over higher sid');
+  assert.ok(voteBetter(v(3, 0x200000005n, 2n), v(2, 0x200000005n, 2n)), 'sid breaks ties');
+  assert.ok(!voteBetter(v(2, 0x200000005n, 2n), v(2, 0x200000005n, 2n)), 'a vote is not better than itself');
+});
+
+test('election: the highest current epoch wins even with a lower zxid', () => {
+  const e = new ScriptedEnsemble({ voters: 3 });
+  history(e, 1, 3n, [[1, 1], [2, 1]]); // epoch 3 accepted, last txn from epoch 2
+  history(e, 2, 2n, [[1, 1], [2, 1], [2, 2], [2, 3]]);
+  history(e, 3, 2n, [[1, 1], [2, 1], [2, 2]]);
+  assert.equal(elect(e, [1, 2, 3]), 1);
+});
+
+test('election: with equal epochs the highest zxid wins over a higher server id', () => {
+  const e = new ScriptedEnsemble({ voters: 3 });
+  history(e, 1, 1n, [[1, 1], [1, 2], [1, 3]]);
+  history(e, 2, 1n, [[1, 1]]);
+  history(e, 3, 1n, [[1, 1], [1, 2]]);
+  assert.equal(elect(e, [1, 2, 3]), 1);
+  // The winner's history is everyone's: peer 2 and 3 were brought up to 1.3.
+  for (const s of [2, 3]) assert.equal(e.read(s, 'k'), '1.3');
+});
+
+test('election: equal epoch and zxid, the highest server id wins', () => {
+  const e = new ScriptedEnsemble({ voters: 5 });
+  assert.equal(elect(e, [1, 2, 3, 4, 5]), 5);
+});
+
+test('election: a quorum suffices; the missing peer does not block it', () => {
+  const e = new ScriptedEnsemble({ voters: 3 });
+  assert.equal(elect(e, [1, 2]), 2);
+});
+
+test('a late joiner follows the established leader even with a higher id and zxid', () => {
+  const e = new ScriptedEnsemble({ voters: 3 });
+  assert.equal(elect(e, [1, 2]), 2);
+  const w = e.write(2, 'a', 'x');
+  assert.ok(e.runUntil(() => e.acked.has(w)));
+  // Peer 3 has an old, higher-looking history of its own (epoch 0 but counter 9).
+  history(e, 3, 0n, [[0, 9]]);
+  e.start(3);
+  assert.ok(e.runUntil(() => e.peer(3).serving));
+  assert.equal(e.peer(3).role, 'FOLLOWING');
+  assert.equal(e.leader(), 2);
+  assert.equal(e.read(3, 'a'), 'x');
+});
+
+test('an observer joins through FOLLOWING/LEADING votes and never votes', () => {
+  const e = new ScriptedEnsemble({ voters: 3, observers: 1 });
+  assert.equal(elect(e, [1, 2, 3, 4]), 3);
+  assert.equal(e.peer(4).role, 'OBSERVING');
+  const w = e.write(4, 'b', 'y');
+  assert.ok(e.runUntil(() => e.acked.has(w)));
+  assert.equal(e.read(4, 'b'), 'y');
+});
+
+test('a leader that loses its quorum steps down and a new epoch begins', () => {
+  const e = new ScriptedEnsemble({ voters: 3 });
+  assert.equal(elect(e, [1, 2, 3]), 3);
+  const epochBefore = e.peer(3).core!.currentEpoch;
+  e.isolate(3);
+  assert.ok(e.runUntil(() => e.peer(3).role === 'LOOKING' && e.leader() === 2));
+  assert.ok(e.peer(2).core!.currentEpoch > epochBefore);
+  e.isolate(3, false);
+  assert.ok(e.runUntil(() => e.stable() && e.peer(3).serving));
+  assert.equal(e.leader(), 2);
+});
+
+test('zxid counter exhaustion forces a new election and epoch', () => {
+  const e = new ScriptedEnsemble({ voters: 3, zxidCounter_max: 3n });
+  elect(e, [1, 2, 3]);
+  const ep = e.peer(e.leader()!).core!.currentEpoch;
+  const acks: string[] = [];
+  for (let i = 0; i < 3; i++) acks.push(e.write(e.leader()!, 'c', `v${i}`));
+  assert.ok(e.runUntil(() => acks.every((a) => e.acked.has(a))));
+  e.write(e.leader()!, 'c', 'v3'); // counter 4 > 3: the leader must give up its epoch
+  assert.ok(e.runUntil(() => e.stable() && e.peer(e.leader()!).core!.currentEpoch > ep));
+  const w = e.write(e.leader()!, 'c', 'v4');
+  assert.ok(e.runUntil(() => e.acked.has(w)));
+  assert.equal(e.acked.get(w)!.zxid >> 32n, e.peer(e.leader()!).core!.currentEpoch);
+});
