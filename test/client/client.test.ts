@@ -310,6 +310,17 @@ describe('client against a real server', { skip }, () => {
     assert.equal(x.state, 'expired');
   });
 
+  test('auth with an unknown scheme: AuthFailed, and the client stops', async () => {
+    const states: number[] = [];
+    const a = await ZooKeeperClient.connect(srv.connectString, { defaultWatcher: (e) => states.push(e.state) });
+    await rejectsWith(a.addAuth('nosuchscheme', 'x'), Err.AuthFailed);
+    assert.equal(a.state, 'authFailed');
+    await rejectsWith(a.exists('/'), Err.AuthFailed);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(states, [KeeperState.SyncConnected, KeeperState.AuthFailed]);
+    await a.close();
+  });
+
   test('connect string with a dead host first moves on to the next', async () => {
     const { freePort } = await import('../support/ports.js');
     const dead = await freePort();

@@ -125,6 +125,35 @@ describe('client reconnect and session resumption', { skip }, () => {
     }
   });
 
+  test('a persistent recursive watch keeps delivering after a reconnect (SetWatches2)', async () => {
+    const c = await ZooKeeperClient.connect(proxy.connectString, { sessionTimeout_ms: 20_000 });
+    try {
+      await c.create('/prw');
+      const stream = c.watchEvents('/prw', 'persistentRecursive');
+      await stream.ready;
+      await direct.create('/prw/before');
+      const first = await stream.next();
+      assert.deepEqual(first.value, { type: EventType.NodeCreated, state: KeeperState.SyncConnected, path: '/prw/before' });
+      const before = proxy.accepted();
+      proxy.dropAll();
+      await waitFor(() => c.state === 'connected' && proxy.accepted() > before, 'reconnect');
+      await c.sync('/');
+      await direct.setData('/prw/before', 'x');
+      await direct.create('/prw/before/deep');
+      const got: [number, string | null][] = [];
+      for await (const ev of stream) {
+        got.push([ev.type, ev.path]);
+        if (got.length === 2) break;
+      }
+      assert.deepEqual(got, [
+        [EventType.NodeDataChanged, '/prw/before'],
+        [EventType.NodeCreated, '/prw/before/deep'],
+      ]);
+    } finally {
+      await c.close();
+    }
+  });
+
   test('server restart on the same data dir: the session survives', async () => {
     const c = await ZooKeeperClient.connect(proxy.connectString, { sessionTimeout_ms: 20_000 });
     try {
