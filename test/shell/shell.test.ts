@@ -128,6 +128,47 @@ close
 ls /
 `;
 
+/** Less common options and error paths. */
+const SCRIPT2 = `create /t
+create /t/a 1
+create /t/a/b 2
+create /t/c 3
+ls -s -R /t
+ls -R /t
+setAcl -R /t world:anyone:cdrwa
+setAcl -s -v 0 /t world:anyone:cdrwa
+setAcl -v 7 /t world:anyone:cdrwa
+getAcl -s /t
+create -s -e /t/es
+create -s -t 5000 /t/ts
+create -t 99999999999999 /t/big
+get -s /t/es0000000003
+getAllChildrenNumber /t
+getAllChildrenNumber /nope
+ls /t watch
+get /t/a 1
+create /t/a/b
+removewatches /t -c
+removewatches /t/a -d
+addWatch /t
+addWatch -m PERSISTENT /t/c
+addWatch -m bogus /t/c
+set /t/c 4
+create /t/c/d
+addWatch
+deleteall -b 2 /t
+ls /
+getEphemerals /t
+sync
+delete
+deleteall
+stat
+getAcl
+setAcl /x
+addauth
+whoami extra
+`;
+
 describe('tszk shell matches zkCli 3.8', { skip }, () => {
   let target: RestartableServer;
   let reference: RealZooKeeper;
@@ -151,6 +192,17 @@ describe('tszk shell matches zkCli 3.8', { skip }, () => {
     assert.match(theirs.stdout, /WatchedEvent state:Closed type:None path:null\nNot connected\n$/);
     if (process.env['TSZK_SHELL_DUMP']) console.log(theirs.stdout, theirs.stderr, theirs.code);
     assert.match(ours.stderr, /Node already exists: \/a/);
+  });
+
+  test('a second script: recursive listing, ACL options, TTL, watches, usage errors', async () => {
+    const [theirs, ours] = await Promise.all([
+      runZkCli(reference.connectString, { stdin: SCRIPT2 }),
+      runOurs(target.connectString, { stdin: SCRIPT2 }),
+    ]);
+    if (process.env['TSZK_SHELL_DUMP']) console.log(theirs.stdout, theirs.stderr, theirs.code);
+    assert.equal(normalize(ours.stdout, target.port), normalize(theirs.stdout, reference.port), 'stdout');
+    assert.equal(normalize(ours.stderr, target.port), normalize(theirs.stderr, reference.port), 'stderr');
+    assert.equal(ours.code, theirs.code, 'exit code');
   });
 
   test('one command as arguments: output and exit code', async () => {
