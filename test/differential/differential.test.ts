@@ -76,7 +76,10 @@ const missing = zookeeperMissing() ?? targetMissing(subjectKind);
 
 test(`differential: ${subjectKind} vs Apache ZooKeeper 3.8 on random op sequences`, { skip: skipUnless(missing), timeout: 30 * 60_000 }, async () => {
   const opts = { extendedTypes: true, containerCheckInterval_ms: REAPER_OFF_MS };
-  const [subject, reference] = await Promise.all([startTarget(subjectKind, opts), startTarget('zookeeper', opts)]);
+  // TSZK_DIFF_LOG_DIR keeps both servers' logs for a failing run.
+  const logDir = process.env['TSZK_DIFF_LOG_DIR'];
+  const logOf = (name: string): { logFile?: string } => (logDir ? { logFile: `${logDir}/${name}.log` } : {});
+  const [subject, reference] = await Promise.all([startTarget(subjectKind, { ...opts, ...logOf('subject') }), startTarget('zookeeper', { ...opts, ...logOf('zookeeper') })]);
   const adminS = await RawSession.open(subject.port);
   const adminR = await RawSession.open(reference.port);
   const p: Pair = { subject, reference, adminS, adminR, next: 0 };
