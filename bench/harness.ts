@@ -148,7 +148,7 @@ export async function benchServer(server: ServerUnderTest, cfg: BenchConfig, pro
       await w.ask(init);
     }
     const first = parseConnectString(server.members[0]!)[0]!;
-    setup = await BenchSession.connect(first.host, first.port, cfg.sessionTimeout_ms);
+    setup = await BenchSession.connectRetrying(first.host, first.port, cfg.sessionTimeout_ms);
     const roots = cfg.warmup_ms > 0 ? [WARMUP_ROOT, MEASURED_ROOT] : [MEASURED_ROOT];
     for (const root of roots) await createPaths(setup, layout(root, cfg), Buffer.alloc(0));
     const version = await serverVersion(server);

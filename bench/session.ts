@@ -16,6 +16,8 @@ export const OUTSTANDING_MAX = 4096;
 const FRAME_BYTES_MAX = 0xfffff + 1024;
 const WRITER_INITIAL_BYTES = 64 * 1024;
 const CONNECT_TIMEOUT_MS = 10_000;
+const CONNECT_ATTEMPTS_MAX = 20;
+const CONNECT_RETRY_MS = 250;
 const PASSWORD_BYTES = 16;
 /** ReplyHeader: xid int, zxid long, err int. */
 export const REPLY_HEADER_BYTES = 16;
@@ -122,6 +124,21 @@ export class BenchSession {
         sock.write(frame);
       });
     });
+  }
+
+  /**
+   * `connect`, retried: a server that has just started may answer ruok before it accepts
+   * sessions, and closes those connections.
+   */
+  static async connectRetrying(host: string, port: number, sessionTimeout_ms: number): Promise<BenchSession> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await BenchSession.connect(host, port, sessionTimeout_ms);
+      } catch (e) {
+        if (attempt >= CONNECT_ATTEMPTS_MAX) throw e;
+        await new Promise((r) => setTimeout(r, CONNECT_RETRY_MS));
+      }
+    }
   }
 
   /** Starts a request frame; write the body into the returned writer, then call `end`. */
