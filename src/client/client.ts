@@ -58,6 +58,7 @@ export class MultiError extends KeeperError {
 }
 
 const PROTOCOL_VERSION = 0;
+const CONFIG_NODE = '/zookeeper/config';
 const SESSION_PASSWD_BYTES = 16;
 const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
 /** Like the Java client: each SetWatches packet carries at most ~128 KiB of paths. */
@@ -250,6 +251,16 @@ export class ZooKeeperClient {
     w.ustring(this.toServer(path));
     w.boolean(watcher !== null);
     return this.end(Reply.Data, path, watcher === null ? null : 'data', watcher) as Promise<{ data: Buffer | null; stat: Stat }>;
+  }
+
+  /** The ensemble config node (/zookeeper/config), read outside any chroot like the Java client does. */
+  getConfig(watch?: Watcher | boolean): Promise<{ data: Buffer | null; stat: Stat }> {
+    const w = this.begin(OpCode.getData);
+    if (w === null) return this.refuse(CONFIG_NODE);
+    const watcher = this.watcherOf(watch);
+    w.ustring(CONFIG_NODE);
+    w.boolean(watcher !== null);
+    return this.end(Reply.Data, CONFIG_NODE, watcher === null ? null : 'data', watcher) as Promise<{ data: Buffer | null; stat: Stat }>;
   }
 
   setData(path: string, data: Data, version = -1): Promise<Stat> {

@@ -167,6 +167,9 @@ getAcl
 setAcl /x
 addauth
 whoami extra
+config
+config -s
+config -c
 `;
 
 describe('tszk shell matches zkCli 3.8', { skip }, () => {

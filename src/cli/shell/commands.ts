@@ -48,6 +48,7 @@ export const commands: Record<string, Command> = {
     minArgs: 2,
     run: addWatch,
   },
+  config: { usage: '[-c] [-w] [-s]', spec: { flags: 'cws' }, minArgs: 1, run: config },
   close: { usage: '', spec: {}, minArgs: 1, run: async (_ctx, zk) => zk.close() },
 };
 
@@ -56,7 +57,7 @@ export const usageTable: [string, string][] = [
   ['addWatch', commands['addWatch']!.usage],
   ['addauth', 'scheme auth'],
   ['close', ''],
-  ['config', '[-c] [-w] [-s]'],
+  ['config', commands['config']!.usage],
   ['connect', 'host:port'],
   ['create', commands['create']!.usage],
   ['delete', commands['delete']!.usage],
@@ -379,4 +380,35 @@ async function addWatch(ctx: ShellContext, zk: ZooKeeperClient, a: ParsedArgs): 
   const path = a.args[1]!;
   validatePath(path);
   await zk.addWatch(path, m === 'PERSISTENT' ? 'persistent' : 'persistentRecursive', ctx.watcher);
+}
+
+async function config(ctx: ShellContext, zk: ZooKeeperClient, a: ParsedArgs): Promise<void> {
+  const { data, stat: s } = await zk.getConfig(a.has('w'));
+  const text = data === null ? 'null' : data.toString('utf8');
+  ctx.out(`${a.has('c') ? clientConfigString(text) : text}\n`);
+  if (a.has('s')) ctx.out(statLines(s));
+}
+
+/**
+ * ConfigUtils.getClientConfigStr: "version host:port,host:port" from the config node's
+ * properties (server.N=addr:p1:p2[:role][;[clientAddr:]clientPort]); servers in file order.
+ */
+function clientConfigString(text: string): string {
+  let version = '';
+  const servers: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const eq = line.indexOf('=');
+    if (eq === -1) continue;
+    const key = line.slice(0, eq).trim();
+    const value = line.slice(eq + 1).trim();
+    if (key === 'version') version = value;
+    if (!key.startsWith('server.')) continue;
+    const semi = value.indexOf(';');
+    if (semi === -1) continue;
+    const client = value.slice(semi + 1);
+    const colon = client.lastIndexOf(':');
+    servers.push(colon === -1 ? `0.0.0.0:${client}` : client);
+  }
+  return `${version} ${servers.join(',')}`;
 }
