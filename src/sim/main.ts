@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Mutation } from '../zab/state.js';
-import { runSeed, type SimResult } from './sim.js';
+import { report } from './report.js';
+import { runSeed } from './sim.js';
 
 /**
  * `npm run sim -- --seeds N --ops M [--seed S] [--mutation NAME]`: runs random seeds through the
@@ -9,18 +10,6 @@ import { runSeed, type SimResult } from './sim.js';
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-export function report(r: SimResult, ops: number, mutations: readonly Mutation[]): string {
-  const o = r.options;
-  const m = mutations.length > 0 ? ` --mutation ${mutations.join(',')}` : '';
-  return [
-    `FAIL seed ${r.seed}: ${r.violation}`,
-    `  ensemble: ${o.voters} voters + ${o.observers} observers, ${o.clients} clients, faults every ~${o.faults.interval_ms}ms, snapCount ${o.snapCount}, zxid counter max ${o.zxidCounter_max}`,
-    `  replay: npm run sim -- --seed ${r.seed} --ops ${ops}${m}`,
-    `  last events:`,
-    ...(r.trace ?? []).map((l) => `    ${l}`),
-  ].join('\n');
 }
 
 function main(): void {

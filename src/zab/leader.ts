@@ -144,6 +144,7 @@ function startSync(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[
   if (!s.config.mutations.has('forwardAfterNewLeaderAck')) h.forwarding = true;
   send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(l.newEpoch!, 0n) });
   h.stage = 'newLeaderSent';
+  h.syncedThrough = last;
 }
 
 function isMoreRecent(e1: Epoch, z1: Zxid, e2: Epoch, z2: Zxid): boolean {
@@ -268,6 +269,7 @@ function learnerInfo(
     stage: 'info',
     forwarding: false,
     peerLastZxid: 0n as Zxid,
+    syncedThrough: 0n as Zxid,
     start_tick: s.tick,
     lastHeard_tick: s.tick,
     pingsSent: 0,
@@ -306,9 +308,16 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
         if (msg.zxid !== makeZxid(l.newEpoch!, 0n)) return dropHandler(l, h, out);
         h.stage = 'newLeaderAcked';
         h.forwarding = true;
-        if (h.participant) l.newLeaderAcks.add(h.sid);
-        if (l.established) sendUptodate(s, h, out);
-        else maybeEstablish(s, l, out);
+        if (h.participant) {
+          l.newLeaderAcks.add(h.sid);
+          // It durably holds our history up to the sync point, including proposals still in
+          // flight that it already had (a DIFF does not resend those, so no other ACK comes).
+          for (const p of l.proposals) if (p.zxid <= h.syncedThrough) p.acks.add(h.sid);
+        }
+        if (l.established) {
+          sendUptodate(s, h, out);
+          tryCommit(s, l, out);
+        } else maybeEstablish(s, l, out);
         return;
       }
       if (h.stage !== 'newLeaderAcked' && h.stage !== 'uptodate') return dropHandler(l, h, out);

@@ -119,6 +119,8 @@ export interface LearnerHandler {
   stage: HandlerStage;
   forwarding: boolean;
   peerLastZxid: Zxid;
+  /** Our last zxid when we synced it: its NEWLEADER ACK says it holds everything up to here. */
+  syncedThrough: Zxid;
   start_tick: number;
   lastHeard_tick: number;
   /** PINGs sent on this connection and replies received (replies come back in order). */

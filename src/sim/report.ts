@@ -1,0 +1,15 @@
+import type { Mutation } from '../zab/state.js';
+import type { SimResult } from './sim.js';
+
+/** A failed seed, readable: what broke, how to replay it exactly, and what led up to it. */
+export function report(r: SimResult, ops: number, mutations: readonly Mutation[]): string {
+  const o = r.options;
+  const m = mutations.length > 0 ? ` --mutation ${mutations.join(',')}` : '';
+  return [
+    `FAIL seed ${r.seed}: ${r.violation}`,
+    `  ensemble: ${o.voters} voters + ${o.observers} observers, ${o.clients} clients, faults every ~${o.faults.interval_ms}ms, snapCount ${o.snapCount}, zxid counter max ${o.zxidCounter_max}`,
+    `  replay: npm run sim -- --seed ${r.seed} --ops ${ops}${m}`,
+    `  last events:`,
+    ...(r.trace ?? []).map((l) => `    ${l}`),
+  ].join('\n');
+}
