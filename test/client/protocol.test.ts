@@ -165,6 +165,36 @@ describe('client against a fake server', { timeout: 30_000 }, () => {
     }
   });
 
+  test('under a chroot, SetWatches carries server paths and events come back as client paths', async () => {
+    const fake = await startFakeServer({ answer: (f) => (f.type === OpCode.exists ? { err: Err.NoNode } : { err: 0 }) });
+    const c = await ZooKeeperClient.connect(`${fake.connectString}/app`);
+    try {
+      const events: WatchedEvent[] = [];
+      await c.exists('/', (e) => events.push(e));
+      await c.exists('/x', (e) => events.push(e));
+      const req = fake.frames.filter((f) => f.type === OpCode.exists).map((f) => f.body.ustring());
+      assert.deepEqual(req, ['/app', '/app/x']);
+      const before = fake.frames.length;
+      fake.dropAll();
+      await waitFor(() => fake.connects.length === 2 && c.state === 'connected', 'reconnect');
+      await waitFor(() => fake.frames.length > before, 'SetWatches');
+      const sw = fake.frames[before]!;
+      assert.equal(sw.type, OpCode.setWatches);
+      sw.body.long();
+      assert.deepEqual([readStrings(sw), readStrings(sw), readStrings(sw)], [[], ['/app', '/app/x'], []]);
+      const w = new JuteWriter();
+      w.int(EventType.NodeCreated);
+      w.int(KeeperState.SyncConnected);
+      w.ustring('/app/x');
+      fake.send(replyFrame(-1, -1n, 0, Buffer.from(w.bytes())));
+      await waitFor(() => events.some((e) => e.type === EventType.NodeCreated), 'event');
+      assert.deepEqual(events.filter((e) => e.type !== EventType.None), [{ type: EventType.NodeCreated, state: KeeperState.SyncConnected, path: '/x' }]);
+    } finally {
+      await c.close();
+      await fake.close();
+    }
+  });
+
   test('replies split at every byte are reassembled; events before replies', async () => {
     const fake = await startFakeServer({
       dribble: true,
