@@ -21,6 +21,19 @@ export interface ReadContext {
 
 export function executeRead(ctx: ReadContext, conn: ClientConnection, xid: number, zxid: bigint, read: ReadOp, authInfo: readonly Id[]): void {
   const w = conn.out;
+  if (read.op === OpCode.setWatches || read.op === OpCode.setWatches2) {
+    // Events for watches that already fired go out before the reply, not inside it.
+    setWatches(ctx, conn, read);
+    endFrame(w, beginFrame(w, xid, zxid, 0));
+    return;
+  }
+  if (read.op === OpCode.multiRead && read.ops === undefined) {
+    // ZooKeeper has already made its (empty) MultiResponse when it meets a non-read op.
+    const at = beginFrame(w, xid, zxid, Err.MarshallingError);
+    multiHeader(w, -1, -1, true);
+    endFrame(w, at);
+    return;
+  }
   const start = w.offset;
   const at = beginFrame(w, xid, zxid, 0);
   try {
@@ -35,7 +48,20 @@ export function executeRead(ctx: ReadContext, conn: ClientConnection, xid: numbe
   endFrame(w, at);
 }
 
+/** A watch mode or watcher type ZooKeeper 3.8 cannot decode: it answers MarshallingError. */
 class BadWatchMode extends Error {}
+
+/** WatcherType 3.8 decodes for checkWatches/removeWatches: Children, Data, Any. */
+function knownWatcherType(t: number): boolean {
+  return t === 1 || t === 2 || t === 3;
+}
+
+function setWatches(ctx: ReadContext, conn: ClientConnection, read: ReadOp & { op: typeof OpCode.setWatches | typeof OpCode.setWatches2 }): void {
+  const q = read.req;
+  const persistent = read.op === OpCode.setWatches2 ? read.req.persistentWatches : [];
+  const recursive = read.op === OpCode.setWatches2 ? read.req.persistentRecursiveWatches : [];
+  ctx.db.tree.setWatches(q.relativeZxid, q.dataWatches, q.existWatches, q.childWatches, persistent, recursive, conn);
+}
 
 function writeReadBody(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, read: ReadOp, authInfo: readonly Id[]): void {
   const tree = ctx.db.tree;
@@ -94,10 +120,14 @@ function writeReadBody(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, 
       return;
     case OpCode.ping:
       return;
+    case OpCode.error:
+      throw new KeeperError(Err.MarshallingError);
     case OpCode.checkWatches:
+      if (!knownWatcherType(read.req.type)) throw new BadWatchMode();
       if (!tree.containsWatcher(read.req.path, read.req.type, conn)) throw new KeeperError(Err.NoWatcher, read.req.path);
       return;
     case OpCode.removeWatches:
+      if (!knownWatcherType(read.req.type)) throw new BadWatchMode();
       if (!tree.removeWatch(read.req.path, read.req.type, conn)) throw new KeeperError(Err.NoWatcher, read.req.path);
       return;
     case OpCode.addWatch: {
@@ -108,18 +138,7 @@ function writeReadBody(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, 
       return;
     }
     case OpCode.setWatches:
-      tree.setWatches(read.req.relativeZxid, read.req.dataWatches, read.req.existWatches, read.req.childWatches, [], [], conn);
-      return;
     case OpCode.setWatches2:
-      tree.setWatches(
-        read.req.relativeZxid,
-        read.req.dataWatches,
-        read.req.existWatches,
-        read.req.childWatches,
-        read.req.persistentWatches,
-        read.req.persistentRecursiveWatches,
-        conn,
-      );
       return;
     case OpCode.multiRead:
       if (read.ops === undefined) throw new KeeperError(Err.MarshallingError);

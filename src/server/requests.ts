@@ -4,6 +4,7 @@
  */
 import { JuteReader } from '../jute/index.js';
 import { OpCode } from '../proto/opcodes.js';
+import { Err } from '../proto/errors.js';
 import {
   AddWatchRequest,
   AuthPacket,
@@ -44,7 +45,9 @@ export type ReadOp =
   | { op: typeof OpCode.addWatch; req: AddWatchRequest }
   | { op: typeof OpCode.setWatches; req: SetWatches }
   | { op: typeof OpCode.setWatches2; req: SetWatches2 }
-  | { op: typeof OpCode.multiRead; ops: MultiReadOp[] | undefined };
+  | { op: typeof OpCode.multiRead; ops: MultiReadOp[] | undefined }
+  /** A read whose body did not decode: answered MarshallingError in its turn. */
+  | { op: typeof OpCode.error };
 
 export type MultiReadOp = { op: typeof OpCode.getData; req: GetDataRequest } | { op: typeof OpCode.getChildren; req: GetChildrenRequest };
 
@@ -54,7 +57,9 @@ export type ClientRequest =
   | { kind: 'sync'; path: string }
   | { kind: 'auth'; packet: AuthPacket }
   | { kind: 'badMulti' }
-  | { kind: 'reconfig' }
+  /** A write ZooKeeper turns into an error txn without looking further (createSession/deleteContainer from a client). */
+  | { kind: 'failedWrite'; err: number }
+  | { kind: 'sasl' }
   | { kind: 'unknown' };
 
 export function decodeRequest(type: number, r: JuteReader): ClientRequest {
@@ -68,18 +73,26 @@ export function decodeRequest(type: number, r: JuteReader): ClientRequest {
     case OpCode.delete:
       return { kind: 'write', write: { op: type, req: DeleteRequest.read(r) } };
     case OpCode.deleteContainer:
-      return { kind: 'write', write: { op: type, path: r.buf.toString('utf8', r.offset, r.end) } };
+      // ZooKeeper reads the path from the whole packet buffer, header included, so a client's
+      // deleteContainer always fails path validation.
+      return { kind: 'failedWrite', err: Err.BadArguments };
+    case OpCode.createSession:
+      return { kind: 'failedWrite', err: Err.MarshallingError };
+    case OpCode.sasl:
+      return { kind: 'sasl' };
     case OpCode.setData:
       return { kind: 'write', write: { op: type, req: SetDataRequest.read(r) } };
     case OpCode.setACL:
       return { kind: 'write', write: { op: type, req: SetACLRequest.read(r) } };
     case OpCode.closeSession:
       return { kind: 'write', write: { op: type } };
+    case OpCode.check:
+      return { kind: 'write', write: { op: type, req: CheckVersionRequest.read(r) } };
     case OpCode.multi: {
       const ops = readMultiOps(r);
       const writes: WriteRequest[] = [];
       for (const o of ops) {
-        if (o.kind !== 'write') return { kind: 'badMulti' };
+        if (o.kind !== 'write' || o.write.op === OpCode.multi) return { kind: 'badMulti' };
         writes.push(o.write);
       }
       return { kind: 'write', write: { op: OpCode.multi, ops: writes } };
@@ -128,9 +141,32 @@ export function decodeRequest(type: number, r: JuteReader): ClientRequest {
     case OpCode.auth:
       return { kind: 'auth', packet: AuthPacket.read(r) };
     case OpCode.reconfig:
-      return { kind: 'reconfig' };
+      // reconfigEnabled is off: prepare turns it into an error txn.
+      return { kind: 'failedWrite', err: Err.ReconfigDisabled };
     default:
       return { kind: 'unknown' };
+  }
+}
+
+/** Ops that ZooKeeper prepares as txns: an undecodable one still becomes an error txn. */
+export function isWriteOp(type: number): boolean {
+  switch (type) {
+    case OpCode.create:
+    case OpCode.create2:
+    case OpCode.createContainer:
+    case OpCode.createTTL:
+    case OpCode.delete:
+    case OpCode.deleteContainer:
+    case OpCode.setData:
+    case OpCode.setACL:
+    case OpCode.check:
+    case OpCode.multi:
+    case OpCode.createSession:
+    case OpCode.closeSession:
+    case OpCode.reconfig:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -143,8 +179,23 @@ function readMultiOps(r: JuteReader): ClientRequest[] {
     switch (h.type) {
       case OpCode.create:
       case OpCode.create2:
-      case OpCode.createContainer:
-      case OpCode.createTTL:
+      case OpCode.createContainer: {
+        // As ZooKeeper rebuilds multi ops (Op.create): the op follows the flags, so create2
+        // answers like create and the container flag makes a createContainer.
+        const req = CreateRequest.read(r);
+        if (req.flags === 5 || req.flags === 6) return [...out, { kind: 'badMulti' }];
+        out.push({ kind: 'write', write: { op: req.flags === 4 ? OpCode.createContainer : OpCode.create, req } });
+        break;
+      }
+      case OpCode.createTTL: {
+        const t = CreateTTLRequest.read(r);
+        if (t.flags === 5 || t.flags === 6) out.push({ kind: 'write', write: { op: OpCode.createTTL, req: t } });
+        else {
+          const req = { path: t.path, data: t.data, acl: t.acl, flags: t.flags };
+          out.push({ kind: 'write', write: { op: t.flags === 4 ? OpCode.createContainer : OpCode.create, req } });
+        }
+        break;
+      }
       case OpCode.delete:
       case OpCode.setData:
       case OpCode.getData:

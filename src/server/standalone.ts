@@ -8,7 +8,7 @@ import net from 'node:net';
 import { JuteError, JuteReader } from '../jute/index.js';
 import { log } from '../log.js';
 import { Err } from '../proto/errors.js';
-import { OpCode, Xid, opName } from '../proto/opcodes.js';
+import { OpCode, opName } from '../proto/opcodes.js';
 import { DataTree } from '../tree/dataTree.js';
 import { ZkDatabase } from '../txn/database.js';
 import { TxnPreparer, type WriteRequest } from '../txn/prep.js';
@@ -17,7 +17,7 @@ import { addAuthInfo, authenticate } from '../txn/auth.js';
 import type { ServerOptions } from './options.js';
 import { ClientConnection, type PendingEntry } from './connection.js';
 import { FrameError } from './framing.js';
-import { decodeRequest, type ClientRequest, type ReadOp } from './requests.js';
+import { decodeRequest, isWriteOp, type ClientRequest, type ReadOp } from './requests.js';
 import type { Id } from '../proto/records.js';
 import { beginFrame, endFrame, writeHeaderOnly, writeWriteResult } from './replies.js';
 import { executeRead } from './reads.js';
@@ -318,8 +318,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
     } catch (e) {
       if (!(e instanceof JuteError)) throw e;
       log.warn({ addr: conn.remoteAddress, op: opName(type), err: e.message }, 'undecodable request');
-      this.replyNow(conn, xid, this.db.lastProcessedZxid, Err.MarshallingError);
-      return false;
+      req = isWriteOp(type) ? { kind: 'failedWrite', err: Err.MarshallingError } : { kind: 'read', read: { op: OpCode.error } };
     }
     switch (req.kind) {
       case 'read':
@@ -347,22 +346,34 @@ export class ServerCore implements StandaloneServer, AdminSource {
         const ids = authenticate(req.packet.scheme, req.packet.auth, conn.remoteAddress, this.options.superDigest);
         if (ids === undefined) {
           log.warn({ addr: conn.remoteAddress, scheme: req.packet.scheme }, 'Authentication failed for scheme');
-          this.replyNow(conn, Xid.auth, 0n, Err.AuthFailed);
+          this.replyNow(conn, xid, 0n, Err.AuthFailed);
           this.closeConnection(conn, 'auth failed');
           return true;
         }
         const next = [...conn.authInfo];
         addAuthInfo(next, ids);
         conn.authInfo = next;
-        this.replyNow(conn, Xid.auth, 0n, Err.Ok);
+        this.replyNow(conn, xid, 0n, Err.Ok);
         break;
       }
       case 'badMulti':
-        this.replyNow(conn, xid, this.db.lastProcessedZxid, Err.MarshallingError);
+      case 'failedWrite': {
+        const err = req.kind === 'badMulti' ? Err.MarshallingError : req.err;
+        const entry: PendingEntry & { kind: 'write' } = { kind: 'write', xid, op: type, recv_ms: now, rc: undefined, replyZxid: 0n };
+        conn.queue.push(entry);
+        const txn = this.preparer.prepareError({ sessionId: conn.sessionId, cxid: xid, authInfo: conn.authInfo, time: BigInt(now) }, err);
+        this.batch.push({ txn, conn, entry });
         break;
-      case 'reconfig':
-        this.replyNow(conn, xid, this.db.lastProcessedZxid, Err.ReconfigDisabled);
+      }
+      case 'sasl': {
+        // No SASL here: ZooKeeper without a SASL server answers Ok with a null token.
+        const w = conn.out;
+        const at = beginFrame(w, xid, this.db.lastProcessedZxid, 0);
+        w.buffer(null);
+        endFrame(w, at);
+        conn.markDirty();
         break;
+      }
       case 'unknown':
         log.warn({ addr: conn.remoteAddress, type }, 'Received packet at server of unknown type');
         this.replyNow(conn, xid, -1n, Err.Unimplemented);
@@ -495,6 +506,8 @@ export class ServerCore implements StandaloneServer, AdminSource {
     const w = conn.out;
     // A failed single write answers with its error and no body; multi answers 0 with per-op results.
     const err = rc.type === OpCode.error ? rc.err : 0;
+    // A successful top-level check gets no reply at all from ZooKeeper 3.8 (its reply fails to encode).
+    if (e.op === OpCode.check && err === 0) return;
     const at = beginFrame(w, e.xid, e.replyZxid, err);
     if (err === 0) writeWriteResult(w, e.op, rc);
     endFrame(w, at);

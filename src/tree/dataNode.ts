@@ -1,4 +1,5 @@
 import type { Stat, StatPersisted } from '../proto/records.js';
+import { ephemeralKind } from './ephemeralType.js';
 
 /**
  * One znode as the tree keeps it, and as a snapshot stores it (DataNode: data, ACL index,
@@ -14,20 +15,25 @@ export class DataNode {
     public readonly children: Set<string> = new Set(),
   ) {}
 
-  /** The client-visible Stat (StatPersisted + dataLength + numChildren). */
+  /**
+   * The client-visible Stat (DataNode.copyStat): the stored cversion counts creates only, the
+   * client sees creates + deletes (2 × cversion − numChildren); containers and TTL nodes show
+   * ephemeralOwner 0.
+   */
   toStat(): Stat {
     const s = this.stat;
+    const n = this.children.size;
     return {
       czxid: s.czxid,
       mzxid: s.mzxid,
       ctime: s.ctime,
       mtime: s.mtime,
       version: s.version,
-      cversion: s.cversion,
+      cversion: (s.cversion * 2 - n) | 0,
       aversion: s.aversion,
-      ephemeralOwner: s.ephemeralOwner,
+      ephemeralOwner: ephemeralKind(s.ephemeralOwner) === 'normal' ? s.ephemeralOwner : 0n,
       dataLength: this.data === null ? 0 : this.data.length,
-      numChildren: this.children.size,
+      numChildren: n,
       pzxid: s.pzxid,
     };
   }

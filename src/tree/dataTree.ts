@@ -283,9 +283,10 @@ export class DataTree {
 
   // ---- watches ----
 
+  /** addWatch puts the watch in both tables whatever the mode, as ZooKeeper 3.8 does. */
   addWatch(path: string, watcher: Watcher, mode: 'persistent' | 'persistentRecursive'): void {
     this.dataWatches.add(path, watcher, mode);
-    if (mode !== 'persistentRecursive') this.childWatches.add(path, watcher, mode);
+    this.childWatches.add(path, watcher, mode);
   }
 
   /** WatcherType: 1 children, 2 data, 3 any; 3.8 knows no other type here. */
@@ -346,7 +347,10 @@ export class DataTree {
       this.childWatches.add(p, watcher, 'persistent');
       this.dataWatches.add(p, watcher, 'persistent');
     }
-    for (const p of persistentRecursiveWatches) this.dataWatches.add(p, watcher, 'persistentRecursive');
+    for (const p of persistentRecursiveWatches) {
+      this.childWatches.add(p, watcher, 'persistentRecursive');
+      this.dataWatches.add(p, watcher, 'persistentRecursive');
+    }
   }
 
   watchModeOf(path: string, watcher: Watcher): { data?: WatcherMode; child?: WatcherMode } {

@@ -101,6 +101,12 @@ export class TxnPreparer {
     }
   }
 
+  /** A write that failed before it could be prepared (undecodable): it still takes a zxid, as an error txn. */
+  prepareError(ctx: RequestContext, err: number): Txn {
+    const zxid = ++this.lastZxid;
+    return { header: { clientId: ctx.sessionId, cxid: ctx.cxid, zxid, time: ctx.time, type: OpCode.error }, body: { type: OpCode.error, txn: { err } } };
+  }
+
   /** Drops change records made by txns up to `zxid` once those are applied to the tree. */
   applied(zxid: bigint): void {
     let i = 0;
