@@ -24,6 +24,7 @@ import {
   type Op,
   type OpResult,
 } from './ops.js';
+import { probeReadWrite } from './rw-probe.js';
 import { WatchManager, type WatchKind, type WatchedEvent, type Watcher } from './watch-manager.js';
 
 export type ClientState = 'connecting' | 'connected' | 'connectedReadOnly' | 'closed' | 'expired' | 'authFailed';
@@ -71,6 +72,10 @@ export const REPLY_BYTES_MAX_DEFAULT = 0xfffff;
 const QUEUED_BYTES_MAX = 64 * 1024 * 1024;
 const CLOSE_WAIT_MS = 2_000;
 const RECONNECT_BACKOFF_MAX_MS = 1_000;
+/** While on a read-only server, probe the others for a read-write one: first after this... */
+const RW_SEARCH_FIRST_MS = 100;
+/** ...doubling up to this (the Java client's min/maxPingRwTimeout). */
+const RW_SEARCH_MAX_MS = 60_000;
 
 /** How a reply body is decoded (one number per pending request instead of a closure). */
 const enum Reply {
@@ -134,6 +139,13 @@ export class ZooKeeperClient {
   private socket: net.Socket | null = null;
   private handshakeDone = false;
   private hostIndex = -1;
+  /** Next connection goes to this host (a read-write server found while on a read-only one). */
+  private preferredHostIndex: number | null = null;
+  /** A session from a read-only server is local to it: resume only sessions a r/w server made. */
+  private seenRwServer: boolean;
+  private rwSearchTimer: NodeJS.Timeout | null = null;
+  private rwSearch_ms = RW_SEARCH_FIRST_MS;
+  private rwProbeIndex = 0;
   private failedAttempts = 0;
   private xid = 1;
   private out = new JuteWriter(4096);
@@ -164,6 +176,7 @@ export class ZooKeeperClient {
     this.replyBytesMax = opts.replyBytesMax ?? REPLY_BYTES_MAX_DEFAULT;
     this.defaultWatcher = opts.defaultWatcher ?? noopWatcher;
     this.sessionId = opts.sessionId ?? 0n;
+    this.seenRwServer = opts.sessionId !== undefined;
     this.sessionPasswd = opts.sessionPasswd ?? Buffer.alloc(SESSION_PASSWD_BYTES);
     this.firstConnectPromise = new Promise((resolve, reject) => (this.firstConnect = { resolve, reject }));
     this.firstConnectPromise.catch(() => {});
@@ -559,7 +572,8 @@ export class ZooKeeperClient {
 
   private connectNext(): void {
     if (!this.isAlive || this.closing) return;
-    this.hostIndex = (this.hostIndex + 1) % this.hosts.length;
+    this.hostIndex = this.preferredHostIndex ?? (this.hostIndex + 1) % this.hosts.length;
+    this.preferredHostIndex = null;
     const hp = this.hosts[this.hostIndex]!;
     this.currentHost = hp;
     this.handshakeDone = false;
@@ -577,7 +591,7 @@ export class ZooKeeperClient {
       w.int(PROTOCOL_VERSION);
       w.long(this.lastZxidSeen);
       w.int(this.requestedTimeout_ms);
-      w.long(this.sessionId);
+      w.long(this.seenRwServer ? this.sessionId : 0n);
       w.buffer(this.sessionPasswd);
       w.boolean(this.canBeReadOnly);
       w.patchInt(at, w.offset - at - 4);
@@ -667,9 +681,11 @@ export class ZooKeeperClient {
     this.connectCount++;
     this.failedAttempts = 0;
     this.state = readOnly ? 'connectedReadOnly' : 'connected';
+    this.seenRwServer ||= !readOnly;
     this.lastSend_ms = this.lastRecv_ms = Date.now();
     this.prime();
     this.startTimer();
+    if (readOnly && this.hosts.length > 1) this.scheduleRwSearch();
     this.emitState(readOnly ? KeeperState.ConnectedReadOnly : KeeperState.SyncConnected);
     if (this.firstConnect !== null) {
       this.firstConnect.resolve();
@@ -921,6 +937,31 @@ export class ZooKeeperClient {
   private stopTimer(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
+    if (this.rwSearchTimer !== null) clearTimeout(this.rwSearchTimer);
+    this.rwSearchTimer = null;
+  }
+
+  /** On a read-only server: look for a read-write one, backing off; switch when one answers. */
+  private scheduleRwSearch(): void {
+    const sock = this.socket;
+    this.rwSearchTimer = setTimeout(() => {
+      this.rwSearchTimer = null;
+      this.rwProbeIndex = (this.rwProbeIndex + 1) % this.hosts.length;
+      if (this.rwProbeIndex === this.hostIndex) this.rwProbeIndex = (this.rwProbeIndex + 1) % this.hosts.length;
+      const idx = this.rwProbeIndex;
+      void probeReadWrite(this.hosts[idx]!).then((rw) => {
+        if (this.socket !== sock || this.state !== 'connectedReadOnly') return;
+        if (rw) {
+          this.rwSearch_ms = RW_SEARCH_FIRST_MS;
+          this.preferredHostIndex = idx;
+          sock?.destroy();
+          return;
+        }
+        this.rwSearch_ms = Math.min(2 * this.rwSearch_ms, RW_SEARCH_MAX_MS);
+        this.scheduleRwSearch();
+      });
+    }, this.rwSearch_ms);
+    this.rwSearchTimer.unref();
   }
 }
 

@@ -21,12 +21,18 @@ export interface FakeServerOptions {
   answer?: (f: Frame) => { err: number; body?: Buffer } | null;
   /** Write replies one byte at a time. */
   dribble?: boolean;
+  /** Answer sessions as a read-only server would (ConnectResponse.readOnly). */
+  readOnly?: (conn: number) => boolean;
+  /** The answer to the `isro` four-letter word. */
+  isro?: 'ro' | 'rw';
 }
 
 export interface FakeServer {
   port: number;
   connectString: string;
   connects: { conn: number; req: ConnectRequest }[];
+  /** How many `isro` probes were answered. */
+  probes: number;
   frames: Frame[];
   zxid: bigint;
   sockets: net.Socket[];
@@ -56,6 +62,7 @@ export async function startFakeServer(opts: FakeServerOptions = {}): Promise<Fak
     port: 0,
     connectString: '',
     connects: [],
+    probes: 0,
     frames: [],
     zxid: 5n,
     sockets: [],
@@ -87,6 +94,11 @@ export async function startFakeServer(opts: FakeServerOptions = {}): Promise<Fak
     sock.on('error', () => {});
     sock.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);
+      if (handshake && buf.length >= 4 && buf.subarray(0, 4).toString('latin1') === 'isro') {
+        fake.probes++;
+        sock.end(opts.isro ?? 'ro');
+        return;
+      }
       while (buf.length >= 4) {
         const len = buf.readInt32BE(0);
         if (buf.length < 4 + len) break;
@@ -102,7 +114,7 @@ export async function startFakeServer(opts: FakeServerOptions = {}): Promise<Fak
           w.int(opts.timeout_ms ? opts.timeout_ms(conn) : 6000);
           w.long(SESSION_ID);
           w.buffer(PASSWD);
-          w.boolean(false);
+          w.boolean(opts.readOnly ? opts.readOnly(conn) : false);
           w.patchInt(at, w.offset - at - 4);
           write(sock, Buffer.from(w.bytes()));
           continue;

@@ -195,6 +195,34 @@ describe('client against a fake server', { timeout: 30_000 }, () => {
     }
   });
 
+  test('on a read-only server the client finds a read-write one and moves there', async () => {
+    const ro = await startFakeServer({ readOnly: () => true, isro: 'ro' });
+    const rw = await startFakeServer({ isro: 'rw' });
+    const states: number[] = [];
+    const c = await ZooKeeperClient.connect(`${ro.connectString},${rw.connectString}`, {
+      canBeReadOnly: true,
+      defaultWatcher: (e) => states.push(e.state),
+    });
+    try {
+      assert.equal(ro.connects[0]!.req.readOnly, true);
+      assert.equal(ro.connects[0]!.req.sessionId, 0n);
+      await waitFor(() => c.state === 'connected' && rw.connects.length === 1, 'moved to the r/w server');
+      assert.ok(rw.probes >= 1);
+      // The read-only session was local to that server: the r/w server is asked for a new one.
+      assert.equal(rw.connects[0]!.req.sessionId, 0n);
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(states, [KeeperState.ConnectedReadOnly, KeeperState.Disconnected, KeeperState.SyncConnected]);
+      // Once a r/w server has made the session, reconnects resume it (here: on the next host, ro).
+      rw.dropAll();
+      await waitFor(() => ro.connects.length === 2, 'reconnect to the next host');
+      assert.equal(ro.connects[1]!.req.sessionId, SESSION_ID);
+    } finally {
+      await c.close();
+      await ro.close();
+      await rw.close();
+    }
+  });
+
   test('replies split at every byte are reassembled; events before replies', async () => {
     const fake = await startFakeServer({
       dribble: true,
