@@ -333,7 +333,11 @@ export async function replay(port: number, admin: RawSession, prefix: string, op
     const events: unknown[][] = [[], []];
     await sessions[0]!.close();
     await barrier(sessions, events, n);
-    steps.push({ op: 'closeSession S0', reply: null, events });
+    // ZooKeeper deletes a closed session's ephemerals in Java hash-set order, which no client can
+    // rely on: compare these events in a stable order by path (each path's own events keep their order).
+    const byPath = (e: unknown): string => (typeof e === 'object' && e !== null && 'path' in e ? String(e.path) : '');
+    const sorted = events.map((evs) => [...evs].sort((x, y) => (byPath(x) < byPath(y) ? -1 : byPath(x) > byPath(y) ? 1 : 0)));
+    steps.push({ op: 'closeSession S0', reply: null, events: sorted });
   } finally {
     for (const s of sessions) await s.close();
   }
