@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runSeed } from '../../src/sim/sim.js';
+import type { Mutation } from '../../src/zab/state.js';
+
+/**
+ * Each checker can fail: a deliberately broken core is caught by random seeds within the CI
+ * budget, by the checker that guards the broken rule. (Mutants that need a precise schedule are
+ * shown in scenarios.test.ts; checkers of client histories in checkers.test.ts.)
+ */
+const SEEDS_MAX = 1000;
+const OPS = 300;
+
+const cases: { mutations: Mutation[]; caughtBy: string[]; why: string }[] = [
+  { mutations: ['commitOnMinority'], caughtBy: ['durability'], why: 'a commit on a minority is not on a quorum of disks' },
+  { mutations: ['ackBeforeFsync'], caughtBy: ['durability'], why: 'an ACK before fsync lets a commit outrun the disks' },
+  { mutations: ['ackNewLeaderBeforeFsync'], caughtBy: ['durability'], why: 'ZOOKEEPER-3911: NEWLEADER ACKed before the synced txns are durable' },
+  { mutations: ['epochBeforeTxns'], caughtBy: ['durability', 'agreement', 'primary integrity'], why: 'ZOOKEEPER-4643/4646: currentEpoch persisted before the synced txns' },
+  { mutations: ['snapNotPersisted'], caughtBy: ['durability', 'agreement'], why: 'ZOOKEEPER-3642: SNAP applied in memory only' },
+  { mutations: ['neverTrunc'], caughtBy: ['agreement', 'core assertion'], why: 'a divergent suffix survives without TRUNC' },
+  { mutations: ['forwardAfterNewLeaderAck'], caughtBy: ['agreement', 'core assertion', 'primary order'], why: 'spec issue 1: proposals missed between sync and NEWLEADER ACK' },
+  { mutations: ['serveBeforeUptodate'], caughtBy: ['serving before UPTODATE'], why: 'a learner serves before UPTODATE' },
+  { mutations: ['reuseEpoch'], caughtBy: ['one leader per epoch'], why: 'two leaders establish the same epoch' },
+  { mutations: ['noNotificationResend'], caughtBy: ['liveness'], why: 'lost votes are never resent: elections stall' },
+  {
+    mutations: ['voteIgnoresZxid', 'skipAckEpochCheck'],
+    caughtBy: ['durability', 'agreement', 'primary integrity', 'core assertion'],
+    why: 'a leader lacking committed txns is elected and nothing stops it at ACKEPOCH',
+  },
+];
+
+for (const c of cases) {
+  test(`mutant ${c.mutations.join('+')} is caught (${c.why})`, () => {
+    for (let seed = 1; seed <= SEEDS_MAX; seed++) {
+      const r = runSeed(seed, OPS, c.mutations);
+      if (r.ok) continue;
+      assert.ok(c.caughtBy.includes(r.checker!), `seed ${seed} failed in an unexpected checker: ${r.violation}`);
+      console.log(`# ${c.mutations.join('+')}: seed ${seed}: ${r.violation}`);
+      return;
+    }
+    assert.fail(`not caught within ${SEEDS_MAX} seeds`);
+  });
+}
+
+test('without mutations, voteIgnoresZxid alone is still safe: the ACKEPOCH check refuses the stale leader', () => {
+  let liveness = 0;
+  for (let seed = 1; seed <= 300; seed++) {
+    const r = runSeed(seed, 100, ['voteIgnoresZxid']);
+    if (!r.ok) {
+      assert.equal(r.checker, 'liveness', r.violation);
+      liveness++;
+    }
+  }
+  console.log(`# voteIgnoresZxid: ${liveness} of 300 seeds lost liveness, none lost safety`);
+});
