@@ -212,7 +212,7 @@ function dump(s: AdminSource): string {
   out += 'Connections dump:\n';
   out += `Connections Sets (${conns.length})/(${conns.length}):\n`;
   for (const c of conns) {
-    out += `1 expire at ${javaDate(c.stats.lastResponse_ms + (c.sessionTimeout_ms || s.options.tickTime_ms))}:\n`;
+    out += `1 expire at ${javaDate((c.stats.lastResponse_ms || c.stats.established_ms) + (c.sessionTimeout_ms || s.options.tickTime_ms))}:\n`;
     out += `\tip: /${c.remoteAddress}:${c.remotePort} sessionId: ${hex(c.sessionId)}\n`;
   }
   return out;

@@ -3,6 +3,7 @@
  * leave in request order), and an output writer flushed once per event-loop turn.
  */
 import type net from 'node:net';
+import { OpCode } from '../proto/opcodes.js';
 import { JuteWriter } from '../jute/index.js';
 import type { Id } from '../proto/records.js';
 import type { Watcher, WatchedEvent } from '../tree/watchManager.js';
@@ -15,6 +16,43 @@ export type PendingEntry =
   | { kind: 'read'; xid: number; read: ReadOp; authInfo: readonly Id[]; recv_ms: number }
   | { kind: 'write'; xid: number; op: number; recv_ms: number; rc: ProcessTxnResult | undefined; replyZxid: bigint }
   | { kind: 'sync'; xid: number; path: string; waitZxid: bigint; recv_ms: number; ready: boolean };
+
+/** The short op names FinalRequestProcessor records as a connection's last operation (cons "lop"). */
+const LAST_OP_NAMES = new Map<number, string>([
+  [OpCode.ping, 'PING'],
+  [OpCode.createSession, 'SESS'],
+  [OpCode.multi, 'MULT'],
+  [OpCode.multiRead, 'MLTR'],
+  [OpCode.create, 'CREA'],
+  [OpCode.create2, 'CREA'],
+  [OpCode.createTTL, 'CREA'],
+  [OpCode.createContainer, 'CREA'],
+  [OpCode.delete, 'DELE'],
+  [OpCode.deleteContainer, 'DELE'],
+  [OpCode.setData, 'SETD'],
+  [OpCode.reconfig, 'RECO'],
+  [OpCode.setACL, 'SETA'],
+  [OpCode.closeSession, 'CLOS'],
+  [OpCode.sync, 'SYNC'],
+  [OpCode.check, 'CHEC'],
+  [OpCode.exists, 'EXIS'],
+  [OpCode.getData, 'GETD'],
+  [OpCode.setWatches, 'SETW'],
+  [OpCode.setWatches2, 'STW2'],
+  [OpCode.addWatch, 'ADDW'],
+  [OpCode.getACL, 'GETA'],
+  [OpCode.getChildren, 'GETC'],
+  [OpCode.getChildren2, 'GETC'],
+  [OpCode.getAllChildrenNumber, 'GETACN'],
+  [OpCode.checkWatches, 'CHKW'],
+  [OpCode.removeWatches, 'REMW'],
+  [OpCode.whoAmI, 'HOMI'],
+  [OpCode.getEphemerals, 'GETE'],
+]);
+
+export function lastOpName(op: number): string {
+  return LAST_OP_NAMES.get(op) ?? 'NA';
+}
 
 export type ConnectionState = 'handshake' | 'connecting' | 'open' | 'closing' | 'closed';
 

@@ -15,7 +15,7 @@ import { TxnPreparer, type WriteRequest } from '../txn/prep.js';
 import type { Txn } from '../txn/txn.js';
 import { addAuthInfo, authenticate } from '../txn/auth.js';
 import type { ServerOptions } from './options.js';
-import { ClientConnection, type PendingEntry } from './connection.js';
+import { ClientConnection, lastOpName, type PendingEntry } from './connection.js';
 import { FrameError } from './framing.js';
 import { decodeRequest, isWriteOp, type ClientRequest, type ReadOp } from './requests.js';
 import type { Id } from '../proto/records.js';
@@ -400,8 +400,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
     const zxid = this.db.lastProcessedZxid;
     executeRead(this, conn, xid, zxid, read, authInfo);
     const now = Date.now();
-    const name = read.op === OpCode.ping ? 'PING' : opName(read.op);
-    conn.recordLatency(name, read.op === OpCode.ping ? -1 : xid, zxid, recv_ms, now);
+    conn.recordLatency(lastOpName(read.op), read.op === OpCode.ping ? -1 : xid, zxid, recv_ms, now);
     if (read.op !== OpCode.ping) this.stats.recordLatency(now - recv_ms);
     conn.stats.packetsSent++;
     this.stats.packetsSent++;
@@ -514,7 +513,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
     conn.stats.packetsSent++;
     this.stats.packetsSent++;
     const now = Date.now();
-    conn.recordLatency(opName(e.op), e.xid, e.replyZxid, e.recv_ms, now);
+    conn.recordLatency(lastOpName(e.op), e.xid, e.replyZxid, e.recv_ms, now);
     this.stats.recordLatency(now - e.recv_ms);
     conn.markDirty();
   }
