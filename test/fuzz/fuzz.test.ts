@@ -159,6 +159,13 @@ test(`fuzz: ${kind} survives random and mutated packets`, { skip: skipUnless(tar
     assert.equal((await s.call(OpCode.exists, body(R.ExistsRequest, { path: `${P}/x`, watch: false }))).err, Err.NoNode);
     assert.equal((await s.call(OpCode.create, body(R.CreateRequest, { path: '/fuzz/z', data: null, acl: OPEN_ACL, flags: 0 }))).err, Err.NoAuth);
     assert.equal((await s.call(OpCode.delete, body(R.DeleteRequest, { path: P, version: 1 }))).err, 0);
+    // ZooKeeper 3.8.0 accepts createTTL with a non-TTL mode and a TTL <= 0 and then dies in its
+    // SyncThread; with a positive TTL the same request is BadArguments. tszk must answer that.
+    if (kind === 'tszk') {
+      const t = await s.call(OpCode.createTTL, body(R.CreateTTLRequest, { path: '/scratch/ttl-crash', data: null, acl: OPEN_ACL, flags: CreateMode.PERSISTENT, ttl: -5n }));
+      assert.equal(t.err, Err.BadArguments, 'createTTL with mode PERSISTENT and ttl -5');
+      assert.ok(server.alive(), 'server exited on createTTL with mode PERSISTENT and ttl -5');
+    }
     // 5. The protected tree is exactly as before (dumped as the admin: getACL shows digest
     // hashes only to callers with ADMIN permission).
     assert.equal(await s.addAuth('digest', ADMIN_AUTH), 0);
