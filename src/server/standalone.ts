@@ -32,6 +32,8 @@ import { ServerStats } from './serverStats.js';
 const STANDALONE_SERVER_ID = 1;
 /** Output bytes queued on a socket beyond which we stop reading from it until it drains. */
 const SOCKET_OUTPUT_BYTES_MAX = 4 * 1024 * 1024;
+/** A connection that has not finished its handshake by then is closed (zookeeper.nio.sessionlessCnxnTimeout). */
+const SESSIONLESS_CONNECTION_TIMEOUT_MS = 10_000;
 /** Txns per sink batch (group commit bound). */
 const TXN_BATCH_MAX = 10_000;
 
@@ -562,6 +564,11 @@ export class ServerCore implements StandaloneServer, AdminSource {
 
   private tick(): void {
     const now = Date.now();
+    for (const c of this.conns) {
+      if (c.state === 'handshake' && now - c.stats.established_ms > SESSIONLESS_CONNECTION_TIMEOUT_MS) {
+        this.closeConnection(c, 'no connect request in time');
+      }
+    }
     for (const s of this.sessions.expired(now)) {
       log.info({ session: hex(s.id), timeout_ms: s.timeout_ms }, 'Expiring session');
       this.stats.expiredSessions++;

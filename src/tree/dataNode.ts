@@ -5,15 +5,35 @@ import { ephemeralKind } from './ephemeralType.js';
  * One znode as the tree keeps it, and as a snapshot stores it (DataNode: data, ACL index,
  * StatPersisted) plus its child names. Fields are mutated in place by the tree only.
  */
+/** Leaves share one empty set (most znodes have no children; a Set each costs memory). */
+const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
+
 export class DataNode {
+  private kids: Set<string> | undefined;
+
   constructor(
     /** null is kept distinct from an empty buffer, as ZooKeeper keeps it. */
     public data: Buffer | null,
     /** Index into the tree's AclCache (-1 = OPEN_ACL_UNSAFE). */
     public acl: bigint,
     public readonly stat: StatPersisted,
-    public readonly children: Set<string> = new Set(),
   ) {}
+
+  /** Child names (not paths). Change them only through the tree. */
+  get children(): ReadonlySet<string> {
+    return this.kids ?? NO_CHILDREN;
+  }
+
+  addChild(name: string): void {
+    (this.kids ??= new Set()).add(name);
+  }
+
+  removeChild(name: string): boolean {
+    const k = this.kids;
+    if (k === undefined || !k.delete(name)) return false;
+    if (k.size === 0) this.kids = undefined;
+    return true;
+  }
 
   /**
    * The client-visible Stat (DataNode.copyStat): the stored cversion counts creates only, the

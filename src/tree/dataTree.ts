@@ -33,12 +33,12 @@ export class DataTree {
     const root = new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX, emptyStatPersisted());
     this.nodeMap.set('', root);
     this.nodeMap.set(ROOT_PATH, root);
-    root.children.add('zookeeper');
+    root.addChild('zookeeper');
     const proc = new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX, emptyStatPersisted());
     this.nodeMap.set(PROC_PATH, proc);
-    proc.children.add('quota');
+    proc.addChild('quota');
     this.nodeMap.set(QUOTA_PATH, new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX, emptyStatPersisted()));
-    proc.children.add('config');
+    proc.addChild('config');
     // ZooKeeper sets the config node's ACL with version -1, which leaves aversion at -1.
     const config = new DataNode(Buffer.alloc(0), this.aclCache.acquire(READ_ACL_UNSAFE), emptyStatPersisted());
     config.stat.aversion = -1;
@@ -76,7 +76,7 @@ export class DataTree {
     this.aclCache.addUsage(aclIndex);
     if (path === '' || path === ROOT_PATH) {
       const old = this.nodeMap.get('');
-      if (old !== undefined) for (const c of old.children) node.children.add(c);
+      if (old !== undefined) for (const c of old.children) node.addChild(c);
       this.nodeMap.set('', node);
       this.nodeMap.set(ROOT_PATH, node);
       return node;
@@ -85,10 +85,10 @@ export class DataTree {
     if (parent === undefined) throw new Error(`insertNode ${path}: parent missing`);
     const old = this.nodeMap.get(path);
     if (old !== undefined) {
-      for (const c of old.children) node.children.add(c);
+      for (const c of old.children) node.addChild(c);
       this.forgetOwner(path, old.stat.ephemeralOwner);
     }
-    parent.children.add(childName(path));
+    parent.addChild(childName(path));
     this.nodeMap.set(path, node);
     this.rememberOwner(path, stat.ephemeralOwner);
     return node;
@@ -160,7 +160,7 @@ export class DataTree {
       parent.stat.pzxid = zxid;
     }
     const child = new DataNode(data, aclIndex, createStat(zxid, time, ephemeralOwner));
-    parent.children.add(childName(path));
+    parent.addChild(childName(path));
     this.nodeMap.set(path, child);
     this.rememberOwner(path, ephemeralOwner);
     this.dataWatches.trigger(path, EventType.NodeCreated);
@@ -173,7 +173,7 @@ export class DataTree {
     const pkey = parentKey(path);
     const parent = this.nodeMap.get(pkey);
     if (parent === undefined) throw new KeeperError(Err.NoNode, path);
-    parent.children.delete(childName(path));
+    parent.removeChild(childName(path));
     if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
     const node = this.nodeMap.get(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
