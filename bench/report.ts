@@ -12,7 +12,7 @@ export interface BenchReport {
   host: { cpus: number; cpuModel: string; loadAvgAtStart: number[]; node: string; platform: string };
   config: Omit<BenchConfig, 'workloads'> & { workloads: string[] };
   server: ServerSettings;
-  /** The median per workload over the rounds (the only round when there was one). */
+  /** The best round per workload (the only round when there was one). */
   systems: SystemResult[];
   /** Every round's results, when there was more than one. */
   rounds?: SystemResult[][];
@@ -88,7 +88,7 @@ export function formatReport(report: BenchReport): string {
       `data ${c.dataBytes} B; getChildren over ${c.children} children; ${c.duration_ms / 1000} s per async workload, ${c.syncDuration_ms / 1000} s per sync workload, ` +
       `warm-up ${c.warmup_ms / 1000} s per workload`,
   );
-  const rounds = report.rounds ? `, ${report.rounds.length} alternating rounds, each row the median round by ops/s` : '';
+  const rounds = report.rounds ? `, ${report.rounds.length} alternating rounds, each row the best round by ops/s` : '';
   out.push(`servers: forceSync=${report.server.forceSync ? 'yes' : 'no'}, one after the other${rounds}; ZooKeeper -Xmx${report.server.zkHeap_mb}m`);
   for (const s of report.systems) {
     if (!s.ok) out.push(`${LABEL[s.system]}: SKIPPED — ${s.reason}`);
