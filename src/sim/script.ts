@@ -49,6 +49,11 @@ export class ScriptedEnsemble {
   private inflight: InFlight[] = [];
   private seq = 0;
   private blocked = new Set<string>();
+  private frozen = new Set<number>();
+  /** Every message sent, in order: scenarios assert on packet order. */
+  readonly sent: { from: number; to: number; msg: Message }[] = [];
+  /** Local syncs completed, per peer. */
+  readonly syncsDone = new Map<number, number>();
   private req = 0;
   now = 0;
   /** Replies to writes: `${sid}:${req}` -> result. */
@@ -131,6 +136,22 @@ export class ScriptedEnsemble {
     for (const q of this.peers) if (q.sid !== sid) (this.block(sid, q.sid, on), this.block(q.sid, sid, on));
   }
 
+  /** A frozen peer (a long GC pause) gets no ticks and no traffic until thawed; nothing is lost. */
+  freeze(sid: number, on = true): void {
+    if (on) this.frozen.add(sid);
+    else this.frozen.delete(sid);
+  }
+
+  /** Put a message on the wire as if `from` had sent it. */
+  inject(from: number, to: number, msg: Message): void {
+    this.enqueue(from, to, { type: 'message', from: serverId(from), msg });
+  }
+
+  /** A client sync at this peer; completions are counted in `syncsDone`. */
+  sync(sid: number): void {
+    this.deliver(this.peer(sid), { type: 'sync' });
+  }
+
   private enqueue(from: number, to: number, ev: Event): void {
     this.inflight.push({ seq: this.seq++, from, to, ev });
   }
@@ -159,9 +180,11 @@ export class ScriptedEnsemble {
   private action(p: ScriptPeer, a: Action): void {
     switch (a.type) {
       case 'send':
+        this.sent.push({ from: p.sid, to: Number(a.to), msg: a.msg });
         return this.enqueue(p.sid, Number(a.to), { type: 'message', from: p.config.sid, msg: a.msg });
       case 'sendSnapshot': {
         const msg: Message = { type: 'SNAP', zxid: a.zxid, data: p.machine.serialize() };
+        this.sent.push({ from: p.sid, to: Number(a.to), msg });
         return this.enqueue(p.sid, Number(a.to), { type: 'message', from: p.config.sid, msg });
       }
       case 'disconnect':
@@ -205,6 +228,9 @@ export class ScriptedEnsemble {
         return;
       case 'forwardedRequest':
         return this.enqueue(p.sid, p.sid, { type: 'propose', data: a.data });
+      case 'syncDone':
+        this.syncsDone.set(p.sid, (this.syncsDone.get(p.sid) ?? 0) + 1);
+        return;
       default:
         return;
     }
@@ -221,7 +247,9 @@ export class ScriptedEnsemble {
   /** Deliver the oldest deliverable message (or fsync); false when nothing is left to do. */
   stepOnce(filter: (m: { from: number; to: number; ev: Event }) => boolean = () => true): boolean {
     for (const p of this.peers) if (p.autoFsync && p.core !== null && p.disk.pending.length > 0) return this.fsync(p.sid), true;
-    const i = this.inflight.findIndex((m) => !this.blocked.has(`${m.from}>${m.to}`) && filter(m));
+    const i = this.inflight.findIndex(
+      (m) => !this.blocked.has(`${m.from}>${m.to}`) && !this.frozen.has(m.to) && !this.frozen.has(m.from) && filter(m),
+    );
     if (i < 0) return false;
     const m = this.inflight[i]!;
     // FIFO per link: an earlier message on the same link goes first.
@@ -241,7 +269,7 @@ export class ScriptedEnsemble {
   tick(n = 1): void {
     for (let i = 0; i < n; i++) {
       this.now += 100;
-      for (const p of this.peers) this.deliver(p, { type: 'tick' });
+      for (const p of this.peers) if (!this.frozen.has(p.sid)) this.deliver(p, { type: 'tick' });
     }
   }
 
