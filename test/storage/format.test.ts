@@ -6,7 +6,7 @@ import path from 'node:path';
 import { adler32 } from '../../src/storage/adler32.js';
 import { OpCode } from '../../src/proto/opcodes.js';
 import { decodeTxnEntry, encodeTxnEntry, type TxnEntry } from '../../src/storage/txnEntry.js';
-import { frameLogEntry, scanLogBuffer } from '../../src/storage/logFile.js';
+import { scanLogBuffer } from '../../src/storage/logFile.js';
 import { TxnLogWriter, paddedSize } from '../../src/storage/txnLogWriter.js';
 import { readLogHistory } from '../../src/storage/history.js';
 import { parseSnapshot, readSnapshotFile, writeSnapshotFile } from '../../src/storage/snapshot.js';

@@ -125,7 +125,9 @@ export class ModelTree {
         return;
       }
       case OpCode.multi:
-        // A failed multi is logged as all ErrorTxns, which change nothing.
+        // A failed multi keeps the ops before the failing one in the log, but DataTree applies
+        // none of them when any op is an ErrorTxn.
+        if (b.ops.some((op) => op.type === OpCode.error)) return;
         for (const op of b.ops) this.applyBody(op, zxid, time, session);
         return;
       case OpCode.check:
