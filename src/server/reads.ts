@@ -7,7 +7,7 @@ import { Err, KeeperError } from '../proto/errors.js';
 import { AddWatchMode, OpCode, Perms } from '../proto/opcodes.js';
 import { Stat, type ACL, type Id } from '../proto/records.js';
 import type { JuteWriter } from '../jute/index.js';
-import { checkACL, hasPermission, userName } from '../txn/auth.js';
+import { checkACL, hasPermission, javaAuthOrder, userName } from '../txn/auth.js';
 import type { ZkDatabase } from '../txn/database.js';
 import type { ServerOptions } from './options.js';
 import type { ClientConnection } from './connection.js';
@@ -115,7 +115,7 @@ function writeReadBody(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, 
     case OpCode.whoAmI:
       writeClientInfos(
         w,
-        authInfo.map((id) => ({ authScheme: id.scheme, user: userName(id) })),
+        javaAuthOrder(authInfo).map((id) => ({ authScheme: id.scheme, user: userName(id) })),
       );
       return;
     case OpCode.ping:

@@ -160,3 +160,33 @@ export function userName(id: Id): string {
   if (id.scheme === 'digest') return id.id.split(':')[0] ?? '';
   return id.id;
 }
+
+/** Java's String.hashCode. */
+function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** Bucket capacity of the ConcurrentHashMap behind a connection's auth set (grows past 12 ids). */
+function chmCapacity(n: number): number {
+  let cap = 16;
+  while (n > cap * 0.75) cap *= 2;
+  return cap;
+}
+
+/**
+ * Auth ids in the order ZooKeeper lists them (whoAmI): its auth info is a set backed by a
+ * ConcurrentHashMap, iterated by hash bucket, each bucket in insertion order.
+ */
+export function javaAuthOrder(ids: readonly Id[]): Id[] {
+  const mask = chmCapacity(ids.length) - 1;
+  const bucket = (id: Id): number => {
+    const h = (Math.imul(37, Math.imul(37, 17) + javaStringHash(id.scheme)) + javaStringHash(id.id)) | 0;
+    return ((h ^ (h >>> 16)) & 0x7fffffff) & mask;
+  };
+  return ids
+    .map((id, i) => ({ id, i, b: bucket(id) }))
+    .sort((x, y) => x.b - y.b || x.i - y.i)
+    .map((x) => x.id);
+}

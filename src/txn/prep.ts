@@ -266,6 +266,8 @@ export class TxnPreparer {
     const isTTL = mode === CreateMode.PERSISTENT_WITH_TTL || mode === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL;
     if (isTTL && !this.opts.extendedTypesEnabled) throw new KeeperError(Err.Unimplemented, req.path);
     if (isTTL ? ttlToEphemeralOwner(ttl) === undefined : ttl >= 0n) throw new KeeperError(Err.BadArguments, req.path);
+    // ZooKeeper 3.8 accepts createTTL with a non-TTL mode here and then dies applying it; refuse it instead.
+    if (op === OpCode.createTTL && !isTTL) throw new KeeperError(Err.BadArguments, req.path);
     this.checkSession(ctx.sessionId);
     let path = req.path;
     const lastSlash = path.lastIndexOf('/');
