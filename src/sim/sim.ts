@@ -268,7 +268,7 @@ export class Simulation {
         this.at(0, () => this.deliver(p, { type: 'propose', data: a.data }));
         return;
       case 'requestDropped':
-        if (a.data.length === 0) {
+        if (a.sync) {
           const s = p.pendingSyncs.pop();
           if (s !== undefined && !s.dead) this.finishSync(s, null);
         } else {

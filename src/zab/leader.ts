@@ -208,14 +208,14 @@ function handleSync(s: PeerState, l: LeaderState, to: ServerId | 'local', out: A
 }
 
 export function leaderPropose(s: PeerState, l: LeaderState, data: Buffer, out: Action[]): void {
-  if (!l.established) return void out.push({ type: 'requestDropped', data, reason: 'leader not established' });
+  if (!l.established) return void out.push({ type: 'requestDropped', sync: false, data, reason: 'leader not established' });
   if (l.proposals.length >= s.config.outstandingProposals_max)
-    return void out.push({ type: 'requestDropped', data, reason: 'too many outstanding proposals' });
+    return void out.push({ type: 'requestDropped', sync: false, data, reason: 'too many outstanding proposals' });
   const e = l.newEpoch!;
   const counter = epochOf(l.lastProposed) === e ? counterOf(l.lastProposed) + 1n : 1n;
   if (counter > s.config.zxidCounter_max) {
     // The zxid counter would roll over: a new epoch is needed, so force an election.
-    out.push({ type: 'requestDropped', data, reason: 'zxid counter rollover' });
+    out.push({ type: 'requestDropped', sync: false, data, reason: 'zxid counter rollover' });
     stepDown(s, l, out);
     return;
   }
@@ -228,12 +228,12 @@ export function leaderPropose(s: PeerState, l: LeaderState, data: Buffer, out: A
 }
 
 export function leaderRequest(s: PeerState, l: LeaderState, data: Buffer, out: Action[]): void {
-  if (!l.established) return void out.push({ type: 'requestDropped', data, reason: 'leader not established' });
+  if (!l.established) return void out.push({ type: 'requestDropped', sync: false, data, reason: 'leader not established' });
   out.push({ type: 'forwardedRequest', from: s.config.sid, data });
 }
 
 export function leaderLocalSync(s: PeerState, l: LeaderState, out: Action[]): void {
-  if (!l.established) return void out.push({ type: 'requestDropped', data: Buffer.alloc(0), reason: 'leader not established' });
+  if (!l.established) return void out.push({ type: 'requestDropped', sync: true, data: Buffer.alloc(0), reason: 'leader not established' });
   handleSync(s, l, 'local', out);
 }
 

@@ -248,6 +248,6 @@ function sendInfo(s: PeerState, l: LearnerState, out: Action[]): void {
 }
 
 export function learnerRequest(s: PeerState, l: LearnerState, data: Buffer, sync: boolean, out: Action[]): void {
-  if (!l.serving || l.phase !== 'broadcast') return void out.push({ type: 'requestDropped', data, reason: 'not serving' });
+  if (!l.serving || l.phase !== 'broadcast') return void out.push({ type: 'requestDropped', sync, data, reason: 'not serving' });
   send(out, l.leader, { type: 'REQUEST', sync, data });
 }

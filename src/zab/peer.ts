@@ -63,7 +63,7 @@ export function step(s: PeerState, e: Event): StepResult {
       break;
     case 'propose':
       if (r.role === 'LEADING') leaderPropose(s, r, e.data, out);
-      else out.push({ type: 'requestDropped', data: e.data, reason: 'not leading' });
+      else out.push({ type: 'requestDropped', sync: false, data: e.data, reason: 'not leading' });
       break;
     case 'request':
     case 'sync': {
@@ -71,7 +71,7 @@ export function step(s: PeerState, e: Event): StepResult {
       if (r.role === 'LEADING') {
         if (e.type === 'request') leaderRequest(s, r, data, out);
         else leaderLocalSync(s, r, out);
-      } else if (r.role === 'LOOKING') out.push({ type: 'requestDropped', data, reason: 'looking' });
+      } else if (r.role === 'LOOKING') out.push({ type: 'requestDropped', sync: e.type === 'sync', data, reason: 'looking' });
       else learnerRequest(s, r, data, e.type === 'sync', out);
       break;
     }

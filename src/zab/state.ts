@@ -234,7 +234,7 @@ export type Action =
   /** Leader: a learner forwarded this request; prepare it and feed back a `propose` event. */
   | { type: 'forwardedRequest'; from: ServerId; data: Buffer }
   /** A request could not be handled here (not serving, overflow, bounds). */
-  | { type: 'requestDropped'; data: Buffer; reason: string }
+  | { type: 'requestDropped'; sync: boolean; data: Buffer; reason: string }
   /** The oldest pending local sync completed. */
   | { type: 'syncDone' }
   /** Leader: session activity a learner reported in PING. */

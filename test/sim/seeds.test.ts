@@ -37,3 +37,12 @@ test(`${SEEDS} random seeds with ${OPS} client ops each keep every ZAB guarantee
   for (const v of [3, 5, 7]) assert.ok([...sizes].some((x) => x.startsWith(`${v}+`)), `${v}-voter ensembles ran`);
   assert.ok([...sizes].some((x) => !x.endsWith('+0')), 'ensembles with observers ran');
 });
+
+test('a seed replays exactly', () => {
+  for (const seed of [7, 4242]) {
+    const a = runSeed(seed, 300);
+    const b = runSeed(seed, 300);
+    assert.deepEqual(b.stats, a.stats);
+    assert.ok(a.stats.events > 1000);
+  }
+});
