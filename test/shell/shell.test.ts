@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { runShell } from '../../src/cli/shell.js';
+import { ZooKeeperClient } from '../../src/client/index.js';
 import { tokenize } from '../../src/cli/shell/parse.js';
 import { javaDate, statLines } from '../../src/cli/shell/format.js';
 import { validatePath } from '../../src/cli/shell/errors.js';
@@ -32,6 +33,23 @@ async function runOurs(server: string, opts: { stdin?: string; commands?: string
     errorOutput: err,
   });
   return { stdout: Buffer.concat(o).toString('utf8'), stderr: Buffer.concat(e).toString('utf8'), code };
+}
+
+async function waitServing(connectString: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const c = new ZooKeeperClient(connectString, { connectWait_ms: 2000 });
+    try {
+      await c.connected();
+      await c.exists('/');
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    } finally {
+      await c.close();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Masks what legitimately differs between two runs: wall-clock times, session ids, ports. */
@@ -118,6 +136,8 @@ printwatches
 printwatches off
 ls -w /
 create /pw
+get /zookeeper
+sync /
 printwatches on
 create -s /seq/
 create /seq
@@ -177,6 +197,8 @@ describe('tszk shell matches zkCli 3.8', { skip }, () => {
   let reference: RealZooKeeper;
   before(async () => {
     [target, reference] = await Promise.all([startClientTarget({ extendedTypes: true }), startZooKeeper({ sysProps: { 'zookeeper.extendedTypesEnabled': 'true' } })]);
+    // `ruok` answers before ZooKeeper serves sessions; zkCli's first command would then fail.
+    await Promise.all([waitServing(target.connectString), waitServing(reference.connectString)]);
   });
   after(async () => {
     await Promise.all([target?.stop(), reference?.stop()]);
