@@ -40,6 +40,7 @@ export function fmtMessage(m: Message): string {
       return `ACKEPOCH(currentEpoch=${m.currentEpoch} last=${zxidStr(m.lastZxid)})`;
     case 'UPTODATE':
     case 'SYNC':
+    case 'REVALIDATE':
       return m.type;
     case 'REQUEST':
       return m.sync ? 'REQUEST(sync)' : 'REQUEST';

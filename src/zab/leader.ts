@@ -333,6 +333,9 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
       if (msg.sync) handleSync(s, l, h.sid, out);
       else out.push({ type: 'forwardedRequest', from: h.sid, data: msg.data });
       return;
+    case 'REVALIDATE':
+      out.push({ type: 'revalidate', from: h.sid, data: msg.data });
+      return;
     case 'PING':
       h.pingReplies++;
       if (msg.data !== null && msg.data.length > 0) out.push({ type: 'sessionActivity', from: h.sid, data: msg.data });

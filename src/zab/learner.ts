@@ -189,6 +189,9 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
     case 'SYNC':
       out.push({ type: 'syncDone' });
       return;
+    case 'REVALIDATE':
+      out.push({ type: 'revalidate', from: l.leader, data: msg.data });
+      return;
     default:
       return leave(s, l, out);
   }

@@ -77,7 +77,9 @@ export type QuorumMessage =
   /** A forwarded client request; `sync` marks a sync request (ZooKeeper: OpCode.sync in the header). */
   | { type: 'REQUEST'; sync: boolean; data: Buffer }
   | { type: 'PING'; zxid: Zxid; data: Buffer | null }
-  | { type: 'SYNC' };
+  | { type: 'SYNC' }
+  /** Session revalidation on reconnect: opaque session bytes both ways (the server's format). */
+  | { type: 'REVALIDATE'; data: Buffer };
 
 /** An FLE notification (election traffic, separate connections from the quorum port in ZooKeeper). */
 export interface Notification {
@@ -131,6 +133,8 @@ export function toQuorumPacket(m: QuorumMessage): QuorumPacket {
       return p(PacketType.PING, m.zxid, m.data);
     case 'SYNC':
       return p(PacketType.SYNC, 0n);
+    case 'REVALIDATE':
+      return p(PacketType.REVALIDATE, 0n, m.data);
   }
 }
 
@@ -176,6 +180,8 @@ export function fromQuorumPacket(q: QuorumPacket): QuorumMessage {
       return { type: 'PING', zxid: z, data: q.data };
     case PacketType.SYNC:
       return { type: 'SYNC' };
+    case PacketType.REVALIDATE:
+      return { type: 'REVALIDATE', data };
     default:
       throw new Error(`unsupported quorum packet type ${q.type}`);
   }

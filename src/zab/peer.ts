@@ -78,6 +78,11 @@ export function step(s: PeerState, e: Event): StepResult {
     case 'sessionActivity':
       if (r.role === 'FOLLOWING' || r.role === 'OBSERVING') r.pingData = e.data;
       break;
+    case 'revalidate':
+      if (r.role === 'LEADING' && e.to !== undefined && r.handlers.has(e.to)) out.push({ type: 'send', to: e.to, msg: { type: 'REVALIDATE', data: e.data } });
+      else if ((r.role === 'FOLLOWING' || r.role === 'OBSERVING') && r.phase === 'broadcast')
+        out.push({ type: 'send', to: r.leader, msg: { type: 'REVALIDATE', data: e.data } });
+      break;
   }
   return { state: s, actions: out };
 }

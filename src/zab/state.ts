@@ -206,7 +206,9 @@ export type Event =
   /** A local client sync. */
   | { type: 'sync' }
   /** Learner: session activity to report to the leader in the next PING reply. */
-  | { type: 'sessionActivity'; data: Buffer };
+  | { type: 'sessionActivity'; data: Buffer }
+  /** Learner: ask the leader whether a reconnecting session is valid. Leader: the answer to `to`. */
+  | { type: 'revalidate'; data: Buffer; to?: ServerId };
 
 export type Role = 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING';
 
@@ -238,7 +240,9 @@ export type Action =
   /** The oldest pending local sync completed. */
   | { type: 'syncDone' }
   /** Leader: session activity a learner reported in PING. */
-  | { type: 'sessionActivity'; from: ServerId; data: Buffer };
+  | { type: 'sessionActivity'; from: ServerId; data: Buffer }
+  /** Leader: a learner asks to revalidate a session (answer with a `revalidate` event, `to` set). Learner: the answer. */
+  | { type: 'revalidate'; from: ServerId; data: Buffer };
 
 export interface StepResult {
   state: PeerState;

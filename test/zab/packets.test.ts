@@ -79,3 +79,9 @@ test('FOLLOWERINFO carries the accepted epoch as a zxid and a LearnerInfo', () =
   // type, zxid, data (null: -1), authinfo (empty vector)
   assert.equal(wire.toString('hex'), '00000003' + '0000000100000002' + 'ffffffff' + '00000000');
 });
+
+test('REVALIDATE round-trips with its opaque session bytes', () => {
+  const m = { type: 'REVALIDATE', data: Buffer.from('0000000000000001', 'hex') } as const;
+  assert.equal(toQuorumPacket(m).type, 6);
+  assert.deepEqual(decodeQuorumMessage(encodeQuorumMessage(m)), m);
+});
