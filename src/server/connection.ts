@@ -3,9 +3,10 @@
  * leave in request order), and an output writer flushed once per event-loop turn.
  */
 import type net from 'node:net';
-import { OpCode } from '../proto/opcodes.js';
+import { OpCode, Perms } from '../proto/opcodes.js';
+import { hasPermission, type AclPolicy } from '../txn/auth.js';
 import { JuteWriter } from '../jute/index.js';
-import type { Id } from '../proto/records.js';
+import type { ACL, Id } from '../proto/records.js';
 import type { Watcher, WatchedEvent } from '../tree/watchManager.js';
 import type { ProcessTxnResult } from '../txn/apply.js';
 import { FrameDecoder } from './framing.js';
@@ -113,6 +114,7 @@ export class ClientConnection implements Watcher {
     readonly remotePort: number,
     maxFrame_bytes: number,
     now_ms: number,
+    private readonly aclPolicy: AclPolicy,
     private readonly onDirty: (c: ClientConnection) => void,
   ) {
     this.authInfo = [{ scheme: 'ip', id: remoteAddress }];
@@ -125,8 +127,10 @@ export class ClientConnection implements Watcher {
   }
 
   /** A watch fired: the notification goes out ahead of any reply still queued. */
-  process(event: WatchedEvent): void {
+  process(event: WatchedEvent, znodeAcl?: readonly ACL[]): void {
     if (this.state === 'closed') return;
+    // Events about nodes this client may not read are dropped (ZooKeeper 3.8, CVE-2024-23944).
+    if (znodeAcl !== undefined && !hasPermission(this.aclPolicy, znodeAcl, Perms.READ, this.authInfo)) return;
     writeNotification(this.out, event);
     this.stats.packetsSent++;
     this.markDirty();

@@ -142,7 +142,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
       return;
     }
     this.connsByIp.set(addr, count + 1);
-    const conn = new ClientConnection(socket, addr, socket.remotePort ?? 0, this.options.juteMaxBuffer_bytes, Date.now(), (c) =>
+    const conn = new ClientConnection(socket, addr, socket.remotePort ?? 0, this.options.juteMaxBuffer_bytes, Date.now(), this.options, (c) =>
       this.markDirty(c),
     );
     this.conns.add(conn);

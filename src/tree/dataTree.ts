@@ -163,8 +163,8 @@ export class DataTree {
     parent.addChild(childName(path));
     this.nodeMap.set(path, child);
     this.rememberOwner(path, ephemeralOwner);
-    this.dataWatches.trigger(path, EventType.NodeCreated);
-    this.childWatches.trigger(pkey === '' ? '/' : pkey, EventType.NodeChildrenChanged);
+    this.dataWatches.trigger(path, EventType.NodeCreated, undefined, acl);
+    this.childWatches.trigger(pkey === '' ? '/' : pkey, EventType.NodeChildrenChanged, undefined, this.aclOf(parent));
     return child;
   }
 
@@ -178,11 +178,12 @@ export class DataTree {
     const node = this.nodeMap.get(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     this.nodeMap.delete(path);
+    const acl = this.aclOf(node);
     this.aclCache.release(node.acl);
     this.forgetOwner(path, node.stat.ephemeralOwner);
-    const told = this.dataWatches.trigger(path, EventType.NodeDeleted);
-    this.childWatches.trigger(path, EventType.NodeDeleted, told);
-    this.childWatches.trigger(pkey === '' ? '/' : pkey, EventType.NodeChildrenChanged);
+    const told = this.dataWatches.trigger(path, EventType.NodeDeleted, undefined, acl);
+    this.childWatches.trigger(path, EventType.NodeDeleted, told, acl);
+    this.childWatches.trigger(pkey === '' ? '/' : pkey, EventType.NodeChildrenChanged, undefined, this.aclOf(parent));
   }
 
   setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
@@ -192,7 +193,7 @@ export class DataTree {
     node.stat.mtime = time;
     node.stat.mzxid = zxid;
     node.stat.version = version;
-    this.dataWatches.trigger(path, EventType.NodeDataChanged);
+    this.dataWatches.trigger(path, EventType.NodeDataChanged, undefined, this.aclOf(node));
     return node.toStat();
   }
 

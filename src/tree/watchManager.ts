@@ -1,4 +1,5 @@
 import { EventType, KeeperState } from '../proto/opcodes.js';
+import type { ACL } from '../proto/records.js';
 
 /** Something that receives watch events: in the server, one client connection. */
 export interface Watcher {
@@ -6,7 +7,11 @@ export interface Watcher {
   readonly sessionId: bigint;
   /** Whether the watcher is gone (closed connection): adding watches to it is ignored. */
   readonly stale?: boolean;
-  process(event: WatchedEvent): void;
+  /**
+   * Delivers an event. `znodeAcl` is the ACL of the node the event is about (the parent's for
+   * NodeChildrenChanged): ZooKeeper 3.8 drops the event when the watcher may not READ it.
+   */
+  process(event: WatchedEvent, znodeAcl?: readonly ACL[]): void;
 }
 
 export interface WatchedEvent {
@@ -52,7 +57,7 @@ export class WatchManager {
    * (those never get NodeChildrenChanged). One-shot watches are consumed. Each watcher gets
    * the event once; watchers in `suppress` are skipped (already told). Returns who was told.
    */
-  trigger(path: string, type: EventType, suppress?: ReadonlySet<Watcher>): Set<Watcher> | undefined {
+  trigger(path: string, type: EventType, suppress?: ReadonlySet<Watcher>, znodeAcl?: readonly ACL[]): Set<Watcher> | undefined {
     let out: Set<Watcher> | undefined;
     let atParent = false;
     let p: string | undefined = path;
@@ -78,7 +83,7 @@ export class WatchManager {
     }
     if (out === undefined) return undefined;
     const event: WatchedEvent = { type, state: KeeperState.SyncConnected, path };
-    for (const w of out) if (suppress === undefined || !suppress.has(w)) w.process(event);
+    for (const w of out) if (suppress === undefined || !suppress.has(w)) w.process(event, znodeAcl);
     return out;
   }
 

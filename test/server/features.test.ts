@@ -164,3 +164,17 @@ test('old clients (no readOnly byte) get a reply without it', async () => {
   assert.equal(f.length, 4 + 4 + 8 + 4 + 16);
   c.close();
 });
+
+test('watch events about nodes the watcher may not read are dropped', async () => {
+  const owner = await RawSession.open(port);
+  await owner.addAuth('digest', 'bob:pw');
+  const watcher = await RawSession.open(port);
+  await watcher.call(OpCode.exists, body(R.ExistsRequest, { path: '/hidden', watch: true }));
+  await watcher.call(OpCode.exists, body(R.ExistsRequest, { path: '/shown', watch: true }));
+  await owner.call(OpCode.create, create('/hidden', 0, [{ perms: Perms.ALL, id: { scheme: 'auth', id: '' } }]));
+  await owner.call(OpCode.create, create('/shown'));
+  const events = await watcher.ping();
+  assert.deepEqual(events.map((e) => e.kind === 'event' && e.path), ['/shown']);
+  await owner.close();
+  await watcher.close();
+});
