@@ -103,12 +103,13 @@ function decide(s: PeerState, v: Vote, out: Action[]): void {
 /** A LOOKING peer handles one notification. */
 export function lookingNotification(s: PeerState, l: LookingState, from: ServerId, n: Notification, out: Action[]): void {
   const q = s.config.quorum;
-  l.lastNotification_tick = s.tick;
   if (!q.isVoter(from)) {
-    // Observers and strangers are told our current vote; they never count.
+    // Observers and strangers are told our current vote; they never count, and (as in
+    // FastLeaderElection's receiver thread) they do not reset our resend timer.
     out.push({ type: 'send', to: from, msg: notification(s, { ...l.proposal, electionEpoch: s.logicalclock }, 'LOOKING') });
     return;
   }
+  l.lastNotification_tick = s.tick;
   if (n.state === 'LOOKING') {
     const nv: Vote = { leader: n.leader, zxid: n.zxid, electionEpoch: n.electionEpoch, peerEpoch: n.peerEpoch };
     if (n.electionEpoch > s.logicalclock) {
