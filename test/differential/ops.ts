@@ -50,7 +50,21 @@ export type Op =
   | { t: 'removeWatches'; s: SessionIx; path: RelPath; type: number }
   | { t: 'getAllChildrenNumber'; s: SessionIx; path: RelPath }
   | { t: 'getEphemerals'; s: SessionIx; path: RelPath }
-  | { t: 'whoAmI'; s: SessionIx };
+  | { t: 'whoAmI'; s: SessionIx }
+  /**
+   * Drop the session's TCP connection, resume the session on a new one (lastZxidSeen = its last
+   * reply zxid), redo its auth, and send SetWatches2 with these watches relative to its last
+   * zxid (or to 0): the server fires what changed since then.
+   */
+  | { t: 'reconnect'; s: SessionIx; relativeToLast: boolean; watches: ReconnectWatches };
+
+export interface ReconnectWatches {
+  data: RelPath[];
+  exist: RelPath[];
+  child: RelPath[];
+  persistent: RelPath[];
+  recursive: RelPath[];
+}
 
 const session = fc.constantFrom<SessionIx>(0, 1);
 /** Shallow paths more often, so that deeper creates find their parents. */
@@ -127,6 +141,21 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('getAllChildrenNumber' as const), s: session, path: validPath }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('getEphemerals' as const), s: session, path: fc.constantFrom('', 'a', 'b') }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('whoAmI' as const), s: session }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('reconnect' as const),
+      s: session,
+      relativeToLast: fc.constantFrom(true, true, true, false),
+      watches: fc.record({
+        data: fc.uniqueArray(validPath, { maxLength: 2 }),
+        exist: fc.uniqueArray(validPath, { maxLength: 2 }),
+        child: fc.uniqueArray(validPath, { maxLength: 2 }),
+        persistent: fc.uniqueArray(validPath, { maxLength: 1 }),
+        recursive: fc.uniqueArray(validPath, { maxLength: 1 }),
+      }),
+    }),
+  },
 );
 
 /** Every sequence starts with a few nodes and watches in place, so later ops hit something. */

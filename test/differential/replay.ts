@@ -6,7 +6,7 @@
  */
 import crypto from 'node:crypto';
 import { JuteReader, type RecordType } from '../../src/jute/index.js';
-import { OpCode, Perms } from '../../src/proto/opcodes.js';
+import { OpCode, Perms, Xid } from '../../src/proto/opcodes.js';
 import * as R from '../../src/proto/records.js';
 import { body, decodeMultiResponse, multiBody, RawSession, type Body, type Incoming, type MultiOp } from '../support/raw-client.js';
 import type { AclChoice, DataChoice, MultiSubOp, Op, RelPath, SessionIx } from './ops.js';
@@ -177,6 +177,8 @@ function request(op: Op, abs: (p: RelPath) => string): { type: number; bodies: B
       return { type: OpCode.getEphemerals, bodies: [body(R.GetEphemeralsRequest, { prefixPath: abs(op.path) })] };
     case 'whoAmI':
       return { type: OpCode.whoAmI, bodies: [] };
+    case 'reconnect':
+      throw new Error('reconnect is not a single request');
   }
 }
 
@@ -316,6 +318,8 @@ export async function replay(port: number, admin: RawSession, prefix: string, op
       let reply: unknown;
       if (s.conn.closed) {
         reply = 'connection closed';
+      } else if (op.t === 'reconnect') {
+        reply = await reconnect(port, sessions, op, abs, events, n);
       } else {
         const { type, bodies } = request(op, abs);
         try {
@@ -342,6 +346,39 @@ export async function replay(port: number, admin: RawSession, prefix: string, op
     for (const s of sessions) await s.close();
   }
   return steps;
+}
+
+/** Resumes session op.s on a new connection and re-registers watches with SetWatches2. */
+async function reconnect(port: number, sessions: RawSession[], op: Extract<Op, { t: 'reconnect' }>, abs: (p: RelPath) => string, events: unknown[][], n: Normaliser): Promise<unknown> {
+  const old = sessions[op.s]!;
+  const relativeZxid = op.relativeToLast ? old.lastZxid : 0n;
+  const { session, resp } = await old.resume(port);
+  sessions[op.s] = session;
+  const connect = { timeOut: resp.timeOut, sameSession: resp.sessionId === old.sessionId, passwd: resp.passwd?.length ?? -1 };
+  if (resp.sessionId === 0n) {
+    session.conn.close();
+    return { connect };
+  }
+  if (op.s === 0) {
+    const authErr = await session.addAuth('digest', DIGEST_AUTH);
+    if (authErr !== 0) return { connect, authErr };
+  }
+  const w = op.watches;
+  session.conn.send(
+    Xid.setWatches,
+    OpCode.setWatches2,
+    body(R.SetWatches2, {
+      relativeZxid,
+      dataWatches: w.data.map(abs),
+      existWatches: w.exist.map(abs),
+      childWatches: w.child.map(abs),
+      persistentWatches: w.persistent.map(abs),
+      persistentRecursiveWatches: w.recursive.map(abs),
+    }),
+  );
+  const { events: evs, reply } = await session.conn.until(Xid.setWatches);
+  events[op.s]!.push(...evs.map((e) => n.event(e)));
+  return { connect, setWatches: { err: reply.err, zxid: n.zxid(reply.zxid), body: reply.body.toString('hex') } };
 }
 
 /** A ping on every open session: replies come after every notification already queued for it. */

@@ -358,6 +358,8 @@ export function decodeMultiResponse(b: Buffer): MultiResult[] {
  */
 export class RawSession {
   private xid = 1;
+  /** Highest zxid seen in a request's reply (what a client reports as lastZxidSeen). */
+  lastZxid = 0n;
   private constructor(
     readonly conn: RawConnection,
     readonly sessionId: bigint,
@@ -375,6 +377,21 @@ export class RawSession {
     return new RawSession(conn, resp.sessionId, resp.passwd ?? Buffer.alloc(0), resp.timeOut);
   }
 
+  /**
+   * Re-establishes this session on a new connection (the old socket is dropped without
+   * closeSession), as a client does after a disconnect. Returns the ConnectResponse too: a
+   * refused resume (session id 0, e.g. expired) is a result, not an error.
+   */
+  async resume(port: number, timeOut_ms = this.timeout_ms): Promise<{ session: RawSession; resp: R.ConnectResponse }> {
+    this.conn.close();
+    const conn = await RawConnection.open(port);
+    const resp = await conn.handshake({ sessionId: this.sessionId, passwd: this.passwd, lastZxidSeen: this.lastZxid, timeOut: timeOut_ms });
+    const session = new RawSession(conn, this.sessionId, this.passwd, resp.timeOut);
+    session.xid = this.xid;
+    session.lastZxid = this.lastZxid;
+    return { session, resp };
+  }
+
   nextXid(): number {
     return this.xid++;
   }
@@ -383,6 +400,7 @@ export class RawSession {
     const xid = this.nextXid();
     this.conn.send(xid, type, ...bodies);
     const { events, reply } = await this.conn.until(xid);
+    if (reply.zxid > this.lastZxid) this.lastZxid = reply.zxid;
     return { events, err: reply.err, zxid: reply.zxid, body: reply.body };
   }
 
