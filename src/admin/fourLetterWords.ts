@@ -24,6 +24,8 @@ export interface AdminSource {
   connections(): Iterable<ClientConnection>;
   outstandingRequests(): number;
   resetConnectionStats(): void;
+  /** Counters from the durable log (fsync counts and times), printed by mntr. */
+  sinkMetrics(): ReadonlyArray<readonly [string, number]>;
 }
 
 const WORDS = ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'ruok', 'stmk', 'srst', 'srvr', 'stat', 'wchc', 'wchp', 'wchs', 'mntr', 'isro', 'hash'];
@@ -164,6 +166,7 @@ function monitor(s: AdminSource): string {
     ['zk_outstanding_changes_queued', 0],
     ['zk_expired_sessions', st.expiredSessions],
   ];
+  for (const [k, v] of s.sinkMetrics()) rows.push([k, v]);
   return rows.map(([k, v]) => `${k}\t${v}\n`).join('');
 }
 

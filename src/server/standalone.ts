@@ -15,7 +15,7 @@ import { TxnPreparer, type WriteRequest } from '../txn/prep.js';
 import type { Txn } from '../txn/txn.js';
 import { addAuthInfo, authenticate } from '../txn/auth.js';
 import type { ServerOptions } from './options.js';
-import { ClientConnection, lastOpName, type PendingEntry } from './connection.js';
+import { ClientConnection, emptyConnectionStats, lastOpName, type PendingEntry } from './connection.js';
 import { FrameError } from './framing.js';
 import { decodeRequest, isWriteOp, type ClientRequest, type ReadOp } from './requests.js';
 import type { Id } from '../proto/records.js';
@@ -589,12 +589,11 @@ export class ServerCore implements StandaloneServer, AdminSource {
   }
 
   resetConnectionStats(): void {
-    const now = Date.now();
-    for (const c of this.conns) {
-      const est = c.stats.established_ms;
-      Object.assign(c.stats, { ...c.stats, packetsReceived: 0, packetsSent: 0, lastOp: 'NA', lastCxid: -1, lastZxid: -1n, lastResponse_ms: 0, lastLatency_ms: 0, minLatency_ms: Number.MAX_SAFE_INTEGER, maxLatency_ms: 0, totalLatency_ms: 0, latencyCount: 0, established_ms: est });
-    }
-    void now;
+    for (const c of this.conns) c.stats = emptyConnectionStats(c.stats.established_ms);
+  }
+
+  sinkMetrics(): ReadonlyArray<readonly [string, number]> {
+    return this.sink.metrics?.() ?? [];
   }
 }
 

@@ -6,8 +6,11 @@ import type { Txn } from '../txn/txn.js';
  * server applies and replies only then, in order.
  */
 export interface TxnSink {
+  /** Batches must become durable (call onDurable) in the order they were appended. */
   append(txns: readonly Txn[], onDurable: () => void): void;
   close(): Promise<void>;
+  /** Extra mntr lines (e.g. zk_cnt_fsynctime, zk_sum_fsynctime, zk_max_fsynctime), in order. */
+  metrics?(): ReadonlyArray<readonly [string, number]>;
 }
 
 /**
