@@ -191,10 +191,13 @@ export class ServerCore implements StandaloneServer, AdminSource {
     } catch (e) {
       if (e instanceof FrameError) {
         log.warn({ addr: conn.remoteAddress, session: hex(conn.sessionId), err: e.message }, 'closing connection: bad frame length');
-        this.closeConnection(conn, e.message);
-        return;
+      } else {
+        // A bug met while reading one client's request must not take the server down.
+        log.error({ err: e, addr: conn.remoteAddress, session: hex(conn.sessionId) }, 'closing connection: error while handling a request');
       }
-      throw e;
+      this.closeConnection(conn, e instanceof Error ? e.message : String(e));
+      this.scheduleTurn();
+      return;
     }
     this.scheduleTurn();
   }
