@@ -106,7 +106,7 @@ export function formatReport(report: BenchReport): string {
     if (!s.ok) continue;
     out.push(`${LABEL[s.system]}: peak RSS (VmHWM) ${fmt.mb(s.rssPeak_bytes)} MB, RSS at end ${fmt.mb(s.rssEnd_bytes)} MB; ${fmt.mb(s.dataDir_bytes)} MB in its data dir at the end`);
     if (s.dataDir_bytes === 0 && s.workloads.some((w) => w.op === 'create' || w.op === 'setData' || w.op === 'delete')) {
-      out.push(`${LABEL[s.system]}: WARNING — wrote nothing to its data dir: its writes were not durable, so its write rows are not comparable with an fsyncing server`);
+      out.push(`${LABEL[s.system]}: WARNING — wrote nothing to its data dir: it kept no txn log, so its write rows measure an in-memory server`);
     }
     const other = s.workloads.reduce((a, w) => a + w.otherCpu_pct, 0) / Math.max(1, s.workloads.length);
     out.push(`${LABEL[s.system]}: other processes on the machine used ${fmt.pct(other)}% of a core on average meanwhile (of ${report.host.cpus * 100}%)`);
