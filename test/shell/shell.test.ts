@@ -64,7 +64,9 @@ function assertSameOutput(ours: CliRun, theirs: CliRun, ourPort: number, theirPo
   const o = splitEvents(normalize(ours.stdout, ourPort));
   const t = splitEvents(normalize(theirs.stdout, theirPort));
   assert.equal(o.text, t.text, `stdout of ${what}`);
-  assert.deepEqual(o.events, t.events, `watch events of ${what}`);
+  // zkCli exits without waiting for its event thread, so under load it can lose the last event.
+  const lostAtExit = o.events.length === t.events.length + 1 ? 1 : 0;
+  assert.deepEqual(o.events.slice(0, o.events.length - lostAtExit), t.events, `watch events of ${what}`);
   assert.equal(normalize(ours.stderr, ourPort), normalize(theirs.stderr, theirPort), `stderr of ${what}`);
   assert.equal(ours.code, theirs.code, `exit code of ${what}`);
 }
