@@ -5,14 +5,14 @@
  */
 import { Err, KeeperError } from '../proto/errors.js';
 import { AddWatchMode, OpCode, Perms } from '../proto/opcodes.js';
-import { Stat, type ACL, type Id } from '../proto/records.js';
+import type { ACL, Id } from '../proto/records.js';
 import type { JuteWriter } from '../jute/index.js';
 import { checkACL, hasPermission, javaAuthOrder, userName } from '../txn/auth.js';
 import type { ZkDatabase } from '../txn/database.js';
 import type { ServerOptions } from './options.js';
 import type { ClientConnection } from './connection.js';
 import type { MultiReadOp, ReadOp } from './requests.js';
-import { beginFrame, endFrame, multiHeader, writeAcls, writeClientInfos, writeStrings } from './replies.js';
+import { beginFrame, endFrame, multiHeader, writeAcls, writeClientInfos, writeNodeStat, writeStat, writeStrings } from './replies.js';
 
 export interface ReadContext {
   readonly db: ZkDatabase;
@@ -71,7 +71,7 @@ function writeReadBody(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, 
       const path = read.req.path;
       if (path.includes('\0')) throw new KeeperError(Err.BadArguments, path);
       // No ACL check: the 3.8.0 server we compare with answers exists regardless of READ.
-      Stat.write(w, tree.statNode(path, read.req.watch ? conn : undefined));
+      writeStat(w, tree.statNode(path, read.req.watch ? conn : undefined));
       return;
     }
     case OpCode.getData:
@@ -91,7 +91,7 @@ function writeReadBody(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, 
         ? acl
         : acl.map((a) => (a.id.scheme === 'digest' ? { perms: a.perms, id: { scheme: 'digest', id: a.id.id.replace(/:.*/s, ':x') } } : a));
       writeAcls(w, shown);
-      Stat.write(w, n.toStat());
+      writeNodeStat(w, n);
       return;
     }
     case OpCode.getAllChildrenNumber: {
@@ -152,9 +152,9 @@ function writeGetData(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, p
   const n = tree.getNode(path);
   if (n === undefined) throw new KeeperError(Err.NoNode, path);
   checkACL(ctx.options, tree.aclOf(n), Perms.READ, authInfo, path);
-  const r = tree.getData(path, watch ? conn : undefined);
-  w.buffer(r.data);
-  Stat.write(w, r.stat);
+  if (watch) tree.dataWatches.add(path, conn);
+  w.buffer(n.data);
+  writeNodeStat(w, n);
 }
 
 function writeGetChildren(
@@ -170,9 +170,11 @@ function writeGetChildren(
   const n = tree.getNode(path);
   if (n === undefined) throw new KeeperError(Err.NoNode, path);
   checkACL(ctx.options, tree.aclOf(n), Perms.READ, authInfo, path);
-  const r = tree.getChildren(path, watch ? conn : undefined);
-  writeStrings(w, r.children);
-  if (withStat) Stat.write(w, r.stat);
+  if (watch) tree.childWatches.add(path, conn);
+  const kids = n.children;
+  w.int(kids.size);
+  for (const c of kids) w.ustring(c);
+  if (withStat) writeNodeStat(w, n);
 }
 
 /** One multiRead result; an error becomes an ErrorResult and the others still run. */

@@ -4,7 +4,9 @@
  */
 import type { JuteWriter } from '../jute/index.js';
 import { OpCode, Xid } from '../proto/opcodes.js';
-import { ReplyHeader, Stat, WatcherEvent, type ACL, type ClientInfo } from '../proto/records.js';
+import { ReplyHeader, WatcherEvent, type ACL, type ClientInfo, type Stat } from '../proto/records.js';
+import type { DataNode } from '../tree/dataNode.js';
+import { ephemeralKind } from '../tree/ephemeralType.js';
 import type { ProcessTxnResult } from '../txn/apply.js';
 import type { WatchedEvent } from '../tree/watchManager.js';
 
@@ -63,11 +65,11 @@ export function writeWriteResult(w: JuteWriter, op: number, rc: ProcessTxnResult
     case OpCode.createTTL:
     case OpCode.createContainer:
       w.ustring(rc.path ?? '');
-      Stat.write(w, rc.stat!);
+      writeStat(w, rc.stat!);
       return;
     case OpCode.setData:
     case OpCode.setACL:
-      Stat.write(w, rc.stat!);
+      writeStat(w, rc.stat!);
       return;
     case OpCode.multi:
       writeMultiResults(w, rc.multiResult ?? []);
@@ -93,7 +95,7 @@ function writeMultiResults(w: JuteWriter, results: readonly ProcessTxnResult[]):
       case OpCode.createContainer:
         multiHeader(w, OpCode.create2, 0);
         w.ustring(r.path ?? '');
-        Stat.write(w, r.stat!);
+        writeStat(w, r.stat!);
         break;
       case OpCode.delete:
       case OpCode.deleteContainer:
@@ -101,7 +103,7 @@ function writeMultiResults(w: JuteWriter, results: readonly ProcessTxnResult[]):
         break;
       case OpCode.setData:
         multiHeader(w, OpCode.setData, 0);
-        Stat.write(w, r.stat!);
+        writeStat(w, r.stat!);
         break;
       default:
         multiHeader(w, OpCode.error, r.err);
@@ -116,4 +118,36 @@ export function multiHeader(w: JuteWriter, type: number, err: number, done = fal
   w.int(type);
   w.boolean(done);
   w.int(err);
+}
+
+/** Stat in wire order, without the generic record walk (hot path). */
+export function writeStat(w: JuteWriter, s: Stat): void {
+  w.long(s.czxid);
+  w.long(s.mzxid);
+  w.long(s.ctime);
+  w.long(s.mtime);
+  w.int(s.version);
+  w.int(s.cversion);
+  w.int(s.aversion);
+  w.long(s.ephemeralOwner);
+  w.int(s.dataLength);
+  w.int(s.numChildren);
+  w.long(s.pzxid);
+}
+
+/** A node's client-visible Stat straight from the node (same values as DataNode.toStat). */
+export function writeNodeStat(w: JuteWriter, n: DataNode): void {
+  const s = n.stat;
+  const kids = n.children.size;
+  w.long(s.czxid);
+  w.long(s.mzxid);
+  w.long(s.ctime);
+  w.long(s.mtime);
+  w.int(s.version);
+  w.int((s.cversion * 2 - kids) | 0);
+  w.int(s.aversion);
+  w.long(ephemeralKind(s.ephemeralOwner) === 'normal' ? s.ephemeralOwner : 0n);
+  w.int(n.data === null ? 0 : n.data.length);
+  w.int(kids);
+  w.long(s.pzxid);
 }
