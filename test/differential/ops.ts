@@ -8,7 +8,6 @@ import { AddWatchMode, CreateMode, OpCode, WatcherType } from '../../src/proto/o
 
 /** Session index within a sequence: 0 has digest auth (u0:p0), 1 has none. */
 export type SessionIx = 0 | 1;
-export const SESSIONS: readonly SessionIx[] = [0, 1];
 
 /** A path relative to the sequence prefix: '' is the prefix itself. Invalid ones start with '!'. */
 export type RelPath = string;
@@ -172,8 +171,3 @@ export function sequenceArb(opsMin: number, opsMax: number): fc.Arbitrary<Op[]> 
   return fc.array(opArb, { minLength: Math.max(0, opsMin - SETUP.length), maxLength: Math.max(0, opsMax - SETUP.length) }).map((ops) => [...SETUP, ...ops]);
 }
 
-/** One line per op, for failure reports. */
-export function describeOp(op: Op): string {
-  const { t, ...rest } = op;
-  return `${t} ${JSON.stringify(rest)}`;
-}

@@ -289,10 +289,6 @@ export interface Step {
   events: unknown[][];
 }
 
-export interface ReplayCounts {
-  ops: number;
-}
-
 /**
  * Runs ops with two fresh sessions under `prefix` (created here by `admin`). Returns one Step
  * per op plus a final step for closing session 0 (its ephemerals go, watchers of session 1 fire).
