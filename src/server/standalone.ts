@@ -112,8 +112,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
         this.server.off('error', reject);
         const a = this.server.address();
         this.port = typeof a === 'object' && a !== null ? a.port : this.options.clientPort;
-        this.tickTimer = setInterval(() => this.tick(), this.options.tickTime_ms);
-        this.tickTimer.unref();
+        this.scheduleTick();
         this.reaper.start();
         resolve();
       });
@@ -123,7 +122,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.tickTimer) clearTimeout(this.tickTimer);
     this.reaper.stop();
     for (const c of [...this.conns]) this.closeConnection(c, 'server shutdown');
     await new Promise<void>((r) => this.server.close(() => r()));
@@ -564,6 +563,16 @@ export class ServerCore implements StandaloneServer, AdminSource {
   }
 
   // ---- time ----
+
+  /** Ticks fall on multiples of tickTime, where session expiry buckets end. */
+  private scheduleTick(): void {
+    const t = this.options.tickTime_ms;
+    this.tickTimer = setTimeout(() => {
+      this.tick();
+      if (!this.closed) this.scheduleTick();
+    }, t - (Date.now() % t) + 1);
+    this.tickTimer.unref();
+  }
 
   private tick(): void {
     const now = Date.now();
