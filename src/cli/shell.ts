@@ -14,8 +14,13 @@ import { tokenize } from './shell/parse.js';
 export interface ShellOptions {
   /** Connect string, as zkCli's -server: host:port[,host:port][/chroot]. */
   server: string;
-  /** Command lines to run instead of reading the input (zkCli's `cmd args` mode). */
+  /** Command lines to run instead of reading the input (each line tokenized as zkCli does). */
   commands?: string[];
+  /**
+   * One command as separate words, taken as they are (zkCli's `zkCli.sh -server x cmd args`
+   * mode: a word with spaces stays one argument). Takes precedence over `commands`.
+   */
+  args?: string[];
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
   /** zkCli writes "Created ..." and failures to stderr. Default process.stderr. */
@@ -90,7 +95,11 @@ class Shell implements ShellContext {
   async run(): Promise<number> {
     this.out(`Connecting to ${this.opts.server}\n`);
     await this.connect(this.opts.server);
-    if (this.opts.commands !== undefined && this.opts.commands.length > 0) {
+    if (this.opts.args !== undefined && this.opts.args.length > 0) {
+      this.history.set(this.commandCount, this.opts.args.join(' '));
+      await this.processCmd(this.opts.args);
+      this.commandCount++;
+    } else if (this.opts.commands !== undefined && this.opts.commands.length > 0) {
       for (const line of this.opts.commands) {
         await this.executeLine(line);
         if (this.quitting) break;

@@ -19,7 +19,7 @@ import { startZooKeeper, zookeeperMissing, type RealZooKeeper } from '../support
 
 const skip = skipUnless(clientTargetMissing() ?? zookeeperMissing() ?? zkCliMissing());
 
-async function runOurs(server: string, opts: { stdin?: string; commands?: string[] }): Promise<CliRun> {
+async function runOurs(server: string, opts: { stdin?: string; commands?: string[]; args?: string[] }): Promise<CliRun> {
   const out = new PassThrough();
   const err = new PassThrough();
   const o: Buffer[] = [];
@@ -28,7 +28,7 @@ async function runOurs(server: string, opts: { stdin?: string; commands?: string
   err.on('data', (c: Buffer) => e.push(c));
   const code = await runShell({
     server,
-    ...(opts.commands ? { commands: opts.commands } : { input: Readable.from([opts.stdin ?? '']) }),
+    ...(opts.args ? { args: opts.args } : opts.commands ? { commands: opts.commands } : { input: Readable.from([opts.stdin ?? '']) }),
     output: out,
     errorOutput: err,
   });
@@ -245,9 +245,9 @@ describe('tszk shell matches zkCli 3.8', { skip }, () => {
   });
 
   test('one command as arguments: output and exit code', async () => {
-    for (const cmd of [['ls', '/'], ['get', '/nope'], ['create', '/argmode', 'v'], ['stat', '/argmode']]) {
+    for (const cmd of [['ls', '/'], ['get', '/nope'], ['create', '/argmode', 'two words'], ['get', '-s', '/argmode'], ['ls', '-R', '/zookeeper']]) {
       const theirs = await runZkCli(reference.connectString, { args: cmd });
-      const ours = await runOurs(target.connectString, { commands: [cmd.join(' ')] });
+      const ours = await runOurs(target.connectString, { args: cmd });
       assertSameOutput(ours, theirs, target.port, reference.port, cmd.join(' '));
     }
   });
