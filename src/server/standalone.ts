@@ -34,6 +34,8 @@ const STANDALONE_SERVER_ID = 1;
 const SOCKET_OUTPUT_BYTES_MAX = 4 * 1024 * 1024;
 /** A connection that has not finished its handshake by then is closed (zookeeper.nio.sessionlessCnxnTimeout). */
 const SESSIONLESS_CONNECTION_TIMEOUT_MS = 10_000;
+/** Requests a client may send before its session is created (they wait for the ConnectResponse). */
+const HELD_FRAMES_MAX = 1000;
 /** Txns per sink batch (group commit bound). */
 const TXN_BATCH_MAX = 10_000;
 
@@ -221,6 +223,11 @@ export class ServerCore implements StandaloneServer, AdminSource {
     this.stats.packetsReceived++;
     if (conn.state === 'handshake') return this.onConnectRequest(conn, buf, start, end);
     if (conn.state === 'connecting') {
+      if (conn.held.length >= HELD_FRAMES_MAX) {
+        log.warn({ addr: conn.remoteAddress }, 'closing connection: too many requests before its session exists');
+        this.closeConnection(conn, 'too many early requests');
+        return true;
+      }
       conn.held.push(Buffer.from(buf.subarray(start, end)));
       return false;
     }
