@@ -11,13 +11,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDataDir } from '../../src/storage/dataDir.js';
-import { ModelTree } from './modelTree.js';
-import { hashTree } from './crashChild.js';
+import { ModelTree, hashTree } from './modelTree.js';
 import { prng } from './workload.js';
 
 process.env['TSZK_LOG_LEVEL'] ??= 'silent';
 const ROUNDS = Number(process.env['TSZK_STORAGE_CRASH_ROUNDS'] ?? 20);
-const CHILD = path.join(path.dirname(new URL(import.meta.url).pathname), 'crashChild.ts');
+// crashChild.ts from sources, crashChild.js when compiled to dist/.
+const CHILD = new URL(`./crashChild${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url).pathname;
 
 interface Round {
   pending: Map<bigint, string>;

@@ -5,15 +5,9 @@
  *
  *   tsx test/storage/crashChild.ts <dataDir> <seed>
  */
-import crypto from 'node:crypto';
 import { openDataDir } from '../../src/storage/dataDir.js';
-import { ModelTree } from './modelTree.js';
+import { ModelTree, hashTree } from './modelTree.js';
 import { Workload } from './workload.js';
-
-export function hashTree(t: ModelTree): string {
-  const d = [...t.dump()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return crypto.createHash('sha1').update(JSON.stringify(d)).update(JSON.stringify([...t.sessions].map(([k, v]) => [k.toString(), v]))).digest('hex').slice(0, 16);
-}
 
 async function main(): Promise<void> {
   const [dataDir, seedText] = process.argv.slice(2);
@@ -37,4 +31,4 @@ async function main(): Promise<void> {
   await writer();
 }
 
-if (process.argv[1]?.endsWith('crashChild.ts')) void main();
+void main();

@@ -3,6 +3,7 @@
  * stats, loads and produces snapshots. Deliberately independent of src/tree so the storage tests
  * check the file formats on their own.
  */
+import crypto from 'node:crypto';
 import { OpCode } from '../../src/proto/opcodes.js';
 import type { ACL, StatPersisted } from '../../src/proto/records.js';
 import { EMPTY_DIGEST, type LoadedSnapshot, type SnapshotNode, type SnapshotSource } from '../../src/storage/snapshot.js';
@@ -176,4 +177,11 @@ export class ModelTree {
     }
     return out;
   }
+}
+
+/** A short hash of a model's nodes and sessions (for comparing states across processes). */
+export function hashTree(t: ModelTree): string {
+  const d = [...t.dump()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sessions = [...t.sessions].map(([k, v]) => [k.toString(), v]);
+  return crypto.createHash('sha1').update(JSON.stringify(d)).update(JSON.stringify(sessions)).digest('hex').slice(0, 16);
 }
