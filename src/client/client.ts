@@ -25,6 +25,8 @@ import {
   type OpResult,
 } from './ops.js';
 import { probeReadWrite } from './rw-probe.js';
+import { Transaction } from './transaction.js';
+import { WatchStream } from './watch-stream.js';
 import { WatchManager, type WatchKind, type WatchedEvent, type Watcher } from './watch-manager.js';
 
 export type ClientState = 'connecting' | 'connected' | 'connectedReadOnly' | 'closed' | 'expired' | 'authFailed';
@@ -427,7 +429,7 @@ export class ZooKeeperClient {
       return Promise.resolve();
     }
     this.writeAuth(this.out, scheme, bytes);
-    this.sentCountHold();
+    this.scheduleFlush();
     return new Promise((resolve, reject) => this.authWaiters.push({ resolve, reject }));
   }
 
@@ -534,11 +536,6 @@ export class ZooKeeperClient {
       this.pending.push({ xid, reply, path, watchKind, watcher, resolve, reject });
       this.scheduleFlush();
     });
-  }
-
-  /** Auth frames carry no pending entry; keep the flush schedule. */
-  private sentCountHold(): void {
-    this.scheduleFlush();
   }
 
   private scheduleFlush(): void {
@@ -986,124 +983,5 @@ function kindsOf(type: number): WatchKind[] {
       return ['persistentRecursive'];
     default:
       throw new KeeperError(Err.BadArguments);
-  }
-}
-
-/** Builds a multi op list fluently; commit() sends it. */
-export class Transaction {
-  readonly ops: Op[] = [];
-  constructor(private readonly client: ZooKeeperClient) {}
-  create(path: string, data: Data = null, opts: CreateOptions & { withStat?: boolean } = {}): this {
-    const mode = opts.mode ?? CreateMode.PERSISTENT;
-    this.ops.push({
-      type: 'create',
-      path,
-      data,
-      acl: opts.acl ?? OPEN_ACL_UNSAFE,
-      mode,
-      ttl_ms: BigInt(opts.ttl_ms ?? -1),
-      withStat: opts.withStat ?? false,
-    });
-    return this;
-  }
-  delete(path: string, version = -1): this {
-    this.ops.push({ type: 'delete', path, version });
-    return this;
-  }
-  setData(path: string, data: Data, version = -1): this {
-    this.ops.push({ type: 'setData', path, data, version });
-    return this;
-  }
-  check(path: string, version: number): this {
-    this.ops.push({ type: 'check', path, version });
-    return this;
-  }
-  commit(): Promise<OpResult[]> {
-    return this.client.multi(this.ops);
-  }
-}
-
-/** Events buffered for a slow consumer before the stream fails. */
-const WATCH_STREAM_EVENTS_MAX = 100_000;
-
-/** An async iterator over a persistent watch's node events. */
-export class WatchStream implements AsyncIterableIterator<WatchedEvent> {
-  private readonly queue: WatchedEvent[] = [];
-  private waiter: { resolve: (r: IteratorResult<WatchedEvent>) => void; reject: (e: Error) => void } | null = null;
-  private failure: Error | null = null;
-  private done = false;
-  private readonly watcher: Watcher;
-  /** Resolves when the server has registered the watch (rejects if it refused). */
-  readonly ready: Promise<void>;
-
-  constructor(
-    private readonly client: ZooKeeperClient,
-    readonly path: string,
-    readonly mode: 'persistent' | 'persistentRecursive',
-  ) {
-    this.watcher = (ev) => {
-      if (this.done || ev.type === EventType.None) return;
-      if (this.waiter !== null) {
-        const w = this.waiter;
-        this.waiter = null;
-        w.resolve({ value: ev, done: false });
-        return;
-      }
-      if (this.queue.length >= WATCH_STREAM_EVENTS_MAX) {
-        this.fail(new Error(`watch stream on ${path}: more than ${WATCH_STREAM_EVENTS_MAX} unread events`));
-        return;
-      }
-      this.queue.push(ev);
-    };
-    this.ready = client.addWatch(path, mode, this.watcher);
-    this.ready.catch((e: unknown) => this.fail(e instanceof Error ? e : new Error(String(e))));
-  }
-
-  private fail(e: Error): void {
-    this.failure = e;
-    this.done = true;
-    if (this.waiter !== null) {
-      this.waiter.reject(e);
-      this.waiter = null;
-    }
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
-  }
-
-  next(): Promise<IteratorResult<WatchedEvent>> {
-    const ev = this.queue.shift();
-    if (ev !== undefined) return Promise.resolve({ value: ev, done: false });
-    if (this.failure !== null) return Promise.reject(this.failure);
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
-  }
-
-  async return(): Promise<IteratorResult<WatchedEvent>> {
-    await this.close();
-    return { value: undefined, done: true };
-  }
-
-  /** Stops the stream and removes its watch (from the server too, when connected). */
-  async close(): Promise<void> {
-    if (this.done && this.failure === null && !this.watcherRegistered()) return;
-    this.done = true;
-    if (this.waiter !== null) {
-      this.waiter.resolve({ value: undefined, done: true });
-      this.waiter = null;
-    }
-    const type = this.mode === 'persistent' ? WatcherType.Persistent : WatcherType.PersistentRecursive;
-    if (!this.watcherRegistered()) return;
-    const live = this.client.state === 'connected' || this.client.state === 'connectedReadOnly';
-    try {
-      await this.client.removeWatches(this.path, type, this.watcher, !live);
-    } catch {
-      await this.client.removeWatches(this.path, type, this.watcher, true).catch(() => {});
-    }
-  }
-
-  private watcherRegistered(): boolean {
-    return this.client.watches.has(this.mode, this.path, this.watcher);
   }
 }
