@@ -6,6 +6,7 @@ import { DataNode, createStat, emptyStatPersisted } from './dataNode.js';
 import { ephemeralKind } from './ephemeralType.js';
 import { childName, parentKey, parentPath } from './paths.js';
 import { WatchManager, type Watcher, type WatcherMode } from './watchManager.js';
+import { LIMIT_NODE, QUOTA_ROOT, QuotaPrefixes, STAT_NODE, formatStats, parseStats, statPath, trimQuotaPath } from './quota.js';
 
 export const ROOT_PATH = '/';
 export const PROC_PATH = '/zookeeper';
@@ -26,6 +27,8 @@ export class DataTree {
   readonly dataWatches = new WatchManager();
   readonly childWatches = new WatchManager();
   lastProcessedZxid = 0n;
+  /** Paths with a quota (a zookeeper_limits node under /zookeeper/quota). */
+  readonly quotas = new QuotaPrefixes();
 
   /** A tree with /, /zookeeper, /zookeeper/quota and /zookeeper/config, as a fresh ZooKeeper has. */
   constructor(opts: { empty?: boolean } = {}) {
@@ -91,6 +94,8 @@ export class DataTree {
     parent.addChild(childName(path));
     this.nodeMap.set(path, node);
     this.rememberOwner(path, stat.ephemeralOwner);
+    const pk = parentKey(path);
+    if (pk.startsWith(QUOTA_ROOT) && childName(path) === LIMIT_NODE) this.quotas.add(trimQuotaPath(pk));
     return node;
   }
 
@@ -163,6 +168,12 @@ export class DataTree {
     parent.addChild(childName(path));
     this.nodeMap.set(path, child);
     this.rememberOwner(path, ephemeralOwner);
+    if (pkey.startsWith(QUOTA_ROOT)) {
+      const name = childName(path);
+      if (name === LIMIT_NODE) this.quotas.add(trimQuotaPath(pkey));
+      if (name === STAT_NODE) this.updateQuotaForPath(trimQuotaPath(pkey));
+    }
+    this.updateQuotaStat(path, data === null ? 0 : data.length, 1);
     this.dataWatches.trigger(path, EventType.NodeCreated, undefined, acl);
     this.childWatches.trigger(pkey === '' ? '/' : pkey, EventType.NodeChildrenChanged, undefined, this.aclOf(parent));
     return child;
@@ -181,6 +192,8 @@ export class DataTree {
     const acl = this.aclOf(node);
     this.aclCache.release(node.acl);
     this.forgetOwner(path, node.stat.ephemeralOwner);
+    if (pkey.startsWith(PROC_PATH) && childName(path) === LIMIT_NODE) this.quotas.delete(trimQuotaPath(pkey));
+    this.updateQuotaStat(path, node.data === null ? 0 : -node.data.length, -1);
     const told = this.dataWatches.trigger(path, EventType.NodeDeleted, undefined, acl);
     this.childWatches.trigger(path, EventType.NodeDeleted, told, acl);
     this.childWatches.trigger(pkey === '' ? '/' : pkey, EventType.NodeChildrenChanged, undefined, this.aclOf(parent));
@@ -189,7 +202,9 @@ export class DataTree {
   setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
     const node = this.nodeMap.get(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
+    const before = node.data === null ? 0 : node.data.length;
     node.data = data;
+    this.updateQuotaStat(path, (data === null ? 0 : data.length) - before, 0);
     node.stat.mtime = time;
     node.stat.mzxid = zxid;
     node.stat.version = version;
@@ -204,6 +219,36 @@ export class DataTree {
     node.stat.aversion = aversion;
     node.acl = this.aclCache.acquire(acl);
     return node.toStat();
+  }
+
+  /** Adds to the count/bytes of the quota covering `path`, if any (DataTree.updateQuotaStat). */
+  private updateQuotaStat(path: string, bytesDiff: number, countDiff: number): void {
+    const prefix = this.quotas.maxPrefix(path);
+    if (prefix === undefined) return;
+    const node = this.nodeMap.get(statPath(prefix));
+    if (node === undefined) return;
+    const st = parseStats(node.data);
+    st.set('count', (st.get('count') ?? -1n) + BigInt(countDiff));
+    st.set('bytes', (st.get('bytes') ?? -1n) + BigInt(bytesDiff));
+    node.data = formatStats(st);
+  }
+
+  /** Recounts a quota'd subtree into its stats node (DataTree.updateQuotaForPath). */
+  private updateQuotaForPath(prefix: string): void {
+    let count = 0n;
+    let bytes = 0n;
+    const stack = [prefix];
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      const n = this.nodeMap.get(p);
+      if (n === undefined) continue;
+      count++;
+      bytes += BigInt(n.data === null ? 0 : n.data.length);
+      for (const c of n.children) stack.push(`${p}/${c}`);
+    }
+    const node = this.nodeMap.get(statPath(prefix));
+    if (node === undefined) return;
+    node.data = formatStats(new Map([['count', count], ['bytes', bytes]]));
   }
 
   /** Sets cversion/pzxid when they move forward (createNode replay of a node already gone). */

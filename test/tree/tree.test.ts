@@ -99,3 +99,27 @@ test('snapshot round trip through nodes(), the ACL cache and insertNode', () => 
   assert.deepEqual([...copy.getEphemerals(5n)], ['/a/e']);
   assert.equal(copy.nodeCount, t.nodeCount);
 });
+
+test('quota stats follow creates, setData and deletes under a quota’d path (values as ZooKeeper 3.8 gives them)', () => {
+  const t = new DataTree();
+  let z = 1n;
+  const mk = (p: string, d: string | null) => t.createNode(p, d === null ? null : Buffer.from(d), OPEN_ACL_UNSAFE, 0n, -1, z++, 1n);
+  const stats = () => t.getNode('/zookeeper/quota/q/zookeeper_stats')!.data!.toString();
+  mk('/q', 'abc');
+  mk('/q/x', 'hello');
+  mk('/zookeeper/quota/q', null);
+  mk('/zookeeper/quota/q/zookeeper_limits', 'count=5,bytes=-1');
+  mk('/zookeeper/quota/q/zookeeper_stats', 'count=0,bytes=0');
+  assert.equal(stats(), 'count=2,bytes=8');
+  mk('/q/y', '12345678');
+  assert.equal(stats(), 'count=3,bytes=16');
+  t.setData('/q/x', Buffer.from('h'), 1, z++, 1n);
+  assert.equal(stats(), 'count=3,bytes=12');
+  t.deleteNode('/q/y', z++);
+  assert.equal(stats(), 'count=2,bytes=4');
+  mk('/qq', 'zz');
+  assert.equal(stats(), 'count=2,bytes=4');
+  t.deleteNode('/zookeeper/quota/q/zookeeper_limits', z++);
+  mk('/q/w', 'x');
+  assert.equal(stats(), 'count=2,bytes=4');
+});
