@@ -164,7 +164,8 @@ describe('client reconnect and session resumption', { skip }, () => {
       await srv.restart();
       heal();
       direct = await ZooKeeperClient.connect(srv.connectString, { sessionTimeout_ms: 20_000 });
-      await waitFor(() => c.state === 'connected', 'reconnected after restart', 20_000);
+      await waitFor(() => c.state !== 'connecting', 'reconnected after restart', 20_000);
+      assert.equal(c.state, 'connected', 'the restarted server did not restore the session from its data dir');
       assert.equal(c.sessionId, id);
       assert.equal((await c.getData('/restart-eph')).data?.toString(), 'e');
       assert.equal((await direct.exists('/restart-eph'))?.ephemeralOwner, id);
