@@ -27,6 +27,8 @@ export interface ShellOptions {
   errorOutput?: NodeJS.WritableStream;
   /** zkCli's -timeout (session timeout), default 30000. */
   timeout_ms?: number;
+  /** zkCli's -r: accept a read-only server. */
+  readOnly?: boolean;
 }
 
 /** zkCli's ZooKeeper.States names, for the prompt. */
@@ -86,6 +88,7 @@ class Shell implements ShellContext {
     this.zk = new ZooKeeperClient(host, {
       sessionTimeout_ms: this.opts.timeout_ms ?? 30_000,
       defaultWatcher: this.watcher,
+      canBeReadOnly: this.opts.readOnly ?? false,
       // zkCli keeps trying to connect; commands wait in the client's queue meanwhile.
       connectWait_ms: 2 ** 31 - 1,
     });
