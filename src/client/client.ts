@@ -25,6 +25,7 @@ import {
   type OpResult,
 } from './ops.js';
 import { probeReadWrite } from './rw-probe.js';
+import { StateStream } from './state-stream.js';
 import { Transaction } from './transaction.js';
 import { WatchStream } from './watch-stream.js';
 import { WatchManager, type WatchKind, type WatchedEvent, type Watcher } from './watch-manager.js';
@@ -210,6 +211,11 @@ export class ZooKeeperClient {
   onState(listener: (s: KeeperState) => void): () => void {
     this.stateListeners.add(listener);
     return () => this.stateListeners.delete(listener);
+  }
+
+  /** Session state changes as an async iterator; it ends after Expired, AuthFailed or Closed. */
+  stateEvents(): StateStream {
+    return new StateStream((l) => this.onState(l));
   }
 
   get isAlive(): boolean {

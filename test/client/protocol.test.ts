@@ -280,10 +280,17 @@ describe('client against a fake server', { timeout: 30_000 }, () => {
     const fake = await startFakeServer({ timeout_ms: (conn) => (conn === 0 ? 6000 : 0) });
     const states: number[] = [];
     const c = await ZooKeeperClient.connect(fake.connectString, { defaultWatcher: (e) => states.push(e.state) });
+    const stream = c.stateEvents();
+    const streamed: number[] = [];
+    const drained = (async () => {
+      for await (const s of stream) streamed.push(s);
+    })();
     fake.dropAll();
     await waitFor(() => c.state === 'expired', 'expired');
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(states, [KeeperState.SyncConnected, KeeperState.Disconnected, KeeperState.Expired]);
+    await drained; // the state stream ends by itself after Expired
+    assert.deepEqual(streamed, [KeeperState.Disconnected, KeeperState.Expired]);
     await assert.rejects(c.exists('/'), (e: unknown) => e instanceof KeeperError && e.code === Err.SessionExpired);
     await c.close();
     await fake.close();
