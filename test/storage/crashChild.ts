@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   const tree = dd.snapshot ? ModelTree.fromSnapshot(dd.snapshot) : ModelTree.fresh();
   for (const e of dd.txns) tree.apply(e);
   process.stdout.write(`recovered ${dd.lastZxid} ${hashTree(tree)}\n`);
-  const w = new Workload(tree, Number(seedText), dd.lastZxid, false);
+  const w = new Workload(tree, Number(seedText), dd.lastZxid, 'none');
   const writer = async (): Promise<void> => {
     for (;;) {
       const batch = w.batch(3);

@@ -6,7 +6,8 @@
 import crypto from 'node:crypto';
 import { OpCode } from '../../src/proto/opcodes.js';
 import type { ACL, StatPersisted } from '../../src/proto/records.js';
-import { EMPTY_DIGEST, type LoadedSnapshot, type SnapshotNode, type SnapshotSource } from '../../src/storage/snapshot.js';
+import { treeDigest, TREE_DIGEST_VERSION } from '../../src/storage/digest.js';
+import { type LoadedSnapshot, type SnapshotNode, type SnapshotSource } from '../../src/storage/snapshot.js';
 import type { TxnBody, TxnEntry } from '../../src/storage/txnEntry.js';
 
 export interface ModelNode {
@@ -165,8 +166,13 @@ export class ModelTree {
       sessions: () => this.sessions,
       acls: () => acls,
       nodes: () => nodes,
-      digest: () => EMPTY_DIGEST,
+      digest: () => ({ zxid: this.lastZxid, digestVersion: TREE_DIGEST_VERSION, digest: this.digest() }),
     };
+  }
+
+  /** ZooKeeper's tree digest of this tree. */
+  digest(): bigint {
+    return treeDigest([...this.nodes].map(([path, n]) => ({ path, data: n.data, stat: n.stat })));
   }
 
   /** A comparable dump: path -> data, acl, stat (children count implied by paths). */

@@ -3,6 +3,7 @@ import { OpCode } from '../../src/proto/opcodes.js';
 import type { ACL } from '../../src/proto/records.js';
 import type { TxnBody, TxnEntry } from '../../src/storage/txnEntry.js';
 import type { ModelTree } from './modelTree.js';
+import { TREE_DIGEST_VERSION } from '../../src/storage/digest.js';
 
 /** mulberry32: a small seeded PRNG. */
 export function prng(seed: number): () => number {
@@ -33,8 +34,8 @@ export class Workload {
     private readonly tree: ModelTree,
     seed: number,
     startZxid = tree.lastZxid,
-    /** Fake TxnDigests on every other txn (format tests); off for files real ZooKeeper will check. */
-    private readonly digests = true,
+    /** 'fake': made-up TxnDigests on every other txn (format tests); 'real': ZooKeeper's tree digest after each txn; 'none'. */
+    private readonly digests: 'fake' | 'real' | 'none' = 'fake',
   ) {
     this.rnd = prng(seed);
     this.zxid = startZxid;
@@ -87,9 +88,10 @@ export class Workload {
     const e: TxnEntry = {
       hdr: { clientId: this.session, cxid: this.n, zxid: this.zxid, time: 1_700_000_000_000n + BigInt(this.n), type: body.type },
       body,
-      digest: this.digests && this.n % 2 === 0 ? { version: 2, treeDigest: BigInt(this.n) * 7919n } : null,
+      digest: this.digests === 'fake' && this.n % 2 === 0 ? { version: 2, treeDigest: BigInt(this.n) * 7919n } : null,
     };
     this.tree.apply(e);
+    if (this.digests === 'real') e.digest = { version: TREE_DIGEST_VERSION, treeDigest: this.tree.digest() };
     return e;
   }
 

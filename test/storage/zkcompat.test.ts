@@ -14,6 +14,7 @@ import zookeeper, { type Client } from 'node-zookeeper-client';
 import { openDataDir } from '../../src/storage/dataDir.js';
 import { listLogs, listSnapshots } from '../../src/storage/history.js';
 import { startZooKeeper, zookeeperMissing } from '../support/zookeeper.js';
+import { fourLetter } from '../support/ports.js';
 import { ModelTree } from './modelTree.js';
 import { Workload } from './workload.js';
 import { SNAPSHOT_FORMATTER, TXN_LOG_TOOLKIT, call, canonical, connect, dumpThroughClient, javaMissing, runZkTool } from './zkTools.js';
@@ -41,13 +42,25 @@ function assertSameTree(actual: Map<string, string>, expected: Map<string, strin
   for (const [p, v] of expected) assert.equal(actual.get(p), v, `node ${p}`);
 }
 
-async function loadModel(dataDir: string): Promise<ModelTree> {
+/** Loads a dataDir into the model; returns how many logged tree digests it checked along the way. */
+async function loadModelChecked(dataDir: string): Promise<{ model: ModelTree; digestsChecked: number }> {
   const dd = await openDataDir({ dataDir, repair: false, forceSync: false });
   assert.ok(dd.snapshot);
   const t = ModelTree.fromSnapshot(dd.snapshot);
-  for (const e of dd.txns) t.apply(e);
+  let digestsChecked = 0;
+  for (const e of dd.txns) {
+    t.apply(e);
+    if (e.digest !== null) {
+      assert.equal(t.digest(), e.digest.treeDigest, `tree digest after 0x${e.hdr.zxid.toString(16)}`);
+      digestsChecked++;
+    }
+  }
   await dd.close();
-  return t;
+  return { model: t, digestsChecked };
+}
+
+async function loadModel(dataDir: string): Promise<ModelTree> {
+  return (await loadModelChecked(dataDir)).model;
 }
 
 const NODES = Number(process.env['TSZK_STORAGE_COMPAT_NODES'] ?? 2000);
@@ -108,7 +121,9 @@ test('a dataDir written by ZooKeeper 3.8 loads with identical nodes, data, ACLs 
     assert.ok((await listSnapshots(v2)).length >= 3, 'several snapshots');
     assert.ok((await listLogs(v2)).length >= 3, 'several logs');
     step('loaded');
-    const model = await loadModel(dataDir);
+    // Replaying ZooKeeper's log also reproduces the tree digest ZooKeeper logged after every txn.
+    const { model, digestsChecked } = await loadModelChecked(dataDir);
+    assert.ok(digestsChecked > 20, `${digestsChecked} digests checked`);
     assertSameTree(modelDump(model), expected);
     // c2's session (with its ephemerals) is in the recovered sessions.
     const owners = new Set([...model.nodes.values()].map((n) => n.stat.ephemeralOwner).filter((o) => o !== 0n));
@@ -129,7 +144,7 @@ test('a dataDir written by tszk is read by ZooKeeper toolkits and served by ZooK
   try {
     const dd = await openDataDir({ dataDir, forceSync: true, snapCount: 300, preAllocSize_bytes: 64 * 1024, emptyTree: ModelTree.fresh().source(), random: () => 0.3 });
     const tree = ModelTree.fresh();
-    const w = new Workload(tree, 5, 0n, false);
+    const w = new Workload(tree, 5, 0n, 'real');
     for (let i = 0; i < 1500; i += 25) {
       const b = w.batch(25);
       await dd.txnLog.append(b);
@@ -160,6 +175,9 @@ test('a dataDir written by tszk is read by ZooKeeper toolkits and served by ZooK
     clients.push(c);
     const served = await dumpThroughClient(c);
     assertSameTree(served, modelDump(tree));
+    // ZooKeeper compared the snapshot digest and every logged txn digest while loading: no mismatch.
+    const mntr = await fourLetter(zk.port, 'mntr');
+    assert.match(mntr, /zk_digest_mismatches_count\s+0\n/);
     // ZooKeeper keeps writing on top of tszk's files; tszk then loads ZooKeeper's additions.
     await call<string>((cb) => c.create('/written-by-zookeeper', Buffer.from('z'), zookeeper.ACL.OPEN_ACL_UNSAFE, zookeeper.CreateMode.PERSISTENT, cb));
     const after = await dumpThroughClient(c);
