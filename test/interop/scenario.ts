@@ -16,6 +16,8 @@
  *  second client (no auth): getData R/secure (NoAuth); create R/ro world:anyone READ; setData R/ro (NoAuth);
  *  multi: [create R/m1 "m", setData R/m1 "m2" v0, check R v2] ok; [create R/m2, check R v99] fails,
  *  R/m2 absent afterwards;
+ *  [persistentWatches] addWatch R/pw PERSISTENT_RECURSIVE; create R/pw, R/pw/x; setData and delete
+ *  R/pw/x; removeWatches (PersistentWatchRemoved), then again (NoWatcher);
  *  reconnect: data watch on R; the harness drops the TCP connection; after reconnect the session id
  *  is unchanged, R/eph still exists (seen by the second client), and setData R by the second
  *  client fires the watch set before the drop;
@@ -28,6 +30,8 @@ import { Err } from '../../src/proto/errors.js';
 export interface Features {
   container: boolean;
   ttl: boolean;
+  /** addWatch PERSISTENT_RECURSIVE on R/pw, then create R/pw, R/pw/x, set and delete R/pw/x; remove it twice. */
+  persistentWatches: boolean;
 }
 
 export const DIGEST_USER = 'alice';
@@ -80,6 +84,11 @@ export function expectedResults(root: string, f: Features): Record<string, unkno
   if (f.container) {
     e['container'] = `${root}/cont`;
     e['container_owner'] = CONTAINER_OWNER_SEEN.toString();
+  }
+  if (f.persistentWatches) {
+    e['persistent_recursive'] = [`1:${root}/pw`, `1:${root}/pw/x`, `3:${root}/pw/x`, `2:${root}/pw/x`];
+    e['persistent_removed'] = [`7:${root}/pw`];
+    e['remove_missing_watch'] = Err.NoWatcher;
   }
   if (f.ttl) {
     e['ttl'] = `${root}/ttl`;

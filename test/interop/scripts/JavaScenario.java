@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.Op;
@@ -147,6 +148,20 @@ public class JavaScenario {
             Op.create(R + "/m2", null, open, CreateMode.PERSISTENT),
             Op.check(R, 99)))));
         r.put("multi_fail_m2_exists", b.exists(R + "/m2", false) != null);
+
+        // Persistent recursive watch: fires for every change below, no NodeChildrenChanged, and
+        // stays until removed (removal is reported to the watcher as PersistentWatchRemoved).
+        BlockingQueue<String> pev = new LinkedBlockingQueue<>();
+        Watcher pw = e -> pev.add(e.getType().getIntValue() + ":" + e.getPath());
+        a.addWatch(R + "/pw", pw, AddWatchMode.PERSISTENT_RECURSIVE);
+        a.create(R + "/pw", null, open, CreateMode.PERSISTENT);
+        a.create(R + "/pw/x", null, open, CreateMode.PERSISTENT);
+        a.setData(R + "/pw/x", "d".getBytes(), -1);
+        a.delete(R + "/pw/x", -1);
+        r.put("persistent_recursive", take(pev, 4));
+        a.removeWatches(R + "/pw", pw, Watcher.WatcherType.Any, false);
+        r.put("persistent_removed", take(pev, 1));
+        r.put("remove_missing_watch", codeOf(() -> { a.removeWatches(R + "/pw", pw, Watcher.WatcherType.Any, false); return "removed"; }));
 
         long sessionBefore = a.getSessionId();
         a.getData(R, w, null);
