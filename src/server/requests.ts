@@ -62,7 +62,45 @@ export type ClientRequest =
   | { kind: 'sasl' }
   | { kind: 'unknown' };
 
+/** Whether the record at the reader starts with a null string (length -1): our codec reads it as ''. */
+function nullPathAhead(r: JuteReader): boolean {
+  return r.remaining >= 4 && r.buf.readInt32BE(r.offset) === -1;
+}
+
+/**
+ * How ZooKeeper 3.8 reacts to a null path, op by op: most code paths hit a
+ * NullPointerException (MarshallingError); setData/setACL/check validate the path first
+ * (BadArguments). undefined: the op treats null like any other string.
+ */
+function nullPathOutcome(type: number): ClientRequest | undefined {
+  switch (type) {
+    case OpCode.create:
+    case OpCode.create2:
+    case OpCode.createContainer:
+    case OpCode.createTTL:
+    case OpCode.delete:
+      return { kind: 'failedWrite', err: Err.MarshallingError };
+    case OpCode.setData:
+    case OpCode.setACL:
+    case OpCode.check:
+      return { kind: 'failedWrite', err: Err.BadArguments };
+    case OpCode.exists:
+    case OpCode.getData:
+    case OpCode.getACL:
+    case OpCode.getChildren:
+    case OpCode.getChildren2:
+    case OpCode.getAllChildrenNumber:
+      return { kind: 'read', read: { op: OpCode.error } };
+    default:
+      return undefined;
+  }
+}
+
 export function decodeRequest(type: number, r: JuteReader): ClientRequest {
+  if (nullPathAhead(r)) {
+    const outcome = nullPathOutcome(type);
+    if (outcome !== undefined) return outcome;
+  }
   switch (type) {
     case OpCode.create:
     case OpCode.create2:
