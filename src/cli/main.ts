@@ -60,8 +60,12 @@ async function runServer(flags: ServerFlags): Promise<void> {
 
 export async function main(argv: string[]): Promise<void> {
   // zkCli spells its flag `-server`; accept that spelling as well as `--server`.
-  const args = argv.map((a) => (a === '-server' ? '--server' : a));
-  const program = new Command('tszk').description('A ZooKeeper-compatible coordination service').showHelpAfterError();
+  const zkCliFlags: Record<string, string> = { '-server': '--server', '-timeout': '--timeout' };
+  const args = argv.map((a) => zkCliFlags[a] ?? a);
+  const program = new Command('tszk')
+    .description('A ZooKeeper-compatible coordination service')
+    .enablePositionalOptions()
+    .showHelpAfterError();
 
   program
     .command('server')
@@ -76,11 +80,18 @@ export async function main(argv: string[]): Promise<void> {
     .command('shell')
     .description('interactive shell with zkCli commands')
     .option('--server <connectString>', 'host:port[,host:port][/chroot]', '127.0.0.1:2181')
-    .argument('[command...]', 'run one command and exit')
-    .action(async (command: string[], flags: { server: string }) => {
+    .option('--timeout <ms>', 'session timeout (zkCli -timeout)')
+    .option('-r, --read-only', 'accept a read-only server (zkCli -r)')
+    .argument('[command...]', 'run one command and exit (words taken as given, like zkCli)')
+    .passThroughOptions()
+    .action(async (command: string[], flags: { server: string; timeout?: string; readOnly?: boolean }) => {
       const { runShell } = await import('./shell.js');
-      const code = await runShell({ server: flags.server, commands: command.length > 0 ? [command.join(' ')] : undefined });
-      process.exitCode = code;
+      process.exitCode = await runShell({
+        server: flags.server,
+        args: command.length > 0 ? command : undefined,
+        timeout_ms: flags.timeout === undefined ? undefined : Number(flags.timeout),
+        readOnly: flags.readOnly === true,
+      });
     });
 
   try {
