@@ -55,7 +55,9 @@ export type Op =
    * reply zxid), redo its auth, and send SetWatches2 with these watches relative to its last
    * zxid (or to 0): the server fires what changed since then.
    */
-  | { t: 'reconnect'; s: SessionIx; relativeToLast: boolean; watches: ReconnectWatches };
+  | { t: 'reconnect'; s: SessionIx; relativeToLast: boolean; watches: ReconnectWatches }
+  /** closeSession (its ephemerals go, others' watches fire), then a fresh session takes its place. */
+  | { t: 'renew'; s: SessionIx };
 
 export interface ReconnectWatches {
   data: RelPath[];
@@ -140,6 +142,7 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('getAllChildrenNumber' as const), s: session, path: validPath }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('getEphemerals' as const), s: session, path: fc.constantFrom('', 'a', 'b') }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('whoAmI' as const), s: session }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('renew' as const), s: session }) },
   {
     weight: 2,
     arbitrary: fc.record({

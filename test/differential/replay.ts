@@ -178,7 +178,8 @@ function request(op: Op, abs: (p: RelPath) => string): { type: number; bodies: B
     case 'whoAmI':
       return { type: OpCode.whoAmI, bodies: [] };
     case 'reconnect':
-      throw new Error('reconnect is not a single request');
+    case 'renew':
+      throw new Error(`${op.t} is not a single request`);
   }
 }
 
@@ -316,6 +317,8 @@ export async function replay(port: number, admin: RawSession, prefix: string, op
         reply = 'connection closed';
       } else if (op.t === 'reconnect') {
         reply = await reconnect(port, sessions, op, abs, events, n);
+      } else if (op.t === 'renew') {
+        reply = await renew(port, sessions, op.s, n);
       } else {
         const { type, bodies } = request(op, abs);
         try {
@@ -327,21 +330,42 @@ export async function replay(port: number, admin: RawSession, prefix: string, op
         }
       }
       await barrier(sessions, events, n);
-      steps.push({ op: JSON.stringify(op), reply, events });
+      steps.push({ op: JSON.stringify(op), reply, events: op.t === 'renew' ? inPathOrder(events) : events });
     }
     // Closing session 0 deletes its ephemerals: session 1's watches see it.
     const events: unknown[][] = [[], []];
     await sessions[0]!.close();
     await barrier(sessions, events, n);
-    // ZooKeeper deletes a closed session's ephemerals in Java hash-set order, which no client can
-    // rely on: compare these events in a stable order by path (each path's own events keep their order).
-    const byPath = (e: unknown): string => (typeof e === 'object' && e !== null && 'path' in e ? String(e.path) : '');
-    const sorted = events.map((evs) => [...evs].sort((x, y) => (byPath(x) < byPath(y) ? -1 : byPath(x) > byPath(y) ? 1 : 0)));
-    steps.push({ op: 'closeSession S0', reply: null, events: sorted });
+    steps.push({ op: 'closeSession S0', reply: null, events: inPathOrder(events) });
   } finally {
     for (const s of sessions) await s.close();
   }
   return steps;
+}
+
+/**
+ * ZooKeeper deletes a closed session's ephemerals in Java hash-set order, which no client can
+ * rely on: such events are compared in a stable order by path (each path's own events keep
+ * their order).
+ */
+function inPathOrder(events: unknown[][]): unknown[][] {
+  const byPath = (e: unknown): string => (typeof e === 'object' && e !== null && 'path' in e ? String(e.path) : '');
+  return events.map((evs) => [...evs].sort((x, y) => (byPath(x) < byPath(y) ? -1 : byPath(x) > byPath(y) ? 1 : 0)));
+}
+
+/** Closes session ix and opens a fresh one in its place (named S<ix>', S<ix>'', ...). */
+async function renew(port: number, sessions: RawSession[], ix: SessionIx, n: Normaliser): Promise<unknown> {
+  const old = sessions[ix]!;
+  const r = await old.call(OpCode.closeSession);
+  old.conn.close();
+  const fresh = await RawSession.open(port, { timeOut: 30_000 });
+  sessions[ix] = fresh;
+  n.sessions.set(fresh.sessionId, `${n.sessions.get(old.sessionId) ?? `S${ix}`}'`);
+  if (ix === 0) {
+    const authErr = await fresh.addAuth('digest', DIGEST_AUTH);
+    if (authErr !== 0) return { closeErr: r.err, authErr };
+  }
+  return { closeErr: r.err, zxid: n.zxid(r.zxid) };
 }
 
 /** Resumes session op.s on a new connection and re-registers watches with SetWatches2. */
