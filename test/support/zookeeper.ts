@@ -73,12 +73,13 @@ export async function startZooKeeper(opts: RealZooKeeperOptions = {}): Promise<R
     }
     if (own) fs.rmSync(dataDir, { recursive: true, force: true });
   };
-  // ZooKeeper may hold a 4lw connection open without answering while it starts: poll with a short timeout.
+  // ZooKeeper may hold a 4lw connection open without answering while it starts, and answers
+  // ruok before it serves sessions: poll srvr, with a short timeout, until it reports its Mode.
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (exited) throw new Error(`ZooKeeper exited during start (config ${cfgPath})`);
     try {
-      if ((await fourLetter(port, 'ruok', 500)) === 'imok') break;
+      if (/^Mode: /m.test(await fourLetter(port, 'srvr', 500))) break;
     } catch {
       /* not up yet */
     }
