@@ -171,9 +171,7 @@ function writeGetChildren(
   if (n === undefined) throw new KeeperError(Err.NoNode, path);
   checkACL(ctx.options, tree.aclOf(n), Perms.READ, authInfo, path);
   if (watch) tree.childWatches.add(path, conn);
-  const kids = n.children;
-  w.int(kids.size);
-  for (const c of kids) w.ustring(c);
+  writeStrings(w, n.childrenInZkOrder());
   if (withStat) writeNodeStat(w, n);
 }
 

@@ -8,8 +8,52 @@ import { ephemeralKind } from './ephemeralType.js';
 /** Leaves share one empty set (most znodes have no children; a Set each costs memory). */
 const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
 
+/** Java's String.hashCode. */
+export function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * The iteration order of a java.util.HashSet<String> of this capacity whose elements were added
+ * in `insertionOrder`: by bucket (spread hash masked by capacity − 1), each bucket in insertion
+ * order (resizes keep that order).
+ */
+export function javaHashOrder(insertionOrder: Iterable<string>, capacity: number): string[] {
+  const names = [...insertionOrder];
+  if (names.length < 2) return names;
+  const mask = capacity - 1;
+  const keyed = names.map((n, i) => {
+    const h = javaStringHash(n);
+    return { n, i, b: (h ^ (h >>> 16)) & mask };
+  });
+  keyed.sort((x, y) => x.b - y.b || x.i - y.i);
+  return keyed.map((x) => x.n);
+}
+
+/** HashMap capacity after growing from `initial` to hold `size` entries (load factor 0.75). */
+export function javaGrownCapacity(initial: number, size: number): number {
+  let cap = initial;
+  while (size > cap * 0.75) cap *= 2;
+  return cap;
+}
+
+/** Capacity of a HashSet clone of `size` entries (HashMap.putMapEntries). */
+export function javaCloneCapacity(size: number): number {
+  const t = Math.floor(size / 0.75 + 1);
+  let cap = 1;
+  while (cap < t) cap *= 2;
+  return cap;
+}
+
+/** Initial capacity ZooKeeper gives a node's child set (new HashSet<>(8)). */
+const JAVA_CHILD_SET_INITIAL_CAPACITY = 8;
+
 export class DataNode {
   private kids: Set<string> | undefined;
+  /** The table size ZooKeeper's HashSet of children would have now (it grows, never shrinks). */
+  private javaCapacity = 0;
 
   constructor(
     /** null is kept distinct from an empty buffer, as ZooKeeper keeps it. */
@@ -25,13 +69,25 @@ export class DataNode {
   }
 
   addChild(name: string): void {
-    (this.kids ??= new Set()).add(name);
+    const k = (this.kids ??= new Set());
+    k.add(name);
+    if (this.javaCapacity === 0) this.javaCapacity = JAVA_CHILD_SET_INITIAL_CAPACITY;
+    while (k.size > this.javaCapacity * 0.75) this.javaCapacity *= 2;
+  }
+
+  /**
+   * Child names in the order ZooKeeper 3.8 lists them: its HashSet iterates by hash bucket
+   * (String.hashCode spread, masked by the table size), each bucket in insertion order.
+   */
+  childrenInZkOrder(): string[] {
+    const k = this.kids;
+    if (k === undefined) return [];
+    return javaHashOrder(k, this.javaCapacity);
   }
 
   removeChild(name: string): boolean {
     const k = this.kids;
     if (k === undefined || !k.delete(name)) return false;
-    if (k.size === 0) this.kids = undefined;
     return true;
   }
 

@@ -2,7 +2,7 @@ import { EventType } from '../proto/opcodes.js';
 import { Err, KeeperError } from '../proto/errors.js';
 import type { ACL, Stat, StatPersisted } from '../proto/records.js';
 import { AclCache, OPEN_UNSAFE_ACL_INDEX, READ_ACL_UNSAFE } from './aclCache.js';
-import { DataNode, createStat, emptyStatPersisted } from './dataNode.js';
+import { DataNode, createStat, emptyStatPersisted, javaCloneCapacity, javaGrownCapacity, javaHashOrder } from './dataNode.js';
 import { ephemeralKind } from './ephemeralType.js';
 import { childName, parentKey, parentPath } from './paths.js';
 import { WatchManager, type Watcher, type WatcherMode } from './watchManager.js';
@@ -22,6 +22,8 @@ export class DataTree {
   private readonly nodeMap = new Map<string, DataNode>();
   readonly aclCache = new AclCache();
   private readonly ephemeralsBySession = new Map<bigint, Set<string>>();
+  /** Largest size each session's ephemeral set reached (ZooKeeper's HashSet capacity follows it). */
+  private readonly ephemeralsMaxSize = new Map<bigint, number>();
   readonly containers = new Set<string>();
   readonly ttls = new Set<string>();
   readonly dataWatches = new WatchManager();
@@ -114,6 +116,7 @@ export class DataTree {
           this.ephemeralsBySession.set(owner, s);
         }
         s.add(path);
+        if (s.size > (this.ephemeralsMaxSize.get(owner) ?? 0)) this.ephemeralsMaxSize.set(owner, s.size);
         break;
       }
       case 'void':
@@ -282,7 +285,7 @@ export class DataTree {
     const node = this.nodeMap.get(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     if (watcher !== undefined) this.childWatches.add(path, watcher);
-    return { children: [...node.children], stat: node.toStat() };
+    return { children: node.childrenInZkOrder(), stat: node.toStat() };
   }
 
   /** Number of descendants (not counting the node itself). */
@@ -304,9 +307,20 @@ export class DataTree {
     return n;
   }
 
-  /** The session's ephemeral paths (a copy). */
+  /**
+   * The session's ephemeral paths (a copy), iterating in the order ZooKeeper's copy of its
+   * HashSet iterates (getEphemerals and closeSession list them in that order).
+   */
   getEphemerals(sessionId: bigint): Set<string> {
-    return new Set(this.ephemeralsBySession.get(sessionId) ?? []);
+    const s = this.ephemeralsBySession.get(sessionId);
+    if (s === undefined) return new Set();
+    const original = javaHashOrder(s, javaGrownCapacity(16, this.ephemeralsMaxSize.get(sessionId) ?? s.size));
+    return new Set(javaHashOrder(original, javaCloneCapacity(s.size)));
+  }
+
+  /** Forgets a closed session's ephemeral bookkeeping. */
+  forgetSession(sessionId: bigint): void {
+    this.ephemeralsMaxSize.delete(sessionId);
   }
 
   /** Sessions with ephemerals and their paths (for dump / cons). */

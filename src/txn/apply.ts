@@ -120,6 +120,7 @@ function applyMulti(tree: DataTree, h: TxnHeader, txns: TxnBody[]): ProcessTxnRe
 
 function killSession(tree: DataTree, sessionId: bigint, zxid: bigint, paths: readonly string[]): void {
   const local = tree.getEphemerals(sessionId);
+  tree.forgetSession(sessionId);
   for (const p of paths) {
     local.delete(p);
     try {

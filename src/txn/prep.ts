@@ -17,7 +17,7 @@ import type {
   StatPersisted,
 } from '../proto/records.js';
 import { DataTree } from '../tree/dataTree.js';
-import { createStat } from '../tree/dataNode.js';
+import { createStat, javaCloneCapacity, javaGrownCapacity, javaHashOrder } from '../tree/dataNode.js';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlToEphemeralOwner } from '../tree/ephemeralType.js';
 import { pathProblem } from '../tree/paths.js';
 import { checkACL, fixupACL, type AclPolicy } from './auth.js';
@@ -332,12 +332,19 @@ export class TxnPreparer {
 
   private prepareCloseSession(ctx: RequestContext, zxid: bigint): TxnBody {
     const es = this.tree.getEphemerals(ctx.sessionId);
+    const cloneCapacity = javaCloneCapacity(es.size);
+    let added = false;
     for (const c of this.changes) {
       if (c.stat === null) es.delete(c.path);
-      else if (c.stat.ephemeralOwner === ctx.sessionId) es.add(c.path);
+      else if (c.stat.ephemeralOwner === ctx.sessionId && !es.has(c.path)) {
+        es.add(c.path);
+        added = true;
+      }
     }
-    for (const p of es) this.add({ zxid, path: p, stat: null, childCount: 0, acl: [], data: null });
-    return { type: OpCode.closeSession, txn: { paths2Delete: [...es] } };
+    // The list follows ZooKeeper's HashSet order (its deletes, and so its watch events, come in it).
+    const paths = added ? javaHashOrder(es, javaGrownCapacity(cloneCapacity, es.size)) : [...es];
+    for (const p of paths) this.add({ zxid, path: p, stat: null, childCount: 0, acl: [], data: null });
+    return { type: OpCode.closeSession, txn: { paths2Delete: paths } };
   }
 }
 

@@ -123,3 +123,13 @@ test('quota stats follow creates, setData and deletes under a quota’d path (va
   mk('/q/w', 'x');
   assert.equal(stats(), 'count=2,bytes=4');
 });
+
+test('children and ephemerals list in ZooKeeper’s HashSet order (orders taken from a real 3.8 server)', () => {
+  const t = new DataTree();
+  let z = 1n;
+  t.createNode('/o', null, OPEN_ACL_UNSAFE, 0n, -1, z++, 1n);
+  for (const n of ['zeta', 'a', 'b', 'node-1', 'x']) t.createNode(`/o/${n}`, null, OPEN_ACL_UNSAFE, 0n, -1, z++, 1n);
+  assert.deepEqual(t.getChildren('/o').children, ['zeta', 'x', 'a', 'b', 'node-1']);
+  for (const p of ['/e1', '/e2', '/o/eph', '/zz']) t.createNode(p, null, OPEN_ACL_UNSAFE, 42n, -1, z++, 1n);
+  assert.deepEqual([...t.getEphemerals(42n)], ['/o/eph', '/e1', '/e2', '/zz']);
+});
