@@ -35,6 +35,9 @@ const PROTECTED_ACL = [
   { perms: Perms.ALL, id: { scheme: 'digest', id: ADMIN_ID } },
 ];
 const OPEN_ACL = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
+/** The super user reads the whole tree afterwards, whatever ACLs mutated setACLs left behind. */
+const SUPER_AUTH = 'super:fuzzsuper';
+const SUPER_DIGEST = `super:${crypto.createHash('sha1').update(SUPER_AUTH).digest('base64')}`;
 const kind = targetKind();
 
 async function ok(s: RawSession, type: number, ...bodies: Parameters<RawSession['call']>[1][]): Promise<Buffer> {
@@ -67,7 +70,7 @@ async function runCase(port: number, c: FuzzCase): Promise<string | undefined> {
 }
 
 test(`fuzz: ${kind} survives random and mutated packets`, { skip: skipUnless(targetMissing(kind)), timeout: 10 * 60_000 }, async () => {
-  const server = await startTarget(kind, { extendedTypes: true });
+  const server = await startTarget(kind, { extendedTypes: true, superDigest: SUPER_DIGEST });
   try {
     // The protected tree, written by an authenticated admin session.
     const admin = await RawSession.open(server.port);
@@ -172,6 +175,23 @@ test(`fuzz: ${kind} survives random and mutated packets`, { skip: skipUnless(tar
     const after = new Map([...(await dumpTree(s, '/fuzz')), ...(await dumpTree(s, '/zookeeper'))]);
     assert.deepEqual(diffTrees(before, after), []);
     await s.close();
+    // 6. The whole tree is self-consistent: every Stat agrees with the node's data and children,
+    // and getAllChildrenNumber agrees with what a walk finds.
+    const su = await RawSession.open(server.port);
+    assert.equal(await su.addAuth('digest', SUPER_AUTH), 0);
+    const all = await dumpTree(su, '/');
+    const inconsistent: string[] = [];
+    for (const [p, node] of all) {
+      const kids = [...all.keys()].filter((q) => q !== p && q.startsWith(p === '/' ? '/' : `${p}/`) && !q.slice(p === '/' ? 1 : p.length + 1).includes('/'));
+      if (node.stat.numChildren !== kids.length) inconsistent.push(`${p}: numChildren ${node.stat.numChildren}, children ${kids.length}`);
+      const len = node.data === null ? 0 : Buffer.byteLength(node.data, 'latin1');
+      if (node.stat.dataLength !== len) inconsistent.push(`${p}: dataLength ${node.stat.dataLength}, data ${len} bytes`);
+    }
+    assert.deepEqual(inconsistent, []);
+    const fuzzCount = decodeAs(R.GetAllChildrenNumberResponse, await ok(su, OpCode.getAllChildrenNumber, body(R.GetAllChildrenNumberRequest, { path: '/fuzz' })));
+    assert.equal(fuzzCount.totalNumber, [...all.keys()].filter((q) => q.startsWith('/fuzz/')).length);
+    console.log(`# fuzz: tree after fuzzing has ${all.size} nodes, all consistent`);
+    await su.close();
   } finally {
     await server.stop();
   }

@@ -25,6 +25,8 @@ export interface TargetOptions {
   /** Enable TTL nodes (zookeeper.extendedTypesEnabled). */
   extendedTypes?: boolean;
   cfg?: Record<string, string | number>;
+  /** zookeeper.DigestAuthenticationProvider.superDigest ("super:<base64 sha1>"). */
+  superDigest?: string;
   /** Container/TTL reaper period (znode.container.checkIntervalMs); large values keep it out of the way. */
   containerCheckInterval_ms?: number;
   logFile?: string;
@@ -73,6 +75,7 @@ export async function startTarget(kind: TargetKind, opts: TargetOptions = {}): P
       sysProps: {
         ...(opts.extendedTypes ? { 'zookeeper.extendedTypesEnabled': 'true' } : {}),
         ...(opts.containerCheckInterval_ms !== undefined ? { 'znode.container.checkIntervalMs': String(opts.containerCheckInterval_ms) } : {}),
+        ...(opts.superDigest !== undefined ? { 'zookeeper.DigestAuthenticationProvider.superDigest': opts.superDigest } : {}),
       },
       ...(opts.logFile ? { logFile: opts.logFile } : {}),
     });
@@ -87,6 +90,7 @@ export async function startTarget(kind: TargetKind, opts: TargetOptions = {}): P
     cfg: {
       ...(opts.extendedTypes ? { extendedTypesEnabled: 'true' } : {}),
       ...(opts.containerCheckInterval_ms !== undefined ? { 'znode.container.checkIntervalMs': opts.containerCheckInterval_ms } : {}),
+      ...(opts.superDigest !== undefined ? { 'DigestAuthenticationProvider.superDigest': opts.superDigest } : {}),
       ...opts.cfg,
     },
     ...(opts.logFile ? { logFile: opts.logFile } : {}),
