@@ -38,9 +38,19 @@ function loadConfig(flags: ServerFlags): ParsedConfig {
 async function runServer(flags: ServerFlags): Promise<void> {
   const cfg = loadConfig(flags);
   for (const w of cfg.warnings) log.warn({ config: cfg.options.configPath }, w);
-  const { startStandaloneServer } = await import('../server/standalone.js');
-  const server = await startStandaloneServer(cfg.options);
-  log.info({ clientPort: cfg.options.clientPort, dataDir: cfg.options.dataDir }, 'tszk standalone server started');
+  let server: { close(): Promise<void> };
+  if (cfg.servers.length > 0 && !(cfg.servers.length === 1 && cfg.standaloneEnabled)) {
+    const { startQuorumPeer } = await import('../server/quorum/quorumPeer.js');
+    server = await startQuorumPeer(cfg);
+  } else {
+    const { openDatabase, storageOptionsFrom } = await import('../storage/database.js');
+    const { startStandaloneServer } = await import('../server/standalone.js');
+    // Recovery first: a damaged dataDir stops here with the StorageError (file and offset).
+    const { db, sink, lastZxid } = await openDatabase(storageOptionsFrom(cfg.options));
+    log.info({ dataDir: cfg.options.dataDir, lastZxid: `0x${lastZxid.toString(16)}`, sessions: db.sessionsWithTimeouts.size }, 'data directory recovered');
+    server = await startStandaloneServer(cfg.options, { db, sink });
+    log.info({ clientPort: cfg.options.clientPort, dataDir: cfg.options.dataDir }, 'tszk standalone server started');
+  }
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) return;
@@ -56,6 +66,19 @@ async function runServer(flags: ServerFlags): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function runPrinter(kind: 'logs' | 'snapshot', file: string, dumpData: boolean): Promise<void> {
+  const { printTxnLog, printSnapshot } = await import('../storage/printers.js');
+  // `tszk logs f | head` closes the pipe early: that is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => process.exit(e.code === 'EPIPE' ? 0 : 1));
+  const out = { write: (s: string) => process.stdout.write(s) };
+  try {
+    process.exitCode = kind === 'logs' ? await printTxnLog(file, out) : await printSnapshot(file, out, { dumpData });
+  } catch (e) {
+    process.stderr.write(`tszk ${kind}: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  }
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -75,6 +98,19 @@ export async function main(argv: string[]): Promise<void> {
     .option('-d, --data-dir <dir>', 'data directory (overrides dataDir)')
     .addOption(new Option('-D, --define <key=value...>', 'set a config key / zookeeper.* system property'))
     .action((flags: ServerFlags) => runServer(flags));
+
+  program
+    .command('logs')
+    .description('print a txn log file (log.<zxid>) readably, like ZooKeeper\'s TxnLogToolkit')
+    .argument('<file>', 'txn log file')
+    .action((file: string) => runPrinter('logs', file, false));
+
+  program
+    .command('snapshot')
+    .description('print a snapshot file (snapshot.<zxid>) readably, like ZooKeeper\'s SnapshotFormatter')
+    .argument('<file>', 'snapshot file')
+    .option('--dump-data', 'print each znode\'s data (base64)')
+    .action((file: string, flags: { dumpData?: boolean }) => runPrinter('snapshot', file, flags.dumpData === true));
 
   program
     .command('shell')
@@ -100,6 +136,13 @@ export async function main(argv: string[]): Promise<void> {
     if (e instanceof ConfigError) {
       process.stderr.write(`tszk: invalid configuration: ${e.message}\n`);
       process.exit(2);
+    }
+    const { StorageError } = await import('../storage/errors.js');
+    if (e instanceof StorageError) {
+      // A damaged dataDir: say which file and where, no stack trace; never start on a partial history.
+      log.fatal({ path: e.path, offset: e.offset }, `cannot recover the data directory: ${e.message}`);
+      process.stderr.write(`tszk: cannot recover the data directory: ${e.message}\n`);
+      process.exit(3);
     }
     throw e;
   }
