@@ -54,6 +54,8 @@ export class DataNode {
   private kids: Set<string> | undefined;
   /** The table size ZooKeeper's HashSet of children would have now (it grows, never shrinks). */
   private javaCapacity = 0;
+  /** childrenInZkOrder's answer until the children change. */
+  private ordered: readonly string[] | undefined;
 
   constructor(
     /** null is kept distinct from an empty buffer, as ZooKeeper keeps it. */
@@ -71,6 +73,7 @@ export class DataNode {
   addChild(name: string): void {
     const k = (this.kids ??= new Set());
     k.add(name);
+    this.ordered = undefined;
     if (this.javaCapacity === 0) this.javaCapacity = JAVA_CHILD_SET_INITIAL_CAPACITY;
     while (k.size > this.javaCapacity * 0.75) this.javaCapacity *= 2;
   }
@@ -79,15 +82,16 @@ export class DataNode {
    * Child names in the order ZooKeeper 3.8 lists them: its HashSet iterates by hash bucket
    * (String.hashCode spread, masked by the table size), each bucket in insertion order.
    */
-  childrenInZkOrder(): string[] {
+  childrenInZkOrder(): readonly string[] {
     const k = this.kids;
     if (k === undefined) return [];
-    return javaHashOrder(k, this.javaCapacity);
+    return (this.ordered ??= javaHashOrder(k, this.javaCapacity));
   }
 
   removeChild(name: string): boolean {
     const k = this.kids;
     if (k === undefined || !k.delete(name)) return false;
+    this.ordered = undefined;
     return true;
   }
 

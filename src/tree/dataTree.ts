@@ -285,7 +285,7 @@ export class DataTree {
     const node = this.nodeMap.get(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     if (watcher !== undefined) this.childWatches.add(path, watcher);
-    return { children: node.childrenInZkOrder(), stat: node.toStat() };
+    return { children: [...node.childrenInZkOrder()], stat: node.toStat() };
   }
 
   /** Number of descendants (not counting the node itself). */
