@@ -37,6 +37,8 @@ export class Checkers {
   private readonly model = new Map<string, Register>();
   private readonly keyHistory = new Map<string, KeyChange[]>();
   private readonly epochLeader = new Map<bigint, number>();
+  /** Write values (unique per op) per register, in commit order: a candidate linearization. */
+  private readonly commitOrder = new Map<string, string[]>();
 
   constructor(private readonly voterDisks: () => VirtualDisk[]) {}
 
@@ -80,6 +82,9 @@ export class Checkers {
     this.chain.push(chainHash(this.chain[this.chain.length - 1] ?? 0, txn.zxid, txn.data));
     this.index.set(txn.zxid, next);
     const w = decodeWrite(txn.data);
+    let co = this.commitOrder.get(w.key);
+    if (co === undefined) this.commitOrder.set(w.key, (co = []));
+    co.push(w.value);
     const r = applyWrite(this.model, w);
     if (r.ok) {
       let h = this.keyHistory.get(w.key);
@@ -137,7 +142,13 @@ export class Checkers {
       l.push(o); // still pending at the end: it may have taken effect (unknown)
     }
     for (const [key, w] of writesByKey) {
-      if (!checkRegister(w).ok) fail('linearizability', `writes to register ${key} have no linearization:\n${w.map(fmtWrite).join('\n')}`);
+      // Try the commit order as the witness first; search only if it does not hold.
+      const byValue = new Map(w.map((o) => [o.value, o]));
+      const witness = (this.commitOrder.get(key) ?? []).flatMap((v) => {
+        const o = byValue.get(v);
+        return o === undefined ? [] : [o];
+      });
+      if (!checkRegister(w, witness).ok) fail('linearizability', `writes to register ${key} have no linearization:\n${w.map(fmtWrite).join('\n')}`);
     }
     // Acknowledged writes, by completion time, for the sync rule.
     const acked = ops

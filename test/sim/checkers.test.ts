@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { Checkers, Violation } from '../../src/sim/checkers.js';
 import { VirtualDisk } from '../../src/sim/disk.js';
 import type { ReadOp, WriteOp } from '../../src/sim/history.js';
-import { checkRegister } from '../../src/sim/linearizability.js';
+import { checkRegister, isWitness } from '../../src/sim/linearizability.js';
 import { encodeWrite } from '../../src/sim/machine.js';
 import { epoch, makeZxid, type Zxid } from '../../src/zab/types.js';
 
@@ -99,4 +99,17 @@ test('reads: stale session reads, wrong values and sync misses fail', () => {
   throwsIn('reads', () => c.checkHistory([r({ version: 2, value: 'b', zxid: z(1, 2), invoke: 5, response: 5 }), r({ invoke: 10 })])); // went back in time
   throwsIn('reads', () => c.checkHistory([first, wrote, r({ sync: true })])); // sync began after the write completed
   c.checkHistory([first, wrote, r({ sync: false })]); // a plain read may be stale
+});
+
+test('linearizability: a witness order is only accepted when it explains the results in real-time order', () => {
+  const a = w({ value: 'a', expectedVersion: -1, invoke: 0, response: 1, result: { ok: true, version: 1 } });
+  const b = w({ value: 'b', expectedVersion: 1, invoke: 2, response: 3, result: { ok: true, version: 2 } });
+  const u = w({ value: 'u', expectedVersion: -1, invoke: 0, response: null, result: 'unknown' });
+  assert.ok(isWitness([a, b, u], [a, b]));
+  assert.ok(isWitness([a, b, u], [a, b, u]));
+  assert.ok(!isWitness([a, b], [b, a]), 'b began after a completed');
+  assert.ok(!isWitness([a, b], [a]), 'an acknowledged write cannot be left out');
+  assert.ok(!isWitness([a, b, u], [a, u, b]), 'u would have moved the version under b');
+  // A bad witness does not decide: the search still finds the real linearization.
+  assert.ok(checkRegister([a, b, u], [b, a]).ok);
 });
