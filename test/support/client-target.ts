@@ -1,20 +1,15 @@
 /**
- * The server the client and shell suites run against. Until the tszk server is complete these
- * suites default to the real Apache ZooKeeper 3.8; TSZK_TEST_TARGET=tszk (or =zookeeper) picks
- * explicitly. restart() stops the server and starts it again on the same data dir (new port).
+ * The server the client and shell suites run against: tszk by default, the real Apache
+ * ZooKeeper 3.8 with TSZK_TEST_TARGET=zookeeper (to check the suites themselves). restart() stops the server and starts it again on the same data dir (new port).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { targetMissing, type TargetKind } from './target.js';
+import { targetKind, targetMissing, type TargetKind } from './target.js';
 import { startTszk } from './tszk.js';
 import { startZooKeeper } from './zookeeper.js';
 
-export function clientTargetKind(): TargetKind {
-  const v = process.env['TSZK_TEST_TARGET'] ?? 'zookeeper';
-  if (v !== 'tszk' && v !== 'zookeeper') throw new Error(`TSZK_TEST_TARGET must be tszk or zookeeper, not ${v}`);
-  return v;
-}
+export const clientTargetKind: () => TargetKind = targetKind;
 
 export function clientTargetMissing(): string | undefined {
   return targetMissing(clientTargetKind());
