@@ -1,4 +1,4 @@
-import type { Message } from '../zab/packets.js';
+import { decodeNotification, decodeQuorumMessage, encodeNotification, encodeQuorumMessage, type Message } from '../zab/packets.js';
 import { majorityQuorum } from '../zab/quorum.js';
 import { recover, step, isServing } from '../zab/peer.js';
 import type { Action, Event, Mutation, PeerConfig, PeerState, Role } from '../zab/state.js';
@@ -35,6 +35,8 @@ export interface SimOptions {
   snapCount: number;
   zxidCounter_max: bigint;
   trace_max: number;
+  /** Send every message through ZooKeeper's wire formats (QuorumPacket, FLE notification). */
+  wire: boolean;
 }
 
 export interface SimResult {
@@ -320,7 +322,8 @@ export class Simulation {
     return this.blocked.has(`${from}>${to}`);
   }
 
-  private send(p: SimPeer, to: number, msg: Message): void {
+  private send(p: SimPeer, to: number, m: Message): void {
+    const msg = this.opt.wire ? overTheWire(m) : m;
     if (msg.type === 'NOTIFICATION') return this.sendElection(p.sid, to, msg);
     let c: Conn | undefined;
     if (msg.type === 'FOLLOWERINFO' || msg.type === 'OBSERVERINFO') {
@@ -621,7 +624,13 @@ export function randomOptions(seed: number, ops: number, mutations: Mutation[] =
     snapCount: r.pick([5, 20, 1000]),
     zxidCounter_max: r.chance(0.15) ? BigInt(r.range(3, 12)) : ZXID_COUNTER_MAX,
     trace_max: 60,
+    wire: r.chance(0.25),
   };
+}
+
+/** What the peer at the other end decodes from ZooKeeper's bytes. */
+function overTheWire(m: Message): Message {
+  return m.type === 'NOTIFICATION' ? decodeNotification(encodeNotification(m)) : decodeQuorumMessage(encodeQuorumMessage(m));
 }
 
 export function runSeed(seed: number, ops: number, mutations: Mutation[] = []): SimResult {
