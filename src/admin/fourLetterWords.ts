@@ -26,6 +26,8 @@ export interface AdminSource {
   resetConnectionStats(): void;
   /** Counters from the durable log (fsync counts and times), printed by mntr. */
   sinkMetrics(): ReadonlyArray<readonly [string, number]>;
+  /** srvr/stat Mode line: standalone, leader, follower or observer. */
+  mode?(): string;
 }
 
 const WORDS = ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'ruok', 'stmk', 'srst', 'srvr', 'stat', 'wchc', 'wchp', 'wchs', 'mntr', 'isro', 'hash'];
@@ -112,7 +114,7 @@ function serverSummary(s: AdminSource, withClients: boolean): string {
   out += `Connections: ${count(s.connections())}\n`;
   out += `Outstanding: ${s.outstandingRequests()}\n`;
   out += `Zxid: 0x${s.db.lastProcessedZxid.toString(16)}\n`;
-  out += 'Mode: standalone\n';
+  out += `Mode: ${s.mode?.() ?? 'standalone'}\n`;
   out += `Node count: ${zkNodeCount(s)}\n`;
   return out;
 }

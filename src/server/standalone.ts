@@ -51,10 +51,36 @@ export interface StandaloneDeps {
   sink?: TxnSink;
   /** A database recovered from storage; defaults to a fresh tree. */
   db?: ZkDatabase;
+  /** Set when this pipeline serves clients for a quorum peer (src/server/quorum). */
+  quorum?: QuorumSeam;
+}
+
+/** A write a learner does not prepare itself: it goes to the leader as a REQUEST. */
+export interface ForwardedWrite {
+  sessionId: bigint;
+  cxid: number;
+  type: number;
+  /** The client's request record (after xid and type); createSession: the timeout as an int. */
+  body: Buffer;
+  authInfo: readonly Id[];
+}
+
+/** How a quorum peer plugs into the client pipeline; absent for a standalone server. */
+export interface QuorumSeam {
+  /** Session ids carry this server id in their high byte. */
+  serverId: number;
+  /** For srvr/stat: leader, follower or observer. */
+  mode: string;
+  /** The leader owns session expiry and container reaping; learners only report activity. */
+  ownsSessions: boolean;
+  /** Learner: writes are forwarded unprepared; their txns come back through applyCommitted. */
+  forwardWrite?: (w: ForwardedWrite) => void;
+  /** Learner: a client sync goes to the leader; the answer comes back through syncDone. */
+  forwardSync?: () => void;
 }
 
 export async function startStandaloneServer(opts: ServerOptions, deps: StandaloneDeps = {}): Promise<StandaloneServer> {
-  const core = new ServerCore(opts, deps.db ?? new ZkDatabase(new DataTree()), deps.sink ?? new InMemoryTxnSink());
+  const core = new ServerCore(opts, deps.db ?? new ZkDatabase(new DataTree()), deps.sink ?? new InMemoryTxnSink(), deps.quorum);
   await core.listen();
   return core;
 }
@@ -82,14 +108,19 @@ export class ServerCore implements StandaloneServer, AdminSource {
   readonly started_ms = Date.now();
   private closed = false;
   port = 0;
+  /** Quorum learner: connections with a sync forwarded to the leader, oldest first. */
+  private readonly forwardedSyncs: ClientConnection[] = [];
+  /** Quorum learner: sessions touched since the last PING reply (reported to the leader). */
+  readonly touchedSessions = new Map<bigint, number>();
 
   constructor(
     readonly options: ServerOptions,
     readonly db: ZkDatabase,
     private readonly sink: TxnSink,
+    private readonly quorum?: QuorumSeam,
   ) {
     const elapsed = BigInt(Math.floor(performance.now() + performance.timeOrigin));
-    this.sessions = new SessionTracker(options.tickTime_ms, initialSessionId(STANDALONE_SERVER_ID, elapsed));
+    this.sessions = new SessionTracker(options.tickTime_ms, initialSessionId(quorum?.serverId ?? STANDALONE_SERVER_ID, elapsed));
     const now = Date.now();
     for (const [id, to] of db.sessionsWithTimeouts) this.sessions.add(id, to, now);
     this.preparer = new TxnPreparer(
@@ -115,7 +146,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
         const a = this.server.address();
         this.port = typeof a === 'object' && a !== null ? a.port : this.options.clientPort;
         this.scheduleTick();
-        this.reaper.start();
+        if (this.quorum === undefined || this.quorum.ownsSessions) this.reaper.start();
         resolve();
       });
     });
@@ -269,7 +300,12 @@ export class ServerCore implements StandaloneServer, AdminSource {
       conn.state = 'connecting';
       this.sessions.add(id, timeout_ms, Date.now());
       this.connsBySession.set(id, conn);
-      this.submitInternal({ op: OpCode.createSession, timeout_ms }, id, conn);
+      const fwd = this.quorum?.forwardWrite;
+      if (fwd !== undefined) {
+        const body = Buffer.alloc(4);
+        body.writeInt32BE(timeout_ms);
+        fwd({ sessionId: id, cxid: 0, type: OpCode.createSession, body, authInfo: [] });
+      } else this.submitInternal({ op: OpCode.createSession, timeout_ms }, id, conn);
       return false;
     }
     // Reconnect: any other connection of this session is closed first.
@@ -315,7 +351,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
     const now = Date.now();
     const r = new JuteReader(buf, start, end);
     let xid: number, type: number;
-    let req: ClientRequest;
+    let req: ClientRequest | { kind: 'forwarded' };
     try {
       xid = r.int();
       type = r.int();
@@ -324,6 +360,8 @@ export class ServerCore implements StandaloneServer, AdminSource {
       return true;
     }
     this.sessions.touch(conn.sessionId, conn.sessionTimeout_ms, now);
+    if (this.quorum !== undefined && !this.quorum.ownsSessions) this.touchedSessions.set(conn.sessionId, conn.sessionTimeout_ms);
+    const bodyStart = r.offset;
     try {
       req = decodeRequest(type, r);
     } catch (e) {
@@ -331,7 +369,20 @@ export class ServerCore implements StandaloneServer, AdminSource {
       log.warn({ addr: conn.remoteAddress, op: opName(type), err: e.message }, 'undecodable request');
       req = isWriteOp(type) ? { kind: 'failedWrite', err: Err.MarshallingError } : { kind: 'read', read: { op: OpCode.error } };
     }
+    const fwd = this.quorum?.forwardWrite;
+    if (fwd !== undefined && (req.kind === 'write' || req.kind === 'failedWrite' || req.kind === 'badMulti')) {
+      // Learner: the leader prepares the write against the latest state; we reply when it commits.
+      conn.queue.push({ kind: 'write', xid, op: type, recv_ms: now, rc: undefined, replyZxid: 0n });
+      if (type === OpCode.closeSession) {
+        this.sessions.setClosing(conn.sessionId);
+        conn.state = 'closing';
+      }
+      fwd({ sessionId: conn.sessionId, cxid: xid, type, body: Buffer.from(buf.subarray(bodyStart, end)), authInfo: conn.authInfo });
+      req = { kind: 'forwarded' };
+    }
     switch (req.kind) {
+      case 'forwarded':
+        break;
       case 'read':
         if (conn.queue.length === 0) this.answerRead(conn, xid, req.read, conn.authInfo, now);
         else conn.queue.push({ kind: 'read', xid, read: req.read, authInfo: conn.authInfo, recv_ms: now });
@@ -348,6 +399,12 @@ export class ServerCore implements StandaloneServer, AdminSource {
         break;
       }
       case 'sync':
+        if (this.quorum?.forwardSync !== undefined) {
+          conn.queue.push({ kind: 'sync', xid, path: req.path, waitZxid: -1n, recv_ms: now, ready: false });
+          this.forwardedSyncs.push(conn);
+          this.quorum.forwardSync();
+          break;
+        }
         conn.queue.push({ kind: 'sync', xid, path: req.path, waitZxid: this.preparer.lastZxid, recv_ms: now, ready: false });
         this.waitingSyncs.push(conn);
         this.checkSyncs();
@@ -588,11 +645,87 @@ export class ServerCore implements StandaloneServer, AdminSource {
         this.closeConnection(c, 'no connect request in time');
       }
     }
+    if (this.quorum !== undefined && !this.quorum.ownsSessions) return;
     for (const s of this.sessions.expired(now)) {
       log.info({ session: hex(s.id), timeout_ms: s.timeout_ms }, 'Expiring session');
       this.stats.expiredSessions++;
       this.submitInternal({ op: OpCode.closeSession }, s.id);
     }
+  }
+
+  // ---- quorum seam (src/server/quorum) ----
+
+  /** Leader: a write a learner forwarded (REQUEST); prepared here like a local one, no reply here. */
+  submitForwarded(w: ForwardedWrite): void {
+    const now = Date.now();
+    const ctx = { sessionId: w.sessionId, cxid: w.cxid, authInfo: w.authInfo as Id[], time: BigInt(now) };
+    let txn: Txn;
+    if (w.type === OpCode.createSession) {
+      const timeout_ms = w.body.readInt32BE(0);
+      this.sessions.add(w.sessionId, timeout_ms, now);
+      txn = this.preparer.prepare(ctx, { op: OpCode.createSession, timeout_ms });
+    } else {
+      let req: ClientRequest;
+      try {
+        req = decodeRequest(w.type, new JuteReader(w.body));
+      } catch (e) {
+        if (!(e instanceof JuteError)) throw e;
+        req = { kind: 'failedWrite', err: Err.MarshallingError };
+      }
+      if (req.kind === 'write') {
+        if (req.write.op === OpCode.closeSession) this.sessions.setClosing(w.sessionId);
+        txn = this.preparer.prepare(ctx, req.write);
+      } else if (req.kind === 'failedWrite' || req.kind === 'badMulti') {
+        txn = this.preparer.prepareError(ctx, req.kind === 'badMulti' ? Err.MarshallingError : req.err);
+      } else return; // not a write: nothing to propose
+    }
+    this.batch.push({ txn, conn: undefined, entry: undefined });
+    this.scheduleTurn();
+  }
+
+  /** Learner: a txn the leader committed; answers the local client that sent it, if any. */
+  applyCommitted(txn: Txn): void {
+    const rc = this.db.apply(txn);
+    const h = txn.header;
+    const body = txn.body;
+    const conn = this.connsBySession.get(h.clientId);
+    if (body.type === OpCode.createSession) {
+      this.sessions.add(h.clientId, body.txn.timeOut, Date.now());
+      if (conn !== undefined && conn.state === 'connecting') this.finishSessionInit(conn, true);
+      this.scheduleTurn();
+      return;
+    }
+    if (body.type === OpCode.closeSession) this.sessions.remove(h.clientId);
+    if (conn !== undefined && conn.state !== 'closed') {
+      const e = conn.queue.find((x) => x.kind === 'write' && x.rc === undefined);
+      if (e !== undefined && e.kind === 'write' && e.xid === h.cxid) {
+        e.rc = rc;
+        e.replyZxid = this.db.lastProcessedZxid;
+        this.drain(conn);
+      }
+      if (body.type === OpCode.closeSession) this.closeConnection(conn, 'session closed');
+    }
+    this.checkSyncs();
+    this.scheduleTurn();
+  }
+
+  /** Learner: the leader answered the oldest forwarded sync. */
+  syncDone(): void {
+    const conn = this.forwardedSyncs.shift();
+    if (conn === undefined) return;
+    const e = conn.queue.find((x) => x.kind === 'sync' && !x.ready);
+    if (e !== undefined && e.kind === 'sync') e.ready = true;
+    this.drain(conn);
+    this.scheduleTurn();
+  }
+
+  /** Leader: a learner reported activity on a session (PING reply). */
+  touchSession(id: bigint, timeout_ms: number): void {
+    this.sessions.touch(id, timeout_ms, Date.now());
+  }
+
+  mode(): string {
+    return this.quorum?.mode ?? 'standalone';
   }
 
   // ---- AdminSource ----

@@ -1,5 +1,485 @@
-import { ConfigError, type ParsedConfig } from '../config.js';
+/**
+ * A quorum peer (QuorumPeer): drives the pure ZAB core (src/zab) with real ticks, sockets and
+ * the dataDir, and serves clients through the standalone request pipeline (ServerCore) while the
+ * core says it is serving.
+ *
+ * Events are stepped one at a time from a queue; each step's actions run in order, and the
+ * synchronous ones (epoch files, truncate, snapshots, sending a SNAP) are awaited before the next
+ * event is stepped. Log appends are asynchronous (group commit) and come back as `logDurable`.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { log } from '../../log.js';
+import { openDataDir, type OpenedDataDir } from '../../storage/dataDir.js';
+import { databaseFromSnapshot, snapshotSourceOf, storageOptionsFrom } from '../../storage/database.js';
+import { readMyid } from '../../storage/epochFiles.js';
+import { listLogs } from '../../storage/history.js';
+import { snapshotFileName } from '../../storage/names.js';
+import { parseSnapshot, writeSnapshotFile } from '../../storage/snapshot.js';
+import { truncateDataDir } from '../../storage/truncate.js';
+import { DataTree } from '../../tree/dataTree.js';
+import { ZkDatabase } from '../../txn/database.js';
+import { decodeTxn, type Txn as ServerTxn } from '../../txn/txn.js';
+import {
+  decodeNotification,
+  encodeNotification,
+  encodeQuorumMessage,
+  epochOf,
+  majorityQuorum,
+  makeZxid,
+  recover,
+  serverId,
+  step,
+  ZXID_COUNTER_MAX,
+  zxidHex,
+  type Action,
+  type Epoch,
+  type Event,
+  type PeerConfig,
+  type PeerState,
+  type Role,
+  type ServerId,
+  type Txn,
+  type Zxid,
+} from '../../zab/index.js';
+import { ConfigError, type ParsedConfig, type ServerLine } from '../config.js';
+import type { ServerOptions } from '../options.js';
+import { ServerCore, type QuorumSeam } from '../standalone.js';
+import { ElectionConnections } from './electionConnections.js';
+import { decodeForwardedWrite, decodeSessionActivity, encodeForwardedWrite, encodeSessionActivity } from './forwardedRequest.js';
+import { LearnerConnections } from './learnerConnections.js';
+import { NotServingListener } from './notServing.js';
+import { ZabTxnSink } from './zabTxnSink.js';
 
-export async function startQuorumPeer(cfg: ParsedConfig): Promise<{ close(): Promise<void> }> {
-  throw new ConfigError(cfg.options.configPath ?? 'zoo.cfg', 'ensemble mode (server.N lines) is not available yet');
+/** The core's unit of time (ZooKeeper's limits in tickTime units are converted to these). */
+const CORE_TICK_MS_MAX = 100;
+/** FastLeaderElection.finalizeWait */
+const FINALIZE_WAIT_MS = 200;
+/** FastLeaderElection.maxNotificationInterval */
+const NOTIFICATION_INTERVAL_MS_MAX = 60_000;
+/** Proposals the leader keeps outstanding before it drops requests. */
+const OUTSTANDING_PROPOSALS_MAX = 50_000;
+/** Events waiting to be stepped; beyond this the peer is hopelessly behind: crash loudly. */
+const EVENT_QUEUE_MAX = 1_000_000;
+
+export interface QuorumPeerHandle {
+  close(): Promise<void>;
+}
+
+export async function startQuorumPeer(cfg: ParsedConfig): Promise<QuorumPeerHandle> {
+  const o = cfg.options;
+  const myid = await readMyid(o.dataDir);
+  if (myid === undefined) throw new ConfigError('myid', `no myid file in ${o.dataDir} (it must hold this server's N from server.N)`, o.configPath);
+  const self = cfg.servers.find((s) => BigInt(s.id) === myid);
+  if (self === undefined) throw new ConfigError('myid', `myid ${myid} has no server.${myid} line`, o.configPath);
+  const peer = new QuorumPeer(cfg, self);
+  await peer.start();
+  return peer;
+}
+
+function coreConfig(cfg: ParsedConfig, sid: ServerId, tick_ms: number): PeerConfig {
+  const ticks = (ms: number): number => Math.max(1, Math.ceil(ms / tick_ms));
+  const voters = cfg.servers.filter((s) => s.role === 'participant').map((s) => serverId(s.id));
+  const observers = cfg.servers.filter((s) => s.role === 'observer').map((s) => serverId(s.id));
+  const t = cfg.options.tickTime_ms;
+  return {
+    sid,
+    quorum: majorityQuorum(voters, observers),
+    initLimit_ticks: ticks(cfg.initLimit * t),
+    syncLimit_ticks: ticks(cfg.syncLimit * t),
+    finalizeWait_ticks: ticks(FINALIZE_WAIT_MS),
+    notificationInterval_ticks_max: ticks(NOTIFICATION_INTERVAL_MS_MAX),
+    ping_ticks: ticks(t / 2),
+    snapCount: cfg.options.snapCount,
+    zxidCounter_max: ZXID_COUNTER_MAX,
+    outstandingProposals_max: OUTSTANDING_PROPOSALS_MAX,
+    mutations: new Set(),
+  };
+}
+
+class QuorumPeer implements QuorumPeerHandle {
+  private readonly sid: ServerId;
+  private readonly options: ServerOptions;
+  private readonly tick_ms: number;
+  private dataDir!: OpenedDataDir;
+  private db!: ZkDatabase;
+  private state!: PeerState;
+  private readonly election: ElectionConnections;
+  private readonly learners: LearnerConnections;
+  private readonly queue: Event[] = [];
+  private pumping = false;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Serving clients (leader established / learner after UPTODATE). */
+  private core: ServerCore | undefined;
+  private sink: ZabTxnSink | undefined;
+  private readonly notServing: NotServingListener;
+  private notServingUp = false;
+  private role: Role = 'LOOKING';
+  private leader: ServerId | null = null;
+  private lookingSince_ms = Date.now();
+  private electionRounds = 0;
+
+  constructor(
+    private readonly cfg: ParsedConfig,
+    private readonly self: ServerLine,
+  ) {
+    this.sid = serverId(self.id);
+    const clientPort = self.clientPort ?? cfg.options.clientPort;
+    const clientPortAddress = self.clientAddress ?? cfg.options.clientPortAddress;
+    this.options = { ...cfg.options, clientPort, clientPortAddress };
+    this.tick_ms = Math.min(CORE_TICK_MS_MAX, Math.max(1, Math.floor(cfg.options.tickTime_ms / 2)));
+    const listenAll = false;
+    this.election = new ElectionConnections(
+      BigInt(self.id),
+      { sid: BigInt(self.id), host: self.host, electionPort: self.electionPort },
+      cfg.servers.map((s) => ({ sid: BigInt(s.id), host: s.host, electionPort: s.electionPort })),
+      listenAll ? '0.0.0.0' : self.host,
+      (from, bytes) => this.onNotification(from, bytes),
+    );
+    this.learners = new LearnerConnections(
+      { sid: BigInt(self.id), host: self.host, quorumPort: self.quorumPort },
+      new Map(cfg.servers.map((s) => [BigInt(s.id), { sid: BigInt(s.id), host: s.host, quorumPort: s.quorumPort }])),
+      listenAll ? '0.0.0.0' : self.host,
+      {
+        message: (from, msg) => this.enqueue({ type: 'message', from: serverId(from), msg }),
+        disconnected: (p) => this.enqueue({ type: 'disconnected', peer: serverId(p) }),
+      },
+    );
+    this.notServing = new NotServingListener(() => `Mode: ${this.modeName()}\nZxid: ${zxidHex(this.db?.lastProcessedZxid ?? 0n)}\n`);
+  }
+
+  async start(): Promise<void> {
+    const fresh = new ZkDatabase(new DataTree());
+    this.dataDir = await openDataDir({ ...storageOptionsFrom(this.options), emptyTree: snapshotSourceOf(fresh, 0n) });
+    const d = this.dataDir;
+    // The tree is the snapshot; the log after it is applied only as a leader commits it.
+    this.db = d.snapshot ? databaseFromSnapshot(d.snapshot) : fresh;
+    const snapZxid = (d.snapshot?.zxid ?? 0n) as Zxid;
+    const zabLog: Txn[] = d.txns.map((t, i) => ({ zxid: t.hdr.zxid as Zxid, data: d.txnBytes[i]! }));
+    const lastEpoch = epochOf(d.lastZxid as Zxid);
+    const acceptedEpoch = ((await d.readAcceptedEpoch()) ?? lastEpoch) as Epoch;
+    const currentEpoch = ((await d.readCurrentEpoch()) ?? lastEpoch) as Epoch;
+    log.info(
+      { myid: this.self.id, snapZxid: zxidHex(snapZxid), lastZxid: zxidHex(d.lastZxid), acceptedEpoch: String(acceptedEpoch), currentEpoch: String(currentEpoch) },
+      'quorum peer recovered its dataDir',
+    );
+    const config = coreConfig(this.cfg, this.sid, this.tick_ms);
+    await this.election.listen();
+    await this.learners.listen();
+    await this.notServing.listen(this.options.clientPort, this.options.clientPortAddress);
+    this.notServingUp = true;
+    log.info({ myid: this.self.id, clientPort: this.options.clientPort, tick_ms: this.tick_ms, voters: config.quorum.voters.map(String) }, 'tszk quorum peer started');
+    const r = recover(config, { acceptedEpoch, currentEpoch, snapZxid, log: zabLog });
+    this.state = r.state;
+    this.pumping = true;
+    await this.execute(r.actions);
+    this.pumping = false;
+    this.scheduleTick();
+    this.pump();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.election.close();
+    this.learners.close();
+    if (this.core) await this.core.close();
+    if (this.notServingUp) await this.notServing.close();
+    await this.dataDir.close();
+  }
+
+  // ---- events ----
+
+  private scheduleTick(): void {
+    this.tickTimer = setTimeout(() => {
+      if (this.closed) return;
+      this.enqueue({ type: 'tick' });
+      this.scheduleTick();
+    }, this.tick_ms);
+  }
+
+  private onNotification(from: bigint, bytes: Buffer): void {
+    let msg;
+    try {
+      msg = decodeNotification(bytes);
+    } catch (e) {
+      log.warn({ from: String(from), err: e instanceof Error ? e.message : String(e) }, 'undecodable election notification');
+      return;
+    }
+    this.enqueue({ type: 'message', from: serverId(from), msg });
+  }
+
+  enqueue(e: Event): void {
+    if (this.closed) return;
+    if (this.queue.length >= EVENT_QUEUE_MAX) this.fatal(new Error(`event queue over ${EVENT_QUEUE_MAX}`));
+    this.queue.push(e);
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.pumping || this.closed) return;
+    this.pumping = true;
+    void (async () => {
+      try {
+        while (this.queue.length > 0 && !this.closed) {
+          const e = this.queue.shift()!;
+          if (e.type === 'message' && e.msg.type === 'PING' && this.core !== undefined && this.core.touchedSessions.size > 0) {
+            // Learner: report session activity in this PING's reply (Learner.ping).
+            const data = encodeSessionActivity(this.core.touchedSessions);
+            this.core.touchedSessions.clear();
+            await this.execute(step(this.state, { type: 'sessionActivity', data }).actions);
+          }
+          this.noteIncoming(e);
+          await this.execute(step(this.state, e).actions);
+        }
+      } catch (err) {
+        this.fatal(err);
+      }
+      this.pumping = false;
+    })();
+  }
+
+  private fatal(err: unknown): never {
+    log.fatal({ err }, 'quorum peer failed; stopping');
+    process.exit(2);
+  }
+
+  /** Sync-mode story for the operational log (learner side). */
+  private noteIncoming(e: Event): void {
+    if (e.type !== 'message') return;
+    const m = e.msg;
+    if (m.type === 'DIFF' || m.type === 'TRUNC' || m.type === 'SNAP') {
+      log.info({ leader: String(e.from), mode: m.type, zxid: zxidHex(m.zxid), ourLastZxid: zxidHex(this.lastLoggedZxid()) }, `syncing with leader by ${m.type}`);
+    }
+  }
+
+  private lastLoggedZxid(): bigint {
+    const l = this.state.log;
+    return l.length > 0 ? l[l.length - 1]!.zxid : this.state.snapZxid;
+  }
+
+  // ---- actions, in order ----
+
+  private async execute(actions: readonly Action[]): Promise<void> {
+    for (const a of actions) await this.run(a);
+  }
+
+  private async run(a: Action): Promise<void> {
+    switch (a.type) {
+      case 'send':
+        if (a.msg.type === 'NOTIFICATION') this.election.send(a.to, encodeNotification(a.msg));
+        else {
+          if (a.msg.type === 'DIFF' || a.msg.type === 'TRUNC') this.noteOutgoing(a.to, a.msg.type, a.msg.zxid);
+          this.learners.send(a.to, a.msg);
+        }
+        return;
+      case 'sendSnapshot':
+        return this.sendSnapshot(a.to, a.zxid);
+      case 'disconnect':
+        this.learners.disconnect(a.peer);
+        return;
+      case 'persistAcceptedEpoch':
+        return this.dataDir.writeAcceptedEpoch(a.epoch);
+      case 'persistCurrentEpoch':
+        return this.dataDir.writeCurrentEpoch(a.epoch);
+      case 'append': {
+        if (a.txns.length === 0) return;
+        const last = a.txns[a.txns.length - 1]!.zxid;
+        for (const t of a.txns) {
+          // The prepared txn's header carries the zxid the preparer gave it: it must be the core's.
+          const inData = t.data.readBigInt64BE(12);
+          if (inData !== t.zxid) throw new Error(`txn data holds zxid ${zxidHex(inData)} but ZAB assigned ${zxidHex(t.zxid)}`);
+        }
+        this.dataDir.txnLog.appendEncoded(a.txns.map((t) => ({ zxid: t.zxid, bytes: t.data }))).then(
+          () => this.enqueue({ type: 'logDurable', zxid: last }),
+          (err: unknown) => this.fatal(err),
+        );
+        return;
+      }
+      case 'truncate':
+        return this.truncate(a.zxid);
+      case 'loadSnapshot': {
+        if (this.core !== undefined) throw new Error('loadSnapshot while serving clients');
+        const snap = parseSnapshot(a.data, `<SNAP from leader at ${zxidHex(a.zxid)}>`, a.zxid);
+        this.db = databaseFromSnapshot(snap);
+        log.info({ zxid: zxidHex(a.zxid), nodes: snap.nodes.length, sessions: snap.sessions.size }, 'loaded the snapshot the leader sent');
+        return;
+      }
+      case 'takeSnapshot':
+        return this.takeSnapshot(a.zxid);
+      case 'apply':
+        return this.apply(a.txn);
+      case 'role':
+        return this.onRole(a.role, a.leader);
+      case 'established':
+        log.info(
+          { epoch: String(a.epoch), leader: this.leader === null ? null : String(this.leader), established_ms: Date.now() - this.lookingSince_ms },
+          `ensemble established in epoch ${a.epoch} (${Date.now() - this.lookingSince_ms} ms after this peer started looking)`,
+        );
+        return;
+      case 'serving':
+        return a.serving ? this.startServing() : this.stopServing();
+      case 'forwardedRequest': {
+        if (this.core === undefined) return;
+        let w;
+        try {
+          w = decodeForwardedWrite(a.data);
+        } catch (e) {
+          log.warn({ from: String(a.from), err: e instanceof Error ? e.message : String(e) }, 'undecodable forwarded request');
+          return;
+        }
+        this.core.submitForwarded(w);
+        return;
+      }
+      case 'requestDropped':
+        log.warn({ reason: a.reason, sync: a.sync }, 'request dropped by the ZAB core');
+        if (this.sink !== undefined && this.sink.pendingBatches > 0 && this.role === 'LEADING') {
+          // A prepared local txn was refused: restart the client side so its clients see CONNECTIONLOSS.
+          await this.stopServing();
+          if (this.state.role.role === 'LEADING' && this.state.role.established) await this.startServing();
+        }
+        return;
+      case 'syncDone':
+        this.core?.syncDone();
+        return;
+      case 'sessionActivity':
+        if (this.core !== undefined) for (const [id, timeout] of decodeSessionActivity(a.data)) this.core.touchSession(id, timeout);
+        return;
+      case 'revalidate':
+        return; // sessions are checked against the replicated session table on every member
+    }
+  }
+
+  private noteOutgoing(to: ServerId, type: 'DIFF' | 'TRUNC', zxid: Zxid): void {
+    const r = this.state.role;
+    const h = r.role === 'LEADING' ? r.handlers.get(to) : undefined;
+    log.info(
+      { learner: String(to), mode: type, learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(zxid), leaderLastZxid: zxidHex(this.lastLoggedZxid()) },
+      `syncing learner ${to} by ${type}`,
+    );
+  }
+
+  private async sendSnapshot(to: ServerId, zxid: Zxid): Promise<void> {
+    if (this.db.lastProcessedZxid !== zxid) throw new Error(`sendSnapshot at ${zxidHex(zxid)} but the tree is at ${zxidHex(this.db.lastProcessedZxid)}`);
+    // Serialized with the dataDir's snapshot writer (header, sessions, ACLs, nodes, seals).
+    const tmp = path.join(os.tmpdir(), `tszk-snap-${process.pid}-${to}-${Date.now()}`);
+    try {
+      await writeSnapshotFile(tmp, snapshotSourceOf(this.db, zxid), { fsync: false });
+      const data = await fs.readFile(tmp);
+      const r = this.state.role;
+      const h = r.role === 'LEADING' ? r.handlers.get(to) : undefined;
+      log.info({ learner: String(to), mode: 'SNAP', learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(zxid), bytes: data.length }, `syncing learner ${to} by SNAP`);
+      this.learners.sendRaw(to, encodeQuorumMessage({ type: 'SNAP', zxid, data }));
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  private async truncate(zxid: Zxid): Promise<void> {
+    const o = this.options;
+    await this.dataDir.close();
+    const logs = await listLogs(this.dataDir.logDir);
+    if (logs.length > 0) await truncateDataDir(o.dataDir, o.dataLogDir, zxid);
+    this.dataDir = await openDataDir(storageOptionsFrom(o));
+    log.info({ zxid: zxidHex(zxid) }, 'txn log truncated');
+  }
+
+  private async takeSnapshot(zxid: Zxid): Promise<void> {
+    if (this.db.lastProcessedZxid !== zxid) log.warn({ zxid: zxidHex(zxid), tree: zxidHex(this.db.lastProcessedZxid) }, 'snapshot zxid differs from the tree');
+    const file = path.join(this.dataDir.snapDir, snapshotFileName(zxid));
+    const started = Date.now();
+    await writeSnapshotFile(file, snapshotSourceOf(this.db, zxid), { fsync: this.options.forceSync });
+    this.dataDir.txnLog.roll();
+    log.info({ file, took_ms: Date.now() - started }, 'snapshot taken');
+  }
+
+  private apply(t: Txn): void {
+    const txn: ServerTxn = decodeTxn(t.data);
+    if (this.sink !== undefined && this.sink.owns(t.zxid)) {
+      this.sink.committed(t.zxid);
+      return;
+    }
+    if (this.core !== undefined && this.role !== 'LEADING') {
+      this.core.applyCommitted(txn);
+      return;
+    }
+    this.db.apply(txn);
+    if (this.core !== undefined) this.core.preparer.applied(t.zxid);
+  }
+
+  private async onRole(role: Role, leader: ServerId | null): Promise<void> {
+    // A new role is a new client-serving period (ZooKeeper makes a new ZooKeeperServer).
+    if (this.core !== undefined) await this.stopServing();
+    if (role === 'LOOKING') {
+      this.lookingSince_ms = Date.now();
+      this.electionRounds++;
+      log.info({ myid: this.self.id, round: String(this.state.logicalclock), lastZxid: zxidHex(this.lastLoggedZxid()) }, 'LOOKING: starting leader election');
+    } else {
+      log.info(
+        { myid: this.self.id, role, leader: leader === null ? null : String(leader), round: String(this.state.logicalclock), election_ms: Date.now() - this.lookingSince_ms },
+        `election over: ${role}${leader !== null && role !== 'LEADING' ? ` leader ${leader}` : ''}`,
+      );
+    }
+    this.role = role;
+    this.leader = leader;
+  }
+
+  private modeName(): string {
+    switch (this.role) {
+      case 'LEADING':
+        return 'leader';
+      case 'FOLLOWING':
+        return 'follower';
+      case 'OBSERVING':
+        return 'observer';
+      case 'LOOKING':
+        return 'looking';
+    }
+  }
+
+  // ---- client serving ----
+
+  private async startServing(): Promise<void> {
+    if (this.core !== undefined) return;
+    const leading = this.role === 'LEADING';
+    const seam: QuorumSeam = {
+      serverId: this.self.id,
+      mode: this.modeName(),
+      ownsSessions: leading,
+      forwardWrite: leading ? undefined : (w) => this.enqueue({ type: 'request', data: encodeForwardedWrite(w) }),
+      forwardSync: leading ? undefined : () => this.enqueue({ type: 'sync' }),
+    };
+    const sink = leading ? new ZabTxnSink((data) => this.enqueue({ type: 'propose', data })) : undefined;
+    const core = new ServerCore(this.options, this.db, sink ?? ZabTxnSink.learnerSink(), seam);
+    if (leading) {
+      const r = this.state.role;
+      if (r.role !== 'LEADING' || r.newEpoch === null) throw new Error('serving as leader without an epoch');
+      // The preparer numbers txns exactly as the core will: next counter in the new epoch.
+      core.preparer.lastZxid = epochOf(r.lastProposed) === r.newEpoch ? r.lastProposed : makeZxid(r.newEpoch, 0n);
+    }
+    if (this.notServingUp) {
+      await this.notServing.close();
+      this.notServingUp = false;
+    }
+    await core.listen();
+    this.core = core;
+    this.sink = sink;
+    log.info({ mode: seam.mode, clientPort: core.port, zxid: zxidHex(this.db.lastProcessedZxid) }, 'serving clients');
+  }
+
+  private async stopServing(): Promise<void> {
+    const core = this.core;
+    if (core === undefined) return;
+    this.core = undefined;
+    this.sink = undefined;
+    await core.close();
+    if (!this.closed && !this.notServingUp) {
+      await this.notServing.listen(this.options.clientPort, this.options.clientPortAddress);
+      this.notServingUp = true;
+    }
+    log.info({ mode: this.modeName() }, 'stopped serving clients');
+  }
 }

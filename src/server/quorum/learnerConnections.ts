@@ -1,0 +1,176 @@
+/**
+ * The quorum port: learners connect to the leader's quorum port and exchange QuorumPackets
+ * (ZooKeeper's framing: bare jute records, see packetStream.ts). The leader side learns a
+ * connection's server id from its first packet (FOLLOWERINFO/OBSERVERINFO). A learner opens a
+ * fresh connection whenever the core sends FOLLOWERINFO/OBSERVERINFO.
+ */
+import net from 'node:net';
+import { log } from '../../log.js';
+import type { QuorumMessage } from '../../zab/index.js';
+import { encodeQuorumMessage, QuorumPacketDecoder } from './packetStream.js';
+
+const CONNECT_TIMEOUT_MS = 5000;
+
+export interface QuorumAddress {
+  sid: bigint;
+  host: string;
+  quorumPort: number;
+}
+
+export interface LearnerConnectionEvents {
+  message(from: bigint, msg: QuorumMessage): void;
+  disconnected(peer: bigint): void;
+}
+
+interface Conn {
+  sid: bigint;
+  socket: net.Socket;
+  /** Set once we closed it on purpose (no disconnected event then). */
+  dropped: boolean;
+}
+
+export class LearnerConnections {
+  private server: net.Server | undefined;
+  /** Leader side: learners by sid. */
+  private readonly incoming = new Map<bigint, Conn>();
+  /** Learner side: our connection to the leader. */
+  private outgoing: Conn | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly me: QuorumAddress,
+    private readonly peers: ReadonlyMap<bigint, QuorumAddress>,
+    private readonly listenHost: string,
+    private readonly events: LearnerConnectionEvents,
+  ) {}
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
+      server.once('error', reject);
+      server.listen(this.me.quorumPort, this.listenHost, () => {
+        server.off('error', reject);
+        this.server = server;
+        log.info({ address: `${this.listenHost}:${this.me.quorumPort}` }, 'quorum port listening');
+        resolve();
+      });
+    });
+  }
+
+  send(to: bigint, msg: QuorumMessage): void {
+    if (this.closed) return;
+    if (msg.type === 'FOLLOWERINFO' || msg.type === 'OBSERVERINFO') return this.connectToLeader(to, encodeQuorumMessage(msg));
+    const c = this.outgoing?.sid === to ? this.outgoing : this.incoming.get(to);
+    if (c === undefined || c.dropped) return; // the connection is gone; the core hears 'disconnected'
+    c.socket.write(encodeQuorumMessage(msg));
+  }
+
+  /** Bytes already encoded as a QuorumPacket (SNAP with the tree). */
+  sendRaw(to: bigint, bytes: Buffer): void {
+    const c = this.outgoing?.sid === to ? this.outgoing : this.incoming.get(to);
+    if (c !== undefined && !c.dropped) c.socket.write(bytes);
+  }
+
+  disconnect(peer: bigint): void {
+    const c = this.incoming.get(peer);
+    if (c !== undefined) {
+      this.incoming.delete(peer);
+      this.drop(c);
+    }
+    if (this.outgoing?.sid === peer) {
+      this.drop(this.outgoing);
+      this.outgoing = undefined;
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.server?.close();
+    for (const c of this.incoming.values()) this.drop(c);
+    if (this.outgoing) this.drop(this.outgoing);
+  }
+
+  private drop(c: Conn): void {
+    c.dropped = true;
+    c.socket.destroy();
+  }
+
+  private connectToLeader(leader: bigint, first: Buffer): void {
+    if (this.outgoing !== undefined) this.drop(this.outgoing);
+    const addr = this.peers.get(leader);
+    if (addr === undefined) {
+      queueMicrotask(() => this.events.disconnected(leader));
+      return;
+    }
+    const socket = net.connect({ host: addr.host, port: addr.quorumPort, noDelay: true });
+    const c: Conn = { sid: leader, socket, dropped: false };
+    this.outgoing = c;
+    socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error('connect timeout')));
+    socket.once('connect', () => socket.setTimeout(0));
+    socket.write(first);
+    this.wire(c);
+  }
+
+  private wire(c: Conn): void {
+    const decoder = new QuorumPacketDecoder();
+    c.socket.on('data', (chunk: Buffer) => {
+      if (c.dropped) return;
+      try {
+        decoder.push(chunk, (m) => {
+          if (!c.dropped) this.events.message(c.sid, m);
+        });
+      } catch (e) {
+        log.warn({ sid: String(c.sid), err: e instanceof Error ? e.message : String(e) }, 'bad quorum packet; closing the connection');
+        c.socket.destroy();
+      }
+    });
+    c.socket.on('error', (e) => log.debug({ sid: String(c.sid), err: e.message }, 'quorum connection error'));
+    c.socket.on('close', () => {
+      if (c.dropped) return;
+      c.dropped = true;
+      if (this.outgoing === c) this.outgoing = undefined;
+      if (this.incoming.get(c.sid) === c) this.incoming.delete(c.sid);
+      this.events.disconnected(c.sid);
+    });
+  }
+
+  /** Leader side: the first packet names the learner. */
+  private accept(socket: net.Socket): void {
+    const decoder = new QuorumPacketDecoder();
+    let c: Conn | undefined;
+    const onData = (chunk: Buffer): void => {
+      try {
+        decoder.push(chunk, (m) => {
+          if (c === undefined) {
+            if (m.type !== 'FOLLOWERINFO' && m.type !== 'OBSERVERINFO') {
+              log.warn({ type: m.type }, 'quorum connection must start with FOLLOWERINFO/OBSERVERINFO; closing');
+              socket.destroy();
+              return;
+            }
+            const old = this.incoming.get(m.sid);
+            if (old !== undefined) {
+              // A learner reconnecting: its old connection is over.
+              this.drop(old);
+              this.incoming.delete(m.sid);
+              this.events.disconnected(m.sid);
+            }
+            c = { sid: m.sid, socket, dropped: false };
+            this.incoming.set(m.sid, c);
+            socket.on('close', () => {
+              if (c === undefined || c.dropped) return;
+              c.dropped = true;
+              if (this.incoming.get(c.sid) === c) this.incoming.delete(c.sid);
+              this.events.disconnected(c.sid);
+            });
+          }
+          if (!c.dropped) this.events.message(c.sid, m);
+        });
+      } catch (e) {
+        log.warn({ err: e instanceof Error ? e.message : String(e) }, 'bad quorum packet; closing the connection');
+        socket.destroy();
+      }
+    };
+    socket.on('data', onData);
+    socket.on('error', (e) => log.debug({ err: e.message }, 'learner connection error'));
+  }
+}

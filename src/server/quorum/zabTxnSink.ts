@@ -1,0 +1,59 @@
+/**
+ * The leader's TxnSink: the pipeline's prepared txns become ZAB proposals, and a batch is
+ * "durable" (applied and answered by ServerCore) once ZAB commits its last txn — that is, once a
+ * quorum has it on disk. Commits come strictly in zxid order, so batches complete in order.
+ */
+import { encodeTxn, type Txn } from '../../txn/txn.js';
+import type { TxnSink } from '../txnSink.js';
+
+interface PendingBatch {
+  first: bigint;
+  last: bigint;
+  onDurable: () => void;
+}
+
+export class ZabTxnSink implements TxnSink {
+  private readonly pending: PendingBatch[] = [];
+
+  constructor(private readonly propose: (data: Buffer) => void) {}
+
+  get pendingBatches(): number {
+    return this.pending.length;
+  }
+
+  append(txns: readonly Txn[], onDurable: () => void): void {
+    if (txns.length === 0) return onDurable();
+    for (const t of txns) this.propose(encodeTxn(t));
+    this.pending.push({ first: txns[0]!.header.zxid, last: txns[txns.length - 1]!.header.zxid, onDurable });
+  }
+
+  /** True when `zxid` was proposed through this sink and is not yet committed. */
+  owns(zxid: bigint): boolean {
+    const head = this.pending[0];
+    return head !== undefined && zxid >= head.first && zxid <= this.pending[this.pending.length - 1]!.last;
+  }
+
+  /** ZAB committed `zxid`; a batch whose last txn it is gets applied and answered. */
+  committed(zxid: bigint): void {
+    const head = this.pending[0];
+    if (head === undefined || zxid < head.first || zxid > head.last) throw new Error(`commit of 0x${zxid.toString(16)} out of the pending batches' order`);
+    if (zxid === head.last) {
+      this.pending.shift();
+      head.onDurable();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.pending.length = 0;
+  }
+
+  /** A learner's pipeline forwards every write; nothing may reach its sink. */
+  static learnerSink(): TxnSink {
+    return {
+      append() {
+        throw new Error('a learner prepared a txn itself instead of forwarding the request');
+      },
+      async close() {},
+    };
+  }
+}

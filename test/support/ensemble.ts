@@ -1,0 +1,220 @@
+/**
+ * A local tszk ensemble of real processes for tests: `startEnsemble(n, opts)` gives each member
+ * its own ports (client, quorum, election), data dir with myid and zoo.cfg, and log file, and
+ * lets a test kill (SIGKILL by default), restart and query (srvr) members.
+ *
+ *   const ens = await startEnsemble(3);
+ *   const leader = await ens.waitForLeader();          // the member whose srvr says Mode: leader
+ *   const zk = await ZooKeeperClient.connect(ens.connectString);
+ *   await leader.kill();  await ens.waitForLeader({ exclude: [leader.id] });  await leader.restart();
+ *   await ens.stop();                                    // kills everything, removes the dirs
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fourLetter, freePort } from './ports.js';
+import { tszkCommand } from './tszk.js';
+
+export type MemberMode = 'leader' | 'follower' | 'observer' | 'looking' | 'down';
+
+export interface MemberStatus {
+  mode: MemberMode;
+  /** Zxid from srvr (undefined when down). */
+  zxid: bigint | undefined;
+}
+
+export interface EnsembleMember {
+  readonly id: number;
+  readonly clientPort: number;
+  readonly quorumPort: number;
+  readonly electionPort: number;
+  readonly dataDir: string;
+  readonly logFile: string;
+  readonly connectString: string;
+  /** Pid of the running process (undefined while down). */
+  readonly pid: number | undefined;
+  readonly running: boolean;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  restart(): Promise<void>;
+  status(): Promise<MemberStatus>;
+}
+
+export interface EnsembleOptions {
+  /** Observers: the last `observers` members get peerType=observer. Default 0. */
+  observers?: number;
+  /** tickTime in ms (default 200: fast fail-over in tests). */
+  tickTime_ms?: number;
+  initLimit?: number;
+  syncLimit?: number;
+  /** Extra zoo.cfg keys for every member. */
+  cfg?: Record<string, string | number>;
+  /** Base directory (default: a new temp dir, removed by stop()). */
+  dir?: string;
+  /** Environment for the processes (TSZK_LOG_LEVEL defaults to 'info' into each member's log). */
+  env?: Record<string, string>;
+  /** Wait until a leader is up and every member serves (default true). */
+  waitReady?: boolean;
+  readyTimeout_ms?: number;
+}
+
+export interface Ensemble {
+  readonly members: EnsembleMember[];
+  /** Every member's client address. */
+  readonly connectString: string;
+  readonly dir: string;
+  /** Mode of every member by id, from srvr ('down' when not answering). */
+  roles(): Promise<Map<number, MemberMode>>;
+  /** Waits until exactly one running member says leader (and, by default, all running members serve). */
+  waitForLeader(opts?: { exclude?: number[]; timeout_ms?: number; allServing?: boolean }): Promise<EnsembleMember>;
+  stop(): Promise<void>;
+}
+
+export function parseSrvr(text: string): MemberStatus {
+  const mode = /Mode: (\w+)/.exec(text)?.[1];
+  const zxid = /Zxid: (0x[0-9a-f]+)/i.exec(text)?.[1];
+  const known: MemberMode[] = ['leader', 'follower', 'observer'];
+  const m: MemberMode = known.includes(mode as MemberMode) && !text.includes('not currently serving') ? (mode as MemberMode) : 'looking';
+  return { mode: m, zxid: zxid === undefined ? undefined : BigInt(zxid) };
+}
+
+export async function startEnsemble(n: number, opts: EnsembleOptions = {}): Promise<Ensemble> {
+  const own = opts.dir === undefined;
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-ens-'));
+  const observers = opts.observers ?? 0;
+  const ports = [];
+  for (let i = 1; i <= n; i++) ports.push({ id: i, client: await freePort(), quorum: await freePort(), election: await freePort() });
+  const serverLines = ports.map((p) => `server.${p.id}=127.0.0.1:${p.quorum}:${p.election}:${p.id > n - observers ? 'observer' : 'participant'};127.0.0.1:${p.client}`);
+  const members: Member[] = [];
+  for (const p of ports) {
+    const dataDir = path.join(dir, `member${p.id}`);
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'myid'), `${p.id}\n`);
+    const cfg: Record<string, string | number> = {
+      tickTime: opts.tickTime_ms ?? 200,
+      initLimit: opts.initLimit ?? 10,
+      syncLimit: opts.syncLimit ?? 5,
+      dataDir,
+      clientPort: p.client,
+      clientPortAddress: '127.0.0.1',
+      maxClientCnxns: 0,
+      '4lw.commands.whitelist': '*',
+      ...(p.id > n - observers ? { peerType: 'observer' } : {}),
+      ...opts.cfg,
+    };
+    const text = Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n' + serverLines.join('\n') + '\n';
+    const cfgPath = path.join(dataDir, 'zoo.cfg');
+    fs.writeFileSync(cfgPath, text);
+    members.push(new Member(p.id, p.client, p.quorum, p.election, dataDir, cfgPath, path.join(dataDir, 'tszk.log'), opts.env ?? {}));
+  }
+  const ens: Ensemble = {
+    members,
+    connectString: members.map((m) => m.connectString).join(','),
+    dir,
+    async roles() {
+      const out = new Map<number, MemberMode>();
+      await Promise.all(members.map(async (m) => out.set(m.id, (await m.status()).mode)));
+      return out;
+    },
+    async waitForLeader(w = {}) {
+      const deadline = Date.now() + (w.timeout_ms ?? 30_000);
+      let last = '';
+      for (;;) {
+        const candidates = members.filter((m) => m.running && !(w.exclude ?? []).includes(m.id));
+        const st = await Promise.all(candidates.map(async (m) => [m, await m.status()] as const));
+        const leaders = st.filter(([, s]) => s.mode === 'leader');
+        const serving = st.every(([, s]) => s.mode !== 'looking' && s.mode !== 'down');
+        last = st.map(([m, s]) => `${m.id}:${s.mode}`).join(' ');
+        if (leaders.length === 1 && (w.allServing === false || serving)) return leaders[0]![0];
+        if (Date.now() > deadline) throw new Error(`no leader within the timeout (members: ${last}; logs in ${dir})`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop() {
+      await Promise.all(members.map((m) => m.kill('SIGKILL')));
+      if (own) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await Promise.all(members.map((m) => m.restart()));
+  if (opts.waitReady ?? true) {
+    try {
+      await ens.waitForLeader({ timeout_ms: opts.readyTimeout_ms ?? 30_000 });
+    } catch (e) {
+      await Promise.all(members.map((m) => m.kill('SIGKILL')));
+      throw e;
+    }
+  }
+  return ens;
+}
+
+class Member implements EnsembleMember {
+  private proc: ChildProcess | undefined;
+  readonly connectString: string;
+
+  constructor(
+    readonly id: number,
+    readonly clientPort: number,
+    readonly quorumPort: number,
+    readonly electionPort: number,
+    readonly dataDir: string,
+    private readonly cfgPath: string,
+    readonly logFile: string,
+    private readonly env: Record<string, string>,
+  ) {
+    this.connectString = `127.0.0.1:${clientPort}`;
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  get running(): boolean {
+    return this.proc !== undefined;
+  }
+
+  /** Starts the process and waits until its client port answers ruok (it may still be electing). */
+  async restart(): Promise<void> {
+    if (this.proc !== undefined) throw new Error(`member ${this.id} is already running`);
+    const { cmd, args } = tszkCommand();
+    const out = fs.openSync(this.logFile, 'a');
+    const proc = spawn(cmd, [...args, 'server', '--config', this.cfgPath], {
+      stdio: ['ignore', out, out],
+      env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'info', ...this.env },
+    });
+    fs.closeSync(out);
+    this.proc = proc;
+    let exited = false;
+    proc.once('exit', () => {
+      exited = true;
+      if (this.proc === proc) this.proc = undefined;
+    });
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (exited) throw new Error(`member ${this.id} exited during start (log ${this.logFile})`);
+      try {
+        if ((await fourLetter(this.clientPort, 'ruok', 500)) === 'imok') return;
+      } catch {
+        /* not listening yet */
+      }
+      if (Date.now() > deadline) throw new Error(`member ${this.id} did not start within 20 s (log ${this.logFile})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.proc;
+    if (p === undefined) return;
+    const done = new Promise((r) => p.once('exit', r));
+    p.kill(signal);
+    await done;
+  }
+
+  async status(): Promise<MemberStatus> {
+    if (this.proc === undefined) return { mode: 'down', zxid: undefined };
+    try {
+      return parseSrvr(await fourLetter(this.clientPort, 'srvr', 1000));
+    } catch {
+      return { mode: 'down', zxid: undefined };
+    }
+  }
+}
