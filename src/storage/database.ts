@@ -15,6 +15,8 @@ import { ZkDatabase } from '../txn/database.js';
 import { decodeTxn, encodeTxn, type Txn } from '../txn/txn.js';
 import { openDataDir, type DataDirOptions, type OpenedDataDir } from './dataDir.js';
 import { StorageError, errorMessage } from './errors.js';
+import type { TxnLogStats } from './txnLogWriter.js';
+import type { SnapshotStats } from './snapshotter.js';
 import { EMPTY_DIGEST, type LoadedSnapshot, type SnapshotNode, type SnapshotSource } from './snapshot.js';
 
 const OPEN_ACL_INDEX = -1n;
@@ -114,6 +116,11 @@ export class FileTxnSink {
       },
       (err: unknown) => this.onFatal(err instanceof Error ? err : new Error(String(err))),
     );
+  }
+
+  /** Log and snapshot counters (txns, fsyncs, batches, snapshots taken/skipped) for mntr/metrics. */
+  get stats(): { log: TxnLogStats; snapshots: SnapshotStats } {
+    return { log: this.dataDir.txnLog.stats, snapshots: this.dataDir.snapshotter.stats };
   }
 
   async close(): Promise<void> {

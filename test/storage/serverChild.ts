@@ -14,6 +14,10 @@ async function main(): Promise<void> {
   const { db, sink } = await openDatabase({ ...storageOptionsFrom(opts), preAllocSize_bytes: 1024 * 1024 });
   const server = await startStandaloneServer(opts, { db, sink });
   process.stdout.write(`ready ${server.port}\n`);
+  // For benchmarks: report the log's counters and stop.
+  process.once('SIGTERM', () => {
+    process.stdout.write(`stats ${JSON.stringify(sink.stats)}\n`, () => process.exit(0));
+  });
 }
 
 void main();
