@@ -1,0 +1,108 @@
+/**
+ * A 3-member tszk ensemble of real processes: writes through one member are read from the
+ * others after sync; kill -9 of the leader elects a new one and writes resume; the killed
+ * member rejoins and catches up; sessions and ephemerals survive the fail-over.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { ZooKeeperClient } from '../../src/client/index.js';
+import { startEnsemble, type Ensemble } from '../support/ensemble.js';
+
+let ens: Ensemble;
+
+before(async () => {
+  ens = await startEnsemble(3);
+});
+after(async () => {
+  await ens?.stop();
+});
+
+async function connect(cs: string): Promise<ZooKeeperClient> {
+  return ZooKeeperClient.connect(cs, { sessionTimeout_ms: 6000 });
+}
+
+test('one leader, two followers; a write through one member is read from every member after sync', async () => {
+  const roles = [...(await ens.roles()).values()].sort();
+  assert.deepEqual(roles, ['follower', 'follower', 'leader']);
+  const modes = await ens.roles();
+  const follower = ens.members.find((m) => modes.get(m.id) === 'follower')!;
+  const writer = await connect(follower.connectString);
+  await writer.create('/basic', 'v0');
+  for (let i = 1; i <= 20; i++) await writer.setData('/basic', `v${i}`);
+  await writer.create('/basic/seq-', 'x', { mode: 2 });
+  for (const m of ens.members) {
+    const r = await connect(m.connectString);
+    await r.sync('/basic');
+    const { data, stat } = await r.getData('/basic');
+    assert.equal(data?.toString(), 'v20', `member ${m.id}`);
+    assert.equal(stat.version, 20);
+    assert.deepEqual(await r.getChildren('/basic'), ['seq-0000000000']);
+    await r.close();
+  }
+  await writer.close();
+});
+
+test('a session whose client vanished from a follower is expired by the leader on every member', async () => {
+  const modes = await ens.roles();
+  const follower = ens.members.find((m) => modes.get(m.id) === 'follower')!;
+  const zk = await ZooKeeperClient.connect(follower.connectString, { sessionTimeout_ms: 1000 });
+  await zk.create('/gone-eph', 'e', { mode: 1 });
+  // Kept alive by the follower's PING replies while the client talks to it.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.ok(await zk.exists('/gone-eph'));
+  zk.abandon();
+  const deadline = Date.now() + 10_000;
+  for (const m of ens.members) {
+    const c = await connect(m.connectString);
+    for (;;) {
+      await c.sync('/');
+      if ((await c.exists('/gone-eph')) === null) break;
+      assert.ok(Date.now() < deadline, `member ${m.id} still has the ephemeral of an expired session`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await c.close();
+  }
+});
+
+test('kill -9 of the leader: a new leader is elected, writes resume, the old leader rejoins', async () => {
+  const leader = await ens.waitForLeader();
+  const others = ens.members.filter((m) => m !== leader);
+  const zk = await connect(others.map((m) => m.connectString).join(','));
+  await zk.create('/failover', 'before');
+  await zk.create('/failover-eph', 'e', { mode: 1 });
+  const sessionId = zk.sessionId;
+  const killed_ms = Date.now();
+  await leader.kill('SIGKILL');
+  const next = await ens.waitForLeader({ exclude: [leader.id] });
+  assert.notEqual(next.id, leader.id);
+  // Writes resume (the client reconnects on its own if its member restarted serving).
+  let written = false;
+  for (let i = 0; i < 100 && !written; i++) {
+    try {
+      await zk.setData('/failover', 'after');
+      written = true;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  assert.ok(written, 'a write succeeded after the fail-over');
+  const failover_ms = Date.now() - killed_ms;
+  process.stdout.write(`# fail-over: first write acknowledged ${failover_ms} ms after kill -9 of leader ${leader.id}\n`);
+  assert.equal(zk.sessionId, sessionId, 'the session survived the fail-over');
+  assert.ok(await zk.exists('/failover-eph'), 'the ephemeral of a live session survived');
+  await leader.restart();
+  await ens.waitForLeader();
+  const r = await connect(leader.connectString);
+  await r.sync('/failover');
+  assert.equal((await r.getData('/failover')).data?.toString(), 'after');
+  assert.ok(await r.exists('/basic'), 'history from before the fail-over is there too');
+  await r.close();
+  await zk.close();
+  // The ephemeral goes with its session, on every member.
+  for (const m of ens.members) {
+    const c = await connect(m.connectString);
+    await c.sync('/');
+    assert.equal(await c.exists('/failover-eph'), null, `member ${m.id}`);
+    await c.close();
+  }
+});
