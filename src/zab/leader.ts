@@ -197,6 +197,11 @@ function ping(l: LeaderState, h: LearnerHandler, out: Action[]): void {
 }
 
 function handleSync(s: PeerState, l: LeaderState, to: ServerId | 'local', out: Action[]): void {
+  if (l.syncWaiters.length >= s.config.outstandingProposals_max) {
+    // Bounded like proposals; a learner's client sees its sync time out, a local one is told now.
+    if (to === 'local') out.push({ type: 'requestDropped', sync: true, data: Buffer.alloc(0), reason: 'too many pending syncs' });
+    return;
+  }
   const pingsNeeded = new Map<ServerId, number>();
   for (const h of l.handlers.values()) {
     if (!h.participant || h.stage !== 'uptodate') continue;

@@ -54,7 +54,7 @@ export interface PeerConfig {
   readonly snapCount: number;
   /** Largest zxid counter a leader may assign before forcing a new election (ZooKeeper: 0xffffffff). */
   readonly zxidCounter_max: bigint;
-  /** Bound on outstanding proposals at the leader; further requests are dropped. */
+  /** Bound on outstanding proposals (and on pending syncs) at the leader; further requests are dropped. */
   readonly outstandingProposals_max: number;
   readonly mutations: ReadonlySet<Mutation>;
 }
