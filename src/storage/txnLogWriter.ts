@@ -134,18 +134,19 @@ export class TxnLogWriter {
     if (this.failed) return Promise.reject(this.failed);
     if (this.closed) return Promise.reject(new Error('txn log writer is closed'));
     const b = this.pending;
+    // Check the whole call before queueing any of it: an append is all or nothing.
+    let last = this.lastZxid;
+    let bytes = 0;
     for (const e of entries) {
-      if (e.zxid <= this.lastZxid) {
-        return Promise.reject(new Error(`zxid 0x${e.zxid.toString(16)} is not above the last logged 0x${this.lastZxid.toString(16)}`));
-      }
-      if (b.bytes + e.framed.length > this.pendingBytesMax && b.bytes > 0) {
-        return Promise.reject(new Error(`txn log backlog over ${this.pendingBytesMax} bytes`));
-      }
-      this.lastZxid = e.zxid;
-      b.items.push({ kind: 'entry', zxid: e.zxid, framed: e.framed });
-      b.bytes += e.framed.length;
-      b.txns++;
+      if (e.zxid <= last) return Promise.reject(new Error(`zxid 0x${e.zxid.toString(16)} is not above the last logged 0x${last.toString(16)}`));
+      last = e.zxid;
+      bytes += e.framed.length;
     }
+    if (b.bytes > 0 && b.bytes + bytes > this.pendingBytesMax) return Promise.reject(new Error(`txn log backlog over ${this.pendingBytesMax} bytes`));
+    for (const e of entries) b.items.push({ kind: 'entry', zxid: e.zxid, framed: e.framed });
+    this.lastZxid = last;
+    b.bytes += bytes;
+    b.txns += entries.length;
     this.kick();
     return b.promise;
   }
