@@ -100,6 +100,26 @@ export async function main(argv: string[]): Promise<void> {
     .action((flags: ServerFlags) => runServer(flags));
 
   program
+    .command('ensemble')
+    .description('run a local ensemble: each member its own process, data dir and zoo.cfg; prints roles as they change')
+    .option('-n, --nodes <n>', 'number of members', '3')
+    .option('--observers <n>', 'how many of them are observers', '0')
+    .option('--base-port <port>', 'first client port (quorum ports at +707, election ports at +1707)', '2181')
+    .option('--dir <dir>', 'where the members keep their data', '.tszk/ensemble')
+    .option('--tick-time <ms>', 'tickTime', '2000')
+    .action(async (flags: { nodes: string; observers: string; basePort: string; dir: string; tickTime: string }) => {
+      const { runEnsemble } = await import('./ensemble.js');
+      process.exitCode = await runEnsemble({
+        nodes: Number(flags.nodes),
+        observers: Number(flags.observers),
+        basePort: Number(flags.basePort),
+        dir: flags.dir,
+        tickTime_ms: Number(flags.tickTime),
+      });
+      process.exit();
+    });
+
+  program
     .command('logs')
     .description('print a txn log file (log.<zxid>) readably, like ZooKeeper\'s TxnLogToolkit')
     .argument('<file>', 'txn log file')

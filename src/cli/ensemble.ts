@@ -1,0 +1,155 @@
+/**
+ * `tszk ensemble --nodes 3`: a local ensemble in one command. Each member is its own process with
+ * its own data dir (myid, generated zoo.cfg, log file); the command prints each member's role,
+ * epoch and last zxid whenever they change (polling srvr), and Ctrl-C stops them all.
+ *
+ * Ports follow ZooKeeper's customary layout from the base client port P (default 2181):
+ * client P+i, quorum P+707+i (2888…), election P+1707+i (3888…), for i = 0..n-1.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+export interface EnsembleCommandOptions {
+  nodes: number;
+  observers: number;
+  basePort: number;
+  dir: string;
+  tickTime_ms: number;
+}
+
+/** How often member status is polled. */
+const POLL_INTERVAL_MS = 500;
+const FOUR_LETTER_TIMEOUT_MS = 1000;
+/** How long Ctrl-C waits for members to exit before killing them. */
+const STOP_GRACE_MS = 5000;
+
+interface RunningMember {
+  id: number;
+  clientPort: number;
+  dir: string;
+  proc: ChildProcess | undefined;
+  last: string;
+}
+
+export async function runEnsemble(o: EnsembleCommandOptions): Promise<number> {
+  if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 50) throw new Error(`--nodes must be 1..50, got ${o.nodes}`);
+  if (o.observers < 0 || o.observers >= o.nodes) throw new Error('--observers must leave at least one participant');
+  const ids = Array.from({ length: o.nodes }, (_, i) => i + 1);
+  const port = (id: number, offset: number): number => o.basePort + offset + id - 1;
+  const isObserver = (id: number): boolean => id > o.nodes - o.observers;
+  const lines = ids.map((id) => `server.${id}=127.0.0.1:${port(id, 707)}:${port(id, 1707)}:${isObserver(id) ? 'observer' : 'participant'};127.0.0.1:${port(id, 0)}`);
+  const members: RunningMember[] = [];
+  for (const id of ids) {
+    const dir = path.resolve(o.dir, `member${id}`);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'myid'), `${id}\n`);
+    const cfg = [
+      `tickTime=${o.tickTime_ms}`,
+      'initLimit=10',
+      'syncLimit=5',
+      `dataDir=${dir}`,
+      `clientPort=${port(id, 0)}`,
+      'clientPortAddress=127.0.0.1',
+      '4lw.commands.whitelist=*',
+      ...(isObserver(id) ? ['peerType=observer'] : []),
+      ...lines,
+    ];
+    fs.writeFileSync(path.join(dir, 'zoo.cfg'), cfg.join('\n') + '\n');
+    members.push({ id, clientPort: port(id, 0), dir, proc: undefined, last: '' });
+  }
+  let stopping = false;
+  for (const m of members) start(m, () => stopping);
+  process.stdout.write(`tszk ensemble: ${o.nodes} members in ${path.resolve(o.dir)}; connect string ${members.map((m) => `127.0.0.1:${m.clientPort}`).join(',')}\n`);
+  process.stdout.write('Ctrl-C stops every member. Member logs: <dir>/memberN/tszk.log\n');
+
+  const poll = setInterval(() => {
+    for (const m of members) {
+      void status(m).then((s) => {
+        if (s !== m.last && !stopping) {
+          m.last = s;
+          process.stdout.write(`${new Date().toISOString()} member ${m.id} (127.0.0.1:${m.clientPort}): ${s}\n`);
+        }
+      });
+    }
+  }, POLL_INTERVAL_MS);
+
+  return new Promise<number>((resolve) => {
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(poll);
+      process.stdout.write('stopping the ensemble...\n');
+      const alive = members.filter((m) => m.proc !== undefined);
+      let left = alive.length;
+      if (left === 0) return resolve(0);
+      const force = setTimeout(() => {
+        for (const m of alive) m.proc?.kill('SIGKILL');
+      }, STOP_GRACE_MS);
+      for (const m of alive) {
+        m.proc!.once('exit', () => {
+          if (--left === 0) {
+            clearTimeout(force);
+            process.stdout.write('all members stopped\n');
+            resolve(0);
+          }
+        });
+        m.proc!.kill('SIGTERM');
+      }
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/** Runs this same tszk (same node flags, e.g. the tsx loader) as `tszk server --config`. */
+function start(m: RunningMember, stopping: () => boolean): void {
+  const script = process.argv[1];
+  if (script === undefined) throw new Error('cannot find the tszk script to start members with');
+  const out = fs.openSync(path.join(m.dir, 'tszk.log'), 'a');
+  const proc = spawn(process.execPath, [...process.execArgv, script, 'server', '--config', path.join(m.dir, 'zoo.cfg')], {
+    stdio: ['ignore', out, out],
+    env: process.env,
+  });
+  fs.closeSync(out);
+  m.proc = proc;
+  proc.once('exit', (code, signal) => {
+    m.proc = undefined;
+    if (!stopping()) process.stdout.write(`member ${m.id} exited (${signal ?? `code ${code}`}); see ${path.join(m.dir, 'tszk.log')}\n`);
+  });
+}
+
+async function status(m: RunningMember): Promise<string> {
+  if (m.proc === undefined) return 'down';
+  let text: string;
+  try {
+    text = await fourLetter(m.clientPort, 'srvr');
+  } catch {
+    return 'starting';
+  }
+  const mode = /Mode: (\w+)/.exec(text)?.[1] ?? 'unknown';
+  const zxidHex = /Zxid: (0x[0-9a-f]+)/i.exec(text)?.[1];
+  const serving = !text.includes('not currently serving');
+  if (zxidHex === undefined) return serving ? mode : 'not serving';
+  const zxid = BigInt(zxidHex);
+  return `${serving ? mode : `${mode} (not serving)`} epoch ${zxid >> 32n} last zxid ${zxidHex}`;
+}
+
+function fourLetter(port: number, word: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => s.destroy(new Error('timeout')), FOUR_LETTER_TIMEOUT_MS);
+    s.on('connect', () => s.write(word));
+    s.on('data', (c: Buffer) => chunks.push(c));
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}
