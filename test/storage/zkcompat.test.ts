@@ -12,6 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import zookeeper, { type Client } from 'node-zookeeper-client';
 import { openDataDir } from '../../src/storage/dataDir.js';
+import { openDatabase, storageOptionsFrom } from '../../src/storage/database.js';
+import { defaultServerOptions } from '../../src/server/options.js';
+import { startStandaloneServer } from '../../src/server/standalone.js';
 import { listLogs, listSnapshots } from '../../src/storage/history.js';
 import { startZooKeeper, zookeeperMissing } from '../support/zookeeper.js';
 import { fourLetter } from '../support/ports.js';
@@ -63,8 +66,71 @@ async function loadModel(dataDir: string): Promise<ModelTree> {
   return (await loadModelChecked(dataDir)).model;
 }
 
+/** Runs the standalone tszk server on tszk storage over `dataDir` (a copy, so the original stays as written), with one client. */
+async function serveWithTszk<T>(dataDir: string, f: (c: Client, port: number) => Promise<T>, copy = true): Promise<T> {
+  const dir = copy ? fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-served-')) : dataDir;
+  if (copy) fs.cpSync(dataDir, dir, { recursive: true });
+  const opts = defaultServerOptions({ dataDir: dir, clientPort: 0, clientPortAddress: '127.0.0.1', maxClientCnxns: 0, snapCount: 300 });
+  const { db, sink } = await openDatabase({ ...storageOptionsFrom(opts), preAllocSize_bytes: 256 * 1024 });
+  const server = await startStandaloneServer(opts, { db, sink });
+  let c: Client | undefined;
+  try {
+    c = await connect(`127.0.0.1:${server.port}`);
+    return await f(c, server.port);
+  } finally {
+    c?.close();
+    await server.close();
+    if (copy) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const NODES = Number(process.env['TSZK_STORAGE_COMPAT_NODES'] ?? 2000);
 const step = (s: string) => process.env['TSZK_DEBUG_STEPS'] ? console.error(s) : undefined;
+
+/**
+ * Thousands of nodes, digest/ip/read-only ACLs, setData, deletes, setACL, sequential nodes,
+ * ephemerals (c2's survive), multis (one failing), and c1's closeSession. Returns the tree as c2 sees it.
+ */
+async function clientWorkload(c1: Client, c2: Client): Promise<Map<string, string>> {
+  const OPEN = zookeeper.ACL.OPEN_ACL_UNSAFE;
+  const digestAcl = [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('digest', 'alice:fO8uR3aDAJ6Cq+2Y1jQ2v5A8jJc=')), new zookeeper.ACL(zookeeper.Permission.READ | zookeeper.Permission.WRITE | zookeeper.Permission.ADMIN, new zookeeper.Id('world', 'anyone'))];
+  const ipAcl = [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('ip', '127.0.0.1'))];
+  const P = zookeeper.CreateMode.PERSISTENT;
+  await call<string>((cb) => c1.create('/app', Buffer.from('root of the app'), OPEN, P, cb));
+  await call<string>((cb) => c1.create('/app/secure', Buffer.from('s'), digestAcl, P, cb));
+  await call<string>((cb) => c1.create('/app/ro', null, zookeeper.ACL.READ_ACL_UNSAFE, P, cb));
+  await call<string>((cb) => c1.create('/app/ip', Buffer.alloc(0), ipAcl, P, cb));
+  await Promise.all(Array.from({ length: 20 }, (_, b) => call<string>((cb) => c1.create(`/app/b${b}`, Buffer.from(`bucket ${b}`), OPEN, P, cb))));
+  await Promise.all(
+    Array.from({ length: NODES }, (_, i) =>
+      call<string>((cb) => c1.create(`/app/b${i % 20}/n${i}`, Buffer.alloc(i % 300, i % 251), i % 7 === 0 ? digestAcl : OPEN, P, cb)),
+    ),
+  );
+  step('created');
+  const node = (i: number) => `/app/b${i % 20}/n${i}`;
+  const idx = [...Array(NODES).keys()];
+  const removed = idx.filter((i) => i % 10 === 1);
+  await Promise.all(idx.filter((i) => i % 7 === 3).map((i) => call((cb) => c1.setData(node(i), Buffer.from(`updated ${i}`), -1, cb))));
+  await Promise.all(removed.map((i) => new Promise<void>((res, rej) => c1.remove(node(i), -1, (e) => (e ? rej(e) : res())))));
+  await Promise.all(idx.filter((i) => i % 11 === 2 && i % 10 !== 1).map((i) => call((cb) => c1.setACL(node(i), ipAcl, -1, cb))));
+  await Promise.all(Array.from({ length: 30 }, (_, i) => call<string>((cb) => c1.create(`/app/seq-`, Buffer.from(`${i}`), OPEN, zookeeper.CreateMode.PERSISTENT_SEQUENTIAL, cb))));
+  await Promise.all(Array.from({ length: 50 }, (_, i) => call<string>((cb) => c2.create(`/app/b${i % 20}/eph${i}`, Buffer.from('e'), OPEN, zookeeper.CreateMode.EPHEMERAL, cb))));
+  await Promise.all(Array.from({ length: 10 }, () => call<string>((cb) => c2.create(`/app/eseq-`, null, OPEN, zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, cb))));
+  await call<string>((cb) => c1.create('/app/c1-eph', null, OPEN, zookeeper.CreateMode.EPHEMERAL, cb));
+  for (let i = 0; i < 20; i++) {
+    await call((cb) => c1.transaction().create(`/app/multi${i}`, Buffer.from('m')).setData('/app', Buffer.from(`v${i}`)).check('/app/b0').commit(cb));
+  }
+  // A failing multi is logged as an error txn.
+  await call((cb) => c1.transaction().create('/app/never').check('/app', 999).commit((err, r) => cb(null, [err, r])));
+  step('multis done');
+  c1.close(); // closeSession deletes /app/c1-eph
+  await new Promise((r) => setTimeout(r, 500));
+  const expected = await dumpThroughClient(c2);
+  step('dumped');
+  assert.ok(expected.size > NODES - removed.length + 20, `${expected.size} nodes`);
+  assert.ok(!expected.has('/app/c1-eph'));
+  return expected;
+}
 
 test('a dataDir written by ZooKeeper 3.8 loads with identical nodes, data, ACLs and Stats', { skip, timeout: 180_000 }, async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-zkwritten-'));
@@ -76,43 +142,7 @@ test('a dataDir written by ZooKeeper 3.8 loads with identical nodes, data, ACLs 
     clients.push(c1);
     const c2 = await connect(zk.connectString);
     clients.push(c2);
-    const OPEN = zookeeper.ACL.OPEN_ACL_UNSAFE;
-    const digestAcl = [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('digest', 'alice:fO8uR3aDAJ6Cq+2Y1jQ2v5A8jJc=')), new zookeeper.ACL(zookeeper.Permission.READ | zookeeper.Permission.WRITE | zookeeper.Permission.ADMIN, new zookeeper.Id('world', 'anyone'))];
-    const ipAcl = [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('ip', '127.0.0.1'))];
-    const P = zookeeper.CreateMode.PERSISTENT;
-    await call<string>((cb) => c1.create('/app', Buffer.from('root of the app'), OPEN, P, cb));
-    await call<string>((cb) => c1.create('/app/secure', Buffer.from('s'), digestAcl, P, cb));
-    await call<string>((cb) => c1.create('/app/ro', null, zookeeper.ACL.READ_ACL_UNSAFE, P, cb));
-    await call<string>((cb) => c1.create('/app/ip', Buffer.alloc(0), ipAcl, P, cb));
-    await Promise.all(Array.from({ length: 20 }, (_, b) => call<string>((cb) => c1.create(`/app/b${b}`, Buffer.from(`bucket ${b}`), OPEN, P, cb))));
-    await Promise.all(
-      Array.from({ length: NODES }, (_, i) =>
-        call<string>((cb) => c1.create(`/app/b${i % 20}/n${i}`, Buffer.alloc(i % 300, i % 251), i % 7 === 0 ? digestAcl : OPEN, P, cb)),
-      ),
-    );
-    step('created');
-    const node = (i: number) => `/app/b${i % 20}/n${i}`;
-    const idx = [...Array(NODES).keys()];
-    const removed = idx.filter((i) => i % 10 === 1);
-    await Promise.all(idx.filter((i) => i % 7 === 3).map((i) => call((cb) => c1.setData(node(i), Buffer.from(`updated ${i}`), -1, cb))));
-    await Promise.all(removed.map((i) => new Promise<void>((res, rej) => c1.remove(node(i), -1, (e) => (e ? rej(e) : res())))));
-    await Promise.all(idx.filter((i) => i % 11 === 2 && i % 10 !== 1).map((i) => call((cb) => c1.setACL(node(i), ipAcl, -1, cb))));
-    await Promise.all(Array.from({ length: 30 }, (_, i) => call<string>((cb) => c1.create(`/app/seq-`, Buffer.from(`${i}`), OPEN, zookeeper.CreateMode.PERSISTENT_SEQUENTIAL, cb))));
-    await Promise.all(Array.from({ length: 50 }, (_, i) => call<string>((cb) => c2.create(`/app/b${i % 20}/eph${i}`, Buffer.from('e'), OPEN, zookeeper.CreateMode.EPHEMERAL, cb))));
-    await Promise.all(Array.from({ length: 10 }, () => call<string>((cb) => c2.create(`/app/eseq-`, null, OPEN, zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, cb))));
-    await call<string>((cb) => c1.create('/app/c1-eph', null, OPEN, zookeeper.CreateMode.EPHEMERAL, cb));
-    for (let i = 0; i < 20; i++) {
-      await call((cb) => c1.transaction().create(`/app/multi${i}`, Buffer.from('m')).setData('/app', Buffer.from(`v${i}`)).check('/app/b0').commit(cb));
-    }
-    // A failing multi is logged as an error txn.
-    await call((cb) => c1.transaction().create('/app/never').check('/app', 999).commit((err, r) => cb(null, [err, r])));
-    step('multis done');
-    c1.close(); // closeSession deletes /app/c1-eph
-    await new Promise((r) => setTimeout(r, 500));
-    const expected = await dumpThroughClient(c2);
-    step('dumped');
-    assert.ok(expected.size > NODES - removed.length + 20, `${expected.size} nodes`);
-    assert.ok(!expected.has('/app/c1-eph'));
+    const expected = await clientWorkload(c1, c2);
     // Stop abruptly, as a crash: every acknowledged write is already fsynced.
     zk.proc.kill('SIGKILL');
     await new Promise((r) => zk.proc.once('exit', r));
@@ -129,6 +159,9 @@ test('a dataDir written by ZooKeeper 3.8 loads with identical nodes, data, ACLs 
     const owners = new Set([...model.nodes.values()].map((n) => n.stat.ephemeralOwner).filter((o) => o !== 0n));
     assert.equal(owners.size, 1);
     assert.ok(model.sessions.has([...owners][0]!));
+    // The tszk server itself, recovering from ZooKeeper's files, serves the same tree.
+    const served = await serveWithTszk(dataDir, async (c) => dumpThroughClient(c));
+    assertSameTree(served, expected);
   } finally {
     // An open client keeps the test process alive.
     for (const c of clients) c.close();
@@ -186,6 +219,41 @@ test('a dataDir written by tszk is read by ZooKeeper toolkits and served by ZooK
     await new Promise((r) => zk!.proc.once('exit', r));
     const model = await loadModel(dataDir);
     assertSameTree(modelDump(model), after);
+  } finally {
+    for (const c of clients) c.close();
+    await zk?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a dataDir written by the tszk server is served by ZooKeeper 3.8 with identical nodes, data, ACLs and Stats', { skip, timeout: 180_000 }, async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-server-written-'));
+  let zk: Awaited<ReturnType<typeof startZooKeeper>> | undefined;
+  const clients: Client[] = [];
+  try {
+    const expected = await serveWithTszk(
+      dataDir,
+      async (c0, port) => {
+        const c1 = await connect(`127.0.0.1:${port}`);
+        const c2 = await connect(`127.0.0.1:${port}`);
+        const seen = await clientWorkload(c1, c2);
+        assert.ok(seen.size > NODES / 2);
+        // c2's closeSession removes its ephemerals; what stays is what ZooKeeper must serve.
+        c2.close();
+        await new Promise((r) => setTimeout(r, 500));
+        return dumpThroughClient(c0);
+      },
+      false,
+    );
+    const v2 = path.join(dataDir, 'version-2');
+    assert.ok((await listLogs(v2)).length >= 2, 'several logs');
+    assert.ok((await listSnapshots(v2)).length >= 2, 'several snapshots');
+    zk = await startZooKeeper({ dataDir });
+    const c = await connect(zk.connectString);
+    clients.push(c);
+    assertSameTree(await dumpThroughClient(c), expected);
+    const mntr = await fourLetter(zk.port, 'mntr');
+    assert.match(mntr, /zk_digest_mismatches_count\s+0\n/);
   } finally {
     for (const c of clients) c.close();
     await zk?.stop();
