@@ -1,0 +1,264 @@
+/**
+ * A local ensemble of real peer processes — tszk (`tszk server --config`) or Apache ZooKeeper 3.8
+ * (QuorumPeerMain) — whose peer-to-peer traffic runs through fault proxies the test controls:
+ * peer i's zoo.cfg lists its own real ports on server.i and, on server.j, a proxy for the
+ * directed link i→j (quorum and election port each), so any pair can be cut in either state
+ * ('reset' or 'blackhole'). Clients talk to the peers' client ports directly.
+ *
+ *   const c = await startFaultCluster({ kind: 'tszk', n: 3 });
+ *   const leader = await c.waitForLeader();
+ *   c.partition([[leader.sid], others]);  ...  c.heal();
+ *   await c.stop();
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { electionInitialMessageRewriter, startFaultProxy, type FaultProxy, type LinkState } from './fault-proxy.js';
+import { fourLetter, freePort } from './ports.js';
+import type { TargetKind } from './target.js';
+import { tszkCommand } from './tszk.js';
+import { ZK_JAR_DIR } from './zookeeper.js';
+
+export type PeerMode = 'leader' | 'follower' | 'observer' | 'looking' | 'down';
+
+export interface ClusterPeer {
+  readonly sid: number;
+  readonly clientPort: number;
+  readonly connectString: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+  running(): boolean;
+  start(): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Mode and zxid from srvr ('looking' when it does not serve, 'down' when it does not answer). */
+  status(): Promise<{ mode: PeerMode; zxid: bigint | undefined }>;
+}
+
+export interface FaultCluster {
+  readonly kind: TargetKind;
+  readonly peers: ClusterPeer[];
+  readonly dir: string;
+  /** Every peer's client address. */
+  readonly connectString: string;
+  peer(sid: number): ClusterPeer;
+  /** Cut every link between peers of different groups (peers in no group are cut from all). */
+  partition(groups: number[][], how?: LinkState): void;
+  /** Cut one peer from all others. */
+  isolate(sid: number, how?: LinkState): void;
+  heal(): void;
+  /** Until exactly one running peer (not excluded) is leader and, by default, every running peer serves. */
+  waitForLeader(opts?: { exclude?: number[]; among?: number[]; timeout_ms?: number; allServing?: boolean }): Promise<ClusterPeer>;
+  stop(opts?: { keepDir?: boolean }): Promise<void>;
+}
+
+export interface FaultClusterOptions {
+  kind: TargetKind;
+  n: number;
+  tickTime_ms?: number;
+  initLimit?: number;
+  syncLimit?: number;
+  cfg?: Record<string, string | number>;
+  /** Extra environment (tszk) — TSZK_LOG_LEVEL defaults to info so sync lines are logged. */
+  env?: Record<string, string>;
+}
+
+const CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-simple.jar', 'netty-all.jar', 'commons-cli.jar', 'commons-io.jar']
+  .map((j) => path.join(ZK_JAR_DIR, j))
+  .join(':');
+const START_WAIT_MS = 30_000;
+
+export function parseSrvr(text: string): { mode: PeerMode; zxid: bigint | undefined } {
+  const mode = /Mode: (\w+)/.exec(text)?.[1];
+  const zxid = /Zxid: (0x[0-9a-f]+)/i.exec(text)?.[1];
+  const m: PeerMode = mode === 'leader' || mode === 'follower' || mode === 'observer' ? mode : 'looking';
+  return { mode: text.includes('not currently serving') ? 'looking' : m, zxid: zxid === undefined ? undefined : BigInt(zxid) };
+}
+
+export async function startFaultCluster(opts: FaultClusterOptions): Promise<FaultCluster> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `faults-${opts.kind}-`));
+  const n = opts.n;
+  const sids = Array.from({ length: n }, (_, i) => i + 1);
+  const real = new Map<number, { client: number; quorum: number; election: number }>();
+  for (const s of sids) real.set(s, { client: await freePort(), quorum: await freePort(), election: await freePort() });
+  // links.get(`${i}>${j}`): what peer i dials to reach peer j.
+  const links = new Map<string, { quorum: FaultProxy; election: FaultProxy }>();
+  for (const i of sids)
+    for (const j of sids) {
+      if (i === j) continue;
+      const quorum = await startFaultProxy(`q${i}>${j}`, real.get(j)!.quorum);
+      links.set(`${i}>${j}`, { quorum, election: undefined as unknown as FaultProxy });
+    }
+  // Election connect-backs go to the address in the initial message: rewrite it so that j
+  // reaches i through the j→i proxy as well (looked up at dial time: all proxies exist by then).
+  for (const i of sids)
+    for (const j of sids) {
+      if (i === j) continue;
+      links.get(`${i}>${j}`)!.election = await startFaultProxy(`e${i}>${j}`, real.get(j)!.election, {
+        rewriteFirst: electionInitialMessageRewriter(() => `127.0.0.1:${links.get(`${j}>${i}`)!.election.port}`),
+      });
+    }
+
+  const peers: Peer[] = [];
+  for (const i of sids) {
+    const dataDir = path.join(dir, `peer${i}`);
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'myid'), `${i}\n`);
+    const lines = sids.map((j) => {
+      const r = real.get(j)!;
+      if (j === i) return `server.${j}=127.0.0.1:${r.quorum}:${r.election}:participant;127.0.0.1:${r.client}`;
+      const l = links.get(`${i}>${j}`)!;
+      return `server.${j}=127.0.0.1:${l.quorum.port}:${l.election.port}:participant;127.0.0.1:${r.client}`;
+    });
+    const cfg: Record<string, string | number> = {
+      tickTime: opts.tickTime_ms ?? 200,
+      initLimit: opts.initLimit ?? 10,
+      syncLimit: opts.syncLimit ?? 5,
+      dataDir,
+      clientPort: real.get(i)!.client,
+      clientPortAddress: '127.0.0.1',
+      maxClientCnxns: 0,
+      '4lw.commands.whitelist': '*',
+      'admin.enableServer': 'false',
+      standaloneEnabled: 'false',
+      reconfigEnabled: 'false',
+      ...opts.cfg,
+    };
+    const cfgPath = path.join(dataDir, 'zoo.cfg');
+    fs.writeFileSync(cfgPath, Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n' + lines.join('\n') + '\n');
+    peers.push(new Peer(opts.kind, i, real.get(i)!.client, dataDir, cfgPath, path.join(dir, `peer${i}.log`), opts.env ?? {}));
+  }
+
+  const setLink = (i: number, j: number, s: LinkState): void => {
+    const l = links.get(`${i}>${j}`)!;
+    l.quorum.setState(s);
+    l.election.setState(s);
+  };
+  const cluster: FaultCluster = {
+    kind: opts.kind,
+    peers,
+    dir,
+    connectString: peers.map((p) => p.connectString).join(','),
+    peer: (sid) => peers[sid - 1]!,
+    partition(groups, how = 'reset') {
+      const groupOf = new Map<number, number>();
+      groups.forEach((g, gi) => g.forEach((s) => groupOf.set(s, gi)));
+      for (const i of sids)
+        for (const j of sids) {
+          if (i === j) continue;
+          const gi = groupOf.get(i);
+          const same = gi !== undefined && gi === groupOf.get(j);
+          setLink(i, j, same ? 'up' : how);
+        }
+    },
+    isolate(sid, how = 'reset') {
+      cluster.partition([sids.filter((s) => s !== sid)], how);
+    },
+    heal() {
+      for (const i of sids) for (const j of sids) if (i !== j) setLink(i, j, 'up');
+    },
+    async waitForLeader(w = {}) {
+      const deadline = Date.now() + (w.timeout_ms ?? 30_000);
+      let last = '';
+      for (;;) {
+        const cands = peers.filter((p) => p.running() && !(w.exclude ?? []).includes(p.sid) && (w.among === undefined || w.among.includes(p.sid)));
+        const st = await Promise.all(cands.map(async (p) => [p, await p.status()] as const));
+        const leaders = st.filter(([, s]) => s.mode === 'leader');
+        const serving = st.every(([, s]) => s.mode === 'leader' || s.mode === 'follower' || s.mode === 'observer');
+        last = st.map(([p, s]) => `${p.sid}:${s.mode}`).join(' ');
+        if (leaders.length === 1 && (w.allServing === false || serving)) return leaders[0]![0];
+        if (Date.now() > deadline) throw new Error(`no leader within the timeout (peers: ${last}; logs in ${dir})`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop(s = {}) {
+      await Promise.all(peers.map((p) => p.kill('SIGKILL')));
+      for (const l of links.values()) {
+        await l.quorum.close();
+        await l.election.close();
+      }
+      if (!s.keepDir) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await Promise.all(peers.map((p) => p.start()));
+    await cluster.waitForLeader({ timeout_ms: 60_000 });
+  } catch (e) {
+    await cluster.stop({ keepDir: true });
+    throw e;
+  }
+  return cluster;
+}
+
+class Peer implements ClusterPeer {
+  private proc: ChildProcess | undefined;
+  readonly connectString: string;
+  constructor(
+    private readonly kind: TargetKind,
+    readonly sid: number,
+    readonly clientPort: number,
+    readonly dataDir: string,
+    private readonly cfgPath: string,
+    readonly logFile: string,
+    private readonly env: Record<string, string>,
+  ) {
+    this.connectString = `127.0.0.1:${clientPort}`;
+  }
+
+  running(): boolean {
+    return this.proc !== undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.proc !== undefined) throw new Error(`peer ${this.sid} is already running`);
+    const out = fs.openSync(this.logFile, 'a');
+    fs.writeSync(out, `---- start ${new Date().toISOString()}\n`);
+    let proc: ChildProcess;
+    if (this.kind === 'tszk') {
+      const { cmd, args } = tszkCommand();
+      proc = spawn(cmd, [...args, 'server', '--config', this.cfgPath], {
+        stdio: ['ignore', out, out],
+        env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'info', ...this.env },
+      });
+    } else {
+      proc = spawn('java', ['-Xmx256m', '-XX:+UseSerialGC', '-Xshare:auto', '-cp', CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', this.cfgPath], {
+        stdio: ['ignore', out, out],
+      });
+    }
+    fs.closeSync(out);
+    this.proc = proc;
+    let exited = false;
+    proc.once('exit', () => {
+      exited = true;
+      if (this.proc === proc) this.proc = undefined;
+    });
+    const deadline = Date.now() + START_WAIT_MS;
+    for (;;) {
+      if (exited) throw new Error(`peer ${this.sid} exited during start (log ${this.logFile})`);
+      try {
+        if ((await fourLetter(this.clientPort, 'ruok', 500)) === 'imok') return;
+      } catch {
+        /* not listening yet */
+      }
+      if (Date.now() > deadline) throw new Error(`peer ${this.sid} did not start within ${START_WAIT_MS} ms (log ${this.logFile})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.proc;
+    if (p === undefined) return;
+    const done = new Promise((r) => p.once('exit', r));
+    p.kill(signal);
+    await done;
+  }
+
+  async status(): Promise<{ mode: PeerMode; zxid: bigint | undefined }> {
+    if (this.proc === undefined) return { mode: 'down', zxid: undefined };
+    try {
+      return parseSrvr(await fourLetter(this.clientPort, 'srvr', 1000));
+    } catch {
+      return { mode: 'down', zxid: undefined };
+    }
+  }
+}
