@@ -12,6 +12,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '../log.js';
 import { StorageError } from './errors.js';
+import { fsyncDir } from './fsutil.js';
 import { readAcceptedEpoch, readCurrentEpoch, writeAcceptedEpoch, writeCurrentEpoch } from './epochFiles.js';
 import { listLogs, loadNewestValidSnapshot, readLogHistory, truncateTornTails } from './history.js';
 import { VERSION_DIR, snapshotFileName } from './names.js';
@@ -72,8 +73,10 @@ export interface OpenedDataDir {
 export async function openDataDir(opts: DataDirOptions): Promise<OpenedDataDir> {
   const snapDir = path.join(opts.dataDir, VERSION_DIR);
   const logDir = path.join(opts.dataLogDir ?? opts.dataDir, VERSION_DIR);
-  await fs.mkdir(snapDir, { recursive: true });
-  await fs.mkdir(logDir, { recursive: true });
+  for (const d of new Set([snapDir, logDir])) {
+    // A new version-2 directory must itself survive a crash before anything in it is acknowledged.
+    if ((await fs.mkdir(d, { recursive: true })) !== undefined && (opts.forceSync ?? true)) await fsyncDir(path.dirname(d));
+  }
   const forceSync = opts.forceSync ?? true;
 
   let { snapshot } = await loadNewestValidSnapshot(snapDir);

@@ -55,9 +55,12 @@ export async function purgeDataDir(snapDir: string, logDir: string, retainCount:
 /** Runs purgeDataDir every purgeInterval_hours (0 = never); returns a stop function. */
 export function schedulePurge(snapDir: string, logDir: string, retainCount: number, purgeInterval_hours: number): () => void {
   if (purgeInterval_hours <= 0) return () => undefined;
-  const timer = setInterval(() => {
+  const run = (): void => {
     purgeDataDir(snapDir, logDir, retainCount).catch((err: unknown) => log.error({ err }, 'autopurge failed'));
-  }, purgeInterval_hours * 3600_000);
+  };
+  // As DatadirCleanupManager: a first purge right away, then one every interval.
+  setImmediate(run);
+  const timer = setInterval(run, purgeInterval_hours * 3600_000);
   timer.unref();
   return () => clearInterval(timer);
 }
