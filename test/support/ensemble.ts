@@ -56,6 +56,21 @@ export interface EnsembleOptions {
   /** Wait until a leader is up and every member serves (default true). */
   waitReady?: boolean;
   readyTimeout_ms?: number;
+  /**
+   * For fault layers (a proxy per link): the port member `from` uses to reach member `to`'s quorum
+   * or election port (default: the real one). Each member still listens on its own real ports.
+   */
+  /** Use these ports instead of picking free ones (e.g. chosen before starting a proxy). */
+  ports?: MemberPorts[];
+  route?: (from: number, to: number, kind: 'quorum' | 'election', port: number) => number;
+}
+
+/** Ports each member listens on, known before any process starts (for building a fault layer). */
+export interface MemberPorts {
+  id: number;
+  client: number;
+  quorum: number;
+  election: number;
 }
 
 export interface Ensemble {
@@ -82,9 +97,15 @@ export async function startEnsemble(n: number, opts: EnsembleOptions = {}): Prom
   const own = opts.dir === undefined;
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-ens-'));
   const observers = opts.observers ?? 0;
-  const ports = [];
-  for (let i = 1; i <= n; i++) ports.push({ id: i, client: await freePort(), quorum: await freePort(), election: await freePort() });
-  const serverLines = ports.map((p) => `server.${p.id}=127.0.0.1:${p.quorum}:${p.election}:${p.id > n - observers ? 'observer' : 'participant'};127.0.0.1:${p.client}`);
+  const ports: MemberPorts[] = opts.ports ?? [];
+  for (let i = ports.length + 1; i <= n; i++) ports.push({ id: i, client: await freePort(), quorum: await freePort(), election: await freePort() });
+  const route = opts.route ?? ((_f: number, _t: number, _k: 'quorum' | 'election', port: number) => port);
+  const serverLinesFor = (from: number): string[] =>
+    ports.map((p) => {
+      const q = p.id === from ? p.quorum : route(from, p.id, 'quorum', p.quorum);
+      const e = p.id === from ? p.election : route(from, p.id, 'election', p.election);
+      return `server.${p.id}=127.0.0.1:${q}:${e}:${p.id > n - observers ? 'observer' : 'participant'};127.0.0.1:${p.client}`;
+    });
   const members: Member[] = [];
   for (const p of ports) {
     const dataDir = path.join(dir, `member${p.id}`);
@@ -102,7 +123,7 @@ export async function startEnsemble(n: number, opts: EnsembleOptions = {}): Prom
       ...(p.id > n - observers ? { peerType: 'observer' } : {}),
       ...opts.cfg,
     };
-    const text = Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n' + serverLines.join('\n') + '\n';
+    const text = Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n' + serverLinesFor(p.id).join('\n') + '\n';
     const cfgPath = path.join(dataDir, 'zoo.cfg');
     fs.writeFileSync(cfgPath, text);
     members.push(new Member(p.id, p.client, p.quorum, p.election, dataDir, cfgPath, path.join(dataDir, 'tszk.log'), opts.env ?? {}));
