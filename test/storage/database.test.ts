@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/storage/database.js';
 import { listLogs, listSnapshots } from '../../src/storage/history.js';
-import { encodeTxnEntry } from '../../src/storage/txnEntry.js';
+import { encodeTxnEntry, type TxnEntry } from '../../src/storage/txnEntry.js';
 import { decodeTxn, type Txn } from '../../src/txn/txn.js';
 import type { ZkDatabase } from '../../src/txn/database.js';
 import { ModelTree } from './modelTree.js';
@@ -61,6 +61,66 @@ test('openDatabase: fresh dataDir, then writes through FileTxnSink with snapshot
     assert.equal(second.lastZxid, 300n);
     assert.deepEqual(dump(second.db), expected);
     await second.sink.close();
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('fuzzy snapshot of the live DataTree: writes applied while nodes stream (incl. new ACLs), then recovery equals the final database', async () => {
+  const { snapshotSourceOf } = await import('../../src/storage/database.js');
+  const { OpCode } = await import('../../src/proto/opcodes.js');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-db-'));
+  try {
+    const opened = await openDatabase({ dataDir, forceSync: false, snapCount: 1_000_000, preAllocSize_bytes: 64 * 1024 });
+    const { db, dataDir: dd } = opened;
+    const model = ModelTree.fresh();
+    const w = new Workload(model, 41);
+    const toTxn = (e: ReturnType<Workload['next']>): Txn => decodeTxn(encodeTxnEntry(e));
+    const logAndApply = (entries: ReturnType<Workload['next']>[]): Promise<void> => {
+      for (const e of entries) db.apply(toTxn(e));
+      return dd.txnLog.appendEncoded(entries.map((e) => ({ zxid: e.hdr.zxid, bytes: encodeTxnEntry(e) })));
+    };
+    /** A txn outside the workload's own choices, applied to the model too. */
+    const custom = (body: TxnEntry['body']): TxnEntry => {
+      w.zxid++;
+      const e: TxnEntry = { hdr: { clientId: 0x100000abcn, cxid: 0, zxid: w.zxid, time: 1_800_000_000_000n, type: body.type }, body, digest: null };
+      model.apply(e);
+      return e;
+    };
+    await logAndApply([...w.batch(300), custom({ type: OpCode.create, txn: { path: '/zz-late', data: null, acl: [], ephemeral: false, parentCVersion: model.nodes.get('')!.stat.cversion + 1 } })]);
+    const snapZxid = db.lastProcessedZxid;
+    const pending: Promise<void>[] = [];
+    let yielded = 0;
+    const inner = snapshotSourceOf(db, snapZxid);
+    const live = {
+      ...inner,
+      *nodes() {
+        for (const n of inner.nodes()) {
+          yield n;
+          if (++yielded % 5 !== 0) continue;
+          const batch = w.batch(6);
+          // Plus a setACL to a list the ACL cache has never held, on a node already serialized or not.
+          const target = [...model.nodes.keys()].filter((p) => p.startsWith('/n'))[yielded % 7];
+          if (target !== undefined) {
+            const acl = [{ perms: yielded % 31 || 1, id: { scheme: 'world', id: 'anyone' } }];
+            batch.push(custom({ type: OpCode.setACL, txn: { path: target, acl, version: model.nodes.get(target)!.stat.aversion + 1 } }));
+          }
+          // And a create with a never-seen ACL list under a node the walk reaches last: only replay
+          // can give it the right ACL, so the snapshot must leave it out.
+          batch.push(custom({ type: OpCode.create, txn: { path: `/zz-late/c${yielded}`, data: null, acl: [{ perms: 7, id: { scheme: 'ip', id: `10.0.${yielded}.1` } }], ephemeral: false, parentCVersion: model.nodes.get('/zz-late')!.stat.cversion + 1 } }));
+          pending.push(logAndApply(batch));
+        }
+      },
+    };
+    await dd.snapshotter.take(snapZxid, live);
+    await Promise.all(pending);
+    assert.ok(db.lastProcessedZxid > snapZxid + 50n, 'writes landed during the snapshot');
+    const expected = dump(db);
+    await opened.sink.close();
+    const again = await openDatabase({ dataDir, forceSync: false, snapCount: 1_000_000 });
+    assert.equal(again.dataDir.snapshot!.zxid, snapZxid);
+    assert.deepEqual(dump(again.db), expected);
+    await again.sink.close();
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
