@@ -1,7 +1,15 @@
 /** Quorum-port framing and the forwarded-request layout, split at every byte. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { QuorumPacketDecoder, quorumPacketLength } from '../../src/server/quorum/packetStream.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { encodeSnapWithStream, QuorumPacketDecoder, quorumPacketLength } from '../../src/server/quorum/packetStream.js';
+import { SNAP_SIGNATURE } from '../../src/server/quorum/snapStream.js';
+import { snapshotSourceOf } from '../../src/storage/database.js';
+import { parseSnapshot, writeSnapshotFile } from '../../src/storage/snapshot.js';
+import { DataTree } from '../../src/tree/dataTree.js';
+import { ZkDatabase } from '../../src/txn/database.js';
 import { decodeForwardedWrite, decodeSessionActivity, encodeForwardedWrite, encodeSessionActivity } from '../../src/server/quorum/forwardedRequest.js';
 import { encodeQuorumMessage, epoch, serverId, zxid, type QuorumMessage } from '../../src/zab/index.js';
 
@@ -11,7 +19,6 @@ const messages: QuorumMessage[] = [
   { type: 'ACKEPOCH', currentEpoch: epoch(3n), lastZxid: zxid(0x300000007n) },
   { type: 'PROPOSAL', zxid: zxid(0x400000001n), data: Buffer.from('txn bytes') },
   { type: 'COMMIT', zxid: zxid(0x400000001n) },
-  { type: 'SNAP', zxid: zxid(0x400000001n), data: Buffer.alloc(70_000, 7) },
   { type: 'PING', zxid: zxid(0x400000001n), data: null },
   { type: 'UPTODATE' },
 ];
@@ -56,3 +63,42 @@ test('a forwarded write keeps session, cxid, type, request bytes and auth ids', 
   const act = new Map([[1n, 4000], [-2n, 6000]]);
   assert.deepEqual(decodeSessionActivity(encodeSessionActivity(act)), [...act]);
 });
+
+test('SNAP: the serialized database follows the packet, ends with BenWasHere, and arrives intact in any chunking', async () => {
+  const tree = new DataTree();
+  const acl = [{ perms: 31, id: { scheme: 'digest', id: 'u:x' } }];
+  const aclIndex = tree.aclCache.acquire(acl);
+  tree.insertNode('/a', Buffer.from('data a'), aclIndex, stat(5n));
+  tree.insertNode('/a/b', null, -1n, stat(6n));
+  tree.insertNode('/c', Buffer.alloc(50_000, 3), -1n, stat(7n));
+  const db = new ZkDatabase(tree);
+  db.sessionsWithTimeouts.set(0x100n, 4000);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-snapwire-')), 'snap');
+  await writeSnapshotFile(file, snapshotSourceOf(db, 7n), { fsync: false, withDigest: false });
+  const wire = Buffer.concat([encodeSnapWithStream(7n, fs.readFileSync(file)), encodeQuorumMessage({ type: 'NEWLEADER', zxid: zxid(0x500000000n) })]);
+  fs.rmSync(path.dirname(file), { recursive: true });
+  // The packet itself carries no data; the stream after it is not length-prefixed.
+  assert.equal(wire.readInt32BE(0), 15);
+  assert.equal(wire.readInt32BE(12), -1);
+  assert.ok(wire.includes(Buffer.from(SNAP_SIGNATURE)));
+  for (const size of [1, 3, 4096, wire.length]) {
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < wire.length; i += size) chunks.push(wire.subarray(i, i + size));
+    const got = decodeAll(chunks);
+    assert.equal(got.length, 2, `chunk size ${size}`);
+    const m = got[0]!;
+    assert.ok(m.type === 'SNAP');
+    assert.equal(m.zxid, 7n);
+    const snap = parseSnapshot(m.data, 'received', 7n);
+    const paths = new Set(snap.nodes.map((n) => n.path));
+    for (const p of ['', '/a', '/a/b', '/c']) assert.ok(paths.has(p), `${p} in the received snapshot`);
+    assert.equal(snap.nodes.find((n) => n.path === '/c')!.data!.length, 50_000);
+    assert.deepEqual(snap.acls.get(aclIndex), acl);
+    assert.equal(snap.sessions.get(0x100n), 4000);
+    assert.equal(got[1]!.type, 'NEWLEADER');
+  }
+});
+
+function stat(z: bigint) {
+  return { czxid: z, mzxid: z, ctime: 1n, mtime: 1n, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, pzxid: z };
+}

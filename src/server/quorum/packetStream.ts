@@ -4,11 +4,14 @@
  *   int type | long zxid | buffer data (int length, -1 = null) | vector<Id> authinfo
  *   (int count, -1 = null; each Id = ustring scheme, ustring id).
  */
-import { decodeQuorumMessage, encodeQuorumMessage, type QuorumMessage } from '../../zab/index.js';
+import { decodeQuorumMessage, encodeQuorumMessage, PacketType, QuorumPacket, type QuorumMessage, type Zxid } from '../../zab/index.js';
+import { snapshotFileFromStream, snapStreamFromFile, SnapStreamScanner } from './snapStream.js';
 
 /** Largest quorum packet accepted: a SNAP carries a whole serialized tree. */
 export const QUORUM_PACKET_BYTES_MAX = 1024 * 1024 * 1024;
 
+/** Starting size of a connection's receive buffer. */
+const DECODER_BUFFER_BYTES_INITIAL = 64 * 1024;
 /** Bounds on the authinfo a packet may carry. */
 const AUTHINFO_COUNT_MAX = 1024;
 const AUTHINFO_STRING_BYTES_MAX = 1024 * 1024;
@@ -42,34 +45,68 @@ export function quorumPacketLength(buf: Buffer, off: number): number {
 }
 
 /**
- * Accumulates socket chunks and yields whole decoded quorum messages, in order. Chunks of a large
- * packet (a SNAP) are only joined once all of its bytes are here.
+ * Accumulates socket chunks and yields whole decoded quorum messages, in order. After a SNAP
+ * packet it reads the streamed snapshot (snapStream.ts) and yields the SNAP with the snapshot,
+ * rebuilt as a sealed snapshot file, as its data. The buffer grows by doubling, so a large SNAP
+ * costs linear copying.
  */
 export class QuorumPacketDecoder {
-  private chunks: Buffer[] = [];
-  private bytes = 0;
-  /** Bytes needed before parsing is worth trying again. */
+  private buf = Buffer.alloc(DECODER_BUFFER_BYTES_INITIAL);
+  private start = 0;
+  private end = 0;
+  /** Bytes from `start` needed before parsing is worth trying again. */
   private needed = 0;
+  private snap: { zxid: Zxid; scanner: SnapStreamScanner } | undefined;
 
   push(chunk: Buffer, onMessage: (m: QuorumMessage) => void): void {
-    this.chunks.push(chunk);
-    this.bytes += chunk.length;
-    if (this.bytes < this.needed) return;
-    const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.bytes);
-    let off = 0;
+    this.append(chunk);
+    if (this.end - this.start < this.needed) return;
+    this.needed = 0;
     for (;;) {
-      const n = quorumPacketLength(buf, off);
+      if (this.snap !== undefined) {
+        const sc = this.snap.scanner;
+        if (!sc.advance(this.buf, this.start, this.end)) return;
+        const body = Buffer.from(this.buf.subarray(this.start, this.start + sc.bodyBytes));
+        this.start += sc.pos;
+        const zxid = this.snap.zxid;
+        this.snap = undefined;
+        onMessage({ type: 'SNAP', zxid, data: snapshotFileFromStream(body) });
+        continue;
+      }
+      const n = quorumPacketLength(this.buf.subarray(this.start, this.end), 0);
       if (n < 0) {
         this.needed = -n;
         break;
       }
-      onMessage(decodeQuorumMessage(buf.subarray(off, off + n)));
-      off += n;
+      const m = decodeQuorumMessage(this.buf.subarray(this.start, this.start + n));
+      this.start += n;
+      // ZooKeeper's SNAP packet is followed by the serialized database.
+      if (m.type === 'SNAP') this.snap = { zxid: m.zxid, scanner: new SnapStreamScanner() };
+      else onMessage(m);
     }
-    const rest = buf.subarray(off);
-    this.chunks = rest.length > 0 ? [rest] : [];
-    this.bytes = rest.length;
+    if (this.start === this.end) this.start = this.end = 0;
   }
+
+  private append(chunk: Buffer): void {
+    if (this.end + chunk.length > this.buf.length) {
+      const live = this.end - this.start;
+      if (live + chunk.length > QUORUM_PACKET_BYTES_MAX * 2) throw new QuorumStreamError('quorum stream buffer over its bound');
+      const cap = Math.max(this.buf.length, live + chunk.length, this.needed) * (live + chunk.length > this.buf.length / 2 ? 2 : 1);
+      const next = cap > this.buf.length ? Buffer.alloc(cap) : this.buf;
+      this.buf.copy(next, 0, this.start, this.end);
+      this.buf = next;
+      this.start = 0;
+      this.end = live;
+    }
+    chunk.copy(this.buf, this.end);
+    this.end += chunk.length;
+  }
+}
+
+/** QuorumPacket SNAP followed by the snapshot stream (sessions, tree, signature), as ZooKeeper sends it. */
+export function encodeSnapWithStream(zxid: bigint, snapshotFile: Buffer): Buffer {
+  const packet = QuorumPacket.encode({ type: PacketType.SNAP, zxid, data: null, authinfo: [] });
+  return Buffer.concat([packet, snapStreamFromFile(snapshotFile)]);
 }
 
 export { encodeQuorumMessage };

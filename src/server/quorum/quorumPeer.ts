@@ -24,7 +24,6 @@ import { decodeTxn, type Txn as ServerTxn } from '../../txn/txn.js';
 import {
   decodeNotification,
   encodeNotification,
-  encodeQuorumMessage,
   epochOf,
   majorityQuorum,
   makeZxid,
@@ -49,6 +48,7 @@ import { ServerCore, type QuorumSeam } from '../standalone.js';
 import { ElectionConnections } from './electionConnections.js';
 import { decodeForwardedWrite, decodeSessionActivity, encodeForwardedWrite, encodeSessionActivity } from './forwardedRequest.js';
 import { LearnerConnections } from './learnerConnections.js';
+import { encodeSnapWithStream } from './packetStream.js';
 import { NotServingListener } from './notServing.js';
 import { ZabTxnSink } from './zabTxnSink.js';
 
@@ -364,15 +364,15 @@ class QuorumPeer implements QuorumPeerHandle {
 
   private async sendSnapshot(to: ServerId, zxid: Zxid): Promise<void> {
     if (this.db.lastProcessedZxid !== zxid) throw new Error(`sendSnapshot at ${zxidHex(zxid)} but the tree is at ${zxidHex(this.db.lastProcessedZxid)}`);
-    // Serialized with the dataDir's snapshot writer (header, sessions, ACLs, nodes, seals).
+    // Serialized with the dataDir's snapshot writer; the body goes out as ZooKeeper streams it.
     const tmp = path.join(os.tmpdir(), `tszk-snap-${process.pid}-${to}-${Date.now()}`);
     try {
-      await writeSnapshotFile(tmp, snapshotSourceOf(this.db, zxid), { fsync: false });
+      await writeSnapshotFile(tmp, snapshotSourceOf(this.db, zxid), { fsync: false, withDigest: false });
       const data = await fs.readFile(tmp);
       const r = this.state.role;
       const h = r.role === 'LEADING' ? r.handlers.get(to) : undefined;
       log.info({ learner: String(to), mode: 'SNAP', learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(zxid), bytes: data.length }, `syncing learner ${to} by SNAP`);
-      this.learners.sendRaw(to, encodeQuorumMessage({ type: 'SNAP', zxid, data }));
+      this.learners.sendRaw(to, encodeSnapWithStream(zxid, data));
     } finally {
       await fs.rm(tmp, { force: true });
     }
