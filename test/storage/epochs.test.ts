@@ -45,6 +45,7 @@ test('an append is all or nothing: a bad zxid anywhere in it queues none of it',
     assert.equal(log.lastAppendedZxid, 0n);
     await log.append([a!, b!, c!]);
     assert.equal(log.stats.txns, 3);
+    assert.equal(log.stats.fsyncs, 0, 'forceSync=no never fsyncs');
     await log.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
