@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { ScriptedEnsemble } from '../../src/sim/script.js';
 import { encodeWrite } from '../../src/sim/machine.js';
 import { voteBetter } from '../../src/zab/election.js';
+import { step } from '../../src/zab/peer.js';
 import { epoch, makeZxid, serverId, zxid, type Epoch } from '../../src/zab/types.js';
 
 /** Give a peer's disk a history: currentEpoch and txns (epoch, counter) pairs. */
@@ -105,4 +106,14 @@ test('zxid counter exhaustion forces a new election and epoch', () => {
   const w = e.write(e.leader()!, 'c', 'v4');
   assert.ok(e.runUntil(() => e.acked.has(w)));
   assert.equal(e.acked.get(w)!.zxid >> 32n, e.peer(e.leader()!).core!.currentEpoch);
+});
+
+test('PING replies carry the learner’s session activity to the leader', () => {
+  const e = new ScriptedEnsemble({ voters: 3 });
+  assert.equal(elect(e, [1, 2, 3]), 3);
+  const touched = Buffer.from('session 0x1 touched');
+  step(e.peer(1).core!, { type: 'sessionActivity', data: touched });
+  assert.ok(e.runUntil(() => e.sent.some((m) => m.from === 1 && m.msg.type === 'PING' && m.msg.data?.equals(touched) === true), 20));
+  e.settle();
+  assert.ok(e.trace.lines().some((l) => l.includes('s3') && l.includes('sessionActivity')), 'the leader hears of it');
 });
