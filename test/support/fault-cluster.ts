@@ -80,13 +80,23 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
   const n = opts.n;
   const sids = Array.from({ length: n }, (_, i) => i + 1);
   const real = new Map<number, { client: number; quorum: number; election: number }>();
-  for (const s of sids) real.set(s, { client: await freePort(), quorum: await freePort(), election: await freePort() });
+  const taken = new Set<number>();
+  /** A free port distinct from every other one this cluster uses (proxies are bound already). */
+  const reserve = async (): Promise<number> => {
+    for (;;) {
+      const p = await freePort();
+      if (!taken.has(p)) {
+        taken.add(p);
+        return p;
+      }
+    }
+  };
   // links.get(`${i}>${j}`): what peer i dials to reach peer j.
   const links = new Map<string, { quorum: FaultProxy; election: FaultProxy }>();
   for (const i of sids)
     for (const j of sids) {
       if (i === j) continue;
-      const quorum = await startFaultProxy(`q${i}>${j}`, real.get(j)!.quorum);
+      const quorum = await startFaultProxy(`q${i}>${j}`, () => real.get(j)!.quorum);
       links.set(`${i}>${j}`, { quorum, election: undefined as unknown as FaultProxy });
     }
   // Election connect-backs go to the address in the initial message: rewrite it so that j
@@ -94,10 +104,13 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
   for (const i of sids)
     for (const j of sids) {
       if (i === j) continue;
-      links.get(`${i}>${j}`)!.election = await startFaultProxy(`e${i}>${j}`, real.get(j)!.election, {
+      links.get(`${i}>${j}`)!.election = await startFaultProxy(`e${i}>${j}`, () => real.get(j)!.election, {
         rewriteFirst: electionInitialMessageRewriter(() => `127.0.0.1:${links.get(`${j}>${i}`)!.election.port}`),
       });
     }
+
+  for (const l of links.values()) taken.add(l.quorum.port).add(l.election.port);
+  for (const s of sids) real.set(s, { client: await reserve(), quorum: await reserve(), election: await reserve() });
 
   const peers: Peer[] = [];
   for (const i of sids) {

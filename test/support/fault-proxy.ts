@@ -8,7 +8,6 @@
  * address in ZooKeeper's election InitialMessage so connect-backs also go through a proxy).
  */
 import net from 'node:net';
-import { freePort } from './ports.js';
 
 export type LinkState = 'up' | 'reset' | 'blackhole';
 
@@ -28,7 +27,7 @@ export type FirstMessageRewriter = (buf: Buffer) => { out: Buffer; consumed: num
 /** Bytes buffered per direction while the far side is slow before reading pauses. */
 const WRITE_BUFFER_BYTES_MAX = 4 * 1024 * 1024;
 
-export async function startFaultProxy(name: string, targetPort: number, opts: { rewriteFirst?: FirstMessageRewriter } = {}): Promise<FaultProxy> {
+export async function startFaultProxy(name: string, targetPort: number | (() => number), opts: { rewriteFirst?: FirstMessageRewriter } = {}): Promise<FaultProxy> {
   let state: LinkState = 'up';
   let accepted = 0;
   const pairs = new Set<[net.Socket, net.Socket]>();
@@ -63,7 +62,7 @@ export async function startFaultProxy(name: string, targetPort: number, opts: { 
       return;
     }
     client.setNoDelay(true);
-    const upstream = net.connect(targetPort, '127.0.0.1');
+    const upstream = net.connect(typeof targetPort === 'number' ? targetPort : targetPort(), '127.0.0.1');
     upstream.setNoDelay(true);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
@@ -94,11 +93,14 @@ export async function startFaultProxy(name: string, targetPort: number, opts: { 
       toUpstream(Buffer.concat([r.out, rest]));
     });
   });
-  const port = await freePort();
+  // Port 0: bound at once, so it cannot collide with ports reserved (and not yet bound) elsewhere.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(0, '127.0.0.1', () => resolve());
   });
+  const addr = server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('fault proxy: no port');
+  const port = addr.port;
   const dropAll = (): void => {
     for (const [c, u] of [...pairs]) {
       c.resetAndDestroy();
