@@ -27,6 +27,7 @@ interface Conn {
   socket: net.Socket;
   /** Set once we closed it on purpose (no disconnected event then). */
   dropped: boolean;
+  corked: boolean;
 }
 
 export class LearnerConnections {
@@ -62,13 +63,26 @@ export class LearnerConnections {
     if (msg.type === 'FOLLOWERINFO' || msg.type === 'OBSERVERINFO') return this.connectToLeader(to, encodeQuorumMessage(msg));
     const c = this.outgoing?.sid === to ? this.outgoing : this.incoming.get(to);
     if (c === undefined || c.dropped) return; // the connection is gone; the core hears 'disconnected'
-    c.socket.write(encodeQuorumMessage(msg));
+    this.write(c, encodeQuorumMessage(msg));
+  }
+
+  /** Packets written in one event-loop turn go out in one syscall (cork until the turn ends). */
+  private write(c: Conn, bytes: Buffer): void {
+    if (!c.corked) {
+      c.corked = true;
+      c.socket.cork();
+      setImmediate(() => {
+        c.corked = false;
+        c.socket.uncork();
+      });
+    }
+    c.socket.write(bytes);
   }
 
   /** Bytes already encoded as a QuorumPacket (SNAP with the tree). */
   sendRaw(to: bigint, bytes: Buffer): void {
     const c = this.outgoing?.sid === to ? this.outgoing : this.incoming.get(to);
-    if (c !== undefined && !c.dropped) c.socket.write(bytes);
+    if (c !== undefined && !c.dropped) this.write(c, bytes);
   }
 
   disconnect(peer: bigint): void {
@@ -103,7 +117,7 @@ export class LearnerConnections {
       return;
     }
     const socket = net.connect({ host: addr.host, port: addr.quorumPort, noDelay: true });
-    const c: Conn = { sid: leader, socket, dropped: false };
+    const c: Conn = { sid: leader, socket, dropped: false, corked: false };
     this.outgoing = c;
     socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error('connect timeout')));
     socket.once('connect', () => socket.setTimeout(0));
@@ -154,7 +168,7 @@ export class LearnerConnections {
               this.incoming.delete(m.sid);
               this.events.disconnected(m.sid);
             }
-            c = { sid: m.sid, socket, dropped: false };
+            c = { sid: m.sid, socket, dropped: false, corked: false };
             this.incoming.set(m.sid, c);
             socket.on('close', () => {
               if (c === undefined || c.dropped) return;
