@@ -156,14 +156,15 @@ export async function startEnsemble(n: number, opts: EnsembleOptions = {}): Prom
       if (own) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-  await Promise.all(members.map((m) => m.restart()));
-  if (opts.waitReady ?? true) {
-    try {
-      await ens.waitForLeader({ timeout_ms: opts.readyTimeout_ms ?? 30_000 });
-    } catch (e) {
-      await Promise.all(members.map((m) => m.kill('SIGKILL')));
-      throw e;
-    }
+  try {
+    const started = await Promise.allSettled(members.map((m) => m.restart()));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    if (opts.waitReady ?? true) await ens.waitForLeader({ timeout_ms: opts.readyTimeout_ms ?? 30_000 });
+  } catch (e) {
+    // Leave no process behind.
+    await Promise.all(members.map((m) => m.kill('SIGKILL')));
+    throw e;
   }
   return ens;
 }
