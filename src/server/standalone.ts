@@ -77,6 +77,8 @@ export interface QuorumSeam {
   forwardWrite?: (w: ForwardedWrite) => void;
   /** Learner: a client sync goes to the leader; the answer comes back through syncDone. */
   forwardSync?: () => void;
+  /** Learner: ask the leader about a session this member does not know (answer: revalidated). */
+  revalidate?: (sessionId: bigint, timeout_ms: number) => void;
 }
 
 export async function startStandaloneServer(opts: ServerOptions, deps: StandaloneDeps = {}): Promise<StandaloneServer> {
@@ -314,6 +316,13 @@ export class ServerCore implements StandaloneServer, AdminSource {
     conn.sessionId = sessionId;
     const pwOk = passwd !== null && passwd.equals(sessionPassword(sessionId));
     if (!pwOk) log.warn({ addr: conn.remoteAddress }, `Incorrect password from client for session 0x${sessionId.toString(16)}`);
+    if (pwOk && this.quorum?.revalidate !== undefined && !this.sessions.sessions.has(sessionId)) {
+      // Learner: the session may be newer than what this member has applied; the leader decides.
+      conn.state = 'connecting';
+      this.connsBySession.set(sessionId, conn);
+      this.quorum.revalidate(sessionId, timeout_ms);
+      return false;
+    }
     const valid = pwOk && this.sessions.touch(sessionId, timeout_ms, Date.now());
     this.finishSessionInit(conn, valid);
     return !valid;
@@ -716,6 +725,15 @@ export class ServerCore implements StandaloneServer, AdminSource {
     const e = conn.queue.find((x) => x.kind === 'sync' && !x.ready);
     if (e !== undefined && e.kind === 'sync') e.ready = true;
     this.drain(conn);
+    this.scheduleTurn();
+  }
+
+  /** Learner: the leader's answer about a reconnecting session. */
+  revalidated(sessionId: bigint, valid: boolean): void {
+    const conn = this.connsBySession.get(sessionId);
+    if (conn === undefined || conn.state !== 'connecting') return;
+    if (valid) this.sessions.add(sessionId, conn.sessionTimeout_ms, Date.now());
+    this.finishSessionInit(conn, valid);
     this.scheduleTurn();
   }
 

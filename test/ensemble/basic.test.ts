@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import fs from 'node:fs';
 import { ZooKeeperClient } from '../../src/client/index.js';
+import { sessionPassword } from '../../src/server/sessionIds.js';
 import { startEnsemble, type Ensemble } from '../support/ensemble.js';
 
 let ens: Ensemble;
@@ -62,6 +64,20 @@ test('a session whose client vanished from a follower is expired by the leader o
     }
     await c.close();
   }
+});
+
+test('a follower asks the leader (REVALIDATE) about a session it does not know', async () => {
+  const modes = await ens.roles();
+  const follower = ens.members.find((m) => modes.get(m.id) === 'follower')!;
+  // A well-formed id and its password, but no such session: the leader says invalid.
+  const bogus = (3n << 56n) | 0x12345n;
+  const zk = new ZooKeeperClient(follower.connectString, { sessionTimeout_ms: 4000, sessionId: bogus, sessionPasswd: sessionPassword(bogus) });
+  const deadline = Date.now() + 5000;
+  while (zk.state !== 'expired' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(zk.state, 'expired');
+  await zk.close().catch(() => undefined);
+  const log = fs.readFileSync(ens.members.find((m) => modes.get(m.id) === 'leader')!.logFile, 'utf8');
+  assert.match(log, /revalidated a session for a learner/);
 });
 
 test('kill -9 of the leader: a new leader is elected, writes resume, the old leader rejoins', async () => {

@@ -349,7 +349,27 @@ class QuorumPeer implements QuorumPeerHandle {
         if (this.core !== undefined) for (const [id, timeout] of decodeSessionActivity(a.data)) this.core.touchSession(id, timeout);
         return;
       case 'revalidate':
-        return; // sessions are checked against the replicated session table on every member
+        return this.onRevalidate(a.from, a.data);
+    }
+  }
+
+  /**
+   * REVALIDATE as ZooKeeper lays it out: the learner asks with (long sessionId, int timeout), the
+   * leader answers (long sessionId, boolean valid) and counts the question as session activity.
+   */
+  private onRevalidate(from: ServerId, data: Buffer): void {
+    if (data.length < 9) return;
+    const id = data.readBigInt64BE(0);
+    if (this.role === 'LEADING') {
+      const timeout_ms = data.length >= 12 ? data.readInt32BE(8) : 0;
+      const valid = this.core !== undefined && this.core.sessions.touch(id, timeout_ms, Date.now());
+      const answer = Buffer.alloc(9);
+      answer.writeBigInt64BE(id, 0);
+      answer[8] = valid ? 1 : 0;
+      log.info({ session: `0x${BigInt.asUintN(64, id).toString(16)}`, learner: String(from), valid }, 'revalidated a session for a learner');
+      this.enqueue({ type: 'revalidate', data: answer, to: from });
+    } else {
+      this.core?.revalidated(id, data[8] !== 0);
     }
   }
 
@@ -451,6 +471,14 @@ class QuorumPeer implements QuorumPeerHandle {
       ownsSessions: leading,
       forwardWrite: leading ? undefined : (w) => this.enqueue({ type: 'request', data: encodeForwardedWrite(w) }),
       forwardSync: leading ? undefined : () => this.enqueue({ type: 'sync' }),
+      revalidate: leading
+        ? undefined
+        : (id, timeout_ms) => {
+            const q = Buffer.alloc(12);
+            q.writeBigInt64BE(id, 0);
+            q.writeInt32BE(timeout_ms, 8);
+            this.enqueue({ type: 'revalidate', data: q });
+          },
     };
     const sink = leading ? new ZabTxnSink((data) => this.enqueue({ type: 'propose', data })) : undefined;
     const core = new ServerCore(this.options, this.db, sink ?? ZabTxnSink.learnerSink(), seam);
