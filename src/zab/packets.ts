@@ -1,4 +1,5 @@
-import { record, int, long, buffer, vector, JuteReader, JuteWriter, type RecordValue } from '../jute/index.js';
+import { record, int, long, buffer, JuteReader, JuteWriter, type RecordValue } from '../jute/index.js';
+import type { FieldType } from '../jute/schema.js';
 import { Id } from '../proto/records.js';
 import type { Epoch, ServerId, Zxid } from './types.js';
 import { makeZxid, epochOf, assert } from './types.js';
@@ -31,8 +32,30 @@ export const PROTOCOL_VERSION = 0x10000;
 /** FLE notification version (FastLeaderElection Notification.CURRENTVERSION). */
 export const NOTIFICATION_VERSION = 0x2;
 
+/**
+ * QuorumPacket.authinfo: ZooKeeper writes null (count -1) when a packet has no auth ids (every
+ * packet but REQUEST); both null and an empty vector read as []; [] is written as null so that
+ * re-encoding a captured packet gives ZooKeeper's bytes.
+ */
+const authinfoVector: FieldType<Id[]> = {
+  jute: 'vector<Id>',
+  read(r) {
+    const n = r.length();
+    const out: Id[] = [];
+    for (let i = 0; i < n; i++) out.push(Id.read(r));
+    return out;
+  },
+  write(w, v) {
+    if (v.length === 0) return w.int(-1);
+    w.int(v.length);
+    for (const x of v) Id.write(w, x);
+  },
+};
+/** OpCode.sync: the type field of a forwarded sync request (Learner.request writes sessionId, cxid, type, request). */
+const OPCODE_SYNC = 9;
+
 /** zookeeper.jute: org.apache.zookeeper.server.quorum.QuorumPacket */
-export const QuorumPacket = record('QuorumPacket', { type: int, zxid: long, data: buffer, authinfo: vector(Id) });
+export const QuorumPacket = record('QuorumPacket', { type: int, zxid: long, data: buffer, authinfo: authinfoVector });
 export type QuorumPacket = RecordValue<typeof QuorumPacket>;
 /** zookeeper.jute: org.apache.zookeeper.server.quorum.LearnerInfo (FOLLOWERINFO/OBSERVERINFO data). */
 export const LearnerInfo = record('LearnerInfo', { serverid: long, protocolVersion: int, configVersion: long });
@@ -71,11 +94,16 @@ export type QuorumMessage =
   | { type: 'PROPOSAL'; zxid: Zxid; data: Buffer }
   | { type: 'COMMIT'; zxid: Zxid }
   | { type: 'INFORM'; zxid: Zxid; data: Buffer }
-  | { type: 'NEWLEADER'; zxid: Zxid }
+  /** `config`: ZooKeeper's leader sends its QuorumVerifier as text (server.N lines, version=); null is also accepted. */
+  | { type: 'NEWLEADER'; zxid: Zxid; config?: Buffer }
   | { type: 'UPTODATE' }
   | { type: 'ACK'; zxid: Zxid }
-  /** A forwarded client request; `sync` marks a sync request (ZooKeeper: OpCode.sync in the header). */
-  | { type: 'REQUEST'; sync: boolean; data: Buffer }
+  /**
+   * A forwarded client request: data = long sessionId, int cxid, int type, request record (ZooKeeper
+   * sends zxid -1 for every REQUEST); `sync` is decoded from type == OpCode.sync (empty data is the
+   * core's abstract sync, used by the simulator); `authinfo` = the client's auth ids.
+   */
+  | { type: 'REQUEST'; sync: boolean; data: Buffer; authinfo?: Id[] }
   | { type: 'PING'; zxid: Zxid; data: Buffer | null }
   | { type: 'SYNC' }
   /** Session revalidation on reconnect: opaque session bytes both ways (the server's format). */
@@ -118,23 +146,26 @@ export function toQuorumPacket(m: QuorumMessage): QuorumPacket {
     case 'DIFF':
     case 'TRUNC':
     case 'COMMIT':
-    case 'NEWLEADER':
     case 'ACK':
       return p(PacketType[m.type], m.zxid);
+    case 'NEWLEADER':
+      return p(PacketType.NEWLEADER, m.zxid, m.config ?? null);
     case 'SNAP':
+      // ZooKeeper's SNAP packet has null data; the snapshot is streamed after it.
+      return p(PacketType.SNAP, m.zxid, m.data.length === 0 ? null : m.data);
     case 'PROPOSAL':
     case 'INFORM':
       return p(PacketType[m.type], m.zxid, m.data);
     case 'UPTODATE':
       return p(PacketType.UPTODATE, -1n);
     case 'REQUEST':
-      return p(PacketType.REQUEST, m.sync ? -1n : 0n, m.data);
+      return { ...p(PacketType.REQUEST, -1n, m.data), authinfo: m.authinfo ?? [] };
     case 'PING':
       return p(PacketType.PING, m.zxid, m.data);
     case 'SYNC':
       return p(PacketType.SYNC, 0n);
     case 'REVALIDATE':
-      return p(PacketType.REVALIDATE, 0n, m.data);
+      return p(PacketType.REVALIDATE, -1n, m.data);
   }
 }
 
@@ -163,7 +194,7 @@ export function fromQuorumPacket(q: QuorumPacket): QuorumMessage {
     case PacketType.COMMIT:
       return { type: 'COMMIT', zxid: z };
     case PacketType.NEWLEADER:
-      return { type: 'NEWLEADER', zxid: z };
+      return q.data !== null && q.data.length > 0 ? { type: 'NEWLEADER', zxid: z, config: q.data } : { type: 'NEWLEADER', zxid: z };
     case PacketType.ACK:
       return { type: 'ACK', zxid: z };
     case PacketType.SNAP:
@@ -174,8 +205,10 @@ export function fromQuorumPacket(q: QuorumPacket): QuorumMessage {
       return { type: 'INFORM', zxid: z, data };
     case PacketType.UPTODATE:
       return { type: 'UPTODATE' };
-    case PacketType.REQUEST:
-      return { type: 'REQUEST', sync: q.zxid === -1n, data };
+    case PacketType.REQUEST: {
+      const sync = data.length === 0 || (data.length >= 16 && data.readInt32BE(12) === OPCODE_SYNC);
+      return q.authinfo.length > 0 ? { type: 'REQUEST', sync, data, authinfo: q.authinfo } : { type: 'REQUEST', sync, data };
+    }
     case PacketType.PING:
       return { type: 'PING', zxid: z, data: q.data };
     case PacketType.SYNC:
