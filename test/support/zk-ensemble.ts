@@ -1,0 +1,220 @@
+/**
+ * A local ensemble of real peer processes on 127.0.0.1, each Apache ZooKeeper 3.8 or tszk, each
+ * with its own zoo.cfg (server.N lines), dataDir/myid and free ports. Every peer's quorum and
+ * election ports sit behind a recording proxy: the other peers' server.N lines point at the
+ * proxy, the peer's own line at its real ports (it binds those). So all peer-to-peer traffic is
+ * captured and can be cut per peer.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fourLetter, freePort } from './ports.js';
+import { startRecordingProxy, type RecordingProxy, type RecordedConnection } from './recording-proxy.js';
+import { ZK_JAR_DIR, zookeeperMissing } from './zookeeper.js';
+import { tszkCommand } from './tszk.js';
+
+export type PeerKind = 'zookeeper' | 'tszk';
+
+export interface PeerSpec {
+  kind: PeerKind;
+  observer?: boolean;
+}
+
+export interface EnsemblePeer {
+  sid: number;
+  kind: PeerKind;
+  observer: boolean;
+  clientPort: number;
+  quorumPort: number;
+  electionPort: number;
+  quorumProxy: RecordingProxy;
+  electionProxy: RecordingProxy;
+  dataDir: string;
+  cfgPath: string;
+  logFile: string;
+  connectString: string;
+  running(): boolean;
+  /** Mode from `srvr` (leader/follower/observer), or null if it does not answer with one. */
+  mode(): Promise<string | null>;
+  srvr(): Promise<string>;
+  start(): Promise<void>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface ZkEnsemble {
+  peers: EnsemblePeer[];
+  dir: string;
+  connectString: string;
+  /** Every recorded peer-to-peer connection, in acceptance order. */
+  connections(): (RecordedConnection & { targetSid: number; port: 'quorum' | 'election' })[];
+  /** Wait until every running participant answers with a Mode and exactly one is the leader. */
+  waitForQuorum(timeout_ms?: number): Promise<EnsemblePeer>;
+  leader(): Promise<EnsemblePeer | null>;
+  stop(opts?: { keepDir?: boolean }): Promise<void>;
+}
+
+export interface ZkEnsembleOptions {
+  peers: PeerSpec[];
+  tickTime_ms?: number;
+  initLimit?: number;
+  syncLimit?: number;
+  /** Extra zoo.cfg lines for every peer. */
+  cfg?: Record<string, string | number>;
+  /** JVM -D properties for ZooKeeper peers. */
+  sysProps?: Record<string, string>;
+  /** Environment for tszk peers. */
+  env?: Record<string, string>;
+  /** Keep logs etc. here (default: a temp dir). */
+  dir?: string;
+  /** Do not start the peers yet (start each with peer.start()). */
+  deferStart?: boolean;
+}
+
+const ZK_CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-simple.jar', 'netty-all.jar', 'commons-cli.jar', 'commons-io.jar']
+  .map((j) => path.join(ZK_JAR_DIR, j))
+  .join(':');
+
+export function zkEnsembleMissing(kinds: PeerKind[]): string | undefined {
+  if (kinds.includes('zookeeper')) {
+    const m = zookeeperMissing();
+    if (m) return m;
+  }
+  return undefined;
+}
+
+export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemble> {
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'zk-ensemble-'));
+  fs.mkdirSync(dir, { recursive: true });
+  const tick = opts.tickTime_ms ?? 1000;
+  interface Slot { sid: number; spec: PeerSpec; clientPort: number; quorumPort: number; electionPort: number; q: RecordingProxy; e: RecordingProxy }
+  const slots: Slot[] = [];
+  for (let i = 0; i < opts.peers.length; i++) {
+    const sid = i + 1;
+    const quorumPort = await freePort();
+    const electionPort = await freePort();
+    const clientPort = await freePort();
+    const q = await startRecordingProxy(quorumPort, `quorum->${sid}`);
+    const e = await startRecordingProxy(electionPort, `election->${sid}`);
+    slots.push({ sid, spec: opts.peers[i]!, clientPort, quorumPort, electionPort, q, e });
+  }
+  const peers: EnsemblePeer[] = slots.map((s) => {
+    const dataDir = path.join(dir, `peer${s.sid}`);
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(path.join(dataDir, 'myid'), `${s.sid}\n`);
+    const lines: string[] = [
+      `tickTime=${tick}`,
+      `initLimit=${opts.initLimit ?? 10}`,
+      `syncLimit=${opts.syncLimit ?? 5}`,
+      `dataDir=${dataDir}`,
+      `clientPort=${s.clientPort}`,
+      'clientPortAddress=127.0.0.1',
+      'maxClientCnxns=0',
+      'admin.enableServer=false',
+      '4lw.commands.whitelist=*',
+      ...(s.spec.observer ? ['peerType=observer'] : []),
+      ...Object.entries(opts.cfg ?? {}).map(([k, v]) => `${k}=${v}`),
+    ];
+    for (const o of slots) {
+      const qp = o.sid === s.sid ? o.quorumPort : o.q.port;
+      const ep = o.sid === s.sid ? o.electionPort : o.e.port;
+      lines.push(`server.${o.sid}=127.0.0.1:${qp}:${ep}${o.spec.observer ? ':observer' : ''}`);
+    }
+    const cfgPath = path.join(dataDir, 'zoo.cfg');
+    fs.writeFileSync(cfgPath, lines.join('\n') + '\n');
+    const logFile = path.join(dir, `peer${s.sid}.log`);
+    let proc: ChildProcess | null = null;
+    let exited = true;
+    const srvr = (): Promise<string> => fourLetter(s.clientPort, 'srvr', 1000);
+    const peer: EnsemblePeer = {
+      sid: s.sid,
+      kind: s.spec.kind,
+      observer: s.spec.observer === true,
+      clientPort: s.clientPort,
+      quorumPort: s.quorumPort,
+      electionPort: s.electionPort,
+      quorumProxy: s.q,
+      electionProxy: s.e,
+      dataDir,
+      cfgPath,
+      logFile,
+      connectString: `127.0.0.1:${s.clientPort}`,
+      running: () => !exited,
+      srvr,
+      async mode() {
+        if (exited) return null;
+        try {
+          return /^Mode: (\S+)/m.exec(await srvr())?.[1] ?? null;
+        } catch {
+          return null;
+        }
+      },
+      async start() {
+        if (!exited) return;
+        const out = fs.openSync(logFile, 'a');
+        if (s.spec.kind === 'zookeeper') {
+          const props = Object.entries(opts.sysProps ?? {}).map(([k, v]) => `-D${k}=${v}`);
+          proc = spawn('java', ['-Xmx192m', '-XX:+UseSerialGC', ...props, '-cp', ZK_CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath], {
+            stdio: ['ignore', out, out],
+          });
+        } else {
+          const { cmd, args } = tszkCommand();
+          proc = spawn(cmd, [...args, 'server', '--config', cfgPath], {
+            stdio: ['ignore', out, out],
+            env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'info', ...opts.env },
+          });
+        }
+        fs.closeSync(out);
+        exited = false;
+        proc.on('exit', () => (exited = true));
+      },
+      async kill(signal: NodeJS.Signals = 'SIGKILL') {
+        if (exited || proc === null) return;
+        const p = proc;
+        const done = new Promise((r) => p.once('exit', r));
+        p.kill(signal);
+        await done;
+      },
+    };
+    return peer;
+  });
+  const leader = async (): Promise<EnsemblePeer | null> => {
+    for (const p of peers) if ((await p.mode()) === 'leader') return p;
+    return null;
+  };
+  const ensemble: ZkEnsemble = {
+    peers,
+    dir,
+    connectString: peers.map((p) => p.connectString).join(','),
+    connections() {
+      const all = slots.flatMap((s) => [
+        ...s.q.connections.map((c) => ({ ...c, targetSid: s.sid, port: 'quorum' as const })),
+        ...s.e.connections.map((c) => ({ ...c, targetSid: s.sid, port: 'election' as const })),
+      ]);
+      return all.sort((a, b) => a.seq - b.seq);
+    },
+    leader,
+    async waitForQuorum(timeout_ms = 60_000) {
+      const deadline = Date.now() + timeout_ms;
+      for (;;) {
+        const modes = await Promise.all(peers.map((p) => (p.running() ? p.mode() : Promise.resolve('down'))));
+        const leaders = peers.filter((_, i) => modes[i] === 'leader');
+        if (leaders.length === 1 && modes.every((m) => m !== null)) return leaders[0]!;
+        if (Date.now() > deadline) throw new Error(`no established quorum within ${timeout_ms} ms: ${modes.join(',')} (logs in ${dir})`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    },
+    async stop(o = {}) {
+      await Promise.all(peers.map((p) => p.kill()));
+      for (const s of slots) {
+        await s.q.close();
+        await s.e.close();
+      }
+      if (!o.keepDir && opts.dir === undefined) fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  if (!opts.deferStart) {
+    for (const p of peers) await p.start();
+  }
+  return ensemble;
+}
