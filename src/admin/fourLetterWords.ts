@@ -146,7 +146,7 @@ function monitor(s: AdminSource): string {
   const conns = count(s.connections());
   const rows: [string, string | number][] = [
     ['zk_version', `${TSZK_VERSION}, ${BUILT_ON}`],
-    ['zk_server_state', 'standalone'],
+    ['zk_server_state', s.mode?.() ?? 'standalone'],
     ['zk_ephemerals_count', tree.ephemeralCount],
     ['zk_num_alive_connections', conns],
     ['zk_avg_latency', javaDouble(st.avgLatency)],
