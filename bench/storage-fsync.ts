@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { OpCode } from '../src/proto/opcodes.js';
-import type { TxnEntry } from '../src/storage/txnEntry.js';
+import type { Txn } from '../src/txn/txn.js';
 import { TxnLogWriter } from '../src/storage/txnLogWriter.js';
 
 function arg(name: string, def: string): string {
@@ -39,12 +39,11 @@ async function run(concurrency: number): Promise<Result> {
   const log = new TxnLogWriter({ dir, forceSync, lastZxid: 0n });
   let zxid = 0n;
   let stop = false;
-  const next = (): TxnEntry => {
+  const next = (): Txn => {
     zxid++;
     return {
-      hdr: { clientId: 0x1234n, cxid: Number(zxid & 0x7fffffffn), zxid, time: BigInt(Date.now()), type: OpCode.create },
+      header: { clientId: 0x1234n, cxid: Number(zxid & 0x7fffffffn), zxid, time: BigInt(Date.now()), type: OpCode.create },
       body: { type: OpCode.create, txn: { path: `/bench/n${zxid}`, data: DATA, acl: ACL, ephemeral: false, parentCVersion: Number(zxid) } },
-      digest: null,
     };
   };
   const writer = async (): Promise<void> => {

@@ -19,7 +19,7 @@ import { VERSION_DIR, snapshotFileName } from './names.js';
 import { schedulePurge } from './purge.js';
 import { readSnapshotFile, writeSnapshotFile, type LoadedSnapshot, type SnapshotSource } from './snapshot.js';
 import { SNAP_COUNT_DEFAULT, Snapshotter } from './snapshotter.js';
-import type { TxnEntry } from './txnEntry.js';
+import type { Txn } from '../txn/txn.js';
 import { TxnLogWriter } from './txnLogWriter.js';
 
 export interface DataDirOptions {
@@ -53,7 +53,7 @@ export interface OpenedDataDir {
   /** The snapshot to load; undefined only for a new database when no emptyTree was given. */
   snapshot: LoadedSnapshot | undefined;
   /** Txns above the snapshot's zxid, in zxid order: apply them on top of the snapshot. */
-  txns: TxnEntry[];
+  txns: Txn[];
   /** Encoded bytes of each of `txns` (what ZAB sends in a PROPOSAL), same order. */
   txnBytes: Buffer[];
   /** The highest zxid recovered (snapshot or log); 0 for a new database. */

@@ -157,7 +157,7 @@ export async function openDatabase(opts: DataDirOptions, sinkOpts: FileTxnSinkOp
     try {
       txn = decodeTxn(dataDir.txnBytes[i]!);
     } catch (e) {
-      throw new StorageError(`txn 0x${dataDir.txns[i]!.hdr.zxid.toString(16)} cannot be replayed: ${errorMessage(e)}`, dataDir.logDir, undefined);
+      throw new StorageError(`txn 0x${dataDir.txns[i]!.header.zxid.toString(16)} cannot be replayed: ${errorMessage(e)}`, dataDir.logDir, undefined);
     }
     db.apply(txn);
   }

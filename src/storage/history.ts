@@ -9,7 +9,7 @@ import { StorageError, errorMessage } from './errors.js';
 import { scanLogBuffer, type LogEnd, type LogRecord } from './logFile.js';
 import { LOG_PREFIX, SNAPSHOT_PREFIX, epochOf, listZxidFiles, type ZxidFile } from './names.js';
 import { readSnapshotFile, type LoadedSnapshot } from './snapshot.js';
-import type { TxnEntry } from './txnEntry.js';
+import type { Txn } from '../txn/txn.js';
 
 /** ZooKeeper gives up after trying this many snapshots. */
 export const SNAPSHOTS_TRIED_MAX = 100;
@@ -73,7 +73,7 @@ export interface ScannedLog {
 
 export interface LogHistory {
   /** Txns above `fromZxid`, in order. */
-  txns: TxnEntry[];
+  txns: Txn[];
   /** Encoded entries matching `txns` (for re-sending without re-encoding). */
   txnBytes: Buffer[];
   lastZxid: bigint;
@@ -95,11 +95,11 @@ export async function readLogHistory(logDir: string, fromZxid: bigint): Promise<
     const scan = scanLogBuffer(buf);
     out.scanned.push({ file, records: scan.records, end: scan.end });
     const first = scan.records[0];
-    if (first !== undefined && first.entry.hdr.zxid !== file.zxid) {
-      throw new StorageError(`first txn has zxid 0x${first.entry.hdr.zxid.toString(16)} but the file is named for 0x${file.zxid.toString(16)}`, file.path, first.offset);
+    if (first !== undefined && first.entry.header.zxid !== file.zxid) {
+      throw new StorageError(`first txn has zxid 0x${first.entry.header.zxid.toString(16)} but the file is named for 0x${file.zxid.toString(16)}`, file.path, first.offset);
     }
     for (const rec of scan.records) {
-      const z = rec.entry.hdr.zxid;
+      const z = rec.entry.header.zxid;
       if (z <= fromZxid) continue;
       if (prev !== undefined && epochOf(z) === epochOf(prev) && z > prev + 1n) {
         throw new StorageError(`txn history has a gap: 0x${prev.toString(16)} is followed by 0x${z.toString(16)} (a log file is missing?)`, file.path, rec.offset);

@@ -7,7 +7,7 @@
 import { JuteReader } from '../jute/index.js';
 import { adler32 } from './adler32.js';
 import { FILE_HEADER_BYTES, FileHeader, TXNLOG_MAGIC } from './fileHeader.js';
-import { decodeTxnEntry, type TxnEntry } from './txnEntry.js';
+import { decodeTxn, type Txn } from '../txn/txn.js';
 import { errorMessage } from './errors.js';
 
 export const END_OF_RECORD = 0x42;
@@ -28,7 +28,7 @@ export function frameLogEntry(entry: Buffer): Buffer {
 export interface LogRecord {
   /** Where the entry's checksum starts in the file. */
   offset: number;
-  entry: TxnEntry;
+  entry: Txn;
   /** The entry bytes as checksummed (for forwarding or re-logging without re-encoding). */
   bytes: Buffer;
 }
@@ -71,7 +71,7 @@ function probe(buf: Buffer, pos: number): Probe {
   const actual = adler32(bytes);
   if (actual !== crc) return { ok: false, zeros: false, reason: `checksum mismatch (stored ${crc}, computed ${actual})` };
   try {
-    return { ok: true, record: { offset: pos, entry: decodeTxnEntry(bytes), bytes }, next: end + 1 };
+    return { ok: true, record: { offset: pos, entry: decodeTxn(bytes), bytes }, next: end + 1 };
   } catch (e) {
     return { ok: false, zeros: false, reason: `entry does not decode: ${errorMessage(e)}` };
   }
@@ -83,7 +83,7 @@ function findIntactEntry(buf: Buffer, from: number, afterZxid: bigint): number |
     const len = buf.readInt32BE(q + 8);
     if (len <= 0 || q + 12 + len >= buf.length || buf[q + 12 + len] !== END_OF_RECORD) continue;
     const p = probe(buf, q);
-    if (p.ok && p.record.entry.hdr.zxid > afterZxid) return q;
+    if (p.ok && p.record.entry.header.zxid > afterZxid) return q;
   }
   return undefined;
 }
@@ -112,7 +112,7 @@ export function scanLogBuffer(buf: Buffer): LogScan {
       continue;
     }
     if (p.zeros) return { header, records, end: { kind: 'clean', offset: pos } };
-    const lastZxid = records.length > 0 ? records[records.length - 1]!.entry.hdr.zxid : -(1n << 63n);
+    const lastZxid = records.length > 0 ? records[records.length - 1]!.entry.header.zxid : -(1n << 63n);
     const intact = findIntactEntry(buf, pos + 1, lastZxid);
     if (intact !== undefined) {
       return { header, records, end: { kind: 'corrupt', offset: pos, reason: `${p.reason}; an intact entry follows at offset ${intact}` } };

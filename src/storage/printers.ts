@@ -14,7 +14,7 @@ import { FileHeader } from './fileHeader.js';
 import { scanLogBuffer } from './logFile.js';
 import { SNAPSHOT_PREFIX, zxidFromName } from './names.js';
 import { parseSnapshot } from './snapshot.js';
-import type { TxnBody, TxnEntry } from './txnEntry.js';
+import type { Txn, TxnBody } from '../txn/txn.js';
 
 export interface TextOut {
   write(s: string): unknown;
@@ -61,12 +61,12 @@ export function describeTxnBody(b: TxnBody): string {
     case OpCode.error:
       return `${b.txn.err}`;
     case OpCode.multi:
-      return b.ops.map((op) => `${opName(op.type)}:${describeTxnBody(op)}`).join(' | ');
+      return b.txns.map((t) => `${opName(t.type)}:${describeTxnBody(t)}`).join(' | ');
   }
 }
 
-export function describeTxn(e: TxnEntry): string {
-  const h = e.hdr;
+export function describeTxn(e: Txn): string {
+  const h = e.header;
   const when = new Date(Number(h.time)).toISOString();
   const digest = e.digest ? ` digest ${e.digest.version}:${hex(e.digest.treeDigest)}` : '';
   return `${when} session ${hex(h.clientId)} cxid ${hex(h.cxid >>> 0)} zxid ${hex(h.zxid)} ${opName(h.type)} ${describeTxnBody(e.body)}${digest}`;

@@ -35,7 +35,7 @@ export async function truncateDataDir(dataDir: string, dataLogDir: string | unde
     const scan = scanLogBuffer(await fs.readFile(f.path));
     let end = FILE_HEADER_BYTES;
     for (const r of scan.records) {
-      if (r.entry.hdr.zxid > zxid) break;
+      if (r.entry.header.zxid > zxid) break;
       end = r.offset + ENTRY_OVERHEAD_BYTES + r.bytes.length;
     }
     const fh = await fs.open(f.path, 'r+');

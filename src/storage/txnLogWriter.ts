@@ -10,7 +10,7 @@ import { log } from '../log.js';
 import { FILE_FORMAT_VERSION, FileHeader, TXNLOG_DBID, TXNLOG_MAGIC } from './fileHeader.js';
 import { frameLogEntry } from './logFile.js';
 import { logFileName } from './names.js';
-import { encodeTxnEntry, type TxnEntry } from './txnEntry.js';
+import { encodeTxn, type Txn } from '../txn/txn.js';
 import { fsyncDir } from './fsutil.js';
 
 /** ZooKeeper's default zookeeper.preAllocSize: 64 MiB. */
@@ -120,8 +120,8 @@ export class TxnLogWriter {
    * Queues txns (zxids strictly increasing) and returns a promise that resolves once they are
    * durable. Appends made in the same event-loop turn, or while a write is in flight, share one fsync.
    */
-  append(entries: readonly TxnEntry[]): Promise<void> {
-    const framed = entries.map((e) => ({ zxid: e.hdr.zxid, framed: frameLogEntry(encodeTxnEntry(e)) }));
+  append(entries: readonly Txn[]): Promise<void> {
+    const framed = entries.map((e) => ({ zxid: e.header.zxid, framed: frameLogEntry(encodeTxn(e)) }));
     return this.appendFramed(framed);
   }
 

@@ -60,6 +60,7 @@ function applyBody(tree: DataTree, h: TxnHeader, b: TxnBody): ProcessTxnResult {
         tree.deleteNode(b.txn.path, h.zxid);
         break;
       case OpCode.setData:
+      case OpCode.reconfig:
         rc.path = b.txn.path;
         rc.stat = tree.setData(b.txn.path, b.txn.data, b.txn.version, h.zxid, h.time);
         break;
@@ -76,7 +77,8 @@ function applyBody(tree: DataTree, h: TxnHeader, b: TxnBody): ProcessTxnResult {
       case OpCode.createSession:
         break;
       case OpCode.closeSession:
-        killSession(tree, h.clientId, h.zxid, b.txn.paths2Delete);
+        // An old closeSession without a body lists nothing: the session's own ephemerals go.
+        killSession(tree, h.clientId, h.zxid, b.txn?.paths2Delete ?? []);
         break;
       case OpCode.multi:
         rc.multiResult = applyMulti(tree, h, b.txns);

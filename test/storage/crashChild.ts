@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const writer = async (): Promise<void> => {
     for (;;) {
       const batch = w.batch(3);
-      const z = batch[batch.length - 1]!.hdr.zxid;
+      const z = batch[batch.length - 1]!.header.zxid;
       process.stdout.write(`pending ${z} ${hashTree(tree)}\n`);
       await dd.txnLog.append(batch);
       process.stdout.write(`acked ${z}\n`);

@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/storage/database.js';
 import { listLogs, listSnapshots } from '../../src/storage/history.js';
-import { encodeTxnEntry, type TxnEntry } from '../../src/storage/txnEntry.js';
-import { decodeTxn, type Txn } from '../../src/txn/txn.js';
+import { decodeTxn, encodeTxn, type Txn } from '../../src/txn/txn.js';
 import type { ZkDatabase } from '../../src/txn/database.js';
 import { ModelTree } from './modelTree.js';
 import { Workload } from './workload.js';
@@ -35,7 +34,7 @@ test('openDatabase: fresh dataDir, then writes through FileTxnSink with snapshot
     let durable = 0;
     const done: Promise<void>[] = [];
     for (let b = 0; b < 60; b++) {
-      const txns: Txn[] = w.batch(5).map((e) => decodeTxn(encodeTxnEntry(e)));
+      const txns: Txn[] = w.batch(5).map((e) => decodeTxn(encodeTxn(e)));
       // Not awaited: batches pile up behind the fsync in flight, as the server's pipeline does.
       done.push(new Promise((resolve) => first.sink.append(txns, () => {
         for (const t of txns) db.apply(t);
@@ -75,15 +74,15 @@ test('fuzzy snapshot of the live DataTree: writes applied while nodes stream (in
     const { db, dataDir: dd } = opened;
     const model = ModelTree.fresh();
     const w = new Workload(model, 41);
-    const toTxn = (e: ReturnType<Workload['next']>): Txn => decodeTxn(encodeTxnEntry(e));
+    const toTxn = (e: ReturnType<Workload['next']>): Txn => decodeTxn(encodeTxn(e));
     const logAndApply = (entries: ReturnType<Workload['next']>[]): Promise<void> => {
       for (const e of entries) db.apply(toTxn(e));
-      return dd.txnLog.appendEncoded(entries.map((e) => ({ zxid: e.hdr.zxid, bytes: encodeTxnEntry(e) })));
+      return dd.txnLog.appendEncoded(entries.map((e) => ({ zxid: e.header.zxid, bytes: encodeTxn(e) })));
     };
     /** A txn outside the workload's own choices, applied to the model too. */
-    const custom = (body: TxnEntry['body']): TxnEntry => {
+    const custom = (body: Txn['body']): Txn => {
       w.zxid++;
-      const e: TxnEntry = { hdr: { clientId: 0x100000abcn, cxid: 0, zxid: w.zxid, time: 1_800_000_000_000n, type: body.type }, body, digest: null };
+      const e: Txn = { header: { clientId: 0x100000abcn, cxid: 0, zxid: w.zxid, time: 1_800_000_000_000n, type: body.type }, body };
       model.apply(e);
       return e;
     };

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { adler32 } from '../../src/storage/adler32.js';
 import { OpCode } from '../../src/proto/opcodes.js';
-import { decodeTxnEntry, encodeTxnEntry, type TxnEntry } from '../../src/storage/txnEntry.js';
+import { decodeTxn, encodeTxn, type Txn } from '../../src/txn/txn.js';
 import { scanLogBuffer } from '../../src/storage/logFile.js';
 import { TxnLogWriter, paddedSize } from '../../src/storage/txnLogWriter.js';
 import { readLogHistory } from '../../src/storage/history.js';
@@ -41,19 +41,19 @@ test('every txn kind round-trips through an entry, digest or not', () => {
   const w = new Workload(tree, 7);
   const seen = new Set<number>();
   for (const e of w.batch(400)) {
-    seen.add(e.hdr.type);
-    assert.deepEqual(decodeTxnEntry(encodeTxnEntry(e)), e);
+    seen.add(e.header.type);
+    assert.deepEqual(decodeTxn(encodeTxn(e)), e);
   }
   for (const t of [OpCode.createSession, OpCode.create, OpCode.setData, OpCode.setACL, OpCode.delete, OpCode.multi]) assert.ok(seen.has(t), `type ${t} generated`);
-  const extra: TxnEntry[] = [
-    { hdr: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.closeSession }, body: { type: OpCode.closeSession, txn: { paths2Delete: ['/a', '/b'] } }, digest: { version: 2, treeDigest: 3n } },
-    { hdr: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.closeSession }, body: { type: OpCode.closeSession, txn: null }, digest: { version: 2, treeDigest: 3n } },
-    { hdr: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.createTTL }, body: { type: OpCode.createTTL, txn: { path: '/t', data: Buffer.from('x'), acl: [], parentCVersion: 3, ttl: 1000n } }, digest: null },
-    { hdr: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.createContainer }, body: { type: OpCode.createContainer, txn: { path: '/c', data: null, acl: [], parentCVersion: 3 } }, digest: null },
-    { hdr: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.error }, body: { type: OpCode.error, txn: { err: -101 } }, digest: null },
-    { hdr: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.reconfig }, body: { type: OpCode.reconfig, txn: { path: '/zookeeper/config', data: Buffer.from('server.1=x'), version: -1 } }, digest: null },
+  const extra: Txn[] = [
+    { header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.closeSession }, body: { type: OpCode.closeSession, txn: { paths2Delete: ['/a', '/b'] } }, digest: { version: 2, treeDigest: 3n } },
+    { header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.closeSession }, body: { type: OpCode.closeSession, txn: null }, digest: { version: 2, treeDigest: 3n } },
+    { header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.createTTL }, body: { type: OpCode.createTTL, txn: { path: '/t', data: Buffer.from('x'), acl: [], parentCVersion: 3, ttl: 1000n } }, },
+    { header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.createContainer }, body: { type: OpCode.createContainer, txn: { path: '/c', data: null, acl: [], parentCVersion: 3 } }, },
+    { header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.error }, body: { type: OpCode.error, txn: { err: -101 } }, },
+    { header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.reconfig }, body: { type: OpCode.reconfig, txn: { path: '/zookeeper/config', data: Buffer.from('server.1=x'), version: -1 } }, },
   ];
-  for (const e of extra) assert.deepEqual(decodeTxnEntry(encodeTxnEntry(e)), e);
+  for (const e of extra) assert.deepEqual(decodeTxn(encodeTxn(e)), e);
 });
 
 test('ZooKeeper padding rule: grow by whole blocks within 4 KiB of the end', () => {
@@ -70,7 +70,7 @@ test('writer: entries read back in order, files preallocated, roll starts a new 
     const tree = ModelTree.fresh();
     const w = new Workload(tree, 1);
     const log = new TxnLogWriter({ dir, forceSync: true, lastZxid: 0n, preAllocSize_bytes: 64 * 1024 });
-    const all: TxnEntry[] = [];
+    const all: Txn[] = [];
     for (let i = 0; i < 5; i++) {
       const b = w.batch(60);
       all.push(...b);

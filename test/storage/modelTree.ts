@@ -8,7 +8,7 @@ import { OpCode } from '../../src/proto/opcodes.js';
 import type { ACL, StatPersisted } from '../../src/proto/records.js';
 import { treeDigest, TREE_DIGEST_VERSION } from '../../src/storage/digest.js';
 import { type LoadedSnapshot, type SnapshotNode, type SnapshotSource } from '../../src/storage/snapshot.js';
-import type { TxnBody, TxnEntry } from '../../src/storage/txnEntry.js';
+import type { Txn, TxnBody } from '../../src/txn/txn.js';
 
 export interface ModelNode {
   data: Buffer | null;
@@ -64,10 +64,10 @@ export class ModelTree {
     return path === '/' ? '' : path;
   }
 
-  apply(e: TxnEntry): void {
-    if (e.hdr.type === OpCode.createSession && e.body.type === OpCode.createSession) this.sessions.set(e.hdr.clientId, e.body.txn.timeOut);
-    this.applyBody(e.body, e.hdr.zxid, e.hdr.time, e.hdr.clientId);
-    if (e.hdr.zxid > this.lastZxid) this.lastZxid = e.hdr.zxid;
+  apply(e: Txn): void {
+    if (e.header.type === OpCode.createSession && e.body.type === OpCode.createSession) this.sessions.set(e.header.clientId, e.body.txn.timeOut);
+    this.applyBody(e.body, e.header.zxid, e.header.time, e.header.clientId);
+    if (e.header.zxid > this.lastZxid) this.lastZxid = e.header.zxid;
   }
 
   private create(path: string, data: Buffer | null, acl: readonly ACL[], owner: bigint, parentCVersion: number, zxid: bigint, time: bigint): void {
@@ -129,8 +129,8 @@ export class ModelTree {
       case OpCode.multi:
         // A failed multi keeps the ops before the failing one in the log, but DataTree applies
         // none of them when any op is an ErrorTxn.
-        if (b.ops.some((op) => op.type === OpCode.error)) return;
-        for (const op of b.ops) this.applyBody(op, zxid, time, session);
+        if (b.txns.some((t) => t.type === OpCode.error)) return;
+        for (const t of b.txns) this.applyBody(t, zxid, time, session);
         return;
       case OpCode.check:
       case OpCode.error:

@@ -36,7 +36,7 @@ test('tszk logs: one line per txn with session, cxid, zxid, op and body; damage 
     assert.equal(lines[41], 'EOF reached after 40 txns.');
     assert.match(lines[1]!, /session 0x100000abc cxid 0x1 zxid 0x1 createSession 30000/);
     const create = entries.find((e) => e.body.type === 1)!;
-    assert.ok(lines.some((l) => l.includes(`zxid 0x${create.hdr.zxid.toString(16)} create ${create.body.type === 1 ? create.body.txn.path : ''},`)));
+    assert.ok(lines.some((l) => l.includes(`zxid 0x${create.header.zxid.toString(16)} create ${create.body.type === 1 ? create.body.txn.path : ''},`)));
     // Flip a byte in the 10th entry: the printer stops there with the offset.
     const buf = fs.readFileSync(file);
     const victim = scanLogBuffer(buf).records[9]!;

@@ -1,7 +1,7 @@
 /** Deterministic random txn streams that are valid against a ModelTree, for storage tests. */
 import { OpCode } from '../../src/proto/opcodes.js';
 import type { ACL } from '../../src/proto/records.js';
-import type { TxnBody, TxnEntry } from '../../src/storage/txnEntry.js';
+import type { Txn, TxnBody } from '../../src/txn/txn.js';
 import type { ModelTree } from './modelTree.js';
 import { TREE_DIGEST_VERSION } from '../../src/storage/digest.js';
 
@@ -70,7 +70,7 @@ export class Workload {
     const q = this.pick(paths);
     return {
       type: OpCode.multi,
-      ops: [
+      txns: [
         { type: OpCode.check, txn: { path: q, version: this.tree.nodes.get(q)!.stat.version } },
         { type: OpCode.setData, txn: { path: q, data, version: this.tree.nodes.get(q)!.stat.version + 1 } },
         { type: OpCode.create, txn: { path: `/m${this.n}`, data: null, acl: ACLS[0]!, ephemeral: false, parentCVersion: this.tree.nodes.get('')!.stat.cversion + 1 } },
@@ -79,23 +79,23 @@ export class Workload {
   }
 
   /** The next txn (also applied to the tree, so the following ones stay valid). */
-  next(): TxnEntry {
+  next(): Txn {
     this.n++;
     this.zxid++;
     let body: TxnBody;
     if (this.n === 1) body = { type: OpCode.createSession, txn: { timeOut: 30000 } };
     else body = this.body();
-    const e: TxnEntry = {
-      hdr: { clientId: this.session, cxid: this.n, zxid: this.zxid, time: 1_700_000_000_000n + BigInt(this.n), type: body.type },
+    const e: Txn = {
+      header: { clientId: this.session, cxid: this.n, zxid: this.zxid, time: 1_700_000_000_000n + BigInt(this.n), type: body.type },
       body,
-      digest: this.digests === 'fake' && this.n % 2 === 0 ? { version: 2, treeDigest: BigInt(this.n) * 7919n } : null,
+      ...(this.digests === 'fake' && this.n % 2 === 0 ? { digest: { version: 2, treeDigest: BigInt(this.n) * 7919n } } : {}),
     };
     this.tree.apply(e);
     if (this.digests === 'real') e.digest = { version: TREE_DIGEST_VERSION, treeDigest: this.tree.digest() };
     return e;
   }
 
-  batch(count: number): TxnEntry[] {
+  batch(count: number): Txn[] {
     return Array.from({ length: count }, () => this.next());
   }
 }

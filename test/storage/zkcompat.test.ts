@@ -53,8 +53,8 @@ async function loadModelChecked(dataDir: string): Promise<{ model: ModelTree; di
   let digestsChecked = 0;
   for (const e of dd.txns) {
     t.apply(e);
-    if (e.digest !== null) {
-      assert.equal(t.digest(), e.digest.treeDigest, `tree digest after 0x${e.hdr.zxid.toString(16)}`);
+    if (e.digest !== undefined) {
+      assert.equal(t.digest(), e.digest.treeDigest, `tree digest after 0x${e.header.zxid.toString(16)}`);
       digestsChecked++;
     }
   }

@@ -157,7 +157,7 @@ class QuorumPeer implements QuorumPeerHandle {
     // The tree is the snapshot; the log after it is applied only as a leader commits it.
     this.db = d.snapshot ? databaseFromSnapshot(d.snapshot) : fresh;
     const snapZxid = (d.snapshot?.zxid ?? 0n) as Zxid;
-    const zabLog: Txn[] = d.txns.map((t, i) => ({ zxid: t.hdr.zxid as Zxid, data: d.txnBytes[i]! }));
+    const zabLog: Txn[] = d.txns.map((t, i) => ({ zxid: t.header.zxid as Zxid, data: d.txnBytes[i]! }));
     const lastEpoch = epochOf(d.lastZxid as Zxid);
     const acceptedEpoch = ((await d.readAcceptedEpoch()) ?? lastEpoch) as Epoch;
     const currentEpoch = ((await d.readCurrentEpoch()) ?? lastEpoch) as Epoch;
