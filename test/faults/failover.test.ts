@@ -57,6 +57,7 @@ test(`${kind} ensemble of 3: kill -9 the leader under write load ${RUNS} times â
       `fail-over ${kind}: times ${times.join(', ')} ms, median ${median(times)} ms; ${load.acked.length} acknowledged writes all present on 3 members; ` +
         `client errors ${JSON.stringify(Object.fromEntries(load.failures))}`,
     );
+    assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
   } finally {
     await cluster.stop({ keepDir: process.env['TSZK_KEEP_LOGS'] === '1' });
   }

@@ -100,6 +100,7 @@ test(`${kind}, 3 members: isolate the leader (blackhole), split 2/1 (reset), hea
       const f = all.filter((s) => s !== l);
       return [[l, f[0]!], [f[1]!]];
     }, 'reset');
+    assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
   } finally {
     await cluster.stop({ keepDir: keep });
   }
@@ -112,6 +113,7 @@ test(`${kind}, 5 members: split 3/2 with the leader on the 2 side, heal — mino
       const f = all.filter((s) => s !== l);
       return [[f[0]!, f[1]!, f[2]!], [l, f[3]!]];
     }, 'blackhole');
+    assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
   } finally {
     await cluster.stop({ keepDir: keep });
   }

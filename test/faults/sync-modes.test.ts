@@ -73,6 +73,7 @@ test(`${kind}: a follower down for a few txns rejoins by DIFF, one down for many
     console.log(`follower ${follower.sid} down for 1500 txns (snapCount 100) rejoined by ${snapModes.join(',')}`);
     assert.deepEqual(snapModes, ['SNAP'], `member ${follower.sid} after missing 1500 txns (log ${follower.logFile})`);
     await assertConverged(cluster, '/');
+    assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
   } finally {
     await cluster.stop({ keepDir: keep });
   }
@@ -115,6 +116,7 @@ test(`${kind}: a former leader holding proposals that never committed rejoins by
     assert.deepEqual(kids.filter((k) => k.startsWith('orphan')), [], 'uncommitted proposals of the old epoch survived');
     assert.equal(kids.length, 10);
     await check.close();
+    assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
   } finally {
     await cluster.stop({ keepDir: keep });
   }

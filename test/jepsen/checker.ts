@@ -123,24 +123,42 @@ export function checkJepsenHistory(ops: readonly JepsenOp[]): CheckResult {
       const own = w.result === 'unknown' ? Infinity : w.response ?? Infinity;
       seenBy[v] = Math.min(seenBy[v]!, own, seenBy[v + 1]!);
     }
+    // The writers in version order must respect real time (each after every earlier writer's
+    // invocation, before its version was first seen).
+    let maxInv = -Infinity;
+    for (let v = 1; v <= order.length; v++) {
+      const w = order[v - 1]!;
+      maxInv = Math.max(maxInv, w.invoke);
+      if (maxInv > seenBy[v]!) bad(`${key}: v${v} cannot take effect in version order within real time: ${fmtW(w)} (seen by ${seenBy[v]!.toFixed(1)})`);
+    }
+    if (violations.length > 0) continue;
+    // Each BadVersion failure goes into a slot q (after writer q, before writer q+1) where the
+    // register was at q != expected: every writer before it began before it ended, every writer
+    // after it was not yet seen when it began, and it comes no earlier than the failures that
+    // completed before it began (smallest such slot: leaves the most room for later ones).
     const prefixMaxInv: number[] = [-Infinity];
     for (const w of order) prefixMaxInv.push(Math.max(prefixMaxInv[prefixMaxInv.length - 1]!, w.invoke));
-    // suffixMinResp[q]: the earliest any of versions q+1.. certainly existed.
-    const suffixMinResp: number[] = new Array(order.length + 1).fill(Infinity);
-    for (let q = 0; q < order.length; q++) suffixMinResp[q] = seenBy[q + 1]!;
+    const failed = ws.filter((f) => f.result !== 'unknown' && !f.result.ok).sort((x, y) => x.invoke - y.invoke);
     const failedAt = new Map<CasWrite, number>();
-    for (const f of ws) {
-      if (f.result === 'unknown' || f.result.ok) continue;
-      let p = -1;
-      for (let q = 0; q <= order.length; q++) {
-        if (q === f.expectedVersion) continue;
-        if (prefixMaxInv[q]! <= (f.response ?? Infinity) && suffixMinResp[q]! >= f.invoke) {
-          p = q;
+    const placed: { resp: number; q: number }[] = [];
+    for (const f of failed) {
+      const resp = f.response ?? Infinity;
+      let floor = 0;
+      for (const p of placed) if (p.resp < f.invoke && p.q > floor) floor = p.q;
+      let q = -1;
+      for (let c = floor; c <= order.length; c++) {
+        if (prefixMaxInv[c]! > resp) break;
+        if (c !== f.expectedVersion && seenBy[c + 1]! >= f.invoke) {
+          q = c;
           break;
         }
       }
-      if (p < 0) bad(`${key}: CAS failed though the register held v${f.expectedVersion} for its whole duration: ${fmtW(f)}`);
-      else failedAt.set(f, p);
+      if (q < 0) {
+        bad(`${key}: CAS failed though the register held v${f.expectedVersion} for its whole duration: ${fmtW(f)}`);
+        continue;
+      }
+      failedAt.set(f, q);
+      placed.push({ resp, q });
     }
     if (violations.length > 0) continue;
 
@@ -160,12 +178,13 @@ export function checkJepsenHistory(ops: readonly JepsenOp[]): CheckResult {
         zxid: r !== 'unknown' && r.ok ? r.zxid : null,
       });
     }
+    // Witness: slot 0 failures, writer 1, slot 1 failures, writer 2, ...
+    const bySlot: CasWrite[][] = Array.from({ length: order.length + 1 }, () => []);
+    for (const [f, q] of failedAt) bySlot[q]!.push(f);
     const witness: WriteOp[] = [];
-    const failedByPos = [...failedAt].sort((a, b) => a[1] - b[1] || a[0].invoke - b[0].invoke);
-    let fi = 0;
-    for (let p = 0; p <= order.length; p++) {
-      while (fi < failedByPos.length && failedByPos[fi]![1] === p) witness.push(sim.get(failedByPos[fi++]![0])!);
-      if (p < order.length) witness.push(sim.get(order[p]!)!);
+    for (let q = 0; q <= order.length; q++) {
+      for (const f of bySlot[q]!.sort((x, y) => x.invoke - y.invoke)) witness.push(sim.get(f)!);
+      if (q < order.length) witness.push(sim.get(order[q]!)!);
     }
     try {
       if (!checkRegister([...sim.values()], witness).ok) bad(`${key}: writes have no linearization:\n${ws.map(fmtW).join('\n')}`);

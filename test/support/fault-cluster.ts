@@ -47,6 +47,8 @@ export interface FaultCluster {
   /** Cut one peer from all others. */
   isolate(sid: number, how?: LinkState): void;
   heal(): void;
+  /** Peers that exited without being killed by the harness (a crash), with the tail of their log. */
+  unexpectedExits(): string[];
   /** Until exactly one running peer (not excluded) is leader and, by default, every running peer serves. */
   waitForLeader(opts?: { exclude?: number[]; among?: number[]; timeout_ms?: number; allServing?: boolean }): Promise<ClusterPeer>;
   stop(opts?: { keepDir?: boolean }): Promise<void>;
@@ -170,6 +172,7 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
     heal() {
       for (const i of sids) for (const j of sids) if (i !== j) setLink(i, j, 'up');
     },
+    unexpectedExits: () => peers.flatMap((p) => p.crashes),
     async waitForLeader(w = {}) {
       const deadline = Date.now() + (w.timeout_ms ?? 30_000);
       let last = '';
@@ -205,6 +208,8 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
 
 class Peer implements ClusterPeer {
   private proc: ChildProcess | undefined;
+  private killing = false;
+  readonly crashes: string[] = [];
   readonly connectString: string;
   constructor(
     private readonly kind: TargetKind,
@@ -241,9 +246,13 @@ class Peer implements ClusterPeer {
     fs.closeSync(out);
     this.proc = proc;
     let exited = false;
-    proc.once('exit', () => {
+    proc.once('exit', (code, signal) => {
       exited = true;
       if (this.proc === proc) this.proc = undefined;
+      if (!this.killing) {
+        const tail = fs.readFileSync(this.logFile, 'utf8').split('\n').filter((l) => l.trim() !== '').slice(-12).join('\n');
+        this.crashes.push(`peer ${this.sid} exited by itself (code ${code}, signal ${signal}) at ${new Date().toISOString()}; log ${this.logFile}:\n${tail}`);
+      }
     });
     const deadline = Date.now() + START_WAIT_MS;
     for (;;) {
@@ -262,8 +271,10 @@ class Peer implements ClusterPeer {
     const p = this.proc;
     if (p === undefined) return;
     const done = new Promise((r) => p.once('exit', r));
+    this.killing = true;
     p.kill(signal);
     await done;
+    this.killing = false;
   }
 
   async status(): Promise<{ mode: PeerMode; zxid: bigint | undefined }> {
