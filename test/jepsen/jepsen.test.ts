@@ -1,7 +1,7 @@
 /**
  * Issue 5, Must show 4 (CI length): a short Jepsen-style run against a 3-member ensemble under
  * kills, restarts and partitions; the whole history must check out and the members must agree.
- * TSZK_JEPSEN_MS sets the length (default 35 s); `npm run chaos` is the long run.
+ * TSZK_JEPSEN_MS sets the length (default 30 s); `npm run chaos` is the long run.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +15,7 @@ import { formatReport, runJepsen } from './run.js';
 const opts = {
   kind,
   members: 3,
-  duration_ms: Number(process.env['TSZK_JEPSEN_MS'] ?? 35_000),
+  duration_ms: Number(process.env['TSZK_JEPSEN_MS'] ?? 30_000),
   clients: 6,
   registers: 3,
   seed: Number(process.env['TSZK_JEPSEN_SEED'] ?? Date.now() % 1_000_000),

@@ -61,7 +61,7 @@ export interface FaultClusterOptions {
   initLimit?: number;
   syncLimit?: number;
   cfg?: Record<string, string | number>;
-  /** Extra environment (tszk) — TSZK_LOG_LEVEL defaults to info so sync lines are logged. */
+  /** Extra environment (tszk). Peers log at info (TSZK_FAULT_LOG_LEVEL overrides) so sync lines are there. */
   env?: Record<string, string>;
 }
 
@@ -236,7 +236,8 @@ class Peer implements ClusterPeer {
       const { cmd, args } = tszkCommand();
       proc = spawn(cmd, [...args, 'server', '--config', this.cfgPath], {
         stdio: ['ignore', out, out],
-        env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'info', ...this.env },
+        // info, whatever the test runner sets: the suites read the sync-mode lines from the log.
+        env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_FAULT_LOG_LEVEL'] ?? 'info', ...this.env },
       });
     } else {
       proc = spawn('java', ['-Xmx256m', '-XX:+UseSerialGC', '-Xshare:auto', '-cp', CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', this.cfgPath], {
