@@ -58,8 +58,12 @@ const CORE_TICK_MS_MAX = 100;
 const FINALIZE_WAIT_MS = 200;
 /** FastLeaderElection.maxNotificationInterval */
 const NOTIFICATION_INTERVAL_MS_MAX = 60_000;
-/** Proposals the leader keeps outstanding before it drops requests. */
-const OUTSTANDING_PROPOSALS_MAX = 50_000;
+/**
+ * Proposals the leader keeps outstanding before the core drops requests. A drop makes the leader
+ * restart its client side (its preparer has numbered txns past the drop), so this sits well above
+ * what bounded client queues produce, and below the preparer's own bound (OUTSTANDING_CHANGES_MAX).
+ */
+const OUTSTANDING_PROPOSALS_MAX = 500_000;
 /** Events waiting to be stepped; beyond this the peer is hopelessly behind: crash loudly. */
 const EVENT_QUEUE_MAX = 1_000_000;
 
@@ -331,7 +335,12 @@ class QuorumPeer implements QuorumPeerHandle {
           log.warn({ from: String(a.from), err: e instanceof Error ? e.message : String(e) }, 'undecodable forwarded request');
           return;
         }
-        this.core.submitForwarded(w);
+        try {
+          this.core.submitForwarded(w);
+        } catch (e) {
+          // A bound in the preparer: the learner's client gets no answer and times out.
+          log.error({ from: String(a.from), err: e instanceof Error ? e.message : String(e) }, 'cannot prepare a forwarded request');
+        }
         return;
       }
       case 'requestDropped':
