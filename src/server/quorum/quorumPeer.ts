@@ -25,7 +25,6 @@ import {
   decodeNotification,
   encodeNotification,
   epochOf,
-  majorityQuorum,
   makeZxid,
   recover,
   serverId,
@@ -50,6 +49,7 @@ import { decodeForwardedWrite, decodeSessionActivity, encodeForwardedWrite, enco
 import { LearnerConnections } from './learnerConnections.js';
 import { encodeSnapWithStream } from './packetStream.js';
 import { NotServingListener } from './notServing.js';
+import { quorumVerifierFrom } from './quorumConfig.js';
 import { ZabTxnSink } from './zabTxnSink.js';
 
 /** The core's unit of time (ZooKeeper's limits in tickTime units are converted to these). */
@@ -84,12 +84,10 @@ export async function startQuorumPeer(cfg: ParsedConfig): Promise<QuorumPeerHand
 
 function coreConfig(cfg: ParsedConfig, sid: ServerId, tick_ms: number): PeerConfig {
   const ticks = (ms: number): number => Math.max(1, Math.ceil(ms / tick_ms));
-  const voters = cfg.servers.filter((s) => s.role === 'participant').map((s) => serverId(s.id));
-  const observers = cfg.servers.filter((s) => s.role === 'observer').map((s) => serverId(s.id));
   const t = cfg.options.tickTime_ms;
   return {
     sid,
-    quorum: majorityQuorum(voters, observers),
+    quorum: quorumVerifierFrom(cfg),
     initLimit_ticks: ticks(cfg.initLimit * t),
     syncLimit_ticks: ticks(cfg.syncLimit * t),
     finalizeWait_ticks: ticks(FINALIZE_WAIT_MS),
