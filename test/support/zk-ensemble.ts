@@ -19,6 +19,8 @@ export type PeerKind = 'zookeeper' | 'tszk';
 export interface PeerSpec {
   kind: PeerKind;
   observer?: boolean;
+  /** Extra zoo.cfg lines for this peer only. */
+  cfg?: Record<string, string | number>;
 }
 
 export interface EnsemblePeer {
@@ -113,7 +115,7 @@ export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemb
       'admin.enableServer=false',
       '4lw.commands.whitelist=*',
       ...(s.spec.observer ? ['peerType=observer'] : []),
-      ...Object.entries(opts.cfg ?? {}).map(([k, v]) => `${k}=${v}`),
+      ...Object.entries({ ...opts.cfg, ...s.spec.cfg }).map(([k, v]) => `${k}=${v}`),
     ];
     for (const o of slots) {
       const qp = o.sid === s.sid ? o.quorumPort : o.q.port;

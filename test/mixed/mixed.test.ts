@@ -1,0 +1,78 @@
+/**
+ * Mixed ensembles of Apache ZooKeeper 3.8 and tszk peers (issue 6): 1 tszk + 2 ZooKeeper and
+ * 2 tszk + 1 ZooKeeper, leader on either side (the highest sid wins the first election of an empty
+ * ensemble). What works today is asserted; what does not yet is a `todo` subtest naming the
+ * discrepancy (see the final report of the quorum-wire work for the evidence).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { PeerKind } from '../support/zk-ensemble.js';
+import { zookeeperMissing } from '../support/zookeeper.js';
+import { startMixed, waitForSameTree, writeThroughEveryMember, type MixedRun } from './harness.js';
+import { ZooKeeperClient, CreateMode, op } from '../../src/client/index.js';
+
+const missing = zookeeperMissing();
+const requireExternal = process.env['TSZK_REQUIRE_EXTERNAL'] === '1';
+const skip = missing !== undefined && !requireExternal ? missing : undefined;
+
+const combos: { name: string; kinds: PeerKind[] }[] = [
+  { name: '1 tszk follower + 2 ZooKeeper (ZooKeeper leads)', kinds: ['tszk', 'zookeeper', 'zookeeper'] },
+  { name: '1 tszk leader + 2 ZooKeeper followers', kinds: ['zookeeper', 'zookeeper', 'tszk'] },
+  { name: '2 tszk followers + 1 ZooKeeper leader', kinds: ['tszk', 'tszk', 'zookeeper'] },
+  { name: '2 tszk (one leads) + 1 ZooKeeper follower', kinds: ['zookeeper', 'tszk', 'tszk'] },
+];
+
+const FORWARDING_TODO =
+  'forwarded REQUESTs across kinds: tszk puts auth ids + a body length inside REQUEST data (ZooKeeper: data = sessionId|cxid|type|request, ids in QuorumPacket.authinfo); tszk sends sync as an empty REQUEST (ZooKeeper leader: BufferUnderflowException at LearnerHandler.java:699)';
+
+for (const combo of combos) {
+  test(`mixed ensemble: ${combo.name}`, { skip, timeout: 120_000 }, async (t) => {
+    if (missing) assert.fail(`TSZK_REQUIRE_EXTERNAL=1 and ${missing}`);
+    const run: MixedRun = await startMixed(combo.kinds, { zkLocalSessions: true });
+    try {
+      const leader = run.ens.peers.find((p) => p.sid === run.leaderSid)!;
+      await t.test('elects the highest sid, all members in the same epoch', () => {
+        assert.equal(run.leaderSid, combo.kinds.length, run.modes.join(' '));
+        assert.equal(leader.kind, combo.kinds.at(-1));
+      });
+
+      await t.test('writes through members of the leader kind reach every member (same tree)', async () => {
+        const root = '/same-kind';
+        const writers = run.ens.peers.filter((p) => p.kind === leader.kind);
+        const clients: ZooKeeperClient[] = [];
+        try {
+          for (const p of writers) {
+            const zk = await ZooKeeperClient.connect(p.connectString, { sessionTimeout_ms: 10_000, connectWait_ms: 10_000 });
+            clients.push(zk);
+            if (p === writers[0]) await zk.create(root, 'r');
+            else await zk.sync(root);
+            const base = `${root}/via-${p.sid}`;
+            await zk.create(base, `from ${p.sid}`);
+            await zk.create(`${base}/seq-`, 's', { mode: CreateMode.PERSISTENT_SEQUENTIAL });
+            await zk.create(`${base}/eph`, 'e', { mode: CreateMode.EPHEMERAL });
+            await zk.setData(base, `updated by ${p.sid}`);
+            await zk.multi([op.create(`${base}/m`, 'm'), op.setData(base, 'multi'), op.delete(`${base}/m`)]);
+          }
+          const { same, views } = await waitForSameTree(run.ens, root);
+          assert.ok(same, `members disagree:\n${views.join('\n')}`);
+          assert.ok(views[0]!.includes(`"path":"${root}/via-${leader.sid}/eph"`), 'ephemeral missing');
+        } finally {
+          for (const zk of clients) await zk.close().catch(() => undefined);
+        }
+        // Closing the sessions removes their ephemerals everywhere.
+        const after = await waitForSameTree(run.ens, root);
+        assert.ok(after.same && !after.views[0]!.includes('/eph'), after.views.join('\n'));
+      });
+
+      await t.test('writes and sync reads through every member', { todo: FORWARDING_TODO }, async () => {
+        const { clients, errors } = await writeThroughEveryMember(run.ens, '/every-member');
+        for (const zk of clients) await zk.close().catch(() => undefined);
+        assert.equal(errors.size, 0, [...errors].map(([k, v]) => `member ${k}: ${v}`).join('; '));
+        const { same, views } = await waitForSameTree(run.ens, '/every-member');
+        assert.ok(same, views.join('\n'));
+      });
+    } finally {
+      await run.ens.stop({ keepDir: process.env['TSZK_KEEP_MIXED'] === '1' });
+    }
+  });
+}
