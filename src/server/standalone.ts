@@ -114,6 +114,8 @@ export class ServerCore implements StandaloneServer, AdminSource {
   private readonly forwardedSyncs: ClientConnection[] = [];
   /** Quorum learner: sessions touched since the last PING reply (reported to the leader). */
   readonly touchedSessions = new Map<bigint, number>();
+  /** Quorum leader: the member each session last connected through (SessionTracker's owner). */
+  private readonly owners = new Map<bigint, number>();
 
   constructor(
     readonly options: ServerOptions,
@@ -302,6 +304,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
       conn.state = 'connecting';
       this.sessions.add(id, timeout_ms, Date.now());
       this.connsBySession.set(id, conn);
+      if (this.quorum !== undefined) this.owners.set(id, this.quorum.serverId);
       const fwd = this.quorum?.forwardWrite;
       if (fwd !== undefined) {
         const body = Buffer.alloc(4);
@@ -316,14 +319,16 @@ export class ServerCore implements StandaloneServer, AdminSource {
     conn.sessionId = sessionId;
     const pwOk = passwd !== null && passwd.equals(sessionPassword(sessionId));
     if (!pwOk) log.warn({ addr: conn.remoteAddress }, `Incorrect password from client for session 0x${sessionId.toString(16)}`);
-    if (pwOk && this.quorum?.revalidate !== undefined && !this.sessions.sessions.has(sessionId)) {
-      // Learner: the session may be newer than what this member has applied; the leader decides.
+    if (pwOk && this.quorum?.revalidate !== undefined) {
+      // Learner: the leader decides (the session may be newer than what this member applied) and
+      // records this member as the session's owner, as ZooKeeper's Learner.validateSession does.
       conn.state = 'connecting';
       this.connsBySession.set(sessionId, conn);
       this.quorum.revalidate(sessionId, timeout_ms);
       return false;
     }
     const valid = pwOk && this.sessions.touch(sessionId, timeout_ms, Date.now());
+    if (valid && this.quorum !== undefined) this.owners.set(sessionId, this.quorum.serverId);
     this.finishSessionInit(conn, valid);
     return !valid;
   }
@@ -399,7 +404,8 @@ export class ServerCore implements StandaloneServer, AdminSource {
       case 'write': {
         const entry: PendingEntry & { kind: 'write' } = { kind: 'write', xid, op: type, recv_ms: now, rc: undefined, replyZxid: 0n };
         conn.queue.push(entry);
-        const txn = this.preparer.prepare({ sessionId: conn.sessionId, cxid: xid, authInfo: conn.authInfo, time: BigInt(now) }, req.write);
+        const ctx = { sessionId: conn.sessionId, cxid: xid, authInfo: conn.authInfo, time: BigInt(now) };
+        const txn = this.movedAway(conn.sessionId, this.quorum?.serverId) ? this.preparer.prepareError(ctx, Err.SessionMoved) : this.preparer.prepare(ctx, req.write);
         if (req.write.op === OpCode.closeSession) {
           this.sessions.setClosing(conn.sessionId);
           conn.state = 'closing';
@@ -538,6 +544,11 @@ export class ServerCore implements StandaloneServer, AdminSource {
       if (conn !== undefined && conn.state !== 'closed') this.closeConnection(conn, 'session closed');
       return;
     }
+    if (rc.type === OpCode.error && rc.err === Err.SessionMoved && it.conn !== undefined) {
+      // ZooKeeper answers a moved session by closing the connection (FinalRequestProcessor).
+      this.closeConnection(it.conn, 'session moved');
+      return;
+    }
     if (it.entry !== undefined && it.conn !== undefined) {
       it.entry.rc = rc;
       it.entry.replyZxid = this.db.lastProcessedZxid;
@@ -664,14 +675,27 @@ export class ServerCore implements StandaloneServer, AdminSource {
 
   // ---- quorum seam (src/server/quorum) ----
 
-  /** Leader: a write a learner forwarded (REQUEST); prepared here like a local one, no reply here. */
-  submitForwarded(w: ForwardedWrite): void {
+  /** Quorum leader: the session now belongs to another member (ZooKeeper: SessionMovedException). */
+  private movedAway(sessionId: bigint, via: number | undefined): boolean {
+    if (via === undefined || this.quorum === undefined || !this.quorum.ownsSessions) return false;
+    const owner = this.owners.get(sessionId);
+    return owner !== undefined && owner !== via;
+  }
+
+  /** Leader: a learner revalidated a session: it is that member's now. */
+  setOwner(sessionId: bigint, serverId: number): void {
+    this.owners.set(sessionId, serverId);
+  }
+
+  /** Leader: a write a learner (`from`) forwarded (REQUEST); prepared here like a local one, no reply here. */
+  submitForwarded(w: ForwardedWrite, from?: number): void {
     const now = Date.now();
     const ctx = { sessionId: w.sessionId, cxid: w.cxid, authInfo: w.authInfo as Id[], time: BigInt(now) };
     let txn: Txn;
     if (w.type === OpCode.createSession) {
       const timeout_ms = w.body.readInt32BE(0);
       this.sessions.add(w.sessionId, timeout_ms, now);
+      if (from !== undefined) this.owners.set(w.sessionId, from);
       txn = this.preparer.prepare(ctx, { op: OpCode.createSession, timeout_ms });
     } else {
       let req: ClientRequest;
@@ -681,7 +705,9 @@ export class ServerCore implements StandaloneServer, AdminSource {
         if (!(e instanceof JuteError)) throw e;
         req = { kind: 'failedWrite', err: Err.MarshallingError };
       }
-      if (req.kind === 'write') {
+      if (req.kind === 'write' && this.movedAway(w.sessionId, from)) {
+        txn = this.preparer.prepareError(ctx, Err.SessionMoved);
+      } else if (req.kind === 'write') {
         if (req.write.op === OpCode.closeSession) this.sessions.setClosing(w.sessionId);
         txn = this.preparer.prepare(ctx, req.write);
       } else if (req.kind === 'failedWrite' || req.kind === 'badMulti') {
@@ -708,6 +734,12 @@ export class ServerCore implements StandaloneServer, AdminSource {
     if (conn !== undefined && conn.state !== 'closed') {
       const e = conn.queue.find((x) => x.kind === 'write' && x.rc === undefined);
       if (e !== undefined && e.kind === 'write' && e.xid === h.cxid) {
+        if (rc.type === OpCode.error && rc.err === Err.SessionMoved) {
+          // This member's connection lost the session to another member: close it, no reply.
+          this.closeConnection(conn, 'session moved');
+          this.scheduleTurn();
+          return;
+        }
         e.rc = rc;
         e.replyZxid = this.db.lastProcessedZxid;
         this.drain(conn);

@@ -80,6 +80,22 @@ test('a follower asks the leader (REVALIDATE) about a session it does not know',
   assert.match(log, /revalidated a session for a learner/);
 });
 
+test('a session resumed through another follower has moved: a write through the old one is refused', async () => {
+  const modes = await ens.roles();
+  const [a, b] = ens.members.filter((m) => modes.get(m.id) === 'follower');
+  const first = await ZooKeeperClient.connect(a!.connectString, { sessionTimeout_ms: 6000 });
+  await first.create('/moved-check', 'x');
+  const second = await ZooKeeperClient.connect(b!.connectString, { sessionTimeout_ms: 6000, sessionId: first.sessionId, sessionPasswd: first.sessionPasswd });
+  assert.equal(second.sessionId, first.sessionId);
+  await second.setData('/moved-check', 'via b');
+  // The old connection through A: the leader says SESSIONMOVED; A drops the connection, nothing is written.
+  await assert.rejects(first.setData('/moved-check', 'via a'));
+  await second.sync('/');
+  assert.equal((await second.getData('/moved-check')).data?.toString(), 'via b');
+  first.abandon();
+  await second.close();
+});
+
 test('kill -9 of the leader: a new leader is elected, writes resume, the old leader rejoins', async () => {
   const leader = await ens.waitForLeader();
   const others = ens.members.filter((m) => m !== leader);

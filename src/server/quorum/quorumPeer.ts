@@ -334,7 +334,7 @@ class QuorumPeer implements QuorumPeerHandle {
           return;
         }
         try {
-          this.core.submitForwarded(w);
+          this.core.submitForwarded(w, Number(a.from));
         } catch (e) {
           // A bound in the preparer: the learner's client gets no answer and times out.
           log.error({ from: String(a.from), err: e instanceof Error ? e.message : String(e) }, 'cannot prepare a forwarded request');
@@ -370,6 +370,7 @@ class QuorumPeer implements QuorumPeerHandle {
     if (this.role === 'LEADING') {
       const timeout_ms = data.length >= 12 ? data.readInt32BE(8) : 0;
       const valid = this.core !== undefined && this.core.sessions.touch(id, timeout_ms, Date.now());
+      if (valid) this.core!.setOwner(id, Number(from));
       const answer = Buffer.alloc(9);
       answer.writeBigInt64BE(id, 0);
       answer[8] = valid ? 1 : 0;
