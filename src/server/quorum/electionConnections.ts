@@ -114,6 +114,8 @@ export class ElectionConnections {
       link.delay_ms = Math.min(link.delay_ms * 2, RECONNECT_DELAY_MS_MAX);
       log.debug({ sid: String(link.peer.sid), err: e?.message }, 'election connection failed');
     };
+    // Errors after the handshake (e.g. a reset of a connection we are dropping) must not go unhandled.
+    s.on('error', (e) => log.debug({ sid: String(link.peer.sid), err: e.message }, 'election connection error'));
     s.once('error', failed);
     s.once('connect', () => {
       s.off('error', failed);

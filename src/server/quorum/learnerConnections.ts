@@ -51,6 +51,7 @@ export class LearnerConnections {
       server.once('error', reject);
       server.listen(this.me.quorumPort, this.listenHost, () => {
         server.off('error', reject);
+        server.on('error', (e) => log.error({ err: e }, 'quorum port listener error'));
         this.server = server;
         log.info({ address: `${this.listenHost}:${this.me.quorumPort}` }, 'quorum port listening');
         resolve();

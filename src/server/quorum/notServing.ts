@@ -14,6 +14,8 @@ export class NotServingListener {
 
   constructor(private readonly describe: () => string) {
     this.server = net.createServer((s) => this.accept(s));
+    // After listen() succeeded, a listener error (e.g. EMFILE on accept) must not crash the peer.
+    this.server.on('error', () => undefined);
   }
 
   listen(port: number, host: string): Promise<void> {
