@@ -20,8 +20,14 @@ export const ZK_LOCAL_SESSIONS = { localSessionsEnabled: 'true', localSessionsUp
 
 export async function startMixed(kinds: PeerKind[], opts: { ready_ms?: number; dir?: string; zkLocalSessions?: boolean } = {}): Promise<MixedRun> {
   const peers = kinds.map((kind) => ({ kind, cfg: kind === 'zookeeper' && opts.zkLocalSessions ? ZK_LOCAL_SESSIONS : {} }));
-  const ens = await startZkEnsemble({ peers, tickTime_ms: 1000, initLimit: 10, syncLimit: 5, dir: opts.dir, env: { TSZK_LOG_LEVEL: 'info' } });
+  const ens = await startZkEnsemble({ peers, tickTime_ms: 1000, initLimit: 10, syncLimit: 5, dir: opts.dir, env: { TSZK_LOG_LEVEL: 'info' }, deferStart: true });
   try {
+    // The highest sid leads only if it takes part in the first election: start it with the lowest
+    // sid (a quorum of 3), let them elect, then start the others (they join the leader).
+    const first = [ens.peers.at(-1)!, ens.peers[0]!];
+    for (const p of first) await p.start();
+    await ens.waitForQuorum(opts.ready_ms ?? 40_000);
+    for (const p of ens.peers) if (!first.includes(p)) await p.start();
     const leader = await ens.waitForQuorum(opts.ready_ms ?? 40_000);
     const modes = await Promise.all(ens.peers.map((p) => p.mode().then((m) => `${p.sid}:${p.kind}:${m}`)));
     return { ens, leaderSid: leader.sid, modes };
