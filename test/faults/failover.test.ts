@@ -15,6 +15,7 @@ const FAILOVER_MS_MAX = 30_000;
 
 test(`${kind} ensemble of 3: kill -9 the leader under write load ${RUNS} times â€” new leader, writes resume, nothing acknowledged lost`, { skip: skipUnless(missing), timeout: 300_000 }, async () => {
   const cluster = await startFaultCluster({ kind, n: 3 });
+  let passed = false;
   const times: number[] = [];
   try {
     const setup = await connectTo(cluster.connectString);
@@ -31,7 +32,11 @@ test(`${kind} ensemble of 3: kill -9 the leader under write load ${RUNS} times â
       const deadline = killedAt + FAILOVER_MS_MAX;
       let resumed: number | undefined;
       while ((resumed = load.firstAckAfter(killedAt + 1)) === undefined && Date.now() < deadline) await sleep(10);
-      assert.ok(resumed !== undefined, `run ${run}: no write acknowledged within ${FAILOVER_MS_MAX} ms of killing leader ${leader.sid} (logs ${cluster.dir})`);
+      assert.ok(
+        resumed !== undefined,
+        `run ${run}: no write acknowledged within ${FAILOVER_MS_MAX} ms of killing leader ${leader.sid} (logs ${cluster.dir}); ` +
+          `members that died by themselves: ${cluster.unexpectedExits().join('\n') || 'none'}`,
+      );
       const next = await cluster.waitForLeader({ exclude: [leader.sid], allServing: false });
       assert.notEqual(next.sid, leader.sid);
       times.push(resumed - killedAt);
@@ -58,7 +63,8 @@ test(`${kind} ensemble of 3: kill -9 the leader under write load ${RUNS} times â
         `client errors ${JSON.stringify(Object.fromEntries(load.failures))}`,
     );
     assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
+    passed = true;
   } finally {
-    await cluster.stop({ keepDir: process.env['TSZK_KEEP_LOGS'] === '1' });
+    await cluster.stop({ keepDir: process.env['TSZK_KEEP_LOGS'] === '1' || !passed });
   }
 });

@@ -94,6 +94,7 @@ async function partitionScenario(cluster: FaultCluster, label: string, groups: (
 
 test(`${kind}, 3 members: isolate the leader (blackhole), split 2/1 (reset), heal — minority acknowledges nothing, all converge`, { skip: skipUnless(missing), timeout: 240_000 }, async () => {
   const cluster = await startFaultCluster({ kind, n: 3 });
+  let passed = false;
   try {
     await partitionScenario(cluster, 'isolate-leader', (l, all) => [all.filter((s) => s !== l), [l]], 'blackhole');
     await partitionScenario(cluster, 'split-2-1', (l, all) => {
@@ -101,20 +102,23 @@ test(`${kind}, 3 members: isolate the leader (blackhole), split 2/1 (reset), hea
       return [[l, f[0]!], [f[1]!]];
     }, 'reset');
     assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
+    passed = true;
   } finally {
-    await cluster.stop({ keepDir: keep });
+    await cluster.stop({ keepDir: keep || !passed });
   }
 });
 
 test(`${kind}, 5 members: split 3/2 with the leader on the 2 side, heal — minority acknowledges nothing, all converge`, { skip: skipUnless(missing), timeout: 240_000 }, async () => {
   const cluster = await startFaultCluster({ kind, n: 5 });
+  let passed = false;
   try {
     await partitionScenario(cluster, 'split-3-2', (l, all) => {
       const f = all.filter((s) => s !== l);
       return [[f[0]!, f[1]!, f[2]!], [l, f[3]!]];
     }, 'blackhole');
     assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
+    passed = true;
   } finally {
-    await cluster.stop({ keepDir: keep });
+    await cluster.stop({ keepDir: keep || !passed });
   }
 });

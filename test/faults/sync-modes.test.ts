@@ -51,6 +51,7 @@ async function assertConverged(cluster: FaultCluster, root: string): Promise<voi
 
 test(`${kind}: a follower down for a few txns rejoins by DIFF, one down for many by SNAP`, { skip: skipUnless(missing), timeout: 180_000 }, async () => {
   const cluster = await startFaultCluster({ kind, n: 3, cfg: SMALL_HISTORY_CFG });
+  let passed = false;
   try {
     const leader = await cluster.waitForLeader();
     const follower = cluster.peers.find((p) => p.sid !== leader.sid)!;
@@ -74,13 +75,15 @@ test(`${kind}: a follower down for a few txns rejoins by DIFF, one down for many
     assert.deepEqual(snapModes, ['SNAP'], `member ${follower.sid} after missing 1500 txns (log ${follower.logFile})`);
     await assertConverged(cluster, '/');
     assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
+    passed = true;
   } finally {
-    await cluster.stop({ keepDir: keep });
+    await cluster.stop({ keepDir: keep || !passed });
   }
 });
 
 test(`${kind}: a former leader holding proposals that never committed rejoins by TRUNC; the proposals vanish and were never acknowledged`, { skip: skipUnless(missing), timeout: 180_000 }, async () => {
   const cluster = await startFaultCluster({ kind, n: 3 });
+  let passed = false;
   try {
     const old = await cluster.waitForLeader();
     const others = cluster.peers.filter((p) => p.sid !== old.sid).map((p) => p.sid);
@@ -117,7 +120,8 @@ test(`${kind}: a former leader holding proposals that never committed rejoins by
     assert.equal(kids.length, 10);
     await check.close();
     assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
+    passed = true;
   } finally {
-    await cluster.stop({ keepDir: keep });
+    await cluster.stop({ keepDir: keep || !passed });
   }
 });

@@ -54,6 +54,7 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
   const t0 = performance.now();
   const now = (): number => performance.now() - t0;
   const keys = Array.from({ length: o.registers }, (_, i) => `r${i}`);
+  let keepDir = true; // unless the run completes cleanly
   try {
     const setup = await withTimeout(ZooKeeperClient.connect(cluster.connectString), 15_000, 'setup connect');
     await setup.create('/jepsen');
@@ -159,9 +160,11 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
     }
     const result = checkJepsenHistory(history);
     const digests = await convergedDigests(cluster, '/jepsen');
-    return { ops: history.length, faults, result, digests, dir: cluster.dir, history, crashes: cluster.unexpectedExits() };
+    const crashes = cluster.unexpectedExits();
+    keepDir = (o.keepLogs ?? false) || !result.ok || crashes.length > 0 || new Set(digests.values()).size !== 1;
+    return { ops: history.length, faults, result, digests, dir: cluster.dir, history, crashes };
   } finally {
-    await cluster.stop({ keepDir: o.keepLogs ?? false });
+    await cluster.stop({ keepDir });
   }
 }
 
