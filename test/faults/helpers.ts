@@ -83,6 +83,7 @@ export class WriteLoad {
   }
 
   async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     await Promise.all(this.loops);
     await Promise.all(this.zks.map((z) => withTimeout(z.close(), 5_000, 'close').catch(() => z.abandon())));

@@ -45,6 +45,7 @@ function pinnedWriters(cluster: FaultCluster, root: string): { acks: Ack[]; stop
   return {
     acks,
     async stop() {
+      if (stopped) return;
       stopped = true;
       await Promise.all(loops);
       for (const z of zks) z.abandon();
@@ -63,6 +64,24 @@ async function partitionScenario(cluster: FaultCluster, label: string, groups: (
   const majority = g.find((x) => x.length * 2 > all.length) ?? [];
   const minority = all.filter((s) => !majority.includes(s));
   const w = pinnedWriters(cluster, root);
+  try {
+    await partitionPhase(cluster, label, g, how, majority, minority, leader, root, w);
+  } finally {
+    await w.stop();
+  }
+}
+
+async function partitionPhase(
+  cluster: FaultCluster,
+  label: string,
+  g: number[][],
+  how: LinkState,
+  majority: number[],
+  minority: number[],
+  leader: number,
+  root: string,
+  w: { acks: Ack[]; stop(): Promise<void> },
+): Promise<void> {
   await sleep(500);
   const cutAt = Date.now();
   cluster.partition(g, how);

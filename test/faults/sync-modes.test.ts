@@ -10,6 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ZooKeeperClient } from '../../src/client/index.js';
 import { skipUnless } from '../support/target.js';
 import { startFaultCluster, type ClusterPeer, type FaultCluster } from '../support/fault-cluster.js';
 import { connectTo, convergedDigests, kind, learnerSyncModes, missing, sleep, withTimeout } from './helpers.js';
@@ -84,17 +85,18 @@ test(`${kind}: a follower down for a few txns rejoins by DIFF, one down for many
 test(`${kind}: a former leader holding proposals that never committed rejoins by TRUNC; the proposals vanish and were never acknowledged`, { skip: skipUnless(missing), timeout: 180_000 }, async () => {
   const cluster = await startFaultCluster({ kind, n: 3 });
   let passed = false;
+  let zk: ZooKeeperClient | undefined;
   try {
     const old = await cluster.waitForLeader();
     const others = cluster.peers.filter((p) => p.sid !== old.sid).map((p) => p.sid);
-    const zk = await connectTo(old.connectString);
+    zk = await connectTo(old.connectString);
     await zk.create('/trunc');
     await sleep(300);
     // Cut the leader off silently: it keeps logging proposals nobody will ever ACK.
     cluster.isolate(old.sid, 'blackhole');
     const acked: string[] = [];
     const orphans = Array.from({ length: 20 }, (_, i) =>
-      withTimeout(zk.create(`/trunc/orphan${i}`, 'x'), 20_000, 'orphan').then(
+      withTimeout(zk!.create(`/trunc/orphan${i}`, 'x'), 20_000, 'orphan').then(
         (p) => acked.push(p),
         () => undefined,
       ),
@@ -122,6 +124,7 @@ test(`${kind}: a former leader holding proposals that never committed rejoins by
     assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
     passed = true;
   } finally {
+    zk?.abandon();
     await cluster.stop({ keepDir: keep || !passed });
   }
 });

@@ -55,13 +55,14 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
   const now = (): number => performance.now() - t0;
   const keys = Array.from({ length: o.registers }, (_, i) => `r${i}`);
   let keepDir = true; // unless the run completes cleanly
+  let stopping = false;
+  let workers: Promise<void>[] = [];
   try {
     const setup = await withTimeout(ZooKeeperClient.connect(cluster.connectString), 15_000, 'setup connect');
     await setup.create('/jepsen');
     for (const k of keys) await setup.create(`/jepsen/${k}`, '');
     await setup.close();
 
-    let stopping = false;
     let nextProc = 0;
     const worker = async (): Promise<void> => {
       while (!stopping) {
@@ -127,7 +128,7 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
       }
     };
 
-    const workers = Array.from({ length: o.clients }, () => worker());
+    workers = Array.from({ length: o.clients }, () => worker());
     const [gapMin, gapSpread] = o.faultGap_ms ?? [500, 1500];
     const [lenMin, lenSpread] = o.faultLength_ms ?? [500, 2500];
     const end = Date.now() + o.duration_ms;
@@ -164,6 +165,8 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
     keepDir = (o.keepLogs ?? false) || !result.ok || crashes.length > 0 || new Set(digests.values()).size !== 1;
     return { ops: history.length, faults, result, digests, dir: cluster.dir, history, crashes };
   } finally {
+    stopping = true; // on an error too: the workers must not keep the process alive
+    await Promise.all(workers);
     await cluster.stop({ keepDir });
   }
 }
