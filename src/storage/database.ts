@@ -118,6 +118,22 @@ export class FileTxnSink {
     );
   }
 
+  /**
+   * mntr lines for the log's fsyncs, named and ordered as ZooKeeper 3.8 prints its "fsynctime"
+   * summary (avg, min, max, cnt, sum; whole ms per fsync of one log file).
+   */
+  metrics(): ReadonlyArray<readonly [string, number]> {
+    const st = this.dataDir.txnLog.stats;
+    const avg = st.fsyncs === 0 ? 0 : st.fsyncTimeSum_ms / st.fsyncs;
+    return [
+      ['zk_avg_fsynctime', Math.round(avg * 1000) / 1000],
+      ['zk_min_fsynctime', st.fsyncTimeMin_ms],
+      ['zk_max_fsynctime', st.fsyncTimeMax_ms],
+      ['zk_cnt_fsynctime', st.fsyncs],
+      ['zk_sum_fsynctime', st.fsyncTimeSum_ms],
+    ];
+  }
+
   /** Log and snapshot counters (txns, fsyncs, batches, snapshots taken/skipped) for mntr/metrics. */
   get stats(): { log: TxnLogStats; snapshots: SnapshotStats } {
     return { log: this.dataDir.txnLog.stats, snapshots: this.dataDir.snapshotter.stats };

@@ -39,6 +39,10 @@ export interface TxnLogStats {
   batchTxnsMax: number;
   fsyncTotal_ms: number;
   fsyncMax_ms: number;
+  /** Per-fsync times in whole ms, as ZooKeeper's "fsynctime" summary counts them (one sample per log file forced). */
+  fsyncTimeSum_ms: number;
+  fsyncTimeMin_ms: number;
+  fsyncTimeMax_ms: number;
   filesCreated: number;
 }
 
@@ -96,7 +100,18 @@ export class TxnLogWriter {
   private closed = false;
   private idle: Promise<void> = Promise.resolve();
   private idleResolve: (() => void) | undefined;
-  readonly stats: TxnLogStats = { txns: 0, fsyncs: 0, batches: 0, batchTxnsMax: 0, fsyncTotal_ms: 0, fsyncMax_ms: 0, filesCreated: 0 };
+  readonly stats: TxnLogStats = {
+    txns: 0,
+    fsyncs: 0,
+    batches: 0,
+    batchTxnsMax: 0,
+    fsyncTotal_ms: 0,
+    fsyncMax_ms: 0,
+    fsyncTimeSum_ms: 0,
+    fsyncTimeMin_ms: 0,
+    fsyncTimeMax_ms: 0,
+    filesCreated: 0,
+  };
 
   constructor(opts: TxnLogWriterOptions) {
     this.dir = opts.dir;
@@ -214,6 +229,14 @@ export class TxnLogWriter {
     return { path: p, fh, position: header.length, size: header.length };
   }
 
+  private noteFsync(ms: number): void {
+    const st = this.stats;
+    st.fsyncTimeMin_ms = st.fsyncs === 0 ? ms : Math.min(st.fsyncTimeMin_ms, ms);
+    st.fsyncTimeMax_ms = Math.max(st.fsyncTimeMax_ms, ms);
+    st.fsyncTimeSum_ms += ms;
+    st.fsyncs++;
+  }
+
   private async writeBatch(batch: Batch): Promise<void> {
     const touched: OpenLog[] = [];
     const toClose: OpenLog[] = [];
@@ -254,11 +277,14 @@ export class TxnLogWriter {
     await writeOut();
     if (this.forceSync) {
       const t0 = performance.now();
-      for (const f of touched) await f.fh.datasync();
+      for (const f of touched) {
+        const t1 = performance.now();
+        await f.fh.datasync();
+        this.noteFsync(Math.floor(performance.now() - t1));
+      }
       // A new file's name must survive a crash too, not only its bytes.
       if (newFile) await fsyncDir(this.dir);
       const ms = performance.now() - t0;
-      this.stats.fsyncs += touched.length;
       this.stats.fsyncTotal_ms += ms;
       this.stats.fsyncMax_ms = Math.max(this.stats.fsyncMax_ms, ms);
     }
