@@ -9,6 +9,7 @@
  * Every case ends with all members holding the same tree.
  */
 import { test } from 'node:test';
+import fs from 'node:fs';
 import assert from 'node:assert/strict';
 import type { ZooKeeperClient } from '../../src/client/index.js';
 import { skipUnless } from '../support/target.js';
@@ -43,6 +44,22 @@ async function rejoinMode(cluster: FaultCluster, follower: ClusterPeer, action: 
     if (Date.now() > deadline) throw new Error(`member ${follower.sid} did not rejoin and report a sync mode (status ${st.mode}; log ${follower.logFile})`);
     await sleep(100);
   }
+}
+
+/** tszk leader-side sync lines: {"learner","mode","learnerLastZxid","zxid","msg":"syncing learner N by MODE"}. */
+function leaderSyncLines(logFile: string): { learner: string; mode: string; learnerLastZxid: string; zxid: string }[] {
+  const out: { learner: string; mode: string; learnerLastZxid: string; zxid: string }[] = [];
+  for (const l of fs.readFileSync(logFile, 'utf8').split('\n')) {
+    if (!l.startsWith('{')) continue;
+    try {
+      const j = JSON.parse(l) as { msg?: string; learner?: string; mode?: string; learnerLastZxid?: string; zxid?: string };
+      if (j.msg?.startsWith('syncing learner') && j.learner && j.mode && j.learnerLastZxid && j.zxid)
+        out.push({ learner: j.learner, mode: j.mode, learnerLastZxid: j.learnerLastZxid, zxid: j.zxid });
+    } catch {
+      /* not a log record */
+    }
+  }
+  return out;
 }
 
 async function assertConverged(cluster: FaultCluster, root: string): Promise<void> {
@@ -114,6 +131,13 @@ test(`${kind}: a former leader holding proposals that never committed rejoins by
     // zxid is from different epoch"); tszk must TRUNC.
     const allowed = kind === 'zookeeper' ? ['TRUNC', 'SNAP'] : ['TRUNC'];
     assert.ok(truncModes.length === 1 && allowed.includes(truncModes[0]!), `former leader ${old.sid} rejoined by ${truncModes.join(',')} (log ${old.logFile})`);
+    if (kind === 'tszk') {
+      // The leader's side of the same story: it truncated a learner that was ahead of it.
+      const line = leaderSyncLines(newLeader.logFile).find((l) => l.learner === String(old.sid) && l.mode === 'TRUNC');
+      assert.ok(line !== undefined, `leader ${newLeader.sid} logged no TRUNC for ${old.sid} (log ${newLeader.logFile})`);
+      assert.ok(BigInt(line.learnerLastZxid) > BigInt(line.zxid), `TRUNC of ${old.sid} from ${line.learnerLastZxid} to ${line.zxid}: it held nothing extra`);
+      console.log(`leader ${newLeader.sid} truncated former leader ${old.sid} from ${line.learnerLastZxid} back to ${line.zxid}`);
+    }
     await assertConverged(cluster, '/');
     const check = await connectTo(old.connectString);
     await check.sync('/trunc');
