@@ -18,9 +18,9 @@ export interface MixedRun {
  */
 export const ZK_LOCAL_SESSIONS = { localSessionsEnabled: 'true', localSessionsUpgradingEnabled: 'true' };
 
-export async function startMixed(kinds: PeerKind[], opts: { ready_ms?: number; dir?: string; zkLocalSessions?: boolean } = {}): Promise<MixedRun> {
+export async function startMixed(kinds: PeerKind[], opts: { ready_ms?: number; dir?: string; zkLocalSessions?: boolean; cfg?: Record<string, string | number> } = {}): Promise<MixedRun> {
   const peers = kinds.map((kind) => ({ kind, cfg: kind === 'zookeeper' && opts.zkLocalSessions ? ZK_LOCAL_SESSIONS : {} }));
-  const ens = await startZkEnsemble({ peers, tickTime_ms: 1000, initLimit: 10, syncLimit: 5, dir: opts.dir, env: { TSZK_LOG_LEVEL: 'info' }, deferStart: true });
+  const ens = await startZkEnsemble({ peers, tickTime_ms: 1000, initLimit: 10, syncLimit: 5, dir: opts.dir, cfg: opts.cfg, env: { TSZK_LOG_LEVEL: 'info' }, deferStart: true });
   try {
     // The highest sid leads only if it takes part in the first election: start it with the lowest
     // sid (a quorum of 3), let them elect, then start the others (they join the leader).
