@@ -18,6 +18,7 @@ const r = (client: number, invoke: number, response: number, version: number, va
   kind: 'read',
   client,
   key: 'r0',
+  sync: true,
   invoke,
   response,
   failed: false,
@@ -83,4 +84,12 @@ test('a write acknowledged before another began must take effect first (real tim
     w(2, 0, 'b', 20, 30, { ok: true, version: 1, zxid: 6n }),
   ];
   assert.match(checkJepsenHistory(h2).violations.join('\n'), /no linearization|cannot take effect in version order/);
+});
+
+test('a plain read (no sync) may be behind other clients but not behind its own client', () => {
+  const h = valid();
+  h.push(w(4, 2, 'f', 51, 55, { ok: true, version: 3, zxid: 20n }), { ...r(5, 60, 70, 2, 'c', 9n, 19n), sync: false });
+  assert.deepEqual(checkJepsenHistory(h).violations, []);
+  h.push({ ...r(4, 80, 90, 2, 'c', 9n, 19n), sync: false });
+  assert.match(checkJepsenHistory(h).violations.join('\n'), /went back in time/);
 });

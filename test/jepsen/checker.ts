@@ -31,7 +31,7 @@ const fmtW = (w: CasWrite): string =>
   `c${w.client} cas(${w.key}, v${w.expectedVersion}→${w.value}) [${w.invoke.toFixed(1)}, ${w.response?.toFixed(1) ?? '∞'}] ` +
   (w.result === 'unknown' ? 'unknown' : w.result.ok ? `ok v${w.result.version} @${hex(w.result.zxid)}` : 'BadVersion');
 const fmtR = (r: SyncRead): string =>
-  `c${r.client} read(${r.key}) [${r.invoke.toFixed(1)}, ${r.response?.toFixed(1) ?? '∞'}] v${r.version}=${r.value} mzxid ${hex(r.mzxid)} at ${hex(r.zxid)} from ${r.member}`;
+  `c${r.client} ${r.sync ? 'sync+read' : 'read'}(${r.key}) [${r.invoke.toFixed(1)}, ${r.response?.toFixed(1) ?? '∞'}] v${r.version}=${r.value} mzxid ${hex(r.mzxid)} at ${hex(r.zxid)} from ${r.member}`;
 
 interface KeyHistory {
   /** writers[v]: the write that produced version v (v >= 1). */
@@ -221,6 +221,7 @@ export function checkJepsenHistory(ops: readonly JepsenOp[]): CheckResult {
     if (o.zxid < seen) bad(`client ${o.client} went back in time: read at ${hex(o.zxid)} after having seen ${hex(seen)}: ${fmtR(o)}`);
     if (o.zxid > seen) lastSeen.set(o.client, o.zxid);
     // sync+read: every write acknowledged before the sync was sent is visible.
+    if (!o.sync) continue;
     let lo = 0;
     let hi = acked.length;
     while (lo < hi) {

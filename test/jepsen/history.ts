@@ -22,7 +22,9 @@ export interface SyncRead {
   kind: 'read';
   client: number;
   key: string;
-  /** When the sync was sent. */
+  /** sync then getData (false: a plain getData from the member's local state). */
+  sync: boolean;
+  /** When the sync (or the read) was sent. */
   invoke: number;
   response: number | null;
   failed: boolean;

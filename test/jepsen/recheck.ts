@@ -11,6 +11,7 @@ if (file === undefined) throw new Error('usage: recheck.ts <history.json>');
 const ops = JSON.parse(fs.readFileSync(file, 'utf8'), (k, v: unknown) =>
   (k === 'zxid' || k === 'mzxid') && typeof v === 'string' ? BigInt(v) : v,
 ) as JepsenOp[];
+for (const o of ops) if (o.kind === 'read' && o.sync === undefined) o.sync = true; // histories from before plain reads existed
 const r = checkJepsenHistory(ops);
 console.log(JSON.stringify({ ok: r.ok, writes: r.writes, reads: r.reads }));
 for (const v of r.violations) console.log(`violation: ${v}`);

@@ -1,6 +1,6 @@
 /**
  * A Jepsen-style run on real processes: clients doing compare-and-set (setData with the expected
- * version) and sync+getData reads on a few registers, each client pinned to one member, while a
+ * version) and sync+getData reads (a quarter of them plain getData) on a few registers, each client pinned to one member, while a
  * nemesis kills and restarts members (SIGKILL), kills the leader, and partitions peers through
  * the fault proxies. A client whose op has an unknown outcome (connection lost, timeout) is
  * retired and a fresh one (new session, new id) takes its place, as Jepsen does. At the end:
@@ -109,10 +109,11 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
           return false;
         }
       }
-      const r: SyncRead = { kind: 'read', client: proc, key, invoke: now(), response: null, failed: true, version: 0, value: '', mzxid: 0n, zxid: 0n, member };
+      const sync = rnd() < 0.75;
+      const r: SyncRead = { kind: 'read', client: proc, key, sync, invoke: now(), response: null, failed: true, version: 0, value: '', mzxid: 0n, zxid: 0n, member };
       history.push(r);
       try {
-        await withTimeout(zk.sync(path), OP_TIMEOUT_MS, 'sync');
+        if (sync) await withTimeout(zk.sync(path), OP_TIMEOUT_MS, 'sync');
         const { data, stat } = await withTimeout(zk.getData(path), OP_TIMEOUT_MS, 'getData');
         r.zxid = zk.lastZxidSeen;
         r.response = now();
@@ -151,7 +152,7 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
       const proc = nextProc++;
       const zk = await withTimeout(ZooKeeperClient.connect(p.connectString), 15_000, `final connect ${p.sid}`);
       for (const key of keys) {
-        const r: SyncRead = { kind: 'read', client: proc, key, invoke: now(), response: null, failed: true, version: 0, value: '', mzxid: 0n, zxid: 0n, member: `${p.sid}` };
+        const r: SyncRead = { kind: 'read', client: proc, key, sync: true, invoke: now(), response: null, failed: true, version: 0, value: '', mzxid: 0n, zxid: 0n, member: `${p.sid}` };
         history.push(r);
         await zk.sync(`/jepsen/${key}`);
         const { data, stat } = await zk.getData(`/jepsen/${key}`);
@@ -221,7 +222,7 @@ export function formatReport(kind: string, o: { duration_ms: number; members: nu
   const digestsAgree = new Set(rep.digests.values()).size === 1;
   return [
     `jepsen ${kind}: ${o.members} members, ${o.clients} clients, ${o.registers} registers, ${(o.duration_ms / 1000).toFixed(0)} s, seed ${o.seed}`,
-    `  ops ${rep.ops}: CAS ok ${r.writes.ok}, CAS failed ${r.writes.failed}, CAS unknown ${r.writes.unknown} (${r.writes.unknownLanded} of them took effect), sync+reads ok ${r.reads.ok}, reads failed ${r.reads.failed}`,
+    `  ops ${rep.ops}: CAS ok ${r.writes.ok}, CAS failed ${r.writes.failed}, CAS unknown ${r.writes.unknown} (${r.writes.unknownLanded} of them took effect), reads ok ${r.reads.ok} (sync+get ${rep.history.filter((x) => x.kind === 'read' && x.sync && !x.failed).length}), reads failed ${r.reads.failed}`,
     `  faults ${rep.faults.length}: ${rep.faults.map((f) => f.replace(/^\S+ /, '')).join('; ')}`,
     `  result: ${r.ok ? 'VALID (writes linearizable, reads within ZooKeeper guarantees)' : 'INVALID'}; tree digests ${digestsAgree ? 'agree' : 'DIFFER'}: ${JSON.stringify(Object.fromEntries(rep.digests))}`,
     ...r.violations.map((v) => `  violation: ${v}`),
