@@ -517,6 +517,8 @@ export class ServerCore implements StandaloneServer, AdminSource {
       items.map((i) => i.txn),
       () => {
         for (const it of items) this.applyItem(it);
+        // Once per batch: dropping change records one txn at a time shifts the whole queue each time.
+        this.preparer.applied(items[items.length - 1]!.txn.header.zxid);
         this.checkSyncs();
         this.flushDirty();
       },
@@ -525,7 +527,6 @@ export class ServerCore implements StandaloneServer, AdminSource {
 
   private applyItem(it: BatchItem): void {
     const rc = this.db.apply(it.txn);
-    this.preparer.applied(it.txn.header.zxid);
     const h = it.txn.header;
     const body = it.txn.body;
     if (body.type === OpCode.createSession) {

@@ -12,7 +12,9 @@ import type { ACL } from '../proto/records.js';
 import type { ServerOptions } from '../server/options.js';
 import { DataTree } from '../tree/dataTree.js';
 import { ZkDatabase } from '../txn/database.js';
-import { decodeTxn, encodeTxn, type Txn } from '../txn/txn.js';
+import { JuteWriter } from '../jute/index.js';
+import { decodeTxn, writeTxn, type Txn } from '../txn/txn.js';
+import { frameLogEntryInto } from './logFile.js';
 import { openDataDir, type DataDirOptions, type OpenedDataDir } from './dataDir.js';
 import { StorageError, errorMessage } from './errors.js';
 import type { TxnLogStats } from './txnLogWriter.js';
@@ -45,17 +47,20 @@ export function snapshotSourceOf(db: ZkDatabase, zxid: bigint): SnapshotSource {
     },
     *nodes(): Generator<SnapshotNode> {
       const copy = aclCopy ?? new Map(tree.aclCache.entries());
-      const stack: string[] = [''];
-      while (stack.length > 0) {
-        const p = stack.pop()!;
-        const n = tree.getNode(p);
-        if (n === undefined) continue; // deleted since its parent was read
-        if (p !== '' && n.stat.czxid > zxid) continue;
-        let acl = n.acl;
-        if (acl !== OPEN_ACL_INDEX && !copy.has(acl)) acl = byKey.get(aclKey(tree.aclCache.get(acl))) ?? OPEN_ACL_INDEX;
-        const children = [...n.children];
-        yield { path: p, data: n.data, acl, stat: { ...n.stat } };
-        for (let i = children.length - 1; i >= 0; i--) stack.push(`${p}/${children[i]}`);
+      const aclFor = (acl: bigint): bigint => {
+        if (acl === OPEN_ACL_INDEX || copy.has(acl)) return acl;
+        return byKey.get(aclKey(tree.aclCache.get(acl))) ?? OPEN_ACL_INDEX;
+      };
+      const root = tree.getNode('');
+      if (root === undefined) throw new Error('snapshot of a tree without a root');
+      yield { path: '', data: root.data, acl: aclFor(root.acl), stat: { ...root.stat } };
+      // The tree's map in insertion order puts every parent before its children (a node cannot be
+      // created before its parent, and a parent cannot be deleted while it has children), so it
+      // is a valid snapshot order without a walk: no per-node path building or lookups. Live
+      // iteration skips nodes deleted meanwhile; nodes created after `zxid` are left out (replayed).
+      for (const [p, n] of tree.nodes()) {
+        if (p === '/' || n.stat.czxid > zxid) continue;
+        yield { path: p, data: n.data, acl: aclFor(n.acl), stat: { ...n.stat } };
       }
     },
     digest: () => EMPTY_DIGEST,
@@ -80,6 +85,10 @@ export function databaseFromSnapshot(snap: LoadedSnapshot): ZkDatabase {
   return db;
 }
 
+/** The sink's reused batch writer: its first size, and the size past which it is not kept (a rare huge batch). */
+const WRITER_INITIAL_BYTES = 64 * 1024;
+const WRITER_KEPT_BYTES_MAX = 4 * 1024 * 1024;
+
 export interface FileTxnSinkOptions {
   /** Called when the log cannot be written: the server must stop (default: log and exit). */
   onFatal?: (err: Error) => void;
@@ -88,6 +97,7 @@ export interface FileTxnSinkOptions {
 /** The server's TxnSink backed by the txn log: onDurable runs after the fsync covering the batch. */
 export class FileTxnSink {
   private readonly onFatal: (err: Error) => void;
+  private writer = new JuteWriter(WRITER_INITIAL_BYTES);
 
   constructor(
     private readonly dataDir: OpenedDataDir,
@@ -103,8 +113,26 @@ export class FileTxnSink {
   }
 
   append(txns: readonly Txn[], onDurable: () => void): void {
-    const entries = txns.map((t) => ({ zxid: t.header.zxid, bytes: encodeTxn(t) }));
-    this.dataDir.txnLog.appendEncoded(entries).then(
+    const txnLog = this.dataDir.txnLog;
+    let durable: Promise<void>;
+    if (txns.length === 0) {
+      // Nothing to log, but onDurable still runs after every earlier batch's.
+      durable = txnLog.flush();
+    } else {
+      // The whole batch is framed into one reused writer and copied out once: no buffers per txn.
+      const w = this.writer;
+      w.reset();
+      let last = -1n;
+      for (const t of txns) {
+        if (t.header.zxid <= last) throw new Error(`txn zxids not increasing: 0x${t.header.zxid.toString(16)} after 0x${last.toString(16)}`);
+        last = t.header.zxid;
+        frameLogEntryInto(w, (out) => writeTxn(out, t));
+      }
+      const framed = Buffer.from(w.bytes());
+      if (w.offset > WRITER_KEPT_BYTES_MAX) this.writer = new JuteWriter(WRITER_INITIAL_BYTES);
+      durable = txnLog.appendFramedRun(txns[0]!.header.zxid, last, txns.length, framed);
+    }
+    durable.then(
       () => {
         onDurable();
         // onDurable applied the batch: the tree is at least at its last zxid.

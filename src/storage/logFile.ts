@@ -4,7 +4,7 @@
  * padding up to the preallocated size. An entry whose checksum and length are both zero is the
  * end of data, since the file is preallocated with zeros.
  */
-import { JuteReader } from '../jute/index.js';
+import { JuteReader, type JuteWriter } from '../jute/index.js';
 import { adler32 } from './adler32.js';
 import { FILE_HEADER_BYTES, FileHeader, TXNLOG_MAGIC } from './fileHeader.js';
 import { decodeTxn, type Txn } from '../txn/txn.js';
@@ -13,6 +13,7 @@ import { errorMessage } from './errors.js';
 export const END_OF_RECORD = 0x42;
 /** checksum long + length int before the entry, EOR byte after it. */
 export const ENTRY_OVERHEAD_BYTES = 13;
+const END_OF_RECORD_BYTES = Uint8Array.of(END_OF_RECORD);
 
 /** Frames an encoded entry as it is laid out in the file. */
 export function frameLogEntry(entry: Buffer): Buffer {
@@ -23,6 +24,24 @@ export function frameLogEntry(entry: Buffer): Buffer {
   entry.copy(out, 12);
   out[12 + entry.length] = END_OF_RECORD;
   return out;
+}
+
+/**
+ * Appends one framed entry to `w`, encoding the entry in place (no per-entry buffers): a batch of
+ * entries framed into one writer is written to the file as one chunk.
+ */
+export function frameLogEntryInto(w: JuteWriter, encode: (w: JuteWriter) => void): void {
+  const at = w.offset;
+  w.long(0n);
+  const lenAt = w.reserveInt();
+  encode(w);
+  const end = w.offset;
+  const length = end - lenAt - 4;
+  if (length === 0) throw new Error('an empty txn entry would read back as end of file');
+  w.patchInt(lenAt, length);
+  const b = w.bytes();
+  b.writeBigInt64BE(adler32(b, lenAt + 4, end), at);
+  w.raw(END_OF_RECORD_BYTES);
 }
 
 export interface LogRecord {

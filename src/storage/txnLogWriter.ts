@@ -46,6 +46,7 @@ export interface TxnLogStats {
   filesCreated: number;
 }
 
+/** `zxid`: the first zxid in `framed` (one entry, or a run of entries framed back to back). */
 type Item = { kind: 'entry'; zxid: bigint; framed: Buffer } | { kind: 'roll' };
 
 interface Batch {
@@ -143,6 +144,28 @@ export class TxnLogWriter {
   /** As append, for entry bytes already encoded (a PROPOSAL's payload). */
   appendEncoded(entries: readonly { zxid: bigint; bytes: Buffer }[]): Promise<void> {
     return this.appendFramed(entries.map((e) => ({ zxid: e.zxid, framed: frameLogEntry(e.bytes) })));
+  }
+
+  /**
+   * As append, for a run of entries already framed back to back into one buffer
+   * (frameLogEntryInto): `firstZxid`..`lastZxid` strictly increasing, `count` entries. The run
+   * goes into one file (a roll only happens between appends).
+   */
+  appendFramedRun(firstZxid: bigint, lastZxid: bigint, count: number, framed: Buffer): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.closed) return Promise.reject(new Error('txn log writer is closed'));
+    if (count <= 0 || lastZxid < firstZxid || (count > 1 && lastZxid === firstZxid)) {
+      return Promise.reject(new Error(`bad run of ${count} entries 0x${firstZxid.toString(16)}..0x${lastZxid.toString(16)}`));
+    }
+    if (firstZxid <= this.lastZxid) return Promise.reject(new Error(`zxid 0x${firstZxid.toString(16)} is not above the last logged 0x${this.lastZxid.toString(16)}`));
+    const b = this.pending;
+    if (b.bytes > 0 && b.bytes + framed.length > this.pendingBytesMax) return Promise.reject(new Error(`txn log backlog over ${this.pendingBytesMax} bytes`));
+    b.items.push({ kind: 'entry', zxid: firstZxid, framed });
+    this.lastZxid = lastZxid;
+    b.bytes += framed.length;
+    b.txns += count;
+    this.kick();
+    return b.promise;
   }
 
   private appendFramed(entries: readonly { zxid: bigint; framed: Buffer }[]): Promise<void> {
