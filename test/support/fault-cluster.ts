@@ -93,22 +93,18 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
       }
     }
   };
-  // links.get(`${i}>${j}`): what peer i dials to reach peer j.
+  // links.get(`${i}>${j}`): what peer i dials to reach peer j. Election connect-backs go to the
+  // address in the initial message: it is rewritten so that j reaches i through the j→i proxy as
+  // well (looked up at dial time, when every proxy exists).
   const links = new Map<string, { quorum: FaultProxy; election: FaultProxy }>();
   for (const i of sids)
     for (const j of sids) {
       if (i === j) continue;
       const quorum = await startFaultProxy(`q${i}>${j}`, () => real.get(j)!.quorum);
-      links.set(`${i}>${j}`, { quorum, election: undefined as unknown as FaultProxy });
-    }
-  // Election connect-backs go to the address in the initial message: rewrite it so that j
-  // reaches i through the j→i proxy as well (looked up at dial time: all proxies exist by then).
-  for (const i of sids)
-    for (const j of sids) {
-      if (i === j) continue;
-      links.get(`${i}>${j}`)!.election = await startFaultProxy(`e${i}>${j}`, () => real.get(j)!.election, {
+      const election = await startFaultProxy(`e${i}>${j}`, () => real.get(j)!.election, {
         rewriteFirst: electionInitialMessageRewriter(() => `127.0.0.1:${links.get(`${j}>${i}`)!.election.port}`),
       });
+      links.set(`${i}>${j}`, { quorum, election });
     }
 
   for (const l of links.values()) taken.add(l.quorum.port).add(l.election.port);
