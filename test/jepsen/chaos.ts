@@ -1,5 +1,6 @@
 /**
- * `npm run chaos`: the long Jepsen-style run (default 5 minutes, 5 members) against tszk, or
+ * `npm run chaos`: the long Jepsen-style run (default 5 minutes, 5 members) against tszk — built
+ * first and run from dist/, so edits to the sources during a long run do not mix versions — or
  * against Apache ZooKeeper 3.8 with TSZK_TEST_TARGET=zookeeper. Prints ops, faults and the
  * verdict; exits 1 on any violation, crash or diverging member.
  *
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   const file = path.join(os.tmpdir(), `chaos-history-${o.seed}.json`);
   fs.writeFileSync(file, JSON.stringify(rep.history, (_, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
   console.log(`history: ${file} (recheck: npx tsx test/jepsen/recheck.ts ${file}); member logs: ${rep.dir}`);
-  const ok = rep.result.ok && rep.crashes.length === 0 && new Set(rep.digests.values()).size === 1;
+  const ok = rep.result.ok && rep.crashes.length === 0 && rep.stuck.length === 0 && new Set(rep.digests.values()).size === 1;
   if (ok) fs.rmSync(rep.dir, { recursive: true, force: true });
   process.exitCode = ok ? 0 : 1;
 }

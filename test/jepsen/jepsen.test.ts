@@ -33,6 +33,7 @@ test(`jepsen (${kind}): CAS + sync reads on 3 registers under kills and partitio
   assert.ok(rep.faults.length >= 3, `only ${rep.faults.length} faults injected`);
   assert.ok(rep.result.writes.ok > 50 && rep.result.reads.ok > 50, 'too few successful ops to mean anything');
   assert.deepEqual(rep.result.violations, [], `history violations (seed ${opts.seed}, logs ${rep.dir})`);
+  assert.deepEqual(rep.stuck, [], `members not serving after healing (seed ${opts.seed}, logs ${rep.dir})`);
   assert.deepEqual(rep.crashes, [], `members crashed on their own (seed ${opts.seed})`);
   assert.equal(new Set(rep.digests.values()).size, 1, `members' trees differ after healing (seed ${opts.seed})`);
 });

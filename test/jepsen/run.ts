@@ -40,6 +40,8 @@ export interface JepsenReport {
   history: JepsenOp[];
   /** Members that died without being killed by the nemesis (restarted to go on). */
   crashes: string[];
+  /** Members that did not serve clients after everything was healed and restarted. */
+  stuck: string[];
 }
 
 const OP_TIMEOUT_MS = 4_000;
@@ -57,6 +59,7 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
   let keepDir = true; // unless the run completes cleanly
   let stopping = false;
   let workers: Promise<void>[] = [];
+  const stuck: string[] = [];
   try {
     const setup = await withTimeout(ZooKeeperClient.connect(cluster.connectString), 15_000, 'setup connect');
     await setup.create('/jepsen');
@@ -147,24 +150,31 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
     stopping = true;
     await Promise.all(workers);
 
-    // Final reads: every register through every member.
+    // Final reads: every register through every member. A member that cannot serve them after
+    // healing is a liveness finding, reported (the history is still checked).
     for (const p of cluster.peers) {
       const proc = nextProc++;
-      const zk = await withTimeout(ZooKeeperClient.connect(p.connectString), 15_000, `final connect ${p.sid}`);
-      for (const key of keys) {
-        const r: SyncRead = { kind: 'read', client: proc, key, sync: true, invoke: now(), response: null, failed: true, version: 0, value: '', mzxid: 0n, zxid: 0n, member: `${p.sid}` };
-        history.push(r);
-        await zk.sync(`/jepsen/${key}`);
-        const { data, stat } = await zk.getData(`/jepsen/${key}`);
-        Object.assign(r, { zxid: zk.lastZxidSeen, response: now(), failed: false, version: stat.version, value: data?.toString() ?? '', mzxid: stat.mzxid });
+      let zk: ZooKeeperClient | undefined;
+      try {
+        zk = await withTimeout(ZooKeeperClient.connect(p.connectString, { connectWait_ms: 15_000 }), 16_000, `final connect to member ${p.sid}`);
+        for (const key of keys) {
+          const r: SyncRead = { kind: 'read', client: proc, key, sync: true, invoke: now(), response: null, failed: true, version: 0, value: '', mzxid: 0n, zxid: 0n, member: `${p.sid}` };
+          history.push(r);
+          await withTimeout(zk.sync(`/jepsen/${key}`), 10_000, 'final sync');
+          const { data, stat } = await withTimeout(zk.getData(`/jepsen/${key}`), 10_000, 'final getData');
+          Object.assign(r, { zxid: zk.lastZxidSeen, response: now(), failed: false, version: stat.version, value: data?.toString() ?? '', mzxid: stat.mzxid });
+        }
+      } catch (e) {
+        stuck.push(`member ${p.sid} did not serve the final reads after healing: ${(e as Error).message}`);
+      } finally {
+        zk?.abandon();
       }
-      await zk.close();
     }
     const result = checkJepsenHistory(history);
     const digests = await convergedDigests(cluster, '/jepsen');
     const crashes = cluster.unexpectedExits();
-    keepDir = (o.keepLogs ?? false) || !result.ok || crashes.length > 0 || new Set(digests.values()).size !== 1;
-    return { ops: history.length, faults, result, digests, dir: cluster.dir, history, crashes };
+    keepDir = (o.keepLogs ?? false) || !result.ok || crashes.length > 0 || stuck.length > 0 || new Set(digests.values()).size !== 1;
+    return { ops: history.length, faults, result, digests, dir: cluster.dir, history, crashes, stuck };
   } finally {
     stopping = true; // on an error too: the workers must not keep the process alive
     await Promise.all(workers);
@@ -227,5 +237,6 @@ export function formatReport(kind: string, o: { duration_ms: number; members: nu
     `  result: ${r.ok ? 'VALID (writes linearizable, reads within ZooKeeper guarantees)' : 'INVALID'}; tree digests ${digestsAgree ? 'agree' : 'DIFFER'}: ${JSON.stringify(Object.fromEntries(rep.digests))}`,
     ...r.violations.map((v) => `  violation: ${v}`),
     ...rep.crashes.map((c) => `  member crashed by itself: ${c.split('\n')[0]}`),
+    ...rep.stuck.map((c) => `  liveness: ${c}`),
   ];
 }
