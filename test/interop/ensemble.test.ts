@@ -1,5 +1,5 @@
 /**
- * Interop against a 3-member tszk ensemble (issue 5, must-show 5): the same scenarios as the
+ * Interop against a 3-member ${kind} ensemble (issue 5, must-show 5): the same scenarios as the
  * standalone suites (node-zookeeper-client, kazoo, the Java client, the zkCli transcript), with
  * the same expected results, on one shared ensemble (distinct roots per scenario).
  *
@@ -10,7 +10,8 @@
  * would change what the scenario expects, not test the server). Every scenario has a client
  * on a follower, so its writes are forwarded to the leader. zkCli connects with the two
  * followers in its connect string, and its transcript is compared with a standalone
- * Apache ZooKeeper 3.8's.
+ * Apache ZooKeeper 3.8's. TSZK_TEST_TARGET=zookeeper runs it all against a 3-member ZooKeeper
+ * 3.8 ensemble (how the suite itself is validated).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -19,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { connectStringOf, startHopProxy, startInteropEnsemble, type InteropEnsemble } from '../support/ensemble-target.js';
-import { repoRoot, skipUnless, startTarget, tszkMissing } from '../support/target.js';
+import { repoRoot, skipUnless, startTarget, targetKind, targetMissing } from '../support/target.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
 import { zookeeperMissing } from '../support/zookeeper.js';
 import { normaliseZkCli, runZkCli, ZKCLI } from './zkcli-run.js';
@@ -52,11 +53,13 @@ function zkCliMissing(): string | undefined {
   return zookeeperMissing();
 }
 
-const noTszk = tszkMissing();
+// TSZK_TEST_TARGET=zookeeper runs the same suite against a 3-member ZooKeeper 3.8 ensemble.
+const kind = targetKind();
+const noTarget = targetMissing(kind);
 let e: InteropEnsemble | undefined;
 
 before(async () => {
-  if (noTszk === undefined) e = await startInteropEnsemble();
+  if (noTarget === undefined) e = await startInteropEnsemble(kind);
 });
 
 after(async () => {
@@ -78,18 +81,18 @@ async function withHop(from: 'f1' | 'f2' | 'leader', to: 'f1' | 'f2' | 'leader',
     // The reconnect went through the proxy, i.e. to the other member.
     assert.ok(proxy.accepted() >= 2, `client a never reconnected through the proxy (accepted ${proxy.accepted()})`);
   } catch (err) {
-    const logs = ens.ens.members.map((m) => `member ${m.id}: ${m.logFile}`).join(', ');
+    const logs = ens.members.map((m) => `member ${m.id}: ${m.logFile}`).join(', ');
     throw new Error(`${(err as Error).message}\n(a: member ${pick[from].id} -> ${pick[to].id}; leader ${ens.leader.id}; logs ${logs})`, { cause: err });
   } finally {
     await proxy.close();
   }
 }
 
-test('node-zookeeper-client scenario against a 3-member tszk ensemble (follower -> follower)', { skip: skipUnless(noTszk), timeout: 60_000 }, async () => {
+test(`node-zookeeper-client scenario against a 3-member ${kind} ensemble (follower -> follower)`, { skip: skipUnless(noTarget), timeout: 60_000 }, async () => {
   await withHop('f1', 'f2', (proxy, direct) => runNodeScenario(proxy, direct, `/interop-ens-node-${process.pid}`));
 });
 
-test('kazoo scenario against a 3-member tszk ensemble (follower -> leader)', { skip: skipUnless(kazooMissing() ?? noTszk), timeout: 60_000 }, async () => {
+test(`kazoo scenario against a 3-member ${kind} ensemble (follower -> leader)`, { skip: skipUnless(kazooMissing() ?? noTarget), timeout: 60_000 }, async () => {
   await withHop('f2', 'leader', async (proxy, direct) => {
     const root = `/interop-ens-kazoo-${process.pid}`;
     const script = path.join(repoRoot, 'test/interop/scripts/kazoo_scenario.py');
@@ -98,7 +101,7 @@ test('kazoo scenario against a 3-member tszk ensemble (follower -> leader)', { s
   });
 });
 
-test('Java client scenario against a 3-member tszk ensemble (leader -> follower)', { skip: skipUnless(javaMissing() ?? noTszk), timeout: 90_000 }, async () => {
+test(`Java client scenario against a 3-member ${kind} ensemble (leader -> follower)`, { skip: skipUnless(javaMissing() ?? noTarget), timeout: 90_000 }, async () => {
   const classes = fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-java-ens-'));
   try {
     const src = path.join(repoRoot, 'test/interop/scripts/JavaScenario.java');
@@ -115,7 +118,7 @@ test('Java client scenario against a 3-member tszk ensemble (leader -> follower)
   }
 });
 
-test('zkCli scenario: a 3-member tszk ensemble (via the followers) prints what ZooKeeper 3.8 prints', { skip: skipUnless(zkCliMissing() ?? noTszk), timeout: 90_000 }, async () => {
+test(`zkCli scenario: a 3-member ${kind} ensemble (via the followers) prints what a standalone ZooKeeper 3.8 prints`, { skip: skipUnless(zkCliMissing() ?? noTarget), timeout: 90_000 }, async () => {
   const ens = ensemble();
   const script = fs.readFileSync(path.join(repoRoot, 'test/interop/scripts/zkcli-scenario.txt'), 'utf8');
   const reference = await startTarget('zookeeper', { extendedTypes: true });

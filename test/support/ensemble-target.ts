@@ -4,26 +4,57 @@
  * and, when the scenario cuts the connection, points new connections at another member first,
  * so the client re-establishes its session (id, password, watches) on a different server.
  */
-import { startEnsemble, type Ensemble, type EnsembleMember } from './ensemble.js';
+import { startEnsemble } from './ensemble.js';
+import { waitServing, type TargetKind } from './target.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
+import { startZkEnsemble } from './zk-ensemble.js';
+
+/** What the scenarios need of a member. */
+export interface InteropMember {
+  id: number;
+  clientPort: number;
+  connectString: string;
+  logFile: string;
+}
 
 export interface InteropEnsemble {
-  ens: Ensemble;
-  leader: EnsembleMember;
+  kind: TargetKind;
+  members: InteropMember[];
+  leader: InteropMember;
   /** The two followers, by id. */
-  followers: [EnsembleMember, EnsembleMember];
+  followers: [InteropMember, InteropMember];
   stop(): Promise<void>;
 }
 
-/** tickTime 200 ms as startEnsemble's default; extendedTypesEnabled so the TTL step runs too. */
-export async function startInteropEnsemble(): Promise<InteropEnsemble> {
-  const ens = await startEnsemble(3, { cfg: { extendedTypesEnabled: 'true' }, env: { TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'info' } });
+/**
+ * A 3-member ensemble of `kind`: tszk (test/support/ensemble.ts, tickTime 200 ms) or, to validate
+ * the suites, Apache ZooKeeper 3.8 (test/support/zk-ensemble.ts). extendedTypesEnabled on both,
+ * so the TTL step runs too.
+ */
+export async function startInteropEnsemble(kind: TargetKind): Promise<InteropEnsemble> {
+  if (kind === 'zookeeper') {
+    const zk = await startZkEnsemble({ peers: [{ kind: 'zookeeper' }, { kind: 'zookeeper' }, { kind: 'zookeeper' }], sysProps: { 'zookeeper.extendedTypesEnabled': 'true' } });
+    try {
+      const leader = await zk.waitForQuorum();
+      const modes = await Promise.all(zk.peers.map(async (p) => [p, await p.mode()] as const));
+      // ZooKeeper answers 4lw before its request pipeline runs: wait until every member takes sessions.
+      await Promise.all(zk.peers.map((p) => waitServing(p.clientPort)));
+      const members = zk.peers.map((p) => ({ id: p.sid, clientPort: p.clientPort, connectString: p.connectString, logFile: p.logFile }));
+      const followers = modes.filter(([, m]) => m === 'follower').map(([p]) => members.find((m) => m.id === p.sid)!);
+      if (followers.length !== 2) throw new Error(`expected 2 followers, modes: ${modes.map(([p, m]) => `${p.sid}:${m}`).join(' ')} (logs in ${zk.dir})`);
+      return { kind, members, leader: members.find((m) => m.id === leader.sid)!, followers: [followers[0]!, followers[1]!], stop: () => zk.stop() };
+    } catch (e) {
+      await zk.stop();
+      throw e;
+    }
+  }
+  const ens = await startEnsemble(3, { cfg: { extendedTypesEnabled: 'true' } });
   try {
     const leader = await ens.waitForLeader();
     const roles = await ens.roles();
     const followers = ens.members.filter((m) => roles.get(m.id) === 'follower');
     if (followers.length !== 2) throw new Error(`expected 2 followers, roles: ${[...roles].map(([id, r]) => `${id}:${r}`).join(' ')} (logs in ${ens.dir})`);
-    return { ens, leader, followers: [followers[0]!, followers[1]!], stop: () => ens.stop() };
+    return { kind, members: ens.members, leader, followers: [followers[0]!, followers[1]!], stop: () => ens.stop() };
   } catch (e) {
     await ens.stop();
     throw e;
@@ -34,7 +65,7 @@ export async function startInteropEnsemble(): Promise<InteropEnsemble> {
  * A proxy to `from`'s client port whose dropAll() first moves new connections to `to`, then
  * cuts the live ones: the client's reconnect lands on the other member.
  */
-export async function startHopProxy(from: EnsembleMember, to: EnsembleMember): Promise<TcpProxy> {
+export async function startHopProxy(from: InteropMember, to: InteropMember): Promise<TcpProxy> {
   const p = await startTcpProxy(from.clientPort);
   return {
     ...p,
@@ -46,6 +77,6 @@ export async function startHopProxy(from: EnsembleMember, to: EnsembleMember): P
 }
 
 /** The members' connect string, in the given order. */
-export function connectStringOf(members: EnsembleMember[]): string {
+export function connectStringOf(members: InteropMember[]): string {
   return members.map((m) => m.connectString).join(',');
 }
