@@ -1,4 +1,5 @@
 import type { Message, QuorumMessage } from './packets.js';
+import type { Id } from '../proto/records.js';
 import type { Action, LearnerState, PeerState } from './state.js';
 import { answerNotification, becomeLooking } from './election.js';
 import { appendTxn, applyThrough, indexOf, lastLogged, truncateAfter } from './history.js';
@@ -250,7 +251,7 @@ function sendInfo(s: PeerState, l: LearnerState, out: Action[]): void {
   send(out, l.leader, l.role === 'FOLLOWING' ? { type: 'FOLLOWERINFO', ...info } : { type: 'OBSERVERINFO', ...info });
 }
 
-export function learnerRequest(s: PeerState, l: LearnerState, data: Buffer, sync: boolean, out: Action[]): void {
+export function learnerRequest(s: PeerState, l: LearnerState, data: Buffer, sync: boolean, authinfo: Id[] | undefined, out: Action[]): void {
   if (!l.serving || l.phase !== 'broadcast') return void out.push({ type: 'requestDropped', sync, data, reason: 'not serving' });
-  send(out, l.leader, { type: 'REQUEST', sync, data });
+  send(out, l.leader, authinfo === undefined ? { type: 'REQUEST', sync, data } : { type: 'REQUEST', sync, data, authinfo });
 }

@@ -1,6 +1,7 @@
 import type { Message, PeerStateName } from './packets.js';
 import type { QuorumVerifier } from './quorum.js';
 import type { Epoch, ServerId, Txn, Zxid } from './types.js';
+import type { Id } from '../proto/records.js';
 
 /**
  * Deliberately broken variants of the core, for showing that the simulator's checkers can fail.
@@ -202,7 +203,7 @@ export type Event =
   /** Leader only: propose a prepared txn payload. */
   | { type: 'propose'; data: Buffer }
   /** A local client write: the leader proposes it, a learner forwards it as REQUEST. */
-  | { type: 'request'; data: Buffer }
+  | { type: 'request'; data: Buffer; authinfo?: Id[] }
   /** A local client sync. */
   | { type: 'sync' }
   /** Learner: session activity to report to the leader in the next PING reply. */
@@ -234,7 +235,7 @@ export type Action =
   /** Reads and writes may (or may no longer) be served here. */
   | { type: 'serving'; serving: boolean }
   /** Leader: a learner forwarded this request; prepare it and feed back a `propose` event. */
-  | { type: 'forwardedRequest'; from: ServerId; data: Buffer }
+  | { type: 'forwardedRequest'; from: ServerId; data: Buffer; authinfo?: Id[] }
   /** A request could not be handled here (not serving, overflow, bounds). */
   | { type: 'requestDropped'; sync: boolean; data: Buffer; reason: string }
   /** The oldest pending local sync completed. */

@@ -53,13 +53,15 @@ test('an incomplete packet reports how many bytes it needs; absurd lengths are r
 
 test('a forwarded write keeps session, cxid, type, request bytes and auth ids', () => {
   const w = { sessionId: 0x1234_5678_9abc_def0n, cxid: 42, type: 5, body: Buffer.from('request record'), authInfo: [{ scheme: 'digest', id: 'u:hash' }] };
-  const enc = encodeForwardedWrite(w);
-  // ZooKeeper's Learner.request layout up front: sessionId, cxid, type, request bytes.
+  const { data: enc, authinfo } = encodeForwardedWrite(w);
+  // ZooKeeper's Learner.request layout: sessionId, cxid, type, request bytes (nothing after them);
+  // the auth ids ride in QuorumPacket.authinfo.
   assert.equal(enc.readBigInt64BE(0), w.sessionId);
   assert.equal(enc.readInt32BE(8), 42);
   assert.equal(enc.readInt32BE(12), 5);
-  assert.equal(enc.subarray(16, 16 + w.body.length).toString(), 'request record');
-  assert.deepEqual(decodeForwardedWrite(enc), w);
+  assert.equal(enc.subarray(16).toString(), 'request record');
+  assert.deepEqual(authinfo, w.authInfo);
+  assert.deepEqual(decodeForwardedWrite(enc, authinfo), w);
   const act = new Map([[1n, 4000], [-2n, 6000]]);
   assert.deepEqual(decodeSessionActivity(encodeSessionActivity(act)), [...act]);
 });

@@ -72,9 +72,9 @@ export function checkTszkWire(ens: ZkEnsemble): WireFindings {
         if (p.type === PacketType.REQUEST) {
           const data = p.data ?? Buffer.alloc(0);
           if (p.zxid !== -1n) strict.add(`${where}: REQUEST zxid ${p.zxid}`);
+          // ZooKeeper's leader checks ACLs against authinfo (NPE on null; only createSession is sent without).
           if (data.length < 16) known.add(`REQUEST with ${data.length} data bytes (a sync?): a ZooKeeper leader reads sessionId/cxid/type and throws BufferUnderflowException (LearnerHandler.java:699)`);
-          else if (p.authinfo.length === 0 && data.readInt32BE(12) !== -10)
-            known.add('REQUEST without authinfo (auth ids ride inside data): a ZooKeeper leader NPEs in checkACL and answers MarshallingError');
+          else if (p.authinfo.length === 0 && data.readInt32BE(12) !== -10) strict.add(`${where}: REQUEST type ${data.readInt32BE(12)} without authinfo`);
         }
         if ((p.type === PacketType.PROPOSAL || p.type === PacketType.INFORM) && p.data !== null && leaderKind === 'tszk' && !hasTxnDigest(p.data))
           known.add('PROPOSAL/INFORM without TxnDigest (ZooKeeper 3.8 appends version + tree digest; its followers then skip the digest check)');

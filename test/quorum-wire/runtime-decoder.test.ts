@@ -60,13 +60,13 @@ test('runtime decoder: ZooKeeper streams in any chunking give src/zab messages; 
   assert.ok(snaps >= 2);
 });
 
-test('runtime: ZooKeeper REQUEST data (sessionId|cxid|type|request) decodes as a forwarded write', { todo: 'forwardedRequest.ts expects auth ids and a body length after the request; ZooKeeper sends neither (ids are in QuorumPacket.authinfo)' }, () => {
+test('runtime: ZooKeeper REQUEST data (sessionId|cxid|type|request) decodes as a forwarded write', () => {
   let n = 0;
   for (const s of streams.filter((x) => x.name.endsWith('.up'))) {
     for (const i of splitQuorumStream(s.bytes).items) {
       if (i.kind !== 'packet' || i.packet.type !== PacketType.REQUEST) continue;
       const data = i.packet.data!;
-      const w = decodeForwardedWrite(data);
+      const w = decodeForwardedWrite(data, i.packet.authinfo);
       assert.equal(w.sessionId, data.readBigInt64BE(0));
       assert.equal(w.cxid, data.readInt32BE(8));
       assert.equal(w.type, data.readInt32BE(12));

@@ -1,41 +1,29 @@
 /**
  * The data of a REQUEST a learner forwards to the leader, laid out as ZooKeeper's
- * Learner.request does: long sessionId | int cxid | int type | the client's request bytes.
- * ZooKeeper carries the client's auth ids in QuorumPacket.authinfo; the core's REQUEST has no field
- * for them, so they follow the request record here as a jute vector<Id> (a reader of the request
- * record alone stops before them).
+ * Learner.request does: long sessionId | int cxid | int type | the client's request bytes (to the
+ * end of the data). The client's auth ids travel beside it, in QuorumPacket.authinfo.
  */
 import { JuteReader, JuteWriter } from '../../jute/index.js';
-import { Id } from '../../proto/records.js';
+import type { Id } from '../../proto/records.js';
 import type { ForwardedWrite } from '../standalone.js';
 
-export function encodeForwardedWrite(w: ForwardedWrite): Buffer {
+/** REQUEST data bytes before the request record. */
+const HEAD_BYTES = 16;
+
+export function encodeForwardedWrite(w: ForwardedWrite): { data: Buffer; authinfo: Id[] } {
   const out = new JuteWriter();
   out.long(w.sessionId);
   out.int(w.cxid);
   out.int(w.type);
-  const head = Buffer.from(out.bytes());
-  const auth = new JuteWriter();
-  auth.int(w.authInfo.length);
-  for (const id of w.authInfo) Id.write(auth, id);
-  const lenBuf = Buffer.alloc(4);
-  lenBuf.writeInt32BE(w.body.length);
-  // The body length lets us find the auth ids without parsing the request record.
-  return Buffer.concat([head, w.body, Buffer.from(auth.bytes()), lenBuf]);
+  return { data: Buffer.concat([Buffer.from(out.bytes()), w.body]), authinfo: [...w.authInfo] };
 }
 
-export function decodeForwardedWrite(buf: Buffer): ForwardedWrite {
+export function decodeForwardedWrite(buf: Buffer, authinfo: readonly Id[]): ForwardedWrite {
   const r = new JuteReader(buf);
   const sessionId = r.long();
   const cxid = r.int();
   const type = r.int();
-  const bodyLen = buf.readInt32BE(buf.length - 4);
-  if (bodyLen < 0 || 16 + bodyLen > buf.length - 4) throw new Error(`forwarded request body length ${bodyLen} out of bounds`);
-  const body = buf.subarray(16, 16 + bodyLen);
-  const ar = new JuteReader(buf, 16 + bodyLen, buf.length - 4);
-  const authInfo: Id[] = [];
-  for (let n = ar.int(); n > 0; n--) authInfo.push(Id.read(ar));
-  return { sessionId, cxid, type, body, authInfo };
+  return { sessionId, cxid, type, body: buf.subarray(HEAD_BYTES), authInfo: [...authinfo] };
 }
 
 /** PING reply data from a learner (Learner.ping): (long sessionId, int timeout)*. */

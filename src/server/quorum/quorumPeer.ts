@@ -328,7 +328,7 @@ class QuorumPeer implements QuorumPeerHandle {
         if (this.core === undefined) return;
         let w;
         try {
-          w = decodeForwardedWrite(a.data);
+          w = decodeForwardedWrite(a.data, a.authinfo ?? []);
         } catch (e) {
           log.warn({ from: String(a.from), err: e instanceof Error ? e.message : String(e) }, 'undecodable forwarded request');
           return;
@@ -477,7 +477,7 @@ class QuorumPeer implements QuorumPeerHandle {
       serverId: this.self.id,
       mode: this.modeName(),
       ownsSessions: leading,
-      forwardWrite: leading ? undefined : (w) => this.enqueue({ type: 'request', data: encodeForwardedWrite(w) }),
+      forwardWrite: leading ? undefined : (w) => this.enqueue({ type: 'request', ...encodeForwardedWrite(w) }),
       forwardSync: leading ? undefined : () => this.enqueue({ type: 'sync' }),
       revalidate: leading
         ? undefined
