@@ -76,7 +76,7 @@ export interface QuorumSeam {
   /** Learner: writes are forwarded unprepared; their txns come back through applyCommitted. */
   forwardWrite?: (w: ForwardedWrite) => void;
   /** Learner: a client sync goes to the leader; the answer comes back through syncDone. */
-  forwardSync?: () => void;
+  forwardSync?: (sessionId: bigint, cxid: number, path: string) => void;
   /** Learner: ask the leader about a session this member does not know (answer: revalidated). */
   revalidate?: (sessionId: bigint, timeout_ms: number) => void;
 }
@@ -417,7 +417,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
         if (this.quorum?.forwardSync !== undefined) {
           conn.queue.push({ kind: 'sync', xid, path: req.path, waitZxid: -1n, recv_ms: now, ready: false });
           this.forwardedSyncs.push(conn);
-          this.quorum.forwardSync();
+          this.quorum.forwardSync(conn.sessionId, xid, req.path);
           break;
         }
         conn.queue.push({ kind: 'sync', xid, path: req.path, waitZxid: this.preparer.lastZxid, recv_ms: now, ready: false });

@@ -67,7 +67,7 @@ export function step(s: PeerState, e: Event): StepResult {
       break;
     case 'request':
     case 'sync': {
-      const data = e.type === 'request' ? e.data : Buffer.alloc(0);
+      const data = e.type === 'request' ? e.data : (e.data ?? Buffer.alloc(0));
       if (r.role === 'LEADING') {
         if (e.type === 'request') leaderRequest(s, r, data, out);
         else leaderLocalSync(s, r, out);

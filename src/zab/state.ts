@@ -204,8 +204,11 @@ export type Event =
   | { type: 'propose'; data: Buffer }
   /** A local client write: the leader proposes it, a learner forwards it as REQUEST. */
   | { type: 'request'; data: Buffer; authinfo?: Id[] }
-  /** A local client sync. */
-  | { type: 'sync' }
+  /**
+   * A local client sync. `data`: what a learner's REQUEST carries for it (the real server:
+   * sessionId|cxid|type=sync|SyncRequest, as ZooKeeper's leader parses it); the simulator sends none.
+   */
+  | { type: 'sync'; data?: Buffer }
   /** Learner: session activity to report to the leader in the next PING reply. */
   | { type: 'sessionActivity'; data: Buffer }
   /** Learner: ask the leader whether a reconnecting session is valid. Leader: the answer to `to`. */

@@ -72,8 +72,9 @@ export function checkTszkWire(ens: ZkEnsemble): WireFindings {
         if (p.type === PacketType.REQUEST) {
           const data = p.data ?? Buffer.alloc(0);
           if (p.zxid !== -1n) strict.add(`${where}: REQUEST zxid ${p.zxid}`);
-          // ZooKeeper's leader checks ACLs against authinfo (NPE on null; only createSession is sent without).
-          if (data.length < 16) known.add(`REQUEST with ${data.length} data bytes (a sync?): a ZooKeeper leader reads sessionId/cxid/type and throws BufferUnderflowException (LearnerHandler.java:699)`);
+          // ZooKeeper's leader reads sessionId/cxid/type (BufferUnderflowException if shorter) and
+          // checks ACLs against authinfo (NPE on null; only createSession is sent without).
+          if (data.length < 16) strict.add(`${where}: REQUEST with ${data.length} data bytes`);
           else if (p.authinfo.length === 0 && data.readInt32BE(12) !== -10) strict.add(`${where}: REQUEST type ${data.readInt32BE(12)} without authinfo`);
         }
         if ((p.type === PacketType.PROPOSAL || p.type === PacketType.INFORM) && p.data !== null && leaderKind === 'tszk' && !hasTxnDigest(p.data))

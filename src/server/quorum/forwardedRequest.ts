@@ -5,6 +5,7 @@
  */
 import { JuteReader, JuteWriter } from '../../jute/index.js';
 import type { Id } from '../../proto/records.js';
+import { OpCode } from '../../proto/opcodes.js';
 import type { ForwardedWrite } from '../standalone.js';
 
 /** REQUEST data bytes before the request record. */
@@ -24,6 +25,16 @@ export function decodeForwardedWrite(buf: Buffer, authinfo: readonly Id[]): Forw
   const cxid = r.int();
   const type = r.int();
   return { sessionId, cxid, type, body: buf.subarray(HEAD_BYTES), authInfo: [...authinfo] };
+}
+
+/** A forwarded sync (ZooKeeper's leader parses the head and keeps the rest): head | SyncRequest(path). */
+export function encodeForwardedSync(sessionId: bigint, cxid: number, path: string): Buffer {
+  const out = new JuteWriter();
+  out.long(sessionId);
+  out.int(cxid);
+  out.int(OpCode.sync);
+  out.ustring(path);
+  return Buffer.from(out.bytes());
 }
 
 /** PING reply data from a learner (Learner.ping): (long sessionId, int timeout)*. */

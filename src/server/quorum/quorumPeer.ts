@@ -45,7 +45,7 @@ import { ConfigError, type ParsedConfig, type ServerLine } from '../config.js';
 import type { ServerOptions } from '../options.js';
 import { ServerCore, type QuorumSeam } from '../standalone.js';
 import { ElectionConnections } from './electionConnections.js';
-import { decodeForwardedWrite, decodeSessionActivity, encodeForwardedWrite, encodeSessionActivity } from './forwardedRequest.js';
+import { decodeForwardedWrite, decodeSessionActivity, encodeForwardedSync, encodeForwardedWrite, encodeSessionActivity } from './forwardedRequest.js';
 import { LearnerConnections } from './learnerConnections.js';
 import { encodeSnapWithStream } from './packetStream.js';
 import { NotServingListener } from './notServing.js';
@@ -478,7 +478,7 @@ class QuorumPeer implements QuorumPeerHandle {
       mode: this.modeName(),
       ownsSessions: leading,
       forwardWrite: leading ? undefined : (w) => this.enqueue({ type: 'request', ...encodeForwardedWrite(w) }),
-      forwardSync: leading ? undefined : () => this.enqueue({ type: 'sync' }),
+      forwardSync: leading ? undefined : (sessionId, cxid, path) => this.enqueue({ type: 'sync', data: encodeForwardedSync(sessionId, cxid, path) }),
       revalidate: leading
         ? undefined
         : (id, timeout_ms) => {
