@@ -184,7 +184,8 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
       send(out, l.leader, { type: 'ACK', zxid: makeZxid(l.newEpoch!, 0n) });
       return;
     case 'PING':
-      send(out, l.leader, { type: 'PING', zxid: msg.zxid, data: l.pingData });
+      // Never null: ZooKeeper's LearnerHandler reads the reply data unconditionally (NPE on null).
+      send(out, l.leader, { type: 'PING', zxid: msg.zxid, data: l.pingData ?? Buffer.alloc(0) });
       l.pingData = null;
       return;
     case 'SYNC':

@@ -66,8 +66,8 @@ export function checkTszkWire(ens: ZkEnsemble): WireFindings {
         if (p.type === PacketType.ACKEPOCH && p.data?.length !== 4) strict.add(`${where}: ACKEPOCH data`);
         if (p.type === PacketType.UPTODATE && (p.zxid !== -1n || p.data !== null)) strict.add(`${where}: UPTODATE`);
         if (p.type === PacketType.NEWLEADER && (p.data === null || p.data.length === 0)) known.add('NEWLEADER without the QuorumVerifier text (ZooKeeper learners accept null)');
-        if (p.type === PacketType.PING && side === 'learner' && p.data === null)
-          known.add('learner PING reply with null data: a ZooKeeper leader throws NullPointerException (LearnerHandler.java:685) and drops the learner; ZooKeeper learners send an empty buffer');
+        // A null reply: a ZooKeeper leader NPEs (LearnerHandler.java:685) and drops the learner.
+        if (p.type === PacketType.PING && side === 'learner' && p.data === null) strict.add(`${where}: learner PING reply with null data`);
         if (p.type === PacketType.PING && side === 'leader' && p.data !== null) strict.add(`${where}: leader PING data not null`);
         if (p.type === PacketType.REQUEST) {
           const data = p.data ?? Buffer.alloc(0);
