@@ -24,15 +24,10 @@ const combos: { name: string; kinds: PeerKind[] }[] = [
   { name: '2 tszk (one leads) + 1 ZooKeeper follower', kinds: ['zookeeper', 'tszk', 'tszk'] },
 ];
 
-const FORWARDING_TODO =
-  'forwarded REQUESTs across kinds: tszk puts auth ids + a body length inside REQUEST data (ZooKeeper: data = sessionId|cxid|type|request, ids in QuorumPacket.authinfo); tszk sends sync as an empty REQUEST (ZooKeeper leader: BufferUnderflowException at LearnerHandler.java:699)';
-
-const PING_TODO = 'tszk learner answers PING with null data; ZooKeeper leader: NullPointerException at LearnerHandler.java:685, learner dropped and re-synced every tick';
-
 for (const combo of combos) {
   test(`mixed ensemble: ${combo.name}`, { skip, timeout: 120_000 }, async (t) => {
     if (missing) assert.fail(`TSZK_REQUIRE_EXTERNAL=1 and ${missing}`);
-    const run: MixedRun = await startMixed(combo.kinds, { zkLocalSessions: true });
+    const run: MixedRun = await startMixed(combo.kinds);
     try {
       const leader = run.ens.peers.find((p) => p.sid === run.leaderSid)!;
       await t.test('elects the highest sid, all members in the same epoch', () => {
@@ -40,9 +35,7 @@ for (const combo of combos) {
         assert.equal(leader.kind, combo.kinds.at(-1));
       });
 
-      // A ZooKeeper leader whose quorum depends on tszk followers loses it each time it drops them (PING_TODO).
-      const quorumNeedsTszk = leader.kind === 'zookeeper' && combo.kinds.filter((k) => k === 'tszk').length >= 2;
-      await t.test('writes through members of the leader kind reach every member (same tree)', { todo: quorumNeedsTszk ? PING_TODO : undefined }, async () => {
+      await t.test('writes through members of the leader kind reach every member (same tree)', async () => {
         const root = '/same-kind';
         const writers = run.ens.peers.filter((p) => p.kind === leader.kind);
         const clients: ZooKeeperClient[] = [];
@@ -79,14 +72,14 @@ for (const combo of combos) {
         if (f.known.length > 0) t.diagnostic(`known wire gaps: ${f.known.join(' | ')}`);
       });
 
-      await t.test('learner connections stay up: no ZooKeeper peer logs an exception from a tszk packet', { todo: leader.kind === 'zookeeper' ? PING_TODO : undefined }, () => {
+      await t.test('learner connections stay up: no ZooKeeper peer logs an exception from a tszk packet', () => {
         for (const p of run.ens.peers.filter((q) => q.kind === 'zookeeper')) {
           const bad = fs.readFileSync(p.logFile, 'utf8').split('\n').filter((l) => /Unexpected exception in LearnerHandler|Exception causing shutdown|Failed to process/.test(l));
           assert.deepEqual(bad.slice(0, 3), [], `peer ${p.sid} log ${p.logFile}`);
         }
       });
 
-      await t.test('writes and sync reads through every member', { todo: FORWARDING_TODO }, async () => {
+      await t.test('writes and sync reads through every member', async () => {
         const { clients, errors } = await writeThroughEveryMember(run.ens, '/every-member');
         for (const zk of clients) await zk.close().catch(() => undefined);
         assert.equal(errors.size, 0, [...errors].map(([k, v]) => `member ${k}: ${v}`).join('; '));
