@@ -68,6 +68,8 @@ export interface LoadedSnapshot {
 
 /** Bytes gathered before one write to the file. */
 const SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
+/** Bytes serialized between yields to the event loop, so a snapshot never holds up client requests for long. */
+const SNAPSHOT_YIELD_BYTES = 64 * 1024;
 /** ZooKeeper's isValidCheckedStream minimum: a header plus the final seal. */
 const SNAPSHOT_BYTES_MIN = 10;
 
@@ -76,10 +78,14 @@ class ChunkedOut {
   readonly w = new JuteWriter(SNAPSHOT_CHUNK_BYTES + 64 * 1024);
   readonly sum = new Adler32();
   position = 0;
+  private nextYieldAt = SNAPSHOT_YIELD_BYTES;
   constructor(private readonly fh: fs.FileHandle) {}
 
   async maybeFlush(): Promise<void> {
+    if (this.w.offset < this.nextYieldAt) return;
     if (this.w.offset >= SNAPSHOT_CHUNK_BYTES) await this.flush();
+    else await new Promise<void>((r) => setImmediate(r));
+    this.nextYieldAt = this.w.offset + SNAPSHOT_YIELD_BYTES;
   }
 
   async flush(): Promise<void> {
