@@ -168,7 +168,8 @@ function monitor(s: AdminSource): string {
     ['zk_outstanding_changes_queued', 0],
     ['zk_expired_sessions', st.expiredSessions],
   ];
-  for (const [k, v] of s.sinkMetrics()) rows.push([k, v]);
+  // ZooKeeper prints its summary averages as Java doubles ("0.0"), counts as integers.
+  for (const [k, v] of s.sinkMetrics()) rows.push([k, k.startsWith('zk_avg_') ? javaDouble(v) : v]);
   return rows.map(([k, v]) => `${k}\t${v}\n`).join('');
 }
 
