@@ -146,20 +146,8 @@ export class FileTxnSink {
     );
   }
 
-  /**
-   * mntr lines for the log's fsyncs, named and ordered as ZooKeeper 3.8 prints its "fsynctime"
-   * summary (avg, min, max, cnt, sum; whole ms per fsync of one log file).
-   */
   metrics(): ReadonlyArray<readonly [string, number]> {
-    const st = this.dataDir.txnLog.stats;
-    const avg = st.fsyncs === 0 ? 0 : st.fsyncTimeSum_ms / st.fsyncs;
-    return [
-      ['zk_avg_fsynctime', Math.round(avg * 1000) / 1000],
-      ['zk_min_fsynctime', st.fsyncTimeMin_ms],
-      ['zk_max_fsynctime', st.fsyncTimeMax_ms],
-      ['zk_cnt_fsynctime', st.fsyncs],
-      ['zk_sum_fsynctime', st.fsyncTimeSum_ms],
-    ];
+    return fsyncMetrics(this.dataDir.txnLog.stats);
   }
 
   /** Log and snapshot counters (txns, fsyncs, batches, snapshots taken/skipped) for mntr/metrics. */
@@ -208,4 +196,19 @@ export async function openDatabase(opts: DataDirOptions, sinkOpts: FileTxnSinkOp
   const lastZxid = dataDir.lastZxid > db.lastProcessedZxid ? dataDir.lastZxid : db.lastProcessedZxid;
   db.tree.lastProcessedZxid = lastZxid;
   return { db, sink: new FileTxnSink(dataDir, db, sinkOpts), dataDir, lastZxid };
+}
+
+/**
+ * mntr lines for a txn log's fsyncs, named and ordered as ZooKeeper 3.8 prints its "fsynctime"
+ * summary (avg, min, max, cnt, sum; whole ms per fsync of one log file).
+ */
+export function fsyncMetrics(st: TxnLogStats): ReadonlyArray<readonly [string, number]> {
+  const avg = st.fsyncs === 0 ? 0 : st.fsyncTimeSum_ms / st.fsyncs;
+  return [
+    ['zk_avg_fsynctime', Math.round(avg * 1000) / 1000],
+    ['zk_min_fsynctime', st.fsyncTimeMin_ms],
+    ['zk_max_fsynctime', st.fsyncTimeMax_ms],
+    ['zk_cnt_fsynctime', st.fsyncs],
+    ['zk_sum_fsynctime', st.fsyncTimeSum_ms],
+  ];
 }

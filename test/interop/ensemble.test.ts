@@ -101,7 +101,7 @@ test(`kazoo scenario against a 3-member ${kind} ensemble (follower -> leader)`, 
   });
 });
 
-test(`Java client scenario against a 3-member ${kind} ensemble (leader -> follower)`, { skip: skipUnless(javaMissing() ?? noTarget), timeout: 90_000 }, async () => {
+test(`Java client scenario against a 3-member ${kind} ensemble (follower -> leader)`, { skip: skipUnless(javaMissing() ?? noTarget), timeout: 90_000 }, async () => {
   const classes = fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-java-ens-'));
   try {
     const src = path.join(repoRoot, 'test/interop/scripts/JavaScenario.java');

@@ -51,7 +51,7 @@ export interface EnsembleOptions {
   cfg?: Record<string, string | number>;
   /** Base directory (default: a new temp dir, removed by stop()). */
   dir?: string;
-  /** Environment for the processes (TSZK_LOG_LEVEL defaults to 'info' into each member's log). */
+  /** Environment for the processes. Members log at 'info' into their own log files (tests read those lines), whatever the runner's TSZK_LOG_LEVEL; TSZK_MEMBER_LOG_LEVEL overrides. */
   env?: Record<string, string>;
   /** Wait until a leader is up and every member serves (default true). */
   waitReady?: boolean;
@@ -201,7 +201,7 @@ class Member implements EnsembleMember {
     const out = fs.openSync(this.logFile, 'a');
     const proc = spawn(cmd, [...args, 'server', '--config', this.cfgPath], {
       stdio: ['ignore', out, out],
-      env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'info', ...this.env },
+      env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_MEMBER_LOG_LEVEL'] ?? 'info', ...this.env },
     });
     fs.closeSync(out);
     this.proc = proc;

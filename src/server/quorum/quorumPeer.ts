@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { log } from '../../log.js';
 import { openDataDir, type OpenedDataDir } from '../../storage/dataDir.js';
-import { databaseFromSnapshot, snapshotSourceOf, storageOptionsFrom } from '../../storage/database.js';
+import { databaseFromSnapshot, fsyncMetrics, snapshotSourceOf, storageOptionsFrom } from '../../storage/database.js';
 import { readMyid } from '../../storage/epochFiles.js';
 import { listLogs } from '../../storage/history.js';
 import { snapshotFileName } from '../../storage/names.js';
@@ -488,8 +488,9 @@ class QuorumPeer implements QuorumPeerHandle {
             this.enqueue({ type: 'revalidate', data: q });
           },
     };
-    const sink = leading ? new ZabTxnSink((data) => this.enqueue({ type: 'propose', data })) : undefined;
-    const core = new ServerCore(this.options, this.db, sink ?? ZabTxnSink.learnerSink(), seam);
+    const metrics = (): ReadonlyArray<readonly [string, number]> => fsyncMetrics(this.dataDir.txnLog.stats);
+    const sink = leading ? new ZabTxnSink((data) => this.enqueue({ type: 'propose', data }), metrics) : undefined;
+    const core = new ServerCore(this.options, this.db, sink ?? ZabTxnSink.learnerSink(metrics), seam);
     if (leading) {
       const r = this.state.role;
       if (r.role !== 'LEADING' || r.newEpoch === null) throw new Error('serving as leader without an epoch');

@@ -15,7 +15,11 @@ interface PendingBatch {
 export class ZabTxnSink implements TxnSink {
   private readonly pending: PendingBatch[] = [];
 
-  constructor(private readonly propose: (data: Buffer) => void) {}
+  constructor(
+    private readonly propose: (data: Buffer) => void,
+    /** The peer's own txn-log fsync figures for mntr (every member logs, whatever its role). */
+    readonly metrics?: () => ReadonlyArray<readonly [string, number]>,
+  ) {}
 
   get pendingBatches(): number {
     return this.pending.length;
@@ -48,8 +52,9 @@ export class ZabTxnSink implements TxnSink {
   }
 
   /** A learner's pipeline forwards every write; nothing may reach its sink. */
-  static learnerSink(): TxnSink {
+  static learnerSink(metrics?: () => ReadonlyArray<readonly [string, number]>): TxnSink {
     return {
+      metrics,
       append() {
         throw new Error('a learner prepared a txn itself instead of forwarding the request');
       },
