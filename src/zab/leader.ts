@@ -84,6 +84,9 @@ function maybeEstablish(s: PeerState, l: LeaderState, out: Action[]): void {
   if (l.established || l.phase !== 'newLeader' || !s.config.quorum.containsQuorum(l.newLeaderAcks)) return;
   l.established = true;
   l.phase = 'broadcast';
+  // ZooKeeper's updateElectionVote (ZOOKEEPER-1732): notifications now report the established
+  // epoch; a peer rejoining a ZooKeeper ensemble compares out-of-election votes by leader and epoch.
+  s.vote = { ...s.vote, peerEpoch: l.newEpoch! };
   // A quorum holds the initial history durably: it is committed.
   applyThrough(s, l.initialHistoryZxid, out);
   out.push({ type: 'established', epoch: l.newEpoch! });

@@ -179,6 +179,8 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
       if (!l.newLeaderAcked) return leave(s, l, out);
       // Everything the leader committed before this point reached us as COMMIT/INFORM first.
       applyThrough(s, l.maxCommitSeen, out);
+      // ZooKeeper's updateElectionVote: notifications now report the established epoch.
+      s.vote = { ...s.vote, peerEpoch: l.newEpoch! };
       l.phase = 'broadcast';
       startServing(l, out);
       send(out, l.leader, { type: 'ACK', zxid: makeZxid(l.newEpoch!, 0n) });
