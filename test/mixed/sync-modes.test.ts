@@ -13,7 +13,6 @@ import { zookeeperMissing } from '../support/zookeeper.js';
 import type { EnsemblePeer } from '../support/zk-ensemble.js';
 import { startMixed, waitForSameTree } from './harness.js';
 
-const PING_TODO = 'tszk learner answers PING with null data: the ZooKeeper leader drops it (NPE, LearnerHandler.java:685) and loses its quorum';
 const missing = zookeeperMissing();
 const skip = missing !== undefined && process.env['TSZK_REQUIRE_EXTERNAL'] !== '1' ? missing : undefined;
 
@@ -57,7 +56,7 @@ test('ZooKeeper follower rejoins a tszk leader by DIFF', { skip, timeout: 150_00
 });
 
 const SNAP_TODO =
-  'tszk ends a sync with a bare COMMIT(last committed zxid): after SNAP (or an empty DIFF) a ZooKeeper learner has no pending proposal and throws NullPointerException at Learner.java:655; then tszk LEADING notifications carry peerEpoch 0 (ZooKeeper: the established epoch), so the rejoining ZooKeeper peer never agrees on the leader';
+  'tszk ends a sync with a bare COMMIT(last committed zxid): after SNAP (or an empty DIFF) a ZooKeeper learner has no pending proposal and throws NullPointerException at Learner.java:655 (fix drafted: carry the commit point in UPTODATE.zxid; it passes this test but the epochBeforeTxns mutant is then first caught at seed 3804, beyond the 1000-seed budget)';
 
 test('ZooKeeper follower with an empty dataDir joins a tszk leader by SNAP', { skip, timeout: 150_000, todo: skip ? undefined : SNAP_TODO }, async () => {
   if (missing) assert.fail(missing);
@@ -83,7 +82,7 @@ test('ZooKeeper follower with an empty dataDir joins a tszk leader by SNAP', { s
   }
 });
 
-test('tszk follower syncs from a ZooKeeper leader by SNAP and by DIFF', { skip, timeout: 150_000, todo: skip ? undefined : PING_TODO }, async () => {
+test('tszk follower syncs from a ZooKeeper leader by SNAP and by DIFF', { skip, timeout: 150_000 }, async () => {
   if (missing) assert.fail(missing);
   const run = await startMixed(['tszk', 'zookeeper', 'zookeeper'], { zkLocalSessions: true });
   try {
