@@ -105,6 +105,8 @@ export class ClientConnection implements Watcher {
   out = new JuteWriter(OUTPUT_INITIAL_BYTES);
   dirty = false;
   readingPaused = false;
+  /** closeSession was received: later requests are answered SessionExpired, in order, until it applies. */
+  sessionClosing = false;
   stats: ConnectionStats;
   readonly decoder: FrameDecoder;
 

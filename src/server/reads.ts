@@ -120,7 +120,7 @@ function writeReadBody(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, 
     case OpCode.ping:
       return;
     case OpCode.error:
-      throw new KeeperError(Err.MarshallingError);
+      throw new KeeperError(read.err ?? Err.MarshallingError);
     case OpCode.checkWatches:
       if (!knownWatcherType(read.req.type)) throw new BadWatchMode();
       if (!tree.containsWatcher(read.req.path, read.req.type, conn)) throw new KeeperError(Err.NoWatcher, read.req.path);

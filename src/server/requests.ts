@@ -47,7 +47,8 @@ export type ReadOp =
   | { op: typeof OpCode.setWatches2; req: SetWatches2 }
   | { op: typeof OpCode.multiRead; ops: MultiReadOp[] | undefined }
   /** A read whose body did not decode: answered MarshallingError in its turn. */
-  | { op: typeof OpCode.error };
+  /** A request answered with an error and no body (default MarshallingError: undecodable). */
+  | { op: typeof OpCode.error; err?: Err };
 
 export type MultiReadOp = { op: typeof OpCode.getData; req: GetDataRequest } | { op: typeof OpCode.getChildren; req: GetChildrenRequest };
 

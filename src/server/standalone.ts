@@ -373,6 +373,13 @@ export class ServerCore implements StandaloneServer, AdminSource {
       this.closeConnection(conn, 'truncated request header');
       return true;
     }
+    if (conn.sessionClosing) {
+      // As ZooKeeper: a request behind closeSession meets a closing session and gets SessionExpired.
+      const read = { op: OpCode.error, err: Err.SessionExpired } as const;
+      if (conn.queue.length === 0) this.answerRead(conn, xid, read, conn.authInfo, now);
+      else conn.queue.push({ kind: 'read', xid, read, authInfo: conn.authInfo, recv_ms: now });
+      return false;
+    }
     this.sessions.touch(conn.sessionId, conn.sessionTimeout_ms, now);
     if (this.quorum !== undefined && !this.quorum.ownsSessions) this.touchedSessions.set(conn.sessionId, conn.sessionTimeout_ms);
     const bodyStart = r.offset;
@@ -389,7 +396,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
       conn.queue.push({ kind: 'write', xid, op: type, recv_ms: now, rc: undefined, replyZxid: 0n });
       if (type === OpCode.closeSession) {
         this.sessions.setClosing(conn.sessionId);
-        conn.state = 'closing';
+        conn.sessionClosing = true;
       }
       fwd({ sessionId: conn.sessionId, cxid: xid, type, body: Buffer.from(buf.subarray(bodyStart, end)), authInfo: conn.authInfo });
       req = { kind: 'forwarded' };
@@ -408,7 +415,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
         const txn = this.movedAway(conn.sessionId, this.quorum?.serverId) ? this.preparer.prepareError(ctx, Err.SessionMoved) : this.preparer.prepare(ctx, req.write);
         if (req.write.op === OpCode.closeSession) {
           this.sessions.setClosing(conn.sessionId);
-          conn.state = 'closing';
+          conn.sessionClosing = true;
         }
         this.batch.push({ txn, conn, entry });
         break;

@@ -44,6 +44,8 @@ interface Case {
   bytes: () => Buffer;
   /** The first frame back is a ConnectResponse (pre-handshake cases). */
   connectReply?: boolean;
+  /** Where ZooKeeper's own outcome depends on timing: every outcome it can give; both servers must give one of them. */
+  alsoAccept?: Outcome[];
 }
 
 const CASES: Case[] = [
@@ -103,7 +105,9 @@ const CASES: Case[] = [
   { name: 'multi without the done header', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.multi, body(rawBytes, R.MultiHeader.encode({ type: OpCode.check, done: false, err: -1 })))) },
   { name: 'setData just under jute.maxbuffer', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.setData, body(R.SetDataRequest, { path: '/', data: Buffer.alloc(JUTE_MAXBUFFER_DEFAULT_BYTES - 64), version: -1 }))) },
   { name: 'setData with a string length past the frame', handshake: true, bytes: () => frame(Buffer.concat([encodeRequest(1, OpCode.setData), int32(1000), Buffer.from('/x')])) },
-  { name: 'request after closeSession', handshake: true, bytes: () => Buffer.concat([frame(encodeRequest(1, OpCode.closeSession)), frame(encodeRequest(2, OpCode.exists, body(R.ExistsRequest, { path: '/', watch: false })))]) },
+  // ZooKeeper races here: the request behind closeSession is answered SessionExpired only if
+  // it is read before the close completes. Either of its outcomes is right.
+  { name: 'request after closeSession', handshake: true, alsoAccept: [{ replies: ['xid=1 err=0 body=0B'], closed: true }, { replies: ['xid=1 err=0 body=0B', 'xid=2 err=-112 body=0B'], closed: true }], bytes: () => Buffer.concat([frame(encodeRequest(1, OpCode.closeSession)), frame(encodeRequest(2, OpCode.exists, body(R.ExistsRequest, { path: '/', watch: false })))]) },
   { name: 'reply order: a bad request between good ones', handshake: true, bytes: () => Buffer.concat([frame(encodeRequest(1, OpCode.exists, body(R.ExistsRequest, { path: '/', watch: false }))), frame(encodeRequest(2, OpCode.exists, body(R.ExistsRequest, { path: 'bad', watch: false }))), frame(encodeRequest(3, OpCode.exists, body(R.ExistsRequest, { path: '/zookeeper', watch: false })))]) },
 ];
 
@@ -158,7 +162,8 @@ test(`bad input: ${subjectKind} answers (or hangs up) as ZooKeeper 3.8 does`, { 
     for (const c of CASES) {
       const [a, b] = await Promise.all([run(subject.port, c), run(reference.port, c)]);
       if (process.env['TSZK_BAD_INPUT_VERBOSE'] === '1') console.log(`# ${c.name}: ${JSON.stringify(b)}`);
-      if (JSON.stringify(a) !== JSON.stringify(b)) diffs.push(`${c.name}:\n    ${subjectKind}: ${JSON.stringify(a)}\n    zookeeper: ${JSON.stringify(b)}`);
+      const same = JSON.stringify(a) === JSON.stringify(b) || (c.alsoAccept !== undefined && [a, b].every((o) => c.alsoAccept!.some((x) => JSON.stringify(x) === JSON.stringify(o))));
+      if (!same) diffs.push(`${c.name}:\n    ${subjectKind}: ${JSON.stringify(a)}\n    zookeeper: ${JSON.stringify(b)}`);
     }
     assert.ok(subject.alive(), `${subjectKind} exited`);
     assert.ok(reference.alive(), 'ZooKeeper exited');
