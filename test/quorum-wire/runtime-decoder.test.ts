@@ -8,16 +8,16 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { repoRoot } from '../support/target.js';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { QuorumPacketDecoder } from '../../src/server/quorum/packetStream.js';
 import { decodeForwardedWrite } from '../../src/server/quorum/forwardedRequest.js';
 import { parseSnapshot } from '../../src/storage/snapshot.js';
 import { PacketType, decodeQuorumMessage, type QuorumMessage } from '../../src/zab/packets.js';
 import { splitQuorumStream } from './streams.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const dir = path.resolve(here, '../fixtures/quorum/zk38');
+// The fixtures stay in the source tree; compiled tests in dist/ read them from there too.
+const dir = path.join(repoRoot, 'test/fixtures/quorum/zk38');
 const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as { connections: { name: string; port: string }[] };
 const streams = index.connections
   .filter((c) => c.port === 'quorum')

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { repoRoot } from '../support/target.js';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { JuteReader, JuteWriter } from '../../src/jute/index.js';
 import { Id } from '../../src/proto/records.js';
 import { OpCode } from '../../src/proto/opcodes.js';
@@ -30,8 +30,8 @@ import {
 } from '../../src/zab/packets.js';
 import { PROTOCOL_VERSION_V1, splitElectionStream, splitQuorumStream, type QuorumItem, type SnapshotBody } from './streams.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const dir = path.resolve(here, '../fixtures/quorum/zk38');
+// The fixtures stay in the source tree; compiled tests in dist/ read them from there too.
+const dir = path.join(repoRoot, 'test/fixtures/quorum/zk38');
 
 interface PeerInfo { sid: number; observer: boolean; quorumPort: number; electionPort: number; quorumProxyPort: number; electionProxyPort: number }
 interface ConnInfo { name: string; port: 'quorum' | 'election'; targetSid: number }
