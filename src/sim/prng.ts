@@ -59,3 +59,9 @@ export class Prng {
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
+
+/** A seeded `() => number` in [0, 1), for tests and tools that want Math.random's shape. */
+export function seededRandom(seed: number): () => number {
+  const p = new Prng(seed);
+  return () => p.float();
+}

@@ -4,6 +4,7 @@
  * the one unacknowledged write would leave it — nothing else (a multi all or nothing).
  */
 import { op, type Op as ClientOp } from '../../src/client/index.js';
+import { seededRandom } from '../../src/sim/prng.js';
 
 export type NodeName = 'a' | 'b' | 'c';
 export const NODE_NAMES: readonly NodeName[] = ['a', 'b', 'c'];
@@ -81,14 +82,5 @@ export function clientOps(base: string, w: Write): ClientOp[] {
 
 export const sameLane = (x: Lane, y: Lane): boolean => NODE_NAMES.every((n) => JSON.stringify(x[n]) === JSON.stringify(y[n]));
 
-/** Deterministic PRNG (mulberry32) so a failing seed can be rerun. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic random numbers, so a failing seed can be rerun. */
+export const prng = seededRandom;

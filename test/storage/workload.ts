@@ -4,18 +4,10 @@ import type { ACL } from '../../src/proto/records.js';
 import type { Txn, TxnBody } from '../../src/txn/txn.js';
 import type { ModelTree } from './modelTree.js';
 import { TREE_DIGEST_VERSION } from '../../src/storage/digest.js';
+import { seededRandom } from '../../src/sim/prng.js';
 
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic random numbers, so a failing seed can be rerun. */
+export const prng = seededRandom;
 
 const ACLS: ACL[][] = [
   [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }],
