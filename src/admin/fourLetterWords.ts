@@ -28,6 +28,8 @@ export interface AdminSource {
   sinkMetrics(): ReadonlyArray<readonly [string, number]>;
   /** srvr/stat Mode line: standalone, leader, follower or observer. */
   mode?(): string;
+  /** A quorum member serving read-only clients outside a quorum (isro answers "ro"). */
+  readOnly?(): boolean;
 }
 
 const WORDS = ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'ruok', 'stmk', 'srst', 'srvr', 'stat', 'wchc', 'wchp', 'wchs', 'mntr', 'isro', 'hash'];
@@ -83,7 +85,7 @@ export function runFourLetterWord(word: string, s: AdminSource): string {
     case 'envi':
       return envi();
     case 'isro':
-      return 'rw';
+      return s.readOnly?.() === true ? 'ro' : 'rw';
     case 'dirs': {
       const d = dirSize(path.join(s.options.dataDir, 'version-2'));
       const l = dirSize(path.join(s.options.dataLogDir, 'version-2'));

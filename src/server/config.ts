@@ -78,7 +78,6 @@ const ACCEPTED_IGNORED = new Set([
   'cnxTimeout',
   'electionPortBindRetry',
   'leaderServes',
-  'readonlymode.enabled',
   'commitLogCount',
   'snapSizeLimitInKb',
   'txnLogSizeLimitInKb',
@@ -181,6 +180,9 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   set('forceSync', bool('forceSync', ['yes', 'true'], ['no', 'false']));
   set('autopurgeSnapRetainCount', int('autopurge.snapRetainCount', 3));
   set('autopurgePurgeInterval_hours', int('autopurge.purgeInterval', 0));
+  // A system property in ZooKeeper (Boolean.getBoolean): only "true", in any case, turns it on.
+  const ro = take('readonlymode.enabled');
+  if (ro !== undefined) o.readOnlyModeEnabled = ro.toLowerCase() === 'true';
 
   const initLimit = int('initLimit', 1) ?? 10;
   const syncLimit = int('syncLimit', 1) ?? 5;

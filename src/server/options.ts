@@ -42,6 +42,8 @@ export interface ServerOptions {
   /** autopurge.snapRetainCount / autopurge.purgeInterval (hours, 0 = off). */
   autopurgeSnapRetainCount: number;
   autopurgePurgeInterval_hours: number;
+  /** readonlymode.enabled: a quorum peer outside a quorum serves read-only clients (after a grace period). */
+  readOnlyModeEnabled: boolean;
   /** The zoo.cfg path this came from, if any (shown by `conf`). */
   configPath: string | undefined;
 }
@@ -73,6 +75,7 @@ export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): Se
     forceSync: true,
     autopurgeSnapRetainCount: 3,
     autopurgePurgeInterval_hours: 0,
+    readOnlyModeEnabled: false,
     configPath: undefined,
     ...overrides,
   };

@@ -79,6 +79,11 @@ export interface QuorumSeam {
   forwardSync?: (sessionId: bigint, cxid: number, path: string) => void;
   /** Learner: ask the leader about a session this member does not know (answer: revalidated). */
   revalidate?: (sessionId: bigint, timeout_ms: number) => void;
+  /**
+   * A member outside a quorum with readonlymode on (ZooKeeper's ReadOnlyZooKeeperServer): only
+   * read-only clients, local sessions (no txn), writes and sync answered NotReadOnly.
+   */
+  readOnly?: boolean;
 }
 
 export async function startStandaloneServer(opts: ServerOptions, deps: StandaloneDeps = {}): Promise<StandaloneServer> {
@@ -126,7 +131,8 @@ export class ServerCore implements StandaloneServer, AdminSource {
     const elapsed = BigInt(Math.floor(performance.now() + performance.timeOrigin));
     this.sessions = new SessionTracker(options.tickTime_ms, initialSessionId(quorum?.serverId ?? STANDALONE_SERVER_ID, elapsed));
     const now = Date.now();
-    for (const [id, to] of db.sessionsWithTimeouts) this.sessions.add(id, to, now);
+    // Read-only: only the local sessions it makes are tracked (and expired) here; global ones stay in the tree.
+    if (quorum?.readOnly !== true) for (const [id, to] of db.sessionsWithTimeouts) this.sessions.add(id, to, now);
     this.preparer = new TxnPreparer(
       db.tree,
       { skipACL: options.skipACL, extendedTypesEnabled: options.extendedTypesEnabled },
@@ -272,6 +278,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
   private onConnectRequest(conn: ClientConnection, buf: Buffer, start: number, end: number): boolean {
     const r = new JuteReader(buf, start, end);
     let lastZxidSeen: bigint, timeOut: number, sessionId: bigint, passwd: Buffer | null;
+    let readOnlyClient = false;
     try {
       r.int(); // protocolVersion
       lastZxidSeen = r.long();
@@ -279,13 +286,19 @@ export class ServerCore implements StandaloneServer, AdminSource {
       sessionId = r.long();
       passwd = r.buffer();
       if (r.remaining >= 1) {
-        r.boolean();
+        readOnlyClient = r.boolean();
         conn.oldClient = false;
       }
     } catch (e) {
       if (!(e instanceof JuteError)) throw e;
       log.warn({ addr: conn.remoteAddress, err: e.message }, 'closing connection: bad connect request');
       this.closeConnection(conn, 'bad connect request');
+      return true;
+    }
+    const readOnly = this.quorum?.readOnly === true;
+    if (readOnly && !readOnlyClient) {
+      log.info({ addr: conn.remoteAddress }, 'Refusing session request for not-read-only client');
+      this.closeConnection(conn, 'not a read-only client');
       return true;
     }
     if (lastZxidSeen > this.db.lastProcessedZxid) {
@@ -298,6 +311,19 @@ export class ServerCore implements StandaloneServer, AdminSource {
     }
     const timeout_ms = Math.min(Math.max(timeOut, this.options.minSessionTimeout_ms), this.options.maxSessionTimeout_ms);
     conn.sessionTimeout_ms = timeout_ms;
+    if (sessionId === 0n && readOnly) {
+      // A local session: no createSession txn (there is no quorum to commit one).
+      const id = this.sessions.newSessionId();
+      conn.sessionId = id;
+      this.sessions.add(id, timeout_ms, Date.now());
+      this.finishSessionInit(conn, true);
+      return false;
+    }
+    if (readOnly && this.db.sessionsWithTimeouts.has(sessionId)) {
+      log.info({ addr: conn.remoteAddress, session: hex(sessionId) }, 'Refusing global session reconnection in RO mode');
+      this.closeConnection(conn, 'global session in read-only mode');
+      return true;
+    }
     if (sessionId === 0n) {
       const id = this.sessions.newSessionId();
       conn.sessionId = id;
@@ -319,7 +345,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
     conn.sessionId = sessionId;
     const pwOk = passwd !== null && passwd.equals(sessionPassword(sessionId));
     if (!pwOk) log.warn({ addr: conn.remoteAddress }, `Incorrect password from client for session 0x${sessionId.toString(16)}`);
-    if (pwOk && this.quorum?.revalidate !== undefined) {
+    if (pwOk && this.quorum?.revalidate !== undefined && !readOnly) {
       // Learner: the leader decides (the session may be newer than what this member applied) and
       // records this member as the session's owner, as ZooKeeper's Learner.validateSession does.
       conn.state = 'connecting';
@@ -340,7 +366,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
     w.int(valid ? conn.sessionTimeout_ms : 0);
     w.long(valid ? conn.sessionId : 0n);
     w.buffer(valid ? sessionPassword(conn.sessionId) : Buffer.alloc(SESSION_PASSWORD_BYTES));
-    if (!conn.oldClient) w.boolean(false);
+    if (!conn.oldClient) w.boolean(this.quorum?.readOnly === true);
     endFrame(w, at);
     conn.stats.packetsSent++;
     this.stats.packetsSent++;
@@ -390,6 +416,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
       log.warn({ addr: conn.remoteAddress, op: opName(type), err: e.message }, 'undecodable request');
       req = isWriteOp(type) ? { kind: 'failedWrite', err: Err.MarshallingError } : { kind: 'read', read: { op: OpCode.error } };
     }
+    if (this.quorum?.readOnly === true && this.refuseInReadOnly(conn, xid, type, now)) return type === OpCode.closeSession;
     const fwd = this.quorum?.forwardWrite;
     if (fwd !== undefined && (req.kind === 'write' || req.kind === 'failedWrite' || req.kind === 'badMulti')) {
       // Learner: the leader prepares the write against the latest state; we reply when it commits.
@@ -476,6 +503,27 @@ export class ServerCore implements StandaloneServer, AdminSource {
     }
     if (this.batch.length >= TXN_BATCH_MAX) this.commitBatch();
     return false;
+  }
+
+  /**
+   * Read-only mode (ZooKeeper's ReadOnlyRequestProcessor): writes, check and sync get NotReadOnly;
+   * closeSession ends the local session here, without a txn. True when the request is answered.
+   */
+  private refuseInReadOnly(conn: ClientConnection, xid: number, type: number, recv_ms: number): boolean {
+    if (type === OpCode.closeSession) {
+      this.sessions.remove(conn.sessionId);
+      const read = { op: OpCode.error, err: Err.Ok } as const;
+      if (conn.queue.length === 0) this.answerRead(conn, xid, read, conn.authInfo, recv_ms);
+      else conn.queue.push({ kind: 'read', xid, read, authInfo: conn.authInfo, recv_ms });
+      this.drain(conn);
+      this.closeConnection(conn, 'session closed');
+      return true;
+    }
+    if (!isWriteOp(type) && type !== OpCode.sync && type !== OpCode.check) return false;
+    const read = { op: OpCode.error, err: Err.NotReadOnly } as const;
+    if (conn.queue.length === 0) this.answerRead(conn, xid, read, conn.authInfo, recv_ms);
+    else conn.queue.push({ kind: 'read', xid, read, authInfo: conn.authInfo, recv_ms });
+    return true;
   }
 
   /** A reply that bypasses the queue only when nothing is queued; otherwise it waits its turn. */
@@ -673,6 +721,17 @@ export class ServerCore implements StandaloneServer, AdminSource {
         this.closeConnection(c, 'no connect request in time');
       }
     }
+    if (this.quorum?.readOnly === true) {
+      // Local sessions expire here, without a txn.
+      for (const s of this.sessions.expired(now)) {
+        log.info({ session: hex(s.id), timeout_ms: s.timeout_ms }, 'Expiring read-only session');
+        this.stats.expiredSessions++;
+        this.sessions.remove(s.id);
+        const c = this.connsBySession.get(s.id);
+        if (c !== undefined) this.closeConnection(c, 'session expired');
+      }
+      return;
+    }
     if (this.quorum !== undefined && !this.quorum.ownsSessions) return;
     for (const s of this.sessions.expired(now)) {
       log.info({ session: hex(s.id), timeout_ms: s.timeout_ms }, 'Expiring session');
@@ -784,6 +843,10 @@ export class ServerCore implements StandaloneServer, AdminSource {
 
   mode(): string {
     return this.quorum?.mode ?? 'standalone';
+  }
+
+  readOnly(): boolean {
+    return this.quorum?.readOnly === true;
   }
 
   // ---- AdminSource ----

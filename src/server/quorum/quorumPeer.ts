@@ -64,6 +64,8 @@ const NOTIFICATION_INTERVAL_MS_MAX = 60_000;
  * what bounded client queues produce, and below the preparer's own bound (OUTSTANDING_CHANGES_MAX).
  */
 const OUTSTANDING_PROPOSALS_MAX = 500_000;
+/** Read-only mode waits this long after LOOKING starts before deciding it is partitioned (ZooKeeper: at least 2 s, or tickTime). */
+const READ_ONLY_GRACE_MS_MIN = 2000;
 /** Events waiting to be stepped; beyond this the peer is hopelessly behind: crash loudly. */
 const EVENT_QUEUE_MAX = 1_000_000;
 
@@ -122,6 +124,9 @@ class QuorumPeer implements QuorumPeerHandle {
   private leader: ServerId | null = null;
   private lookingSince_ms = Date.now();
   private electionRounds = 0;
+  /** readonlymode: starts read-only serving when LOOKING lasts past the grace period. */
+  private readOnlyTimer: NodeJS.Timeout | undefined;
+  private readOnlyPending = false;
 
   constructor(
     private readonly cfg: ParsedConfig,
@@ -180,12 +185,14 @@ class QuorumPeer implements QuorumPeerHandle {
     this.pumping = false;
     this.scheduleTick();
     this.pump();
+    if (this.role === 'LOOKING') this.scheduleReadOnly();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.tickTimer) clearTimeout(this.tickTimer);
+    if (this.readOnlyTimer) clearTimeout(this.readOnlyTimer);
     this.election.close();
     this.learners.close();
     if (this.core) await this.core.close();
@@ -226,7 +233,12 @@ class QuorumPeer implements QuorumPeerHandle {
     this.pumping = true;
     void (async () => {
       try {
-        while (this.queue.length > 0 && !this.closed) {
+        while ((this.queue.length > 0 || this.readOnlyPending) && !this.closed) {
+          if (this.readOnlyPending) {
+            this.readOnlyPending = false;
+            if (this.role === 'LOOKING' && this.core === undefined) await this.startServing(true);
+            continue;
+          }
           const e = this.queue.shift()!;
           if (e.type === 'message' && e.msg.type === 'PING' && this.core !== undefined && this.core.touchedSessions.size > 0) {
             // Learner: report session activity in this PING's reply (Learner.ping).
@@ -439,7 +451,10 @@ class QuorumPeer implements QuorumPeerHandle {
   }
 
   private async onRole(role: Role, leader: ServerId | null): Promise<void> {
-    // A new role is a new client-serving period (ZooKeeper makes a new ZooKeeperServer).
+    // A new role is a new client-serving period (ZooKeeper makes a new ZooKeeperServer). Leaving
+    // LOOKING ends read-only serving: its connections close and clients reconnect read-write.
+    if (this.readOnlyTimer) clearTimeout(this.readOnlyTimer);
+    this.readOnlyTimer = undefined;
     if (this.core !== undefined) await this.stopServing();
     if (role === 'LOOKING') {
       this.lookingSince_ms = Date.now();
@@ -453,6 +468,20 @@ class QuorumPeer implements QuorumPeerHandle {
     }
     this.role = role;
     this.leader = leader;
+    if (role === 'LOOKING') this.scheduleReadOnly();
+  }
+
+  /** ZooKeeper's roZkMgr: after the grace period, a member still LOOKING serves read-only clients. */
+  private scheduleReadOnly(): void {
+    if (!this.options.readOnlyModeEnabled || this.closed) return;
+    if (this.readOnlyTimer) clearTimeout(this.readOnlyTimer);
+    this.readOnlyTimer = setTimeout(() => {
+      this.readOnlyTimer = undefined;
+      if (this.closed || this.role !== 'LOOKING' || this.core !== undefined) return;
+      // Started by the pump, between steps, so it never interleaves with a step's actions.
+      this.readOnlyPending = true;
+      this.pump();
+    }, Math.max(READ_ONLY_GRACE_MS_MIN, this.options.tickTime_ms));
   }
 
   private modeName(): string {
@@ -470,13 +499,16 @@ class QuorumPeer implements QuorumPeerHandle {
 
   // ---- client serving ----
 
-  private async startServing(): Promise<void> {
+  private async startServing(readOnly = false): Promise<void> {
     if (this.core !== undefined) return;
     const leading = this.role === 'LEADING';
+    if (readOnly && this.role !== 'LOOKING') throw new Error(`read-only serving while ${this.role}`);
+    if (!readOnly && this.role === 'LOOKING') throw new Error('serving read-write while LOOKING');
     const seam: QuorumSeam = {
       serverId: this.self.id,
-      mode: this.modeName(),
+      mode: readOnly ? 'read-only' : this.modeName(),
       ownsSessions: leading,
+      readOnly,
       forwardWrite: leading ? undefined : (w) => this.enqueue({ type: 'request', ...encodeForwardedWrite(w) }),
       forwardSync: leading ? undefined : (sessionId, cxid, path) => this.enqueue({ type: 'sync', data: encodeForwardedSync(sessionId, cxid, path) }),
       revalidate: leading
@@ -504,7 +536,7 @@ class QuorumPeer implements QuorumPeerHandle {
     await core.listen();
     this.core = core;
     this.sink = sink;
-    log.info({ mode: seam.mode, clientPort: core.port, zxid: zxidHex(this.db.lastProcessedZxid) }, 'serving clients');
+    log.info({ mode: seam.mode, clientPort: core.port, zxid: zxidHex(this.db.lastProcessedZxid) }, readOnly ? 'Read-only server started: serving read-only clients' : 'serving clients');
   }
 
   private async stopServing(): Promise<void> {
