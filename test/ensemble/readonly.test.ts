@@ -9,6 +9,7 @@ import { ZooKeeperClient } from '../../src/client/index.js';
 import { Err, KeeperError } from '../../src/proto/errors.js';
 import { startEnsemble, type EnsembleMember } from '../support/ensemble.js';
 import { fourLetter } from '../support/ports.js';
+import { startZkEnsemble, zkEnsembleMissing } from '../support/zk-ensemble.js';
 
 async function until<T>(what: string, timeout_ms: number, f: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeout_ms;
@@ -117,3 +118,54 @@ test('without readonlymode a member outside a quorum refuses read-only clients t
     await ens.stop();
   }
 });
+
+test('the same scenario against Apache ZooKeeper 3.8 (-Dreadonlymode.enabled=true, localSessionsEnabled=true)', { skip: zkSkip() }, async () => {
+  // ZooKeeper reads the system property only (zoo.cfg's key would become zookeeper.readonlymode.enabled);
+  // its read-only server makes sessions only when they can be local (localSessionsEnabled).
+  const ens = await startZkEnsemble({
+    peers: [{ kind: 'zookeeper' }, { kind: 'zookeeper' }, { kind: 'zookeeper' }],
+    tickTime_ms: 200,
+    sysProps: { 'readonlymode.enabled': 'true' },
+    cfg: { localSessionsEnabled: 'true' },
+  });
+  const clients: ZooKeeperClient[] = [];
+  try {
+    const leader = await ens.waitForQuorum(30_000);
+    const w = await ZooKeeperClient.connect(leader.connectString, { sessionTimeout_ms: 4000 });
+    clients.push(w);
+    await w.create('/ro', 'committed');
+    const survivor = ens.peers.find((p) => p !== leader)!;
+    const s0 = await ZooKeeperClient.connect(survivor.connectString, { sessionTimeout_ms: 4000 });
+    await s0.sync('/');
+    await s0.close();
+    const isroOf = async (): Promise<string> => fourLetter(survivor.clientPort, 'isro', 1000).catch(() => 'down');
+    assert.equal(await isroOf(), 'rw');
+    for (const p of ens.peers) if (p !== survivor) await p.kill();
+    await until('ZooKeeper to answer isro=ro', 20_000, async () => ((await isroOf()) === 'ro' ? true : undefined));
+    const ro = await ZooKeeperClient.connect(survivor.connectString, { sessionTimeout_ms: 4000, canBeReadOnly: true, connectWait_ms: 10_000 });
+    clients.push(ro);
+    assert.equal(ro.state, 'connectedReadOnly');
+    assert.equal((await ro.getData('/ro')).data?.toString(), 'committed');
+    assert.equal(await writeOutcome(ro.setData('/ro', 'nope')), Err.NotReadOnly);
+    assert.equal(await writeOutcome(ro.create('/ro2', 'x')), Err.NotReadOnly);
+    assert.equal(await writeOutcome(ro.sync('/')), Err.NotReadOnly);
+    const rw = new ZooKeeperClient(survivor.connectString, { sessionTimeout_ms: 4000, connectWait_ms: 1500 });
+    await assert.rejects(rw.connected());
+    await rw.close().catch(() => undefined);
+    for (const p of ens.peers) if (p !== survivor) await p.start();
+    await ens.waitForQuorum(30_000);
+    await until('the read-only client to reconnect read-write', 30_000, async () => (ro.state === 'connected' ? true : undefined));
+    await ro.setData('/ro', 'after');
+    assert.equal((await ro.getData('/ro')).data?.toString(), 'after');
+  } finally {
+    for (const c of clients) c.abandon();
+    await ens.stop();
+  }
+});
+
+function zkSkip(): string | false {
+  const missing = zkEnsembleMissing(['zookeeper']);
+  if (missing === undefined) return false;
+  if (process.env['TSZK_REQUIRE_EXTERNAL'] === '1') throw new Error(`real ZooKeeper required: ${missing}`);
+  return missing;
+}

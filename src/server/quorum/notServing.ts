@@ -41,6 +41,8 @@ export class NotServingListener {
       const word = chunk.length >= 4 ? fourLetterCode(chunk.readInt32BE(0)) : undefined;
       if (word === 'ruok') s.end('imok');
       else if (word === 'srvr' || word === 'stat') s.end(NOT_SERVING_TEXT + this.describe());
+      // ZooKeeper's isro with no server running prints "null" (neither ro nor rw).
+      else if (word === 'isro') s.end('null');
       else if (word !== undefined) s.end(NOT_SERVING_TEXT);
       else s.destroy();
     });
