@@ -20,6 +20,12 @@ export interface FaultRates {
   connDrop: number;
   /** Chance that one election datagram is lost. */
   msgDrop: number;
+  /**
+   * Chance that a learner crashes within an fsync's time after it writes currentEpoch during a
+   * sync: the window of ZOOKEEPER-4643/4646 (epoch on disk, synced txns maybe not), which
+   * interval-driven crashes alone hit only rarely.
+   */
+  crashInSync: number;
 }
 
 export interface SimOptions {
@@ -233,6 +239,14 @@ export class Simulation {
         return;
       case 'persistCurrentEpoch':
         p.disk.currentEpoch = a.epoch;
+        if (this.chaos && p.role !== 'LEADING' && this.opt.faults.crashInSync > 0 && this.prng.chance(this.opt.faults.crashInSync)) {
+          const inc = p.incarnation;
+          this.at(this.prng.range(0, 25), () => {
+            if (p.incarnation !== inc || p.core === null || !this.chaos) return;
+            this.trace.add(this.now, p.sid, 'crash during sync');
+            this.crashAndRestart(p);
+          });
+        }
         return;
       case 'append':
         p.disk.append(a.txns);
@@ -400,17 +414,20 @@ export class Simulation {
     p.serving = false;
   }
 
+  private crashAndRestart(p: SimPeer): void {
+    this.crash(p);
+    this.at(this.prng.range(200, 6000), () => {
+      if (p.core === null) this.start(p);
+    });
+  }
+
   private faultTick(): void {
     if (!this.chaos) return;
     const f = this.opt.faults;
     const r = this.prng.float();
     const alive = this.peers.filter((p) => p.core !== null);
     if (r < f.crash && alive.length > 0) {
-      const p = this.prng.pick(alive);
-      this.crash(p);
-      this.at(this.prng.range(200, 6000), () => {
-        if (p.core === null) this.start(p);
-      });
+      this.crashAndRestart(this.prng.pick(alive));
     } else if (r < f.crash + f.partition) {
       const n = this.peers.length;
       const pairs: string[] = [];
@@ -600,6 +617,10 @@ export class Simulation {
   }
 }
 
+/** Share of seeds whose learners may crash right after writing currentEpoch in a sync, and how likely. */
+const SYNC_CRASH_SEEDS = 0.3;
+const SYNC_CRASH_CHANCE = 0.3;
+
 /** Mixed ensemble sizes and fault rates, all derived from the seed. */
 export function randomOptions(seed: number, ops: number, mutations: Mutation[] = []): SimOptions {
   const r = new Prng(seed ^ 0x5eed5eed);
@@ -608,11 +629,11 @@ export function randomOptions(seed: number, ops: number, mutations: Mutation[] =
   const level = r.pick(['calm', 'some', 'some', 'heavy'] as const);
   const faults: FaultRates =
     level === 'calm'
-      ? { interval_ms: 4000, crash: 0.05, partition: 0.05, connDrop: 0.05, msgDrop: 0.0 }
+      ? { interval_ms: 4000, crash: 0.05, partition: 0.05, connDrop: 0.05, msgDrop: 0.0, crashInSync: 0 }
       : level === 'some'
-        ? { interval_ms: 1500, crash: 0.25, partition: 0.25, connDrop: 0.2, msgDrop: 0.02 }
-        : { interval_ms: 500, crash: 0.3, partition: 0.3, connDrop: 0.3, msgDrop: 0.1 };
-  return {
+        ? { interval_ms: 1500, crash: 0.25, partition: 0.25, connDrop: 0.2, msgDrop: 0.02, crashInSync: 0 }
+        : { interval_ms: 500, crash: 0.3, partition: 0.3, connDrop: 0.3, msgDrop: 0.1, crashInSync: 0 };
+  const opt: SimOptions = {
     seed,
     voters,
     observers,
@@ -626,6 +647,9 @@ export function randomOptions(seed: number, ops: number, mutations: Mutation[] =
     trace_max: 60,
     wire: r.chance(0.25),
   };
+  // Drawn last so the other options of a seed stay as they were.
+  if (r.chance(SYNC_CRASH_SEEDS)) faults.crashInSync = SYNC_CRASH_CHANCE;
+  return opt;
 }
 
 /** What the peer at the other end decodes from ZooKeeper's bytes. */
