@@ -95,7 +95,7 @@ function maybeEstablish(s: PeerState, l: LeaderState, out: Action[]): void {
 }
 
 function sendUptodate(s: PeerState, h: LearnerHandler, out: Action[]): void {
-  send(out, h.sid, { type: 'UPTODATE' });
+  send(out, h.sid, h.syncCommitZxid > 0n ? { type: 'UPTODATE', committedZxid: h.syncCommitZxid } : { type: 'UPTODATE' });
   h.stage = 'uptodate';
   h.lastHeard_tick = s.tick;
 }
@@ -141,9 +141,12 @@ function startSync(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[
       send(out, h.sid, { type: 'INFORM', zxid: t.zxid, data: t.data });
     }
   }
-  // Spec issue 3: tell the learner how far our history is committed, which also covers txns
-  // it already held before the sync point (its own log is not applied until a leader says so).
-  if (commitLimit > 0n) send(out, h.sid, { type: 'COMMIT', zxid: commitLimit });
+  // Spec issue 3: the learner must learn how far our history is committed, which also covers
+  // txns it already held before the sync point (its own log is not applied until a leader says
+  // so). A bare COMMIT here has no PROPOSAL before it in this sync, and a ZooKeeper learner
+  // fails on that (NPE at Learner.java:655), so the zxid rides in UPTODATE, whose zxid ZooKeeper
+  // learners ignore (ZooKeeper's leader sends -1).
+  h.syncCommitZxid = commitLimit;
   if (!s.config.mutations.has('forwardAfterNewLeaderAck')) h.forwarding = true;
   send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(l.newEpoch!, 0n) });
   h.stage = 'newLeaderSent';
@@ -278,6 +281,7 @@ function learnerInfo(
     forwarding: false,
     peerLastZxid: 0n as Zxid,
     syncedThrough: 0n as Zxid,
+    syncCommitZxid: 0n as Zxid,
     start_tick: s.tick,
     lastHeard_tick: s.tick,
     pingsSent: 0,

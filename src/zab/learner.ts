@@ -177,7 +177,9 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
       return;
     case 'UPTODATE':
       if (!l.newLeaderAcked) return leave(s, l, out);
-      // Everything the leader committed before this point reached us as COMMIT/INFORM first.
+      // Everything the leader committed before this point reached us as COMMIT/INFORM first, or
+      // is at or below the sync's commit point that UPTODATE carries (tszk leaders only).
+      if (msg.committedZxid !== undefined) l.maxCommitSeen = maxBig(l.maxCommitSeen, msg.committedZxid);
       applyThrough(s, l.maxCommitSeen, out);
       // ZooKeeper's updateElectionVote: notifications now report the established epoch.
       s.vote = { ...s.vote, peerEpoch: l.newEpoch! };

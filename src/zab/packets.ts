@@ -96,7 +96,11 @@ export type QuorumMessage =
   | { type: 'INFORM'; zxid: Zxid; data: Buffer }
   /** `config`: ZooKeeper's leader sends its QuorumVerifier as text (server.N lines, version=); null is also accepted. */
   | { type: 'NEWLEADER'; zxid: Zxid; config?: Buffer }
-  | { type: 'UPTODATE' }
+  /**
+   * `committedZxid`: tszk's leader says how far the history it synced was committed (the learner's
+   * own older txns included); ZooKeeper's leader sends zxid -1 (absent) and its learners ignore it.
+   */
+  | { type: 'UPTODATE'; committedZxid?: Zxid }
   | { type: 'ACK'; zxid: Zxid }
   /**
    * A forwarded client request: data = long sessionId, int cxid, int type, request record (ZooKeeper
@@ -157,7 +161,7 @@ export function toQuorumPacket(m: QuorumMessage): QuorumPacket {
     case 'INFORM':
       return p(PacketType[m.type], m.zxid, m.data);
     case 'UPTODATE':
-      return p(PacketType.UPTODATE, -1n);
+      return p(PacketType.UPTODATE, m.committedZxid ?? -1n);
     case 'REQUEST':
       return { ...p(PacketType.REQUEST, -1n, m.data), authinfo: m.authinfo ?? [] };
     case 'PING':
@@ -204,7 +208,7 @@ export function fromQuorumPacket(q: QuorumPacket): QuorumMessage {
     case PacketType.INFORM:
       return { type: 'INFORM', zxid: z, data };
     case PacketType.UPTODATE:
-      return { type: 'UPTODATE' };
+      return z === -1n ? { type: 'UPTODATE' } : { type: 'UPTODATE', committedZxid: z };
     case PacketType.REQUEST: {
       const sync = data.length === 0 || (data.length >= 16 && data.readInt32BE(12) === OPCODE_SYNC);
       return q.authinfo.length > 0 ? { type: 'REQUEST', sync, data, authinfo: q.authinfo } : { type: 'REQUEST', sync, data };

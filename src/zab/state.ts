@@ -122,6 +122,8 @@ export interface LearnerHandler {
   peerLastZxid: Zxid;
   /** Our last zxid when we synced it: its NEWLEADER ACK says it holds everything up to here. */
   syncedThrough: Zxid;
+  /** How far our history was committed when we synced it; told to the learner in UPTODATE. */
+  syncCommitZxid: Zxid;
   start_tick: number;
   lastHeard_tick: number;
   /** PINGs sent on this connection and replies received (replies come back in order). */

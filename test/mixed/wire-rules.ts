@@ -4,7 +4,7 @@
  * Returns two lists of findings: `strict` (rules tszk follows today; a finding is a regression)
  * and `known` (documented gaps, reported until fixed).
  */
-import { joined } from '../support/recording-proxy.js';
+import { joined } from '../support/tcp-proxy.js';
 import type { ZkEnsemble } from '../support/zk-ensemble.js';
 import { LearnerInfo, NotificationWire, PacketType, PROTOCOL_VERSION, decodeNotification, decodeQuorumMessage, encodeQuorumMessage } from '../../src/zab/packets.js';
 import { PROTOCOL_VERSION_V1, splitElectionStream, splitQuorumStream } from '../quorum-wire/streams.js';
@@ -49,6 +49,7 @@ export function checkTszkWire(ens: ZkEnsemble): WireFindings {
     const first = u.items[0];
     const learnerSid = first?.kind === 'packet' && first.packet.data ? Number(LearnerInfo.decode(first.packet.data).serverid) : -1;
     const learnerKind = kind(learnerSid);
+    const proposed = new Set<bigint>();
     for (const [side, items, who] of [['learner', u.items, learnerKind], ['leader', d.items, leaderKind]] as const) {
       if (who !== 'tszk') continue;
       for (const i of items) {
@@ -64,7 +65,10 @@ export function checkTszkWire(ens: ZkEnsemble): WireFindings {
         }
         if (p.type === PacketType.LEADERINFO && (p.data?.toString('hex') !== '00010000' || (p.zxid & 0xffffffffn) !== 0n)) strict.add(`${where}: LEADERINFO`);
         if (p.type === PacketType.ACKEPOCH && p.data?.length !== 4) strict.add(`${where}: ACKEPOCH data`);
-        if (p.type === PacketType.UPTODATE && (p.zxid !== -1n || p.data !== null)) strict.add(`${where}: UPTODATE`);
+        // ZooKeeper sends zxid -1 and its learners ignore it; tszk's leader puts the sync's commit point there.
+        if (p.type === PacketType.UPTODATE && (p.zxid < -1n || p.data !== null)) strict.add(`${where}: UPTODATE`);
+        if (p.type === PacketType.COMMIT && side === 'leader' && !proposed.has(p.zxid)) strict.add(`${where}: COMMIT 0x${p.zxid.toString(16)} without its PROPOSAL on this connection`);
+        if (p.type === PacketType.PROPOSAL && side === 'leader') proposed.add(p.zxid);
         if (p.type === PacketType.NEWLEADER && (p.data === null || p.data.length === 0)) known.add('NEWLEADER without the QuorumVerifier text (ZooKeeper learners accept null)');
         // A null reply: a ZooKeeper leader NPEs (LearnerHandler.java:685) and drops the learner.
         if (p.type === PacketType.PING && side === 'learner' && p.data === null) strict.add(`${where}: learner PING reply with null data`);

@@ -86,7 +86,8 @@ test('before its epoch is settled, a leader refuses a learner more recent than i
   // An up-to-date learner completes the quorum and is synced.
   const b = feed(s, 2, { type: 'ACKEPOCH', currentEpoch: epoch(1n), lastZxid: z(1, 1) });
   assert.ok(b.some((x) => x.type === 'persistCurrentEpoch' && x.epoch === 2n));
-  assert.deepEqual(sends(b).map((m) => m.type), ['DIFF', 'COMMIT', 'NEWLEADER']);
+  // No bare COMMIT during the sync (a ZooKeeper learner NPEs on one): the commit point rides in UPTODATE.
+  assert.deepEqual(sends(b).map((m) => m.type), ['DIFF', 'NEWLEADER']);
   // Without the check, the leader would truncate the more recent learner's txns.
   const m = leader3(['skipAckEpochCheck']);
   const c = feed(m, 1, { type: 'ACKEPOCH', currentEpoch: epoch(1n), lastZxid: z(1, 5) });

@@ -59,6 +59,7 @@ test('every quorum message round-trips through a QuorumPacket', () => {
     { type: 'INFORM', zxid: zxid(0x400000001n), data: Buffer.from('txn') },
     { type: 'NEWLEADER', zxid: zxid(0x400000000n) },
     { type: 'UPTODATE' },
+    { type: 'UPTODATE', committedZxid: zxid(0x400000007n) },
     { type: 'ACK', zxid: zxid(0x400000001n) },
     { type: 'REQUEST', sync: false, data: Buffer.from('req') },
     { type: 'REQUEST', sync: true, data: Buffer.alloc(0) },
