@@ -169,3 +169,12 @@ function zkSkip(): string | false {
   if (process.env['TSZK_REQUIRE_EXTERNAL'] === '1') throw new Error(`real ZooKeeper required: ${missing}`);
   return missing;
 }
+
+test('readonlymode.enabled from zoo.cfg or -D: only "true" (any case) turns it on, as Boolean.getBoolean', async () => {
+  const { parseZooCfg } = await import('../../src/server/config.js');
+  const base = 'tickTime=2000\ndataDir=/tmp/x\nclientPort=2181\n';
+  assert.equal(parseZooCfg(base).options.readOnlyModeEnabled, false);
+  assert.equal(parseZooCfg(base + 'readonlymode.enabled=TRUE\n').options.readOnlyModeEnabled, true);
+  assert.equal(parseZooCfg(base + 'readonlymode.enabled=yes\n').options.readOnlyModeEnabled, false);
+  assert.equal(parseZooCfg(base, { sysProps: { 'readonlymode.enabled': 'true' } }).options.readOnlyModeEnabled, true);
+});
