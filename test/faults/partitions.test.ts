@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ZooKeeperClient } from '../../src/client/index.js';
-import type { LinkState } from '../support/fault-proxy.js';
+import type { LinkState } from '../support/tcp-proxy.js';
 import { skipUnless } from '../support/target.js';
 import { startFaultCluster, type FaultCluster } from '../support/fault-cluster.js';
 import { connectTo, convergedDigests, kind, missing, sleep, withTimeout } from './helpers.js';

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ZooKeeperClient, CreateMode, op } from '../../src/client/index.js';
 import { startZkEnsemble, type EnsemblePeer } from '../support/zk-ensemble.js';
-import { joined } from '../support/recording-proxy.js';
+import { joined } from '../support/tcp-proxy.js';
 import { electionPrefix } from './streams.js';
 
 const ELECTION_FRAMES_MAX = 24;

@@ -1,6 +1,6 @@
 /** Dev tool: run a mixed ensemble, write through the leader, and print what each peer sent. npx tsx test/quorum-wire/tszk-dump.ts zookeeper,zookeeper,tszk */
 import { ZooKeeperClient } from '../../src/client/index.js';
-import { joined } from '../support/recording-proxy.js';
+import { joined } from '../support/tcp-proxy.js';
 import type { PeerKind } from '../support/zk-ensemble.js';
 import { startMixed } from '../mixed/harness.js';
 import { splitElectionStream, splitQuorumStream } from './streams.js';

@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { electionInitialMessageRewriter, startFaultProxy, type FaultProxy, type LinkState } from './fault-proxy.js';
+import { electionInitialMessageRewriter, startTcpProxy, type TcpProxy, type LinkState } from './tcp-proxy.js';
 import { fourLetter, freePort } from './ports.js';
 import type { TargetKind } from './target.js';
 import { tszkCommand } from './tszk.js';
@@ -96,12 +96,14 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
   // links.get(`${i}>${j}`): what peer i dials to reach peer j. Election connect-backs go to the
   // address in the initial message: it is rewritten so that j reaches i through the j→i proxy as
   // well (looked up at dial time, when every proxy exists).
-  const links = new Map<string, { quorum: FaultProxy; election: FaultProxy }>();
+  const links = new Map<string, { quorum: TcpProxy; election: TcpProxy }>();
   for (const i of sids)
     for (const j of sids) {
       if (i === j) continue;
-      const quorum = await startFaultProxy(`q${i}>${j}`, () => real.get(j)!.quorum);
-      const election = await startFaultProxy(`e${i}>${j}`, () => real.get(j)!.election, {
+      const quorum = await startTcpProxy(() => real.get(j)!.quorum, { name: `q${i}>${j}`, noDelay: true });
+      const election = await startTcpProxy(() => real.get(j)!.election, {
+        name: `e${i}>${j}`,
+        noDelay: true,
         rewriteFirst: electionInitialMessageRewriter(() => `127.0.0.1:${links.get(`${j}>${i}`)!.election.port}`),
       });
       links.set(`${i}>${j}`, { quorum, election });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fourLetter, freePort } from './ports.js';
-import { startRecordingProxy, type RecordingProxy, type RecordedConnection } from './recording-proxy.js';
+import { startTcpProxy, type TcpProxy, type RecordedConnection } from './tcp-proxy.js';
 import { ZK_JAR_DIR, zookeeperMissing } from './zookeeper.js';
 import { tszkCommand } from './tszk.js';
 
@@ -30,8 +30,8 @@ export interface EnsemblePeer {
   clientPort: number;
   quorumPort: number;
   electionPort: number;
-  quorumProxy: RecordingProxy;
-  electionProxy: RecordingProxy;
+  quorumProxy: TcpProxy;
+  electionProxy: TcpProxy;
   dataDir: string;
   cfgPath: string;
   logFile: string;
@@ -89,15 +89,15 @@ export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemb
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'zk-ensemble-'));
   fs.mkdirSync(dir, { recursive: true });
   const tick = opts.tickTime_ms ?? 1000;
-  interface Slot { sid: number; spec: PeerSpec; clientPort: number; quorumPort: number; electionPort: number; q: RecordingProxy; e: RecordingProxy }
+  interface Slot { sid: number; spec: PeerSpec; clientPort: number; quorumPort: number; electionPort: number; q: TcpProxy; e: TcpProxy }
   const slots: Slot[] = [];
   for (let i = 0; i < opts.peers.length; i++) {
     const sid = i + 1;
     const quorumPort = await freePort();
     const electionPort = await freePort();
     const clientPort = await freePort();
-    const q = await startRecordingProxy(quorumPort, `quorum->${sid}`);
-    const e = await startRecordingProxy(electionPort, `election->${sid}`);
+    const q = await startTcpProxy(quorumPort, { name: `quorum->${sid}`, record: true });
+    const e = await startTcpProxy(electionPort, { name: `election->${sid}`, record: true });
     slots.push({ sid, spec: opts.peers[i]!, clientPort, quorumPort, electionPort, q, e });
   }
   const peers: EnsemblePeer[] = slots.map((s) => {
