@@ -9,20 +9,15 @@
  *   await leader.kill();  await ens.waitForLeader({ exclude: [leader.id] });  await leader.restart();
  *   await ens.stop();                                    // kills everything, removes the dirs
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fourLetter, freePort } from './ports.js';
-import { tszkCommand } from './tszk.js';
+import { killAndWait, spawnPeer, srvrStatus, waitForImok, writePeerConfig, type PeerMode, type PeerStatus } from './peer-process.js';
+import { freePort } from './ports.js';
 
-export type MemberMode = 'leader' | 'follower' | 'observer' | 'looking' | 'down';
-
-export interface MemberStatus {
-  mode: MemberMode;
-  /** Zxid from srvr (undefined when down). */
-  zxid: bigint | undefined;
-}
+export type MemberMode = PeerMode;
+export type MemberStatus = PeerStatus;
 
 export interface EnsembleMember {
   readonly id: number;
@@ -85,13 +80,7 @@ export interface Ensemble {
   stop(): Promise<void>;
 }
 
-export function parseSrvr(text: string): MemberStatus {
-  const mode = /Mode: (\w+)/.exec(text)?.[1];
-  const zxid = /Zxid: (0x[0-9a-f]+)/i.exec(text)?.[1];
-  const known: MemberMode[] = ['leader', 'follower', 'observer'];
-  const m: MemberMode = known.includes(mode as MemberMode) && !text.includes('not currently serving') ? (mode as MemberMode) : 'looking';
-  return { mode: m, zxid: zxid === undefined ? undefined : BigInt(zxid) };
-}
+export { parseSrvr } from './peer-process.js';
 
 export async function startEnsemble(n: number, opts: EnsembleOptions = {}): Promise<Ensemble> {
   const own = opts.dir === undefined;
@@ -109,8 +98,6 @@ export async function startEnsemble(n: number, opts: EnsembleOptions = {}): Prom
   const members: Member[] = [];
   for (const p of ports) {
     const dataDir = path.join(dir, `member${p.id}`);
-    fs.mkdirSync(dataDir, { recursive: true });
-    fs.writeFileSync(path.join(dataDir, 'myid'), `${p.id}\n`);
     const cfg: Record<string, string | number> = {
       tickTime: opts.tickTime_ms ?? 200,
       initLimit: opts.initLimit ?? 10,
@@ -123,9 +110,7 @@ export async function startEnsemble(n: number, opts: EnsembleOptions = {}): Prom
       ...(p.id > n - observers ? { peerType: 'observer' } : {}),
       ...opts.cfg,
     };
-    const text = Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n' + serverLinesFor(p.id).join('\n') + '\n';
-    const cfgPath = path.join(dataDir, 'zoo.cfg');
-    fs.writeFileSync(cfgPath, text);
+    const cfgPath = writePeerConfig(dataDir, p.id, cfg, serverLinesFor(p.id));
     members.push(new Member(p.id, p.client, p.quorum, p.election, dataDir, cfgPath, path.join(dataDir, 'tszk.log'), opts.env ?? {}));
   }
   const ens: Ensemble = {
@@ -197,46 +182,24 @@ class Member implements EnsembleMember {
   /** Starts the process and waits until its client port answers ruok (it may still be electing). */
   async restart(): Promise<void> {
     if (this.proc !== undefined) throw new Error(`member ${this.id} is already running`);
-    const { cmd, args } = tszkCommand();
-    const out = fs.openSync(this.logFile, 'a');
-    const proc = spawn(cmd, [...args, 'server', '--config', this.cfgPath], {
-      stdio: ['ignore', out, out],
+    const proc = spawnPeer('tszk', this.cfgPath, this.logFile, {
       env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_MEMBER_LOG_LEVEL'] ?? 'info', ...this.env },
     });
-    fs.closeSync(out);
     this.proc = proc;
     let exited = false;
     proc.once('exit', () => {
       exited = true;
       if (this.proc === proc) this.proc = undefined;
     });
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (exited) throw new Error(`member ${this.id} exited during start (log ${this.logFile})`);
-      try {
-        if ((await fourLetter(this.clientPort, 'ruok', 500)) === 'imok') return;
-      } catch {
-        /* not listening yet */
-      }
-      if (Date.now() > deadline) throw new Error(`member ${this.id} did not start within 20 s (log ${this.logFile})`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForImok(this.clientPort, () => exited, 20_000, `member ${this.id}`, this.logFile);
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const p = this.proc;
-    if (p === undefined) return;
-    const done = new Promise((r) => p.once('exit', r));
-    p.kill(signal);
-    await done;
+    if (this.proc !== undefined) await killAndWait(this.proc, signal);
   }
 
   async status(): Promise<MemberStatus> {
     if (this.proc === undefined) return { mode: 'down', zxid: undefined };
-    try {
-      return parseSrvr(await fourLetter(this.clientPort, 'srvr', 1000));
-    } catch {
-      return { mode: 'down', zxid: undefined };
-    }
+    return srvrStatus(this.clientPort);
   }
 }

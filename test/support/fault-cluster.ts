@@ -10,17 +10,17 @@
  *   c.partition([[leader.sid], others]);  ...  c.heal();
  *   await c.stop();
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { electionInitialMessageRewriter, startTcpProxy, type TcpProxy, type LinkState } from './tcp-proxy.js';
-import { fourLetter, freePort } from './ports.js';
+import { killAndWait, spawnPeer, srvrStatus, waitForImok, writePeerConfig, type PeerMode } from './peer-process.js';
+import { freePort } from './ports.js';
 import type { TargetKind } from './target.js';
-import { tszkCommand } from './tszk.js';
-import { ZK_JAR_DIR } from './zookeeper.js';
 
-export type PeerMode = 'leader' | 'follower' | 'observer' | 'looking' | 'down';
+export type { PeerMode } from './peer-process.js';
+export { parseSrvr } from './peer-process.js';
 
 export interface ClusterPeer {
   readonly sid: number;
@@ -65,17 +65,7 @@ export interface FaultClusterOptions {
   env?: Record<string, string>;
 }
 
-const CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-simple.jar', 'netty-all.jar', 'commons-cli.jar', 'commons-io.jar']
-  .map((j) => path.join(ZK_JAR_DIR, j))
-  .join(':');
 const START_WAIT_MS = 30_000;
-
-export function parseSrvr(text: string): { mode: PeerMode; zxid: bigint | undefined } {
-  const mode = /Mode: (\w+)/.exec(text)?.[1];
-  const zxid = /Zxid: (0x[0-9a-f]+)/i.exec(text)?.[1];
-  const m: PeerMode = mode === 'leader' || mode === 'follower' || mode === 'observer' ? mode : 'looking';
-  return { mode: text.includes('not currently serving') ? 'looking' : m, zxid: zxid === undefined ? undefined : BigInt(zxid) };
-}
 
 export async function startFaultCluster(opts: FaultClusterOptions): Promise<FaultCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `faults-${opts.kind}-`));
@@ -115,8 +105,6 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
   const peers: Peer[] = [];
   for (const i of sids) {
     const dataDir = path.join(dir, `peer${i}`);
-    fs.mkdirSync(dataDir, { recursive: true });
-    fs.writeFileSync(path.join(dataDir, 'myid'), `${i}\n`);
     const lines = sids.map((j) => {
       const r = real.get(j)!;
       if (j === i) return `server.${j}=127.0.0.1:${r.quorum}:${r.election}:participant;127.0.0.1:${r.client}`;
@@ -137,8 +125,7 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
       reconfigEnabled: 'false',
       ...opts.cfg,
     };
-    const cfgPath = path.join(dataDir, 'zoo.cfg');
-    fs.writeFileSync(cfgPath, Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n' + lines.join('\n') + '\n');
+    const cfgPath = writePeerConfig(dataDir, i, cfg, lines);
     peers.push(new Peer(opts.kind, i, real.get(i)!.client, dataDir, cfgPath, path.join(dir, `peer${i}.log`), opts.env ?? {}));
   }
 
@@ -227,22 +214,12 @@ class Peer implements ClusterPeer {
 
   async start(): Promise<void> {
     if (this.proc !== undefined) throw new Error(`peer ${this.sid} is already running`);
-    const out = fs.openSync(this.logFile, 'a');
-    fs.writeSync(out, `---- start ${new Date().toISOString()}\n`);
-    let proc: ChildProcess;
-    if (this.kind === 'tszk') {
-      const { cmd, args } = tszkCommand();
-      proc = spawn(cmd, [...args, 'server', '--config', this.cfgPath], {
-        stdio: ['ignore', out, out],
-        // info, whatever the test runner sets: the suites read the sync-mode lines from the log.
-        env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_FAULT_LOG_LEVEL'] ?? 'info', ...this.env },
-      });
-    } else {
-      proc = spawn('java', ['-Xmx256m', '-XX:+UseSerialGC', '-Xshare:auto', '-cp', CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', this.cfgPath], {
-        stdio: ['ignore', out, out],
-      });
-    }
-    fs.closeSync(out);
+    fs.appendFileSync(this.logFile, `---- start ${new Date().toISOString()}\n`);
+    const proc: ChildProcess = spawnPeer(this.kind, this.cfgPath, this.logFile, {
+      // info, whatever the test runner sets: the suites read the sync-mode lines from the log.
+      env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_FAULT_LOG_LEVEL'] ?? 'info', ...this.env },
+      jvmArgs: ['-Xmx256m', '-XX:+UseSerialGC', '-Xshare:auto'],
+    });
     this.proc = proc;
     let exited = false;
     proc.once('exit', (code, signal) => {
@@ -253,35 +230,19 @@ class Peer implements ClusterPeer {
         this.crashes.push(`peer ${this.sid} exited by itself (code ${code}, signal ${signal}) at ${new Date().toISOString()}; log ${this.logFile}:\n${tail}`);
       }
     });
-    const deadline = Date.now() + START_WAIT_MS;
-    for (;;) {
-      if (exited) throw new Error(`peer ${this.sid} exited during start (log ${this.logFile})`);
-      try {
-        if ((await fourLetter(this.clientPort, 'ruok', 500)) === 'imok') return;
-      } catch {
-        /* not listening yet */
-      }
-      if (Date.now() > deadline) throw new Error(`peer ${this.sid} did not start within ${START_WAIT_MS} ms (log ${this.logFile})`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForImok(this.clientPort, () => exited, START_WAIT_MS, `peer ${this.sid}`, this.logFile);
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = this.proc;
     if (p === undefined) return;
-    const done = new Promise((r) => p.once('exit', r));
     this.killing = true;
-    p.kill(signal);
-    await done;
+    await killAndWait(p, signal);
     this.killing = false;
   }
 
   async status(): Promise<{ mode: PeerMode; zxid: bigint | undefined }> {
     if (this.proc === undefined) return { mode: 'down', zxid: undefined };
-    try {
-      return parseSrvr(await fourLetter(this.clientPort, 'srvr', 1000));
-    } catch {
-      return { mode: 'down', zxid: undefined };
-    }
+    return srvrStatus(this.clientPort);
   }
 }

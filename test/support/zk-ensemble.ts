@@ -5,14 +5,14 @@
  * proxy, the peer's own line at its real ports (it binds those). So all peer-to-peer traffic is
  * captured and can be cut per peer.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fourLetter, freePort } from './ports.js';
+import { killAndWait, spawnPeer } from './peer-process.js';
 import { startTcpProxy, type TcpProxy, type RecordedConnection } from './tcp-proxy.js';
-import { ZK_JAR_DIR, zookeeperMissing } from './zookeeper.js';
-import { tszkCommand } from './tszk.js';
+import { zookeeperMissing } from './zookeeper.js';
 
 export type PeerKind = 'zookeeper' | 'tszk';
 
@@ -72,10 +72,6 @@ export interface ZkEnsembleOptions {
   /** Do not start the peers yet (start each with peer.start()). */
   deferStart?: boolean;
 }
-
-const ZK_CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-simple.jar', 'netty-all.jar', 'commons-cli.jar', 'commons-io.jar']
-  .map((j) => path.join(ZK_JAR_DIR, j))
-  .join(':');
 
 export function zkEnsembleMissing(kinds: PeerKind[]): string | undefined {
   if (kinds.includes('zookeeper')) {
@@ -153,29 +149,17 @@ export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemb
       },
       async start() {
         if (!exited) return;
-        const out = fs.openSync(logFile, 'a');
-        if (s.spec.kind === 'zookeeper') {
-          const props = Object.entries(opts.sysProps ?? {}).map(([k, v]) => `-D${k}=${v}`);
-          proc = spawn('java', ['-Xmx192m', '-XX:+UseSerialGC', ...props, '-cp', ZK_CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath], {
-            stdio: ['ignore', out, out],
-          });
-        } else {
-          const { cmd, args } = tszkCommand();
-          proc = spawn(cmd, [...args, 'server', '--config', cfgPath], {
-            stdio: ['ignore', out, out],
-            env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'info', ...opts.env },
-          });
-        }
-        fs.closeSync(out);
+        const props = Object.entries(opts.sysProps ?? {}).map(([k, v]) => `-D${k}=${v}`);
+        proc = spawnPeer(s.spec.kind, cfgPath, logFile, {
+          env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'info', ...opts.env },
+          jvmArgs: ['-Xmx192m', '-XX:+UseSerialGC', ...props],
+        });
         exited = false;
         proc.on('exit', () => (exited = true));
       },
       async kill(signal: NodeJS.Signals = 'SIGKILL') {
         if (exited || proc === null) return;
-        const p = proc;
-        const done = new Promise((r) => p.once('exit', r));
-        p.kill(signal);
-        await done;
+        await killAndWait(proc, signal);
       },
     };
     return peer;
