@@ -25,26 +25,15 @@ import type { TcpProxy } from '../support/tcp-proxy.js';
 import { zookeeperMissing } from '../support/zookeeper.js';
 import { normaliseZkCli, runZkCli, ZKCLI } from './zkcli-run.js';
 import { runNodeScenario } from './node-scenario.js';
-import { runExternal } from './run-external.js';
+import { JARS, javaMissing, runExternal } from './run-external.js';
 import { checkResults } from './scenario.js';
 
 const PYTHON = '/usr/bin/python3';
-const JARS = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-nop.jar'].map((j) => path.join('/usr/share/java', j));
 
 function kazooMissing(): string | undefined {
   const r = spawnSync(PYTHON, ['-c', 'import kazoo'], { encoding: 'utf8' });
   if (r.error) return `${PYTHON} not runnable (${r.error.message})`;
   if (r.status !== 0) return 'kazoo not importable by /usr/bin/python3 (apt-get install python3-kazoo)';
-  return undefined;
-}
-
-function javaMissing(): string | undefined {
-  for (const tool of ['java', 'javac']) {
-    const r = spawnSync(tool, ['-version'], { encoding: 'utf8' });
-    if (r.error) return `${tool} not installed (apt-get install default-jdk-headless)`;
-  }
-  const missing = JARS.find((j) => !fs.existsSync(j));
-  if (missing) return `${missing} missing (apt-get install zookeeper)`;
   return undefined;
 }
 

@@ -11,21 +11,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { repoRoot, skipUnless, startTarget, targetKind, targetMissing } from '../support/target.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import { runExternal } from './run-external.js';
+import { JARS, javaMissing, runExternal } from './run-external.js';
 import { checkResults } from './scenario.js';
 
-const JARS = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-nop.jar'].map((j) => path.join('/usr/share/java', j));
 const kind = targetKind();
-
-function javaMissing(): string | undefined {
-  for (const tool of ['java', 'javac']) {
-    const r = spawnSync(tool, ['-version'], { encoding: 'utf8' });
-    if (r.error) return `${tool} not installed (apt-get install default-jdk-headless)`;
-  }
-  const missing = JARS.find((j) => !fs.existsSync(j));
-  if (missing) return `${missing} missing (apt-get install zookeeper)`;
-  return undefined;
-}
 
 test(`Java client scenario against ${kind}`, { skip: skipUnless(javaMissing() ?? targetMissing(kind)), timeout: 180_000 }, async () => {
   const classes = fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-java-'));

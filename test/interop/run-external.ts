@@ -3,9 +3,25 @@
  * when the script prints "DROP" the harness cuts the proxied connections and answers with a line
  * on stdin; the script's "RESULT <json>" line is what it observed.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import readline from 'node:readline';
 import type { TcpProxy } from '../support/tcp-proxy.js';
+
+/** ZooKeeper's Java client and its dependencies, as installed by the Debian zookeeper package. */
+export const JARS = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-nop.jar'].map((j) => path.join('/usr/share/java', j));
+
+/** Why the Java client scenario cannot run here (no JDK or jars), or undefined. */
+export function javaMissing(): string | undefined {
+  for (const tool of ['java', 'javac']) {
+    const r = spawnSync(tool, ['-version'], { encoding: 'utf8' });
+    if (r.error) return `${tool} not installed (apt-get install default-jdk-headless)`;
+  }
+  const missing = JARS.find((j) => !fs.existsSync(j));
+  if (missing) return `${missing} missing (apt-get install zookeeper)`;
+  return undefined;
+}
 
 export interface ExternalRun {
   result: Record<string, unknown>;
