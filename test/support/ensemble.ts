@@ -13,7 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { killAndWait, spawnPeer, srvrStatus, waitForImok, writePeerConfig, type PeerMode, type PeerStatus } from './peer-process.js';
+import { killAndWait, spawnPeer, srvrStatus, waitForImok, waitForLeaderAmong, writePeerConfig, type PeerMode, type PeerStatus } from './peer-process.js';
 import { freePort } from './ports.js';
 
 export type MemberMode = PeerMode;
@@ -122,19 +122,9 @@ export async function startEnsemble(n: number, opts: EnsembleOptions = {}): Prom
       await Promise.all(members.map(async (m) => out.set(m.id, (await m.status()).mode)));
       return out;
     },
-    async waitForLeader(w = {}) {
-      const deadline = Date.now() + (w.timeout_ms ?? 30_000);
-      let last = '';
-      for (;;) {
-        const candidates = members.filter((m) => m.running && !(w.exclude ?? []).includes(m.id));
-        const st = await Promise.all(candidates.map(async (m) => [m, await m.status()] as const));
-        const leaders = st.filter(([, s]) => s.mode === 'leader');
-        const serving = st.every(([, s]) => s.mode !== 'looking' && s.mode !== 'down');
-        last = st.map(([m, s]) => `${m.id}:${s.mode}`).join(' ');
-        if (leaders.length === 1 && (w.allServing === false || serving)) return leaders[0]![0];
-        if (Date.now() > deadline) throw new Error(`no leader within the timeout (members: ${last}; logs in ${dir})`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    waitForLeader(w = {}) {
+      const candidates = () => members.filter((m) => m.running && !(w.exclude ?? []).includes(m.id));
+      return waitForLeaderAmong(candidates, (m) => m.status(), (m) => m.id, w, 'members', dir);
     },
     async stop() {
       await Promise.all(members.map((m) => m.kill('SIGKILL')));

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { electionInitialMessageRewriter, startTcpProxy, type TcpProxy, type LinkState } from './tcp-proxy.js';
-import { killAndWait, spawnPeer, srvrStatus, waitForImok, writePeerConfig, type PeerMode } from './peer-process.js';
+import { killAndWait, spawnPeer, srvrStatus, waitForImok, waitForLeaderAmong, writePeerConfig, type PeerMode } from './peer-process.js';
 import { freePort } from './ports.js';
 import type { TargetKind } from './target.js';
 
@@ -158,19 +158,9 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
       for (const i of sids) for (const j of sids) if (i !== j) setLink(i, j, 'up');
     },
     unexpectedExits: () => peers.flatMap((p) => p.crashes),
-    async waitForLeader(w = {}) {
-      const deadline = Date.now() + (w.timeout_ms ?? 30_000);
-      let last = '';
-      for (;;) {
-        const cands = peers.filter((p) => p.running() && !(w.exclude ?? []).includes(p.sid) && (w.among === undefined || w.among.includes(p.sid)));
-        const st = await Promise.all(cands.map(async (p) => [p, await p.status()] as const));
-        const leaders = st.filter(([, s]) => s.mode === 'leader');
-        const serving = st.every(([, s]) => s.mode === 'leader' || s.mode === 'follower' || s.mode === 'observer');
-        last = st.map(([p, s]) => `${p.sid}:${s.mode}`).join(' ');
-        if (leaders.length === 1 && (w.allServing === false || serving)) return leaders[0]![0];
-        if (Date.now() > deadline) throw new Error(`no leader within the timeout (peers: ${last}; logs in ${dir})`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+    waitForLeader(w = {}) {
+      const candidates = () => peers.filter((p) => p.running() && !(w.exclude ?? []).includes(p.sid) && (w.among === undefined || w.among.includes(p.sid)));
+      return waitForLeaderAmong(candidates, (p) => p.status(), (p) => p.sid, w, 'peers', dir);
     },
     async stop(s = {}) {
       await Promise.all(peers.map((p) => p.kill('SIGKILL')));

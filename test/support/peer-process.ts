@@ -26,6 +26,31 @@ export function parseSrvr(text: string): PeerStatus {
   return { mode: text.includes('not currently serving') ? 'looking' : m, zxid: zxid === undefined ? undefined : BigInt(zxid) };
 }
 
+/**
+ * Polls the `candidates()` peers' status every 50 ms until exactly one is leader and (unless
+ * allServing is false) all of them serve; throws after timeout_ms naming each peer's mode.
+ */
+export async function waitForLeaderAmong<P>(
+  candidates: () => P[],
+  status: (p: P) => Promise<PeerStatus>,
+  idOf: (p: P) => number,
+  w: { timeout_ms?: number; allServing?: boolean },
+  what: string,
+  dir: string,
+): Promise<P> {
+  const deadline = Date.now() + (w.timeout_ms ?? 30_000);
+  let last = '';
+  for (;;) {
+    const st = await Promise.all(candidates().map(async (p) => [p, await status(p)] as const));
+    const leaders = st.filter(([, s]) => s.mode === 'leader');
+    const serving = st.every(([, s]) => s.mode !== 'looking' && s.mode !== 'down');
+    last = st.map(([p, s]) => `${idOf(p)}:${s.mode}`).join(' ');
+    if (leaders.length === 1 && (w.allServing === false || serving)) return leaders[0]![0];
+    if (Date.now() > deadline) throw new Error(`no leader within the timeout (${what}: ${last}; logs in ${dir})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** srvr of the peer on `clientPort`, parsed; 'down' when it does not answer. */
 export async function srvrStatus(clientPort: number): Promise<PeerStatus> {
   try {
