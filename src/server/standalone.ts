@@ -421,10 +421,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
     if (fwd !== undefined && (req.kind === 'write' || req.kind === 'failedWrite' || req.kind === 'badMulti')) {
       // Learner: the leader prepares the write against the latest state; we reply when it commits.
       conn.queue.push({ kind: 'write', xid, op: type, recv_ms: now, rc: undefined, replyZxid: 0n });
-      if (type === OpCode.closeSession) {
-        this.sessions.setClosing(conn.sessionId);
-        conn.sessionClosing = true;
-      }
+      if (type === OpCode.closeSession) this.markClosing(conn);
       fwd({ sessionId: conn.sessionId, cxid: xid, type, body: Buffer.from(buf.subarray(bodyStart, end)), authInfo: conn.authInfo });
       req = { kind: 'forwarded' };
     }
@@ -440,10 +437,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
         conn.queue.push(entry);
         const ctx = { sessionId: conn.sessionId, cxid: xid, authInfo: conn.authInfo, time: BigInt(now) };
         const txn = this.movedAway(conn.sessionId, this.quorum?.serverId) ? this.preparer.prepareError(ctx, Err.SessionMoved) : this.preparer.prepare(ctx, req.write);
-        if (req.write.op === OpCode.closeSession) {
-          this.sessions.setClosing(conn.sessionId);
-          conn.sessionClosing = true;
-        }
+        if (req.write.op === OpCode.closeSession) this.markClosing(conn);
         this.batch.push({ txn, conn, entry });
         break;
       }
@@ -543,6 +537,12 @@ export class ServerCore implements StandaloneServer, AdminSource {
     conn.stats.packetsSent++;
     this.stats.packetsSent++;
     conn.markDirty();
+  }
+
+  /** The client asked to close its session: later requests on it meet SessionExpired. */
+  private markClosing(conn: ClientConnection): void {
+    this.sessions.setClosing(conn.sessionId);
+    conn.sessionClosing = true;
   }
 
   /** Internal writes (createSession, expiry closeSession, container reaping). */
