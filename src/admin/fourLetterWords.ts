@@ -11,7 +11,7 @@ import type { ClientConnection } from '../server/connection.js';
 import type { ServerStats } from '../server/serverStats.js';
 import type { SessionTracker } from '../server/sessionTracker.js';
 
-export const TSZK_VERSION = '3.8.0-tszk-0.1.0';
+const TSZK_VERSION = '3.8.0-tszk-0.1.0';
 const BUILT_ON = 'built on 2026-11-22 00:00 UTC';
 
 /** What the words report on; the standalone server implements it. */
@@ -126,7 +126,7 @@ function zkNodeCount(s: AdminSource): number {
   return s.db.tree.nodeCount + 1;
 }
 
-export function connectionLine(c: ClientConnection, brief: boolean): string {
+function connectionLine(c: ClientConnection, brief: boolean): string {
   const st = c.stats;
   const interest = c.state === 'open' && !c.readingPaused ? '1' : '0';
   let out = ` /${c.remoteAddress}:${c.remotePort}[${interest}](queued=${c.queue.length},recved=${st.packetsReceived},sent=${st.packetsSent}`;
@@ -263,7 +263,7 @@ function hex(id: bigint): string {
 }
 
 /** Java's Double.toString for the values we print (always a decimal point). */
-export function javaDouble(v: number): string {
+function javaDouble(v: number): string {
   return Number.isInteger(v) ? `${v}.0` : String(v);
 }
 

@@ -77,7 +77,7 @@ function providerAuthenticated(scheme: string): boolean {
   return scheme === 'digest';
 }
 
-export function aclEquals(a: ACL, b: ACL): boolean {
+function aclEquals(a: ACL, b: ACL): boolean {
   return a.perms === b.perms && a.id.scheme === b.id.scheme && a.id.id === b.id.id;
 }
 
