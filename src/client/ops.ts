@@ -66,7 +66,7 @@ export const op = {
   },
 };
 
-export function isTtlMode(mode: CreateMode): boolean {
+function isTtlMode(mode: CreateMode): boolean {
   return mode === CreateMode.PERSISTENT_WITH_TTL || mode === CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL;
 }
 

@@ -12,7 +12,7 @@ export const TREE_DIGEST_VERSION = 2;
 const STAT_DIGEST_BYTES = 60;
 const EXCLUDED_SUBTREE = '/zookeeper/';
 
-export function nodeDigest(path: string, data: Buffer | null, s: StatPersisted): bigint {
+function nodeDigest(path: string, data: Buffer | null, s: StatPersisted): bigint {
   if (path.startsWith(EXCLUDED_SUBTREE)) return 0n;
   const b = Buffer.allocUnsafe(STAT_DIGEST_BYTES);
   b.writeBigInt64BE(s.czxid, 0);

@@ -35,7 +35,7 @@ function aclText(acl: readonly ACL[]): string {
   return `[${acl.map((a) => `${a.id.scheme}:${a.id.id}:${a.perms}`).join(',')}]`;
 }
 
-export function describeTxnBody(b: TxnBody): string {
+function describeTxnBody(b: TxnBody): string {
   switch (b.type) {
     case OpCode.create:
     case OpCode.create2:
@@ -65,7 +65,7 @@ export function describeTxnBody(b: TxnBody): string {
   }
 }
 
-export function describeTxn(e: Txn): string {
+function describeTxn(e: Txn): string {
   const h = e.header;
   const when = new Date(Number(h.time)).toISOString();
   const digest = e.digest ? ` digest ${e.digest.version}:${hex(e.digest.treeDigest)}` : '';
