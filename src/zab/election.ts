@@ -20,7 +20,7 @@ export function voteBetter(n: Pick<Vote, 'leader' | 'zxid' | 'peerEpoch'>, cur: 
   return n.leader > cur.leader;
 }
 
-export function sameVote(a: Vote, b: Vote): boolean {
+function sameVote(a: Vote, b: Vote): boolean {
   return a.leader === b.leader && a.zxid === b.zxid && a.electionEpoch === b.electionEpoch && a.peerEpoch === b.peerEpoch;
 }
 
@@ -39,7 +39,7 @@ function initVote(s: PeerState): Vote {
   };
 }
 
-export function stateName(s: PeerState): PeerStateName {
+function stateName(s: PeerState): PeerStateName {
   return s.role.role;
 }
 

@@ -20,8 +20,6 @@ export function makeZxid(e: Epoch, counter: bigint): Zxid {
 }
 export const epochOf = (z: Zxid): Epoch => (z >> COUNTER_BITS) as Epoch;
 export const counterOf = (z: Zxid): bigint => z & ZXID_COUNTER_MAX;
-export const ZXID_ZERO = 0n as Zxid;
-export const EPOCH_ZERO = 0n as Epoch;
 
 export function zxidHex(z: bigint): string {
   return `0x${z.toString(16)}`;
