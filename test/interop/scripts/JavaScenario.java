@@ -186,6 +186,10 @@ public class JavaScenario {
 
         String eseq = (String) r.get("eseq");
         a.close();
+        // b may be on another member: ZooKeeper promises it sees a's close only after a sync.
+        java.util.concurrent.CountDownLatch synced = new java.util.concurrent.CountDownLatch(1);
+        b.sync(R, (rc, path, ctx) -> synced.countDown(), null);
+        synced.await(10, TimeUnit.SECONDS);
         r.put("eph_gone_after_close", b.exists(R + "/eph", false) == null);
         r.put("eseq_gone_after_close", b.exists(eseq, false) == null);
         b.close();

@@ -128,6 +128,8 @@ def main():
     eseq = r['eseq']
     a.stop()
     a.close()
+    # b may be on another member: ZooKeeper promises it sees a's close only after a sync.
+    b.sync(R)
     r['eph_gone_after_close'] = b.exists(R + '/eph') is None
     r['eseq_gone_after_close'] = b.exists(eseq) is None
     b.stop()
