@@ -42,6 +42,11 @@ export interface EnsemblePeer {
   srvr(): Promise<string>;
   start(): Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Runs `kind` on this peer from its next start(): same sid, ports, dataDir and zoo.cfg (a
+   * rolling migration between kinds). The peer must be stopped.
+   */
+  switchKind(kind: PeerKind): void;
 }
 
 export interface ZkEnsemble {
@@ -150,7 +155,7 @@ export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemb
       async start() {
         if (!exited) return;
         const props = Object.entries(opts.sysProps ?? {}).map(([k, v]) => `-D${k}=${v}`);
-        proc = spawnPeer(s.spec.kind, cfgPath, logFile, {
+        proc = spawnPeer(peer.kind, cfgPath, logFile, {
           env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'info', ...opts.env },
           jvmArgs: ['-Xmx192m', '-XX:+UseSerialGC', ...props],
         });
@@ -160,6 +165,10 @@ export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemb
       async kill(signal: NodeJS.Signals = 'SIGKILL') {
         if (exited || proc === null) return;
         await killAndWait(proc, signal);
+      },
+      switchKind(kind: PeerKind) {
+        if (!exited) throw new Error(`peer ${s.sid} must be stopped before switching it to ${kind}`);
+        peer.kind = kind;
       },
     };
     return peer;
