@@ -169,6 +169,7 @@ function monitor(s: AdminSource): string {
     ['zk_max_latency', st.maxLatency_ms],
     ['zk_outstanding_changes_queued', 0],
     ['zk_expired_sessions', st.expiredSessions],
+    ['zk_digest_mismatches_count', s.db.digestMismatches],
   ];
   // ZooKeeper prints its summary averages as Java doubles ("0.0"), counts as integers.
   for (const [k, v] of s.sinkMetrics()) rows.push([k, k.startsWith('zk_avg_') ? javaDouble(v) : v]);

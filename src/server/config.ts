@@ -73,7 +73,6 @@ const ACCEPTED_IGNORED = new Set([
   'sslQuorumReloadCertFiles',
   'maxCnxns',
   'preAllocSize',
-  'digest.enabled',
   'snapshot.compression.method',
   'cnxTimeout',
   'electionPortBindRetry',
@@ -170,6 +169,7 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   if (wl !== undefined) {
     const words = wl.split(',').map((w) => w.trim()).filter((w) => w !== '');
     o.fourLetterWhitelist = words.includes('*') ? '*' : new Set(words);
+  set('digestEnabled', bool('digest.enabled'));
     for (const w of words) if (w !== '*' && !/^[a-z]{4}$/.test(w)) fail('4lw.commands.whitelist', `'${w}' is not a four-letter word`);
   }
   set('containerCheckInterval_ms', int('znode.container.checkIntervalMs', 1));

@@ -25,6 +25,8 @@ export interface ServerOptions {
   superDigest: string | undefined;
   /** zookeeper.skipACL */
   skipACL: boolean;
+  /** zookeeper.digest.enabled: TxnDigest on every txn, checked by followers (default true, as in 3.8). */
+  digestEnabled: boolean;
   /** 4lw.commands.whitelist: the words allowed, or '*' for all. Default: srvr only. */
   fourLetterWhitelist: ReadonlySet<string> | '*';
   /** znode.container.checkIntervalMs (container and TTL reaper period). */
@@ -66,6 +68,7 @@ export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): Se
     extendedTypesEnabled: false,
     superDigest: undefined,
     skipACL: false,
+    digestEnabled: true,
     fourLetterWhitelist: new Set(['srvr']),
     containerCheckInterval_ms: 60_000,
     containerMaxPerMinute: 10_000,

@@ -27,6 +27,7 @@ import { InMemoryTxnSink, type TxnSink } from './txnSink.js';
 import { ContainerReaper } from './containerReaper.js';
 import { fourLetterCode, runFourLetterWord, type AdminSource } from '../admin/fourLetterWords.js';
 import { ServerStats } from './serverStats.js';
+import { reportDigestMismatches } from './digestMismatch.js';
 
 /** The server id a standalone ZooKeeper puts in the high byte of its session ids. */
 const STANDALONE_SERVER_ID = 1;
@@ -135,7 +136,8 @@ export class ServerCore implements StandaloneServer, AdminSource {
     if (quorum?.readOnly !== true) for (const [id, to] of db.sessionsWithTimeouts) this.sessions.add(id, to, now);
     this.preparer = new TxnPreparer(
       db.tree,
-      { skipACL: options.skipACL, extendedTypesEnabled: options.extendedTypesEnabled },
+    if (db.onDigestMismatch === undefined) reportDigestMismatches(db);
+      { skipACL: options.skipACL, extendedTypesEnabled: options.extendedTypesEnabled, digestEnabled: options.digestEnabled },
       {
         check: (id) => {
           const s = this.sessions.sessions.get(id);

@@ -81,6 +81,14 @@ export function databaseFromSnapshot(snap: LoadedSnapshot): ZkDatabase {
   tree.aclCache.purgeUnused();
   tree.lastProcessedZxid = snap.zxid;
   const db = new ZkDatabase(tree);
+  // The snapshot is fuzzy: it may hold changes made after snap.zxid, up to the newest zxid in its stats.
+  let newest = snap.zxid;
+  for (const { stat } of snap.nodes) {
+    if (stat.czxid > newest) newest = stat.czxid;
+    if (stat.mzxid > newest) newest = stat.mzxid;
+    if (stat.pzxid > newest) newest = stat.pzxid;
+  }
+  db.digestCheckAfter = newest;
   for (const [id, timeout] of snap.sessions) db.sessionsWithTimeouts.set(id, timeout);
   return db;
 }

@@ -3,6 +3,7 @@ import { Err, KeeperError } from '../proto/errors.js';
 import type { ACL, Stat, StatPersisted } from '../proto/records.js';
 import { AclCache, OPEN_UNSAFE_ACL_INDEX, READ_ACL_UNSAFE } from './aclCache.js';
 import { DataNode, createStat, emptyStatPersisted, javaCloneCapacity, javaGrownCapacity, javaHashOrder } from './dataNode.js';
+import { DigestSum, nodeDigest } from './digest.js';
 import { ephemeralKind } from './ephemeralType.js';
 import { childName, parentKey, parentPath } from './paths.js';
 import { WatchManager, type Watcher, type WatcherMode } from './watchManager.js';
@@ -31,6 +32,8 @@ export class DataTree {
   lastProcessedZxid = 0n;
   /** Paths with a quota (a zookeeper_limits node under /zookeeper/quota). */
   readonly quotas = new QuotaPrefixes();
+  /** ZooKeeper's tree digest, kept up to date by every mutation below. */
+  private readonly digestSum = new DigestSum();
 
   /** A tree with /, /zookeeper, /zookeeper/quota and /zookeeper/config, as a fresh ZooKeeper has. */
   constructor(opts: { empty?: boolean } = {}) {
@@ -48,6 +51,20 @@ export class DataTree {
     const config = new DataNode(Buffer.alloc(0), this.aclCache.acquire(READ_ACL_UNSAFE), emptyStatPersisted());
     config.stat.aversion = -1;
     this.nodeMap.set(CONFIG_PATH, config);
+    this.digestSum.add(nodeDigest(ROOT_PATH, root.data, root.stat));
+    this.digestSum.add(nodeDigest(PROC_PATH, proc.data, proc.stat));
+  }
+
+  /** The tree digest ZooKeeper 3.8 computes (digest version 2), as a signed 64-bit value. */
+  get digest(): bigint {
+    return this.digestSum.value;
+  }
+
+  /** Brackets an in-place change of `node`: its old digest out, its new one in. */
+  private changing(path: string, node: DataNode, change: () => void): void {
+    this.digestSum.remove(nodeDigest(path, node.data, node.stat));
+    change();
+    this.digestSum.add(nodeDigest(path, node.data, node.stat));
   }
 
   static isSpecialPath(path: string): boolean {
@@ -81,9 +98,13 @@ export class DataTree {
     this.aclCache.addUsage(aclIndex);
     if (path === '' || path === ROOT_PATH) {
       const old = this.nodeMap.get('');
-      if (old !== undefined) for (const c of old.children) node.addChild(c);
+      if (old !== undefined) {
+        for (const c of old.children) node.addChild(c);
+        this.digestSum.remove(nodeDigest(ROOT_PATH, old.data, old.stat));
+      }
       this.nodeMap.set('', node);
       this.nodeMap.set(ROOT_PATH, node);
+      this.digestSum.add(nodeDigest(ROOT_PATH, data, stat));
       return node;
     }
     const parent = this.nodeMap.get(parentKey(path));
@@ -92,9 +113,11 @@ export class DataTree {
     if (old !== undefined) {
       for (const c of old.children) node.addChild(c);
       this.forgetOwner(path, old.stat.ephemeralOwner);
+      this.digestSum.remove(nodeDigest(path, old.data, old.stat));
     }
     parent.addChild(childName(path));
     this.nodeMap.set(path, node);
+    this.digestSum.add(nodeDigest(path, data, stat));
     this.rememberOwner(path, stat.ephemeralOwner);
     const pk = parentKey(path);
     if (pk.startsWith(QUOTA_ROOT) && childName(path) === LIMIT_NODE) this.quotas.add(trimQuotaPath(pk));
@@ -164,12 +187,15 @@ export class DataTree {
     if (cv === -1) cv = parent.stat.cversion + 1;
     // Replaying a create already in a fuzzy snapshot must not move cversion/pzxid backwards.
     if (cv > parent.stat.cversion) {
-      parent.stat.cversion = cv;
-      parent.stat.pzxid = zxid;
+      this.changing(pkey, parent, () => {
+        parent.stat.cversion = cv;
+        parent.stat.pzxid = zxid;
+      });
     }
     const child = new DataNode(data, aclIndex, createStat(zxid, time, ephemeralOwner));
     parent.addChild(childName(path));
     this.nodeMap.set(path, child);
+    this.digestSum.add(nodeDigest(path, data, child.stat));
     this.rememberOwner(path, ephemeralOwner);
     if (pkey.startsWith(QUOTA_ROOT)) {
       const name = childName(path);
@@ -188,10 +214,11 @@ export class DataTree {
     const parent = this.nodeMap.get(pkey);
     if (parent === undefined) throw new KeeperError(Err.NoNode, path);
     parent.removeChild(childName(path));
-    if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
+    if (zxid > parent.stat.pzxid) this.changing(pkey, parent, () => (parent.stat.pzxid = zxid));
     const node = this.nodeMap.get(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     this.nodeMap.delete(path);
+    this.digestSum.remove(nodeDigest(path, node.data, node.stat));
     const acl = this.aclOf(node);
     this.aclCache.release(node.acl);
     this.forgetOwner(path, node.stat.ephemeralOwner);
@@ -206,11 +233,13 @@ export class DataTree {
     const node = this.nodeMap.get(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     const before = node.data === null ? 0 : node.data.length;
-    node.data = data;
+    this.changing(path, node, () => {
+      node.data = data;
+      node.stat.mtime = time;
+      node.stat.mzxid = zxid;
+      node.stat.version = version;
+    });
     this.updateQuotaStat(path, (data === null ? 0 : data.length) - before, 0);
-    node.stat.mtime = time;
-    node.stat.mzxid = zxid;
-    node.stat.version = version;
     this.dataWatches.trigger(path, EventType.NodeDataChanged, undefined, this.aclOf(node));
     return node.toStat();
   }
@@ -219,7 +248,7 @@ export class DataTree {
     const node = this.nodeMap.get(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     this.aclCache.release(node.acl);
-    node.stat.aversion = aversion;
+    this.changing(path, node, () => (node.stat.aversion = aversion));
     node.acl = this.aclCache.acquire(acl);
     return node.toStat();
   }
@@ -259,8 +288,10 @@ export class DataTree {
     const node = this.nodeMap.get(path === '/' ? '' : path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     if (cversion > node.stat.cversion) {
-      node.stat.cversion = cversion;
-      node.stat.pzxid = zxid;
+      this.changing(path, node, () => {
+        node.stat.cversion = cversion;
+        node.stat.pzxid = zxid;
+      });
     }
   }
 

@@ -18,6 +18,7 @@ import type {
 } from '../proto/records.js';
 import { DataTree } from '../tree/dataTree.js';
 import { createStat, javaCloneCapacity, javaGrownCapacity, javaHashOrder } from '../tree/dataNode.js';
+import { nodeDigest, TREE_DIGEST_VERSION } from '../tree/digest.js';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlToEphemeralOwner } from '../tree/ephemeralType.js';
 import { pathProblem } from '../tree/paths.js';
 import { checkACL, fixupACL, type AclPolicy } from './auth.js';
@@ -53,6 +54,8 @@ export interface SessionView {
 
 export interface PrepOptions extends AclPolicy {
   extendedTypesEnabled: boolean;
+  /** zookeeper.digest.enabled: put the predicted tree digest on every txn (TxnDigest). */
+  digestEnabled: boolean;
 }
 
 /** A node's state as prepare sees it (ChangeRecord); stat null = deleted by an outstanding txn. */
@@ -63,6 +66,8 @@ interface ChangeRecord {
   childCount: number;
   acl: readonly ACL[];
   data: Buffer | null;
+  /** The tree digest once this change is applied (set when outstanding and digests are on). */
+  treeDigest?: bigint;
 }
 
 /** Largest count of outstanding change records kept before prepare refuses to run ahead. */
@@ -91,20 +96,35 @@ export class TxnPreparer {
     if (this.changes.length >= OUTSTANDING_CHANGES_MAX) throw new Error('outstanding changes over their bound');
     const zxid = ++this.lastZxid;
     const header = { clientId: ctx.sessionId, cxid: ctx.cxid, zxid, time: ctx.time, type: w.op as number };
-    if (w.op === OpCode.multi) return { header, body: this.prepareMulti(ctx, zxid, w.ops) };
+    if (w.op === OpCode.multi) return this.withDigest({ header, body: this.prepareMulti(ctx, zxid, w.ops) });
     try {
-      return { header, body: this.prepareOne(ctx, zxid, w) };
+      return this.withDigest({ header, body: this.prepareOne(ctx, zxid, w) });
     } catch (e) {
       if (!(e instanceof KeeperError)) throw e;
       header.type = OpCode.error;
-      return { header, body: { type: OpCode.error, txn: { err: e.code } } };
+      return this.withDigest({ header, body: { type: OpCode.error, txn: { err: e.code } } });
     }
   }
 
   /** A write that failed before it could be prepared (undecodable): it still takes a zxid, as an error txn. */
   prepareError(ctx: RequestContext, err: number): Txn {
     const zxid = ++this.lastZxid;
-    return { header: { clientId: ctx.sessionId, cxid: ctx.cxid, zxid, time: ctx.time, type: OpCode.error }, body: { type: OpCode.error, txn: { err } } };
+    return this.withDigest({ header: { clientId: ctx.sessionId, cxid: ctx.cxid, zxid, time: ctx.time, type: OpCode.error }, body: { type: OpCode.error, txn: { err } } });
+  }
+
+  /**
+   * The tree digest once every prepared txn is applied: the last outstanding change's, or the
+   * tree's own when nothing is outstanding (txns that change no node leave no record).
+   */
+  private predictedDigest(): bigint {
+    const last = this.changes.at(-1);
+    return last?.treeDigest ?? this.tree.digest;
+  }
+
+  /** Stamps the txn with the digest its followers must reach after applying it (ZooKeeper 3.8 does by default). */
+  private withDigest(txn: Txn): Txn {
+    if (this.opts.digestEnabled) txn.digest = { version: TREE_DIGEST_VERSION, treeDigest: this.predictedDigest() };
+    return txn;
   }
 
   /** Drops change records made by txns up to `zxid` once those are applied to the tree. */
@@ -165,6 +185,13 @@ export class TxnPreparer {
   }
 
   private add(c: ChangeRecord): void {
+    if (this.opts.digestEnabled) {
+      // What this change does to the tree digest: the node's digest as it stands now out, its new one in.
+      const before = this.changesByPath.get(c.path) ?? this.tree.getNode(c.path);
+      const out = before === undefined || before.stat === null ? 0 : nodeDigest(c.path, before.data, before.stat);
+      const into = c.stat === null ? 0 : nodeDigest(c.path, c.data, c.stat);
+      c.treeDigest = BigInt.asIntN(64, this.predictedDigest() + BigInt(into - out));
+    }
     this.changes.push(c);
     this.changesByPath.set(c.path, c);
   }
@@ -292,9 +319,11 @@ export class TxnPreparer {
     if (op === OpCode.createContainer) body = { type: op, txn: { path, data: req.data, acl, parentCVersion: newCversion } };
     else if (op === OpCode.createTTL) body = { type: op, txn: { path, data: req.data, acl, parentCVersion: newCversion, ttl } };
     else body = { type: op, txn: { path, data: req.data, acl, ephemeral, parentCVersion: newCversion } };
+    // The owner the txn gives the node when applied: it follows the op, not the flags (ZooKeeper
+    // goes by the flags here, so createContainer with other flags mispredicts its own digest).
     let owner = 0n;
-    if (mode === CreateMode.CONTAINER) owner = CONTAINER_EPHEMERAL_OWNER;
-    else if (isTTL) owner = ttlToEphemeralOwner(ttl)!;
+    if (op === OpCode.createContainer) owner = CONTAINER_EPHEMERAL_OWNER;
+    else if (op === OpCode.createTTL) owner = ttlToEphemeralOwner(ttl)!;
     else if (ephemeral) owner = ctx.sessionId;
     const nextParent = this.duplicate(parent, zxid);
     nextParent.childCount++;
@@ -343,7 +372,16 @@ export class TxnPreparer {
     }
     // The list follows ZooKeeper's HashSet order (its deletes, and so its watch events, come in it).
     const paths = added ? javaHashOrder(es, javaGrownCapacity(cloneCapacity, es.size)) : [...es];
-    for (const p of paths) this.add({ zxid, path: p, stat: null, childCount: 0, acl: [], data: null });
+    for (const p of paths) {
+      if (this.opts.digestEnabled) {
+        // The delete moves the parent's pzxid, which the digest covers (ZooKeeper records the parent
+        // only when digests are on, and leaves its childCount as it was).
+        const parent = this.duplicate(this.record(p.substring(0, p.lastIndexOf('/'))), zxid);
+        parent.stat!.pzxid = zxid;
+        this.add(parent);
+      }
+      this.add({ zxid, path: p, stat: null, childCount: 0, acl: [], data: null });
+    }
     return { type: OpCode.closeSession, txn: { paths2Delete: paths } };
   }
 }

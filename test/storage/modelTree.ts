@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { OpCode } from '../../src/proto/opcodes.js';
 import type { ACL, StatPersisted } from '../../src/proto/records.js';
-import { treeDigest, TREE_DIGEST_VERSION } from '../../src/storage/digest.js';
+import { treeDigest, TREE_DIGEST_VERSION } from '../../src/tree/digest.js';
 import { type LoadedSnapshot, type SnapshotNode, type SnapshotSource } from '../../src/storage/snapshot.js';
 import type { Txn, TxnBody } from '../../src/txn/txn.js';
 

@@ -3,7 +3,7 @@ import { OpCode } from '../../src/proto/opcodes.js';
 import type { ACL } from '../../src/proto/records.js';
 import type { Txn, TxnBody } from '../../src/txn/txn.js';
 import type { ModelTree } from './modelTree.js';
-import { TREE_DIGEST_VERSION } from '../../src/storage/digest.js';
+import { TREE_DIGEST_VERSION } from '../../src/tree/digest.js';
 import { seededRandom } from '../../src/sim/prng.js';
 
 /** Deterministic random numbers, so a failing seed can be rerun. */

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zookeeper, { type Client } from 'node-zookeeper-client';
 import { openDataDir } from '../../src/storage/dataDir.js';
-import { openDatabase, storageOptionsFrom } from '../../src/storage/database.js';
+import { databaseFromSnapshot, openDatabase, storageOptionsFrom } from '../../src/storage/database.js';
 import { defaultServerOptions } from '../../src/server/options.js';
 import { startStandaloneServer } from '../../src/server/standalone.js';
 import { listLogs, listSnapshots, readLogHistory } from '../../src/storage/history.js';
@@ -55,12 +55,17 @@ async function loadModelChecked(dataDir: string): Promise<{ model: ModelTree; di
   const dir = path.join(dataDir, 'version-2');
   const oldest = (await listSnapshots(dir))[0];
   assert.ok(oldest, `no snapshot in ${dir}`);
-  const t = ModelTree.fromSnapshot(await readSnapshotFile(oldest.path, oldest.zxid));
+  const snap = await readSnapshotFile(oldest.path, oldest.zxid);
+  const t = ModelTree.fromSnapshot(snap);
+  // tszk's own tree keeps the digest incrementally; it must agree with ZooKeeper's after every txn.
+  const db = databaseFromSnapshot(snap);
   let digestsChecked = 0;
   for (const e of (await readLogHistory(dir, oldest.zxid)).txns) {
     t.apply(e);
+    db.apply(e);
     if (e.digest !== undefined) {
       assert.equal(t.digest(), e.digest.treeDigest, `tree digest after 0x${e.header.zxid.toString(16)}`);
+      assert.equal(db.tree.digest, e.digest.treeDigest, `tszk tree digest after 0x${e.header.zxid.toString(16)}`);
       digestsChecked++;
     }
   }

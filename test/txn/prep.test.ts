@@ -8,7 +8,7 @@ import { TxnPreparer, ZkDatabase, encodeTxn, decodeTxn, type WriteRequest, type 
 const acl = [...OPEN_ACL_UNSAFE];
 function setup(opts: { extendedTypesEnabled?: boolean } = {}) {
   const db = new ZkDatabase();
-  const prep = new TxnPreparer(db.tree, { skipACL: false, extendedTypesEnabled: opts.extendedTypesEnabled ?? false }, { check: () => undefined });
+  const prep = new TxnPreparer(db.tree, { skipACL: false, extendedTypesEnabled: opts.extendedTypesEnabled ?? false, digestEnabled: true }, { check: () => undefined });
   const ctx = (sessionId = 1n): RequestContext => ({ sessionId, cxid: 1, authInfo: [{ scheme: 'ip', id: '127.0.0.1' }], time: 1000n });
   const run = (w: WriteRequest, sessionId = 1n) => {
     const t = prep.prepare(ctx(sessionId), w);
@@ -16,6 +16,8 @@ function setup(opts: { extendedTypesEnabled?: boolean } = {}) {
     const back = decodeTxn(encodeTxn(t));
     assert.deepEqual(back, t);
     const rc = db.apply(t);
+    // The digest prepare predicted is the one the tree reaches.
+    assert.equal(db.tree.digest, t.digest?.treeDigest, `digest after 0x${t.header.zxid.toString(16)} (${t.header.type})`);
     prep.applied(t.header.zxid);
     return rc;
   };

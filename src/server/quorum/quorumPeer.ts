@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { log } from '../../log.js';
 import { openDataDir, type OpenedDataDir } from '../../storage/dataDir.js';
+import { reportDigestMismatches } from '../digestMismatch.js';
 import { databaseFromSnapshot, fsyncMetrics, snapshotSourceOf, storageOptionsFrom } from '../../storage/database.js';
 import { readMyid } from '../../storage/epochFiles.js';
 import { listLogs } from '../../storage/history.js';
@@ -163,6 +164,7 @@ class QuorumPeer implements QuorumPeerHandle {
     const d = this.dataDir;
     // The tree is the snapshot; the log after it is applied only as a leader commits it.
     this.db = d.snapshot ? databaseFromSnapshot(d.snapshot) : fresh;
+    reportDigestMismatches(this.db);
     const snapZxid = (d.snapshot?.zxid ?? 0n) as Zxid;
     const zabLog: Txn[] = d.txns.map((t, i) => ({ zxid: t.header.zxid as Zxid, data: d.txnBytes[i]! }));
     const lastEpoch = epochOf(d.lastZxid as Zxid);
@@ -319,6 +321,7 @@ class QuorumPeer implements QuorumPeerHandle {
         if (this.core !== undefined) throw new Error('loadSnapshot while serving clients');
         const snap = parseSnapshot(a.data, `<SNAP from leader at ${zxidHex(a.zxid)}>`, a.zxid);
         this.db = databaseFromSnapshot(snap);
+        reportDigestMismatches(this.db);
         log.info({ zxid: zxidHex(a.zxid), nodes: snap.nodes.length, sessions: snap.sessions.size }, 'loaded the snapshot the leader sent');
         return;
       }
