@@ -11,6 +11,7 @@ import { zookeeperMissing } from '../support/zookeeper.js';
 import { startMixed, waitForSameTree, writeThroughEveryMember, type MixedRun } from './harness.js';
 import { checkTszkWire } from './wire-rules.js';
 import fs from 'node:fs';
+import { fourLetter } from '../support/ports.js';
 import { ZooKeeperClient, CreateMode, op } from '../../src/client/index.js';
 
 const missing = zookeeperMissing();
@@ -85,6 +86,15 @@ for (const combo of combos) {
         assert.equal(errors.size, 0, [...errors].map(([k, v]) => `member ${k}: ${v}`).join('; '));
         const { same, views } = await waitForSameTree(run.ens, '/every-member');
         assert.ok(same, views.join('\n'));
+      });
+
+      await t.test("every member's tree reached the digest the leader put on each txn (zk_digest_mismatches_count 0)", async () => {
+        // A ZooKeeper follower of a tszk leader checks tszk's predicted digest after every txn, and
+        // a tszk follower checks a ZooKeeper leader's: the real ZooKeeper verifying tszk's state.
+        for (const p of run.ens.peers) {
+          const mntr = await fourLetter(p.clientPort, 'mntr', 5000);
+          assert.match(mntr, /^zk_digest_mismatches_count\t0$/m, `peer ${p.sid} (${p.kind}, log ${p.logFile})`);
+        }
       });
     } finally {
       await run.ens.stop({ keepDir: process.env['TSZK_KEEP_MIXED'] === '1' });

@@ -82,7 +82,7 @@ export function checkTszkWire(ens: ZkEnsemble): WireFindings {
           else if (p.authinfo.length === 0 && data.readInt32BE(12) !== -10) strict.add(`${where}: REQUEST type ${data.readInt32BE(12)} without authinfo`);
         }
         if ((p.type === PacketType.PROPOSAL || p.type === PacketType.INFORM) && p.data !== null && leaderKind === 'tszk' && !hasTxnDigest(p.data))
-          known.add('PROPOSAL/INFORM without TxnDigest (ZooKeeper 3.8 appends version + tree digest; its followers then skip the digest check)');
+          strict.add(`${where} 0x${p.zxid.toString(16)} without TxnDigest (ZooKeeper 3.8 appends version + tree digest, which its followers check)`);
       }
     }
   }
