@@ -41,6 +41,11 @@ export interface ParsedConfig {
   syncLimit: number;
   peerType: PeerRole;
   standaloneEnabled: boolean;
+  /**
+   * localSessionsEnabled: tszk makes no local sessions itself, but as a leader it then accepts
+   * writes from sessions local to another member (ZooKeeper members of a mixed ensemble).
+   */
+  localSessionsEnabled: boolean;
   /** Keys that nothing reads: warned, not fatal (as ZooKeeper tolerates them). */
   warnings: string[];
 }
@@ -64,7 +69,6 @@ const ACCEPTED_IGNORED = new Set([
   'quorumListenOnAllIPs',
   'syncEnabled',
   'connectToLearnerMasterLimit',
-  'localSessionsEnabled',
   'localSessionsUpgradingEnabled',
   'clientPortListenBacklog',
   'reconfigEnabled',
@@ -190,6 +194,7 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   const peerType: PeerRole = peerTypeRaw === 'observer' ? 'observer' : 'participant';
   if (peerTypeRaw !== peerType) fail('peerType', `'${peerTypeRaw}' is not participant or observer`);
   const standaloneEnabled = bool('standaloneEnabled') ?? true;
+  const localSessionsEnabled = bool('localSessionsEnabled', ['true'], ['false']) ?? false;
 
   const servers: ServerLine[] = [];
   for (const [k, v] of [...props]) {
@@ -212,7 +217,7 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
     if (ACCEPTED_IGNORED.has(bare) || ACCEPTED_IGNORED_PREFIXES.some((p) => bare.startsWith(p))) continue;
     warnings.push(`unknown key '${k}' ignored`);
   }
-  return { options: o, servers, initLimit, syncLimit, peerType, standaloneEnabled, warnings };
+  return { options: o, servers, initLimit, syncLimit, peerType, standaloneEnabled, localSessionsEnabled, warnings };
 }
 
 function parseServerLine(key: string, id: number, value: string, fail: (key: string, problem: string) => never): ServerLine {

@@ -14,6 +14,11 @@ export function initialSessionId(serverId: number, elapsed_ms: bigint): bigint {
   return id;
 }
 
+/** The server id in a session id's high byte: the member that made the session. */
+export function creatorServerId(sessionId: bigint): number {
+  return Number(BigInt.asUintN(64, sessionId) >> 56n);
+}
+
 /** java.util.Random(seed).nextBytes(16). */
 export function sessionPassword(sessionId: bigint): Buffer {
   let seed = (BigInt.asIntN(64, sessionId ^ SUPER_SECRET) ^ MULT) & MASK48;

@@ -22,7 +22,7 @@ import type { Id } from '../proto/records.js';
 import { beginFrame, endFrame, writeHeaderOnly, writeWriteResult } from './replies.js';
 import { executeRead } from './reads.js';
 import { SessionTracker } from './sessionTracker.js';
-import { initialSessionId, sessionPassword, SESSION_PASSWORD_BYTES } from './sessionIds.js';
+import { creatorServerId, initialSessionId, sessionPassword, SESSION_PASSWORD_BYTES } from './sessionIds.js';
 import { InMemoryTxnSink, type TxnSink } from './txnSink.js';
 import { ContainerReaper } from './containerReaper.js';
 import { fourLetterCode, runFourLetterWord, type AdminSource } from '../admin/fourLetterWords.js';
@@ -74,6 +74,8 @@ export interface QuorumSeam {
   mode: string;
   /** The leader owns session expiry and container reaping; learners only report activity. */
   ownsSessions: boolean;
+  /** Leader: a write from a session it does not track may come from another member's local session (localSessionsEnabled). */
+  foreignLocalSessions?: boolean;
   /** Learner: writes are forwarded unprepared; their txns come back through applyCommitted. */
   forwardWrite?: (w: ForwardedWrite) => void;
   /** Learner: a client sync goes to the leader; the answer comes back through syncDone. */
@@ -141,7 +143,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
       {
         check: (id) => {
           const s = this.sessions.sessions.get(id);
-          if (s === undefined) return Err.UnknownSession;
+          if (s === undefined) return this.unknownSession(id);
           return s.closing ? Err.SessionExpired : undefined;
         },
       },
@@ -743,6 +745,19 @@ export class ServerCore implements StandaloneServer, AdminSource {
   }
 
   // ---- quorum seam (src/server/quorum) ----
+
+  /**
+   * A write from a session this server does not track. A quorum leader answers as ZooKeeper's
+   * LeaderSessionTracker.checkSession: SessionExpired (a ZooKeeper learner cannot even apply an
+   * error txn holding UnknownSession: KeeperException.create(-12) throws in its
+   * FinalRequestProcessor), or, with local sessions on, lets another member's local session write.
+   */
+  private unknownSession(id: bigint): typeof Err.UnknownSession | typeof Err.SessionExpired | undefined {
+    const q = this.quorum;
+    if (q === undefined || !q.ownsSessions) return Err.UnknownSession;
+    if (q.foreignLocalSessions === true && creatorServerId(id) !== q.serverId) return undefined;
+    return Err.SessionExpired;
+  }
 
   /** Quorum leader: the session now belongs to another member (ZooKeeper: SessionMovedException). */
   private movedAway(sessionId: bigint, via: number | undefined): boolean {

@@ -511,6 +511,7 @@ class QuorumPeer implements QuorumPeerHandle {
       serverId: this.self.id,
       mode: readOnly ? 'read-only' : this.modeName(),
       ownsSessions: leading,
+      foreignLocalSessions: leading && this.cfg.localSessionsEnabled,
       readOnly,
       forwardWrite: leading ? undefined : (w) => this.enqueue({ type: 'request', ...encodeForwardedWrite(w) }),
       forwardSync: leading ? undefined : (sessionId, cxid, path) => this.enqueue({ type: 'sync', data: encodeForwardedSync(sessionId, cxid, path) }),
