@@ -1,0 +1,467 @@
+/**
+ * Issue 6: observers and sessions across kinds in mixed ensembles of Apache ZooKeeper 3.8 and tszk.
+ *
+ * Ensemble A: ZooKeeper leads (sid 3), tszk followers 1 and 2, tszk observer 4.
+ * Ensemble B: tszk leads (sid 3), ZooKeeper followers 1 and 2, ZooKeeper observer 4.
+ * Ensemble C: tszk leads, ZooKeeper followers with localSessionsEnabled (+ upgrading).
+ *
+ * On A and B: the observer is an observer (srvr), takes writes (REQUEST to the leader), gets the
+ * others' writes (INFORM), answers sync+read with them, catches up after a restart; sessions made
+ * through a learner of the other kind than the leader carry that learner's sid in their high byte,
+ * are expired by the leader once their client vanishes (ephemerals gone everywhere), stay alive while
+ * their client pings through that learner (PING session data), keep their ephemeral and watches when
+ * they move to a member of the other kind (REVALIDATE), and closeSession through a learner removes
+ * their ephemerals everywhere. Every ZooKeeper log is checked for exceptions, every peer for a crash.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { test, type TestContext } from 'node:test';
+import { CreateMode, Err, EventType, KeeperError, KeeperState, ZooKeeperClient, type Stat, type WatchedEvent } from '../../src/client/index.js';
+import { startZkEnsemble, type EnsemblePeer, type PeerSpec, type ZkEnsemble } from '../support/zk-ensemble.js';
+import { zookeeperMissing } from '../support/zookeeper.js';
+import { waitForSameTree, ZK_LOCAL_SESSIONS } from './harness.js';
+import { checkTszkWire } from './wire-rules.js';
+
+const missing = zookeeperMissing();
+const skip = missing !== undefined && process.env['TSZK_REQUIRE_EXTERNAL'] !== '1' ? missing : undefined;
+const keepDir = process.env['TSZK_KEEP_MIXED'] === '1';
+
+/** Short sessions (tickTime 1 s: ZooKeeper's minimum is 2 s) so expiry happens within the test. */
+const SESSION_TIMEOUT_MS = 4000;
+/** Generous: waits end as soon as the condition holds. */
+const WAIT_MS = 60_000;
+
+const hexId = (id: bigint): string => BigInt.asUintN(64, id).toString(16);
+/** The server id ZooKeeper puts in a session id's high byte (SessionTrackerImpl.initializeNextSessionId). */
+const creatorSid = (id: bigint): number => Number(BigInt.asUintN(64, id) >> 56n);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeout_ms = WAIT_MS, every_ms = 250): Promise<T> {
+  const deadline = Date.now() + timeout_ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
+    await sleep(every_ms);
+  }
+}
+
+type Mode = 'leader' | 'follower' | 'observer';
+const expectedMode = (p: EnsemblePeer, leaderSid: number): Mode => (p.sid === leaderSid ? 'leader' : p.observer ? 'observer' : 'follower');
+
+async function waitForModes(ens: ZkEnsemble, leaderSid: number, peers: EnsemblePeer[]): Promise<void> {
+  await waitFor(`modes ${peers.map((p) => `${p.sid}:${expectedMode(p, leaderSid)}`).join(' ')} (logs in ${ens.dir})`, async () => {
+    const modes = await Promise.all(peers.map((p) => p.mode()));
+    return peers.every((p, i) => modes[i] === expectedMode(p, leaderSid)) ? true : undefined;
+  });
+}
+
+/** The leader (and one voter) first so it wins the first election, then everyone else joins it. */
+async function startEnsemble(peers: PeerSpec[], leaderSid: number): Promise<ZkEnsemble> {
+  const ens = await startZkEnsemble({ peers, tickTime_ms: 1000, initLimit: 10, syncLimit: 5, env: { TSZK_LOG_LEVEL: 'info' }, deferStart: true });
+  try {
+    const leader = ens.peers[leaderSid - 1]!;
+    const other = ens.peers.find((p) => !p.observer && p !== leader)!;
+    await leader.start();
+    await other.start();
+    await waitForModes(ens, leaderSid, [leader, other]);
+    for (const p of ens.peers) await p.start();
+    await waitForModes(ens, leaderSid, ens.peers);
+    return ens;
+  } catch (e) {
+    await ens.stop({ keepDir: true });
+    throw e;
+  }
+}
+
+/** One long-lived client per member for checks (reads its own member only). */
+class Checkers {
+  private readonly clients = new Map<number, ZooKeeperClient>();
+  constructor(private readonly ens: ZkEnsemble) {}
+
+  async at(p: EnsemblePeer): Promise<ZooKeeperClient> {
+    const c = this.clients.get(p.sid);
+    if (c !== undefined && c.isAlive) return c;
+    const zk = await ZooKeeperClient.connect(p.connectString, { sessionTimeout_ms: 20_000, connectWait_ms: 15_000 });
+    this.clients.set(p.sid, zk);
+    return zk;
+  }
+
+  /** Stat of `path` as each member sees it after a sync through it. */
+  async statEverywhere(path: string): Promise<Map<number, Stat | null>> {
+    const out = new Map<number, Stat | null>();
+    for (const p of this.ens.peers) {
+      const zk = await this.at(p);
+      await zk.sync(path);
+      out.set(p.sid, await zk.exists(path));
+    }
+    return out;
+  }
+
+  /** Resolves once no member (read without sync) has `path`. */
+  async goneEverywhere(path: string, timeout_ms = WAIT_MS): Promise<void> {
+    await waitFor(`${path} gone on every member`, async () => {
+      for (const p of this.ens.peers) if ((await (await this.at(p)).exists(path)) !== null) return undefined;
+      return true;
+    }, timeout_ms);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.clients.values()) await c.close().catch(() => undefined);
+    this.clients.clear();
+  }
+}
+
+function ownersEverywhere(stats: Map<number, Stat | null>): string {
+  return [...stats].map(([sid, s]) => `${sid}:${s === null ? 'none' : hexId(s.ephemeralOwner)}`).join(' ');
+}
+
+const logSize = (p: EnsemblePeer): number => (fs.existsSync(p.logFile) ? fs.statSync(p.logFile).size : 0);
+const logLines = (p: EnsemblePeer, from = 0): string[] => fs.readFileSync(p.logFile, 'utf8').slice(from).split('\n');
+
+/** ZooKeeper: "Expiring session 0x…, timeout of …ms exceeded"; tszk: {"session":"0x…",…"msg":"Expiring session"}. */
+const expiryLines = (leader: EnsemblePeer, id: bigint): string[] =>
+  logLines(leader).filter((l) => /Expiring session\b/.test(l) && l.includes(`0x${hexId(id)}`));
+
+/** How a learner synced, from its own log. */
+function syncModeOf(p: EnsemblePeer, from: number): string | undefined {
+  for (const l of logLines(p, from)) {
+    const m = p.kind === 'tszk' ? /syncing with leader by (DIFF|TRUNC|SNAP)/.exec(l) : /Getting a (diff|snapshot) from (?:the )?leader|(Truncat)/.exec(l);
+    if (m) return (m[1] ?? m[2] ?? '').toUpperCase().replace('SNAPSHOT', 'SNAP').replace('TRUNCAT', 'TRUNC');
+  }
+  return undefined;
+}
+
+/** ZooKeeper log lines that mean a peer-to-peer packet broke something. */
+const ZK_TROUBLE = /Unexpected exception in LearnerHandler|Exception causing shutdown|Failed to process|Exception when (following|observing)|NullPointerException|Unexpected exception/;
+const CONNECTION_GONE = /^(java\.io\.EOFException|EndOfStreamException|java\.net\.SocketException: (Connection reset|Socket closed|Broken pipe))/;
+
+function checkHealth(t: TestContext, ens: ZkEnsemble): void {
+  for (const p of ens.peers) {
+    assert.ok(p.running(), `peer ${p.sid} (${p.kind}) is not running (log ${p.logFile})`);
+    const lines = logLines(p);
+    // A peer this test killed, or a client that dropped its socket, ends a connection with EOF/reset: not a fault.
+    const bad = lines.filter((l, i) => (p.kind === 'zookeeper' ? ZK_TROUBLE.test(l) && !CONNECTION_GONE.test(lines[i + 1] ?? '') : /"level":60|quorum peer failed/.test(l)));
+    assert.deepEqual(bad.slice(0, 3), [], `peer ${p.sid} (${p.kind}) log ${p.logFile}`);
+  }
+  const f = checkTszkWire(ens);
+  assert.deepEqual(f.strict, []);
+  if (f.known.length > 0) t.diagnostic(`known wire gaps: ${f.known.join(' | ')}`);
+}
+
+/** Events a watcher received, with a wait for one that matches. */
+class Events {
+  readonly seen: WatchedEvent[] = [];
+  readonly watcher = (e: WatchedEvent): void => void this.seen.push(e);
+  async waitFor(type: EventType, path: string): Promise<void> {
+    await waitFor(`event type ${type} on ${path} (seen ${JSON.stringify(this.seen)})`, async () =>
+      this.seen.some((e) => e.type === type && e.path === path) ? true : undefined,
+    );
+  }
+}
+
+// ---------------------------------------------------------------- observers
+
+async function observerCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePeer, observer: EnsemblePeer, checkers: Checkers): Promise<void> {
+  const followers = ens.peers.filter((p) => p !== leader && !p.observer);
+  const root = '/obs';
+
+  await t.test(`${observer.kind} observer ${observer.sid}: srvr says observer`, async () => {
+    assert.match(await observer.srvr(), /^Mode: observer$/m);
+    assert.equal(await leader.mode(), 'leader');
+  });
+
+  await t.test(`writes through the ${observer.kind} observer (REQUEST to the ${leader.kind} leader) succeed; its session id is its own`, async () => {
+    const zo = await ZooKeeperClient.connect(observer.connectString, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
+    try {
+      assert.equal(creatorSid(zo.sessionId), observer.sid, `session 0x${hexId(zo.sessionId)}`);
+      assert.equal(await zo.create(root, 'observers'), root);
+      await zo.create(`${root}/via-observer`, 'o');
+      const seq = await zo.create(`${root}/via-observer/seq-`, 's', { mode: CreateMode.PERSISTENT_SEQUENTIAL });
+      assert.match(seq, /\/seq-\d{10}$/);
+      const st = await zo.setData(`${root}/via-observer`, 'o2');
+      assert.equal(st.version, 1);
+      await zo.create(`${root}/via-observer/eph`, 'e', { mode: CreateMode.EPHEMERAL });
+      const stats = await checkers.statEverywhere(`${root}/via-observer/eph`);
+      for (const [sid, s] of stats) assert.equal(s?.ephemeralOwner, zo.sessionId, `member ${sid}: ${ownersEverywhere(stats)}`);
+    } finally {
+      await zo.close();
+    }
+    // closeSession through the observer removes its ephemeral everywhere (sync + read on each member).
+    const after = await checkers.statEverywhere(`${root}/via-observer/eph`);
+    assert.ok([...after.values()].every((s) => s === null), ownersEverywhere(after));
+  });
+
+  await t.test(`writes through the leader and followers reach the observer (INFORM); watch and sync+read through it see them`, async () => {
+    const zl = await checkers.at(leader);
+    await zl.create(`${root}/watched`, 'w0');
+    const zo = await ZooKeeperClient.connect(observer.connectString, { sessionTimeout_ms: 20_000, connectWait_ms: 15_000 });
+    try {
+      const ev = new Events();
+      await zo.sync(`${root}/watched`);
+      await zo.getData(`${root}/watched`, ev.watcher);
+      await zo.exists(`${root}/via-leader`, ev.watcher);
+      await zl.setData(`${root}/watched`, 'w1');
+      await zl.create(`${root}/via-leader`, 'l');
+      for (const f of followers) await (await checkers.at(f)).create(`${root}/via-follower-${f.sid}`, `f${f.sid}`);
+      await ev.waitFor(EventType.NodeDataChanged, `${root}/watched`);
+      await ev.waitFor(EventType.NodeCreated, `${root}/via-leader`);
+      // sync orders this read after everything the leader committed before it.
+      await zo.sync(root);
+      const kids = (await zo.getChildren(root)).sort();
+      assert.deepEqual(kids, ['via-leader', 'via-observer', 'watched', ...followers.map((f) => `via-follower-${f.sid}`)].sort());
+      assert.equal((await zo.getData(`${root}/watched`)).data?.toString(), 'w1');
+    } finally {
+      await zo.close();
+    }
+    const same = await waitForSameTree(ens, root);
+    assert.ok(same.same, same.views.join('\n'));
+  });
+
+  await t.test(`the ${observer.kind} observer restarted after writes catches up`, async () => {
+    await observer.kill();
+    const zl = await checkers.at(leader);
+    for (let i = 0; i < 10; i++) await zl.create(`${root}/while-down-${i}`, `d${i}`);
+    await (await checkers.at(followers[0]!)).setData(`${root}/watched`, 'w2');
+    const mark = logSize(observer);
+    await observer.start();
+    await waitForModes(ens, leader.sid, [observer]);
+    const zo = await ZooKeeperClient.connect(observer.connectString, { sessionTimeout_ms: 20_000, connectWait_ms: 15_000 });
+    try {
+      const kids = await zo.getChildren(root);
+      // Without sync: what it holds right after its own sync with the leader.
+      for (let i = 0; i < 10; i++) assert.ok(kids.includes(`while-down-${i}`), `observer lacks while-down-${i}: ${kids.join(',')}`);
+      assert.equal((await zo.getData(`${root}/watched`)).data?.toString(), 'w2');
+    } finally {
+      await zo.close();
+    }
+    const mode = syncModeOf(observer, mark);
+    t.diagnostic(`${observer.kind} observer ${observer.sid} rejoined the ${leader.kind} leader by ${mode ?? '?'}`);
+    assert.ok(mode !== undefined, `no sync mode in ${observer.logFile}`);
+    // Not '/': each member's /zookeeper/config holds its own zoo.cfg view (see the report).
+    const same = await waitForSameTree(ens, root);
+    assert.ok(same.same, same.views.join('\n'));
+  });
+}
+
+// ---------------------------------------------------------------- sessions
+
+interface Held {
+  zk: ZooKeeperClient;
+  via: EnsemblePeer;
+  eph: string;
+  states: KeeperState[];
+}
+
+async function holdEphemeral(via: EnsemblePeer, eph: string): Promise<Held> {
+  const zk = await ZooKeeperClient.connect(via.connectString, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
+  const states: KeeperState[] = [];
+  zk.onState((s) => states.push(s));
+  await zk.create(eph, via.kind, { mode: CreateMode.EPHEMERAL });
+  return { zk, via, eph, states };
+}
+
+async function sessionCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePeer, checkers: Checkers): Promise<void> {
+  const learners = ens.peers.filter((p) => p !== leader);
+  const otherKind = learners.filter((p) => p.kind !== leader.kind);
+  const follower = otherKind.find((p) => !p.observer)!;
+  const follower2 = otherKind.find((p) => !p.observer && p !== follower) ?? follower;
+  const root = '/sess';
+  await (await checkers.at(leader)).create(root, 'sessions');
+
+  await t.test(
+    `sessions made through ${follower.kind} learners: vanished clients are expired by the ${leader.kind} leader, pinging ones are not`,
+    async () => {
+      const gone: Held[] = [];
+      const live: Held[] = [];
+      for (const p of otherKind) {
+        gone.push(await holdEphemeral(p, `${root}/abandoned-via-${p.sid}`));
+        live.push(await holdEphemeral(p, `${root}/live-via-${p.sid}`));
+      }
+      const started_ms = Date.now();
+      for (const h of [...gone, ...live]) assert.equal(creatorSid(h.zk.sessionId), h.via.sid, `session 0x${hexId(h.zk.sessionId)} made through ${h.via.sid}`);
+      for (const h of gone) {
+        const stats = await checkers.statEverywhere(h.eph);
+        for (const [sid, s] of stats) assert.equal(s?.ephemeralOwner, h.zk.sessionId, `${h.eph} on ${sid}: ${ownersEverywhere(stats)}`);
+      }
+      // The client vanishes: the socket closes, no closeSession.
+      for (const h of gone) h.zk.abandon();
+      for (const h of gone) await checkers.goneEverywhere(h.eph);
+      for (const h of gone) assert.ok(expiryLines(leader, h.zk.sessionId).length > 0, `the ${leader.kind} leader did not log expiring 0x${hexId(h.zk.sessionId)} (${leader.logFile})`);
+      // The resumed session is refused through a member of either kind.
+      for (const p of [gone[0]!.via, leader]) {
+        const h = gone[0]!;
+        await assert.rejects(
+          ZooKeeperClient.connect(p.connectString, { sessionId: h.zk.sessionId, sessionPasswd: h.zk.sessionPasswd, sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 }),
+          (e: unknown) => e instanceof KeeperError && e.code === Err.SessionExpired,
+        );
+      }
+      // Live clients only ping, through their learner, for several session timeouts.
+      const idle_ms = 3 * SESSION_TIMEOUT_MS - (Date.now() - started_ms);
+      if (idle_ms > 0) await sleep(idle_ms);
+      for (const h of live) {
+        assert.equal(h.zk.state, 'connected', `${h.eph}: client state ${h.zk.state}`);
+        assert.ok(!h.states.includes(KeeperState.Expired), `${h.eph}: states ${h.states.join(',')}`);
+        assert.deepEqual(expiryLines(leader, h.zk.sessionId), []);
+        const stats = await checkers.statEverywhere(h.eph);
+        for (const [sid, s] of stats) assert.equal(s?.ephemeralOwner, h.zk.sessionId, `${h.eph} on ${sid}: ${ownersEverywhere(stats)}`);
+        await h.zk.setData(h.eph, 'still here');
+      }
+      // closeSession through a learner of either kind (followers and observers): gone everywhere.
+      for (const h of live) await h.zk.close();
+      for (const h of live) {
+        const stats = await checkers.statEverywhere(h.eph);
+        assert.ok([...stats.values()].every((s) => s === null), `${h.eph} after closeSession via ${h.via.sid}: ${ownersEverywhere(stats)}`);
+      }
+    },
+  );
+
+  await t.test(`a session moves between a ${follower.kind} member and a ${leader.kind} member (REVALIDATE): ephemeral and watches kept`, async () => {
+    const moves: [EnsemblePeer, EnsemblePeer][] = [
+      [follower, leader],
+      [leader, follower2],
+    ];
+    const writer = await checkers.at(learners.find((p) => p !== follower && p !== follower2) ?? leader);
+    const run = async ([from, to]: [EnsemblePeer, EnsemblePeer], i: number): Promise<string> => {
+      const base = `${root}/move-${i}`;
+      await writer.create(base, 'm');
+      const zk = await ZooKeeperClient.connect(`${from.connectString},${to.connectString}`, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
+      const states: KeeperState[] = [];
+      zk.onState((s) => states.push(s));
+      try {
+        assert.equal(zk.currentHost?.port, from.clientPort);
+        const id = zk.sessionId;
+        assert.equal(creatorSid(id), from.sid);
+        await zk.create(`${base}/eph`, 'e', { mode: CreateMode.EPHEMERAL });
+        const ev = new Events();
+        await zk.getData(base, ev.watcher);
+        await zk.getChildren(base, ev.watcher);
+        await zk.exists(`${base}/later`, ev.watcher);
+        // The target must have applied what the client saw, or it refuses the client.
+        await (await checkers.at(to)).sync(base);
+        await waitFor(`client to move to ${to.sid}`, async () => {
+          if (zk.state === 'connected' && zk.currentHost?.port === to.clientPort) return true;
+          if (zk.state === 'connected') zk.dropConnection();
+          return undefined;
+        }, 30_000, 500);
+        assert.equal(zk.sessionId, id);
+        const stats = await checkers.statEverywhere(`${base}/eph`);
+        for (const [sid, s] of stats) assert.equal(s?.ephemeralOwner, id, `after the move, member ${sid}: ${ownersEverywhere(stats)}`);
+        // Watches set through `from` fire through `to` (the client re-set them with SetWatches).
+        await writer.setData(base, 'm2');
+        await writer.create(`${base}/later`, 'l');
+        await ev.waitFor(EventType.NodeDataChanged, base);
+        await ev.waitFor(EventType.NodeChildrenChanged, base);
+        await ev.waitFor(EventType.NodeCreated, `${base}/later`);
+        // Several timeouts idle on its new member: activity reaches the leader, no expiry, and
+        // the session's writes through its new member are not SessionMoved.
+        await sleep(2 * SESSION_TIMEOUT_MS);
+        assert.equal(zk.state, 'connected', `states ${states.join(',')}`);
+        assert.ok(!states.includes(KeeperState.Expired));
+        assert.equal(zk.currentHost?.port, to.clientPort);
+        await zk.setData(`${base}/eph`, 'moved');
+        const again = await checkers.statEverywhere(`${base}/eph`);
+        for (const [sid, s] of again) assert.equal(s?.ephemeralOwner, id, `member ${sid}: ${ownersEverywhere(again)}`);
+        await zk.close();
+        const closed = await checkers.statEverywhere(`${base}/eph`);
+        assert.ok([...closed.values()].every((s) => s === null), `after closeSession via ${to.sid}: ${ownersEverywhere(closed)}`);
+        return `0x${hexId(id)} ${from.kind} ${from.sid} -> ${to.kind} ${to.sid}`;
+      } finally {
+        await zk.close().catch(() => undefined);
+      }
+    };
+    const done = await Promise.all(moves.map((m, i) => run(m, i)));
+    t.diagnostic(`moved: ${done.join('; ')}`);
+    const same = await waitForSameTree(ens, root);
+    assert.ok(same.same, same.views.join('\n'));
+  });
+}
+
+// ---------------------------------------------------------------- the ensembles
+
+const A: PeerSpec[] = [{ kind: 'tszk' }, { kind: 'tszk' }, { kind: 'zookeeper' }, { kind: 'tszk', observer: true }];
+const B: PeerSpec[] = [{ kind: 'zookeeper' }, { kind: 'zookeeper' }, { kind: 'tszk' }, { kind: 'zookeeper', observer: true }];
+
+for (const [name, specs] of [
+  ['ZooKeeper leader, tszk followers and observer', A],
+  ['tszk leader, ZooKeeper followers and observer', B],
+] as const) {
+  test(`mixed observers and sessions: ${name}`, { skip, timeout: 180_000 }, async (t) => {
+    if (missing) assert.fail(`TSZK_REQUIRE_EXTERNAL=1 and ${missing}`);
+    const ens = await startEnsemble([...specs], 3);
+    const checkers = new Checkers(ens);
+    try {
+      const leader = ens.peers[2]!;
+      const observer = ens.peers[3]!;
+      await observerCases(t, ens, leader, observer, checkers);
+      await sessionCases(t, ens, leader, checkers);
+      await t.test('no peer crashed; no ZooKeeper peer logged an exception; tszk packets follow the wire rules', () => checkHealth(t, ens));
+    } finally {
+      await checkers.close();
+      await ens.stop({ keepDir });
+    }
+  });
+}
+
+test('mixed local sessions: ZooKeeper followers with localSessionsEnabled under a tszk leader', { skip, timeout: 150_000 }, async (t) => {
+  if (missing) assert.fail(`TSZK_REQUIRE_EXTERNAL=1 and ${missing}`);
+  // The same zoo.cfg keys on every member: tszk makes no local sessions itself, but as the leader it
+  // lets the ZooKeeper members' local sessions write (LeaderSessionTracker.checkSession).
+  const ens = await startEnsemble([{ kind: 'zookeeper', cfg: ZK_LOCAL_SESSIONS }, { kind: 'zookeeper', cfg: ZK_LOCAL_SESSIONS }, { kind: 'tszk', cfg: ZK_LOCAL_SESSIONS }], 3);
+  const checkers = new Checkers(ens);
+  try {
+    const leader = ens.peers[2]!;
+    const zkf = ens.peers[0]!;
+    await (await checkers.at(leader)).create('/local', 'l');
+
+    await t.test('a local session reads through its ZooKeeper follower', async () => {
+      const zk = await ZooKeeperClient.connect(zkf.connectString, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
+      try {
+        assert.equal(creatorSid(zk.sessionId), zkf.sid);
+        await zk.sync('/local');
+        assert.equal((await zk.getData('/local')).data?.toString(), 'l');
+      } finally {
+        await zk.close();
+      }
+    });
+
+    await t.test('an ephemeral upgrades the local session (createSession to the tszk leader); close and expiry remove it everywhere', async () => {
+      const kept = await holdEphemeral(zkf, '/local/eph-closed');
+      const gone = await holdEphemeral(zkf, '/local/eph-abandoned');
+      for (const h of [kept, gone]) {
+        const stats = await checkers.statEverywhere(h.eph);
+        for (const [sid, s] of stats) assert.equal(s?.ephemeralOwner, h.zk.sessionId, `${h.eph} on ${sid}: ${ownersEverywhere(stats)}`);
+      }
+      gone.zk.abandon();
+      await checkers.goneEverywhere(gone.eph);
+      assert.ok(expiryLines(leader, gone.zk.sessionId).length > 0, `tszk leader did not expire 0x${hexId(gone.zk.sessionId)}`);
+      assert.equal(kept.zk.state, 'connected');
+      await kept.zk.setData(kept.eph, 'upgraded and alive');
+      await kept.zk.close();
+      const stats = await checkers.statEverywhere(kept.eph);
+      assert.ok([...stats.values()].every((s) => s === null), ownersEverywhere(stats));
+    });
+
+    await t.test('a persistent write from a local (never upgraded) session through a ZooKeeper follower', async () => {
+      const zk = await ZooKeeperClient.connect(zkf.connectString, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
+      try {
+        await zk.create('/local/persistent-from-local-session', 'p');
+        await zk.setData('/local/persistent-from-local-session', 'p2');
+      } finally {
+        await zk.close();
+      }
+      const stats = await checkers.statEverywhere('/local/persistent-from-local-session');
+      for (const [sid, s] of stats) assert.equal(s?.version, 1, `member ${sid}`);
+    });
+
+    await t.test('no peer crashed; no ZooKeeper peer logged an exception', () => checkHealth(t, ens));
+  } finally {
+    await checkers.close();
+    await ens.stop({ keepDir });
+  }
+});
