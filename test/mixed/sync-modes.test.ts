@@ -1,8 +1,21 @@
 /**
- * Sync paths across kinds (issue 6, must-show 3): a ZooKeeper 3.8 follower rejoins a tszk leader
- * by DIFF (down for a few txns) and by SNAP (its dataDir wiped); a tszk follower joins a ZooKeeper
- * leader by SNAP (empty start) and rejoins by DIFF. The mode is read from the learner's own log;
- * the trees are compared through every member.
+ * Forced sync paths across kinds (issue 6, must-show 3): on one ensemble of ZooKeeper 3.8 (sids 1
+ * and 3) and tszk (sid 2), each learner/leader pairing syncs by DIFF, TRUNC and SNAP:
+ *
+ *   A  tszk 2 <- ZooKeeper leader 3, DIFF   (down for a few txns)
+ *   B  tszk 2 <- ZooKeeper leader 3, SNAP   (its dataDir wiped)
+ *   C  ZooKeeper 3 <- tszk leader 2, TRUNC  (3, leading, cut off while logging proposals nobody
+ *                                            acks; 1 and 2 elect 2, which writes in the new epoch)
+ *   D  ZooKeeper 1 <- tszk leader 2, DIFF
+ *   E  ZooKeeper 1 <- tszk leader 2, SNAP
+ *   F  tszk 2 <- ZooKeeper leader, TRUNC    (2, leading, cut off likewise; 1 and 3 elect a leader
+ *                                            that writes nothing before 2 is back: ZooKeeper 3.8
+ *                                            never sends a TRUNC across an epoch boundary, it falls
+ *                                            back to SNAP, LearnerHandler.queueCommittedProposals)
+ *
+ * Each mode is read from the learner's own log (learnerSyncModes). After each case: every member
+ * shows the same tree under /s, every acknowledged write is in it, and no write that was sent to
+ * a cut-off leader exists on any member (none of them was acknowledged either).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -10,101 +23,314 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ZooKeeperClient } from '../../src/client/index.js';
 import { zookeeperMissing } from '../support/zookeeper.js';
-import type { EnsemblePeer } from '../support/zk-ensemble.js';
-import { startMixed, waitForSameTree } from './harness.js';
+import { parseSrvr } from '../support/peer-process.js';
+import { startZkEnsemble, type EnsemblePeer, type ZkEnsemble } from '../support/zk-ensemble.js';
+import { learnerSyncModes, withTimeout } from '../faults/helpers.js';
+import { ZK_LOCAL_SESSIONS, waitForSameTree } from './harness.js';
+import { checkTszkWire } from './wire-rules.js';
 
 const missing = zookeeperMissing();
 const skip = missing !== undefined && process.env['TSZK_REQUIRE_EXTERNAL'] !== '1' ? missing : undefined;
+const keep = process.env['TSZK_KEEP_MIXED'] === '1';
+
+/** Proposals sent to a cut-off leader; none may survive anywhere. */
+const ORPHANS = 20;
+/** Long enough that no session of the test expires while a leader must stay txn-free (case F). */
+const SESSION_TIMEOUT_MS = 120_000;
+const WAIT_MS = 60_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Lines of the peer's log written after `from` bytes that match `re`. */
 function logSince(p: EnsemblePeer, from: number, re: RegExp): string[] {
-  const text = fs.readFileSync(p.logFile, 'utf8').slice(from);
-  return text.split('\n').filter((l) => re.test(l));
+  return fs.readFileSync(p.logFile, 'utf8').slice(from).split('\n').filter((l) => re.test(l));
 }
 const logSize = (p: EnsemblePeer): number => (fs.existsSync(p.logFile) ? fs.statSync(p.logFile).size : 0);
+/** A ZooKeeper learner failing on what the leader sent (or a tszk peer's fatal stop). */
+const LEARNER_TROUBLE = /Exception when following|NullPointerException|Got unexpected packet|Not able to truncate|quorum peer failed/;
 
-async function writeSome(cs: string, prefix: string, n: number): Promise<void> {
-  const zk = await ZooKeeperClient.connect(cs, { sessionTimeout_ms: 10_000 });
+/** One run of the scenario: the ensemble, and every write a client saw acknowledged. */
+interface Run {
+  ens: ZkEnsemble;
+  acked: string[];
+  peer(sid: number): EnsemblePeer;
+}
+
+async function writeSome(run: Run, via: EnsemblePeer, prefix: string, n: number): Promise<void> {
+  const zk = await ZooKeeperClient.connect(via.connectString, { sessionTimeout_ms: 10_000, connectWait_ms: 15_000 });
   try {
-    if ((await zk.exists('/s')) === null) await zk.create('/s', 'sync-modes');
-    for (let i = 0; i < n; i++) await zk.create(`${prefix}-${i}`, `v${i}`);
+    for (let i = 0; i < n; i++) {
+      const p = `${prefix}-${i}`;
+      await zk.create(p, `v${i}`);
+      run.acked.push(p);
+    }
   } finally {
     await zk.close();
   }
 }
 
-test('ZooKeeper follower rejoins a tszk leader by DIFF', { skip, timeout: 150_000 }, async () => {
-  if (missing) assert.fail(missing);
-  const run = await startMixed(['zookeeper', 'zookeeper', 'tszk'], { zkLocalSessions: true });
+async function zxidOf(p: EnsemblePeer): Promise<bigint | undefined> {
   try {
-    const leader = run.ens.peers[2]!;
-    assert.equal(run.leaderSid, 3, run.modes.join(' '));
-    const zkf = run.ens.peers[0]!;
-    await writeSome(leader.connectString, '/s/a', 3);
-    await zkf.kill();
-    await writeSome(leader.connectString, '/s/b', 3);
-    const mark = logSize(zkf);
-    await zkf.start();
-    await run.ens.waitForQuorum();
-    const diff = await waitForSameTree(run.ens, '/s');
-    assert.ok(diff.same, diff.views.join('\n'));
-    assert.ok(logSince(zkf, mark, /Getting a diff from the leader/).length > 0, `no DIFF in ${zkf.logFile}`);
-    assert.deepEqual(logSince(zkf, mark, /Exception when following|NullPointerException/).slice(0, 3), []);
-  } finally {
-    await run.ens.stop({ keepDir: process.env['TSZK_KEEP_MIXED'] === '1' });
+    return parseSrvr(await p.srvr()).zxid;
+  } catch {
+    return undefined;
   }
-});
+}
 
-test('ZooKeeper follower with an empty dataDir joins a tszk leader by SNAP', { skip, timeout: 150_000 }, async () => {
-  if (missing) assert.fail(missing);
-  // A small snapCount: the leader snapshots (and trims its in-memory log) every few txns, so a
-  // learner with an empty dataDir is older than the log and gets SNAP.
-  const run = await startMixed(['zookeeper', 'zookeeper', 'tszk'], { zkLocalSessions: true, cfg: { snapCount: 4 } });
-  try {
-    const leader = run.ens.peers[2]!;
-    const zkf = run.ens.peers[0]!;
-    await writeSome(leader.connectString, '/s/a', 3);
-    await zkf.kill();
-    await writeSome(leader.connectString, '/s/c', 10);
-    fs.rmSync(path.join(zkf.dataDir, 'version-2'), { recursive: true, force: true });
-    const mark = logSize(zkf);
-    await zkf.start();
-    await run.ens.waitForQuorum(30_000);
-    const snap = await waitForSameTree(run.ens, '/s');
-    assert.ok(snap.same, snap.views.join('\n'));
-    assert.ok(logSince(zkf, mark, /Getting a snapshot from leader/).length > 0, `no SNAP in ${zkf.logFile}`);
-    assert.deepEqual(logSince(zkf, mark, /Exception when following|NullPointerException/).slice(0, 3), []);
-  } finally {
-    await run.ens.stop({ keepDir: process.env['TSZK_KEEP_MIXED'] === '1' });
+/** Until every running member reports the same last zxid (nothing in flight). */
+async function waitForSameZxid(ens: ZkEnsemble): Promise<bigint> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const zs = await Promise.all(ens.peers.filter((p) => p.running()).map(zxidOf));
+    if (zs[0] !== undefined && zs.every((z) => z === zs[0])) return zs[0];
+    if (Date.now() > deadline) throw new Error(`members never agreed on a zxid: ${zs.map((z) => (z === undefined ? '?' : `0x${z.toString(16)}`)).join(' ')} (logs in ${ens.dir})`);
+    await sleep(200);
   }
-});
+}
 
-test('tszk follower syncs from a ZooKeeper leader by SNAP and by DIFF', { skip, timeout: 150_000 }, async () => {
+/** Until exactly one of `sids` leads and the others follow; returns the leader. */
+async function waitForLeaderAmong(ens: ZkEnsemble, sids: number[]): Promise<EnsemblePeer> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const ps = sids.map((s) => ens.peers[s - 1]!);
+    const modes = await Promise.all(ps.map((p) => p.mode()));
+    const leaders = ps.filter((_, i) => modes[i] === 'leader');
+    if (leaders.length === 1 && modes.every((m) => m === 'leader' || m === 'follower')) return leaders[0]!;
+    if (Date.now() > deadline) throw new Error(`no leader among ${sids.join(',')}: ${modes.join(',')} (logs in ${ens.dir})`);
+    await sleep(200);
+  }
+}
+
+/** Runs `action`, then waits until `learner` follows again and has logged a new sync mode; returns the new modes. */
+async function rejoin(ens: ZkEnsemble, learner: EnsemblePeer, action: () => Promise<void>): Promise<{ modes: string[]; mark: number }> {
+  const seen = learnerSyncModes(learner.logFile).length;
+  const mark = logSize(learner);
+  await action();
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const modes = learnerSyncModes(learner.logFile).slice(seen);
+    if ((await learner.mode()) === 'follower' && modes.length > 0) {
+      await ens.waitForQuorum(WAIT_MS);
+      return { modes, mark };
+    }
+    if (Date.now() > deadline) throw new Error(`member ${learner.sid} did not rejoin with a sync mode (log ${learner.logFile})`);
+    await sleep(200);
+  }
+}
+
+/**
+ * Every member shows the same tree under /s; every acknowledged write is in it; nothing sent to
+ * a cut-off leader is. Returns the paths.
+ */
+async function assertConverged(run: Run, what: string): Promise<string[]> {
+  const r = await waitForSameTree(run.ens, '/s', 30_000);
+  assert.ok(r.same, `${what}: members differ (logs in ${run.ens.dir}):\n${r.views.join('\n')}`);
+  const paths = (JSON.parse(r.views[0]!) as { path: string }[]).map((n) => n.path);
+  const have = new Set(paths);
+  assert.deepEqual(run.acked.filter((p) => !have.has(p)), [], `${what}: acknowledged writes missing`);
+  assert.deepEqual(paths.filter((p) => p.includes('/orphan')), [], `${what}: writes a cut-off leader never committed exist`);
+  return paths;
+}
+
+function assertNoLearnerTrouble(p: EnsemblePeer, mark: number): void {
+  assert.deepEqual(logSince(p, mark, LEARNER_TROUBLE).slice(0, 3), [], `member ${p.sid} (${p.kind}) failed while syncing (log ${p.logFile})`);
+}
+
+/**
+ * Cuts the leader `old` off, sends it ORPHANS creates (logged as proposals, never acknowledged
+ * by anyone), waits for `others` to elect a new leader, runs `meanwhile` on it, heals, and
+ * returns the sync modes `old` logged on rejoining.
+ */
+async function cutLeaderAndRejoin(
+  run: Run,
+  old: EnsemblePeer,
+  others: number[],
+  tag: string,
+  meanwhile: (leader: EnsemblePeer) => Promise<void>,
+): Promise<{ leader: EnsemblePeer; modes: string[]; mark: number; zk: ZooKeeperClient }> {
+  const zk = await ZooKeeperClient.connect(old.connectString, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
+  // The session is a txn on tszk: everyone must hold it, so the survivors' votes tie on zxid.
+  await waitForSameZxid(run.ens);
+  assert.equal(await old.mode(), 'leader');
+  run.ens.cut(old.sid);
+  const ackedOrphans: string[] = [];
+  const orphans = Array.from({ length: ORPHANS }, (_, i) =>
+    withTimeout(zk.create(`/s/orphan-${tag}-${i}`, 'never acked'), 40_000, 'orphan').then(
+      (p) => ackedOrphans.push(p),
+      () => undefined,
+    ),
+  );
+  const leader = await waitForLeaderAmong(run.ens, others);
+  await meanwhile(leader);
+  await Promise.all(orphans);
+  assert.deepEqual(ackedOrphans, [], `the cut-off leader ${old.sid} acknowledged writes it could not commit`);
+  const { modes, mark } = await rejoin(run.ens, old, async () => run.ens.heal());
+  return { leader, modes, mark, zk };
+}
+
+/** tszk leader-side lines: {"learner","mode","learnerLastZxid","zxid","msg":"syncing learner N by MODE"}. */
+function tszkLeaderSyncLine(p: EnsemblePeer, mark: number, learner: number, mode: string): { learnerLastZxid: string; zxid: string } | undefined {
+  for (const l of fs.readFileSync(p.logFile, 'utf8').slice(mark).split('\n')) {
+    if (!l.startsWith('{')) continue;
+    try {
+      const j = JSON.parse(l) as { msg?: string; learner?: string; mode?: string; learnerLastZxid?: string; zxid?: string };
+      if (j.msg?.startsWith('syncing learner') && j.learner === String(learner) && j.mode === mode && j.learnerLastZxid && j.zxid) return { learnerLastZxid: j.learnerLastZxid, zxid: j.zxid };
+    } catch {
+      /* not a log record */
+    }
+  }
+  return undefined;
+}
+
+/** Snapshot files in a dataDir (name suffix = zxid). */
+function snapshotZxids(p: EnsemblePeer): bigint[] {
+  const dir = path.join(p.dataDir, 'version-2');
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^snapshot\.[0-9a-f]+$/.test(f))
+    .map((f) => BigInt(`0x${f.slice('snapshot.'.length)}`));
+}
+
+test('forced sync paths across kinds: ZooKeeper <-> tszk by DIFF, SNAP and TRUNC', { skip, timeout: 600_000 }, async (t) => {
   if (missing) assert.fail(missing);
-  const run = await startMixed(['tszk', 'zookeeper', 'zookeeper'], { zkLocalSessions: true });
+  // ZooKeeper peers: local sessions (reads through a member are no txns); a committed log far
+  // larger than the test (LearnerHandler DIFFs from it whenever the learner's zxid lies in it).
+  const zkCfg = { ...ZK_LOCAL_SESSIONS, commitLogCount: 10_000 };
+  const ens = await startZkEnsemble({
+    peers: [
+      { kind: 'zookeeper', cfg: zkCfg },
+      { kind: 'tszk', cfg: {} },
+      { kind: 'zookeeper', cfg: zkCfg },
+    ],
+    tickTime_ms: 500,
+    initLimit: 10,
+    syncLimit: 5,
+    cfg: { maxSessionTimeout: SESSION_TIMEOUT_MS },
+    env: { TSZK_LOG_LEVEL: 'info' },
+    deferStart: true,
+    electionGates: true,
+  });
+  const run: Run = { ens, acked: [], peer: (sid) => ens.peers[sid - 1]! };
+  const [zk1, tszk2, zk3] = [run.peer(1), run.peer(2), run.peer(3)];
+  let failed = 0;
+  const step = (name: string, fn: () => Promise<void>): Promise<void> =>
+    t.test(name, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        failed++;
+        throw e;
+      }
+    });
+  let passed = false;
   try {
-    const leader = run.ens.peers[2]!;
-    const tf = run.ens.peers[0]!;
-    await writeSome(leader.connectString, '/s/a', 3);
-    await tf.kill();
-    await writeSome(leader.connectString, '/s/b', 3);
-    let mark = logSize(tf);
-    await tf.start();
-    await run.ens.waitForQuorum();
-    const diff = await waitForSameTree(run.ens, '/s');
-    assert.ok(diff.same, diff.views.join('\n'));
-    assert.ok(logSince(tf, mark, /syncing with leader by (DIFF|SNAP)/).length > 0, `no sync line in ${tf.logFile}`);
+    // Sid 3 leads if it is in the first election: start it with 1, then 2 joins.
+    await zk3.start();
+    await zk1.start();
+    await ens.waitForQuorum(WAIT_MS);
+    await tszk2.start();
+    assert.equal((await ens.waitForQuorum(WAIT_MS)).sid, 3);
+    const setup = await ZooKeeperClient.connect(zk3.connectString, { sessionTimeout_ms: 10_000 });
+    await setup.create('/s', 'sync-modes');
+    await setup.close();
+    await writeSome(run, zk3, '/s/start', 3);
 
-    await tf.kill();
-    await writeSome(leader.connectString, '/s/c', 3);
-    fs.rmSync(path.join(tf.dataDir, 'version-2'), { recursive: true, force: true });
-    mark = logSize(tf);
-    await tf.start();
-    await run.ens.waitForQuorum();
-    const snap = await waitForSameTree(run.ens, '/s');
-    assert.ok(snap.same, snap.views.join('\n'));
-    assert.ok(logSince(tf, mark, /syncing with leader by SNAP/).length > 0, `no SNAP in ${tf.logFile}`);
+    await step('A: tszk follower <- ZooKeeper leader by DIFF', async () => {
+      await tszk2.kill();
+      await writeSome(run, zk3, '/s/a', 3);
+      const { modes, mark } = await rejoin(ens, tszk2, () => tszk2.start());
+      console.log(`A: tszk 2 down for 3 txns rejoined ZooKeeper leader 3 by ${modes.join(',')}`);
+      assert.deepEqual(modes, ['DIFF'], `tszk 2 (log ${tszk2.logFile})`);
+      assertNoLearnerTrouble(tszk2, mark);
+      await assertConverged(run, 'A');
+    });
+
+    await step('B: tszk follower <- ZooKeeper leader by SNAP', async () => {
+      await tszk2.kill();
+      await writeSome(run, zk3, '/s/b', 3);
+      fs.rmSync(path.join(tszk2.dataDir, 'version-2'), { recursive: true, force: true });
+      const { modes, mark } = await rejoin(ens, tszk2, () => tszk2.start());
+      console.log(`B: tszk 2 with an empty dataDir joined ZooKeeper leader 3 by ${modes.join(',')}`);
+      assert.deepEqual(modes, ['SNAP'], `tszk 2 (log ${tszk2.logFile})`);
+      assertNoLearnerTrouble(tszk2, mark);
+      await assertConverged(run, 'B');
+    });
+
+    await step('C: ZooKeeper follower (a cut-off former leader) <- tszk leader by TRUNC', async () => {
+      const leaderMark = logSize(tszk2);
+      const r = await cutLeaderAndRejoin(run, zk3, [1, 2], 'c', async (leader) => {
+        assert.equal(leader.sid, 2, 'tszk 2 (same epoch and zxid as ZooKeeper 1, higher sid) must win');
+        await writeSome(run, leader, '/s/c', 3); // the new epoch has txns: the TRUNC crosses an epoch
+      });
+      r.zk.abandon(); // a local session on ZooKeeper: no txn either way
+      const line = tszkLeaderSyncLine(tszk2, leaderMark, 3, 'TRUNC');
+      console.log(`C: ZooKeeper 3 rejoined tszk leader 2 by ${r.modes.join(',')}; tszk truncated it from ${line?.learnerLastZxid} to ${line?.zxid}`);
+      assert.deepEqual(r.modes, ['TRUNC'], `ZooKeeper 3 (log ${zk3.logFile})`);
+      assert.ok(line !== undefined && BigInt(line.learnerLastZxid) > BigInt(line.zxid), `tszk 2 logged no TRUNC of 3 past its own history (log ${tszk2.logFile})`);
+      const truncTo = logSince(zk3, r.mark, /Truncating log to get in sync with the leader/).map((l) => /leader 0x([0-9a-f]+)/.exec(l)?.[1]);
+      assert.deepEqual(truncTo.map((z) => (z === undefined ? z : BigInt(`0x${z}`))), [BigInt(line.zxid)], `ZooKeeper 3's truncation point (log ${zk3.logFile})`);
+      assertNoLearnerTrouble(zk3, r.mark);
+      await assertConverged(run, 'C');
+    });
+
+    await step('D: ZooKeeper follower <- tszk leader by DIFF', async () => {
+      await zk1.kill();
+      await writeSome(run, tszk2, '/s/d', 3);
+      const { modes, mark } = await rejoin(ens, zk1, () => zk1.start());
+      console.log(`D: ZooKeeper 1 down for 3 txns rejoined tszk leader 2 by ${modes.join(',')}`);
+      assert.deepEqual(modes, ['DIFF'], `ZooKeeper 1 (log ${zk1.logFile})`);
+      assertNoLearnerTrouble(zk1, mark);
+      await assertConverged(run, 'D');
+    });
+
+    await step('E: ZooKeeper follower <- tszk leader by SNAP', async () => {
+      // tszk SNAPs a learner older than its snapshot; it holds one since its own SNAP in B.
+      assert.ok(snapshotZxids(tszk2).some((z) => z > 0n), `tszk 2 has no snapshot past zxid 0 (${path.join(tszk2.dataDir, 'version-2')})`);
+      await zk1.kill();
+      await writeSome(run, tszk2, '/s/e', 3);
+      fs.rmSync(path.join(zk1.dataDir, 'version-2'), { recursive: true, force: true });
+      const { modes, mark } = await rejoin(ens, zk1, () => zk1.start());
+      console.log(`E: ZooKeeper 1 with an empty dataDir joined tszk leader 2 by ${modes.join(',')}`);
+      assert.deepEqual(modes, ['SNAP'], `ZooKeeper 1 (log ${zk1.logFile})`);
+      assertNoLearnerTrouble(zk1, mark);
+      await assertConverged(run, 'E');
+    });
+
+    await step('F: tszk follower (a cut-off former leader) <- ZooKeeper leader by TRUNC', async () => {
+      const r = await cutLeaderAndRejoin(run, tszk2, [1, 3], 'f', async () => {
+        // No write here: a ZooKeeper leader with txns in its new epoch SNAPs this learner instead.
+      });
+      const truncTo = logSince(tszk2, r.mark, /syncing with leader by TRUNC/)[0];
+      console.log(`F: tszk 2 rejoined ZooKeeper leader ${r.leader.sid} by ${r.modes.join(',')} (${truncTo ?? 'no TRUNC line'})`);
+      assert.deepEqual(r.modes, ['TRUNC'], `tszk 2 (log ${tszk2.logFile})`);
+      const j = JSON.parse(truncTo!) as { zxid: string; ourLastZxid: string };
+      assert.ok(BigInt(j.ourLastZxid) > BigInt(j.zxid), `tszk 2 held nothing past the TRUNC point: ${truncTo}`);
+      assertNoLearnerTrouble(tszk2, r.mark);
+      await writeSome(run, r.leader, '/s/f', 3);
+      await assertConverged(run, 'F');
+      // End the orphans' session (it was created, and committed, before the cut).
+      await withTimeout(r.zk.close(), 20_000, 'close').catch(() => r.zk.abandon());
+      // The truncation is on disk: a restarted tszk applies its logged txns as the leader commits
+      // them, so orphans left in its log would come back here.
+      const again = await rejoin(ens, tszk2, async () => {
+        await tszk2.kill();
+        await tszk2.start();
+      });
+      console.log(`F: tszk 2 restarted after the TRUNC rejoined by ${again.modes.join(',')}`);
+      assert.deepEqual(again.modes, ['DIFF'], `tszk 2 after restart (log ${tszk2.logFile})`);
+      await assertConverged(run, 'F after restart');
+    });
+
+    await step('the tszk peer sent only what a ZooKeeper peer sends in its place', async () => {
+      const w = checkTszkWire(ens);
+      console.log(`wire: ${w.checked.packets} quorum packets and ${w.checked.notifications} notifications from tszk checked; known gaps: ${w.known.length}`);
+      assert.ok(w.checked.packets > 0);
+      assert.deepEqual(w.strict, []);
+    });
+    passed = failed === 0;
   } finally {
-    await run.ens.stop({ keepDir: process.env['TSZK_KEEP_MIXED'] === '1' });
+    await ens.stop({ keepDir: keep || !passed });
+    if (keep || !passed) console.log(`logs kept in ${ens.dir}`);
   }
 });

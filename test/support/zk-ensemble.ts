@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fourLetter, freePort } from './ports.js';
 import { killAndWait, spawnPeer } from './peer-process.js';
 import { startTcpProxy, type TcpProxy, type RecordedConnection } from './tcp-proxy.js';
+import { startElectionGate, type ElectionGate } from './election-gate.js';
 import { zookeeperMissing } from './zookeeper.js';
 
 export type PeerKind = 'zookeeper' | 'tszk';
@@ -58,6 +59,13 @@ export interface ZkEnsemble {
   /** Wait until every running participant answers with a Mode and exactly one is the leader. */
   waitForQuorum(timeout_ms?: number): Promise<EnsemblePeer>;
   leader(): Promise<EnsemblePeer | null>;
+  /**
+   * Cut a peer off (needs `electionGates`): its quorum port holds every byte both ways (the links
+   * its learners made to it, as a leader), and election connections from or to it are refused.
+   */
+  cut(sid: number): void;
+  /** Undo every cut: held quorum bytes flow on; refused election callers get through on their next try. */
+  heal(): void;
   stop(opts?: { keepDir?: boolean }): Promise<void>;
 }
 
@@ -76,6 +84,8 @@ export interface ZkEnsembleOptions {
   dir?: string;
   /** Do not start the peers yet (start each with peer.start()). */
   deferStart?: boolean;
+  /** Put an election gate (election-gate.ts) in front of each election proxy, so cut() works. */
+  electionGates?: boolean;
 }
 
 export function zkEnsembleMissing(kinds: PeerKind[]): string | undefined {
@@ -101,6 +111,11 @@ export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemb
     const e = await startTcpProxy(electionPort, { name: `election->${sid}`, record: true });
     slots.push({ sid, spec: opts.peers[i]!, clientPort, quorumPort, electionPort, q, e });
   }
+  const cutSids = new Set<number>();
+  const gates = new Map<number, ElectionGate>();
+  if (opts.electionGates === true)
+    for (const s of slots)
+      gates.set(s.sid, await startElectionGate({ targetSid: s.sid, downstreamPort: s.e.port, gatePortOf: (sid) => gates.get(sid)?.port, isCut: (sid) => cutSids.has(sid) }));
   const peers: EnsemblePeer[] = slots.map((s) => {
     const dataDir = path.join(dir, `peer${s.sid}`);
     fs.mkdirSync(dataDir, { recursive: true });
@@ -120,7 +135,7 @@ export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemb
     ];
     for (const o of slots) {
       const qp = o.sid === s.sid ? o.quorumPort : o.q.port;
-      const ep = o.sid === s.sid ? o.electionPort : o.e.port;
+      const ep = o.sid === s.sid ? o.electionPort : (gates.get(o.sid)?.port ?? o.e.port);
       lines.push(`server.${o.sid}=127.0.0.1:${qp}:${ep}${o.spec.observer ? ':observer' : ''}`);
     }
     const cfgPath = path.join(dataDir, 'zoo.cfg');
@@ -189,6 +204,16 @@ export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemb
       return all.sort((a, b) => a.seq - b.seq);
     },
     leader,
+    cut(sid) {
+      if (gates.size === 0) throw new Error('cut() needs startZkEnsemble({ electionGates: true })');
+      cutSids.add(sid);
+      slots.find((s) => s.sid === sid)!.q.setState('blackhole');
+      for (const g of gates.values()) g.enforce();
+    },
+    heal() {
+      for (const sid of cutSids) slots.find((s) => s.sid === sid)!.q.setState('up');
+      cutSids.clear();
+    },
     async waitForQuorum(timeout_ms = 60_000) {
       const deadline = Date.now() + timeout_ms;
       for (;;) {
@@ -205,6 +230,7 @@ export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemb
         await s.q.close();
         await s.e.close();
       }
+      for (const g of gates.values()) await g.close();
       if (!o.keepDir && opts.dir === undefined) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
