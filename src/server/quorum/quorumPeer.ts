@@ -406,16 +406,30 @@ class QuorumPeer implements QuorumPeerHandle {
   }
 
   private async sendSnapshot(to: ServerId, zxid: Zxid): Promise<void> {
-    if (this.db.lastProcessedZxid !== zxid) throw new Error(`sendSnapshot at ${zxidHex(zxid)} but the tree is at ${zxidHex(this.db.lastProcessedZxid)}`);
+    // A leader applies a batch of client txns once its last txn commits, so the tree may lack the
+    // head batch's committed txns: the snapshot is cut where the tree is and those txns follow it
+    // as PROPOSAL + COMMIT (as ZooKeeper's leader follows a SNAP with the txns after it), before
+    // the ones the core sends after `zxid`.
+    const treeZxid = this.db.lastProcessedZxid as Zxid;
+    const catchUp = treeZxid < zxid ? (this.sink?.committedUnapplied(zxid) ?? []).filter((t) => t.zxid > treeZxid) : [];
+    if (treeZxid > zxid || (treeZxid < zxid && catchUp.at(-1)?.zxid !== zxid))
+      throw new Error(`sendSnapshot at ${zxidHex(zxid)} but the tree is at ${zxidHex(treeZxid)} and ${catchUp.length} committed txns are pending`);
     // Serialized with the dataDir's snapshot writer; the body goes out as ZooKeeper streams it.
     const tmp = path.join(os.tmpdir(), `tszk-snap-${process.pid}-${to}-${Date.now()}`);
     try {
-      await writeSnapshotFile(tmp, snapshotSourceOf(this.db, zxid), { fsync: false, withDigest: false });
+      await writeSnapshotFile(tmp, snapshotSourceOf(this.db, treeZxid), { fsync: false, withDigest: false });
       const data = await fs.readFile(tmp);
       const r = this.state.role;
       const h = r.role === 'LEADING' ? r.handlers.get(to) : undefined;
-      log.info({ learner: String(to), mode: 'SNAP', learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(zxid), bytes: data.length }, `syncing learner ${to} by SNAP`);
-      this.learners.sendRaw(to, encodeSnapWithStream(zxid, data));
+      log.info(
+        { learner: String(to), mode: 'SNAP', learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(treeZxid), committedAfter: catchUp.length, bytes: data.length },
+        `syncing learner ${to} by SNAP`,
+      );
+      this.learners.sendRaw(to, encodeSnapWithStream(treeZxid, data));
+      for (const t of catchUp) {
+        this.learners.send(to, { type: 'PROPOSAL', zxid: t.zxid as Zxid, data: t.data });
+        this.learners.send(to, { type: 'COMMIT', zxid: t.zxid as Zxid });
+      }
     } finally {
       await fs.rm(tmp, { force: true });
     }
@@ -431,10 +445,15 @@ class QuorumPeer implements QuorumPeerHandle {
   }
 
   private async takeSnapshot(zxid: Zxid): Promise<void> {
-    if (this.db.lastProcessedZxid !== zxid) log.warn({ zxid: zxidHex(zxid), tree: zxidHex(this.db.lastProcessedZxid) }, 'snapshot zxid differs from the tree');
-    const file = path.join(this.dataDir.snapDir, snapshotFileName(zxid));
+    // A leader applies a batch of client txns once its last txn commits, so the tree may still
+    // lack committed txns: the snapshot is named by the last txn the tree holds (ZooKeeper names
+    // it by lastProcessedZxid too). Named `zxid`, recovery would replay the log only after it and
+    // lose the missing txns.
+    const at = this.db.lastProcessedZxid < zxid ? (this.db.lastProcessedZxid as Zxid) : zxid;
+    if (at !== zxid) log.info({ zxid: zxidHex(zxid), tree: zxidHex(at) }, 'snapshot at the tree, behind the commit point');
+    const file = path.join(this.dataDir.snapDir, snapshotFileName(at));
     const started = Date.now();
-    await writeSnapshotFile(file, snapshotSourceOf(this.db, zxid), { fsync: this.options.forceSync });
+    await writeSnapshotFile(file, snapshotSourceOf(this.db, at), { fsync: this.options.forceSync });
     this.dataDir.txnLog.roll();
     log.info({ file, took_ms: Date.now() - started }, 'snapshot taken');
   }

@@ -10,6 +10,8 @@ interface PendingBatch {
   first: bigint;
   last: bigint;
   onDurable: () => void;
+  /** Each txn as proposed, in zxid order. */
+  proposed: { zxid: bigint; data: Buffer }[];
 }
 
 export class ZabTxnSink implements TxnSink {
@@ -27,8 +29,9 @@ export class ZabTxnSink implements TxnSink {
 
   append(txns: readonly Txn[], onDurable: () => void): void {
     if (txns.length === 0) return onDurable();
-    for (const t of txns) this.propose(encodeTxn(t));
-    this.pending.push({ first: txns[0]!.header.zxid, last: txns[txns.length - 1]!.header.zxid, onDurable });
+    const proposed = txns.map((t) => ({ zxid: t.header.zxid, data: encodeTxn(t) }));
+    for (const t of proposed) this.propose(t.data);
+    this.pending.push({ first: txns[0]!.header.zxid, last: txns[txns.length - 1]!.header.zxid, onDurable, proposed });
   }
 
   /** True when `zxid` was proposed through this sink and is not yet committed. */
@@ -45,6 +48,16 @@ export class ZabTxnSink implements TxnSink {
       this.pending.shift();
       head.onDurable();
     }
+  }
+
+  /**
+   * Txns committed through `committedZxid` that the tree does not hold yet: a batch is applied
+   * only once its last txn commits, so these are the head batch's committed part, in zxid order.
+   */
+  committedUnapplied(committedZxid: bigint): { zxid: bigint; data: Buffer }[] {
+    const head = this.pending[0];
+    if (head === undefined || committedZxid < head.first) return [];
+    return head.proposed.filter((t) => t.zxid <= committedZxid);
   }
 
   async close(): Promise<void> {
