@@ -79,7 +79,7 @@ export interface QuorumSeam {
   /** Learner: writes are forwarded unprepared; their txns come back through applyCommitted. */
   forwardWrite?: (w: ForwardedWrite) => void;
   /** Learner: a client sync goes to the leader; the answer comes back through syncDone. */
-  forwardSync?: (sessionId: bigint, cxid: number, path: string) => void;
+  forwardSync?: (sessionId: bigint, cxid: number, path: string, authInfo: readonly Id[]) => void;
   /** Learner: ask the leader about a session this member does not know (answer: revalidated). */
   revalidate?: (sessionId: bigint, timeout_ms: number) => void;
   /**
@@ -449,7 +449,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
         if (this.quorum?.forwardSync !== undefined) {
           conn.queue.push({ kind: 'sync', xid, path: req.path, waitZxid: -1n, recv_ms: now, ready: false });
           this.forwardedSyncs.push(conn);
-          this.quorum.forwardSync(conn.sessionId, xid, req.path);
+          this.quorum.forwardSync(conn.sessionId, xid, req.path, conn.authInfo);
           break;
         }
         conn.queue.push({ kind: 'sync', xid, path: req.path, waitZxid: this.preparer.lastZxid, recv_ms: now, ready: false });

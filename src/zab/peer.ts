@@ -72,7 +72,7 @@ export function step(s: PeerState, e: Event): StepResult {
         if (e.type === 'request') leaderRequest(s, r, data, out);
         else leaderLocalSync(s, r, out);
       } else if (r.role === 'LOOKING') out.push({ type: 'requestDropped', sync: e.type === 'sync', data, reason: 'looking' });
-      else learnerRequest(s, r, data, e.type === 'sync', e.type === 'request' ? e.authinfo : undefined, out);
+      else learnerRequest(s, r, data, e.type === 'sync', e.authinfo, out);
       break;
     }
     case 'sessionActivity':

@@ -209,8 +209,9 @@ export type Event =
   /**
    * A local client sync. `data`: what a learner's REQUEST carries for it (the real server:
    * sessionId|cxid|type=sync|SyncRequest, as ZooKeeper's leader parses it); the simulator sends none.
+   * `authinfo`: the client's auth ids, which ZooKeeper's Learner.request sends with every REQUEST.
    */
-  | { type: 'sync'; data?: Buffer }
+  | { type: 'sync'; data?: Buffer; authinfo?: Id[] }
   /** Learner: session activity to report to the leader in the next PING reply. */
   | { type: 'sessionActivity'; data: Buffer }
   /** Learner: ask the leader whether a reconnecting session is valid. Leader: the answer to `to`. */

@@ -533,7 +533,7 @@ class QuorumPeer implements QuorumPeerHandle {
       foreignLocalSessions: leading && this.cfg.localSessionsEnabled,
       readOnly,
       forwardWrite: leading ? undefined : (w) => this.enqueue({ type: 'request', ...encodeForwardedWrite(w) }),
-      forwardSync: leading ? undefined : (sessionId, cxid, path) => this.enqueue({ type: 'sync', data: encodeForwardedSync(sessionId, cxid, path) }),
+      forwardSync: leading ? undefined : (sessionId, cxid, path, authInfo) => this.enqueue({ type: 'sync', data: encodeForwardedSync(sessionId, cxid, path), authinfo: [...authInfo] }),
       revalidate: leading
         ? undefined
         : (id, timeout_ms) => {
