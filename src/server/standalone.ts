@@ -79,7 +79,7 @@ export interface QuorumSeam {
   /** Learner: writes are forwarded unprepared; their txns come back through applyCommitted. */
   forwardWrite?: (w: ForwardedWrite) => void;
   /** Learner: a client sync goes to the leader; the answer comes back through syncDone. */
-  forwardSync?: (sessionId: bigint, cxid: number, path: string, authInfo: readonly Id[]) => void;
+  forwardSync?: (sessionId: bigint, cxid: number, path: string) => void;
   /** Learner: ask the leader about a session this member does not know (answer: revalidated). */
   revalidate?: (sessionId: bigint, timeout_ms: number) => void;
   /**
@@ -449,7 +449,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
         if (this.quorum?.forwardSync !== undefined) {
           conn.queue.push({ kind: 'sync', xid, path: req.path, waitZxid: -1n, recv_ms: now, ready: false });
           this.forwardedSyncs.push(conn);
-          this.quorum.forwardSync(conn.sessionId, xid, req.path, conn.authInfo);
+          this.quorum.forwardSync(conn.sessionId, xid, req.path);
           break;
         }
         conn.queue.push({ kind: 'sync', xid, path: req.path, waitZxid: this.preparer.lastZxid, recv_ms: now, ready: false });
@@ -576,6 +576,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
       items.map((i) => i.txn),
       () => {
         for (const it of items) this.applyItem(it);
+        this.db.checkDigest(items[items.length - 1]!.txn);
         // Once per batch: dropping change records one txn at a time shifts the whole queue each time.
         this.preparer.applied(items[items.length - 1]!.txn.header.zxid);
         this.checkSyncs();
@@ -804,7 +805,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
 
   /** Learner: a txn the leader committed; answers the local client that sent it, if any. */
   applyCommitted(txn: Txn): void {
-    const rc = this.db.apply(txn);
+    const rc = this.db.applyChecked(txn);
     const h = txn.header;
     const body = txn.body;
     const conn = this.connsBySession.get(h.clientId);

@@ -199,7 +199,7 @@ export async function openDatabase(opts: DataDirOptions, sinkOpts: FileTxnSinkOp
     } catch (e) {
       throw new StorageError(`txn 0x${dataDir.txns[i]!.header.zxid.toString(16)} cannot be replayed: ${errorMessage(e)}`, dataDir.logDir, undefined);
     }
-    db.apply(txn);
+    db.applyChecked(txn);
   }
   const lastZxid = dataDir.lastZxid > db.lastProcessedZxid ? dataDir.lastZxid : db.lastProcessedZxid;
   db.tree.lastProcessedZxid = lastZxid;

@@ -56,6 +56,8 @@ export class DataNode {
   private javaCapacity = 0;
   /** childrenInZkOrder's answer until the children change. */
   private ordered: readonly string[] | undefined;
+  /** This node's digest as last counted in the tree's (int32, so it stays a small integer); the tree keeps it. */
+  digest = 0;
 
   constructor(
     /** null is kept distinct from an empty buffer, as ZooKeeper keeps it. */

@@ -13,6 +13,8 @@ export const ROOT_PATH = '/';
 export const PROC_PATH = '/zookeeper';
 export const QUOTA_PATH = '/zookeeper/quota';
 export const CONFIG_PATH = '/zookeeper/config';
+/** Changed nodes whose digest may wait for the next read before it is computed anyway. */
+const DIGEST_STALE_MAX = 65_536;
 
 /**
  * The data tree (DataTree in ZooKeeper): every znode by path, ephemerals by session, the
@@ -32,8 +34,14 @@ export class DataTree {
   lastProcessedZxid = 0n;
   /** Paths with a quota (a zookeeper_limits node under /zookeeper/quota). */
   readonly quotas = new QuotaPrefixes();
-  /** ZooKeeper's tree digest, kept up to date by every mutation below. */
+  /**
+   * ZooKeeper's tree digest, computed lazily: a changed node's counted digest leaves the sum at
+   * once and its new one is computed when the digest is next read, so a node changed by many txns
+   * between two reads (a parent under a burst of creates) is hashed once.
+   */
   private readonly digestSum = new DigestSum();
+  /** Nodes whose digest is not in the sum, with their paths. */
+  private readonly digestStale = new Map<DataNode, string>();
 
   /** A tree with /, /zookeeper, /zookeeper/quota and /zookeeper/config, as a fresh ZooKeeper has. */
   constructor(opts: { empty?: boolean } = {}) {
@@ -51,20 +59,46 @@ export class DataTree {
     const config = new DataNode(Buffer.alloc(0), this.aclCache.acquire(READ_ACL_UNSAFE), emptyStatPersisted());
     config.stat.aversion = -1;
     this.nodeMap.set(CONFIG_PATH, config);
-    this.digestSum.add(nodeDigest(ROOT_PATH, root.data, root.stat));
-    this.digestSum.add(nodeDigest(PROC_PATH, proc.data, proc.stat));
+    this.digestAdded(ROOT_PATH, root);
+    this.digestAdded(PROC_PATH, proc);
   }
 
   /** The tree digest ZooKeeper 3.8 computes (digest version 2), as a signed 64-bit value. */
   get digest(): bigint {
+    this.countStaleDigests();
     return this.digestSum.value;
   }
 
-  /** Brackets an in-place change of `node`: its old digest out, its new one in. */
-  private changing(path: string, node: DataNode, change: () => void): void {
-    this.digestSum.remove(nodeDigest(path, node.data, node.stat));
-    change();
-    this.digestSum.add(nodeDigest(path, node.data, node.stat));
+  /** The digest of the node at `path` as it stands (what a change to it takes out of the tree's). */
+  nodeDigestOf(path: string, node: DataNode): number {
+    return this.digestStale.has(node) ? nodeDigest(path, node.data, node.stat) : node.digest >>> 0;
+  }
+
+  private countStaleDigests(): void {
+    for (const [node, path] of this.digestStale) {
+      const d = nodeDigest(path, node.data, node.stat);
+      node.digest = d | 0;
+      this.digestSum.add(d);
+    }
+    this.digestStale.clear();
+  }
+
+  /** `node` is about to change: its counted digest leaves the sum until the next read. */
+  private digestChanging(path: string, node: DataNode): void {
+    if (this.digestStale.has(node)) return;
+    this.digestSum.add(-(node.digest >>> 0));
+    this.digestStale.set(node, path);
+    // Bounded even when nobody reads the digest (digest.enabled=false).
+    if (this.digestStale.size >= DIGEST_STALE_MAX) this.countStaleDigests();
+  }
+
+  private digestAdded(path: string, node: DataNode): void {
+    this.digestStale.set(node, path);
+    if (this.digestStale.size >= DIGEST_STALE_MAX) this.countStaleDigests();
+  }
+
+  private digestRemoved(node: DataNode): void {
+    if (!this.digestStale.delete(node)) this.digestSum.add(-(node.digest >>> 0));
   }
 
   static isSpecialPath(path: string): boolean {
@@ -100,11 +134,11 @@ export class DataTree {
       const old = this.nodeMap.get('');
       if (old !== undefined) {
         for (const c of old.children) node.addChild(c);
-        this.digestSum.remove(nodeDigest(ROOT_PATH, old.data, old.stat));
+        this.digestRemoved(old);
       }
       this.nodeMap.set('', node);
       this.nodeMap.set(ROOT_PATH, node);
-      this.digestSum.add(nodeDigest(ROOT_PATH, data, stat));
+      this.digestAdded(ROOT_PATH, node);
       return node;
     }
     const parent = this.nodeMap.get(parentKey(path));
@@ -113,11 +147,11 @@ export class DataTree {
     if (old !== undefined) {
       for (const c of old.children) node.addChild(c);
       this.forgetOwner(path, old.stat.ephemeralOwner);
-      this.digestSum.remove(nodeDigest(path, old.data, old.stat));
+      this.digestRemoved(old);
     }
     parent.addChild(childName(path));
     this.nodeMap.set(path, node);
-    this.digestSum.add(nodeDigest(path, data, stat));
+    this.digestAdded(path, node);
     this.rememberOwner(path, stat.ephemeralOwner);
     const pk = parentKey(path);
     if (pk.startsWith(QUOTA_ROOT) && childName(path) === LIMIT_NODE) this.quotas.add(trimQuotaPath(pk));
@@ -187,15 +221,14 @@ export class DataTree {
     if (cv === -1) cv = parent.stat.cversion + 1;
     // Replaying a create already in a fuzzy snapshot must not move cversion/pzxid backwards.
     if (cv > parent.stat.cversion) {
-      this.changing(pkey, parent, () => {
-        parent.stat.cversion = cv;
-        parent.stat.pzxid = zxid;
-      });
+      this.digestChanging(pkey, parent);
+      parent.stat.cversion = cv;
+      parent.stat.pzxid = zxid;
     }
     const child = new DataNode(data, aclIndex, createStat(zxid, time, ephemeralOwner));
     parent.addChild(childName(path));
     this.nodeMap.set(path, child);
-    this.digestSum.add(nodeDigest(path, data, child.stat));
+    this.digestAdded(path, child);
     this.rememberOwner(path, ephemeralOwner);
     if (pkey.startsWith(QUOTA_ROOT)) {
       const name = childName(path);
@@ -214,11 +247,14 @@ export class DataTree {
     const parent = this.nodeMap.get(pkey);
     if (parent === undefined) throw new KeeperError(Err.NoNode, path);
     parent.removeChild(childName(path));
-    if (zxid > parent.stat.pzxid) this.changing(pkey, parent, () => (parent.stat.pzxid = zxid));
+    if (zxid > parent.stat.pzxid) {
+      this.digestChanging(pkey, parent);
+      parent.stat.pzxid = zxid;
+    }
     const node = this.nodeMap.get(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     this.nodeMap.delete(path);
-    this.digestSum.remove(nodeDigest(path, node.data, node.stat));
+    this.digestRemoved(node);
     const acl = this.aclOf(node);
     this.aclCache.release(node.acl);
     this.forgetOwner(path, node.stat.ephemeralOwner);
@@ -233,12 +269,11 @@ export class DataTree {
     const node = this.nodeMap.get(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     const before = node.data === null ? 0 : node.data.length;
-    this.changing(path, node, () => {
-      node.data = data;
-      node.stat.mtime = time;
-      node.stat.mzxid = zxid;
-      node.stat.version = version;
-    });
+    this.digestChanging(path, node);
+    node.data = data;
+    node.stat.mtime = time;
+    node.stat.mzxid = zxid;
+    node.stat.version = version;
     this.updateQuotaStat(path, (data === null ? 0 : data.length) - before, 0);
     this.dataWatches.trigger(path, EventType.NodeDataChanged, undefined, this.aclOf(node));
     return node.toStat();
@@ -248,7 +283,8 @@ export class DataTree {
     const node = this.nodeMap.get(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     this.aclCache.release(node.acl);
-    this.changing(path, node, () => (node.stat.aversion = aversion));
+    this.digestChanging(path, node);
+    node.stat.aversion = aversion;
     node.acl = this.aclCache.acquire(acl);
     return node.toStat();
   }
@@ -288,10 +324,9 @@ export class DataTree {
     const node = this.nodeMap.get(path === '/' ? '' : path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     if (cversion > node.stat.cversion) {
-      this.changing(path, node, () => {
-        node.stat.cversion = cversion;
-        node.stat.pzxid = zxid;
-      });
+      this.digestChanging(path, node);
+      node.stat.cversion = cversion;
+      node.stat.pzxid = zxid;
     }
   }
 

@@ -12,25 +12,82 @@ import type { StatPersisted } from '../proto/records.js';
 export const TREE_DIGEST_VERSION = 2;
 const STAT_DIGEST_BYTES = 60;
 const EXCLUDED_SUBTREE = '/zookeeper/';
-/** Reused for every node: the digest runs on every write, twice per changed node. */
-const statBytes = Buffer.allocUnsafe(STAT_DIGEST_BYTES);
+/**
+ * Path, data and stat are laid out here and checksummed in one pass: this runs on every write,
+ * and for small nodes per-call overhead dominates. Larger nodes take the three-call path.
+ */
+const SCRATCH_BYTES = 4096;
+const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+const view = new DataView(scratch.buffer, scratch.byteOffset, SCRATCH_BYTES);
+/** Up to this many bytes a table-driven CRC in JS beats the native call; beyond, zlib's is faster. */
+const JS_CRC_BYTES_MAX = 256;
+
+/** CRC-32 (zlib's polynomial) tables for slicing by 8 bytes. */
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256 * 8);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  for (let n = 0; n < 256; n++) for (let k = 1; k < 8; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n]! >>> 8) ^ t[t[(k - 1) * 256 + n]! & 0xff]!;
+  return t;
+})();
+
+function crc32Scratch(len: number): number {
+  if (len > JS_CRC_BYTES_MAX) return zlib.crc32(scratch.subarray(0, len));
+  const b = scratch;
+  const t = CRC_TABLE;
+  let c = -1;
+  let i = 0;
+  for (; i + 8 <= len; i += 8) {
+    const a = c ^ (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24));
+    c =
+      t[1792 + (a & 0xff)]! ^ t[1536 + ((a >>> 8) & 0xff)]! ^ t[1280 + ((a >>> 16) & 0xff)]! ^ t[1024 + (a >>> 24)]! ^
+      t[768 + b[i + 4]!]! ^ t[512 + b[i + 5]!]! ^ t[256 + b[i + 6]!]! ^ t[b[i + 7]!]!;
+  }
+  for (; i < len; i++) c = t[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
+}
+
+function putStat(off: number, s: StatPersisted): void {
+  view.setBigInt64(off, s.czxid);
+  view.setBigInt64(off + 8, s.mzxid);
+  view.setBigInt64(off + 16, s.pzxid);
+  view.setBigInt64(off + 24, s.ctime);
+  view.setBigInt64(off + 32, s.mtime);
+  view.setInt32(off + 40, s.version);
+  view.setInt32(off + 44, s.cversion);
+  view.setInt32(off + 48, s.aversion);
+  view.setBigInt64(off + 52, s.ephemeralOwner);
+}
+
+/** Writes the path's UTF-8 bytes at 0; a byte loop for ASCII paths (the usual case) is cheapest. */
+function putPath(path: string): number {
+  const n = path.length;
+  for (let i = 0; i < n; i++) {
+    const ch = path.charCodeAt(i);
+    if (ch >= 0x80) return scratch.write(path, 0);
+    scratch[i] = ch;
+  }
+  return n;
+}
 
 /** One node's digest, an unsigned 32-bit value (0 for nodes the digest leaves out). */
 export function nodeDigest(path: string, data: Buffer | null, s: StatPersisted): number {
   if (path.startsWith(EXCLUDED_SUBTREE)) return 0;
-  const b = statBytes;
-  b.writeBigInt64BE(s.czxid, 0);
-  b.writeBigInt64BE(s.mzxid, 8);
-  b.writeBigInt64BE(s.pzxid, 16);
-  b.writeBigInt64BE(s.ctime, 24);
-  b.writeBigInt64BE(s.mtime, 32);
-  b.writeInt32BE(s.version, 40);
-  b.writeInt32BE(s.cversion, 44);
-  b.writeInt32BE(s.aversion, 48);
-  b.writeBigInt64BE(s.ephemeralOwner, 52);
-  let crc = path === '/' || path === '' ? 0 : zlib.crc32(path);
-  if (data !== null && data.length > 0) crc = zlib.crc32(data, crc);
-  return zlib.crc32(b, crc);
+  const isRoot = path === '/' || path === '';
+  const dataBytes = data === null ? 0 : data.length;
+  if (path.length * 3 + dataBytes + STAT_DIGEST_BYTES <= SCRATCH_BYTES) {
+    let off = isRoot ? 0 : putPath(path);
+    if (dataBytes > 0) off += data!.copy(scratch, off);
+    putStat(off, s);
+    return crc32Scratch(off + STAT_DIGEST_BYTES);
+  }
+  let crc = isRoot ? 0 : zlib.crc32(path);
+  if (dataBytes > 0) crc = zlib.crc32(data!, crc);
+  putStat(0, s);
+  return zlib.crc32(scratch.subarray(0, STAT_DIGEST_BYTES), crc);
 }
 
 /**
@@ -43,12 +100,13 @@ export class DigestSum {
 
   add(d: number): void {
     this.small += d;
-    if (this.small > Number.MAX_SAFE_INTEGER / 2) this.fold();
+    if (this.small > Number.MAX_SAFE_INTEGER / 2 || this.small < -Number.MAX_SAFE_INTEGER / 2) this.fold();
   }
 
-  remove(d: number): void {
-    this.small -= d;
-    if (this.small < -Number.MAX_SAFE_INTEGER / 2) this.fold();
+  /** Starts again from a known digest. */
+  reset(value: bigint): void {
+    this.big = value;
+    this.small = 0;
   }
 
   /** The digest as ZooKeeper's signed 64-bit long. */

@@ -30,14 +30,27 @@ export class ZkDatabase {
     const rc = applyTxn(this.tree, txn);
     if (txn.body.type === OpCode.createSession) this.sessionsWithTimeouts.set(txn.header.clientId, txn.body.txn.timeOut);
     else if (txn.body.type === OpCode.closeSession) this.sessionsWithTimeouts.delete(txn.header.clientId);
+    return rc;
+  }
+
+  /**
+   * Compares the tree with the digest recorded on `txn`, the last txn applied. Followers check
+   * after every txn as ZooKeeper does; a leader checks its own predictions once per applied batch
+   * (the digest is cumulative, so a wrong prediction still shows).
+   */
+  checkDigest(txn: Txn): void {
     const d = txn.digest;
-    if (d !== undefined && d.version === TREE_DIGEST_VERSION && txn.header.zxid > this.digestCheckAfter) {
-      const actual = this.tree.digest;
-      if (actual !== d.treeDigest) {
-        this.digestMismatches++;
-        this.onDigestMismatch?.(txn, actual);
-      }
-    }
+    if (d === undefined || d.version !== TREE_DIGEST_VERSION || txn.header.zxid <= this.digestCheckAfter) return;
+    const actual = this.tree.digest;
+    if (actual === d.treeDigest) return;
+    this.digestMismatches++;
+    this.onDigestMismatch?.(txn, actual);
+  }
+
+  /** Applies and checks one txn (a follower's and recovery's step). */
+  applyChecked(txn: Txn): ProcessTxnResult {
+    const rc = this.apply(txn);
+    this.checkDigest(txn);
     return rc;
   }
 }

@@ -18,7 +18,7 @@ import type {
 } from '../proto/records.js';
 import { DataTree } from '../tree/dataTree.js';
 import { createStat, javaCloneCapacity, javaGrownCapacity, javaHashOrder } from '../tree/dataNode.js';
-import { nodeDigest, TREE_DIGEST_VERSION } from '../tree/digest.js';
+import { DigestSum, nodeDigest, TREE_DIGEST_VERSION } from '../tree/digest.js';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlToEphemeralOwner } from '../tree/ephemeralType.js';
 import { pathProblem } from '../tree/paths.js';
 import { checkACL, fixupACL, type AclPolicy } from './auth.js';
@@ -66,8 +66,9 @@ interface ChangeRecord {
   childCount: number;
   acl: readonly ACL[];
   data: Buffer | null;
-  /** The tree digest once this change is applied (set when outstanding and digests are on). */
-  treeDigest?: bigint;
+  /** With digests on: this node's digest in this state, and what the change did to the tree's. */
+  digest?: number;
+  digestDelta?: number;
 }
 
 /** Largest count of outstanding change records kept before prepare refuses to run ahead. */
@@ -76,6 +77,8 @@ export const OUTSTANDING_CHANGES_MAX = 1_000_000;
 export class TxnPreparer {
   private readonly changes: ChangeRecord[] = [];
   private readonly changesByPath = new Map<string, ChangeRecord>();
+  /** The tree digest once every prepared txn is applied (valid while changes are outstanding). */
+  private readonly predicted = new DigestSum();
   /** Last zxid handed out (ZooKeeper's hzxid). */
   lastZxid: bigint;
 
@@ -112,18 +115,13 @@ export class TxnPreparer {
     return this.withDigest({ header: { clientId: ctx.sessionId, cxid: ctx.cxid, zxid, time: ctx.time, type: OpCode.error }, body: { type: OpCode.error, txn: { err } } });
   }
 
-  /**
-   * The tree digest once every prepared txn is applied: the last outstanding change's, or the
-   * tree's own when nothing is outstanding (txns that change no node leave no record).
-   */
-  private predictedDigest(): bigint {
-    const last = this.changes.at(-1);
-    return last?.treeDigest ?? this.tree.digest;
-  }
-
   /** Stamps the txn with the digest its followers must reach after applying it (ZooKeeper 3.8 does by default). */
   private withDigest(txn: Txn): Txn {
-    if (this.opts.digestEnabled) txn.digest = { version: TREE_DIGEST_VERSION, treeDigest: this.predictedDigest() };
+    if (!this.opts.digestEnabled) return txn;
+    // Nothing outstanding: the tree has applied every txn that changed a node (txns that change
+    // none leave no record), so it is the starting point.
+    const digest = this.changes.length === 0 ? this.tree.digest : this.predicted.value;
+    txn.digest = { version: TREE_DIGEST_VERSION, treeDigest: digest };
     return txn;
   }
 
@@ -177,7 +175,10 @@ export class TxnPreparer {
 
   private rollback(saved: Map<string, ChangeRecord | undefined>, length: number): void {
     const removed = this.changes.splice(length);
-    for (const c of removed) if (this.changesByPath.get(c.path) === c) this.changesByPath.delete(c.path);
+    for (const c of removed) {
+      if (this.changesByPath.get(c.path) === c) this.changesByPath.delete(c.path);
+      if (c.digestDelta !== undefined) this.predicted.add(-c.digestDelta);
+    }
     for (const [p, c] of saved) {
       if (c === undefined) this.changesByPath.delete(p);
       else this.changesByPath.set(p, c);
@@ -186,14 +187,22 @@ export class TxnPreparer {
 
   private add(c: ChangeRecord): void {
     if (this.opts.digestEnabled) {
+      if (this.changes.length === 0) this.predicted.reset(this.tree.digest);
       // What this change does to the tree digest: the node's digest as it stands now out, its new one in.
-      const before = this.changesByPath.get(c.path) ?? this.tree.getNode(c.path);
-      const out = before === undefined || before.stat === null ? 0 : nodeDigest(c.path, before.data, before.stat);
-      const into = c.stat === null ? 0 : nodeDigest(c.path, c.data, c.stat);
-      c.treeDigest = BigInt.asIntN(64, this.predictedDigest() + BigInt(into - out));
+      c.digest = c.stat === null ? 0 : nodeDigest(c.path, c.data, c.stat);
+      c.digestDelta = c.digest - this.digestNow(c.path);
+      this.predicted.add(c.digestDelta);
     }
     this.changes.push(c);
     this.changesByPath.set(c.path, c);
+  }
+
+  /** The digest of the node at `path` in its outstanding state (0 if absent). */
+  private digestNow(path: string): number {
+    const c = this.changesByPath.get(path);
+    if (c !== undefined) return c.digest!;
+    const n = this.tree.getNode(path);
+    return n === undefined ? 0 : this.tree.nodeDigestOf(path, n);
   }
 
   /** getRecordForPath: the outstanding view of a node, NoNode if absent there. */

@@ -468,7 +468,7 @@ class QuorumPeer implements QuorumPeerHandle {
       this.core.applyCommitted(txn);
       return;
     }
-    this.db.apply(txn);
+    this.db.applyChecked(txn);
     if (this.core !== undefined) this.core.preparer.applied(t.zxid);
   }
 
@@ -533,7 +533,7 @@ class QuorumPeer implements QuorumPeerHandle {
       foreignLocalSessions: leading && this.cfg.localSessionsEnabled,
       readOnly,
       forwardWrite: leading ? undefined : (w) => this.enqueue({ type: 'request', ...encodeForwardedWrite(w) }),
-      forwardSync: leading ? undefined : (sessionId, cxid, path, authInfo) => this.enqueue({ type: 'sync', data: encodeForwardedSync(sessionId, cxid, path), authinfo: [...authInfo] }),
+      forwardSync: leading ? undefined : (sessionId, cxid, path) => this.enqueue({ type: 'sync', data: encodeForwardedSync(sessionId, cxid, path) }),
       revalidate: leading
         ? undefined
         : (id, timeout_ms) => {
