@@ -19,7 +19,10 @@ import { test, type TestContext } from 'node:test';
 import { CreateMode, Err, EventType, KeeperError, KeeperState, ZooKeeperClient, type Stat, type WatchedEvent } from '../../src/client/index.js';
 import { startZkEnsemble, type EnsemblePeer, type PeerSpec, type ZkEnsemble } from '../support/zk-ensemble.js';
 import { zookeeperMissing } from '../support/zookeeper.js';
-import { waitForSameTree, ZK_LOCAL_SESSIONS } from './harness.js';
+import { readTree, waitForSameTree, ZK_LOCAL_SESSIONS, type TreeNode } from './harness.js';
+import { body, RawConnection, RawSession } from '../support/raw-client.js';
+import { OpCode } from '../../src/proto/opcodes.js';
+import * as R from '../../src/proto/records.js';
 import { checkTszkWire } from './wire-rules.js';
 
 const missing = zookeeperMissing();
@@ -61,8 +64,23 @@ async function waitForModes(ens: ZkEnsemble, leaderSid: number, peers: EnsembleP
   });
 }
 
-/** The leader (and one voter) first so it wins the first election, then everyone else joins it. */
+/**
+ * freePort() closes its probe socket, so two calls can return the same port (seen: one peer's
+ * client port was another's quorum port, EADDRINUSE). Such a start is retried once with new ports.
+ */
 async function startEnsemble(peers: PeerSpec[], leaderSid: number): Promise<ZkEnsemble> {
+  try {
+    return await startEnsembleOnce(peers, leaderSid);
+  } catch (e) {
+    const dir = /logs in (\S+?)\)/.exec(String(e))?.[1];
+    const clash = dir !== undefined && fs.readdirSync(dir).some((f) => f.endsWith('.log') && fs.readFileSync(`${dir}/${f}`, 'utf8').includes('EADDRINUSE'));
+    if (!clash) throw e;
+    return startEnsembleOnce(peers, leaderSid);
+  }
+}
+
+/** The leader (and one voter) first so it wins the first election, then everyone else joins it. */
+async function startEnsembleOnce(peers: PeerSpec[], leaderSid: number): Promise<ZkEnsemble> {
   const ens = await startZkEnsemble({ peers, tickTime_ms: 1000, initLimit: 10, syncLimit: 5, env: { TSZK_LOG_LEVEL: 'info' }, deferStart: true });
   try {
     const leader = ens.peers[leaderSid - 1]!;
@@ -92,10 +110,10 @@ class Checkers {
     return zk;
   }
 
-  /** Stat of `path` as each member sees it after a sync through it. */
+  /** Stat of `path` as each running member sees it after a sync through it. */
   async statEverywhere(path: string): Promise<Map<number, Stat | null>> {
     const out = new Map<number, Stat | null>();
-    for (const p of this.ens.peers) {
+    for (const p of this.ens.peers.filter((q) => q.running())) {
       const zk = await this.at(p);
       await zk.sync(path);
       out.set(p.sid, await zk.exists(path));
@@ -106,9 +124,19 @@ class Checkers {
   /** Resolves once no member (read without sync) has `path`. */
   async goneEverywhere(path: string, timeout_ms = WAIT_MS): Promise<void> {
     await waitFor(`${path} gone on every member`, async () => {
-      for (const p of this.ens.peers) if ((await (await this.at(p)).exists(path)) !== null) return undefined;
+      for (const p of this.ens.peers.filter((q) => q.running())) if ((await (await this.at(p)).exists(path)) !== null) return undefined;
       return true;
     }, timeout_ms);
+  }
+
+  /** The tree under `root` through each running member (after sync), once all agree. */
+  async sameTree(root: string): Promise<void> {
+    let views: string[] = [];
+    await waitFor(`the same ${root} on every running member`, async () => {
+      views = [];
+      for (const p of this.ens.peers.filter((q) => q.running())) views.push(`${p.sid}: ${showTree(await readTree(await this.at(p), root))}`);
+      return views.every((v) => v.slice(v.indexOf(':')) === views[0]!.slice(views[0]!.indexOf(':'))) ? true : undefined;
+    }, 20_000).catch((e: unknown) => assert.fail(`${String(e)}\n${views.join('\n')}`));
   }
 
   async close(): Promise<void> {
@@ -116,6 +144,8 @@ class Checkers {
     this.clients.clear();
   }
 }
+
+const showTree = (t: TreeNode[]): string => JSON.stringify(t, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v));
 
 function ownersEverywhere(stats: Map<number, Stat | null>): string {
   return [...stats].map(([sid, s]) => `${sid}:${s === null ? 'none' : hexId(s.ephemeralOwner)}`).join(' ');
@@ -141,10 +171,14 @@ function syncModeOf(p: EnsemblePeer, from: number): string | undefined {
 const ZK_TROUBLE = /Unexpected exception in LearnerHandler|Exception causing shutdown|Failed to process|Exception when (following|observing)|NullPointerException|Unexpected exception/;
 const CONNECTION_GONE = /^(java\.io\.EOFException|EndOfStreamException|java\.net\.SocketException: (Connection reset|Socket closed|Broken pipe))/;
 
-function checkHealth(t: TestContext, ens: ZkEnsemble): void {
+/**
+ * `upTo`: log sizes when the mix ended (the failover kills the only member of one kind; what the
+ * rest log afterwards, e.g. ZooKeeper's own follower-shutdown races, is no tszk packet's doing).
+ */
+function checkHealth(t: TestContext, ens: ZkEnsemble, killed: EnsemblePeer[] = [], upTo = new Map<number, number>()): void {
   for (const p of ens.peers) {
-    assert.ok(p.running(), `peer ${p.sid} (${p.kind}) is not running (log ${p.logFile})`);
-    const lines = logLines(p);
+    assert.ok(p.running() || killed.includes(p), `peer ${p.sid} (${p.kind}) is not running (log ${p.logFile})`);
+    const lines = fs.readFileSync(p.logFile, 'utf8').slice(0, upTo.get(p.sid)).split('\n');
     // A peer this test killed, or a client that dropped its socket, ends a connection with EOF/reset: not a fault.
     const bad = lines.filter((l, i) => (p.kind === 'zookeeper' ? ZK_TROUBLE.test(l) && !CONNECTION_GONE.test(lines[i + 1] ?? '') : /"level":60|quorum peer failed/.test(l)));
     assert.deepEqual(bad.slice(0, 3), [], `peer ${p.sid} (${p.kind}) log ${p.logFile}`);
@@ -380,6 +414,92 @@ async function sessionCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePee
     const same = await waitForSameTree(ens, root);
     assert.ok(same.same, same.views.join('\n'));
   });
+
+  await t.test('a connection its session has left cannot write (SessionMoved), across kinds', async () => {
+    const moves: [EnsemblePeer, EnsemblePeer][] = [
+      [follower, leader],
+      [leader, follower2],
+    ];
+    const outcomes: string[] = [];
+    for (const [i, [from, to]] of moves.entries()) {
+      const old = await RawSession.open(from.clientPort, { timeOut: SESSION_TIMEOUT_MS });
+      const eph = `${root}/left-${i}`;
+      const create = (path: string, flags: number): R.CreateRequest => ({ path, data: Buffer.from('x'), acl: [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }], flags });
+      try {
+        assert.equal((await old.call(OpCode.create, body(R.CreateRequest, create(eph, CreateMode.EPHEMERAL)))).err, 0);
+        await (await checkers.at(to)).sync(root);
+        // The same session on `to` while the old socket on `from` stays open.
+        const moved = await RawConnection.open(to.clientPort);
+        try {
+          const resp = await moved.handshake({ sessionId: old.sessionId, passwd: old.passwd, timeOut: SESSION_TIMEOUT_MS, lastZxidSeen: old.lastZxid });
+          assert.equal(resp.sessionId, old.sessionId, 'resume refused');
+          const stray = `${root}/stray-${i}`;
+          let outcome: string;
+          try {
+            const r = await old.call(OpCode.create, body(R.CreateRequest, create(stray, CreateMode.PERSISTENT)));
+            outcome = `reply err ${r.err}`;
+            assert.equal(r.err, Err.SessionMoved, `write through the left connection on ${from.kind} ${from.sid}`);
+          } catch (e) {
+            if (!old.conn.closed) throw e;
+            outcome = 'connection closed';
+          }
+          outcomes.push(`${from.kind} ${from.sid} -> ${to.kind} ${to.sid}: ${outcome}`);
+          const strayStats = await checkers.statEverywhere(stray);
+          assert.ok([...strayStats.values()].every((st) => st === null), `stray write happened: ${ownersEverywhere(strayStats)}`);
+          const stats = await checkers.statEverywhere(eph);
+          for (const [sid, st] of stats) assert.equal(st?.ephemeralOwner, old.sessionId, `member ${sid}: ${ownersEverywhere(stats)}`);
+          // Still the session's: closeSession through its new member removes the ephemeral everywhere.
+          moved.send(1, OpCode.closeSession);
+          await moved.until(1).catch(() => undefined);
+        } finally {
+          moved.close();
+        }
+        const after = await checkers.statEverywhere(eph);
+        assert.ok([...after.values()].every((st) => st === null), ownersEverywhere(after));
+      } finally {
+        old.conn.close();
+      }
+    }
+    t.diagnostic(`left connections: ${outcomes.join('; ')}`);
+  });
+}
+
+/**
+ * The leader dies: the other kind takes over (the remaining voters), restores every session with a
+ * fresh timeout, expires the one whose client vanished and keeps the one whose client reconnects.
+ */
+async function failoverCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePeer, checkers: Checkers, marks: Map<number, number>): Promise<void> {
+  const voters = ens.peers.filter((p) => p !== leader && !p.observer);
+  const next = voters.reduce((a, b) => (b.sid > a.sid ? b : a));
+  const root = '/fo';
+  await t.test(`the ${leader.kind} leader dies: ${next.kind} ${next.sid} leads, expires the vanished session and keeps the live one`, async () => {
+    await (await checkers.at(leader)).create(root, 'failover');
+    const liveVia = voters.find((p) => p !== next) ?? next;
+    const survivors = ens.peers.filter((p) => p !== leader);
+    const live = await ZooKeeperClient.connect(survivors.map((p) => p.connectString).join(','), { sessionTimeout_ms: 20_000, connectWait_ms: 15_000 });
+    const liveStates: KeeperState[] = [];
+    live.onState((st) => liveStates.push(st));
+    const gone = await holdEphemeral(liveVia, `${root}/gone`);
+    try {
+      await live.create(`${root}/live`, 'l', { mode: CreateMode.EPHEMERAL });
+      gone.zk.abandon();
+      for (const p of ens.peers) marks.set(p.sid, logSize(p));
+      await leader.kill();
+      await waitForModes(ens, next.sid, survivors);
+      await checkers.goneEverywhere(gone.eph);
+      assert.ok(expiryLines(next, gone.zk.sessionId).length > 0, `new ${next.kind} leader did not log expiring 0x${hexId(gone.zk.sessionId)} (${next.logFile})`);
+      await waitFor('the live client to reconnect', async () => (live.state === 'connected' ? true : undefined));
+      await live.setData(`${root}/live`, 'after failover');
+      assert.ok(!liveStates.includes(KeeperState.Expired), liveStates.join(','));
+      const stats = await checkers.statEverywhere(`${root}/live`);
+      for (const [sid, st] of stats) assert.equal(st?.ephemeralOwner, live.sessionId, `member ${sid}: ${ownersEverywhere(stats)}`);
+      for (const r of ['/obs', '/sess', root]) await checkers.sameTree(r);
+    } finally {
+      await live.close();
+    }
+    const after = await checkers.statEverywhere(`${root}/live`);
+    assert.ok([...after.values()].every((st) => st === null), ownersEverywhere(after));
+  });
 }
 
 // ---------------------------------------------------------------- the ensembles
@@ -400,7 +520,9 @@ for (const [name, specs] of [
       const observer = ens.peers[3]!;
       await observerCases(t, ens, leader, observer, checkers);
       await sessionCases(t, ens, leader, checkers);
-      await t.test('no peer crashed; no ZooKeeper peer logged an exception; tszk packets follow the wire rules', () => checkHealth(t, ens));
+      const marks = new Map<number, number>();
+      await failoverCases(t, ens, leader, checkers, marks);
+      await t.test('no peer crashed; no ZooKeeper peer logged an exception while both kinds ran; tszk packets follow the wire rules', () => checkHealth(t, ens, [leader], marks));
     } finally {
       await checkers.close();
       await ens.stop({ keepDir });
