@@ -8,8 +8,8 @@
  * tszk wrote), and at the end each member's dataDir, recovered offline, must hold the tree it
  * served. ZooKeeper snapshots every 50-100 txns here, so tszk reads fuzzy snapshots.
  *
- * Order: a follower first, then the current leader, then the remaining ZooKeeper peer (leader or
- * follower, whatever the second election made it). TSZK_MIGRATION_ORDER=leader-first starts with
+ * Order: a follower first (the highest sid), then the current leader, then the remaining ZooKeeper
+ * peer (leader or follower, whatever the second election made it). TSZK_MIGRATION_ORDER=leader-first starts with
  * the leader instead.
  *
  * Stopping a ZooKeeper peer uses SIGTERM by default: it is what `zkServer.sh stop` sends, i.e. what
@@ -38,17 +38,17 @@ const CFG = {
   lanes: env('TSZK_MIGRATION_LANES', LONG ? 6 : 3),
   holders: env('TSZK_MIGRATION_HOLDERS', 3),
   /** Writes per second per lane (one in flight at a time). */
-  laneRate_per_s: env('TSZK_MIGRATION_RATE', LONG ? 40 : 12),
+  laneRate_per_s: env('TSZK_MIGRATION_RATE', LONG ? 30 : 12),
   /** Load time before the first step and after each step. */
-  settle_ms: env('TSZK_MIGRATION_SETTLE_MS', LONG ? 20_000 : 4_000),
+  settle_ms: env('TSZK_MIGRATION_SETTLE_MS', LONG ? 15_000 : 4_000),
   holderTimeout_ms: 9_000,
   writerTimeout_ms: 15_000,
   /** ZooKeeper snapshots every snapCount/2..snapCount txns: fuzzy snapshots under load for tszk to read. */
-  snapCount: env('TSZK_MIGRATION_SNAPCOUNT', LONG ? 500 : 100),
+  snapCount: env('TSZK_MIGRATION_SNAPCOUNT', LONG ? 200 : 100),
   signal: (process.env['TSZK_MIGRATION_SIGNAL'] ?? 'SIGTERM') as NodeJS.Signals,
   leaderFirst: process.env['TSZK_MIGRATION_ORDER'] === 'leader-first',
   /** After the migration, restart every tszk peer this many times (followers, then the leader): they recover from the dataDirs ZooKeeper and tszk wrote. */
-  restartRounds: env('TSZK_MIGRATION_RESTART_ROUNDS', 1),
+  restartRounds: env('TSZK_MIGRATION_RESTART_ROUNDS', LONG ? 2 : 1),
 };
 /** A follower behind by fewer txns than this rejoins by DIFF (ZooKeeper's leader keeps 500 committed txns in memory). */
 const DIFF_GAP_MAX = 300;
@@ -307,7 +307,9 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
       const migrating = step <= n;
       let target: EnsemblePeer;
       if (migrating) {
-        const followers = ens.peers.filter((p) => p.kind === 'zookeeper' && p !== leader);
+        // Highest sid first: when the leader goes next, that tszk peer outranks the remaining
+        // ZooKeeper follower at equal zxid, so a tszk leader serves a ZooKeeper follower for a step.
+        const followers = ens.peers.filter((p) => p.kind === 'zookeeper' && p !== leader).sort((x, y) => y.sid - x.sid);
         // Step 1: a follower (or the leader with leader-first); step 2: the leader if still ZooKeeper.
         const wantLeader = CFG.leaderFirst ? step === 1 : step === 2;
         target = (wantLeader && leader.kind === 'zookeeper') || followers.length === 0 ? leader : followers[0]!;
