@@ -1,7 +1,8 @@
 /** zoo.cfg quorum: majority by default, hierarchical with group./weight. lines, errors as ZooKeeper refuses them. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { quorumVerifierFromProps } from '../../src/server/quorum/quorumConfig.js';
+import { quorumVerifierFromProps, quorumVerifierText } from '../../src/server/quorum/quorumConfig.js';
+import { parseZooCfg } from '../../src/server/config.js';
 import { serverId } from '../../src/zab/index.js';
 
 const ids = (...xs: number[]) => xs.map((x) => serverId(x));
@@ -30,4 +31,20 @@ test('a participant outside every group, a server in two groups, or weights with
   assert.throws(() => quorumVerifierFromProps(new Map([['group.1', '1:2']]), ids(1, 2, 3), [], 'z'), /in no group/);
   assert.throws(() => quorumVerifierFromProps(new Map([['group.1', '1:2'], ['group.2', '2:3']]), ids(1, 2, 3), [], 'z'), /more than one group/);
   assert.throws(() => quorumVerifierFromProps(new Map([['weight.1', '2']]), ids(1, 2, 3), [], 'z'), /need group/);
+});
+
+test("notification config: the server lines as ZooKeeper's QuorumVerifier.toString() writes them, version 0", () => {
+  const cfg = parseZooCfg(
+    [
+      'tickTime=200',
+      'dataDir=/tmp/x',
+      'server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181',
+      'server.2=127.0.0.1:2889:3889;2182',
+      'server.3=127.0.0.1:2890:3890:observer',
+    ].join('\n'),
+  );
+  assert.equal(
+    quorumVerifierText(cfg),
+    ['server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181', 'server.2=127.0.0.1:2889:3889:participant;0.0.0.0:2182', 'server.3=127.0.0.1:2890:3890:observer', 'version=0'].join('\n'),
+  );
 });

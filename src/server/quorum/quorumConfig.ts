@@ -51,3 +51,23 @@ export function quorumVerifierFromProps(props: ReadonlyMap<string, string>, vote
   for (const s of inGroup) if (!voters.includes(s as ServerId)) throw new ConfigError('group', `server ${s} is in a group but is not a participant`, file);
   return hierarchicalQuorum(groups, weights, observers);
 }
+
+/**
+ * The ensemble's configuration as ZooKeeper's QuorumVerifier.toString() writes it, which every
+ * FLE notification carries: `server.N=host:quorumPort:electionPort:role[;clientHost:clientPort]`
+ * lines, zoo.cfg's group.N/weight.N lines, then `version=<hex>`. tszk has no dynamic
+ * reconfiguration, so the version is 0: a ZooKeeper receiver acts on a notification's config only
+ * when its version is above its own. It must parse, though: ZooKeeper's WorkerReceiver parses
+ * every config it gets, and an empty one (no participants) under standaloneEnabled=false throws
+ * an IllegalArgumentException that kills that thread, after which the peer never hears a vote.
+ */
+export function quorumVerifierText(cfg: ParsedConfig): string {
+  const lines = cfg.servers.map((s) => {
+    const client = s.clientPort === undefined ? '' : `;${s.clientAddress ?? '0.0.0.0'}:${s.clientPort}`;
+    return `server.${s.id}=${s.host}:${s.quorumPort}:${s.electionPort}:${s.role}${client}`;
+  });
+  const file = cfg.options.configPath;
+  const props = file !== undefined && fs.existsSync(file) ? parseProperties(fs.readFileSync(file, 'utf8')) : new Map<string, string>();
+  for (const [k, v] of props) if (/^(zookeeper\.)?(group|weight)\.\d+$/.test(k)) lines.push(`${k.replace(/^zookeeper\./, '')}=${v}`);
+  return `${lines.join('\n')}\nversion=0`;
+}

@@ -50,7 +50,7 @@ import { decodeForwardedWrite, decodeSessionActivity, encodeForwardedSync, encod
 import { LearnerConnections } from './learnerConnections.js';
 import { encodeSnapWithStream } from './packetStream.js';
 import { NotServingListener } from './notServing.js';
-import { quorumVerifierFrom } from './quorumConfig.js';
+import { quorumVerifierFrom, quorumVerifierText } from './quorumConfig.js';
 import { ZabTxnSink } from './zabTxnSink.js';
 
 /** The core's unit of time (ZooKeeper's limits in tickTime units are converted to these). */
@@ -128,6 +128,8 @@ class QuorumPeer implements QuorumPeerHandle {
   /** readonlymode: starts read-only serving when LOOKING lasts past the grace period. */
   private readOnlyTimer: NodeJS.Timeout | undefined;
   private readOnlyPending = false;
+  /** Sent with every notification, as ZooKeeper sends its QuorumVerifier (see quorumVerifierText). */
+  private readonly notificationConfig: Buffer;
 
   constructor(
     private readonly cfg: ParsedConfig,
@@ -137,6 +139,7 @@ class QuorumPeer implements QuorumPeerHandle {
     const clientPort = self.clientPort ?? cfg.options.clientPort;
     const clientPortAddress = self.clientAddress ?? cfg.options.clientPortAddress;
     this.options = { ...cfg.options, clientPort, clientPortAddress };
+    this.notificationConfig = Buffer.from(quorumVerifierText(cfg), 'utf8');
     this.tick_ms = Math.min(CORE_TICK_MS_MAX, Math.max(1, Math.floor(cfg.options.tickTime_ms / 2)));
     const listenAll = false;
     this.election = new ElectionConnections(
@@ -286,7 +289,7 @@ class QuorumPeer implements QuorumPeerHandle {
   private async run(a: Action): Promise<void> {
     switch (a.type) {
       case 'send':
-        if (a.msg.type === 'NOTIFICATION') this.election.send(a.to, encodeNotification(a.msg));
+        if (a.msg.type === 'NOTIFICATION') this.election.send(a.to, encodeNotification(a.msg, this.notificationConfig));
         else {
           if (a.msg.type === 'DIFF' || a.msg.type === 'TRUNC') this.noteOutgoing(a.to, a.msg.type, a.msg.zxid);
           this.learners.send(a.to, a.msg);
@@ -533,7 +536,7 @@ class QuorumPeer implements QuorumPeerHandle {
       foreignLocalSessions: leading && this.cfg.localSessionsEnabled,
       readOnly,
       forwardWrite: leading ? undefined : (w) => this.enqueue({ type: 'request', ...encodeForwardedWrite(w) }),
-      forwardSync: leading ? undefined : (sessionId, cxid, path) => this.enqueue({ type: 'sync', data: encodeForwardedSync(sessionId, cxid, path) }),
+      forwardSync: leading ? undefined : (sessionId, cxid, path, authInfo) => this.enqueue({ type: 'sync', data: encodeForwardedSync(sessionId, cxid, path), authinfo: [...authInfo] }),
       revalidate: leading
         ? undefined
         : (id, timeout_ms) => {
