@@ -115,8 +115,11 @@ export function digestOf(lines: string[]): string {
   return crypto.createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }
 
-/** Tree digest as seen through every running member; waits until they all agree or the timeout passes. */
-export async function convergedDigests(cluster: FaultCluster, root: string, timeout_ms = 20_000): Promise<Map<number, string>> {
+/**
+ * Tree digest as seen through every running member; waits until they all agree or the timeout
+ * passes. `auth` (e.g. digest user:password) lets the dump read nodes whose ACL needs it.
+ */
+export async function convergedDigests(cluster: FaultCluster, root: string, timeout_ms = 20_000, auth?: { scheme: string; auth: string }): Promise<Map<number, string>> {
   const deadline = Date.now() + timeout_ms;
   for (;;) {
     const out = new Map<number, string>();
@@ -124,6 +127,7 @@ export async function convergedDigests(cluster: FaultCluster, root: string, time
       try {
         const zk = await connectTo(p.connectString, 5_000);
         try {
+          if (auth !== undefined) await withTimeout(zk.addAuth(auth.scheme, auth.auth), 5_000, 'addAuth');
           out.set(p.sid, digestOf(await withTimeout(dumpTree(zk, root), 10_000, `dump ${p.sid}`)));
         } finally {
           await zk.close();

@@ -29,6 +29,11 @@ export interface JepsenOptions {
   faultLength_ms?: [number, number];
   keepLogs?: boolean;
   print?: (line: string) => void;
+  /**
+   * Run on this cluster (already started, e.g. a mixed one) instead of starting a fresh one of
+   * `kind`; it is healed and left running at the end, the caller stops it.
+   */
+  cluster?: FaultCluster;
 }
 
 export interface JepsenReport {
@@ -50,7 +55,8 @@ const CONNECT_TIMEOUT_MS = 3_000;
 export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
   const print = o.print ?? ((l: string) => console.log(l));
   const rnd = prng(o.seed);
-  const cluster = await startFaultCluster({ kind: o.kind, n: o.members });
+  const own = o.cluster === undefined;
+  const cluster = o.cluster ?? (await startFaultCluster({ kind: o.kind, n: o.members }));
   const history: JepsenOp[] = [];
   const faults: string[] = [];
   const t0 = performance.now();
@@ -178,7 +184,8 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
   } finally {
     stopping = true; // on an error too: the workers must not keep the process alive
     await Promise.all(workers);
-    await cluster.stop({ keepDir });
+    if (own) await cluster.stop({ keepDir });
+    else cluster.heal();
   }
 }
 

@@ -5,6 +5,7 @@
  * so the client re-establishes its session (id, password, watches) on a different server.
  */
 import { startEnsemble } from './ensemble.js';
+import type { FaultCluster } from './fault-cluster.js';
 import { waitServing, type TargetKind } from './target.js';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js';
 import { startZkEnsemble } from './zk-ensemble.js';
@@ -12,6 +13,8 @@ import { startZkEnsemble } from './zk-ensemble.js';
 /** What the scenarios need of a member. */
 export interface InteropMember {
   id: number;
+  /** Which server runs it (differs between members of a mixed ensemble). */
+  kind?: TargetKind;
   clientPort: number;
   connectString: string;
   logFile: string;
@@ -59,6 +62,21 @@ export async function startInteropEnsemble(kind: TargetKind): Promise<InteropEns
     await ens.stop();
     throw e;
   }
+}
+
+/**
+ * The interop view of a running fault cluster (mixed or not, test/support/fault-cluster.ts): its
+ * leader and followers once every member takes sessions. stop() stops nothing: the caller owns
+ * the cluster. Start it with cfg extendedTypesEnabled=true for the TTL steps (ZooKeeper takes the
+ * unknown zoo.cfg key as the zookeeper.extendedTypesEnabled property).
+ */
+export async function interopEnsembleOf(cluster: FaultCluster, timeout_ms = 60_000): Promise<InteropEnsemble> {
+  const leader = await cluster.waitForLeader({ timeout_ms });
+  await Promise.all(cluster.peers.map((p) => waitServing(p.clientPort)));
+  const members: InteropMember[] = cluster.peers.map((p) => ({ id: p.sid, kind: p.kind, clientPort: p.clientPort, connectString: p.connectString, logFile: p.logFile }));
+  const followers = members.filter((m) => m.id !== leader.sid);
+  if (followers.length !== 2) throw new Error(`expected 3 members, got ${members.length} (logs in ${cluster.dir})`);
+  return { kind: cluster.kind, members, leader: members.find((m) => m.id === leader.sid)!, followers: [followers[0]!, followers[1]!], stop: async () => undefined };
 }
 
 /**

@@ -6,6 +6,8 @@
  * ('reset' or 'blackhole'). Clients talk to the peers' client ports directly.
  *
  *   const c = await startFaultCluster({ kind: 'tszk', n: 3 });
+ *   // mixed (issue 6): one kind per member; sid 3 wins the first election
+ *   const m = await startFaultCluster({ kind: 'tszk', n: 3, kinds: ['zookeeper', 'zookeeper', 'tszk'], leaderFirst: 3 });
  *   const leader = await c.waitForLeader();
  *   c.partition([[leader.sid], others]);  ...  c.heal();
  *   await c.stop();
@@ -24,6 +26,7 @@ export { parseSrvr } from './peer-process.js';
 
 export interface ClusterPeer {
   readonly sid: number;
+  readonly kind: TargetKind;
   readonly clientPort: number;
   readonly connectString: string;
   readonly dataDir: string;
@@ -36,7 +39,10 @@ export interface ClusterPeer {
 }
 
 export interface FaultCluster {
+  /** The kind of every member (mixed clusters: the first member's; see kinds). */
   readonly kind: TargetKind;
+  /** Each member's kind, by sid - 1. */
+  readonly kinds: TargetKind[];
   readonly peers: ClusterPeer[];
   readonly dir: string;
   /** Every peer's client address. */
@@ -63,13 +69,26 @@ export interface FaultClusterOptions {
   cfg?: Record<string, string | number>;
   /** Extra environment (tszk). Peers log at info (TSZK_FAULT_LOG_LEVEL overrides) so sync lines are there. */
   env?: Record<string, string>;
+  /** A mixed cluster: member sid runs kinds[sid - 1] (default: every member runs `kind`). */
+  kinds?: TargetKind[];
+  /**
+   * The sid that should lead the first election. An empty ensemble elects its highest sid among
+   * the first quorum to meet, so this sid starts first together with the fewest others for a
+   * quorum, all of them lower; the rest start once that quorum has a leader and join it.
+   * Needs every sid started after the first group to be lower than leaderFirst, i.e. leaderFirst = n
+   * always works (default: all members start at once, whoever wins).
+   */
+  leaderFirst?: number;
 }
 
 const START_WAIT_MS = 30_000;
 
 export async function startFaultCluster(opts: FaultClusterOptions): Promise<FaultCluster> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `faults-${opts.kind}-`));
   const n = opts.n;
+  const kinds = opts.kinds ?? Array.from({ length: n }, () => opts.kind);
+  if (kinds.length !== n) throw new Error(`kinds has ${kinds.length} entries for ${n} members`);
+  const mixed = new Set(kinds).size > 1;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `faults-${mixed ? 'mixed' : opts.kind}-`));
   const sids = Array.from({ length: n }, (_, i) => i + 1);
   const real = new Map<number, { client: number; quorum: number; election: number }>();
   const taken = new Set<number>();
@@ -126,7 +145,7 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
       ...opts.cfg,
     };
     const cfgPath = writePeerConfig(dataDir, i, cfg, lines);
-    peers.push(new Peer(opts.kind, i, real.get(i)!.client, dataDir, cfgPath, path.join(dir, `peer${i}.log`), opts.env ?? {}));
+    peers.push(new Peer(kinds[i - 1]!, i, real.get(i)!.client, dataDir, cfgPath, path.join(dir, `peer${i}.log`), opts.env ?? {}));
   }
 
   const setLink = (i: number, j: number, s: LinkState): void => {
@@ -135,7 +154,8 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
     l.election.setState(s);
   };
   const cluster: FaultCluster = {
-    kind: opts.kind,
+    kind: kinds[0]!,
+    kinds,
     peers,
     dir,
     connectString: peers.map((p) => p.connectString).join(','),
@@ -172,7 +192,18 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
     },
   };
   try {
-    await Promise.all(peers.map((p) => p.start()));
+    const lf = opts.leaderFirst;
+    if (lf === undefined) await Promise.all(peers.map((p) => p.start()));
+    else {
+      if (!sids.includes(lf)) throw new Error(`leaderFirst ${lf} is not a member`);
+      // leaderFirst and the lowest sids up to a quorum; it must win among them.
+      const first = [lf, ...sids.filter((s) => s !== lf).slice(0, Math.floor(n / 2))];
+      if (first.some((s) => s > lf)) throw new Error(`leaderFirst ${lf} would lose to sid ${Math.max(...first)} in the first election`);
+      await Promise.all(first.map((s) => cluster.peer(s).start()));
+      const l = await cluster.waitForLeader({ timeout_ms: 60_000, among: first });
+      if (l.sid !== lf) throw new Error(`sid ${l.sid} leads, not leaderFirst ${lf} (logs in ${dir})`);
+      await Promise.all(peers.filter((p) => !first.includes(p.sid)).map((p) => p.start()));
+    }
     await cluster.waitForLeader({ timeout_ms: 60_000 });
   } catch (e) {
     await cluster.stop({ keepDir: true });
@@ -187,7 +218,7 @@ class Peer implements ClusterPeer {
   readonly crashes: string[] = [];
   readonly connectString: string;
   constructor(
-    private readonly kind: TargetKind,
+    readonly kind: TargetKind,
     readonly sid: number,
     readonly clientPort: number,
     readonly dataDir: string,

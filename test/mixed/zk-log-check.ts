@@ -1,0 +1,73 @@
+/**
+ * Reads an Apache ZooKeeper 3.8 peer's log (slf4j-simple: "[thread] LEVEL logger - message", then
+ * the exception's lines) for what a tszk peer's packets can cause: a WARN/ERROR from the server
+ * side with an exception that is not a plain network failure (the nemesis kills processes and cuts
+ * links, so EOF, resets, timeouts and interrupts are expected), or a message that names a protocol
+ * error whatever its exception. Client-connection loggers (NIOServerCnxn, ...) are left out: what
+ * they log is about clients, not peers.
+ */
+import fs from 'node:fs';
+
+interface LogRecord {
+  line: number;
+  level: string;
+  logger: string;
+  message: string;
+  /** First exception line ("java.io.IOException: msg"), if the record has one. */
+  exception: string | undefined;
+}
+
+const HEADER = /^\[[^\]]*\] (WARN|ERROR|INFO|DEBUG|TRACE) ([\w.$]+) - (.*)$/;
+const EXCEPTION = /^((?:[a-z]\w*\.)+[A-Z][\w$]*(?:Exception|Error))(?::\s*(.*))?$/;
+const CLIENT_LOGGERS = /\.(NIOServerCnxn|NettyServerCnxn|ServerCnxn|NIOServerCnxnFactory|NettyServerCnxnFactory|ServerCnxnFactory)$/;
+
+const BENIGN_CLASSES = new Set([
+  'java.io.EOFException',
+  'java.net.SocketException',
+  'java.net.SocketTimeoutException',
+  'java.net.ConnectException',
+  'java.net.NoRouteToHostException',
+  'java.lang.InterruptedException',
+  'java.nio.channels.ClosedChannelException',
+  'java.nio.channels.ClosedByInterruptException',
+  'java.nio.channels.AsynchronousCloseException',
+]);
+/** IOException messages of network failures and shutdowns. */
+const BENIGN_IO = /Connection reset|Broken pipe|Connection refused|Stream closed|Socket closed|socket closed|ZooKeeperServer not running|Timeout while waiting for epoch|Leader closed|Timed out waiting/;
+
+/** Messages that name a protocol error, flagged even without an exception. */
+const PROTOCOL_ERRORS = /Digests are not matching|Got unexpected packet|but next pending txn|Unknown packet type|Invalid packet|unexpected packet|Failed to process|Severe unrecoverable error|Failed to truncate|Unexpected leader|Unexpected exception causing shutdown(?! while sock still open)/i;
+
+export function parseZkLog(text: string): LogRecord[] {
+  const out: LogRecord[] = [];
+  let cur: LogRecord | undefined;
+  text.split('\n').forEach((l, i) => {
+    const h = HEADER.exec(l);
+    if (h) {
+      cur = { line: i + 1, level: h[1]!, logger: h[2]!, message: h[3]!, exception: undefined };
+      out.push(cur);
+      return;
+    }
+    if (cur !== undefined && cur.exception === undefined && EXCEPTION.test(l.trim())) cur.exception = l.trim();
+  });
+  return out;
+}
+
+function benign(exception: string): boolean {
+  const m = EXCEPTION.exec(exception);
+  if (!m) return false;
+  if (BENIGN_CLASSES.has(m[1]!)) return true;
+  return m[1] === 'java.io.IOException' && BENIGN_IO.test(m[2] ?? '');
+}
+
+/** "line N: LEVEL logger - message [exception]" for every suspicious record in `logFile`. */
+export function zkLogFindings(logFile: string): string[] {
+  if (!fs.existsSync(logFile)) return [];
+  const out: string[] = [];
+  for (const r of parseZkLog(fs.readFileSync(logFile, 'utf8'))) {
+    if ((r.level !== 'WARN' && r.level !== 'ERROR') || CLIENT_LOGGERS.test(r.logger)) continue;
+    const suspicious = r.exception !== undefined ? !benign(r.exception) : PROTOCOL_ERRORS.test(r.message);
+    if (suspicious) out.push(`line ${r.line}: ${r.level} ${r.logger.replace('org.apache.zookeeper.', '')} - ${r.message.slice(0, 200)}${r.exception ? ` [${r.exception.slice(0, 200)}]` : ''}`);
+  }
+  return out;
+}
