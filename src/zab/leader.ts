@@ -103,20 +103,32 @@ function sendUptodate(s: PeerState, h: LearnerHandler, out: Action[]): void {
 /**
  * LearnerHandler.syncFollower: DIFF when the learner's last zxid is in our history, TRUNC back to
  * the last common zxid when it has a suffix we lack, SNAP when it is older than our log. Then the
- * txns it lacks (with COMMIT for the committed ones), then NEWLEADER. The learner joins the
- * forwarding set in the same step, so no proposal can fall between sync and broadcast.
+ * committed txns it lacks (PROPOSAL + COMMIT), NEWLEADER, and only then the proposals still in
+ * flight. The learner joins the forwarding set in the same step, so no proposal can fall between
+ * sync and broadcast.
+ *
+ * Why in-flight proposals follow NEWLEADER (ZooKeeper's leader queues them before it): their
+ * COMMITs come later, possibly before UPTODATE, and a ZooKeeper 3.8.0 learner handles a COMMIT
+ * there by peeking at the proposals it got since NEWLEADER — none, so it NPEs (Learner.java:655)
+ * and drops the connection; after UPTODATE it commits only txns it got in this sync, so a COMMIT
+ * of a proposal it already held is skipped ("without seeing txn") and its tree falls behind. So
+ * the history synced before NEWLEADER ends at our commit point, and a learner that already holds
+ * some of our in-flight proposals is truncated back to it, as ZooKeeper's leader does with a
+ * learner past its committed log; it gets them again after NEWLEADER and acks them anew.
  */
 function startSync(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[]): void {
   const peerLast = h.peerLastZxid;
+  const commitLimit = maxBig(s.committedZxid, l.initialHistoryZxid);
   const last = lastLogged(s);
+  const upTo = last < commitLimit ? last : commitLimit;
   const noTrunc = s.config.mutations.has('neverTrunc');
   let from: Zxid;
-  if (peerLast === last) {
-    send(out, h.sid, { type: 'DIFF', zxid: last });
-    from = last;
-  } else if (peerLast > last) {
-    send(out, h.sid, noTrunc ? { type: 'DIFF', zxid: last } : { type: 'TRUNC', zxid: last });
-    from = last;
+  if (peerLast === upTo) {
+    send(out, h.sid, { type: 'DIFF', zxid: upTo });
+    from = upTo;
+  } else if (peerLast > upTo) {
+    send(out, h.sid, noTrunc ? { type: 'DIFF', zxid: upTo } : { type: 'TRUNC', zxid: upTo });
+    from = upTo;
   } else if (peerLast >= s.snapZxid) {
     if (peerLast === s.snapZxid || indexOf(s, peerLast) >= 0) {
       send(out, h.sid, { type: 'DIFF', zxid: peerLast });
@@ -131,15 +143,14 @@ function startSync(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[
     out.push({ type: 'sendSnapshot', to: h.sid, zxid: s.committedZxid });
     from = s.committedZxid;
   }
-  const commitLimit = maxBig(s.committedZxid, l.initialHistoryZxid);
+  const inFlight: { zxid: Zxid; data: Buffer }[] = [];
   for (let i = firstAfter(s, from); i < s.log.length; i++) {
     const t = s.log[i]!;
-    if (h.participant) {
+    if (t.zxid > upTo) inFlight.push(t);
+    else if (h.participant) {
       send(out, h.sid, { type: 'PROPOSAL', zxid: t.zxid, data: t.data });
-      if (t.zxid <= commitLimit) send(out, h.sid, { type: 'COMMIT', zxid: t.zxid });
-    } else if (t.zxid <= commitLimit) {
-      send(out, h.sid, { type: 'INFORM', zxid: t.zxid, data: t.data });
-    }
+      send(out, h.sid, { type: 'COMMIT', zxid: t.zxid });
+    } else send(out, h.sid, { type: 'INFORM', zxid: t.zxid, data: t.data });
   }
   // Spec issue 3: the learner must learn how far our history is committed, which also covers
   // txns it already held before the sync point (its own log is not applied until a leader says
@@ -150,7 +161,10 @@ function startSync(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[
   if (!s.config.mutations.has('forwardAfterNewLeaderAck')) h.forwarding = true;
   send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(l.newEpoch!, 0n) });
   h.stage = 'newLeaderSent';
-  h.syncedThrough = last;
+  h.syncedThrough = upTo;
+  // Acks it gave before this sync may be for txns the TRUNC above drops: it acks them again.
+  for (const p of l.proposals) if (p.zxid > upTo) p.acks.delete(h.sid);
+  if (h.participant) for (const t of inFlight) send(out, h.sid, { type: 'PROPOSAL', zxid: t.zxid, data: t.data });
 }
 
 function isMoreRecent(e1: Epoch, z1: Zxid, e2: Epoch, z2: Zxid): boolean {
