@@ -17,10 +17,13 @@
  * the same durable state (TSZK_MIGRATION_SIGNAL=SIGKILL runs that variant).
  *
  * `npm run test:migration:long` (TSZK_MIGRATION_LONG=1) runs more lanes, faster, longer between
- * steps.
+ * steps, two restart rounds. Knobs: TSZK_MIGRATION_{LANES,RATE,SETTLE_MS,SNAPCOUNT,RESTART_ROUNDS},
+ * TSZK_MIGRATION_WIPE=1 (restarted followers start from an empty dataDir: SNAP under load),
+ * TSZK_KEEP_MIXED=1 keeps the peers' logs and dataDirs.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { ZooKeeperClient, KeeperError, Err, errName, KeeperState, CreateMode, op } from '../../src/client/index.js';
 import { startZkEnsemble, type EnsemblePeer, type PeerKind, type ZkEnsemble } from '../support/zk-ensemble.js';
@@ -49,6 +52,8 @@ const CFG = {
   leaderFirst: process.env['TSZK_MIGRATION_ORDER'] === 'leader-first',
   /** After the migration, restart every tszk peer this many times (followers, then the leader): they recover from the dataDirs ZooKeeper and tszk wrote. */
   restartRounds: env('TSZK_MIGRATION_RESTART_ROUNDS', LONG ? 2 : 1),
+  /** Restart rounds start followers with an empty dataDir (SNAP from a leader under load). */
+  wipeFollowers: process.env['TSZK_MIGRATION_WIPE'] === '1',
 };
 /** A follower behind by fewer txns than this rejoins by DIFF (ZooKeeper's leader keeps 500 committed txns in memory). */
 const DIFF_GAP_MAX = 300;
@@ -326,6 +331,9 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
       const t0 = Date.now();
       await target.kill(CFG.signal);
       if (migrating) target.switchKind('tszk');
+      // Re-seed a restarted follower from nothing: it must come back by SNAP from a leader under load.
+      const wiped = !migrating && CFG.wipeFollowers && role === 'follower';
+      if (wiped) fs.rmSync(path.join(target.dataDir, 'version-2'), { recursive: true, force: true });
       const mark = logSize(target);
       await target.start();
       const newLeader = await ens.waitForQuorum(120_000);
@@ -340,11 +348,11 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
       const sameLeader = newLeader === leader;
       // A tszk leader keeps only the txns since its last snapshot in memory, so a follower that
       // was down across one of its snapshots gets SNAP.
-      const expected = !sameLeader ? ['DIFF', 'TRUNC', 'SNAP'] : gap !== undefined && gap < BigInt(DIFF_GAP_MAX) && leader.kind === 'zookeeper' ? ['DIFF'] : ['DIFF', 'SNAP'];
+      const expected = wiped && sameLeader ? ['SNAP'] : !sameLeader ? ['DIFF', 'TRUNC', 'SNAP'] : gap !== undefined && gap < BigInt(DIFF_GAP_MAX) && leader.kind === 'zookeeper' ? ['DIFF'] : ['DIFF', 'SNAP'];
       const r: StepReport = {
         step,
         sid: target.sid,
-        replaced: migrating ? `zookeeper→tszk (${role})` : `tszk restart (${role})`,
+        replaced: migrating ? `zookeeper→tszk (${role})` : `tszk restart (${role}${wiped ? ', wiped' : ''})`,
         role,
         leaderBefore,
         leaderAfter: `${newLeader.sid}:${newLeader.kind}`,
@@ -375,10 +383,10 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
     for (const l of lanes) for (const [k, v] of l.errors) errs.set(k, (errs.get(k) ?? 0) + v);
 
     console.log('\nrolling migration report');
-    console.log('step  sid  replaced                   leader before   leader after   sync   expected         gap txns  down ms  writes acked');
+    console.log('step  sid  replaced                        leader before   leader after   sync   expected         gap txns  down ms  writes acked');
     for (const r of report)
       console.log(
-        `${String(r.step).padEnd(6)}${String(r.sid).padEnd(5)}${r.replaced.padEnd(27)}${r.leaderBefore.padEnd(16)}${r.leaderAfter.padEnd(15)}${r.syncMode.padEnd(7)}${r.expected.padEnd(17)}${r.gapTxns.padEnd(10)}${String(r.downtime_ms).padEnd(9)}${r.acked}`,
+        `${String(r.step).padEnd(6)}${String(r.sid).padEnd(5)}${r.replaced.padEnd(32)}${r.leaderBefore.padEnd(16)}${r.leaderAfter.padEnd(15)}${r.syncMode.padEnd(7)}${r.expected.padEnd(17)}${r.gapTxns.padEnd(10)}${String(r.downtime_ms).padEnd(9)}${r.acked}`,
       );
     console.log(`end: leader ${leader.sid}; ${ackedTotal} writes acked, ${uncertain} uncertain; client errors ${JSON.stringify(Object.fromEntries(errs))}`);
 
