@@ -169,11 +169,11 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
     o.superDigest = superDigest;
   }
   set('skipACL', bool('skipACL'));
+  set('digestEnabled', bool('digest.enabled'));
   const wl = take('4lw.commands.whitelist');
   if (wl !== undefined) {
     const words = wl.split(',').map((w) => w.trim()).filter((w) => w !== '');
     o.fourLetterWhitelist = words.includes('*') ? '*' : new Set(words);
-  set('digestEnabled', bool('digest.enabled'));
     for (const w of words) if (w !== '*' && !/^[a-z]{4}$/.test(w)) fail('4lw.commands.whitelist', `'${w}' is not a four-letter word`);
   }
   set('containerCheckInterval_ms', int('znode.container.checkIntervalMs', 1));

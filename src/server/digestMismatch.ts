@@ -1,6 +1,6 @@
 /**
- * Logs txns whose recorded tree digest (TxnDigest, from the leader's prediction or from the log)
- * differs from the tree's after applying them: the first in full, then every 1000th, since one
+ * Logs txns whose recorded tree digest (TxnDigest, from the leader's prediction or from the log,
+ * or a snapshot's) differs from the tree's after applying them: the first in full, then every 1000th, since one
  * divergence usually repeats on every later txn. ZooKeeper logs and counts these and goes on.
  */
 import { log } from '../log.js';
@@ -9,17 +9,11 @@ import type { ZkDatabase } from '../txn/database.js';
 const EVERY = 1000;
 
 export function reportDigestMismatches(db: ZkDatabase): void {
-  db.onDigestMismatch = (txn, actual) => {
+  db.onDigestMismatch = (m) => {
     if (db.digestMismatches !== 1 && db.digestMismatches % EVERY !== 0) return;
     log.error(
-      {
-        zxid: `0x${txn.header.zxid.toString(16)}`,
-        type: txn.header.type,
-        expected: txn.digest?.treeDigest.toString(),
-        actual: actual.toString(),
-        mismatches: db.digestMismatches,
-      },
-      'tree digest after a txn differs from the digest recorded with it',
+      { zxid: `0x${m.zxid.toString(16)}`, recordedBy: m.recordedBy, expected: m.expected.toString(), actual: m.actual.toString(), mismatches: db.digestMismatches },
+      'tree digest differs from the one recorded for this zxid',
     );
   };
 }

@@ -79,7 +79,7 @@ export interface QuorumSeam {
   /** Learner: writes are forwarded unprepared; their txns come back through applyCommitted. */
   forwardWrite?: (w: ForwardedWrite) => void;
   /** Learner: a client sync goes to the leader; the answer comes back through syncDone. */
-  forwardSync?: (sessionId: bigint, cxid: number, path: string) => void;
+  forwardSync?: (sessionId: bigint, cxid: number, path: string, authInfo: readonly Id[]) => void;
   /** Learner: ask the leader about a session this member does not know (answer: revalidated). */
   revalidate?: (sessionId: bigint, timeout_ms: number) => void;
   /**
@@ -136,9 +136,10 @@ export class ServerCore implements StandaloneServer, AdminSource {
     const now = Date.now();
     // Read-only: only the local sessions it makes are tracked (and expired) here; global ones stay in the tree.
     if (quorum?.readOnly !== true) for (const [id, to] of db.sessionsWithTimeouts) this.sessions.add(id, to, now);
+    if (db.onDigestMismatch === undefined) reportDigestMismatches(db);
+    if (db.digestMismatches > 0) log.error({ mismatches: db.digestMismatches }, 'replaying the dataDir met tree digests that differ from the recorded ones');
     this.preparer = new TxnPreparer(
       db.tree,
-    if (db.onDigestMismatch === undefined) reportDigestMismatches(db);
       { skipACL: options.skipACL, extendedTypesEnabled: options.extendedTypesEnabled, digestEnabled: options.digestEnabled },
       {
         check: (id) => {
@@ -449,7 +450,7 @@ export class ServerCore implements StandaloneServer, AdminSource {
         if (this.quorum?.forwardSync !== undefined) {
           conn.queue.push({ kind: 'sync', xid, path: req.path, waitZxid: -1n, recv_ms: now, ready: false });
           this.forwardedSyncs.push(conn);
-          this.quorum.forwardSync(conn.sessionId, xid, req.path);
+          this.quorum.forwardSync(conn.sessionId, xid, req.path, conn.authInfo);
           break;
         }
         conn.queue.push({ kind: 'sync', xid, path: req.path, waitZxid: this.preparer.lastZxid, recv_ms: now, ready: false });

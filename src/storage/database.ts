@@ -19,7 +19,8 @@ import { openDataDir, type DataDirOptions, type OpenedDataDir } from './dataDir.
 import { StorageError, errorMessage } from './errors.js';
 import type { TxnLogStats } from './txnLogWriter.js';
 import type { SnapshotStats } from './snapshotter.js';
-import { EMPTY_DIGEST, type LoadedSnapshot, type SnapshotNode, type SnapshotSource } from './snapshot.js';
+import type { LoadedSnapshot, SnapshotNode, SnapshotSource } from './snapshot.js';
+import { TREE_DIGEST_VERSION } from '../tree/digest.js';
 
 const OPEN_ACL_INDEX = -1n;
 
@@ -63,7 +64,9 @@ export function snapshotSourceOf(db: ZkDatabase, zxid: bigint): SnapshotSource {
         yield { path: p, data: n.data, acl: aclFor(n.acl), stat: { ...n.stat } };
       }
     },
-    digest: () => EMPTY_DIGEST,
+    // Read after the nodes are written, as ZooKeeper does: replaying the log up to this zxid
+    // brings the fuzzy snapshot to exactly this digest.
+    digest: () => ({ zxid: tree.lastProcessedZxid, digestVersion: TREE_DIGEST_VERSION, digest: tree.digest }),
   };
 }
 
@@ -81,7 +84,22 @@ export function databaseFromSnapshot(snap: LoadedSnapshot): ZkDatabase {
   tree.aclCache.purgeUnused();
   tree.lastProcessedZxid = snap.zxid;
   const db = new ZkDatabase(tree);
-  // The snapshot is fuzzy: it may hold changes made after snap.zxid, up to the newest zxid in its stats.
+  for (const [id, timeout] of snap.sessions) db.sessionsWithTimeouts.set(id, timeout);
+  startDigestChecks(db, snap);
+  return db;
+}
+
+/** From where replaying after `snap` can check recorded digests (a snapshot is fuzzy). */
+function startDigestChecks(db: ZkDatabase, snap: LoadedSnapshot): void {
+  const d = snap.digest;
+  if (d !== null && d.digestVersion === TREE_DIGEST_VERSION && d.zxid >= snap.zxid) {
+    // Recorded after the nodes were written: replay up to d.zxid makes the fuzzy tree exact there.
+    db.digestCheckAfter = d.zxid;
+    if (d.zxid === snap.zxid) db.compare(d.zxid, d.digest, 'snapshot');
+    else db.snapshotDigest = { zxid: d.zxid, digest: d.digest };
+    return;
+  }
+  // No usable digest: the snapshot may hold changes made after snap.zxid, up to the newest zxid in its stats.
   let newest = snap.zxid;
   for (const { stat } of snap.nodes) {
     if (stat.czxid > newest) newest = stat.czxid;
@@ -89,8 +107,6 @@ export function databaseFromSnapshot(snap: LoadedSnapshot): ZkDatabase {
     if (stat.pzxid > newest) newest = stat.pzxid;
   }
   db.digestCheckAfter = newest;
-  for (const [id, timeout] of snap.sessions) db.sessionsWithTimeouts.set(id, timeout);
-  return db;
 }
 
 /** The sink's reused batch writer: its first size, and the size past which it is not kept (a rare huge batch). */

@@ -16,6 +16,7 @@
 import fs from 'node:fs/promises';
 import { JuteReader, JuteWriter } from '../jute/index.js';
 import { ACL, StatPersisted } from '../proto/records.js';
+import { TREE_DIGEST_VERSION } from '../tree/digest.js';
 import { Adler32, adler32 } from './adler32.js';
 import { FILE_FORMAT_VERSION, FileHeader, SNAP_DBID, SNAP_MAGIC } from './fileHeader.js';
 import { StorageError, errorMessage } from './errors.js';
@@ -38,8 +39,7 @@ export interface ZxidDigest {
   digest: bigint;
 }
 
-export const DIGEST_VERSION = 2;
-export const EMPTY_DIGEST: ZxidDigest = { zxid: 0n, digestVersion: DIGEST_VERSION, digest: 0n };
+export const EMPTY_DIGEST: ZxidDigest = { zxid: 0n, digestVersion: TREE_DIGEST_VERSION, digest: 0n };
 
 /**
  * What a snapshot is taken from: a neutral view the data tree adapts to. `nodes()` yields the
@@ -50,7 +50,7 @@ export interface SnapshotSource {
   sessions(): Iterable<readonly [bigint, number]>;
   acls(): Iterable<readonly [bigint, readonly ACL[]]>;
   nodes(): Iterable<SnapshotNode>;
-  /** The digest for the zxid the tree had reached when the snapshot started; EMPTY_DIGEST if unknown. */
+  /** Read after the nodes: the tree's digest and the zxid it holds then; EMPTY_DIGEST if unknown. */
   digest(): ZxidDigest;
 }
 

@@ -8,6 +8,14 @@ import { TREE_DIGEST_VERSION } from '../tree/digest.js';
 import { applyTxn, type ProcessTxnResult } from './apply.js';
 import type { Txn } from './txn.js';
 
+export interface DigestMismatch {
+  zxid: bigint;
+  expected: bigint;
+  actual: bigint;
+  /** What recorded the expected digest (a txn, a snapshot). */
+  recordedBy: string;
+}
+
 export class ZkDatabase {
   readonly sessionsWithTimeouts = new Map<bigint, number>();
   /** Txns whose recorded tree digest differed from the tree's after applying them (zk_digest_mismatches_count). */
@@ -17,8 +25,10 @@ export class ZkDatabase {
    * effects, so the tree only matches the recorded digests once replay has passed them.
    */
   digestCheckAfter = 0n;
+  /** The digest a loaded snapshot recorded for the zxid where replay makes it exact (checked there). */
+  snapshotDigest: { zxid: bigint; digest: bigint } | undefined;
   /** Told of each mismatch (the server logs it). */
-  onDigestMismatch: ((txn: Txn, actual: bigint) => void) | undefined;
+  onDigestMismatch: ((m: DigestMismatch) => void) | undefined;
 
   constructor(readonly tree: DataTree = new DataTree()) {}
 
@@ -39,12 +49,22 @@ export class ZkDatabase {
    * (the digest is cumulative, so a wrong prediction still shows).
    */
   checkDigest(txn: Txn): void {
+    const zxid = txn.header.zxid;
+    if (this.snapshotDigest !== undefined && zxid >= this.snapshotDigest.zxid) {
+      if (zxid === this.snapshotDigest.zxid) this.compare(zxid, this.snapshotDigest.digest, 'snapshot');
+      this.snapshotDigest = undefined;
+    }
     const d = txn.digest;
-    if (d === undefined || d.version !== TREE_DIGEST_VERSION || txn.header.zxid <= this.digestCheckAfter) return;
+    if (d === undefined || d.version !== TREE_DIGEST_VERSION || zxid <= this.digestCheckAfter) return;
+    this.compare(zxid, d.treeDigest, `txn type ${txn.header.type}`);
+  }
+
+  /** Compares the tree's digest with one recorded for `zxid`; counts and reports a mismatch. */
+  compare(zxid: bigint, expected: bigint, recordedBy: string): void {
     const actual = this.tree.digest;
-    if (actual === d.treeDigest) return;
+    if (actual === expected) return;
     this.digestMismatches++;
-    this.onDigestMismatch?.(txn, actual);
+    this.onDigestMismatch?.({ zxid, expected, actual, recordedBy });
   }
 
   /** Applies and checks one txn (a follower's and recovery's step). */

@@ -73,7 +73,7 @@ test('fuzzy snapshot of the live DataTree: writes applied while nodes stream (in
     const opened = await openDatabase({ dataDir, forceSync: false, snapCount: 1_000_000, preAllocSize_bytes: 64 * 1024 });
     const { db, dataDir: dd } = opened;
     const model = ModelTree.fresh();
-    const w = new Workload(model, 41);
+    const w = new Workload(model, 41, model.lastZxid, 'real');
     const toTxn = (e: ReturnType<Workload['next']>): Txn => decodeTxn(encodeTxn(e));
     const logAndApply = (entries: ReturnType<Workload['next']>[]): Promise<void> => {
       for (const e of entries) db.apply(toTxn(e));
@@ -119,6 +119,14 @@ test('fuzzy snapshot of the live DataTree: writes applied while nodes stream (in
     const again = await openDatabase({ dataDir, forceSync: false, snapCount: 1_000_000 });
     assert.equal(again.dataDir.snapshot!.zxid, snapZxid);
     assert.deepEqual(dump(again.db), expected);
+    // The digest is recorded after the nodes, for the zxid the tree had reached then; replay checks
+    // it there and every later txn's, and all hold. A wrong recorded digest is counted.
+    const snap = again.dataDir.snapshot!;
+    assert.ok(snap.digest !== null && snap.digest.zxid > snapZxid, `snapshot digest zxid ${snap.digest?.zxid} after ${snapZxid}`);
+    assert.equal(again.db.digestMismatches, 0);
+    assert.equal(again.db.snapshotDigest, undefined, 'replay reached the snapshot digest zxid');
+    const { databaseFromSnapshot } = await import('../../src/storage/database.js');
+    assert.equal(databaseFromSnapshot({ ...snap, digest: { ...snap.digest, zxid: snap.zxid, digest: 1n } }).digestMismatches, 1);
     await again.sink.close();
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
