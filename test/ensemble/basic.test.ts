@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { ZooKeeperClient } from '../../src/client/index.js';
 import { sessionPassword } from '../../src/server/sessionIds.js';
 import { startEnsemble, type Ensemble } from '../support/ensemble.js';
+import { fourLetter } from '../support/ports.js';
 
 let ens: Ensemble;
 
@@ -136,5 +137,14 @@ test('kill -9 of the leader: a new leader is elected, writes resume, the old lea
     await c.sync('/');
     assert.equal(await c.exists('/failover-eph'), null, `member ${m.id}`);
     await c.close();
+  }
+});
+
+test("every member's tree reached the digest recorded on every txn, across the fail-over and the rejoin", async () => {
+  // Followers check the leader's predicted TxnDigest after each txn, a leader its own once per
+  // batch, and a restarted member the digests in its log and snapshot as it replays them.
+  for (const m of ens.members) {
+    const mntr = await fourLetter(m.clientPort, 'mntr');
+    assert.match(mntr, /^zk_digest_mismatches_count\t0$/m, `member ${m.id} (log ${m.logFile})`);
   }
 });
