@@ -128,7 +128,7 @@ async function status(m: RunningMember): Promise<string> {
   } catch {
     return 'starting';
   }
-  const mode = /Mode: (\w+)/.exec(text)?.[1] ?? 'unknown';
+  const mode = /Mode: (\S+)/.exec(text)?.[1] ?? 'unknown';
   const zxidHex = /Zxid: (0x[0-9a-f]+)/i.exec(text)?.[1];
   const serving = !text.includes('not currently serving');
   if (zxidHex === undefined) return serving ? mode : 'not serving';
