@@ -100,12 +100,17 @@ async function startEnsembleOnce(peers: PeerSpec[], leaderSid: number): Promise<
 /** One long-lived client per member for checks (reads its own member only). */
 class Checkers {
   private readonly clients = new Map<number, ZooKeeperClient>();
+  /** Connection losses of the checkers (none expected while their member runs), for diagnosis. */
+  readonly disconnects: string[] = [];
   constructor(private readonly ens: ZkEnsemble) {}
 
   async at(p: EnsemblePeer): Promise<ZooKeeperClient> {
     const c = this.clients.get(p.sid);
     if (c !== undefined && c.isAlive) return c;
     const zk = await ZooKeeperClient.connect(p.connectString, { sessionTimeout_ms: 20_000, connectWait_ms: 15_000 });
+    zk.onState((st) => {
+      if (st === KeeperState.Disconnected) this.disconnects.push(`${new Date().toISOString()} checker on ${p.sid} (session 0x${hexId(zk.sessionId)}, ${zk.outstanding} outstanding)`);
+    });
     this.clients.set(p.sid, zk);
     return zk;
   }
@@ -524,6 +529,7 @@ for (const [name, specs] of [
       await failoverCases(t, ens, leader, checkers, marks);
       await t.test('no peer crashed; no ZooKeeper peer logged an exception while both kinds ran; tszk packets follow the wire rules', () => checkHealth(t, ens, [leader], marks));
     } finally {
+      if (checkers.disconnects.length > 0) t.diagnostic(`checker disconnects: ${checkers.disconnects.join('; ')} (logs in ${ens.dir})`);
       await checkers.close();
       await ens.stop({ keepDir });
     }
