@@ -16,7 +16,6 @@ import { reportDigestMismatches } from '../digestMismatch.js';
 import { databaseFromSnapshot, fsyncMetrics, snapshotSourceOf, storageOptionsFrom } from '../../storage/database.js';
 import { readMyid } from '../../storage/epochFiles.js';
 import { listLogs } from '../../storage/history.js';
-import { snapshotFileName } from '../../storage/names.js';
 import { parseSnapshot, writeSnapshotFile } from '../../storage/snapshot.js';
 import { truncateDataDir } from '../../storage/truncate.js';
 import { DataTree } from '../../tree/dataTree.js';
@@ -454,11 +453,18 @@ class QuorumPeer implements QuorumPeerHandle {
     // lose the missing txns.
     const at = this.db.lastProcessedZxid < zxid ? (this.db.lastProcessedZxid as Zxid) : zxid;
     if (at !== zxid) log.info({ zxid: zxidHex(zxid), tree: zxidHex(at) }, 'snapshot at the tree, behind the commit point');
-    const file = path.join(this.dataDir.snapDir, snapshotFileName(at));
-    const started = Date.now();
-    await writeSnapshotFile(file, snapshotSourceOf(this.db, at), { fsync: this.options.forceSync });
-    this.dataDir.txnLog.roll();
-    log.info({ file, took_ms: Date.now() - started }, 'snapshot taken');
+    const snapshotter = this.dataDir.snapshotter;
+    if (this.core !== undefined) {
+      // While serving, the log already holds every txn: the snapshot only shortens recovery, so it
+      // is written in the background as ZooKeeper's SyncRequestProcessor does (awaited, a large
+      // tree stalled every client and peer of this member meanwhile), and skipped if one is running.
+      snapshotter.take(at, snapshotSourceOf(this.db, at))?.catch((err: unknown) => log.error({ err }, 'snapshot failed'));
+      return;
+    }
+    // A sync snapshot (after SNAP or DIFF) must be durable before the learner acknowledges NEWLEADER.
+    await snapshotter.idle();
+    const file = await snapshotter.take(at, snapshotSourceOf(this.db, at));
+    log.info({ file }, 'snapshot taken');
   }
 
   private apply(t: Txn): void {
