@@ -113,6 +113,8 @@ class QuorumPeer implements QuorumPeerHandle {
   private readonly learners: LearnerConnections;
   private readonly queue: Event[] = [];
   private pumping = false;
+  /** Learner sync REQUESTs already put back once behind the writes forwarded before them (see pump). */
+  private readonly deferredSyncs = new WeakSet<Event>();
   private tickTimer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Serving clients (leader established / learner after UPTODATE). */
@@ -244,6 +246,19 @@ class QuorumPeer implements QuorumPeerHandle {
             continue;
           }
           const e = this.queue.shift()!;
+          if (e.type === 'message' && e.msg.type === 'REQUEST' && e.msg.sync && this.role === 'LEADING' && !this.deferredSyncs.has(e)) {
+            // A learner's sync must be answered after the COMMITs of the writes it forwarded before
+            // it (ZooKeeper's leader answers once everything proposed before it is committed, and
+            // a ZooKeeper follower matches the SYNC against its oldest pending local request).
+            // Those writes are still in the request pipeline's batch, proposed on its next turn
+            // (setImmediate): the sync goes back in the queue after that turn's proposals. Answered
+            // earlier, the follower's CommitProcessor pairs the SYNC with a pending write and every
+            // later local request of that member hangs (seen: ZooKeeper followers of a tszk leader
+            // stopped answering clients, Outstanding growing, under the mixed Jepsen workload).
+            this.deferredSyncs.add(e);
+            setImmediate(() => this.enqueue(e));
+            continue;
+          }
           if (e.type === 'message' && e.msg.type === 'PING' && this.core !== undefined && this.core.touchedSessions.size > 0) {
             // Learner: report session activity in this PING's reply (Learner.ping).
             const data = encodeSessionActivity(this.core.touchedSessions);
