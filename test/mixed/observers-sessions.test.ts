@@ -360,10 +360,12 @@ async function sessionCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePee
     },
   );
 
-  await t.test(`a session moves between a ${follower.kind} member and a ${leader.kind} member (REVALIDATE): ephemeral and watches kept`, async () => {
+  await t.test(`a session moves between a ${follower.kind} member (follower or observer) and a ${leader.kind} member (REVALIDATE): ephemeral and watches kept`, async () => {
+    const observer = learners.find((p) => p.observer)!;
     const moves: [EnsemblePeer, EnsemblePeer][] = [
       [follower, leader],
       [leader, follower2],
+      [leader, observer],
     ];
     const writer = await checkers.at(learners.find((p) => p !== follower && p !== follower2) ?? leader);
     const run = async ([from, to]: [EnsemblePeer, EnsemblePeer], i: number): Promise<string> => {
