@@ -24,6 +24,7 @@ import { body, RawConnection, RawSession } from '../support/raw-client.js';
 import { OpCode } from '../../src/proto/opcodes.js';
 import * as R from '../../src/proto/records.js';
 import { checkTszkWire } from './wire-rules.js';
+import { parseZooCfg } from '../../src/server/config.js';
 
 const missing = zookeeperMissing();
 const skip = missing !== undefined && process.env['TSZK_REQUIRE_EXTERNAL'] !== '1' ? missing : undefined;
@@ -538,60 +539,79 @@ for (const [name, specs] of [
   });
 }
 
-test('mixed local sessions: ZooKeeper followers with localSessionsEnabled under a tszk leader', { skip, timeout: 150_000 }, async (t) => {
-  if (missing) assert.fail(`TSZK_REQUIRE_EXTERNAL=1 and ${missing}`);
-  // The same zoo.cfg keys on every member: tszk makes no local sessions itself, but as the leader it
-  // lets the ZooKeeper members' local sessions write (LeaderSessionTracker.checkSession).
-  const ens = await startEnsemble([{ kind: 'zookeeper', cfg: ZK_LOCAL_SESSIONS }, { kind: 'zookeeper', cfg: ZK_LOCAL_SESSIONS }, { kind: 'tszk', cfg: ZK_LOCAL_SESSIONS }], 3);
-  const checkers = new Checkers(ens);
-  try {
-    const leader = ens.peers[2]!;
-    const zkf = ens.peers[0]!;
-    await (await checkers.at(leader)).create('/local', 'l');
-
-    await t.test('a local session reads through its ZooKeeper follower', async () => {
-      const zk = await ZooKeeperClient.connect(zkf.connectString, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
-      try {
-        assert.equal(creatorSid(zk.sessionId), zkf.sid);
-        await zk.sync('/local');
-        assert.equal((await zk.getData('/local')).data?.toString(), 'l');
-      } finally {
-        await zk.close();
-      }
-    });
-
-    await t.test('an ephemeral upgrades the local session (createSession to the tszk leader); close and expiry remove it everywhere', async () => {
-      const kept = await holdEphemeral(zkf, '/local/eph-closed');
-      const gone = await holdEphemeral(zkf, '/local/eph-abandoned');
-      for (const h of [kept, gone]) {
-        const stats = await checkers.statEverywhere(h.eph);
-        for (const [sid, s] of stats) assert.equal(s?.ephemeralOwner, h.zk.sessionId, `${h.eph} on ${sid}: ${ownersEverywhere(stats)}`);
-      }
-      gone.zk.abandon();
-      await checkers.goneEverywhere(gone.eph);
-      assert.ok(expiryLines(leader, gone.zk.sessionId).length > 0, `tszk leader did not expire 0x${hexId(gone.zk.sessionId)}`);
-      assert.equal(kept.zk.state, 'connected');
-      await kept.zk.setData(kept.eph, 'upgraded and alive');
-      await kept.zk.close();
-      const stats = await checkers.statEverywhere(kept.eph);
-      assert.ok([...stats.values()].every((s) => s === null), ownersEverywhere(stats));
-    });
-
-    await t.test('a persistent write from a local (never upgraded) session through a ZooKeeper follower', async () => {
-      const zk = await ZooKeeperClient.connect(zkf.connectString, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
-      try {
-        await zk.create('/local/persistent-from-local-session', 'p');
-        await zk.setData('/local/persistent-from-local-session', 'p2');
-      } finally {
-        await zk.close();
-      }
-      const stats = await checkers.statEverywhere('/local/persistent-from-local-session');
-      for (const [sid, s] of stats) assert.equal(s?.version, 1, `member ${sid}`);
-    });
-
-    await t.test('no peer crashed; no ZooKeeper peer logged an exception', () => checkHealth(t, ens));
-  } finally {
-    await checkers.close();
-    await ens.stop({ keepDir });
-  }
+test('zoo.cfg localSessionsEnabled: parsed for the quorum leader (true/false only, default false)', () => {
+  const base = 'tickTime=1000\ndataDir=/tmp/x\nclientPort=2181\nserver.1=127.0.0.1:2888:3888\nserver.2=127.0.0.1:2889:3889\n';
+  assert.equal(parseZooCfg(base).localSessionsEnabled, false);
+  assert.equal(parseZooCfg(`${base}localSessionsEnabled=true\n`).localSessionsEnabled, true);
+  assert.equal(parseZooCfg(`${base}localSessionsEnabled=FALSE\n`).localSessionsEnabled, false);
+  assert.throws(() => parseZooCfg(`${base}localSessionsEnabled=yes\n`), /localSessionsEnabled/);
+  assert.deepEqual(parseZooCfg(`${base}localSessionsEnabled=true\nlocalSessionsUpgradingEnabled=true\n`).warnings, []);
 });
+
+for (const tszkLocal of [true, false]) {
+  const name = tszkLocal ? 'localSessionsEnabled on every member' : 'localSessionsEnabled on the ZooKeeper members only';
+  test(`mixed local sessions: ZooKeeper followers with local sessions under a tszk leader, ${name}`, { skip, timeout: 150_000 }, async (t) => {
+    if (missing) assert.fail(`TSZK_REQUIRE_EXTERNAL=1 and ${missing}`);
+    // tszk makes no local sessions itself; as the leader, with the key set, it lets the ZooKeeper
+    // members' local sessions write (LeaderSessionTracker.checkSession), without it it answers
+    // SessionExpired, as a ZooKeeper leader without the key does.
+    const ens = await startEnsemble([{ kind: 'zookeeper', cfg: ZK_LOCAL_SESSIONS }, { kind: 'zookeeper', cfg: ZK_LOCAL_SESSIONS }, { kind: 'tszk', cfg: tszkLocal ? ZK_LOCAL_SESSIONS : {} }], 3);
+    const checkers = new Checkers(ens);
+    try {
+      const leader = ens.peers[2]!;
+      const zkf = ens.peers[0]!;
+      await (await checkers.at(leader)).create('/local', 'l');
+
+      await t.test('a local session reads through its ZooKeeper follower', async () => {
+        const zk = await ZooKeeperClient.connect(zkf.connectString, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
+        try {
+          assert.equal(creatorSid(zk.sessionId), zkf.sid);
+          await zk.sync('/local');
+          assert.equal((await zk.getData('/local')).data?.toString(), 'l');
+        } finally {
+          await zk.close();
+        }
+      });
+
+      await t.test('an ephemeral upgrades the local session (createSession to the tszk leader); close and expiry remove it everywhere', async () => {
+        const kept = await holdEphemeral(zkf, '/local/eph-closed');
+        const gone = await holdEphemeral(zkf, '/local/eph-abandoned');
+        for (const h of [kept, gone]) {
+          assert.equal(creatorSid(h.zk.sessionId), zkf.sid);
+          const stats = await checkers.statEverywhere(h.eph);
+          for (const [sid, st] of stats) assert.equal(st?.ephemeralOwner, h.zk.sessionId, `${h.eph} on ${sid}: ${ownersEverywhere(stats)}`);
+        }
+        gone.zk.abandon();
+        await checkers.goneEverywhere(gone.eph);
+        assert.ok(expiryLines(leader, gone.zk.sessionId).length > 0, `tszk leader did not expire 0x${hexId(gone.zk.sessionId)}`);
+        assert.equal(kept.zk.state, 'connected');
+        await kept.zk.setData(kept.eph, 'upgraded and alive');
+        await kept.zk.close();
+        const stats = await checkers.statEverywhere(kept.eph);
+        assert.ok([...stats.values()].every((st) => st === null), ownersEverywhere(stats));
+      });
+
+      await t.test(`a persistent write from a local (never upgraded) session through a ZooKeeper follower ${tszkLocal ? 'succeeds' : 'gets SessionExpired'}`, async () => {
+        const path = '/local/persistent-from-local-session';
+        const zk = await ZooKeeperClient.connect(zkf.connectString, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
+        try {
+          if (tszkLocal) {
+            await zk.create(path, 'p');
+            await zk.setData(path, 'p2');
+          } else {
+            await assert.rejects(zk.create(path, 'p'), (e: unknown) => e instanceof KeeperError && e.code === Err.SessionExpired);
+          }
+        } finally {
+          await zk.close();
+        }
+        const stats = await checkers.statEverywhere(path);
+        for (const [sid, st] of stats) assert.equal(st?.version, tszkLocal ? 1 : undefined, `member ${sid}`);
+      });
+
+      await t.test('no peer crashed; no ZooKeeper peer logged an exception', () => checkHealth(t, ens));
+    } finally {
+      await checkers.close();
+      await ens.stop({ keepDir });
+    }
+  });
+}
