@@ -81,7 +81,6 @@ const ACCEPTED_IGNORED = new Set([
   'cnxTimeout',
   'electionPortBindRetry',
   'leaderServes',
-  'commitLogCount',
   'snapSizeLimitInKb',
   'txnLogSizeLimitInKb',
   'fsync.warningthresholdms',
@@ -170,6 +169,7 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   }
   set('skipACL', bool('skipACL'));
   set('digestEnabled', bool('digest.enabled'));
+  set('commitLogCount', int('commitLogCount', 0));
   const wl = take('4lw.commands.whitelist');
   if (wl !== undefined) {
     const words = wl.split(',').map((w) => w.trim()).filter((w) => w !== '');

@@ -25,6 +25,8 @@ export interface ServerOptions {
   superDigest: string | undefined;
   /** zookeeper.skipACL */
   skipACL: boolean;
+  /** zookeeper.commitLogCount: committed txns an ensemble member keeps in memory past a snapshot to sync learners by DIFF. */
+  commitLogCount: number;
   /** zookeeper.digest.enabled: TxnDigest on every txn, checked by followers (default true, as in 3.8). */
   digestEnabled: boolean;
   /** 4lw.commands.whitelist: the words allowed, or '*' for all. Default: srvr only. */
@@ -69,6 +71,7 @@ export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): Se
     superDigest: undefined,
     skipACL: false,
     digestEnabled: true,
+    commitLogCount: 500,
     fourLetterWhitelist: new Set(['srvr']),
     containerCheckInterval_ms: 60_000,
     containerMaxPerMinute: 10_000,

@@ -39,6 +39,7 @@ export interface ScriptOptions {
   observers?: number;
   mutations?: Mutation[];
   snapCount?: number;
+  commitLogCount?: number;
   zxidCounter_max?: bigint;
 }
 
@@ -76,6 +77,7 @@ export class ScriptedEnsemble {
           notificationInterval_ticks_max: 20,
           ping_ticks: 5,
           snapCount: opt.snapCount ?? 1000,
+          commitLogCount: opt.commitLogCount ?? 0,
           zxidCounter_max: opt.zxidCounter_max ?? ZXID_COUNTER_MAX,
           outstandingProposals_max: 1000,
           mutations: new Set(opt.mutations ?? []),

@@ -39,6 +39,7 @@ export interface SimOptions {
   faults: FaultRates;
   mutations: Mutation[];
   snapCount: number;
+  commitLogCount: number;
   zxidCounter_max: bigint;
   trace_max: number;
   /** Send every message through ZooKeeper's wire formats (QuorumPacket, FLE notification). */
@@ -145,6 +146,7 @@ export class Simulation {
         notificationInterval_ticks_max: 20,
         ping_ticks: 5,
         snapCount: opt.snapCount,
+        commitLogCount: opt.commitLogCount,
         zxidCounter_max: opt.zxidCounter_max,
         outstandingProposals_max: 1000,
         mutations: new Set(opt.mutations),
@@ -643,12 +645,15 @@ export function randomOptions(seed: number, ops: number, mutations: Mutation[] =
     faults,
     mutations,
     snapCount: r.pick([5, 20, 1000]),
+    commitLogCount: 0,
     zxidCounter_max: r.chance(0.15) ? BigInt(r.range(3, 12)) : ZXID_COUNTER_MAX,
     trace_max: 60,
     wire: r.chance(0.25),
   };
   // Drawn last so the other options of a seed stay as they were.
   if (r.chance(SYNC_CRASH_SEEDS)) faults.crashInSync = SYNC_CRASH_CHANCE;
+  // Half the seeds keep committed txns past a snapshot (DIFF across it), half drop them (SNAP).
+  opt.commitLogCount = r.pick([0, 0, 3, 50]);
   return opt;
 }
 

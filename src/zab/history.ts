@@ -62,11 +62,15 @@ export function applyThrough(s: PeerState, z: Zxid, out: Action[]): void {
   if (s.commitsSinceSnapshot >= s.config.snapCount) takeSnapshot(s, out);
 }
 
-/** Persist the tree at committedZxid; the log before it is no longer needed in memory. */
+/** Persist the tree at committedZxid; in memory keep only the last commitLogCount txns up to it. */
 export function takeSnapshot(s: PeerState, out: Action[]): void {
   const z = s.committedZxid;
   out.push({ type: 'takeSnapshot', zxid: z });
-  s.log.splice(0, firstAfter(s, z));
+  const drop = Math.max(0, firstAfter(s, z) - s.config.commitLogCount);
+  if (drop > 0) {
+    s.logFloor = s.log[drop - 1]!.zxid;
+    s.log.splice(0, drop);
+  }
   s.snapZxid = z;
   s.durableZxid = maxBig(s.durableZxid, z);
   s.commitsSinceSnapshot = 0;

@@ -129,13 +129,13 @@ function startSync(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[
   } else if (peerLast > upTo) {
     send(out, h.sid, noTrunc ? { type: 'DIFF', zxid: upTo } : { type: 'TRUNC', zxid: upTo });
     from = upTo;
-  } else if (peerLast >= s.snapZxid) {
-    if (peerLast === s.snapZxid || indexOf(s, peerLast) >= 0) {
+  } else if (peerLast >= s.logFloor) {
+    if (peerLast === s.logFloor || indexOf(s, peerLast) >= 0) {
       send(out, h.sid, { type: 'DIFF', zxid: peerLast });
       from = peerLast;
     } else {
       const i = firstAfter(s, peerLast);
-      const prev = i > 0 ? s.log[i - 1]!.zxid : s.snapZxid;
+      const prev = i > 0 ? s.log[i - 1]!.zxid : s.logFloor;
       send(out, h.sid, noTrunc ? { type: 'DIFF', zxid: prev } : { type: 'TRUNC', zxid: prev });
       from = prev;
     }

@@ -44,6 +44,7 @@ function leave(s: PeerState, l: LearnerState, out: Action[]): void {
     // A SNAP sync cut short: nothing of it reached the tree or the disk; forget it.
     s.log = snap.oldLog;
     s.snapZxid = snap.oldSnapZxid;
+    s.logFloor = snap.oldLogFloor;
     s.committedZxid = snap.oldCommitted;
     s.durableZxid = snap.oldDurable;
     s.commitsSinceSnapshot = snap.oldCommitsSinceSnapshot;
@@ -133,12 +134,14 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
         data: msg.data,
         oldLog: s.log,
         oldSnapZxid: s.snapZxid,
+        oldLogFloor: s.logFloor,
         oldCommitted: s.committedZxid,
         oldDurable: s.durableZxid,
         oldCommitsSinceSnapshot: s.commitsSinceSnapshot,
       };
       s.log = [];
       s.snapZxid = msg.zxid;
+      s.logFloor = msg.zxid;
       s.committedZxid = msg.zxid;
       s.durableZxid = msg.zxid;
       s.commitsSinceSnapshot = 0;

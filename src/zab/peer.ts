@@ -22,6 +22,7 @@ export function recover(config: PeerConfig, p: Persisted): StepResult {
     currentEpoch: p.currentEpoch,
     snapZxid: p.snapZxid,
     log: [...p.log],
+    logFloor: p.snapZxid,
     durableZxid: p.log.length > 0 ? p.log[p.log.length - 1]!.zxid : p.snapZxid,
     committedZxid: p.snapZxid,
     commitsSinceSnapshot: 0,

@@ -51,8 +51,13 @@ export interface PeerConfig {
   readonly notificationInterval_ticks_max: number;
   /** Leader pings learners this often. */
   readonly ping_ticks: number;
-  /** Take a snapshot (and drop older log from memory) after this many commits. */
+  /** Take a snapshot after this many commits. */
   readonly snapCount: number;
+  /**
+   * Committed txns kept in memory past a snapshot (ZooKeeper's commitLogCount, default 500), so a
+   * learner a little behind still gets DIFF rather than SNAP.
+   */
+  readonly commitLogCount: number;
   /** Largest zxid counter a leader may assign before forcing a new election (ZooKeeper: 0xffffffff). */
   readonly zxidCounter_max: bigint;
   /** Bound on outstanding proposals (and on pending syncs) at the leader; further requests are dropped. */
@@ -106,6 +111,7 @@ export interface LearnerState {
     data: Buffer;
     oldLog: Txn[];
     oldSnapZxid: Zxid;
+    oldLogFloor: Zxid;
     oldCommitted: Zxid;
     oldDurable: Zxid;
     oldCommitsSinceSnapshot: number;
@@ -172,9 +178,12 @@ export interface PeerState {
   tick: number;
   acceptedEpoch: Epoch;
   currentEpoch: Epoch;
-  /** Zxid of the state the tree was loaded from / last snapshot; the log holds txns after it. */
+  /** Zxid of the state the tree was loaded from / last snapshot. */
   snapZxid: Zxid;
+  /** The in-memory history: every txn after logFloor (committedLog and beyond), in zxid order. */
   log: Txn[];
+  /** The txn just before log[0] (snapZxid after a restart; up to commitLogCount txns before it after a snapshot). */
+  logFloor: Zxid;
   /** Highest zxid known durable in the log (or covered by a durable snapshot). */
   durableZxid: Zxid;
   /** Highest zxid applied to the tree. */

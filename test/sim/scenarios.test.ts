@@ -103,6 +103,22 @@ function snapJoiner(): ScriptedEnsemble {
   return e;
 }
 
+test('commitLogCount: a learner behind the leader\'s snapshot but within its kept committed txns gets DIFF, further back SNAP', () => {
+  for (const [kept, mode] of [[20, 'DIFF'], [2, 'SNAP']] as const) {
+    const e = new ScriptedEnsemble({ voters: 3, snapCount: 3, commitLogCount: kept });
+    e.start(2);
+    e.start(3);
+    settle(e);
+    for (let i = 0; i < 7; i++) commit(e, 3, 'k', `v${i}`);
+    assert.ok(e.peer(3).core!.snapZxid > 0n, 'leader took a snapshot');
+    e.start(1);
+    assert.ok(e.runUntil(() => e.peer(1).serving));
+    const types = sentBy(e, 3, 1).map((m) => m.type);
+    assert.ok(types.includes(mode) && !types.includes(mode === 'DIFF' ? 'SNAP' : 'DIFF'), `kept ${kept}: ${types.join(' ')}`);
+    assert.equal(e.read(1, 'k'), 'v6');
+  }
+});
+
 test('ZOOKEEPER-3104: NEWLEADER follows the snapshot on the wire', () => {
   const e = snapJoiner();
   e.start(1);

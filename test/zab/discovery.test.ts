@@ -19,6 +19,7 @@ function config(sid: number, mutations: Mutation[] = []): PeerConfig {
     notificationInterval_ticks_max: 20,
     ping_ticks: 5,
     snapCount: 1000,
+    commitLogCount: 0,
     zxidCounter_max: 0xffffffffn,
     outstandingProposals_max: 100,
     mutations: new Set(mutations),

@@ -96,6 +96,7 @@ function coreConfig(cfg: ParsedConfig, sid: ServerId, tick_ms: number): PeerConf
     notificationInterval_ticks_max: ticks(NOTIFICATION_INTERVAL_MS_MAX),
     ping_ticks: ticks(t / 2),
     snapCount: cfg.options.snapCount,
+    commitLogCount: cfg.options.commitLogCount,
     zxidCounter_max: ZXID_COUNTER_MAX,
     outstandingProposals_max: OUTSTANDING_PROPOSALS_MAX,
     mutations: new Set(),
