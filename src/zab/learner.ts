@@ -119,10 +119,12 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
     }
     case 'DIFF':
       if (l.phase !== 'syncing') return leave(s, l, out);
+      noteSyncPoint(s, l, msg.zxid);
       return;
     case 'TRUNC':
       if (l.phase !== 'syncing') return leave(s, l, out);
       truncateAfter(s, msg.zxid, out);
+      noteSyncPoint(s, l, msg.zxid);
       return;
     case 'SNAP': {
       if (l.phase !== 'syncing') return leave(s, l, out);
@@ -191,6 +193,10 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
       send(out, l.leader, { type: 'ACK', zxid: makeZxid(l.newEpoch!, 0n) });
       return;
     case 'PING':
+      // Not before UPTODATE, as ZooKeeper's Learner.syncWithLeader: a ZooKeeper leader drops a
+      // learner whose first packet after NEWLEADER is anything but the NEWLEADER ACK, and ours
+      // waits for the sync to be durable, so a PING reply would get there first.
+      if (l.phase !== 'broadcast') return;
       // Never null: ZooKeeper's LearnerHandler reads the reply data unconditionally (NPE on null).
       send(out, l.leader, { type: 'PING', zxid: msg.zxid, data: l.pingData ?? Buffer.alloc(0) });
       l.pingData = null;
@@ -229,6 +235,18 @@ function persistSnapSync(s: PeerState, l: LearnerState, out: Action[]): void {
   const fresh = s.log.filter((t) => t.zxid > keep);
   if (fresh.length > 0) out.push({ type: 'append', txns: fresh });
   s.durableZxid = maxBig(s.snapZxid, minBig(oldDurable, keep));
+}
+
+/**
+ * A leader DIFFs or TRUNCs us to a point of its history it has committed (ZooKeeper: its last
+ * committed zxid, or our last zxid found in its committed log; tszk: at most its commit point),
+ * and our log up to there is that history: committed, to be applied at UPTODATE. A ZooKeeper
+ * leader says nothing else about it (its UPTODATE has no zxid, and it sends no COMMIT for txns
+ * we already held), so a restarted follower whose DIFF is empty would otherwise serve its last
+ * snapshot until the next write.
+ */
+function noteSyncPoint(s: PeerState, l: LearnerState, z: Zxid): void {
+  l.maxCommitSeen = maxBig(l.maxCommitSeen, minBig(z, lastLogged(s)));
 }
 
 function commitOrRemember(s: PeerState, l: LearnerState, z: Zxid, out: Action[]): void {
