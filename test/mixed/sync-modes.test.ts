@@ -13,9 +13,16 @@
  *                                            never sends a TRUNC across an epoch boundary, it falls
  *                                            back to SNAP, LearnerHandler.queueCommittedProposals)
  *
- * Each mode is read from the learner's own log (learnerSyncModes). After each case: every member
- * shows the same tree under /s, every acknowledged write is in it, and no write that was sent to
- * a cut-off leader exists on any member (none of them was acknowledged either).
+ * In A, B, D and E a client keeps writing through the leader while the learner syncs, so
+ * proposals and commits are in flight across NEWLEADER and UPTODATE. After F, tszk 2 restarts with
+ * nothing written meanwhile (an empty DIFF) and must still be at the leader's zxid.
+ *
+ * Each mode is read from the learner's own log (learnerSyncModes), once per case (a learner that
+ * fails mid-sync and retries shows two); a ZooKeeper learner must log no exception and a ZooKeeper
+ * leader must not give up on the tszk learner. After each case: every member shows the same tree
+ * under /s, every acknowledged write is in it, and no write that was sent to a cut-off leader
+ * exists on any member (none of them was acknowledged either). Last, the tszk peer's quorum
+ * packets are checked against what a ZooKeeper peer sends (wire-rules.ts).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -67,6 +74,40 @@ async function writeSome(run: Run, via: EnsemblePeer, prefix: string, n: number)
   } finally {
     await zk.close();
   }
+}
+
+/**
+ * Writes through `via` back to back until stopped, so proposals and commits are in flight while a
+ * learner syncs (they reach it between the sync and UPTODATE). Resolves with how many it wrote.
+ */
+function writeInBackground(run: Run, via: EnsemblePeer, prefix: string): { stop(): Promise<number> } {
+  let stopped = false;
+  let n = 0;
+  const done = (async (): Promise<void> => {
+    const zk = await ZooKeeperClient.connect(via.connectString, { sessionTimeout_ms: 10_000, connectWait_ms: 15_000 });
+    try {
+      for (; !stopped; n++) {
+        const p = `${prefix}-${n}`;
+        await withTimeout(zk.create(p, 'bg'), 20_000, `create ${p}`);
+        run.acked.push(p);
+      }
+    } finally {
+      await zk.close();
+    }
+  })();
+  // Kept until stop() is awaited: a failure must not surface as an unhandled rejection.
+  const failure = done.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return {
+    async stop() {
+      stopped = true;
+      const e = await failure;
+      if (e !== undefined) throw new Error(`background writes through ${via.sid} failed after ${n}: ${String(e)}`);
+      return n;
+    },
+  };
 }
 
 async function zxidOf(p: EnsemblePeer): Promise<bigint | undefined> {
@@ -124,7 +165,7 @@ async function rejoin(ens: ZkEnsemble, learner: EnsemblePeer, action: () => Prom
  */
 async function assertConverged(run: Run, what: string): Promise<string[]> {
   const r = await waitForSameTree(run.ens, '/s', 30_000);
-  assert.ok(r.same, `${what}: members differ (logs in ${run.ens.dir}):\n${r.views.join('\n')}`);
+  assert.ok(r.same, `${what}: members differ (logs in ${run.ens.dir}):\n${describeViews(r.views).join('\n')}`);
   const paths = (JSON.parse(r.views[0]!) as { path: string }[]).map((n) => n.path);
   const have = new Set(paths);
   assert.deepEqual(run.acked.filter((p) => !have.has(p)), [], `${what}: acknowledged writes missing`);
@@ -132,8 +173,31 @@ async function assertConverged(run: Run, what: string): Promise<string[]> {
   return paths;
 }
 
+/** Each member's view in one line: its node count and how it differs from member 1's, or its read error. */
+function describeViews(views: string[]): string[] {
+  const parse = (v: string): Map<string, string> | undefined => {
+    if (!v.startsWith('[')) return undefined;
+    return new Map((JSON.parse(v) as { path: string; mzxid: string; version: number }[]).map((n) => [n.path, `${n.mzxid}/v${n.version}`]));
+  };
+  const base = parse(views[0]!);
+  return views.map((v, i) => {
+    const m = parse(v);
+    if (m === undefined) return `member ${i + 1}: ${v.slice(0, 300)}`;
+    if (base === undefined || i === 0) return `member ${i + 1}: ${m.size} nodes`;
+    const onlyHere = [...m.keys()].filter((k) => !base.has(k));
+    const missing = [...base.keys()].filter((k) => !m.has(k));
+    const changed = [...m.keys()].filter((k) => base.has(k) && base.get(k) !== m.get(k));
+    return `member ${i + 1}: ${m.size} nodes; not on member 1: ${onlyHere.slice(0, 8).join(' ')}; missing: ${missing.slice(0, 8).join(' ')}; differing: ${changed.slice(0, 8).join(' ')}`;
+  });
+}
+
 function assertNoLearnerTrouble(p: EnsemblePeer, mark: number): void {
   assert.deepEqual(logSince(p, mark, LEARNER_TROUBLE).slice(0, 3), [], `member ${p.sid} (${p.kind}) failed while syncing (log ${p.logFile})`);
+}
+
+/** A ZooKeeper leader's LearnerHandler gave up on a learner for what it sent during the sync. */
+function assertZkLeaderKeptLearner(leader: EnsemblePeer, mark: number): void {
+  assert.deepEqual(logSince(leader, mark, /Next packet was supposed to be an ACK|Unexpected packet|unexpected packet/).slice(0, 3), [], `ZooKeeper leader ${leader.sid} (log ${leader.logFile})`);
 }
 
 /**
@@ -239,21 +303,29 @@ test('forced sync paths across kinds: ZooKeeper <-> tszk by DIFF, SNAP and TRUNC
     await step('A: tszk follower <- ZooKeeper leader by DIFF', async () => {
       await tszk2.kill();
       await writeSome(run, zk3, '/s/a', 3);
-      const { modes, mark } = await rejoin(ens, tszk2, () => tszk2.start());
-      console.log(`A: tszk 2 down for 3 txns rejoined ZooKeeper leader 3 by ${modes.join(',')}`);
+      const bg = writeInBackground(run, zk3, '/s/bg-a');
+      const leaderMark = logSize(zk3);
+      const { modes, mark } = await rejoin(ens, tszk2, () => tszk2.start()).finally(() => bg.stop().catch(() => undefined));
+      const bgCount = await bg.stop();
+      console.log(`A: tszk 2 down for 3 txns rejoined ZooKeeper leader 3 by ${modes.join(',')} (${bgCount} writes went on meanwhile)`);
       assert.deepEqual(modes, ['DIFF'], `tszk 2 (log ${tszk2.logFile})`);
       assertNoLearnerTrouble(tszk2, mark);
+      assertZkLeaderKeptLearner(zk3, leaderMark);
       await assertConverged(run, 'A');
     });
 
     await step('B: tszk follower <- ZooKeeper leader by SNAP', async () => {
       await tszk2.kill();
       await writeSome(run, zk3, '/s/b', 3);
+      const bg = writeInBackground(run, zk3, '/s/bg-b');
+      const leaderMark = logSize(zk3);
       fs.rmSync(path.join(tszk2.dataDir, 'version-2'), { recursive: true, force: true });
-      const { modes, mark } = await rejoin(ens, tszk2, () => tszk2.start());
-      console.log(`B: tszk 2 with an empty dataDir joined ZooKeeper leader 3 by ${modes.join(',')}`);
+      const { modes, mark } = await rejoin(ens, tszk2, () => tszk2.start()).finally(() => bg.stop().catch(() => undefined));
+      const bgCount = await bg.stop();
+      console.log(`B: tszk 2 with an empty dataDir joined ZooKeeper leader 3 by ${modes.join(',')} (${bgCount} writes went on meanwhile)`);
       assert.deepEqual(modes, ['SNAP'], `tszk 2 (log ${tszk2.logFile})`);
       assertNoLearnerTrouble(tszk2, mark);
+      assertZkLeaderKeptLearner(zk3, leaderMark);
       await assertConverged(run, 'B');
     });
 
@@ -277,27 +349,33 @@ test('forced sync paths across kinds: ZooKeeper <-> tszk by DIFF, SNAP and TRUNC
     await step('D: ZooKeeper follower <- tszk leader by DIFF', async () => {
       await zk1.kill();
       await writeSome(run, tszk2, '/s/d', 3);
-      const { modes, mark } = await rejoin(ens, zk1, () => zk1.start());
-      console.log(`D: ZooKeeper 1 down for 3 txns rejoined tszk leader 2 by ${modes.join(',')}`);
+      const bg = writeInBackground(run, tszk2, '/s/bg-d');
+      const { modes, mark } = await rejoin(ens, zk1, () => zk1.start()).finally(() => bg.stop().catch(() => undefined));
+      const bgCount = await bg.stop();
+      console.log(`D: ZooKeeper 1 down for 3 txns rejoined tszk leader 2 by ${modes.join(',')} (${bgCount} writes went on meanwhile)`);
       assert.deepEqual(modes, ['DIFF'], `ZooKeeper 1 (log ${zk1.logFile})`);
       assertNoLearnerTrouble(zk1, mark);
       await assertConverged(run, 'D');
     });
 
     await step('E: ZooKeeper follower <- tszk leader by SNAP', async () => {
-      // tszk SNAPs a learner older than its snapshot; it holds one since its own SNAP in B.
+      // tszk SNAPs a learner older than its in-memory history, which starts at the SNAP it got in
+      // B (and was written as a snapshot): an empty learner is older.
       assert.ok(snapshotZxids(tszk2).some((z) => z > 0n), `tszk 2 has no snapshot past zxid 0 (${path.join(tszk2.dataDir, 'version-2')})`);
       await zk1.kill();
       await writeSome(run, tszk2, '/s/e', 3);
+      const bg = writeInBackground(run, tszk2, '/s/bg-e');
       fs.rmSync(path.join(zk1.dataDir, 'version-2'), { recursive: true, force: true });
-      const { modes, mark } = await rejoin(ens, zk1, () => zk1.start());
-      console.log(`E: ZooKeeper 1 with an empty dataDir joined tszk leader 2 by ${modes.join(',')}`);
+      const { modes, mark } = await rejoin(ens, zk1, () => zk1.start()).finally(() => bg.stop().catch(() => undefined));
+      const bgCount = await bg.stop();
+      console.log(`E: ZooKeeper 1 with an empty dataDir joined tszk leader 2 by ${modes.join(',')} (${bgCount} writes went on meanwhile)`);
       assert.deepEqual(modes, ['SNAP'], `ZooKeeper 1 (log ${zk1.logFile})`);
       assertNoLearnerTrouble(zk1, mark);
       await assertConverged(run, 'E');
     });
 
     await step('F: tszk follower (a cut-off former leader) <- ZooKeeper leader by TRUNC', async () => {
+      const leaderMarks = [logSize(zk1), logSize(zk3)];
       const r = await cutLeaderAndRejoin(run, tszk2, [1, 3], 'f', async () => {
         // No write here: a ZooKeeper leader with txns in its new epoch SNAPs this learner instead.
       });
@@ -307,6 +385,7 @@ test('forced sync paths across kinds: ZooKeeper <-> tszk by DIFF, SNAP and TRUNC
       const j = JSON.parse(truncTo!) as { zxid: string; ourLastZxid: string };
       assert.ok(BigInt(j.ourLastZxid) > BigInt(j.zxid), `tszk 2 held nothing past the TRUNC point: ${truncTo}`);
       assertNoLearnerTrouble(tszk2, r.mark);
+      assertZkLeaderKeptLearner(r.leader, leaderMarks[r.leader.sid === 1 ? 0 : 1]!);
       await writeSome(run, r.leader, '/s/f', 3);
       await assertConverged(run, 'F');
       // End the orphans' session (it was created, and committed, before the cut).
@@ -319,6 +398,9 @@ test('forced sync paths across kinds: ZooKeeper <-> tszk by DIFF, SNAP and TRUNC
       });
       console.log(`F: tszk 2 restarted after the TRUNC rejoined by ${again.modes.join(',')}`);
       assert.deepEqual(again.modes, ['DIFF'], `tszk 2 after restart (log ${tszk2.logFile})`);
+      // Nothing was written while it was down: an empty DIFF. It must still apply the txns its
+      // own log holds past its snapshot (srvr's zxid; before any client makes a session txn).
+      await waitForSameZxid(ens);
       await assertConverged(run, 'F after restart');
     });
 
