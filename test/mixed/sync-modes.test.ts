@@ -12,6 +12,9 @@
  *                                            that writes nothing before 2 is back: ZooKeeper 3.8
  *                                            never sends a TRUNC across an epoch boundary, it falls
  *                                            back to SNAP, LearnerHandler.queueCommittedProposals)
+ *   G  the same with a ZooKeeper leader that did write in its new epoch: SNAP (its fallback); the
+ *      orphans stay out of the tszk peer's tree, also after a restart (they remain in its log
+ *      below the snapshot, as in a ZooKeeper learner's after a SNAP)
  *
  * In A, B, D and E a client keeps writing through the leader while the learner syncs, so
  * proposals and commits are in flight across NEWLEADER and UPTODATE. After F, tszk 2 restarts with
@@ -217,6 +220,7 @@ async function cutLeaderAndRejoin(
   await waitForSameZxid(run.ens);
   assert.equal(await old.mode(), 'leader');
   run.ens.cut(old.sid);
+  const t0 = Date.now();
   const ackedOrphans: string[] = [];
   const orphans = Array.from({ length: ORPHANS }, (_, i) =>
     withTimeout(zk.create(`/s/orphan-${tag}-${i}`, 'never acked'), 40_000, 'orphan').then(
@@ -225,10 +229,13 @@ async function cutLeaderAndRejoin(
     ),
   );
   const leader = await waitForLeaderAmong(run.ens, others);
+  const elected_ms = Date.now() - t0;
   await meanwhile(leader);
   await Promise.all(orphans);
+  const settled_ms = Date.now() - t0;
   assert.deepEqual(ackedOrphans, [], `the cut-off leader ${old.sid} acknowledged writes it could not commit`);
   const { modes, mark } = await rejoin(run.ens, old, async () => run.ens.heal());
+  console.log(`  cut ${old.sid}: ${leader.sid} led after ${elected_ms} ms, orphans failed by ${settled_ms} ms, healed and rejoined by ${Date.now() - t0} ms`);
   return { leader, modes, mark, zk };
 }
 
@@ -402,6 +409,39 @@ test('forced sync paths across kinds: ZooKeeper <-> tszk by DIFF, SNAP and TRUNC
       // own log holds past its snapshot (srvr's zxid; before any client makes a session txn).
       await waitForSameZxid(ens);
       await assertConverged(run, 'F after restart');
+    });
+
+    await step('G: tszk follower (a cut-off former leader) <- ZooKeeper leader with new-epoch txns: SNAP, not TRUNC', async () => {
+      // tszk must lead again: the ZooKeeper leader goes down, 1 and 2 (same zxid) elect 2.
+      await waitForSameZxid(ens);
+      const oldZk = await ens.waitForQuorum(WAIT_MS);
+      assert.equal(oldZk.kind, 'zookeeper');
+      await oldZk.kill();
+      assert.equal((await waitForLeaderAmong(ens, [1, 2])).sid, 2, 'tszk 2 (same zxid, higher sid than 1) must win');
+      await oldZk.start();
+      await ens.waitForQuorum(WAIT_MS);
+      const leaderMarks = [logSize(zk1), logSize(zk3)];
+      const r = await cutLeaderAndRejoin(run, tszk2, [1, 3], 'g', async (leader) => {
+        await writeSome(run, leader, '/s/g', 3); // the new epoch has txns: ZooKeeper will not TRUNC across it
+      });
+      console.log(`G: tszk 2 rejoined ZooKeeper leader ${r.leader.sid} (which had written in its new epoch) by ${r.modes.join(',')}`);
+      assert.deepEqual(r.modes, ['SNAP'], `tszk 2 (log ${tszk2.logFile})`);
+      const mark = leaderMarks[r.leader.sid === 1 ? 0 : 1]!;
+      assert.ok(logSince(r.leader, mark, /Cannot send TRUNC to peer sid: 2/).length > 0, `ZooKeeper leader ${r.leader.sid} did not refuse a TRUNC across epochs (log ${r.leader.logFile})`);
+      assertNoLearnerTrouble(tszk2, r.mark);
+      assertZkLeaderKeptLearner(r.leader, mark);
+      await waitForSameZxid(ens);
+      await assertConverged(run, 'G');
+      await withTimeout(r.zk.close(), 20_000, 'close').catch(() => r.zk.abandon());
+      // Its log still holds the orphans below the snapshot it got; restarted, it must not replay them.
+      const again = await rejoin(ens, tszk2, async () => {
+        await tszk2.kill();
+        await tszk2.start();
+      });
+      console.log(`G: tszk 2 restarted after the SNAP rejoined by ${again.modes.join(',')}`);
+      assert.deepEqual(again.modes, ['DIFF'], `tszk 2 after restart (log ${tszk2.logFile})`);
+      await waitForSameZxid(ens);
+      await assertConverged(run, 'G after restart');
     });
 
     await step('the tszk peer sent only what a ZooKeeper peer sends in its place', async () => {
