@@ -177,10 +177,19 @@ function commitQuorum(s: PeerState, acks: Set<ServerId>): boolean {
   return q.containsQuorum(acks);
 }
 
-/** COMMIT strictly in zxid order: the head proposal first, each once a quorum (us included) holds it. */
+/**
+ * COMMIT strictly in zxid order: the head proposal first, each once a quorum (us included) holds
+ * it. Not past a sync still waiting for its ping quorum: a SYNC must reach its learner before the
+ * COMMIT of anything proposed after the sync arrived, as ZooKeeper's leader sends it right after
+ * the COMMIT it waited for. A ZooKeeper follower pairs each SYNC or COMMIT with its oldest pending
+ * local request; a later write's COMMIT first is taken for another member's write, and that write
+ * then waits forever with every later request of this member behind it.
+ */
 function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
   while (l.proposals.length > 0) {
     const p = l.proposals[0]!;
+    const w = l.syncWaiters[0];
+    if (w !== undefined && w.after < p.zxid) return; // released by a PING reply, which commits on
     const acks = new Set(p.acks);
     if (s.durableZxid >= p.zxid) acks.add(s.config.sid);
     if (!commitQuorum(s, acks)) return;
@@ -288,6 +297,10 @@ function learnerInfo(
   out: Action[],
 ): void {
   const participant = msg.type === 'FOLLOWERINFO' && s.config.quorum.isVoter(from);
+  // A learner (re)connecting to us follows us after every sync now waiting on its ping replies:
+  // that confirms them as a reply would (the replies counted on a lost connection are gone, and
+  // a sync waiting on them would wait, and hold commits, forever).
+  for (const w of l.syncWaiters) if (w.pingsNeeded.has(from)) w.pingsNeeded.set(from, 0);
   const h: LearnerHandler = {
     sid: from,
     participant,
@@ -366,6 +379,7 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
       h.pingReplies++;
       if (msg.data !== null && msg.data.length > 0) out.push({ type: 'sessionActivity', from: h.sid, data: msg.data });
       releaseSyncs(s, l, out);
+      if (l.established) tryCommit(s, l, out);
       return;
     default:
       return dropHandler(l, h, out); // nothing else is valid from a learner
