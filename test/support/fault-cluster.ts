@@ -69,6 +69,8 @@ export interface FaultClusterOptions {
   cfg?: Record<string, string | number>;
   /** Extra environment (tszk). Peers log at info (TSZK_FAULT_LOG_LEVEL overrides) so sync lines are there. */
   env?: Record<string, string>;
+  /** Extra JVM options for ZooKeeper members (e.g. -Dorg.slf4j.simpleLogger.log.<class>=debug). */
+  jvmArgs?: string[];
   /** A mixed cluster: member sid runs kinds[sid - 1] (default: every member runs `kind`). */
   kinds?: TargetKind[];
   /**
@@ -145,7 +147,7 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
       ...opts.cfg,
     };
     const cfgPath = writePeerConfig(dataDir, i, cfg, lines);
-    peers.push(new Peer(kinds[i - 1]!, i, real.get(i)!.client, dataDir, cfgPath, path.join(dir, `peer${i}.log`), opts.env ?? {}));
+    peers.push(new Peer(kinds[i - 1]!, i, real.get(i)!.client, dataDir, cfgPath, path.join(dir, `peer${i}.log`), opts.env ?? {}, opts.jvmArgs ?? []));
   }
 
   const setLink = (i: number, j: number, s: LinkState): void => {
@@ -225,6 +227,7 @@ class Peer implements ClusterPeer {
     private readonly cfgPath: string,
     readonly logFile: string,
     private readonly env: Record<string, string>,
+    private readonly jvmArgs: string[],
   ) {
     this.connectString = `127.0.0.1:${clientPort}`;
   }
@@ -239,7 +242,7 @@ class Peer implements ClusterPeer {
     const proc: ChildProcess = spawnPeer(this.kind, this.cfgPath, this.logFile, {
       // info, whatever the test runner sets: the suites read the sync-mode lines from the log.
       env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_FAULT_LOG_LEVEL'] ?? 'info', ...this.env },
-      jvmArgs: ['-Xmx256m', '-XX:+UseSerialGC', '-Xshare:auto'],
+      jvmArgs: ['-Xmx256m', '-XX:+UseSerialGC', '-Xshare:auto', ...this.jvmArgs],
     });
     this.proc = proc;
     let exited = false;
