@@ -15,6 +15,8 @@
  *   G  the same with a ZooKeeper leader that did write in its new epoch: SNAP (its fallback); the
  *      orphans stay out of the tszk peer's tree, also after a restart (they remain in its log
  *      below the snapshot, as in a ZooKeeper learner's after a SNAP)
+ *   H  C again, but tszk writes nothing before ZooKeeper 3 is back: a TRUNC within the epoch
+ *      (tszk's other TRUNC branch: the learner is past the leader's whole history)
  *
  * In A, B, D and E a client keeps writing through the leader while the learner syncs, so
  * proposals and commits are in flight across NEWLEADER and UPTODATE. After F, tszk 2 restarts with
@@ -442,6 +444,25 @@ test('forced sync paths across kinds: ZooKeeper <-> tszk by DIFF, SNAP and TRUNC
       assert.deepEqual(again.modes, ['DIFF'], `tszk 2 after restart (log ${tszk2.logFile})`);
       await waitForSameZxid(ens);
       await assertConverged(run, 'G after restart');
+    });
+
+    await step('H: ZooKeeper follower (a cut-off former leader) <- tszk leader with no new-epoch txns: TRUNC within the epoch', async () => {
+      const zkLeader = await ens.waitForQuorum(WAIT_MS);
+      assert.equal(zkLeader.sid, 3, 'ZooKeeper 3 leads after G');
+      const leaderMark = logSize(tszk2);
+      const r = await cutLeaderAndRejoin(run, zk3, [1, 2], 'h', async (leader) => {
+        assert.equal(leader.sid, 2, 'tszk 2 (same epoch and zxid as ZooKeeper 1, higher sid) must win');
+      });
+      r.zk.abandon();
+      const line = tszkLeaderSyncLine(tszk2, leaderMark, 3, 'TRUNC');
+      console.log(`H: ZooKeeper 3 rejoined tszk leader 2 by ${r.modes.join(',')}; tszk truncated it from ${line?.learnerLastZxid} to ${line?.zxid}`);
+      assert.deepEqual(r.modes, ['TRUNC'], `ZooKeeper 3 (log ${zk3.logFile})`);
+      assert.ok(line !== undefined && BigInt(line.learnerLastZxid) > BigInt(line.zxid), `tszk 2 logged no TRUNC of 3 past its own history (log ${tszk2.logFile})`);
+      assert.equal(BigInt(line.learnerLastZxid) >> 32n, BigInt(line.zxid) >> 32n, 'the TRUNC stays within one epoch');
+      assertNoLearnerTrouble(zk3, r.mark);
+      await writeSome(run, tszk2, '/s/h', 3);
+      await waitForSameZxid(ens);
+      await assertConverged(run, 'H');
     });
 
     await step('the tszk peer sent only what a ZooKeeper peer sends in its place', async () => {
