@@ -271,6 +271,7 @@ async function observerCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePe
     const mark = logSize(observer);
     await observer.start();
     await waitForModes(ens, leader.sid, [observer]);
+    const mode = await waitFor(`a sync mode in ${observer.logFile}`, async () => syncModeOf(observer, mark), 15_000);
     const zo = await ZooKeeperClient.connect(observer.connectString, { sessionTimeout_ms: 20_000, connectWait_ms: 15_000 });
     try {
       const kids = await zo.getChildren(root);
@@ -280,9 +281,7 @@ async function observerCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePe
     } finally {
       await zo.close();
     }
-    const mode = syncModeOf(observer, mark);
-    t.diagnostic(`${observer.kind} observer ${observer.sid} rejoined the ${leader.kind} leader by ${mode ?? '?'}`);
-    assert.ok(mode !== undefined, `no sync mode in ${observer.logFile}`);
+    t.diagnostic(`${observer.kind} observer ${observer.sid} rejoined the ${leader.kind} leader by ${mode}`);
     // Not '/': each member's /zookeeper/config holds its own zoo.cfg view (see the report).
     const same = await waitForSameTree(ens, root);
     assert.ok(same.same, same.views.join('\n'));
@@ -319,6 +318,11 @@ async function sessionCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePee
     async () => {
       const gone: Held[] = [];
       const live: Held[] = [];
+      // A failed assertion must not leave clients reconnecting to a stopped ensemble.
+      t.after(() => {
+        for (const h of gone) h.zk.abandon();
+        for (const h of live) h.zk.abandon();
+      });
       for (const p of otherKind) {
         gone.push(await holdEphemeral(p, `${root}/abandoned-via-${p.sid}`));
         live.push(await holdEphemeral(p, `${root}/live-via-${p.sid}`));
@@ -473,14 +477,15 @@ async function sessionCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePee
 }
 
 /**
- * The leader dies: the other kind takes over (the remaining voters), restores every session with a
+ * The follower that will lead next rejoins with an empty dataDir, so it learns the sessions from the
+ * other kind's SNAP; then the leader dies: that follower takes over, restores every session with a
  * fresh timeout, expires the one whose client vanished and keeps the one whose client reconnects.
  */
 async function failoverCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePeer, checkers: Checkers, marks: Map<number, number>): Promise<void> {
   const voters = ens.peers.filter((p) => p !== leader && !p.observer);
   const next = voters.reduce((a, b) => (b.sid > a.sid ? b : a));
   const root = '/fo';
-  await t.test(`the ${leader.kind} leader dies: ${next.kind} ${next.sid} leads, expires the vanished session and keeps the live one`, async () => {
+  await t.test(`${next.kind} ${next.sid} rejoins with an empty dataDir, then the ${leader.kind} leader dies: ${next.kind} ${next.sid} leads, expires the vanished session and keeps the live one`, async () => {
     await (await checkers.at(leader)).create(root, 'failover');
     const liveVia = voters.find((p) => p !== next) ?? next;
     const survivors = ens.peers.filter((p) => p !== leader);
@@ -490,6 +495,16 @@ async function failoverCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePe
     const gone = await holdEphemeral(liveVia, `${root}/gone`);
     try {
       await live.create(`${root}/live`, 'l', { mode: CreateMode.EPHEMERAL });
+      await next.kill();
+      fs.rmSync(`${next.dataDir}/version-2`, { recursive: true, force: true });
+      const mark = logSize(next);
+      await next.start();
+      await waitForModes(ens, leader.sid, [next]);
+      // The log line may reach the file after srvr already says follower.
+      const mode = await waitFor(`a sync mode in ${next.logFile}`, async () => syncModeOf(next, mark), 15_000);
+      // SNAP from ZooKeeper; from tszk a DIFF of the whole history while it is in its committed log.
+      t.diagnostic(`${next.kind} ${next.sid} with an empty dataDir joined the ${leader.kind} leader by ${mode}`);
+      await checkers.sameTree(root);
       gone.zk.abandon();
       for (const p of ens.peers) marks.set(p.sid, logSize(p));
       await leader.kill();
@@ -503,6 +518,7 @@ async function failoverCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePe
       for (const [sid, st] of stats) assert.equal(st?.ephemeralOwner, live.sessionId, `member ${sid}: ${ownersEverywhere(stats)}`);
       for (const r of ['/obs', '/sess', root]) await checkers.sameTree(r);
     } finally {
+      gone.zk.abandon();
       await live.close();
     }
     const after = await checkers.statEverywhere(`${root}/live`);
