@@ -804,6 +804,14 @@ export class ServerCore implements StandaloneServer, AdminSource {
     this.scheduleTurn();
   }
 
+  /**
+   * Leader: hands the txns prepared so far to the sink now instead of at the end of this turn, so
+   * a learner's sync handled next follows the writes that learner forwarded before it.
+   */
+  proposePrepared(): void {
+    this.commitBatch();
+  }
+
   /** Learner: a txn the leader committed; answers the local client that sent it, if any. */
   applyCommitted(txn: Txn): void {
     const rc = this.db.applyChecked(txn);

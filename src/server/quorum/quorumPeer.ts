@@ -249,15 +249,17 @@ class QuorumPeer implements QuorumPeerHandle {
           const e = this.queue.shift()!;
           if (e.type === 'message' && e.msg.type === 'REQUEST' && e.msg.sync && this.role === 'LEADING' && !this.deferredSyncs.has(e)) {
             // A learner's sync must be answered after the COMMITs of the writes it forwarded before
-            // it (ZooKeeper's leader answers once everything proposed before it is committed, and
-            // a ZooKeeper follower matches the SYNC against its oldest pending local request).
-            // Those writes are still in the request pipeline's batch, proposed on its next turn
-            // (setImmediate): the sync goes back in the queue after that turn's proposals. Answered
-            // earlier, the follower's CommitProcessor pairs the SYNC with a pending write and every
-            // later local request of that member hangs (seen: ZooKeeper followers of a tszk leader
-            // stopped answering clients, Outstanding growing, under the mixed Jepsen workload).
+            // it and before those of the writes after it (ZooKeeper's leader sends SYNC right after
+            // the COMMIT it waited for, and a ZooKeeper follower pairs each SYNC or COMMIT with its
+            // oldest pending local request). The earlier writes may still wait in the request
+            // pipeline's batch: propose them now (their events join the queue) and handle the sync
+            // behind them, before any later write is proposed. Answered out of that order, the
+            // follower's CommitProcessor pairs a COMMIT with the wrong request and every later
+            // request of that member hangs (seen under the mixed Jepsen workload: ZooKeeper
+            // followers of a tszk leader stopped answering clients, Outstanding growing).
+            this.core?.proposePrepared();
             this.deferredSyncs.add(e);
-            setImmediate(() => this.enqueue(e));
+            this.enqueue(e);
             continue;
           }
           if (e.type === 'message' && e.msg.type === 'PING' && this.core !== undefined && this.core.touchedSessions.size > 0) {
