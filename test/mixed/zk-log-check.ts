@@ -35,6 +35,13 @@ const BENIGN_CLASSES = new Set([
 /** IOException messages of network failures and shutdowns. */
 const BENIGN_IO = /Connection reset|Broken pipe|Connection refused|Stream closed|Socket closed|socket closed|ZooKeeperServer not running|Timeout while waiting for epoch|Leader closed|Timed out waiting/;
 
+/**
+ * ZooKeeper 3.8.0's own shutdown race: when a write to its leader fails (a cut link), a
+ * follower's SendAckRequestProcessor closes learner.sock, which the follower's shutdown may have
+ * set to null already (NPE in SyncThread). Seen with a ZooKeeper follower of a ZooKeeper leader.
+ */
+const ZK_OWN = /because "this\.learner\.sock" is null/;
+
 /** Messages that name a protocol error, flagged even without an exception. */
 const PROTOCOL_ERRORS = /Digests are not matching|Got unexpected packet|but next pending txn|Unknown packet type|Invalid packet|unexpected packet|Failed to process|Severe unrecoverable error|Failed to truncate|Unexpected leader|Unexpected exception causing shutdown(?! while sock still open)/i;
 
@@ -66,7 +73,7 @@ export function zkLogFindings(logFile: string): string[] {
   const out: string[] = [];
   for (const r of parseZkLog(fs.readFileSync(logFile, 'utf8'))) {
     if ((r.level !== 'WARN' && r.level !== 'ERROR') || CLIENT_LOGGERS.test(r.logger)) continue;
-    const suspicious = r.exception !== undefined ? !benign(r.exception) : PROTOCOL_ERRORS.test(r.message);
+    const suspicious = r.exception !== undefined ? !benign(r.exception) && !ZK_OWN.test(r.exception) : PROTOCOL_ERRORS.test(r.message);
     if (suspicious) out.push(`line ${r.line}: ${r.level} ${r.logger.replace('org.apache.zookeeper.', '')} - ${r.message.slice(0, 200)}${r.exception ? ` [${r.exception.slice(0, 200)}]` : ''}`);
   }
   return out;
