@@ -221,7 +221,10 @@ function releaseSyncs(s: PeerState, l: LeaderState, out: Action[]): void {
 }
 
 function ping(l: LeaderState, h: LearnerHandler, out: Action[]): void {
-  h.pingsSent++;
+  // Learners (ZooKeeper's, and ours) ignore PINGs until UPTODATE: only later ones are counted,
+  // or every sync waiting on this learner would wait one more ping round per unanswered one.
+  // They are still sent: a ZooKeeper learner waiting for UPTODATE times out after syncLimit.
+  if (h.stage === 'uptodate') h.pingsSent++;
   send(out, h.sid, { type: 'PING', zxid: l.lastProposed, data: null });
 }
 
