@@ -3,15 +3,21 @@
  *
  * Ensemble A: ZooKeeper leads (sid 3), tszk followers 1 and 2, tszk observer 4.
  * Ensemble B: tszk leads (sid 3), ZooKeeper followers 1 and 2, ZooKeeper observer 4.
- * Ensemble C: tszk leads, ZooKeeper followers with localSessionsEnabled (+ upgrading).
+ * Ensembles C: tszk leads ZooKeeper followers with localSessionsEnabled (+ upgrading), the key set
+ * on the tszk leader too, or not.
  *
  * On A and B: the observer is an observer (srvr), takes writes (REQUEST to the leader), gets the
- * others' writes (INFORM), answers sync+read with them, catches up after a restart; sessions made
- * through a learner of the other kind than the leader carry that learner's sid in their high byte,
- * are expired by the leader once their client vanishes (ephemerals gone everywhere), stay alive while
- * their client pings through that learner (PING session data), keep their ephemeral and watches when
- * they move to a member of the other kind (REVALIDATE), and closeSession through a learner removes
- * their ephemerals everywhere. Every ZooKeeper log is checked for exceptions, every peer for a crash.
+ * others' writes (INFORM), fires watches and answers sync+read with them, catches up after a restart
+ * (its sync mode is reported). Sessions made through learners of the other kind than the leader
+ * carry that learner's sid in their high byte; the leader expires them once their client vanishes
+ * (ephemerals gone on every member, the expiry in the leader's log, a resume refused); they stay
+ * alive while their client only pings through that learner (PING session data); they keep their
+ * ephemeral and watches when they move between the leader and a follower or observer of the other
+ * kind (REVALIDATE); the connection they left cannot write (SessionMoved); closeSession through a
+ * learner removes their ephemerals everywhere. Then the next leader rejoins by SNAP from an empty
+ * dataDir and the leader dies: the new leader, of the other kind, expires the vanished session and
+ * keeps the live one. ZooKeeper logs are checked for exceptions while both kinds run, every peer
+ * for a crash, tszk's packets against the mixed wire rules.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
