@@ -88,6 +88,25 @@ for (const combo of combos) {
         assert.ok(same, views.join('\n'));
       });
 
+      await t.test('/zookeeper/config holds each member\'s own ensemble config, as ZooKeeper puts it there', async () => {
+        const seen: string[] = [];
+        for (const p of run.ens.peers) {
+          const zk = await ZooKeeperClient.connect(p.connectString, { sessionTimeout_ms: 10_000, connectWait_ms: 10_000 });
+          try {
+            const { data, stat } = await zk.getData('/zookeeper/config');
+            const text = data?.toString('utf8') ?? '';
+            const cfg = fs.readFileSync(p.cfgPath, 'utf8');
+            // Same server lines as the member's zoo.cfg (role added), then the config version.
+            const servers = [...cfg.matchAll(/^server\.(\d+)=(.*)$/gm)].map(([, id, v]) => `server.${id}=${v!.includes(':observer') ? v : `${v}:participant`}`);
+            assert.deepEqual(text.split('\n'), [...servers, 'version=0'], `peer ${p.sid} (${p.kind})`);
+            seen.push(`${p.kind}: version ${stat.version} mzxid ${stat.mzxid}`);
+          } finally {
+            await zk.close();
+          }
+        }
+        assert.equal(new Set(seen.map((x) => x.replace(/^\w+: /, ''))).size, 1, seen.join('; '));
+      });
+
       await t.test("every member's tree reached the digest the leader put on each txn (zk_digest_mismatches_count 0)", async () => {
         // A ZooKeeper follower of a tszk leader checks tszk's predicted digest after every txn, and
         // a tszk follower checks a ZooKeeper leader's: the real ZooKeeper verifying tszk's state.

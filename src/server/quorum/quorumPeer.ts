@@ -18,7 +18,7 @@ import { readMyid } from '../../storage/epochFiles.js';
 import { listLogs } from '../../storage/history.js';
 import { parseSnapshot, writeSnapshotFile } from '../../storage/snapshot.js';
 import { truncateDataDir } from '../../storage/truncate.js';
-import { DataTree } from '../../tree/dataTree.js';
+import { CONFIG_PATH, DataTree } from '../../tree/dataTree.js';
 import { ZkDatabase } from '../../txn/database.js';
 import { decodeTxn, type Txn as ServerTxn } from '../../txn/txn.js';
 import {
@@ -130,8 +130,8 @@ class QuorumPeer implements QuorumPeerHandle {
   /** readonlymode: starts read-only serving when LOOKING lasts past the grace period. */
   private readOnlyTimer: NodeJS.Timeout | undefined;
   private readOnlyPending = false;
-  /** Sent with every notification, as ZooKeeper sends its QuorumVerifier (see quorumVerifierText). */
-  private readonly notificationConfig: Buffer;
+  /** The QuorumVerifier text (see quorumVerifierText): in every notification and in /zookeeper/config. */
+  private readonly configBytes: Buffer;
 
   constructor(
     private readonly cfg: ParsedConfig,
@@ -141,7 +141,7 @@ class QuorumPeer implements QuorumPeerHandle {
     const clientPort = self.clientPort ?? cfg.options.clientPort;
     const clientPortAddress = self.clientAddress ?? cfg.options.clientPortAddress;
     this.options = { ...cfg.options, clientPort, clientPortAddress };
-    this.notificationConfig = Buffer.from(quorumVerifierText(cfg), 'utf8');
+    this.configBytes = Buffer.from(quorumVerifierText(cfg), 'utf8');
     this.tick_ms = Math.min(CORE_TICK_MS_MAX, Math.max(1, Math.floor(cfg.options.tickTime_ms / 2)));
     const listenAll = false;
     this.election = new ElectionConnections(
@@ -168,8 +168,7 @@ class QuorumPeer implements QuorumPeerHandle {
     this.dataDir = await openDataDir({ ...storageOptionsFrom(this.options), emptyTree: snapshotSourceOf(fresh, 0n) });
     const d = this.dataDir;
     // The tree is the snapshot; the log after it is applied only as a leader commits it.
-    this.db = d.snapshot ? databaseFromSnapshot(d.snapshot) : fresh;
-    reportDigestMismatches(this.db);
+    this.useDatabase(d.snapshot ? databaseFromSnapshot(d.snapshot) : fresh);
     const snapZxid = (d.snapshot?.zxid ?? 0n) as Zxid;
     const zabLog: Txn[] = d.txns.map((t, i) => ({ zxid: t.header.zxid as Zxid, data: d.txnBytes[i]! }));
     const lastEpoch = epochOf(d.lastZxid as Zxid);
@@ -306,7 +305,7 @@ class QuorumPeer implements QuorumPeerHandle {
   private async run(a: Action): Promise<void> {
     switch (a.type) {
       case 'send':
-        if (a.msg.type === 'NOTIFICATION') this.election.send(a.to, encodeNotification(a.msg, this.notificationConfig));
+        if (a.msg.type === 'NOTIFICATION') this.election.send(a.to, encodeNotification(a.msg, this.configBytes));
         else {
           if (a.msg.type === 'DIFF' || a.msg.type === 'TRUNC') this.noteOutgoing(a.to, a.msg.type, a.msg.zxid);
           this.learners.send(a.to, a.msg);
@@ -340,8 +339,7 @@ class QuorumPeer implements QuorumPeerHandle {
       case 'loadSnapshot': {
         if (this.core !== undefined) throw new Error('loadSnapshot while serving clients');
         const snap = parseSnapshot(a.data, `<SNAP from leader at ${zxidHex(a.zxid)}>`, a.zxid);
-        this.db = databaseFromSnapshot(snap);
-        reportDigestMismatches(this.db);
+        this.useDatabase(databaseFromSnapshot(snap));
         log.info({ zxid: zxidHex(a.zxid), nodes: snap.nodes.length, sessions: snap.sessions.size }, 'loaded the snapshot the leader sent');
         return;
       }
@@ -462,6 +460,17 @@ class QuorumPeer implements QuorumPeerHandle {
     if (logs.length > 0) await truncateDataDir(o.dataDir, o.dataLogDir, zxid);
     this.dataDir = await openDataDir(storageOptionsFrom(o));
     log.info({ zxid: zxidHex(zxid) }, 'txn log truncated');
+  }
+
+  /**
+   * A database loaded from disk or from a leader's SNAP: its digest mismatches are logged, and
+   * /zookeeper/config holds this member's own ensemble config, as ZooKeeper's
+   * initConfigInZKDatabase sets it (version -1, mzxid = config version 0; no txn records it).
+   */
+  private useDatabase(db: ZkDatabase): void {
+    reportDigestMismatches(db);
+    db.tree.setData(CONFIG_PATH, this.configBytes, -1, 0n, BigInt(Date.now()));
+    this.db = db;
   }
 
   private async takeSnapshot(zxid: Zxid): Promise<void> {
