@@ -32,7 +32,7 @@ import { checkResults, DIGEST_PASSWORD, DIGEST_USER } from '../interop/scenario.
 import { normaliseZkCli, runZkCli, ZKCLI } from '../interop/zkcli-run.js';
 import { formatReport, runJepsen } from '../jepsen/run.js';
 import { convergedDigests } from '../faults/helpers.js';
-import { zkLogFindings } from './zk-log-check.js';
+import { leaderPortBefore, zkLogFindings } from './zk-log-check.js';
 
 const PYTHON = '/usr/bin/python3';
 const requireExternal = process.env['TSZK_REQUIRE_EXTERNAL'] === '1';
@@ -137,8 +137,25 @@ async function interopScenarios(t: TestContext, ens: InteropEnsemble, tag: strin
   });
 }
 
+/**
+ * ZooKeeper 3.8.0's learner NPEs (Learner.java:655, "pif" is null) on a COMMIT between NEWLEADER
+ * and UPTODATE with no PROPOSAL since NEWLEADER, which ZooKeeper's own leader sends for proposals
+ * in flight during the sync; tszk's leader no longer does. So that NPE fails the test only when
+ * the learner's leader was a tszk peer.
+ */
+function zkLeaderOwnNpe(cluster: FaultCluster, logFile: string, finding: string): boolean {
+  const m = /^line (\d+): .*"pif" is null/.exec(finding);
+  if (m === null) return false;
+  const port = leaderPortBefore(logFile, Number(m[1]));
+  const sid = port === undefined ? undefined : cluster.quorumProxyTarget(port);
+  return sid !== undefined && cluster.peer(sid).kind === 'zookeeper';
+}
+
 function assertZkLogsClean(cluster: FaultCluster, phase: string): void {
-  const findings = cluster.peers.filter((p) => p.kind === 'zookeeper').flatMap((p) => zkLogFindings(p.logFile).map((f) => `peer ${p.sid} (${p.logFile}): ${f}`));
+  const all = cluster.peers.filter((p) => p.kind === 'zookeeper').flatMap((p) => zkLogFindings(p.logFile).map((f) => ({ p, f })));
+  const own = all.filter(({ p, f }) => zkLeaderOwnNpe(cluster, p.logFile, f));
+  if (own.length > 0) console.log(`  ${own.length} ZooKeeper learner NPE(s) at Learner.java:655 under a ZooKeeper leader (ZooKeeper 3.8.0's own, not failed on)`);
+  const findings = all.filter((x) => !own.includes(x)).map(({ p, f }) => `peer ${p.sid} (${p.logFile}): ${f}`);
   assert.deepEqual(findings.slice(0, 8), [], `ZooKeeper peers logged exceptions not caused by the nemesis (${phase})`);
 }
 

@@ -17,7 +17,7 @@ interface LogRecord {
   exception: string | undefined;
 }
 
-const HEADER = /^\[[^\]]*\] (WARN|ERROR|INFO|DEBUG|TRACE) ([\w.$]+) - (.*)$/;
+const HEADER = /^\[.*?\] (WARN|ERROR|INFO|DEBUG|TRACE) ([\w.$]+) - (.*)$/;
 const EXCEPTION = /^((?:[a-z]\w*\.)+[A-Z][\w$]*(?:Exception|Error))(?::\s*(.*))?$/;
 const CLIENT_LOGGERS = /\.(NIOServerCnxn|NettyServerCnxn|ServerCnxn|NIOServerCnxnFactory|NettyServerCnxnFactory|ServerCnxnFactory)$/;
 
@@ -31,6 +31,8 @@ const BENIGN_CLASSES = new Set([
   'java.nio.channels.ClosedChannelException',
   'java.nio.channels.ClosedByInterruptException',
   'java.nio.channels.AsynchronousCloseException',
+  // A restarted follower re-registers its JMX beans under the same names.
+  'javax.management.InstanceAlreadyExistsException',
 ]);
 /** IOException messages of network failures and shutdowns. */
 const BENIGN_IO = /Connection reset|Broken pipe|Connection refused|Stream closed|Socket closed|socket closed|ZooKeeperServer not running|Timeout while waiting for epoch|Leader closed|Timed out waiting/;
@@ -77,4 +79,14 @@ export function zkLogFindings(logFile: string): string[] {
     if (suspicious) out.push(`line ${r.line}: ${r.level} ${r.logger.replace('org.apache.zookeeper.', '')} - ${r.message.slice(0, 200)}${r.exception ? ` [${r.exception.slice(0, 200)}]` : ''}`);
   }
   return out;
+}
+
+/** The port of the leader a ZooKeeper learner last connected to before `line` (1-based), from its log. */
+export function leaderPortBefore(logFile: string, line: number): number | undefined {
+  const lines = fs.readFileSync(logFile, 'utf8').split('\n');
+  for (let i = Math.min(line, lines.length) - 1; i >= 0; i--) {
+    const m = /Successfully connected to leader, using address: [^:]*:(\d+)/.exec(lines[i]!);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
 }

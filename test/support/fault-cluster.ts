@@ -53,6 +53,8 @@ export interface FaultCluster {
   /** Cut one peer from all others. */
   isolate(sid: number, how?: LinkState): void;
   heal(): void;
+  /** The sid whose quorum port the proxy on `port` leads to (what a peer's log calls its leader's address). */
+  quorumProxyTarget(port: number): number | undefined;
   /** Peers that exited without being killed by the harness (a crash), with the tail of their log. */
   unexpectedExits(): string[];
   /** Until exactly one running peer (not excluded) is leader and, by default, every running peer serves. */
@@ -178,6 +180,10 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
     },
     heal() {
       for (const i of sids) for (const j of sids) if (i !== j) setLink(i, j, 'up');
+    },
+    quorumProxyTarget(port) {
+      for (const [k, l] of links) if (l.quorum.port === port) return Number(k.split('>')[1]);
+      return undefined;
     },
     unexpectedExits: () => peers.flatMap((p) => p.crashes),
     waitForLeader(w = {}) {
