@@ -71,23 +71,8 @@ async function waitForModes(ens: ZkEnsemble, leaderSid: number, peers: EnsembleP
   });
 }
 
-/**
- * freePort() closes its probe socket, so two calls can return the same port (seen: one peer's
- * client port was another's quorum port, EADDRINUSE). Such a start is retried once with new ports.
- */
-async function startEnsemble(peers: PeerSpec[], leaderSid: number): Promise<ZkEnsemble> {
-  try {
-    return await startEnsembleOnce(peers, leaderSid);
-  } catch (e) {
-    const dir = /logs in (\S+?)\)/.exec(String(e))?.[1];
-    const clash = dir !== undefined && fs.readdirSync(dir).some((f) => f.endsWith('.log') && fs.readFileSync(`${dir}/${f}`, 'utf8').includes('EADDRINUSE'));
-    if (!clash) throw e;
-    return startEnsembleOnce(peers, leaderSid);
-  }
-}
-
 /** The leader (and one voter) first so it wins the first election, then everyone else joins it. */
-async function startEnsembleOnce(peers: PeerSpec[], leaderSid: number): Promise<ZkEnsemble> {
+async function startEnsemble(peers: PeerSpec[], leaderSid: number): Promise<ZkEnsemble> {
   const ens = await startZkEnsemble({ peers, tickTime_ms: 1000, initLimit: 10, syncLimit: 5, env: { TSZK_LOG_LEVEL: 'info' }, deferStart: true });
   try {
     const leader = ens.peers[leaderSid - 1]!;
