@@ -179,17 +179,16 @@ function commitQuorum(s: PeerState, acks: Set<ServerId>): boolean {
 
 /**
  * COMMIT strictly in zxid order: the head proposal first, each once a quorum (us included) holds
- * it. Not past a sync still waiting for its ping quorum: a SYNC must reach its learner before the
- * COMMIT of anything proposed after the sync arrived, as ZooKeeper's leader sends it right after
- * the COMMIT it waited for. A ZooKeeper follower pairs each SYNC or COMMIT with its oldest pending
- * local request; a later write's COMMIT first is taken for another member's write, and that write
- * then waits forever with every later request of this member behind it.
+ * it. A learner with a sync still waiting for its ping quorum gets no COMMIT of anything proposed
+ * after that sync arrived until its SYNC is sent: ZooKeeper's leader sends the SYNC right after
+ * the COMMIT it waited for, and a ZooKeeper follower pairs each SYNC or COMMIT with its oldest
+ * pending local request; a later write's COMMIT first is taken for another member's write, and
+ * that write then waits forever with every later request of this member behind it. Only that
+ * learner waits: commits go on for everyone else.
  */
 function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
   while (l.proposals.length > 0) {
     const p = l.proposals[0]!;
-    const w = l.syncWaiters[0];
-    if (w !== undefined && w.after < p.zxid) return; // released by a PING reply, which commits on
     const acks = new Set(p.acks);
     if (s.durableZxid >= p.zxid) acks.add(s.config.sid);
     if (!commitQuorum(s, acks)) return;
@@ -197,8 +196,10 @@ function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
     applyThrough(s, p.zxid, out);
     for (const h of l.handlers.values()) {
       if (!h.forwarding) continue;
-      if (h.participant) send(out, h.sid, { type: 'COMMIT', zxid: p.zxid });
-      else send(out, h.sid, { type: 'INFORM', zxid: p.zxid, data: p.data });
+      const m: LearnerHandler['held'][number] = h.participant ? { type: 'COMMIT', zxid: p.zxid } : { type: 'INFORM', zxid: p.zxid, data: p.data };
+      const hold = h.syncsAfter[0];
+      if (hold !== undefined && p.zxid > hold) h.held.push(m);
+      else send(out, h.sid, m);
     }
     releaseSyncs(s, l, out);
   }
@@ -209,15 +210,24 @@ function releaseSyncs(s: PeerState, l: LeaderState, out: Action[]): void {
     const w = l.syncWaiters[0]!;
     if (w.after > s.committedZxid) return;
     const confirmed: ServerId[] = [s.config.sid];
-    for (const [sid, n] of w.pingsNeeded) {
-      const h = l.handlers.get(sid);
-      if (h !== undefined && h.pingReplies >= n) confirmed.push(sid);
+    for (const h of l.handlers.values()) {
+      if (h.participant && h.stage === 'uptodate' && h.pingReplies >= (w.pingsNeeded.get(h) ?? 1)) confirmed.push(h.sid);
     }
     if (!s.config.quorum.containsQuorum(confirmed) && !s.config.mutations.has('syncWithoutQuorum')) return;
     l.syncWaiters.shift();
     if (w.to === 'local') out.push({ type: 'syncDone' });
-    else if (l.handlers.has(w.to)) send(out, w.to, { type: 'SYNC' });
+    else if (l.handlers.get(w.to.sid) === w.to) answerSync(w.to, out);
   }
+}
+
+/** Sends a learner its oldest sync's SYNC, then the COMMITs held behind it up to its next sync. */
+function answerSync(h: LearnerHandler, out: Action[]): void {
+  h.syncsAfter.shift();
+  send(out, h.sid, { type: 'SYNC' });
+  const hold = h.syncsAfter[0];
+  let i = 0;
+  while (i < h.held.length && (hold === undefined || h.held[i]!.zxid <= hold)) send(out, h.sid, h.held[i++]!);
+  h.held.splice(0, i);
 }
 
 function ping(l: LeaderState, h: LearnerHandler, out: Action[]): void {
@@ -228,19 +238,20 @@ function ping(l: LeaderState, h: LearnerHandler, out: Action[]): void {
   send(out, h.sid, { type: 'PING', zxid: l.lastProposed, data: null });
 }
 
-function handleSync(s: PeerState, l: LeaderState, to: ServerId | 'local', out: Action[]): void {
+function handleSync(s: PeerState, l: LeaderState, to: LearnerHandler | 'local', out: Action[]): void {
   if (l.syncWaiters.length >= s.config.outstandingProposals_max) {
     // Bounded like proposals; a learner's client sees its sync time out, a local one is told now.
     if (to === 'local') out.push({ type: 'requestDropped', sync: true, data: Buffer.alloc(0), reason: 'too many pending syncs' });
     return;
   }
-  const pingsNeeded = new Map<ServerId, number>();
+  const pingsNeeded = new Map<LearnerHandler, number>();
   for (const h of l.handlers.values()) {
     if (!h.participant || h.stage !== 'uptodate') continue;
     ping(l, h, out);
-    pingsNeeded.set(h.sid, h.pingsSent);
+    pingsNeeded.set(h, h.pingsSent);
   }
   l.syncWaiters.push({ after: l.lastProposed, to, pingsNeeded });
+  if (to !== 'local') to.syncsAfter.push(l.lastProposed);
   releaseSyncs(s, l, out);
 }
 
@@ -300,10 +311,6 @@ function learnerInfo(
   out: Action[],
 ): void {
   const participant = msg.type === 'FOLLOWERINFO' && s.config.quorum.isVoter(from);
-  // A learner (re)connecting to us follows us after every sync now waiting on its ping replies:
-  // that confirms them as a reply would (the replies counted on a lost connection are gone, and
-  // a sync waiting on them would wait, and hold commits, forever).
-  for (const w of l.syncWaiters) if (w.pingsNeeded.has(from)) w.pingsNeeded.set(from, 0);
   const h: LearnerHandler = {
     sid: from,
     participant,
@@ -316,6 +323,8 @@ function learnerInfo(
     lastHeard_tick: s.tick,
     pingsSent: 0,
     pingReplies: 0,
+    syncsAfter: [],
+    held: [],
   };
   l.handlers.set(from, h); // a new connection replaces the old handler
   if (l.phase === 'discovery') {
@@ -372,7 +381,7 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
     }
     case 'REQUEST':
       if (!l.established) return;
-      if (msg.sync) handleSync(s, l, h.sid, out);
+      if (msg.sync) handleSync(s, l, h, out);
       else out.push(msg.authinfo === undefined ? { type: 'forwardedRequest', from: h.sid, data: msg.data } : { type: 'forwardedRequest', from: h.sid, data: msg.data, authinfo: msg.authinfo });
       return;
     case 'REVALIDATE':
@@ -382,7 +391,6 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
       h.pingReplies++;
       if (msg.data !== null && msg.data.length > 0) out.push({ type: 'sessionActivity', from: h.sid, data: msg.data });
       releaseSyncs(s, l, out);
-      if (l.established) tryCommit(s, l, out);
       return;
     default:
       return dropHandler(l, h, out); // nothing else is valid from a learner

@@ -1,4 +1,4 @@
-import type { Message, PeerStateName } from './packets.js';
+import type { Message, PeerStateName, QuorumMessage } from './packets.js';
 import type { QuorumVerifier } from './quorum.js';
 import type { Epoch, ServerId, Txn, Zxid } from './types.js';
 import type { Id } from '../proto/records.js';
@@ -135,6 +135,10 @@ export interface LearnerHandler {
   /** PINGs sent on this connection and replies received (replies come back in order). */
   pingsSent: number;
   pingReplies: number;
+  /** The `after` of each of its syncs not yet answered, oldest first. */
+  syncsAfter: Zxid[];
+  /** COMMITs/INFORMs held back behind its oldest unanswered sync (see tryCommit). */
+  held: Extract<QuorumMessage, { type: 'COMMIT' | 'INFORM' }>[];
 }
 export interface Proposal {
   zxid: Zxid;
@@ -143,9 +147,11 @@ export interface Proposal {
 }
 /**
  * A sync waits until everything proposed before it is committed and a quorum has answered a PING
- * sent after it arrived, so a leader that was deposed without noticing cannot answer it.
+ * sent after it arrived, so a leader that was deposed without noticing cannot answer it. Per
+ * connection (a learner that reconnects is a new handler): the replies each one needs, counted
+ * on that connection; a connection that became up to date later needs one.
  */
-export type SyncWaiter = { after: Zxid; to: ServerId | 'local'; pingsNeeded: Map<ServerId, number> };
+export type SyncWaiter = { after: Zxid; to: LearnerHandler | 'local'; pingsNeeded: Map<LearnerHandler, number> };
 
 export type LeaderPhase = 'discovery' | 'epochAck' | 'newLeader' | 'broadcast';
 export interface LeaderState {

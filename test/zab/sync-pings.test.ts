@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ScriptedEnsemble } from '../../src/sim/script.js';
+import type { Event } from '../../src/zab/state.js';
 
 test('a learner pinged while it synced still confirms client syncs afterwards', () => {
   const e = new ScriptedEnsemble({ voters: 3 });
@@ -39,5 +40,38 @@ test('a learner pinged while it synced still confirms client syncs afterwards', 
   e.sync(3);
   e.settle();
   assert.equal(e.syncsDone.get(3) ?? 0, 1, 'the sync completes on the reply to its own PING');
+  e.block(2, 3, false);
+});
+
+test("a learner's SYNC goes out before the COMMIT of anything proposed after its sync; others get that COMMIT at once", () => {
+  const e = new ScriptedEnsemble({ voters: 3 });
+  for (const s of [1, 2, 3]) e.start(s);
+  assert.ok(e.runUntil(() => e.stable()));
+  assert.equal(e.leader(), 3);
+  // Peer 1 rejoins and is held in its sync (no fsync), so it is not up to date when 2 syncs.
+  e.crash(1);
+  const p1 = e.peer(1);
+  p1.autoFsync = false;
+  e.start(1);
+  assert.ok(e.runUntil(() => e.sent.some((m) => m.from === 3 && m.to === 1 && m.msg.type === 'NEWLEADER'), 60));
+  const mark = e.sent.length;
+  // Peer 2's client syncs; 2's answer to the leader's PING never arrives (2 -> 3 cut after the sync).
+  const fromTwo = (m: { from: number; to: number; ev: Event }): boolean => m.from === 2 && m.to === 3 && m.ev.type === 'message' && m.ev.msg.type === 'PING';
+  e.sync(2);
+  e.settle((m) => !fromTwo(m));
+  e.block(2, 3);
+  // Peer 1 finishes its sync; a write commits with 1's ACK. 1 has answered no PING since it became
+  // up to date, so 2's sync is not confirmed yet: 2 must not get that COMMIT before its SYNC.
+  p1.autoFsync = true;
+  assert.ok(e.runUntil(() => p1.sawUptodate, 60));
+  const w = e.write(3, 'k', 'after the sync');
+  e.settle();
+  assert.ok(e.acked.has(w), 'the write commits while the sync waits');
+  const after = (to: number, type: string): number => e.sent.findIndex((m, i) => i >= mark && m.from === 3 && m.to === to && m.msg.type === type && (type !== 'COMMIT' || ('zxid' in m.msg && m.msg.zxid === e.peer(3).core!.committedZxid)));
+  assert.ok(after(1, 'COMMIT') >= 0, 'peer 1 gets the COMMIT at once');
+  assert.equal(after(2, 'COMMIT'), -1, 'peer 2 gets no COMMIT before its SYNC');
+  // The next ping round confirms the sync through peer 1: SYNC to 2, then the held COMMIT.
+  assert.ok(e.runUntil(() => after(2, 'SYNC') >= 0, 60), 'the sync is answered');
+  assert.ok(after(2, 'COMMIT') > after(2, 'SYNC'), `SYNC at ${after(2, 'SYNC')}, COMMIT at ${after(2, 'COMMIT')}`);
   e.block(2, 3, false);
 });
