@@ -411,6 +411,9 @@ export function leaderTick(s: PeerState, l: LeaderState, out: Action[]): void {
   }
   if (s.tick - l.lastPing_tick >= c.ping_ticks) {
     l.lastPing_tick = s.tick;
-    for (const h of l.handlers.values()) ping(l, h, out);
+    // Not between its ACKEPOCH and the sync's first packet (DIFF/TRUNC/SNAP): a ZooKeeper learner
+    // reading that packet exits on anything else ("Got unexpected packet from leader: PING", code
+    // 13); ZooKeeper's LearnerHandler.ping skips a learner whose sync has not started either.
+    for (const h of l.handlers.values()) if (h.stage !== 'epochAcked') ping(l, h, out);
   }
 }
