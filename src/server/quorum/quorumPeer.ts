@@ -251,14 +251,16 @@ class QuorumPeer implements QuorumPeerHandle {
             // it and before those of the writes after it (ZooKeeper's leader sends SYNC right after
             // the COMMIT it waited for, and a ZooKeeper follower pairs each SYNC or COMMIT with its
             // oldest pending local request). The earlier writes may still wait in the request
-            // pipeline's batch: propose them now (their events join the queue) and handle the sync
-            // behind them, before any later write is proposed. Answered out of that order, the
-            // follower's CommitProcessor pairs a COMMIT with the wrong request and every later
-            // request of that member hangs (seen under the mixed Jepsen workload: ZooKeeper
-            // followers of a tszk leader stopped answering clients, Outstanding growing).
+            // pipeline's batch: propose them now and handle the sync right behind those proposals,
+            // ahead of everything already queued (later writes of that learner among it). Answered
+            // out of that order, the follower's CommitProcessor pairs a COMMIT with the wrong request
+            // and every later request of that member hangs (seen under the mixed Jepsen workload:
+            // ZooKeeper followers of a tszk leader stopped answering clients, Outstanding growing).
+            const queued = this.queue.length;
             this.core?.proposePrepared();
+            const proposals = this.queue.splice(queued);
             this.deferredSyncs.add(e);
-            this.enqueue(e);
+            this.queue.unshift(...proposals, e);
             continue;
           }
           if (e.type === 'message' && e.msg.type === 'PING' && this.core !== undefined && this.core.touchedSessions.size > 0) {
