@@ -98,3 +98,45 @@ export function leaderPortBefore(logFile: string, line: number): number | undefi
   }
   return undefined;
 }
+
+/**
+ * ZOOKEEPER-4643/4646 in ZooKeeper 3.8.0 (fixed upstream in 2024, PR #2152): a learner writes the new currentEpoch
+ * when NEWLEADER arrives, before the txns the DIFF brought are on its disk; if it then goes down or
+ * loses the leader, it comes back with the new epoch and the old history, wins the next election
+ * on that epoch and TRUNCates acknowledged txns away on the others. Its log shows the signature:
+ * it got a DIFF from A that a tszk leader says carried txns up to L > A, yet its next election
+ * proposes A. Returns one line per occurrence, naming the ZooKeeper peer and the zxids.
+ */
+export function zk4646Signatures(peers: readonly { sid: number; kind: string; logFile: string }[]): string[] {
+  const sentDiffs = new Map<string, bigint>(); // `${learner}@${from}` -> the tszk leader's last zxid then
+  for (const p of peers.filter((x) => x.kind === 'tszk' && fs.existsSync(x.logFile))) {
+    for (const line of fs.readFileSync(p.logFile, 'utf8').split('\n')) {
+      if (!line.includes('"mode":"DIFF"') || !line.includes('syncing learner')) continue;
+      try {
+        const r = JSON.parse(line) as { learner?: string; learnerLastZxid?: string; leaderLastZxid?: string };
+        if (r.learner === undefined || r.learnerLastZxid === undefined || r.leaderLastZxid === undefined) continue;
+        const key = `${r.learner}@${BigInt(r.learnerLastZxid)}`;
+        const last = BigInt(r.leaderLastZxid);
+        if (last > (sentDiffs.get(key) ?? -1n)) sentDiffs.set(key, last);
+      } catch {
+        continue;
+      }
+    }
+  }
+  const out: string[] = [];
+  for (const p of peers.filter((x) => x.kind === 'zookeeper' && fs.existsSync(x.logFile))) {
+    let diffFrom: bigint | undefined;
+    for (const line of fs.readFileSync(p.logFile, 'utf8').split('\n')) {
+      const d = /Getting a diff from the leader (0x[0-9a-f]+)/.exec(line);
+      if (d) diffFrom = BigInt(d[1]!);
+      const e = /New election\. My id = \d+, proposed zxid=(0x[0-9a-f]+)/.exec(line);
+      if (!e || diffFrom === undefined) continue;
+      const proposed = BigInt(e[1]!);
+      const carried = sentDiffs.get(`${p.sid}@${diffFrom}`);
+      if (proposed === diffFrom && carried !== undefined && carried > diffFrom)
+        out.push(`ZooKeeper ${p.sid} got a DIFF from 0x${diffFrom.toString(16)} carrying txns to 0x${carried.toString(16)}, then proposed 0x${proposed.toString(16)} in its next election`);
+      diffFrom = undefined;
+    }
+  }
+  return out;
+}
