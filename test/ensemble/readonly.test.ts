@@ -9,22 +9,9 @@ import { ZooKeeperClient } from '../../src/client/index.js';
 import { Err, KeeperError } from '../../src/proto/errors.js';
 import { startEnsemble, type EnsembleMember } from '../support/ensemble.js';
 import { fourLetter } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
 import { startZkEnsemble, zkEnsembleMissing } from '../support/zk-ensemble.js';
 
-async function until<T>(what: string, timeout_ms: number, f: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeout_ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function isro(m: EnsembleMember): Promise<string> {
   try {
@@ -67,7 +54,7 @@ test('readonlymode: the lone survivor serves read-only clients, then read-write 
     const others = ens.members.filter((m) => m !== survivor);
     for (const m of others) await m.kill();
     // After the grace period (≥ 2 s) the LOOKING survivor starts serving read-only.
-    await until('the survivor to answer isro=ro', 20_000, async () => ((await isro(survivor)) === 'ro' ? true : undefined));
+    await waitFor('the survivor to answer isro=ro', async () => ((await isro(survivor)) === 'ro' ? true : undefined), 20_000, 100);
 
     const ro = await ZooKeeperClient.connect(survivor.connectString, { sessionTimeout_ms: 4000, canBeReadOnly: true, connectWait_ms: 10_000 });
     clients.push(ro);
@@ -91,7 +78,7 @@ test('readonlymode: the lone survivor serves read-only clients, then read-write 
     // client reconnects read-write (same host) and can write.
     for (const m of others) await m.restart();
     await ens.waitForLeader({ timeout_ms: 30_000 });
-    await until('the read-only client to reconnect read-write', 30_000, async () => (ro.state === 'connected' ? true : undefined));
+    await waitFor('the read-only client to reconnect read-write', async () => (ro.state === 'connected' ? true : undefined), 30_000, 100);
     assert.equal(await isro(survivor), 'rw');
     await ro.setData('/ro', 'after');
     assert.equal((await ro.getData('/ro')).data?.toString(), 'after');
@@ -107,7 +94,7 @@ test('without readonlymode a member outside a quorum refuses read-only clients t
     const leader = await ens.waitForLeader();
     const survivor = ens.members.find((m) => m !== leader)!;
     for (const m of ens.members.filter((x) => x !== survivor)) await m.kill();
-    await until('the survivor to stop serving', 15_000, async () => ((await survivor.status()).mode === 'looking' ? true : undefined));
+    await waitFor('the survivor to stop serving', async () => ((await survivor.status()).mode === 'looking' ? true : undefined), 15_000, 100);
     // Longer than the read-only grace period: still nothing is served.
     await new Promise((r) => setTimeout(r, 2500));
     assert.notEqual(await isro(survivor), 'ro');
@@ -141,7 +128,7 @@ test('the same scenario against Apache ZooKeeper 3.8 (-Dreadonlymode.enabled=tru
     const isroOf = async (): Promise<string> => fourLetter(survivor.clientPort, 'isro', 1000).catch(() => 'down');
     assert.equal(await isroOf(), 'rw');
     for (const p of ens.peers) if (p !== survivor) await p.kill();
-    await until('ZooKeeper to answer isro=ro', 20_000, async () => ((await isroOf()) === 'ro' ? true : undefined));
+    await waitFor('ZooKeeper to answer isro=ro', async () => ((await isroOf()) === 'ro' ? true : undefined), 20_000, 100);
     const ro = await ZooKeeperClient.connect(survivor.connectString, { sessionTimeout_ms: 4000, canBeReadOnly: true, connectWait_ms: 10_000 });
     clients.push(ro);
     assert.equal(ro.state, 'connectedReadOnly');
@@ -154,7 +141,7 @@ test('the same scenario against Apache ZooKeeper 3.8 (-Dreadonlymode.enabled=tru
     await rw.close().catch(() => undefined);
     for (const p of ens.peers) if (p !== survivor) await p.start();
     await ens.waitForQuorum(30_000);
-    await until('the read-only client to reconnect read-write', 30_000, async () => (ro.state === 'connected' ? true : undefined));
+    await waitFor('the read-only client to reconnect read-write', async () => (ro.state === 'connected' ? true : undefined), 30_000, 100);
     await ro.setData('/ro', 'after');
     assert.equal((await ro.getData('/ro')).data?.toString(), 'after');
   } finally {

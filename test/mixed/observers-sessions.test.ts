@@ -31,6 +31,8 @@ import { OpCode } from '../../src/proto/opcodes.js';
 import * as R from '../../src/proto/records.js';
 import { checkTszkWire } from './wire-rules.js';
 import { parseZooCfg } from '../../src/server/config.js';
+import { creatorServerId } from '../../src/server/sessionIds.js';
+import { waitFor as poll } from '../support/wait.js';
 
 const missing = zookeeperMissing();
 const skip = missing !== undefined && process.env['TSZK_REQUIRE_EXTERNAL'] !== '1' ? missing : undefined;
@@ -42,24 +44,9 @@ const SESSION_TIMEOUT_MS = 4000;
 const WAIT_MS = 60_000;
 
 const hexId = (id: bigint): string => BigInt.asUintN(64, id).toString(16);
-/** The server id ZooKeeper puts in a session id's high byte (SessionTrackerImpl.initializeNextSessionId). */
-const creatorSid = (id: bigint): number => Number(BigInt.asUintN(64, id) >> 56n);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const waitFor = <T>(what: string, f: () => Promise<T | undefined>, timeout_ms = WAIT_MS, every_ms?: number): Promise<T> => poll(what, f, timeout_ms, every_ms);
 
-async function waitFor<T>(what: string, f: () => Promise<T | undefined>, timeout_ms = WAIT_MS, every_ms = 250): Promise<T> {
-  const deadline = Date.now() + timeout_ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
-    await sleep(every_ms);
-  }
-}
 
 type Mode = 'leader' | 'follower' | 'observer';
 const expectedMode = (p: EnsemblePeer, leaderSid: number): Mode => (p.sid === leaderSid ? 'leader' : p.observer ? 'observer' : 'follower');
@@ -217,7 +204,7 @@ async function observerCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePe
   await t.test(`writes through the ${observer.kind} observer (REQUEST to the ${leader.kind} leader) succeed; its session id is its own`, async () => {
     const zo = await ZooKeeperClient.connect(observer.connectString, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
     try {
-      assert.equal(creatorSid(zo.sessionId), observer.sid, `session 0x${hexId(zo.sessionId)}`);
+      assert.equal(creatorServerId(zo.sessionId), observer.sid, `session 0x${hexId(zo.sessionId)}`);
       assert.equal(await zo.create(root, 'observers'), root);
       await zo.create(`${root}/via-observer`, 'o');
       const seq = await zo.create(`${root}/via-observer/seq-`, 's', { mode: CreateMode.PERSISTENT_SEQUENTIAL });
@@ -326,7 +313,7 @@ async function sessionCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePee
         live.push(await holdEphemeral(p, `${root}/live-via-${p.sid}`));
       }
       const started_ms = Date.now();
-      for (const h of [...gone, ...live]) assert.equal(creatorSid(h.zk.sessionId), h.via.sid, `session 0x${hexId(h.zk.sessionId)} made through ${h.via.sid}`);
+      for (const h of [...gone, ...live]) assert.equal(creatorServerId(h.zk.sessionId), h.via.sid, `session 0x${hexId(h.zk.sessionId)} made through ${h.via.sid}`);
       for (const h of gone) {
         const stats = await checkers.statEverywhere(h.eph);
         for (const [sid, s] of stats) assert.equal(s?.ephemeralOwner, h.zk.sessionId, `${h.eph} on ${sid}: ${ownersEverywhere(stats)}`);
@@ -380,7 +367,7 @@ async function sessionCases(t: TestContext, ens: ZkEnsemble, leader: EnsemblePee
       try {
         assert.equal(zk.currentHost?.port, from.clientPort);
         const id = zk.sessionId;
-        assert.equal(creatorSid(id), from.sid);
+        assert.equal(creatorServerId(id), from.sid);
         await zk.create(`${base}/eph`, 'e', { mode: CreateMode.EPHEMERAL });
         const ev = new Events();
         await zk.getData(base, ev.watcher);
@@ -581,7 +568,7 @@ for (const tszkLocal of [true, false]) {
       await t.test('a local session reads through its ZooKeeper follower', async () => {
         const zk = await ZooKeeperClient.connect(zkf.connectString, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
         try {
-          assert.equal(creatorSid(zk.sessionId), zkf.sid);
+          assert.equal(creatorServerId(zk.sessionId), zkf.sid);
           await zk.sync('/local');
           assert.equal((await zk.getData('/local')).data?.toString(), 'l');
         } finally {
@@ -593,7 +580,7 @@ for (const tszkLocal of [true, false]) {
         const kept = await holdEphemeral(zkf, '/local/eph-closed');
         const gone = await holdEphemeral(zkf, '/local/eph-abandoned');
         for (const h of [kept, gone]) {
-          assert.equal(creatorSid(h.zk.sessionId), zkf.sid);
+          assert.equal(creatorServerId(h.zk.sessionId), zkf.sid);
           const stats = await checkers.statEverywhere(h.eph);
           for (const [sid, st] of stats) assert.equal(st?.ephemeralOwner, h.zk.sessionId, `${h.eph} on ${sid}: ${ownersEverywhere(stats)}`);
         }
