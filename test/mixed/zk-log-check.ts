@@ -74,14 +74,17 @@ function benign(exception: string): boolean {
 export function zkLogFindings(logFile: string): string[] {
   if (!fs.existsSync(logFile)) return [];
   const out: string[] = [];
-  let replayWithoutDigest = false;
+  let ownReplay = false;
   for (const r of parseZkLog(fs.readFileSync(logFile, 'utf8'))) {
-    // ZooKeeper 3.8.0 restarting from a snapshot without a digest (one it persisted after a SNAP,
-    // whose stream carries none) compares every txn it replays, also those its fuzzy snapshot
-    // already holds, and reports mismatches there. That is its own startup, not a peer's packet.
-    if (r.thread === 'main' && /The digest value is empty in snapshot/.test(r.message)) replayWithoutDigest = true;
-    if (r.thread === 'main' && /Snapshot loaded in/.test(r.message)) replayWithoutDigest = false;
-    if (replayWithoutDigest && r.thread === 'main' && /Digests are not matching|First digest mismatch/.test(r.message)) continue;
+    // Mismatches ZooKeeper 3.8.0 reports while it replays its own dataDir at startup (thread main)
+    // are its own: from a snapshot without a digest (one it persisted after a SNAP, whose stream
+    // carries none) it compares every replayed txn, also those its fuzzy snapshot already holds;
+    // and its log can hold txns twice (it appends a DIFF's txns even when they are not past its
+    // log, 'Current zxid ... is <= ...'), which replay reports as '(highestZxid) > (next log)'
+    // and applies again. Live mismatches (a leader's digest vs the tree) still count.
+    if (r.thread === 'main' && /The digest value is empty in snapshot|\(highestZxid\) > \d+\(next log\)/.test(r.message)) ownReplay = true;
+    if (r.thread === 'main' && /Snapshot loaded in/.test(r.message)) ownReplay = false;
+    if (ownReplay && r.thread === 'main' && /Digests are not matching|First digest mismatch/.test(r.message)) continue;
     if ((r.level !== 'WARN' && r.level !== 'ERROR') || CLIENT_LOGGERS.test(r.logger)) continue;
     const suspicious = r.exception !== undefined ? !benign(r.exception) && !ZK_OWN.test(r.exception) : PROTOCOL_ERRORS.test(r.message);
     if (suspicious) out.push(`line ${r.line}: ${r.level} ${r.logger.replace('org.apache.zookeeper.', '')} - ${r.message.slice(0, 200)}${r.exception ? ` [${r.exception.slice(0, 200)}]` : ''}`);
