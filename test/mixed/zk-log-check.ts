@@ -107,8 +107,8 @@ export function leaderPortBefore(logFile: string, line: number): number | undefi
  * when NEWLEADER arrives, before the txns the DIFF brought are on its disk; if it then goes down or
  * loses the leader, it comes back with the new epoch and the old history, wins the next election
  * on that epoch and TRUNCates acknowledged txns away on the others. Its log shows the signature:
- * it got a DIFF from A that a tszk leader says carried txns up to L > A, yet its next election
- * proposes A. Returns one line per occurrence, naming the ZooKeeper peer and the zxids.
+ * it got a DIFF from A that a tszk leader says carried txns up to L > A, and NEWLEADER, yet its
+ * next election proposes A. Returns one line per occurrence, naming the ZooKeeper peer and the zxids.
  */
 export function zk4646Signatures(peers: readonly { sid: number; kind: string; logFile: string }[]): string[] {
   const sentDiffs = new Map<string, bigint>(); // `${learner}@${from}` -> the tszk leader's last zxid then
@@ -129,15 +129,21 @@ export function zk4646Signatures(peers: readonly { sid: number; kind: string; lo
   const out: string[] = [];
   for (const p of peers.filter((x) => x.kind === 'zookeeper' && fs.existsSync(x.logFile))) {
     let diffFrom: bigint | undefined;
+    let newLeader = false;
     for (const line of fs.readFileSync(p.logFile, 'utf8').split('\n')) {
       const d = /Getting a diff from the leader (0x[0-9a-f]+)/.exec(line);
-      if (d) diffFrom = BigInt(d[1]!);
+      if (d) {
+        diffFrom = BigInt(d[1]!);
+        newLeader = false;
+      }
+      // NEWLEADER is where 3.8.0 writes the new currentEpoch; a sync cut before it changes nothing.
+      if (line.includes('Learner received NEWLEADER message')) newLeader = true;
       const e = /New election\. My id = \d+, proposed zxid=(0x[0-9a-f]+)/.exec(line);
       if (!e || diffFrom === undefined) continue;
       const proposed = BigInt(e[1]!);
       const carried = sentDiffs.get(`${p.sid}@${diffFrom}`);
-      if (proposed === diffFrom && carried !== undefined && carried > diffFrom)
-        out.push(`ZooKeeper ${p.sid} got a DIFF from 0x${diffFrom.toString(16)} carrying txns to 0x${carried.toString(16)}, then proposed 0x${proposed.toString(16)} in its next election`);
+      if (newLeader && proposed === diffFrom && carried !== undefined && carried > diffFrom)
+        out.push(`ZooKeeper ${p.sid} got a DIFF from 0x${diffFrom.toString(16)} carrying txns to 0x${carried.toString(16)} and NEWLEADER, then proposed 0x${proposed.toString(16)} in its next election`);
       diffFrom = undefined;
     }
   }
