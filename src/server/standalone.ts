@@ -137,7 +137,6 @@ export class ServerCore implements StandaloneServer, AdminSource {
     // Read-only: only the local sessions it makes are tracked (and expired) here; global ones stay in the tree.
     if (quorum?.readOnly !== true) for (const [id, to] of db.sessionsWithTimeouts) this.sessions.add(id, to, now);
     if (db.onDigestMismatch === undefined) reportDigestMismatches(db);
-    if (db.digestMismatches > 0) log.error({ mismatches: db.digestMismatches }, 'replaying the dataDir met tree digests that differ from the recorded ones');
     this.preparer = new TxnPreparer(
       db.tree,
       { skipACL: options.skipACL, extendedTypesEnabled: options.extendedTypesEnabled, digestEnabled: options.digestEnabled },

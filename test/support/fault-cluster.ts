@@ -95,17 +95,6 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `faults-${mixed ? 'mixed' : opts.kind}-`));
   const sids = Array.from({ length: n }, (_, i) => i + 1);
   const real = new Map<number, { client: number; quorum: number; election: number }>();
-  const taken = new Set<number>();
-  /** A free port distinct from every other one this cluster uses (proxies are bound already). */
-  const reserve = async (): Promise<number> => {
-    for (;;) {
-      const p = await freePort();
-      if (!taken.has(p)) {
-        taken.add(p);
-        return p;
-      }
-    }
-  };
   // links.get(`${i}>${j}`): what peer i dials to reach peer j. Election connect-backs go to the
   // address in the initial message: it is rewritten so that j reaches i through the j→i proxy as
   // well (looked up at dial time, when every proxy exists).
@@ -122,8 +111,8 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
       links.set(`${i}>${j}`, { quorum, election });
     }
 
-  for (const l of links.values()) taken.add(l.quorum.port).add(l.election.port);
-  for (const s of sids) real.set(s, { client: await reserve(), quorum: await reserve(), election: await reserve() });
+  // freePort never repeats a port it handed out, and the proxies' ports stay bound meanwhile.
+  for (const s of sids) real.set(s, { client: await freePort(), quorum: await freePort(), election: await freePort() });
 
   const peers: Peer[] = [];
   for (const i of sids) {
