@@ -411,9 +411,10 @@ export function leaderTick(s: PeerState, l: LeaderState, out: Action[]): void {
   }
   if (s.tick - l.lastPing_tick >= c.ping_ticks) {
     l.lastPing_tick = s.tick;
-    // Not between its ACKEPOCH and the sync's first packet (DIFF/TRUNC/SNAP): a ZooKeeper learner
-    // reading that packet exits on anything else ("Got unexpected packet from leader: PING", code
-    // 13); ZooKeeper's LearnerHandler.ping skips a learner whose sync has not started either.
-    for (const h of l.handlers.values()) if (h.stage !== 'epochAcked') ping(l, h, out);
+    // Only once its sync has been sent: a ZooKeeper learner reads exactly LEADERINFO and then
+    // DIFF/TRUNC/SNAP, and exits on anything else ("Got unexpected packet from leader: PING", code
+    // 13) — also while the leader has yet to read its ACKEPOCH. ZooKeeper's LearnerHandler.ping
+    // skips a learner whose sync has not started either.
+    for (const h of l.handlers.values()) if (h.stage !== 'info' && h.stage !== 'epochAcked') ping(l, h, out);
   }
 }
