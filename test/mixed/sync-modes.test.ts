@@ -218,6 +218,22 @@ async function cutLeaderAndRejoin(
   meanwhile: (leader: EnsemblePeer) => Promise<void>,
 ): Promise<{ leader: EnsemblePeer; modes: string[]; mark: number; zk: ZooKeeperClient }> {
   const zk = await ZooKeeperClient.connect(old.connectString, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
+  try {
+    return await cutWith(zk, run, old, others, tag, meanwhile);
+  } catch (e) {
+    zk.abandon(); // or its reconnect timers keep this test file's process alive
+    throw e;
+  }
+}
+
+async function cutWith(
+  zk: ZooKeeperClient,
+  run: Run,
+  old: EnsemblePeer,
+  others: number[],
+  tag: string,
+  meanwhile: (leader: EnsemblePeer) => Promise<void>,
+): Promise<{ leader: EnsemblePeer; modes: string[]; mark: number; zk: ZooKeeperClient }> {
   // The session is a txn on tszk: everyone must hold it, so the survivors' votes tie on zxid.
   await waitForSameZxid(run.ens);
   assert.equal(await old.mode(), 'leader');
