@@ -1,11 +1,11 @@
 import type { Message } from '../zab/packets.js';
 import { majorityQuorum } from '../zab/quorum.js';
-import { isServing, recover, step } from '../zab/peer.js';
-import type { Action, Event, Mutation, PeerConfig, PeerState, Role } from '../zab/state.js';
+import { isServing } from '../zab/peer.js';
+import type { Action, Event, Mutation, PeerState } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type Zxid } from '../zab/types.js';
-import { Checkers, Violation } from './checkers.js';
-import { VirtualDisk } from './disk.js';
-import { RegisterMachine, decodeWrite, encodeWrite } from './machine.js';
+import { Checkers } from './checkers.js';
+import { corePeer, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
+import { decodeWrite, encodeWrite } from './machine.js';
 import { Trace } from './trace.js';
 
 /**
@@ -20,16 +20,7 @@ interface InFlight {
   ev: Event;
 }
 
-export interface ScriptPeer {
-  sid: number;
-  config: PeerConfig;
-  core: PeerState | null;
-  disk: VirtualDisk;
-  machine: RegisterMachine;
-  appliedAt: number;
-  role: Role;
-  serving: boolean;
-  sawUptodate: boolean;
+export interface ScriptPeer extends CorePeer {
   /** When false, appends stay un-fsynced until the script calls fsync(). */
   autoFsync: boolean;
 }
@@ -65,33 +56,8 @@ export class ScriptedEnsemble {
     const voters = Array.from({ length: opt.voters }, (_, i) => serverId(i + 1));
     const observers = Array.from({ length: opt.observers ?? 0 }, (_, i) => serverId(opt.voters + i + 1));
     const quorum = majorityQuorum(voters, observers);
-    for (let sid = 1; sid <= n; sid++) {
-      this.peers.push({
-        sid,
-        config: {
-          sid: serverId(sid),
-          quorum,
-          initLimit_ticks: 30,
-          syncLimit_ticks: 15,
-          finalizeWait_ticks: 2,
-          notificationInterval_ticks_max: 20,
-          ping_ticks: 5,
-          snapCount: opt.snapCount ?? 1000,
-          commitLogCount: opt.commitLogCount ?? 0,
-          zxidCounter_max: opt.zxidCounter_max ?? ZXID_COUNTER_MAX,
-          outstandingProposals_max: 1000,
-          mutations: new Set(opt.mutations ?? []),
-        },
-        core: null,
-        disk: new VirtualDisk(),
-        machine: new RegisterMachine(),
-        appliedAt: -1,
-        role: 'LOOKING',
-        serving: false,
-        sawUptodate: false,
-        autoFsync: true,
-      });
-    }
+    const o = { snapCount: opt.snapCount ?? 1000, commitLogCount: opt.commitLogCount ?? 0, zxidCounter_max: opt.zxidCounter_max ?? ZXID_COUNTER_MAX, mutations: opt.mutations ?? [] };
+    for (let sid = 1; sid <= n; sid++) this.peers.push({ ...corePeer(sid, quorum, o), autoFsync: true });
     this.checkers = new Checkers(() => this.peers.filter((p) => p.config.quorum.isVoter(p.config.sid)).map((p) => p.disk));
   }
 
@@ -103,15 +69,7 @@ export class ScriptedEnsemble {
 
   start(sid: number): void {
     const p = this.peer(sid);
-    p.machine = RegisterMachine.deserialize(p.disk.snapshot.data);
-    p.appliedAt = this.checkers.onTreeLoaded(sid, p.machine);
-    p.role = 'LOOKING';
-    p.serving = false;
-    p.sawUptodate = false;
-    const r = recover(p.config, p.disk.persisted());
-    p.core = r.state;
-    this.trace.add(this.now, sid, 'starts from disk');
-    this.execute(p, r.actions);
+    this.execute(p, startFromDisk(p, this.checkers, this.trace, this.now));
   }
 
   /** Crash: in-flight traffic to and from it vanishes; un-fsynced appends are lost (`keepPending` of them survive). */
@@ -161,14 +119,7 @@ export class ScriptedEnsemble {
   private deliver(p: ScriptPeer, ev: Event): void {
     if (p.core === null) return;
     if (ev.type !== 'tick') this.trace.add(this.now, p.sid, ev);
-    let actions: Action[];
-    try {
-      actions = step(p.core, ev).actions;
-    } catch (e) {
-      if (e instanceof Violation) throw e;
-      throw new Violation('core assertion', `peer ${p.sid}: ${(e as Error).message}`);
-    }
-    this.execute(p, actions);
+    this.execute(p, stepCore(p as ScriptPeer & { core: PeerState }, ev));
     this.checkers.checkDurable();
   }
 
@@ -192,23 +143,16 @@ export class ScriptedEnsemble {
       case 'disconnect':
         return this.enqueue(p.sid, Number(a.peer), { type: 'disconnected', peer: p.config.sid });
       case 'persistAcceptedEpoch':
-        p.disk.acceptedEpoch = a.epoch;
-        return;
       case 'persistCurrentEpoch':
-        p.disk.currentEpoch = a.epoch;
-        return;
+      case 'truncate':
+      case 'loadSnapshot':
+      case 'takeSnapshot':
+      case 'role':
+      case 'established':
+      case 'serving':
+        return runLocalAction(p, a, this.checkers);
       case 'append':
         p.disk.append(a.txns);
-        return;
-      case 'truncate':
-        p.disk.truncate(a.zxid);
-        return;
-      case 'loadSnapshot':
-        p.machine = RegisterMachine.deserialize(a.data);
-        p.appliedAt = this.checkers.onTreeLoaded(p.sid, p.machine);
-        return;
-      case 'takeSnapshot':
-        p.disk.takeSnapshot(a.zxid, p.machine.serialize());
         return;
       case 'apply': {
         p.appliedAt = this.checkers.onApply(p.sid, p.appliedAt, a.txn);
@@ -216,18 +160,6 @@ export class ScriptedEnsemble {
         if (w.origin === p.sid) this.acked.set(`${p.sid}:${w.req}`, { ...result, zxid: a.txn.zxid });
         return;
       }
-      case 'role':
-        p.role = a.role;
-        p.sawUptodate = false;
-        return;
-      case 'established':
-        this.checkers.onEstablished(p.sid, a.epoch, p.core!);
-        return;
-      case 'serving':
-        if (a.serving && (p.role === 'FOLLOWING' || p.role === 'OBSERVING') && !p.sawUptodate)
-          throw new Violation('serving before UPTODATE', `peer ${p.sid} starts serving before receiving UPTODATE`);
-        p.serving = a.serving;
-        return;
       case 'forwardedRequest':
         return this.enqueue(p.sid, p.sid, { type: 'propose', data: a.data });
       case 'syncDone':

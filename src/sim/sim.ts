@@ -1,12 +1,12 @@
 import { decodeNotification, decodeQuorumMessage, encodeNotification, encodeQuorumMessage, type Message } from '../zab/packets.js';
 import { majorityQuorum } from '../zab/quorum.js';
-import { recover, step, isServing } from '../zab/peer.js';
-import type { Action, Event, Mutation, PeerConfig, PeerState, Role } from '../zab/state.js';
+import { isServing } from '../zab/peer.js';
+import type { Action, Event, Mutation, PeerState } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type ServerId, type Zxid } from '../zab/types.js';
 import { Checkers, Violation } from './checkers.js';
-import { VirtualDisk } from './disk.js';
+import { corePeer, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
 import type { Op, ReadOp, WriteOp } from './history.js';
-import { RegisterMachine, decodeWrite, encodeWrite } from './machine.js';
+import { decodeWrite, encodeWrite } from './machine.js';
 import { Prng } from './prng.js';
 import { EventQueue } from './queue.js';
 import { Trace } from './trace.js';
@@ -91,20 +91,11 @@ interface PendingSync {
   dead: boolean;
 }
 
-interface SimPeer {
-  sid: number;
+interface SimPeer extends CorePeer {
   id: ServerId;
   voter: boolean;
-  config: PeerConfig;
-  core: PeerState | null;
-  disk: VirtualDisk;
-  machine: RegisterMachine;
   incarnation: number;
   conns: Map<number, Conn>;
-  serving: boolean;
-  sawUptodate: boolean;
-  role: Role;
-  appliedAt: number;
   pendingWrites: Map<string, PendingWrite>;
   pendingSyncs: PendingSync[];
 }
@@ -137,34 +128,12 @@ export class Simulation {
     const observers = Array.from({ length: opt.observers }, (_, i) => serverId(opt.voters + i + 1));
     const quorum = majorityQuorum(voters, observers);
     for (let sid = 1; sid <= n; sid++) {
-      const config: PeerConfig = {
-        sid: serverId(sid),
-        quorum,
-        initLimit_ticks: 30,
-        syncLimit_ticks: 15,
-        finalizeWait_ticks: 2,
-        notificationInterval_ticks_max: 20,
-        ping_ticks: 5,
-        snapCount: opt.snapCount,
-        commitLogCount: opt.commitLogCount,
-        zxidCounter_max: opt.zxidCounter_max,
-        outstandingProposals_max: 1000,
-        mutations: new Set(opt.mutations),
-      };
       this.peers.push({
-        sid,
+        ...corePeer(sid, quorum, opt),
         id: serverId(sid),
         voter: sid <= opt.voters,
-        config,
-        core: null,
-        disk: new VirtualDisk(),
-        machine: new RegisterMachine(),
         incarnation: 0,
         conns: new Map(),
-        serving: false,
-        sawUptodate: false,
-        role: 'LOOKING',
-        appliedAt: -1,
         pendingWrites: new Map(),
         pendingSyncs: [],
       });
@@ -187,34 +156,13 @@ export class Simulation {
   private deliver(p: SimPeer, ev: Event): void {
     if (p.core === null) return;
     if (ev.type !== 'tick') this.trace.add(this.now, p.sid, ev);
-    let actions: Action[];
-    try {
-      actions = step(p.core, ev).actions;
-    } catch (e) {
-      if (e instanceof Violation) throw e;
-      throw new Violation('core assertion', `peer ${p.sid}: ${(e as Error).message}`);
-    }
-    this.execute(p, actions);
+    this.execute(p, stepCore(p as SimPeer & { core: PeerState }, ev));
     this.checkers.checkDurable();
   }
 
   private start(p: SimPeer): void {
     p.incarnation++;
-    p.machine = RegisterMachine.deserialize(p.disk.snapshot.data);
-    if (p.machine.zxid !== p.disk.snapshot.zxid) throw new Violation('disk', `peer ${p.sid} snapshot zxid mismatch`);
-    p.appliedAt = this.checkers.onTreeLoaded(p.sid, p.machine);
-    p.serving = false;
-    p.sawUptodate = false;
-    p.role = 'LOOKING';
-    let r;
-    try {
-      r = recover(p.config, p.disk.persisted());
-    } catch (e) {
-      throw new Violation('core assertion', `peer ${p.sid} recovery: ${(e as Error).message}`);
-    }
-    p.core = r.state;
-    this.trace.add(this.now, p.sid, 'starts from disk');
-    this.execute(p, r.actions);
+    this.execute(p, startFromDisk(p, this.checkers, this.trace, this.now));
   }
 
   private execute(p: SimPeer, actions: Action[]): void {
@@ -237,10 +185,13 @@ export class Simulation {
         return;
       }
       case 'persistAcceptedEpoch':
-        p.disk.acceptedEpoch = a.epoch;
-        return;
+      case 'truncate':
+      case 'loadSnapshot':
+      case 'takeSnapshot':
+      case 'established':
+        return runLocalAction(p, a, this.checkers);
       case 'persistCurrentEpoch':
-        p.disk.currentEpoch = a.epoch;
+        runLocalAction(p, a, this.checkers);
         if (this.chaos && p.role !== 'LEADING' && this.opt.faults.crashInSync > 0 && this.prng.chance(this.opt.faults.crashInSync)) {
           const inc = p.incarnation;
           this.at(this.prng.range(0, 25), () => {
@@ -254,31 +205,14 @@ export class Simulation {
         p.disk.append(a.txns);
         if (!p.disk.fsyncInFlight) this.fsync(p);
         return;
-      case 'truncate':
-        p.disk.truncate(a.zxid);
-        return;
-      case 'loadSnapshot':
-        p.machine = RegisterMachine.deserialize(a.data);
-        p.appliedAt = this.checkers.onTreeLoaded(p.sid, p.machine);
-        return;
-      case 'takeSnapshot':
-        if (p.machine.zxid !== a.zxid) throw new Violation('core assertion', `peer ${p.sid} snapshot at ${a.zxid} but tree at ${p.machine.zxid}`);
-        p.disk.takeSnapshot(a.zxid, p.machine.serialize());
-        return;
       case 'apply':
         return this.apply(p, a.txn);
       case 'role':
-        p.role = a.role;
-        p.sawUptodate = false;
+        runLocalAction(p, a, this.checkers);
         if (a.role === 'LOOKING') this.elections++;
         return;
-      case 'established':
-        this.checkers.onEstablished(p.sid, a.epoch, p.core!);
-        return;
       case 'serving':
-        if (a.serving && (p.role === 'FOLLOWING' || p.role === 'OBSERVING') && !p.sawUptodate)
-          throw new Violation('serving before UPTODATE', `peer ${p.sid} starts serving before receiving UPTODATE`);
-        p.serving = a.serving;
+        runLocalAction(p, a, this.checkers);
         if (!a.serving) this.failPending(p);
         return;
       case 'forwardedRequest':
