@@ -219,42 +219,31 @@ async function cutLeaderAndRejoin(
 ): Promise<{ leader: EnsemblePeer; modes: string[]; mark: number; zk: ZooKeeperClient }> {
   const zk = await ZooKeeperClient.connect(old.connectString, { sessionTimeout_ms: SESSION_TIMEOUT_MS, connectWait_ms: 15_000 });
   try {
-    return await cutWith(zk, run, old, others, tag, meanwhile);
+    // The session is a txn on tszk: everyone must hold it, so the survivors' votes tie on zxid.
+    await waitForSameZxid(run.ens);
+    assert.equal(await old.mode(), 'leader');
+    run.ens.cut(old.sid);
+    const t0 = Date.now();
+    const ackedOrphans: string[] = [];
+    const orphans = Array.from({ length: ORPHANS }, (_, i) =>
+      withTimeout(zk.create(`/s/orphan-${tag}-${i}`, 'never acked'), 40_000, 'orphan').then(
+        (p) => ackedOrphans.push(p),
+        () => undefined,
+      ),
+    );
+    const leader = await waitForLeaderAmong(run.ens, others);
+    const elected_ms = Date.now() - t0;
+    await meanwhile(leader);
+    await Promise.all(orphans);
+    const settled_ms = Date.now() - t0;
+    assert.deepEqual(ackedOrphans, [], `the cut-off leader ${old.sid} acknowledged writes it could not commit`);
+    const { modes, mark } = await rejoin(run.ens, old, async () => run.ens.heal());
+    console.log(`  cut ${old.sid}: ${leader.sid} led after ${elected_ms} ms, orphans failed by ${settled_ms} ms, healed and rejoined by ${Date.now() - t0} ms`);
+    return { leader, modes, mark, zk };
   } catch (e) {
     zk.abandon(); // or its reconnect timers keep this test file's process alive
     throw e;
   }
-}
-
-async function cutWith(
-  zk: ZooKeeperClient,
-  run: Run,
-  old: EnsemblePeer,
-  others: number[],
-  tag: string,
-  meanwhile: (leader: EnsemblePeer) => Promise<void>,
-): Promise<{ leader: EnsemblePeer; modes: string[]; mark: number; zk: ZooKeeperClient }> {
-  // The session is a txn on tszk: everyone must hold it, so the survivors' votes tie on zxid.
-  await waitForSameZxid(run.ens);
-  assert.equal(await old.mode(), 'leader');
-  run.ens.cut(old.sid);
-  const t0 = Date.now();
-  const ackedOrphans: string[] = [];
-  const orphans = Array.from({ length: ORPHANS }, (_, i) =>
-    withTimeout(zk.create(`/s/orphan-${tag}-${i}`, 'never acked'), 40_000, 'orphan').then(
-      (p) => ackedOrphans.push(p),
-      () => undefined,
-    ),
-  );
-  const leader = await waitForLeaderAmong(run.ens, others);
-  const elected_ms = Date.now() - t0;
-  await meanwhile(leader);
-  await Promise.all(orphans);
-  const settled_ms = Date.now() - t0;
-  assert.deepEqual(ackedOrphans, [], `the cut-off leader ${old.sid} acknowledged writes it could not commit`);
-  const { modes, mark } = await rejoin(run.ens, old, async () => run.ens.heal());
-  console.log(`  cut ${old.sid}: ${leader.sid} led after ${elected_ms} ms, orphans failed by ${settled_ms} ms, healed and rejoined by ${Date.now() - t0} ms`);
-  return { leader, modes, mark, zk };
 }
 
 /** tszk leader-side lines: {"learner","mode","learnerLastZxid","zxid","msg":"syncing learner N by MODE"}. */
