@@ -21,14 +21,15 @@ function find(dir) {
 }
 
 /** Runs one file; resolves with the runner's summary counts, or marks it failed. */
-function runFile(file) {
+function runFile(file, started) {
   return new Promise((resolve) => {
-    const started = Date.now();
+    const t0 = Date.now();
     const child = spawn(process.execPath, ['--test', '--test-force-exit', '--test-reporter=spec', file], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { TSZK_LOG_LEVEL: 'warn', ...process.env },
       detached: true, // its own process group, so a timeout kills the servers it started too
     });
+    started(child);
     const counts = { tests: 0, pass: 0, fail: 0, skipped: 0, todo: 0, cancelled: 0 };
     let tail = '';
     child.stdout.on('data', (b) => {
@@ -49,7 +50,7 @@ function runFile(file) {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const ok = code === 0 && !timedOut;
-      resolve({ file, ok, code, signal, timedOut, counts, s: (Date.now() - started) / 1000 });
+      resolve({ file, ok, code, signal, timedOut, counts, s: (Date.now() - t0) / 1000 });
     });
   });
 }
@@ -60,8 +61,22 @@ if (files.length === 0) {
   console.error('no test files found under dist/test');
   process.exit(1);
 }
+// The runner processes are detached (own process groups): pass an interrupt on to the current one.
+let current;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (current !== undefined) {
+      try {
+        process.kill(-current.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    process.exit(130);
+  });
+}
 const results = [];
-for (const f of files) results.push(await runFile(f));
+for (const f of files) results.push(await runFile(f, (c) => (current = c)));
 
 const sum = (k) => results.reduce((n, r) => n + r.counts[k], 0);
 const bad = results.filter((r) => !r.ok);
