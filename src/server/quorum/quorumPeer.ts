@@ -50,6 +50,7 @@ import { LearnerConnections } from './learnerConnections.js';
 import { encodeSnapWithStream } from './packetStream.js';
 import { NotServingListener } from './notServing.js';
 import { quorumVerifierFrom, quorumVerifierText } from './quorumConfig.js';
+import { syncBehindProposals } from './syncOrder.js';
 import { ZabTxnSink } from './zabTxnSink.js';
 
 /** The core's unit of time (ZooKeeper's limits in tickTime units are converted to these). */
@@ -256,11 +257,9 @@ class QuorumPeer implements QuorumPeerHandle {
             // out of that order, the follower's CommitProcessor pairs a COMMIT with the wrong request
             // and every later request of that member hangs (seen under the mixed Jepsen workload:
             // ZooKeeper followers of a tszk leader stopped answering clients, Outstanding growing).
-            const queued = this.queue.length;
             this.core?.proposePrepared();
-            const proposals = this.queue.splice(queued);
             this.deferredSyncs.add(e);
-            this.queue.unshift(...proposals, e);
+            syncBehindProposals(this.queue, e);
             continue;
           }
           if (e.type === 'message' && e.msg.type === 'PING' && this.core !== undefined && this.core.touchedSessions.size > 0) {
