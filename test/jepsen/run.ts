@@ -138,6 +138,15 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
       }
     };
 
+    // A member that stops again while starting has that exit in cluster.unexpectedExits() (and is
+    // noted here): the caller judges it with the rest of the run instead of the run ending here.
+    const restart = async (p: (typeof cluster.peers)[number]): Promise<void> => {
+      try {
+        await p.start();
+      } catch (e) {
+        stuck.push(`member ${p.sid} did not restart: ${(e as Error).message}`);
+      }
+    };
     workers = Array.from({ length: o.clients }, () => worker());
     const [gapMin, gapSpread] = o.faultGap_ms ?? [500, 1500];
     const [lenMin, lenSpread] = o.faultLength_ms ?? [500, 2500];
@@ -145,12 +154,12 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
     while (Date.now() < end) {
       await sleep(gapMin + rnd() * gapSpread);
       if (Date.now() >= end) break;
-      for (const p of cluster.peers) if (!p.running()) await p.start(); // it crashed by itself: noted below
+      for (const p of cluster.peers) if (!p.running()) await restart(p); // it crashed by itself: noted below
       faults.push(await injectFault(cluster, rnd, lenMin + rnd() * lenSpread, now));
       print(`  [${(now() / 1000).toFixed(1)}s] ${faults[faults.length - 1]} — ${history.length} ops so far`);
     }
     cluster.heal();
-    for (const p of cluster.peers) if (!p.running()) await p.start();
+    for (const p of cluster.peers) if (!p.running()) await restart(p);
     await cluster.waitForLeader({ timeout_ms: 60_000 });
     await sleep(1000);
     stopping = true;

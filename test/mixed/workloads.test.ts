@@ -151,11 +151,19 @@ function zkLeaderOwnNpe(cluster: FaultCluster, logFile: string, finding: string)
   return sid !== undefined && cluster.peer(sid).kind === 'zookeeper';
 }
 
-function assertZkLogsClean(cluster: FaultCluster, phase: string): void {
+/**
+ * `zk4646`: ZooKeeper 3.8.0 lost acknowledged txns in this run (its signature is in the logs).
+ * A ZooKeeper member its leader then TRUNCates below one of its own snapshots reloads that
+ * snapshot (3.8.0 keeps snapshots past the TRUNC point), so its tree holds txns the leader no
+ * longer has and its digest check reports them: reported, not failed on, in that case only.
+ */
+function assertZkLogsClean(cluster: FaultCluster, phase: string, zk4646 = false): void {
   const all = cluster.peers.filter((p) => p.kind === 'zookeeper').flatMap((p) => zkLogFindings(p.logFile).map((f) => ({ p, f })));
   const own = all.filter(({ p, f }) => zkLeaderOwnNpe(cluster, p.logFile, f));
   if (own.length > 0) console.log(`  ${own.length} ZooKeeper learner NPE(s) at Learner.java:655 under a ZooKeeper leader (ZooKeeper 3.8.0's own, not failed on)`);
-  const findings = all.filter((x) => !own.includes(x)).map(({ p, f }) => `peer ${p.sid} (${p.logFile}): ${f}`);
+  const afterLoss = zk4646 ? all.filter(({ f }) => /Digests are not matching|First digest mismatch/.test(f)) : [];
+  if (afterLoss.length > 0) console.log(`  ${afterLoss.length} ZooKeeper digest mismatch line(s) after ZOOKEEPER-4646 lost txns (not failed on): ${afterLoss[0]!.f}`);
+  const findings = all.filter((x) => !own.includes(x) && !afterLoss.includes(x)).map(({ p, f }) => `peer ${p.sid} (${p.logFile}): ${f}`);
   assert.deepEqual(findings.slice(0, 8), [], `ZooKeeper peers logged exceptions not caused by the nemesis (${phase})`);
 }
 
@@ -225,21 +233,27 @@ combos.forEach((combo, index) => {
       // the others. With that signature in its log, the violations are reported, not failed on.
       // A tszk member that such a ZooKeeper leader then tells to TRUNCate committed txns stops on
       // its assertion ('truncate to ... below applied ...') rather than drop them: also reported.
+      // Such a member stays down (each restart meets the same TRUNC), so it is not serving at the
+      // end either; every member that is not is one of those.
       const zkBug = zk4646Signatures(cluster.peers);
       const refusedTrunc = (x: string): boolean => /truncate to \d+ below applied \d+/.test(x);
       const allExits = cluster.unexpectedExits();
       const exits = allExits.filter((x) => zkBug.length === 0 || !refusedTrunc(x));
+      const refusedSids = new Set(allExits.filter((x) => !exits.includes(x)).map((x) => Number(/^peer (\d+) /.exec(x)?.[1])));
+      const stuck = rep.stuck.filter((x) => !refusedSids.has(Number(/^member (\d+) /.exec(x)?.[1])));
+      const down = cluster.peers.filter((p) => !p.running()).map((p) => p.sid);
       if (zkBug.length > 0) {
         const refused = allExits.length - exits.length;
-        console.log(`  ZooKeeper 3.8.0's ZOOKEEPER-4646 seen: ${zkBug.join('; ')}; ${violations.length} history violation(s) and ${refused} tszk stop(s) on a TRUNC below its commit point not failed on${violations.length > 0 ? `; first violation: ${violations[0]}` : ''}`);
+        console.log(`  ZooKeeper 3.8.0's ZOOKEEPER-4646 seen: ${zkBug.join('; ')}; ${violations.length} history violation(s) and ${refused} tszk stop(s) on a TRUNC below its commit point (members ${[...refusedSids].join(',') || 'none'}) not failed on${violations.length > 0 ? `; first violation: ${violations[0]}` : ''}`);
       } else assert.deepEqual(violations, [], `history violations (seed ${o.seed}, logs ${cluster.dir})`);
-      assert.deepEqual(rep.stuck, [], `members not serving after healing (seed ${o.seed}, logs ${cluster.dir})`);
+      assert.deepEqual(stuck, [], `members not serving after healing (seed ${o.seed}, logs ${cluster.dir})`);
       assert.deepEqual(exits, [], `members crashed on their own (seed ${o.seed}, logs ${cluster.dir})`);
+      assert.deepEqual(down.filter((sid) => !refusedSids.has(sid)), [], 'members not running at the end');
+      assert.ok(down.length < 2, 'no quorum running at the end');
       assert.equal(new Set(rep.digests.values()).size, 1, `members' /jepsen trees differ (seed ${o.seed}, logs ${cluster.dir})`);
-      assert.equal(whole.size, 3, 'a member is not running');
       assert.equal(new Set(whole.values()).size, 1, `members' whole trees differ (seed ${o.seed}, logs ${cluster.dir})`);
       assert.ok(![...whole.values()][0]!.startsWith('error'), `digest read failed: ${[...whole.values()][0]}`);
-      assertZkLogsClean(cluster, `jepsen seed ${o.seed}`);
+      assertZkLogsClean(cluster, `jepsen seed ${o.seed}`, zkBug.length > 0);
       passed = true;
     } finally {
       const keep = !passed || process.env['TSZK_KEEP_MIXED'] === '1';
