@@ -57,13 +57,13 @@ export function corePeer(
   };
 }
 
-/** Steps the core; anything it throws is a core assertion (unless a checker threw it). */
-export function stepCore(p: CorePeer & { core: PeerState }, ev: Event): Action[] {
+/** Steps peer `sid`'s core; anything it throws is a core assertion (unless a checker threw it). */
+export function stepCore(sid: number, core: PeerState, ev: Event): Action[] {
   try {
-    return step(p.core, ev).actions;
+    return step(core, ev).actions;
   } catch (e) {
     if (e instanceof Violation) throw e;
-    throw new Violation('core assertion', `peer ${p.sid}: ${(e as Error).message}`);
+    throw new Violation('core assertion', `peer ${sid}: ${(e as Error).message}`);
   }
 }
 

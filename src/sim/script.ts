@@ -1,7 +1,7 @@
 import type { Message } from '../zab/packets.js';
 import { majorityQuorum } from '../zab/quorum.js';
 import { isServing } from '../zab/peer.js';
-import type { Action, Event, Mutation, PeerState } from '../zab/state.js';
+import type { Action, Event, Mutation } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type Zxid } from '../zab/types.js';
 import { Checkers } from './checkers.js';
 import { corePeer, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
@@ -119,7 +119,7 @@ export class ScriptedEnsemble {
   private deliver(p: ScriptPeer, ev: Event): void {
     if (p.core === null) return;
     if (ev.type !== 'tick') this.trace.add(this.now, p.sid, ev);
-    this.execute(p, stepCore(p as ScriptPeer & { core: PeerState }, ev));
+    this.execute(p, stepCore(p.sid, p.core, ev));
     this.checkers.checkDurable();
   }
 

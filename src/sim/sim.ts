@@ -1,7 +1,7 @@
 import { decodeNotification, decodeQuorumMessage, encodeNotification, encodeQuorumMessage, type Message } from '../zab/packets.js';
 import { majorityQuorum } from '../zab/quorum.js';
 import { isServing } from '../zab/peer.js';
-import type { Action, Event, Mutation, PeerState } from '../zab/state.js';
+import type { Action, Event, Mutation } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type ServerId, type Zxid } from '../zab/types.js';
 import { Checkers, Violation } from './checkers.js';
 import { corePeer, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
@@ -156,7 +156,7 @@ export class Simulation {
   private deliver(p: SimPeer, ev: Event): void {
     if (p.core === null) return;
     if (ev.type !== 'tick') this.trace.add(this.now, p.sid, ev);
-    this.execute(p, stepCore(p as SimPeer & { core: PeerState }, ev));
+    this.execute(p, stepCore(p.sid, p.core, ev));
     this.checkers.checkDurable();
   }
 

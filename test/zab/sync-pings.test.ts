@@ -10,11 +10,17 @@ import { test } from 'node:test';
 import { ScriptedEnsemble } from '../../src/sim/script.js';
 import type { Event } from '../../src/zab/state.js';
 
-test('a learner pinged while it synced still confirms client syncs afterwards', () => {
+/** Three voters, settled, with sid 3 leading (it wins the first election). */
+function ensembleLedBy3(): ScriptedEnsemble {
   const e = new ScriptedEnsemble({ voters: 3 });
   for (const s of [1, 2, 3]) e.start(s);
   assert.ok(e.runUntil(() => e.stable()));
   assert.equal(e.leader(), 3);
+  return e;
+}
+
+test('a learner pinged while it synced still confirms client syncs afterwards', () => {
+  const e = ensembleLedBy3();
   e.crash(1);
   const w = e.write(3, 'k', 'while 1 is down');
   assert.ok(e.runUntil(() => e.acked.has(w)));
@@ -44,10 +50,7 @@ test('a learner pinged while it synced still confirms client syncs afterwards', 
 });
 
 test("a learner's SYNC goes out before the COMMIT of anything proposed after its sync; others get that COMMIT at once", () => {
-  const e = new ScriptedEnsemble({ voters: 3 });
-  for (const s of [1, 2, 3]) e.start(s);
-  assert.ok(e.runUntil(() => e.stable()));
-  assert.equal(e.leader(), 3);
+  const e = ensembleLedBy3();
   // Peer 1 rejoins and is held in its sync (no fsync), so it is not up to date when 2 syncs.
   e.crash(1);
   const p1 = e.peer(1);
@@ -81,10 +84,7 @@ test('no PING reaches a learner between LEADERINFO and its sync packet, however 
   // makes it exit (code 13, "Got unexpected packet from leader: PING"). ZooKeeper's leader only
   // pings a learner once the sync's packets are queued. Seen in CI: the tszk leader pinged a
   // ZooKeeper learner whose ACKEPOCH it had not read yet, and that peer's JVM exited.
-  const e = new ScriptedEnsemble({ voters: 3 });
-  for (const s of [1, 2, 3]) e.start(s);
-  assert.ok(e.runUntil(() => e.stable()));
-  assert.equal(e.leader(), 3);
+  const e = ensembleLedBy3();
   e.crash(1);
   e.start(1);
   const mark = e.sent.length;
