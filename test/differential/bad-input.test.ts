@@ -156,7 +156,7 @@ const subjectKind = targetKind();
 
 test(`bad input: ${subjectKind} answers (or hangs up) as ZooKeeper 3.8 does`, { skip: skipUnless(zookeeperMissing() ?? targetMissing(subjectKind)), timeout: 5 * 60_000 }, async () => {
   const opts = { extendedTypes: true };
-  const [subject, reference]: Target[] = await Promise.all([startTarget(subjectKind, opts), startTarget('zookeeper', opts)]);
+  const [subject, reference]: [Target, Target] = await Promise.all([startTarget(subjectKind, opts), startTarget('zookeeper', opts)]);
   try {
     const diffs: string[] = [];
     for (const c of CASES) {
