@@ -27,7 +27,7 @@ export interface AdminSource {
   /** Counters from the durable log (fsync counts and times), printed by mntr. */
   sinkMetrics(): ReadonlyArray<readonly [string, number]>;
   /** srvr/stat Mode line: standalone, leader, follower or observer. */
-  mode?(): string;
+  modeName?(): string;
   /** A quorum member serving read-only clients outside a quorum (isro answers "ro"). */
   readOnly?(): boolean;
 }
@@ -116,7 +116,7 @@ function serverSummary(s: AdminSource, withClients: boolean): string {
   out += `Connections: ${count(s.connections())}\n`;
   out += `Outstanding: ${s.outstandingRequests()}\n`;
   out += `Zxid: 0x${s.db.lastProcessedZxid.toString(16)}\n`;
-  out += `Mode: ${s.mode?.() ?? 'standalone'}\n`;
+  out += `Mode: ${s.modeName?.() ?? 'standalone'}\n`;
   out += `Node count: ${zkNodeCount(s)}\n`;
   return out;
 }
@@ -148,7 +148,7 @@ function monitor(s: AdminSource): string {
   const conns = count(s.connections());
   const rows: [string, string | number][] = [
     ['zk_version', `${TSZK_VERSION}, ${BUILT_ON}`],
-    ['zk_server_state', s.mode?.() ?? 'standalone'],
+    ['zk_server_state', s.modeName?.() ?? 'standalone'],
     ['zk_ephemerals_count', tree.ephemeralCount],
     ['zk_num_alive_connections', conns],
     ['zk_avg_latency', javaDouble(st.avgLatency)],

@@ -16,7 +16,7 @@ import { writeNotification } from './replies.js';
 export type PendingEntry =
   | { kind: 'read'; xid: number; read: ReadOp; authInfo: readonly Id[]; recv_ms: number }
   | { kind: 'write'; xid: number; op: number; recv_ms: number; rc: ProcessTxnResult | undefined; replyZxid: bigint }
-  | { kind: 'sync'; xid: number; path: string; waitZxid: bigint; recv_ms: number; ready: boolean };
+  | { kind: 'sync'; xid: number; path: string; recv_ms: number; ready: boolean };
 
 /** The short op names FinalRequestProcessor records as a connection's last operation (cons "lop"). */
 const LAST_OP_NAMES = new Map<number, string>([

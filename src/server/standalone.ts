@@ -1,562 +1,85 @@
 /**
- * The standalone tszk server: client port, connections, sessions, and the request pipeline
- *   frames → decode → (write) prepare txn → TxnSink (durable log) → apply → reply
- *                   → (read)  answer in the session's order, behind its own pending writes.
- * Watch notifications are written as txns apply, so they precede the reply that caused them.
+ * A standalone server: one member, no quorum. Its writes are numbered here, on from the last zxid
+ * the dataDir holds (as ZooKeeper's standalone server numbers them), made durable by the TxnSink
+ * in batches (one batch per event-loop turn: group commit), and committed once durable.
  */
-import net from 'node:net';
-import { JuteError, JuteReader } from '../jute/index.js';
-import { log } from '../log.js';
-import { Err } from '../proto/errors.js';
-import { OpCode, opName } from '../proto/opcodes.js';
-import { DataTree } from '../tree/dataTree.js';
 import { ZkDatabase } from '../txn/database.js';
-import { TxnPreparer, type WriteRequest } from '../txn/prep.js';
 import type { Txn } from '../txn/txn.js';
-import { addAuthInfo, authenticate } from '../txn/auth.js';
+import { Err } from '../proto/errors.js';
 import type { ServerOptions } from './options.js';
-import { ClientConnection, emptyConnectionStats, lastOpName, type PendingEntry } from './connection.js';
-import { FrameError } from './framing.js';
-import { decodeRequest, isWriteOp, type ClientRequest, type ReadOp } from './requests.js';
-import type { Id } from '../proto/records.js';
-import { beginFrame, endFrame, writeHeaderOnly, writeWriteResult } from './replies.js';
-import { executeRead } from './reads.js';
-import { SessionTracker } from './sessionTracker.js';
-import { creatorServerId, initialSessionId, sessionPassword, SESSION_PASSWORD_BYTES } from './sessionIds.js';
+import { RequestPipeline, type ServingServer } from './pipeline.js';
+import type { ServingMode, SyncJob, WriteJob } from './servingMode.js';
 import { InMemoryTxnSink, type TxnSink } from './txnSink.js';
-import { ContainerReaper } from './containerReaper.js';
-import { fourLetterCode, runFourLetterWord, type AdminSource } from '../admin/fourLetterWords.js';
-import { ServerStats } from './serverStats.js';
-import { reportDigestMismatches } from './digestMismatch.js';
 
 /** The server id a standalone ZooKeeper puts in the high byte of its session ids. */
 const STANDALONE_SERVER_ID = 1;
-/** Output bytes queued on a socket beyond which we stop reading from it until it drains. */
-const SOCKET_OUTPUT_BYTES_MAX = 4 * 1024 * 1024;
-/** A connection that has not finished its handshake by then is closed (zookeeper.nio.sessionlessCnxnTimeout). */
-const SESSIONLESS_CONNECTION_TIMEOUT_MS = 10_000;
-/** Requests a client may send before its session is created (they wait for the ConnectResponse). */
-const HELD_FRAMES_MAX = 1000;
 /** Txns per sink batch (group commit bound). */
 const TXN_BATCH_MAX = 10_000;
 
-export interface StandaloneServer {
-  readonly port: number;
-  readonly options: ServerOptions;
-  readonly db: ZkDatabase;
-  close(): Promise<void>;
-}
+export type StandaloneServer = ServingServer;
 
 export interface StandaloneDeps {
   /** The durable-log step; defaults to in-memory (no durability). */
   sink?: TxnSink;
   /** A database recovered from storage; defaults to a fresh tree. */
   db?: ZkDatabase;
-  /** Set when this pipeline serves clients for a quorum peer (src/server/quorum). */
-  quorum?: QuorumSeam;
-}
-
-/** A write a learner does not prepare itself: it goes to the leader as a REQUEST. */
-export interface ForwardedWrite {
-  sessionId: bigint;
-  cxid: number;
-  type: number;
-  /** The client's request record (after xid and type); createSession: the timeout as an int. */
-  body: Buffer;
-  authInfo: readonly Id[];
-}
-
-/** How a quorum peer plugs into the client pipeline; absent for a standalone server. */
-export interface QuorumSeam {
-  /** Session ids carry this server id in their high byte. */
-  serverId: number;
-  /** For srvr/stat: leader, follower or observer. */
-  mode: string;
-  /** The leader owns session expiry and container reaping; learners only report activity. */
-  ownsSessions: boolean;
-  /** Leader: a write from a session it does not track may come from another member's local session (localSessionsEnabled). */
-  foreignLocalSessions?: boolean;
-  /** Learner: writes are forwarded unprepared; their txns come back through applyCommitted. */
-  forwardWrite?: (w: ForwardedWrite) => void;
-  /** Learner: a client sync goes to the leader; the answer comes back through syncDone. */
-  forwardSync?: (sessionId: bigint, cxid: number, path: string, authInfo: readonly Id[]) => void;
-  /** Learner: ask the leader about a session this member does not know (answer: revalidated). */
-  revalidate?: (sessionId: bigint, timeout_ms: number) => void;
-  /**
-   * A member outside a quorum with readonlymode on (ZooKeeper's ReadOnlyZooKeeperServer): only
-   * read-only clients, local sessions (no txn), writes and sync answered NotReadOnly.
-   */
-  readOnly?: boolean;
 }
 
 export async function startStandaloneServer(opts: ServerOptions, deps: StandaloneDeps = {}): Promise<StandaloneServer> {
-  const core = new ServerCore(opts, deps.db ?? new ZkDatabase(new DataTree()), deps.sink ?? new InMemoryTxnSink(), deps.quorum);
-  await core.listen();
-  return core;
+  const db = deps.db ?? new ZkDatabase();
+  const mode = new StandaloneMode(db.lastProcessedZxid, deps.sink ?? new InMemoryTxnSink());
+  const pipeline = new RequestPipeline(opts, db, mode);
+  mode.attach(pipeline);
+  await pipeline.listen();
+  return pipeline;
 }
 
-interface BatchItem {
-  txn: Txn;
-  conn: ClientConnection | undefined;
-  entry: (PendingEntry & { kind: 'write' }) | undefined;
-}
-
-export class ServerCore implements StandaloneServer, AdminSource {
-  readonly preparer: TxnPreparer;
-  readonly sessions: SessionTracker;
-  readonly conns = new Set<ClientConnection>();
-  private readonly connsBySession = new Map<bigint, ClientConnection>();
-  private readonly connsByIp = new Map<string, number>();
-  private readonly server: net.Server;
-  private batch: BatchItem[] = [];
+class StandaloneMode implements ServingMode {
+  readonly name = 'standalone';
+  readonly serverId = STANDALONE_SERVER_ID;
+  readonly ownsSessions = true;
+  readonly readOnly = false;
+  private pipeline!: RequestPipeline;
+  private batch: Txn[] = [];
   private turnScheduled = false;
-  private readonly dirty: ClientConnection[] = [];
-  private readonly waitingSyncs: ClientConnection[] = [];
-  private tickTimer: NodeJS.Timeout | undefined;
-  private readonly reaper: ContainerReaper;
-  readonly stats = new ServerStats();
-  readonly started_ms = Date.now();
-  private closed = false;
-  port = 0;
-  /** Quorum learner: connections with a sync forwarded to the leader, oldest first. */
-  private readonly forwardedSyncs: ClientConnection[] = [];
-  /** Quorum learner: sessions touched since the last PING reply (reported to the leader). */
-  readonly touchedSessions = new Map<bigint, number>();
-  /** Quorum leader: the member each session last connected through (SessionTracker's owner). */
-  private readonly owners = new Map<bigint, number>();
+  /** Each pending sync's zxid: the last one numbered when it arrived; done once that is applied. */
+  private readonly syncs: bigint[] = [];
+  private applied: bigint;
 
   constructor(
-    readonly options: ServerOptions,
-    readonly db: ZkDatabase,
+    /** The last zxid handed out: the one place standalone zxids are numbered. */
+    private lastZxid: bigint,
     private readonly sink: TxnSink,
-    private readonly quorum?: QuorumSeam,
   ) {
-    const elapsed = BigInt(Math.floor(performance.now() + performance.timeOrigin));
-    this.sessions = new SessionTracker(options.tickTime_ms, initialSessionId(quorum?.serverId ?? STANDALONE_SERVER_ID, elapsed));
-    const now = Date.now();
-    // Read-only: only the local sessions it makes are tracked (and expired) here; global ones stay in the tree.
-    if (quorum?.readOnly !== true) for (const [id, to] of db.sessionsWithTimeouts) this.sessions.add(id, to, now);
-    if (db.onDigestMismatch === undefined) reportDigestMismatches(db);
-    this.preparer = new TxnPreparer(
-      db.tree,
-      { skipACL: options.skipACL, extendedTypesEnabled: options.extendedTypesEnabled, digestEnabled: options.digestEnabled },
-      {
-        check: (id) => {
-          const s = this.sessions.sessions.get(id);
-          if (s === undefined) return this.unknownSession(id);
-          return s.closing ? Err.SessionExpired : undefined;
-        },
-      },
-    );
-    this.reaper = new ContainerReaper(options, db.tree, (path) => this.submitInternal({ op: OpCode.deleteContainer, path }, 0n));
-    this.server = net.createServer({ noDelay: true }, (s) => this.accept(s));
+    this.applied = lastZxid;
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.clientPort, this.options.clientPortAddress, () => {
-        this.server.off('error', reject);
-        const a = this.server.address();
-        this.port = typeof a === 'object' && a !== null ? a.port : this.options.clientPort;
-        this.scheduleTick();
-        if (this.quorum === undefined || this.quorum.ownsSessions) this.reaper.start();
-        resolve();
-      });
-    });
+  attach(pipeline: RequestPipeline): void {
+    this.pipeline = pipeline;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.tickTimer) clearTimeout(this.tickTimer);
-    this.reaper.stop();
-    for (const c of [...this.conns]) this.closeConnection(c, 'server shutdown');
-    await new Promise<void>((r) => this.server.close(() => r()));
-    await this.sink.close();
-  }
-
-  // ---- connections ----
-
-  private accept(socket: net.Socket): void {
-    const addr = normalizeAddress(socket.remoteAddress ?? '');
-    const max = this.options.maxClientCnxns;
-    const count = this.connsByIp.get(addr) ?? 0;
-    if (max > 0 && count >= max) {
-      log.warn({ addr, max }, 'Too many connections from this address - max is %d', max);
-      socket.destroy();
-      return;
-    }
-    this.connsByIp.set(addr, count + 1);
-    const conn = new ClientConnection(socket, addr, socket.remotePort ?? 0, this.options.juteMaxBuffer_bytes, Date.now(), this.options, (c) =>
-      this.markDirty(c),
-    );
-    this.conns.add(conn);
-    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
-    socket.on('error', (e) => log.debug({ err: e.message, addr }, 'client socket error'));
-    socket.on('close', () => this.onSocketClosed(conn));
-    socket.on('drain', () => this.maybeResume(conn));
-  }
-
-  private onSocketClosed(conn: ClientConnection): void {
-    if (conn.state === 'closed') return;
-    conn.state = 'closed';
-    this.conns.delete(conn);
-    const n = (this.connsByIp.get(conn.remoteAddress) ?? 1) - 1;
-    if (n <= 0) this.connsByIp.delete(conn.remoteAddress);
-    else this.connsByIp.set(conn.remoteAddress, n);
-    if (conn.sessionId !== 0n && this.connsBySession.get(conn.sessionId) === conn) this.connsBySession.delete(conn.sessionId);
-    this.db.tree.removeWatcher(conn);
-  }
-
-  /** Closes after flushing what is already written. */
-  closeConnection(conn: ClientConnection, reason: string): void {
-    if (conn.state === 'closed') return;
-    log.debug({ addr: conn.remoteAddress, session: hex(conn.sessionId), reason }, 'closing client connection');
-    conn.flush();
-    conn.state = 'closing';
-    conn.socket.end();
-    conn.socket.destroySoon();
-    this.onSocketClosed(conn);
-  }
-
-  private onData(conn: ClientConnection, chunk: Buffer): void {
-    if (conn.state === 'closed' || conn.state === 'closing') return;
-    if (conn.state === 'handshake' && conn.stats.packetsReceived === 0) {
-      // A four-letter word comes where the first frame's length would be.
-      const first = conn.decoder.peekInt(chunk);
-      const word = first === undefined ? undefined : fourLetterCode(first);
-      if (word !== undefined) {
-        this.stats.packetsReceived++;
-        this.answerFourLetterWord(conn, word);
-        return;
-      }
-    }
-    try {
-      conn.decoder.push(chunk, (buf, start, end) => this.onFrame(conn, buf, start, end));
-    } catch (e) {
-      if (e instanceof FrameError) {
-        log.warn({ addr: conn.remoteAddress, session: hex(conn.sessionId), err: e.message }, 'closing connection: bad frame length');
-      } else {
-        // A bug met while reading one client's request must not take the server down.
-        log.error({ err: e, addr: conn.remoteAddress, session: hex(conn.sessionId) }, 'closing connection: error while handling a request');
-      }
-      this.closeConnection(conn, e instanceof Error ? e.message : String(e));
-      this.scheduleTurn();
-      return;
-    }
-    this.scheduleTurn();
-  }
-
-  private answerFourLetterWord(conn: ClientConnection, word: string): void {
-    let text: string;
-    const wl = this.options.fourLetterWhitelist;
-    if (wl !== '*' && !wl.has(word)) text = `${word} is not executed because it is not in the whitelist.\n`;
-    else {
-      conn.stats.packetsReceived++;
-      text = runFourLetterWord(word, this);
-    }
-    conn.state = 'closing';
-    conn.socket.end(text);
-    this.onSocketClosed(conn);
-  }
-
-  /** One frame; returns true to stop decoding this chunk. */
-  private onFrame(conn: ClientConnection, buf: Buffer, start: number, end: number): boolean {
-    if (conn.state === 'closing' || conn.state === 'closed') return true;
-    conn.stats.packetsReceived++;
-    this.stats.packetsReceived++;
-    if (conn.state === 'handshake') return this.onConnectRequest(conn, buf, start, end);
-    if (conn.state === 'connecting') {
-      if (conn.held.length >= HELD_FRAMES_MAX) {
-        log.warn({ addr: conn.remoteAddress }, 'closing connection: too many requests before its session exists');
-        this.closeConnection(conn, 'too many early requests');
-        return true;
-      }
-      conn.held.push(Buffer.from(buf.subarray(start, end)));
-      return false;
-    }
-    return this.onRequest(conn, buf, start, end);
-  }
-
-  private onConnectRequest(conn: ClientConnection, buf: Buffer, start: number, end: number): boolean {
-    const r = new JuteReader(buf, start, end);
-    let lastZxidSeen: bigint, timeOut: number, sessionId: bigint, passwd: Buffer | null;
-    let readOnlyClient = false;
-    try {
-      r.int(); // protocolVersion
-      lastZxidSeen = r.long();
-      timeOut = r.int();
-      sessionId = r.long();
-      passwd = r.buffer();
-      if (r.remaining >= 1) {
-        readOnlyClient = r.boolean();
-        conn.oldClient = false;
-      }
-    } catch (e) {
-      if (!(e instanceof JuteError)) throw e;
-      log.warn({ addr: conn.remoteAddress, err: e.message }, 'closing connection: bad connect request');
-      this.closeConnection(conn, 'bad connect request');
-      return true;
-    }
-    const readOnly = this.quorum?.readOnly === true;
-    if (readOnly && !readOnlyClient) {
-      log.info({ addr: conn.remoteAddress }, 'Refusing session request for not-read-only client');
-      this.closeConnection(conn, 'not a read-only client');
-      return true;
-    }
-    if (lastZxidSeen > this.db.lastProcessedZxid) {
-      log.info(
-        { addr: conn.remoteAddress },
-        `Refusing session request for client as it has seen zxid 0x${lastZxidSeen.toString(16)} our last zxid is 0x${this.db.lastProcessedZxid.toString(16)} client must try another server`,
-      );
-      this.closeConnection(conn, 'client zxid ahead');
-      return true;
-    }
-    const timeout_ms = Math.min(Math.max(timeOut, this.options.minSessionTimeout_ms), this.options.maxSessionTimeout_ms);
-    conn.sessionTimeout_ms = timeout_ms;
-    if (sessionId === 0n && readOnly) {
-      // A local session: no createSession txn (there is no quorum to commit one).
-      const id = this.sessions.newSessionId();
-      conn.sessionId = id;
-      this.sessions.add(id, timeout_ms, Date.now());
-      this.finishSessionInit(conn, true);
-      return false;
-    }
-    if (readOnly && this.db.sessionsWithTimeouts.has(sessionId)) {
-      log.info({ addr: conn.remoteAddress, session: hex(sessionId) }, 'Refusing global session reconnection in RO mode');
-      this.closeConnection(conn, 'global session in read-only mode');
-      return true;
-    }
-    if (sessionId === 0n) {
-      const id = this.sessions.newSessionId();
-      conn.sessionId = id;
-      conn.state = 'connecting';
-      this.sessions.add(id, timeout_ms, Date.now());
-      this.connsBySession.set(id, conn);
-      if (this.quorum !== undefined) this.owners.set(id, this.quorum.serverId);
-      const fwd = this.quorum?.forwardWrite;
-      if (fwd !== undefined) {
-        const body = Buffer.alloc(4);
-        body.writeInt32BE(timeout_ms);
-        fwd({ sessionId: id, cxid: 0, type: OpCode.createSession, body, authInfo: [] });
-      } else this.submitInternal({ op: OpCode.createSession, timeout_ms }, id, conn);
-      return false;
-    }
-    // Reconnect: any other connection of this session is closed first.
-    const other = this.connsBySession.get(sessionId);
-    if (other !== undefined && other !== conn) this.closeConnection(other, 'client reconnected elsewhere');
-    conn.sessionId = sessionId;
-    const pwOk = passwd !== null && passwd.equals(sessionPassword(sessionId));
-    if (!pwOk) log.warn({ addr: conn.remoteAddress }, `Incorrect password from client for session 0x${sessionId.toString(16)}`);
-    if (pwOk && this.quorum?.revalidate !== undefined && !readOnly) {
-      // Learner: the leader decides (the session may be newer than what this member applied) and
-      // records this member as the session's owner, as ZooKeeper's Learner.validateSession does.
-      conn.state = 'connecting';
-      this.connsBySession.set(sessionId, conn);
-      this.quorum.revalidate(sessionId, timeout_ms);
-      return false;
-    }
-    const valid = pwOk && this.sessions.touch(sessionId, timeout_ms, Date.now());
-    if (valid && this.quorum !== undefined) this.owners.set(sessionId, this.quorum.serverId);
-    this.finishSessionInit(conn, valid);
-    return !valid;
-  }
-
-  private finishSessionInit(conn: ClientConnection, valid: boolean): void {
-    const w = conn.out;
-    const at = w.reserveInt();
-    w.int(0);
-    w.int(valid ? conn.sessionTimeout_ms : 0);
-    w.long(valid ? conn.sessionId : 0n);
-    w.buffer(valid ? sessionPassword(conn.sessionId) : Buffer.alloc(SESSION_PASSWORD_BYTES));
-    if (!conn.oldClient) w.boolean(this.quorum?.readOnly === true);
-    endFrame(w, at);
-    conn.stats.packetsSent++;
-    this.stats.packetsSent++;
-    if (!valid) {
-      log.info({ addr: conn.remoteAddress, session: hex(conn.sessionId) }, 'Invalid session for client, probably expired');
-      const sid = conn.sessionId;
-      conn.sessionId = 0n;
-      if (this.connsBySession.get(sid) === conn) this.connsBySession.delete(sid);
-      this.closeConnection(conn, 'invalid session');
-      return;
-    }
-    conn.state = 'open';
-    this.connsBySession.set(conn.sessionId, conn);
-    this.markDirty(conn);
-    const held = conn.held.splice(0);
-    for (const f of held) if (this.onRequest(conn, f, 0, f.length)) break;
-  }
-
-  // ---- requests ----
-
-  private onRequest(conn: ClientConnection, buf: Buffer, start: number, end: number): boolean {
-    const now = Date.now();
-    const r = new JuteReader(buf, start, end);
-    let xid: number, type: number;
-    let req: ClientRequest | { kind: 'forwarded' };
-    try {
-      xid = r.int();
-      type = r.int();
-    } catch {
-      this.closeConnection(conn, 'truncated request header');
-      return true;
-    }
-    if (conn.sessionClosing) {
-      // As ZooKeeper: a request behind closeSession meets a closing session and gets SessionExpired.
-      const read = { op: OpCode.error, err: Err.SessionExpired } as const;
-      if (conn.queue.length === 0) this.answerRead(conn, xid, read, conn.authInfo, now);
-      else conn.queue.push({ kind: 'read', xid, read, authInfo: conn.authInfo, recv_ms: now });
-      return false;
-    }
-    this.sessions.touch(conn.sessionId, conn.sessionTimeout_ms, now);
-    if (this.quorum !== undefined && !this.quorum.ownsSessions) this.touchedSessions.set(conn.sessionId, conn.sessionTimeout_ms);
-    const bodyStart = r.offset;
-    try {
-      req = decodeRequest(type, r);
-    } catch (e) {
-      if (!(e instanceof JuteError)) throw e;
-      log.warn({ addr: conn.remoteAddress, op: opName(type), err: e.message }, 'undecodable request');
-      req = isWriteOp(type) ? { kind: 'failedWrite', err: Err.MarshallingError } : { kind: 'read', read: { op: OpCode.error } };
-    }
-    if (this.quorum?.readOnly === true && this.refuseInReadOnly(conn, xid, type, now)) return type === OpCode.closeSession;
-    const fwd = this.quorum?.forwardWrite;
-    if (fwd !== undefined && (req.kind === 'write' || req.kind === 'failedWrite' || req.kind === 'badMulti')) {
-      // Learner: the leader prepares the write against the latest state; we reply when it commits.
-      conn.queue.push({ kind: 'write', xid, op: type, recv_ms: now, rc: undefined, replyZxid: 0n });
-      if (type === OpCode.closeSession) this.markClosing(conn);
-      fwd({ sessionId: conn.sessionId, cxid: xid, type, body: Buffer.from(buf.subarray(bodyStart, end)), authInfo: conn.authInfo });
-      req = { kind: 'forwarded' };
-    }
-    switch (req.kind) {
-      case 'forwarded':
-        break;
-      case 'read':
-        if (conn.queue.length === 0) this.answerRead(conn, xid, req.read, conn.authInfo, now);
-        else conn.queue.push({ kind: 'read', xid, read: req.read, authInfo: conn.authInfo, recv_ms: now });
-        break;
-      case 'write': {
-        const entry: PendingEntry & { kind: 'write' } = { kind: 'write', xid, op: type, recv_ms: now, rc: undefined, replyZxid: 0n };
-        conn.queue.push(entry);
-        const ctx = { sessionId: conn.sessionId, cxid: xid, authInfo: conn.authInfo, time: BigInt(now) };
-        const txn = this.movedAway(conn.sessionId, this.quorum?.serverId) ? this.preparer.prepareError(ctx, Err.SessionMoved) : this.preparer.prepare(ctx, req.write);
-        if (req.write.op === OpCode.closeSession) this.markClosing(conn);
-        this.batch.push({ txn, conn, entry });
-        break;
-      }
-      case 'sync':
-        if (this.quorum?.forwardSync !== undefined) {
-          conn.queue.push({ kind: 'sync', xid, path: req.path, waitZxid: -1n, recv_ms: now, ready: false });
-          this.forwardedSyncs.push(conn);
-          this.quorum.forwardSync(conn.sessionId, xid, req.path, conn.authInfo);
-          break;
-        }
-        conn.queue.push({ kind: 'sync', xid, path: req.path, waitZxid: this.preparer.lastZxid, recv_ms: now, ready: false });
-        this.waitingSyncs.push(conn);
-        this.checkSyncs();
-        this.drain(conn);
-        break;
-      case 'auth': {
-        const ids = authenticate(req.packet.scheme, req.packet.auth, conn.remoteAddress, this.options.superDigest);
-        if (ids === undefined) {
-          log.warn({ addr: conn.remoteAddress, scheme: req.packet.scheme }, 'Authentication failed for scheme');
-          this.replyNow(conn, xid, 0n, Err.AuthFailed);
-          this.closeConnection(conn, 'auth failed');
-          return true;
-        }
-        const next = [...conn.authInfo];
-        addAuthInfo(next, ids);
-        conn.authInfo = next;
-        this.replyNow(conn, xid, 0n, Err.Ok);
-        break;
-      }
-      case 'badMulti':
-      case 'failedWrite': {
-        const err = req.kind === 'badMulti' ? Err.MarshallingError : req.err;
-        const entry: PendingEntry & { kind: 'write' } = { kind: 'write', xid, op: type, recv_ms: now, rc: undefined, replyZxid: 0n };
-        conn.queue.push(entry);
-        const txn = this.preparer.prepareError({ sessionId: conn.sessionId, cxid: xid, authInfo: conn.authInfo, time: BigInt(now) }, err);
-        this.batch.push({ txn, conn, entry });
-        break;
-      }
-      case 'sasl': {
-        // No SASL here: ZooKeeper without a SASL server answers Ok with a null token.
-        const w = conn.out;
-        const at = beginFrame(w, xid, this.db.lastProcessedZxid, 0);
-        w.buffer(null);
-        endFrame(w, at);
-        conn.markDirty();
-        break;
-      }
-      case 'unknown':
-        log.warn({ addr: conn.remoteAddress, type }, 'Received packet at server of unknown type');
-        this.replyNow(conn, xid, -1n, Err.Unimplemented);
-        this.closeConnection(conn, 'unknown op');
-        return true;
-    }
-    if (conn.queue.length >= this.options.globalOutstandingLimit && !conn.readingPaused) {
-      conn.readingPaused = true;
-      conn.socket.pause();
-    }
+  write(job: WriteJob): void {
+    this.batch.push(this.pipeline.prepare(job, ++this.lastZxid));
     if (this.batch.length >= TXN_BATCH_MAX) this.commitBatch();
-    return false;
+    else this.scheduleTurn();
   }
 
-  /**
-   * Read-only mode (ZooKeeper's ReadOnlyRequestProcessor): writes, check and sync get NotReadOnly;
-   * closeSession ends the local session here, without a txn. True when the request is answered.
-   */
-  private refuseInReadOnly(conn: ClientConnection, xid: number, type: number, recv_ms: number): boolean {
-    if (type === OpCode.closeSession) {
-      this.sessions.remove(conn.sessionId);
-      const read = { op: OpCode.error, err: Err.Ok } as const;
-      if (conn.queue.length === 0) this.answerRead(conn, xid, read, conn.authInfo, recv_ms);
-      else conn.queue.push({ kind: 'read', xid, read, authInfo: conn.authInfo, recv_ms });
-      this.drain(conn);
-      this.closeConnection(conn, 'session closed');
-      return true;
-    }
-    if (!isWriteOp(type) && type !== OpCode.sync && type !== OpCode.check) return false;
-    const read = { op: OpCode.error, err: Err.NotReadOnly } as const;
-    if (conn.queue.length === 0) this.answerRead(conn, xid, read, conn.authInfo, recv_ms);
-    else conn.queue.push({ kind: 'read', xid, read, authInfo: conn.authInfo, recv_ms });
-    return true;
+  sync(_job: SyncJob): void {
+    this.syncs.push(this.lastZxid);
+    this.releaseSyncs();
   }
 
-  /** A reply that bypasses the queue only when nothing is queued; otherwise it waits its turn. */
-  private replyNow(conn: ClientConnection, xid: number, zxid: bigint, err: number): void {
-    writeHeaderOnly(conn.out, xid, zxid, err);
-    conn.stats.packetsSent++;
-    this.stats.packetsSent++;
-    conn.markDirty();
+  unknownSession(): typeof Err.UnknownSession {
+    return Err.UnknownSession;
   }
 
-  private answerRead(conn: ClientConnection, xid: number, read: ReadOp, authInfo: readonly Id[], recv_ms: number): void {
-    const zxid = this.db.lastProcessedZxid;
-    executeRead(this, conn, xid, zxid, read, authInfo);
-    const now = Date.now();
-    conn.recordLatency(lastOpName(read.op), read.op === OpCode.ping ? -1 : xid, zxid, recv_ms, now);
-    if (read.op !== OpCode.ping) this.stats.recordLatency(now - recv_ms);
-    conn.stats.packetsSent++;
-    this.stats.packetsSent++;
-    conn.markDirty();
+  metrics(): ReadonlyArray<readonly [string, number]> {
+    return this.sink.metrics?.() ?? [];
   }
 
-  /** The client asked to close its session: later requests on it meet SessionExpired. */
-  private markClosing(conn: ClientConnection): void {
-    this.sessions.setClosing(conn.sessionId);
-    conn.sessionClosing = true;
+  close(): Promise<void> {
+    return this.sink.close();
   }
-
-  /** Internal writes (createSession, expiry closeSession, container reaping). */
-  private submitInternal(w: WriteRequest, sessionId: bigint, conn?: ClientConnection): void {
-    const txn = this.preparer.prepare({ sessionId, cxid: 0, authInfo: [], time: BigInt(Date.now()) }, w);
-    this.batch.push({ txn, conn, entry: undefined });
-    this.scheduleTurn();
-  }
-
-  // ---- the turn: commit prepared txns, flush output ----
 
   private scheduleTurn(): void {
     if (this.turnScheduled) return;
@@ -564,342 +87,25 @@ export class ServerCore implements StandaloneServer, AdminSource {
     setImmediate(() => {
       this.turnScheduled = false;
       this.commitBatch();
-      this.flushDirty();
     });
   }
 
+  /** Durable means committed here: each txn is applied (and answered) once its batch is on disk. */
   private commitBatch(): void {
     if (this.batch.length === 0) return;
-    const items = this.batch;
+    const txns = this.batch;
     this.batch = [];
-    this.sink.append(
-      items.map((i) => i.txn),
-      () => {
-        for (const it of items) this.applyItem(it);
-        this.db.checkDigest(items[items.length - 1]!.txn);
-        // Once per batch: dropping change records one txn at a time shifts the whole queue each time.
-        this.preparer.applied(items[items.length - 1]!.txn.header.zxid);
-        this.checkSyncs();
-        this.flushDirty();
-      },
-    );
+    this.sink.append(txns, () => {
+      for (const t of txns) this.pipeline.applyCommitted(t);
+      this.applied = txns[txns.length - 1]!.header.zxid;
+      this.releaseSyncs();
+    });
   }
 
-  private applyItem(it: BatchItem): void {
-    const rc = this.db.apply(it.txn);
-    const h = it.txn.header;
-    const body = it.txn.body;
-    if (body.type === OpCode.createSession) {
-      const conn = it.conn;
-      if (conn !== undefined && conn.state === 'connecting') this.finishSessionInit(conn, true);
-      return;
-    }
-    if (body.type === OpCode.closeSession) {
-      this.sessions.remove(h.clientId);
-      const conn = this.connsBySession.get(h.clientId) ?? it.conn;
-      if (it.entry !== undefined && conn !== undefined) {
-        it.entry.rc = rc;
-        it.entry.replyZxid = this.db.lastProcessedZxid;
-        this.drain(conn);
-      }
-      if (conn !== undefined && conn.state !== 'closed') this.closeConnection(conn, 'session closed');
-      return;
-    }
-    if (rc.type === OpCode.error && rc.err === Err.SessionMoved && it.conn !== undefined) {
-      // ZooKeeper answers a moved session by closing the connection (FinalRequestProcessor).
-      this.closeConnection(it.conn, 'session moved');
-      return;
-    }
-    if (it.entry !== undefined && it.conn !== undefined) {
-      it.entry.rc = rc;
-      it.entry.replyZxid = this.db.lastProcessedZxid;
-      this.drain(it.conn);
+  private releaseSyncs(): void {
+    while (this.syncs.length > 0 && this.syncs[0]! <= this.applied) {
+      this.syncs.shift();
+      this.pipeline.syncDone();
     }
   }
-
-  /** Sends every reply at the head of the connection's queue that is ready, in order. */
-  private drain(conn: ClientConnection): void {
-    if (conn.state === 'closed') {
-      conn.queue.length = 0;
-      return;
-    }
-    const q = conn.queue;
-    while (q.length > 0) {
-      const e = q[0]!;
-      if (e.kind === 'write') {
-        if (e.rc === undefined) break;
-        q.shift();
-        this.writeWriteReply(conn, e);
-      } else if (e.kind === 'sync') {
-        if (!e.ready) break;
-        q.shift();
-        const w = conn.out;
-        const at = beginFrame(w, e.xid, this.db.lastProcessedZxid, 0);
-        w.ustring(e.path);
-        endFrame(w, at);
-        conn.stats.packetsSent++;
-        this.stats.packetsSent++;
-        conn.recordLatency('SYNC', e.xid, this.db.lastProcessedZxid, e.recv_ms, Date.now());
-        conn.markDirty();
-      } else {
-        q.shift();
-        this.answerRead(conn, e.xid, e.read, e.authInfo, e.recv_ms);
-      }
-    }
-    if (conn.readingPaused && q.length < this.options.globalOutstandingLimit / 2) this.maybeResume(conn);
-  }
-
-  private writeWriteReply(conn: ClientConnection, e: PendingEntry & { kind: 'write' }): void {
-    const rc = e.rc!;
-    const w = conn.out;
-    // A failed single write answers with its error and no body; multi answers 0 with per-op results.
-    const err = rc.type === OpCode.error ? rc.err : 0;
-    // A successful top-level check gets no reply at all from ZooKeeper 3.8 (its reply fails to encode).
-    if (e.op === OpCode.check && err === 0) return;
-    const at = beginFrame(w, e.xid, e.replyZxid, err);
-    if (err === 0) writeWriteResult(w, e.op, rc);
-    endFrame(w, at);
-    conn.stats.packetsSent++;
-    this.stats.packetsSent++;
-    const now = Date.now();
-    conn.recordLatency(lastOpName(e.op), e.xid, e.replyZxid, e.recv_ms, now);
-    this.stats.recordLatency(now - e.recv_ms);
-    conn.markDirty();
-  }
-
-  private checkSyncs(): void {
-    if (this.waitingSyncs.length === 0) return;
-    const last = this.db.lastProcessedZxid;
-    const conns = this.waitingSyncs.splice(0);
-    for (const c of conns) {
-      let waiting = false;
-      for (const e of c.queue) {
-        if (e.kind !== 'sync' || e.ready) continue;
-        if (e.waitZxid <= last) e.ready = true;
-        else waiting = true;
-      }
-      if (waiting) this.waitingSyncs.push(c);
-      this.drain(c);
-    }
-  }
-
-  private markDirty(c: ClientConnection): void {
-    this.dirty.push(c);
-    this.scheduleTurn();
-  }
-
-  private flushDirty(): void {
-    const cs = this.dirty.splice(0);
-    for (const c of cs) {
-      c.flush();
-      if (!c.readingPaused && c.socket.writableLength > SOCKET_OUTPUT_BYTES_MAX) {
-        c.readingPaused = true;
-        c.socket.pause();
-      }
-    }
-  }
-
-  private maybeResume(conn: ClientConnection): void {
-    if (!conn.readingPaused || conn.state === 'closed') return;
-    if (conn.queue.length >= this.options.globalOutstandingLimit / 2) return;
-    if (conn.socket.writableLength > SOCKET_OUTPUT_BYTES_MAX / 2) return;
-    conn.readingPaused = false;
-    conn.socket.resume();
-  }
-
-  // ---- time ----
-
-  /** Ticks fall on multiples of tickTime, where session expiry buckets end. */
-  private scheduleTick(): void {
-    const t = this.options.tickTime_ms;
-    this.tickTimer = setTimeout(() => {
-      this.tick();
-      if (!this.closed) this.scheduleTick();
-    }, t - (Date.now() % t) + 1);
-    this.tickTimer.unref();
-  }
-
-  private tick(): void {
-    const now = Date.now();
-    for (const c of this.conns) {
-      if (c.state === 'handshake' && now - c.stats.established_ms > SESSIONLESS_CONNECTION_TIMEOUT_MS) {
-        this.closeConnection(c, 'no connect request in time');
-      }
-    }
-    if (this.quorum?.readOnly === true) {
-      // Local sessions expire here, without a txn.
-      for (const s of this.sessions.expired(now)) {
-        log.info({ session: hex(s.id), timeout_ms: s.timeout_ms }, 'Expiring read-only session');
-        this.stats.expiredSessions++;
-        this.sessions.remove(s.id);
-        const c = this.connsBySession.get(s.id);
-        if (c !== undefined) this.closeConnection(c, 'session expired');
-      }
-      return;
-    }
-    if (this.quorum !== undefined && !this.quorum.ownsSessions) return;
-    for (const s of this.sessions.expired(now)) {
-      log.info({ session: hex(s.id), timeout_ms: s.timeout_ms }, 'Expiring session');
-      this.stats.expiredSessions++;
-      this.submitInternal({ op: OpCode.closeSession }, s.id);
-    }
-  }
-
-  // ---- quorum seam (src/server/quorum) ----
-
-  /**
-   * A write from a session this server does not track. A quorum leader answers as ZooKeeper's
-   * LeaderSessionTracker.checkSession: SessionExpired (a ZooKeeper learner cannot even apply an
-   * error txn holding UnknownSession: KeeperException.create(-12) throws in its
-   * FinalRequestProcessor), or, with local sessions on, lets another member's local session write.
-   */
-  private unknownSession(id: bigint): typeof Err.UnknownSession | typeof Err.SessionExpired | undefined {
-    const q = this.quorum;
-    if (q === undefined || !q.ownsSessions) return Err.UnknownSession;
-    if (q.foreignLocalSessions === true && creatorServerId(id) !== q.serverId) return undefined;
-    return Err.SessionExpired;
-  }
-
-  /** Quorum leader: the session now belongs to another member (ZooKeeper: SessionMovedException). */
-  private movedAway(sessionId: bigint, via: number | undefined): boolean {
-    if (via === undefined || this.quorum === undefined || !this.quorum.ownsSessions) return false;
-    const owner = this.owners.get(sessionId);
-    return owner !== undefined && owner !== via;
-  }
-
-  /** Leader: a learner revalidated a session: it is that member's now. */
-  setOwner(sessionId: bigint, serverId: number): void {
-    this.owners.set(sessionId, serverId);
-  }
-
-  /** Leader: a write a learner (`from`) forwarded (REQUEST); prepared here like a local one, no reply here. */
-  submitForwarded(w: ForwardedWrite, from?: number): void {
-    const now = Date.now();
-    const ctx = { sessionId: w.sessionId, cxid: w.cxid, authInfo: w.authInfo as Id[], time: BigInt(now) };
-    let txn: Txn;
-    if (w.type === OpCode.createSession) {
-      const timeout_ms = w.body.readInt32BE(0);
-      this.sessions.add(w.sessionId, timeout_ms, now);
-      if (from !== undefined) this.owners.set(w.sessionId, from);
-      txn = this.preparer.prepare(ctx, { op: OpCode.createSession, timeout_ms });
-    } else {
-      let req: ClientRequest;
-      try {
-        req = decodeRequest(w.type, new JuteReader(w.body));
-      } catch (e) {
-        if (!(e instanceof JuteError)) throw e;
-        req = { kind: 'failedWrite', err: Err.MarshallingError };
-      }
-      if (req.kind === 'write' && this.movedAway(w.sessionId, from)) {
-        txn = this.preparer.prepareError(ctx, Err.SessionMoved);
-      } else if (req.kind === 'write') {
-        if (req.write.op === OpCode.closeSession) this.sessions.setClosing(w.sessionId);
-        txn = this.preparer.prepare(ctx, req.write);
-      } else if (req.kind === 'failedWrite' || req.kind === 'badMulti') {
-        txn = this.preparer.prepareError(ctx, req.kind === 'badMulti' ? Err.MarshallingError : req.err);
-      } else return; // not a write: nothing to propose
-    }
-    this.batch.push({ txn, conn: undefined, entry: undefined });
-    this.scheduleTurn();
-  }
-
-  /**
-   * Leader: hands the txns prepared so far to the sink now instead of at the end of this turn, so
-   * a learner's sync handled next follows the writes that learner forwarded before it.
-   */
-  proposePrepared(): void {
-    this.commitBatch();
-  }
-
-  /** Learner: a txn the leader committed; answers the local client that sent it, if any. */
-  applyCommitted(txn: Txn): void {
-    const rc = this.db.applyChecked(txn);
-    const h = txn.header;
-    const body = txn.body;
-    const conn = this.connsBySession.get(h.clientId);
-    if (body.type === OpCode.createSession) {
-      this.sessions.add(h.clientId, body.txn.timeOut, Date.now());
-      if (conn !== undefined && conn.state === 'connecting') this.finishSessionInit(conn, true);
-      this.scheduleTurn();
-      return;
-    }
-    if (body.type === OpCode.closeSession) this.sessions.remove(h.clientId);
-    if (conn !== undefined && conn.state !== 'closed') {
-      const e = conn.queue.find((x) => x.kind === 'write' && x.rc === undefined);
-      if (e !== undefined && e.kind === 'write' && e.xid === h.cxid) {
-        if (rc.type === OpCode.error && rc.err === Err.SessionMoved) {
-          // This member's connection lost the session to another member: close it, no reply.
-          this.closeConnection(conn, 'session moved');
-          this.scheduleTurn();
-          return;
-        }
-        e.rc = rc;
-        e.replyZxid = this.db.lastProcessedZxid;
-        this.drain(conn);
-      }
-      if (body.type === OpCode.closeSession) this.closeConnection(conn, 'session closed');
-    }
-    this.checkSyncs();
-    this.scheduleTurn();
-  }
-
-  /** Learner: the leader answered the oldest forwarded sync. */
-  syncDone(): void {
-    const conn = this.forwardedSyncs.shift();
-    if (conn === undefined) return;
-    const e = conn.queue.find((x) => x.kind === 'sync' && !x.ready);
-    if (e !== undefined && e.kind === 'sync') e.ready = true;
-    this.drain(conn);
-    this.scheduleTurn();
-  }
-
-  /** Learner: the leader's answer about a reconnecting session. */
-  revalidated(sessionId: bigint, valid: boolean): void {
-    const conn = this.connsBySession.get(sessionId);
-    if (conn === undefined || conn.state !== 'connecting') return;
-    if (valid) this.sessions.add(sessionId, conn.sessionTimeout_ms, Date.now());
-    this.finishSessionInit(conn, valid);
-    this.scheduleTurn();
-  }
-
-  /** Leader: a learner reported activity on a session (PING reply). */
-  touchSession(id: bigint, timeout_ms: number): void {
-    this.sessions.touch(id, timeout_ms, Date.now());
-  }
-
-  mode(): string {
-    return this.quorum?.mode ?? 'standalone';
-  }
-
-  readOnly(): boolean {
-    return this.quorum?.readOnly === true;
-  }
-
-  // ---- AdminSource ----
-
-  connections(): Iterable<ClientConnection> {
-    return this.conns;
-  }
-
-  outstandingRequests(): number {
-    let n = 0;
-    for (const c of this.conns) n += c.queue.length;
-    return n;
-  }
-
-  resetConnectionStats(): void {
-    for (const c of this.conns) c.stats = emptyConnectionStats(c.stats.established_ms);
-  }
-
-  sinkMetrics(): ReadonlyArray<readonly [string, number]> {
-    return this.sink.metrics?.() ?? [];
-  }
-}
-
-function normalizeAddress(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.substring(7) : a;
-}
-
-export function hex(id: bigint): string {
-  return '0x' + BigInt.asUintN(64, id).toString(16);
 }

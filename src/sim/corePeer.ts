@@ -1,3 +1,4 @@
+import { nextProposalZxid } from '../zab/leader.js';
 import { recover, step } from '../zab/peer.js';
 import type { QuorumVerifier } from '../zab/quorum.js';
 import type { Action, Event, Mutation, PeerConfig, PeerState, Role } from '../zab/state.js';
@@ -65,6 +66,14 @@ export function stepCore(sid: number, core: PeerState, ev: Event): Action[] {
     if (e instanceof Violation) throw e;
     throw new Violation('core assertion', `peer ${sid}: ${(e as Error).message}`);
   }
+}
+
+/**
+ * A `propose` as the real runtime makes one: numbered by the core at the moment it is stepped
+ * (the register machine's txn needs no zxid inside, so "preparing" it is the request itself).
+ */
+export function proposeEvent(p: CorePeer, data: Buffer): Event {
+  return { type: 'propose', zxid: p.core === null ? null : nextProposalZxid(p.core), data };
 }
 
 /** Restarts a peer from what its disk holds; returns the actions recovery asks for. */

@@ -4,7 +4,7 @@ import { isServing } from '../zab/peer.js';
 import type { Action, Event, Mutation } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type Zxid } from '../zab/types.js';
 import { Checkers } from './checkers.js';
-import { corePeer, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
+import { corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
 import { decodeWrite, encodeWrite } from './machine.js';
 import { Trace } from './trace.js';
 
@@ -161,7 +161,8 @@ export class ScriptedEnsemble {
         return;
       }
       case 'forwardedRequest':
-        return this.enqueue(p.sid, p.sid, { type: 'propose', data: a.data });
+        // Numbered again when delivered: other proposals may be stepped before it.
+        return this.enqueue(p.sid, p.sid, proposeEvent(p, a.data));
       case 'syncDone':
         this.syncsDone.set(p.sid, (this.syncsDone.get(p.sid) ?? 0) + 1);
         return;
@@ -191,7 +192,7 @@ export class ScriptedEnsemble {
     const [x] = this.inflight.splice(j, 1);
     const to = this.peer(x!.to);
     if (x!.ev.type === 'message' && x!.ev.msg.type === 'UPTODATE') to.sawUptodate = true;
-    this.deliver(to, x!.ev);
+    this.deliver(to, x!.ev.type === 'propose' ? proposeEvent(to, x!.ev.data) : x!.ev);
     return true;
   }
 

@@ -4,7 +4,7 @@ import { isServing } from '../zab/peer.js';
 import type { Action, Event, Mutation } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type ServerId, type Zxid } from '../zab/types.js';
 import { Checkers, Violation } from './checkers.js';
-import { corePeer, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
+import { corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
 import type { Op, ReadOp, WriteOp } from './history.js';
 import { decodeWrite, encodeWrite } from './machine.js';
 import { Prng } from './prng.js';
@@ -217,7 +217,7 @@ export class Simulation {
         return;
       case 'forwardedRequest':
         // The runtime "prepares" the request; the register machine's txn is the request itself.
-        this.at(0, () => this.deliver(p, { type: 'propose', data: a.data }));
+        this.at(0, () => this.deliver(p, proposeEvent(p, a.data)));
         return;
       case 'requestDropped':
         if (a.sync) {

@@ -116,6 +116,44 @@ export interface WriteSnapshotOptions {
 }
 
 /**
+ * The body of a snapshot, between the file header and the first seal: sessions, the ACL cache,
+ * the nodes and the end marker. It is also what a leader streams after SNAP. Yields after each
+ * node, where a writer to disk may flush and let the event loop run.
+ */
+function* snapshotBodyParts(w: JuteWriter, src: SnapshotSource): Generator<void> {
+  const sessions = [...src.sessions()];
+  w.int(sessions.length);
+  for (const [id, timeout] of sessions) {
+    w.long(id);
+    w.int(timeout);
+  }
+  const acls = [...src.acls()];
+  w.int(acls.length);
+  for (const [index, list] of acls) {
+    w.long(index);
+    w.int(list.length);
+    for (const a of list) ACL.write(w, a);
+  }
+  for (const n of src.nodes()) {
+    w.ustring(n.path);
+    w.buffer(n.data);
+    w.long(n.acl);
+    StatPersisted.write(w, n.stat);
+    yield;
+  }
+  w.ustring('/');
+}
+
+/** The snapshot body serialized in one go, without yielding: exactly the tree as it is now. */
+export function snapshotBody(src: SnapshotSource): Buffer {
+  const w = new JuteWriter(SNAPSHOT_CHUNK_BYTES);
+  for (const _ of snapshotBodyParts(w, src)) {
+    /* no yield points needed: nothing else runs meanwhile */
+  }
+  return w.bytes();
+}
+
+/**
  * Writes `file` from `src`. The file appears under its final name only once complete (temp file +
  * rename), so a crash never leaves a half snapshot that looks like the newest one.
  */
@@ -127,27 +165,7 @@ export async function writeSnapshotFile(file: string, src: SnapshotSource, opts:
     const out = new ChunkedOut(fh);
     const w = out.w;
     FileHeader.write(w, { magic: SNAP_MAGIC, version: FILE_FORMAT_VERSION, dbid: SNAP_DBID });
-    const sessions = [...src.sessions()];
-    w.int(sessions.length);
-    for (const [id, timeout] of sessions) {
-      w.long(id);
-      w.int(timeout);
-    }
-    const acls = [...src.acls()];
-    w.int(acls.length);
-    for (const [index, list] of acls) {
-      w.long(index);
-      w.int(list.length);
-      for (const a of list) ACL.write(w, a);
-    }
-    for (const n of src.nodes()) {
-      w.ustring(n.path);
-      w.buffer(n.data);
-      w.long(n.acl);
-      StatPersisted.write(w, n.stat);
-      await out.maybeFlush();
-    }
-    w.ustring('/');
+    for (const _ of snapshotBodyParts(w, src)) await out.maybeFlush();
     await out.seal();
     if (opts.withDigest ?? true) {
       const d = src.digest();

@@ -73,31 +73,33 @@ interface ChangeRecord {
 
 /** Largest count of outstanding change records kept before prepare refuses to run ahead. */
 export const OUTSTANDING_CHANGES_MAX = 1_000_000;
+/** Applied change records are cut from the front of the array once this many have piled up there. */
+const CHANGES_COMPACT_AT = 1024;
 
 export class TxnPreparer {
+  /** Outstanding change records are changes[head..], oldest first (a head index: commits drop them one txn at a time). */
   private readonly changes: ChangeRecord[] = [];
+  private head = 0;
   private readonly changesByPath = new Map<string, ChangeRecord>();
   /** The tree digest once every prepared txn is applied (valid while changes are outstanding). */
   private readonly predicted = new DigestSum();
-  /** Last zxid handed out (ZooKeeper's hzxid). */
-  lastZxid: bigint;
-
   constructor(
     private readonly tree: DataTree,
     private readonly opts: PrepOptions,
     private readonly sessions: SessionView,
-  ) {
-    this.lastZxid = tree.lastProcessedZxid;
-  }
+  ) {}
 
   get outstandingCount(): number {
-    return this.changes.length;
+    return this.changes.length - this.head;
   }
 
-  /** Prepares one write: always yields a txn (an error txn when the write fails, as ZooKeeper logs it). */
-  prepare(ctx: RequestContext, w: WriteRequest): Txn {
-    if (this.changes.length >= OUTSTANDING_CHANGES_MAX) throw new Error('outstanding changes over their bound');
-    const zxid = ++this.lastZxid;
+  /**
+   * Prepares one write as the txn with `zxid` (numbered by the caller: the ZAB core, or the
+   * standalone server's counter). Always yields a txn: an error txn when the write fails, as
+   * ZooKeeper logs it.
+   */
+  prepare(ctx: RequestContext, w: WriteRequest, zxid: bigint): Txn {
+    if (this.outstandingCount >= OUTSTANDING_CHANGES_MAX) throw new Error('outstanding changes over their bound');
     const header = { clientId: ctx.sessionId, cxid: ctx.cxid, zxid, time: ctx.time, type: w.op as number };
     if (w.op === OpCode.multi) return this.withDigest({ header, body: this.prepareMulti(ctx, zxid, w.ops) });
     try {
@@ -110,8 +112,7 @@ export class TxnPreparer {
   }
 
   /** A write that failed before it could be prepared (undecodable): it still takes a zxid, as an error txn. */
-  prepareError(ctx: RequestContext, err: number): Txn {
-    const zxid = ++this.lastZxid;
+  prepareError(ctx: RequestContext, err: number, zxid: bigint): Txn {
     return this.withDigest({ header: { clientId: ctx.sessionId, cxid: ctx.cxid, zxid, time: ctx.time, type: OpCode.error }, body: { type: OpCode.error, txn: { err } } });
   }
 
@@ -120,20 +121,25 @@ export class TxnPreparer {
     if (!this.opts.digestEnabled) return txn;
     // Nothing outstanding: the tree has applied every txn that changed a node (txns that change
     // none leave no record), so it is the starting point.
-    const digest = this.changes.length === 0 ? this.tree.digest : this.predicted.value;
+    const digest = this.outstandingCount === 0 ? this.tree.digest : this.predicted.value;
     txn.digest = { version: TREE_DIGEST_VERSION, treeDigest: digest };
     return txn;
   }
 
   /** Drops change records made by txns up to `zxid` once those are applied to the tree. */
   applied(zxid: bigint): void {
-    let i = 0;
-    while (i < this.changes.length && this.changes[i]!.zxid <= zxid) {
-      const c = this.changes[i]!;
+    const cs = this.changes;
+    while (this.head < cs.length && cs[this.head]!.zxid <= zxid) {
+      const c = cs[this.head++]!;
       if (this.changesByPath.get(c.path) === c) this.changesByPath.delete(c.path);
-      i++;
     }
-    if (i > 0) this.changes.splice(0, i);
+    if (this.head === cs.length) {
+      cs.length = 0;
+      this.head = 0;
+    } else if (this.head >= CHANGES_COMPACT_AT && this.head * 2 >= cs.length) {
+      cs.splice(0, this.head);
+      this.head = 0;
+    }
   }
 
   private prepareMulti(ctx: RequestContext, zxid: bigint, ops: WriteRequest[]): TxnBody {
@@ -187,7 +193,7 @@ export class TxnPreparer {
 
   private add(c: ChangeRecord): void {
     if (this.opts.digestEnabled) {
-      if (this.changes.length === 0) this.predicted.reset(this.tree.digest);
+      if (this.outstandingCount === 0) this.predicted.reset(this.tree.digest);
       // What this change does to the tree digest: the node's digest as it stands now out, its new one in.
       c.digest = c.stat === null ? 0 : nodeDigest(c.path, c.data, c.stat);
       c.digestDelta = c.digest - this.digestNow(c.path);
@@ -372,7 +378,8 @@ export class TxnPreparer {
     const es = this.tree.getEphemerals(ctx.sessionId);
     const cloneCapacity = javaCloneCapacity(es.size);
     let added = false;
-    for (const c of this.changes) {
+    for (let i = this.head; i < this.changes.length; i++) {
+      const c = this.changes[i]!;
       if (c.stat === null) es.delete(c.path);
       else if (c.stat.ephemeralOwner === ctx.sessionId && !es.has(c.path)) {
         es.add(c.path);

@@ -3,7 +3,7 @@ import type { Action, LeaderState, LearnerHandler, PeerState } from './state.js'
 import { answerNotification, becomeLooking } from './election.js';
 import { appendTxn, applyThrough, firstAfter, indexOf, lastLogged } from './history.js';
 import { minorityQuorum } from './quorum.js';
-import { counterOf, epochOf, makeZxid, maxBig, type Epoch, type ServerId, type Zxid } from './types.js';
+import { assert, counterOf, epochOf, makeZxid, maxBig, type Epoch, type ServerId, type Zxid } from './types.js';
 import type { Message } from './packets.js';
 
 /** The leader: discovery (epoch), synchronization of each learner, then broadcast. */
@@ -255,19 +255,42 @@ function handleSync(s: PeerState, l: LeaderState, to: LearnerHandler | 'local', 
   releaseSyncs(s, l, out);
 }
 
-export function leaderPropose(s: PeerState, l: LeaderState, data: Buffer, out: Action[]): void {
-  if (!l.established) return void out.push({ type: 'requestDropped', sync: false, data, reason: 'leader not established' });
-  if (l.proposals.length >= s.config.outstandingProposals_max)
-    return void out.push({ type: 'requestDropped', sync: false, data, reason: 'too many outstanding proposals' });
+/** Where the leader's next proposal would go: its zxid, or why a propose now is refused. */
+type ProposalSlot = { zxid: Zxid } | { refused: string; rollover: boolean };
+
+/** The one place proposals are numbered: next counter in the new epoch, within the bounds. */
+function proposalSlot(s: PeerState, l: LeaderState): ProposalSlot {
+  if (!l.established) return { refused: 'leader not established', rollover: false };
+  if (l.proposals.length >= s.config.outstandingProposals_max) return { refused: 'too many outstanding proposals', rollover: false };
   const e = l.newEpoch!;
   const counter = epochOf(l.lastProposed) === e ? counterOf(l.lastProposed) + 1n : 1n;
-  if (counter > s.config.zxidCounter_max) {
-    // The zxid counter would roll over: a new epoch is needed, so force an election.
-    out.push({ type: 'requestDropped', sync: false, data, reason: 'zxid counter rollover' });
-    stepDown(s, l, out);
+  // The zxid counter would roll over: a new epoch is needed.
+  if (counter > s.config.zxidCounter_max) return { refused: 'zxid counter rollover', rollover: true };
+  return { zxid: makeZxid(e, counter) };
+}
+
+/**
+ * The zxid a `propose` stepped now must carry, or null when the core would refuse it. The runtime
+ * prepares the txn with this zxid and steps `propose` before anything else, so the txn's own
+ * header and the core agree by construction.
+ */
+export function nextProposalZxid(s: PeerState): Zxid | null {
+  const l = s.role;
+  if (l.role !== 'LEADING') return null;
+  const slot = proposalSlot(s, l);
+  return 'zxid' in slot ? slot.zxid : null;
+}
+
+export function leaderPropose(s: PeerState, l: LeaderState, zxid: Zxid | null, data: Buffer, out: Action[]): void {
+  const slot = proposalSlot(s, l);
+  if ('refused' in slot) {
+    assert(zxid === null, `propose numbered ${zxid} by the runtime, but the leader refuses it (${slot.refused})`);
+    out.push({ type: 'requestDropped', sync: false, data, reason: slot.refused });
+    if (slot.rollover) stepDown(s, l, out); // forces an election, hence a new epoch
     return;
   }
-  const z = makeZxid(e, counter);
+  const z = slot.zxid;
+  assert(zxid === z, `propose numbered ${zxid} by the runtime, but ${z} is next`);
   l.lastProposed = z;
   appendTxn(s, { zxid: z, data }, out);
   l.proposals.push({ zxid: z, data, acks: new Set() });

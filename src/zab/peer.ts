@@ -63,8 +63,11 @@ export function step(s: PeerState, e: Event): StepResult {
       else if (r.role !== 'LOOKING') learnerLogDurable(s, r, out);
       break;
     case 'propose':
-      if (r.role === 'LEADING') leaderPropose(s, r, e.data, out);
-      else out.push({ type: 'requestDropped', sync: false, data: e.data, reason: 'not leading' });
+      if (r.role === 'LEADING') leaderPropose(s, r, e.zxid, e.data, out);
+      else {
+        assert(e.zxid === null, `propose numbered ${e.zxid} by the runtime while ${r.role}`);
+        out.push({ type: 'requestDropped', sync: false, data: e.data, reason: 'not leading' });
+      }
       break;
     case 'request':
     case 'sync': {

@@ -217,8 +217,11 @@ export type Event =
   | { type: 'tick' }
   /** Every log append up to and including `zxid` is durable. */
   | { type: 'logDurable'; zxid: Zxid }
-  /** Leader only: propose a prepared txn payload. */
-  | { type: 'propose'; data: Buffer }
+  /**
+   * Leader only: propose a prepared txn payload. `zxid` is what `nextProposalZxid` said right
+   * before this step (the txn is prepared with it); null when it said the leader would refuse.
+   */
+  | { type: 'propose'; zxid: Zxid | null; data: Buffer }
   /** A local client write: the leader proposes it, a learner forwards it as REQUEST. */
   | { type: 'request'; data: Buffer; authinfo?: Id[] }
   /**

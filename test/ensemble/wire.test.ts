@@ -1,13 +1,10 @@
 /** Quorum-port framing and the forwarded-request layout, split at every byte. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { encodeSnapWithStream, QuorumPacketDecoder, quorumPacketLength } from '../../src/server/quorum/packetStream.js';
 import { SNAP_SIGNATURE } from '../../src/server/quorum/snapStream.js';
 import { snapshotSourceOf } from '../../src/storage/database.js';
-import { parseSnapshot, writeSnapshotFile } from '../../src/storage/snapshot.js';
+import { parseSnapshot, snapshotBody } from '../../src/storage/snapshot.js';
 import { DataTree } from '../../src/tree/dataTree.js';
 import { ZkDatabase } from '../../src/txn/database.js';
 import { decodeForwardedWrite, decodeSessionActivity, encodeForwardedWrite, encodeSessionActivity } from '../../src/server/quorum/forwardedRequest.js';
@@ -75,10 +72,7 @@ test('SNAP: the serialized database follows the packet, ends with BenWasHere, an
   tree.insertNode('/c', Buffer.alloc(50_000, 3), -1n, stat(7n));
   const db = new ZkDatabase(tree);
   db.sessionsWithTimeouts.set(0x100n, 4000);
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-snapwire-')), 'snap');
-  await writeSnapshotFile(file, snapshotSourceOf(db, 7n), { fsync: false, withDigest: false });
-  const wire = Buffer.concat([encodeSnapWithStream(7n, fs.readFileSync(file)), encodeQuorumMessage({ type: 'NEWLEADER', zxid: zxid(0x500000000n) })]);
-  fs.rmSync(path.dirname(file), { recursive: true });
+  const wire = Buffer.concat([encodeSnapWithStream(7n, snapshotBody(snapshotSourceOf(db, 7n))), encodeQuorumMessage({ type: 'NEWLEADER', zxid: zxid(0x500000000n) })]);
   // The packet itself carries no data; the stream after it is not length-prefixed.
   assert.equal(wire.readInt32BE(0), 15);
   assert.equal(wire.readInt32BE(12), -1);

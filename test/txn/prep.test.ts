@@ -10,8 +10,11 @@ function setup(opts: { extendedTypesEnabled?: boolean } = {}) {
   const db = new ZkDatabase();
   const prep = new TxnPreparer(db.tree, { skipACL: false, extendedTypesEnabled: opts.extendedTypesEnabled ?? false, digestEnabled: true }, { check: () => undefined });
   const ctx = (sessionId = 1n): RequestContext => ({ sessionId, cxid: 1, authInfo: [{ scheme: 'ip', id: '127.0.0.1' }], time: 1000n });
+  // The caller numbers txns (in a server: the ZAB core or the standalone counter).
+  let zxid = 0n;
+  const next = (): bigint => ++zxid;
   const run = (w: WriteRequest, sessionId = 1n) => {
-    const t = prep.prepare(ctx(sessionId), w);
+    const t = prep.prepare(ctx(sessionId), w, next());
     // Every txn must survive the log's encoding unchanged.
     const back = decodeTxn(encodeTxn(t));
     assert.deepEqual(back, t);
@@ -22,7 +25,7 @@ function setup(opts: { extendedTypesEnabled?: boolean } = {}) {
     return rc;
   };
   const create = (path: string, flags = 0, data: Buffer | null = Buffer.from('x')): WriteRequest => ({ op: OpCode.create2, req: { path, data, acl, flags } });
-  return { db, prep, run, create, tree: db.tree };
+  return { db, prep, run, create, next, tree: db.tree };
 }
 
 function recorder(sessionId = 9n): Watcher & { events: WatchedEvent[] } {
@@ -94,15 +97,37 @@ test('multi: all or nothing, per-op errors', () => {
 });
 
 test('pipelined prepares see outstanding changes', () => {
-  const { prep, db, create } = setup();
+  const { prep, db, create, next } = setup();
   const c = { sessionId: 1n, cxid: 1, authInfo: [], time: 5n };
-  const t1 = prep.prepare(c, create('/q'));
-  const t2 = prep.prepare(c, create('/q/r'));
-  const t3 = prep.prepare(c, { op: OpCode.delete, req: { path: '/q', version: -1 } });
+  const t1 = prep.prepare(c, create('/q'), next());
+  const t2 = prep.prepare(c, create('/q/r'), next());
+  const t3 = prep.prepare(c, { op: OpCode.delete, req: { path: '/q', version: -1 } }, next());
   assert.equal(t2.body.type, OpCode.create2);
   assert.equal(t3.body.type, OpCode.error);
   for (const t of [t1, t2, t3]) db.apply(t);
   assert.ok(db.tree.getNode('/q/r'));
+});
+
+test('txns applied one at a time as they commit: records dropped in order, predictions stay right', () => {
+  const { prep, db, create, next } = setup();
+  const c = { sessionId: 1n, cxid: 1, authInfo: [], time: 5n };
+  // More outstanding than the compaction threshold, so the head index is cut from the array at least once.
+  const txns = [prep.prepare(c, create('/p'), next())];
+  for (let i = 0; i < 3000; i++) txns.push(prep.prepare(c, { op: OpCode.setData, req: { path: '/p', data: Buffer.from(String(i)), version: i } }, next()));
+  assert.equal(prep.outstandingCount, 3002); // the create's parent record and 3001 node records
+  for (const [i, t] of txns.entries()) {
+    assert.equal(db.apply(t).err, 0, `txn ${i}`);
+    assert.equal(db.tree.digest, t.digest?.treeDigest, `digest after txn ${i}`);
+    prep.applied(t.header.zxid);
+    if (i === 1500) {
+      // Half applied: a new write still sees the newest outstanding version, not the tree's.
+      const late = prep.prepare(c, { op: OpCode.setData, req: { path: '/p', data: null, version: 3000 } }, next());
+      assert.equal(late.body.type, OpCode.setData);
+      txns.push(late);
+    }
+  }
+  assert.equal(prep.outstandingCount, 0);
+  assert.equal(db.tree.getNode('/p')!.stat.version, 3001);
 });
 
 test('closeSession deletes ephemerals and fires watches', () => {

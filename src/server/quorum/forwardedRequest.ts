@@ -6,7 +6,16 @@
 import { JuteReader, JuteWriter } from '../../jute/index.js';
 import type { Id } from '../../proto/records.js';
 import { OpCode } from '../../proto/opcodes.js';
-import type { ForwardedWrite } from '../standalone.js';
+
+/** A write a learner does not prepare itself: it goes to the leader as a REQUEST. */
+export interface ForwardedWrite {
+  sessionId: bigint;
+  cxid: number;
+  type: number;
+  /** The client's request record (after xid and type); createSession: the timeout as an int. */
+  body: Buffer;
+  authInfo: readonly Id[];
+}
 
 /** REQUEST data bytes before the request record. */
 const HEAD_BYTES = 16;

@@ -5,7 +5,7 @@
  *   (int count, -1 = null; each Id = ustring scheme, ustring id).
  */
 import { decodeQuorumMessage, encodeQuorumMessage, PacketType, QuorumPacket, type QuorumMessage, type Zxid } from '../../zab/index.js';
-import { snapshotFileFromStream, snapStreamFromFile, SnapStreamScanner } from './snapStream.js';
+import { snapshotFileFromStream, snapStreamFromBody, SnapStreamScanner } from './snapStream.js';
 
 /** Largest quorum packet accepted: a SNAP carries a whole serialized tree. */
 export const QUORUM_PACKET_BYTES_MAX = 1024 * 1024 * 1024;
@@ -104,9 +104,9 @@ export class QuorumPacketDecoder {
 }
 
 /** QuorumPacket SNAP followed by the snapshot stream (sessions, tree, signature), as ZooKeeper sends it. */
-export function encodeSnapWithStream(zxid: bigint, snapshotFile: Buffer): Buffer {
+export function encodeSnapWithStream(zxid: bigint, snapshotBody: Buffer): Buffer {
   const packet = QuorumPacket.encode({ type: PacketType.SNAP, zxid, data: null, authinfo: [] });
-  return Buffer.concat([packet, snapStreamFromFile(snapshotFile)]);
+  return Buffer.concat([packet, snapStreamFromBody(snapshotBody)]);
 }
 
 export { encodeQuorumMessage };

@@ -1,31 +1,33 @@
 /**
  * A quorum peer (QuorumPeer): drives the pure ZAB core (src/zab) with real ticks, sockets and
- * the dataDir, and serves clients through the standalone request pipeline (ServerCore) while the
- * core says it is serving.
+ * the dataDir, and serves clients through the request pipeline (pipeline.ts) in the mode of its
+ * role (leaderMode, learnerMode, readOnlyMode) while the core says it is serving.
  *
  * Events are stepped one at a time from a queue; each step's actions run in order, and the
- * synchronous ones (epoch files, truncate, snapshots, sending a SNAP) are awaited before the next
- * event is stepped. Log appends are asynchronous (group commit) and come back as `logDurable`.
+ * synchronous ones (epoch files, truncate, snapshots) are awaited before the next event is
+ * stepped. Log appends are asynchronous (group commit) and come back as `logDurable`.
+ *
+ * The core numbers every proposal: a leader's write waits in the same queue, and when its turn
+ * comes it is prepared with the zxid `nextProposalZxid` gives and stepped as `propose` at once.
+ * Txns reach the tree only as the core commits them (`apply`), so the tree is always at the
+ * commit point: a SNAP or a snapshot is cut exactly at the zxid the core names.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { log } from '../../log.js';
 import { openDataDir, type OpenedDataDir } from '../../storage/dataDir.js';
 import { reportDigestMismatches } from '../digestMismatch.js';
 import { databaseFromSnapshot, fsyncMetrics, snapshotSourceOf, storageOptionsFrom } from '../../storage/database.js';
 import { readMyid } from '../../storage/epochFiles.js';
 import { listLogs } from '../../storage/history.js';
-import { parseSnapshot, writeSnapshotFile } from '../../storage/snapshot.js';
+import { parseSnapshot, snapshotBody } from '../../storage/snapshot.js';
 import { truncateDataDir } from '../../storage/truncate.js';
 import { CONFIG_PATH, DataTree } from '../../tree/dataTree.js';
 import { ZkDatabase } from '../../txn/database.js';
-import { decodeTxn, type Txn as ServerTxn } from '../../txn/txn.js';
+import { decodeTxn, encodeTxn, type Txn as ServerTxn } from '../../txn/txn.js';
 import {
   decodeNotification,
   encodeNotification,
   epochOf,
-  makeZxid,
+  nextProposalZxid,
   recover,
   serverId,
   step,
@@ -43,15 +45,17 @@ import {
 } from '../../zab/index.js';
 import { ConfigError, type ParsedConfig, type ServerLine } from '../config.js';
 import type { ServerOptions } from '../options.js';
-import { ServerCore, type QuorumSeam } from '../standalone.js';
+import { RequestPipeline } from '../pipeline.js';
+import type { ServingMode, WriteJob } from '../servingMode.js';
 import { ElectionConnections } from './electionConnections.js';
-import { decodeForwardedWrite, decodeSessionActivity, encodeForwardedSync, encodeForwardedWrite, encodeSessionActivity } from './forwardedRequest.js';
+import { decodeForwardedWrite, decodeSessionActivity, encodeSessionActivity } from './forwardedRequest.js';
+import { LeaderMode } from './leaderMode.js';
 import { LearnerConnections } from './learnerConnections.js';
+import { LearnerMode } from './learnerMode.js';
 import { encodeSnapWithStream } from './packetStream.js';
 import { NotServingListener } from './notServing.js';
 import { quorumVerifierFrom, quorumVerifierText } from './quorumConfig.js';
-import { syncBehindProposals } from './syncOrder.js';
-import { ZabTxnSink } from './zabTxnSink.js';
+import { ReadOnlyMode } from './readOnlyMode.js';
 
 /** The core's unit of time (ZooKeeper's limits in tickTime units are converted to these). */
 const CORE_TICK_MS_MAX = 100;
@@ -60,15 +64,24 @@ const FINALIZE_WAIT_MS = 200;
 /** FastLeaderElection.maxNotificationInterval */
 const NOTIFICATION_INTERVAL_MS_MAX = 60_000;
 /**
- * Proposals the leader keeps outstanding before the core drops requests. A drop makes the leader
- * restart its client side (its preparer has numbered txns past the drop), so this sits well above
- * what bounded client queues produce, and below the preparer's own bound (OUTSTANDING_CHANGES_MAX).
+ * Proposals the leader keeps outstanding before the core refuses more (the refused write's client
+ * is disconnected), well above what bounded client queues produce and below the preparer's own
+ * bound (OUTSTANDING_CHANGES_MAX).
  */
 const OUTSTANDING_PROPOSALS_MAX = 500_000;
 /** Read-only mode waits this long after LOOKING starts before deciding it is partitioned (ZooKeeper: at least 2 s, or tickTime). */
 const READ_ONLY_GRACE_MS_MIN = 2000;
 /** Events waiting to be stepped; beyond this the peer is hopelessly behind: crash loudly. */
 const EVENT_QUEUE_MAX = 1_000_000;
+
+/** What waits in the peer's queue: a core event, or a leader's write waiting for its zxid. */
+type QueueItem = Event | LeaderWrite;
+interface LeaderWrite {
+  type: 'write';
+  job: WriteJob;
+  /** The pipeline it came from: when that one is closed (a role change), its write is void. */
+  pipeline: RequestPipeline;
+}
 
 export interface QuorumPeerHandle {
   close(): Promise<void>;
@@ -113,15 +126,16 @@ class QuorumPeer implements QuorumPeerHandle {
   private state!: PeerState;
   private readonly election: ElectionConnections;
   private readonly learners: LearnerConnections;
-  private readonly queue: Event[] = [];
+  private readonly queue: QueueItem[] = [];
+  /** Leader: learners' writes, proposed right after the step that received their REQUEST, ahead of the queue. */
+  private readonly forwardedWrites: LeaderWrite[] = [];
+  /** Leader: txns it prepared and proposed, until they are applied (no decoding its own txns back). */
+  private readonly proposedTxns = new Map<bigint, ServerTxn>();
   private pumping = false;
-  /** Learner sync REQUESTs already put back once behind the writes forwarded before them (see pump). */
-  private readonly deferredSyncs = new WeakSet<Event>();
   private tickTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Serving clients (leader established / learner after UPTODATE). */
-  private core: ServerCore | undefined;
-  private sink: ZabTxnSink | undefined;
+  /** Serving clients (leader established / learner after UPTODATE / read-only). */
+  private pipeline: RequestPipeline | undefined;
   private readonly notServing: NotServingListener;
   private notServingUp = false;
   private role: Role = 'LOOKING';
@@ -202,7 +216,7 @@ class QuorumPeer implements QuorumPeerHandle {
     if (this.readOnlyTimer) clearTimeout(this.readOnlyTimer);
     this.election.close();
     this.learners.close();
-    if (this.core) await this.core.close();
+    if (this.pipeline) await this.pipeline.close();
     if (this.notServingUp) await this.notServing.close();
     await this.dataDir.close();
   }
@@ -228,7 +242,7 @@ class QuorumPeer implements QuorumPeerHandle {
     this.enqueue({ type: 'message', from: serverId(from), msg });
   }
 
-  enqueue(e: Event): void {
+  enqueue(e: QueueItem): void {
     if (this.closed) return;
     if (this.queue.length >= EVENT_QUEUE_MAX) this.fatal(new Error(`event queue over ${EVENT_QUEUE_MAX}`));
     this.queue.push(e);
@@ -240,32 +254,24 @@ class QuorumPeer implements QuorumPeerHandle {
     this.pumping = true;
     void (async () => {
       try {
-        while ((this.queue.length > 0 || this.readOnlyPending) && !this.closed) {
+        while ((this.queue.length > 0 || this.forwardedWrites.length > 0 || this.readOnlyPending) && !this.closed) {
           if (this.readOnlyPending) {
             this.readOnlyPending = false;
-            if (this.role === 'LOOKING' && this.core === undefined) await this.startServing(true);
+            if (this.role === 'LOOKING' && this.pipeline === undefined) await this.startServing(true);
             continue;
           }
-          const e = this.queue.shift()!;
-          if (e.type === 'message' && e.msg.type === 'REQUEST' && e.msg.sync && this.role === 'LEADING' && !this.deferredSyncs.has(e)) {
-            // A learner's sync must be answered after the COMMITs of the writes it forwarded before
-            // it and before those of the writes after it (ZooKeeper's leader sends SYNC right after
-            // the COMMIT it waited for, and a ZooKeeper follower pairs each SYNC or COMMIT with its
-            // oldest pending local request). The earlier writes may still wait in the request
-            // pipeline's batch: propose them now and handle the sync right behind those proposals,
-            // ahead of everything already queued (later writes of that learner among it). Answered
-            // out of that order, the follower's CommitProcessor pairs a COMMIT with the wrong request
-            // and every later request of that member hangs (seen under the mixed Jepsen workload:
-            // ZooKeeper followers of a tszk leader stopped answering clients, Outstanding growing).
-            this.core?.proposePrepared();
-            this.deferredSyncs.add(e);
-            syncBehindProposals(this.queue, e);
+          // A learner's writes go right behind the step that received them, so a SYNC REQUEST it
+          // sent after them (queued behind) is answered after their COMMITs, as ZooKeeper's
+          // followers pair each SYNC or COMMIT with their oldest pending request.
+          const e = this.forwardedWrites.shift() ?? this.queue.shift()!;
+          if (e.type === 'write') {
+            await this.proposeWrite(e);
             continue;
           }
-          if (e.type === 'message' && e.msg.type === 'PING' && this.core !== undefined && this.core.touchedSessions.size > 0) {
+          if (e.type === 'message' && e.msg.type === 'PING' && this.pipeline !== undefined && this.pipeline.touchedSessions.size > 0) {
             // Learner: report session activity in this PING's reply (Learner.ping).
-            const data = encodeSessionActivity(this.core.touchedSessions);
-            this.core.touchedSessions.clear();
+            const data = encodeSessionActivity(this.pipeline.touchedSessions);
+            this.pipeline.touchedSessions.clear();
             await this.execute(step(this.state, { type: 'sessionActivity', data }).actions);
           }
           this.noteIncoming(e);
@@ -276,6 +282,32 @@ class QuorumPeer implements QuorumPeerHandle {
       }
       this.pumping = false;
     })();
+  }
+
+  /**
+   * Leader: prepares a write with the zxid the core gives its next proposal and proposes it in the
+   * same turn, so nothing can be numbered in between. When the core would refuse (not leading,
+   * bounds, zxid rollover) nothing is prepared: the core is told (it may step down) and the
+   * write's client is disconnected.
+   */
+  private async proposeWrite(w: LeaderWrite): Promise<void> {
+    if (w.pipeline !== this.pipeline) return; // its clients were disconnected with their pipeline
+    const zxid = nextProposalZxid(this.state);
+    let data: Buffer = Buffer.alloc(0);
+    if (zxid === null) w.pipeline.writeRefused(w.job, 'the leader takes no proposals now');
+    else {
+      let txn: ServerTxn;
+      try {
+        txn = w.pipeline.prepare(w.job, zxid);
+      } catch (e) {
+        // A bound in the preparer.
+        w.pipeline.writeRefused(w.job, e instanceof Error ? e.message : String(e));
+        return;
+      }
+      this.proposedTxns.set(zxid, txn);
+      data = encodeTxn(txn);
+    }
+    await this.execute(step(this.state, { type: 'propose', zxid, data }).actions);
   }
 
   private fatal(err: unknown): never {
@@ -313,7 +345,8 @@ class QuorumPeer implements QuorumPeerHandle {
         }
         return;
       case 'sendSnapshot':
-        return this.sendSnapshot(a.to, a.zxid);
+        this.sendSnapshot(a.to, a.zxid);
+        return;
       case 'disconnect':
         this.learners.disconnect(a.peer);
         return;
@@ -324,11 +357,6 @@ class QuorumPeer implements QuorumPeerHandle {
       case 'append': {
         if (a.txns.length === 0) return;
         const last = a.txns[a.txns.length - 1]!.zxid;
-        for (const t of a.txns) {
-          // The prepared txn's header carries the zxid the preparer gave it: it must be the core's.
-          const inData = t.data.readBigInt64BE(12);
-          if (inData !== t.zxid) throw new Error(`txn data holds zxid ${zxidHex(inData)} but ZAB assigned ${zxidHex(t.zxid)}`);
-        }
         this.dataDir.txnLog.appendEncoded(a.txns.map((t) => ({ zxid: t.zxid, bytes: t.data }))).then(
           () => this.enqueue({ type: 'logDurable', zxid: last }),
           (err: unknown) => this.fatal(err),
@@ -338,7 +366,7 @@ class QuorumPeer implements QuorumPeerHandle {
       case 'truncate':
         return this.truncate(a.zxid);
       case 'loadSnapshot': {
-        if (this.core !== undefined) throw new Error('loadSnapshot while serving clients');
+        if (this.pipeline !== undefined) throw new Error('loadSnapshot while serving clients');
         const snap = parseSnapshot(a.data, `<SNAP from leader at ${zxidHex(a.zxid)}>`, a.zxid);
         this.useDatabase(databaseFromSnapshot(snap));
         log.info({ zxid: zxidHex(a.zxid), nodes: snap.nodes.length, sessions: snap.sessions.size }, 'loaded the snapshot the leader sent');
@@ -359,35 +387,32 @@ class QuorumPeer implements QuorumPeerHandle {
       case 'serving':
         return a.serving ? this.startServing() : this.stopServing();
       case 'forwardedRequest': {
-        if (this.core === undefined) return;
-        let w;
+        const pipeline = this.pipeline;
+        if (pipeline === undefined) return;
+        let job;
         try {
-          w = decodeForwardedWrite(a.data, a.authinfo ?? []);
+          job = pipeline.forwardedJob(decodeForwardedWrite(a.data, a.authinfo ?? []), Number(a.from));
         } catch (e) {
           log.warn({ from: String(a.from), err: e instanceof Error ? e.message : String(e) }, 'undecodable forwarded request');
           return;
         }
-        try {
-          this.core.submitForwarded(w, Number(a.from));
-        } catch (e) {
-          // A bound in the preparer: the learner's client gets no answer and times out.
-          log.error({ from: String(a.from), err: e instanceof Error ? e.message : String(e) }, 'cannot prepare a forwarded request');
-        }
+        if (job !== undefined) this.forwardedWrites.push({ type: 'write', job, pipeline });
         return;
       }
       case 'requestDropped':
         log.warn({ reason: a.reason, sync: a.sync }, 'request dropped by the ZAB core');
-        if (this.sink !== undefined && this.sink.pendingBatches > 0 && this.role === 'LEADING') {
-          // A prepared local txn was refused: restart the client side so its clients see CONNECTIONLOSS.
+        if (a.sync && this.pipeline !== undefined && this.role === 'LEADING') {
+          // A local sync refused (bound): its client would wait for ever, and later syncs would be
+          // paired with the wrong connection. Restart the client side: its clients see CONNECTIONLOSS.
           await this.stopServing();
           if (this.state.role.role === 'LEADING' && this.state.role.established) await this.startServing();
         }
         return;
       case 'syncDone':
-        this.core?.syncDone();
+        this.pipeline?.syncDone();
         return;
       case 'sessionActivity':
-        if (this.core !== undefined) for (const [id, timeout] of decodeSessionActivity(a.data)) this.core.touchSession(id, timeout);
+        if (this.pipeline !== undefined) for (const [id, timeout] of decodeSessionActivity(a.data)) this.pipeline.touchSession(id, timeout);
         return;
       case 'revalidate':
         return this.onRevalidate(a.from, a.data);
@@ -403,15 +428,15 @@ class QuorumPeer implements QuorumPeerHandle {
     const id = data.readBigInt64BE(0);
     if (this.role === 'LEADING') {
       const timeout_ms = data.length >= 12 ? data.readInt32BE(8) : 0;
-      const valid = this.core !== undefined && this.core.sessions.touch(id, timeout_ms, Date.now());
-      if (valid) this.core!.setOwner(id, Number(from));
+      const valid = this.pipeline !== undefined && this.pipeline.sessions.touch(id, timeout_ms, Date.now());
+      if (valid) this.pipeline!.setOwner(id, Number(from));
       const answer = Buffer.alloc(9);
       answer.writeBigInt64BE(id, 0);
       answer[8] = valid ? 1 : 0;
       log.info({ session: `0x${BigInt.asUintN(64, id).toString(16)}`, learner: String(from), valid }, 'revalidated a session for a learner');
       this.enqueue({ type: 'revalidate', data: answer, to: from });
     } else {
-      this.core?.revalidated(id, data[8] !== 0);
+      this.pipeline?.revalidated(id, data[8] !== 0);
     }
   }
 
@@ -424,34 +449,18 @@ class QuorumPeer implements QuorumPeerHandle {
     );
   }
 
-  private async sendSnapshot(to: ServerId, zxid: Zxid): Promise<void> {
-    // A leader applies a batch of client txns once its last txn commits, so the tree may lack the
-    // head batch's committed txns: the snapshot is cut where the tree is and those txns follow it
-    // as PROPOSAL + COMMIT (as ZooKeeper's leader follows a SNAP with the txns after it), before
-    // the ones the core sends after `zxid`.
-    const treeZxid = this.db.lastProcessedZxid as Zxid;
-    const catchUp = treeZxid < zxid ? (this.sink?.committedUnapplied(zxid) ?? []).filter((t) => t.zxid > treeZxid) : [];
-    if (treeZxid > zxid || (treeZxid < zxid && catchUp.at(-1)?.zxid !== zxid))
-      throw new Error(`sendSnapshot at ${zxidHex(zxid)} but the tree is at ${zxidHex(treeZxid)} and ${catchUp.length} committed txns are pending`);
-    // Serialized with the dataDir's snapshot writer; the body goes out as ZooKeeper streams it.
-    const tmp = path.join(os.tmpdir(), `tszk-snap-${process.pid}-${to}-${Date.now()}`);
-    try {
-      await writeSnapshotFile(tmp, snapshotSourceOf(this.db, treeZxid), { fsync: false, withDigest: false });
-      const data = await fs.readFile(tmp);
-      const r = this.state.role;
-      const h = r.role === 'LEADING' ? r.handlers.get(to) : undefined;
-      log.info(
-        { learner: String(to), mode: 'SNAP', learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(treeZxid), committedAfter: catchUp.length, bytes: data.length },
-        `syncing learner ${to} by SNAP`,
-      );
-      this.learners.sendRaw(to, encodeSnapWithStream(treeZxid, data));
-      for (const t of catchUp) {
-        this.learners.send(to, { type: 'PROPOSAL', zxid: t.zxid as Zxid, data: t.data });
-        this.learners.send(to, { type: 'COMMIT', zxid: t.zxid as Zxid });
-      }
-    } finally {
-      await fs.rm(tmp, { force: true });
-    }
+  /** SNAP with the tree serialized now, in one go: it is exactly at `zxid` (the core's commit point). */
+  private sendSnapshot(to: ServerId, zxid: Zxid): void {
+    const treeZxid = this.db.lastProcessedZxid;
+    if (treeZxid !== zxid) throw new Error(`sendSnapshot at ${zxidHex(zxid)} but the tree is at ${zxidHex(treeZxid)}`);
+    const body = snapshotBody(snapshotSourceOf(this.db, zxid));
+    const r = this.state.role;
+    const h = r.role === 'LEADING' ? r.handlers.get(to) : undefined;
+    log.info(
+      { learner: String(to), mode: 'SNAP', learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(zxid), bytes: body.length },
+      `syncing learner ${to} by SNAP`,
+    );
+    this.learners.sendRaw(to, encodeSnapWithStream(zxid, body));
   }
 
   private async truncate(zxid: Zxid): Promise<void> {
@@ -475,38 +484,27 @@ class QuorumPeer implements QuorumPeerHandle {
   }
 
   private async takeSnapshot(zxid: Zxid): Promise<void> {
-    // A leader applies a batch of client txns once its last txn commits, so the tree may still
-    // lack committed txns: the snapshot is named by the last txn the tree holds (ZooKeeper names
-    // it by lastProcessedZxid too). Named `zxid`, recovery would replay the log only after it and
-    // lose the missing txns.
-    const at = this.db.lastProcessedZxid < zxid ? (this.db.lastProcessedZxid as Zxid) : zxid;
-    if (at !== zxid) log.info({ zxid: zxidHex(zxid), tree: zxidHex(at) }, 'snapshot at the tree, behind the commit point');
+    if (this.db.lastProcessedZxid !== zxid) throw new Error(`takeSnapshot at ${zxidHex(zxid)} but the tree is at ${zxidHex(this.db.lastProcessedZxid)}`);
     const snapshotter = this.dataDir.snapshotter;
-    if (this.core !== undefined) {
+    if (this.pipeline !== undefined) {
       // While serving, the log already holds every txn: the snapshot only shortens recovery, so it
-      // is written in the background as ZooKeeper's SyncRequestProcessor does (awaited, a large
-      // tree stalled every client and peer of this member meanwhile), and skipped if one is running.
-      snapshotter.take(at, snapshotSourceOf(this.db, at))?.catch((err: unknown) => log.error({ err }, 'snapshot failed'));
+      // is written in the background as ZooKeeper's SyncRequestProcessor does (fuzzy: the tree
+      // moves on meanwhile, and recovery replays the log from `zxid`), and skipped if one is running.
+      snapshotter.take(zxid, snapshotSourceOf(this.db, zxid))?.catch((err: unknown) => log.error({ err }, 'snapshot failed'));
       return;
     }
     // A sync snapshot (after SNAP or DIFF) must be durable before the learner acknowledges NEWLEADER.
     await snapshotter.idle();
-    const file = await snapshotter.take(at, snapshotSourceOf(this.db, at));
+    const file = await snapshotter.take(zxid, snapshotSourceOf(this.db, zxid));
     log.info({ file }, 'snapshot taken');
   }
 
+  /** A committed txn reaches the tree: the leader's own from what it proposed, anything else decoded. */
   private apply(t: Txn): void {
-    const txn: ServerTxn = decodeTxn(t.data);
-    if (this.sink !== undefined && this.sink.owns(t.zxid)) {
-      this.sink.committed(t.zxid);
-      return;
-    }
-    if (this.core !== undefined && this.role !== 'LEADING') {
-      this.core.applyCommitted(txn);
-      return;
-    }
-    this.db.applyChecked(txn);
-    if (this.core !== undefined) this.core.preparer.applied(t.zxid);
+    const txn: ServerTxn = this.proposedTxns.get(t.zxid) ?? decodeTxn(t.data);
+    this.proposedTxns.delete(t.zxid);
+    if (this.pipeline !== undefined) this.pipeline.applyCommitted(txn);
+    else this.db.applyChecked(txn);
   }
 
   private async onRole(role: Role, leader: ServerId | null): Promise<void> {
@@ -514,7 +512,7 @@ class QuorumPeer implements QuorumPeerHandle {
     // LOOKING ends read-only serving: its connections close and clients reconnect read-write.
     if (this.readOnlyTimer) clearTimeout(this.readOnlyTimer);
     this.readOnlyTimer = undefined;
-    if (this.core !== undefined) await this.stopServing();
+    if (this.pipeline !== undefined) await this.stopServing();
     if (role === 'LOOKING') {
       this.lookingSince_ms = Date.now();
       this.electionRounds++;
@@ -536,7 +534,7 @@ class QuorumPeer implements QuorumPeerHandle {
     if (this.readOnlyTimer) clearTimeout(this.readOnlyTimer);
     this.readOnlyTimer = setTimeout(() => {
       this.readOnlyTimer = undefined;
-      if (this.closed || this.role !== 'LOOKING' || this.core !== undefined) return;
+      if (this.closed || this.role !== 'LOOKING' || this.pipeline !== undefined) return;
       // Started by the pump, between steps, so it never interleaves with a step's actions.
       this.readOnlyPending = true;
       this.pump();
@@ -559,52 +557,42 @@ class QuorumPeer implements QuorumPeerHandle {
   // ---- client serving ----
 
   private async startServing(readOnly = false): Promise<void> {
-    if (this.core !== undefined) return;
-    const leading = this.role === 'LEADING';
+    if (this.pipeline !== undefined) return;
     if (readOnly && this.role !== 'LOOKING') throw new Error(`read-only serving while ${this.role}`);
     if (!readOnly && this.role === 'LOOKING') throw new Error('serving read-write while LOOKING');
-    const seam: QuorumSeam = {
-      serverId: this.self.id,
-      mode: readOnly ? 'read-only' : this.modeName(),
-      ownsSessions: leading,
-      foreignLocalSessions: leading && this.cfg.localSessionsEnabled,
-      readOnly,
-      forwardWrite: leading ? undefined : (w) => this.enqueue({ type: 'request', ...encodeForwardedWrite(w) }),
-      forwardSync: leading ? undefined : (sessionId, cxid, path, authInfo) => this.enqueue({ type: 'sync', data: encodeForwardedSync(sessionId, cxid, path), authinfo: [...authInfo] }),
-      revalidate: leading
-        ? undefined
-        : (id, timeout_ms) => {
-            const q = Buffer.alloc(12);
-            q.writeBigInt64BE(id, 0);
-            q.writeInt32BE(timeout_ms, 8);
-            this.enqueue({ type: 'revalidate', data: q });
-          },
-    };
     const metrics = (): ReadonlyArray<readonly [string, number]> => fsyncMetrics(this.dataDir.txnLog.stats);
-    const sink = leading ? new ZabTxnSink((data) => this.enqueue({ type: 'propose', data }), metrics) : undefined;
-    const core = new ServerCore(this.options, this.db, sink ?? ZabTxnSink.learnerSink(metrics), seam);
-    if (leading) {
-      const r = this.state.role;
-      if (r.role !== 'LEADING' || r.newEpoch === null) throw new Error('serving as leader without an epoch');
-      // The preparer numbers txns exactly as the core will: next counter in the new epoch.
-      core.preparer.lastZxid = epochOf(r.lastProposed) === r.newEpoch ? r.lastProposed : makeZxid(r.newEpoch, 0n);
-    }
+    const sid = this.self.id;
+    let mode: ServingMode;
+    if (readOnly) mode = new ReadOnlyMode(sid, metrics);
+    else if (this.role === 'LEADING') {
+      mode = new LeaderMode(
+        sid,
+        this.cfg.localSessionsEnabled,
+        {
+          proposeWrite: (job) => this.enqueue({ type: 'write', job, pipeline }),
+          localSync: () => this.enqueue({ type: 'sync' }),
+        },
+        metrics,
+      );
+    } else mode = new LearnerMode(this.role === 'OBSERVING' ? 'observer' : 'follower', sid, (e) => this.enqueue(e), metrics);
+    const pipeline = new RequestPipeline(this.options, this.db, mode);
     if (this.notServingUp) {
       await this.notServing.close();
       this.notServingUp = false;
     }
-    await core.listen();
-    this.core = core;
-    this.sink = sink;
-    log.info({ mode: seam.mode, clientPort: core.port, zxid: zxidHex(this.db.lastProcessedZxid) }, readOnly ? 'Read-only server started: serving read-only clients' : 'serving clients');
+    await pipeline.listen();
+    this.pipeline = pipeline;
+    log.info({ mode: mode.name, clientPort: pipeline.port, zxid: zxidHex(this.db.lastProcessedZxid) }, readOnly ? 'Read-only server started: serving read-only clients' : 'serving clients');
   }
 
   private async stopServing(): Promise<void> {
-    const core = this.core;
-    if (core === undefined) return;
-    this.core = undefined;
-    this.sink = undefined;
-    await core.close();
+    const pipeline = this.pipeline;
+    if (pipeline === undefined) return;
+    this.pipeline = undefined;
+    // Proposals it made and never saw committed are in the log; a later commit decodes them from there.
+    this.proposedTxns.clear();
+    this.forwardedWrites.length = 0;
+    await pipeline.close();
     if (!this.closed && !this.notServingUp) {
       await this.notServing.listen(this.options.clientPort, this.options.clientPortAddress);
       this.notServingUp = true;

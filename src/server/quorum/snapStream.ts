@@ -11,11 +11,9 @@
  */
 import { JuteWriter } from '../../jute/index.js';
 import { adler32 } from '../../storage/adler32.js';
-import { FILE_FORMAT_VERSION, FILE_HEADER_BYTES, FileHeader, SNAP_DBID, SNAP_MAGIC } from '../../storage/fileHeader.js';
+import { FILE_FORMAT_VERSION, FileHeader, SNAP_DBID, SNAP_MAGIC } from '../../storage/fileHeader.js';
 
 export const SNAP_SIGNATURE = 'BenWasHere';
-/** A seal: long adler32 + ustring "/" (4-byte length + 1 byte). */
-const SEAL_BYTES = 13;
 /** StatPersisted: 6 longs and 3 ints. */
 const STAT_PERSISTED_BYTES = 6 * 8 + 3 * 4;
 /** Bounds on any one count or length in the stream. */
@@ -26,14 +24,11 @@ export class SnapStreamError extends Error {
   override name = 'SnapStreamError';
 }
 
-/** The streamed body from a snapshot file written without a digest section: header and seal cut off. */
-export function snapStreamFromFile(file: Buffer): Buffer {
-  const sealAt = file.length - SEAL_BYTES;
-  if (sealAt < FILE_HEADER_BYTES || file.readInt32BE(file.length - 5) !== 1 || file[file.length - 1] !== 0x2f)
-    throw new SnapStreamError('snapshot file does not end with its seal (was it written without a digest section?)');
+/** The stream after a SNAP packet: the snapshot body (storage's snapshotBody), then the signature. */
+export function snapStreamFromBody(body: Buffer): Buffer {
   const w = new JuteWriter();
   w.ustring(SNAP_SIGNATURE);
-  return Buffer.concat([file.subarray(FILE_HEADER_BYTES, sealAt), w.bytes()]);
+  return Buffer.concat([body, w.bytes()]);
 }
 
 /** A sealed snapshot file (no digest section) around a received body (signature already removed). */
