@@ -1,44 +1,16 @@
 /**
- * Four-letter words (FourLetterCommands in ZooKeeper), answered in ZooKeeper 3.8's text formats.
- * A 4lw arrives as the first 4 bytes of a connection, where a frame length would be.
+ * Four-letter words (FourLetterCommands in ZooKeeper), answered in ZooKeeper 3.8's text formats
+ * (which words exist: src/proto/fourLetterWords.ts). The server calls runFourLetterWord through
+ * the answerer it is given (src/server/adminSource.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ServerOptions } from '../server/options.js';
-import type { ZkDatabase } from '../txn/database.js';
+import type { AdminSource } from '../server/adminSource.js';
 import type { ClientConnection } from '../server/connection.js';
-import type { ServerStats } from '../server/serverStats.js';
-import type { SessionTracker } from '../server/sessionTracker.js';
 
 const TSZK_VERSION = '3.8.0-tszk-0.1.0';
 const BUILT_ON = 'built on 2026-11-22 00:00 UTC';
-
-/** What the words report on; the standalone server implements it. */
-export interface AdminSource {
-  readonly options: ServerOptions;
-  readonly db: ZkDatabase;
-  readonly stats: ServerStats;
-  readonly sessions: SessionTracker;
-  readonly started_ms: number;
-  connections(): Iterable<ClientConnection>;
-  outstandingRequests(): number;
-  resetConnectionStats(): void;
-  /** Counters from the durable log (fsync counts and times), printed by mntr. */
-  sinkMetrics(): ReadonlyArray<readonly [string, number]>;
-  /** srvr/stat Mode line: standalone, leader, follower or observer. */
-  modeName?(): string;
-  /** A quorum member serving read-only clients outside a quorum (isro answers "ro"). */
-  readOnly?(): boolean;
-}
-
-const WORDS = ['conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'gtmk', 'ruok', 'stmk', 'srst', 'srvr', 'stat', 'wchc', 'wchp', 'wchs', 'mntr', 'isro', 'hash'];
-const byCode = new Map<number, string>(WORDS.map((w) => [Buffer.from(w, 'latin1').readInt32BE(0), w]));
-
-/** The word whose 4 bytes read as this int, if it is one ZooKeeper knows. */
-export function fourLetterCode(first: number): string | undefined {
-  return byCode.get(first);
-}
 
 export function runFourLetterWord(word: string, s: AdminSource): string {
   switch (word) {
@@ -85,7 +57,7 @@ export function runFourLetterWord(word: string, s: AdminSource): string {
     case 'envi':
       return envi();
     case 'isro':
-      return s.readOnly?.() === true ? 'ro' : 'rw';
+      return s.readOnly() ? 'ro' : 'rw';
     case 'dirs': {
       const d = dirSize(path.join(s.options.dataDir, 'version-2'));
       const l = dirSize(path.join(s.options.dataLogDir, 'version-2'));
@@ -116,7 +88,7 @@ function serverSummary(s: AdminSource, withClients: boolean): string {
   out += `Connections: ${count(s.connections())}\n`;
   out += `Outstanding: ${s.outstandingRequests()}\n`;
   out += `Zxid: 0x${s.db.lastProcessedZxid.toString(16)}\n`;
-  out += `Mode: ${s.modeName?.() ?? 'standalone'}\n`;
+  out += `Mode: ${s.modeName()}\n`;
   out += `Node count: ${zkNodeCount(s)}\n`;
   return out;
 }
@@ -148,7 +120,7 @@ function monitor(s: AdminSource): string {
   const conns = count(s.connections());
   const rows: [string, string | number][] = [
     ['zk_version', `${TSZK_VERSION}, ${BUILT_ON}`],
-    ['zk_server_state', s.modeName?.() ?? 'standalone'],
+    ['zk_server_state', s.modeName()],
     ['zk_ephemerals_count', tree.ephemeralCount],
     ['zk_num_alive_connections', conns],
     ['zk_avg_latency', javaDouble(st.avgLatency)],

@@ -38,17 +38,19 @@ function loadConfig(flags: ServerFlags): ParsedConfig {
 async function runServer(flags: ServerFlags): Promise<void> {
   const cfg = loadConfig(flags);
   for (const w of cfg.warnings) log.warn({ config: cfg.options.configPath }, w);
+  const { runFourLetterWord } = await import('../admin/fourLetterWords.js');
   let server: { close(): Promise<void> };
   if (cfg.servers.length > 0 && !(cfg.servers.length === 1 && cfg.standaloneEnabled)) {
     const { startQuorumPeer } = await import('../server/quorum/quorumPeer.js');
-    server = await startQuorumPeer(cfg);
+    server = await startQuorumPeer(cfg, { fourLetterWords: runFourLetterWord });
   } else {
-    const { openDatabase, storageOptionsFrom } = await import('../storage/database.js');
+    const { openDatabase } = await import('../storage/database.js');
+    const { storageOptionsFrom } = await import('../server/options.js');
     const { startStandaloneServer } = await import('../server/standalone.js');
     // Recovery first: a damaged dataDir stops here with the StorageError (file and offset).
     const { db, sink, lastZxid } = await openDatabase(storageOptionsFrom(cfg.options));
     log.info({ dataDir: cfg.options.dataDir, lastZxid: `0x${lastZxid.toString(16)}`, sessions: db.sessionsWithTimeouts.size }, 'data directory recovered');
-    server = await startStandaloneServer(cfg.options, { db, sink });
+    server = await startStandaloneServer(cfg.options, { db, sink, fourLetterWords: runFourLetterWord });
     log.info({ clientPort: cfg.options.clientPort, dataDir: cfg.options.dataDir }, 'tszk standalone server started');
   }
   let stopping = false;

@@ -1,3 +1,5 @@
+import type { DataDirOptions } from '../storage/dataDir.js';
+
 /**
  * What a standalone tszk server needs to run: the contract between config parsing
  * (src/server/config.ts, from zoo.cfg) and the server itself. Names follow zoo.cfg keys;
@@ -53,6 +55,18 @@ export interface ServerOptions {
 }
 
 export const JUTE_MAXBUFFER_DEFAULT_BYTES = 0xfffff;
+
+/** What the dataDir needs of a server's options (storage takes its own options; it knows no server). */
+export function storageOptionsFrom(o: ServerOptions): DataDirOptions {
+  return {
+    dataDir: o.dataDir,
+    dataLogDir: o.dataLogDir,
+    forceSync: o.forceSync,
+    snapCount: o.snapCount,
+    snapRetainCount: o.autopurgeSnapRetainCount,
+    purgeInterval_hours: o.autopurgePurgeInterval_hours,
+  };
+}
 
 export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): ServerOptions {
   const tickTime_ms = overrides.tickTime_ms ?? 2000;

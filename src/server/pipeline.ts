@@ -28,7 +28,8 @@ import { executeRead } from './reads.js';
 import { SessionTracker } from './sessionTracker.js';
 import { initialSessionId, sessionPassword, SESSION_PASSWORD_BYTES } from './sessionIds.js';
 import { ContainerReaper } from './containerReaper.js';
-import { fourLetterCode, runFourLetterWord, type AdminSource } from '../admin/fourLetterWords.js';
+import { fourLetterCode } from '../proto/fourLetterWords.js';
+import type { AdminSource, FourLetterWordAnswerer } from './adminSource.js';
 import { ServerStats } from './serverStats.js';
 import { reportDigestMismatches } from './digestMismatch.js';
 
@@ -72,6 +73,8 @@ export class RequestPipeline implements ServingServer, AdminSource {
     readonly options: ServerOptions,
     readonly db: ZkDatabase,
     readonly mode: ServingMode,
+    /** The admin surface's answers; without one, every word is refused as not whitelisted. */
+    private readonly fourLetterWords?: FourLetterWordAnswerer,
   ) {
     const elapsed = BigInt(Math.floor(performance.now() + performance.timeOrigin));
     this.sessions = new SessionTracker(options.tickTime_ms, initialSessionId(mode.serverId, elapsed));
@@ -193,10 +196,11 @@ export class RequestPipeline implements ServingServer, AdminSource {
   private answerFourLetterWord(conn: ClientConnection, word: string): void {
     let text: string;
     const wl = this.options.fourLetterWhitelist;
-    if (wl !== '*' && !wl.has(word)) text = `${word} is not executed because it is not in the whitelist.\n`;
+    const answer = this.fourLetterWords;
+    if (answer === undefined || (wl !== '*' && !wl.has(word))) text = `${word} is not executed because it is not in the whitelist.\n`;
     else {
       conn.stats.packetsReceived++;
-      text = runFourLetterWord(word, this);
+      text = answer(word, this);
     }
     conn.state = 'closing';
     conn.socket.end(text);

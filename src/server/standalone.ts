@@ -6,6 +6,7 @@
 import { ZkDatabase } from '../txn/database.js';
 import type { Txn } from '../txn/txn.js';
 import { Err } from '../proto/errors.js';
+import type { FourLetterWordAnswerer } from './adminSource.js';
 import type { ServerOptions } from './options.js';
 import { RequestPipeline, type ServingServer } from './pipeline.js';
 import type { ServingMode, SyncJob, WriteJob } from './servingMode.js';
@@ -23,12 +24,14 @@ export interface StandaloneDeps {
   sink?: TxnSink;
   /** A database recovered from storage; defaults to a fresh tree. */
   db?: ZkDatabase;
+  /** Four-letter words (src/admin's runFourLetterWord); none are answered without it. */
+  fourLetterWords?: FourLetterWordAnswerer;
 }
 
 export async function startStandaloneServer(opts: ServerOptions, deps: StandaloneDeps = {}): Promise<StandaloneServer> {
   const db = deps.db ?? new ZkDatabase();
   const mode = new StandaloneMode(db.lastProcessedZxid, deps.sink ?? new InMemoryTxnSink());
-  const pipeline = new RequestPipeline(opts, db, mode);
+  const pipeline = new RequestPipeline(opts, db, mode, deps.fourLetterWords);
   mode.attach(pipeline);
   await pipeline.listen();
   return pipeline;

@@ -4,12 +4,11 @@
  * and a TxnSink (src/server/txnSink.ts, matched structurally) that logs with group commit and
  * takes snapshots every snapCount txns.
  *
- *   const { db, sink, lastZxid } = await openDatabase(storageOptionsFrom(serverOptions));
+ *   const { db, sink, lastZxid } = await openDatabase(storageOptionsFrom(serverOptions)); // server/options.ts
  *   const server = await startStandaloneServer(serverOptions, { db, sink });
  */
 import { log } from '../log.js';
 import type { ACL } from '../proto/records.js';
-import type { ServerOptions } from '../server/options.js';
 import { DataTree } from '../tree/dataTree.js';
 import { ZkDatabase } from '../txn/database.js';
 import { JuteWriter } from '../jute/index.js';
@@ -182,17 +181,6 @@ export class FileTxnSink {
   async close(): Promise<void> {
     await this.dataDir.close();
   }
-}
-
-export function storageOptionsFrom(o: ServerOptions): DataDirOptions {
-  return {
-    dataDir: o.dataDir,
-    dataLogDir: o.dataLogDir,
-    forceSync: o.forceSync,
-    snapCount: o.snapCount,
-    snapRetainCount: o.autopurgeSnapRetainCount,
-    purgeInterval_hours: o.autopurgePurgeInterval_hours,
-  };
 }
 
 export interface OpenedDatabase {

@@ -1,6 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { runFourLetterWord } from '../../src/admin/fourLetterWords.js';
 import { startStandaloneServer, type StandaloneServer } from '../../src/server/standalone.js';
 import { defaultServerOptions } from '../../src/server/options.js';
 import { sessionPassword, initialSessionId } from '../../src/server/sessionIds.js';
@@ -30,6 +31,7 @@ before(async () => {
       containerCheckInterval_ms: 100,
       superDigest: generateDigest('super:secret'),
     }),
+    { fourLetterWords: runFourLetterWord },
   );
 });
 after(async () => server.close());

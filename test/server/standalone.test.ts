@@ -1,6 +1,7 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { runFourLetterWord } from '../../src/admin/fourLetterWords.js';
 import { startStandaloneServer, type StandaloneServer } from '../../src/server/standalone.js';
 import { defaultServerOptions } from '../../src/server/options.js';
 import { OpCode, EventType, Perms } from '../../src/proto/opcodes.js';
@@ -17,6 +18,7 @@ before(async () => {
   port = await freePort();
   server = await startStandaloneServer(
     defaultServerOptions({ clientPort: port, clientPortAddress: '127.0.0.1', tickTime_ms: 200, maxClientCnxns: 0, fourLetterWhitelist: '*', extendedTypesEnabled: true }),
+    { fourLetterWords: runFourLetterWord },
   );
 });
 after(async () => {

@@ -4,7 +4,7 @@
  * client connections are closed at once so clients move on to another member.
  */
 import net from 'node:net';
-import { fourLetterCode } from '../../admin/fourLetterWords.js';
+import { fourLetterCode } from '../../proto/fourLetterWords.js';
 
 export const NOT_SERVING_TEXT = 'This ZooKeeper instance is not currently serving requests\n';
 

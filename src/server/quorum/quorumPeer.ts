@@ -15,7 +15,7 @@
 import { log } from '../../log.js';
 import { openDataDir, type OpenedDataDir } from '../../storage/dataDir.js';
 import { reportDigestMismatches } from '../digestMismatch.js';
-import { databaseFromSnapshot, fsyncMetrics, snapshotSourceOf, storageOptionsFrom } from '../../storage/database.js';
+import { databaseFromSnapshot, fsyncMetrics, snapshotSourceOf } from '../../storage/database.js';
 import { readMyid } from '../../storage/epochFiles.js';
 import { listLogs } from '../../storage/history.js';
 import { parseSnapshot, snapshotBody } from '../../storage/snapshot.js';
@@ -44,7 +44,8 @@ import {
   type Zxid,
 } from '../../zab/index.js';
 import { ConfigError, type ParsedConfig, type ServerLine } from '../config.js';
-import type { ServerOptions } from '../options.js';
+import { storageOptionsFrom, type ServerOptions } from '../options.js';
+import type { FourLetterWordAnswerer } from '../adminSource.js';
 import { RequestPipeline } from '../pipeline.js';
 import type { ServingMode, WriteJob } from '../servingMode.js';
 import { ElectionConnections } from './electionConnections.js';
@@ -87,13 +88,18 @@ export interface QuorumPeerHandle {
   close(): Promise<void>;
 }
 
-export async function startQuorumPeer(cfg: ParsedConfig): Promise<QuorumPeerHandle> {
+export interface QuorumPeerDeps {
+  /** Four-letter words (src/admin's runFourLetterWord); none are answered without it. */
+  fourLetterWords?: FourLetterWordAnswerer;
+}
+
+export async function startQuorumPeer(cfg: ParsedConfig, deps: QuorumPeerDeps = {}): Promise<QuorumPeerHandle> {
   const o = cfg.options;
   const myid = await readMyid(o.dataDir);
   if (myid === undefined) throw new ConfigError('myid', `no myid file in ${o.dataDir} (it must hold this server's N from server.N)`, o.configPath);
   const self = cfg.servers.find((s) => BigInt(s.id) === myid);
   if (self === undefined) throw new ConfigError('myid', `myid ${myid} has no server.${myid} line`, o.configPath);
-  const peer = new QuorumPeer(cfg, self);
+  const peer = new QuorumPeer(cfg, self, deps);
   await peer.start();
   return peer;
 }
@@ -151,6 +157,7 @@ class QuorumPeer implements QuorumPeerHandle {
   constructor(
     private readonly cfg: ParsedConfig,
     private readonly self: ServerLine,
+    private readonly deps: QuorumPeerDeps,
   ) {
     this.sid = serverId(self.id);
     const clientPort = self.clientPort ?? cfg.options.clientPort;
@@ -575,7 +582,7 @@ class QuorumPeer implements QuorumPeerHandle {
         metrics,
       );
     } else mode = new LearnerMode(this.role === 'OBSERVING' ? 'observer' : 'follower', sid, (e) => this.enqueue(e), metrics);
-    const pipeline = new RequestPipeline(this.options, this.db, mode);
+    const pipeline = new RequestPipeline(this.options, this.db, mode, this.deps.fourLetterWords);
     if (this.notServingUp) {
       await this.notServing.close();
       this.notServingUp = false;
