@@ -2,7 +2,6 @@
  * One client TCP connection: framing in, a FIFO of requests awaiting their replies (so replies
  * leave in request order), and an output writer flushed once per event-loop turn.
  */
-import type net from 'node:net';
 import { OpCode, Perms } from '../proto/opcodes.js';
 import { hasPermission, type AclPolicy } from '../txn/auth.js';
 import { JuteWriter } from '../jute/index.js';
@@ -10,6 +9,7 @@ import type { ACL, Id } from '../proto/records.js';
 import type { Watcher, WatchedEvent } from '../tree/watchManager.js';
 import type { ProcessTxnResult } from '../txn/apply.js';
 import { FrameDecoder } from './framing.js';
+import type { ClientSocket } from './io.js';
 import type { ReadOp } from './requests.js';
 import { writeNotification } from './replies.js';
 
@@ -110,16 +110,19 @@ export class ClientConnection implements Watcher {
   stats: ConnectionStats;
   readonly decoder: FrameDecoder;
 
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+
   constructor(
-    readonly socket: net.Socket,
-    readonly remoteAddress: string,
-    readonly remotePort: number,
+    readonly socket: ClientSocket,
     maxFrame_bytes: number,
     now_ms: number,
     private readonly aclPolicy: AclPolicy,
     private readonly onDirty: (c: ClientConnection) => void,
   ) {
-    this.authInfo = [{ scheme: 'ip', id: remoteAddress }];
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
+    this.authInfo = [{ scheme: 'ip', id: this.remoteAddress }];
     this.decoder = new FrameDecoder(maxFrame_bytes);
     this.stats = emptyConnectionStats(now_ms);
   }

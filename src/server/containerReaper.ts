@@ -5,30 +5,38 @@
  */
 import type { DataTree } from '../tree/dataTree.js';
 import { ttlOfEphemeralOwner } from '../tree/ephemeralType.js';
+import type { Clock, Timer } from './io.js';
 import type { ServerOptions } from './options.js';
 
 export class ContainerReaper {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
 
   constructor(
     private readonly opts: ServerOptions,
     private readonly tree: DataTree,
+    private readonly clock: Clock,
     private readonly submitDelete: (path: string) => void,
   ) {}
 
   start(): void {
-    if (this.opts.containerCheckInterval_ms <= 0) return;
-    this.timer = setInterval(() => this.checkContainers(), this.opts.containerCheckInterval_ms);
-    this.timer.unref();
+    const every_ms = this.opts.containerCheckInterval_ms;
+    if (every_ms <= 0) return;
+    const next = (): void => {
+      this.timer = this.clock.after(every_ms, () => {
+        this.checkContainers();
+        if (this.timer !== undefined) next();
+      });
+    };
+    next();
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 
   /** One pass; returns the paths submitted. */
-  checkContainers(now_ms = Date.now()): string[] {
+  checkContainers(now_ms = this.clock.now_ms()): string[] {
     const perMinute = this.opts.containerMaxPerMinute;
     const minInterval_ms = perMinute > 0 ? 60_000 / perMinute : 0;
     const candidates = this.candidates(now_ms);

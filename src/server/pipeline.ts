@@ -7,7 +7,6 @@
  * applyCommitted, the one apply path. Watch notifications are written as txns apply, so they
  * precede the reply that caused them.
  */
-import net from 'node:net';
 import { JuteError, JuteReader } from '../jute/index.js';
 import { log } from '../log.js';
 import { Err } from '../proto/errors.js';
@@ -30,6 +29,7 @@ import { initialSessionId, sessionPassword, SESSION_PASSWORD_BYTES } from './ses
 import { ContainerReaper } from './containerReaper.js';
 import { fourLetterCode } from '../proto/fourLetterWords.js';
 import type { AdminSource, FourLetterWordAnswerer } from './adminSource.js';
+import type { ClientListener, ClientSocket, ClientSocketHandlers, Clock, PipelineIo, Timer } from './io.js';
 import { ServerStats } from './serverStats.js';
 import { reportDigestMismatches } from './digestMismatch.js';
 
@@ -53,13 +53,14 @@ export class RequestPipeline implements ServingServer, AdminSource {
   readonly conns = new Set<ClientConnection>();
   private readonly connsBySession = new Map<bigint, ClientConnection>();
   private readonly connsByIp = new Map<string, number>();
-  private readonly server: net.Server;
+  private listener: ClientListener | undefined;
+  private readonly clock: Clock;
   private turnScheduled = false;
   private readonly dirty: ClientConnection[] = [];
-  private tickTimer: NodeJS.Timeout | undefined;
+  private tickTimer: Timer | undefined;
   private readonly reaper: ContainerReaper;
   readonly stats = new ServerStats();
-  readonly started_ms = Date.now();
+  readonly started_ms: number;
   private closed = false;
   port = 0;
   /** Connections with a sync the mode has not confirmed yet, oldest first. */
@@ -73,12 +74,14 @@ export class RequestPipeline implements ServingServer, AdminSource {
     readonly options: ServerOptions,
     readonly db: ZkDatabase,
     readonly mode: ServingMode,
+    private readonly io: PipelineIo,
     /** The admin surface's answers; without one, every word is refused as not whitelisted. */
     private readonly fourLetterWords?: FourLetterWordAnswerer,
   ) {
-    const elapsed = BigInt(Math.floor(performance.now() + performance.timeOrigin));
-    this.sessions = new SessionTracker(options.tickTime_ms, initialSessionId(mode.serverId, elapsed));
-    const now = Date.now();
+    this.clock = io.clock;
+    const now = this.clock.now_ms();
+    this.started_ms = now;
+    this.sessions = new SessionTracker(options.tickTime_ms, initialSessionId(mode.serverId, BigInt(Math.floor(now))));
     // Read-only: only the local sessions it makes are tracked (and expired) here; global ones stay in the tree.
     if (!mode.readOnly) for (const [id, to] of db.sessionsWithTimeouts) this.sessions.add(id, to, now);
     if (db.onDigestMismatch === undefined) reportDigestMismatches(db);
@@ -93,54 +96,45 @@ export class RequestPipeline implements ServingServer, AdminSource {
         },
       },
     );
-    this.reaper = new ContainerReaper(options, db.tree, (path) => this.submitInternal({ op: OpCode.deleteContainer, path }, 0n));
-    this.server = net.createServer({ noDelay: true }, (s) => this.accept(s));
+    this.reaper = new ContainerReaper(options, db.tree, this.clock, (path) => this.submitInternal({ op: OpCode.deleteContainer, path }, 0n));
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.clientPort, this.options.clientPortAddress, () => {
-        this.server.off('error', reject);
-        const a = this.server.address();
-        this.port = typeof a === 'object' && a !== null ? a.port : this.options.clientPort;
-        this.scheduleTick();
-        if (this.mode.ownsSessions) this.reaper.start();
-        resolve();
-      });
-    });
+  async listen(): Promise<void> {
+    this.listener = await this.io.listenClients(this.options.clientPort, this.options.clientPortAddress, (s) => this.accept(s));
+    this.port = this.listener.port;
+    this.scheduleTick();
+    if (this.mode.ownsSessions) this.reaper.start();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.tickTimer?.cancel();
     this.reaper.stop();
     for (const c of [...this.conns]) this.closeConnection(c, 'server shutdown');
-    await new Promise<void>((r) => this.server.close(() => r()));
+    await this.listener?.close();
     await this.mode.close();
   }
 
   // ---- connections ----
 
-  private accept(socket: net.Socket): void {
-    const addr = normalizeAddress(socket.remoteAddress ?? '');
+  private accept(socket: ClientSocket): ClientSocketHandlers {
+    const addr = socket.remoteAddress;
     const max = this.options.maxClientCnxns;
     const count = this.connsByIp.get(addr) ?? 0;
     if (max > 0 && count >= max) {
       log.warn({ addr, max }, 'Too many connections from this address - max is %d', max);
       socket.destroy();
-      return;
+      return IGNORE_SOCKET;
     }
     this.connsByIp.set(addr, count + 1);
-    const conn = new ClientConnection(socket, addr, socket.remotePort ?? 0, this.options.juteMaxBuffer_bytes, Date.now(), this.options, (c) =>
-      this.markDirty(c),
-    );
+    const conn = new ClientConnection(socket, this.options.juteMaxBuffer_bytes, this.clock.now_ms(), this.options, (c) => this.markDirty(c));
     this.conns.add(conn);
-    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
-    socket.on('error', (e) => log.debug({ err: e.message, addr }, 'client socket error'));
-    socket.on('close', () => this.onSocketClosed(conn));
-    socket.on('drain', () => this.maybeResume(conn));
+    return {
+      data: (chunk) => this.onData(conn, chunk),
+      close: () => this.onSocketClosed(conn),
+      drain: () => this.maybeResume(conn),
+    };
   }
 
   private onSocketClosed(conn: ClientConnection): void {
@@ -161,7 +155,6 @@ export class RequestPipeline implements ServingServer, AdminSource {
     conn.flush();
     conn.state = 'closing';
     conn.socket.end();
-    conn.socket.destroySoon();
     this.onSocketClosed(conn);
   }
 
@@ -265,7 +258,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
       // A local session: no createSession txn (there is no quorum to commit one).
       const id = this.sessions.newSessionId();
       conn.sessionId = id;
-      this.sessions.add(id, timeout_ms, Date.now());
+      this.sessions.add(id, timeout_ms, this.clock.now_ms());
       this.finishSessionInit(conn, true);
       return false;
     }
@@ -278,10 +271,10 @@ export class RequestPipeline implements ServingServer, AdminSource {
       const id = this.sessions.newSessionId();
       conn.sessionId = id;
       conn.state = 'connecting';
-      this.sessions.add(id, timeout_ms, Date.now());
+      this.sessions.add(id, timeout_ms, this.clock.now_ms());
       this.connsBySession.set(id, conn);
       this.owners.set(id, this.mode.serverId);
-      this.mode.write({ ctx: { sessionId: id, cxid: 0, authInfo: [], time: BigInt(Date.now()) }, write: { op: OpCode.createSession, timeout_ms }, via: this.mode.serverId });
+      this.mode.write({ ctx: { sessionId: id, cxid: 0, authInfo: [], time: BigInt(this.clock.now_ms()) }, write: { op: OpCode.createSession, timeout_ms }, via: this.mode.serverId });
       return false;
     }
     // Reconnect: any other connection of this session is closed first.
@@ -298,7 +291,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
       this.mode.revalidate(sessionId, timeout_ms);
       return false;
     }
-    const valid = pwOk && this.sessions.touch(sessionId, timeout_ms, Date.now());
+    const valid = pwOk && this.sessions.touch(sessionId, timeout_ms, this.clock.now_ms());
     if (valid) this.owners.set(sessionId, this.mode.serverId);
     this.finishSessionInit(conn, valid);
     return !valid;
@@ -333,7 +326,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
   // ---- requests ----
 
   private onRequest(conn: ClientConnection, buf: Buffer, start: number, end: number): boolean {
-    const now = Date.now();
+    const now = this.clock.now_ms();
     const r = new JuteReader(buf, start, end);
     let xid: number, type: number;
     let req: ClientRequest;
@@ -451,7 +444,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
   private answerRead(conn: ClientConnection, xid: number, read: ReadOp, authInfo: readonly Id[], recv_ms: number): void {
     const zxid = this.db.lastProcessedZxid;
     executeRead(this, conn, xid, zxid, read, authInfo);
-    const now = Date.now();
+    const now = this.clock.now_ms();
     conn.recordLatency(lastOpName(read.op), read.op === OpCode.ping ? -1 : xid, zxid, recv_ms, now);
     if (read.op !== OpCode.ping) this.stats.recordLatency(now - recv_ms);
     conn.stats.packetsSent++;
@@ -467,7 +460,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
 
   /** The server's own writes: expiry closeSession, container reaping. */
   private submitInternal(w: WriteRequest, sessionId: bigint): void {
-    this.mode.write({ ctx: { sessionId, cxid: 0, authInfo: [], time: BigInt(Date.now()) }, write: w, via: undefined });
+    this.mode.write({ ctx: { sessionId, cxid: 0, authInfo: [], time: BigInt(this.clock.now_ms()) }, write: w, via: undefined });
   }
 
   /**
@@ -491,7 +484,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
   private scheduleTurn(): void {
     if (this.turnScheduled) return;
     this.turnScheduled = true;
-    setImmediate(() => {
+    this.clock.soon(() => {
       this.turnScheduled = false;
       this.flushDirty();
     });
@@ -509,7 +502,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
     const body = txn.body;
     const conn = this.connsBySession.get(h.clientId);
     if (body.type === OpCode.createSession) {
-      this.sessions.add(h.clientId, body.txn.timeOut, Date.now());
+      this.sessions.add(h.clientId, body.txn.timeOut, this.clock.now_ms());
       if (conn !== undefined && conn.state === 'connecting') this.finishSessionInit(conn, true);
       this.scheduleTurn();
       return;
@@ -566,7 +559,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
         endFrame(w, at);
         conn.stats.packetsSent++;
         this.stats.packetsSent++;
-        conn.recordLatency('SYNC', e.xid, this.db.lastProcessedZxid, e.recv_ms, Date.now());
+        conn.recordLatency('SYNC', e.xid, this.db.lastProcessedZxid, e.recv_ms, this.clock.now_ms());
         conn.markDirty();
       } else {
         q.shift();
@@ -588,7 +581,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
     endFrame(w, at);
     conn.stats.packetsSent++;
     this.stats.packetsSent++;
-    const now = Date.now();
+    const now = this.clock.now_ms();
     conn.recordLatency(lastOpName(e.op), e.xid, e.replyZxid, e.recv_ms, now);
     this.stats.recordLatency(now - e.recv_ms);
     conn.markDirty();
@@ -623,15 +616,14 @@ export class RequestPipeline implements ServingServer, AdminSource {
   /** Ticks fall on multiples of tickTime, where session expiry buckets end. */
   private scheduleTick(): void {
     const t = this.options.tickTime_ms;
-    this.tickTimer = setTimeout(() => {
+    this.tickTimer = this.clock.after(t - (this.clock.now_ms() % t) + 1, () => {
       this.tick();
       if (!this.closed) this.scheduleTick();
-    }, t - (Date.now() % t) + 1);
-    this.tickTimer.unref();
+    });
   }
 
   private tick(): void {
-    const now = Date.now();
+    const now = this.clock.now_ms();
     for (const c of this.conns) {
       if (c.state === 'handshake' && now - c.stats.established_ms > SESSIONLESS_CONNECTION_TIMEOUT_MS) {
         this.closeConnection(c, 'no connect request in time');
@@ -675,7 +667,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
    * not a write. A new session is tracked here from now on, owned by that learner.
    */
   forwardedJob(w: ForwardedWrite, from: number): WriteJob | undefined {
-    const now = Date.now();
+    const now = this.clock.now_ms();
     const ctx = { sessionId: w.sessionId, cxid: w.cxid, authInfo: w.authInfo, time: BigInt(now) };
     if (w.type === OpCode.createSession) {
       const timeout_ms = w.body.readInt32BE(0);
@@ -702,14 +694,14 @@ export class RequestPipeline implements ServingServer, AdminSource {
   revalidated(sessionId: bigint, valid: boolean): void {
     const conn = this.connsBySession.get(sessionId);
     if (conn === undefined || conn.state !== 'connecting') return;
-    if (valid) this.sessions.add(sessionId, conn.sessionTimeout_ms, Date.now());
+    if (valid) this.sessions.add(sessionId, conn.sessionTimeout_ms, this.clock.now_ms());
     this.finishSessionInit(conn, valid);
     this.scheduleTurn();
   }
 
   /** Leader: a learner reported activity on a session (PING reply). */
   touchSession(id: bigint, timeout_ms: number): void {
-    this.sessions.touch(id, timeout_ms, Date.now());
+    this.sessions.touch(id, timeout_ms, this.clock.now_ms());
   }
 
   modeName(): string {
@@ -741,9 +733,8 @@ export class RequestPipeline implements ServingServer, AdminSource {
   }
 }
 
-function normalizeAddress(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.substring(7) : a;
-}
+/** Handlers for a connection refused at accept: it is destroyed, nothing it sends matters. */
+const IGNORE_SOCKET: ClientSocketHandlers = { data: () => undefined, close: () => undefined, drain: () => undefined };
 
 export function hex(id: bigint): string {
   return '0x' + BigInt.asUintN(64, id).toString(16);

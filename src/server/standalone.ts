@@ -7,6 +7,8 @@ import { ZkDatabase } from '../txn/database.js';
 import type { Txn } from '../txn/txn.js';
 import { Err } from '../proto/errors.js';
 import type { FourLetterWordAnswerer } from './adminSource.js';
+import type { Clock, PipelineIo } from './io.js';
+import { nodePipelineIo } from './nodeIo.js';
 import type { ServerOptions } from './options.js';
 import { RequestPipeline, type ServingServer } from './pipeline.js';
 import type { ServingMode, SyncJob, WriteJob } from './servingMode.js';
@@ -26,12 +28,15 @@ export interface StandaloneDeps {
   db?: ZkDatabase;
   /** Four-letter words (src/admin's runFourLetterWord); none are answered without it. */
   fourLetterWords?: FourLetterWordAnswerer;
+  /** Clock and client port; defaults to Node's. */
+  io?: PipelineIo;
 }
 
 export async function startStandaloneServer(opts: ServerOptions, deps: StandaloneDeps = {}): Promise<StandaloneServer> {
   const db = deps.db ?? new ZkDatabase();
-  const mode = new StandaloneMode(db.lastProcessedZxid, deps.sink ?? new InMemoryTxnSink());
-  const pipeline = new RequestPipeline(opts, db, mode, deps.fourLetterWords);
+  const io = deps.io ?? nodePipelineIo;
+  const mode = new StandaloneMode(db.lastProcessedZxid, deps.sink ?? new InMemoryTxnSink(), io.clock);
+  const pipeline = new RequestPipeline(opts, db, mode, io, deps.fourLetterWords);
   mode.attach(pipeline);
   await pipeline.listen();
   return pipeline;
@@ -53,6 +58,7 @@ class StandaloneMode implements ServingMode {
     /** The last zxid handed out: the one place standalone zxids are numbered. */
     private lastZxid: bigint,
     private readonly sink: TxnSink,
+    private readonly clock: Clock,
   ) {
     this.applied = lastZxid;
   }
@@ -87,7 +93,7 @@ class StandaloneMode implements ServingMode {
   private scheduleTurn(): void {
     if (this.turnScheduled) return;
     this.turnScheduled = true;
-    setImmediate(() => {
+    this.clock.soon(() => {
       this.turnScheduled = false;
       this.commitBatch();
     });

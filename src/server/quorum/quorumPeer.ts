@@ -46,6 +46,7 @@ import {
 import { ConfigError, type ParsedConfig, type ServerLine } from '../config.js';
 import { storageOptionsFrom, type ServerOptions } from '../options.js';
 import type { FourLetterWordAnswerer } from '../adminSource.js';
+import { nodePipelineIo } from '../nodeIo.js';
 import { RequestPipeline } from '../pipeline.js';
 import type { ServingMode, WriteJob } from '../servingMode.js';
 import { ElectionConnections } from './electionConnections.js';
@@ -582,7 +583,7 @@ class QuorumPeer implements QuorumPeerHandle {
         metrics,
       );
     } else mode = new LearnerMode(this.role === 'OBSERVING' ? 'observer' : 'follower', sid, (e) => this.enqueue(e), metrics);
-    const pipeline = new RequestPipeline(this.options, this.db, mode, this.deps.fourLetterWords);
+    const pipeline = new RequestPipeline(this.options, this.db, mode, nodePipelineIo, this.deps.fourLetterWords);
     if (this.notServingUp) {
       await this.notServing.close();
       this.notServingUp = false;

@@ -1,0 +1,60 @@
+/**
+ * The effects the request pipeline and the peer runtime reach the world through: time, the client
+ * port, and (for a quorum peer) the quorum and election transports and its dataDir. The real
+ * implementations are in nodeIo.ts (and src/storage, quorum/electionConnections.ts,
+ * quorum/learnerConnections.ts); src/sim supplies simulated twins, so the simulator runs the code
+ * that runs in production. Nothing behind these interfaces may call back synchronously from a
+ * method call; everything that "happens later" is reported through the callbacks given.
+ */
+
+export interface Timer {
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Wall-clock milliseconds since the epoch (ctime/mtime, session expiry, latencies). */
+  now_ms(): number;
+  /** Runs `fn` once after `delay_ms`. Real timers never keep the process alive. */
+  after(delay_ms: number, fn: () => void): Timer;
+  /** Runs `fn` once the current turn's work is done (setImmediate): where output is batched. */
+  soon(fn: () => void): void;
+}
+
+/** A client's TCP connection as the pipeline uses it. */
+export interface ClientSocket {
+  /** IPv4 addresses without the ::ffff: prefix. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Bytes written and not yet handed to the network. */
+  readonly writableLength: number;
+  write(bytes: Buffer): void;
+  /** Sends what is written (then `last`, if given) and closes. */
+  end(last?: string): void;
+  /** Closes at once. */
+  destroy(): void;
+  pause(): void;
+  resume(): void;
+}
+
+export interface ClientSocketHandlers {
+  data(chunk: Buffer): void;
+  close(): void;
+  /** The written backlog has been handed to the network. */
+  drain(): void;
+}
+
+export interface ClientListener {
+  /** The port bound (the one asked for, or the one chosen for port 0). */
+  readonly port: number;
+  /** Stops accepting; connections already made stay until the pipeline closes them. */
+  close(): Promise<void>;
+}
+
+/** Binds a client port; each accepted connection is handed to `accept`, which returns its handlers. */
+export type ListenClients = (port: number, address: string, accept: (s: ClientSocket) => ClientSocketHandlers) => Promise<ClientListener>;
+
+/** What a request pipeline needs from the world. */
+export interface PipelineIo {
+  clock: Clock;
+  listenClients: ListenClients;
+}
