@@ -41,7 +41,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
   const { runFourLetterWord } = await import('../admin/fourLetterWords.js');
   let server: { close(): Promise<void> };
   if (cfg.servers.length > 0 && !(cfg.servers.length === 1 && cfg.standaloneEnabled)) {
-    const { startQuorumPeer } = await import('../server/quorum/quorumPeer.js');
+    const { startQuorumPeer } = await import('../server/quorum/nodePeer.js');
     server = await startQuorumPeer(cfg, { fourLetterWords: runFourLetterWord });
   } else {
     const { openDatabase } = await import('../storage/database.js');

@@ -59,6 +59,8 @@ export const listenTcpClients: ListenClients = (port, address, accept) =>
     server.once('error', reject);
     server.listen(port, address, () => {
       server.off('error', reject);
+      // After listen() succeeded, a listener error (e.g. EMFILE on accept) must not take the server down.
+      server.on('error', (e) => log.error({ err: e, port }, 'client port listener error'));
       const a = server.address();
       resolve({
         port: typeof a === 'object' && a !== null ? a.port : port,

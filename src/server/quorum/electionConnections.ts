@@ -9,6 +9,7 @@
  */
 import net from 'node:net';
 import { log } from '../../log.js';
+import type { ElectionTransport } from './peerIo.js';
 
 /** QuorumCnxManager.PROTOCOL_VERSION_V1: one "host:port" address in the handshake. */
 export const ELECTION_PROTOCOL_VERSION = -65536n;
@@ -39,7 +40,7 @@ interface PeerLink {
   retry: NodeJS.Timeout | undefined;
 }
 
-export class ElectionConnections {
+export class ElectionConnections implements ElectionTransport {
   private readonly links = new Map<bigint, PeerLink>();
   private server: net.Server | undefined;
   private closed = false;

@@ -7,7 +7,8 @@
 import net from 'node:net';
 import { log } from '../../log.js';
 import type { QuorumMessage } from '../../zab/index.js';
-import { encodeQuorumMessage, QuorumPacketDecoder } from './packetStream.js';
+import { encodeQuorumMessage, encodeSnapWithStream, QuorumPacketDecoder } from './packetStream.js';
+import type { QuorumTransport, QuorumTransportEvents } from './peerIo.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -15,11 +16,6 @@ export interface QuorumAddress {
   sid: bigint;
   host: string;
   quorumPort: number;
-}
-
-export interface LearnerConnectionEvents {
-  message(from: bigint, msg: QuorumMessage): void;
-  disconnected(peer: bigint): void;
 }
 
 interface Conn {
@@ -30,7 +26,7 @@ interface Conn {
   corked: boolean;
 }
 
-export class LearnerConnections {
+export class LearnerConnections implements QuorumTransport {
   private server: net.Server | undefined;
   /** Leader side: learners by sid. */
   private readonly incoming = new Map<bigint, Conn>();
@@ -42,7 +38,7 @@ export class LearnerConnections {
     private readonly me: QuorumAddress,
     private readonly peers: ReadonlyMap<bigint, QuorumAddress>,
     private readonly listenHost: string,
-    private readonly events: LearnerConnectionEvents,
+    private readonly events: QuorumTransportEvents,
   ) {}
 
   listen(): Promise<void> {
@@ -80,10 +76,9 @@ export class LearnerConnections {
     c.socket.write(bytes);
   }
 
-  /** Bytes already encoded as a QuorumPacket (SNAP with the tree). */
-  sendRaw(to: bigint, bytes: Buffer): void {
+  sendSnapshot(to: bigint, zxid: bigint, body: Buffer): void {
     const c = this.outgoing?.sid === to ? this.outgoing : this.incoming.get(to);
-    if (c !== undefined && !c.dropped) this.write(c, bytes);
+    if (c !== undefined && !c.dropped) this.write(c, encodeSnapWithStream(zxid, body));
   }
 
   disconnect(peer: bigint): void {

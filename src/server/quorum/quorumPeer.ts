@@ -1,11 +1,13 @@
 /**
- * A quorum peer (QuorumPeer): drives the pure ZAB core (src/zab) with real ticks, sockets and
- * the dataDir, and serves clients through the request pipeline (pipeline.ts) in the mode of its
- * role (leaderMode, learnerMode, readOnlyMode) while the core says it is serving.
+ * A quorum peer (QuorumPeer): drives the pure ZAB core (src/zab) and serves clients through the
+ * request pipeline (pipeline.ts) in the mode of its role (leaderMode, learnerMode, readOnlyMode)
+ * while the core says it is serving. Every effect goes through PeerIo (peerIo.ts): the real
+ * sockets, files and timers (nodePeer.ts), or the simulator's (src/sim).
  *
  * Events are stepped one at a time from a queue; each step's actions run in order, and the
- * synchronous ones (epoch files, truncate, snapshots) are awaited before the next event is
- * stepped. Log appends are asynchronous (group commit) and come back as `logDurable`.
+ * synchronous ones (epoch files, truncate, snapshots) complete before the next event is stepped:
+ * at once where the effect is already done, after its promise where it is not. Log appends are
+ * asynchronous (group commit) and come back as `logDurable`.
  *
  * The core numbers every proposal: a leader's write waits in the same queue, and when its turn
  * comes it is prepared with the zxid `nextProposalZxid` gives and stepped as `propose` at once.
@@ -13,13 +15,8 @@
  * commit point: a SNAP or a snapshot is cut exactly at the zxid the core names.
  */
 import { log } from '../../log.js';
-import { openDataDir, type OpenedDataDir } from '../../storage/dataDir.js';
-import { reportDigestMismatches } from '../digestMismatch.js';
-import { databaseFromSnapshot, fsyncMetrics, snapshotSourceOf } from '../../storage/database.js';
-import { readMyid } from '../../storage/epochFiles.js';
-import { listLogs } from '../../storage/history.js';
+import { databaseFromSnapshot, snapshotSourceOf } from '../../storage/database.js';
 import { parseSnapshot, snapshotBody } from '../../storage/snapshot.js';
-import { truncateDataDir } from '../../storage/truncate.js';
 import { CONFIG_PATH, DataTree } from '../../tree/dataTree.js';
 import { ZkDatabase } from '../../txn/database.js';
 import { decodeTxn, encodeTxn, type Txn as ServerTxn } from '../../txn/txn.js';
@@ -43,19 +40,18 @@ import {
   type Txn,
   type Zxid,
 } from '../../zab/index.js';
-import { ConfigError, type ParsedConfig, type ServerLine } from '../config.js';
-import { storageOptionsFrom, type ServerOptions } from '../options.js';
 import type { FourLetterWordAnswerer } from '../adminSource.js';
-import { nodePipelineIo } from '../nodeIo.js';
+import type { ParsedConfig, ServerLine } from '../config.js';
+import { reportDigestMismatches } from '../digestMismatch.js';
+import type { Timer } from '../io.js';
+import type { ServerOptions } from '../options.js';
 import { RequestPipeline } from '../pipeline.js';
 import type { ServingMode, WriteJob } from '../servingMode.js';
-import { ElectionConnections } from './electionConnections.js';
 import { decodeForwardedWrite, decodeSessionActivity, encodeSessionActivity } from './forwardedRequest.js';
 import { LeaderMode } from './leaderMode.js';
-import { LearnerConnections } from './learnerConnections.js';
 import { LearnerMode } from './learnerMode.js';
-import { encodeSnapWithStream } from './packetStream.js';
 import { NotServingListener } from './notServing.js';
+import { andThen, type Effect, type ElectionTransport, type PeerIo, type QuorumTransport } from './peerIo.js';
 import { quorumVerifierFrom, quorumVerifierText } from './quorumConfig.js';
 import { ReadOnlyMode } from './readOnlyMode.js';
 
@@ -89,23 +85,13 @@ export interface QuorumPeerHandle {
   close(): Promise<void>;
 }
 
-export interface QuorumPeerDeps {
-  /** Four-letter words (src/admin's runFourLetterWord); none are answered without it. */
-  fourLetterWords?: FourLetterWordAnswerer;
+/** Sees every step a peer takes (the simulator's checkers; tracing). */
+export interface PeerObserver {
+  stepped(event: Event | { type: 'recover' }, actions: readonly Action[], state: PeerState): void;
 }
 
-export async function startQuorumPeer(cfg: ParsedConfig, deps: QuorumPeerDeps = {}): Promise<QuorumPeerHandle> {
-  const o = cfg.options;
-  const myid = await readMyid(o.dataDir);
-  if (myid === undefined) throw new ConfigError('myid', `no myid file in ${o.dataDir} (it must hold this server's N from server.N)`, o.configPath);
-  const self = cfg.servers.find((s) => BigInt(s.id) === myid);
-  if (self === undefined) throw new ConfigError('myid', `myid ${myid} has no server.${myid} line`, o.configPath);
-  const peer = new QuorumPeer(cfg, self, deps);
-  await peer.start();
-  return peer;
-}
-
-function coreConfig(cfg: ParsedConfig, sid: ServerId, tick_ms: number): PeerConfig {
+/** Core timings from zoo.cfg: ZooKeeper's limits in tickTime units, converted into core ticks of `tick_ms`. */
+export function coreConfig(cfg: ParsedConfig, sid: ServerId, tick_ms: number): PeerConfig {
   const ticks = (ms: number): number => Math.max(1, Math.ceil(ms / tick_ms));
   const t = cfg.options.tickTime_ms;
   return {
@@ -124,22 +110,32 @@ function coreConfig(cfg: ParsedConfig, sid: ServerId, tick_ms: number): PeerConf
   };
 }
 
-class QuorumPeer implements QuorumPeerHandle {
-  private readonly sid: ServerId;
-  private readonly options: ServerOptions;
-  private readonly tick_ms: number;
-  private dataDir!: OpenedDataDir;
+/** The core's tick for a tickTime: half of it, at most CORE_TICK_MS_MAX. */
+export function coreTick_ms(tickTime_ms: number): number {
+  return Math.min(CORE_TICK_MS_MAX, Math.max(1, Math.floor(tickTime_ms / 2)));
+}
+
+export interface QuorumPeerOptions {
+  /** Four-letter words (src/admin's runFourLetterWord); none are answered without it. */
+  fourLetterWords?: FourLetterWordAnswerer;
+  observer?: PeerObserver;
+}
+
+export class QuorumPeer implements QuorumPeerHandle {
+  readonly options: ServerOptions;
   private db!: ZkDatabase;
   private state!: PeerState;
-  private readonly election: ElectionConnections;
-  private readonly learners: LearnerConnections;
+  private readonly election: ElectionTransport;
+  private readonly learners: QuorumTransport;
   private readonly queue: QueueItem[] = [];
   /** Leader: learners' writes, proposed right after the step that received their REQUEST, ahead of the queue. */
   private readonly forwardedWrites: LeaderWrite[] = [];
   /** Leader: txns it prepared and proposed, until they are applied (no decoding its own txns back). */
   private readonly proposedTxns = new Map<bigint, ServerTxn>();
   private pumping = false;
-  private tickTimer: NodeJS.Timeout | undefined;
+  /** The pump waits for an effect (a file write, a port to bind) before it steps on. */
+  private waiting = false;
+  private tickTimer: Timer | undefined;
   private closed = false;
   /** Serving clients (leader established / learner after UPTODATE / read-only). */
   private pipeline: RequestPipeline | undefined;
@@ -147,10 +143,9 @@ class QuorumPeer implements QuorumPeerHandle {
   private notServingUp = false;
   private role: Role = 'LOOKING';
   private leader: ServerId | null = null;
-  private lookingSince_ms = Date.now();
-  private electionRounds = 0;
+  private lookingSince_ms: number;
   /** readonlymode: starts read-only serving when LOOKING lasts past the grace period. */
-  private readOnlyTimer: NodeJS.Timeout | undefined;
+  private readOnlyTimer: Timer | undefined;
   private readOnlyPending = false;
   /** The QuorumVerifier text (see quorumVerifierText): in every notification and in /zookeeper/config. */
   private readonly configBytes: Buffer;
@@ -158,57 +153,59 @@ class QuorumPeer implements QuorumPeerHandle {
   constructor(
     private readonly cfg: ParsedConfig,
     private readonly self: ServerLine,
-    private readonly deps: QuorumPeerDeps,
+    private readonly config: PeerConfig,
+    private readonly tick_ms: number,
+    private readonly io: PeerIo,
+    private readonly opts: QuorumPeerOptions = {},
   ) {
-    this.sid = serverId(self.id);
     const clientPort = self.clientPort ?? cfg.options.clientPort;
     const clientPortAddress = self.clientAddress ?? cfg.options.clientPortAddress;
     this.options = { ...cfg.options, clientPort, clientPortAddress };
     this.configBytes = Buffer.from(quorumVerifierText(cfg), 'utf8');
-    this.tick_ms = Math.min(CORE_TICK_MS_MAX, Math.max(1, Math.floor(cfg.options.tickTime_ms / 2)));
-    const listenAll = false;
-    this.election = new ElectionConnections(
-      BigInt(self.id),
-      { sid: BigInt(self.id), host: self.host, electionPort: self.electionPort },
-      cfg.servers.map((s) => ({ sid: BigInt(s.id), host: s.host, electionPort: s.electionPort })),
-      listenAll ? '0.0.0.0' : self.host,
-      (from, bytes) => this.onNotification(from, bytes),
-    );
-    this.learners = new LearnerConnections(
-      { sid: BigInt(self.id), host: self.host, quorumPort: self.quorumPort },
-      new Map(cfg.servers.map((s) => [BigInt(s.id), { sid: BigInt(s.id), host: s.host, quorumPort: s.quorumPort }])),
-      listenAll ? '0.0.0.0' : self.host,
-      {
-        message: (from, msg) => this.enqueue({ type: 'message', from: serverId(from), msg }),
-        disconnected: (p) => this.enqueue({ type: 'disconnected', peer: serverId(p) }),
-      },
-    );
-    this.notServing = new NotServingListener(() => `Mode: ${this.modeName()}\nZxid: ${zxidHex(this.db?.lastProcessedZxid ?? 0n)}\n`);
+    this.lookingSince_ms = io.clock.now_ms();
+    this.election = io.openElection((from, bytes) => this.onNotification(from, bytes));
+    this.learners = io.openQuorum({
+      message: (from, msg) => this.enqueue({ type: 'message', from: serverId(from), msg }),
+      disconnected: (p) => this.enqueue({ type: 'disconnected', peer: serverId(p) }),
+    });
+    this.notServing = new NotServingListener(io.listenClients, () => `Mode: ${this.modeName()}\nZxid: ${zxidHex(this.db?.lastProcessedZxid ?? 0n)}\n`);
+  }
+
+  /** Serving clients now (the simulator's clients pick members by it). */
+  get serving(): boolean {
+    return this.pipeline !== undefined;
+  }
+
+  /** Stepping or waiting for an effect: events given now are queued. */
+  get busy(): boolean {
+    return this.waiting;
+  }
+
+  get tree(): DataTree {
+    return this.db.tree;
   }
 
   async start(): Promise<void> {
-    const fresh = new ZkDatabase(new DataTree());
-    this.dataDir = await openDataDir({ ...storageOptionsFrom(this.options), emptyTree: snapshotSourceOf(fresh, 0n) });
-    const d = this.dataDir;
+    const d = await this.io.storage.open(snapshotSourceOf(new ZkDatabase(new DataTree()), 0n));
     // The tree is the snapshot; the log after it is applied only as a leader commits it.
-    this.useDatabase(d.snapshot ? databaseFromSnapshot(d.snapshot) : fresh);
-    const snapZxid = (d.snapshot?.zxid ?? 0n) as Zxid;
-    const zabLog: Txn[] = d.txns.map((t, i) => ({ zxid: t.header.zxid as Zxid, data: d.txnBytes[i]! }));
+    this.useDatabase(databaseFromSnapshot(d.snapshot));
+    const snapZxid = d.snapshot.zxid as Zxid;
+    const zabLog: Txn[] = d.txns.map((t) => ({ zxid: t.txn.header.zxid as Zxid, data: t.bytes }));
     const lastEpoch = epochOf(d.lastZxid as Zxid);
-    const acceptedEpoch = ((await d.readAcceptedEpoch()) ?? lastEpoch) as Epoch;
-    const currentEpoch = ((await d.readCurrentEpoch()) ?? lastEpoch) as Epoch;
+    const acceptedEpoch = (d.acceptedEpoch ?? lastEpoch) as Epoch;
+    const currentEpoch = (d.currentEpoch ?? lastEpoch) as Epoch;
     log.info(
       { myid: this.self.id, snapZxid: zxidHex(snapZxid), lastZxid: zxidHex(d.lastZxid), acceptedEpoch: String(acceptedEpoch), currentEpoch: String(currentEpoch) },
       'quorum peer recovered its dataDir',
     );
-    const config = coreConfig(this.cfg, this.sid, this.tick_ms);
     await this.election.listen();
     await this.learners.listen();
     await this.notServing.listen(this.options.clientPort, this.options.clientPortAddress);
     this.notServingUp = true;
-    log.info({ myid: this.self.id, clientPort: this.options.clientPort, tick_ms: this.tick_ms, voters: config.quorum.voters.map(String) }, 'tszk quorum peer started');
-    const r = recover(config, { acceptedEpoch, currentEpoch, snapZxid, log: zabLog });
+    log.info({ myid: this.self.id, clientPort: this.options.clientPort, tick_ms: this.tick_ms, voters: this.config.quorum.voters.map(String) }, 'tszk quorum peer started');
+    const r = recover(this.config, { acceptedEpoch, currentEpoch, snapZxid, log: zabLog });
     this.state = r.state;
+    this.opts.observer?.stepped({ type: 'recover' }, r.actions, r.state);
     this.pumping = true;
     await this.execute(r.actions);
     this.pumping = false;
@@ -220,23 +217,23 @@ class QuorumPeer implements QuorumPeerHandle {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.tickTimer) clearTimeout(this.tickTimer);
-    if (this.readOnlyTimer) clearTimeout(this.readOnlyTimer);
+    this.tickTimer?.cancel();
+    this.readOnlyTimer?.cancel();
     this.election.close();
     this.learners.close();
     if (this.pipeline) await this.pipeline.close();
     if (this.notServingUp) await this.notServing.close();
-    await this.dataDir.close();
+    await this.io.storage.close();
   }
 
   // ---- events ----
 
   private scheduleTick(): void {
-    this.tickTimer = setTimeout(() => {
+    this.tickTimer = this.io.clock.after(this.tick_ms, () => {
       if (this.closed) return;
       this.enqueue({ type: 'tick' });
       this.scheduleTick();
-    }, this.tick_ms);
+    });
   }
 
   private onNotification(from: bigint, bytes: Buffer): void {
@@ -252,7 +249,7 @@ class QuorumPeer implements QuorumPeerHandle {
 
   enqueue(e: QueueItem): void {
     if (this.closed) return;
-    if (this.queue.length >= EVENT_QUEUE_MAX) this.fatal(new Error(`event queue over ${EVENT_QUEUE_MAX}`));
+    if (this.queue.length >= EVENT_QUEUE_MAX) return this.fatal(new Error(`event queue over ${EVENT_QUEUE_MAX}`));
     this.queue.push(e);
     this.pump();
   }
@@ -260,36 +257,59 @@ class QuorumPeer implements QuorumPeerHandle {
   private pump(): void {
     if (this.pumping || this.closed) return;
     this.pumping = true;
-    void (async () => {
-      try {
-        while ((this.queue.length > 0 || this.forwardedWrites.length > 0 || this.readOnlyPending) && !this.closed) {
-          if (this.readOnlyPending) {
-            this.readOnlyPending = false;
-            if (this.role === 'LOOKING' && this.pipeline === undefined) await this.startServing(true);
-            continue;
-          }
-          // A learner's writes go right behind the step that received them, so a SYNC REQUEST it
-          // sent after them (queued behind) is answered after their COMMITs, as ZooKeeper's
-          // followers pair each SYNC or COMMIT with their oldest pending request.
-          const e = this.forwardedWrites.shift() ?? this.queue.shift()!;
-          if (e.type === 'write') {
-            await this.proposeWrite(e);
-            continue;
-          }
-          if (e.type === 'message' && e.msg.type === 'PING' && this.pipeline !== undefined && this.pipeline.touchedSessions.size > 0) {
-            // Learner: report session activity in this PING's reply (Learner.ping).
-            const data = encodeSessionActivity(this.pipeline.touchedSessions);
-            this.pipeline.touchedSessions.clear();
-            await this.execute(step(this.state, { type: 'sessionActivity', data }).actions);
-          }
-          this.noteIncoming(e);
-          await this.execute(step(this.state, e).actions);
+    this.drain();
+  }
+
+  /** Steps queued items until none is left, or until an effect must be waited for (then goes on after it). */
+  private drain(): void {
+    try {
+      while ((this.queue.length > 0 || this.forwardedWrites.length > 0 || this.readOnlyPending) && !this.closed) {
+        const pending = this.next();
+        if (pending !== undefined) {
+          this.waiting = true;
+          pending.then(
+            () => {
+              this.waiting = false;
+              this.drain();
+            },
+            (err: unknown) => this.fatal(err),
+          );
+          return;
         }
-      } catch (err) {
-        this.fatal(err);
       }
-      this.pumping = false;
-    })();
+    } catch (err) {
+      return this.fatal(err);
+    }
+    this.pumping = false;
+  }
+
+  /** Steps the next queued item. */
+  private next(): Effect {
+    if (this.readOnlyPending) {
+      this.readOnlyPending = false;
+      if (this.role === 'LOOKING' && this.pipeline === undefined) return this.startServing(true);
+      return;
+    }
+    // A learner's writes go right behind the step that received them, so a SYNC REQUEST it sent
+    // after them (queued behind) is answered after their COMMITs, as ZooKeeper's followers pair
+    // each SYNC or COMMIT with their oldest pending request.
+    const e = this.forwardedWrites.shift() ?? this.queue.shift()!;
+    if (e.type === 'write') return this.proposeWrite(e);
+    let first: Effect = undefined;
+    if (e.type === 'message' && e.msg.type === 'PING' && this.pipeline !== undefined && this.pipeline.touchedSessions.size > 0) {
+      // Learner: report session activity in this PING's reply (Learner.ping).
+      const data = encodeSessionActivity(this.pipeline.touchedSessions);
+      this.pipeline.touchedSessions.clear();
+      first = this.stepCore({ type: 'sessionActivity', data });
+    }
+    this.noteIncoming(e);
+    return andThen(first, () => this.stepCore(e));
+  }
+
+  private stepCore(e: Event): Effect {
+    const { actions } = step(this.state, e);
+    this.opts.observer?.stepped(e, actions, this.state);
+    return this.execute(actions);
   }
 
   /**
@@ -298,7 +318,7 @@ class QuorumPeer implements QuorumPeerHandle {
    * bounds, zxid rollover) nothing is prepared: the core is told (it may step down) and the
    * write's client is disconnected.
    */
-  private async proposeWrite(w: LeaderWrite): Promise<void> {
+  private proposeWrite(w: LeaderWrite): Effect {
     if (w.pipeline !== this.pipeline) return; // its clients were disconnected with their pipeline
     const zxid = nextProposalZxid(this.state);
     let data: Buffer = Buffer.alloc(0);
@@ -315,12 +335,14 @@ class QuorumPeer implements QuorumPeerHandle {
       this.proposedTxns.set(zxid, txn);
       data = encodeTxn(txn);
     }
-    await this.execute(step(this.state, { type: 'propose', zxid, data }).actions);
+    return this.stepCore({ type: 'propose', zxid, data });
   }
 
-  private fatal(err: unknown): never {
+  private fatal(err: unknown): void {
+    if (this.closed) return;
     log.fatal({ err }, 'quorum peer failed; stopping');
-    process.exit(2);
+    this.closed = true;
+    this.io.fatal(err);
   }
 
   /** Sync-mode story for the operational log (learner side). */
@@ -339,11 +361,15 @@ class QuorumPeer implements QuorumPeerHandle {
 
   // ---- actions, in order ----
 
-  private async execute(actions: readonly Action[]): Promise<void> {
-    for (const a of actions) await this.run(a);
+  /** Runs actions[from..] in order; where one returns a promise, the rest run after it settles. */
+  private execute(actions: readonly Action[], from = 0): Effect {
+    for (let i = from; i < actions.length; i++) {
+      const r = this.run(actions[i]!);
+      if (r !== undefined) return r.then(() => this.execute(actions, i + 1));
+    }
   }
 
-  private async run(a: Action): Promise<void> {
+  private run(a: Action): Effect {
     switch (a.type) {
       case 'send':
         if (a.msg.type === 'NOTIFICATION') this.election.send(a.to, encodeNotification(a.msg, this.configBytes));
@@ -353,26 +379,23 @@ class QuorumPeer implements QuorumPeerHandle {
         }
         return;
       case 'sendSnapshot':
-        this.sendSnapshot(a.to, a.zxid);
-        return;
+        return this.sendSnapshot(a.to, a.zxid);
       case 'disconnect':
-        this.learners.disconnect(a.peer);
-        return;
+        return this.learners.disconnect(a.peer);
       case 'persistAcceptedEpoch':
-        return this.dataDir.writeAcceptedEpoch(a.epoch);
+        return this.io.storage.writeAcceptedEpoch(a.epoch);
       case 'persistCurrentEpoch':
-        return this.dataDir.writeCurrentEpoch(a.epoch);
+        return this.io.storage.writeCurrentEpoch(a.epoch);
       case 'append': {
         if (a.txns.length === 0) return;
         const last = a.txns[a.txns.length - 1]!.zxid;
-        this.dataDir.txnLog.appendEncoded(a.txns.map((t) => ({ zxid: t.zxid, bytes: t.data }))).then(
+        return this.io.storage.append(
+          a.txns.map((t) => ({ zxid: t.zxid, bytes: t.data })),
           () => this.enqueue({ type: 'logDurable', zxid: last }),
-          (err: unknown) => this.fatal(err),
         );
-        return;
       }
       case 'truncate':
-        return this.truncate(a.zxid);
+        return andThen(this.io.storage.truncate(a.zxid), () => log.info({ zxid: zxidHex(a.zxid) }, 'txn log truncated'));
       case 'loadSnapshot': {
         if (this.pipeline !== undefined) throw new Error('loadSnapshot while serving clients');
         const snap = parseSnapshot(a.data, `<SNAP from leader at ${zxidHex(a.zxid)}>`, a.zxid);
@@ -386,12 +409,14 @@ class QuorumPeer implements QuorumPeerHandle {
         return this.apply(a.txn);
       case 'role':
         return this.onRole(a.role, a.leader);
-      case 'established':
+      case 'established': {
+        const took_ms = this.io.clock.now_ms() - this.lookingSince_ms;
         log.info(
-          { epoch: String(a.epoch), leader: this.leader === null ? null : String(this.leader), established_ms: Date.now() - this.lookingSince_ms },
-          `ensemble established in epoch ${a.epoch} (${Date.now() - this.lookingSince_ms} ms after this peer started looking)`,
+          { epoch: String(a.epoch), leader: this.leader === null ? null : String(this.leader), established_ms: took_ms },
+          `ensemble established in epoch ${a.epoch} (${took_ms} ms after this peer started looking)`,
         );
         return;
+      }
       case 'serving':
         return a.serving ? this.startServing() : this.stopServing();
       case 'forwardedRequest': {
@@ -412,13 +437,11 @@ class QuorumPeer implements QuorumPeerHandle {
         if (a.sync && this.pipeline !== undefined && this.role === 'LEADING') {
           // A local sync refused (bound): its client would wait for ever, and later syncs would be
           // paired with the wrong connection. Restart the client side: its clients see CONNECTIONLOSS.
-          await this.stopServing();
-          if (this.state.role.role === 'LEADING' && this.state.role.established) await this.startServing();
+          return andThen(this.stopServing(), () => (this.state.role.role === 'LEADING' && this.state.role.established ? this.startServing() : undefined));
         }
         return;
       case 'syncDone':
-        this.pipeline?.syncDone();
-        return;
+        return this.pipeline?.syncDone();
       case 'sessionActivity':
         if (this.pipeline !== undefined) for (const [id, timeout] of decodeSessionActivity(a.data)) this.pipeline.touchSession(id, timeout);
         return;
@@ -436,7 +459,7 @@ class QuorumPeer implements QuorumPeerHandle {
     const id = data.readBigInt64BE(0);
     if (this.role === 'LEADING') {
       const timeout_ms = data.length >= 12 ? data.readInt32BE(8) : 0;
-      const valid = this.pipeline !== undefined && this.pipeline.sessions.touch(id, timeout_ms, Date.now());
+      const valid = this.pipeline !== undefined && this.pipeline.sessions.touch(id, timeout_ms, this.io.clock.now_ms());
       if (valid) this.pipeline!.setOwner(id, Number(from));
       const answer = Buffer.alloc(9);
       answer.writeBigInt64BE(id, 0);
@@ -468,16 +491,7 @@ class QuorumPeer implements QuorumPeerHandle {
       { learner: String(to), mode: 'SNAP', learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(zxid), bytes: body.length },
       `syncing learner ${to} by SNAP`,
     );
-    this.learners.sendRaw(to, encodeSnapWithStream(zxid, body));
-  }
-
-  private async truncate(zxid: Zxid): Promise<void> {
-    const o = this.options;
-    await this.dataDir.close();
-    const logs = await listLogs(this.dataDir.logDir);
-    if (logs.length > 0) await truncateDataDir(o.dataDir, o.dataLogDir, zxid);
-    this.dataDir = await openDataDir(storageOptionsFrom(o));
-    log.info({ zxid: zxidHex(zxid) }, 'txn log truncated');
+    this.learners.sendSnapshot(to, zxid, body);
   }
 
   /**
@@ -487,24 +501,19 @@ class QuorumPeer implements QuorumPeerHandle {
    */
   private useDatabase(db: ZkDatabase): void {
     reportDigestMismatches(db);
-    db.tree.setData(CONFIG_PATH, this.configBytes, -1, 0n, BigInt(Date.now()));
+    db.tree.setData(CONFIG_PATH, this.configBytes, -1, 0n, BigInt(this.io.clock.now_ms()));
     this.db = db;
   }
 
-  private async takeSnapshot(zxid: Zxid): Promise<void> {
+  /**
+   * While serving, the log already holds every txn: the snapshot only shortens recovery, so it is
+   * written in the background as ZooKeeper's SyncRequestProcessor does (fuzzy: the tree moves on
+   * meanwhile, and recovery replays the log from `zxid`). A sync snapshot (after SNAP or DIFF)
+   * must be durable before the learner acknowledges NEWLEADER.
+   */
+  private takeSnapshot(zxid: Zxid): Effect {
     if (this.db.lastProcessedZxid !== zxid) throw new Error(`takeSnapshot at ${zxidHex(zxid)} but the tree is at ${zxidHex(this.db.lastProcessedZxid)}`);
-    const snapshotter = this.dataDir.snapshotter;
-    if (this.pipeline !== undefined) {
-      // While serving, the log already holds every txn: the snapshot only shortens recovery, so it
-      // is written in the background as ZooKeeper's SyncRequestProcessor does (fuzzy: the tree
-      // moves on meanwhile, and recovery replays the log from `zxid`), and skipped if one is running.
-      snapshotter.take(zxid, snapshotSourceOf(this.db, zxid))?.catch((err: unknown) => log.error({ err }, 'snapshot failed'));
-      return;
-    }
-    // A sync snapshot (after SNAP or DIFF) must be durable before the learner acknowledges NEWLEADER.
-    await snapshotter.idle();
-    const file = await snapshotter.take(zxid, snapshotSourceOf(this.db, zxid));
-    log.info({ file }, 'snapshot taken');
+    return this.io.storage.snapshot(zxid, snapshotSourceOf(this.db, zxid), this.pipeline !== undefined);
   }
 
   /** A committed txn reaches the tree: the leader's own from what it proposed, anything else decoded. */
@@ -515,41 +524,42 @@ class QuorumPeer implements QuorumPeerHandle {
     else this.db.applyChecked(txn);
   }
 
-  private async onRole(role: Role, leader: ServerId | null): Promise<void> {
+  private onRole(role: Role, leader: ServerId | null): Effect {
     // A new role is a new client-serving period (ZooKeeper makes a new ZooKeeperServer). Leaving
     // LOOKING ends read-only serving: its connections close and clients reconnect read-write.
-    if (this.readOnlyTimer) clearTimeout(this.readOnlyTimer);
+    this.readOnlyTimer?.cancel();
     this.readOnlyTimer = undefined;
-    if (this.pipeline !== undefined) await this.stopServing();
-    if (role === 'LOOKING') {
-      this.lookingSince_ms = Date.now();
-      this.electionRounds++;
-      log.info({ myid: this.self.id, round: String(this.state.logicalclock), lastZxid: zxidHex(this.lastLoggedZxid()) }, 'LOOKING: starting leader election');
-    } else {
-      log.info(
-        { myid: this.self.id, role, leader: leader === null ? null : String(leader), round: String(this.state.logicalclock), election_ms: Date.now() - this.lookingSince_ms },
-        `election over: ${role}${leader !== null && role !== 'LEADING' ? ` leader ${leader}` : ''}`,
-      );
-    }
-    this.role = role;
-    this.leader = leader;
-    if (role === 'LOOKING') this.scheduleReadOnly();
+    return andThen(this.stopServing(), () => {
+      const now = this.io.clock.now_ms();
+      if (role === 'LOOKING') {
+        this.lookingSince_ms = now;
+        log.info({ myid: this.self.id, round: String(this.state.logicalclock), lastZxid: zxidHex(this.lastLoggedZxid()) }, 'LOOKING: starting leader election');
+      } else {
+        log.info(
+          { myid: this.self.id, role, leader: leader === null ? null : String(leader), round: String(this.state.logicalclock), election_ms: now - this.lookingSince_ms },
+          `election over: ${role}${leader !== null && role !== 'LEADING' ? ` leader ${leader}` : ''}`,
+        );
+      }
+      this.role = role;
+      this.leader = leader;
+      if (role === 'LOOKING') this.scheduleReadOnly();
+    });
   }
 
   /** ZooKeeper's roZkMgr: after the grace period, a member still LOOKING serves read-only clients. */
   private scheduleReadOnly(): void {
     if (!this.options.readOnlyModeEnabled || this.closed) return;
-    if (this.readOnlyTimer) clearTimeout(this.readOnlyTimer);
-    this.readOnlyTimer = setTimeout(() => {
+    this.readOnlyTimer?.cancel();
+    this.readOnlyTimer = this.io.clock.after(Math.max(READ_ONLY_GRACE_MS_MIN, this.options.tickTime_ms), () => {
       this.readOnlyTimer = undefined;
       if (this.closed || this.role !== 'LOOKING' || this.pipeline !== undefined) return;
       // Started by the pump, between steps, so it never interleaves with a step's actions.
       this.readOnlyPending = true;
       this.pump();
-    }, Math.max(READ_ONLY_GRACE_MS_MIN, this.options.tickTime_ms));
+    });
   }
 
-  private modeName(): string {
+  modeName(): string {
     switch (this.role) {
       case 'LEADING':
         return 'leader';
@@ -568,7 +578,7 @@ class QuorumPeer implements QuorumPeerHandle {
     if (this.pipeline !== undefined) return;
     if (readOnly && this.role !== 'LOOKING') throw new Error(`read-only serving while ${this.role}`);
     if (!readOnly && this.role === 'LOOKING') throw new Error('serving read-write while LOOKING');
-    const metrics = (): ReadonlyArray<readonly [string, number]> => fsyncMetrics(this.dataDir.txnLog.stats);
+    const metrics = (): ReadonlyArray<readonly [string, number]> => this.io.storage.fsyncMetrics();
     const sid = this.self.id;
     let mode: ServingMode;
     if (readOnly) mode = new ReadOnlyMode(sid, metrics);
@@ -583,7 +593,7 @@ class QuorumPeer implements QuorumPeerHandle {
         metrics,
       );
     } else mode = new LearnerMode(this.role === 'OBSERVING' ? 'observer' : 'follower', sid, (e) => this.enqueue(e), metrics);
-    const pipeline = new RequestPipeline(this.options, this.db, mode, nodePipelineIo, this.deps.fourLetterWords);
+    const pipeline = new RequestPipeline(this.options, this.db, mode, this.io, this.opts.fourLetterWords);
     if (this.notServingUp) {
       await this.notServing.close();
       this.notServingUp = false;
@@ -593,18 +603,19 @@ class QuorumPeer implements QuorumPeerHandle {
     log.info({ mode: mode.name, clientPort: pipeline.port, zxid: zxidHex(this.db.lastProcessedZxid) }, readOnly ? 'Read-only server started: serving read-only clients' : 'serving clients');
   }
 
-  private async stopServing(): Promise<void> {
+  private stopServing(): Effect {
     const pipeline = this.pipeline;
     if (pipeline === undefined) return;
     this.pipeline = undefined;
     // Proposals it made and never saw committed are in the log; a later commit decodes them from there.
     this.proposedTxns.clear();
     this.forwardedWrites.length = 0;
-    await pipeline.close();
-    if (!this.closed && !this.notServingUp) {
-      await this.notServing.listen(this.options.clientPort, this.options.clientPortAddress);
-      this.notServingUp = true;
-    }
-    log.info({ mode: this.modeName() }, 'stopped serving clients');
+    return pipeline.close().then(async () => {
+      if (!this.closed && !this.notServingUp) {
+        await this.notServing.listen(this.options.clientPort, this.options.clientPortAddress);
+        this.notServingUp = true;
+      }
+      log.info({ mode: this.modeName() }, 'stopped serving clients');
+    });
   }
 }

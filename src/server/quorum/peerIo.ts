@@ -1,0 +1,77 @@
+/**
+ * What a quorum peer's runtime (quorumPeer.ts) reaches the world through, beyond the pipeline's
+ * clock and client port: the quorum and election transports and its dataDir. The real ones are
+ * learnerConnections.ts, electionConnections.ts and peerStorage.ts; src/sim has the twins.
+ *
+ * An `Effect` is what a synchronous action of the core returns: nothing when it is done already
+ * (the simulator's disk), or a promise the runtime waits for before it steps the next event.
+ */
+import type { LoadedSnapshot, SnapshotSource } from '../../storage/snapshot.js';
+import type { Txn as ServerTxn } from '../../txn/txn.js';
+import type { QuorumMessage } from '../../zab/packets.js';
+import type { PipelineIo } from '../io.js';
+
+export type Effect = Promise<void> | void;
+
+/** Runs `next` after `first` settles: at once when `first` is already done. */
+export function andThen(first: Effect, next: () => Effect): Effect {
+  return first === undefined ? next() : first.then(next);
+}
+
+/** The quorum port: learner ↔ leader connections carrying QuorumPackets. */
+export interface QuorumTransport {
+  listen(): Promise<void>;
+  /** FOLLOWERINFO/OBSERVERINFO to a leader opens a new connection to it (closing an old one). */
+  send(to: bigint, msg: QuorumMessage): void;
+  /** SNAP, then the snapshot body as ZooKeeper streams it. */
+  sendSnapshot(to: bigint, zxid: bigint, body: Buffer): void;
+  disconnect(peer: bigint): void;
+  close(): void;
+}
+
+export interface QuorumTransportEvents {
+  message(from: bigint, msg: QuorumMessage): void;
+  disconnected(peer: bigint): void;
+}
+
+/** The election port: FLE notifications between every pair of voters. */
+export interface ElectionTransport {
+  listen(): Promise<void>;
+  send(to: bigint, notification: Buffer): void;
+  close(): void;
+}
+
+/** What a peer finds in its dataDir when it starts. */
+export interface RecoveredDataDir {
+  /** The newest valid snapshot (a new dataDir gets an empty one at zxid 0). */
+  snapshot: LoadedSnapshot;
+  /** Logged txns after the snapshot, in zxid order, with the bytes they were logged as. */
+  txns: { txn: ServerTxn; bytes: Buffer }[];
+  lastZxid: bigint;
+  acceptedEpoch: bigint | undefined;
+  currentEpoch: bigint | undefined;
+}
+
+/** A peer's dataDir: txn log (group commit), epoch files, snapshots. */
+export interface PeerStorage {
+  open(emptyTree: SnapshotSource): Promise<RecoveredDataDir>;
+  /** Logs the txns; `durable` runs once they are fsynced (batches become durable in order). */
+  append(txns: readonly { zxid: bigint; bytes: Buffer }[], durable: () => void): void;
+  writeAcceptedEpoch(epoch: bigint): Effect;
+  writeCurrentEpoch(epoch: bigint): Effect;
+  /** Drops logged txns after `zxid`. */
+  truncate(zxid: bigint): Effect;
+  /** A durable snapshot of `src` named `zxid`; in the background (and skipped while one runs) when `background`. */
+  snapshot(zxid: bigint, src: SnapshotSource, background: boolean): Effect;
+  /** mntr's fsync figures. */
+  fsyncMetrics(): ReadonlyArray<readonly [string, number]>;
+  close(): Promise<void>;
+}
+
+export interface PeerIo extends PipelineIo {
+  storage: PeerStorage;
+  openQuorum(events: QuorumTransportEvents): QuorumTransport;
+  openElection(onNotification: (from: bigint, bytes: Buffer) => void): ElectionTransport;
+  /** The runtime met a bug or a disk error: stop the peer (the real one exits the process). */
+  fatal(err: unknown): void;
+}

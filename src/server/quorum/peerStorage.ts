@@ -1,0 +1,70 @@
+/** A quorum peer's dataDir on the real file system (src/storage), behind PeerStorage. */
+import { log } from '../../log.js';
+import { openDataDir, type OpenedDataDir } from '../../storage/dataDir.js';
+import { fsyncMetrics } from '../../storage/database.js';
+import { listLogs } from '../../storage/history.js';
+import type { SnapshotSource } from '../../storage/snapshot.js';
+import { truncateDataDir } from '../../storage/truncate.js';
+import { storageOptionsFrom, type ServerOptions } from '../options.js';
+import type { PeerStorage, RecoveredDataDir } from './peerIo.js';
+
+export class DataDirStorage implements PeerStorage {
+  private dataDir!: OpenedDataDir;
+
+  constructor(
+    private readonly options: ServerOptions,
+    private readonly fatal: (err: unknown) => void,
+  ) {}
+
+  async open(emptyTree: SnapshotSource): Promise<RecoveredDataDir> {
+    const d = await openDataDir({ ...storageOptionsFrom(this.options), emptyTree });
+    this.dataDir = d;
+    if (d.snapshot === undefined) throw new Error('a dataDir opened with an empty tree has no snapshot');
+    return {
+      snapshot: d.snapshot,
+      txns: d.txns.map((txn, i) => ({ txn, bytes: d.txnBytes[i]! })),
+      lastZxid: d.lastZxid,
+      acceptedEpoch: await d.readAcceptedEpoch(),
+      currentEpoch: await d.readCurrentEpoch(),
+    };
+  }
+
+  append(txns: readonly { zxid: bigint; bytes: Buffer }[], durable: () => void): void {
+    this.dataDir.txnLog.appendEncoded(txns).then(durable, this.fatal);
+  }
+
+  writeAcceptedEpoch(epoch: bigint): Promise<void> {
+    return this.dataDir.writeAcceptedEpoch(epoch);
+  }
+
+  writeCurrentEpoch(epoch: bigint): Promise<void> {
+    return this.dataDir.writeCurrentEpoch(epoch);
+  }
+
+  async truncate(zxid: bigint): Promise<void> {
+    const o = this.options;
+    await this.dataDir.close();
+    const logs = await listLogs(this.dataDir.logDir);
+    if (logs.length > 0) await truncateDataDir(o.dataDir, o.dataLogDir, zxid);
+    this.dataDir = await openDataDir(storageOptionsFrom(o));
+  }
+
+  async snapshot(zxid: bigint, src: SnapshotSource, background: boolean): Promise<void> {
+    const snapshotter = this.dataDir.snapshotter;
+    if (background) {
+      snapshotter.take(zxid, src)?.catch((err: unknown) => log.error({ err }, 'snapshot failed'));
+      return;
+    }
+    await snapshotter.idle();
+    const file = await snapshotter.take(zxid, src);
+    log.info({ file }, 'snapshot taken');
+  }
+
+  fsyncMetrics(): ReadonlyArray<readonly [string, number]> {
+    return fsyncMetrics(this.dataDir.txnLog.stats);
+  }
+
+  close(): Promise<void> {
+    return this.dataDir.close();
+  }
+}
