@@ -1,5 +1,11 @@
 import type { WriteResult } from './machine.js';
 
+/**
+ * The version in a failed compare-and-set's result when the server does not say it (ZooKeeper
+ * answers BadVersion without the node's version); the checkers then check only that it failed.
+ */
+export const VERSION_UNREPORTED = -1;
+
 /** What the clients saw: the input of the linearizability and read checkers. */
 export interface WriteOp {
   kind: 'write';

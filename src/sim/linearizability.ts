@@ -1,4 +1,4 @@
-import type { WriteOp } from './history.js';
+import { VERSION_UNREPORTED, type WriteOp } from './history.js';
 
 /**
  * Wing & Gong / Lowe style search for a linearization of one register's compare-and-set
@@ -28,7 +28,8 @@ export function isWitness(ops: readonly WriteOp[], order: readonly WriteOp[]): b
     const matches = o.expectedVersion === -1 || o.expectedVersion === version;
     const r = o.result;
     if (r !== 'unknown' && r !== null) {
-      if (r.ok !== matches || r.version !== (matches ? version + 1 : version)) return false;
+      if (r.ok !== matches) return false;
+      if (r.version !== (matches ? version + 1 : version) && !(!r.ok && r.version === VERSION_UNREPORTED)) return false;
     } else if (!matches) continue;
     if (matches) version++;
   }
@@ -75,7 +76,7 @@ export function checkRegister(ops: readonly WriteOp[], witness?: readonly WriteO
           if (!r.ok || r.version !== version + 1) continue;
           nv = version + 1;
           nval = o.value;
-        } else if (r.ok || r.version !== version) continue;
+        } else if (r.ok || (r.version !== version && r.version !== VERSION_UNREPORTED)) continue;
       } else {
         if (!matches) continue; // a failed unknown write has no effect: same as leaving it out
         nv = version + 1;

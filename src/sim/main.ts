@@ -1,19 +1,23 @@
 import { performance } from 'node:perf_hooks';
 import type { Mutation } from '../zab/state.js';
-import { report } from './report.js';
+import { report, serverReport } from './report.js';
+import { runServerSeed } from './serverSim.js';
 import { runSeed } from './sim.js';
 
 /**
- * `npm run sim -- --seeds N --ops M [--seed S] [--mutation NAME]`: runs random seeds through the
- * simulator; a failure prints its seed, a replay command and the last events before it.
+ * `npm run sim -- --seeds N --ops M [--first F] [--seed S] [--mutation a,b] [--core]`: runs
+ * random seeds through the simulator of the real servers (serverSim.ts), or with --core through
+ * the one of the bare ZAB core (sim.ts). A failure prints its seed, a replay command and the
+ * last events before it.
  */
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-function main(): void {
-  const ops = Number(arg('ops') ?? 60);
+async function main(): Promise<void> {
+  const core = process.argv.includes('--core');
+  const ops = Number(arg('ops') ?? (core ? 60 : 40));
   const one = arg('seed');
   const seeds = Number(arg('seeds') ?? 100);
   const first = Number(arg('first') ?? 1);
@@ -24,12 +28,12 @@ function main(): void {
   let events = 0;
   let committed = 0;
   for (const seed of list) {
-    const r = runSeed(seed, ops, mutations);
+    const r = core ? runSeed(seed, ops, mutations) : await runServerSeed(seed, ops, mutations);
     events += r.stats.events;
     committed += r.stats.committed;
     if (!r.ok) {
       failures++;
-      console.log(report(r, ops, mutations));
+      console.log(core ? report(r as ReturnType<typeof runSeed>, ops, mutations) : serverReport(r as Awaited<ReturnType<typeof runServerSeed>>, ops, mutations));
       if (one === undefined && failures >= 3) break;
     } else if (one !== undefined) {
       console.log(`ok seed ${seed}: ${JSON.stringify(r.stats)}`);
@@ -37,9 +41,9 @@ function main(): void {
   }
   const s = (performance.now() - t0) / 1000;
   console.log(
-    `${list.length} seeds, ${failures} failed, ${s.toFixed(1)}s (${(list.length / s).toFixed(1)} seeds/s, ${Math.round(events / s)} events/s, ${committed} txns committed)`,
+    `${core ? 'core' : 'server'} simulator: ${list.length} seeds, ${failures} failed, ${s.toFixed(1)}s (${(list.length / s).toFixed(1)} seeds/s, ${Math.round(events / s)} events/s, ${committed} txns committed)`,
   );
   process.exitCode = failures > 0 ? 1 : 0;
 }
 
-main();
+await main();

@@ -76,10 +76,19 @@ export function becomeLooking(s: PeerState, out: Action[]): void {
   checkLookingQuorum(s, l);
 }
 
-function agreeing(votes: Map<ServerId, ReceivedVote>, v: Vote): ServerId[] {
+function agreeing(votes: Map<ServerId, ReceivedVote>, v: Vote, same: (a: Vote, b: Vote) => boolean = sameVote): ServerId[] {
   const out: ServerId[] = [];
-  for (const [sid, r] of votes) if (sameVote(r, v)) out.push(sid);
+  for (const [sid, r] of votes) if (same(r, v)) out.push(sid);
   return out;
+}
+
+/**
+ * Votes of peers already FOLLOWING or LEADING agree when they name the same leader in the same
+ * epoch (ZooKeeper's Vote.equals for two non-LOOKING votes): their zxids and election rounds
+ * differ with when each joined, and a late peer must still see the quorum behind the leader.
+ */
+function sameEstablishedVote(a: Vote, b: Vote): boolean {
+  return a.leader === b.leader && a.peerEpoch === b.peerEpoch;
 }
 
 function checkLeader(s: PeerState, votes: Map<ServerId, ReceivedVote>, leader: ServerId, electionEpoch: bigint): boolean {
@@ -144,7 +153,7 @@ export function lookingNotification(s: PeerState, l: LookingState, from: ServerI
     }
   }
   l.outofelection.set(from, rv);
-  if (q.containsQuorum(agreeing(l.outofelection, rv)) && checkLeader(s, l.outofelection, rv.leader, rv.electionEpoch)) {
+  if (q.containsQuorum(agreeing(l.outofelection, rv, sameEstablishedVote)) && checkLeader(s, l.outofelection, rv.leader, rv.electionEpoch)) {
     s.logicalclock = rv.electionEpoch;
     decide(s, rv, out);
   }

@@ -94,3 +94,17 @@ test('before its epoch is settled, a leader refuses a learner more recent than i
   const c = feed(m, 1, { type: 'ACKEPOCH', currentEpoch: epoch(1n), lastZxid: z(1, 5) });
   assert.ok(sends(c).some((x) => x.type === 'TRUNC' && x.zxid === z(1, 1)));
 });
+
+test('a restarted peer joins an established leader whose followers report other zxids and rounds (ZooKeeper Vote.equals out of election)', () => {
+  // Found by the simulator of the real servers (seed 125): peer 1 came back LOOKING in round 2;
+  // follower 2 joined in round 1 and reports zxid 0, leader 3 reports round 2 and its last zxid.
+  // Compared on every field those votes never agreed and peer 1 stayed LOOKING for good.
+  const { state } = recover(config(1), persisted(1, 1, [[1, 0x17]]));
+  state.logicalclock = 2n;
+  const vote = (st: 'FOLLOWING' | 'LEADING', zx: Zxid, round: bigint): Message => ({ type: 'NOTIFICATION', state: st, leader: serverId(3), zxid: zx, electionEpoch: round, peerEpoch: epoch(2n) });
+  feed(state, 2, vote('FOLLOWING', z(0, 0), 1n));
+  assert.equal(state.role.role, 'LOOKING', 'one established vote is no quorum');
+  const actions = feed(state, 3, vote('LEADING', z(1, 0x17), 2n));
+  assert.equal(state.role.role, 'FOLLOWING');
+  assert.ok(actions.some((a) => a.type === 'role' && a.role === 'FOLLOWING' && a.leader === serverId(3)));
+});

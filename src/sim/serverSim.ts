@@ -1,0 +1,689 @@
+/**
+ * The simulator for the real server: N tszk quorum peers (the QuorumPeer runtime, its request
+ * pipeline in every role, prep, sessions, read-only serving is not exercised) on a simulated
+ * network, disk and clock (world.ts, peerDisk.ts), with simulated ZooKeeper clients (simClient.ts)
+ * issuing compare-and-set writes, reads, sync+reads, ephemerals and session closes and abandons.
+ * One seeded PRNG drives everything; a seed replays exactly.
+ *
+ * Checked after every event: ZAB's guarantees on the committed sequence (committedSequence.ts),
+ * every member's tree digest equal to a reference tree's at the same zxid, no server logging an
+ * error. At the end: linearizable writes and ZooKeeper's read rules (registerHistory.ts), no
+ * ephemeral of a closed or expired session left, every member caught up, and liveness (a write
+ * commits within 60 s of healing).
+ */
+import { JuteWriter } from '../jute/index.js';
+import { log } from '../log.js';
+import { Err } from '../proto/errors.js';
+import { CreateMode, OpCode } from '../proto/opcodes.js';
+import * as R from '../proto/records.js';
+import { parseZooCfg, type ParsedConfig } from '../server/config.js';
+import type { PeerIo } from '../server/quorum/peerIo.js';
+import { coreConfig, coreTick_ms, QuorumPeer } from '../server/quorum/quorumPeer.js';
+import { snapshotSourceOf } from '../storage/database.js';
+import { snapshotBody } from '../storage/snapshot.js';
+import { snapshotFileFromStream } from '../server/quorum/snapStream.js';
+import { DataTree } from '../tree/dataTree.js';
+import { ZkDatabase } from '../txn/database.js';
+import { decodeTxn } from '../txn/txn.js';
+import { OPEN_ACL_UNSAFE } from '../tree/index.js';
+import type { Mutation } from '../zab/state.js';
+import { serverId } from '../zab/types.js';
+import { CommittedSequence, fail, Violation } from './committedSequence.js';
+import { VERSION_UNREPORTED, type Op, type ReadOp, type WriteOp } from './history.js';
+import { PeerDisk } from './peerDisk.js';
+import { Prng } from './prng.js';
+import { RegisterHistory } from './registerHistory.js';
+import { SimConnection, type Reply, type Session } from './simClient.js';
+import type { FaultRates } from './sim.js';
+import { Trace } from './trace.js';
+import { EPOCH_MS, World, type Host } from './world.js';
+
+export interface ServerSimOptions {
+  seed: number;
+  voters: number;
+  observers: number;
+  clients: number;
+  /** Client operations to issue before healing and checking liveness. */
+  ops: number;
+  keys: number;
+  faults: FaultRates;
+  mutations: Mutation[];
+  snapCount: number;
+  trace_max: number;
+}
+
+export interface ServerSimResult {
+  ok: boolean;
+  seed: number;
+  options: ServerSimOptions;
+  violation?: string;
+  checker?: string;
+  trace?: string[];
+  stats: { events: number; virtual_ms: number; committed: number; ops: number; crashes: number; sessions: number; ephemerals: number; expired: number };
+}
+
+/** zoo.cfg timings: short, so a seed covers many elections in little virtual time. */
+const TICK_TIME_MS = 200;
+const INIT_LIMIT = 15;
+const SYNC_LIMIT = 8;
+const SESSION_TIMEOUT_MS = 2000;
+const OP_TIMEOUT_MS = 3000;
+const LIVENESS_MS = 60_000;
+const CHAOS_PER_OP_MS = 400;
+/** After the probe write: long enough for abandoned sessions to expire (a new leader times them from its start). */
+const SETTLE_MS = 4 * SESSION_TIMEOUT_MS + 4000;
+/** After settling, every member must be at the ensemble's last commit within this long. */
+const CONVERGE_MS = 10_000;
+
+interface SimPeer {
+  id: number;
+  voter: boolean;
+  disk: PeerDisk;
+  host: Host | null;
+  peer: QuorumPeer | null;
+  starting: boolean;
+  incarnation: number;
+  /** Position of its tree in the committed sequence. */
+  appliedAt: number;
+  /** The zxid its tree was last checked at. */
+  checkedZxid: bigint;
+}
+
+interface Client {
+  id: number;
+  conn: SimConnection | null;
+  session: Session | null;
+  lastZxid: bigint;
+  versions: Map<string, number>;
+  issued: number;
+  n: number;
+  /** The session's last request xid. */
+  xid: number;
+  done: boolean;
+  probe: boolean;
+  /** An op is in flight. */
+  busy: boolean;
+  pingTimer: boolean;
+}
+
+export class ServerSimulation {
+  readonly prng: Prng;
+  readonly world: World;
+  readonly trace: Trace;
+  readonly peers: SimPeer[] = [];
+  readonly ops: Op[] = [];
+  private readonly cfg: ParsedConfig;
+  private readonly sequence: CommittedSequence;
+  private readonly registers = new RegisterHistory();
+  /** The committed state, applied by the checker from the committed sequence: its digest at each zxid. */
+  private readonly reference = new ZkDatabase(initialTree());
+  private readonly digestAt = new Map<bigint, bigint>();
+  private readonly clients: Client[] = [];
+  /** Sessions a client closed (acknowledged) or gave up on: none may keep ephemerals in the end. */
+  private readonly deadSessions = new Set<bigint>();
+  private readonly sessionsMade = new Set<bigint>();
+  private ephemeralsMade = 0;
+  private expiredSeen = 0;
+  private failure: Violation | undefined;
+  private events = 0;
+  private crashes = 0;
+  private finished = false;
+  private probeDone = false;
+  private livenessDeadline = Infinity;
+
+  constructor(readonly opt: ServerSimOptions) {
+    this.prng = new Prng(opt.seed);
+    this.world = new World(this.prng);
+    this.world.electionDrop = opt.faults.msgDrop;
+    this.trace = new Trace(opt.trace_max);
+    this.cfg = parseZooCfg(zooCfg(opt));
+    this.sequence = new CommittedSequence(
+      () => this.peers.filter((p) => p.voter).map((p) => p.disk),
+      (txn) => this.committed(txn.zxid, txn.data),
+    );
+    this.digestAt.set(0n, this.reference.tree.digest);
+    const initialSnapshot = snapshotFileFromStream(snapshotBody(snapshotSourceOf(new ZkDatabase(initialTree()), 0n)));
+    for (let id = 1; id <= opt.voters + opt.observers; id++) {
+      const disk = new PeerDisk(id, this.prng);
+      disk.snapshotFile = initialSnapshot;
+      this.peers.push({ id, voter: id <= opt.voters, disk, host: null, peer: null, starting: false, incarnation: 0, appliedAt: -1, checkedZxid: -1n });
+    }
+  }
+
+  // ---- the reference state --------------------------------------------------------------------
+
+  private committed(zxid: bigint, data: Buffer): void {
+    const txn = decodeTxn(data);
+    this.reference.apply(txn);
+    this.digestAt.set(zxid, this.reference.tree.digest);
+    const h = txn.header;
+    const b = txn.body;
+    if (b.type === OpCode.setData && b.txn.path.startsWith('/k')) this.registers.record(b.txn.path, zxid, b.txn.data?.toString() ?? '', b.txn.version);
+    else if (h.type === OpCode.error && this.pendingCas.has(`${h.clientId}:${h.cxid}`)) {
+      // A compare-and-set that failed is still an ordered event of its register.
+      const w = this.pendingCas.get(`${h.clientId}:${h.cxid}`)!;
+      this.registers.record(w.key, zxid, w.value, null);
+    }
+  }
+
+  /** Writes in flight by (session, xid): a failed one commits as an error txn naming only those. */
+  private readonly pendingCas = new Map<string, WriteOp>();
+
+  /** Every member's tree must hold, at whatever zxid it is, exactly the committed state there. */
+  private checkTrees(): void {
+    for (const p of this.peers) {
+      if (p.peer === null || p.starting) continue;
+      const t = p.peer.tree;
+      const z = t.lastProcessedZxid;
+      if (z === p.checkedZxid) continue;
+      p.checkedZxid = z;
+      const want = this.digestAt.get(z);
+      if (want === undefined) fail('tree', `peer ${p.id}'s tree is at ${z.toString(16)}, which was never committed`);
+      if (t.digest !== want) fail('tree', `peer ${p.id}'s tree at 0x${z.toString(16)} has digest ${t.digest}, the committed state there ${want}`);
+    }
+  }
+
+  // ---- peers ------------------------------------------------------------------------------------
+
+  private start(p: SimPeer): void {
+    p.incarnation++;
+    const host = this.world.boot(p.id);
+    p.host = host;
+    p.disk.attach(host);
+    const self = this.cfg.servers.find((s) => s.id === p.id)!;
+    const config = { ...coreConfig(this.cfg, serverId(p.id), coreTick_ms(TICK_TIME_MS)), mutations: new Set(this.opt.mutations) };
+    const inc = p.incarnation;
+    const io: PeerIo = {
+      clock: host,
+      listenClients: host.listenClients,
+      storage: p.disk,
+      openQuorum: (events) => host.quorum(events),
+      openElection: (onNotification) => host.election(onNotification),
+      fatal: (err) => {
+        if (p.incarnation === inc) this.failure ??= new Violation('runtime assertion', `peer ${p.id}: ${(err as Error).message ?? String(err)}`);
+      },
+    };
+    const observer = {
+      stepped: (event: Parameters<QuorumPeer['enqueue']>[0] | { type: 'recover' }, actions: readonly import('../zab/state.js').Action[], state: import('../zab/state.js').PeerState): void => {
+        if (p.incarnation !== inc) return;
+        if (event.type !== 'tick' && event.type !== 'write' && !(event.type === 'message' && event.msg.type === 'PING')) this.trace.add(this.world.now, p.id, event as never);
+        if (event.type === 'recover') p.appliedAt = this.sequence.positionOf(state.snapZxid, undefined, `peer ${p.id} restarted from its snapshot`);
+        for (const a of actions) {
+          if (a.type !== 'send' && a.type !== 'append' && a.type !== 'sessionActivity') this.trace.add(this.world.now, p.id, a);
+          if (a.type === 'apply') p.appliedAt = this.sequence.onApply(p.id, p.appliedAt, a.txn);
+          else if (a.type === 'loadSnapshot') p.appliedAt = this.sequence.positionOf(a.zxid, undefined, `peer ${p.id} loaded a SNAP`);
+          else if (a.type === 'established') this.sequence.onEstablished(p.id, a.epoch, state);
+        }
+      },
+    };
+    const peer = new QuorumPeer(this.cfg, self, config, coreTick_ms(TICK_TIME_MS), io, { observer });
+    p.peer = peer;
+    p.starting = true;
+    p.checkedZxid = -1n;
+    this.trace.add(this.world.now, p.id, 'starts from disk');
+    peer.start().then(
+      () => {
+        if (p.incarnation === inc) p.starting = false;
+      },
+      (err: unknown) => {
+        if (p.incarnation === inc) this.failure ??= new Violation('runtime assertion', `peer ${p.id} failed to start: ${(err as Error).message}`);
+      },
+    );
+  }
+
+  private crash(p: SimPeer): void {
+    if (p.peer === null) return;
+    this.crashes++;
+    this.trace.add(this.world.now, p.id, 'CRASH (kill -9)');
+    p.incarnation++;
+    this.world.kill(p.id, this.prng.chance(0.5));
+    p.disk.crash();
+    p.peer = null;
+    p.host = null;
+    p.starting = false;
+  }
+
+  private crashAndRestart(p: SimPeer): void {
+    this.crash(p);
+    this.world.at(this.prng.range(200, 6000), () => {
+      if (p.peer === null) this.start(p);
+    });
+  }
+
+  // ---- faults -----------------------------------------------------------------------------------
+
+  private faultTick(): void {
+    const w = this.world;
+    if (!w.chaos) return;
+    const f = this.opt.faults;
+    const r = this.prng.float();
+    const alive = this.peers.filter((p) => p.peer !== null);
+    if (r < f.crash && alive.length > 0) this.crashAndRestart(this.prng.pick(alive));
+    else if (r < f.crash + f.partition) {
+      const n = this.peers.length;
+      const pairs: string[] = [];
+      const kind = this.prng.int(3);
+      if (kind === 0) {
+        const x = this.prng.range(1, n);
+        for (let y = 1; y <= n; y++) if (y !== x) pairs.push(`${x}>${y}`, `${y}>${x}`);
+      } else if (kind === 1) {
+        const side = this.peers.map(() => this.prng.chance(0.5));
+        for (let x = 1; x <= n; x++) for (let y = 1; y <= n; y++) if (side[x - 1] !== side[y - 1]) pairs.push(`${x}>${y}`);
+      } else {
+        const x = this.prng.range(1, n);
+        let y = this.prng.range(1, n - 1);
+        if (y >= x) y++;
+        pairs.push(`${x}>${y}`);
+      }
+      for (const k of pairs) w.blocked.add(k);
+      this.trace.add(w.now, 0, `PARTITION ${pairs.join(' ')}`);
+      w.at(this.prng.range(300, 8000), () => {
+        for (const k of pairs) w.blocked.delete(k);
+        this.trace.add(w.now, 0, `HEAL ${pairs.join(' ')}`);
+      });
+    } else if (r < f.crash + f.partition + f.connDrop) {
+      const conns = alive.flatMap((p) => [...(p.host?.quorumConns.values() ?? [])]);
+      if (conns.length > 0) {
+        const c = this.prng.pick(conns);
+        const closer = this.prng.chance(0.5) ? c.a : c.b;
+        this.trace.add(w.now, closer, `DROP connection s${c.a}-s${c.b}`);
+        c.close(closer, this.prng.chance(0.7));
+      }
+    }
+    w.at(this.prng.range(1, 2 * f.interval_ms), () => this.faultTick());
+  }
+
+  private heal(): void {
+    const w = this.world;
+    if (!w.chaos) return;
+    w.chaos = false;
+    w.blocked.clear();
+    this.trace.add(w.now, 0, 'HEAL ALL: no more faults');
+    for (const p of this.peers) if (p.peer === null) this.start(p);
+    this.livenessDeadline = w.now + LIVENESS_MS;
+    const probe = this.newClient(1000, true);
+    w.at(0, () => this.clientStep(probe));
+  }
+
+  // ---- clients ----------------------------------------------------------------------------------
+
+  private newClient(id: number, probe: boolean): Client {
+    const c: Client = { id, conn: null, session: null, lastZxid: 0n, versions: new Map(), issued: 0, n: 0, xid: 0, done: false, probe, busy: false, pingTimer: false };
+    this.clients.push(c);
+    return c;
+  }
+
+  private later(c: Client, lo = 0, hi = 100): void {
+    this.world.at(this.prng.range(lo, hi), () => this.clientStep(c));
+  }
+
+  /** Connects (or reconnects) the client's session to a member that serves. */
+  private connect(c: Client): void {
+    const serving = this.peers.filter((p) => p.peer !== null && !p.starting && p.peer.serving);
+    if (serving.length === 0) return this.later(c, 20, 200);
+    const p = this.prng.pick(serving);
+    const conn = new SimConnection(this.world, c.id, p.id, () => ++c.xid, () => {
+      if (c.conn === conn) c.conn = null;
+    });
+    c.conn = conn;
+    c.busy = true;
+    const s = c.session;
+    conn.open(s?.sessionId ?? 0n, s?.passwd ?? Buffer.alloc(16), SESSION_TIMEOUT_MS, c.lastZxid, (r) => {
+      c.busy = false;
+      if (c.conn !== conn) return;
+      if (r === null) {
+        c.conn = null;
+        return this.later(c, 20, 200);
+      }
+      if (r.timeout_ms === 0) {
+        // The session expired while we were away: its ephemerals must be gone.
+        if (s !== null) {
+          this.expiredSeen++;
+          this.deadSessions.add(s.sessionId);
+        }
+        c.session = null;
+        conn.close();
+        c.conn = null;
+        return this.later(c);
+      }
+      if (s === null) this.sessionsMade.add(r.sessionId);
+      c.session = r;
+      this.keepAlive(c, conn);
+      this.later(c);
+    });
+  }
+
+  /** Pings at a third of the session timeout; no answer by then and the client gives the connection up. */
+  private keepAlive(c: Client, conn: SimConnection): void {
+    this.world.at(SESSION_TIMEOUT_MS / 3, () => {
+      if (c.conn !== conn || conn.closed) return;
+      let answered = false;
+      conn.call(OpCode.ping, () => undefined, () => (answered = true));
+      this.world.at(SESSION_TIMEOUT_MS / 3, () => {
+        if (!answered && c.conn === conn) {
+          conn.close();
+          c.conn = null;
+        }
+      });
+      this.keepAlive(c, conn);
+    });
+  }
+
+  private clientStep(c: Client): void {
+    if (this.finished || c.done || c.busy) return;
+    if (!c.probe && (c.issued >= this.opsPerClient() || !this.world.chaos)) {
+      c.done = true;
+      if (this.clients.every((x) => x.done || x.probe)) this.world.at(0, () => this.heal());
+      return;
+    }
+    if (c.conn === null || c.conn.closed || c.session === null) return this.connect(c);
+    const conn = c.conn;
+    const key = `/k${this.prng.int(this.opt.keys)}`;
+    const r = c.probe ? 0 : this.prng.float();
+    c.issued++;
+    if (r < 0.45) this.write(c, conn, key);
+    else if (r < 0.75) this.read(c, conn, key, false);
+    else if (r < 0.87) this.read(c, conn, key, true);
+    else if (r < 0.95) this.createEphemeral(c, conn);
+    else if (r < 0.98) this.closeSession(c, conn);
+    else this.abandon(c, conn);
+  }
+
+  /** Runs one request with the op timeout; `done` gets the reply, or null on timeout/loss. */
+  private request(c: Client, conn: SimConnection, type: number, body: (w: JuteWriter) => void, done: (r: Reply | null) => void): void {
+    c.busy = true;
+    let over = false;
+    const finish = (r: Reply | null): void => {
+      if (over) return;
+      over = true;
+      c.busy = false;
+      if (r !== null && r.zxid > c.lastZxid) c.lastZxid = r.zxid;
+      done(r);
+      this.later(c);
+    };
+    conn.call(type, body, (r) => finish(r.err === Err.ConnectionLoss ? null : r));
+    this.world.at(OP_TIMEOUT_MS, () => {
+      if (over) return;
+      if (c.conn === conn) {
+        conn.close();
+        c.conn = null;
+      }
+      finish(null);
+    });
+  }
+
+  private write(c: Client, conn: SimConnection, key: string): void {
+    const r = this.prng.float();
+    const expected = r < 0.7 ? (c.versions.get(key) ?? 0) : r < 0.85 ? -1 : this.prng.int(4);
+    const value = `c${c.id}.${++c.n}`;
+    const op: WriteOp = { kind: 'write', client: c.id, key, expectedVersion: expected, value, invoke: this.world.now, response: null, result: null, zxid: null };
+    this.ops.push(op);
+    const tag = `${c.session!.sessionId}:`;
+    let xidTag: string | undefined;
+    this.request(
+      c,
+      conn,
+      OpCode.setData,
+      (w) => R.SetDataRequest.write(w, { path: key, data: Buffer.from(value), version: expected }),
+      (rep) => {
+        if (xidTag !== undefined) this.pendingCas.delete(xidTag);
+        if (rep === null) return void (op.result = 'unknown');
+        op.response = this.world.now;
+        op.zxid = rep.zxid;
+        if (rep.err === 0) {
+          const stat = R.SetDataResponse.read(rep.body!).stat;
+          op.result = { ok: true, version: stat.version };
+          c.versions.set(key, stat.version);
+        } else if (rep.err === Err.BadVersion) op.result = { ok: false, version: VERSION_UNREPORTED };
+        else {
+          op.result = 'unknown';
+          op.response = null;
+        }
+      },
+    );
+    // The xid the connection just used: a failed CAS commits as an error txn under (session, xid).
+    xidTag = tag + conn.lastXid;
+    this.pendingCas.set(xidTag, op);
+  }
+
+  private read(c: Client, conn: SimConnection, key: string, sync: boolean): void {
+    const op: ReadOp = { kind: 'read', client: c.id, key, sync, invoke: this.world.now, response: null, failed: true, version: 0, value: '', zxid: 0n };
+    this.ops.push(op);
+    const getData = (): void =>
+      this.request(
+        c,
+        conn,
+        OpCode.getData,
+        (w) => R.GetDataRequest.write(w, { path: key, watch: false }),
+        (rep) => {
+          if (rep === null || rep.err !== 0) return;
+          const d = R.GetDataResponse.read(rep.body!);
+          op.version = d.stat.version;
+          op.value = d.data?.toString() ?? '';
+          op.zxid = rep.zxid;
+          op.failed = false;
+          op.response = this.world.now;
+          c.versions.set(key, d.stat.version);
+        },
+      );
+    if (!sync) return getData();
+    c.busy = true;
+    conn.call(
+      OpCode.sync,
+      (w) => R.SyncRequest.write(w, { path: key }),
+      (rep) => {
+        c.busy = false;
+        if (rep.err !== 0 || c.conn !== conn) return this.later(c);
+        getData();
+      },
+    );
+  }
+
+  private createEphemeral(c: Client, conn: SimConnection): void {
+    const path = `/e/c${c.id}-${++c.n}`;
+    this.request(
+      c,
+      conn,
+      OpCode.create,
+      (w) => R.CreateRequest.write(w, { path, data: null, acl: [...OPEN_ACL_UNSAFE], flags: CreateMode.EPHEMERAL }),
+      (rep) => {
+        if (rep !== null && rep.err === 0) this.ephemeralsMade++;
+      },
+    );
+  }
+
+  private closeSession(c: Client, conn: SimConnection): void {
+    const s = c.session!;
+    this.request(
+      c,
+      conn,
+      OpCode.closeSession,
+      () => undefined,
+      (rep) => {
+        if (rep !== null && rep.err === 0) this.deadSessions.add(s.sessionId);
+        if (c.session === s) c.session = null;
+        conn.close();
+        if (c.conn === conn) c.conn = null;
+      },
+    );
+  }
+
+  /** Drops the connection and the session with it: the leader must expire it and its ephemerals. */
+  private abandon(c: Client, conn: SimConnection): void {
+    this.deadSessions.add(c.session!.sessionId);
+    this.trace.add(this.world.now, 0, `client ${c.id} abandons session 0x${c.session!.sessionId.toString(16)}`);
+    c.session = null;
+    conn.close();
+    c.conn = null;
+    this.later(c);
+  }
+
+  private opsPerClient(): number {
+    return Math.ceil(this.opt.ops / this.opt.clients);
+  }
+
+  // ---- the run ----------------------------------------------------------------------------------
+
+  /** Every member serving, its tree at the ensemble's last commit; else why not. */
+  private lagging(): string | undefined {
+    const last = this.sequence.committed[this.sequence.committed.length - 1];
+    const lastZxid = last?.zxid ?? 0n;
+    for (const p of this.peers) {
+      if (p.peer === null || !p.peer.serving) return `peer ${p.id} is not serving`;
+      if (p.peer.tree.lastProcessedZxid !== lastZxid) return `peer ${p.id} is at 0x${p.peer.tree.lastProcessedZxid.toString(16)}, the ensemble committed 0x${lastZxid.toString(16)}`;
+    }
+    return undefined;
+  }
+
+  /** After the probe: no ephemeral of a dead session anywhere. */
+  private finalChecks(): void {
+    const tree = this.reference.tree;
+    for (const id of this.deadSessions) {
+      const left = tree.getEphemerals(id);
+      if (left.size > 0) fail('sessions', `session 0x${id.toString(16)} is closed or expired but still owns ${[...left].join(', ')}`);
+      if (this.reference.sessionsWithTimeouts.has(id)) fail('sessions', `session 0x${id.toString(16)} is closed or expired but still in the session table`);
+    }
+  }
+
+  async run(): Promise<ServerSimResult> {
+    const w = this.world;
+    const restore = silenceLogs((msg) => (this.failure ??= new Violation('server error log', msg)));
+    try {
+      for (const p of this.peers) this.start(p);
+      for (let i = 0; i < this.opt.clients; i++) {
+        const c = this.newClient(i + 1, false);
+        w.at(this.prng.range(0, 500), () => this.clientStep(c));
+      }
+      w.at(this.prng.range(0, this.opt.faults.interval_ms), () => this.faultTick());
+      w.queue.push(this.opt.ops * CHAOS_PER_OP_MS + 20_000, () => this.heal());
+      let settleUntil = Infinity;
+      while (!this.finished) {
+        const e = w.queue.pop();
+        if (e === undefined) break;
+        w.now = e.at;
+        if (w.now > this.livenessDeadline && !this.probeDone) {
+          const leaders = this.peers.filter((p) => p.peer?.modeName() === 'leader').map((p) => p.id);
+          fail('liveness', `no write committed within ${LIVENESS_MS}ms of healing (leading: ${leaders.join(',') || 'none'})`);
+        }
+        if (w.now >= settleUntil) {
+          const behind = this.lagging();
+          if (behind === undefined) break;
+          if (w.now >= settleUntil + CONVERGE_MS) fail('convergence', `${behind} ${SETTLE_MS + CONVERGE_MS} ms after the probe write`);
+        }
+        this.events++;
+        e.run();
+        // Starting, serving and closing ports are promises: let them settle before the next event.
+        while (this.peers.some((p) => p.starting || p.peer?.busy === true)) {
+          await new Promise<void>((r) => setImmediate(r));
+          if (this.failure !== undefined) break;
+        }
+        if (this.failure !== undefined) throw this.failure;
+        this.sequence.checkDurable();
+        this.checkTrees();
+        if (!this.probeDone && this.clients.some((c) => c.probe && c.issued > 0 && this.ops.some((o) => o.client === c.id && o.kind === 'write' && o.result !== null && o.result !== 'unknown'))) {
+          this.probeDone = true;
+          settleUntil = w.now + SETTLE_MS;
+          this.trace.add(w.now, 0, 'liveness probe write committed');
+          for (const c of this.clients) c.done = true;
+        }
+      }
+      if (!this.probeDone) fail('liveness', 'the run ended without the probe write');
+      this.finalChecks();
+      this.registers.check(this.ops);
+      return this.result(true);
+    } catch (e) {
+      if (!(e instanceof Violation)) throw e;
+      return { ...this.result(false), violation: e.message, checker: e.checker, trace: this.trace.lines() };
+    } finally {
+      restore();
+      for (const p of this.peers) if (p.peer !== null) this.world.kill(p.id, false);
+    }
+  }
+
+  private result(ok: boolean): ServerSimResult {
+    return {
+      ok,
+      seed: this.opt.seed,
+      options: this.opt,
+      stats: {
+        events: this.events,
+        virtual_ms: this.world.now,
+        committed: this.sequence.committed.length,
+        ops: this.ops.length,
+        crashes: this.crashes,
+        sessions: this.sessionsMade.size,
+        ephemerals: this.ephemeralsMade,
+        expired: this.expiredSeen,
+      },
+    };
+  }
+}
+
+/** The tree every member starts from: the registers /k0../kN (version 0, empty) and /e for ephemerals. */
+function initialTree(): DataTree {
+  const t = new DataTree();
+  const acl = t.aclCache.acquire([...OPEN_ACL_UNSAFE]);
+  for (let i = 0; i < KEYS_MAX; i++) t.insertNode(`/k${i}`, Buffer.alloc(0), acl, zeroStat());
+  t.insertNode('/e', null, acl, zeroStat());
+  return t;
+}
+const KEYS_MAX = 8;
+
+function zeroStat(): R.StatPersisted {
+  return { czxid: 0n, mzxid: 0n, ctime: BigInt(EPOCH_MS), mtime: BigInt(EPOCH_MS), version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, pzxid: 0n };
+}
+
+function zooCfg(o: ServerSimOptions): string {
+  const lines = [
+    `tickTime=${TICK_TIME_MS}`,
+    `initLimit=${INIT_LIMIT}`,
+    `syncLimit=${SYNC_LIMIT}`,
+    'dataDir=/sim/data',
+    'clientPort=2181',
+    `snapCount=${o.snapCount}`,
+    'maxClientCnxns=0',
+  ];
+  for (let id = 1; id <= o.voters + o.observers; id++) lines.push(`server.${id}=10.0.0.${id}:2888:3888${id > o.voters ? ':observer' : ''};2181`);
+  if (o.observers > 0) lines.push('peerType=participant');
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Server logs are silenced for the run; an error or fatal line is a failure of the seed (the
+ * server met something it should not have).
+ */
+function silenceLogs(onError: (msg: string) => void): () => void {
+  const level = log.level;
+  const { error, fatal } = log;
+  log.level = 'error';
+  const capture = (obj: unknown, msg?: string): void => {
+    const o = obj as { err?: { message?: string } } | string;
+    onError(typeof o === 'string' ? o : `${msg ?? ''} ${o?.err?.message ?? JSON.stringify(o)}`);
+  };
+  log.error = capture as typeof log.error;
+  log.fatal = capture as typeof log.fatal;
+  return () => {
+    log.error = error;
+    log.fatal = fatal;
+    log.level = level;
+  };
+}
+
+/** Ensemble sizes and fault rates from the seed (as the core simulator draws them). */
+export function randomServerOptions(seed: number, ops: number, mutations: Mutation[] = []): ServerSimOptions {
+  const r = new Prng(seed ^ 0x5e4f5e4f);
+  const voters = r.pick([3, 3, 3, 5]);
+  const observers = r.chance(0.25) ? 1 : 0;
+  const level = r.pick(['calm', 'some', 'some', 'heavy'] as const);
+  const faults: FaultRates =
+    level === 'calm'
+      ? { interval_ms: 4000, crash: 0.05, partition: 0.05, connDrop: 0.05, msgDrop: 0.0, crashInSync: 0 }
+      : level === 'some'
+        ? { interval_ms: 1500, crash: 0.25, partition: 0.25, connDrop: 0.2, msgDrop: 0.02, crashInSync: 0 }
+        : { interval_ms: 600, crash: 0.3, partition: 0.3, connDrop: 0.3, msgDrop: 0.1, crashInSync: 0 };
+  return { seed, voters, observers, clients: r.range(2, 4), ops, keys: r.range(1, 4), faults, mutations, snapCount: r.pick([5, 20, 1000]), trace_max: 60 };
+}
+
+export function runServerSeed(seed: number, ops: number, mutations: Mutation[] = []): Promise<ServerSimResult> {
+  return new ServerSimulation(randomServerOptions(seed, ops, mutations)).run();
+}
