@@ -27,10 +27,20 @@ async function main(): Promise<void> {
   let failures = 0;
   let events = 0;
   let committed = 0;
+  /** What the server seeds exercised, summed (printed as the last line, for test/sim/server-seeds). */
+  const exercised = { crashes: 0, sessions: 0, ephemerals: 0, expired: 0, sizes: new Set<string>() };
   for (const seed of list) {
     const r = core ? runSeed(seed, ops, mutations) : await runServerSeed(seed, ops, mutations);
     events += r.stats.events;
     committed += r.stats.committed;
+    if (!core) {
+      const st = (r as Awaited<ReturnType<typeof runServerSeed>>).stats;
+      exercised.crashes += st.crashes;
+      exercised.sessions += st.sessions;
+      exercised.ephemerals += st.ephemerals;
+      exercised.expired += st.expired;
+      exercised.sizes.add(`${r.options.voters}+${r.options.observers}`);
+    }
     if (!r.ok) {
       failures++;
       console.log(core ? report(r as ReturnType<typeof runSeed>, ops, mutations) : serverReport(r as Awaited<ReturnType<typeof runServerSeed>>, ops, mutations));
@@ -43,6 +53,7 @@ async function main(): Promise<void> {
   console.log(
     `${core ? 'core' : 'server'} simulator: ${list.length} seeds, ${failures} failed, ${s.toFixed(1)}s (${(list.length / s).toFixed(1)} seeds/s, ${Math.round(events / s)} events/s, ${committed} txns committed)`,
   );
+  if (!core) console.log(`exercised: ${JSON.stringify({ ...exercised, committed, sizes: [...exercised.sizes].sort() })}`);
   process.exitCode = failures > 0 ? 1 : 0;
 }
 

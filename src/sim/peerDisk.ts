@@ -25,6 +25,8 @@ export class PeerDisk implements PeerStorage {
   snapshotZxid = 0n;
   snapshotFile: Buffer | undefined;
   durable: Logged[] = [];
+  /** Payload hash of each durable entry, by zxid (the durability checker asks after every event). */
+  private readonly durableHash = new Map<bigint, number>();
   pending: { entry: Logged; seq: number }[] = [];
   private writeSeq = 0;
   private fsyncRunning = false;
@@ -72,7 +74,7 @@ export class PeerDisk implements PeerStorage {
     const took_ms = this.prng.chance(this.slowFsync) ? this.prng.range(100, 1500) : this.prng.range(1, 25);
     host.after(took_ms, () => {
       this.fsyncRunning = false;
-      while (this.pending.length > 0 && this.pending[0]!.seq <= upto) this.durable.push(this.pending.shift()!.entry);
+      while (this.pending.length > 0 && this.pending[0]!.seq <= upto) this.keep(this.pending.shift()!.entry);
       const done = this.waiting.filter((w) => w.upto <= upto);
       this.waiting = this.waiting.filter((w) => w.upto > upto);
       for (const w of done) w.done();
@@ -89,15 +91,26 @@ export class PeerDisk implements PeerStorage {
   }
 
   truncate(zxid: bigint): Effect {
-    this.durable = this.durable.filter((t) => t.zxid <= zxid);
+    this.setDurable(this.durable.filter((t) => t.zxid <= zxid));
     this.pending = this.pending.filter((p) => p.entry.zxid <= zxid);
+  }
+
+  private keep(entry: Logged): void {
+    this.durable.push(entry);
+    this.durableHash.set(entry.zxid, dataHash(entry.bytes));
+  }
+
+  private setDurable(entries: Logged[]): void {
+    this.durable = [];
+    this.durableHash.clear();
+    for (const e of entries) this.keep(e);
   }
 
   /** Written at once (so exactly at `zxid`) and durable: background or not makes no difference here. */
   snapshot(zxid: bigint, src: SnapshotSource): Effect {
     this.snapshotFile = snapshotFileFromStream(snapshotBody(src));
     this.snapshotZxid = zxid;
-    this.durable = this.durable.filter((t) => t.zxid > zxid);
+    this.setDurable(this.durable.filter((t) => t.zxid > zxid));
     this.pending = this.pending.filter((p) => p.entry.zxid > zxid);
   }
 
@@ -116,7 +129,7 @@ export class PeerDisk implements PeerStorage {
       this.torn++;
     }
     this.lostAtCrash += this.pending.length - kept.length;
-    this.durable.push(...kept);
+    for (const e of kept) this.keep(e);
     this.pending = [];
     this.waiting = [];
     this.fsyncRunning = false;
@@ -125,8 +138,6 @@ export class PeerDisk implements PeerStorage {
 
   /** Is the txn with this zxid and payload hash safe on disk (logged durably, or under the snapshot)? */
   durablyHolds(zxid: bigint, hash: number): boolean {
-    if (this.snapshotZxid >= zxid) return true;
-    const t = this.durable.find((x) => x.zxid === zxid);
-    return t !== undefined && dataHash(t.bytes) === hash;
+    return this.snapshotZxid >= zxid || this.durableHash.get(zxid) === hash;
   }
 }

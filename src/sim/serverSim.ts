@@ -434,7 +434,11 @@ export class ServerSimulation {
           const stat = R.SetDataResponse.read(rep.body!).stat;
           op.result = { ok: true, version: stat.version };
           c.versions.set(key, stat.version);
-        } else if (rep.err === Err.BadVersion) op.result = { ok: false, version: VERSION_UNREPORTED };
+          if (c.probe) this.probeDone = true;
+        } else if (rep.err === Err.BadVersion) {
+          op.result = { ok: false, version: VERSION_UNREPORTED };
+          if (c.probe) this.probeDone = true;
+        }
         else {
           op.result = 'unknown';
           op.response = null;
@@ -580,8 +584,7 @@ export class ServerSimulation {
         if (this.failure !== undefined) throw this.failure;
         this.sequence.checkDurable();
         this.checkTrees();
-        if (!this.probeDone && this.clients.some((c) => c.probe && c.issued > 0 && this.ops.some((o) => o.client === c.id && o.kind === 'write' && o.result !== null && o.result !== 'unknown'))) {
-          this.probeDone = true;
+        if (this.probeDone && settleUntil === Infinity) {
           settleUntil = w.now + SETTLE_MS;
           this.trace.add(w.now, 0, 'liveness probe write committed');
           for (const c of this.clients) c.done = true;
