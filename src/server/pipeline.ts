@@ -15,6 +15,7 @@ import { ZkDatabase } from '../txn/database.js';
 import { TxnPreparer, type WriteRequest } from '../txn/prep.js';
 import type { Txn } from '../txn/txn.js';
 import type { ServingMode, WriteJob } from './servingMode.js';
+import type { RuntimeMutation } from './mutations.js';
 import type { ForwardedWrite } from './quorum/forwardedRequest.js';
 import { addAuthInfo, authenticate } from '../txn/auth.js';
 import type { ServerOptions } from './options.js';
@@ -39,6 +40,13 @@ const SOCKET_OUTPUT_BYTES_MAX = 4 * 1024 * 1024;
 const SESSIONLESS_CONNECTION_TIMEOUT_MS = 10_000;
 /** Requests a client may send before its session is created (they wait for the ConnectResponse). */
 const HELD_FRAMES_MAX = 1000;
+export interface PipelineExtras {
+  /** The admin surface's answers; without one, every word is refused as not whitelisted. */
+  fourLetterWords?: FourLetterWordAnswerer;
+  /** Test-only broken variants (mutations.ts). */
+  mutations?: ReadonlySet<RuntimeMutation>;
+}
+
 /** What the admin surface and the roles see of a serving member. */
 export interface ServingServer {
   readonly port: number;
@@ -75,8 +83,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
     readonly db: ZkDatabase,
     readonly mode: ServingMode,
     private readonly io: PipelineIo,
-    /** The admin surface's answers; without one, every word is refused as not whitelisted. */
-    private readonly fourLetterWords?: FourLetterWordAnswerer,
+    private readonly extras: PipelineExtras = {},
   ) {
     this.clock = io.clock;
     const now = this.clock.now_ms();
@@ -189,7 +196,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
   private answerFourLetterWord(conn: ClientConnection, word: string): void {
     let text: string;
     const wl = this.options.fourLetterWhitelist;
-    const answer = this.fourLetterWords;
+    const answer = this.extras.fourLetterWords;
     if (answer === undefined || (wl !== '*' && !wl.has(word))) text = `${word} is not executed because it is not in the whitelist.\n`;
     else {
       conn.stats.packetsReceived++;
@@ -644,7 +651,8 @@ export class RequestPipeline implements ServingServer, AdminSource {
     for (const s of this.sessions.expired(now)) {
       log.info({ session: hex(s.id), timeout_ms: s.timeout_ms }, 'Expiring session');
       this.stats.expiredSessions++;
-      this.submitInternal({ op: OpCode.closeSession }, s.id);
+      if (this.extras.mutations?.has('expiryKeepsEphemerals') === true) this.sessions.remove(s.id);
+      else this.submitInternal({ op: OpCode.closeSession }, s.id);
     }
   }
 

@@ -36,7 +36,7 @@ export async function startStandaloneServer(opts: ServerOptions, deps: Standalon
   const db = deps.db ?? new ZkDatabase();
   const io = deps.io ?? nodePipelineIo;
   const mode = new StandaloneMode(db.lastProcessedZxid, deps.sink ?? new InMemoryTxnSink(), io.clock);
-  const pipeline = new RequestPipeline(opts, db, mode, io, deps.fourLetterWords);
+  const pipeline = new RequestPipeline(opts, db, mode, io, { fourLetterWords: deps.fourLetterWords });
   mode.attach(pipeline);
   await pipeline.listen();
   return pipeline;

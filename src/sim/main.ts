@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Mutation } from '../zab/state.js';
+import type { ServerMutation } from './serverSim.js';
 import { report, serverReport } from './report.js';
 import { runServerSeed } from './serverSim.js';
 import { runSeed } from './sim.js';
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   const one = arg('seed');
   const seeds = Number(arg('seeds') ?? 100);
   const first = Number(arg('first') ?? 1);
-  const mutations = (arg('mutation')?.split(',').filter(Boolean) ?? []) as Mutation[];
+  const mutations = (arg('mutation')?.split(',').filter(Boolean) ?? []) as ServerMutation[];
   const list = one !== undefined ? [Number(one)] : Array.from({ length: seeds }, (_, i) => first + i);
   const t0 = performance.now();
   let failures = 0;
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
   /** What the server seeds exercised, summed (printed as the last line, for test/sim/server-seeds). */
   const exercised = { crashes: 0, sessions: 0, ephemerals: 0, expired: 0, sizes: new Set<string>() };
   for (const seed of list) {
-    const r = core ? runSeed(seed, ops, mutations) : await runServerSeed(seed, ops, mutations);
+    const r = core ? runSeed(seed, ops, mutations as Mutation[]) : await runServerSeed(seed, ops, mutations);
     events += r.stats.events;
     committed += r.stats.committed;
     if (!core) {
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
     }
     if (!r.ok) {
       failures++;
-      console.log(core ? report(r as ReturnType<typeof runSeed>, ops, mutations) : serverReport(r as Awaited<ReturnType<typeof runServerSeed>>, ops, mutations));
+      console.log(core ? report(r as ReturnType<typeof runSeed>, ops, mutations as Mutation[]) : serverReport(r as Awaited<ReturnType<typeof runServerSeed>>, ops, mutations));
       if (one === undefined && failures >= 3) break;
     } else if (one !== undefined) {
       console.log(`ok seed ${seed}: ${JSON.stringify(r.stats)}`);

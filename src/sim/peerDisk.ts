@@ -59,8 +59,16 @@ export class PeerDisk implements PeerStorage {
     return { snapshot, txns, lastZxid, acceptedEpoch: this.acceptedEpoch, currentEpoch: this.currentEpoch };
   }
 
+  /** Test-only broken variant: appends are reported durable before any fsync covers them. */
+  durableBeforeFsync = false;
+
   append(txns: readonly Logged[], durable: () => void): void {
     for (const t of txns) this.pending.push({ entry: { zxid: t.zxid, bytes: t.bytes }, seq: ++this.writeSeq });
+    if (this.durableBeforeFsync) {
+      this.host?.soon(durable);
+      if (!this.fsyncRunning) this.fsync();
+      return;
+    }
     this.waiting.push({ upto: this.writeSeq, done: durable });
     if (!this.fsyncRunning) this.fsync();
   }
@@ -90,9 +98,14 @@ export class PeerDisk implements PeerStorage {
     this.currentEpoch = epoch;
   }
 
+  /** As the real one: the log is flushed (every append so far durable, its waiters told later), then cut. */
   truncate(zxid: bigint): Effect {
+    for (const p of this.pending) this.keep(p.entry);
+    this.pending = [];
+    const told = this.waiting;
+    this.waiting = [];
+    for (const w of told) this.host?.soon(w.done);
     this.setDurable(this.durable.filter((t) => t.zxid <= zxid));
-    this.pending = this.pending.filter((p) => p.entry.zxid <= zxid);
   }
 
   private keep(entry: Logged): void {

@@ -1,5 +1,5 @@
 import type { Mutation } from '../zab/state.js';
-import type { ServerSimResult } from './serverSim.js';
+import type { ServerMutation, ServerSimResult } from './serverSim.js';
 import type { SimResult } from './sim.js';
 
 /** A failed seed, readable: what broke, how to replay it exactly, and what led up to it. */
@@ -16,7 +16,7 @@ export function report(r: SimResult, ops: number, mutations: readonly Mutation[]
 }
 
 /** The same for the simulator of the real servers. */
-export function serverReport(r: ServerSimResult, ops: number, mutations: readonly Mutation[]): string {
+export function serverReport(r: ServerSimResult, ops: number, mutations: readonly ServerMutation[]): string {
   const o = r.options;
   const m = mutations.length > 0 ? ` --mutation ${mutations.join(',')}` : '';
   return [

@@ -27,6 +27,8 @@ import { ZkDatabase } from '../txn/database.js';
 import { decodeTxn } from '../txn/txn.js';
 import { OPEN_ACL_UNSAFE } from '../tree/index.js';
 import type { Mutation } from '../zab/state.js';
+import { RUNTIME_MUTATIONS, type RuntimeMutation } from '../server/mutations.js';
+import { WireRules } from './wireRules.js';
 import { serverId } from '../zab/types.js';
 import { CommittedSequence, fail, Violation } from './committedSequence.js';
 import { VERSION_UNREPORTED, type Op, type ReadOp, type WriteOp } from './history.js';
@@ -38,6 +40,9 @@ import type { FaultRates } from './sim.js';
 import { Trace } from './trace.js';
 import { EPOCH_MS, World, type Host } from './world.js';
 
+/** A broken variant to show the checkers catch it: of the core, of the server runtime, or of the disk. */
+export type ServerMutation = Mutation | RuntimeMutation | 'durableBeforeFsync';
+
 export interface ServerSimOptions {
   seed: number;
   voters: number;
@@ -47,7 +52,7 @@ export interface ServerSimOptions {
   ops: number;
   keys: number;
   faults: FaultRates;
-  mutations: Mutation[];
+  mutations: ServerMutation[];
   snapCount: number;
   trace_max: number;
 }
@@ -142,6 +147,8 @@ export class ServerSimulation {
       (txn) => this.committed(txn.zxid, txn.data),
     );
     this.digestAt.set(0n, this.reference.tree.digest);
+    const wire = new WireRules((z) => this.origins.get(z));
+    this.world.onQuorumPacket = (conn, from, to, msg) => wire.delivered(conn, from, to, msg);
     const initialSnapshot = snapshotFileFromStream(snapshotBody(snapshotSourceOf(new ZkDatabase(initialTree()), 0n)));
     for (let id = 1; id <= opt.voters + opt.observers; id++) {
       const disk = new PeerDisk(id, this.prng);
@@ -152,11 +159,15 @@ export class ServerSimulation {
 
   // ---- the reference state --------------------------------------------------------------------
 
+  /** The session and cxid of each committed txn (for the wire rules). */
+  private readonly origins = new Map<bigint, { sessionId: bigint; cxid: number }>();
+
   private committed(zxid: bigint, data: Buffer): void {
     const txn = decodeTxn(data);
     this.reference.apply(txn);
     this.digestAt.set(zxid, this.reference.tree.digest);
     const h = txn.header;
+    this.origins.set(zxid, { sessionId: h.clientId, cxid: h.cxid });
     const b = txn.body;
     if (b.type === OpCode.setData && b.txn.path.startsWith('/k')) this.registers.record(b.txn.path, zxid, b.txn.data?.toString() ?? '', b.txn.version);
     else if (h.type === OpCode.error && this.pendingCas.has(`${h.clientId}:${h.cxid}`)) {
@@ -191,7 +202,10 @@ export class ServerSimulation {
     p.host = host;
     p.disk.attach(host);
     const self = this.cfg.servers.find((s) => s.id === p.id)!;
-    const config = { ...coreConfig(this.cfg, serverId(p.id), coreTick_ms(TICK_TIME_MS)), mutations: new Set(this.opt.mutations) };
+    const runtime = this.opt.mutations.filter((m): m is RuntimeMutation => (RUNTIME_MUTATIONS as readonly string[]).includes(m));
+    const core = this.opt.mutations.filter((m): m is Mutation => !(RUNTIME_MUTATIONS as readonly string[]).includes(m) && m !== 'durableBeforeFsync');
+    const config = { ...coreConfig(this.cfg, serverId(p.id), coreTick_ms(TICK_TIME_MS)), mutations: new Set(core) };
+    p.disk.durableBeforeFsync = this.opt.mutations.includes('durableBeforeFsync');
     const inc = p.incarnation;
     const io: PeerIo = {
       clock: host,
@@ -216,7 +230,7 @@ export class ServerSimulation {
         }
       },
     };
-    const peer = new QuorumPeer(this.cfg, self, config, coreTick_ms(TICK_TIME_MS), io, { observer });
+    const peer = new QuorumPeer(this.cfg, self, config, coreTick_ms(TICK_TIME_MS), io, { observer, mutations: new Set(runtime) });
     p.peer = peer;
     p.starting = true;
     p.checkedZxid = -1n;
@@ -673,7 +687,7 @@ function silenceLogs(onError: (msg: string) => void): () => void {
 }
 
 /** Ensemble sizes and fault rates from the seed (as the core simulator draws them). */
-export function randomServerOptions(seed: number, ops: number, mutations: Mutation[] = []): ServerSimOptions {
+export function randomServerOptions(seed: number, ops: number, mutations: ServerMutation[] = []): ServerSimOptions {
   const r = new Prng(seed ^ 0x5e4f5e4f);
   const voters = r.pick([3, 3, 3, 5]);
   const observers = r.chance(0.25) ? 1 : 0;
@@ -687,6 +701,6 @@ export function randomServerOptions(seed: number, ops: number, mutations: Mutati
   return { seed, voters, observers, clients: r.range(2, 4), ops, keys: r.range(1, 4), faults, mutations, snapCount: r.pick([5, 20, 1000]), trace_max: 60 };
 }
 
-export function runServerSeed(seed: number, ops: number, mutations: Mutation[] = []): Promise<ServerSimResult> {
+export function runServerSeed(seed: number, ops: number, mutations: ServerMutation[] = []): Promise<ServerSimResult> {
   return new ServerSimulation(randomServerOptions(seed, ops, mutations)).run();
 }

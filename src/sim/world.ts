@@ -26,6 +26,8 @@ export class World {
   electionDrop = 0;
   /** Faults may happen; off once the run heals. */
   chaos = true;
+  /** Sees every quorum packet as it is delivered (the simulator's wire rules). */
+  onQuorumPacket: ((conn: QuorumConn, from: number, to: number, msg: QuorumMessage) => void) | undefined;
 
   constructor(readonly prng: Prng) {}
 
@@ -208,7 +210,10 @@ export class QuorumConn {
       let d = this.decoders.get(to);
       if (d === undefined) this.decoders.set(to, (d = new QuorumPacketDecoder()));
       const events = h.quorumEvents;
-      d.push(bytes, (m) => events.message(BigInt(from), m));
+      d.push(bytes, (m) => {
+        w.onQuorumPacket?.(this, from, to, m);
+        events.message(BigInt(from), m);
+      });
     });
   }
 

@@ -438,6 +438,7 @@ export function leaderTick(s: PeerState, l: LeaderState, out: Action[]): void {
     // DIFF/TRUNC/SNAP, and exits on anything else ("Got unexpected packet from leader: PING", code
     // 13) — also while the leader has yet to read its ACKEPOCH. ZooKeeper's LearnerHandler.ping
     // skips a learner whose sync has not started either.
-    for (const h of l.handlers.values()) if (h.stage !== 'info' && h.stage !== 'epochAcked') ping(l, h, out);
+    const pingBeforeSync = s.config.mutations.has('pingBeforeSync');
+    for (const h of l.handlers.values()) if (pingBeforeSync || (h.stage !== 'info' && h.stage !== 'epochAcked')) ping(l, h, out);
   }
 }

@@ -35,7 +35,9 @@ export type Mutation =
   /** Leader answers sync without a quorum confirming it still leads (Apache ZooKeeper does this). */
   | 'syncWithoutQuorum'
   /** FLE orders votes by epoch and server id only, ignoring the zxid. */
-  | 'voteIgnoresZxid';
+  | 'voteIgnoresZxid'
+  /** Leader PINGs a learner before its sync packet (a ZooKeeper learner exits on that PING). */
+  | 'pingBeforeSync';
 
 /** Limits, all in ticks of the runtime's clock (the runtime chooses the tick length). */
 export interface PeerConfig {

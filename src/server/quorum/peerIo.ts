@@ -59,7 +59,7 @@ export interface PeerStorage {
   append(txns: readonly { zxid: bigint; bytes: Buffer }[], durable: () => void): void;
   writeAcceptedEpoch(epoch: bigint): Effect;
   writeCurrentEpoch(epoch: bigint): Effect;
-  /** Drops logged txns after `zxid`. */
+  /** Makes every append so far durable, then drops logged txns after `zxid`. */
   truncate(zxid: bigint): Effect;
   /** A durable snapshot of `src` named `zxid`; in the background (and skipped while one runs) when `background`. */
   snapshot(zxid: bigint, src: SnapshotSource, background: boolean): Effect;

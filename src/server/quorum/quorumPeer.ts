@@ -47,6 +47,7 @@ import type { Timer } from '../io.js';
 import type { ServerOptions } from '../options.js';
 import { RequestPipeline } from '../pipeline.js';
 import type { ServingMode, WriteJob } from '../servingMode.js';
+import type { RuntimeMutation } from '../mutations.js';
 import { decodeForwardedWrite, decodeSessionActivity, encodeSessionActivity } from './forwardedRequest.js';
 import { LeaderMode } from './leaderMode.js';
 import { LearnerMode } from './learnerMode.js';
@@ -119,6 +120,8 @@ export interface QuorumPeerOptions {
   /** Four-letter words (src/admin's runFourLetterWord); none are answered without it. */
   fourLetterWords?: FourLetterWordAnswerer;
   observer?: PeerObserver;
+  /** Test-only broken variants (../mutations.ts). */
+  mutations?: ReadonlySet<RuntimeMutation>;
 }
 
 export class QuorumPeer implements QuorumPeerHandle {
@@ -132,6 +135,11 @@ export class QuorumPeer implements QuorumPeerHandle {
   private readonly forwardedWrites: LeaderWrite[] = [];
   /** Leader: txns it prepared and proposed, until they are applied (no decoding its own txns back). */
   private readonly proposedTxns = new Map<bigint, ServerTxn>();
+  /**
+   * Bumped by every truncation: a durability report for appends made before it is stale (a txn
+   * with the same zxid may have been appended again since, not yet fsynced).
+   */
+  private logGeneration = 0;
   private pumping = false;
   /** The pump waits for an effect (a file write, a port to bind) before it steps on. */
   private waiting = false;
@@ -326,7 +334,7 @@ export class QuorumPeer implements QuorumPeerHandle {
     else {
       let txn: ServerTxn;
       try {
-        txn = w.pipeline.prepare(w.job, zxid);
+        txn = w.pipeline.prepare(w.job, this.opts.mutations?.has('txnZxidOffByOne') === true ? zxid + 1n : zxid);
       } catch (e) {
         // A bound in the preparer.
         w.pipeline.writeRefused(w.job, e instanceof Error ? e.message : String(e));
@@ -389,13 +397,22 @@ export class QuorumPeer implements QuorumPeerHandle {
       case 'append': {
         if (a.txns.length === 0) return;
         const last = a.txns[a.txns.length - 1]!.zxid;
+        const generation = this.logGeneration;
         return this.io.storage.append(
           a.txns.map((t) => ({ zxid: t.zxid, bytes: t.data })),
-          () => this.enqueue({ type: 'logDurable', zxid: last }),
+          () => {
+            if (generation === this.logGeneration || this.opts.mutations?.has('staleDurabilityReports') === true) this.enqueue({ type: 'logDurable', zxid: last });
+          },
         );
       }
       case 'truncate':
-        return andThen(this.io.storage.truncate(a.zxid), () => log.info({ zxid: zxidHex(a.zxid) }, 'txn log truncated'));
+        // Reports of appends before the cut are void; what the log keeps up to the cut is durable
+        // once the truncation is (it flushes the log first), and is reported as such.
+        this.logGeneration++;
+        return andThen(this.io.storage.truncate(a.zxid), () => {
+          log.info({ zxid: zxidHex(a.zxid) }, 'txn log truncated');
+          this.enqueue({ type: 'logDurable', zxid: a.zxid });
+        });
       case 'loadSnapshot': {
         if (this.pipeline !== undefined) throw new Error('loadSnapshot while serving clients');
         const snap = parseSnapshot(a.data, `<SNAP from leader at ${zxidHex(a.zxid)}>`, a.zxid);
@@ -429,7 +446,9 @@ export class QuorumPeer implements QuorumPeerHandle {
           log.warn({ from: String(a.from), err: e instanceof Error ? e.message : String(e) }, 'undecodable forwarded request');
           return;
         }
-        if (job !== undefined) this.forwardedWrites.push({ type: 'write', job, pipeline });
+        if (job === undefined) return;
+        if (this.opts.mutations?.has('forwardedWritesQueued') === true) this.queue.push({ type: 'write', job, pipeline });
+        else this.forwardedWrites.push({ type: 'write', job, pipeline });
         return;
       }
       case 'requestDropped':
@@ -513,7 +532,8 @@ export class QuorumPeer implements QuorumPeerHandle {
    */
   private takeSnapshot(zxid: Zxid): Effect {
     if (this.db.lastProcessedZxid !== zxid) throw new Error(`takeSnapshot at ${zxidHex(zxid)} but the tree is at ${zxidHex(this.db.lastProcessedZxid)}`);
-    return this.io.storage.snapshot(zxid, snapshotSourceOf(this.db, zxid), this.pipeline !== undefined);
+    const name = this.opts.mutations?.has('snapshotNamedBehind') === true ? zxid - 1n : zxid;
+    return this.io.storage.snapshot(name, snapshotSourceOf(this.db, name), this.pipeline !== undefined);
   }
 
   /** A committed txn reaches the tree: the leader's own from what it proposed, anything else decoded. */
@@ -593,7 +613,7 @@ export class QuorumPeer implements QuorumPeerHandle {
         metrics,
       );
     } else mode = new LearnerMode(this.role === 'OBSERVING' ? 'observer' : 'follower', sid, (e) => this.enqueue(e), metrics);
-    const pipeline = new RequestPipeline(this.options, this.db, mode, this.io, this.opts.fourLetterWords);
+    const pipeline = new RequestPipeline(this.options, this.db, mode, this.io, this.opts);
     if (this.notServingUp) {
       await this.notServing.close();
       this.notServingUp = false;
