@@ -16,8 +16,14 @@ import { fourLetterWord, freePort } from '../../src/testing/ports.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), import.meta.url.endsWith('.ts') ? '../..' : '../../..');
 
-/** Environment without the npm_* variables of an enclosing `npm test` (they would steer the inner npm). */
-const cleanEnv: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
+/**
+ * The environment without what an enclosing `npm test` / `npm exec` says about this repository
+ * (its package, lifecycle and local prefix would steer the inner npm); npm_config_* settings such
+ * as the registry, proxy and cache carry over.
+ */
+const cleanEnv: NodeJS.ProcessEnv = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !/^npm_(package_|lifecycle_|command$|config_local_prefix$|config_call$)/i.test(k)),
+);
 
 function run(cmd: string, args: string[], cwd: string, timeout_ms = 180_000): SpawnSyncReturns<string> {
   const r = spawnSync(cmd, args, { cwd, env: cleanEnv, encoding: 'utf8', timeout: timeout_ms });
@@ -33,10 +39,14 @@ function ok(r: SpawnSyncReturns<string>, what: string): string {
 const registryMissing = ((): string | undefined => {
   const r = spawnSync('npm', ['view', 'typescript@5.9', 'version'], { env: cleanEnv, encoding: 'utf8', timeout: 60_000 });
   if (r.status === 0 && r.stdout.trim() !== '') return undefined;
-  return `the npm registry does not answer (npm view typescript@5.9: ${(r.error?.message ?? r.stderr).trim().split('\n').at(-1)})`;
+  const why = (r.error?.message ?? r.stderr).split('\n').find((l) => l.trim() !== '' && !l.includes('complete log'));
+  return `the npm registry does not answer (npm view typescript@5.9: ${why?.trim() ?? `exit ${r.status}`})`;
 })();
 if (registryMissing !== undefined && process.env['TSZK_REQUIRE_EXTERNAL'] !== '1') console.log(`skipping the packed-tarball test: ${registryMissing}`);
 const skip = registryMissing !== undefined && process.env['TSZK_REQUIRE_EXTERNAL'] !== '1' ? registryMissing : undefined;
+const requireRegistry = (): void => {
+  if (registryMissing !== undefined) assert.fail(`TSZK_REQUIRE_EXTERNAL=1 and ${registryMissing}`);
+};
 
 let work: string;
 let tarball: string;
@@ -51,7 +61,7 @@ after(() => {
 });
 
 test('npm pack: the tarball holds the built package and no tests, bench, fixtures or source maps', { skip }, () => {
-  if (registryMissing !== undefined) assert.fail(`TSZK_REQUIRE_EXTERNAL=1 and ${registryMissing}`);
+  requireRegistry();
   ok(run('npm', ['pack', '--pack-destination', work], repoRoot), 'npm pack');
   const tgz = fs.readdirSync(work).filter((f) => f.endsWith('.tgz'));
   assert.equal(tgz.length, 1, `one tarball in ${work}: ${tgz.join(', ')}`);
@@ -123,6 +133,7 @@ console.log(\`recipes: \${Object.keys(recipes).length} exports\`);
 `;
 
 test('installed into an empty project: a strict TypeScript program uses tszk, tszk/testing and tszk/server with their types', { skip }, () => {
+  requireRegistry();
   assert.ok(tarball !== undefined, 'the tarball was packed by the previous test');
   fs.mkdirSync(app);
   fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'tszk-user', private: true, type: 'module' }, null, 2));
@@ -151,6 +162,7 @@ test('installed into an empty project: a strict TypeScript program uses tszk, ts
 });
 
 test('the installed tszk command: --help, a server, one shell command against it', { skip }, async () => {
+  requireRegistry();
   assert.ok(fs.existsSync(path.join(app, 'node_modules/.bin/tszk')), 'npm linked the tszk bin');
   const help = ok(run('npx', ['--no', '--', 'tszk', '--help'], app), 'npx tszk --help');
   for (const cmd of ['server', 'ensemble', 'shell', 'logs', 'snapshot']) assert.match(help, new RegExp(`^\\s+${cmd}\\b`, 'm'));
