@@ -1,8 +1,25 @@
 /** Loopback plumbing of the testing harness: free ports and four-letter words. */
 import net from 'node:net';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (bind to 0, read it, close). */
-export function freePort(): Promise<number> {
+/**
+ * Ports handed out recently: the kernel may give the same port to two binds in a row once the
+ * first is closed, and a cluster asks for all its members' ports before any member binds them.
+ */
+const handedOut = new Set<number>();
+const HANDED_OUT_MAX = 1024;
+
+/** A TCP port on 127.0.0.1 that was free a moment ago and not handed out recently by this process. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await bindAndRelease();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    if (handedOut.size > HANDED_OUT_MAX) handedOut.delete(handedOut.values().next().value!);
+    return port;
+  }
+}
+
+function bindAndRelease(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();

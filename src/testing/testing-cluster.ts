@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { electionInitialMessageRewriter, startLinkProxy, type LinkProxy } from './link-proxy.js';
 import { fourLetterWord, freePort } from './ports.js';
+import type { ZooCfg } from '../server/embed.js';
 
 export type MemberRole = 'leader' | 'follower' | 'observer' | 'looking' | 'down';
 
@@ -22,7 +23,7 @@ export interface TestingClusterOptions {
   /** tickTime (default 200: a lost leader is noticed within about a second). */
   tickTime_ms?: number;
   /** More zoo.cfg keys for every member. */
-  config?: Readonly<Record<string, string | number | boolean>>;
+  config?: ZooCfg;
   /** How long start() and restart() wait for members (default 30 000). */
   startTimeout_ms?: number;
 }
