@@ -3,7 +3,7 @@
  * would cause them: a session expiry and a dropped connection.
  */
 import net from 'node:net';
-import { ZooKeeperClient } from '../client/client.js';
+import type { ZooKeeperClient } from '../client/client.js';
 import { JuteWriter } from '../jute/index.js';
 import { KeeperState, OpCode } from '../proto/opcodes.js';
 import { ConnectRequest, RequestHeader } from '../proto/records.js';
@@ -32,7 +32,9 @@ export async function expireSession(client: ZooKeeperClient, opts: SessionFaultO
     // drop our closeSession with our connection: then try again.
     while (!seen) {
       await closeSessionAs(host.host, host.port, client.sessionId, client.sessionPasswd, client.sessionTimeout_ms);
-      await Promise.race([expired.done.catch(() => {}), sleep(RETRY_AFTER_MS)]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([expired.done.catch(() => {}), new Promise((r) => (timer = setTimeout(r, RETRY_AFTER_MS)))]);
+      clearTimeout(timer);
     }
   } catch (e) {
     expired.cancel();
@@ -55,8 +57,6 @@ export async function dropConnection(client: ZooKeeperClient, opts: SessionFault
 
 /** How long one closeSession attempt waits for the client to see Expired before the next. */
 const RETRY_AFTER_MS = 2000;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function timeoutFor(client: ZooKeeperClient, opts: SessionFaultOptions): number {
   return opts.timeout_ms ?? Math.max(10_000, 2 * client.sessionTimeout_ms);

@@ -219,7 +219,7 @@ export class TestingCluster implements AsyncDisposable {
    * Waits until exactly one running member says it leads while a majority of the voting members
    * serve under it, and returns that member.
    */
-  leader(timeout_ms = 30_000): Promise<ClusterMember> {
+  async leader(timeout_ms = 30_000): Promise<ClusterMember> {
     this.checkOpen('leader');
     return this.waitForLeader(timeout_ms, false);
   }
@@ -234,7 +234,7 @@ export class TestingCluster implements AsyncDisposable {
   async restart(id: number): Promise<void> {
     this.checkOpen('restart');
     const m = this.member(id);
-    if (m.running) throw new Error(`member ${id} is running: kill(${id}) it before restart(${id})`);
+    if (m.running) throw new Error(`member ${id} is running: kill(${id}) before restart(${id})`);
     await m.start(this.startTimeout_ms);
   }
 

@@ -6,18 +6,31 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import { CreateMode, Err, EventType, KeeperError, ZooKeeperClient, type WatchedEvent } from '../../src/client/index.js';
 import { expireSession, TestingCluster, type ClusterMember, type MemberRole } from '../../src/testing/index.js';
 
 let cluster: TestingCluster;
+/** Clients a test opened: closed after it even when it fails, so none keeps reconnecting. */
+const clients = new Set<ZooKeeperClient>();
 
 before(async () => {
   cluster = await TestingCluster.start({ size: 3 });
 });
+afterEach(async () => {
+  await Promise.all([...clients].map((c) => c.close()));
+  clients.clear();
+});
 after(async () => {
   await cluster?.close();
 });
+
+async function connect(connectString: string, connectWait_ms?: number): Promise<ZooKeeperClient> {
+  const zk = new ZooKeeperClient(connectString, { sessionTimeout_ms: 6000, connectWait_ms });
+  clients.add(zk);
+  await zk.connected();
+  return zk;
+}
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, timeout_ms = 30_000): Promise<T> {
   const deadline = Date.now() + timeout_ms;
@@ -37,7 +50,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, timeout_m
 /** Reads through `m` alone, after sync, until `path` has `data` (the member is serving and caught up). */
 async function caughtUp(m: ClusterMember, path: string, data: string): Promise<ZooKeeperClient> {
   return until(`member ${m.id} to serve ${path}=${data}`, async () => {
-    const zk = await ZooKeeperClient.connect(m.connectString, { sessionTimeout_ms: 4000, connectWait_ms: 2000 });
+    const zk = await connect(m.connectString, 2000);
     try {
       await zk.sync(path);
       if ((await zk.getData(path)).data?.toString() === data) return zk;
@@ -62,7 +75,7 @@ test('three members: one leader, two followers, a connect string over all of the
 
 test('kill -9 of the leader under a writer: every acknowledged write survives, and the killed member catches up on restart', async () => {
   const leader = await cluster.leader();
-  const zk = await ZooKeeperClient.connect(cluster.connectString, { sessionTimeout_ms: 6000 });
+  const zk = await connect(cluster.connectString);
   await zk.create('/acked', null);
   const acked: string[] = [];
   let killedAt = -1;
@@ -100,18 +113,18 @@ test('kill -9 of the leader under a writer: every acknowledged write survives, a
 test('a partition cuts one member off: it stops serving while the others commit; after heal it catches up', async () => {
   const leader = await cluster.leader();
   const others = cluster.members.filter((m) => m.id !== leader.id).map((m) => m.id);
-  const onCutOff = await ZooKeeperClient.connect(leader.connectString, { sessionTimeout_ms: 6000 });
+  const onCutOff = await connect(leader.connectString);
   await onCutOff.create('/before-cut', 'b');
 
   cluster.partition([leader.id], others);
   await until(`member ${leader.id} to stop serving`, async () => ((await leader.role()) === 'looking' ? true : undefined));
   const newLeader = await cluster.leader();
   assert.ok(others.includes(newLeader.id));
-  const majority = await ZooKeeperClient.connect(others.map((id) => cluster.members[id - 1]!.connectString).join(','), { sessionTimeout_ms: 6000 });
+  const majority = await connect(others.map((id) => cluster.members[id - 1]!.connectString).join(','));
   await majority.create('/during-cut', 'd');
   await majority.setData('/before-cut', 'changed');
   // The cut-off member does not serve clients: its connection is gone and a new one is refused.
-  await assert.rejects(ZooKeeperClient.connect(leader.connectString, { connectWait_ms: 1000 }), (e: unknown) => e instanceof KeeperError && e.code === Err.ConnectionLoss);
+  await assert.rejects(connect(leader.connectString, 1000), (e: unknown) => e instanceof KeeperError && e.code === Err.ConnectionLoss);
 
   cluster.heal();
   const r = await caughtUp(leader, '/before-cut', 'changed');
@@ -127,7 +140,7 @@ test('a follower killed and restarted catches up with what was written meanwhile
   const follower = cluster.members.find((m) => m.id !== leader.id)!;
   await cluster.kill(follower.id);
   await cluster.kill(follower.id); // a member already down stays down
-  const zk = await ZooKeeperClient.connect(leader.connectString, { sessionTimeout_ms: 6000 });
+  const zk = await connect(leader.connectString);
   for (let i = 0; i < 20; i++) await zk.create(`/while-down-${i}`, `w${i}`);
   await zk.close();
   await cluster.restart(follower.id);
@@ -137,8 +150,8 @@ test('a follower killed and restarted catches up with what was written meanwhile
 });
 
 test('expireSession: a cluster client sees Expired and its ephemerals vanish on every member', async () => {
-  const zk = await ZooKeeperClient.connect(cluster.connectString, { sessionTimeout_ms: 6000 });
-  const watcher = await ZooKeeperClient.connect(cluster.members[0]!.connectString, { sessionTimeout_ms: 6000 });
+  const zk = await connect(cluster.connectString);
+  const watcher = await connect(cluster.members[0]!.connectString);
   await zk.create('/session-eph', 'e', { mode: CreateMode.EPHEMERAL });
   await watcher.sync('/session-eph');
   const deleted = new Promise<WatchedEvent>((resolve) => void watcher.exists('/session-eph', resolve));
@@ -146,7 +159,7 @@ test('expireSession: a cluster client sees Expired and its ephemerals vanish on 
   assert.equal(zk.state, 'expired');
   assert.equal((await deleted).type, EventType.NodeDeleted);
   for (const m of cluster.members) {
-    const r = await ZooKeeperClient.connect(m.connectString, { sessionTimeout_ms: 6000 });
+    const r = await connect(m.connectString);
     await r.sync('/session-eph');
     assert.equal(await r.exists('/session-eph'), null, `member ${m.id}`);
     await r.close();
@@ -172,7 +185,7 @@ test('observers and close(): an observer member serves reads; close() kills ever
   try {
     assert.equal(await c.members[2]!.role(), 'observer');
     assert.deepEqual((await Promise.all(c.members.slice(0, 2).map((m) => m.role()))).sort(), ['follower', 'leader']);
-    const zk = await ZooKeeperClient.connect(c.members[2]!.connectString, { sessionTimeout_ms: 6000 });
+    const zk = await connect(c.members[2]!.connectString);
     await zk.create('/via-observer', 'o');
     assert.equal((await zk.getData('/via-observer')).data?.toString(), 'o');
     await zk.close();

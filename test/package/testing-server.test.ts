@@ -8,9 +8,23 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import { CreateMode, Err, EventType, KeeperError, KeeperState, ZooKeeperClient, type WatchedEvent } from '../../src/client/index.js';
 import { dropConnection, expireSession, TestingServer } from '../../src/testing/index.js';
+
+/** Clients a test opened: closed after it even when it fails, so none keeps reconnecting. */
+const clients = new Set<ZooKeeperClient>();
+afterEach(async () => {
+  await Promise.all([...clients].map((c) => c.close()));
+  clients.clear();
+});
+
+async function connect(connectString: string, sessionTimeout_ms?: number): Promise<ZooKeeperClient> {
+  const zk = new ZooKeeperClient(connectString, { sessionTimeout_ms });
+  clients.add(zk);
+  await zk.connected();
+  return zk;
+}
 
 function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -27,7 +41,7 @@ test('stop and restart keep the port, the data and the session; close removes th
   const server = await TestingServer.start();
   assert.equal(server.connectString, `127.0.0.1:${server.port}`);
   assert.ok(fs.existsSync(server.dataDir));
-  const zk = await ZooKeeperClient.connect(server.connectString, { sessionTimeout_ms: 20_000 });
+  const zk = await connect(server.connectString, 20_000);
   try {
     await zk.create('/kept', 'v1');
     await zk.create('/mine', null, { mode: CreateMode.EPHEMERAL });
@@ -65,7 +79,7 @@ test('await using closes the server and removes its dataDir at the end of the sc
     await using server = await TestingServer.start({ tickTime_ms: 500 });
     dataDir = server.dataDir;
     port = server.port;
-    const zk = await ZooKeeperClient.connect(server.connectString);
+    const zk = await connect(server.connectString);
     assert.equal(zk.sessionTimeout_ms, 10_000, 'the session timeout is capped at 20 ticks of the given tickTime');
     await zk.create('/x', 'y');
     await zk.close();
@@ -79,7 +93,7 @@ test('a given dataDir and port are used, and the dataDir is kept on close', asyn
   try {
     const first = await TestingServer.start({ dataDir });
     const port = first.port;
-    const zk = await ZooKeeperClient.connect(first.connectString);
+    const zk = await connect(first.connectString);
     await zk.create('/persisted', 'p');
     await zk.close();
     await first.close();
@@ -87,7 +101,7 @@ test('a given dataDir and port are used, and the dataDir is kept on close', asyn
     // A second server on the same dataDir and port recovers what the first acknowledged.
     await using second = await TestingServer.start({ dataDir, port, config: { extendedTypesEnabled: true } });
     assert.equal(second.port, port);
-    const zk2 = await ZooKeeperClient.connect(second.connectString);
+    const zk2 = await connect(second.connectString);
     assert.equal((await zk2.getData('/persisted')).data?.toString(), 'p');
     await zk2.create('/ttl', 't', { mode: CreateMode.PERSISTENT_WITH_TTL, ttl_ms: 60_000 }); // config keys reach the server
     await zk2.close();
@@ -105,7 +119,7 @@ test('a bad config key stops start() with the key named, and leaves no temp dir 
 
 test('dropConnection: the client reconnects with its session and watches', async () => {
   await using server = await TestingServer.start();
-  const zk = await ZooKeeperClient.connect(server.connectString);
+  const zk = await connect(server.connectString);
   const states: number[] = [];
   zk.onState((s) => states.push(s));
   const events: WatchedEvent[] = [];
@@ -125,8 +139,8 @@ test('dropConnection: the client reconnects with its session and watches', async
 
 test('expireSession: the client sees Expired and its ephemerals are gone', async () => {
   await using server = await TestingServer.start();
-  const zk = await ZooKeeperClient.connect(server.connectString);
-  const other = await ZooKeeperClient.connect(server.connectString);
+  const zk = await connect(server.connectString);
+  const other = await connect(server.connectString);
   try {
     await zk.create('/eph', 'e', { mode: CreateMode.EPHEMERAL });
     const deleted = new Promise<WatchedEvent>((resolve) => void other.exists('/eph', resolve));
