@@ -9,10 +9,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { runFourLetterWord } from '../admin/fourLetterWords.js';
+import { openDatabase } from '../storage/database.js';
 import { ConfigError, parseZooCfg, readZooCfg, type ParsedConfig } from './config.js';
-import { openDatabase, storageOptionsFrom } from '../storage/database.js';
+import { storageOptionsFrom } from './options.js';
+import { startQuorumPeer } from './quorum/nodePeer.js';
 import { startStandaloneServer } from './standalone.js';
-import { startQuorumPeer } from './quorum/quorumPeer.js';
 
 export { ConfigError } from './config.js';
 export { StorageError } from '../storage/errors.js';
@@ -50,12 +52,12 @@ export async function startServer(config: string | ZooCfg, opts: StartServerOpti
   const dataDir = cfg.options.dataDir;
   if (cfg.servers.length > 0 && !(cfg.servers.length === 1 && cfg.standaloneEnabled)) {
     if (opts.myid !== undefined) writeMyid(dataDir, opts.myid);
-    const peer = await startQuorumPeer(cfg);
+    const peer = await startQuorumPeer(cfg, { fourLetterWords: runFourLetterWord });
     return embedded('quorum', quorumClientPort(cfg), dataDir, cfg.warnings, () => peer.close());
   }
   // Recovery first: a damaged dataDir rejects here with the StorageError (file and offset).
   const { db, sink } = await openDatabase(storageOptionsFrom(cfg.options));
-  const server = await startStandaloneServer(cfg.options, { db, sink });
+  const server = await startStandaloneServer(cfg.options, { db, sink, fourLetterWords: runFourLetterWord });
   return embedded('standalone', server.port, dataDir, cfg.warnings, () => server.close());
 }
 
