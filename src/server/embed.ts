@@ -14,7 +14,7 @@ import { openDatabase } from '../storage/database.js';
 import { ConfigError, parseZooCfg, readZooCfg, type ParsedConfig } from './config.js';
 import { storageOptionsFrom } from './options.js';
 import { startQuorumPeer } from './quorum/nodePeer.js';
-import { startStandaloneServer } from './standalone.js';
+import { startStandaloneServer, type StandaloneServer } from './standalone.js';
 
 export { ConfigError } from './config.js';
 export { StorageError } from '../storage/errors.js';
@@ -36,7 +36,7 @@ export interface EmbeddedServer extends AsyncDisposable {
   readonly mode: 'standalone' | 'quorum';
   /** The port clients connect to (a standalone server given clientPort=0 listens on a free one). */
   readonly clientPort: number;
-  /** `127.0.0.1:<clientPort>` */
+  /** `host:clientPort` for clients (127.0.0.1 when the server listens on every address). */
   readonly connectString: string;
   readonly dataDir: string;
   /** Config keys that nothing reads (tszk server logs them as warnings). */
@@ -53,18 +53,35 @@ export async function startServer(config: string | ZooCfg, opts: StartServerOpti
   if (cfg.servers.length > 0 && !(cfg.servers.length === 1 && cfg.standaloneEnabled)) {
     if (opts.myid !== undefined) writeMyid(dataDir, opts.myid);
     const peer = await startQuorumPeer(cfg, { fourLetterWords: runFourLetterWord });
-    return embedded('quorum', quorumClientPort(cfg), dataDir, cfg.warnings, () => peer.close());
+    const self = ownServerLine(cfg);
+    const address = self?.clientAddress ?? cfg.options.clientPortAddress;
+    return embedded('quorum', address, self?.clientPort ?? cfg.options.clientPort, dataDir, cfg.warnings, () => peer.close());
   }
   // Recovery first: a damaged dataDir rejects here with the StorageError (file and offset).
   const { db, sink } = await openDatabase(storageOptionsFrom(cfg.options));
-  const server = await startStandaloneServer(cfg.options, { db, sink, fourLetterWords: runFourLetterWord });
-  return embedded('standalone', server.port, dataDir, cfg.warnings, () => server.close());
+  let server: StandaloneServer;
+  try {
+    server = await startStandaloneServer(cfg.options, { db, sink, fourLetterWords: runFourLetterWord });
+  } catch (e) {
+    await sink.close(); // e.g. the port is taken: release the dataDir
+    throw e;
+  }
+  return embedded('standalone', cfg.options.clientPortAddress, server.port, dataDir, cfg.warnings, () => server.close());
 }
 
-function embedded(mode: EmbeddedServer['mode'], clientPort: number, dataDir: string, warnings: string[], close: () => Promise<void>): EmbeddedServer {
+function embedded(
+  mode: EmbeddedServer['mode'],
+  address: string,
+  clientPort: number,
+  dataDir: string,
+  warnings: string[],
+  close: () => Promise<void>,
+): EmbeddedServer {
+  // A wildcard listen address is reached through loopback.
+  const host = address === '0.0.0.0' || address === '::' || address === '' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
   let closing: Promise<void> | undefined;
   const once = (): Promise<void> => (closing ??= close());
-  return { mode, clientPort, connectString: `127.0.0.1:${clientPort}`, dataDir, warnings, close: once, [Symbol.asyncDispose]: once };
+  return { mode, clientPort, connectString: `${host}:${clientPort}`, dataDir, warnings, close: once, [Symbol.asyncDispose]: once };
 }
 
 function zooCfgText(config: ZooCfg): string {
@@ -77,10 +94,10 @@ function zooCfgText(config: ZooCfg): string {
     .join('\n');
 }
 
-/** The peer's own server.N line may name its client port; otherwise clientPort. */
-function quorumClientPort(cfg: ParsedConfig): number {
+/** The running peer's own server.N line (its myid file exists once the peer started). */
+function ownServerLine(cfg: ParsedConfig): ParsedConfig['servers'][number] | undefined {
   const myid = Number(fs.readFileSync(path.join(cfg.options.dataDir, 'myid'), 'utf8').trim());
-  return cfg.servers.find((s) => s.id === myid)?.clientPort ?? cfg.options.clientPort;
+  return cfg.servers.find((s) => s.id === myid);
 }
 
 function writeMyid(dataDir: string, myid: number): void {

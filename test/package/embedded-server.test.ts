@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -85,9 +86,19 @@ test('a config with server lines starts a quorum peer; myid is written when miss
   await assert.rejects(startServer(cfg, { myid: 8 }), /myid: .* says 7, not 8/);
 });
 
-test('config mistakes are refused with the key named', async () => {
+test('config mistakes are refused with the key named; a taken port rejects', async () => {
   await assert.rejects(startServer({ tickTime: 2000 }), (e: unknown) => e instanceof ConfigError && e.key === 'dataDir');
   await assert.rejects(startServer({ tickTime: 'soon', dataDir: dir }), /tickTime: 'soon' is not an integer/);
   await assert.rejects(startServer({ tickTime: 2000, dataDir: `${dir}\nclientPort=1` }), /dataDir: a key or value may not contain a line break/);
   await assert.rejects(startServer(path.join(dir, 'missing.cfg')), /cannot read/);
+
+  // A taken client port rejects; the dataDir it opened is released and starts fine after.
+  const taken = net.createServer();
+  await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+  const port = (taken.address() as net.AddressInfo).port;
+  const dataDir = path.join(dir, 'taken');
+  await assert.rejects(startServer({ tickTime: 2000, dataDir, clientPort: port, clientPortAddress: '127.0.0.1' }), /EADDRINUSE/);
+  await new Promise((r) => taken.close(r));
+  await using server = await startServer({ tickTime: 2000, dataDir, clientPort: port, clientPortAddress: '127.0.0.1' });
+  assert.equal(server.clientPort, port);
 });
