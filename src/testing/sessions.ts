@@ -115,9 +115,12 @@ function closeSessionAs(host: string, port: number, sessionId: bigint, passwd: B
     let frames = 0;
     sock.on('data', (chunk: Buffer) => {
       input = Buffer.concat([input, chunk]);
-      while (input.length >= 4 && input.length >= 4 + input.readInt32BE(0)) {
-        input = input.subarray(4 + input.readInt32BE(0));
-        if (++frames === 2) sock.destroy();
+      while (input.length >= 4) {
+        const len = input.readInt32BE(0);
+        if (len < 0) return void sock.destroy(new Error(`bad frame length ${len}`));
+        if (input.length < 4 + len) return;
+        input = input.subarray(4 + len);
+        if (++frames === 2) return void sock.destroy();
       }
     });
   });
