@@ -72,6 +72,11 @@ export class World {
 /** One incarnation of a server process: its clock, ports and connections. */
 export class Host implements Clock {
   alive = true;
+  /**
+   * A stalled process (a long GC or VM pause) runs nothing until then: its timers, and whatever
+   * arrives for it, wait, in order. Its peers' clocks go on.
+   */
+  pausedUntil = 0;
   /** Quorum connections this host has open, by the other end's id. */
   readonly quorumConns = new Map<number, QuorumConn>();
   quorumEvents: QuorumTransportEvents | undefined;
@@ -90,16 +95,19 @@ export class Host implements Clock {
 
   after(delay_ms: number, fn: () => void): Timer {
     let live = true;
-    this.world.at(Math.max(0, delay_ms), () => {
-      if (live && this.alive) fn();
-    });
+    this.world.at(Math.max(0, delay_ms), () => this.run(() => live && fn()));
     return { cancel: () => void (live = false) };
   }
 
   soon(fn: () => void): void {
-    this.world.at(0, () => {
-      if (this.alive) fn();
-    });
+    this.world.at(0, () => this.run(fn));
+  }
+
+  /** Runs `fn` in this process now, or when a pause ends; never once it died. */
+  run(fn: () => void): void {
+    if (!this.alive) return;
+    if (this.pausedUntil > this.world.now) this.world.queue.push(this.pausedUntil, () => this.run(fn));
+    else fn();
   }
 
   die(reset: boolean): void {
@@ -120,7 +128,7 @@ export class Host implements Clock {
         if (!this.alive || w.isBlocked(this.id, dest) || (w.chaos && w.prng.chance(w.electionDrop))) return;
         w.queue.push(w.fifoAt(`e${this.id}>${dest}`), () => {
           const h = w.host(dest);
-          if (h !== undefined && !w.isBlocked(this.id, dest)) h.onNotification?.(BigInt(this.id), bytes);
+          if (h !== undefined && !w.isBlocked(this.id, dest)) h.run(() => h.onNotification?.(BigInt(this.id), bytes));
         });
       },
       close: () => void (this.onNotification = undefined),
@@ -198,8 +206,15 @@ export class QuorumConn {
     w.queue.push(w.fifoAt(`q${from}>${to}`), () => {
       if (!this.open || this.dead.has(from)) return;
       if (w.isBlocked(from, to)) return void this.dead.add(from);
-      const h = w.host(to);
-      if (h === undefined || h.quorumEvents === undefined) return;
+      w.host(to)?.run(() => this.deliver(from, to, bytes));
+    });
+  }
+
+  private deliver(from: number, to: number, bytes: Buffer): void {
+    const w = this.world;
+    const h = w.host(to);
+    if (!this.open || h === undefined || h.quorumEvents === undefined) return;
+    {
       if (from === this.a && !this.accepted) {
         // The leader names a connection by its first packet; an older one from that learner goes.
         this.accepted = true;
@@ -214,7 +229,7 @@ export class QuorumConn {
         w.onQuorumPacket?.(this, from, to, m);
         events.message(BigInt(from), m);
       });
-    });
+    }
   }
 
   /** Closed by `closer`; the other end hears of it (after what was sent before) if `notify`. */
@@ -229,9 +244,11 @@ export class QuorumConn {
     w.queue.push(w.fifoAt(`q${closer}>${other}`), () => {
       if (w.isBlocked(closer, other)) return;
       const h = w.host(other);
-      if (h === undefined || h.quorumConns.get(closer) !== this) return;
-      h.quorumConns.delete(closer);
-      h.quorumEvents?.disconnected(BigInt(closer));
+      h?.run(() => {
+        if (h.quorumConns.get(closer) !== this) return;
+        h.quorumConns.delete(closer);
+        h.quorumEvents?.disconnected(BigInt(closer));
+      });
     });
   }
 }
@@ -265,7 +282,9 @@ export class SimClientSocket implements ClientSocket {
 
   /** Bytes from the client arrive at the server. */
   receive(bytes: Buffer): void {
-    if (!this.closed && this.host.alive) this.handlers?.data(bytes);
+    this.host.run(() => {
+      if (!this.closed) this.handlers?.data(bytes);
+    });
   }
 
   /** The client closed its end. */

@@ -1,0 +1,10 @@
+import { ServerSimulation, randomServerOptions } from './serverSim.js';
+const seed = Number(process.argv[2]);
+const sid = process.argv[3];
+const o = randomServerOptions(seed, 40);
+o.trace_max = 100000;
+const sim = new ServerSimulation(o);
+const r = await sim.run();
+const lines = (r.trace ?? sim.trace.lines()).filter((l) => l.includes(`s${sid} `) && !l.includes('sessionActivity'));
+console.log(lines.slice(-60).join('\n'));
+console.log(r.violation);
