@@ -32,6 +32,8 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   /** Background steps run one after another, so they never race each other. */
   private chain: Promise<void> = Promise.resolve();
   private readonly onConnState = (s: ConnectionState): void => this.handleStateChange(s);
+  /** await() callers to wake on a leadership change or close. */
+  private readonly wakeups = new Set<() => void>();
 
   constructor(
     private readonly client: ZooKeeperClient,
@@ -61,6 +63,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     this.stateValue = 'CLOSED';
     this.tracker.off('state', this.onConnState);
     this.setLeadership(false);
+    this.wake();
     await this.chain;
     await this.setNode(null);
   }
@@ -77,10 +80,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
       if (this.leader) return true;
       const woke = await waitForWake(
         this.tracker,
-        (wake) => {
-          this.once('isLeader', wake);
-          this.once('notLeader', wake);
-        },
+        (wake) => this.wakeups.add(wake),
         { ...(deadline_ms !== undefined ? { deadline_ms } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
       );
       if (!woke) return this.hasLeadership();
@@ -166,6 +166,12 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     this.leader = v;
     if (was && !v) this.emit('notLeader');
     else if (!was && v) this.emit('isLeader');
+    if (was !== v) this.wake();
+  }
+
+  private wake(): void {
+    for (const w of [...this.wakeups]) w();
+    this.wakeups.clear();
   }
 
   private async setNode(p: string | null): Promise<void> {
