@@ -11,7 +11,7 @@ import { RecipeError } from './errors.js';
 
 export type ConnectionState = 'CONNECTED' | 'SUSPENDED' | 'RECONNECTED' | 'LOST' | 'READ_ONLY';
 
-export interface ConnectionStateEvents {
+interface ConnectionStateEvents {
   state: [ConnectionState];
   /** The client was closed: nothing will work on it again. */
   closed: [];
@@ -27,11 +27,6 @@ export class ConnectionStateTracker extends EventEmitter<ConnectionStateEvents> 
     if (client.state === 'connected') this.state = 'CONNECTED';
     else if (client.state === 'connectedReadOnly') this.state = 'READ_ONLY';
     client.onState((s) => this.onKeeperState(s));
-  }
-
-  /** True while the session can be trusted to own what it created (not SUSPENDED or LOST). */
-  get isConnected(): boolean {
-    return this.state === 'CONNECTED' || this.state === 'RECONNECTED';
   }
 
   /** The error a recipe reports when its client can no longer serve it, or null while it can. */
@@ -110,12 +105,19 @@ export interface WaitOptions {
   signal?: AbortSignal;
 }
 
+/** A watcher to pass with a read, and a promise settled when it fires (any event). */
+export function watchFired(): { watcher: () => void; fired: Promise<void> } {
+  let watcher = (): void => {};
+  const fired = new Promise<void>((r) => (watcher = () => r()));
+  return { watcher, fired };
+}
+
 /**
- * Waits until `arm` calls its `wake` (true), the deadline passes (false), or a connection state
- * changes (true, so the caller looks again). Rejects when `signal` aborts or the client can no
- * longer serve (closed, expired).
+ * Waits until `wakeOn` settles or calls its `wake` (true), the deadline passes (false), or a
+ * connection state changes (true, so the caller looks again). Rejects when `signal` aborts or
+ * the client can no longer serve (closed, expired).
  */
-export function waitForWake(tracker: ConnectionStateTracker, arm: (wake: () => void) => void, opts: WaitOptions = {}): Promise<boolean> {
+export function waitForWake(tracker: ConnectionStateTracker, wakeOn: Promise<unknown> | ((wake: () => void) => void), opts: WaitOptions = {}): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const cleanup = (): void => {
@@ -147,8 +149,15 @@ export function waitForWake(tracker: ConnectionStateTracker, arm: (wake: () => v
       if (left_ms <= 0) return finish(false);
       timer = setTimeout(() => finish(false), left_ms);
     }
-    arm(() => finish(true));
+    const wake = (): void => finish(true);
+    if (typeof wakeOn === 'function') wakeOn(wake);
+    else wakeOn.then(wake, wake);
   });
+}
+
+/** The Date.now() deadline `timeout_ms` from now; undefined (no limit) for undefined. */
+export function deadlineOf(timeout_ms: number | undefined): number | undefined {
+  return timeout_ms === undefined ? undefined : Date.now() + timeout_ms;
 }
 
 /** Throws if the signal aborted or the client can no longer serve. */

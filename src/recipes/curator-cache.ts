@@ -24,7 +24,7 @@ export type CacheChange =
   /** The first full load finished. */
   | { type: 'initialized' };
 
-export interface CuratorCacheEvents {
+interface CuratorCacheEvents {
   change: [CacheChange];
   error: [Error];
 }

@@ -3,7 +3,7 @@
  * the node and pass once it is deleted.
  */
 import { CreateMode, Err, type ZooKeeperClient } from '../client/index.js';
-import { checkUsable, connectionStateOf, waitForWake, type ConnectionStateTracker } from './connection-state.js';
+import { checkUsable, connectionStateOf, deadlineOf, waitForWake, watchFired, type ConnectionStateTracker } from './connection-state.js';
 import { createWithParents, validatePath } from './paths.js';
 import { isCode, retrying } from './retry.js';
 
@@ -39,14 +39,12 @@ export class DistributedBarrier {
 
   /** True once the barrier is down; false if `timeout_ms` passes first. */
   async waitOnBarrier(timeout_ms?: number, opts: { signal?: AbortSignal } = {}): Promise<boolean> {
-    const deadline_ms = timeout_ms === undefined ? undefined : Date.now() + timeout_ms;
+    const deadline_ms = deadlineOf(timeout_ms);
     for (;;) {
       checkUsable(this.tracker, opts.signal);
-      let changed = (): void => {};
-      const armed = new Promise<void>((r) => (changed = r));
-      if ((await retrying(this.client, () => this.client.exists(this.path, () => changed()))) === null) return true;
-      const waitOpts = { ...(deadline_ms !== undefined ? { deadline_ms } : {}), ...(opts.signal ? { signal: opts.signal } : {}) };
-      if (!(await waitForWake(this.tracker, (wake) => void armed.then(wake), waitOpts))) return false;
+      const { watcher, fired } = watchFired();
+      if ((await retrying(this.client, () => this.client.exists(this.path, watcher))) === null) return true;
+      if (!(await waitForWake(this.tracker, fired, { deadline_ms, signal: opts.signal }))) return false;
     }
   }
 }

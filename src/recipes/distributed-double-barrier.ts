@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateMode, Err, type ZooKeeperClient } from '../client/index.js';
-import { checkUsable, connectionStateOf, waitForWake, type ConnectionStateTracker, type WaitOptions } from './connection-state.js';
+import { checkUsable, connectionStateOf, deadlineOf, waitForWake, watchFired, type ConnectionStateTracker } from './connection-state.js';
 import { RecipeError } from './errors.js';
 import { createWithParents, makePath, nodeName, validatePath } from './paths.js';
 import { deleteQuietly, isCode, retrying } from './retry.js';
@@ -33,10 +33,9 @@ export class DistributedDoubleBarrier {
 
   /** True once `memberQty` members have entered; false if `timeout_ms` passes first (our node stays, as in Curator). */
   async enter(timeout_ms?: number, opts: { signal?: AbortSignal } = {}): Promise<boolean> {
-    const w = waitOptions(timeout_ms, opts.signal);
-    let readyChanged = (): void => {};
-    let armed = new Promise<void>((r) => (readyChanged = r));
-    const readyExists = (await retrying(this.client, () => this.client.exists(this.readyPath, () => readyChanged()))) !== null;
+    const w = { deadline_ms: deadlineOf(timeout_ms), signal: opts.signal };
+    let ready = watchFired();
+    const readyExists = (await retrying(this.client, () => this.client.exists(this.readyPath, ready.watcher))) !== null;
     try {
       await retrying(this.client, () => createWithParents(this.client, this.ourPath, null, CreateMode.EPHEMERAL));
     } catch (e) {
@@ -54,16 +53,16 @@ export class DistributedDoubleBarrier {
         }
         return true;
       }
-      if (!(await waitForWake(this.tracker, (wake) => void armed.then(wake), w))) return false;
-      // Re-arm: a state change woke us, or ready appeared (then the count passes next time round).
-      if ((await retrying(this.client, () => this.client.exists(this.readyPath, () => readyChanged()))) !== null) return true;
-      armed = new Promise<void>((r) => (readyChanged = r));
+      if (!(await waitForWake(this.tracker, ready.fired, w))) return false;
+      // Watch again: a state change woke us, or ready appeared.
+      ready = watchFired();
+      if ((await retrying(this.client, () => this.client.exists(this.readyPath, ready.watcher))) !== null) return true;
     }
   }
 
   /** True once every member has left; false if `timeout_ms` passes first. */
   async leave(timeout_ms?: number, opts: { signal?: AbortSignal } = {}): Promise<boolean> {
-    const w = waitOptions(timeout_ms, opts.signal);
+    const w = { deadline_ms: deadlineOf(timeout_ms), signal: opts.signal };
     const ours = nodeName(this.ourPath);
     let ourNodeShouldExist = true;
     let result = true;
@@ -85,15 +84,14 @@ export class DistributedDoubleBarrier {
         if (ourNodeShouldExist) await deleteQuietly(this.client, this.ourPath);
         break;
       }
-      let changed = (): void => {};
-      const armed = new Promise<void>((r) => (changed = r));
+      const { watcher, fired } = watchFired();
       const watchOn = makePath(this.path, i === 0 ? children[children.length - 1]! : children[0]!);
-      const stat = await retrying(this.client, () => this.client.exists(watchOn, () => changed()));
+      const stat = await retrying(this.client, () => this.client.exists(watchOn, watcher));
       if (i !== 0) {
         if (ourNodeShouldExist) await deleteQuietly(this.client, this.ourPath);
         ourNodeShouldExist = false;
       }
-      if (stat !== null && !(await waitForWake(this.tracker, (wake) => void armed.then(wake), w))) {
+      if (stat !== null && !(await waitForWake(this.tracker, fired, w))) {
         result = false;
         break;
       }
@@ -105,8 +103,4 @@ export class DistributedDoubleBarrier {
     }
     return result;
   }
-}
-
-function waitOptions(timeout_ms: number | undefined, signal: AbortSignal | undefined): WaitOptions {
-  return { ...(timeout_ms !== undefined ? { deadline_ms: Date.now() + timeout_ms } : {}), ...(signal ? { signal } : {}) };
 }

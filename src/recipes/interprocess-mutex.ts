@@ -16,23 +16,24 @@ export interface AcquireOptions {
   signal?: AbortSignal;
 }
 
-export interface MutexEvents {
+interface MutexEvents {
   /** The session that held the lock was lost: the lock is no longer held. */
   lost: [];
 }
 
-/** How a lock built on the mutex differs (used by the read/write lock). */
-export interface MutexVariant {
-  lockName: string;
-  maxLeases: number;
-  driver: LockDriver;
+/** How a lock built on the mutex differs (the read/write lock's halves; LeaderSelector's id as data). */
+interface MutexVariant {
+  lockName?: string;
+  maxLeases?: number;
+  driver?: LockDriver;
+  /** Stored in the lock node. */
   data?: Buffer | null;
 }
 
 const LOCK_NAME = 'lock-';
 
 export class InterProcessMutex extends EventEmitter<MutexEvents> {
-  protected readonly internals: LockInternals;
+  private readonly internals: LockInternals;
   private lockPath: string | null = null;
   private holds = 0;
   private pending: Promise<boolean> | null = null;
@@ -40,11 +41,11 @@ export class InterProcessMutex extends EventEmitter<MutexEvents> {
   private orphan: string | null = null;
   private readonly data: Buffer | null;
 
-  constructor(client: ZooKeeperClient, path: string, variant?: MutexVariant) {
+  constructor(client: ZooKeeperClient, path: string, variant: MutexVariant = {}) {
     super();
-    const v = variant ?? { lockName: LOCK_NAME, maxLeases: 1, driver: standardDriver(LOCK_NAME) };
-    this.internals = new LockInternals(client, path, v.lockName, v.maxLeases, v.driver);
-    this.data = v.data ?? null;
+    const lockName = variant.lockName ?? LOCK_NAME;
+    this.internals = new LockInternals(client, path, lockName, variant.maxLeases ?? 1, variant.driver ?? standardDriver(lockName));
+    this.data = variant.data ?? null;
     this.internals.tracker.on('state', (s) => this.onState(s));
   }
 
@@ -60,7 +61,7 @@ export class InterProcessMutex extends EventEmitter<MutexEvents> {
       return true;
     }
     const attempt = this.internals
-      .attemptLock({ ...(timeout_ms !== undefined ? { timeout_ms } : {}), ...(opts.signal ? { signal: opts.signal } : {}), data: this.lockNodeData() })
+      .attemptLock({ timeout_ms, signal: opts.signal, data: this.data })
       .then((p) => {
         if (p === null) return false;
         this.lockPath = p;
@@ -97,10 +98,6 @@ export class InterProcessMutex extends EventEmitter<MutexEvents> {
   /** Paths of every lock node, first the holder's. */
   async getParticipantNodes(): Promise<string[]> {
     return (await this.internals.sortedChildren()).map((n) => makePath(this.internals.basePath, n));
-  }
-
-  protected lockNodeData(): Buffer | null {
-    return this.data;
   }
 
   private onState(s: ConnectionState): void {

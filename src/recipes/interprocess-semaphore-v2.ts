@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { CreateMode, type ZooKeeperClient } from '../client/index.js';
-import { checkUsable, waitForWake, type ConnectionStateTracker, connectionStateOf } from './connection-state.js';
+import { checkUsable, connectionStateOf, deadlineOf, waitForWake, watchFired, type ConnectionStateTracker } from './connection-state.js';
 import { RecipeError } from './errors.js';
 import { InterProcessMutex, type AcquireOptions } from './interprocess-mutex.js';
 import { createProtected, makePath, nodeName, validatePath } from './paths.js';
@@ -32,7 +32,7 @@ export class Lease {
   }
 }
 
-export interface SemaphoreEvents {
+interface SemaphoreEvents {
   /** The session was lost: leases taken through this semaphore are gone. */
   lost: [];
 }
@@ -72,7 +72,7 @@ export class InterProcessSemaphoreV2 extends EventEmitter<SemaphoreEvents> {
   /** `qty` leases, or null (and none kept) when `timeout_ms` ran out. */
   async acquireMany(qty: number, timeout_ms?: number, opts: AcquireOptions = {}): Promise<Lease[] | null> {
     if (!Number.isInteger(qty) || qty < 1) throw new RecipeError('qty must be an integer >= 1');
-    const deadline_ms = timeout_ms === undefined ? undefined : Date.now() + timeout_ms;
+    const deadline_ms = deadlineOf(timeout_ms);
     const got: Lease[] = [];
     let ok = false;
     try {
@@ -115,7 +115,7 @@ export class InterProcessSemaphoreV2 extends EventEmitter<SemaphoreEvents> {
 
   private async acquireOneLocked(deadline_ms: number | undefined, signal: AbortSignal | undefined): Promise<Lease | null> {
     const left_ms = deadline_ms === undefined ? undefined : Math.max(0, deadline_ms - Date.now());
-    if (!(await this.lock.acquire(left_ms, signal ? { signal } : {}))) return null;
+    if (!(await this.lock.acquire(left_ms, { signal }))) return null;
     try {
       const path = await createProtected(this.client, makePath(this.leasesPath, 'lease-'), this.nodeData, CreateMode.EPHEMERAL_SEQUENTIAL);
       const ours = nodeName(path);
@@ -123,13 +123,11 @@ export class InterProcessSemaphoreV2 extends EventEmitter<SemaphoreEvents> {
       try {
         for (;;) {
           checkUsable(this.tracker, signal);
-          let changed = (): void => {};
-          const armed = new Promise<void>((r) => (changed = r));
-          const children = await retrying(this.client, () => this.client.getChildren(this.leasesPath, () => changed()));
+          const { watcher, fired } = watchFired();
+          const children = await retrying(this.client, () => this.client.getChildren(this.leasesPath, watcher));
           if (!children.includes(ours)) throw new RecipeError(`lease node ${path} vanished (session lost?)`);
           if (children.length <= this.maxLeases) break;
-          const waitOpts = { ...(deadline_ms !== undefined ? { deadline_ms } : {}), ...(signal ? { signal } : {}) };
-          if (!(await waitForWake(this.tracker, (wake) => void armed.then(wake), waitOpts))) return null;
+          if (!(await waitForWake(this.tracker, fired, { deadline_ms, signal }))) return null;
         }
         ok = true;
         return new Lease(this.client, path);

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { CreateMode, Err, EventType, type ZooKeeperClient } from '../client/index.js';
-import { connectionStateOf, waitForWake, type ConnectionState, type ConnectionStateTracker } from './connection-state.js';
+import { connectionStateOf, deadlineOf, waitForWake, type ConnectionState, type ConnectionStateTracker } from './connection-state.js';
 import { RecipeError } from './errors.js';
 import { participantsOf, type Participant } from './participant.js';
 import { createProtected, makePath, nodeName, sortLockNodes, validatePath } from './paths.js';
@@ -14,9 +14,9 @@ import { deleteQuietly, isCode, retrying } from './retry.js';
 
 const LOCK_NAME = 'latch-';
 
-export type LatchState = 'LATENT' | 'STARTED' | 'CLOSED';
+type LatchState = 'LATENT' | 'STARTED' | 'CLOSED';
 
-export interface LeaderLatchEvents {
+interface LeaderLatchEvents {
   isLeader: [];
   notLeader: [];
   /** A background step failed in a way the latch cannot retry by itself. */
@@ -74,14 +74,14 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
 
   /** True once leader; false if `timeout_ms` passes or the latch closes first. */
   async await(timeout_ms?: number, opts: { signal?: AbortSignal } = {}): Promise<boolean> {
-    const deadline_ms = timeout_ms === undefined ? undefined : Date.now() + timeout_ms;
+    const deadline_ms = deadlineOf(timeout_ms);
     for (;;) {
       if (this.stateValue !== 'STARTED') return false;
       if (this.leader) return true;
       const woke = await waitForWake(
         this.tracker,
         (wake) => this.wakeups.add(wake),
-        { ...(deadline_ms !== undefined ? { deadline_ms } : {}), ...(opts.signal ? { signal: opts.signal } : {}) },
+        { deadline_ms, signal: opts.signal },
       );
       if (!woke) return this.hasLeadership();
     }

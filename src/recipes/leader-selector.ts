@@ -7,7 +7,6 @@
 import type { ZooKeeperClient } from '../client/index.js';
 import { RecipeError } from './errors.js';
 import { InterProcessMutex } from './interprocess-mutex.js';
-import { standardDriver } from './lock-internals.js';
 import { participantsOf, type Participant } from './participant.js';
 import { connectionStateOf, type ConnectionState, type ConnectionStateTracker } from './connection-state.js';
 import { EventEmitter } from 'node:events';
@@ -20,7 +19,7 @@ export interface LeaderSelectorOptions {
   autoRequeue?: boolean;
 }
 
-export interface LeaderSelectorEvents {
+interface LeaderSelectorEvents {
   /** takeLeadership threw (other than by its abort). */
   error: [Error];
 }
@@ -47,12 +46,7 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
   ) {
     super();
     const id = opts.id ?? '';
-    this.mutex = new InterProcessMutex(client, path, {
-      lockName: 'lock-',
-      maxLeases: 1,
-      driver: standardDriver('lock-'),
-      data: id.length > 0 ? Buffer.from(id, 'utf8') : null,
-    });
+    this.mutex = new InterProcessMutex(client, path, { data: id.length > 0 ? Buffer.from(id, 'utf8') : null });
     this.path = path;
     this.tracker = connectionStateOf(client);
   }

@@ -5,11 +5,11 @@
  * places ahead until it goes.
  */
 import { CreateMode, Err, type ZooKeeperClient } from '../client/index.js';
-import { checkUsable, connectionStateOf, waitForWake, type ConnectionStateTracker } from './connection-state.js';
+import { checkUsable, connectionStateOf, deadlineOf, waitForWake, type ConnectionStateTracker } from './connection-state.js';
 import { createProtected, makePath, sortLockNodes, validatePath } from './paths.js';
 import { deleteQuietly, isCode, retrying } from './retry.js';
 
-export interface LockDecision {
+interface LockDecision {
   getsTheLock: boolean;
   /** Child name to wait on when not. */
   watch?: string;
@@ -40,7 +40,7 @@ export class LockNodeMissing extends Error {
   }
 }
 
-export interface AttemptOptions {
+interface AttemptOptions {
   timeout_ms?: number;
   signal?: AbortSignal;
   data?: Buffer | null;
@@ -75,7 +75,7 @@ export class LockInternals {
 
   /** Our lock node's path once held; null when the time ran out (our node is then deleted). */
   async attemptLock(opts: AttemptOptions = {}): Promise<string | null> {
-    const deadline_ms = opts.timeout_ms === undefined ? undefined : Date.now() + opts.timeout_ms;
+    const deadline_ms = deadlineOf(opts.timeout_ms);
     for (let attempt = 0; ; attempt++) {
       checkUsable(this.tracker, opts.signal);
       const seq = this.driver.sortingSequence?.() ?? null;
@@ -103,11 +103,7 @@ export class LockInternals {
       if (decision.getsTheLock) return true;
       const watchPath = makePath(this.basePath, decision.watch!);
       // getData rather than exists: a watch is left only if the node is there (Curator does the same).
-      const woke = await waitForWake(
-        this.tracker,
-        (wake) => this.client.getData(watchPath, wake).catch(wake),
-        { ...(deadline_ms !== undefined ? { deadline_ms } : {}), ...(signal ? { signal } : {}) },
-      );
+      const woke = await waitForWake(this.tracker, (wake) => this.client.getData(watchPath, wake).catch(wake), { deadline_ms, signal });
       if (!woke) return false;
     }
   }

@@ -8,7 +8,7 @@ import { CreateMode, Err, KeeperError, type ZooKeeperClient } from '../client/in
 import { RecipeError } from './errors.js';
 import { isRetryable, pause, retrying } from './retry.js';
 
-export const PROTECTED_PREFIX = '_c_';
+const PROTECTED_PREFIX = '_c_';
 
 /** Throws RecipeError unless `path` is an absolute, normalized ZooKeeper path usable by a recipe. */
 export function validatePath(path: string): string {
@@ -37,7 +37,7 @@ export function nodeName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
-export function parentOf(path: string): string {
+function parentOf(path: string): string {
   const i = path.lastIndexOf('/');
   return i <= 0 ? '/' : path.slice(0, i);
 }
@@ -55,7 +55,7 @@ export function sortLockNodes(children: string[], lockNames: string[]): string[]
 }
 
 /** Creates every missing ancestor of `path` as a container node (creatingParentContainersIfNeeded). */
-export async function ensureParents(client: ZooKeeperClient, path: string): Promise<void> {
+async function ensureParents(client: ZooKeeperClient, path: string): Promise<void> {
   const parts = path.split('/').slice(1, -1);
   let p = '';
   for (const part of parts) {

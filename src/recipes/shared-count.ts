@@ -16,7 +16,7 @@ export interface VersionedValue<T> {
   value: T;
 }
 
-export interface SharedCountEvents {
+interface SharedCountEvents {
   countChanged: [number];
   stateChanged: [ConnectionState];
   error: [Error];

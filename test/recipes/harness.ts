@@ -54,6 +54,15 @@ export class RecipeServer {
     await waitFor('the session expiry to reach the client', async () => (c.state === 'expired' ? true : undefined), 20_000, 20);
   }
 
+  /** Cuts `c` off from the server without closing its connection (packets vanish) until heal(). */
+  partition(c: ZooKeeperClient): void {
+    this.proxies.get(c)!.setState('blackhole');
+  }
+
+  heal(c: ZooKeeperClient): void {
+    this.proxies.get(c)!.setState('up');
+  }
+
   async stop(): Promise<void> {
     await Promise.all([...this.proxies.keys()].map((c) => c.close().catch(() => {})));
     await Promise.all([...this.proxies.values()].map((p) => p.close()));

@@ -81,6 +81,25 @@ test('holder session expires: it is told (lost), stops claiming the lock, and th
   await mb.release();
 });
 
+test('holder cut off from the server: it gives the lock up after a session timeout (LOST), the waiter gets it, and the holder later hears it expired', async () => {
+  const a = await srv.client(4000);
+  const b = await srv.client();
+  const ma = new InterProcessMutex(a, '/locks/partition');
+  const mb = new InterProcessMutex(b, '/locks/partition');
+  assert.equal(await ma.acquire(), true);
+  const waiting = mb.acquire();
+  await waitFor('the waiter node', async () => ((await b.getChildren('/locks/partition')).length === 2 ? true : undefined), 5000, 20);
+  const lost = once(ma, 'lost');
+  srv.partition(a);
+  await lost;
+  assert.equal(ma.isAcquiredInThisProcess(), false);
+  assert.equal(await waiting, true);
+  srv.heal(a);
+  await waitFor('a hears its session expired', async () => (a.state === 'expired' ? true : undefined), 20_000, 20);
+  assert.deepEqual(await b.getChildren('/locks/partition'), [mb.lockNodePath!.split('/').pop()]);
+  await mb.release();
+});
+
 test('server restart: the holder keeps its session and the lock; the waiter gets it after release', async () => {
   const [a, b] = [await srv.client(), await srv.client()];
   const ma = new InterProcessMutex(a, '/locks/restart');
