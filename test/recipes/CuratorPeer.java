@@ -23,6 +23,9 @@ import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
+import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
+import org.apache.curator.framework.recipes.locks.Lease;
 import org.apache.curator.framework.recipes.shared.SharedCount;
 import org.apache.curator.framework.recipes.shared.VersionedValue;
 import org.apache.curator.retry.RetryNTimes;
@@ -36,6 +39,8 @@ public class CuratorPeer {
     static final ObjectMapper JSON = new ObjectMapper();
     static CuratorFramework client;
     static final Map<String, InterProcessMutex> mutexes = new HashMap<>();
+    static final Map<String, InterProcessReadWriteLock> rwLocks = new HashMap<>();
+    static final Map<String, Lease> leases = new HashMap<>();
     static final Map<String, LeaderLatch> latches = new HashMap<>();
     static final Map<String, DistributedDoubleBarrier> doubleBarriers = new HashMap<>();
     static final Map<String, SharedCount> counts = new HashMap<>();
@@ -76,6 +81,28 @@ public class CuratorPeer {
                 return "";
             case "mutex-nodes":
                 return JSON.writeValueAsString(client.getChildren().forPath(a[1]));
+            case "rw-acquire": {
+                // path read|write timeout_ms
+                InterProcessReadWriteLock rw = rwLocks.computeIfAbsent(a[1], p -> new InterProcessReadWriteLock(client, p));
+                InterProcessMutex m = a[2].equals("read") ? rw.readLock() : rw.writeLock();
+                return String.valueOf(m.acquire(Long.parseLong(a[3]), TimeUnit.MILLISECONDS));
+            }
+            case "rw-release": {
+                InterProcessReadWriteLock rw = rwLocks.get(a[1]);
+                InterProcessMutex m = a[2].equals("read") ? rw.readLock() : rw.writeLock();
+                m.release();
+                return "";
+            }
+            case "sem-acquire": {
+                // path maxLeases timeout_ms: the lease's node name, or null
+                Lease l = new InterProcessSemaphoreV2(client, a[1], Integer.parseInt(a[2])).acquire(Long.parseLong(a[3]), TimeUnit.MILLISECONDS);
+                if (l == null) return "null";
+                leases.put(l.getNodeName(), l);
+                return l.getNodeName();
+            }
+            case "sem-return":
+                leases.remove(a[1]).close();
+                return "";
             case "latch-start": {
                 LeaderLatch l = new LeaderLatch(client, a[1], a[2]);
                 l.addListener(new LeaderLatchListener() {

@@ -10,6 +10,8 @@ import {
   DistributedBarrier,
   DistributedDoubleBarrier,
   InterProcessMutex,
+  InterProcessReadWriteLock,
+  InterProcessSemaphoreV2,
   LeaderLatch,
   newServiceInstance,
   parseUriSpec,
@@ -60,6 +62,42 @@ test('InterProcessMutex: Curator holds and tszk waits, then tszk holds and Curat
   assert.equal(await m.acquire(200), false);
   await java.send('mutex-release', '/interop/mutex');
   assert.deepEqual(await children('/interop/mutex'), []);
+});
+
+test('InterProcessReadWriteLock and InterProcessSemaphoreV2: Curator and tszk share readers, exclude writers, and count leases together', { skip, timeout: 60_000 }, async () => {
+  const c = await srv.client();
+  const rw = new InterProcessReadWriteLock(c, '/interop/rw');
+  assert.equal(await java.send('rw-acquire', '/interop/rw', 'write', 10_000), 'true');
+  assert.equal(await rw.readLock().acquire(200), false);
+  await java.send('rw-release', '/interop/rw', 'write');
+  assert.equal(await java.send('rw-acquire', '/interop/rw', 'read', 10_000), 'true');
+  assert.equal(await rw.readLock().acquire(10_000), true, 'readers on both sides share');
+  await rw.readLock().release();
+  assert.equal(await rw.writeLock().acquire(200), false, 'a Curator reader keeps the tszk writer out');
+  const writerWaits = rw.writeLock().acquire(30_000);
+  await waitFor('the writer node', async () => ((await c.getChildren('/interop/rw')).length === 2 ? true : undefined), 10_000, 20);
+  await java.send('rw-release', '/interop/rw', 'read');
+  assert.equal(await writerWaits, true);
+  assert.equal(await java.send('rw-acquire', '/interop/rw', 'read', 200), 'false', 'the tszk writer keeps a Curator reader out');
+  await rw.writeLock().release();
+  assert.deepEqual(await c.getChildren('/interop/rw'), [], 'no lock node left behind');
+
+  const sem = new InterProcessSemaphoreV2(c, '/interop/sem', 2);
+  const javaLease = await java.send('sem-acquire', '/interop/sem', 2, 10_000);
+  assert.match(javaLease, /^_c_[0-9a-f-]{36}-lease-\d{10}$/);
+  const mine = await sem.acquire(10_000);
+  assert.ok(mine);
+  assert.equal(await java.send('sem-acquire', '/interop/sem', 2, 200), 'null', 'a third lease beyond two');
+  assert.equal(await sem.acquire(200), null);
+  const javaWaits = java.send('sem-acquire', '/interop/sem', 2, 30_000);
+  await waitFor('the waiting lease', async () => ((await c.getChildren('/interop/sem/leases')).length === 3 ? true : undefined), 10_000, 20);
+  await mine.close();
+  const second = await javaWaits;
+  assert.notEqual(second, 'null');
+  assert.deepEqual((await c.getChildren('/interop/sem/leases')).sort(), [javaLease, second].sort());
+  await java.send('sem-return', javaLease);
+  await java.send('sem-return', second);
+  assert.deepEqual((await c.getChildren('/interop/sem')).sort(), ['leases', 'locks']);
 });
 
 test('LeaderLatch: one leader among Curator and tszk; closing or killing the leader hands over', { skip, timeout: 90_000 }, async () => {
