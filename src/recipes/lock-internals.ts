@@ -6,7 +6,7 @@
  */
 import { CreateMode, Err, type ZooKeeperClient } from '../client/index.js';
 import { checkUsable, connectionStateOf, deadlineOf, waitForWake, type ConnectionStateTracker } from './connection-state.js';
-import { createProtected, makePath, sortLockNodes, validatePath } from './paths.js';
+import { createProtected, makePath, nodeName, sortLockNodes, validatePath } from './paths.js';
 import { deleteQuietly, isCode, retrying } from './retry.js';
 
 interface LockDecision {
@@ -96,7 +96,7 @@ export class LockInternals {
   }
 
   private async lockLoop(ourPath: string, deadline_ms: number | undefined, signal: AbortSignal | undefined): Promise<boolean> {
-    const ourName = ourPath.slice(this.basePath.length + 1);
+    const ourName = nodeName(ourPath);
     for (;;) {
       checkUsable(this.tracker, signal);
       const decision = this.driver.getsTheLock(await this.sortedChildren(), ourName, this.maxLeases);

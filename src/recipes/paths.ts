@@ -18,12 +18,12 @@ export function validatePath(path: string): string {
   if (typeof path !== 'string' || path.length === 0) bad('empty');
   if (path[0] !== '/') bad('must start with /');
   if (path.length > 1 && path.endsWith('/')) bad('must not end with /');
-  for (const seg of path.split('/').slice(1)) {
-    if (path === '/') break;
+  const segments = path === '/' ? [] : path.split('/').slice(1);
+  for (const seg of segments) {
     if (seg === '') bad('empty segment');
     if (seg === '.' || seg === '..') bad('relative segment');
   }
-  // eslint-disable-next-line no-control-regex
+  // The characters ZooKeeper's PathUtils refuses (control, surrogate and private-use ranges).
   if (/[\u0000-\u001f\u007f-\u009f\ud800-\uf8ff\ufff0-\uffff]/.test(path)) bad('character not allowed');
   if (path === '/zookeeper' || path.startsWith('/zookeeper/')) bad('/zookeeper is reserved for the server');
   return path;
