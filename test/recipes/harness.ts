@@ -34,9 +34,9 @@ export class RecipeServer {
     await this.start();
   }
 
-  async client(sessionTimeout_ms = 6000): Promise<ZooKeeperClient> {
+  async client(sessionTimeout_ms = 6000, chroot = ''): Promise<ZooKeeperClient> {
     const proxy = await startTcpProxy(() => this.port);
-    const c = await ZooKeeperClient.connect(proxy.connectString, { sessionTimeout_ms });
+    const c = await ZooKeeperClient.connect(proxy.connectString + chroot, { sessionTimeout_ms });
     this.proxies.set(c, proxy);
     return c;
   }

@@ -136,6 +136,22 @@ test('the waiting client closes: acquire fails with a clear error and leaves no 
   await assert.rejects(new InterProcessMutex(b, '/locks/close').acquire(), /closed/);
 });
 
+test('a chrooted client locks inside its chroot, excluding a plain client on the full path', async () => {
+  const plain = await srv.client();
+  await plain.create('/app', null);
+  const rooted = await srv.client(6000, '/app');
+  const mr = new InterProcessMutex(rooted, '/locks/chroot');
+  const mp = new InterProcessMutex(plain, '/app/locks/chroot');
+  assert.equal(await mr.acquire(), true);
+  assert.equal(mr.lockNodePath!.startsWith('/locks/chroot/'), true);
+  assert.equal(await mp.acquire(150), false);
+  assert.deepEqual(await mp.getParticipantNodes(), [`/app${mr.lockNodePath}`]);
+  await mr.release();
+  assert.equal(await mp.acquire(2000), true);
+  assert.equal(await mr.acquire(150), false);
+  await mp.release();
+});
+
 test('foreign children of the lock node are ignored; bad paths are refused at construction', async () => {
   const c = await srv.client();
   await c.create('/locks/foreign', null);
