@@ -4,12 +4,12 @@
  * id); the holder runs `takeLeadership` and leads until it returns. Its AbortSignal fires on
  * SUSPENDED or LOST (Curator's CancelLeadershipException), interruptLeadership() or close().
  */
+import { EventEmitter } from 'node:events';
 import type { ZooKeeperClient } from '../client/index.js';
+import { connectionStateOf, type ConnectionState, type ConnectionStateTracker } from './connection-state.js';
 import { RecipeError } from './errors.js';
 import { InterProcessMutex } from './interprocess-mutex.js';
 import { participantsOf, type Participant } from './participant.js';
-import { connectionStateOf, type ConnectionState, type ConnectionStateTracker } from './connection-state.js';
-import { EventEmitter } from 'node:events';
 
 export interface LeaderSelectorOptions {
   /** Runs while leading; leadership ends when it settles. `signal` aborts when it must stop. */
