@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -22,6 +23,8 @@ import org.apache.curator.framework.recipes.barriers.DistributedBarrier;
 import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.recipes.leader.LeaderSelector;
+import org.apache.curator.framework.recipes.leader.LeaderSelectorListenerAdapter;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
@@ -42,6 +45,7 @@ public class CuratorPeer {
     static final Map<String, InterProcessReadWriteLock> rwLocks = new HashMap<>();
     static final Map<String, Lease> leases = new HashMap<>();
     static final Map<String, LeaderLatch> latches = new HashMap<>();
+    static final Map<String, Semaphore> leadershipEnds = new HashMap<>();
     static final Map<String, DistributedDoubleBarrier> doubleBarriers = new HashMap<>();
     static final Map<String, SharedCount> counts = new HashMap<>();
     static final Map<String, ServiceDiscovery<Map>> discoveries = new HashMap<>();
@@ -102,6 +106,24 @@ public class CuratorPeer {
             }
             case "sem-return":
                 leases.remove(a[1]).close();
+                return "";
+            case "selector-start": {
+                // path id: leads (EVENT leading <id>) until selector-end releases it
+                Semaphore end = new Semaphore(0);
+                leadershipEnds.put(a[1], end);
+                LeaderSelector s = new LeaderSelector(client, a[1], new LeaderSelectorListenerAdapter() {
+                    public void takeLeadership(CuratorFramework c) throws Exception {
+                        out("EVENT leading " + a[2]);
+                        end.acquire();
+                        out("EVENT ended " + a[2]);
+                    }
+                });
+                s.setId(a[2]);
+                s.start();
+                return "";
+            }
+            case "selector-end":
+                leadershipEnds.get(a[1]).release();
                 return "";
             case "latch-start": {
                 LeaderLatch l = new LeaderLatch(client, a[1], a[2]);

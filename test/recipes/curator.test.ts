@@ -13,6 +13,7 @@ import {
   InterProcessReadWriteLock,
   InterProcessSemaphoreV2,
   LeaderLatch,
+  LeaderSelector,
   newServiceInstance,
   parseUriSpec,
   ServiceDiscovery,
@@ -130,6 +131,33 @@ test('LeaderLatch: one leader among Curator and tszk; closing or killing the lea
   assert.equal((await node2.getLeader())?.id, 'node2');
   await node2.close();
   java = await CuratorPeer.start(srv.connectString);
+});
+
+test('LeaderSelector: Curator and tszk selectors on one path lead one at a time and hand over', { skip, timeout: 60_000 }, async () => {
+  const c = await srv.client();
+  await java.send('selector-start', '/interop/selector', 'java');
+  await java.waitEvent('leading java');
+  let release = (): void => {};
+  let nodeLeading = false;
+  const sel = new LeaderSelector(c, '/interop/selector', {
+    id: 'node',
+    takeLeadership: () =>
+      new Promise<void>((r) => {
+        nodeLeading = true;
+        release = r;
+      }),
+  });
+  sel.start();
+  await waitFor('two contenders', async () => ((await c.getChildren('/interop/selector')).length === 2 ? true : undefined), 10_000, 20);
+  assert.deepEqual((await sel.getParticipants()).map((p) => [p.id, p.isLeader]), [['java', true], ['node', false]]);
+  assert.equal(nodeLeading, false, 'tszk led while Curator did');
+  await java.send('selector-end', '/interop/selector');
+  await waitFor('tszk leads', async () => (nodeLeading ? true : undefined), 10_000, 20);
+  assert.equal(sel.hasLeadership(), true);
+  assert.ok(java.events.includes('ended java'));
+  release();
+  await sel.close();
+  await waitFor('tszk node gone', async () => ((await c.getChildren('/interop/selector')).length === 0 ? true : undefined), 10_000, 20);
 });
 
 test('barriers: each side raises, the other waits, and passes when it is lowered; double barrier with members on both sides', { skip, timeout: 60_000 }, async () => {
