@@ -126,13 +126,28 @@ try {
 }
 `;
 
-/** Imported only when the package has tszk/recipes (see the guard below). */
+/** tszk/recipes against a TestingServer, typed by the package's own declarations. */
 const recipesProgram = `
-import * as recipes from 'tszk/recipes';
-console.log(\`recipes: \${Object.keys(recipes).length} exports\`);
+import { ZooKeeperClient } from 'tszk';
+import { TestingServer } from 'tszk/testing';
+import { InterProcessMutex, LeaderLatch } from 'tszk/recipes';
+
+const srv = await TestingServer.start();
+const zk = await ZooKeeperClient.connect(srv.connectString);
+const lock = new InterProcessMutex(zk, '/locks/a');
+const got: boolean = await lock.acquire(5000);
+const held: boolean = lock.isAcquiredInThisProcess();
+await lock.release();
+const latch = new LeaderLatch(zk, '/election', 'me');
+latch.start();
+const leads: boolean = await latch.await(5000);
+console.log(\`recipes: lock \${got} \${held} leader \${leads && latch.hasLeadership()}\`);
+await latch.close();
+await zk.close();
+await srv.close();
 `;
 
-test('installed into an empty project: a strict TypeScript program uses tszk, tszk/testing and tszk/server with their types', { skip }, () => {
+test('installed into an empty project: strict TypeScript programs use tszk, tszk/testing, tszk/server and tszk/recipes with their types', { skip }, () => {
   requireRegistry();
   assert.ok(tarball !== undefined, 'the tarball was packed by the previous test');
   fs.mkdirSync(app);
@@ -146,11 +161,7 @@ test('installed into an empty project: a strict TypeScript program uses tszk, ts
     }),
   );
   fs.writeFileSync(path.join(app, 'main.ts'), program);
-  // ---- tszk/recipes: remove this guard once src/recipes is on main (the lead merges it) ----
-  const hasRecipes = fs.existsSync(path.join(app, 'node_modules/tszk/dist/src/recipes/index.js'));
-  if (hasRecipes) fs.writeFileSync(path.join(app, 'recipes.ts'), recipesProgram);
-  else console.log('tszk/recipes not checked: the package has no dist/src/recipes/index.js yet (src/recipes comes from the recipes branch)');
-  // ---- end of the tszk/recipes guard ----
+  fs.writeFileSync(path.join(app, 'recipes.ts'), recipesProgram);
   ok(run(process.execPath, [path.join(app, 'node_modules/typescript/bin/tsc'), '-p', '.'], app), 'tsc');
   const out = ok(run(process.execPath, ['out/main.js'], app, 60_000), 'node out/main.js');
   assert.match(out, /^testing: read world version 0$/m);
@@ -158,7 +169,7 @@ test('installed into an empty project: a strict TypeScript program uses tszk, ts
   assert.match(out, /^testing: cluster class function$/m);
   assert.match(out, /^server: standalone read yes$/m);
   assert.match(out, /^server: dataDir: is required$/m);
-  if (hasRecipes) assert.match(ok(run(process.execPath, ['out/recipes.js'], app, 60_000), 'node out/recipes.js'), /^recipes: [1-9]\d* exports$/m);
+  assert.match(ok(run(process.execPath, ['out/recipes.js'], app, 60_000), 'node out/recipes.js'), /^recipes: lock true true leader true$/m);
 });
 
 test('the installed tszk command: --help, a server, one shell command against it', { skip }, async () => {

@@ -1,0 +1,22 @@
+/** tszk/recipes: Apache Curator 5's recipes, on the same znodes, for ZooKeeperClient. */
+export { RecipeError } from './errors.js';
+export { connectionStateOf, ConnectionStateTracker } from './connection-state.js';
+export type { ConnectionState } from './connection-state.js';
+export { InterProcessMutex } from './interprocess-mutex.js';
+export type { AcquireOptions } from './interprocess-mutex.js';
+export { InterProcessReadWriteLock } from './interprocess-read-write-lock.js';
+export { InterProcessSemaphoreV2, Lease } from './interprocess-semaphore-v2.js';
+export { LeaderLatch } from './leader-latch.js';
+export { LeaderSelector } from './leader-selector.js';
+export type { LeaderSelectorOptions } from './leader-selector.js';
+export type { Participant } from './participant.js';
+export { DistributedBarrier } from './distributed-barrier.js';
+export { DistributedDoubleBarrier } from './distributed-double-barrier.js';
+export { SharedCount } from './shared-count.js';
+export type { VersionedValue } from './shared-count.js';
+export { DistributedAtomicLong } from './distributed-atomic-long.js';
+export type { AtomicValue, AtomicRetryPolicy } from './distributed-atomic-long.js';
+export { CuratorCache } from './curator-cache.js';
+export type { CacheChange, ChildData } from './curator-cache.js';
+export { ServiceDiscovery, newServiceInstance, parseUriSpec, serializeInstance, deserializeInstance } from './service-discovery.js';
+export type { ServiceInstance, ServiceType, UriSpec } from './service-discovery.js';
