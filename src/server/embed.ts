@@ -30,6 +30,11 @@ export interface StartServerOptions {
    * peer's id only from there); a different id already in the file is an error.
    */
   myid?: number;
+  /**
+   * A quorum peer that fails stops (its ports and files released) and tells this; the default
+   * only logs it. `tszk server` exits instead; an embedded peer must not end its host process.
+   */
+  onFatal?: (err: unknown) => void;
 }
 
 export interface EmbeddedServer extends AsyncDisposable {
@@ -52,7 +57,7 @@ export async function startServer(config: string | ZooCfg, opts: StartServerOpti
   const dataDir = cfg.options.dataDir;
   if (cfg.servers.length > 0 && !(cfg.servers.length === 1 && cfg.standaloneEnabled)) {
     if (opts.myid !== undefined) writeMyid(dataDir, opts.myid);
-    const peer = await startQuorumPeer(cfg, { fourLetterWords: runFourLetterWord });
+    const peer = await startQuorumPeer(cfg, { fourLetterWords: runFourLetterWord, onFatal: opts.onFatal ?? (() => undefined) });
     const self = ownServerLine(cfg);
     const address = self?.clientAddress ?? cfg.options.clientPortAddress;
     return embedded('quorum', address, self?.clientPort ?? cfg.options.clientPort, dataDir, cfg.warnings, () => peer.close());

@@ -4,8 +4,11 @@
  * outside tests.
  */
 export type RuntimeMutation =
-  /** A learner's writes wait at the back of the leader's queue, behind a SYNC it sent after them. */
-  | 'forwardedWritesQueued'
+  /**
+   * A learner's writes are proposed on the next turn, as the leader's old per-turn batch did: a
+   * SYNC the learner sent right after them is answered first.
+   */
+  | 'forwardedWritesNextTurn'
   /** The leader prepares a txn with a zxid one past the one the core gives the proposal. */
   | 'txnZxidOffByOne'
   /** Snapshots are named one txn behind the tree they hold. */
@@ -15,4 +18,4 @@ export type RuntimeMutation =
   /** Durability reports of appends made before a truncation still count (for txns appended again since). */
   | 'staleDurabilityReports';
 
-export const RUNTIME_MUTATIONS: readonly RuntimeMutation[] = ['forwardedWritesQueued', 'txnZxidOffByOne', 'snapshotNamedBehind', 'expiryKeepsEphemerals', 'staleDurabilityReports'];
+export const RUNTIME_MUTATIONS: readonly RuntimeMutation[] = ['forwardedWritesNextTurn', 'txnZxidOffByOne', 'snapshotNamedBehind', 'expiryKeepsEphemerals', 'staleDurabilityReports'];

@@ -98,14 +98,24 @@ export class PeerDisk implements PeerStorage {
     this.currentEpoch = epoch;
   }
 
-  /** As the real one: the log is flushed (every append so far durable, its waiters told later), then cut. */
+  /**
+   * As the real one: the log is flushed (every append so far durable; their waiters are told when
+   * the flush ends, at some point while the truncation runs), then cut. It takes a few ms, during
+   * which the peer waits and packets keep arriving for it.
+   */
   truncate(zxid: bigint): Effect {
+    const host = this.host;
     for (const p of this.pending) this.keep(p.entry);
     this.pending = [];
     const told = this.waiting;
     this.waiting = [];
-    for (const w of told) this.host?.soon(w.done);
     this.setDurable(this.durable.filter((t) => t.zxid <= zxid));
+    if (host === undefined) return;
+    const took_ms = this.prng.range(1, 30);
+    host.after(this.prng.range(0, took_ms), () => {
+      for (const w of told) w.done();
+    });
+    return new Promise<void>((resolve) => host.after(took_ms, resolve));
   }
 
   private keep(entry: Logged): void {

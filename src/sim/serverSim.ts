@@ -115,8 +115,8 @@ interface Client {
   xid: number;
   done: boolean;
   probe: boolean;
-  /** An op is in flight. */
-  busy: boolean;
+  /** Requests (or a connect) in flight: the next op waits for all of them. */
+  inFlight: number;
   pingTimer: boolean;
 }
 
@@ -223,7 +223,8 @@ export class ServerSimulation {
       openQuorum: (events) => host.quorum(events),
       openElection: (onNotification) => host.election(onNotification),
       fatal: (err) => {
-        if (p.incarnation === inc) this.failure ??= new Violation('runtime assertion', `peer ${p.id}: ${(err as Error).message ?? String(err)}`);
+        // A checker's violation raised inside the peer's step comes out here as it is.
+        if (p.incarnation === inc) this.failure ??= err instanceof Violation ? err : new Violation('runtime assertion', `peer ${p.id}: ${(err as Error).message ?? String(err)}`);
       },
     };
     const observer = {
@@ -335,7 +336,7 @@ export class ServerSimulation {
   // ---- clients ----------------------------------------------------------------------------------
 
   private newClient(id: number, probe: boolean): Client {
-    const c: Client = { id, conn: null, session: null, lastZxid: 0n, versions: new Map(), issued: 0, n: 0, xid: 0, done: false, probe, busy: false, pingTimer: false };
+    const c: Client = { id, conn: null, session: null, lastZxid: 0n, versions: new Map(), issued: 0, n: 0, xid: 0, done: false, probe, inFlight: 0, pingTimer: false };
     this.clients.push(c);
     return c;
   }
@@ -353,10 +354,10 @@ export class ServerSimulation {
       if (c.conn === conn) c.conn = null;
     });
     c.conn = conn;
-    c.busy = true;
+    c.inFlight++;
     const s = c.session;
     conn.open(s?.sessionId ?? 0n, s?.passwd ?? Buffer.alloc(16), SESSION_TIMEOUT_MS, c.lastZxid, (r) => {
-      c.busy = false;
+      c.inFlight--;
       if (c.conn !== conn) return;
       if (r === null) {
         c.conn = null;
@@ -397,7 +398,7 @@ export class ServerSimulation {
   }
 
   private clientStep(c: Client): void {
-    if (this.finished || c.done || c.busy) return;
+    if (this.finished || c.done || c.inFlight > 0) return;
     if (!c.probe && (c.issued >= this.opsPerClient() || !this.world.chaos)) {
       c.done = true;
       if (this.clients.every((x) => x.done || x.probe)) this.world.at(0, () => this.heal());
@@ -408,25 +409,31 @@ export class ServerSimulation {
     const key = `/k${this.prng.int(this.opt.keys)}`;
     const r = c.probe ? 0 : this.prng.float();
     c.issued++;
-    if (r < 0.45) this.write(c, conn, key);
-    else if (r < 0.75) this.read(c, conn, key, false);
+    if (r < 0.4) this.write(c, conn, key);
+    else if (r < 0.45) {
+      // Pipelined, as async clients do: the sync goes out before the write is answered.
+      this.write(c, conn, key);
+      this.read(c, conn, key, true);
+    } else if (r < 0.75) this.read(c, conn, key, false);
     else if (r < 0.87) this.read(c, conn, key, true);
     else if (r < 0.95) this.createEphemeral(c, conn);
     else if (r < 0.98) this.closeSession(c, conn);
     else this.abandon(c, conn);
   }
 
-  /** Runs one request with the op timeout; `done` gets the reply, or null on timeout/loss. */
+  /**
+   * Runs one request with the op timeout; `done` gets the reply, or null on timeout/loss. The
+   * client's next op starts once nothing is in flight.
+   */
   private request(c: Client, conn: SimConnection, type: number, body: (w: JuteWriter) => void, done: (r: Reply | null) => void): void {
-    c.busy = true;
+    c.inFlight++;
     let over = false;
     const finish = (r: Reply | null): void => {
       if (over) return;
       over = true;
-      c.busy = false;
       if (r !== null && r.zxid > c.lastZxid) c.lastZxid = r.zxid;
       done(r);
-      this.later(c);
+      if (--c.inFlight === 0) this.later(c);
     };
     conn.call(type, body, (r) => finish(r.err === Err.ConnectionLoss ? null : r));
     this.world.at(OP_TIMEOUT_MS, () => {
@@ -498,14 +505,14 @@ export class ServerSimulation {
         },
       );
     if (!sync) return getData();
-    c.busy = true;
-    conn.call(
+    // The getData goes out from within the sync's answer, so the client is never idle in between.
+    this.request(
+      c,
+      conn,
       OpCode.sync,
       (w) => R.SyncRequest.write(w, { path: key }),
       (rep) => {
-        c.busy = false;
-        if (rep.err !== 0 || c.conn !== conn) return this.later(c);
-        getData();
+        if (rep !== null && rep.err === 0 && c.conn === conn) getData();
       },
     );
   }
@@ -603,11 +610,9 @@ export class ServerSimulation {
         }
         this.events++;
         e.run();
-        // Starting, serving and closing ports are promises: let them settle before the next event.
-        while (this.peers.some((p) => p.starting || p.peer?.busy === true)) {
-          await new Promise<void>((r) => setImmediate(r));
-          if (this.failure !== undefined) break;
-        }
+        // Starting, binding and closing ports are promises: let those that are settled run their
+        // continuations before the next event (a peer waiting for its disk waits in virtual time).
+        if (this.peers.some((p) => p.starting || p.peer?.busy === true)) await new Promise<void>((r) => setImmediate(r));
         if (this.failure !== undefined) throw this.failure;
         this.sequence.checkDurable();
         this.checkTrees();

@@ -13,15 +13,21 @@ import { DataDirStorage } from './peerStorage.js';
 import { coreConfig, coreTick_ms, QuorumPeer, type QuorumPeerHandle, type QuorumPeerOptions } from './quorumPeer.js';
 import { serverId } from '../../zab/index.js';
 
-export async function startQuorumPeer(cfg: ParsedConfig, opts: QuorumPeerOptions = {}): Promise<QuorumPeerHandle> {
+export interface NodePeerOptions extends QuorumPeerOptions {
+  /** Told when the peer fails and stops (its ports and files are released); default: exit the process with 2. */
+  onFatal?: (err: unknown) => void;
+}
+
+export async function startQuorumPeer(cfg: ParsedConfig, opts: NodePeerOptions = {}): Promise<QuorumPeerHandle> {
   const o = cfg.options;
   const myid = await readMyid(o.dataDir);
   if (myid === undefined) throw new ConfigError('myid', `no myid file in ${o.dataDir} (it must hold this server's N from server.N)`, o.configPath);
   const self = cfg.servers.find((s) => BigInt(s.id) === myid);
   if (self === undefined) throw new ConfigError('myid', `myid ${myid} has no server.${myid} line`, o.configPath);
   const fatal = (err: unknown): void => {
-    log.fatal({ err }, 'quorum peer failed; exiting');
-    process.exit(2);
+    log.fatal({ err }, 'quorum peer failed; stopping');
+    if (opts.onFatal !== undefined) opts.onFatal(err);
+    else process.exit(2);
   };
   const options = { ...o, clientPort: self.clientPort ?? o.clientPort, clientPortAddress: self.clientAddress ?? o.clientPortAddress };
   const io: PeerIo = {

@@ -225,6 +225,11 @@ export class QuorumPeer implements QuorumPeerHandle {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.release();
+  }
+
+  /** Stops every timer and closes every port, connection and file. */
+  private async release(): Promise<void> {
     this.tickTimer?.cancel();
     this.readOnlyTimer?.cancel();
     this.election.close();
@@ -346,11 +351,13 @@ export class QuorumPeer implements QuorumPeerHandle {
     return this.stepCore({ type: 'propose', zxid, data });
   }
 
+  /** A bug or a disk error: the peer stops (PeerIo.fatal says what that means for the process). */
   private fatal(err: unknown): void {
     if (this.closed) return;
-    log.fatal({ err }, 'quorum peer failed; stopping');
     this.closed = true;
     this.io.fatal(err);
+    // Where fatal does not end the process (an embedded peer), nothing of this peer stays open.
+    this.release().catch((e: unknown) => log.error({ err: e }, 'while releasing a failed quorum peer'));
   }
 
   /** Sync-mode story for the operational log (learner side). */
@@ -447,7 +454,7 @@ export class QuorumPeer implements QuorumPeerHandle {
           return;
         }
         if (job === undefined) return;
-        if (this.opts.mutations?.has('forwardedWritesQueued') === true) this.queue.push({ type: 'write', job, pipeline });
+        if (this.opts.mutations?.has('forwardedWritesNextTurn') === true) this.io.clock.soon(() => this.enqueue({ type: 'write', job, pipeline }));
         else this.forwardedWrites.push({ type: 'write', job, pipeline });
         return;
       }

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runServerSeed, type ServerMutation } from '../../src/sim/serverSim.js';
+
+/**
+ * Each broken variant of the real servers is caught by the simulator at a named seed (found with
+ * `npm run sim -- --seeds 1500 --mutation NAME`), by the checker that should catch it, and the
+ * same seed passes without it. If a change to the runtime or the simulator moves a schedule so
+ * that a seed no longer catches its mutant, search again and update the seed here.
+ */
+const OPS = 40;
+const CASES: { mutation: ServerMutation; seed: number; checker: string; what: string }[] = [
+  { mutation: 'txnZxidOffByOne', seed: 1, checker: 'tree', what: 'proposals renumbered (the txn prepared with another zxid than the core proposes)' },
+  { mutation: 'snapshotNamedBehind', seed: 15, checker: 'tree', what: 'a snapshot named at the wrong zxid' },
+  { mutation: 'expiryKeepsEphemerals', seed: 1, checker: 'sessions', what: 'an ephemeral left behind an expired session' },
+  { mutation: 'durableBeforeFsync', seed: 1, checker: 'durability', what: 'ack before fsync in the log writer' },
+  { mutation: 'pingBeforeSync', seed: 1, checker: 'wire', what: "PING before a learner's sync" },
+  { mutation: 'forwardedWritesNextTurn', seed: 3, checker: 'wire', what: "a learner's sync answered before the COMMITs of its earlier writes" },
+  { mutation: 'staleDurabilityReports', seed: 1215, checker: 'durability', what: 'a durability report from before a TRUNC counted for a txn appended again' },
+];
+
+for (const c of CASES) {
+  test(`mutant ${c.mutation} (${c.what}) is caught by the ${c.checker} checker at seed ${c.seed}`, async () => {
+    const broken = await runServerSeed(c.seed, OPS, [c.mutation]);
+    assert.equal(broken.ok, false, `seed ${c.seed} no longer catches ${c.mutation}`);
+    assert.equal(broken.checker, c.checker, broken.violation);
+    console.log(`# ${c.mutation} @ seed ${c.seed}: ${broken.violation}`);
+    const sound = await runServerSeed(c.seed, OPS);
+    assert.equal(sound.ok, true, `seed ${c.seed} fails without the mutant: ${sound.violation}`);
+  });
+}
