@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Histogram } from 'hdr-histogram-js';
 import { OpCode } from '../src/proto/opcodes.js';
-import { BenchSession, REPLY_HEADER_BYTES, writeCreate, writeDelete, writePathWatch, writeSetData } from './session.js';
+import { type BenchSession, REPLY_HEADER_BYTES, writeCreate, writeDelete, writePathWatch, writeSetData } from './session.js';
 import type { OpName } from './workloads.js';
 
 /** Which keys a session has made in one key space: `<dir>/<keyspace><i>` for deleted ≤ i < created. */
@@ -105,7 +105,12 @@ export function drive(lanes: DriveLane[], spec: DriveSpec, hist: Histogram): Pro
         checkDone();
       }, spec.duration_ms),
     );
-    timers.push(setTimeout(() => finish(new Error(`${spec.op}: replies did not drain within ${DRAIN_TIMEOUT_MS} ms after the deadline`)), spec.duration_ms + DRAIN_TIMEOUT_MS));
+    timers.push(
+      setTimeout(
+        () => finish(new Error(`${spec.op}: replies did not drain within ${DRAIN_TIMEOUT_MS} ms after the deadline`)),
+        spec.duration_ms + DRAIN_TIMEOUT_MS,
+      ),
+    );
     const dead = lanes.find((l) => l.session.failure !== undefined);
     if (dead) return finish(dead.session.failure);
     for (const l of lanes) refill(l);

@@ -144,7 +144,14 @@ export async function benchServer(server: ServerUnderTest, cfg: BenchConfig, pro
   let setup: BenchSession | undefined;
   try {
     for (const w of workers) {
-      const init: ToWorker = { type: 'init', index: w.index, members: server.members, sessions: cfg.sessions, workers: cfg.workers, sessionTimeout_ms: cfg.sessionTimeout_ms };
+      const init: ToWorker = {
+        type: 'init',
+        index: w.index,
+        members: server.members,
+        sessions: cfg.sessions,
+        workers: cfg.workers,
+        sessionTimeout_ms: cfg.sessionTimeout_ms,
+      };
       await w.ask(init);
     }
     const first = parseConnectString(server.members[0]!)[0]!;
@@ -161,7 +168,9 @@ export async function benchServer(server: ServerUnderTest, cfg: BenchConfig, pro
       const duration_ms = wl.mode === 'sync' ? cfg.syncDuration_ms : cfg.duration_ms;
       const r = await measureWorkload(server, workers, wl, cfg, duration_ms);
       results.push(r);
-      progress(`${server.system}: ${wl.name.padEnd(18)} ${Math.round(r.ops_per_s).toString().padStart(8)} ops/s  p50 ${ms(r.latency_us.p50)} ms  p99 ${ms(r.latency_us.p99)} ms  errors ${r.errors}`);
+      progress(
+        `${server.system}: ${wl.name.padEnd(18)} ${Math.round(r.ops_per_s).toString().padStart(8)} ops/s  p50 ${ms(r.latency_us.p50)} ms  p99 ${ms(r.latency_us.p99)} ms  errors ${r.errors}`,
+      );
     }
     const mem = sumMemory(server.pids);
     return {

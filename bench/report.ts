@@ -49,7 +49,17 @@ export function formatTable(report: BenchReport): string {
   const t = okResult(report, 'tszk');
   const z = okResult(report, 'zookeeper');
   const get = (r: typeof t, name: string): WorkloadResult | undefined => r?.workloads.find((w) => w.name === name);
-  const header = ['workload', 'tszk ops/s', 'ZK ops/s', 'tszk/ZK', 'p50 ms tszk / ZK', 'p99 ms tszk / ZK', 'srv CPU µs/op tszk / ZK', 'RSS MB tszk / ZK', 'client CPU % tszk / ZK'];
+  const header = [
+    'workload',
+    'tszk ops/s',
+    'ZK ops/s',
+    'tszk/ZK',
+    'p50 ms tszk / ZK',
+    'p99 ms tszk / ZK',
+    'srv CPU µs/op tszk / ZK',
+    'RSS MB tszk / ZK',
+    'client CPU % tszk / ZK',
+  ];
   const rows: string[][] = [];
   for (const name of workloadNames(report)) {
     const a = get(t, name);
@@ -61,11 +71,26 @@ export function formatTable(report: BenchReport): string {
       f(a, (w) => w.ops_per_s, fmt.rate) ?? DASH,
       f(b, (w) => w.ops_per_s, fmt.rate) ?? DASH,
       ratio,
-      pair(f(a, (w) => w.latency_us.p50, fmt.ms), f(b, (w) => w.latency_us.p50, fmt.ms)),
-      pair(f(a, (w) => w.latency_us.p99, fmt.ms), f(b, (w) => w.latency_us.p99, fmt.ms)),
-      pair(f(a, (w) => w.serverCpuPerOp_us, fmt.us), f(b, (w) => w.serverCpuPerOp_us, fmt.us)),
-      pair(f(a, (w) => w.rss_bytes, fmt.mb), f(b, (w) => w.rss_bytes, fmt.mb)),
-      pair(f(a, (w) => w.clientCpu_pct, fmt.pct), f(b, (w) => w.clientCpu_pct, fmt.pct)),
+      pair(
+        f(a, (w) => w.latency_us.p50, fmt.ms),
+        f(b, (w) => w.latency_us.p50, fmt.ms),
+      ),
+      pair(
+        f(a, (w) => w.latency_us.p99, fmt.ms),
+        f(b, (w) => w.latency_us.p99, fmt.ms),
+      ),
+      pair(
+        f(a, (w) => w.serverCpuPerOp_us, fmt.us),
+        f(b, (w) => w.serverCpuPerOp_us, fmt.us),
+      ),
+      pair(
+        f(a, (w) => w.rss_bytes, fmt.mb),
+        f(b, (w) => w.rss_bytes, fmt.mb),
+      ),
+      pair(
+        f(a, (w) => w.clientCpu_pct, fmt.pct),
+        f(b, (w) => w.clientCpu_pct, fmt.pct),
+      ),
     ]);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -95,23 +120,30 @@ export function formatReport(report: BenchReport): string {
     else out.push(`${LABEL[s.system]}: ${s.version ?? 'version not reported'} at ${s.members.join(',')}`);
   }
   (report.rounds ?? []).forEach((round, i) => {
-    for (const s of round) if (!s.ok && report.systems.find((x) => x.system === s.system)?.ok) out.push(`${LABEL[s.system]}: round ${i + 1} left out — ${s.reason}`);
+    for (const s of round)
+      if (!s.ok && report.systems.find((x) => x.system === s.system)?.ok) out.push(`${LABEL[s.system]}: round ${i + 1} left out — ${s.reason}`);
   });
   out.push('');
   out.push(formatTable(report));
   out.push('');
   out.push('p50/p99: per-request latency seen by the client (async: includes queueing behind the outstanding requests).');
-  out.push('srv CPU: server process user+system CPU over the workload / ops. RSS: at the end of the workload (both summed over members). client CPU: all worker processes, % of one core.');
+  out.push(
+    'srv CPU: server process user+system CPU over the workload / ops. RSS: at the end of the workload (both summed over members). client CPU: all worker processes, % of one core.',
+  );
   for (const s of report.systems) {
     if (!s.ok) continue;
-    out.push(`${LABEL[s.system]}: peak RSS (VmHWM) ${fmt.mb(s.rssPeak_bytes)} MB, RSS at end ${fmt.mb(s.rssEnd_bytes)} MB; ${fmt.mb(s.dataDir_bytes)} MB in its data dir at the end`);
+    out.push(
+      `${LABEL[s.system]}: peak RSS (VmHWM) ${fmt.mb(s.rssPeak_bytes)} MB, RSS at end ${fmt.mb(s.rssEnd_bytes)} MB; ${fmt.mb(s.dataDir_bytes)} MB in its data dir at the end`,
+    );
     if (s.dataDir_bytes === 0 && s.workloads.some((w) => w.op === 'create' || w.op === 'setData' || w.op === 'delete')) {
       out.push(`${LABEL[s.system]}: WARNING — wrote nothing to its data dir: it kept no txn log, so its write rows measure an in-memory server`);
     }
     const other = s.workloads.reduce((a, w) => a + w.otherCpu_pct, 0) / Math.max(1, s.workloads.length);
     out.push(`${LABEL[s.system]}: other processes on the machine used ${fmt.pct(other)}% of a core on average meanwhile (of ${report.host.cpus * 100}%)`);
     if (s.failover) {
-      out.push(`${LABEL[s.system]}: leader fail-over (SIGKILL to first successful write) median ${s.failover.median_ms.toFixed(0)} ms over ${s.failover.times_ms.length}: ${s.failover.times_ms.map((t) => t.toFixed(0)).join(', ')} ms`);
+      out.push(
+        `${LABEL[s.system]}: leader fail-over (SIGKILL to first successful write) median ${s.failover.median_ms.toFixed(0)} ms over ${s.failover.times_ms.length}: ${s.failover.times_ms.map((t) => t.toFixed(0)).join(', ')} ms`,
+      );
     }
     const batching = s.workloads.filter((w) => w.txnsPerFsync !== undefined).map((w) => `${w.name} ${w.txnsPerFsync!.toFixed(1)}`);
     if (batching.length > 0) out.push(`${LABEL[s.system]}: txns per fsync — ${batching.join(', ')}`);

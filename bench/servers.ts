@@ -65,7 +65,10 @@ export async function startServer(system: SystemName, s: ServerSettings): Promis
 function logTail(file: string): string {
   try {
     const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
-    return lines.slice(-LOG_TAIL_LINES).map((l) => `    ${l}`).join('\n');
+    return lines
+      .slice(-LOG_TAIL_LINES)
+      .map((l) => `    ${l}`)
+      .join('\n');
   } catch {
     return '';
   }

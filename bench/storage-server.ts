@@ -24,10 +24,13 @@ let tszkStats = '';
 
 async function startTszkOnStorage(): Promise<ServerUnderTest> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-bench-storage-'));
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, arg('snap-count', '100000')], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TSZK_LOG_LEVEL: 'warn' } });
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, arg('snap-count', '100000')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TSZK_LOG_LEVEL: 'warn' },
+  });
   let out = '';
   const port = await new Promise<number>((resolve, reject) => {
-    proc.stdout!.on('data', (d: Buffer) => {
+    proc.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /ready (\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
@@ -86,11 +89,15 @@ for (const r of results) {
   }
   for (const w of r.workloads) {
     const tpf = w.txnsPerFsync === undefined ? '-' : w.txnsPerFsync.toFixed(1);
-    console.log(`${r.system.padEnd(10)} ${w.name.padEnd(12)} ${String(Math.round(w.ops_per_s)).padStart(8)} ${(w.latency_us.p99 / 1000).toFixed(1).padStart(8)}  ${tpf.padStart(10)}`);
+    console.log(
+      `${r.system.padEnd(10)} ${w.name.padEnd(12)} ${String(Math.round(w.ops_per_s)).padStart(8)} ${(w.latency_us.p99 / 1000).toFixed(1).padStart(8)}  ${tpf.padStart(10)}`,
+    );
   }
 }
 if (tszkStats) {
   const s = JSON.parse(tszkStats) as { log: { txns: number; fsyncs: number; batches: number; batchTxnsMax: number } };
-  console.log(`tszk log over the whole run: ${s.log.txns} txns, ${s.log.fsyncs} fsyncs, ${(s.log.txns / Math.max(1, s.log.fsyncs)).toFixed(1)} txns/fsync, largest batch ${s.log.batchTxnsMax}`);
+  console.log(
+    `tszk log over the whole run: ${s.log.txns} txns, ${s.log.fsyncs} fsyncs, ${(s.log.txns / Math.max(1, s.log.fsyncs)).toFixed(1)} txns/fsync, largest batch ${s.log.batchTxnsMax}`,
+  );
 }
 console.log(JSON.stringify({ bench: 'storage-server', tszkStats: tszkStats ? JSON.parse(tszkStats) : null, results }));

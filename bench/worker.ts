@@ -48,7 +48,11 @@ async function run(m: WorkerRun): Promise<void> {
   const hist = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
   const data = Buffer.alloc(m.dataBytes, 0x61);
   const cpu0 = process.cpuUsage();
-  const o = await drive(lanes, { op: m.op, readPct: m.readPct, keyspace: m.keyspace, depth: m.depth, duration_ms: m.duration_ms, fanPath: m.fanPath, fanChildren: m.fanChildren, data }, hist);
+  const o = await drive(
+    lanes,
+    { op: m.op, readPct: m.readPct, keyspace: m.keyspace, depth: m.depth, duration_ms: m.duration_ms, fanPath: m.fanPath, fanChildren: m.fanChildren, data },
+    hist,
+  );
   const cpu = process.cpuUsage(cpu0);
   send({
     type: 'result',

@@ -35,7 +35,10 @@ function workload(op: OpName, mode: Mode, readPct: number): Workload {
  */
 export function parseWorkloads(ops: string, modes: string): Workload[] {
   const chosen: { op: OpName; readPct: number }[] = [];
-  for (const raw of ops.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of ops
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const mix = /^mix(\d{1,3})$/.exec(raw);
     if (mix) {
       const readPct = Number(mix[1]);
@@ -49,7 +52,10 @@ export function parseWorkloads(ops: string, modes: string): Workload[] {
   }
   if (chosen.some((c) => NEEDS_KEYS.has(c.op)) && !chosen.some((c) => c.op === 'create')) chosen.push({ op: 'create', readPct: 0 });
   chosen.sort((a, b) => OP_ORDER.indexOf(a.op) - OP_ORDER.indexOf(b.op) || b.readPct - a.readPct);
-  const modeList = modes.split(',').map((s) => s.trim()).filter(Boolean);
+  const modeList = modes
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const m of modeList) if (m !== 'async' && m !== 'sync') throw new Error(`unknown mode ${m} (async, sync)`);
   if (modeList.length === 0) throw new Error('no modes');
   const out: Workload[] = [];

@@ -56,7 +56,9 @@ function runFile(file, started) {
 }
 
 const filter = process.argv[2];
-const files = find('dist/test').filter((f) => !filter || f.includes(filter)).sort();
+const files = find('dist/test')
+  .filter((f) => !filter || f.includes(filter))
+  .sort();
 if (files.length === 0) {
   console.error('no test files found under dist/test');
   process.exit(1);
@@ -80,6 +82,8 @@ for (const f of files) results.push(await runFile(f, (c) => (current = c)));
 
 const sum = (k) => results.reduce((n, r) => n + r.counts[k], 0);
 const bad = results.filter((r) => !r.ok);
-console.log(`\n${files.length} test files: tests ${sum('tests')}, pass ${sum('pass')}, fail ${sum('fail')}, skipped ${sum('skipped')}, cancelled ${sum('cancelled')}`);
+console.log(
+  `\n${files.length} test files: tests ${sum('tests')}, pass ${sum('pass')}, fail ${sum('fail')}, skipped ${sum('skipped')}, cancelled ${sum('cancelled')}`,
+);
 for (const r of bad) console.log(`✖ ${r.file}: ${r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`} after ${r.s.toFixed(0)} s`);
 process.exit(bad.length === 0 ? 0 : 1);

@@ -39,7 +39,9 @@ export async function runEnsemble(o: EnsembleCommandOptions): Promise<number> {
   const ids = Array.from({ length: o.nodes }, (_, i) => i + 1);
   const port = (id: number, offset: number): number => o.basePort + offset + id - 1;
   const isObserver = (id: number): boolean => id > o.nodes - o.observers;
-  const lines = ids.map((id) => `server.${id}=127.0.0.1:${port(id, 707)}:${port(id, 1707)}:${isObserver(id) ? 'observer' : 'participant'};127.0.0.1:${port(id, 0)}`);
+  const lines = ids.map(
+    (id) => `server.${id}=127.0.0.1:${port(id, 707)}:${port(id, 1707)}:${isObserver(id) ? 'observer' : 'participant'};127.0.0.1:${port(id, 0)}`,
+  );
   const members: RunningMember[] = [];
   for (const id of ids) {
     const dir = path.resolve(o.dir, `member${id}`);
@@ -61,7 +63,9 @@ export async function runEnsemble(o: EnsembleCommandOptions): Promise<number> {
   }
   let stopping = false;
   for (const m of members) start(m, () => stopping);
-  process.stdout.write(`tszk ensemble: ${o.nodes} members in ${path.resolve(o.dir)}; connect string ${members.map((m) => `127.0.0.1:${m.clientPort}`).join(',')}\n`);
+  process.stdout.write(
+    `tszk ensemble: ${o.nodes} members in ${path.resolve(o.dir)}; connect string ${members.map((m) => `127.0.0.1:${m.clientPort}`).join(',')}\n`,
+  );
   process.stdout.write('Ctrl-C stops every member. Member logs: <dir>/memberN/tszk.log\n');
 
   const poll = setInterval(() => {

@@ -10,7 +10,7 @@ function parseDefines(defs: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const d of defs ?? []) {
     const i = d.indexOf('=');
-    if (i <= 0) throw new ConfigError(d, "-D expects key=value");
+    if (i <= 0) throw new ConfigError(d, '-D expects key=value');
     out[d.slice(0, i)] = d.slice(i + 1);
   }
   return out;
@@ -87,10 +87,7 @@ export async function main(argv: string[]): Promise<void> {
   // zkCli spells its flag `-server`; accept that spelling as well as `--server`.
   const zkCliFlags: Record<string, string> = { '-server': '--server', '-timeout': '--timeout' };
   const args = argv.map((a) => zkCliFlags[a] ?? a);
-  const program = new Command('tszk')
-    .description('A ZooKeeper-compatible coordination service')
-    .enablePositionalOptions()
-    .showHelpAfterError();
+  const program = new Command('tszk').description('A ZooKeeper-compatible coordination service').enablePositionalOptions().showHelpAfterError();
 
   program
     .command('server')
@@ -123,15 +120,15 @@ export async function main(argv: string[]): Promise<void> {
 
   program
     .command('logs')
-    .description('print a txn log file (log.<zxid>) readably, like ZooKeeper\'s TxnLogToolkit')
+    .description("print a txn log file (log.<zxid>) readably, like ZooKeeper's TxnLogToolkit")
     .argument('<file>', 'txn log file')
     .action((file: string) => runPrinter('logs', file, false));
 
   program
     .command('snapshot')
-    .description('print a snapshot file (snapshot.<zxid>) readably, like ZooKeeper\'s SnapshotFormatter')
+    .description("print a snapshot file (snapshot.<zxid>) readably, like ZooKeeper's SnapshotFormatter")
     .argument('<file>', 'snapshot file')
-    .option('--dump-data', 'print each znode\'s data (base64)')
+    .option('--dump-data', "print each znode's data (base64)")
     .action((file: string, flags: { dumpData?: boolean }) => runPrinter('snapshot', file, flags.dumpData === true));
 
   program

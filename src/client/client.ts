@@ -191,7 +191,10 @@ export class ZooKeeperClient {
       void this.close();
     }, wait_ms);
     t.unref();
-    this.firstConnectPromise.then(() => clearTimeout(t), () => clearTimeout(t));
+    this.firstConnectPromise.then(
+      () => clearTimeout(t),
+      () => clearTimeout(t),
+    );
     this.connectNext();
   }
 
@@ -389,7 +392,9 @@ export class ZooKeeperClient {
     const kinds = kindsOf(type);
     if (!kinds.some((k) => this.watches.has(k, path, watcher))) throw new KeeperError(Err.NoWatcher, path);
     if (!local) {
-      const others = (k: WatchKind): number => this.watches.count(k, path) - (watcher !== undefined && this.watches.has(k, path, watcher) ? 1 : kinds.includes(k) && watcher === undefined ? this.watches.count(k, path) : 0);
+      const others = (k: WatchKind): number =>
+        this.watches.count(k, path) -
+        (watcher !== undefined && this.watches.has(k, path, watcher) ? 1 : kinds.includes(k) && watcher === undefined ? this.watches.count(k, path) : 0);
       const persistentOnly = type === WatcherType.Persistent || type === WatcherType.PersistentRecursive;
       // ZooKeeper 3.8 servers know watcher types 1..3 only: persistent watches go with Any, and
       // only when nothing else on the path still needs the server's watch.

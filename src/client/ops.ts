@@ -2,7 +2,7 @@
  * Multi and multiRead operations: what a caller builds, how each is written inside a multi
  * request, and how the per-op results come back (MultiResponse).
  */
-import { JuteReader, JuteWriter } from '../jute/index.js';
+import { type JuteReader, type JuteWriter } from '../jute/index.js';
 import { CreateMode, OpCode } from '../proto/opcodes.js';
 import { ACL, Stat } from '../proto/records.js';
 

@@ -3,7 +3,7 @@
  * child watches, persistent and persistent-recursive watches, keyed by client path. The server
  * sends one event per path; this decides which local watchers it reaches.
  */
-import { EventType, KeeperState } from '../proto/opcodes.js';
+import { EventType, type KeeperState } from '../proto/opcodes.js';
 
 export interface WatchedEvent {
   type: EventType;

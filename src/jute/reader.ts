@@ -1,6 +1,9 @@
 /** Thrown when bytes do not form a valid jute record (truncated, negative length, over a limit). */
 export class JuteError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(`${message} at offset ${offset}`);
     this.name = 'JuteError';
   }
@@ -12,7 +15,11 @@ export const JUTE_LENGTH_MAX = 0x7fffffff;
 /** Big-endian cursor over a byte buffer, as jute's BinaryInputArchive reads it. */
 export class JuteReader {
   offset: number;
-  constructor(readonly buf: Buffer, offset = 0, readonly end = buf.length) {
+  constructor(
+    readonly buf: Buffer,
+    offset = 0,
+    readonly end = buf.length,
+  ) {
     this.offset = offset;
   }
 

@@ -96,6 +96,7 @@ export type GetDataRequest = RecordValue<typeof GetDataRequest>;
 export const SetDataRequest = record('SetDataRequest', { path: ustring, data: buffer, version: int });
 export type SetDataRequest = RecordValue<typeof SetDataRequest>;
 
+/** @public reserved for reconfig and SASL (issues 11, 12) */
 export const ReconfigRequest = record('ReconfigRequest', {
   joiningServers: ustring,
   leavingServers: ustring,
@@ -106,7 +107,9 @@ export const ReconfigRequest = record('ReconfigRequest', {
 export const SetDataResponse = record('SetDataResponse', { stat: Stat });
 export type SetDataResponse = RecordValue<typeof SetDataResponse>;
 
+/** @public reserved for reconfig and SASL (issues 11, 12) */
 export const GetSASLRequest = record('GetSASLRequest', { token: buffer });
+/** @public reserved for reconfig and SASL (issues 11, 12) */
 export const SetSASLResponse = record('SetSASLResponse', { token: buffer });
 
 export const CreateRequest = record('CreateRequest', {

@@ -117,7 +117,11 @@ export function watchFired(): { watcher: () => void; fired: Promise<void> } {
  * connection state changes (true, so the caller looks again). Rejects when `signal` aborts or
  * the client can no longer serve (closed, expired).
  */
-export function waitForWake(tracker: ConnectionStateTracker, wakeOn: Promise<unknown> | ((wake: () => void) => void), opts: WaitOptions = {}): Promise<boolean> {
+export function waitForWake(
+  tracker: ConnectionStateTracker,
+  wakeOn: Promise<unknown> | ((wake: () => void) => void),
+  opts: WaitOptions = {},
+): Promise<boolean> {
   return new Promise<boolean>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const cleanup = (): void => {

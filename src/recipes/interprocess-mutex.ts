@@ -60,14 +60,12 @@ export class InterProcessMutex extends EventEmitter<MutexEvents> {
       this.holds++;
       return true;
     }
-    const attempt = this.internals
-      .attemptLock({ timeout_ms, signal: opts.signal, data: this.data })
-      .then((p) => {
-        if (p === null) return false;
-        this.lockPath = p;
-        this.holds = 1;
-        return true;
-      });
+    const attempt = this.internals.attemptLock({ timeout_ms, signal: opts.signal, data: this.data }).then((p) => {
+      if (p === null) return false;
+      this.lockPath = p;
+      this.holds = 1;
+      return true;
+    });
     this.pending = attempt;
     try {
       return await attempt;

@@ -78,11 +78,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     for (;;) {
       if (this.stateValue !== 'STARTED') return false;
       if (this.leader) return true;
-      const woke = await waitForWake(
-        this.tracker,
-        (wake) => this.wakeups.add(wake),
-        { deadline_ms, signal: opts.signal },
-      );
+      const woke = await waitForWake(this.tracker, (wake) => this.wakeups.add(wake), { deadline_ms, signal: opts.signal });
       if (!woke) return this.hasLeadership();
     }
   }

@@ -172,7 +172,10 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   set('commitLogCount', int('commitLogCount', 0));
   const wl = take('4lw.commands.whitelist');
   if (wl !== undefined) {
-    const words = wl.split(',').map((w) => w.trim()).filter((w) => w !== '');
+    const words = wl
+      .split(',')
+      .map((w) => w.trim())
+      .filter((w) => w !== '');
     o.fourLetterWhitelist = words.includes('*') ? '*' : new Set(words);
     for (const w of words) if (w !== '*' && !/^[a-z]{4}$/.test(w)) fail('4lw.commands.whitelist', `'${w}' is not a four-letter word`);
   }
@@ -242,7 +245,7 @@ function parseServerLine(key: string, id: number, value: string, fail: (key: str
     host: parts[0]!,
     quorumPort: port(parts[1], 'quorum port'),
     electionPort: port(parts[2], 'election port'),
-    role: role as PeerRole,
+    role: role,
     clientAddress,
     clientPort,
   };

@@ -12,7 +12,13 @@ export function reportDigestMismatches(db: ZkDatabase): void {
   db.onDigestMismatch = (m) => {
     if (db.digestMismatches !== 1 && db.digestMismatches % EVERY !== 0) return;
     log.error(
-      { zxid: `0x${m.zxid.toString(16)}`, recordedBy: m.recordedBy, expected: m.expected.toString(), actual: m.actual.toString(), mismatches: db.digestMismatches },
+      {
+        zxid: `0x${m.zxid.toString(16)}`,
+        recordedBy: m.recordedBy,
+        expected: m.expected.toString(),
+        actual: m.actual.toString(),
+        mismatches: db.digestMismatches,
+      },
       'tree digest differs from the one recorded for this zxid',
     );
   };

@@ -18,4 +18,10 @@ export type RuntimeMutation =
   /** Durability reports of appends made before a truncation still count (for txns appended again since). */
   | 'staleDurabilityReports';
 
-export const RUNTIME_MUTATIONS: readonly RuntimeMutation[] = ['forwardedWritesNextTurn', 'txnZxidOffByOne', 'snapshotNamedBehind', 'expiryKeepsEphemerals', 'staleDurabilityReports'];
+export const RUNTIME_MUTATIONS: readonly RuntimeMutation[] = [
+  'forwardedWritesNextTurn',
+  'txnZxidOffByOne',
+  'snapshotNamedBehind',
+  'expiryKeepsEphemerals',
+  'staleDurabilityReports',
+];

@@ -11,7 +11,7 @@ import { JuteError, JuteReader } from '../jute/index.js';
 import { log } from '../log.js';
 import { Err } from '../proto/errors.js';
 import { OpCode, opName } from '../proto/opcodes.js';
-import { ZkDatabase } from '../txn/database.js';
+import { type ZkDatabase } from '../txn/database.js';
 import { TxnPreparer, type WriteRequest } from '../txn/prep.js';
 import type { Txn } from '../txn/txn.js';
 import type { ServingMode, WriteJob } from './servingMode.js';
@@ -281,7 +281,11 @@ export class RequestPipeline implements ServingServer, AdminSource {
       this.sessions.add(id, timeout_ms, this.clock.now_ms());
       this.connsBySession.set(id, conn);
       this.owners.set(id, this.mode.serverId);
-      this.mode.write({ ctx: { sessionId: id, cxid: 0, authInfo: [], time: BigInt(this.clock.now_ms()) }, write: { op: OpCode.createSession, timeout_ms }, via: this.mode.serverId });
+      this.mode.write({
+        ctx: { sessionId: id, cxid: 0, authInfo: [], time: BigInt(this.clock.now_ms()) },
+        write: { op: OpCode.createSession, timeout_ms },
+        via: this.mode.serverId,
+      });
       return false;
     }
     // Reconnect: any other connection of this session is closed first.
@@ -694,7 +698,8 @@ export class RequestPipeline implements ServingServer, AdminSource {
       if (req.write.op === OpCode.closeSession && !this.movedAway(w.sessionId, from)) this.sessions.setClosing(w.sessionId);
       return { ctx, write: req.write, via: from };
     }
-    if (req.kind === 'failedWrite' || req.kind === 'badMulti') return { ctx, write: { op: OpCode.error, err: req.kind === 'badMulti' ? Err.MarshallingError : req.err }, via: from };
+    if (req.kind === 'failedWrite' || req.kind === 'badMulti')
+      return { ctx, write: { op: OpCode.error, err: req.kind === 'badMulti' ? Err.MarshallingError : req.err }, via: from };
     return undefined;
   }
 

@@ -2,7 +2,7 @@
  * Decoding a client request body by op code into a typed request (reads, writes, control).
  * Anything malformed throws JuteError (the connection answers MarshallingError or closes).
  */
-import { JuteReader } from '../jute/index.js';
+import { type JuteReader } from '../jute/index.js';
 import { OpCode } from '../proto/opcodes.js';
 import { Err } from '../proto/errors.js';
 import {

@@ -52,7 +52,8 @@ export class CommittedSequence {
     }
     const i = this.index.get(z);
     if (i === undefined) fail('agreement', `${what} at ${zxidStr(z)}, which was never committed`);
-    if (historyHash !== undefined && this.chain[i] !== historyHash) fail('agreement', `${what} at ${zxidStr(z)} holds a different history than the committed one`);
+    if (historyHash !== undefined && this.chain[i] !== historyHash)
+      fail('agreement', `${what} at ${zxidStr(z)} holds a different history than the committed one`);
     return i;
   }
 

@@ -3,7 +3,7 @@ import { recover, step } from '../zab/peer.js';
 import type { QuorumVerifier } from '../zab/quorum.js';
 import type { Action, Event, Mutation, PeerConfig, PeerState, Role } from '../zab/state.js';
 import { serverId } from '../zab/types.js';
-import { Checkers, Violation } from './checkers.js';
+import { type Checkers, Violation } from './checkers.js';
 import { VirtualDisk } from './disk.js';
 import { RegisterMachine } from './machine.js';
 import type { Trace } from './trace.js';

@@ -38,7 +38,7 @@ export function isWitness(ops: readonly WriteOp[], order: readonly WriteOp[]): b
   for (let i = order.length - 1; i >= 0; i--) {
     const o = order[i]!;
     if (o.invoke > minResp) return false;
-    const resp = o.result === 'unknown' || o.result === null ? Infinity : o.response ?? Infinity;
+    const resp = o.result === 'unknown' || o.result === null ? Infinity : (o.response ?? Infinity);
     if (resp < minResp) minResp = resp;
   }
   return true;
@@ -48,7 +48,7 @@ export function checkRegister(ops: readonly WriteOp[], witness?: readonly WriteO
   if (witness !== undefined && isWitness(ops, witness)) return { ok: true, explored: 0 };
   const n = ops.length;
   const inv = ops.map((o) => o.invoke);
-  const resp = ops.map((o) => (o.result === 'unknown' || o.result === null ? Infinity : o.response ?? Infinity));
+  const resp = ops.map((o) => (o.result === 'unknown' || o.result === null ? Infinity : (o.response ?? Infinity)));
   const known = ops.map((o) => o.result !== 'unknown' && o.result !== null);
   const done = new Uint8Array(n);
   const seen = new Set<string>();

@@ -44,7 +44,11 @@ async function main(): Promise<void> {
     }
     if (!r.ok) {
       failures++;
-      console.log(core ? report(r as ReturnType<typeof runSeed>, ops, mutations as Mutation[]) : serverReport(r as Awaited<ReturnType<typeof runServerSeed>>, ops, mutations));
+      console.log(
+        core
+          ? report(r as ReturnType<typeof runSeed>, ops, mutations as Mutation[])
+          : serverReport(r as Awaited<ReturnType<typeof runServerSeed>>, ops, mutations),
+      );
       if (one === undefined && failures >= 3) break;
     } else if (one !== undefined) {
       console.log(`ok seed ${seed}: ${JSON.stringify(r.stats)}`);

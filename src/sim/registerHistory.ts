@@ -39,7 +39,7 @@ export class RegisterHistory {
     let best = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (h[mid]!.zxid <= z) (best = mid), (lo = mid + 1);
+      if (h[mid]!.zxid <= z) ((best = mid), (lo = mid + 1));
       else hi = mid - 1;
     }
     return best < 0 ? { version: 0, value: '' } : { version: h[best]!.version, value: h[best]!.value };
@@ -77,7 +77,10 @@ export class RegisterHistory {
       if (o.failed) continue;
       const want = this.valueAt(o.key, o.zxid);
       if (want.version !== o.version || want.value !== o.value)
-        fail('reads', `client ${o.client} read ${o.key}=v${o.version}:${o.value} at ${zxidStr(o.zxid)}, committed state there is v${want.version}:${want.value}`);
+        fail(
+          'reads',
+          `client ${o.client} read ${o.key}=v${o.version}:${o.value} at ${zxidStr(o.zxid)}, committed state there is v${want.version}:${want.value}`,
+        );
       if (o.zxid < seen) fail('reads', `client ${o.client} read at ${zxidStr(o.zxid)} after having seen ${zxidStr(seen)}`);
       lastSeen.set(o.client, o.zxid > seen ? o.zxid : seen);
       if (o.sync) {

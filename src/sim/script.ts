@@ -5,7 +5,7 @@ import type { Action, Event, Mutation } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type Zxid } from '../zab/types.js';
 import { Checkers } from './checkers.js';
 import { corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
-import { decodeWrite, encodeWrite } from './machine.js';
+import { encodeWrite } from './machine.js';
 import { Trace } from './trace.js';
 
 /**
@@ -56,7 +56,12 @@ export class ScriptedEnsemble {
     const voters = Array.from({ length: opt.voters }, (_, i) => serverId(i + 1));
     const observers = Array.from({ length: opt.observers ?? 0 }, (_, i) => serverId(opt.voters + i + 1));
     const quorum = majorityQuorum(voters, observers);
-    const o = { snapCount: opt.snapCount ?? 1000, commitLogCount: opt.commitLogCount ?? 0, zxidCounter_max: opt.zxidCounter_max ?? ZXID_COUNTER_MAX, mutations: opt.mutations ?? [] };
+    const o = {
+      snapCount: opt.snapCount ?? 1000,
+      commitLogCount: opt.commitLogCount ?? 0,
+      zxidCounter_max: opt.zxidCounter_max ?? ZXID_COUNTER_MAX,
+      mutations: opt.mutations ?? [],
+    };
     for (let sid = 1; sid <= n; sid++) this.peers.push({ ...corePeer(sid, quorum, o), autoFsync: true });
     this.checkers = new Checkers(() => this.peers.filter((p) => p.config.quorum.isVoter(p.config.sid)).map((p) => p.disk));
   }
@@ -181,10 +186,8 @@ export class ScriptedEnsemble {
 
   /** Deliver the oldest deliverable message (or fsync); false when nothing is left to do. */
   stepOnce(filter: (m: { from: number; to: number; ev: Event }) => boolean = () => true): boolean {
-    for (const p of this.peers) if (p.autoFsync && p.core !== null && p.disk.pending.length > 0) return this.fsync(p.sid), true;
-    const i = this.inflight.findIndex(
-      (m) => !this.blocked.has(`${m.from}>${m.to}`) && !this.frozen.has(m.to) && !this.frozen.has(m.from) && filter(m),
-    );
+    for (const p of this.peers) if (p.autoFsync && p.core !== null && p.disk.pending.length > 0) return (this.fsync(p.sid), true);
+    const i = this.inflight.findIndex((m) => !this.blocked.has(`${m.from}>${m.to}`) && !this.frozen.has(m.to) && !this.frozen.has(m.from) && filter(m));
     if (i < 0) return false;
     const m = this.inflight[i]!;
     // FIFO per link: an earlier message on the same link goes first.
@@ -269,5 +272,3 @@ export class ScriptedEnsemble {
     return c.log.length > 0 ? c.log[c.log.length - 1]!.zxid : c.snapZxid;
   }
 }
-
-export { decodeWrite };

@@ -11,14 +11,14 @@
  * ephemeral of a closed or expired session left, every member caught up, and liveness (a write
  * commits within 60 s of healing).
  */
-import { JuteWriter } from '../jute/index.js';
+import { type JuteWriter } from '../jute/index.js';
 import { log } from '../log.js';
 import { Err } from '../proto/errors.js';
 import { CreateMode, OpCode } from '../proto/opcodes.js';
 import * as R from '../proto/records.js';
 import { parseZooCfg, type ParsedConfig } from '../server/config.js';
 import type { PeerIo } from '../server/quorum/peerIo.js';
-import { coreConfig, coreTick_ms, QuorumPeer } from '../server/quorum/quorumPeer.js';
+import { coreConfig, coreTick_ms, QuorumPeer, type PeerObserver } from '../server/quorum/quorumPeer.js';
 import { snapshotSourceOf } from '../storage/database.js';
 import { snapshotBody } from '../storage/snapshot.js';
 import { snapshotFileFromStream } from '../server/quorum/snapStream.js';
@@ -224,13 +224,14 @@ export class ServerSimulation {
       openElection: (onNotification) => host.election(onNotification),
       fatal: (err) => {
         // A checker's violation raised inside the peer's step comes out here as it is.
-        if (p.incarnation === inc) this.failure ??= err instanceof Violation ? err : new Violation('runtime assertion', `peer ${p.id}: ${(err as Error).message ?? String(err)}`);
+        if (p.incarnation === inc)
+          this.failure ??= err instanceof Violation ? err : new Violation('runtime assertion', `peer ${p.id}: ${(err as Error).message ?? String(err)}`);
       },
     };
-    const observer = {
-      stepped: (event: Parameters<QuorumPeer['enqueue']>[0] | { type: 'recover' }, actions: readonly import('../zab/state.js').Action[], state: import('../zab/state.js').PeerState): void => {
+    const observer: PeerObserver = {
+      stepped: (event, actions, state) => {
         if (p.incarnation !== inc) return;
-        if (event.type !== 'tick' && event.type !== 'write' && !(event.type === 'message' && event.msg.type === 'PING')) this.trace.add(this.world.now, p.id, event as never);
+        if (event.type !== 'tick' && !(event.type === 'message' && event.msg.type === 'PING')) this.trace.add(this.world.now, p.id, event as never);
         if (event.type === 'recover') p.appliedAt = this.sequence.positionOf(state.snapZxid, undefined, `peer ${p.id} restarted from its snapshot`);
         for (const a of actions) {
           if (a.type !== 'send' && a.type !== 'append' && a.type !== 'sessionActivity') this.trace.add(this.world.now, p.id, a);
@@ -336,7 +337,20 @@ export class ServerSimulation {
   // ---- clients ----------------------------------------------------------------------------------
 
   private newClient(id: number, probe: boolean): Client {
-    const c: Client = { id, conn: null, session: null, lastZxid: 0n, versions: new Map(), issued: 0, n: 0, xid: 0, done: false, probe, inFlight: 0, pingTimer: false };
+    const c: Client = {
+      id,
+      conn: null,
+      session: null,
+      lastZxid: 0n,
+      versions: new Map(),
+      issued: 0,
+      n: 0,
+      xid: 0,
+      done: false,
+      probe,
+      inFlight: 0,
+      pingTimer: false,
+    };
     this.clients.push(c);
     return c;
   }
@@ -350,9 +364,15 @@ export class ServerSimulation {
     const serving = this.peers.filter((p) => p.peer !== null && !p.starting && p.peer.serving);
     if (serving.length === 0) return this.later(c, 20, 200);
     const p = this.prng.pick(serving);
-    const conn = new SimConnection(this.world, c.id, p.id, () => ++c.xid, () => {
-      if (c.conn === conn) c.conn = null;
-    });
+    const conn = new SimConnection(
+      this.world,
+      c.id,
+      p.id,
+      () => ++c.xid,
+      () => {
+        if (c.conn === conn) c.conn = null;
+      },
+    );
     c.conn = conn;
     c.inFlight++;
     const s = c.session;
@@ -386,7 +406,11 @@ export class ServerSimulation {
     this.world.at(SESSION_TIMEOUT_MS / 3, () => {
       if (c.conn !== conn || conn.closed) return;
       let answered = false;
-      conn.call(OpCode.ping, () => undefined, () => (answered = true));
+      conn.call(
+        OpCode.ping,
+        () => undefined,
+        () => (answered = true),
+      );
       this.world.at(SESSION_TIMEOUT_MS / 3, () => {
         if (!answered && c.conn === conn) {
           conn.close();
@@ -450,7 +474,17 @@ export class ServerSimulation {
     const r = this.prng.float();
     const expected = r < 0.7 ? (c.versions.get(key) ?? 0) : r < 0.85 ? -1 : this.prng.int(4);
     const value = `c${c.id}.${++c.n}`;
-    const op: WriteOp = { kind: 'write', client: c.id, key, expectedVersion: expected, value, invoke: this.world.now, response: null, result: null, zxid: null };
+    const op: WriteOp = {
+      kind: 'write',
+      client: c.id,
+      key,
+      expectedVersion: expected,
+      value,
+      invoke: this.world.now,
+      response: null,
+      result: null,
+      zxid: null,
+    };
     this.ops.push(op);
     const tag = `${c.session!.sessionId}:`;
     let xidTag: string | undefined;
@@ -472,8 +506,7 @@ export class ServerSimulation {
         } else if (rep.err === Err.BadVersion) {
           op.result = { ok: false, version: VERSION_UNREPORTED };
           if (c.probe) this.probeDone = true;
-        }
-        else {
+        } else {
           op.result = 'unknown';
           op.response = null;
         }
@@ -568,7 +601,8 @@ export class ServerSimulation {
     const lastZxid = last?.zxid ?? 0n;
     for (const p of this.peers) {
       if (p.peer === null || !p.peer.serving) return `peer ${p.id} is not serving`;
-      if (p.peer.tree.lastProcessedZxid !== lastZxid) return `peer ${p.id} is at 0x${p.peer.tree.lastProcessedZxid.toString(16)}, the ensemble committed 0x${lastZxid.toString(16)}`;
+      if (p.peer.tree.lastProcessedZxid !== lastZxid)
+        return `peer ${p.id} is at 0x${p.peer.tree.lastProcessedZxid.toString(16)}, the ensemble committed 0x${lastZxid.toString(16)}`;
     }
     return undefined;
   }
@@ -695,8 +729,8 @@ function silenceLogs(onError: (msg: string) => void): () => void {
     const o = obj as { err?: { message?: string } } | string;
     onError(typeof o === 'string' ? o : `${msg ?? ''} ${o?.err?.message ?? JSON.stringify(o)}`);
   };
-  log.error = capture as typeof log.error;
-  log.fatal = capture as typeof log.fatal;
+  log.error = capture;
+  log.fatal = capture;
   return () => {
     log.error = error;
     log.fatal = fatal;

@@ -472,9 +472,19 @@ export class Simulation {
     if (kind < 0.5) {
       c.issued++;
       const r = this.prng.float();
-      const ev = r < 0.7 ? c.versions.get(key) ?? 0 : r < 0.85 ? -1 : this.prng.int(4);
+      const ev = r < 0.7 ? (c.versions.get(key) ?? 0) : r < 0.85 ? -1 : this.prng.int(4);
       const req = c.attempts;
-      const op: WriteOp = { kind: 'write', client: c.id, key, expectedVersion: ev, value: `c${c.id}.${req}`, invoke: this.now, response: null, result: null, zxid: null };
+      const op: WriteOp = {
+        kind: 'write',
+        client: c.id,
+        key,
+        expectedVersion: ev,
+        value: `c${c.id}.${req}`,
+        invoke: this.now,
+        response: null,
+        result: null,
+        zxid: null,
+      };
       this.ops.push(op);
       const k = `${c.id}:${req}`;
       p.pendingWrites.set(k, { op, client: c });

@@ -11,7 +11,6 @@ import { FrameDecoder } from '../server/framing.js';
 import { SimClientSocket, type World } from './world.js';
 
 const FRAME_BYTES_MAX = 0xfffff;
-export const OPEN_ACL = [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }];
 
 export type Reply = { err: number; zxid: bigint; body: JuteReader | undefined };
 export interface Session {

@@ -58,7 +58,10 @@ export class WireRules {
         const i = st.outstanding.findIndex((f) => f.kind === 'sync');
         const before = st.outstanding.slice(0, Math.max(0, i)).find((f) => f.kind === 'write');
         if (before !== undefined && before.kind === 'write')
-          fail('wire', `leader ${from} answered learner ${to}'s sync before the COMMIT of its earlier write (session 0x${before.sessionId.toString(16)}, cxid ${before.cxid})`);
+          fail(
+            'wire',
+            `leader ${from} answered learner ${to}'s sync before the COMMIT of its earlier write (session 0x${before.sessionId.toString(16)}, cxid ${before.cxid})`,
+          );
         if (i >= 0) st.outstanding.splice(i, 1);
         return;
       }

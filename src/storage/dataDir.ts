@@ -98,16 +98,10 @@ export async function openDataDir(opts: DataDirOptions): Promise<OpenedDataDir> 
   const history = await readLogHistory(logDir, fromZxid);
   if (opts.repair ?? true) await truncateTornTails(history.tornTails);
   const lastZxid = history.txns.length > 0 ? history.lastZxid : snapshot ? snapshot.zxid : 0n;
-  log.info(
-    { snapshot: snapshot?.path, txns: history.txns.length, lastZxid: `0x${lastZxid.toString(16)}` },
-    'recovered dataDir',
-  );
+  log.info({ snapshot: snapshot?.path, txns: history.txns.length, lastZxid: `0x${lastZxid.toString(16)}` }, 'recovered dataDir');
 
   const txnLog = new TxnLogWriter({ dir: logDir, forceSync, lastZxid, preAllocSize_bytes: opts.preAllocSize_bytes });
-  const snapshotter = new Snapshotter(
-    { snapDir, snapCount: opts.snapCount ?? SNAP_COUNT_DEFAULT, fsync: forceSync, random: opts.random },
-    txnLog,
-  );
+  const snapshotter = new Snapshotter({ snapDir, snapCount: opts.snapCount ?? SNAP_COUNT_DEFAULT, fsync: forceSync, random: opts.random }, txnLog);
   const stopPurge = schedulePurge(snapDir, logDir, opts.snapRetainCount ?? 3, opts.purgeInterval_hours ?? 0);
   return {
     snapDir,

@@ -207,7 +207,8 @@ export async function openDatabase(opts: DataDirOptions, sinkOpts: FileTxnSinkOp
   }
   const lastZxid = dataDir.lastZxid > db.lastProcessedZxid ? dataDir.lastZxid : db.lastProcessedZxid;
   db.tree.lastProcessedZxid = lastZxid;
-  if (db.digestMismatches > 0) log.error({ mismatches: db.digestMismatches, dataDir: opts.dataDir }, 'replaying the dataDir met tree digests that differ from the recorded ones');
+  if (db.digestMismatches > 0)
+    log.error({ mismatches: db.digestMismatches, dataDir: opts.dataDir }, 'replaying the dataDir met tree digests that differ from the recorded ones');
   return { db, sink: new FileTxnSink(dataDir, db, sinkOpts), dataDir, lastZxid };
 }
 

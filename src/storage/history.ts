@@ -96,13 +96,21 @@ export async function readLogHistory(logDir: string, fromZxid: bigint): Promise<
     out.scanned.push({ file, records: scan.records, end: scan.end });
     const first = scan.records[0];
     if (first !== undefined && first.entry.header.zxid !== file.zxid) {
-      throw new StorageError(`first txn has zxid 0x${first.entry.header.zxid.toString(16)} but the file is named for 0x${file.zxid.toString(16)}`, file.path, first.offset);
+      throw new StorageError(
+        `first txn has zxid 0x${first.entry.header.zxid.toString(16)} but the file is named for 0x${file.zxid.toString(16)}`,
+        file.path,
+        first.offset,
+      );
     }
     for (const rec of scan.records) {
       const z = rec.entry.header.zxid;
       if (z <= fromZxid) continue;
       if (prev !== undefined && epochOf(z) === epochOf(prev) && z > prev + 1n) {
-        throw new StorageError(`txn history has a gap: 0x${prev.toString(16)} is followed by 0x${z.toString(16)} (a log file is missing?)`, file.path, rec.offset);
+        throw new StorageError(
+          `txn history has a gap: 0x${prev.toString(16)} is followed by 0x${z.toString(16)} (a log file is missing?)`,
+          file.path,
+          rec.offset,
+        );
       }
       if (prev !== undefined && z <= prev) {
         throw new StorageError(`txn zxid 0x${z.toString(16)} does not follow 0x${prev.toString(16)}`, file.path, rec.offset);

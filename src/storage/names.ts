@@ -51,7 +51,3 @@ export function listZxidFiles(names: readonly string[], dir: string, prefix: str
 export function epochOf(zxid: bigint): bigint {
   return zxid >> 32n;
 }
-
-export function counterOf(zxid: bigint): bigint {
-  return zxid & 0xffffffffn;
-}

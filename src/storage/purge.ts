@@ -41,10 +41,7 @@ export async function purgeDataDir(snapDir: string, logDir: string, retainCount:
   const least = kept[kept.length - 1]!.zxid;
   const logs = await listLogs(logDir);
   const neededLogs = new Set(logsFrom(logs, least).map((f) => f.path));
-  const doomed = [
-    ...logs.filter((f) => f.zxid < least && !neededLogs.has(f.path)),
-    ...snaps.filter((f) => f.zxid < least),
-  ].map((f) => f.path);
+  const doomed = [...logs.filter((f) => f.zxid < least && !neededLogs.has(f.path)), ...snaps.filter((f) => f.zxid < least)].map((f) => f.path);
   for (const p of doomed) {
     log.info({ file: p }, 'autopurge: removing');
     await fs.rm(p, { force: true });

@@ -157,7 +157,8 @@ export class TxnLogWriter {
     if (count <= 0 || lastZxid < firstZxid || (count > 1 && lastZxid === firstZxid)) {
       return Promise.reject(new Error(`bad run of ${count} entries 0x${firstZxid.toString(16)}..0x${lastZxid.toString(16)}`));
     }
-    if (firstZxid <= this.lastZxid) return Promise.reject(new Error(`zxid 0x${firstZxid.toString(16)} is not above the last logged 0x${this.lastZxid.toString(16)}`));
+    if (firstZxid <= this.lastZxid)
+      return Promise.reject(new Error(`zxid 0x${firstZxid.toString(16)} is not above the last logged 0x${this.lastZxid.toString(16)}`));
     const b = this.pending;
     if (b.bytes > 0 && b.bytes + framed.length > this.pendingBytesMax) return Promise.reject(new Error(`txn log backlog over ${this.pendingBytesMax} bytes`));
     b.items.push({ kind: 'entry', zxid: firstZxid, framed });

@@ -26,7 +26,10 @@ export async function expireSession(client: ZooKeeperClient, opts: SessionFaultO
   if (host === null) throw new Error('expireSession: the client is not connected to any server');
   const expired = waitForState(client, [KeeperState.Expired], 'Expired', timeoutFor(client, opts));
   let seen = false;
-  void expired.done.then(() => (seen = true), () => (seen = true));
+  void expired.done.then(
+    () => (seen = true),
+    () => (seen = true),
+  );
   try {
     // The client reconnecting in the meantime takes the session back and may make the server
     // drop our closeSession with our connection: then try again.

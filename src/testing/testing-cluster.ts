@@ -251,9 +251,7 @@ export class TestingCluster implements AsyncDisposable {
     }
     const overlap = groupA.filter((id) => groupB.includes(id));
     if (overlap.length > 0) throw new Error(`partition: member${overlap.length > 1 ? 's' : ''} ${overlap.join(', ')} in both groups`);
-    for (const a of groupA)
-      for (const b of groupB)
-        for (const l of [...this.links.get(`${a}>${b}`)!, ...this.links.get(`${b}>${a}`)!]) l.cut();
+    for (const a of groupA) for (const b of groupB) for (const l of [...this.links.get(`${a}>${b}`)!, ...this.links.get(`${b}>${a}`)!]) l.cut();
   }
 
   /** Restores every link cut by partition(). */

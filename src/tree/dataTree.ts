@@ -5,7 +5,7 @@ import { AclCache, OPEN_UNSAFE_ACL_INDEX, READ_ACL_UNSAFE } from './aclCache.js'
 import { DataNode, createStat, emptyStatPersisted, javaCloneCapacity, javaGrownCapacity, javaHashOrder } from './dataNode.js';
 import { DigestSum, nodeDigest } from './digest.js';
 import { ephemeralKind } from './ephemeralType.js';
-import { childName, parentKey, parentPath } from './paths.js';
+import { childName, parentKey } from './paths.js';
 import { WatchManager, type Watcher, type WatcherMode } from './watchManager.js';
 import { LIMIT_NODE, QUOTA_ROOT, QuotaPrefixes, STAT_NODE, formatStats, parseStats, statPath, trimQuotaPath } from './quota.js';
 
@@ -203,15 +203,7 @@ export class DataTree {
   }
 
   /** DataTree.createNode: throws NoNode (parent missing) or NodeExists. */
-  createNode(
-    path: string,
-    data: Buffer | null,
-    acl: readonly ACL[],
-    ephemeralOwner: bigint,
-    parentCVersion: number,
-    zxid: bigint,
-    time: bigint,
-  ): DataNode {
+  createNode(path: string, data: Buffer | null, acl: readonly ACL[], ephemeralOwner: bigint, parentCVersion: number, zxid: bigint, time: bigint): DataNode {
     const pkey = parentKey(path);
     const parent = this.nodeMap.get(pkey);
     if (parent === undefined) throw new KeeperError(Err.NoNode, path);
@@ -316,7 +308,12 @@ export class DataTree {
     }
     const node = this.nodeMap.get(statPath(prefix));
     if (node === undefined) return;
-    node.data = formatStats(new Map([['count', count], ['bytes', bytes]]));
+    node.data = formatStats(
+      new Map([
+        ['count', count],
+        ['bytes', bytes],
+      ]),
+    );
   }
 
   /** Sets cversion/pzxid when they move forward (createNode replay of a node already gone). */
@@ -485,5 +482,3 @@ export class DataTree {
     return { ...(d === undefined ? {} : { data: d }), ...(c === undefined ? {} : { child: c }) };
   }
 }
-
-export { parentPath };

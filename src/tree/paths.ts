@@ -29,12 +29,6 @@ export function parentKey(path: string): string {
   return path.substring(0, path.lastIndexOf('/'));
 }
 
-/** The parent as a path for watch events: '' becomes '/'. */
-export function parentPath(path: string): string {
-  const p = parentKey(path);
-  return p === '' ? '/' : p;
-}
-
 export function childName(path: string): string {
   return path.substring(path.lastIndexOf('/') + 1);
 }

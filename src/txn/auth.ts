@@ -183,7 +183,7 @@ export function javaAuthOrder(ids: readonly Id[]): Id[] {
   const mask = chmCapacity(ids.length) - 1;
   const bucket = (id: Id): number => {
     const h = (Math.imul(37, Math.imul(37, 17) + javaStringHash(id.scheme)) + javaStringHash(id.id)) | 0;
-    return ((h ^ (h >>> 16)) & 0x7fffffff) & mask;
+    return (h ^ (h >>> 16)) & 0x7fffffff & mask;
   };
   return ids
     .map((id, i) => ({ id, i, b: bucket(id) }))

@@ -113,7 +113,10 @@ export class TxnPreparer {
 
   /** A write that failed before it could be prepared (undecodable): it still takes a zxid, as an error txn. */
   prepareError(ctx: RequestContext, err: number, zxid: bigint): Txn {
-    return this.withDigest({ header: { clientId: ctx.sessionId, cxid: ctx.cxid, zxid, time: ctx.time, type: OpCode.error }, body: { type: OpCode.error, txn: { err } } });
+    return this.withDigest({
+      header: { clientId: ctx.sessionId, cxid: ctx.cxid, zxid, time: ctx.time, type: OpCode.error },
+      body: { type: OpCode.error, txn: { err } },
+    });
   }
 
   /** Stamps the txn with the digest its followers must reach after applying it (ZooKeeper 3.8 does by default). */

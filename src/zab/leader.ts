@@ -405,7 +405,12 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
     case 'REQUEST':
       if (!l.established) return;
       if (msg.sync) handleSync(s, l, h, out);
-      else out.push(msg.authinfo === undefined ? { type: 'forwardedRequest', from: h.sid, data: msg.data } : { type: 'forwardedRequest', from: h.sid, data: msg.data, authinfo: msg.authinfo });
+      else
+        out.push(
+          msg.authinfo === undefined
+            ? { type: 'forwardedRequest', from: h.sid, data: msg.data }
+            : { type: 'forwardedRequest', from: h.sid, data: msg.data, authinfo: msg.authinfo },
+        );
       return;
     case 'REVALIDATE':
       out.push({ type: 'revalidate', from: h.sid, data: msg.data });

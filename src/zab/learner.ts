@@ -157,7 +157,8 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
         if (msg.type === 'INFORM') commitOrRemember(s, l, msg.zxid, out);
         return;
       }
-      if (l.snapSync !== null) s.log.push({ zxid: msg.zxid, data: msg.data }); // written at NEWLEADER
+      if (l.snapSync !== null)
+        s.log.push({ zxid: msg.zxid, data: msg.data }); // written at NEWLEADER
       else appendTxn(s, { zxid: msg.zxid, data: msg.data }, out);
       if (msg.type === 'INFORM') return commitOrRemember(s, l, msg.zxid, out);
       if (l.role === 'FOLLOWING') {

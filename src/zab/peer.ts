@@ -58,7 +58,7 @@ export function step(s: PeerState, e: Event): StepResult {
       else if (r.role !== 'LOOKING') learnerDisconnected(s, r, e.peer, out);
       break;
     case 'logDurable':
-      s.durableZxid = minBig(maxBig(s.durableZxid, e.zxid), lastLogged(s)) as Zxid;
+      s.durableZxid = minBig<Zxid>(maxBig<Zxid>(s.durableZxid, e.zxid), lastLogged(s));
       if (r.role === 'LEADING') leaderLogDurable(s, r, out);
       else if (r.role !== 'LOOKING') learnerLogDurable(s, r, out);
       break;

@@ -49,7 +49,14 @@ function opsCell(row: string, column: number): number {
 
 for (const system of ['zookeeper', 'tszk'] as const) {
   test(`bench harness runs every workload against ${system}`, { skip: skipReason(system), timeout: 120_000 }, async () => {
-    const report = await runBench({ systems: [system], rounds: 1, failoverRepeats: 0, config, server: { forceSync: true, zkHeap_mb: 256 }, progress: () => {} });
+    const report = await runBench({
+      systems: [system],
+      rounds: 1,
+      failoverRepeats: 0,
+      config,
+      server: { forceSync: true, zkHeap_mb: 256 },
+      progress: () => {},
+    });
     const r = report.systems[0]!;
     assert.ok(r.ok, `${system} run failed: ${r.ok ? '' : r.reason}`);
     const table = formatTable(report);

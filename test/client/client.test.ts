@@ -146,14 +146,7 @@ describe('client against a real server', { skip }, () => {
   });
 
   test('multi: results, and per-op errors on failure; multiRead', async () => {
-    const res = await c
-      .transaction()
-      .create('/m')
-      .create('/m/a', 'x', { withStat: true })
-      .setData('/m/a', 'y', 0)
-      .check('/m/a', 1)
-      .delete('/m/a', 1)
-      .commit();
+    const res = await c.transaction().create('/m').create('/m/a', 'x', { withStat: true }).setData('/m/a', 'y', 0).check('/m/a', 1).delete('/m/a', 1).commit();
     assert.equal(res.length, 5);
     assert.deepEqual(res[0], { type: 'create', path: '/m', stat: null });
     // ZooKeeper 3.8 answers a create2 inside a multi with a plain create result (no Stat).
@@ -185,15 +178,21 @@ describe('client against a real server', { skip }, () => {
     await c.setData('/w', 'c'); // one-shot: no second event
     assert.equal(await c.exists('/w/new', w.watcher), null);
     await c.create('/w/new');
-    assert.deepEqual((await w.next()).map((e) => [e.type, e.path]), [[EventType.NodeCreated, '/w/new']]);
+    assert.deepEqual(
+      (await w.next()).map((e) => [e.type, e.path]),
+      [[EventType.NodeCreated, '/w/new']],
+    );
     await c.getChildren('/w', w.watcher);
     await c.getData('/w/new', w.watcher);
     await c.delete('/w/new');
     const evs = await w.next(2);
-    assert.deepEqual(evs.map((e) => [e.type, e.path]).sort(), [
-      [EventType.NodeDeleted, '/w/new'],
-      [EventType.NodeChildrenChanged, '/w'],
-    ].sort());
+    assert.deepEqual(
+      evs.map((e) => [e.type, e.path]).sort(),
+      [
+        [EventType.NodeDeleted, '/w/new'],
+        [EventType.NodeChildrenChanged, '/w'],
+      ].sort(),
+    );
     assert.equal(w.events.length, 0);
   });
 
@@ -235,9 +234,15 @@ describe('client against a real server', { skip }, () => {
     const w = collector();
     await c.addWatch('/pr', 'persistent', w.watcher);
     await c.create('/pr/c');
-    assert.deepEqual((await w.next()).map((e) => e.type), [EventType.NodeChildrenChanged]);
+    assert.deepEqual(
+      (await w.next()).map((e) => e.type),
+      [EventType.NodeChildrenChanged],
+    );
     await c.removeWatches('/pr', WatcherType.Any, w.watcher);
-    assert.deepEqual((await w.next()).map((e) => e.type), [EventType.PersistentWatchRemoved]);
+    assert.deepEqual(
+      (await w.next()).map((e) => e.type),
+      [EventType.PersistentWatchRemoved],
+    );
     await rejectsWith(c.removeWatches('/pr', WatcherType.Data), Err.NoWatcher);
   });
 
@@ -253,7 +258,10 @@ describe('client against a real server', { skip }, () => {
       const w = collector();
       await cr.getData('/x', w.watcher);
       await c.setData('/app/x', 'w');
-      assert.deepEqual((await w.next()).map((e) => e.path), ['/x']);
+      assert.deepEqual(
+        (await w.next()).map((e) => e.path),
+        ['/x'],
+      );
       const res = await cr.multi([op.create('/y'), op.setData('/x', 'z')]);
       assert.deepEqual(res[0], { type: 'create', path: '/y', stat: null });
       assert.equal(await cr.sync('/x'), '/x');

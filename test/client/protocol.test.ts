@@ -188,7 +188,10 @@ describe('client against a fake server', { timeout: 30_000 }, () => {
       w.ustring('/app/x');
       fake.send(replyFrame(-1, -1n, 0, Buffer.from(w.bytes())));
       await waitFor(() => events.some((e) => e.type === EventType.NodeCreated), 'event');
-      assert.deepEqual(events.filter((e) => e.type !== EventType.None), [{ type: EventType.NodeCreated, state: KeeperState.SyncConnected, path: '/x' }]);
+      assert.deepEqual(
+        events.filter((e) => e.type !== EventType.None),
+        [{ type: EventType.NodeCreated, state: KeeperState.SyncConnected, path: '/x' }],
+      );
     } finally {
       await c.close();
       await fake.close();

@@ -88,10 +88,13 @@ describe('client reconnect and session resumption', { skip }, () => {
       assert.equal(c.sessionId, id);
       assert.equal(c.connectCount, 2);
       await waitFor(() => events.length === 2, 'missed events after reconnect');
-      assert.deepEqual(events.map((e) => [e.type, e.path]).sort(), [
-        [EventType.NodeChildrenChanged, '/rc'],
-        [EventType.NodeDataChanged, '/rc'],
-      ].sort());
+      assert.deepEqual(
+        events.map((e) => [e.type, e.path]).sort(),
+        [
+          [EventType.NodeChildrenChanged, '/rc'],
+          [EventType.NodeDataChanged, '/rc'],
+        ].sort(),
+      );
       assert.deepEqual(states, [KeeperState.Disconnected, KeeperState.SyncConnected]);
       assert.deepEqual(stateEvents, [KeeperState.Disconnected, KeeperState.SyncConnected]);
       assert.ok((await direct.exists('/rc/eph')) !== null, 'ephemeral survived');

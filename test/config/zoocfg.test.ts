@@ -15,7 +15,10 @@ test('defaults follow ZooKeeper: session timeouts from tickTime, port 2181, srvr
 });
 
 test('system-property keys work from zoo.cfg, with or without the zookeeper. prefix', () => {
-  const c = parseZooCfg(base + 'extendedTypesEnabled=true\nzookeeper.DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n4lw.commands.whitelist=ruok, stat,mntr\n');
+  const c = parseZooCfg(
+    base +
+      'extendedTypesEnabled=true\nzookeeper.DigestAuthenticationProvider.superDigest=super:D/InIHSb7yEEbrWz8b9l71RjZJU=\n4lw.commands.whitelist=ruok, stat,mntr\n',
+  );
   assert.equal(c.options.extendedTypesEnabled, true);
   assert.equal(c.options.superDigest, 'super:D/InIHSb7yEEbrWz8b9l71RjZJU=');
   assert.deepEqual(c.options.fourLetterWhitelist, new Set(['ruok', 'stat', 'mntr']));
@@ -39,7 +42,11 @@ test('bad values name the key and the problem', () => {
     [base + '4lw.commands.whitelist=ruok,status\n', /'status' is not a four-letter word/],
   ];
   for (const [text, re] of cases) {
-    assert.throws(() => parseZooCfg(text, { file: 'zoo.cfg' }), (e: unknown) => e instanceof ConfigError && re.test(e.message), text);
+    assert.throws(
+      () => parseZooCfg(text, { file: 'zoo.cfg' }),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+      text,
+    );
   }
 });
 
@@ -51,8 +58,11 @@ test('unknown keys are warned, known-but-unused keys are not', () => {
 
 test('server lines: roles and client addresses', () => {
   const c = parseZooCfg(base + 'server.2=h2:2888:3888:observer;127.0.0.1:2182\nserver.1=h1:2888:3888;2181\n');
-  assert.deepEqual(c.servers.map((s) => [s.id, s.host, s.role, s.clientAddress, s.clientPort]), [
-    [1, 'h1', 'participant', undefined, 2181],
-    [2, 'h2', 'observer', '127.0.0.1', 2182],
-  ]);
+  assert.deepEqual(
+    c.servers.map((s) => [s.id, s.host, s.role, s.clientAddress, s.clientPort]),
+    [
+      [1, 'h1', 'participant', undefined, 2181],
+      [2, 'h2', 'observer', '127.0.0.1', 2182],
+    ],
+  );
 });

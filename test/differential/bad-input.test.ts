@@ -51,9 +51,18 @@ interface Case {
 const CASES: Case[] = [
   { name: 'frame length over jute.maxbuffer before handshake', handshake: false, bytes: () => lengthOnly(JUTE_MAXBUFFER_DEFAULT_BYTES + 1) },
   { name: 'negative frame length before handshake', handshake: false, bytes: () => lengthOnly(-5) },
-  { name: 'getData before ConnectRequest', handshake: false, bytes: () => frame(encodeRequest(1, OpCode.getData, body(R.GetDataRequest, { path: '/', watch: false }))) },
+  {
+    name: 'getData before ConnectRequest',
+    handshake: false,
+    bytes: () => frame(encodeRequest(1, OpCode.getData, body(R.GetDataRequest, { path: '/', watch: false }))),
+  },
   { name: 'truncated ConnectRequest', handshake: false, bytes: () => frame(encodeConnect().subarray(0, 10)) },
-  { name: 'ConnectRequest for an unknown session', handshake: false, connectReply: true, bytes: () => frame(encodeConnect({ sessionId: 0x1234567n, passwd: Buffer.alloc(16) })) },
+  {
+    name: 'ConnectRequest for an unknown session',
+    handshake: false,
+    connectReply: true,
+    bytes: () => frame(encodeConnect({ sessionId: 0x1234567n, passwd: Buffer.alloc(16) })),
+  },
   { name: 'ConnectRequest with timeout 1 ms', handshake: false, connectReply: true, bytes: () => frame(encodeConnect({ timeOut: 1 })) },
   { name: 'ConnectRequest with timeout 10^9 ms', handshake: false, connectReply: true, bytes: () => frame(encodeConnect({ timeOut: 1_000_000_000 })) },
   { name: 'ConnectRequest with negative timeout', handshake: false, connectReply: true, bytes: () => frame(encodeConnect({ timeOut: -1 })) },
@@ -62,35 +71,150 @@ const CASES: Case[] = [
   { name: 'ping before ConnectRequest', handshake: false, bytes: () => frame(encodeRequest(Xid.ping, OpCode.ping)) },
   { name: 'ConnectRequest with protocolVersion 7', handshake: false, connectReply: true, bytes: () => frame(encodeConnect({ protocolVersion: 7 })) },
   { name: 'ruok after handshake', handshake: true, bytes: () => Buffer.from('ruok') },
-  { name: 'SetWatches2 with a vector count of 2^30', handshake: true, bytes: () => frame(Buffer.concat([encodeRequest(Xid.setWatches, OpCode.setWatches2), Buffer.alloc(8), int32(1 << 30)])) },
-  { name: 'getData with a null path (length -1)', handshake: true, bytes: () => frame(Buffer.concat([encodeRequest(1, OpCode.getData), int32(-1), Buffer.from([0])])) },
-  { name: 'exists with watch byte 2', handshake: true, bytes: () => frame(Buffer.concat([encodeRequest(1, OpCode.exists), int32(1), Buffer.from('/'), Buffer.from([2])])) },
+  {
+    name: 'SetWatches2 with a vector count of 2^30',
+    handshake: true,
+    bytes: () => frame(Buffer.concat([encodeRequest(Xid.setWatches, OpCode.setWatches2), Buffer.alloc(8), int32(1 << 30)])),
+  },
+  {
+    name: 'getData with a null path (length -1)',
+    handshake: true,
+    bytes: () => frame(Buffer.concat([encodeRequest(1, OpCode.getData), int32(-1), Buffer.from([0])])),
+  },
+  {
+    name: 'exists with watch byte 2',
+    handshake: true,
+    bytes: () => frame(Buffer.concat([encodeRequest(1, OpCode.exists), int32(1), Buffer.from('/'), Buffer.from([2])])),
+  },
   { name: 'frame length over jute.maxbuffer after handshake', handshake: true, bytes: () => lengthOnly(JUTE_MAXBUFFER_DEFAULT_BYTES + 1) },
   { name: 'negative frame length after handshake', handshake: true, bytes: () => lengthOnly(-1) },
   { name: 'unknown opcode 50', handshake: true, bytes: () => frame(encodeRequest(1, 50)) },
   { name: 'unknown opcode 999 with a body', handshake: true, bytes: () => frame(encodeRequest(1, 999, body(R.GetDataRequest, { path: '/', watch: false }))) },
   { name: 'opcode createSession from a client', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.createSession)) },
   { name: 'getData with no body', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.getData)) },
-  { name: 'create with a truncated body', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '/t', data: null, acl: open, flags: 0 })).subarray(0, 16)) },
-  { name: 'create with a relative path', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: 'rel', data: null, acl: open, flags: 0 }))) },
-  { name: 'create /', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '/', data: null, acl: open, flags: 0 }))) },
-  { name: 'create with an empty path', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '', data: null, acl: open, flags: 0 }))) },
-  { name: 'create under /zookeeper', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '/zookeeper/x', data: null, acl: open, flags: 0 }))) },
-  { name: 'delete /zookeeper', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.delete, body(R.DeleteRequest, { path: '/zookeeper', version: -1 }))) },
+  {
+    name: 'create with a truncated body',
+    handshake: true,
+    bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '/t', data: null, acl: open, flags: 0 })).subarray(0, 16)),
+  },
+  {
+    name: 'create with a relative path',
+    handshake: true,
+    bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: 'rel', data: null, acl: open, flags: 0 }))),
+  },
+  {
+    name: 'create /',
+    handshake: true,
+    bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '/', data: null, acl: open, flags: 0 }))),
+  },
+  {
+    name: 'create with an empty path',
+    handshake: true,
+    bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '', data: null, acl: open, flags: 0 }))),
+  },
+  {
+    name: 'create under /zookeeper',
+    handshake: true,
+    bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '/zookeeper/x', data: null, acl: open, flags: 0 }))),
+  },
+  {
+    name: 'delete /zookeeper',
+    handshake: true,
+    bytes: () => frame(encodeRequest(1, OpCode.delete, body(R.DeleteRequest, { path: '/zookeeper', version: -1 }))),
+  },
   { name: 'delete /', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.delete, body(R.DeleteRequest, { path: '/', version: -1 }))) },
-  { name: 'getData with a NUL in the path', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.getData, body(R.GetDataRequest, { path: '/a\u0000b', watch: false }))) },
-  { name: 'getChildren with an empty path', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.getChildren, body(R.GetChildrenRequest, { path: '', watch: true }))) },
+  {
+    name: 'getData with a NUL in the path',
+    handshake: true,
+    bytes: () => frame(encodeRequest(1, OpCode.getData, body(R.GetDataRequest, { path: '/a\u0000b', watch: false }))),
+  },
+  {
+    name: 'getChildren with an empty path',
+    handshake: true,
+    bytes: () => frame(encodeRequest(1, OpCode.getChildren, body(R.GetChildrenRequest, { path: '', watch: true }))),
+  },
   { name: 'sync with a relative path', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.sync, body(R.SyncRequest, { path: 'x' }))) },
-  { name: 'create with an empty ACL', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '/bad-acl', data: null, acl: [], flags: 0 }))) },
-  { name: 'create with a digest ACL lacking a colon', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '/bad-acl', data: null, acl: [{ perms: Perms.ALL, id: { scheme: 'digest', id: 'nocolon' } }], flags: 0 }))) },
-  { name: 'create with perms beyond ALL', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '/big-perms', data: null, acl: [{ perms: 0x7fffffff, id: { scheme: 'world', id: 'anyone' } }], flags: 0 }))) },
-  { name: 'create with world:someone', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '/bad-acl', data: null, acl: [{ perms: Perms.ALL, id: { scheme: 'world', id: 'someone' } }], flags: 0 }))) },
-  { name: 'create with unknown flags 99', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '/bad-flags', data: null, acl: open, flags: 99 }))) },
-  { name: 'createTTL with ttl 0', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.createTTL, body(R.CreateTTLRequest, { path: '/ttl0', data: null, acl: open, flags: CreateMode.PERSISTENT_WITH_TTL, ttl: 0n }))) },
-  { name: 'createTTL with ttl over the maximum', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.createTTL, body(R.CreateTTLRequest, { path: '/ttlmax', data: null, acl: open, flags: CreateMode.PERSISTENT_WITH_TTL, ttl: 1n << 41n }))) },
-  { name: 'setACL with an empty ACL', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.setACL, body(R.SetACLRequest, { path: '/', acl: [], version: -1 }))) },
-  { name: 'auth with an unknown scheme', handshake: true, bytes: () => frame(encodeRequest(Xid.auth, OpCode.auth, body(R.AuthPacket, { type: 0, scheme: 'nosuch', auth: Buffer.from('x') }))) },
-  { name: 'digest auth without a colon', handshake: true, bytes: () => frame(encodeRequest(Xid.auth, OpCode.auth, body(R.AuthPacket, { type: 0, scheme: 'digest', auth: Buffer.from('nocolon') }))) },
+  {
+    name: 'create with an empty ACL',
+    handshake: true,
+    bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '/bad-acl', data: null, acl: [], flags: 0 }))),
+  },
+  {
+    name: 'create with a digest ACL lacking a colon',
+    handshake: true,
+    bytes: () =>
+      frame(
+        encodeRequest(
+          1,
+          OpCode.create,
+          body(R.CreateRequest, { path: '/bad-acl', data: null, acl: [{ perms: Perms.ALL, id: { scheme: 'digest', id: 'nocolon' } }], flags: 0 }),
+        ),
+      ),
+  },
+  {
+    name: 'create with perms beyond ALL',
+    handshake: true,
+    bytes: () =>
+      frame(
+        encodeRequest(
+          1,
+          OpCode.create,
+          body(R.CreateRequest, { path: '/big-perms', data: null, acl: [{ perms: 0x7fffffff, id: { scheme: 'world', id: 'anyone' } }], flags: 0 }),
+        ),
+      ),
+  },
+  {
+    name: 'create with world:someone',
+    handshake: true,
+    bytes: () =>
+      frame(
+        encodeRequest(
+          1,
+          OpCode.create,
+          body(R.CreateRequest, { path: '/bad-acl', data: null, acl: [{ perms: Perms.ALL, id: { scheme: 'world', id: 'someone' } }], flags: 0 }),
+        ),
+      ),
+  },
+  {
+    name: 'create with unknown flags 99',
+    handshake: true,
+    bytes: () => frame(encodeRequest(1, OpCode.create, body(R.CreateRequest, { path: '/bad-flags', data: null, acl: open, flags: 99 }))),
+  },
+  {
+    name: 'createTTL with ttl 0',
+    handshake: true,
+    bytes: () =>
+      frame(
+        encodeRequest(1, OpCode.createTTL, body(R.CreateTTLRequest, { path: '/ttl0', data: null, acl: open, flags: CreateMode.PERSISTENT_WITH_TTL, ttl: 0n })),
+      ),
+  },
+  {
+    name: 'createTTL with ttl over the maximum',
+    handshake: true,
+    bytes: () =>
+      frame(
+        encodeRequest(
+          1,
+          OpCode.createTTL,
+          body(R.CreateTTLRequest, { path: '/ttlmax', data: null, acl: open, flags: CreateMode.PERSISTENT_WITH_TTL, ttl: 1n << 41n }),
+        ),
+      ),
+  },
+  {
+    name: 'setACL with an empty ACL',
+    handshake: true,
+    bytes: () => frame(encodeRequest(1, OpCode.setACL, body(R.SetACLRequest, { path: '/', acl: [], version: -1 }))),
+  },
+  {
+    name: 'auth with an unknown scheme',
+    handshake: true,
+    bytes: () => frame(encodeRequest(Xid.auth, OpCode.auth, body(R.AuthPacket, { type: 0, scheme: 'nosuch', auth: Buffer.from('x') }))),
+  },
+  {
+    name: 'digest auth without a colon',
+    handshake: true,
+    bytes: () => frame(encodeRequest(Xid.auth, OpCode.auth, body(R.AuthPacket, { type: 0, scheme: 'digest', auth: Buffer.from('nocolon') }))),
+  },
   { name: 'a second ConnectRequest', handshake: true, bytes: () => frame(encodeConnect()) },
   { name: 'multi with an unknown op type', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.multi, body(rawBytes, multiWithType(99)))) },
   {
@@ -98,17 +222,59 @@ const CASES: Case[] = [
     handshake: true,
     bytes: () =>
       frame(
-        encodeRequest(1, OpCode.multi, multiBody([{ type: OpCode.create, req: { path: '/mix', data: null, acl: open, flags: 0 } }, { type: OpCode.getData, req: { path: '/', watch: false } }])),
+        encodeRequest(
+          1,
+          OpCode.multi,
+          multiBody([
+            { type: OpCode.create, req: { path: '/mix', data: null, acl: open, flags: 0 } },
+            { type: OpCode.getData, req: { path: '/', watch: false } },
+          ]),
+        ),
       ),
   },
-  { name: 'multiRead containing a write', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.multiRead, multiBody([{ type: OpCode.create, req: { path: '/mr', data: null, acl: open, flags: 0 } }]))) },
-  { name: 'multi without the done header', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.multi, body(rawBytes, R.MultiHeader.encode({ type: OpCode.check, done: false, err: -1 })))) },
-  { name: 'setData just under jute.maxbuffer', handshake: true, bytes: () => frame(encodeRequest(1, OpCode.setData, body(R.SetDataRequest, { path: '/', data: Buffer.alloc(JUTE_MAXBUFFER_DEFAULT_BYTES - 64), version: -1 }))) },
-  { name: 'setData with a string length past the frame', handshake: true, bytes: () => frame(Buffer.concat([encodeRequest(1, OpCode.setData), int32(1000), Buffer.from('/x')])) },
+  {
+    name: 'multiRead containing a write',
+    handshake: true,
+    bytes: () => frame(encodeRequest(1, OpCode.multiRead, multiBody([{ type: OpCode.create, req: { path: '/mr', data: null, acl: open, flags: 0 } }]))),
+  },
+  {
+    name: 'multi without the done header',
+    handshake: true,
+    bytes: () => frame(encodeRequest(1, OpCode.multi, body(rawBytes, R.MultiHeader.encode({ type: OpCode.check, done: false, err: -1 })))),
+  },
+  {
+    name: 'setData just under jute.maxbuffer',
+    handshake: true,
+    bytes: () =>
+      frame(encodeRequest(1, OpCode.setData, body(R.SetDataRequest, { path: '/', data: Buffer.alloc(JUTE_MAXBUFFER_DEFAULT_BYTES - 64), version: -1 }))),
+  },
+  {
+    name: 'setData with a string length past the frame',
+    handshake: true,
+    bytes: () => frame(Buffer.concat([encodeRequest(1, OpCode.setData), int32(1000), Buffer.from('/x')])),
+  },
   // ZooKeeper races here: the request behind closeSession is answered SessionExpired only if
   // it is read before the close completes. Either of its outcomes is right.
-  { name: 'request after closeSession', handshake: true, alsoAccept: [{ replies: ['xid=1 err=0 body=0B'], closed: true }, { replies: ['xid=1 err=0 body=0B', 'xid=2 err=-112 body=0B'], closed: true }], bytes: () => Buffer.concat([frame(encodeRequest(1, OpCode.closeSession)), frame(encodeRequest(2, OpCode.exists, body(R.ExistsRequest, { path: '/', watch: false })))]) },
-  { name: 'reply order: a bad request between good ones', handshake: true, bytes: () => Buffer.concat([frame(encodeRequest(1, OpCode.exists, body(R.ExistsRequest, { path: '/', watch: false }))), frame(encodeRequest(2, OpCode.exists, body(R.ExistsRequest, { path: 'bad', watch: false }))), frame(encodeRequest(3, OpCode.exists, body(R.ExistsRequest, { path: '/zookeeper', watch: false })))]) },
+  {
+    name: 'request after closeSession',
+    handshake: true,
+    alsoAccept: [
+      { replies: ['xid=1 err=0 body=0B'], closed: true },
+      { replies: ['xid=1 err=0 body=0B', 'xid=2 err=-112 body=0B'], closed: true },
+    ],
+    bytes: () =>
+      Buffer.concat([frame(encodeRequest(1, OpCode.closeSession)), frame(encodeRequest(2, OpCode.exists, body(R.ExistsRequest, { path: '/', watch: false })))]),
+  },
+  {
+    name: 'reply order: a bad request between good ones',
+    handshake: true,
+    bytes: () =>
+      Buffer.concat([
+        frame(encodeRequest(1, OpCode.exists, body(R.ExistsRequest, { path: '/', watch: false }))),
+        frame(encodeRequest(2, OpCode.exists, body(R.ExistsRequest, { path: 'bad', watch: false }))),
+        frame(encodeRequest(3, OpCode.exists, body(R.ExistsRequest, { path: '/zookeeper', watch: false }))),
+      ]),
+  },
 ];
 
 function int32(n: number): Buffer {
@@ -154,22 +320,28 @@ async function run(port: number, c: Case): Promise<Outcome> {
 
 const subjectKind = targetKind();
 
-test(`bad input: ${subjectKind} answers (or hangs up) as ZooKeeper 3.8 does`, { skip: skipUnless(zookeeperMissing() ?? targetMissing(subjectKind)), timeout: 5 * 60_000 }, async () => {
-  const opts = { extendedTypes: true };
-  const [subject, reference]: [Target, Target] = await Promise.all([startTarget(subjectKind, opts), startTarget('zookeeper', opts)]);
-  try {
-    const diffs: string[] = [];
-    for (const c of CASES) {
-      const [a, b] = await Promise.all([run(subject.port, c), run(reference.port, c)]);
-      if (process.env['TSZK_BAD_INPUT_VERBOSE'] === '1') console.log(`# ${c.name}: ${JSON.stringify(b)}`);
-      const same = JSON.stringify(a) === JSON.stringify(b) || (c.alsoAccept !== undefined && [a, b].every((o) => c.alsoAccept!.some((x) => JSON.stringify(x) === JSON.stringify(o))));
-      if (!same) diffs.push(`${c.name}:\n    ${subjectKind}: ${JSON.stringify(a)}\n    zookeeper: ${JSON.stringify(b)}`);
+test(
+  `bad input: ${subjectKind} answers (or hangs up) as ZooKeeper 3.8 does`,
+  { skip: skipUnless(zookeeperMissing() ?? targetMissing(subjectKind)), timeout: 5 * 60_000 },
+  async () => {
+    const opts = { extendedTypes: true };
+    const [subject, reference]: [Target, Target] = await Promise.all([startTarget(subjectKind, opts), startTarget('zookeeper', opts)]);
+    try {
+      const diffs: string[] = [];
+      for (const c of CASES) {
+        const [a, b] = await Promise.all([run(subject.port, c), run(reference.port, c)]);
+        if (process.env['TSZK_BAD_INPUT_VERBOSE'] === '1') console.log(`# ${c.name}: ${JSON.stringify(b)}`);
+        const same =
+          JSON.stringify(a) === JSON.stringify(b) ||
+          (c.alsoAccept !== undefined && [a, b].every((o) => c.alsoAccept!.some((x) => JSON.stringify(x) === JSON.stringify(o))));
+        if (!same) diffs.push(`${c.name}:\n    ${subjectKind}: ${JSON.stringify(a)}\n    zookeeper: ${JSON.stringify(b)}`);
+      }
+      assert.ok(subject.alive(), `${subjectKind} exited`);
+      assert.ok(reference.alive(), 'ZooKeeper exited');
+      console.log(`# bad input: ${CASES.length} cases compared, ${diffs.length} differ`);
+      assert.deepEqual(diffs, [], `${diffs.length} of ${CASES.length} bad inputs handled differently:\n  ${diffs.join('\n  ')}`);
+    } finally {
+      await Promise.all([subject.stop(), reference.stop()]);
     }
-    assert.ok(subject.alive(), `${subjectKind} exited`);
-    assert.ok(reference.alive(), 'ZooKeeper exited');
-    console.log(`# bad input: ${CASES.length} cases compared, ${diffs.length} differ`);
-    assert.deepEqual(diffs, [], `${diffs.length} of ${CASES.length} bad inputs handled differently:\n  ${diffs.join('\n  ')}`);
-  } finally {
-    await Promise.all([subject.stop(), reference.stop()]);
-  }
-});
+  },
+);

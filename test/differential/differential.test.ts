@@ -90,7 +90,10 @@ test(`differential: ${subjectKind} vs Apache ZooKeeper 3.8 on random op sequence
   // TSZK_DIFF_LOG_DIR keeps both servers' logs for a failing run.
   const logDir = process.env['TSZK_DIFF_LOG_DIR'];
   const logOf = (name: string): { logFile?: string } => (logDir ? { logFile: `${logDir}/${name}.log` } : {});
-  const [subject, reference] = await Promise.all([startTarget(subjectKind, { ...opts, ...logOf('subject') }), startTarget('zookeeper', { ...opts, ...logOf('zookeeper') })]);
+  const [subject, reference] = await Promise.all([
+    startTarget(subjectKind, { ...opts, ...logOf('subject') }),
+    startTarget('zookeeper', { ...opts, ...logOf('zookeeper') }),
+  ]);
   const adminS = await RawSession.open(subject.port);
   const adminR = await RawSession.open(reference.port);
   const p: Pair = { subject, reference, adminS, adminR, next: 0 };
@@ -124,7 +127,11 @@ test(`differential: ${subjectKind} vs Apache ZooKeeper 3.8 on random op sequence
     // Every txn carried the tree digest tszk predicted; the tree must have reached it each time.
     // (ZooKeeper 3.8 itself mispredicts a createContainer whose flags are not CONTAINER.)
     if (subjectKind === 'tszk') assert.match(await fourLetter(subject.port, 'mntr'), /^zk_digest_mismatches_count\t0$/m, 'tszk mntr');
-    assert.equal(failing, 0, `${failing} of ${sequences.length} sequences differ (seed ${SEED}; TSZK_DIFF_SEED=${SEED} replays); kinds: ${kinds}\n${failures.join('\n\n')}`);
+    assert.equal(
+      failing,
+      0,
+      `${failing} of ${sequences.length} sequences differ (seed ${SEED}; TSZK_DIFF_SEED=${SEED} replays); kinds: ${kinds}\n${failures.join('\n\n')}`,
+    );
   } finally {
     await adminS.close();
     await adminR.close();

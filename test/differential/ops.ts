@@ -16,7 +16,19 @@ export type RelPath = string;
 export const INVALID_PATHS: readonly RelPath[] = ['!/a/', '!//a', '!/a/./b', '!/a/../b', '!/a\u0000b'];
 
 export type AclChoice = 'open' | 'read' | 'creator' | 'digest' | 'mixed' | 'badScheme' | 'empty' | 'ipLocal' | 'ipOther' | 'ipBad' | 'zeroPerms';
-export const ACL_CHOICES: readonly AclChoice[] = ['open', 'read', 'creator', 'digest', 'mixed', 'badScheme', 'empty', 'ipLocal', 'ipOther', 'ipBad', 'zeroPerms'];
+export const ACL_CHOICES: readonly AclChoice[] = [
+  'open',
+  'read',
+  'creator',
+  'digest',
+  'mixed',
+  'badScheme',
+  'empty',
+  'ipLocal',
+  'ipOther',
+  'ipBad',
+  'zeroPerms',
+];
 
 /** null and empty data are distinct on the wire (buffer length -1 vs 0). */
 export type DataChoice = null | string;
@@ -24,7 +36,14 @@ export type DataChoice = null | string;
 export type CreateOpcode = typeof OpCode.create | typeof OpCode.create2 | typeof OpCode.createContainer | typeof OpCode.createTTL;
 
 export type MultiSubOp =
-  | { t: 'create'; opcode: typeof OpCode.create | typeof OpCode.create2 | typeof OpCode.createContainer; path: RelPath; data: DataChoice; mode: number; acl: AclChoice }
+  | {
+      t: 'create';
+      opcode: typeof OpCode.create | typeof OpCode.create2 | typeof OpCode.createContainer;
+      path: RelPath;
+      data: DataChoice;
+      mode: number;
+      acl: AclChoice;
+    }
   | { t: 'delete'; path: RelPath; version: number }
   | { t: 'setData'; path: RelPath; data: DataChoice; version: number }
   | { t: 'check'; path: RelPath; version: number };
@@ -80,17 +99,42 @@ const watch = fc.constantFrom(true, true, true, false);
 
 /** Persistent/ephemeral/sequential/container mostly matched with their opcode; TTL via createTTL. */
 const createShape = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ opcode: fc.constantFrom<CreateOpcode>(OpCode.create, OpCode.create2), mode: fc.constantFrom<number>(CreateMode.PERSISTENT, CreateMode.EPHEMERAL, CreateMode.PERSISTENT_SEQUENTIAL, CreateMode.EPHEMERAL_SEQUENTIAL) }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      opcode: fc.constantFrom<CreateOpcode>(OpCode.create, OpCode.create2),
+      mode: fc.constantFrom<number>(CreateMode.PERSISTENT, CreateMode.EPHEMERAL, CreateMode.PERSISTENT_SEQUENTIAL, CreateMode.EPHEMERAL_SEQUENTIAL),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ opcode: fc.constant<CreateOpcode>(OpCode.createContainer), mode: fc.constant<number>(CreateMode.CONTAINER) }) },
-  { weight: 2, arbitrary: fc.record({ opcode: fc.constant<CreateOpcode>(OpCode.createTTL), mode: fc.constantFrom<number>(CreateMode.PERSISTENT_WITH_TTL, CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      opcode: fc.constant<CreateOpcode>(OpCode.createTTL),
+      mode: fc.constantFrom<number>(CreateMode.PERSISTENT_WITH_TTL, CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL),
+    }),
+  },
   // Mismatched opcode and mode, and unknown modes: each has a defined error in ZooKeeper.
-  { weight: 1, arbitrary: fc.record({ opcode: fc.constantFrom<CreateOpcode>(OpCode.create, OpCode.create2, OpCode.createContainer, OpCode.createTTL), mode: fc.constantFrom(CreateMode.CONTAINER, CreateMode.PERSISTENT_WITH_TTL, CreateMode.PERSISTENT, CreateMode.EPHEMERAL, 7, -1) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      opcode: fc.constantFrom<CreateOpcode>(OpCode.create, OpCode.create2, OpCode.createContainer, OpCode.createTTL),
+      mode: fc.constantFrom(CreateMode.CONTAINER, CreateMode.PERSISTENT_WITH_TTL, CreateMode.PERSISTENT, CreateMode.EPHEMERAL, 7, -1),
+    }),
+  },
 );
 const ttl = fc.constantFrom(60_000, 60_000, 1, 0, -5);
 
-const createOp = fc
-  .record({ s: session, shape: createShape, path: anyPath, data, acl, ttl })
-  .map(({ s, shape, path, data, acl, ttl }): Op => ({ t: 'create', s, opcode: shape.opcode, mode: shape.mode, path, data, acl, ttl: safeTtl(shape.opcode, shape.mode, ttl) }));
+const createOp = fc.record({ s: session, shape: createShape, path: anyPath, data, acl, ttl }).map(({ s, shape, path, data, acl, ttl }): Op => ({
+  t: 'create',
+  s,
+  opcode: shape.opcode,
+  mode: shape.mode,
+  path,
+  data,
+  acl,
+  ttl: safeTtl(shape.opcode, shape.mode, ttl),
+}));
 
 /**
  * ZooKeeper 3.8.0 accepts createTTL with a non-TTL mode and a TTL <= 0 in its request checks and
@@ -112,7 +156,14 @@ const multiSubOp: fc.Arbitrary<MultiSubOp> = fc.oneof(
     mode: fc.constantFrom<number>(CreateMode.PERSISTENT, CreateMode.EPHEMERAL, CreateMode.PERSISTENT_SEQUENTIAL),
     acl: fc.constant<AclChoice>('open'),
   }),
-  fc.record({ t: fc.constant('create' as const), opcode: fc.constant(OpCode.createContainer), path: validPath, data, mode: fc.constant<number>(CreateMode.CONTAINER), acl: fc.constant<AclChoice>('open') }),
+  fc.record({
+    t: fc.constant('create' as const),
+    opcode: fc.constant(OpCode.createContainer),
+    path: validPath,
+    data,
+    mode: fc.constant<number>(CreateMode.CONTAINER),
+    acl: fc.constant<AclChoice>('open'),
+  }),
   fc.record({ t: fc.constant('delete' as const), path: validPath, version }),
   fc.record({ t: fc.constant('setData' as const), path: validPath, data, version }),
   fc.record({ t: fc.constant('check' as const), path: validPath, version }),
@@ -136,9 +187,33 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   // No standalone check (opcode 13 outside multi): ZooKeeper 3.8 never answers it on an existing node.
   { weight: 4, arbitrary: fc.record({ t: fc.constant('multi' as const), s: session, ops: fc.array(multiSubOp, { minLength: 0, maxLength: 4 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('multiRead' as const), s: session, ops: fc.array(readSubOp, { minLength: 1, maxLength: 3 }) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('addWatch' as const), s: session, path: validPath, mode: fc.constantFrom<number>(AddWatchMode.PERSISTENT, AddWatchMode.PERSISTENT_RECURSIVE) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('checkWatches' as const), s: session, path: validPath, type: fc.constantFrom<number>(WatcherType.Children, WatcherType.Data, WatcherType.Any) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('removeWatches' as const), s: session, path: validPath, type: fc.constantFrom<number>(WatcherType.Children, WatcherType.Data, WatcherType.Any, WatcherType.Persistent, WatcherType.PersistentRecursive) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant('addWatch' as const),
+      s: session,
+      path: validPath,
+      mode: fc.constantFrom<number>(AddWatchMode.PERSISTENT, AddWatchMode.PERSISTENT_RECURSIVE),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('checkWatches' as const),
+      s: session,
+      path: validPath,
+      type: fc.constantFrom<number>(WatcherType.Children, WatcherType.Data, WatcherType.Any),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant('removeWatches' as const),
+      s: session,
+      path: validPath,
+      type: fc.constantFrom<number>(WatcherType.Children, WatcherType.Data, WatcherType.Any, WatcherType.Persistent, WatcherType.PersistentRecursive),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('getAllChildrenNumber' as const), s: session, path: validPath }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('getEphemerals' as const), s: session, path: fc.constantFrom('', 'a', 'b') }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('whoAmI' as const), s: session }) },
@@ -173,4 +248,3 @@ const SETUP: readonly Op[] = [
 export function sequenceArb(opsMin: number, opsMax: number): fc.Arbitrary<Op[]> {
   return fc.array(opArb, { minLength: Math.max(0, opsMin - SETUP.length), maxLength: Math.max(0, opsMax - SETUP.length) }).map((ops) => [...SETUP, ...ops]);
 }
-

@@ -161,7 +161,11 @@ function request(op: Op, abs: (p: RelPath) => string): { type: number; bodies: B
         type: OpCode.multiRead,
         bodies: [
           multiBody(
-            op.ops.map((m): MultiOp => (m.t === 'getData' ? { type: OpCode.getData, req: { path: abs(m.path), watch: false } } : { type: OpCode.getChildren, req: { path: abs(m.path), watch: false } })),
+            op.ops.map((m): MultiOp =>
+              m.t === 'getData'
+                ? { type: OpCode.getData, req: { path: abs(m.path), watch: false } }
+                : { type: OpCode.getChildren, req: { path: abs(m.path), watch: false } },
+            ),
           ),
         ],
       };
@@ -369,7 +373,14 @@ async function renew(port: number, sessions: RawSession[], ix: SessionIx, n: Nor
 }
 
 /** Resumes session op.s on a new connection and re-registers watches with SetWatches2. */
-async function reconnect(port: number, sessions: RawSession[], op: Extract<Op, { t: 'reconnect' }>, abs: (p: RelPath) => string, events: unknown[][], n: Normaliser): Promise<unknown> {
+async function reconnect(
+  port: number,
+  sessions: RawSession[],
+  op: Extract<Op, { t: 'reconnect' }>,
+  abs: (p: RelPath) => string,
+  events: unknown[][],
+  n: Normaliser,
+): Promise<unknown> {
   const old = sessions[op.s]!;
   const relativeZxid = op.relativeToLast ? old.lastZxid : 0n;
   const { session, resp } = await old.resume(port);

@@ -29,7 +29,19 @@ test('group./weight.: a majority of groups, each by weighted majority; weight 0 
 
 test('a participant outside every group, a server in two groups, or weights without groups are errors', () => {
   assert.throws(() => quorumVerifierFromProps(new Map([['group.1', '1:2']]), ids(1, 2, 3), [], 'z'), /in no group/);
-  assert.throws(() => quorumVerifierFromProps(new Map([['group.1', '1:2'], ['group.2', '2:3']]), ids(1, 2, 3), [], 'z'), /more than one group/);
+  assert.throws(
+    () =>
+      quorumVerifierFromProps(
+        new Map([
+          ['group.1', '1:2'],
+          ['group.2', '2:3'],
+        ]),
+        ids(1, 2, 3),
+        [],
+        'z',
+      ),
+    /more than one group/,
+  );
   assert.throws(() => quorumVerifierFromProps(new Map([['weight.1', '2']]), ids(1, 2, 3), [], 'z'), /need group/);
 });
 
@@ -45,6 +57,11 @@ test("notification config: the server lines as ZooKeeper's QuorumVerifier.toStri
   );
   assert.equal(
     quorumVerifierText(cfg),
-    ['server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181', 'server.2=127.0.0.1:2889:3889:participant;0.0.0.0:2182', 'server.3=127.0.0.1:2890:3890:observer', 'version=0'].join('\n'),
+    [
+      'server.1=127.0.0.1:2888:3888:participant;127.0.0.1:2181',
+      'server.2=127.0.0.1:2889:3889:participant;0.0.0.0:2182',
+      'server.3=127.0.0.1:2890:3890:observer',
+      'version=0',
+    ].join('\n'),
   );
 });

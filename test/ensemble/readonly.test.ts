@@ -12,7 +12,6 @@ import { fourLetter } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
 import { startZkEnsemble, zkEnsembleMissing } from '../support/zk-ensemble.js';
 
-
 async function isro(m: EnsembleMember): Promise<string> {
   try {
     return await fourLetter(m.clientPort, 'isro', 1000);
@@ -60,7 +59,10 @@ test('readonlymode: the lone survivor serves read-only clients, then read-write 
     clients.push(ro);
     assert.equal(ro.state, 'connectedReadOnly');
     assert.equal((await ro.getData('/ro')).data?.toString(), 'committed');
-    assert.deepEqual((await ro.getChildren('/')).filter((c) => c === 'ro'), ['ro']);
+    assert.deepEqual(
+      (await ro.getChildren('/')).filter((c) => c === 'ro'),
+      ['ro'],
+    );
     assert.equal(await writeOutcome(ro.setData('/ro', 'nope')), Err.NotReadOnly);
     assert.equal(await writeOutcome(ro.create('/ro2', 'x')), Err.NotReadOnly);
     assert.equal(await writeOutcome(ro.sync('/')), Err.NotReadOnly);

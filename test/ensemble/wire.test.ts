@@ -59,7 +59,10 @@ test('a forwarded write keeps session, cxid, type, request bytes and auth ids', 
   assert.equal(enc.subarray(16).toString(), 'request record');
   assert.deepEqual(authinfo, w.authInfo);
   assert.deepEqual(decodeForwardedWrite(enc, authinfo), w);
-  const act = new Map([[1n, 4000], [-2n, 6000]]);
+  const act = new Map([
+    [1n, 4000],
+    [-2n, 6000],
+  ]);
   assert.deepEqual(decodeSessionActivity(encodeSessionActivity(act)), [...act]);
 });
 
@@ -72,7 +75,10 @@ test('SNAP: the serialized database follows the packet, ends with BenWasHere, an
   tree.insertNode('/c', Buffer.alloc(50_000, 3), -1n, stat(7n));
   const db = new ZkDatabase(tree);
   db.sessionsWithTimeouts.set(0x100n, 4000);
-  const wire = Buffer.concat([encodeSnapWithStream(7n, snapshotBody(snapshotSourceOf(db, 7n))), encodeQuorumMessage({ type: 'NEWLEADER', zxid: zxid(0x500000000n) })]);
+  const wire = Buffer.concat([
+    encodeSnapWithStream(7n, snapshotBody(snapshotSourceOf(db, 7n))),
+    encodeQuorumMessage({ type: 'NEWLEADER', zxid: zxid(0x500000000n) }),
+  ]);
   // The packet itself carries no data; the stream after it is not length-prefixed.
   assert.equal(wire.readInt32BE(0), 15);
   assert.equal(wire.readInt32BE(12), -1);

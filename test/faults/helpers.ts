@@ -15,7 +15,8 @@ export const missing = targetMissing(kind);
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export const connectionLost = (e: unknown): boolean =>
-  e instanceof KeeperError && (e.code === Err.ConnectionLoss || e.code === Err.SessionExpired || e.code === Err.OperationTimeout || e.code === Err.SessionMoved);
+  e instanceof KeeperError &&
+  (e.code === Err.ConnectionLoss || e.code === Err.SessionExpired || e.code === Err.OperationTimeout || e.code === Err.SessionMoved);
 
 /** Rejects after ms (an op stuck on a partitioned member must not hang a test). */
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -92,7 +93,11 @@ export class WriteLoad {
 
 /** Connect to exactly one member (no fail-over to others). */
 export async function connectTo(connectString: string, timeout_ms = 15_000): Promise<ZooKeeperClient> {
-  return withTimeout(ZooKeeperClient.connect(connectString, { sessionTimeout_ms: 20_000, connectWait_ms: timeout_ms }), timeout_ms + 1000, `connect ${connectString}`);
+  return withTimeout(
+    ZooKeeperClient.connect(connectString, { sessionTimeout_ms: 20_000, connectWait_ms: timeout_ms }),
+    timeout_ms + 1000,
+    `connect ${connectString}`,
+  );
 }
 
 /** Every znode under `root` (recursively) with its data and version, after a sync, as sorted lines. */
@@ -119,7 +124,12 @@ export function digestOf(lines: string[]): string {
  * Tree digest as seen through every running member; waits until they all agree or the timeout
  * passes. `auth` (e.g. digest user:password) lets the dump read nodes whose ACL needs it.
  */
-export async function convergedDigests(cluster: FaultCluster, root: string, timeout_ms = 20_000, auth?: { scheme: string; auth: string }): Promise<Map<number, string>> {
+export async function convergedDigests(
+  cluster: FaultCluster,
+  root: string,
+  timeout_ms = 20_000,
+  auth?: { scheme: string; auth: string },
+): Promise<Map<number, string>> {
   const deadline = Date.now() + timeout_ms;
   for (;;) {
     const out = new Map<number, string>();
@@ -155,7 +165,8 @@ export function learnerSyncModes(logFile: string): ('DIFF' | 'SNAP' | 'TRUNC')[]
     if (line.startsWith('{')) {
       try {
         const j = JSON.parse(line) as { msg?: string; mode?: string };
-        if (typeof j.msg === 'string' && j.msg.startsWith('syncing with leader') && (j.mode === 'DIFF' || j.mode === 'SNAP' || j.mode === 'TRUNC')) out.push(j.mode);
+        if (typeof j.msg === 'string' && j.msg.startsWith('syncing with leader') && (j.mode === 'DIFF' || j.mode === 'SNAP' || j.mode === 'TRUNC'))
+          out.push(j.mode);
       } catch {
         /* not a log record */
       }

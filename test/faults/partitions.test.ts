@@ -98,10 +98,18 @@ async function partitionPhase(
     `${label}: leader ${leader}, partition ${JSON.stringify(g)} (${how}) for ${healAt - cutAt} ms: ` +
       `majority ${JSON.stringify(majority)} acknowledged ${majorityAcks.length} writes, minority ${JSON.stringify(minority)} ${minorityAcks.length}`,
   );
-  assert.deepEqual(minorityAcks.slice(0, 5), [], `${label}: minority members acknowledged ${minorityAcks.length} writes during the partition (logs ${cluster.dir})`);
+  assert.deepEqual(
+    minorityAcks.slice(0, 5),
+    [],
+    `${label}: minority members acknowledged ${minorityAcks.length} writes during the partition (logs ${cluster.dir})`,
+  );
   assert.ok(majorityAcks.length > 0, `${label}: the majority side acknowledged nothing in ${PARTITION_MS} ms (logs ${cluster.dir})`);
   const digests = await convergedDigests(cluster, '/');
-  assert.equal(new Set(digests.values()).size, 1, `${label}: members differ after healing: ${JSON.stringify(Object.fromEntries(digests))} (logs ${cluster.dir})`);
+  assert.equal(
+    new Set(digests.values()).size,
+    1,
+    `${label}: members differ after healing: ${JSON.stringify(Object.fromEntries(digests))} (logs ${cluster.dir})`,
+  );
   const zk = await connectTo(cluster.peers[0]!.connectString);
   await zk.sync(root);
   const present = new Set((await zk.getChildren(root)).map((c) => `${root}/${c}`));
@@ -111,33 +119,54 @@ async function partitionPhase(
   console.log(`${label}: healed; ${digests.size} members agree on tree digest ${[...digests.values()][0]}; ${w.acks.length} acknowledged writes all present`);
 }
 
-test(`${kind}, 3 members: isolate the leader (blackhole), split 2/1 (reset), heal — minority acknowledges nothing, all converge`, { skip: skipUnless(missing), timeout: 240_000 }, async () => {
-  const cluster = await startFaultCluster({ kind, n: 3 });
-  let passed = false;
-  try {
-    await partitionScenario(cluster, 'isolate-leader', (l, all) => [all.filter((s) => s !== l), [l]], 'blackhole');
-    await partitionScenario(cluster, 'split-2-1', (l, all) => {
-      const f = all.filter((s) => s !== l);
-      return [[l, f[0]!], [f[1]!]];
-    }, 'reset');
-    assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
-    passed = true;
-  } finally {
-    await cluster.stop({ keepDir: keep || !passed });
-  }
-});
+test(
+  `${kind}, 3 members: isolate the leader (blackhole), split 2/1 (reset), heal — minority acknowledges nothing, all converge`,
+  { skip: skipUnless(missing), timeout: 240_000 },
+  async () => {
+    const cluster = await startFaultCluster({ kind, n: 3 });
+    let passed = false;
+    try {
+      await partitionScenario(cluster, 'isolate-leader', (l, all) => [all.filter((s) => s !== l), [l]], 'blackhole');
+      await partitionScenario(
+        cluster,
+        'split-2-1',
+        (l, all) => {
+          const f = all.filter((s) => s !== l);
+          return [[l, f[0]!], [f[1]!]];
+        },
+        'reset',
+      );
+      assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
+      passed = true;
+    } finally {
+      await cluster.stop({ keepDir: keep || !passed });
+    }
+  },
+);
 
-test(`${kind}, 5 members: split 3/2 with the leader on the 2 side, heal — minority acknowledges nothing, all converge`, { skip: skipUnless(missing), timeout: 240_000 }, async () => {
-  const cluster = await startFaultCluster({ kind, n: 5 });
-  let passed = false;
-  try {
-    await partitionScenario(cluster, 'split-3-2', (l, all) => {
-      const f = all.filter((s) => s !== l);
-      return [[f[0]!, f[1]!, f[2]!], [l, f[3]!]];
-    }, 'blackhole');
-    assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
-    passed = true;
-  } finally {
-    await cluster.stop({ keepDir: keep || !passed });
-  }
-});
+test(
+  `${kind}, 5 members: split 3/2 with the leader on the 2 side, heal — minority acknowledges nothing, all converge`,
+  { skip: skipUnless(missing), timeout: 240_000 },
+  async () => {
+    const cluster = await startFaultCluster({ kind, n: 5 });
+    let passed = false;
+    try {
+      await partitionScenario(
+        cluster,
+        'split-3-2',
+        (l, all) => {
+          const f = all.filter((s) => s !== l);
+          return [
+            [f[0]!, f[1]!, f[2]!],
+            [l, f[3]!],
+          ];
+        },
+        'blackhole',
+      );
+      assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
+      passed = true;
+    } finally {
+      await cluster.stop({ keepDir: keep || !passed });
+    }
+  },
+);

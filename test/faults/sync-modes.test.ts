@@ -99,56 +99,69 @@ test(`${kind}: a follower down for a few txns rejoins by DIFF, one down for many
   }
 });
 
-test(`${kind}: a former leader holding proposals that never committed rejoins by TRUNC; the proposals vanish and were never acknowledged`, { skip: skipUnless(missing), timeout: 180_000 }, async () => {
-  const cluster = await startFaultCluster({ kind, n: 3 });
-  let passed = false;
-  let zk: ZooKeeperClient | undefined;
-  try {
-    const old = await cluster.waitForLeader();
-    const others = cluster.peers.filter((p) => p.sid !== old.sid).map((p) => p.sid);
-    zk = await connectTo(old.connectString);
-    await zk.create('/trunc');
-    await sleep(300);
-    // Cut the leader off silently: it keeps logging proposals nobody will ever ACK.
-    cluster.isolate(old.sid, 'blackhole');
-    const acked: string[] = [];
-    const orphans = Array.from({ length: 20 }, (_, i) =>
-      withTimeout(zk!.create(`/trunc/orphan${i}`, 'x'), 20_000, 'orphan').then(
-        (p) => acked.push(p),
-        () => undefined,
-      ),
-    );
-    await sleep(100);
-    const newLeader = await cluster.waitForLeader({ among: others, allServing: true, timeout_ms: 30_000 });
-    await writeN(cluster, '/trunc', 10, newLeader);
-    await Promise.all(orphans);
-    zk.abandon();
-    assert.deepEqual(acked, [], `the cut-off leader ${old.sid} acknowledged writes it could not commit`);
-    const zxidOld = (await old.status()).zxid;
-    const truncModes = await rejoinMode(cluster, old, async () => cluster.heal());
-    console.log(`former leader ${old.sid} (zxid before heal ${zxidOld === undefined ? '?' : '0x' + zxidOld.toString(16)}) rejoined leader ${newLeader.sid} by ${truncModes.join(',')}`);
-    // Apache ZooKeeper 3.8 itself falls back to SNAP here ("Cannot send TRUNC to peer sid: N peer
-    // zxid is from different epoch"); tszk must TRUNC.
-    const allowed = kind === 'zookeeper' ? ['TRUNC', 'SNAP'] : ['TRUNC'];
-    assert.ok(truncModes.length === 1 && allowed.includes(truncModes[0]!), `former leader ${old.sid} rejoined by ${truncModes.join(',')} (log ${old.logFile})`);
-    if (kind === 'tszk') {
-      // The leader's side of the same story: it truncated a learner that was ahead of it.
-      const line = leaderSyncLines(newLeader.logFile).find((l) => l.learner === String(old.sid) && l.mode === 'TRUNC');
-      assert.ok(line !== undefined, `leader ${newLeader.sid} logged no TRUNC for ${old.sid} (log ${newLeader.logFile})`);
-      assert.ok(BigInt(line.learnerLastZxid) > BigInt(line.zxid), `TRUNC of ${old.sid} from ${line.learnerLastZxid} to ${line.zxid}: it held nothing extra`);
-      console.log(`leader ${newLeader.sid} truncated former leader ${old.sid} from ${line.learnerLastZxid} back to ${line.zxid}`);
+test(
+  `${kind}: a former leader holding proposals that never committed rejoins by TRUNC; the proposals vanish and were never acknowledged`,
+  { skip: skipUnless(missing), timeout: 180_000 },
+  async () => {
+    const cluster = await startFaultCluster({ kind, n: 3 });
+    let passed = false;
+    let zk: ZooKeeperClient | undefined;
+    try {
+      const old = await cluster.waitForLeader();
+      const others = cluster.peers.filter((p) => p.sid !== old.sid).map((p) => p.sid);
+      zk = await connectTo(old.connectString);
+      await zk.create('/trunc');
+      await sleep(300);
+      // Cut the leader off silently: it keeps logging proposals nobody will ever ACK.
+      cluster.isolate(old.sid, 'blackhole');
+      const acked: string[] = [];
+      const orphans = Array.from({ length: 20 }, (_, i) =>
+        withTimeout(zk!.create(`/trunc/orphan${i}`, 'x'), 20_000, 'orphan').then(
+          (p) => acked.push(p),
+          () => undefined,
+        ),
+      );
+      await sleep(100);
+      const newLeader = await cluster.waitForLeader({ among: others, allServing: true, timeout_ms: 30_000 });
+      await writeN(cluster, '/trunc', 10, newLeader);
+      await Promise.all(orphans);
+      zk.abandon();
+      assert.deepEqual(acked, [], `the cut-off leader ${old.sid} acknowledged writes it could not commit`);
+      const zxidOld = (await old.status()).zxid;
+      const truncModes = await rejoinMode(cluster, old, async () => cluster.heal());
+      console.log(
+        `former leader ${old.sid} (zxid before heal ${zxidOld === undefined ? '?' : '0x' + zxidOld.toString(16)}) rejoined leader ${newLeader.sid} by ${truncModes.join(',')}`,
+      );
+      // Apache ZooKeeper 3.8 itself falls back to SNAP here ("Cannot send TRUNC to peer sid: N peer
+      // zxid is from different epoch"); tszk must TRUNC.
+      const allowed = kind === 'zookeeper' ? ['TRUNC', 'SNAP'] : ['TRUNC'];
+      assert.ok(
+        truncModes.length === 1 && allowed.includes(truncModes[0]!),
+        `former leader ${old.sid} rejoined by ${truncModes.join(',')} (log ${old.logFile})`,
+      );
+      if (kind === 'tszk') {
+        // The leader's side of the same story: it truncated a learner that was ahead of it.
+        const line = leaderSyncLines(newLeader.logFile).find((l) => l.learner === String(old.sid) && l.mode === 'TRUNC');
+        assert.ok(line !== undefined, `leader ${newLeader.sid} logged no TRUNC for ${old.sid} (log ${newLeader.logFile})`);
+        assert.ok(BigInt(line.learnerLastZxid) > BigInt(line.zxid), `TRUNC of ${old.sid} from ${line.learnerLastZxid} to ${line.zxid}: it held nothing extra`);
+        console.log(`leader ${newLeader.sid} truncated former leader ${old.sid} from ${line.learnerLastZxid} back to ${line.zxid}`);
+      }
+      await assertConverged(cluster, '/');
+      const check = await connectTo(old.connectString);
+      await check.sync('/trunc');
+      const kids = await check.getChildren('/trunc');
+      assert.deepEqual(
+        kids.filter((k) => k.startsWith('orphan')),
+        [],
+        'uncommitted proposals of the old epoch survived',
+      );
+      assert.equal(kids.length, 10);
+      await check.close();
+      assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
+      passed = true;
+    } finally {
+      zk?.abandon();
+      await cluster.stop({ keepDir: keep || !passed });
     }
-    await assertConverged(cluster, '/');
-    const check = await connectTo(old.connectString);
-    await check.sync('/trunc');
-    const kids = await check.getChildren('/trunc');
-    assert.deepEqual(kids.filter((k) => k.startsWith('orphan')), [], 'uncommitted proposals of the old epoch survived');
-    assert.equal(kids.length, 10);
-    await check.close();
-    assert.deepEqual(cluster.unexpectedExits(), [], 'members crashed on their own');
-    passed = true;
-  } finally {
-    zk?.abandon();
-    await cluster.stop({ keepDir: keep || !passed });
-  }
-});
+  },
+);

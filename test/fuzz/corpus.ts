@@ -72,8 +72,30 @@ export function validRequests(): Buffer[] {
         ]),
       ],
     ],
-    [20, OpCode.multiRead, [multiBody([{ type: OpCode.getData, req: { path: '/fuzz/a', watch: false } }, { type: OpCode.getChildren, req: { path: '/fuzz', watch: false } }])]],
-    [Xid.setWatches, OpCode.setWatches2, [body(R.SetWatches2, { relativeZxid: 0n, dataWatches: ['/fuzz/a'], existWatches: ['/fuzz/none'], childWatches: ['/fuzz'], persistentWatches: ['/fuzz'], persistentRecursiveWatches: ['/'] })]],
+    [
+      20,
+      OpCode.multiRead,
+      [
+        multiBody([
+          { type: OpCode.getData, req: { path: '/fuzz/a', watch: false } },
+          { type: OpCode.getChildren, req: { path: '/fuzz', watch: false } },
+        ]),
+      ],
+    ],
+    [
+      Xid.setWatches,
+      OpCode.setWatches2,
+      [
+        body(R.SetWatches2, {
+          relativeZxid: 0n,
+          dataWatches: ['/fuzz/a'],
+          existWatches: ['/fuzz/none'],
+          childWatches: ['/fuzz'],
+          persistentWatches: ['/fuzz'],
+          persistentRecursiveWatches: ['/'],
+        }),
+      ],
+    ],
     [Xid.setWatches, OpCode.setWatches, [body(R.SetWatches, { relativeZxid: 0n, dataWatches: ['/fuzz/a'], existWatches: [], childWatches: ['/fuzz'] })]],
     [Xid.auth, OpCode.auth, [body(R.AuthPacket, { type: 0, scheme: 'digest', auth: Buffer.from('mallory:guess') })]],
     [Xid.ping, OpCode.ping, []],
@@ -81,7 +103,11 @@ export function validRequests(): Buffer[] {
     [22, OpCode.create, [body(R.CreateRequest, { path: 'relative', data: null, acl: open, flags: 0 })]],
     [23, OpCode.create, [body(R.CreateRequest, { path: '/scratch/bad//path', data: null, acl: open, flags: 0 })]],
     [24, OpCode.create, [body(R.CreateRequest, { path: '/scratch/noacl', data: null, acl: [], flags: 0 })]],
-    [25, OpCode.create, [body(R.CreateRequest, { path: '/scratch/badacl', data: null, acl: [{ perms: Perms.ALL, id: { scheme: 'digest', id: 'nocolon' } }], flags: 0 })]],
+    [
+      25,
+      OpCode.create,
+      [body(R.CreateRequest, { path: '/scratch/badacl', data: null, acl: [{ perms: Perms.ALL, id: { scheme: 'digest', id: 'nocolon' } }], flags: 0 })],
+    ],
     [26, OpCode.setACL, [body(R.SetACLRequest, { path: '/scratch', acl: [{ perms: 99, id: { scheme: 'ip', id: '300.1.1.1/77' } }], version: -1 })]],
     [27, OpCode.getData, [body(R.GetDataRequest, { path: '/scratch/\u0000', watch: true })]],
     [21, OpCode.closeSession, []],

@@ -121,7 +121,9 @@ test(`fuzz: ${kind} survives random and mutated packets`, { skip: skipUnless(tar
     await keepAlive;
     const kinds = new Map<string, number>();
     for (const c of cases) kinds.set(c.what.replace(/ -?\d+/g, ' N'), (kinds.get(c.what.replace(/ -?\d+/g, ' N')) ?? 0) + 1);
-    console.log(`# fuzz (seed ${SEED}): ${cases.length} cases against ${kind} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${[...kinds].map(([k, n]) => `${k} ×${n}`).join('; ')}`);
+    console.log(
+      `# fuzz (seed ${SEED}): ${cases.length} cases against ${kind} in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${[...kinds].map(([k, n]) => `${k} ×${n}`).join('; ')}`,
+    );
 
     // 1. The server lives and answers 4lw.
     assert.ok(server.alive(), 'server process exited during fuzzing');
@@ -165,7 +167,10 @@ test(`fuzz: ${kind} survives random and mutated packets`, { skip: skipUnless(tar
     // ZooKeeper 3.8.0 accepts createTTL with a non-TTL mode and a TTL <= 0 and then dies in its
     // SyncThread; with a positive TTL the same request is BadArguments. tszk must answer that.
     if (kind === 'tszk') {
-      const t = await s.call(OpCode.createTTL, body(R.CreateTTLRequest, { path: '/scratch/ttl-crash', data: null, acl: OPEN_ACL, flags: CreateMode.PERSISTENT, ttl: -5n }));
+      const t = await s.call(
+        OpCode.createTTL,
+        body(R.CreateTTLRequest, { path: '/scratch/ttl-crash', data: null, acl: OPEN_ACL, flags: CreateMode.PERSISTENT, ttl: -5n }),
+      );
       assert.equal(t.err, Err.BadArguments, 'createTTL with mode PERSISTENT and ttl -5');
       assert.ok(server.alive(), 'server exited on createTTL with mode PERSISTENT and ttl -5');
     }
@@ -188,7 +193,10 @@ test(`fuzz: ${kind} survives random and mutated packets`, { skip: skipUnless(tar
       if (node.stat.dataLength !== len) inconsistent.push(`${p}: dataLength ${node.stat.dataLength}, data ${len} bytes`);
     }
     assert.deepEqual(inconsistent, []);
-    const fuzzCount = decodeAs(R.GetAllChildrenNumberResponse, await ok(su, OpCode.getAllChildrenNumber, body(R.GetAllChildrenNumberRequest, { path: '/fuzz' })));
+    const fuzzCount = decodeAs(
+      R.GetAllChildrenNumberResponse,
+      await ok(su, OpCode.getAllChildrenNumber, body(R.GetAllChildrenNumberRequest, { path: '/fuzz' })),
+    );
     assert.equal(fuzzCount.totalNumber, [...all.keys()].filter((q) => q.startsWith('/fuzz/')).length);
     console.log(`# fuzz: tree after fuzzing has ${all.size} nodes, all consistent`);
     await su.close();

@@ -90,34 +90,42 @@ test(`kazoo scenario against a 3-member ${kind} ensemble (follower -> leader)`, 
   });
 });
 
-test(`Java client scenario against a 3-member ${kind} ensemble (follower -> leader)`, { skip: skipUnless(javaMissing() ?? noTarget), timeout: 90_000 }, async () => {
-  const classes = fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-java-ens-'));
-  try {
-    const src = path.join(repoRoot, 'test/interop/scripts/JavaScenario.java');
-    const cp = JARS.join(':');
-    const javac = spawnSync('javac', ['-d', classes, '-cp', cp, src], { encoding: 'utf8' });
-    if (javac.status !== 0) throw new Error(`javac failed:\n${javac.stderr}`);
-    await withHop('leader', 'f1', async (proxy, direct) => {
-      const root = `/interop-ens-java-${process.pid}`;
-      const { result } = await runExternal('java', ['-cp', `${classes}:${cp}`, 'JavaScenario', proxy.connectString, direct, root, 'ttl'], proxy, 80_000);
-      checkResults(result, root, { container: true, ttl: true, persistentWatches: true });
-    });
-  } finally {
-    fs.rmSync(classes, { recursive: true, force: true });
-  }
-});
+test(
+  `Java client scenario against a 3-member ${kind} ensemble (follower -> leader)`,
+  { skip: skipUnless(javaMissing() ?? noTarget), timeout: 90_000 },
+  async () => {
+    const classes = fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-java-ens-'));
+    try {
+      const src = path.join(repoRoot, 'test/interop/scripts/JavaScenario.java');
+      const cp = JARS.join(':');
+      const javac = spawnSync('javac', ['-d', classes, '-cp', cp, src], { encoding: 'utf8' });
+      if (javac.status !== 0) throw new Error(`javac failed:\n${javac.stderr}`);
+      await withHop('leader', 'f1', async (proxy, direct) => {
+        const root = `/interop-ens-java-${process.pid}`;
+        const { result } = await runExternal('java', ['-cp', `${classes}:${cp}`, 'JavaScenario', proxy.connectString, direct, root, 'ttl'], proxy, 80_000);
+        checkResults(result, root, { container: true, ttl: true, persistentWatches: true });
+      });
+    } finally {
+      fs.rmSync(classes, { recursive: true, force: true });
+    }
+  },
+);
 
-test(`zkCli scenario: a 3-member ${kind} ensemble (via the followers) prints what a standalone ZooKeeper 3.8 prints`, { skip: skipUnless(zkCliMissing() ?? noTarget), timeout: 90_000 }, async () => {
-  const ens = ensemble();
-  const script = fs.readFileSync(path.join(repoRoot, 'test/interop/scripts/zkcli-scenario.txt'), 'utf8');
-  const reference = await startTarget('zookeeper', { extendedTypes: true });
-  try {
-    const [a, b] = await Promise.all([runZkCli(connectStringOf(ens.followers), script), runZkCli(reference.connectString, script)]);
-    assert.match(b.stderr, /Created \/cli\/ttl/);
-    assert.match(b.stdout, /type:NodeDataChanged path:\/cli/);
-    assert.deepEqual(normaliseZkCli(a.stderr), normaliseZkCli(b.stderr), 'zkCli stderr differs');
-    assert.deepEqual(normaliseZkCli(a.stdout), normaliseZkCli(b.stdout), 'zkCli stdout differs');
-  } finally {
-    await reference.stop();
-  }
-});
+test(
+  `zkCli scenario: a 3-member ${kind} ensemble (via the followers) prints what a standalone ZooKeeper 3.8 prints`,
+  { skip: skipUnless(zkCliMissing() ?? noTarget), timeout: 90_000 },
+  async () => {
+    const ens = ensemble();
+    const script = fs.readFileSync(path.join(repoRoot, 'test/interop/scripts/zkcli-scenario.txt'), 'utf8');
+    const reference = await startTarget('zookeeper', { extendedTypes: true });
+    try {
+      const [a, b] = await Promise.all([runZkCli(connectStringOf(ens.followers), script), runZkCli(reference.connectString, script)]);
+      assert.match(b.stderr, /Created \/cli\/ttl/);
+      assert.match(b.stdout, /type:NodeDataChanged path:\/cli/);
+      assert.deepEqual(normaliseZkCli(a.stderr), normaliseZkCli(b.stderr), 'zkCli stderr differs');
+      assert.deepEqual(normaliseZkCli(a.stdout), normaliseZkCli(b.stdout), 'zkCli stdout differs');
+    } finally {
+      await reference.stop();
+    }
+  },
+);

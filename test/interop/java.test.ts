@@ -26,7 +26,12 @@ test(`Java client scenario against ${kind}`, { skip: skipUnless(javaMissing() ??
     const javac = spawnSync('javac', ['-d', classes, '-cp', cp, src], { encoding: 'utf8' });
     if (javac.status !== 0) throw new Error(`javac failed:\n${javac.stderr}`);
     const root = `/interop-java-${process.pid}`;
-    const { result } = await runExternal('java', ['-cp', `${classes}:${cp}`, 'JavaScenario', proxy.connectString, server.connectString, root, 'ttl'], proxy, 120_000);
+    const { result } = await runExternal(
+      'java',
+      ['-cp', `${classes}:${cp}`, 'JavaScenario', proxy.connectString, server.connectString, root, 'ttl'],
+      proxy,
+      120_000,
+    );
     checkResults(result, root, { container: true, ttl: true, persistentWatches: true });
   } finally {
     await proxy.close();

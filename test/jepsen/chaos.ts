@@ -31,7 +31,10 @@ async function main(): Promise<void> {
   const rep = await runJepsen({ ...o, keepLogs: true, print: (l) => console.log(l) });
   for (const l of formatReport(kind, o, rep)) console.log(l);
   const file = path.join(os.tmpdir(), `chaos-history-${o.seed}.json`);
-  fs.writeFileSync(file, JSON.stringify(rep.history, (_, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
+  fs.writeFileSync(
+    file,
+    JSON.stringify(rep.history, (_, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)),
+  );
   console.log(`history: ${file} (recheck: npx tsx test/jepsen/recheck.ts ${file}); member logs: ${rep.dir}`);
   const ok = rep.result.ok && rep.crashes.length === 0 && rep.stuck.length === 0 && new Set(rep.digests.values()).size === 1;
   if (ok) fs.rmSync(rep.dir, { recursive: true, force: true });

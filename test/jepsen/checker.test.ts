@@ -74,15 +74,9 @@ test('two writes acknowledged with the same version fail; a value nobody wrote f
 });
 
 test('a write acknowledged before another began must take effect first (real time)', () => {
-  const h: JepsenOp[] = [
-    w(1, 0, 'a', 0, 10, { ok: true, version: 2, zxid: 7n }),
-    w(2, 0, 'b', 20, 30, { ok: true, version: 1, zxid: 6n }),
-  ];
+  const h: JepsenOp[] = [w(1, 0, 'a', 0, 10, { ok: true, version: 2, zxid: 7n }), w(2, 0, 'b', 20, 30, { ok: true, version: 1, zxid: 6n })];
   assert.ok(!checkJepsenHistory(h).ok);
-  const h2: JepsenOp[] = [
-    w(1, 1, 'a', 0, 10, { ok: true, version: 2, zxid: 7n }),
-    w(2, 0, 'b', 20, 30, { ok: true, version: 1, zxid: 6n }),
-  ];
+  const h2: JepsenOp[] = [w(1, 1, 'a', 0, 10, { ok: true, version: 2, zxid: 7n }), w(2, 0, 'b', 20, 30, { ok: true, version: 1, zxid: 6n })];
   assert.match(checkJepsenHistory(h2).violations.join('\n'), /no linearization|cannot take effect in version order/);
 });
 

@@ -63,7 +63,7 @@ export function checkJepsenHistory(ops: readonly JepsenOp[]): CheckResult {
       if (w.result === 'unknown' || !w.result.ok) continue;
       const v = w.result.version;
       if (v !== w.expectedVersion + 1) bad(`${key}: CAS from v${w.expectedVersion} acknowledged with v${v}: ${fmtW(w)}`);
-      if (writers[v] !== undefined) bad(`${key} v${v} acknowledged to two writes:\n  ${fmtW(writers[v]!)}\n  ${fmtW(w)}`);
+      if (writers[v] !== undefined) bad(`${key} v${v} acknowledged to two writes:\n  ${fmtW(writers[v])}\n  ${fmtW(w)}`);
       writers[v] = w;
       values[v] = w.value;
       noteZxid(v, w.result.zxid, fmtW(w));
@@ -120,7 +120,7 @@ export function checkJepsenHistory(ops: readonly JepsenOp[]): CheckResult {
     for (const r of rs) if (r.version >= 1 && r.response !== null) seenBy[r.version] = Math.min(seenBy[r.version]!, r.response);
     for (let v = order.length; v >= 1; v--) {
       const w = order[v - 1]!;
-      const own = w.result === 'unknown' ? Infinity : w.response ?? Infinity;
+      const own = w.result === 'unknown' ? Infinity : (w.response ?? Infinity);
       seenBy[v] = Math.min(seenBy[v]!, own, seenBy[v + 1]!);
     }
     // The writers in version order must respect real time (each after every earlier writer's
@@ -194,9 +194,7 @@ export function checkJepsenHistory(ops: readonly JepsenOp[]): CheckResult {
   }
 
   // Reads, per ZooKeeper's guarantees.
-  const acked = ops
-    .filter((o): o is CasWrite => o.kind === 'write' && o.result !== 'unknown' && o.result.ok)
-    .sort((a, b) => a.response! - b.response!);
+  const acked = ops.filter((o): o is CasWrite => o.kind === 'write' && o.result !== 'unknown' && o.result.ok).sort((a, b) => a.response! - b.response!);
   const ackedMaxZxid: bigint[] = [];
   for (const w of acked) {
     const z = (w.result as { zxid: bigint }).zxid;

@@ -21,19 +21,26 @@ const opts = {
   seed: Number(process.env['TSZK_JEPSEN_SEED'] ?? Date.now() % 1_000_000),
 };
 
-test(`jepsen (${kind}): CAS + sync reads on 3 registers under kills and partitions, ${opts.duration_ms / 1000} s`, { skip: skipUnless(missing), timeout: 300_000 }, async () => {
-  const rep = await runJepsen({ ...opts, keepLogs: process.env['TSZK_KEEP_LOGS'] === '1' });
-  const lines = formatReport(kind, opts, rep);
-  for (const l of lines) console.log(l);
-  if (!rep.result.ok) {
-    const file = path.join(os.tmpdir(), `jepsen-history-${opts.seed}.json`);
-    fs.writeFileSync(file, JSON.stringify(rep.history, (_, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
-    console.log(`history written to ${file}`);
-  }
-  assert.ok(rep.faults.length >= 3, `only ${rep.faults.length} faults injected`);
-  assert.ok(rep.result.writes.ok > 50 && rep.result.reads.ok > 50, 'too few successful ops to mean anything');
-  assert.deepEqual(rep.result.violations, [], `history violations (seed ${opts.seed}, logs ${rep.dir})`);
-  assert.deepEqual(rep.stuck, [], `members not serving after healing (seed ${opts.seed}, logs ${rep.dir})`);
-  assert.deepEqual(rep.crashes, [], `members crashed on their own (seed ${opts.seed})`);
-  assert.equal(new Set(rep.digests.values()).size, 1, `members' trees differ after healing (seed ${opts.seed})`);
-});
+test(
+  `jepsen (${kind}): CAS + sync reads on 3 registers under kills and partitions, ${opts.duration_ms / 1000} s`,
+  { skip: skipUnless(missing), timeout: 300_000 },
+  async () => {
+    const rep = await runJepsen({ ...opts, keepLogs: process.env['TSZK_KEEP_LOGS'] === '1' });
+    const lines = formatReport(kind, opts, rep);
+    for (const l of lines) console.log(l);
+    if (!rep.result.ok) {
+      const file = path.join(os.tmpdir(), `jepsen-history-${opts.seed}.json`);
+      fs.writeFileSync(
+        file,
+        JSON.stringify(rep.history, (_, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)),
+      );
+      console.log(`history written to ${file}`);
+    }
+    assert.ok(rep.faults.length >= 3, `only ${rep.faults.length} faults injected`);
+    assert.ok(rep.result.writes.ok > 50 && rep.result.reads.ok > 50, 'too few successful ops to mean anything');
+    assert.deepEqual(rep.result.violations, [], `history violations (seed ${opts.seed}, logs ${rep.dir})`);
+    assert.deepEqual(rep.stuck, [], `members not serving after healing (seed ${opts.seed}, logs ${rep.dir})`);
+    assert.deepEqual(rep.crashes, [], `members crashed on their own (seed ${opts.seed})`);
+    assert.equal(new Set(rep.digests.values()).size, 1, `members' trees differ after healing (seed ${opts.seed})`);
+  },
+);

@@ -79,7 +79,11 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
         const member = cluster.peers[Math.floor(rnd() * cluster.peers.length)]!;
         let zk: ZooKeeperClient;
         try {
-          zk = await withTimeout(ZooKeeperClient.connect(member.connectString, { sessionTimeout_ms: 6_000, connectWait_ms: CONNECT_TIMEOUT_MS }), CONNECT_TIMEOUT_MS + 500, 'connect');
+          zk = await withTimeout(
+            ZooKeeperClient.connect(member.connectString, { sessionTimeout_ms: 6_000, connectWait_ms: CONNECT_TIMEOUT_MS }),
+            CONNECT_TIMEOUT_MS + 500,
+            'connect',
+          );
         } catch {
           await sleep(100);
           continue;
@@ -101,7 +105,16 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
       if (rnd() < 0.5) {
         let ev = known.get(key) ?? 0;
         if (rnd() < 0.2) ev = Math.max(0, ev + (rnd() < 0.5 ? -1 : 1));
-        const w: CasWrite = { kind: 'write', client: proc, key, expectedVersion: ev, value: `p${proc}-${history.length}`, invoke: now(), response: null, result: 'unknown' };
+        const w: CasWrite = {
+          kind: 'write',
+          client: proc,
+          key,
+          expectedVersion: ev,
+          value: `p${proc}-${history.length}`,
+          invoke: now(),
+          response: null,
+          result: 'unknown',
+        };
         history.push(w);
         try {
           const stat = await withTimeout(zk.setData(path, w.value, ev), OP_TIMEOUT_MS, 'setData');
@@ -119,7 +132,20 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
         }
       }
       const sync = rnd() < 0.75;
-      const r: SyncRead = { kind: 'read', client: proc, key, sync, invoke: now(), response: null, failed: true, version: 0, value: '', mzxid: 0n, zxid: 0n, member };
+      const r: SyncRead = {
+        kind: 'read',
+        client: proc,
+        key,
+        sync,
+        invoke: now(),
+        response: null,
+        failed: true,
+        version: 0,
+        value: '',
+        mzxid: 0n,
+        zxid: 0n,
+        member,
+      };
       history.push(r);
       try {
         if (sync) await withTimeout(zk.sync(path), OP_TIMEOUT_MS, 'sync');
@@ -173,7 +199,20 @@ export async function runJepsen(o: JepsenOptions): Promise<JepsenReport> {
       try {
         zk = await withTimeout(ZooKeeperClient.connect(p.connectString, { connectWait_ms: 15_000 }), 16_000, `final connect to member ${p.sid}`);
         for (const key of keys) {
-          const r: SyncRead = { kind: 'read', client: proc, key, sync: true, invoke: now(), response: null, failed: true, version: 0, value: '', mzxid: 0n, zxid: 0n, member: `${p.sid}` };
+          const r: SyncRead = {
+            kind: 'read',
+            client: proc,
+            key,
+            sync: true,
+            invoke: now(),
+            response: null,
+            failed: true,
+            version: 0,
+            value: '',
+            mzxid: 0n,
+            zxid: 0n,
+            member: `${p.sid}`,
+          };
           history.push(r);
           await withTimeout(zk.sync(`/jepsen/${key}`), 10_000, 'final sync');
           const { data, stat } = await withTimeout(zk.getData(`/jepsen/${key}`), 10_000, 'final getData');
@@ -243,7 +282,11 @@ async function injectFault(cluster: FaultCluster, rnd: () => number, length_ms: 
   return `${at} split ${JSON.stringify(maj)}/${JSON.stringify(min)} (${how}) for ${ms} ms`;
 }
 
-export function formatReport(kind: string, o: { duration_ms: number; members: number; clients: number; registers: number; seed: number }, rep: JepsenReport): string[] {
+export function formatReport(
+  kind: string,
+  o: { duration_ms: number; members: number; clients: number; registers: number; seed: number },
+  rep: JepsenReport,
+): string[] {
   const r = rep.result;
   const digestsAgree = new Set(rep.digests.values()).size === 1;
   return [

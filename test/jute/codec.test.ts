@@ -28,7 +28,19 @@ test('nested records and vectors round-trip', () => {
 });
 
 test('Stat is 68 bytes on the wire', () => {
-  const s = { czxid: 1n, mzxid: 2n, ctime: 3n, mtime: 4n, version: 5, cversion: 6, aversion: 7, ephemeralOwner: -1n, dataLength: 8, numChildren: 9, pzxid: 10n };
+  const s = {
+    czxid: 1n,
+    mzxid: 2n,
+    ctime: 3n,
+    mtime: 4n,
+    version: 5,
+    cversion: 6,
+    aversion: 7,
+    ephemeralOwner: -1n,
+    dataLength: 8,
+    numChildren: 9,
+    pzxid: 10n,
+  };
   const b = Stat.encode(s);
   assert.equal(b.length, 68);
   assert.deepEqual(Stat.decode(b), s);

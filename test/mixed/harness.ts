@@ -18,9 +18,21 @@ export interface MixedRun {
  */
 export const ZK_LOCAL_SESSIONS = { localSessionsEnabled: 'true', localSessionsUpgradingEnabled: 'true' };
 
-export async function startMixed(kinds: PeerKind[], opts: { ready_ms?: number; dir?: string; zkLocalSessions?: boolean; cfg?: Record<string, string | number> } = {}): Promise<MixedRun> {
+export async function startMixed(
+  kinds: PeerKind[],
+  opts: { ready_ms?: number; dir?: string; zkLocalSessions?: boolean; cfg?: Record<string, string | number> } = {},
+): Promise<MixedRun> {
   const peers = kinds.map((kind) => ({ kind, cfg: kind === 'zookeeper' && opts.zkLocalSessions ? ZK_LOCAL_SESSIONS : {} }));
-  const ens = await startZkEnsemble({ peers, tickTime_ms: 1000, initLimit: 10, syncLimit: 5, dir: opts.dir, cfg: opts.cfg, env: { TSZK_LOG_LEVEL: 'info' }, deferStart: true });
+  const ens = await startZkEnsemble({
+    peers,
+    tickTime_ms: 1000,
+    initLimit: 10,
+    syncLimit: 5,
+    dir: opts.dir,
+    cfg: opts.cfg,
+    env: { TSZK_LOG_LEVEL: 'info' },
+    deferStart: true,
+  });
   try {
     // The highest sid leads only if it takes part in the first election: start it with the lowest
     // sid (a quorum of 3), let them elect, then start the others (they join the leader).
@@ -52,7 +64,14 @@ export async function readTree(zk: ZooKeeperClient, root: string, sync = true): 
   const out: TreeNode[] = [];
   const walk = async (p: string): Promise<void> => {
     const { data, stat } = await zk.getData(p);
-    out.push({ path: p, data: data?.toString('hex') ?? '', version: stat.version, czxid: stat.czxid, mzxid: stat.mzxid, ephemeral: stat.ephemeralOwner !== 0n });
+    out.push({
+      path: p,
+      data: data?.toString('hex') ?? '',
+      version: stat.version,
+      czxid: stat.czxid,
+      mzxid: stat.mzxid,
+      ephemeral: stat.ephemeralOwner !== 0n,
+    });
     for (const c of (await zk.getChildren(p)).sort()) await walk(p === '/' ? `/${c}` : `${p}/${c}`);
   };
   await walk(root);
@@ -82,7 +101,8 @@ export async function writeThroughEveryMember(ens: ZkEnsemble, root: string): Pr
   return { clients, errors };
 }
 
-const show = (t: TreeNode[] | string): string => (typeof t === 'string' ? t : JSON.stringify(t, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v)));
+const show = (t: TreeNode[] | string): string =>
+  typeof t === 'string' ? t : JSON.stringify(t, (_k, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v));
 
 /**
  * Reads `root` through every member without sync until all agree (or the time is up); returns each

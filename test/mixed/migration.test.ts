@@ -199,7 +199,12 @@ function zookeeperComplaints(text: string): string[] {
     const l = lines[i]!;
     if (!/ (ERROR|WARN) |Exception/.test(l) || !/Exception|Unexpected|Failed to process|Severe/.test(l)) continue;
     const around = lines.slice(i, i + 3).join(' ');
-    if (/ZooKeeperServer not running|EOFException|SocketException|Connection reset|Broken pipe|Socket closed|ConnectException|Connection refused|SocketTimeoutException|Interrupted|shutdown called|Closing connection to peer/.test(around)) continue;
+    if (
+      /ZooKeeperServer not running|EOFException|SocketException|Connection reset|Broken pipe|Socket closed|ConnectException|Connection refused|SocketTimeoutException|Interrupted|shutdown called|Closing connection to peer/.test(
+        around,
+      )
+    )
+      continue;
     out.push(l.slice(0, 300));
   }
   return out;
@@ -344,11 +349,21 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
 
       // Expected mode: a follower rejoining the same leader, a few txns behind, gets DIFF. After a
       // leader change the old leader may hold a proposal the new one never saw (TRUNC) or not (DIFF).
-      const gap = zxidBefore !== undefined && leaderZxid !== undefined && leaderZxid >> 32n === zxidBefore >> 32n ? counterOf(leaderZxid) - counterOf(zxidBefore) : undefined;
+      const gap =
+        zxidBefore !== undefined && leaderZxid !== undefined && leaderZxid >> 32n === zxidBefore >> 32n
+          ? counterOf(leaderZxid) - counterOf(zxidBefore)
+          : undefined;
       const sameLeader = newLeader === leader;
       // Leaders of both kinds keep their last commitLogCount (500) committed txns in memory, across
       // snapshots, so a follower fewer txns behind than that gets DIFF.
-      const expected = wiped && sameLeader ? ['SNAP'] : !sameLeader ? ['DIFF', 'TRUNC', 'SNAP'] : gap !== undefined && gap < BigInt(DIFF_GAP_MAX) ? ['DIFF'] : ['DIFF', 'SNAP'];
+      const expected =
+        wiped && sameLeader
+          ? ['SNAP']
+          : !sameLeader
+            ? ['DIFF', 'TRUNC', 'SNAP']
+            : gap !== undefined && gap < BigInt(DIFF_GAP_MAX)
+              ? ['DIFF']
+              : ['DIFF', 'SNAP'];
       const r: StepReport = {
         step,
         sid: target.sid,
@@ -376,7 +391,10 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
     assert.ok(ens.peers.every((p) => p.kind === 'tszk'));
     for (const p of ens.peers) assert.ok(p.running(), `peer ${p.sid} exited (log ${p.logFile})`);
     // Writes were acked until the lanes stopped: the last steps ran under load too.
-    assert.ok(report.every((r, i) => i === 0 || r.acked > report[i - 1]!.acked), 'load stalled between steps');
+    assert.ok(
+      report.every((r, i) => i === 0 || r.acked > report[i - 1]!.acked),
+      'load stalled between steps',
+    );
     const ackedTotal = total(lanes);
     const uncertain = lanes.reduce((n, l) => n + l.uncertainCreates.size + l.uncertainSets.length, 0);
     const errs = new Map<string, number>();
@@ -391,7 +409,11 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
     console.log(`end: leader ${leader.sid}; ${ackedTotal} writes acked, ${uncertain} uncertain; client errors ${JSON.stringify(Object.fromEntries(errs))}`);
 
     await t.test('no lane or holder session expired', () => {
-      assert.deepEqual(lanes.filter((l) => l.expired).map((l) => l.id), [], 'writer sessions expired');
+      assert.deepEqual(
+        lanes.filter((l) => l.expired).map((l) => l.id),
+        [],
+        'writer sessions expired',
+      );
       for (const h of holders) {
         assert.equal(h.expired, false, `holder ${h.id} saw its session expire: ${h.states.join(',')}`);
         assert.equal(h.zk.state, 'connected', `holder ${h.id}: ${h.zk.state} after ${h.states.join(',')}`);
@@ -401,7 +423,11 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
 
     await t.test('every acknowledged write is present through every member', async () => {
       for (const p of ens.peers) {
-        const zk = await withTimeout(ZooKeeperClient.connect(p.connectString, { sessionTimeout_ms: 20_000, connectWait_ms: 20_000 }), 25_000, `connect ${p.sid}`);
+        const zk = await withTimeout(
+          ZooKeeperClient.connect(p.connectString, { sessionTimeout_ms: 20_000, connectWait_ms: 20_000 }),
+          25_000,
+          `connect ${p.sid}`,
+        );
         try {
           await zk.sync('/mig');
           const missing: string[] = [];
@@ -423,7 +449,10 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
             const { data, stat } = await zk.getData(l.ctr);
             const last = l.sets.at(-1);
             if (last !== undefined) {
-              const ok = stat.version === last.version ? data?.toString() === last.data : stat.version > last.version && l.uncertainSets.includes(data?.toString() ?? '');
+              const ok =
+                stat.version === last.version
+                  ? data?.toString() === last.data
+                  : stat.version > last.version && l.uncertainSets.includes(data?.toString() ?? '');
               if (!ok) missing.push(`${l.ctr}: ${data?.toString()} v${stat.version}, last acked ${last.data} v${last.version}`);
             }
           }
@@ -437,7 +466,11 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
     await t.test('all members hold the same tree', async () => {
       const digests: string[] = [];
       for (const p of ens.peers) {
-        const zk = await withTimeout(ZooKeeperClient.connect(p.connectString, { sessionTimeout_ms: 20_000, connectWait_ms: 20_000 }), 25_000, `connect ${p.sid}`);
+        const zk = await withTimeout(
+          ZooKeeperClient.connect(p.connectString, { sessionTimeout_ms: 20_000, connectWait_ms: 20_000 }),
+          25_000,
+          `connect ${p.sid}`,
+        );
         try {
           const lines = await withTimeout(dumpTree(zk, '/'), 60_000, `dump ${p.sid}`);
           digests.push(`${p.sid}:${digestOf(lines)}:${lines.length}`);
@@ -451,7 +484,11 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
 
     await t.test('session holders keep their ephemerals and can still write', async () => {
       for (const p of ens.peers) {
-        const zk = await withTimeout(ZooKeeperClient.connect(p.connectString, { sessionTimeout_ms: 20_000, connectWait_ms: 20_000 }), 25_000, `connect ${p.sid}`);
+        const zk = await withTimeout(
+          ZooKeeperClient.connect(p.connectString, { sessionTimeout_ms: 20_000, connectWait_ms: 20_000 }),
+          25_000,
+          `connect ${p.sid}`,
+        );
         try {
           await zk.sync('/mig-holders');
           for (const h of holders) {
@@ -472,7 +509,11 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
 
     await t.test("every member's dataDir recovers the tree it serves", async () => {
       // What a restart of each member would load: its newest snapshot plus the log after it.
-      const zk = await withTimeout(ZooKeeperClient.connect(leader.connectString, { sessionTimeout_ms: 20_000, connectWait_ms: 20_000 }), 25_000, 'connect leader');
+      const zk = await withTimeout(
+        ZooKeeperClient.connect(leader.connectString, { sessionTimeout_ms: 20_000, connectWait_ms: 20_000 }),
+        25_000,
+        'connect leader',
+      );
       const live = await withTimeout(dumpTree(zk, '/'), 60_000, 'dump leader');
       zk.abandon();
       for (const p of ens.peers) await p.kill('SIGTERM');
@@ -510,7 +551,8 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
     throw e;
   } finally {
     for (const l of lanes) await l.stop().catch(() => undefined);
-    for (const zk of [...lanes.map((l) => l.zk), ...holders.map((h) => h.zk), ...others]) await withTimeout(zk.close(), 5_000, 'close').catch(() => zk.abandon());
+    for (const zk of [...lanes.map((l) => l.zk), ...holders.map((h) => h.zk), ...others])
+      await withTimeout(zk.close(), 5_000, 'close').catch(() => zk.abandon());
     await ens.stop({ keepDir: keep });
     if (keep) console.log(`logs kept in ${ens.dir}`);
   }

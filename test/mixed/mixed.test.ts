@@ -75,7 +75,10 @@ for (const combo of combos) {
 
       await t.test('learner connections stay up: no ZooKeeper peer logs an exception from a tszk packet', () => {
         for (const p of run.ens.peers.filter((q) => q.kind === 'zookeeper')) {
-          const bad = fs.readFileSync(p.logFile, 'utf8').split('\n').filter((l) => /Unexpected exception in LearnerHandler|Exception causing shutdown|Failed to process/.test(l));
+          const bad = fs
+            .readFileSync(p.logFile, 'utf8')
+            .split('\n')
+            .filter((l) => /Unexpected exception in LearnerHandler|Exception causing shutdown|Failed to process/.test(l));
           assert.deepEqual(bad.slice(0, 3), [], `peer ${p.sid} log ${p.logFile}`);
         }
       });
@@ -88,7 +91,7 @@ for (const combo of combos) {
         assert.ok(same, views.join('\n'));
       });
 
-      await t.test('/zookeeper/config holds each member\'s own ensemble config, as ZooKeeper puts it there', async () => {
+      await t.test("/zookeeper/config holds each member's own ensemble config, as ZooKeeper puts it there", async () => {
         const seen: string[] = [];
         for (const p of run.ens.peers) {
           const zk = await ZooKeeperClient.connect(p.connectString, { sessionTimeout_ms: 10_000, connectWait_ms: 10_000 });

@@ -55,7 +55,11 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Lines of the peer's log written after `from` bytes that match `re`. */
 function logSince(p: EnsemblePeer, from: number, re: RegExp): string[] {
-  return fs.readFileSync(p.logFile, 'utf8').slice(from).split('\n').filter((l) => re.test(l));
+  return fs
+    .readFileSync(p.logFile, 'utf8')
+    .slice(from)
+    .split('\n')
+    .filter((l) => re.test(l));
 }
 const logSize = (p: EnsemblePeer): number => (fs.existsSync(p.logFile) ? fs.statSync(p.logFile).size : 0);
 /** A ZooKeeper learner failing on what the leader sent (or a tszk peer's fatal stop). */
@@ -129,7 +133,8 @@ async function waitForSameZxid(ens: ZkEnsemble): Promise<bigint> {
   for (;;) {
     const zs = await Promise.all(ens.peers.filter((p) => p.running()).map(zxidOf));
     if (zs[0] !== undefined && zs.every((z) => z === zs[0])) return zs[0];
-    if (Date.now() > deadline) throw new Error(`members never agreed on a zxid: ${zs.map((z) => (z === undefined ? '?' : `0x${z.toString(16)}`)).join(' ')} (logs in ${ens.dir})`);
+    if (Date.now() > deadline)
+      throw new Error(`members never agreed on a zxid: ${zs.map((z) => (z === undefined ? '?' : `0x${z.toString(16)}`)).join(' ')} (logs in ${ens.dir})`);
     await sleep(200);
   }
 }
@@ -173,8 +178,16 @@ async function assertConverged(run: Run, what: string): Promise<string[]> {
   assert.ok(r.same, `${what}: members differ (logs in ${run.ens.dir}):\n${describeViews(r.views).join('\n')}`);
   const paths = (JSON.parse(r.views[0]!) as { path: string }[]).map((n) => n.path);
   const have = new Set(paths);
-  assert.deepEqual(run.acked.filter((p) => !have.has(p)), [], `${what}: acknowledged writes missing`);
-  assert.deepEqual(paths.filter((p) => p.includes('/orphan')), [], `${what}: writes a cut-off leader never committed exist`);
+  assert.deepEqual(
+    run.acked.filter((p) => !have.has(p)),
+    [],
+    `${what}: acknowledged writes missing`,
+  );
+  assert.deepEqual(
+    paths.filter((p) => p.includes('/orphan')),
+    [],
+    `${what}: writes a cut-off leader never committed exist`,
+  );
   return paths;
 }
 
@@ -202,7 +215,11 @@ function assertNoLearnerTrouble(p: EnsemblePeer, mark: number): void {
 
 /** A ZooKeeper leader's LearnerHandler gave up on a learner for what it sent during the sync. */
 function assertZkLeaderKeptLearner(leader: EnsemblePeer, mark: number): void {
-  assert.deepEqual(logSince(leader, mark, /Next packet was supposed to be an ACK|Unexpected packet|unexpected packet/).slice(0, 3), [], `ZooKeeper leader ${leader.sid} (log ${leader.logFile})`);
+  assert.deepEqual(
+    logSince(leader, mark, /Next packet was supposed to be an ACK|Unexpected packet|unexpected packet/).slice(0, 3),
+    [],
+    `ZooKeeper leader ${leader.sid} (log ${leader.logFile})`,
+  );
 }
 
 /**
@@ -252,7 +269,8 @@ function tszkLeaderSyncLine(p: EnsemblePeer, mark: number, learner: number, mode
     if (!l.startsWith('{')) continue;
     try {
       const j = JSON.parse(l) as { msg?: string; learner?: string; mode?: string; learnerLastZxid?: string; zxid?: string };
-      if (j.msg?.startsWith('syncing learner') && j.learner === String(learner) && j.mode === mode && j.learnerLastZxid && j.zxid) return { learnerLastZxid: j.learnerLastZxid, zxid: j.zxid };
+      if (j.msg?.startsWith('syncing learner') && j.learner === String(learner) && j.mode === mode && j.learnerLastZxid && j.zxid)
+        return { learnerLastZxid: j.learnerLastZxid, zxid: j.zxid };
     } catch {
       /* not a log record */
     }
@@ -353,9 +371,16 @@ test('forced sync paths across kinds: ZooKeeper <-> tszk by DIFF, SNAP and TRUNC
       const line = tszkLeaderSyncLine(tszk2, leaderMark, 3, 'TRUNC');
       console.log(`C: ZooKeeper 3 rejoined tszk leader 2 by ${r.modes.join(',')}; tszk truncated it from ${line?.learnerLastZxid} to ${line?.zxid}`);
       assert.deepEqual(r.modes, ['TRUNC'], `ZooKeeper 3 (log ${zk3.logFile})`);
-      assert.ok(line !== undefined && BigInt(line.learnerLastZxid) > BigInt(line.zxid), `tszk 2 logged no TRUNC of 3 past its own history (log ${tszk2.logFile})`);
+      assert.ok(
+        line !== undefined && BigInt(line.learnerLastZxid) > BigInt(line.zxid),
+        `tszk 2 logged no TRUNC of 3 past its own history (log ${tszk2.logFile})`,
+      );
       const truncTo = logSince(zk3, r.mark, /Truncating log to get in sync with the leader/).map((l) => /leader 0x([0-9a-f]+)/.exec(l)?.[1]);
-      assert.deepEqual(truncTo.map((z) => (z === undefined ? z : BigInt(`0x${z}`))), [BigInt(line.zxid)], `ZooKeeper 3's truncation point (log ${zk3.logFile})`);
+      assert.deepEqual(
+        truncTo.map((z) => (z === undefined ? z : BigInt(`0x${z}`))),
+        [BigInt(line.zxid)],
+        `ZooKeeper 3's truncation point (log ${zk3.logFile})`,
+      );
       assertNoLearnerTrouble(zk3, r.mark);
       await assertConverged(run, 'C');
     });
@@ -375,7 +400,10 @@ test('forced sync paths across kinds: ZooKeeper <-> tszk by DIFF, SNAP and TRUNC
     await step('E: ZooKeeper follower <- tszk leader by SNAP', async () => {
       // tszk SNAPs a learner older than its in-memory history, which starts at the SNAP it got in
       // B (and was written as a snapshot): an empty learner is older.
-      assert.ok(snapshotZxids(tszk2).some((z) => z > 0n), `tszk 2 has no snapshot past zxid 0 (${path.join(tszk2.dataDir, 'version-2')})`);
+      assert.ok(
+        snapshotZxids(tszk2).some((z) => z > 0n),
+        `tszk 2 has no snapshot past zxid 0 (${path.join(tszk2.dataDir, 'version-2')})`,
+      );
       await zk1.kill();
       await writeSome(run, tszk2, '/s/e', 3);
       const bg = writeInBackground(run, tszk2, '/s/bg-e');
@@ -434,7 +462,10 @@ test('forced sync paths across kinds: ZooKeeper <-> tszk by DIFF, SNAP and TRUNC
       console.log(`G: tszk 2 rejoined ZooKeeper leader ${r.leader.sid} (which had written in its new epoch) by ${r.modes.join(',')}`);
       assert.deepEqual(r.modes, ['SNAP'], `tszk 2 (log ${tszk2.logFile})`);
       const mark = leaderMarks[r.leader.sid === 1 ? 0 : 1]!;
-      assert.ok(logSince(r.leader, mark, /Cannot send TRUNC to peer sid: 2/).length > 0, `ZooKeeper leader ${r.leader.sid} did not refuse a TRUNC across epochs (log ${r.leader.logFile})`);
+      assert.ok(
+        logSince(r.leader, mark, /Cannot send TRUNC to peer sid: 2/).length > 0,
+        `ZooKeeper leader ${r.leader.sid} did not refuse a TRUNC across epochs (log ${r.leader.logFile})`,
+      );
       assertNoLearnerTrouble(tszk2, r.mark);
       assertZkLeaderKeptLearner(r.leader, mark);
       await waitForSameZxid(ens);
@@ -462,7 +493,10 @@ test('forced sync paths across kinds: ZooKeeper <-> tszk by DIFF, SNAP and TRUNC
       const line = tszkLeaderSyncLine(tszk2, leaderMark, 3, 'TRUNC');
       console.log(`H: ZooKeeper 3 rejoined tszk leader 2 by ${r.modes.join(',')}; tszk truncated it from ${line?.learnerLastZxid} to ${line?.zxid}`);
       assert.deepEqual(r.modes, ['TRUNC'], `ZooKeeper 3 (log ${zk3.logFile})`);
-      assert.ok(line !== undefined && BigInt(line.learnerLastZxid) > BigInt(line.zxid), `tszk 2 logged no TRUNC of 3 past its own history (log ${tszk2.logFile})`);
+      assert.ok(
+        line !== undefined && BigInt(line.learnerLastZxid) > BigInt(line.zxid),
+        `tszk 2 logged no TRUNC of 3 past its own history (log ${tszk2.logFile})`,
+      );
       assert.equal(BigInt(line.learnerLastZxid) >> 32n, BigInt(line.zxid) >> 32n, 'the TRUNC stays within one epoch');
       assertNoLearnerTrouble(zk3, r.mark);
       await writeSome(run, tszk2, '/s/h', 3);

@@ -6,7 +6,15 @@
  */
 import { joined } from '../support/tcp-proxy.js';
 import type { ZkEnsemble } from '../support/zk-ensemble.js';
-import { LearnerInfo, NotificationWire, PacketType, PROTOCOL_VERSION, decodeNotification, decodeQuorumMessage, encodeQuorumMessage } from '../../src/zab/packets.js';
+import {
+  LearnerInfo,
+  NotificationWire,
+  PacketType,
+  PROTOCOL_VERSION,
+  decodeNotification,
+  decodeQuorumMessage,
+  encodeQuorumMessage,
+} from '../../src/zab/packets.js';
 import { PROTOCOL_VERSION_V1, splitElectionStream, splitQuorumStream } from '../quorum-wire/streams.js';
 
 export interface WireFindings {
@@ -29,8 +37,12 @@ export function checkTszkWire(ens: ZkEnsemble): WireFindings {
       if (!u.initial) continue;
       const from = Number(u.initial.sid);
       const d = splitElectionStream(down, false);
-      const sent: [number, Buffer[]][] = [[from, u.frames], [c.targetSid, d.frames]];
-      if (kind(from) === 'tszk' && u.initial.protocolVersion !== PROTOCOL_VERSION_V1) strict.add(`initial message protocol version ${u.initial.protocolVersion}`);
+      const sent: [number, Buffer[]][] = [
+        [from, u.frames],
+        [c.targetSid, d.frames],
+      ];
+      if (kind(from) === 'tszk' && u.initial.protocolVersion !== PROTOCOL_VERSION_V1)
+        strict.add(`initial message protocol version ${u.initial.protocolVersion}`);
       for (const [sender, frames] of sent) {
         if (kind(sender) !== 'tszk') continue;
         for (const f of frames) {
@@ -38,7 +50,8 @@ export function checkTszkWire(ens: ZkEnsemble): WireFindings {
           const w = NotificationWire.decode(f);
           decodeNotification(f);
           if (w.version !== 2) strict.add(`notification version ${w.version}`);
-          if (w.config === null || w.config.length === 0) known.add('notification config is empty (ZooKeeper sends its QuorumVerifier text: server.N=host:q:e:participant lines + version=N)');
+          if (w.config === null || w.config.length === 0)
+            known.add('notification config is empty (ZooKeeper sends its QuorumVerifier text: server.N=host:q:e:participant lines + version=N)');
         }
       }
       continue;
@@ -50,7 +63,10 @@ export function checkTszkWire(ens: ZkEnsemble): WireFindings {
     const learnerSid = first?.kind === 'packet' && first.packet.data ? Number(LearnerInfo.decode(first.packet.data).serverid) : -1;
     const learnerKind = kind(learnerSid);
     const proposed = new Set<bigint>();
-    for (const [side, items, who] of [['learner', u.items, learnerKind], ['leader', d.items, leaderKind]] as const) {
+    for (const [side, items, who] of [
+      ['learner', u.items, learnerKind],
+      ['leader', d.items, leaderKind],
+    ] as const) {
       if (who !== 'tszk') continue;
       for (const i of items) {
         if (i.kind !== 'packet') continue;
@@ -67,9 +83,11 @@ export function checkTszkWire(ens: ZkEnsemble): WireFindings {
         if (p.type === PacketType.ACKEPOCH && p.data?.length !== 4) strict.add(`${where}: ACKEPOCH data`);
         // ZooKeeper sends zxid -1 and its learners ignore it; tszk's leader puts the sync's commit point there.
         if (p.type === PacketType.UPTODATE && (p.zxid < -1n || p.data !== null)) strict.add(`${where}: UPTODATE`);
-        if (p.type === PacketType.COMMIT && side === 'leader' && !proposed.has(p.zxid)) strict.add(`${where}: COMMIT 0x${p.zxid.toString(16)} without its PROPOSAL on this connection`);
+        if (p.type === PacketType.COMMIT && side === 'leader' && !proposed.has(p.zxid))
+          strict.add(`${where}: COMMIT 0x${p.zxid.toString(16)} without its PROPOSAL on this connection`);
         if (p.type === PacketType.PROPOSAL && side === 'leader') proposed.add(p.zxid);
-        if (p.type === PacketType.NEWLEADER && (p.data === null || p.data.length === 0)) known.add('NEWLEADER without the QuorumVerifier text (ZooKeeper learners accept null)');
+        if (p.type === PacketType.NEWLEADER && (p.data === null || p.data.length === 0))
+          known.add('NEWLEADER without the QuorumVerifier text (ZooKeeper learners accept null)');
         // A null reply: a ZooKeeper leader NPEs (LearnerHandler.java:685) and drops the learner.
         if (p.type === PacketType.PING && side === 'learner' && p.data === null) strict.add(`${where}: learner PING reply with null data`);
         if (p.type === PacketType.PING && side === 'leader' && p.data !== null) strict.add(`${where}: leader PING data not null`);

@@ -36,7 +36,8 @@ const BENIGN_CLASSES = new Set([
   'javax.management.InstanceAlreadyExistsException',
 ]);
 /** IOException messages of network failures and shutdowns. */
-const BENIGN_IO = /Connection reset|Broken pipe|Connection refused|Stream closed|Socket closed|socket closed|ZooKeeperServer not running|Timeout while waiting for epoch|Leader closed|Timed out waiting/;
+const BENIGN_IO =
+  /Connection reset|Broken pipe|Connection refused|Stream closed|Socket closed|socket closed|ZooKeeperServer not running|Timeout while waiting for epoch|Leader closed|Timed out waiting/;
 
 /**
  * ZooKeeper 3.8.0's own shutdown race: when a write to its leader fails (a cut link), a
@@ -46,7 +47,8 @@ const BENIGN_IO = /Connection reset|Broken pipe|Connection refused|Stream closed
 const ZK_OWN = /because "this\.learner\.sock" is null/;
 
 /** Messages that name a protocol error, flagged even without an exception. */
-const PROTOCOL_ERRORS = /Digests are not matching|Got unexpected packet|but next pending txn|Unknown packet type|Invalid packet|unexpected packet|Failed to process|Severe unrecoverable error|Failed to truncate|Unexpected leader|Unexpected exception causing shutdown(?! while sock still open)/i;
+const PROTOCOL_ERRORS =
+  /Digests are not matching|Got unexpected packet|but next pending txn|Unknown packet type|Invalid packet|unexpected packet|Failed to process|Severe unrecoverable error|Failed to truncate|Unexpected leader|Unexpected exception causing shutdown(?! while sock still open)/i;
 
 export function parseZkLog(text: string): LogRecord[] {
   const out: LogRecord[] = [];
@@ -87,7 +89,10 @@ export function zkLogFindings(logFile: string): string[] {
     if (ownReplay && r.thread === 'main' && /Digests are not matching|First digest mismatch/.test(r.message)) continue;
     if ((r.level !== 'WARN' && r.level !== 'ERROR') || CLIENT_LOGGERS.test(r.logger)) continue;
     const suspicious = r.exception !== undefined ? !benign(r.exception) && !ZK_OWN.test(r.exception) : PROTOCOL_ERRORS.test(r.message);
-    if (suspicious) out.push(`line ${r.line}: ${r.level} ${r.logger.replace('org.apache.zookeeper.', '')} - ${r.message.slice(0, 200)}${r.exception ? ` [${r.exception.slice(0, 200)}]` : ''}`);
+    if (suspicious)
+      out.push(
+        `line ${r.line}: ${r.level} ${r.logger.replace('org.apache.zookeeper.', '')} - ${r.message.slice(0, 200)}${r.exception ? ` [${r.exception.slice(0, 200)}]` : ''}`,
+      );
   }
   return out;
 }
@@ -143,7 +148,9 @@ export function zk4646Signatures(peers: readonly { sid: number; kind: string; lo
       const proposed = BigInt(e[1]!);
       const carried = sentDiffs.get(`${p.sid}@${diffFrom}`);
       if (newLeader && proposed === diffFrom && carried !== undefined && carried > diffFrom)
-        out.push(`ZooKeeper ${p.sid} got a DIFF from 0x${diffFrom.toString(16)} carrying txns to 0x${carried.toString(16)} and NEWLEADER, then proposed 0x${proposed.toString(16)} in its next election`);
+        out.push(
+          `ZooKeeper ${p.sid} got a DIFF from 0x${diffFrom.toString(16)} carrying txns to 0x${carried.toString(16)} and NEWLEADER, then proposed 0x${proposed.toString(16)} in its next election`,
+        );
       diffFrom = undefined;
     }
   }

@@ -66,9 +66,13 @@ test('npm pack: the tarball holds the built package and no tests, bench, fixture
   const tgz = fs.readdirSync(work).filter((f) => f.endsWith('.tgz'));
   assert.equal(tgz.length, 1, `one tarball in ${work}: ${tgz.join(', ')}`);
   tarball = path.join(work, tgz[0]!);
-  const files = ok(run('tar', ['-tzf', tarball], work), 'tar -t').trim().split('\n');
+  const files = ok(run('tar', ['-tzf', tarball], work), 'tar -t')
+    .trim()
+    .split('\n');
   console.log(`${path.basename(tarball)}: ${files.length} files, ${fs.statSync(tarball).size} bytes`);
-  const unwanted = files.filter((f) => /^package\/(dist\/)?(test|bench)\//.test(f) || /fixtures/.test(f) || f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts')));
+  const unwanted = files.filter(
+    (f) => /^package\/(dist\/)?(test|bench)\//.test(f) || /fixtures/.test(f) || f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts')),
+  );
   assert.deepEqual(unwanted, []);
   for (const f of [
     'package/package.json',
@@ -156,7 +160,15 @@ test('installed into an empty project: strict TypeScript programs use tszk, tszk
   fs.writeFileSync(
     path.join(app, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: false, types: ['node'], outDir: 'out' },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        skipLibCheck: false,
+        types: ['node'],
+        outDir: 'out',
+      },
       include: ['*.ts'],
     }),
   );

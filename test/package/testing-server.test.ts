@@ -132,7 +132,10 @@ test('dropConnection: the client reconnects with its session and watches', async
   assert.deepEqual(states, [KeeperState.Disconnected, KeeperState.SyncConnected]);
   await zk.setData('/w', 'b');
   for (let i = 0; i < 100 && !events.some((e) => e.type === EventType.NodeDataChanged); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.ok(events.some((e) => e.type === EventType.NodeDataChanged && e.path === '/w'), 'the watch set before the drop fires');
+  assert.ok(
+    events.some((e) => e.type === EventType.NodeDataChanged && e.path === '/w'),
+    'the watch set before the drop fires',
+  );
   await zk.close();
   await assert.rejects(dropConnection(zk), /closed/);
 });

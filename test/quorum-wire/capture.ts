@@ -150,7 +150,15 @@ function writeFixtures(ens: Awaited<ReturnType<typeof startZkEnsemble>>): void {
     fs.writeFileSync(path.join(outDir, `${name}.up.bin`), up);
     fs.writeFileSync(path.join(outDir, `${name}.down.bin`), down);
     total += up.length + down.length;
-    index.push({ name, port: c.port, targetSid: c.targetSid, opened_ms: c.opened_ms - t0, closed_ms: c.closed_ms === null ? null : c.closed_ms - t0, up_bytes: up.length, down_bytes: down.length });
+    index.push({
+      name,
+      port: c.port,
+      targetSid: c.targetSid,
+      opened_ms: c.opened_ms - t0,
+      closed_ms: c.closed_ms === null ? null : c.closed_ms - t0,
+      up_bytes: up.length,
+      down_bytes: down.length,
+    });
   }
   // Snapshots the learners wrote (e.g. after a SNAP sync), to compare with the streamed tree.
   for (const p of ens.peers) {
@@ -162,7 +170,14 @@ function writeFixtures(ens: Awaited<ReturnType<typeof startZkEnsemble>>): void {
       total += fs.statSync(path.join(outDir, `peer${p.sid}-${f}`)).size;
     }
   }
-  const peers = ens.peers.map((p) => ({ sid: p.sid, observer: p.observer, quorumPort: p.quorumPort, electionPort: p.electionPort, quorumProxyPort: p.quorumProxy.port, electionProxyPort: p.electionProxy.port }));
+  const peers = ens.peers.map((p) => ({
+    sid: p.sid,
+    observer: p.observer,
+    quorumPort: p.quorumPort,
+    electionPort: p.electionPort,
+    quorumProxyPort: p.quorumProxy.port,
+    electionProxyPort: p.electionProxy.port,
+  }));
   fs.writeFileSync(path.join(outDir, 'index.json'), JSON.stringify({ peers, events, connections: index }, null, 1) + '\n');
   console.log(`wrote ${index.length} connections, ${total} bytes to ${outDir}; peer logs in ${ens.dir}`);
 }

@@ -26,7 +26,7 @@ const streams = index.connections
 /** Deterministic chunk sizes (1 byte up to a few KB) so every boundary position gets exercised. */
 function* chunks(buf: Buffer, seed: number): Generator<Buffer> {
   let x = seed;
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     x = (x * 1103515245 + 12345) >>> 0;
     const n = 1 + (x % (x & 1 ? 7 : 3000));
     yield buf.subarray(off, off + n);

@@ -66,9 +66,7 @@ export interface SnapshotBody {
   signature: string;
 }
 
-export type QuorumItem =
-  | { kind: 'packet'; bytes: Buffer; packet: QuorumPacket }
-  | { kind: 'snapshot'; bytes: Buffer; body: SnapshotBody };
+export type QuorumItem = { kind: 'packet'; bytes: Buffer; packet: QuorumPacket } | { kind: 'snapshot'; bytes: Buffer; body: SnapshotBody };
 
 export interface QuorumStream {
   items: QuorumItem[];

@@ -33,8 +33,19 @@ import { PROTOCOL_VERSION_V1, splitElectionStream, splitQuorumStream, type Quoru
 // The fixtures stay in the source tree; compiled tests in dist/ read them from there too.
 const dir = path.join(repoRoot, 'test/fixtures/quorum/zk38');
 
-interface PeerInfo { sid: number; observer: boolean; quorumPort: number; electionPort: number; quorumProxyPort: number; electionProxyPort: number }
-interface ConnInfo { name: string; port: 'quorum' | 'election'; targetSid: number }
+interface PeerInfo {
+  sid: number;
+  observer: boolean;
+  quorumPort: number;
+  electionPort: number;
+  quorumProxyPort: number;
+  electionProxyPort: number;
+}
+interface ConnInfo {
+  name: string;
+  port: 'quorum' | 'election';
+  targetSid: number;
+}
 const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as { peers: PeerInfo[]; connections: ConnInfo[] };
 const peerBySid = new Map(index.peers.map((p) => [p.sid, p]));
 const read = (c: ConnInfo, d: 'up' | 'down'): Buffer => fs.readFileSync(path.join(dir, `${c.name}.${d}.bin`));
@@ -177,7 +188,25 @@ test('quorum: every captured packet re-encodes to the same bytes through src/zab
       assert.deepEqual(encodeQuorumMessage(decodeQuorumMessage(i.bytes)), i.bytes, `${s.name}: packet type ${i.packet.type}`);
     }
   }
-  const want = ['REQUEST', 'PROPOSAL', 'ACK', 'COMMIT', 'PING', 'REVALIDATE', 'SYNC', 'INFORM', 'NEWLEADER', 'FOLLOWERINFO', 'UPTODATE', 'DIFF', 'TRUNC', 'SNAP', 'OBSERVERINFO', 'LEADERINFO', 'ACKEPOCH'] as const;
+  const want = [
+    'REQUEST',
+    'PROPOSAL',
+    'ACK',
+    'COMMIT',
+    'PING',
+    'REVALIDATE',
+    'SYNC',
+    'INFORM',
+    'NEWLEADER',
+    'FOLLOWERINFO',
+    'UPTODATE',
+    'DIFF',
+    'TRUNC',
+    'SNAP',
+    'OBSERVERINFO',
+    'LEADERINFO',
+    'ACKEPOCH',
+  ] as const;
   for (const t of want) assert.ok(types.has(PacketType[t]), `no ${t} captured`);
 });
 
@@ -211,21 +240,40 @@ test('discovery: FOLLOWERINFO/OBSERVERINFO, LEADERINFO, ACKEPOCH as ZooKeeper me
     assert.equal(ackEpoch!.data!.length, 4);
     const currentEpoch = ackEpoch!.data!.readInt32BE(0);
     // currentEpoch, or -1 when the learner had already accepted this very epoch.
-    assert.ok(currentEpoch === -1 || (BigInt(currentEpoch) < E(leaderInfo!.zxid) && BigInt(currentEpoch) >= E(ackEpoch!.zxid)), `${s.name}: ACKEPOCH epoch ${currentEpoch}`);
-    const m = decodeQuorumMessage(encodeQuorumMessage(decodeQuorumMessage(s.up.find((i) => i.kind === 'packet' && i.packet.type === PacketType.ACKEPOCH)!.bytes)));
+    assert.ok(
+      currentEpoch === -1 || (BigInt(currentEpoch) < E(leaderInfo!.zxid) && BigInt(currentEpoch) >= E(ackEpoch!.zxid)),
+      `${s.name}: ACKEPOCH epoch ${currentEpoch}`,
+    );
+    const m = decodeQuorumMessage(
+      encodeQuorumMessage(decodeQuorumMessage(s.up.find((i) => i.kind === 'packet' && i.packet.type === PacketType.ACKEPOCH)!.bytes)),
+    );
     assert.equal(m.type, 'ACKEPOCH');
   }
 });
 
 /** Leader->learner packets from the sync decision up to UPTODATE, and what came after. */
-function phases(s: Session): { mode: QuorumPacket; sync: QuorumItem[]; newLeader: QuorumPacket; after: QuorumPacket[]; leaderInfo: QuorumPacket; ackEpoch: QuorumPacket } {
+function phases(s: Session): {
+  mode: QuorumPacket;
+  sync: QuorumItem[];
+  newLeader: QuorumPacket;
+  after: QuorumPacket[];
+  leaderInfo: QuorumPacket;
+  ackEpoch: QuorumPacket;
+} {
   const items = s.down;
   const leaderInfo = packets(items)[0]!;
   const ackEpoch = packets(s.up)[1]!;
   const mode = (items[1] as { packet: QuorumPacket }).packet;
   const nl = items.findIndex((i) => i.kind === 'packet' && i.packet.type === PacketType.NEWLEADER);
   assert.ok(nl > 1, `${s.name}: no NEWLEADER`);
-  return { mode, sync: items.slice(2, nl), newLeader: (items[nl] as { packet: QuorumPacket }).packet, after: packets(items.slice(nl + 1)), leaderInfo, ackEpoch };
+  return {
+    mode,
+    sync: items.slice(2, nl),
+    newLeader: (items[nl] as { packet: QuorumPacket }).packet,
+    after: packets(items.slice(nl + 1)),
+    leaderInfo,
+    ackEpoch,
+  };
 }
 
 test('sync: DIFF, TRUNC and SNAP, then NEWLEADER (QV text) and UPTODATE (zxid -1, null data)', () => {
@@ -276,7 +324,11 @@ test('broadcast: PROPOSAL/INFORM carry TxnHeader (zxid = packet zxid) + txn; COM
   let closeSessions = 0;
   for (const s of synced) {
     const { after } = phases(s);
-    const acks = new Set(packets(s.up).filter((p) => p.type === PacketType.ACK).map((p) => p.zxid));
+    const acks = new Set(
+      packets(s.up)
+        .filter((p) => p.type === PacketType.ACK)
+        .map((p) => p.zxid),
+    );
     let lastCommit = -1n;
     for (const p of after) {
       if (p.type === PacketType.PROPOSAL || p.type === PacketType.INFORM) {
@@ -295,7 +347,14 @@ test('broadcast: PROPOSAL/INFORM carry TxnHeader (zxid = packet zxid) + txn; COM
         lastCommit = p.zxid;
       }
     }
-    if (s.observer) assert.equal(packets(s.up).slice(4).filter((p) => p.type === PacketType.ACK).length, 0, 'observer ACKed an INFORM');
+    if (s.observer)
+      assert.equal(
+        packets(s.up)
+          .slice(4)
+          .filter((p) => p.type === PacketType.ACK).length,
+        0,
+        'observer ACKed an INFORM',
+      );
   }
   assert.ok(closeSessions >= 1, 'no closeSession txn (session expiry) captured');
 });
@@ -303,7 +362,11 @@ test('broadcast: PROPOSAL/INFORM carry TxnHeader (zxid = packet zxid) + txn; COM
 test('PING: leader sends last proposed zxid with null data; the learner echoes the zxid with (sessionId, timeout)*', () => {
   let replies = 0;
   for (const s of synced) {
-    const sent = new Set(phases(s).after.filter((p) => p.type === PacketType.PING).map((p) => p.zxid));
+    const sent = new Set(
+      phases(s)
+        .after.filter((p) => p.type === PacketType.PING)
+        .map((p) => p.zxid),
+    );
     for (const p of phases(s).after.filter((q) => q.type === PacketType.PING)) assert.equal(p.data, null);
     for (const p of packets(s.up).filter((q) => q.type === PacketType.PING)) {
       assert.ok(sent.has(p.zxid), `${s.name}: PING reply with a zxid the leader did not send`);
@@ -401,7 +464,11 @@ test('SNAP: the streamed body is a snapshot body without digest, parses with src
     if (!fs.existsSync(file)) continue;
     const written: LoadedSnapshot = parseSnapshot(fs.readFileSync(file), file, mode.zxid);
     // /zookeeper/config holds each peer's own view of the ensemble (here its proxy ports differ).
-    const key = (l: LoadedSnapshot): string[] => l.nodes.filter((n) => n.path !== '/zookeeper/config').map((n) => `${n.path}|${n.data?.toString('hex')}|${n.stat.mzxid}|${n.stat.version}|${n.stat.cversion}|${n.stat.pzxid}|${n.stat.ephemeralOwner}`).sort();
+    const key = (l: LoadedSnapshot): string[] =>
+      l.nodes
+        .filter((n) => n.path !== '/zookeeper/config')
+        .map((n) => `${n.path}|${n.data?.toString('hex')}|${n.stat.mzxid}|${n.stat.version}|${n.stat.cversion}|${n.stat.pzxid}|${n.stat.ephemeralOwner}`)
+        .sort();
     assert.deepEqual(key(streamed), key(written), `${s.name}: streamed tree differs from the learner's snapshot`);
     assert.deepEqual([...streamed.sessions].sort(), [...written.sessions].sort());
     // A learner synced by SNAP knows no digest for that tree (none is streamed): ZooKeeper writes

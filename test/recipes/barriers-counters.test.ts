@@ -95,7 +95,11 @@ test('DistributedAtomicLong: optimistic increments from four clients all land; c
   const longs = clients.map((c) => new DistributedAtomicLong(c, '/atomic/long', { retries: 3, sleep_ms: 1 }));
   assert.equal((await longs[0]!.get()).postValue, 0n, 'absent reads as 0');
   const N = 10;
-  await Promise.all(longs.map(async (l) => { for (let i = 0; i < N; i++) while (!(await l.increment()).succeeded); }));
+  await Promise.all(
+    longs.map(async (l) => {
+      for (let i = 0; i < N; i++) while (!(await l.increment()).succeeded);
+    }),
+  );
   assert.equal((await longs[1]!.get()).postValue, BigInt(4 * N));
   assert.deepEqual((await clients[0]!.getData('/atomic/long')).data, Buffer.from([0, 0, 0, 0, 0, 0, 0, 4 * N]));
   assert.equal((await longs[0]!.compareAndSet(1n, 2n)).succeeded, false);

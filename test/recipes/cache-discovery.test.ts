@@ -21,13 +21,21 @@ test('cache: loads the subtree, follows creates, changes and deletes by other cl
     for await (const ch of cache.changes(ac.signal)) seen.push(ch);
   })();
   await cache.start();
-  assert.deepEqual(seen.map((c) => c.type), ['created', 'created', 'initialized']);
+  assert.deepEqual(
+    seen.map((c) => c.type),
+    ['created', 'created', 'initialized'],
+  );
   assert.equal(cache.get('/cache/a')?.data?.toString(), '1');
 
   await w2.create('/cache/a/deep', 'x');
   await w1.setData('/cache/a', '2');
   await w2.create('/cache/b', 'b', { mode: CreateMode.EPHEMERAL });
-  await waitFor('the changes', async () => (cache.get('/cache/b') && cache.get('/cache/a')?.data?.toString() === '2' && cache.get('/cache/a/deep') ? true : undefined), 10_000, 20);
+  await waitFor(
+    'the changes',
+    async () => (cache.get('/cache/b') && cache.get('/cache/a')?.data?.toString() === '2' && cache.get('/cache/a/deep') ? true : undefined),
+    10_000,
+    20,
+  );
   await w2.delete('/cache/a/deep');
   await waitFor('the delete', async () => (cache.get('/cache/a/deep') === undefined ? true : undefined), 10_000, 20);
 
@@ -41,7 +49,13 @@ test('cache: loads the subtree, follows creates, changes and deletes by other cl
   // A session expiry takes w2's ephemeral node with it.
   await srv.expire(w2);
   await waitFor('ephemeral gone', async () => (cache.get('/cache/b') === undefined ? true : undefined), 20_000, 20);
-  assert.deepEqual(cache.entries().map((n) => n.path).sort(), ['/cache', '/cache/a', '/cache/c']);
+  assert.deepEqual(
+    cache
+      .entries()
+      .map((n) => n.path)
+      .sort(),
+    ['/cache', '/cache/a', '/cache/c'],
+  );
   assert.ok(seen.some((c) => c.type === 'deleted' && c.old.path === '/cache/b'));
   assert.ok(seen.some((c) => c.type === 'changed' && c.node.path === '/cache/a' && c.old.data?.toString() === '1'));
   ac.abort();
@@ -73,7 +87,10 @@ test('discovery: instances from several clients, JSON as curator-x-discovery; an
   assert.equal((await dq.queryForInstance('web', 'b'))?.port, 9002);
 
   await srv.expire(a);
-  assert.deepEqual((await dq.queryForInstances('web')).map((i) => i.id), ['b']);
+  assert.deepEqual(
+    (await dq.queryForInstances('web')).map((i) => i.id),
+    ['b'],
+  );
 
   // b's registration survives a restart (same session); a deleted registration is made again on RECONNECTED.
   await q.delete('/services/web/b');

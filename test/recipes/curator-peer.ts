@@ -73,7 +73,9 @@ export class CuratorPeer {
   /** Starts a Curator client on `connectString`; resolves once it is connected. */
   static async start(connectString: string, sessionTimeout_ms = 6000): Promise<CuratorPeer> {
     const cp = `${compile()}:${JARS.join(':')}`;
-    const peer = new CuratorPeer(spawn('java', ['-Xmx256m', '-cp', cp, 'CuratorPeer', connectString, String(sessionTimeout_ms)], { stdio: ['pipe', 'pipe', 'pipe'] }));
+    const peer = new CuratorPeer(
+      spawn('java', ['-Xmx256m', '-cp', cp, 'CuratorPeer', connectString, String(sessionTimeout_ms)], { stdio: ['pipe', 'pipe', 'pipe'] }),
+    );
     const ready = await peer.nextReply(30_000);
     if (ready !== 'READY') throw new Error(`Curator peer did not start: ${ready}\n${peer.stderr}`);
     return peer;

@@ -65,41 +65,45 @@ test('InterProcessMutex: Curator holds and tszk waits, then tszk holds and Curat
   assert.deepEqual(await children('/interop/mutex'), []);
 });
 
-test('InterProcessReadWriteLock and InterProcessSemaphoreV2: Curator and tszk share readers, exclude writers, and count leases together', { skip, timeout: 60_000 }, async () => {
-  const c = await srv.client();
-  const rw = new InterProcessReadWriteLock(c, '/interop/rw');
-  assert.equal(await java.send('rw-acquire', '/interop/rw', 'write', 10_000), 'true');
-  assert.equal(await rw.readLock().acquire(200), false);
-  await java.send('rw-release', '/interop/rw', 'write');
-  assert.equal(await java.send('rw-acquire', '/interop/rw', 'read', 10_000), 'true');
-  assert.equal(await rw.readLock().acquire(10_000), true, 'readers on both sides share');
-  await rw.readLock().release();
-  assert.equal(await rw.writeLock().acquire(200), false, 'a Curator reader keeps the tszk writer out');
-  const writerWaits = rw.writeLock().acquire(30_000);
-  await waitFor('the writer node', async () => ((await c.getChildren('/interop/rw')).length === 2 ? true : undefined), 10_000, 20);
-  await java.send('rw-release', '/interop/rw', 'read');
-  assert.equal(await writerWaits, true);
-  assert.equal(await java.send('rw-acquire', '/interop/rw', 'read', 200), 'false', 'the tszk writer keeps a Curator reader out');
-  await rw.writeLock().release();
-  assert.deepEqual(await c.getChildren('/interop/rw'), [], 'no lock node left behind');
+test(
+  'InterProcessReadWriteLock and InterProcessSemaphoreV2: Curator and tszk share readers, exclude writers, and count leases together',
+  { skip, timeout: 60_000 },
+  async () => {
+    const c = await srv.client();
+    const rw = new InterProcessReadWriteLock(c, '/interop/rw');
+    assert.equal(await java.send('rw-acquire', '/interop/rw', 'write', 10_000), 'true');
+    assert.equal(await rw.readLock().acquire(200), false);
+    await java.send('rw-release', '/interop/rw', 'write');
+    assert.equal(await java.send('rw-acquire', '/interop/rw', 'read', 10_000), 'true');
+    assert.equal(await rw.readLock().acquire(10_000), true, 'readers on both sides share');
+    await rw.readLock().release();
+    assert.equal(await rw.writeLock().acquire(200), false, 'a Curator reader keeps the tszk writer out');
+    const writerWaits = rw.writeLock().acquire(30_000);
+    await waitFor('the writer node', async () => ((await c.getChildren('/interop/rw')).length === 2 ? true : undefined), 10_000, 20);
+    await java.send('rw-release', '/interop/rw', 'read');
+    assert.equal(await writerWaits, true);
+    assert.equal(await java.send('rw-acquire', '/interop/rw', 'read', 200), 'false', 'the tszk writer keeps a Curator reader out');
+    await rw.writeLock().release();
+    assert.deepEqual(await c.getChildren('/interop/rw'), [], 'no lock node left behind');
 
-  const sem = new InterProcessSemaphoreV2(c, '/interop/sem', 2);
-  const javaLease = await java.send('sem-acquire', '/interop/sem', 2, 10_000);
-  assert.match(javaLease, /^_c_[0-9a-f-]{36}-lease-\d{10}$/);
-  const mine = await sem.acquire(10_000);
-  assert.ok(mine);
-  assert.equal(await java.send('sem-acquire', '/interop/sem', 2, 200), 'null', 'a third lease beyond two');
-  assert.equal(await sem.acquire(200), null);
-  const javaWaits = java.send('sem-acquire', '/interop/sem', 2, 30_000);
-  await waitFor('the waiting lease', async () => ((await c.getChildren('/interop/sem/leases')).length === 3 ? true : undefined), 10_000, 20);
-  await mine.close();
-  const second = await javaWaits;
-  assert.notEqual(second, 'null');
-  assert.deepEqual((await c.getChildren('/interop/sem/leases')).sort(), [javaLease, second].sort());
-  await java.send('sem-return', javaLease);
-  await java.send('sem-return', second);
-  assert.deepEqual((await c.getChildren('/interop/sem')).sort(), ['leases', 'locks']);
-});
+    const sem = new InterProcessSemaphoreV2(c, '/interop/sem', 2);
+    const javaLease = await java.send('sem-acquire', '/interop/sem', 2, 10_000);
+    assert.match(javaLease, /^_c_[0-9a-f-]{36}-lease-\d{10}$/);
+    const mine = await sem.acquire(10_000);
+    assert.ok(mine);
+    assert.equal(await java.send('sem-acquire', '/interop/sem', 2, 200), 'null', 'a third lease beyond two');
+    assert.equal(await sem.acquire(200), null);
+    const javaWaits = java.send('sem-acquire', '/interop/sem', 2, 30_000);
+    await waitFor('the waiting lease', async () => ((await c.getChildren('/interop/sem/leases')).length === 3 ? true : undefined), 10_000, 20);
+    await mine.close();
+    const second = await javaWaits;
+    assert.notEqual(second, 'null');
+    assert.deepEqual((await c.getChildren('/interop/sem/leases')).sort(), [javaLease, second].sort());
+    await java.send('sem-return', javaLease);
+    await java.send('sem-return', second);
+    assert.deepEqual((await c.getChildren('/interop/sem')).sort(), ['leases', 'locks']);
+  },
+);
 
 test('LeaderLatch: one leader among Curator and tszk; closing or killing the leader hands over', { skip, timeout: 90_000 }, async () => {
   const c = await srv.client();
@@ -149,7 +153,13 @@ test('LeaderSelector: Curator and tszk selectors on one path lead one at a time 
   });
   sel.start();
   await waitFor('two contenders', async () => ((await c.getChildren('/interop/selector')).length === 2 ? true : undefined), 10_000, 20);
-  assert.deepEqual((await sel.getParticipants()).map((p) => [p.id, p.isLeader]), [['java', true], ['node', false]]);
+  assert.deepEqual(
+    (await sel.getParticipants()).map((p) => [p.id, p.isLeader]),
+    [
+      ['java', true],
+      ['node', false],
+    ],
+  );
   assert.equal(nodeLeading, false, 'tszk led while Curator did');
   await java.send('selector-end', '/interop/selector');
   await waitFor('tszk leads', async () => (nodeLeading ? true : undefined), 10_000, 20);
@@ -160,30 +170,34 @@ test('LeaderSelector: Curator and tszk selectors on one path lead one at a time 
   await waitFor('tszk node gone', async () => ((await c.getChildren('/interop/selector')).length === 0 ? true : undefined), 10_000, 20);
 });
 
-test('barriers: each side raises, the other waits, and passes when it is lowered; double barrier with members on both sides', { skip, timeout: 60_000 }, async () => {
-  const c = await srv.client();
-  const b = new DistributedBarrier(c, '/interop/barrier');
-  await java.send('barrier-set', '/interop/barrier');
-  assert.equal(await b.waitOnBarrier(200), false);
-  const nodeWaits = b.waitOnBarrier();
-  await java.send('barrier-remove', '/interop/barrier');
-  assert.equal(await nodeWaits, true);
-  await b.setBarrier();
-  assert.equal(await java.send('barrier-wait', '/interop/barrier', 200), 'false');
-  const javaWaits = java.send('barrier-wait', '/interop/barrier', 30_000);
-  await b.removeBarrier();
-  assert.equal(await javaWaits, 'true');
+test(
+  'barriers: each side raises, the other waits, and passes when it is lowered; double barrier with members on both sides',
+  { skip, timeout: 60_000 },
+  async () => {
+    const c = await srv.client();
+    const b = new DistributedBarrier(c, '/interop/barrier');
+    await java.send('barrier-set', '/interop/barrier');
+    assert.equal(await b.waitOnBarrier(200), false);
+    const nodeWaits = b.waitOnBarrier();
+    await java.send('barrier-remove', '/interop/barrier');
+    assert.equal(await nodeWaits, true);
+    await b.setBarrier();
+    assert.equal(await java.send('barrier-wait', '/interop/barrier', 200), 'false');
+    const javaWaits = java.send('barrier-wait', '/interop/barrier', 30_000);
+    await b.removeBarrier();
+    assert.equal(await javaWaits, 'true');
 
-  const javaEnters = java.send('dbarrier-enter', '/interop/double', 2, 30_000);
-  await waitFor('the Curator member', async () => ((await c.getChildren('/interop/double').catch(() => [])).length === 1 ? true : undefined), 10_000, 20);
-  const db = new DistributedDoubleBarrier(c, '/interop/double', 2);
-  assert.equal(await db.enter(30_000), true);
-  assert.equal(await javaEnters, 'true');
-  const [javaLeft, nodeLeft] = await Promise.all([java.send('dbarrier-leave', '/interop/double', 30_000), db.leave(30_000)]);
-  assert.equal(javaLeft, 'true');
-  assert.equal(nodeLeft, true);
-  assert.deepEqual(await c.getChildren('/interop/double'), []);
-});
+    const javaEnters = java.send('dbarrier-enter', '/interop/double', 2, 30_000);
+    await waitFor('the Curator member', async () => ((await c.getChildren('/interop/double').catch(() => [])).length === 1 ? true : undefined), 10_000, 20);
+    const db = new DistributedDoubleBarrier(c, '/interop/double', 2);
+    assert.equal(await db.enter(30_000), true);
+    assert.equal(await javaEnters, 'true');
+    const [javaLeft, nodeLeft] = await Promise.all([java.send('dbarrier-leave', '/interop/double', 30_000), db.leave(30_000)]);
+    assert.equal(javaLeft, 'true');
+    assert.equal(nodeLeft, true);
+    assert.deepEqual(await c.getChildren('/interop/double'), []);
+  },
+);
 
 test('SharedCount and DistributedAtomicLong: concurrent increments from both sides all count, in the same byte layout', { skip, timeout: 60_000 }, async () => {
   const c = await srv.client();
@@ -234,13 +248,31 @@ test('ServiceDiscovery: instances registered by Curator are read by tszk and the
   assert.deepEqual(fromJava.uriSpec, parseUriSpec('{scheme}://{address}:{port}'));
   assert.equal((fromJava.payload as Record<string, unknown>)['from'], 'curator');
 
-  const mine = newServiceInstance({ name: 'api', id: 'node-1', address: '127.0.0.1', port: 9090, payload: { from: 'tszk' }, uriSpec: parseUriSpec('{scheme}://{address}:{port}') });
+  const mine = newServiceInstance({
+    name: 'api',
+    id: 'node-1',
+    address: '127.0.0.1',
+    port: 9090,
+    payload: { from: 'tszk' },
+    uriSpec: parseUriSpec('{scheme}://{address}:{port}'),
+  });
   await d.registerService(mine);
   const seen = JSON.parse(await java.send('disc-query', '/interop/services', 'api')) as Record<string, unknown>[];
   const byId = new Map(seen.map((s) => [s['id'], s]));
   assert.deepEqual(
     { ...byId.get('node-1') },
-    { name: 'api', id: 'node-1', address: '127.0.0.1', port: 9090, sslPort: null, payload: { from: 'tszk' }, serviceType: 'DYNAMIC', enabled: true, registrationTimeUTC: mine.registrationTimeUTC, uri: 'http://127.0.0.1:9090' },
+    {
+      name: 'api',
+      id: 'node-1',
+      address: '127.0.0.1',
+      port: 9090,
+      sslPort: null,
+      payload: { from: 'tszk' },
+      serviceType: 'DYNAMIC',
+      enabled: true,
+      registrationTimeUTC: mine.registrationTimeUTC,
+      uri: 'http://127.0.0.1:9090',
+    },
   );
   assert.ok(byId.has('java-1'));
   await d.close();

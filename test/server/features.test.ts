@@ -176,7 +176,10 @@ test('watch events about nodes the watcher may not read are dropped', async () =
   await owner.call(OpCode.create, create('/hidden', 0, [{ perms: Perms.ALL, id: { scheme: 'auth', id: '' } }]));
   await owner.call(OpCode.create, create('/shown'));
   const events = await watcher.ping();
-  assert.deepEqual(events.map((e) => e.kind === 'event' && e.path), ['/shown']);
+  assert.deepEqual(
+    events.map((e) => e.kind === 'event' && e.path),
+    ['/shown'],
+  );
   await owner.close();
   await watcher.close();
 });

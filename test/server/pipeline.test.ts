@@ -48,7 +48,10 @@ test('writes reply only once durable; a session’s reads wait behind its own wr
     const other = await b.call(OpCode.exists, body(R.ExistsRequest, { path: '/held', watch: false }));
     assert.equal(other.err, Err.NoNode);
     assert.equal(sink.held.length, 1);
-    assert.equal(await Promise.race([a.conn.next(200).then((m) => (m === null ? 'none' : 'reply')), new Promise((r) => setTimeout(() => r('none'), 250))]), 'none');
+    assert.equal(
+      await Promise.race([a.conn.next(200).then((m) => (m === null ? 'none' : 'reply')), new Promise((r) => setTimeout(() => r('none'), 250))]),
+      'none',
+    );
     sink.release();
     const r1 = await a.conn.next();
     const r2 = await a.conn.next();

@@ -17,7 +17,14 @@ let port: number;
 before(async () => {
   port = await freePort();
   server = await startStandaloneServer(
-    defaultServerOptions({ clientPort: port, clientPortAddress: '127.0.0.1', tickTime_ms: 200, maxClientCnxns: 0, fourLetterWhitelist: '*', extendedTypesEnabled: true }),
+    defaultServerOptions({
+      clientPort: port,
+      clientPortAddress: '127.0.0.1',
+      tickTime_ms: 200,
+      maxClientCnxns: 0,
+      fourLetterWhitelist: '*',
+      extendedTypesEnabled: true,
+    }),
     { fourLetterWords: runFourLetterWord },
   );
 });
@@ -38,7 +45,10 @@ test('create, getData, setData, exists, getChildren2, delete over the wire', asy
   assert.deepEqual(decodeAs(R.GetDataResponse, g.body).data, Buffer.from('d'));
   const sd = await s.call(OpCode.setData, body(R.SetDataRequest, { path: '/t1', data: null, version: 0 }));
   assert.equal(sd.err, 0);
-  assert.deepEqual(sd.events.map((e) => e.kind === 'event' && [e.type, e.path]), [[EventType.NodeDataChanged, '/t1']]);
+  assert.deepEqual(
+    sd.events.map((e) => e.kind === 'event' && [e.type, e.path]),
+    [[EventType.NodeDataChanged, '/t1']],
+  );
   assert.equal(decodeAs(R.SetDataResponse, sd.body).stat.version, 1);
   const bad = await s.call(OpCode.setData, body(R.SetDataRequest, { path: '/t1', data: null, version: 0 }));
   assert.equal(bad.err, Err.BadVersion);
@@ -48,7 +58,10 @@ test('create, getData, setData, exists, getChildren2, delete over the wire', asy
   const kids = await s.call(OpCode.getChildren2, body(R.GetChildren2Request, { path: '/', watch: false }));
   assert.deepEqual(decodeAs(R.GetChildren2Response, kids.body).children.sort(), ['t1', 'zookeeper']);
   const cn = await s.call(OpCode.create, create('/nope'));
-  assert.deepEqual(cn.events.map((e) => e.kind === 'event' && [e.type, e.path]), [[EventType.NodeCreated, '/nope']]);
+  assert.deepEqual(
+    cn.events.map((e) => e.kind === 'event' && [e.type, e.path]),
+    [[EventType.NodeCreated, '/nope']],
+  );
   assert.equal(decodeAs(R.CreateResponse, cn.body).path, '/nope');
   assert.equal((await s.call(OpCode.delete, body(R.DeleteRequest, { path: '/nope', version: -1 }))).err, 0);
   await s.close();
@@ -65,7 +78,10 @@ test('multi: per-op results and errors as ZooKeeper answers them', async () => {
     ]),
   );
   assert.equal(ok.err, 0);
-  assert.deepEqual(decodeMultiResponse(ok.body).map((r) => r.type), ['create', 'check', 'setData']);
+  assert.deepEqual(
+    decodeMultiResponse(ok.body).map((r) => r.type),
+    ['create', 'check', 'setData'],
+  );
   const bad = await s.call(
     OpCode.multi,
     multiBody([
@@ -112,7 +128,10 @@ test('ephemerals go with the session; reconnect with wrong password is refused',
   again.send(1, OpCode.closeSession);
   await again.until(1);
   const events = await watcher.ping();
-  assert.deepEqual(events.map((e) => e.kind === 'event' && [e.type, e.path]), [[EventType.NodeDeleted, '/eph']]);
+  assert.deepEqual(
+    events.map((e) => e.kind === 'event' && [e.type, e.path]),
+    [[EventType.NodeDeleted, '/eph']],
+  );
   await watcher.close();
 });
 
@@ -167,7 +186,10 @@ test('unknown opcode: Unimplemented then close', async () => {
 test('four-letter words', async () => {
   assert.equal(await fourLetter(port, 'ruok'), 'imok');
   const srvr = await fourLetter(port, 'srvr');
-  assert.match(srvr, /^Zookeeper version: 3\.8\.0.*\nLatency min\/avg\/max: \d+\/[\d.]+\/\d+\nReceived: \d+\nSent: \d+\nConnections: \d+\nOutstanding: 0\nZxid: 0x[0-9a-f]+\nMode: standalone\nNode count: \d+\n$/);
+  assert.match(
+    srvr,
+    /^Zookeeper version: 3\.8\.0.*\nLatency min\/avg\/max: \d+\/[\d.]+\/\d+\nReceived: \d+\nSent: \d+\nConnections: \d+\nOutstanding: 0\nZxid: 0x[0-9a-f]+\nMode: standalone\nNode count: \d+\n$/,
+  );
   assert.equal(await fourLetter(port, 'isro'), 'rw');
   assert.match(await fourLetter(port, 'mntr'), /zk_server_state\tstandalone\n/);
   assert.match(await fourLetter(port, 'wchs'), /^\d+ connections watching \d+ paths\nTotal watches:\d+\n$/);

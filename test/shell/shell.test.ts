@@ -216,7 +216,10 @@ describe('tszk shell matches zkCli 3.8', { skip }, () => {
   let target: RestartableServer;
   let reference: RealZooKeeper;
   before(async () => {
-    [target, reference] = await Promise.all([startClientTarget({ extendedTypes: true }), startZooKeeper({ sysProps: { 'zookeeper.extendedTypesEnabled': 'true' } })]);
+    [target, reference] = await Promise.all([
+      startClientTarget({ extendedTypes: true }),
+      startZooKeeper({ sysProps: { 'zookeeper.extendedTypesEnabled': 'true' } }),
+    ]);
     // `ruok` answers before ZooKeeper serves sessions; zkCli's first command would then fail.
     await Promise.all([waitServing(target.port), waitServing(reference.port)]);
   });
@@ -225,10 +228,7 @@ describe('tszk shell matches zkCli 3.8', { skip }, () => {
   });
 
   test('a script on stdin: same stdout, stderr and exit code', async () => {
-    const [theirs, ours] = await Promise.all([
-      runZkCli(reference.connectString, { stdin: SCRIPT }),
-      runOurs(target.connectString, { stdin: SCRIPT }),
-    ]);
+    const [theirs, ours] = await Promise.all([runZkCli(reference.connectString, { stdin: SCRIPT }), runOurs(target.connectString, { stdin: SCRIPT })]);
     assertSameOutput(ours, theirs, target.port, reference.port, 'the script');
     // The comparison is only meaningful if the script produced the interesting output.
     assert.match(theirs.stdout, /WatchedEvent state:SyncConnected type:NodeDataChanged path:\/w/);
@@ -238,16 +238,19 @@ describe('tszk shell matches zkCli 3.8', { skip }, () => {
   });
 
   test('a second script: recursive listing, ACL options, TTL, watches, usage errors', async () => {
-    const [theirs, ours] = await Promise.all([
-      runZkCli(reference.connectString, { stdin: SCRIPT2 }),
-      runOurs(target.connectString, { stdin: SCRIPT2 }),
-    ]);
+    const [theirs, ours] = await Promise.all([runZkCli(reference.connectString, { stdin: SCRIPT2 }), runOurs(target.connectString, { stdin: SCRIPT2 })]);
     if (process.env['TSZK_SHELL_DUMP']) console.log(theirs.stdout, theirs.stderr, theirs.code);
     assertSameOutput(ours, theirs, target.port, reference.port, 'the second script');
   });
 
   test('one command as arguments: output and exit code', async () => {
-    for (const cmd of [['ls', '/'], ['get', '/nope'], ['create', '/argmode', 'two words'], ['get', '-s', '/argmode'], ['ls', '-R', '/zookeeper']]) {
+    for (const cmd of [
+      ['ls', '/'],
+      ['get', '/nope'],
+      ['create', '/argmode', 'two words'],
+      ['get', '-s', '/argmode'],
+      ['ls', '-R', '/zookeeper'],
+    ]) {
       const theirs = await runZkCli(reference.connectString, { args: cmd });
       const ours = await runOurs(target.connectString, { args: cmd });
       assertSameOutput(ours, theirs, target.port, reference.port, cmd.join(' '));

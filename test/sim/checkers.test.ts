@@ -21,7 +21,18 @@ function durableEverywhere(n: number): { disks: VirtualDisk[]; hold: (t: ReturnT
 function throwsIn(checker: string, f: () => void): void {
   assert.throws(f, (e: unknown) => e instanceof Violation && e.checker === checker);
 }
-const w = (o: Partial<WriteOp>): WriteOp => ({ kind: 'write', client: 1, key: 'k', expectedVersion: -1, value: 'v', invoke: 0, response: 1, result: { ok: true, version: 1 }, zxid: null, ...o });
+const w = (o: Partial<WriteOp>): WriteOp => ({
+  kind: 'write',
+  client: 1,
+  key: 'k',
+  expectedVersion: -1,
+  value: 'v',
+  invoke: 0,
+  response: 1,
+  result: { ok: true, version: 1 },
+  zxid: null,
+  ...o,
+});
 
 test('agreement: a peer applying a different txn at the same position fails', () => {
   const { disks, hold } = durableEverywhere(3);
@@ -66,7 +77,12 @@ test('one leader per epoch and primary integrity', () => {
 });
 
 test('linearizability: a CAS history with no valid order fails; unknown outcomes may go either way', () => {
-  assert.ok(checkRegister([w({ expectedVersion: 0, result: { ok: true, version: 1 } }), w({ expectedVersion: 1, invoke: 2, response: 3, result: { ok: true, version: 2 } })]).ok);
+  assert.ok(
+    checkRegister([
+      w({ expectedVersion: 0, result: { ok: true, version: 1 } }),
+      w({ expectedVersion: 1, invoke: 2, response: 3, result: { ok: true, version: 2 } }),
+    ]).ok,
+  );
   // Two successful CAS from version 0, one after the other: impossible.
   assert.ok(!checkRegister([w({ expectedVersion: 0 }), w({ expectedVersion: 0, invoke: 2, response: 3 })]).ok);
   // A stale read-modify-write that saw version 1 after version 2 was acknowledged.
@@ -78,11 +94,16 @@ test('linearizability: a CAS history with no valid order fails; unknown outcomes
     ]).ok,
   );
   // An unknown write explains a version bump; without it the history is impossible.
-  const bumped = [w({ expectedVersion: 0, result: { ok: true, version: 1 } }), w({ expectedVersion: 2, invoke: 5, response: 6, result: { ok: true, version: 3 } })];
+  const bumped = [
+    w({ expectedVersion: 0, result: { ok: true, version: 1 } }),
+    w({ expectedVersion: 2, invoke: 5, response: 6, result: { ok: true, version: 3 } }),
+  ];
   assert.ok(!checkRegister(bumped).ok);
   assert.ok(checkRegister([...bumped, w({ expectedVersion: -1, invoke: 2, response: null, result: 'unknown' })]).ok);
   // Concurrent writes may be ordered either way.
-  assert.ok(checkRegister([w({ invoke: 0, response: 10, result: { ok: true, version: 2 } }), w({ invoke: 1, response: 9, result: { ok: true, version: 1 } })]).ok);
+  assert.ok(
+    checkRegister([w({ invoke: 0, response: 10, result: { ok: true, version: 2 } }), w({ invoke: 1, response: 9, result: { ok: true, version: 1 } })]).ok,
+  );
 });
 
 test('reads: stale session reads, wrong values and sync misses fail', () => {
@@ -91,7 +112,19 @@ test('reads: stale session reads, wrong values and sync misses fail', () => {
   [txn(1, 1, 'k', 'a'), txn(1, 2, 'k', 'b')].forEach(hold);
   const at = c.onApply(1, -1, txn(1, 1, 'k', 'a'));
   c.onApply(1, at, txn(1, 2, 'k', 'b'));
-  const r = (o: Partial<ReadOp>): ReadOp => ({ kind: 'read', client: 1, key: 'k', sync: false, invoke: 10, response: 10, failed: false, version: 1, value: 'a', zxid: z(1, 1), ...o });
+  const r = (o: Partial<ReadOp>): ReadOp => ({
+    kind: 'read',
+    client: 1,
+    key: 'k',
+    sync: false,
+    invoke: 10,
+    response: 10,
+    failed: false,
+    version: 1,
+    value: 'a',
+    zxid: z(1, 1),
+    ...o,
+  });
   const first = w({ client: 2, invoke: 0, response: 1, result: { ok: true, version: 1 }, zxid: z(1, 1), value: 'a' });
   const wrote = w({ client: 2, invoke: 2, response: 5, result: { ok: true, version: 2 }, zxid: z(1, 2), value: 'b' });
   c.checkHistory([r({})]);

@@ -26,7 +26,11 @@ const cases: { mutations: Mutation[]; caughtBy: string[]; assertion?: RegExp; wh
   },
   { mutations: ['snapNotPersisted'], caughtBy: ['durability', 'agreement'], why: 'ZOOKEEPER-3642: SNAP applied in memory only' },
   { mutations: ['neverTrunc'], caughtBy: ['agreement', 'core assertion'], why: 'a divergent suffix survives without TRUNC' },
-  { mutations: ['forwardAfterNewLeaderAck'], caughtBy: ['agreement', 'core assertion', 'primary order'], why: 'spec issue 1: proposals missed between sync and NEWLEADER ACK' },
+  {
+    mutations: ['forwardAfterNewLeaderAck'],
+    caughtBy: ['agreement', 'core assertion', 'primary order'],
+    why: 'spec issue 1: proposals missed between sync and NEWLEADER ACK',
+  },
   { mutations: ['serveBeforeUptodate'], caughtBy: ['serving before UPTODATE'], why: 'a learner serves before UPTODATE' },
   { mutations: ['reuseEpoch'], caughtBy: ['one leader per epoch'], why: 'two leaders establish the same epoch' },
   { mutations: ['noNotificationResend'], caughtBy: ['liveness'], why: 'lost votes are never resent: elections stall' },

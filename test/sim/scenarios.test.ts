@@ -14,15 +14,24 @@ import { counterOf, epochOf, zxidStr } from '../../src/zab/types.js';
  */
 
 function settle(e: ScriptedEnsemble, what = 'ensemble settles'): void {
-  assert.ok(e.runUntil(() => e.stable()), what);
+  assert.ok(
+    e.runUntil(() => e.stable()),
+    what,
+  );
 }
 function commit(e: ScriptedEnsemble, sid: number, key: string, value: string): void {
   const w = e.write(sid, key, value);
-  assert.ok(e.runUntil(() => e.acked.has(w)), `write ${key}=${value} at ${sid} commits`);
+  assert.ok(
+    e.runUntil(() => e.acked.has(w)),
+    `write ${key}=${value} at ${sid} commits`,
+  );
 }
 /** Wait until these peers' trees show the value (commits reach followers after the client's reply). */
 function converge(e: ScriptedEnsemble, sids: number[], key: string, value: string): void {
-  assert.ok(e.runUntil(() => sids.every((s) => e.peer(s).core !== null && e.read(s, key) === value)), `${key}=${value} reaches ${sids.join(',')}`);
+  assert.ok(
+    e.runUntil(() => sids.every((s) => e.peer(s).core !== null && e.read(s, key) === value)),
+    `${key}=${value} reaches ${sids.join(',')}`,
+  );
 }
 function sentBy(e: ScriptedEnsemble, from: number, to: number): Message[] {
   return e.sent.filter((m) => m.from === from && m.to === to).map((m) => m.msg);
@@ -62,10 +71,16 @@ function divergentSuffix(mutations: Mutation[]): ScriptedEnsemble {
   const orphan = e.lastZxid(3);
   e.crash(3);
   e.isolate(3, false);
-  assert.ok(e.runUntil(() => e.leader() === 2), 'peers 1 and 2 elect a new leader');
+  assert.ok(
+    e.runUntil(() => e.leader() === 2),
+    'peers 1 and 2 elect a new leader',
+  );
   commit(e, 2, 'b', 'new-epoch');
   e.start(3);
-  assert.ok(e.runUntil(() => e.stable() && e.peer(3).serving), 'peer 3 rejoins');
+  assert.ok(
+    e.runUntil(() => e.stable() && e.peer(3).serving),
+    'peer 3 rejoins',
+  );
   const trunc = sentBy(e, 2, 3).find((m) => m.type === 'TRUNC');
   assert.ok(trunc !== undefined && trunc.zxid < orphan, 'peer 3 is told to truncate its orphan');
   assert.equal(e.read(3, 'a'), 'committed');
@@ -76,7 +91,10 @@ function divergentSuffix(mutations: Mutation[]): ScriptedEnsemble {
 
 test('ZOOKEEPER-1154/1156: TRUNC drops exactly the uncommitted suffix', () => {
   divergentSuffix([]);
-  assert.equal(caught(() => divergentSuffix(['neverTrunc'])), 'agreement');
+  assert.equal(
+    caught(() => divergentSuffix(['neverTrunc'])),
+    'agreement',
+  );
 });
 
 test('ZOOKEEPER-2355: a follower that dies while reading a proposal gets the txn on resync', () => {
@@ -86,7 +104,10 @@ test('ZOOKEEPER-2355: a follower that dies while reading a proposal gets the txn
   const w = e.write(3, 'session', 'closed');
   e.drop((m) => m.to === 1 && m.ev.type === 'message' && m.ev.msg.type === 'PROPOSAL'); // cut mid-packet
   e.crash(1);
-  assert.ok(e.runUntil(() => e.acked.has(w)), 'committed by 2 and 3');
+  assert.ok(
+    e.runUntil(() => e.acked.has(w)),
+    'committed by 2 and 3',
+  );
   e.start(1);
   assert.ok(e.runUntil(() => e.stable() && e.peer(1).serving));
   assert.equal(e.read(1, 'session'), 'closed');
@@ -103,8 +124,11 @@ function snapJoiner(): ScriptedEnsemble {
   return e;
 }
 
-test('commitLogCount: a learner behind the leader\'s snapshot but within its kept committed txns gets DIFF, further back SNAP', () => {
-  for (const [kept, mode] of [[20, 'DIFF'], [2, 'SNAP']] as const) {
+test("commitLogCount: a learner behind the leader's snapshot but within its kept committed txns gets DIFF, further back SNAP", () => {
+  for (const [kept, mode] of [
+    [20, 'DIFF'],
+    [2, 'SNAP'],
+  ] as const) {
     const e = new ScriptedEnsemble({ voters: 3, snapCount: 3, commitLogCount: kept });
     e.start(2);
     e.start(3);
@@ -139,7 +163,10 @@ test('ZOOKEEPER-3642: a SNAP cut off before NEWLEADER leaves no trace; the next 
   assert.ok(e.runUntil(() => e.peer(1).role !== 'FOLLOWING' || e.peer(1).core!.role.role !== 'FOLLOWING'));
   assert.equal(e.peer(1).disk.snapshot.zxid, 0n, 'nothing of the SNAP reached the disk');
   assert.equal(e.peer(1).machine.zxid, 0n, 'nor the tree');
-  assert.ok(e.runUntil(() => e.stable() && e.leader() === 2 && e.peer(1).serving), '1 and 2 carry on');
+  assert.ok(
+    e.runUntil(() => e.stable() && e.leader() === 2 && e.peer(1).serving),
+    '1 and 2 carry on',
+  );
   e.crash(1);
   e.start(1);
   assert.ok(e.runUntil(() => e.stable() && e.peer(1).serving));
@@ -195,7 +222,10 @@ test('ZOOKEEPER-4643: crash after the epoch but before the txns loses committed 
     e.crash(3);
     e.start(1);
     e.start(2);
-    assert.ok(e.runUntil(() => e.stable(), 400), 'peers 1 and 2 elect a leader');
+    assert.ok(
+      e.runUntil(() => e.stable(), 400),
+      'peers 1 and 2 elect a leader',
+    );
     assert.equal(e.read(e.leader()!, 'k'), 'precious', 'committed value survives');
   };
   run([]);
@@ -215,28 +245,35 @@ test('ZOOKEEPER-4685 and spec issue 1: a proposal made during sync reaches the l
   e.settle((m) => !(m.to === 1 && m.ev.type === 'message' && m.ev.msg.type === 'UPTODATE'));
   const w = e.write(3, 'k', 'during-sync');
   e.settle((m) => !(m.to === 1 && m.ev.type === 'message' && m.ev.msg.type === 'UPTODATE'));
-  assert.ok(sentBy(e, 3, 1).some((m) => m.type === 'PROPOSAL'), 'the learner is in the forwarding set from the sync on');
+  assert.ok(
+    sentBy(e, 3, 1).some((m) => m.type === 'PROPOSAL'),
+    'the learner is in the forwarding set from the sync on',
+  );
   e.peer(1).autoFsync = true;
   assert.ok(e.runUntil(() => e.acked.has(w) && e.stable() && e.peer(1).serving));
   const acks = sentBy(e, 1, 3).filter((m) => m.type === 'ACK');
   assert.ok(acks.length >= 2 && newLeaderAck(acks[0]!), `NEWLEADER ACK comes first: ${acks.map((m) => m.type === 'ACK' && zxidStr(m.zxid)).join(' ')}`);
   converge(e, [1], 'k', 'during-sync');
   assert.equal(e.peer(3).role, 'LEADING', 'the leader did not give up on the learner');
-  assert.notEqual(caught(() => {
-    const m = new ScriptedEnsemble({ voters: 3, mutations: ['forwardAfterNewLeaderAck'] });
-    m.start(2);
-    m.start(3);
-    settle(m);
-    commit(m, 3, 'k', 'before');
-    m.peer(1).autoFsync = false;
-    m.start(1);
-    m.settle((x) => !(x.to === 1 && x.ev.type === 'message' && x.ev.msg.type === 'UPTODATE'));
-    m.write(3, 'k', 'during-sync');
-    m.peer(1).autoFsync = true;
-    m.runUntil(() => m.stable() && m.peer(1).serving);
-    for (let i = 0; i < 3; i++) commit(m, 3, 'k', `after${i}`);
-    converge(m, [1, 2, 3], 'k', 'after2');
-  }), 'none', 'the mutant that forwards only after the NEWLEADER ACK is caught');
+  assert.notEqual(
+    caught(() => {
+      const m = new ScriptedEnsemble({ voters: 3, mutations: ['forwardAfterNewLeaderAck'] });
+      m.start(2);
+      m.start(3);
+      settle(m);
+      commit(m, 3, 'k', 'before');
+      m.peer(1).autoFsync = false;
+      m.start(1);
+      m.settle((x) => !(x.to === 1 && x.ev.type === 'message' && x.ev.msg.type === 'UPTODATE'));
+      m.write(3, 'k', 'during-sync');
+      m.peer(1).autoFsync = true;
+      m.runUntil(() => m.stable() && m.peer(1).serving);
+      for (let i = 0; i < 3; i++) commit(m, 3, 'k', `after${i}`);
+      converge(m, [1, 2, 3], 'k', 'after2');
+    }),
+    'none',
+    'the mutant that forwards only after the NEWLEADER ACK is caught',
+  );
 });
 
 test('ZOOKEEPER-4785: any interleaving of sync packets, fsyncs and a crash loses nothing', () => {
@@ -256,7 +293,10 @@ test('ZOOKEEPER-4785: any interleaving of sync packets, fsyncs and a crash loses
     if (cut % 2 === 0) e.crash(1, cut % 4);
     e.peer(1).autoFsync = true;
     if (e.peer(1).core === null) e.start(1);
-    assert.ok(e.runUntil(() => e.stable() && e.peer(1).serving), `cut ${cut}`);
+    assert.ok(
+      e.runUntil(() => e.stable() && e.peer(1).serving),
+      `cut ${cut}`,
+    );
     commit(e, 3, 'k', 'final');
     converge(e, [1, 2, 3], 'k', 'final');
   }
@@ -280,7 +320,10 @@ test('ZOOKEEPER-4925: a follower that synced during broadcast and then leads has
   e.crash(3);
   e.crash(2);
   e.start(2);
-  assert.ok(e.runUntil(() => e.stable()), 'new leader from 1 and 2');
+  assert.ok(
+    e.runUntil(() => e.stable()),
+    'new leader from 1 and 2',
+  );
   assertContiguous(e);
   commit(e, e.leader()!, 'k', 'c');
   converge(e, [1, 2], 'k', 'c');
@@ -323,7 +366,10 @@ test('sync is answered only by a leader a quorum still follows (a paused, depose
     settle(e);
     e.freeze(3);
     e.isolate(3);
-    assert.ok(e.runUntil(() => e.leader() === 2), 'a new leader while 3 is paused');
+    assert.ok(
+      e.runUntil(() => e.leader() === 2),
+      'a new leader while 3 is paused',
+    );
     commit(e, 2, 'k', 'new');
     e.freeze(3, false); // 3 wakes up still believing it leads, before its syncLimit runs out
     e.sync(3);

@@ -31,13 +31,22 @@ test(`${SEEDS} random seeds with ${OPS} client ops each keep every ZAB guarantee
     }
   }
   const s = (Date.now() - t0) / 1000;
-  console.log(`# ${SEEDS} seeds in ${s.toFixed(1)}s: ${committed} txns committed, ${elections} elections, ${crashes} crashes, ${wire} over the wire formats, sizes ${[...sizes].sort().join(' ')}`);
+  console.log(
+    `# ${SEEDS} seeds in ${s.toFixed(1)}s: ${committed} txns committed, ${elections} elections, ${crashes} crashes, ${wire} over the wire formats, sizes ${[...sizes].sort().join(' ')}`,
+  );
   assert.deepEqual(failures, [], failures.join('\n\n'));
   // The run really exercised the protocol.
   assert.ok(committed > SEEDS * 10, 'txns were committed');
   assert.ok(crashes > SEEDS, 'peers crashed and restarted');
-  for (const v of [3, 5, 7]) assert.ok([...sizes].some((x) => x.startsWith(`${v}+`)), `${v}-voter ensembles ran`);
-  assert.ok([...sizes].some((x) => !x.endsWith('+0')), 'ensembles with observers ran');
+  for (const v of [3, 5, 7])
+    assert.ok(
+      [...sizes].some((x) => x.startsWith(`${v}+`)),
+      `${v}-voter ensembles ran`,
+    );
+  assert.ok(
+    [...sizes].some((x) => !x.endsWith('+0')),
+    'ensembles with observers ran',
+  );
   assert.ok(wire > SEEDS / 10, 'some runs sent every packet through ZooKeeper wire formats');
 });
 

@@ -19,7 +19,10 @@ const simArgs = fromSource ? ['--import', 'tsx', path.join(repoRoot, 'src/sim/ma
 
 function runSeeds(first: number, seeds: number): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...simArgs, '--seeds', String(seeds), '--first', String(first)], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...simArgs, '--seeds', String(seeds), '--first', String(first)], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
     child.on('close', (code) => resolve({ code, out }));

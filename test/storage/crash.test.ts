@@ -26,7 +26,10 @@ interface Round {
 
 async function runAndKill(dataDir: string, seed: number, killAfter_ms: number): Promise<Round> {
   // One process (no tsx wrapper), so SIGKILL hits the writer itself.
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, String(seed)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, TSZK_LOG_LEVEL: 'silent' } });
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir, String(seed)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TSZK_LOG_LEVEL: 'silent' },
+  });
   const r: Round = { pending: new Map(), maxAcked: -1n };
   let buf = '';
   let writing: () => void = () => undefined;

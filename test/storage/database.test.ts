@@ -16,7 +16,12 @@ process.env['TSZK_LOG_LEVEL'] ??= 'silent';
 function dump(db: ZkDatabase): Map<string, string> {
   const out = new Map<string, string>();
   for (const [p, n] of db.tree.nodes()) {
-    out.set(p, JSON.stringify({ data: n.data?.toString('base64') ?? null, acl: db.tree.aclOf(n), stat: n.stat, children: [...n.children].sort() }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+    out.set(
+      p,
+      JSON.stringify({ data: n.data?.toString('base64') ?? null, acl: db.tree.aclOf(n), stat: n.stat, children: [...n.children].sort() }, (_k, v) =>
+        typeof v === 'bigint' ? v.toString() : v,
+      ),
+    );
   }
   out.set('sessions', JSON.stringify([...db.sessionsWithTimeouts].map(([k, v]) => [k.toString(), v]).sort()));
   return out;
@@ -36,11 +41,15 @@ test('openDatabase: fresh dataDir, then writes through FileTxnSink with snapshot
     for (let b = 0; b < 60; b++) {
       const txns: Txn[] = w.batch(5).map((e) => decodeTxn(encodeTxn(e)));
       // Not awaited: batches pile up behind the fsync in flight, as the server's pipeline does.
-      done.push(new Promise((resolve) => first.sink.append(txns, () => {
-        for (const t of txns) db.apply(t);
-        durable += txns.length;
-        resolve();
-      })));
+      done.push(
+        new Promise((resolve) =>
+          first.sink.append(txns, () => {
+            for (const t of txns) db.apply(t);
+            durable += txns.length;
+            resolve();
+          }),
+        ),
+      );
       if (b % 7 === 0) await new Promise((r) => setImmediate(r));
       // Now and then let the background snapshot finish, so the next one is not skipped as busy.
       if (b % 10 === 9) {
@@ -86,7 +95,10 @@ test('fuzzy snapshot of the live DataTree: writes applied while nodes stream (in
       model.apply(e);
       return e;
     };
-    await logAndApply([...w.batch(300), custom({ type: OpCode.create, txn: { path: '/zz-late', data: null, acl: [], ephemeral: false, parentCVersion: model.nodes.get('')!.stat.cversion + 1 } })]);
+    await logAndApply([
+      ...w.batch(300),
+      custom({ type: OpCode.create, txn: { path: '/zz-late', data: null, acl: [], ephemeral: false, parentCVersion: model.nodes.get('')!.stat.cversion + 1 } }),
+    ]);
     const snapZxid = db.lastProcessedZxid;
     const pending: Promise<void>[] = [];
     let yielded = 0;
@@ -106,7 +118,18 @@ test('fuzzy snapshot of the live DataTree: writes applied while nodes stream (in
           }
           // And a create with a never-seen ACL list under a node the walk reaches last: only replay
           // can give it the right ACL, so the snapshot must leave it out.
-          batch.push(custom({ type: OpCode.create, txn: { path: `/zz-late/c${yielded}`, data: null, acl: [{ perms: 7, id: { scheme: 'ip', id: `10.0.${yielded}.1` } }], ephemeral: false, parentCVersion: model.nodes.get('/zz-late')!.stat.cversion + 1 } }));
+          batch.push(
+            custom({
+              type: OpCode.create,
+              txn: {
+                path: `/zz-late/c${yielded}`,
+                data: null,
+                acl: [{ perms: 7, id: { scheme: 'ip', id: `10.0.${yielded}.1` } }],
+                ephemeral: false,
+                parentCVersion: model.nodes.get('/zz-late')!.stat.cversion + 1,
+              },
+            }),
+          );
           pending.push(logAndApply(batch));
         }
       },

@@ -23,8 +23,12 @@ test('adler32 matches known values', () => {
   assert.equal(adler32(Buffer.alloc(0)), 1n);
   // Long input crosses the modulo-reduction chunk boundary.
   const big = Buffer.alloc(100_000, 0xff);
-  let a = 1, b = 0;
-  for (const x of big) { a = (a + x) % 65521; b = (b + a) % 65521; }
+  let a = 1,
+    b = 0;
+  for (const x of big) {
+    a = (a + x) % 65521;
+    b = (b + a) % 65521;
+  }
   assert.equal(adler32(big), BigInt(((b << 16) | a) >>> 0));
 });
 
@@ -44,14 +48,32 @@ test('every txn kind round-trips through an entry, digest or not', () => {
     seen.add(e.header.type);
     assert.deepEqual(decodeTxn(encodeTxn(e)), e);
   }
-  for (const t of [OpCode.createSession, OpCode.create, OpCode.setData, OpCode.setACL, OpCode.delete, OpCode.multi]) assert.ok(seen.has(t), `type ${t} generated`);
+  for (const t of [OpCode.createSession, OpCode.create, OpCode.setData, OpCode.setACL, OpCode.delete, OpCode.multi])
+    assert.ok(seen.has(t), `type ${t} generated`);
   const extra: Txn[] = [
-    { header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.closeSession }, body: { type: OpCode.closeSession, txn: { paths2Delete: ['/a', '/b'] } }, digest: { version: 2, treeDigest: 3n } },
-    { header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.closeSession }, body: { type: OpCode.closeSession, txn: null }, digest: { version: 2, treeDigest: 3n } },
-    { header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.createTTL }, body: { type: OpCode.createTTL, txn: { path: '/t', data: Buffer.from('x'), acl: [], parentCVersion: 3, ttl: 1000n } }, },
-    { header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.createContainer }, body: { type: OpCode.createContainer, txn: { path: '/c', data: null, acl: [], parentCVersion: 3 } }, },
-    { header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.error }, body: { type: OpCode.error, txn: { err: -101 } }, },
-    { header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.reconfig }, body: { type: OpCode.reconfig, txn: { path: '/zookeeper/config', data: Buffer.from('server.1=x'), version: -1 } }, },
+    {
+      header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.closeSession },
+      body: { type: OpCode.closeSession, txn: { paths2Delete: ['/a', '/b'] } },
+      digest: { version: 2, treeDigest: 3n },
+    },
+    {
+      header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.closeSession },
+      body: { type: OpCode.closeSession, txn: null },
+      digest: { version: 2, treeDigest: 3n },
+    },
+    {
+      header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.createTTL },
+      body: { type: OpCode.createTTL, txn: { path: '/t', data: Buffer.from('x'), acl: [], parentCVersion: 3, ttl: 1000n } },
+    },
+    {
+      header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.createContainer },
+      body: { type: OpCode.createContainer, txn: { path: '/c', data: null, acl: [], parentCVersion: 3 } },
+    },
+    { header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.error }, body: { type: OpCode.error, txn: { err: -101 } } },
+    {
+      header: { clientId: 5n, cxid: 1, zxid: 9n, time: 1n, type: OpCode.reconfig },
+      body: { type: OpCode.reconfig, txn: { path: '/zookeeper/config', data: Buffer.from('server.1=x'), version: -1 } },
+    },
   ];
   for (const e of extra) assert.deepEqual(decodeTxn(encodeTxn(e)), e);
 });
@@ -150,7 +172,10 @@ test('snapshot round-trips sessions, ACL cache, nodes and digest; seals are chec
     const buf = fs.readFileSync(file);
     const flipped = Buffer.from(buf);
     flipped[200] = flipped[200]! ^ 0x01;
-    assert.throws(() => parseSnapshot(flipped, file, 1n), (e: Error) => e.message.includes(file) && /byte offset \d+/.test(e.message));
+    assert.throws(
+      () => parseSnapshot(flipped, file, 1n),
+      (e: Error) => e.message.includes(file) && /byte offset \d+/.test(e.message),
+    );
     assert.throws(() => parseSnapshot(buf.subarray(0, buf.length - 30), file, 1n), /not sealed/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

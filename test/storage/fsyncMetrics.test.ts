@@ -24,7 +24,14 @@ test('FileTxnSink.metrics: zk_*_fsynctime count one fsync per group-committed ba
         const done: Promise<void>[] = [];
         for (let i = 0; i < 4; i++) {
           const txns: Txn[] = w.batch(3).map((e) => decodeTxn(encodeTxn(e)));
-          done.push(new Promise((r) => opened.sink.append(txns, () => { for (const t of txns) opened.db.apply(t); r(); })));
+          done.push(
+            new Promise((r) =>
+              opened.sink.append(txns, () => {
+                for (const t of txns) opened.db.apply(t);
+                r();
+              }),
+            ),
+          );
         }
         await Promise.all(done);
       }

@@ -179,7 +179,10 @@ export class ModelTree {
   dump(): Map<string, string> {
     const out = new Map<string, string>();
     for (const [p, n] of this.nodes) {
-      out.set(p === '' ? '/' : p, JSON.stringify({ data: n.data?.toString('base64') ?? null, acl: n.acl, stat: n.stat }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+      out.set(
+        p === '' ? '/' : p,
+        JSON.stringify({ data: n.data?.toString('base64') ?? null, acl: n.acl, stat: n.stat }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
+      );
     }
     return out;
   }

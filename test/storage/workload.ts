@@ -12,7 +12,10 @@ export const prng = seededRandom;
 const ACLS: ACL[][] = [
   [{ perms: 31, id: { scheme: 'world', id: 'anyone' } }],
   // world has ADMIN so that ZooKeeper shows the digest id to clients unmasked.
-  [{ perms: 17, id: { scheme: 'world', id: 'anyone' } }, { perms: 31, id: { scheme: 'digest', id: 'u:abc=' } }],
+  [
+    { perms: 17, id: { scheme: 'world', id: 'anyone' } },
+    { perms: 31, id: { scheme: 'digest', id: 'u:abc=' } },
+  ],
   [{ perms: 3, id: { scheme: 'ip', id: '127.0.0.1' } }],
 ];
 
@@ -51,7 +54,13 @@ export class Workload {
       const base = owner !== 0n ? '' : parent;
       return {
         type: OpCode.create,
-        txn: { path: `${base}/n${this.n}`, data, acl: this.pick(ACLS), ephemeral: this.rnd() < 0.2, parentCVersion: (this.tree.nodes.get(base)?.stat.cversion ?? 0) + 1 },
+        txn: {
+          path: `${base}/n${this.n}`,
+          data,
+          acl: this.pick(ACLS),
+          ephemeral: this.rnd() < 0.2,
+          parentCVersion: (this.tree.nodes.get(base)?.stat.cversion ?? 0) + 1,
+        },
       };
     }
     const p = this.pick(paths);
@@ -65,7 +74,10 @@ export class Workload {
       txns: [
         { type: OpCode.check, txn: { path: q, version: this.tree.nodes.get(q)!.stat.version } },
         { type: OpCode.setData, txn: { path: q, data, version: this.tree.nodes.get(q)!.stat.version + 1 } },
-        { type: OpCode.create, txn: { path: `/m${this.n}`, data: null, acl: ACLS[0]!, ephemeral: false, parentCVersion: this.tree.nodes.get('')!.stat.cversion + 1 } },
+        {
+          type: OpCode.create,
+          txn: { path: `/m${this.n}`, data: null, acl: ACLS[0]!, ephemeral: false, parentCVersion: this.tree.nodes.get('')!.stat.cversion + 1 },
+        },
       ],
     };
   }

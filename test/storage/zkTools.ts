@@ -44,13 +44,21 @@ export interface DumpedNode {
 }
 
 /** Canonical form shared by client dumps and model dumps (null data reads as empty). */
-export function canonical(data: Buffer | null, acl: readonly { perms: number; id: { scheme: string; id: string } }[], stat: Record<string, bigint | number>): string {
+export function canonical(
+  data: Buffer | null,
+  acl: readonly { perms: number; id: { scheme: string; id: string } }[],
+  stat: Record<string, bigint | number>,
+): string {
   const s: Record<string, string | number> = {};
   for (const k of ['czxid', 'mzxid', 'ctime', 'mtime', 'version', 'cversion', 'aversion', 'ephemeralOwner', 'pzxid']) {
     const v = stat[k]!;
     s[k] = typeof v === 'bigint' ? v.toString() : v;
   }
-  return JSON.stringify({ data: (data ?? Buffer.alloc(0)).toString('base64'), acl: acl.map((a) => ({ perms: a.perms, scheme: a.id.scheme, id: a.id.id })), stat: s });
+  return JSON.stringify({
+    data: (data ?? Buffer.alloc(0)).toString('base64'),
+    acl: acl.map((a) => ({ perms: a.perms, scheme: a.id.scheme, id: a.id.id })),
+    stat: s,
+  });
 }
 
 /** Every node outside /zookeeper, read through a client: path -> canonical string. */
@@ -63,11 +71,25 @@ export async function dumpThroughClient(c: Client): Promise<Map<string, string>>
     const acls = await new Promise<ACL[]>((resolve, reject) => c.getACL(p, (err, a) => (err ? reject(err) : resolve(a))));
     const st = rawStat as FullStat;
     const stat = {
-      czxid: long(st.czxid), mzxid: long(st.mzxid), ctime: long(st.ctime), mtime: long(st.mtime),
-      version: st.version, cversion: st.cversion, aversion: st.aversion, ephemeralOwner: long(st.ephemeralOwner), pzxid: long(st.pzxid),
+      czxid: long(st.czxid),
+      mzxid: long(st.mzxid),
+      ctime: long(st.ctime),
+      mtime: long(st.mtime),
+      version: st.version,
+      cversion: st.cversion,
+      aversion: st.aversion,
+      ephemeralOwner: long(st.ephemeralOwner),
+      pzxid: long(st.pzxid),
     };
     const big = Object.fromEntries(Object.entries(stat).map(([k, v]) => [k, typeof v === 'string' ? BigInt(v) : v]));
-    out.set(p, canonical(data ?? null, acls.map((a) => ({ perms: a.permission, id: a.id })), big));
+    out.set(
+      p,
+      canonical(
+        data ?? null,
+        acls.map((a) => ({ perms: a.permission, id: a.id })),
+        big,
+      ),
+    );
     const children = await new Promise<string[]>((resolve, reject) => c.getChildren(p, undefined, (err, ch) => (err ? reject(err) : resolve(ch))));
     await Promise.all(children.filter((ch) => !(p === '/' && ch === 'zookeeper')).map((ch) => visit(p === '/' ? `/${ch}` : `${p}/${ch}`)));
   };

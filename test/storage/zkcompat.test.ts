@@ -96,7 +96,7 @@ async function serveWithTszk<T>(dataDir: string, f: (c: Client, port: number) =>
 }
 
 const NODES = Number(process.env['TSZK_STORAGE_COMPAT_NODES'] ?? 2000);
-const step = (s: string) => process.env['TSZK_DEBUG_STEPS'] ? console.error(s) : undefined;
+const step = (s: string) => (process.env['TSZK_DEBUG_STEPS'] ? console.error(s) : undefined);
 
 /**
  * Thousands of nodes, digest/ip/read-only ACLs, setData, deletes, setACL, sequential nodes,
@@ -104,7 +104,10 @@ const step = (s: string) => process.env['TSZK_DEBUG_STEPS'] ? console.error(s) :
  */
 async function clientWorkload(c1: Client, c2: Client): Promise<Map<string, string>> {
   const OPEN = zookeeper.ACL.OPEN_ACL_UNSAFE;
-  const digestAcl = [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('digest', 'alice:fO8uR3aDAJ6Cq+2Y1jQ2v5A8jJc=')), new zookeeper.ACL(zookeeper.Permission.READ | zookeeper.Permission.WRITE | zookeeper.Permission.ADMIN, new zookeeper.Id('world', 'anyone'))];
+  const digestAcl = [
+    new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('digest', 'alice:fO8uR3aDAJ6Cq+2Y1jQ2v5A8jJc=')),
+    new zookeeper.ACL(zookeeper.Permission.READ | zookeeper.Permission.WRITE | zookeeper.Permission.ADMIN, new zookeeper.Id('world', 'anyone')),
+  ];
   const ipAcl = [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('ip', '127.0.0.1'))];
   const P = zookeeper.CreateMode.PERSISTENT;
   await call<string>((cb) => c1.create('/app', Buffer.from('root of the app'), OPEN, P, cb));
@@ -124,15 +127,36 @@ async function clientWorkload(c1: Client, c2: Client): Promise<Map<string, strin
   await Promise.all(idx.filter((i) => i % 7 === 3).map((i) => call((cb) => c1.setData(node(i), Buffer.from(`updated ${i}`), -1, cb))));
   await Promise.all(removed.map((i) => new Promise<void>((res, rej) => c1.remove(node(i), -1, (e) => (e ? rej(e) : res())))));
   await Promise.all(idx.filter((i) => i % 11 === 2 && i % 10 !== 1).map((i) => call((cb) => c1.setACL(node(i), ipAcl, -1, cb))));
-  await Promise.all(Array.from({ length: 30 }, (_, i) => call<string>((cb) => c1.create(`/app/seq-`, Buffer.from(`${i}`), OPEN, zookeeper.CreateMode.PERSISTENT_SEQUENTIAL, cb))));
-  await Promise.all(Array.from({ length: 50 }, (_, i) => call<string>((cb) => c2.create(`/app/b${i % 20}/eph${i}`, Buffer.from('e'), OPEN, zookeeper.CreateMode.EPHEMERAL, cb))));
+  await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      call<string>((cb) => c1.create(`/app/seq-`, Buffer.from(`${i}`), OPEN, zookeeper.CreateMode.PERSISTENT_SEQUENTIAL, cb)),
+    ),
+  );
+  await Promise.all(
+    Array.from({ length: 50 }, (_, i) =>
+      call<string>((cb) => c2.create(`/app/b${i % 20}/eph${i}`, Buffer.from('e'), OPEN, zookeeper.CreateMode.EPHEMERAL, cb)),
+    ),
+  );
   await Promise.all(Array.from({ length: 10 }, () => call<string>((cb) => c2.create(`/app/eseq-`, null, OPEN, zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, cb))));
   await call<string>((cb) => c1.create('/app/c1-eph', null, OPEN, zookeeper.CreateMode.EPHEMERAL, cb));
   for (let i = 0; i < 20; i++) {
-    await call((cb) => c1.transaction().create(`/app/multi${i}`, Buffer.from('m')).setData('/app', Buffer.from(`v${i}`)).check('/app/b0').commit(cb));
+    await call((cb) =>
+      c1
+        .transaction()
+        .create(`/app/multi${i}`, Buffer.from('m'))
+        .setData('/app', Buffer.from(`v${i}`))
+        .check('/app/b0')
+        .commit(cb),
+    );
   }
   // A failing multi is logged as an error txn.
-  await call((cb) => c1.transaction().create('/app/never').check('/app', 999).commit((err, r) => cb(null, [err, r])));
+  await call((cb) =>
+    c1
+      .transaction()
+      .create('/app/never')
+      .check('/app', 999)
+      .commit((err, r) => cb(null, [err, r])),
+  );
   step('multis done');
   c1.close(); // closeSession deletes /app/c1-eph
   await new Promise((r) => setTimeout(r, 500));
@@ -186,7 +210,14 @@ test('a dataDir written by tszk is read by ZooKeeper toolkits and served by ZooK
   let zk: Awaited<ReturnType<typeof startZooKeeper>> | undefined;
   const clients: Client[] = [];
   try {
-    const dd = await openDataDir({ dataDir, forceSync: true, snapCount: 300, preAllocSize_bytes: 64 * 1024, emptyTree: ModelTree.fresh().source(), random: () => 0.3 });
+    const dd = await openDataDir({
+      dataDir,
+      forceSync: true,
+      snapCount: 300,
+      preAllocSize_bytes: 64 * 1024,
+      emptyTree: ModelTree.fresh().source(),
+      random: () => 0.3,
+    });
     const tree = ModelTree.fresh();
     const w = new Workload(tree, 5, 0n, 'real');
     for (let i = 0; i < 1500; i += 25) {

@@ -36,7 +36,10 @@ export interface InteropEnsemble {
  */
 export async function startInteropEnsemble(kind: TargetKind): Promise<InteropEnsemble> {
   if (kind === 'zookeeper') {
-    const zk = await startZkEnsemble({ peers: [{ kind: 'zookeeper' }, { kind: 'zookeeper' }, { kind: 'zookeeper' }], sysProps: { 'zookeeper.extendedTypesEnabled': 'true' } });
+    const zk = await startZkEnsemble({
+      peers: [{ kind: 'zookeeper' }, { kind: 'zookeeper' }, { kind: 'zookeeper' }],
+      sysProps: { 'zookeeper.extendedTypesEnabled': 'true' },
+    });
     try {
       const leader = await zk.waitForQuorum();
       const modes = await Promise.all(zk.peers.map(async (p) => [p, await p.mode()] as const));
@@ -73,10 +76,22 @@ export async function startInteropEnsemble(kind: TargetKind): Promise<InteropEns
 export async function interopEnsembleOf(cluster: FaultCluster, timeout_ms = 60_000): Promise<InteropEnsemble> {
   const leader = await cluster.waitForLeader({ timeout_ms });
   await Promise.all(cluster.peers.map((p) => waitServing(p.clientPort)));
-  const members: InteropMember[] = cluster.peers.map((p) => ({ id: p.sid, kind: p.kind, clientPort: p.clientPort, connectString: p.connectString, logFile: p.logFile }));
+  const members: InteropMember[] = cluster.peers.map((p) => ({
+    id: p.sid,
+    kind: p.kind,
+    clientPort: p.clientPort,
+    connectString: p.connectString,
+    logFile: p.logFile,
+  }));
   const followers = members.filter((m) => m.id !== leader.sid);
   if (followers.length !== 2) throw new Error(`expected 3 members, got ${members.length} (logs in ${cluster.dir})`);
-  return { kind: cluster.kind, members, leader: members.find((m) => m.id === leader.sid)!, followers: [followers[0]!, followers[1]!], stop: async () => undefined };
+  return {
+    kind: cluster.kind,
+    members,
+    leader: members.find((m) => m.id === leader.sid)!,
+    followers: [followers[0]!, followers[1]!],
+    stop: async () => undefined,
+  };
 }
 
 /**

@@ -124,7 +124,14 @@ export async function startEnsemble(n: number, opts: EnsembleOptions = {}): Prom
     },
     waitForLeader(w = {}) {
       const candidates = () => members.filter((m) => m.running && !(w.exclude ?? []).includes(m.id));
-      return waitForLeaderAmong(candidates, (m) => m.status(), (m) => m.id, w, 'members', dir);
+      return waitForLeaderAmong(
+        candidates,
+        (m) => m.status(),
+        (m) => m.id,
+        w,
+        'members',
+        dir,
+      );
     },
     async stop() {
       await Promise.all(members.map((m) => m.kill('SIGKILL')));

@@ -177,7 +177,14 @@ export async function startFaultCluster(opts: FaultClusterOptions): Promise<Faul
     unexpectedExits: () => peers.flatMap((p) => p.crashes),
     waitForLeader(w = {}) {
       const candidates = () => peers.filter((p) => p.running() && !(w.exclude ?? []).includes(p.sid) && (w.among === undefined || w.among.includes(p.sid)));
-      return waitForLeaderAmong(candidates, (p) => p.status(), (p) => p.sid, w, 'peers', dir);
+      return waitForLeaderAmong(
+        candidates,
+        (p) => p.status(),
+        (p) => p.sid,
+        w,
+        'peers',
+        dir,
+      );
     },
     async stop(s = {}) {
       await Promise.all(peers.map((p) => p.kill('SIGKILL')));
@@ -245,7 +252,12 @@ class Peer implements ClusterPeer {
       exited = true;
       if (this.proc === proc) this.proc = undefined;
       if (!this.killing) {
-        const tail = fs.readFileSync(this.logFile, 'utf8').split('\n').filter((l) => l.trim() !== '').slice(-12).join('\n');
+        const tail = fs
+          .readFileSync(this.logFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .slice(-12)
+          .join('\n');
         this.crashes.push(`peer ${this.sid} exited by itself (code ${code}, signal ${signal}) at ${new Date().toISOString()}; log ${this.logFile}:\n${tail}`);
       }
     });

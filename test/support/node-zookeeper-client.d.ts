@@ -1,7 +1,10 @@
 /** The parts of node-zookeeper-client 1.1 the interop suite uses (the package ships no types). */
 declare module 'node-zookeeper-client' {
-  import { EventEmitter } from 'node:events';
-  export interface Id { scheme: string; id: string }
+  import { type EventEmitter } from 'node:events';
+  export interface Id {
+    scheme: string;
+    id: string;
+  }
   export class ACL {
     constructor(perms: number, id: Id);
     permission: number;

@@ -69,7 +69,15 @@ export function writePeerConfig(dataDir: string, sid: number, cfg: Record<string
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(path.join(dataDir, 'myid'), `${sid}\n`);
   const cfgPath = path.join(dataDir, 'zoo.cfg');
-  fs.writeFileSync(cfgPath, Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n' + serverLines.join('\n') + '\n');
+  fs.writeFileSync(
+    cfgPath,
+    Object.entries(cfg)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') +
+      '\n' +
+      serverLines.join('\n') +
+      '\n',
+  );
   return cfgPath;
 }
 

@@ -13,8 +13,7 @@ const FRAME_BYTES_MAX = 16 * 1024 * 1024;
 const REPLY_TIMEOUT_MS_DEFAULT = 10_000;
 
 export type Incoming =
-  | { kind: 'reply'; xid: number; zxid: bigint; err: number; body: Buffer }
-  | { kind: 'event'; zxid: bigint; type: number; state: number; path: string };
+  { kind: 'reply'; xid: number; zxid: bigint; err: number; body: Buffer } | { kind: 'event'; zxid: bigint; type: number; state: number; path: string };
 
 /** Any record value paired with its schema, so requests stay type-checked. */
 export interface Body<T = unknown> {

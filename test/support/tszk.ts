@@ -53,7 +53,12 @@ export async function startTszk(opts: TszkOptions = {}): Promise<Tszk> {
     ...opts.cfg,
   };
   const cfgPath = path.join(dataDir, 'zoo.cfg');
-  fs.writeFileSync(cfgPath, Object.entries(cfg).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  fs.writeFileSync(
+    cfgPath,
+    Object.entries(cfg)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
   const { cmd, args } = tszkCommand();
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const proc = spawn(cmd, [...args, 'server', '--config', cfgPath], {

@@ -100,7 +100,15 @@ export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemb
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'zk-ensemble-'));
   fs.mkdirSync(dir, { recursive: true });
   const tick = opts.tickTime_ms ?? 1000;
-  interface Slot { sid: number; spec: PeerSpec; clientPort: number; quorumPort: number; electionPort: number; q: TcpProxy; e: TcpProxy }
+  interface Slot {
+    sid: number;
+    spec: PeerSpec;
+    clientPort: number;
+    quorumPort: number;
+    electionPort: number;
+    q: TcpProxy;
+    e: TcpProxy;
+  }
   const slots: Slot[] = [];
   for (let i = 0; i < opts.peers.length; i++) {
     const sid = i + 1;
@@ -115,7 +123,10 @@ export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemb
   const gates = new Map<number, ElectionGate>();
   if (opts.electionGates === true)
     for (const s of slots)
-      gates.set(s.sid, await startElectionGate({ targetSid: s.sid, downstreamPort: s.e.port, gatePortOf: (sid) => gates.get(sid)?.port, isCut: (sid) => cutSids.has(sid) }));
+      gates.set(
+        s.sid,
+        await startElectionGate({ targetSid: s.sid, downstreamPort: s.e.port, gatePortOf: (sid) => gates.get(sid)?.port, isCut: (sid) => cutSids.has(sid) }),
+      );
   const peers: EnsemblePeer[] = slots.map((s) => {
     const dataDir = path.join(dir, `peer${s.sid}`);
     fs.mkdirSync(dataDir, { recursive: true });

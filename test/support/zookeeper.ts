@@ -55,14 +55,17 @@ export async function startZooKeeper(opts: RealZooKeeperOptions = {}): Promise<R
     ...opts.cfg,
   };
   const cfgPath = path.join(dataDir, 'zoo.cfg');
-  fs.writeFileSync(cfgPath, Object.entries(cfgLines).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  fs.writeFileSync(
+    cfgPath,
+    Object.entries(cfgLines)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n',
+  );
   const props = Object.entries(opts.sysProps ?? {}).map(([k, v]) => `-D${k}=${v}`);
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
-  const proc = spawn(
-    'java',
-    ['-Xmx512m', ...(opts.jvmArgs ?? []), ...props, '-cp', CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath],
-    { stdio: ['ignore', out, out] },
-  );
+  const proc = spawn('java', ['-Xmx512m', ...(opts.jvmArgs ?? []), ...props, '-cp', CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath], {
+    stdio: ['ignore', out, out],
+  });
   let exited = false;
   proc.on('exit', () => (exited = true));
   const stop = async (): Promise<void> => {

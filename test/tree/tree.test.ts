@@ -1,7 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventType } from '../../src/proto/opcodes.js';
-import { DataTree, WatchManager, pathProblem, OPEN_ACL_UNSAFE, CONTAINER_EPHEMERAL_OWNER, ttlToEphemeralOwner, type WatchedEvent, type Watcher } from '../../src/tree/index.js';
+import {
+  DataTree,
+  WatchManager,
+  pathProblem,
+  OPEN_ACL_UNSAFE,
+  CONTAINER_EPHEMERAL_OWNER,
+  ttlToEphemeralOwner,
+  type WatchedEvent,
+  type Watcher,
+} from '../../src/tree/index.js';
 
 function rec(sessionId = 1n): Watcher & { events: WatchedEvent[] } {
   const events: WatchedEvent[] = [];
@@ -45,7 +54,10 @@ test('suppress: a watcher told by the data table is not told again by the child 
   t.getData('/n', w);
   t.getChildren('/n', w);
   t.deleteNode('/n', 2n);
-  assert.deepEqual(w.events.map((e) => e.type), [EventType.NodeDeleted]);
+  assert.deepEqual(
+    w.events.map((e) => e.type),
+    [EventType.NodeDeleted],
+  );
 });
 
 test('addWatch after a standard watch: last mode wins per (watcher, path), as in 3.8', () => {

@@ -8,7 +8,11 @@ import { TxnPreparer, ZkDatabase, encodeTxn, decodeTxn, type WriteRequest, type 
 const acl = [...OPEN_ACL_UNSAFE];
 function setup(opts: { extendedTypesEnabled?: boolean } = {}) {
   const db = new ZkDatabase();
-  const prep = new TxnPreparer(db.tree, { skipACL: false, extendedTypesEnabled: opts.extendedTypesEnabled ?? false, digestEnabled: true }, { check: () => undefined });
+  const prep = new TxnPreparer(
+    db.tree,
+    { skipACL: false, extendedTypesEnabled: opts.extendedTypesEnabled ?? false, digestEnabled: true },
+    { check: () => undefined },
+  );
   const ctx = (sessionId = 1n): RequestContext => ({ sessionId, cxid: 1, authInfo: [{ scheme: 'ip', id: '127.0.0.1' }], time: 1000n });
   // The caller numbers txns (in a server: the ZAB core or the standalone counter).
   let zxid = 0n;
@@ -85,11 +89,14 @@ test('multi: all or nothing, per-op errors', () => {
     ops: [create('/a/1'), { op: OpCode.check, req: { path: '/a', version: 7 } }, create('/a/2')],
   });
   assert.equal(rc.err, Err.BadVersion);
-  assert.deepEqual(rc.multiResult!.map((r) => [r.type, r.err]), [
-    [OpCode.error, 0],
-    [OpCode.error, Err.BadVersion],
-    [OpCode.error, Err.RuntimeInconsistency],
-  ]);
+  assert.deepEqual(
+    rc.multiResult!.map((r) => [r.type, r.err]),
+    [
+      [OpCode.error, 0],
+      [OpCode.error, Err.BadVersion],
+      [OpCode.error, Err.RuntimeInconsistency],
+    ],
+  );
   assert.equal(tree.getNode('/a/1'), undefined);
   const ok = run({ op: OpCode.multi, ops: [create('/a/1'), create('/a/1/x'), { op: OpCode.setData, req: { path: '/a/1', data: null, version: 0 } }] });
   assert.equal(ok.err, 0);
@@ -138,10 +145,13 @@ test('closeSession deletes ephemerals and fires watches', () => {
   tree.getChildren('/', w);
   run({ op: OpCode.closeSession }, 7n);
   assert.equal(tree.getNode('/e1'), undefined);
-  assert.deepEqual(w.events.map((e) => [e.type, e.path]), [
-    [EventType.NodeDeleted, '/e1'],
-    [EventType.NodeChildrenChanged, '/'],
-  ]);
+  assert.deepEqual(
+    w.events.map((e) => [e.type, e.path]),
+    [
+      [EventType.NodeDeleted, '/e1'],
+      [EventType.NodeChildrenChanged, '/'],
+    ],
+  );
 });
 
 test('watch rules: NodeDeleted fires data+child once, persistent recursive gets no child events', () => {
@@ -156,14 +166,26 @@ test('watch rules: NodeDeleted fires data+child once, persistent recursive gets 
   const p = recorder();
   tree.addWatch('/w', p, 'persistent');
   run({ op: OpCode.delete, req: { path: '/w/c', version: -1 } });
-  assert.deepEqual(a.events.map((e) => e.type), [EventType.NodeDeleted]);
-  assert.deepEqual(r.events.map((e) => [e.type, e.path]), [[EventType.NodeDeleted, '/w/c']]);
-  assert.deepEqual(p.events.map((e) => [e.type, e.path]), [[EventType.NodeChildrenChanged, '/w']]);
+  assert.deepEqual(
+    a.events.map((e) => e.type),
+    [EventType.NodeDeleted],
+  );
+  assert.deepEqual(
+    r.events.map((e) => [e.type, e.path]),
+    [[EventType.NodeDeleted, '/w/c']],
+  );
+  assert.deepEqual(
+    p.events.map((e) => [e.type, e.path]),
+    [[EventType.NodeChildrenChanged, '/w']],
+  );
   run({ op: OpCode.setData, req: { path: '/w', data: null, version: -1 } });
   assert.equal(p.events.length, 2);
   assert.equal(r.events.length, 2);
   const ex = recorder();
   assert.throws(() => tree.statNode('/nope', ex));
   run(create('/nope'));
-  assert.deepEqual(ex.events.map((e) => e.type), [EventType.NodeCreated]);
+  assert.deepEqual(
+    ex.events.map((e) => e.type),
+    [EventType.NodeCreated],
+  );
 });

@@ -74,7 +74,10 @@ function leader3(mutations: Mutation[] = []): PeerState {
   for (let i = 0; i < 3; i++) step(state, { type: 'tick' });
   assert.equal(state.role.role, 'LEADING');
   const a = feed(state, 2, { type: 'FOLLOWERINFO', acceptedEpoch: epoch(1n), sid: serverId(2) });
-  assert.ok(a.some((x) => x.type === 'persistAcceptedEpoch' && x.epoch === 2n), 'epoch = max(acceptedEpoch) + 1');
+  assert.ok(
+    a.some((x) => x.type === 'persistAcceptedEpoch' && x.epoch === 2n),
+    'epoch = max(acceptedEpoch) + 1',
+  );
   feed(state, 1, { type: 'FOLLOWERINFO', acceptedEpoch: epoch(1n), sid: serverId(1) });
   return state;
 }
@@ -82,13 +85,19 @@ function leader3(mutations: Mutation[] = []): PeerState {
 test('before its epoch is settled, a leader refuses a learner more recent than itself', () => {
   const s = leader3();
   const a = feed(s, 1, { type: 'ACKEPOCH', currentEpoch: epoch(1n), lastZxid: z(1, 5) });
-  assert.ok(a.some((x) => x.type === 'disconnect' && x.peer === 1n), 'handler dropped');
+  assert.ok(
+    a.some((x) => x.type === 'disconnect' && x.peer === 1n),
+    'handler dropped',
+  );
   assert.ok(!a.some((x) => x.type === 'persistCurrentEpoch'), 'no quorum from it');
   // An up-to-date learner completes the quorum and is synced.
   const b = feed(s, 2, { type: 'ACKEPOCH', currentEpoch: epoch(1n), lastZxid: z(1, 1) });
   assert.ok(b.some((x) => x.type === 'persistCurrentEpoch' && x.epoch === 2n));
   // No bare COMMIT during the sync (a ZooKeeper learner NPEs on one): the commit point rides in UPTODATE.
-  assert.deepEqual(sends(b).map((m) => m.type), ['DIFF', 'NEWLEADER']);
+  assert.deepEqual(
+    sends(b).map((m) => m.type),
+    ['DIFF', 'NEWLEADER'],
+  );
   // Without the check, the leader would truncate the more recent learner's txns.
   const m = leader3(['skipAckEpochCheck']);
   const c = feed(m, 1, { type: 'ACKEPOCH', currentEpoch: epoch(1n), lastZxid: z(1, 5) });
@@ -101,7 +110,14 @@ test('a restarted peer joins an established leader whose followers report other 
   // Compared on every field those votes never agreed and peer 1 stayed LOOKING for good.
   const { state } = recover(config(1), persisted(1, 1, [[1, 0x17]]));
   state.logicalclock = 2n;
-  const vote = (st: 'FOLLOWING' | 'LEADING', zx: Zxid, round: bigint): Message => ({ type: 'NOTIFICATION', state: st, leader: serverId(3), zxid: zx, electionEpoch: round, peerEpoch: epoch(2n) });
+  const vote = (st: 'FOLLOWING' | 'LEADING', zx: Zxid, round: bigint): Message => ({
+    type: 'NOTIFICATION',
+    state: st,
+    leader: serverId(3),
+    zxid: zx,
+    electionEpoch: round,
+    peerEpoch: epoch(2n),
+  });
   feed(state, 2, vote('FOLLOWING', z(0, 0), 1n));
   assert.equal(state.role.role, 'LOOKING', 'one established vote is no quorum');
   const actions = feed(state, 3, vote('LEADING', z(1, 0x17), 2n));

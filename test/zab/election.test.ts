@@ -19,7 +19,10 @@ function history(e: ScriptedEnsemble, sid: number, currentEpoch: bigint, txns: [
 
 function elect(e: ScriptedEnsemble, sids: number[]): number {
   for (const s of sids) e.start(s);
-  assert.ok(e.runUntil(() => e.stable()), 'ensemble settles');
+  assert.ok(
+    e.runUntil(() => e.stable()),
+    'ensemble settles',
+  );
   return e.leader()!;
 }
 
@@ -33,17 +36,36 @@ test('vote order: peer epoch, then zxid, then server id', () => {
 
 test('election: the highest current epoch wins even with a lower zxid', () => {
   const e = new ScriptedEnsemble({ voters: 3 });
-  history(e, 1, 3n, [[1, 1], [2, 1]]); // epoch 3 accepted, last txn from epoch 2
-  history(e, 2, 2n, [[1, 1], [2, 1], [2, 2], [2, 3]]);
-  history(e, 3, 2n, [[1, 1], [2, 1], [2, 2]]);
+  history(e, 1, 3n, [
+    [1, 1],
+    [2, 1],
+  ]); // epoch 3 accepted, last txn from epoch 2
+  history(e, 2, 2n, [
+    [1, 1],
+    [2, 1],
+    [2, 2],
+    [2, 3],
+  ]);
+  history(e, 3, 2n, [
+    [1, 1],
+    [2, 1],
+    [2, 2],
+  ]);
   assert.equal(elect(e, [1, 2, 3]), 1);
 });
 
 test('election: with equal epochs the highest zxid wins over a higher server id', () => {
   const e = new ScriptedEnsemble({ voters: 3 });
-  history(e, 1, 1n, [[1, 1], [1, 2], [1, 3]]);
+  history(e, 1, 1n, [
+    [1, 1],
+    [1, 2],
+    [1, 3],
+  ]);
   history(e, 2, 1n, [[1, 1]]);
-  history(e, 3, 1n, [[1, 1], [1, 2]]);
+  history(e, 3, 1n, [
+    [1, 1],
+    [1, 2],
+  ]);
   assert.equal(elect(e, [1, 2, 3]), 1);
   // The winner's history is everyone's: peer 2 and 3 were brought up to 1.3.
   for (const s of [2, 3]) assert.equal(e.read(s, 'k'), '1.3');
@@ -115,5 +137,8 @@ test('PING replies carry the learner’s session activity to the leader', () => 
   step(e.peer(1).core!, { type: 'sessionActivity', data: touched });
   assert.ok(e.runUntil(() => e.sent.some((m) => m.from === 1 && m.msg.type === 'PING' && m.msg.data?.equals(touched) === true), 20));
   e.settle();
-  assert.ok(e.trace.lines().some((l) => l.includes('s3') && l.includes('sessionActivity')), 'the leader hears of it');
+  assert.ok(
+    e.trace.lines().some((l) => l.includes('s3') && l.includes('sessionActivity')),
+    'the leader hears of it',
+  );
 });

@@ -19,7 +19,17 @@ test('packet type constants are those of Leader.java', () => {
     [1, 2, 3, 4, 5, 6, 7, 8],
   );
   assert.deepEqual(
-    [PacketType.NEWLEADER, PacketType.FOLLOWERINFO, PacketType.UPTODATE, PacketType.DIFF, PacketType.TRUNC, PacketType.SNAP, PacketType.OBSERVERINFO, PacketType.LEADERINFO, PacketType.ACKEPOCH],
+    [
+      PacketType.NEWLEADER,
+      PacketType.FOLLOWERINFO,
+      PacketType.UPTODATE,
+      PacketType.DIFF,
+      PacketType.TRUNC,
+      PacketType.SNAP,
+      PacketType.OBSERVERINFO,
+      PacketType.LEADERINFO,
+      PacketType.ACKEPOCH,
+    ],
     [10, 11, 12, 13, 14, 15, 16, 17, 18],
   );
 });
@@ -36,10 +46,7 @@ test('FLE notification has FastLeaderElection.buildMsg layout', () => {
   const n = { type: 'NOTIFICATION', state: 'FOLLOWING', leader: serverId(3), zxid: zxid(0x200000009n), electionEpoch: 4n, peerEpoch: epoch(2n) } as const;
   const b = encodeNotification(n);
   assert.equal(b.length, 44); // 4 + 8 + 8 + 8 + 8 + 4 (version) + 4 (config length) + config
-  assert.equal(
-    b.toString('hex'),
-    '00000001' + '0000000000000003' + '0000000200000009' + '0000000000000004' + '0000000000000002' + '00000002' + '00000000',
-  );
+  assert.equal(b.toString('hex'), '00000001' + '0000000000000003' + '0000000200000009' + '0000000000000004' + '0000000000000002' + '00000002' + '00000000');
   assert.deepEqual(decodeNotification(b), n);
   const withConfig = encodeNotification(n, Buffer.from('server.1=a:1:2'));
   assert.equal(withConfig.length, 44 + 14);

@@ -31,8 +31,7 @@ test('a learner pinged while it synced still confirms client syncs afterwards', 
   p1.autoFsync = false;
   e.start(1);
   const sentBefore = e.sent.length;
-  const pingedWhileSyncing = (): boolean =>
-    e.sent.slice(sentBefore).some((m) => m.from === 3 && m.to === 1 && m.msg.type === 'PING') && !p1.sawUptodate;
+  const pingedWhileSyncing = (): boolean => e.sent.slice(sentBefore).some((m) => m.from === 3 && m.to === 1 && m.msg.type === 'PING') && !p1.sawUptodate;
   assert.ok(e.runUntil(pingedWhileSyncing, 60), 'the leader pings the syncing learner');
   assert.ok(!e.sent.slice(sentBefore).some((m) => m.from === 1 && m.msg.type === 'PING'), 'a syncing learner does not answer a PING');
   p1.autoFsync = true;
@@ -70,11 +69,22 @@ test("a learner's SYNC goes out before the COMMIT of anything proposed after its
   const w = e.write(3, 'k', 'after the sync');
   e.settle();
   assert.ok(e.acked.has(w), 'the write commits while the sync waits');
-  const after = (to: number, type: string): number => e.sent.findIndex((m, i) => i >= mark && m.from === 3 && m.to === to && m.msg.type === type && (type !== 'COMMIT' || ('zxid' in m.msg && m.msg.zxid === e.peer(3).core!.committedZxid)));
+  const after = (to: number, type: string): number =>
+    e.sent.findIndex(
+      (m, i) =>
+        i >= mark &&
+        m.from === 3 &&
+        m.to === to &&
+        m.msg.type === type &&
+        (type !== 'COMMIT' || ('zxid' in m.msg && m.msg.zxid === e.peer(3).core!.committedZxid)),
+    );
   assert.ok(after(1, 'COMMIT') >= 0, 'peer 1 gets the COMMIT at once');
   assert.equal(after(2, 'COMMIT'), -1, 'peer 2 gets no COMMIT before its SYNC');
   // The next ping round confirms the sync through peer 1: SYNC to 2, then the held COMMIT.
-  assert.ok(e.runUntil(() => after(2, 'SYNC') >= 0, 60), 'the sync is answered');
+  assert.ok(
+    e.runUntil(() => after(2, 'SYNC') >= 0, 60),
+    'the sync is answered',
+  );
   assert.ok(after(2, 'COMMIT') > after(2, 'SYNC'), `SYNC at ${after(2, 'SYNC')}, COMMIT at ${after(2, 'COMMIT')}`);
   e.block(2, 3, false);
 });
@@ -93,7 +103,10 @@ test('no PING reaches a learner between LEADERINFO and its sync packet, however 
   e.tick(12); // more than two ping rounds, less than initLimit
   e.block(1, 3, false);
   assert.ok(e.runUntil(() => e.peer(1).sawUptodate && e.stable()));
-  const toOne = e.sent.slice(mark).filter((m) => m.from === 3 && m.to === 1).map((m) => m.msg.type);
+  const toOne = e.sent
+    .slice(mark)
+    .filter((m) => m.from === 3 && m.to === 1)
+    .map((m) => m.msg.type);
   const info = toOne.indexOf('LEADERINFO');
   const syncAt = toOne.findIndex((t) => t === 'DIFF' || t === 'TRUNC' || t === 'SNAP');
   assert.ok(info >= 0 && syncAt > info, `LEADERINFO then a sync packet: ${toOne.join(' ')}`);

@@ -2,7 +2,7 @@
  * zkCli's everyday commands over the TypeScript client, with zkCli 3.8.0's output: results on
  * stdout, "Created ..." and failures on stderr, the same wording and layout.
  */
-import { CreateMode, KeeperError, WatcherType, ZooKeeperClient, op, type ACL, type Watcher } from '../../client/index.js';
+import { CreateMode, KeeperError, WatcherType, type ZooKeeperClient, op, type ACL, type Watcher } from '../../client/index.js';
 import { Err } from '../../proto/errors.js';
 import { CliError, keeperMessage, validatePath, wrapKeeperError } from './errors.js';
 import { idString, javaList, permString, statLines } from './format.js';

@@ -1,5 +1,5 @@
 /** zkCli's failure messages: CliWrapperException's wording for KeeperErrors, and path checks. */
-import { Err, KeeperError } from '../../proto/errors.js';
+import { Err, type KeeperError } from '../../proto/errors.js';
 
 /** A failed command: `message` goes to stderr and the shell's exit code becomes `exitCode`. */
 export class CliError extends Error {
@@ -108,12 +108,7 @@ export function validatePath(path: string, sequential = false): void {
         reason = `relative paths not allowed @${i}`;
         break;
       }
-    } else if (
-      (code > 0 && code <= 0x1f) ||
-      (code >= 0x7f && code <= 0x9f) ||
-      (code >= 0xd800 && code <= 0xf8ff) ||
-      (code >= 0xfff0 && code <= 0xffff)
-    ) {
+    } else if ((code > 0 && code <= 0x1f) || (code >= 0x7f && code <= 0x9f) || (code >= 0xd800 && code <= 0xf8ff) || (code >= 0xfff0 && code <= 0xffff)) {
       reason = `invalid character @${i}`;
       break;
     }

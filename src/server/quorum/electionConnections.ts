@@ -54,7 +54,15 @@ export class ElectionConnections implements ElectionTransport {
   ) {
     for (const p of peers) {
       if (p.sid === mySid) continue;
-      this.links.set(p.sid, { peer: p, socket: undefined, queue: [], connecting: false, nextAttempt_ms: 0, delay_ms: RECONNECT_DELAY_MS_MIN, retry: undefined });
+      this.links.set(p.sid, {
+        peer: p,
+        socket: undefined,
+        queue: [],
+        connecting: false,
+        nextAttempt_ms: 0,
+        delay_ms: RECONNECT_DELAY_MS_MIN,
+        retry: undefined,
+      });
     }
   }
 
@@ -142,9 +150,13 @@ export class ElectionConnections implements ElectionTransport {
     link.nextAttempt_ms = 0;
     log.info({ sid: String(link.peer.sid) }, 'election connection established');
     for (const m of link.queue.splice(0)) writeFramed(s, m);
-    readFramed(s, (m) => this.onMessage(link.peer.sid, m), () => {
-      if (link.socket === s) link.socket = undefined;
-    });
+    readFramed(
+      s,
+      (m) => this.onMessage(link.peer.sid, m),
+      () => {
+        if (link.socket === s) link.socket = undefined;
+      },
+    );
   }
 
   private accept(s: net.Socket): void {

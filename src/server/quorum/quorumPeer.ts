@@ -203,14 +203,23 @@ export class QuorumPeer implements QuorumPeerHandle {
     const acceptedEpoch = (d.acceptedEpoch ?? lastEpoch) as Epoch;
     const currentEpoch = (d.currentEpoch ?? lastEpoch) as Epoch;
     log.info(
-      { myid: this.self.id, snapZxid: zxidHex(snapZxid), lastZxid: zxidHex(d.lastZxid), acceptedEpoch: String(acceptedEpoch), currentEpoch: String(currentEpoch) },
+      {
+        myid: this.self.id,
+        snapZxid: zxidHex(snapZxid),
+        lastZxid: zxidHex(d.lastZxid),
+        acceptedEpoch: String(acceptedEpoch),
+        currentEpoch: String(currentEpoch),
+      },
       'quorum peer recovered its dataDir',
     );
     await this.election.listen();
     await this.learners.listen();
     await this.notServing.listen(this.options.clientPort, this.options.clientPortAddress);
     this.notServingUp = true;
-    log.info({ myid: this.self.id, clientPort: this.options.clientPort, tick_ms: this.tick_ms, voters: this.config.quorum.voters.map(String) }, 'tszk quorum peer started');
+    log.info(
+      { myid: this.self.id, clientPort: this.options.clientPort, tick_ms: this.tick_ms, voters: this.config.quorum.voters.map(String) },
+      'tszk quorum peer started',
+    );
     const r = recover(this.config, { acceptedEpoch, currentEpoch, snapZxid, log: zabLog });
     this.state = r.state;
     this.opts.observer?.stepped({ type: 'recover' }, r.actions, r.state);
@@ -365,7 +374,10 @@ export class QuorumPeer implements QuorumPeerHandle {
     if (e.type !== 'message') return;
     const m = e.msg;
     if (m.type === 'DIFF' || m.type === 'TRUNC' || m.type === 'SNAP') {
-      log.info({ leader: String(e.from), mode: m.type, zxid: zxidHex(m.zxid), ourLastZxid: zxidHex(this.lastLoggedZxid()) }, `syncing with leader by ${m.type}`);
+      log.info(
+        { leader: String(e.from), mode: m.type, zxid: zxidHex(m.zxid), ourLastZxid: zxidHex(this.lastLoggedZxid()) },
+        `syncing with leader by ${m.type}`,
+      );
     }
   }
 
@@ -408,7 +420,8 @@ export class QuorumPeer implements QuorumPeerHandle {
         return this.io.storage.append(
           a.txns.map((t) => ({ zxid: t.zxid, bytes: t.data })),
           () => {
-            if (generation === this.logGeneration || this.opts.mutations?.has('staleDurabilityReports') === true) this.enqueue({ type: 'logDurable', zxid: last });
+            if (generation === this.logGeneration || this.opts.mutations?.has('staleDurabilityReports') === true)
+              this.enqueue({ type: 'logDurable', zxid: last });
           },
         );
       }
@@ -501,7 +514,13 @@ export class QuorumPeer implements QuorumPeerHandle {
     const r = this.state.role;
     const h = r.role === 'LEADING' ? r.handlers.get(to) : undefined;
     log.info(
-      { learner: String(to), mode: type, learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(zxid), leaderLastZxid: zxidHex(this.lastLoggedZxid()) },
+      {
+        learner: String(to),
+        mode: type,
+        learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined,
+        zxid: zxidHex(zxid),
+        leaderLastZxid: zxidHex(this.lastLoggedZxid()),
+      },
       `syncing learner ${to} by ${type}`,
     );
   }
@@ -563,7 +582,13 @@ export class QuorumPeer implements QuorumPeerHandle {
         log.info({ myid: this.self.id, round: String(this.state.logicalclock), lastZxid: zxidHex(this.lastLoggedZxid()) }, 'LOOKING: starting leader election');
       } else {
         log.info(
-          { myid: this.self.id, role, leader: leader === null ? null : String(leader), round: String(this.state.logicalclock), election_ms: now - this.lookingSince_ms },
+          {
+            myid: this.self.id,
+            role,
+            leader: leader === null ? null : String(leader),
+            round: String(this.state.logicalclock),
+            election_ms: now - this.lookingSince_ms,
+          },
           `election over: ${role}${leader !== null && role !== 'LEADING' ? ` leader ${leader}` : ''}`,
         );
       }
@@ -627,7 +652,10 @@ export class QuorumPeer implements QuorumPeerHandle {
     }
     await pipeline.listen();
     this.pipeline = pipeline;
-    log.info({ mode: mode.name, clientPort: pipeline.port, zxid: zxidHex(this.db.lastProcessedZxid) }, readOnly ? 'Read-only server started: serving read-only clients' : 'serving clients');
+    log.info(
+      { mode: mode.name, clientPort: pipeline.port, zxid: zxidHex(this.db.lastProcessedZxid) },
+      readOnly ? 'Read-only server started: serving read-only clients' : 'serving clients',
+    );
   }
 
   private stopServing(): Effect {
