@@ -101,6 +101,9 @@ interface SimPeer {
   appliedAt: number;
   /** The zxid its tree was last checked at. */
   checkedZxid: bigint;
+  /** From its core after each step: the epoch it accepted, and the epoch it leads once established. */
+  acceptedEpoch: bigint;
+  leadingEpoch: bigint | null;
 }
 
 interface Client {
@@ -162,7 +165,7 @@ export class ServerSimulation {
     for (let id = 1; id <= opt.voters + opt.observers; id++) {
       const disk = new PeerDisk(id, this.prng);
       disk.snapshotFile = initialSnapshot;
-      this.peers.push({ id, voter: id <= opt.voters, disk, host: null, peer: null, starting: false, incarnation: 0, appliedAt: -1, checkedZxid: -1n });
+      this.peers.push({ id, voter: id <= opt.voters, disk, host: null, peer: null, starting: false, incarnation: 0, appliedAt: -1, checkedZxid: -1n, acceptedEpoch: 0n, leadingEpoch: null });
     }
   }
 
@@ -231,6 +234,9 @@ export class ServerSimulation {
     const observer: PeerObserver = {
       stepped: (event, actions, state) => {
         if (p.incarnation !== inc) return;
+        p.acceptedEpoch = state.acceptedEpoch;
+        const r = state.role;
+        p.leadingEpoch = r.role === 'LEADING' && r.established ? r.newEpoch : null;
         if (event.type !== 'tick' && !(event.type === 'message' && event.msg.type === 'PING')) this.trace.add(this.world.now, p.id, event as never);
         if (event.type === 'recover') p.appliedAt = this.sequence.positionOf(state.snapZxid, undefined, `peer ${p.id} restarted from its snapshot`);
         for (const a of actions) {
@@ -599,7 +605,11 @@ export class ServerSimulation {
   private lagging(): string | undefined {
     const last = this.sequence.committed[this.sequence.committed.length - 1];
     const lastZxid = last?.zxid ?? 0n;
+    const leading = this.peers.find((p) => p.peer !== null && p.leadingEpoch !== null);
     for (const p of this.peers) {
+      // A member that accepted a later epoch than the leader's refuses its LEADERINFO until the
+      // next election, as a ZooKeeper learner does (Learner.registerWithLeader): excused.
+      if (p.peer !== null && !p.peer.serving && leading !== undefined && p.acceptedEpoch > leading.leadingEpoch!) continue;
       if (p.peer === null || !p.peer.serving) return `peer ${p.id} is not serving`;
       if (p.peer.tree.lastProcessedZxid !== lastZxid)
         return `peer ${p.id} is at 0x${p.peer.tree.lastProcessedZxid.toString(16)}, the ensemble committed 0x${lastZxid.toString(16)}`;

@@ -103,11 +103,30 @@ export class Host implements Clock {
     this.world.at(0, () => this.run(fn));
   }
 
-  /** Runs `fn` in this process now, or when a pause ends; never once it died. */
+  /** What arrived or fell due during a pause, in order. */
+  private deferred: (() => void)[] = [];
+  private resumeScheduled = false;
+
+  /** Runs `fn` in this process now, or (in arrival order) when a pause ends; never once it died. */
   run(fn: () => void): void {
     if (!this.alive) return;
-    if (this.pausedUntil > this.world.now) this.world.queue.push(this.pausedUntil, () => this.run(fn));
-    else fn();
+    if (this.pausedUntil <= this.world.now && this.deferred.length === 0) return fn();
+    this.deferred.push(fn);
+    this.scheduleResume();
+  }
+
+  private scheduleResume(): void {
+    if (this.resumeScheduled) return;
+    this.resumeScheduled = true;
+    this.world.queue.push(Math.max(this.pausedUntil, this.world.now), () => {
+      this.resumeScheduled = false;
+      if (!this.alive) return;
+      // The pause may have been extended meanwhile.
+      if (this.pausedUntil > this.world.now) return this.scheduleResume();
+      const due = this.deferred;
+      this.deferred = [];
+      for (const f of due) if (this.alive) f();
+    });
   }
 
   die(reset: boolean): void {
