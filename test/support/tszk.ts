@@ -34,6 +34,9 @@ export interface TszkOptions {
 }
 
 export function tszkCommand(): { cmd: string; args: string[] } {
+  // Another build of tszk (e.g. a checkout of an older commit, to bench before against after).
+  const other = process.env['TSZK_CLI'];
+  if (other !== undefined && other !== '') return { cmd: process.execPath, args: [path.resolve(other)] };
   if (fromSource) return { cmd: process.execPath, args: ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts')] };
   return { cmd: process.execPath, args: [path.join(repoRoot, 'dist/src/cli/main.js')] };
 }
