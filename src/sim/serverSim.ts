@@ -165,7 +165,19 @@ export class ServerSimulation {
     for (let id = 1; id <= opt.voters + opt.observers; id++) {
       const disk = new PeerDisk(id, this.prng);
       disk.snapshotFile = initialSnapshot;
-      this.peers.push({ id, voter: id <= opt.voters, disk, host: null, peer: null, starting: false, incarnation: 0, appliedAt: -1, checkedZxid: -1n, acceptedEpoch: 0n, leadingEpoch: null });
+      this.peers.push({
+        id,
+        voter: id <= opt.voters,
+        disk,
+        host: null,
+        peer: null,
+        starting: false,
+        incarnation: 0,
+        appliedAt: -1,
+        checkedZxid: -1n,
+        acceptedEpoch: 0n,
+        leadingEpoch: null,
+      });
     }
   }
 
