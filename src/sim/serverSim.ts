@@ -34,6 +34,7 @@ import { CommittedSequence, fail, Violation } from './committedSequence.js';
 import { VERSION_UNREPORTED, type Op, type ReadOp, type WriteOp } from './history.js';
 import { PeerDisk } from './peerDisk.js';
 import { Prng } from './prng.js';
+import { drawPartition } from './partitions.js';
 import { RegisterHistory } from './registerHistory.js';
 import { SimConnection, type Reply, type Session } from './simClient.js';
 import type { FaultRates } from './sim.js';
@@ -307,21 +308,7 @@ export class ServerSimulation {
       h.pausedUntil = Math.max(h.pausedUntil, w.now + this.prng.range(500, 4000));
       this.trace.add(w.now, h.id, `PAUSE until ${h.pausedUntil}ms`);
     } else if (r < f.crash + f.pause + f.partition) {
-      const n = this.peers.length;
-      const pairs: string[] = [];
-      const kind = this.prng.int(3);
-      if (kind === 0) {
-        const x = this.prng.range(1, n);
-        for (let y = 1; y <= n; y++) if (y !== x) pairs.push(`${x}>${y}`, `${y}>${x}`);
-      } else if (kind === 1) {
-        const side = this.peers.map(() => this.prng.chance(0.5));
-        for (let x = 1; x <= n; x++) for (let y = 1; y <= n; y++) if (side[x - 1] !== side[y - 1]) pairs.push(`${x}>${y}`);
-      } else {
-        const x = this.prng.range(1, n);
-        let y = this.prng.range(1, n - 1);
-        if (y >= x) y++;
-        pairs.push(`${x}>${y}`);
-      }
+      const pairs = drawPartition(this.prng, this.peers.length);
       for (const k of pairs) w.blocked.add(k);
       this.trace.add(w.now, 0, `PARTITION ${pairs.join(' ')}`);
       w.at(this.prng.range(300, 8000), () => {

@@ -8,6 +8,7 @@ import { corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type C
 import type { Op, ReadOp, WriteOp } from './history.js';
 import { decodeWrite, encodeWrite } from './machine.js';
 import { Prng } from './prng.js';
+import { drawPartition } from './partitions.js';
 import { EventQueue } from './queue.js';
 import { Trace } from './trace.js';
 
@@ -365,21 +366,7 @@ export class Simulation {
     if (r < f.crash && alive.length > 0) {
       this.crashAndRestart(this.prng.pick(alive));
     } else if (r < f.crash + f.partition) {
-      const n = this.peers.length;
-      const pairs: string[] = [];
-      const kind = this.prng.int(3);
-      if (kind === 0) {
-        const x = this.prng.range(1, n);
-        for (let y = 1; y <= n; y++) if (y !== x) pairs.push(`${x}>${y}`, `${y}>${x}`);
-      } else if (kind === 1) {
-        const side = this.peers.map(() => this.prng.chance(0.5));
-        for (let x = 1; x <= n; x++) for (let y = 1; y <= n; y++) if (side[x - 1] !== side[y - 1]) pairs.push(`${x}>${y}`);
-      } else {
-        const x = this.prng.range(1, n);
-        let y = this.prng.range(1, n - 1);
-        if (y >= x) y++;
-        pairs.push(`${x}>${y}`); // asymmetric
-      }
+      const pairs = drawPartition(this.prng, this.peers.length);
       for (const k of pairs) this.blocked.add(k);
       this.trace.add(this.now, 0, `PARTITION ${pairs.join(' ')}`);
       this.at(this.prng.range(300, 8000), () => {

@@ -6,7 +6,8 @@ import net from 'node:net';
  * first is closed, and a cluster asks for all its members' ports before any member binds them.
  */
 const handedOut = new Set<number>();
-const HANDED_OUT_MAX = 1024;
+/** Beyond this many, the oldest are forgotten (the kernel cycles through ~28k ephemeral ports). */
+const HANDED_OUT_MAX = 4096;
 
 /** A TCP port on 127.0.0.1 that was free a moment ago and not handed out recently by this process. */
 export async function freePort(): Promise<number> {

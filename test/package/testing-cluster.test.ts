@@ -4,6 +4,7 @@
  * member cut off by partition() stops serving while the rest commit, and catches up after heal();
  * expireSession on a cluster client ends its session everywhere. Bad arguments fail clearly.
  */
+import { waitFor } from '../support/wait.js';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
@@ -32,19 +33,8 @@ async function connect(connectString: string, connectWait_ms?: number): Promise<
   return zk;
 }
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeout_ms = 30_000): Promise<T> {
-  const deadline = Date.now() + timeout_ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function until<T>(what: string, f: () => Promise<T | undefined>, timeout_ms = 30_000): Promise<T> {
+  return waitFor(what, f, timeout_ms, 100);
 }
 
 /** Reads through `m` alone, after sync, until `path` has `data` (the member is serving and caught up). */
