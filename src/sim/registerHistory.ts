@@ -31,6 +31,11 @@ export class RegisterHistory {
     h.push({ zxid, version, value });
   }
 
+  /** The zxid of the first committed change to `key` after `after` and at most `upTo`, if any. */
+  changeBetween(key: string, after: bigint, upTo: bigint): bigint | undefined {
+    return this.keyHistory.get(key)?.find((h) => h.zxid > after && h.zxid <= upTo)?.zxid;
+  }
+
   /** The register's committed value at the state with zxid z. */
   valueAt(key: string, z: bigint): { version: number; value: string } {
     const h = this.keyHistory.get(key) ?? [];

@@ -14,7 +14,7 @@
 import { type JuteWriter } from '../jute/index.js';
 import { log } from '../log.js';
 import { Err } from '../proto/errors.js';
-import { CreateMode, OpCode } from '../proto/opcodes.js';
+import { CreateMode, EventType, OpCode } from '../proto/opcodes.js';
 import * as R from '../proto/records.js';
 import { parseZooCfg, type ParsedConfig } from '../server/config.js';
 import type { PeerIo } from '../server/quorum/peerIo.js';
@@ -117,6 +117,8 @@ interface Client {
   n: number;
   /** The session's last request xid. */
   xid: number;
+  /** Data watches this connection holds: register → zxid of the read that set it. */
+  watches: Map<string, bigint>;
   done: boolean;
   probe: boolean;
   /** Requests (or a connect) in flight: the next op waits for all of them. */
@@ -351,6 +353,7 @@ export class ServerSimulation {
       issued: 0,
       n: 0,
       xid: 0,
+      watches: new Map(),
       done: false,
       probe,
       inFlight: 0,
@@ -379,6 +382,10 @@ export class ServerSimulation {
       },
     );
     c.conn = conn;
+    c.watches.clear(); // this client does not re-register watches on a new connection
+    conn.onEvent = (path, type) => {
+      if (type === EventType.NodeDataChanged) c.watches.delete(path);
+    };
     c.inFlight++;
     const s = c.session;
     conn.open(s?.sessionId ?? 0n, s?.passwd ?? Buffer.alloc(16), SESSION_TIMEOUT_MS, c.lastZxid, (r) => {
@@ -460,6 +467,7 @@ export class ServerSimulation {
     const finish = (r: Reply | null): void => {
       if (over) return;
       over = true;
+      if (r !== null && r.zxid > 0n) this.checkWatches(c, r.zxid);
       if (r !== null && r.zxid > c.lastZxid) c.lastZxid = r.zxid;
       done(r);
       if (--c.inFlight === 0) this.later(c);
@@ -473,6 +481,21 @@ export class ServerSimulation {
       }
       finish(null);
     });
+  }
+
+  /**
+   * ZooKeeper's watch guarantee: a client sees the event of a watch it set before any reply from
+   * a state where the watched node has changed (the event is written before that reply).
+   */
+  private checkWatches(c: Client, replyZxid: bigint): void {
+    for (const [key, setAt] of c.watches) {
+      const changed = this.registers.changeBetween(key, setAt, replyZxid);
+      if (changed !== undefined)
+        fail(
+          'watches',
+          `client ${c.id} got a reply at 0x${replyZxid.toString(16)} before the event of its watch on ${key} (set at 0x${setAt.toString(16)}, changed at 0x${changed.toString(16)})`,
+        );
+    }
   }
 
   private write(c: Client, conn: SimConnection, key: string): void {
@@ -523,6 +546,7 @@ export class ServerSimulation {
   }
 
   private read(c: Client, conn: SimConnection, key: string, sync: boolean): void {
+    const watch = !sync && this.prng.chance(0.5);
     const op: ReadOp = { kind: 'read', client: c.id, key, sync, invoke: this.world.now, response: null, failed: true, version: 0, value: '', zxid: 0n };
     this.ops.push(op);
     const getData = (): void =>
@@ -530,9 +554,10 @@ export class ServerSimulation {
         c,
         conn,
         OpCode.getData,
-        (w) => R.GetDataRequest.write(w, { path: key, watch: false }),
+        (w) => R.GetDataRequest.write(w, { path: key, watch }),
         (rep) => {
           if (rep === null || rep.err !== 0) return;
+          if (watch && c.conn === conn && !c.watches.has(key)) c.watches.set(key, rep.zxid);
           const d = R.GetDataResponse.read(rep.body!);
           op.version = d.stat.version;
           op.value = d.data?.toString() ?? '';

@@ -8,6 +8,7 @@ import { Err } from '../proto/errors.js';
 import { OpCode, Xid } from '../proto/opcodes.js';
 import * as R from '../proto/records.js';
 import { FrameDecoder } from '../server/framing.js';
+import { Violation } from './committedSequence.js';
 import { SimClientSocket, type World } from './world.js';
 
 const FRAME_BYTES_MAX = 0xfffff;
@@ -29,8 +30,8 @@ export class SimConnection {
   private readonly pending = new Map<number, (r: Reply) => void>();
   private handshake: ((r: Session | null) => void) | undefined;
   closed = false;
-  /** Watch notifications received: (path, event type), in arrival order. */
-  readonly events: { path: string; type: number; at: number }[] = [];
+  /** Told of each watch notification, in order with the replies around it. */
+  onEvent: ((path: string, type: number) => void) | undefined;
 
   constructor(
     private readonly world: World,
@@ -104,7 +105,8 @@ export class SimConnection {
       try {
         this.decoder.push(bytes, (buf, start, end) => this.onFrame(new JuteReader(buf, start, end)));
       } catch (e) {
-        throw new Error(`client ${this.clientId}: undecodable reply from server ${this.server}: ${(e as Error).message}`);
+        if (e instanceof Violation) throw e; // a checker judging a reply
+        throw new Violation('client protocol', `client ${this.clientId}: undecodable reply from server ${this.server}: ${(e as Error).message}`);
       }
     });
   }
@@ -120,7 +122,7 @@ export class SimConnection {
     const h = R.ReplyHeader.read(r);
     if (h.xid === Xid.notification) {
       const e = R.WatcherEvent.read(r);
-      this.events.push({ path: e.path, type: e.type, at: this.world.now });
+      this.onEvent?.(e.path, e.type);
       return;
     }
     if (h.xid === Xid.ping) {
