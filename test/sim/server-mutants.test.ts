@@ -14,9 +14,9 @@ const CASES: { mutation: ServerMutation; seed: number; checker: string; what: st
   { mutation: 'snapshotNamedBehind', seed: 15, checker: 'tree', what: 'a snapshot named at the wrong zxid' },
   { mutation: 'expiryKeepsEphemerals', seed: 1, checker: 'sessions', what: 'an ephemeral left behind an expired session' },
   { mutation: 'durableBeforeFsync', seed: 1, checker: 'durability', what: 'ack before fsync in the log writer' },
-  { mutation: 'pingBeforeSync', seed: 1, checker: 'wire', what: "PING before a learner's sync" },
+  { mutation: 'pingBeforeSync', seed: 6, checker: 'wire', what: "PING before a learner's sync" },
   { mutation: 'forwardedWritesNextTurn', seed: 3, checker: 'wire', what: "a learner's sync answered before the COMMITs of its earlier writes" },
-  { mutation: 'staleDurabilityReports', seed: 1215, checker: 'durability', what: 'a durability report from before a TRUNC counted for a txn appended again' },
+  { mutation: 'staleDurabilityReports', seed: 540, checker: 'durability', what: 'a durability report from before a TRUNC counted for a txn appended again' },
 ];
 
 for (const c of CASES) {
