@@ -64,6 +64,8 @@ export class RequestPipeline implements ServingServer, AdminSource {
   private listener: ClientListener | undefined;
   private readonly clock: Clock;
   private turnScheduled = false;
+  /** The last txn applied since the digest was last checked. */
+  private lastApplied: Txn | undefined;
   private readonly dirty: ClientConnection[] = [];
   private tickTimer: Timer | undefined;
   private readonly reaper: ContainerReaper;
@@ -497,8 +499,21 @@ export class RequestPipeline implements ServingServer, AdminSource {
     this.turnScheduled = true;
     this.clock.soon(() => {
       this.turnScheduled = false;
+      this.checkDigest();
       this.flushDirty();
     });
+  }
+
+  /**
+   * The tree against the digest recorded on the last txn applied, once per turn: the digest is
+   * cumulative, so a wrong txn still shows, and reading it after every txn would recompute the
+   * digest of a node changed by many txns of a batch once per txn instead of once.
+   */
+  private checkDigest(): void {
+    const txn = this.lastApplied;
+    if (txn === undefined) return;
+    this.lastApplied = undefined;
+    this.db.checkDigest(txn);
   }
 
   /**
@@ -507,7 +522,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
    */
   applyCommitted(txn: Txn): void {
     const rc = this.db.apply(txn);
-    this.db.checkDigest(txn);
+    this.lastApplied = txn;
     const h = txn.header;
     this.preparer.applied(h.zxid);
     const body = txn.body;

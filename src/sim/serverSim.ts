@@ -37,7 +37,7 @@ import { Prng } from './prng.js';
 import { drawPartition } from './partitions.js';
 import { RegisterHistory } from './registerHistory.js';
 import { SimConnection, type Reply, type Session } from './simClient.js';
-import type { FaultRates } from './sim.js';
+import type { FaultRates, SimOptions } from './sim.js';
 import { Trace } from './trace.js';
 import { EPOCH_MS, World, type Host } from './world.js';
 
@@ -49,18 +49,10 @@ export interface ServerFaults extends FaultRates {
 /** A broken variant to show the checkers catch it: of the core, of the server runtime, or of the disk. */
 export type ServerMutation = Mutation | RuntimeMutation | 'durableBeforeFsync';
 
-export interface ServerSimOptions {
-  seed: number;
-  voters: number;
-  observers: number;
-  clients: number;
-  /** Client operations to issue before healing and checking liveness. */
-  ops: number;
-  keys: number;
+/** The core simulator's options, less what the real servers decide themselves (commit log, zxid counter, wire). */
+export interface ServerSimOptions extends Omit<SimOptions, 'faults' | 'mutations' | 'commitLogCount' | 'zxidCounter_max' | 'wire'> {
   faults: ServerFaults;
   mutations: ServerMutation[];
-  snapCount: number;
-  trace_max: number;
 }
 
 export interface ServerSimResult {

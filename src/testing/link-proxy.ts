@@ -6,7 +6,7 @@
 import net from 'node:net';
 
 /** Returns undefined while more bytes are needed, else the rewritten prefix and how many input bytes it replaces. */
-type FirstMessageRewriter = (buf: Buffer) => { out: Buffer; consumed: number } | undefined;
+export type FirstMessageRewriter = (buf: Buffer) => { out: Buffer; consumed: number } | undefined;
 
 export interface LinkProxy {
   readonly port: number;

@@ -51,7 +51,8 @@ export interface TcpProxy {
 }
 
 /** Returns undefined while more bytes are needed, else the rewritten prefix and how many input bytes it replaces. */
-export type FirstMessageRewriter = (buf: Buffer) => { out: Buffer; consumed: number } | undefined;
+export type { FirstMessageRewriter } from '../../src/testing/link-proxy.js';
+import type { FirstMessageRewriter } from '../../src/testing/link-proxy.js';
 
 export interface TcpProxyOptions {
   name?: string;
@@ -224,26 +225,5 @@ export async function startTcpProxy(targetPort: number | (() => number), opts: T
   };
 }
 
-/**
- * ZooKeeper's election InitialMessage (QuorumCnxManager): long protocol version (-65536 or
- * -65535), long sid, int length, then "host:port" (v2: '|'-separated). The receiving peer
- * connects back to that address, so point it at `advertise` (a proxy) instead of the real port.
- * Anything that is not such a message is passed through unchanged.
- */
-export function electionInitialMessageRewriter(advertise: () => string): FirstMessageRewriter {
-  return (buf) => {
-    if (buf.length < 8) return undefined;
-    const version = buf.readBigInt64BE(0);
-    if (version !== -65536n && version !== -65535n) return { out: Buffer.alloc(0), consumed: 0 };
-    if (buf.length < 20) return undefined;
-    const len = buf.readInt32BE(16);
-    if (len <= 0 || len > 4096) return { out: Buffer.alloc(0), consumed: 0 };
-    if (buf.length < 20 + len) return undefined;
-    const addr = Buffer.from(advertise(), 'utf8');
-    const out = Buffer.alloc(20 + addr.length);
-    buf.copy(out, 0, 0, 16);
-    out.writeInt32BE(addr.length, 16);
-    addr.copy(out, 20);
-    return { out, consumed: 20 + len };
-  };
-}
+// ZooKeeper's election InitialMessage rewritten to point connect-backs at a proxy: one copy, in tszk/testing.
+export { electionInitialMessageRewriter } from '../../src/testing/link-proxy.js';
