@@ -301,6 +301,16 @@ export class ServerSimulation {
       const h = this.prng.pick(alive).host!;
       h.pausedUntil = Math.max(h.pausedUntil, w.now + this.prng.range(500, 4000));
       this.trace.add(w.now, h.id, `PAUSE until ${h.pausedUntil}ms`);
+      if (this.prng.chance(0.5)) {
+        // A VM migrated while stalled: it comes back cut off from its peers (clients still reach
+        // it) and, its clock having stood still, still believes what it believed before.
+        const pairs = this.peers.filter((q) => q.id !== h.id).flatMap((q) => [`${h.id}>${q.id}`, `${q.id}>${h.id}`]);
+        for (const k of pairs) w.blocked.add(k);
+        w.at(h.pausedUntil - w.now + this.prng.range(300, 3000), () => {
+          for (const k of pairs) w.blocked.delete(k);
+          this.trace.add(w.now, 0, `HEAL ${pairs.join(' ')}`);
+        });
+      }
     } else if (r < f.crash + f.pause + f.partition) {
       const pairs = drawPartition(this.prng, this.peers.length);
       for (const k of pairs) w.blocked.add(k);
