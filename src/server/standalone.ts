@@ -50,18 +50,15 @@ class StandaloneMode implements ServingMode {
   private pipeline!: RequestPipeline;
   private batch: Txn[] = [];
   private turnScheduled = false;
-  /** Each pending sync's zxid: the last one numbered when it arrived; done once that is applied. */
+  /** Each pending sync's zxid: the last one numbered when it arrived; done once the tree is there. */
   private readonly syncs: bigint[] = [];
-  private applied: bigint;
 
   constructor(
     /** The last zxid handed out: the one place standalone zxids are numbered. */
     private lastZxid: bigint,
     private readonly sink: TxnSink,
     private readonly clock: Clock,
-  ) {
-    this.applied = lastZxid;
-  }
+  ) {}
 
   attach(pipeline: RequestPipeline): void {
     this.pipeline = pipeline;
@@ -106,13 +103,13 @@ class StandaloneMode implements ServingMode {
     this.batch = [];
     this.sink.append(txns, () => {
       for (const t of txns) this.pipeline.applyCommitted(t);
-      this.applied = txns[txns.length - 1]!.header.zxid;
       this.releaseSyncs();
     });
   }
 
   private releaseSyncs(): void {
-    while (this.syncs.length > 0 && this.syncs[0]! <= this.applied) {
+    const applied = this.pipeline.db.lastProcessedZxid;
+    while (this.syncs.length > 0 && this.syncs[0]! <= applied) {
       this.syncs.shift();
       this.pipeline.syncDone();
     }

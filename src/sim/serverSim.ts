@@ -115,7 +115,6 @@ interface Client {
   probe: boolean;
   /** Requests (or a connect) in flight: the next op waits for all of them. */
   inFlight: number;
-  pingTimer: boolean;
 }
 
 export class ServerSimulation {
@@ -359,7 +358,6 @@ export class ServerSimulation {
       done: false,
       probe,
       inFlight: 0,
-      pingTimer: false,
     };
     this.clients.push(c);
     return c;

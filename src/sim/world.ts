@@ -233,22 +233,20 @@ export class QuorumConn {
     const w = this.world;
     const h = w.host(to);
     if (!this.open || h === undefined || h.quorumEvents === undefined) return;
-    {
-      if (from === this.a && !this.accepted) {
-        // The leader names a connection by its first packet; an older one from that learner goes.
-        this.accepted = true;
-        const old = h.quorumConns.get(from);
-        if (old !== undefined && old !== this) old.close(to, false);
-        h.quorumConns.set(from, this);
-      } else if (h.quorumConns.get(from) !== this) return;
-      let d = this.decoders.get(to);
-      if (d === undefined) this.decoders.set(to, (d = new QuorumPacketDecoder()));
-      const events = h.quorumEvents;
-      d.push(bytes, (m) => {
-        w.onQuorumPacket?.(this, from, to, m);
-        events.message(BigInt(from), m);
-      });
-    }
+    if (from === this.a && !this.accepted) {
+      // The leader names a connection by its first packet; an older one from that learner goes.
+      this.accepted = true;
+      const old = h.quorumConns.get(from);
+      if (old !== undefined && old !== this) old.close(to, false);
+      h.quorumConns.set(from, this);
+    } else if (h.quorumConns.get(from) !== this) return;
+    let d = this.decoders.get(to);
+    if (d === undefined) this.decoders.set(to, (d = new QuorumPacketDecoder()));
+    const events = h.quorumEvents;
+    d.push(bytes, (m) => {
+      w.onQuorumPacket?.(this, from, to, m);
+      events.message(BigInt(from), m);
+    });
   }
 
   /** Closed by `closer`; the other end hears of it (after what was sent before) if `notify`. */
