@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   let events = 0;
   let committed = 0;
   /** What the server seeds exercised, summed (printed as the last line, for test/sim/server-seeds). */
-  const exercised = { crashes: 0, sessions: 0, ephemerals: 0, expired: 0, sizes: new Set<string>() };
+  const exercised = { crashes: 0, sessions: 0, ephemerals: 0, expired: 0, readOnlyReads: 0, sizes: new Set<string>() };
   for (const seed of list) {
     const r = core ? runSeed(seed, ops, mutations as Mutation[]) : await runServerSeed(seed, ops, mutations);
     events += r.stats.events;
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
       exercised.sessions += st.sessions;
       exercised.ephemerals += st.ephemerals;
       exercised.expired += st.expired;
+      exercised.readOnlyReads += st.readOnlyReads;
       exercised.sizes.add(`${r.options.voters}+${r.options.observers}`);
     }
     if (!r.ok) {

@@ -1,8 +1,8 @@
 /**
  * The simulator for the real server: N tszk quorum peers (the QuorumPeer runtime, its request
- * pipeline in every role, prep, sessions, read-only serving is not exercised) on a simulated
- * network, disk and clock (world.ts, peerDisk.ts), with simulated ZooKeeper clients (simClient.ts)
- * issuing compare-and-set writes, reads, sync+reads, ephemerals and session closes and abandons.
+ * pipeline in every role incl. read-only, prep, sessions) on a simulated network, disk and clock
+ * (world.ts, peerDisk.ts), with simulated ZooKeeper clients (simClient.ts) issuing compare-and-set
+ * writes, reads, sync+reads, ephemerals and session closes and abandons.
  * One seeded PRNG drives everything; a seed replays exactly.
  *
  * Checked after every event: ZAB's guarantees on the committed sequence (committedSequence.ts),
@@ -52,6 +52,9 @@ export type ServerMutation = Mutation | RuntimeMutation | 'durableBeforeFsync';
 /** The core simulator's options, less what the real servers decide themselves (commit log, zxid counter, wire). */
 export interface ServerSimOptions extends Omit<SimOptions, 'faults' | 'mutations' | 'commitLogCount' | 'zxidCounter_max' | 'wire'> {
   faults: ServerFaults;
+  sessionTimeout_ms: number;
+  /** readonlymode.enabled on every member; half the clients may then connect read-only. */
+  readOnly: boolean;
   mutations: ServerMutation[];
 }
 
@@ -62,19 +65,35 @@ export interface ServerSimResult {
   violation?: string;
   checker?: string;
   trace?: string[];
-  stats: { events: number; virtual_ms: number; committed: number; ops: number; crashes: number; sessions: number; ephemerals: number; expired: number };
+  stats: {
+    events: number;
+    virtual_ms: number;
+    committed: number;
+    ops: number;
+    crashes: number;
+    sessions: number;
+    ephemerals: number;
+    expired: number;
+    readOnlyReads: number;
+  };
 }
 
 /** zoo.cfg timings: short, so a seed covers many elections in little virtual time. */
 const TICK_TIME_MS = 200;
 const INIT_LIMIT = 15;
 const SYNC_LIMIT = 8;
-const SESSION_TIMEOUT_MS = 2000;
+/** Clients' session timeouts: short so abandoned sessions expire soon, or zoo.cfg's maximum (20 ticks) so a leader's stall can end before they expire. */
+const SESSION_TIMEOUTS_MS = [2000, 4000] as const;
 const OP_TIMEOUT_MS = 3000;
 const LIVENESS_MS = 60_000;
 const CHAOS_PER_OP_MS = 400;
+/**
+ * A leader's long stall: longer than syncLimit, an election and the clients' giving up on it (2/3
+ * of their session timeout), shorter than the sessions' timeout.
+ */
+const STALL_LONG_MS = [2900, 3900] as const;
 /** After the probe write: long enough for abandoned sessions to expire (a new leader times them from its start). */
-const SETTLE_MS = 4 * SESSION_TIMEOUT_MS + 4000;
+const settle_ms = (sessionTimeout_ms: number): number => 4 * sessionTimeout_ms + 4000;
 /**
  * After settling, every member must be at the ensemble's last commit within this long: a LOOKING
  * member backs its notifications off up to FLE's 60 s maxNotificationInterval before it hears of
@@ -97,6 +116,8 @@ interface SimPeer {
   /** From its core after each step: the epoch it accepted, and the epoch it leads once established. */
   acceptedEpoch: bigint;
   leadingEpoch: bigint | null;
+  /** Proposals it leads that have not committed yet. */
+  outstanding: number;
 }
 
 interface Client {
@@ -113,6 +134,10 @@ interface Client {
   watches: Map<string, bigint>;
   done: boolean;
   probe: boolean;
+  /** It asks for read-only service when no member serves read-write (ZooKeeper's canBeReadOnly). */
+  canBeReadOnly: boolean;
+  /** Its next op is a sync+read (it was sent to a stalled member). */
+  syncReadNext: boolean;
   /** Requests (or a connect) in flight: the next op waits for all of them. */
   inFlight: number;
 }
@@ -135,12 +160,15 @@ export class ServerSimulation {
   private readonly sessionsMade = new Set<bigint>();
   private ephemeralsMade = 0;
   private expiredSeen = 0;
+  private readOnlyReads = 0;
   private failure: Violation | undefined;
   private events = 0;
   private crashes = 0;
   private finished = false;
   private probeDone = false;
   private livenessDeadline = Infinity;
+  /** No new faults before this (while a leader's long stall plays out). */
+  private quietUntil = 0;
 
   constructor(readonly opt: ServerSimOptions) {
     this.prng = new Prng(opt.seed);
@@ -171,6 +199,7 @@ export class ServerSimulation {
         checkedZxid: -1n,
         acceptedEpoch: 0n,
         leadingEpoch: null,
+        outstanding: 0,
       });
     }
   }
@@ -243,6 +272,7 @@ export class ServerSimulation {
         p.acceptedEpoch = state.acceptedEpoch;
         const r = state.role;
         p.leadingEpoch = r.role === 'LEADING' && r.established ? r.newEpoch : null;
+        p.outstanding = r.role === 'LEADING' ? r.proposals.length : 0;
         if (event.type !== 'tick' && !(event.type === 'message' && event.msg.type === 'PING')) this.trace.add(this.world.now, p.id, event as never);
         if (event.type === 'recover') p.appliedAt = this.sequence.positionOf(state.snapZxid, undefined, `peer ${p.id} restarted from its snapshot`);
         for (const a of actions) {
@@ -293,14 +323,25 @@ export class ServerSimulation {
     const w = this.world;
     if (!w.chaos) return;
     const f = this.opt.faults;
+    if (w.now < this.quietUntil) return void w.at(this.prng.range(1, 2 * f.interval_ms), () => this.faultTick());
     const r = this.prng.float();
     const alive = this.peers.filter((p) => p.peer !== null);
     if (r < f.crash && alive.length > 0) this.crashAndRestart(this.prng.pick(alive));
     else if (r < f.crash + f.pause && alive.length > 0) {
-      const h = this.prng.pick(alive).host!;
-      h.pausedUntil = Math.max(h.pausedUntil, w.now + this.prng.range(500, 4000));
+      // Half the stalls hit the leader: a deposed leader that has not noticed is the case that matters.
+      const leader = alive.find((p) => p.leadingEpoch !== null);
+      const target = leader !== undefined && this.prng.chance(0.5) ? leader : this.prng.pick(alive);
+      const h = target.host!;
+      // A leader's stall is as often as not long enough for the rest to elect a new one (syncLimit
+      // and an election) yet shorter than the sessions' timeout, so the clients' sessions live on.
+      // (Taken when nothing is in flight: a write in flight keeps any later sync waiting for ever.)
+      const long = target === leader && target.outstanding === 0 && this.opt.sessionTimeout_ms >= STALL_LONG_MS[1] && this.prng.chance(0.5);
+      const stall_ms = long ? this.prng.range(...STALL_LONG_MS) : this.prng.range(500, 4000);
+      h.pausedUntil = Math.max(h.pausedUntil, w.now + stall_ms);
+      // Nothing else breaks meanwhile: the others elect, serve and acknowledge writes.
+      if (long) this.quietUntil = h.pausedUntil + 1000;
       this.trace.add(w.now, h.id, `PAUSE until ${h.pausedUntil}ms`);
-      if (this.prng.chance(0.5)) {
+      if (long || this.prng.chance(0.5)) {
         // A VM migrated while stalled: it comes back cut off from its peers (clients still reach
         // it) and, its clock having stood still, still believes what it believed before.
         const pairs = this.peers.filter((q) => q.id !== h.id).flatMap((q) => [`${h.id}>${q.id}`, `${q.id}>${h.id}`]);
@@ -309,6 +350,20 @@ export class ServerSimulation {
           for (const k of pairs) w.blocked.delete(k);
           this.trace.add(w.now, 0, `HEAL ${pairs.join(' ')}`);
         });
+        // A client that lost its member reconnects to the stalled one and, once it answers, syncs
+        // and reads: a deposed leader that has not noticed yet must not answer that sync alone.
+        const idle = this.clients.filter((c) => !c.probe && !c.done && c.session !== null);
+        if (idle.length > 0 && (long || this.prng.chance(0.5))) {
+          const c = this.prng.pick(idle);
+          this.trace.add(w.now, h.id, `client ${c.id} reconnects here`);
+          c.conn?.close();
+          c.conn = null;
+          c.syncReadNext = true;
+          this.connect(
+            c,
+            this.peers.find((p) => p.id === h.id),
+          );
+        }
       }
     } else if (r < f.crash + f.pause + f.partition) {
       const pairs = drawPartition(this.prng, this.peers.length);
@@ -357,6 +412,8 @@ export class ServerSimulation {
       watches: new Map(),
       done: false,
       probe,
+      canBeReadOnly: this.opt.readOnly && !probe && this.prng.chance(0.5),
+      syncReadNext: false,
       inFlight: 0,
     };
     this.clients.push(c);
@@ -367,9 +424,15 @@ export class ServerSimulation {
     this.world.at(this.prng.range(lo, hi), () => this.clientStep(c));
   }
 
-  /** Connects (or reconnects) the client's session to a member that serves. */
-  private connect(c: Client): void {
-    const serving = this.peers.filter((p) => p.peer !== null && !p.starting && p.peer.serving);
+  /**
+   * Connects (or reconnects) the client's session to a member that serves (or to `to`). A client
+   * that can be read-only and has no session also tries members in read-only mode, which give it
+   * a local session (they refuse a global one).
+   */
+  private connect(c: Client, to?: SimPeer): void {
+    const fits = (p: SimPeer): boolean =>
+      p.peer !== null && !p.starting && (p.peer.serving === 'read-write' || (p.peer.serving === 'read-only' && c.canBeReadOnly && c.session === null));
+    const serving = to !== undefined ? [to] : this.peers.filter(fits);
     if (serving.length === 0) return this.later(c, 20, 200);
     const p = this.prng.pick(serving);
     const conn = new SimConnection(
@@ -388,7 +451,7 @@ export class ServerSimulation {
     };
     c.inFlight++;
     const s = c.session;
-    conn.open(s?.sessionId ?? 0n, s?.passwd ?? Buffer.alloc(16), SESSION_TIMEOUT_MS, c.lastZxid, (r) => {
+    conn.open(s?.sessionId ?? 0n, s?.passwd ?? Buffer.alloc(16), this.opt.sessionTimeout_ms, c.lastZxid, c.canBeReadOnly, (r) => {
       c.inFlight--;
       if (c.conn !== conn) return;
       if (r === null) {
@@ -415,7 +478,7 @@ export class ServerSimulation {
 
   /** Pings at a third of the session timeout; no answer by then and the client gives the connection up. */
   private keepAlive(c: Client, conn: SimConnection): void {
-    this.world.at(SESSION_TIMEOUT_MS / 3, () => {
+    this.world.at(this.opt.sessionTimeout_ms / 3, () => {
       if (c.conn !== conn || conn.closed) return;
       let answered = false;
       conn.call(
@@ -423,7 +486,7 @@ export class ServerSimulation {
         () => undefined,
         () => (answered = true),
       );
-      this.world.at(SESSION_TIMEOUT_MS / 3, () => {
+      this.world.at(this.opt.sessionTimeout_ms / 3, () => {
         if (!answered && c.conn === conn) {
           conn.close();
           c.conn = null;
@@ -443,7 +506,8 @@ export class ServerSimulation {
     if (c.conn === null || c.conn.closed || c.session === null) return this.connect(c);
     const conn = c.conn;
     const key = `/k${this.prng.int(this.opt.keys)}`;
-    const r = c.probe ? 0 : this.prng.float();
+    const r = c.probe ? 0 : c.syncReadNext ? 0.8 : this.prng.float();
+    c.syncReadNext = false;
     c.issued++;
     if (r < 0.4) this.write(c, conn, key);
     else if (r < 0.45) {
@@ -534,6 +598,9 @@ export class ServerSimulation {
         } else if (rep.err === Err.BadVersion) {
           op.result = { ok: false, version: VERSION_UNREPORTED };
           if (c.probe) this.probeDone = true;
+        } else if (rep.err === Err.NotReadOnly) {
+          // Refused by a read-only member before any txn: it never happened.
+          this.ops.splice(this.ops.indexOf(op), 1);
         } else {
           op.result = 'unknown';
           op.response = null;
@@ -564,6 +631,7 @@ export class ServerSimulation {
           op.zxid = rep.zxid;
           op.failed = false;
           op.response = this.world.now;
+          if (c.session?.readOnly === true) this.readOnlyReads++;
           c.versions.set(key, d.stat.version);
         },
       );
@@ -633,8 +701,8 @@ export class ServerSimulation {
     for (const p of this.peers) {
       // A member that accepted a later epoch than the leader's refuses its LEADERINFO until the
       // next election, as a ZooKeeper learner does (Learner.registerWithLeader): excused.
-      if (p.peer !== null && !p.peer.serving && leading !== undefined && p.acceptedEpoch > leading.leadingEpoch!) continue;
-      if (p.peer === null || !p.peer.serving) return `peer ${p.id} is not serving`;
+      if (p.peer !== null && p.peer.serving !== 'read-write' && leading !== undefined && p.acceptedEpoch > leading.leadingEpoch!) continue;
+      if (p.peer === null || p.peer.serving !== 'read-write') return `peer ${p.id} is not serving`;
       if (p.peer.tree.lastProcessedZxid !== lastZxid)
         return `peer ${p.id} is at 0x${p.peer.tree.lastProcessedZxid.toString(16)}, the ensemble committed 0x${lastZxid.toString(16)}`;
     }
@@ -674,7 +742,8 @@ export class ServerSimulation {
         if (w.now >= settleUntil) {
           const behind = this.lagging();
           if (behind === undefined) break;
-          if (w.now >= settleUntil + CONVERGE_MS) fail('convergence', `${behind} ${SETTLE_MS + CONVERGE_MS} ms after the probe write`);
+          if (w.now >= settleUntil + CONVERGE_MS)
+            fail('convergence', `${behind} ${settle_ms(this.opt.sessionTimeout_ms) + CONVERGE_MS} ms after the probe write`);
         }
         this.events++;
         e.run();
@@ -685,7 +754,7 @@ export class ServerSimulation {
         this.sequence.checkDurable();
         this.checkTrees();
         if (this.probeDone && settleUntil === Infinity) {
-          settleUntil = w.now + SETTLE_MS;
+          settleUntil = w.now + settle_ms(this.opt.sessionTimeout_ms);
           this.trace.add(w.now, 0, 'liveness probe write committed');
           for (const c of this.clients) c.done = true;
         }
@@ -717,6 +786,7 @@ export class ServerSimulation {
         sessions: this.sessionsMade.size,
         ephemerals: this.ephemeralsMade,
         expired: this.expiredSeen,
+        readOnlyReads: this.readOnlyReads,
       },
     };
   }
@@ -748,6 +818,7 @@ function zooCfg(o: ServerSimOptions): string {
   ];
   for (let id = 1; id <= o.voters + o.observers; id++) lines.push(`server.${id}=10.0.0.${id}:2888:3888${id > o.voters ? ':observer' : ''};2181`);
   if (o.observers > 0) lines.push('peerType=participant');
+  if (o.readOnly) lines.push('readonlymode.enabled=true');
   return lines.join('\n') + '\n';
 }
 
@@ -784,7 +855,19 @@ export function randomServerOptions(seed: number, ops: number, mutations: Server
       : level === 'some'
         ? { interval_ms: 1500, crash: 0.2, pause: 0.1, partition: 0.25, connDrop: 0.2, msgDrop: 0.02, crashInSync: 0 }
         : { interval_ms: 600, crash: 0.25, pause: 0.1, partition: 0.25, connDrop: 0.25, msgDrop: 0.1, crashInSync: 0 };
-  return { seed, voters, observers, clients: r.range(2, 4), ops, keys: r.range(1, 4), faults, mutations, snapCount: r.pick([5, 20, 1000]), trace_max: 60 };
+  const base = {
+    seed,
+    voters,
+    observers,
+    clients: r.range(2, 4),
+    ops,
+    keys: r.range(1, 4),
+    faults,
+    mutations,
+    snapCount: r.pick([5, 20, 1000]),
+    trace_max: 60,
+  };
+  return { ...base, sessionTimeout_ms: r.pick(SESSION_TIMEOUTS_MS), readOnly: r.chance(0.3) };
 }
 
 export function runServerSeed(seed: number, ops: number, mutations: ServerMutation[] = []): Promise<ServerSimResult> {

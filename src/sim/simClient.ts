@@ -18,6 +18,8 @@ export interface Session {
   sessionId: bigint;
   passwd: Buffer;
   timeout_ms: number;
+  /** Served by a member in read-only mode. */
+  readOnly: boolean;
 }
 const LOST: Reply = { err: Err.ConnectionLoss, zxid: -1n, body: undefined };
 
@@ -51,7 +53,7 @@ export class SimConnection {
    * expired), or null when the connection was refused or lost. Callbacks, not promises: the
    * simulator runs everything inside its own event loop, where microtasks would not run.
    */
-  open(sessionId: bigint, passwd: Buffer, timeout_ms: number, lastZxidSeen: bigint, done: (s: Session | null) => void): void {
+  open(sessionId: bigint, passwd: Buffer, timeout_ms: number, lastZxidSeen: bigint, canBeReadOnly: boolean, done: (s: Session | null) => void): void {
     if (!this.socket.connect()) {
       this.closed = true;
       this.world.at(0, () => done(null));
@@ -59,7 +61,7 @@ export class SimConnection {
     }
     const w = new JuteWriter();
     const at = w.reserveInt();
-    R.ConnectRequest.write(w, { protocolVersion: 0, lastZxidSeen, timeOut: timeout_ms, sessionId, passwd, readOnly: false });
+    R.ConnectRequest.write(w, { protocolVersion: 0, lastZxidSeen, timeOut: timeout_ms, sessionId, passwd, readOnly: canBeReadOnly });
     w.patchInt(at, w.offset - at - 4);
     this.toServer(Buffer.from(w.bytes()));
     this.handshake = done;
@@ -116,7 +118,7 @@ export class SimConnection {
       const c = R.ConnectResponse.read(r);
       const h = this.handshake;
       this.handshake = undefined;
-      h({ sessionId: c.sessionId, passwd: c.passwd ?? Buffer.alloc(16), timeout_ms: c.timeOut });
+      h({ sessionId: c.sessionId, passwd: c.passwd ?? Buffer.alloc(16), timeout_ms: c.timeOut, readOnly: c.readOnly ?? false });
       return;
     }
     const h = R.ReplyHeader.read(r);

@@ -35,15 +35,23 @@ test(`${SEEDS} random seeds of real tszk servers keep every guarantee`, { timeou
   const runs = await Promise.all(Array.from({ length: WORKERS }, (_, i) => runSeeds(1 + i * per, Math.min(per, SEEDS - i * per))));
   const failures = runs.filter((r) => r.code !== 0).map((r) => r.out);
   assert.deepEqual(failures, [], failures.join('\n'));
-  const totals = { crashes: 0, sessions: 0, ephemerals: 0, expired: 0, committed: 0, seeds: 0, sizes: new Set<string>() };
+  const totals = { crashes: 0, sessions: 0, ephemerals: 0, expired: 0, readOnlyReads: 0, committed: 0, seeds: 0, sizes: new Set<string>() };
   for (const r of runs) {
     const seeds = /server simulator: (\d+) seeds, 0 failed/.exec(r.out);
     assert.ok(seeds !== null, `no summary line in:\n${r.out}`);
     totals.seeds += Number(seeds[1]);
     const ex = /^exercised: (.*)$/m.exec(r.out);
     assert.ok(ex !== null, `no exercised line in:\n${r.out}`);
-    const e = JSON.parse(ex[1]!) as { crashes: number; sessions: number; ephemerals: number; expired: number; committed: number; sizes: string[] };
-    for (const k of ['crashes', 'sessions', 'ephemerals', 'expired', 'committed'] as const) totals[k] += e[k];
+    const e = JSON.parse(ex[1]!) as {
+      crashes: number;
+      sessions: number;
+      ephemerals: number;
+      expired: number;
+      readOnlyReads: number;
+      committed: number;
+      sizes: string[];
+    };
+    for (const k of ['crashes', 'sessions', 'ephemerals', 'expired', 'readOnlyReads', 'committed'] as const) totals[k] += e[k];
     for (const s of e.sizes) totals.sizes.add(s);
   }
   console.log(`# ${totals.seeds} seeds in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${JSON.stringify({ ...totals, sizes: [...totals.sizes].sort() })}`);
@@ -53,5 +61,6 @@ test(`${SEEDS} random seeds of real tszk servers keep every guarantee`, { timeou
   assert.ok(totals.crashes > SEEDS / 2, 'servers were killed and restarted');
   assert.ok(totals.ephemerals > SEEDS, 'ephemerals were made');
   assert.ok(totals.expired > 0, 'clients met expired sessions');
+  assert.ok(totals.readOnlyReads > 0, 'members in read-only mode served reads');
   for (const v of ['3+0', '3+1', '5+0']) assert.ok(totals.sizes.has(v), `${v} ensembles ran`);
 });

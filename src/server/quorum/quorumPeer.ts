@@ -179,9 +179,10 @@ export class QuorumPeer implements QuorumPeerHandle {
     this.notServing = new NotServingListener(io.listenClients, () => `Mode: ${this.modeName()}\nZxid: ${zxidHex(this.db?.lastProcessedZxid ?? 0n)}\n`);
   }
 
-  /** Serving clients now (the simulator's clients pick members by it). */
-  get serving(): boolean {
-    return this.pipeline !== undefined;
+  /** How it serves clients now, if it does (the simulator's clients pick members by it). */
+  get serving(): 'read-write' | 'read-only' | undefined {
+    if (this.pipeline === undefined) return undefined;
+    return this.pipeline.readOnly() ? 'read-only' : 'read-write';
   }
 
   /** Stepping or waiting for an effect: events given now are queued. */
