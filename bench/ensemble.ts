@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fourLetter, freePort } from '../test/support/ports.js';
 import { tszkCommand } from '../test/support/tszk.js';
 import { ZK_JAR_DIR } from '../test/support/zookeeper.js';
-import type { ServerSettings, ServerUnderTest, SystemName } from './servers.js';
+import { BASE_CLI_ENV, type ServerSettings, type ServerUnderTest, type SystemName } from './servers.js';
 
 const ZK_CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-simple.jar', 'netty-all.jar', 'commons-cli.jar', 'commons-io.jar']
   .map((j) => path.join(ZK_JAR_DIR, j))
@@ -32,7 +32,7 @@ function memberCommand(system: SystemName, cfgPath: string, s: ServerSettings): 
   if (system === 'zookeeper') {
     return { cmd: 'java', args: [`-Xmx${s.zkHeap_mb}m`, '-cp', ZK_CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath] };
   }
-  const t = tszkCommand();
+  const t = tszkCommand(system === 'tszk-base' ? process.env[BASE_CLI_ENV] : undefined);
   return { cmd: t.cmd, args: [...t.args, 'server', '--config', cfgPath] };
 }
 

@@ -18,7 +18,7 @@ export interface BenchReport {
   rounds?: SystemResult[][];
 }
 
-const LABEL: Record<SystemName, string> = { tszk: 'tszk', zookeeper: 'ZK' };
+const LABEL: Record<SystemName, string> = { tszk: 'tszk', 'tszk-base': 'base', zookeeper: 'ZK' };
 const DASH = '—';
 
 function okResult(report: BenchReport, system: SystemName): Extract<SystemResult, { ok: true }> | undefined {
@@ -48,7 +48,10 @@ function workloadNames(report: BenchReport): string[] {
 export function formatTable(report: BenchReport): string {
   const t = okResult(report, 'tszk');
   const z = okResult(report, 'zookeeper');
+  const base = okResult(report, 'tszk-base');
   const get = (r: typeof t, name: string): WorkloadResult | undefined => r?.workloads.find((w) => w.name === name);
+  const ratioOf = (a: WorkloadResult | undefined, b: WorkloadResult | undefined): string =>
+    a && b && b.ops_per_s > 0 ? `${(a.ops_per_s / b.ops_per_s).toFixed(2)}×` : DASH;
   const header = [
     'workload',
     'tszk ops/s',
@@ -59,18 +62,19 @@ export function formatTable(report: BenchReport): string {
     'srv CPU µs/op tszk / ZK',
     'RSS MB tszk / ZK',
     'client CPU % tszk / ZK',
+    // Before/after a change: the other build's figures beside this one's.
+    ...(base ? ['base ops/s', 'tszk/base', 'srv CPU µs/op base'] : []),
   ];
   const rows: string[][] = [];
   for (const name of workloadNames(report)) {
     const a = get(t, name);
     const b = get(z, name);
-    const ratio = a && b && b.ops_per_s > 0 ? `${(a.ops_per_s / b.ops_per_s).toFixed(2)}×` : DASH;
     const f = <T>(w: WorkloadResult | undefined, g: (w: WorkloadResult) => T, h: (v: T) => string): string | undefined => (w ? h(g(w)) : undefined);
     rows.push([
       name,
       f(a, (w) => w.ops_per_s, fmt.rate) ?? DASH,
       f(b, (w) => w.ops_per_s, fmt.rate) ?? DASH,
-      ratio,
+      ratioOf(a, b),
       pair(
         f(a, (w) => w.latency_us.p50, fmt.ms),
         f(b, (w) => w.latency_us.p50, fmt.ms),
@@ -91,6 +95,13 @@ export function formatTable(report: BenchReport): string {
         f(a, (w) => w.clientCpu_pct, fmt.pct),
         f(b, (w) => w.clientCpu_pct, fmt.pct),
       ),
+      ...(base
+        ? [
+            f(get(base, name), (w) => w.ops_per_s, fmt.rate) ?? DASH,
+            ratioOf(a, get(base, name)),
+            f(get(base, name), (w) => w.serverCpuPerOp_us, fmt.us) ?? DASH,
+          ]
+        : []),
     ]);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

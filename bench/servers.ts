@@ -10,7 +10,11 @@ import { startTszk } from '../test/support/tszk.js';
 import { startEnsemble } from './ensemble.js';
 import { startZooKeeper, zookeeperMissing } from '../test/support/zookeeper.js';
 
-export type SystemName = 'tszk' | 'zookeeper';
+/** tszk-base: another build of tszk (TSZK_BASE_CLI), to bench a change before and after in one run. */
+export type SystemName = 'tszk' | 'tszk-base' | 'zookeeper';
+
+/** The environment variable naming the other build's dist/src/cli/main.js for `tszk-base`. */
+export const BASE_CLI_ENV = 'TSZK_BASE_CLI';
 
 export interface ServerUnderTest {
   system: SystemName;
@@ -53,7 +57,7 @@ export async function startServer(system: SystemName, s: ServerSettings): Promis
       const zk = await startZooKeeper({ cfg, jvmArgs: [`-Xmx${s.zkHeap_mb}m`], logFile });
       return { system, members: [`127.0.0.1:${zk.port}`], pids: [pidOf(zk.proc.pid)], dataDirs: [zk.dataDir], stop: () => zk.stop().finally(dropLog) };
     }
-    const t = await startTszk({ cfg, logFile });
+    const t = await startTszk({ cfg, logFile, ...(system === 'tszk-base' ? { cli: process.env[BASE_CLI_ENV] } : {}) });
     return { system, members: [`127.0.0.1:${t.port}`], pids: [pidOf(t.proc.pid)], dataDirs: [t.dataDir], stop: () => t.stop().finally(dropLog) };
   } catch (e) {
     // The log is kept: the message names it.
@@ -76,7 +80,9 @@ function logTail(file: string): string {
 
 /** Why a system cannot be benchmarked on this machine, or undefined. */
 export function systemMissing(system: SystemName): string | undefined {
-  return system === 'zookeeper' ? zookeeperMissing() : undefined;
+  if (system === 'zookeeper') return zookeeperMissing();
+  if (system === 'tszk-base' && !fs.existsSync(process.env[BASE_CLI_ENV] ?? '')) return `${BASE_CLI_ENV} does not name a built dist/src/cli/main.js`;
+  return undefined;
 }
 
 function pidOf(pid: number | undefined): number {

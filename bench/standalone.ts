@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const f = program.opts<Flags>();
   if (f.failover > 0 && f.ensemble < 3) throw new Error('--failover needs --ensemble 3 (or more)');
   const systems = f.systems.split(',').map((s) => s.trim());
-  for (const s of systems) if (s !== 'tszk' && s !== 'zookeeper') throw new Error(`unknown system ${s} (tszk, zookeeper)`);
+  for (const s of systems) if (s !== 'tszk' && s !== 'tszk-base' && s !== 'zookeeper') throw new Error(`unknown system ${s} (tszk, tszk-base, zookeeper)`);
   const seconds = (v: number | undefined, full: number, quick: number): number => Math.round((v ?? (f.quick ? quick : full)) * 1000);
   const config: BenchConfig = {
     workers: f.workers,

@@ -31,11 +31,12 @@ export interface TszkOptions {
   port?: number;
   logFile?: string;
   env?: Record<string, string>;
+  /** Another build's dist/src/cli/main.js to run instead of this one (default: TSZK_CLI, if set). */
+  cli?: string;
 }
 
-export function tszkCommand(): { cmd: string; args: string[] } {
+export function tszkCommand(other = process.env['TSZK_CLI']): { cmd: string; args: string[] } {
   // Another build of tszk (e.g. a checkout of an older commit, to bench before against after).
-  const other = process.env['TSZK_CLI'];
   if (other !== undefined && other !== '') return { cmd: process.execPath, args: [path.resolve(other)] };
   if (fromSource) return { cmd: process.execPath, args: ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts')] };
   return { cmd: process.execPath, args: [path.join(repoRoot, 'dist/src/cli/main.js')] };
@@ -62,7 +63,7 @@ export async function startTszk(opts: TszkOptions = {}): Promise<Tszk> {
       .map(([k, v]) => `${k}=${v}`)
       .join('\n') + '\n',
   );
-  const { cmd, args } = tszkCommand();
+  const { cmd, args } = tszkCommand(opts.cli);
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const proc = spawn(cmd, [...args, 'server', '--config', cfgPath], {
     cwd: repoRoot,
