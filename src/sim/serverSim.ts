@@ -41,9 +41,10 @@ import type { FaultRates, SimOptions } from './sim.js';
 import { Trace } from './trace.js';
 import { EPOCH_MS, World, type Host } from './world.js';
 
-/** The core simulator's faults, and process stalls (a GC or VM pause longer than syncLimit). */
+/** The core simulator's faults, process stalls (a GC or VM pause longer than syncLimit) and cut client links. */
 export interface ServerFaults extends FaultRates {
   pause: number;
+  clientCut: number;
 }
 
 /** A broken variant to show the checkers catch it: of the core, of the server runtime, or of the disk. */
@@ -350,20 +351,10 @@ export class ServerSimulation {
           for (const k of pairs) w.blocked.delete(k);
           this.trace.add(w.now, 0, `HEAL ${pairs.join(' ')}`);
         });
-        // A client that lost its member reconnects to the stalled one and, once it answers, syncs
-        // and reads: a deposed leader that has not noticed yet must not answer that sync alone.
-        const idle = this.clients.filter((c) => !c.probe && !c.done && c.session !== null);
-        if (idle.length > 0 && (long || this.prng.chance(0.5))) {
-          const c = this.prng.pick(idle);
-          this.trace.add(w.now, h.id, `client ${c.id} reconnects here`);
-          c.conn?.close();
-          c.conn = null;
-          c.syncReadNext = true;
-          this.connect(
-            c,
-            this.peers.find((p) => p.id === h.id),
-          );
-        }
+        // Shortly before it resumes, a client that lost its member reconnects to the stalled one
+        // and, once it answers, syncs and reads: a deposed leader that has not noticed yet must
+        // not answer that sync alone.
+        if (long || this.prng.chance(0.5)) w.at(Math.max(0, h.pausedUntil - w.now - this.prng.range(100, 1500)), () => this.reconnectTo(target));
       }
     } else if (r < f.crash + f.pause + f.partition) {
       const pairs = drawPartition(this.prng, this.peers.length);
@@ -381,6 +372,18 @@ export class ServerSimulation {
         this.trace.add(w.now, closer, `DROP connection s${c.a}-s${c.b}`);
         c.close(closer, this.prng.chance(0.7));
       }
+    } else if (r < f.crash + f.pause + f.partition + f.connDrop + f.clientCut) {
+      // A client's network goes: its connection dies silently; it must find another member.
+      const linked = this.clients.filter((c) => !c.probe && c.conn !== null && !w.cutClients.has(c.id));
+      if (linked.length > 0) {
+        const c = this.prng.pick(linked);
+        w.cutClients.add(c.id);
+        this.trace.add(w.now, 0, `CUT client ${c.id}`);
+        w.at(this.prng.range(300, 6000), () => {
+          w.cutClients.delete(c.id);
+          this.trace.add(w.now, 0, `HEAL client ${c.id}`);
+        });
+      }
     }
     w.at(this.prng.range(1, 2 * f.interval_ms), () => this.faultTick());
   }
@@ -390,6 +393,7 @@ export class ServerSimulation {
     if (!w.chaos) return;
     w.chaos = false;
     w.blocked.clear();
+    w.cutClients.clear();
     this.trace.add(w.now, 0, 'HEAL ALL: no more faults');
     for (const p of this.peers) if (p.peer === null) this.start(p);
     this.livenessDeadline = w.now + LIVENESS_MS;
@@ -398,6 +402,20 @@ export class ServerSimulation {
   }
 
   // ---- clients ----------------------------------------------------------------------------------
+
+  /** A client that has seen no more than `p` has moves its session to `p` and syncs+reads first. */
+  private reconnectTo(p: SimPeer): void {
+    const z = p.peer?.tree.lastProcessedZxid;
+    if (z === undefined) return;
+    const fit = this.clients.filter((c) => !c.probe && !c.done && c.session !== null && c.lastZxid <= z);
+    if (fit.length === 0) return;
+    const c = this.prng.pick(fit);
+    this.trace.add(this.world.now, p.id, `client ${c.id} reconnects here`);
+    c.conn?.close();
+    c.conn = null;
+    c.syncReadNext = true;
+    this.connect(c, p);
+  }
 
   private newClient(id: number, probe: boolean): Client {
     const c: Client = {
@@ -451,6 +469,10 @@ export class ServerSimulation {
     };
     c.inFlight++;
     const s = c.session;
+    // No answer within the client's read timeout (2/3 of the session's), and it tries again.
+    this.world.at((this.opt.sessionTimeout_ms * 2) / 3, () => {
+      if (c.conn === conn && conn.connecting) conn.close();
+    });
     conn.open(s?.sessionId ?? 0n, s?.passwd ?? Buffer.alloc(16), this.opt.sessionTimeout_ms, c.lastZxid, c.canBeReadOnly, (r) => {
       c.inFlight--;
       if (c.conn !== conn) return;
@@ -851,10 +873,10 @@ export function randomServerOptions(seed: number, ops: number, mutations: Server
   const level = r.pick(['calm', 'some', 'some', 'heavy'] as const);
   const faults: ServerFaults =
     level === 'calm'
-      ? { interval_ms: 4000, crash: 0.05, pause: 0.05, partition: 0.05, connDrop: 0.05, msgDrop: 0.0, crashInSync: 0 }
+      ? { interval_ms: 4000, crash: 0.05, pause: 0.05, partition: 0.05, connDrop: 0.05, clientCut: 0.05, msgDrop: 0.0, crashInSync: 0 }
       : level === 'some'
-        ? { interval_ms: 1500, crash: 0.2, pause: 0.1, partition: 0.25, connDrop: 0.2, msgDrop: 0.02, crashInSync: 0 }
-        : { interval_ms: 600, crash: 0.25, pause: 0.1, partition: 0.25, connDrop: 0.25, msgDrop: 0.1, crashInSync: 0 };
+        ? { interval_ms: 1500, crash: 0.2, pause: 0.1, partition: 0.25, connDrop: 0.2, clientCut: 0.1, msgDrop: 0.02, crashInSync: 0 }
+        : { interval_ms: 600, crash: 0.25, pause: 0.1, partition: 0.2, connDrop: 0.2, clientCut: 0.1, msgDrop: 0.1, crashInSync: 0 };
   const base = {
     seed,
     voters,

@@ -31,7 +31,14 @@ export class SimConnection {
   private readonly pings: ((r: Reply) => void)[] = [];
   private readonly pending = new Map<number, (r: Reply) => void>();
   private handshake: ((r: Session | null) => void) | undefined;
+
+  /** Waiting for the answer to its ConnectRequest. */
+  get connecting(): boolean {
+    return this.handshake !== undefined;
+  }
   closed = false;
+  /** Its link was cut: nothing more crosses it either way (neither end hears a close). */
+  private dead = false;
   /** Told of each watch notification, in order with the replies around it. */
   onEvent: ((path: string, type: number) => void) | undefined;
 
@@ -92,17 +99,23 @@ export class SimConnection {
     if (this.closed) return;
     this.gone();
     const s = this.socket;
-    this.world.queue.push(this.world.fifoAt(`c${this.clientId}>${this.server}`), () => s.clientClosed());
+    this.world.queue.push(this.world.fifoAt(`c${this.clientId}>${this.server}`), () => this.crosses() && s.clientClosed());
+  }
+
+  /** Whether what is on the link gets across now; a cut kills the connection for good. */
+  private crosses(): boolean {
+    if (this.world.cutClients.has(this.clientId)) this.dead = true;
+    return !this.dead;
   }
 
   private toServer(bytes: Buffer): void {
     const s = this.socket;
-    this.world.queue.push(this.world.fifoAt(`c${this.clientId}>${this.server}`), () => s.receive(bytes));
+    this.world.queue.push(this.world.fifoAt(`c${this.clientId}>${this.server}`), () => this.crosses() && s.receive(bytes));
   }
 
   private fromServer(bytes: Buffer | null): void {
     this.world.queue.push(this.world.fifoAt(`s${this.server}>c${this.clientId}`), () => {
-      if (this.closed) return;
+      if (this.closed || !this.crosses()) return;
       if (bytes === null) return this.gone();
       try {
         this.decoder.push(bytes, (buf, start, end) => this.onFrame(new JuteReader(buf, start, end)));

@@ -20,6 +20,8 @@ export class World {
   now = 0;
   /** Directed links cut by a partition: "a>b". */
   readonly blocked = new Set<string>();
+  /** Clients whose network is cut: their connections die silently, as TCP does when the link goes. */
+  readonly cutClients = new Set<number>();
   private readonly lastAt = new Map<string, number>();
   private readonly hosts = new Map<number, Host>();
   /** Chance that one election datagram is lost. */
