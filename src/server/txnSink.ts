@@ -13,10 +13,7 @@ export interface TxnSink {
   metrics?(): ReadonlyArray<readonly [string, number]>;
 }
 
-/**
- * No durability: every batch is "durable" at once.
- * TODO(storage): replace with the src/storage txn log (group-commit fsync) when it is integrated.
- */
+/** No durability: every batch is "durable" at once (a server without a dataDir, e.g. in tests; `tszk server` always passes the txn log). */
 export class InMemoryTxnSink implements TxnSink {
   append(_txns: readonly Txn[], onDurable: () => void): void {
     onDurable();
