@@ -877,7 +877,8 @@ export function randomServerOptions(seed: number, ops: number, mutations: Server
       : level === 'some'
         ? { interval_ms: 1500, crash: 0.2, pause: 0.1, partition: 0.25, connDrop: 0.2, clientCut: 0.1, msgDrop: 0.02, crashInSync: 0 }
         : { interval_ms: 600, crash: 0.25, pause: 0.1, partition: 0.2, connDrop: 0.2, clientCut: 0.1, msgDrop: 0.1, crashInSync: 0 };
-  const base = {
+  // Drawn in this order (the object's): a seed's ensemble stays the same when a later draw is added.
+  return {
     seed,
     voters,
     observers,
@@ -888,8 +889,9 @@ export function randomServerOptions(seed: number, ops: number, mutations: Server
     mutations,
     snapCount: r.pick([5, 20, 1000]),
     trace_max: 60,
+    sessionTimeout_ms: r.pick(SESSION_TIMEOUTS_MS),
+    readOnly: r.chance(0.3),
   };
-  return { ...base, sessionTimeout_ms: r.pick(SESSION_TIMEOUTS_MS), readOnly: r.chance(0.3) };
 }
 
 export function runServerSeed(seed: number, ops: number, mutations: ServerMutation[] = []): Promise<ServerSimResult> {
