@@ -1,0 +1,105 @@
+/**
+ * The AdminServer: ZooKeeper 3.8's HTTP command interface (JettyAdminServer) on node:http, in the
+ * tszk process. `GET <commandURL>` lists the commands, `GET <commandURL>/<name>[?key=value]` runs
+ * one (commands.ts); `GET /health/ready` and `/health/live` are tszk's probes (health.ts).
+ * Anything else is 404; other methods 405; an over-long URL 414; a malformed request 400 (and that
+ * connection is closed, with a log line).
+ */
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { log } from '../log.js';
+import type { AdminServerConfig } from '../server/config.js';
+import { PRIMARY_NAMES, runCommand, type CommandContext } from './commands.js';
+import { liveness, readiness } from './health.js';
+import { writeJson } from './json.js';
+
+/** Longest request target accepted (ZooKeeper's Jetty: 8 KiB of request line). */
+const URL_BYTES_MAX = 8192;
+/** Request line and header bytes accepted (Node answers 431 beyond). */
+const HEADER_BYTES_MAX = 16_384;
+
+export class AdminServerError extends Error {
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    cause: NodeJS.ErrnoException,
+  ) {
+    super(`AdminServer cannot listen on ${address}:${port}: ${cause.code ?? cause.message} (set admin.serverPort, or admin.enableServer=false)`);
+    this.name = 'AdminServerError';
+  }
+}
+
+export interface AdminServerHandle {
+  /** The port it listens on (admin.serverPort, or the one picked for 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startAdminServer(cfg: AdminServerConfig, ctx: CommandContext): Promise<AdminServerHandle> {
+  const base = cfg.commandURL.replace(/\/+$/, '');
+  const server = http.createServer({ maxHeaderSize: HEADER_BYTES_MAX, requestTimeout: cfg.idleTimeout_ms }, (req, res) => handle(req, res, base, ctx));
+  // admin.idleTimeout: an idle connection (kept alive or not) is closed after it.
+  server.keepAliveTimeout = cfg.idleTimeout_ms;
+  server.setTimeout(cfg.idleTimeout_ms, (s: Socket) => s.destroy());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    log.warn({ err: err.message, code: err.code, remote: socket.remoteAddress }, 'AdminServer: malformed HTTP request; connection closed');
+    if (socket.writable) {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    } else socket.destroy();
+  });
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new AdminServerError(cfg.serverAddress, cfg.serverPort, e)));
+    server.listen(cfg.serverPort, cfg.serverAddress, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : cfg.serverPort;
+  log.info({ address: cfg.serverAddress, port, commandURL: base || '/' }, 'AdminServer started');
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function handle(req: http.IncomingMessage, res: http.ServerResponse, base: string, ctx: CommandContext): void {
+  const raw = req.url ?? '/';
+  if (Buffer.byteLength(raw) > URL_BYTES_MAX) return send(res, 414, 'text/plain', 'URI Too Long\n');
+  let url: URL;
+  try {
+    url = new URL(raw, 'http://admin');
+  } catch {
+    return send(res, 400, 'text/plain', 'Bad Request\n');
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('Allow', 'GET, HEAD');
+    return send(res, 405, 'text/plain', `HTTP method ${req.method ?? ''} is not supported by this URL\n`);
+  }
+  const p = url.pathname;
+  if (p === '/health/ready' || p === '/health/live') {
+    const h = p === '/health/ready' ? readiness(ctx.member) : liveness(ctx.member);
+    return send(res, h.ok ? 200 : 503, 'application/json', JSON.stringify(h.body) + '\n');
+  }
+  if (p === base || p === `${base}/`) {
+    // ZooKeeper's list: a link per primary name.
+    return send(res, 200, 'text/html', PRIMARY_NAMES.map((n) => `<a href="${base}/${n}">${n}</a>\n<br/>\n`).join(''));
+  }
+  if (p.startsWith(`${base}/`)) {
+    const name = decodeURIComponent(p.slice(base.length + 1));
+    if (!name.includes('/')) return send(res, 200, 'application/json', writeJson(runCommand(name, ctx, url.searchParams)));
+  }
+  send(res, 404, 'text/plain', 'Not Found\n');
+}
+
+function send(res: http.ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
