@@ -70,7 +70,7 @@ const COMMANDS: readonly Command[] = [
   {
     names: ['connections', 'cons'],
     serverRequired: true,
-    run: (_c, s) => ({ connections: [...serving(s).connections()].map(connectionInfo), secure_connections: [] }),
+    run: (_c, s) => ({ connections: [...serving(s).connections()].map((c) => connectionInfo(c, false)), secure_connections: [] }),
   },
   {
     names: ['dirs'],
@@ -172,7 +172,7 @@ const COMMANDS: readonly Command[] = [
   {
     names: ['stats', 'stat'],
     serverRequired: true,
-    run: (c, s) => ({ ...serverStats(c, serving(s)), connections: [...serving(s).connections()].map(connectionInfo), secure_connections: [] }),
+    run: (c, s) => ({ ...serverStats(c, serving(s)), connections: [...serving(s).connections()].map((c) => connectionInfo(c, true)), secure_connections: [] }),
   },
   {
     names: ['stat_reset', 'srst'],
@@ -260,9 +260,10 @@ const COMMANDS: readonly Command[] = [
   {
     names: ['zabstate'],
     serverRequired: false,
-    run: (c) => {
+    run: (c, s) => {
       const q = c.member.quorum();
-      if (q === undefined) return { voting: false, zabstate: '' };
+      // ZooKeeper answers a quorum view only through a running quorum server (read-only included).
+      if (q === undefined || s === undefined) return { voting: false, zabstate: '' };
       return zabState(c, q);
     },
   },
@@ -284,14 +285,19 @@ export function runCommand(name: string, ctx: CommandContext, args: URLSearchPar
   return { ...data, command: cmd.names[0], error: data['error'] ?? null };
 }
 
-function connectionInfo(c: ClientConnection): Answer {
+/** One connection as cons lists it; stat's list is the brief form (ZooKeeper's getConnectionInfo(brief)). */
+function connectionInfo(c: ClientConnection, brief: boolean): Answer {
   const st = c.stats;
-  return {
+  const info: Answer = {
     remote_socket_address: `${c.remoteAddress}:${c.remotePort}`,
     interest_ops: c.state === 'open' && !c.readingPaused ? 1 : 0,
     outstanding_requests: c.queue.length,
     packets_received: st.packetsReceived,
     packets_sent: st.packetsSent,
+  };
+  if (brief) return info;
+  return {
+    ...info,
     session_id: BigInt.asIntN(64, c.sessionId),
     last_operation: st.lastOp,
     established: st.established_ms,
