@@ -69,7 +69,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
     ops = await startOperations(cfg, member, sysProps);
   } catch (e) {
     // The port named, nothing left half-started (ZooKeeper's standalone server exits the same way).
-    log.fatal({ err: e instanceof Error ? e.message : String(e) }, 'Unable to start AdminServer, exiting abnormally');
+    log.fatal({ err: e instanceof Error ? e.message : String(e) }, 'Unable to start the AdminServer or /metrics, exiting abnormally');
     process.stderr.write(`tszk: ${e instanceof Error ? e.message : String(e)}\n`);
     await server.close();
     process.exit(EXIT_ADMIN_SERVER);

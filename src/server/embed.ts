@@ -48,6 +48,8 @@ export interface EmbeddedServer extends AsyncDisposable {
   readonly dataDir: string;
   /** The AdminServer's port (admin.serverPort; 0 there picks a free one), undefined with admin.enableServer=false. */
   readonly adminPort: number | undefined;
+  /** Prometheus's /metrics port (metricsProvider.httpPort, 0 picks one), undefined without the Prometheus provider. */
+  readonly metricsPort: number | undefined;
   /** Config keys that nothing reads (tszk server logs them as warnings). */
   readonly warnings: readonly string[];
   /** Stops serving and closes the data directory (everything acknowledged is already durable). */
@@ -109,7 +111,17 @@ function embedded(
   const host = address === '0.0.0.0' || address === '::' || address === '' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
   let closing: Promise<void> | undefined;
   const once = (): Promise<void> => (closing ??= close());
-  return { mode, clientPort, connectString: `${host}:${clientPort}`, dataDir, adminPort: ops.adminPort, warnings, close: once, [Symbol.asyncDispose]: once };
+  return {
+    mode,
+    clientPort,
+    connectString: `${host}:${clientPort}`,
+    dataDir,
+    adminPort: ops.adminPort,
+    metricsPort: ops.metricsPort,
+    warnings,
+    close: once,
+    [Symbol.asyncDispose]: once,
+  };
 }
 
 function zooCfgText(config: ZooCfg): string {

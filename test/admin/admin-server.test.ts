@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { CreateMode, ZooKeeperClient } from '../../src/client/index.js';
+import { ConfigError, parseZooCfg } from '../../src/server/config.js';
 import { startServer } from '../../src/server/embed.js';
 import { TestingServer } from '../../src/testing/index.js';
 import { fourLetterWord } from '../../src/testing/ports.js';
@@ -169,3 +170,29 @@ function raw(text: string): Promise<string> {
     s.on('error', reject);
   });
 }
+
+test('admin.* and metricsProvider.* keys: defaults as ZooKeeper, bad values named', () => {
+  const base = 'tickTime=2000\ndataDir=/tmp/x\n';
+  const d = parseZooCfg(base);
+  assert.deepEqual(d.admin, { enableServer: true, serverAddress: '0.0.0.0', serverPort: 8080, commandURL: '/commands', idleTimeout_ms: 30_000 });
+  assert.equal(d.prometheus, undefined);
+  const p = parseZooCfg(
+    base + 'metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider\nzookeeper.admin.enableServer=false\n',
+  );
+  assert.deepEqual(p.prometheus, { httpHost: '0.0.0.0', httpPort: 7000, exportProcessInfo: true });
+  assert.equal(p.admin.enableServer, false);
+  assert.deepEqual(p.warnings, []);
+  for (const [text, re] of [
+    ['admin.serverPort=eighty', /admin\.serverPort: 'eighty' is not an integer/],
+    ['admin.enableServer=maybe', /admin\.enableServer: 'maybe'/],
+    ['admin.commandURL=cmds', /admin\.commandURL: 'cmds' must start with \//],
+    ['metricsProvider.className=com.example.Other', /metricsProvider\.className: 'com\.example\.Other'/],
+    ['metricsProvider.httpPort=70000', /metricsProvider\.httpPort: 70000 is out of range/],
+  ] as const) {
+    assert.throws(
+      () => parseZooCfg(base + text + '\n'),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+      text,
+    );
+  }
+});
