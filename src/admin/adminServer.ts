@@ -1,7 +1,8 @@
 /**
  * The AdminServer: ZooKeeper 3.8's HTTP command interface (JettyAdminServer) on node:http, in the
  * tszk process. `GET <commandURL>` lists the commands, `GET <commandURL>/<name>[?key=value]` runs
- * one (commands.ts); `GET /health/ready` and `/health/live` are tszk's probes (health.ts).
+ * one (commands.ts); `GET /health/ready` and `/health/live` are tszk's probes (health.ts); `GET /`
+ * is the web console (console.ts), read-only.
  * Anything else is 404; other methods 405; an over-long URL 414; a malformed request 400 (and that
  * connection is closed, with a log line).
  */
@@ -10,6 +11,7 @@ import type { Socket } from 'node:net';
 import { log } from '../log.js';
 import type { AdminServerConfig } from '../server/config.js';
 import { PRIMARY_NAMES, runCommand, type CommandContext } from './commands.js';
+import { CONSOLE_PAGE, consoleEnsemble, consoleNode } from './console.js';
 import { liveness, readiness } from './health.js';
 import { writeJson } from './json.js';
 
@@ -84,6 +86,12 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, base: strin
     return send(res, 405, 'text/plain', `HTTP method ${req.method ?? ''} is not supported by this URL\n`);
   }
   const p = url.pathname;
+  if (p === '/') return send(res, 200, 'text/html; charset=utf-8', CONSOLE_PAGE);
+  if (p === '/console/api/ensemble') return send(res, 200, 'application/json', writeJson(consoleEnsemble(ctx.member)));
+  if (p === '/console/api/node') {
+    const n = consoleNode(ctx.member, url.searchParams.get('path') ?? '/');
+    return send(res, n.status, 'application/json', writeJson(n.body));
+  }
   if (p === '/health/ready' || p === '/health/live') {
     const h = p === '/health/ready' ? readiness(ctx.member) : liveness(ctx.member);
     return send(res, h.ok ? 200 : 503, 'application/json', JSON.stringify(h.body) + '\n');

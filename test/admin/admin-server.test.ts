@@ -129,7 +129,9 @@ test('answers follow the server: a session, an ephemeral and watches show in con
 test('HTTP refusals: unknown paths 404, other methods 405, an over-long URL 414, huge headers 431, garbage 400', async () => {
   assert.equal((await get('/nope')).status, 404);
   assert.equal((await get('/commands/ruok/extra')).status, 404);
-  assert.equal((await get('/')).status, 404);
+  assert.equal((await get('/console/nope')).status, 404);
+  assert.equal((await get('/console/api/node?path=no-slash')).status, 400);
+  assert.equal((await get('/console/api/node?path=/missing')).status, 404);
   assert.equal((await get('/commands/ruok', { method: 'POST', body: 'x' })).status, 405);
   assert.equal((await get('/commands/' + 'a'.repeat(9000))).status, 414);
   assert.equal((await get('/commands/ruok', { headers: { 'x-big': 'b'.repeat(20_000) } })).status, 431);

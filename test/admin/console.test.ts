@@ -1,0 +1,90 @@
+/**
+ * The web console in a real headless browser (Debian's chromium driven by playwright-core) on a
+ * real 3-member TestingCluster: the page shows the member's mode and the root's children with no
+ * interaction; browsing shows a znode's data (text, JSON, hex), Stat and ACL; data an anonymous
+ * client may not read stays hidden; a follower's page shows the new leader after the leader is
+ * killed. Screenshots go to test-artifacts/console/ (TSZK_ARTIFACTS_DIR overrides the base).
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { chromium, type Page } from 'playwright-core';
+import { CREATOR_ALL_ACL, ZooKeeperClient } from '../../src/client/index.js';
+import { TestingCluster } from '../../src/testing/index.js';
+import { skipUnless } from '../support/target.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = skipUnless(fs.existsSync(CHROMIUM) ? undefined : `no ${CHROMIUM} (apt-get install chromium)`);
+const artifacts = path.resolve(process.env['TSZK_ARTIFACTS_DIR'] ?? 'test-artifacts', 'console');
+
+async function shot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+}
+
+test('browse a live ensemble in chromium; the leader change shows', { skip, timeout: 180_000 }, async () => {
+  await using cluster = await TestingCluster.start({ size: 3 });
+  const leader = await cluster.leader();
+  const follower = cluster.members.find((m) => m.id !== leader.id)!;
+  const zk = await ZooKeeperClient.connect(cluster.connectString);
+  await zk.create('/app', JSON.stringify({ name: 'tszk', replicas: 3 }));
+  await zk.create('/app/config', 'plain text');
+  await zk.addAuth('digest', 'alice:secret');
+  await zk.create('/secret', 'do not show', { acl: CREATOR_ALL_ACL });
+  await zk.sync('/');
+  await zk.close();
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    await page.goto(`http://127.0.0.1:${follower.adminPort}/`);
+    // No interaction: the mode and the root's children.
+    await page.waitForFunction(() => document.getElementById('mode')?.textContent === 'follower');
+    await page.waitForSelector('#children a[data-path="/app"]');
+    const children = await page.$$eval('#children a', (as) => as.map((a) => a.textContent));
+    assert.deepEqual(children, ['app', 'secret', 'zookeeper']);
+    assert.match((await page.textContent('#leader')) ?? '', new RegExp(`leader: ${leader.id}`));
+    assert.equal(await page.$$eval('#members tr', (rows) => rows.length), 3);
+    await shot(page, '1-root');
+
+    await page.click('#children a[data-path="/app"]');
+    await page.waitForFunction(() => document.getElementById('path')?.textContent === '/app');
+    assert.equal(await page.textContent('#data'), '{"name":"tszk","replicas":3}');
+    await page.selectOption('#as', 'json');
+    assert.match((await page.textContent('#data')) ?? '', /^\{\n {2}"name": "tszk",/);
+    await page.selectOption('#as', 'hex');
+    assert.match((await page.textContent('#data')) ?? '', /^7b 22 6e 61 6d 65 22/);
+    const stat = Object.fromEntries(await page.$$eval('#stat tr', (rows) => rows.map((r) => [r.children[0]!.textContent, r.children[1]!.textContent])));
+    assert.equal(stat['numChildren'], '1');
+    assert.equal(stat['version'], '0');
+    assert.match(stat['czxid'] ?? '', /^0x[0-9a-f]+$/);
+    assert.equal(await page.textContent('#acl'), 'world:anyonecdrwa');
+    await shot(page, '2-app-hex');
+
+    await page.click('#crumbs a:first-child');
+    await page.waitForSelector('#children a[data-path="/secret"]');
+    await page.click('#children a[data-path="/secret"]');
+    await page.waitForFunction(() => document.getElementById('path')?.textContent === '/secret');
+    assert.equal(await page.textContent('#data'), '(not readable without authentication)');
+    assert.match((await page.textContent('#acl')) ?? '', /^digest:alice:/);
+    await shot(page, '3-secret');
+
+    await cluster.kill(leader.id);
+    await page.waitForFunction(
+      (old) => {
+        const t = document.getElementById('leader')?.textContent ?? '';
+        return /^leader: \d+/.test(t) && !t.startsWith(`leader: ${old} `) && document.getElementById('mode')?.textContent !== 'looking';
+      },
+      leader.id,
+      { timeout: 60_000 },
+    );
+    const newLeader = await cluster.leader();
+    assert.notEqual(newLeader.id, leader.id);
+    assert.match((await page.textContent('#leader')) ?? '', new RegExp(`^leader: ${newLeader.id} `));
+    assert.equal(await page.textContent('#mode'), newLeader.id === follower.id ? 'leader' : 'follower');
+    await shot(page, '4-after-leader-killed');
+  } finally {
+    await browser.close();
+  }
+});
