@@ -220,6 +220,8 @@ export function monitorSnapshot(member: MemberAdminSource, s: AdminSource): Moni
     looking_count: m.looking_count,
     commit_count: m.commit_count,
     digest_mismatches_count: s.db.digestMismatches,
+    // Sessions the tracker expired (ZooKeeper counts them as it expires them).
+    stale_sessions_expired: st.expiredSessions,
   };
   const counters = COUNTERS.map((n) => [n, counterValues[n] ?? 0] as const);
 

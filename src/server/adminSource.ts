@@ -43,7 +43,7 @@ export interface LearnerView {
   readonly participant: boolean;
   /** In broadcast: synced and receiving proposals. */
   readonly synced: boolean;
-  /** host:port of the learner's end of the quorum connection, when known. */
+  /** `/host:quorumPort` from the learner's server.N line (the connection's own remote port is not kept). */
   readonly remoteAddress: string;
   readonly established_ms: number;
 }
