@@ -2,13 +2,18 @@
  * The web console at `/` on the admin port: one self-contained page (no external scripts, no
  * CDN) and two JSON reads behind it. It shows the member's mode and ensemble (role, epoch, last
  * zxid, leader, learners and whether each is synced) and browses the znode tree (children,
- * Stat, ACL, data as text, JSON or hex). It never writes. A node's data is shown only when its
- * ACL lets anyone read it (as ZooKeeper would answer an unauthenticated client).
+ * Stat, ACL, data as text, JSON or hex). A node's data is shown only when its ACL lets the viewer
+ * read it: anyone, or the user logged in with digest. Writes (create, set, delete with
+ * confirmation) need a login and go through that user's own ZooKeeper session (consoleLogins.ts),
+ * so ZooKeeper's ACLs decide them.
  */
+import { Err, KeeperError } from '../proto/errors.js';
 import { Perms } from '../proto/opcodes.js';
+import type { Id } from '../proto/records.js';
 import type { MemberAdminSource } from '../server/adminSource.js';
 import { hasPermission } from '../txn/auth.js';
 import { pathProblem } from '../tree/paths.js';
+import type { ConsoleLogin } from './consoleLogins.js';
 import type { Json } from './json.js';
 
 const hexZxid = (z: bigint): string => `0x${BigInt.asUintN(64, z).toString(16)}`;
@@ -42,7 +47,7 @@ export function consoleEnsemble(m: MemberAdminSource): Json {
 }
 
 /** One znode for the browser; a 4xx status with the reason when the path is bad or missing. */
-export function consoleNode(m: MemberAdminSource, path: string): { status: number; body: Json } {
+export function consoleNode(m: MemberAdminSource, path: string, authInfo: readonly Id[]): { status: number; body: Json } {
   const s = m.servingSource();
   if (s === undefined) return { status: 503, body: { error: 'This ZooKeeper instance is not currently serving requests' } };
   const problem = pathProblem(path);
@@ -52,7 +57,7 @@ export function consoleNode(m: MemberAdminSource, path: string): { status: numbe
   if (node === undefined) return { status: 404, body: { error: `no node ${path}` } };
   const acl = tree.aclOf(node);
   const st = node.stat;
-  const readable = hasPermission({ skipACL: s.options.skipACL }, acl, Perms.READ, []);
+  const readable = hasPermission({ skipACL: s.options.skipACL }, acl, Perms.READ, authInfo);
   const data = node.data;
   return {
     status: 200,
@@ -77,6 +82,36 @@ export function consoleNode(m: MemberAdminSource, path: string): { status: numbe
       data: readable && data !== null ? data.toString('base64') : null,
     },
   };
+}
+
+/** A write from the console: create / set / delete, through the login's own session. */
+export async function consoleWrite(login: ConsoleLogin, action: string, req: Record<string, unknown>): Promise<{ status: number; body: Json }> {
+  const path = req['path'];
+  if (typeof path !== 'string') return { status: 400, body: { error: 'path must be a string' } };
+  const problem = pathProblem(path);
+  if (problem !== undefined) return { status: 400, body: { error: `bad path ${JSON.stringify(path)}: ${problem}` } };
+  const data = req['data'];
+  if (data !== undefined && typeof data !== 'string') return { status: 400, body: { error: 'data must be a string' } };
+  const version = req['version'] ?? -1;
+  if (typeof version !== 'number' || !Number.isInteger(version)) return { status: 400, body: { error: 'version must be an integer' } };
+  try {
+    switch (action) {
+      case 'create':
+        return { status: 200, body: { created: await login.client.create(path, data ?? '') } };
+      case 'set':
+        return { status: 200, body: { version: (await login.client.setData(path, data ?? '', version)).version } };
+      case 'delete':
+        await login.client.delete(path, version);
+        return { status: 200, body: { deleted: path } };
+      default:
+        return { status: 404, body: { error: `no action ${action}` } };
+    }
+  } catch (e) {
+    if (!(e instanceof KeeperError)) throw e;
+    const status =
+      e.code === Err.NoAuth ? 403 : e.code === Err.NoNode ? 404 : e.code === Err.NodeExists || e.code === Err.BadVersion || e.code === Err.NotEmpty ? 409 : 400;
+    return { status, body: { error: e.message } };
+  }
 }
 
 function permsText(p: number): string {
@@ -109,13 +144,21 @@ pre{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all;max
 .muted{color:#888}
 </style></head>
 <body>
-<header><h1>tszk</h1><span>mode: <b id="mode">…</b></span><span id="leader"></span><span id="zxid"></span></header>
+<header><h1>tszk</h1><span>mode: <b id="mode">…</b></span><span id="leader"></span><span id="zxid"></span>
+<span style="margin-left:auto" id="auth"><form id="login"><input id="user" placeholder="user" size="8"> <input id="password" type="password" placeholder="password" size="8"> <button>log in</button></form><span id="who" hidden>logged in as <b id="whoname"></b> <button id="logout">log out</button></span></span></header>
 <main>
 <section><h2>Ensemble</h2><table id="members"></table><div id="learners" class="muted"></div></section>
 <section><h2>Znode <code id="path">/</code></h2>
 <div id="crumbs"></div>
 <h2>Children</h2><ul id="children"></ul>
 <h2>Data <select id="as"><option>text</option><option>json</option><option>hex</option></select></h2><pre id="data"></pre>
+<div id="editor" hidden>
+<h2>Change</h2>
+<textarea id="edit" rows="4" cols="60"></textarea><br>
+<button id="save">save data</button> <button id="delete">delete this znode</button><br>
+<input id="newName" placeholder="child name"> <button id="create">create child with this data</button>
+<div id="result" class="muted"></div>
+</div>
 <h2>Stat</h2><table id="stat"></table>
 <h2>ACL</h2><table id="acl"></table>
 </section>
@@ -144,6 +187,7 @@ async function open(p) {
   const r = await fetch('/console/api/node?path=' + encodeURIComponent(p));
   const body = await r.json();
   if (!r.ok) { text($('data'), body.error); return; }
+  if (p !== current || $('edit').dataset.path !== p) { $('edit').value = body.readable && body.data !== null ? new TextDecoder().decode(bytes(body.data)) : ''; $('edit').dataset.path = p; }
   current = p; node = body;
   text($('path'), p);
   const crumbs = $('crumbs'); crumbs.replaceChildren();
@@ -171,6 +215,27 @@ async function ensemble() {
     text($('learners'), e.learners.length === 0 ? '' : 'learners: ' + e.learners.map((l) => l.id + (l.synced ? ' synced' : ' syncing')).join(', '));
   } catch { text($('mode'), 'unreachable'); }
 }
+async function post(action, body) {
+  const r = await fetch('/console/api/' + action, { method: 'POST', headers: { 'content-type': 'application/json', 'x-tszk-console': '1' }, body: JSON.stringify(body) });
+  const out = await r.json();
+  text($('result'), r.ok ? action + ': ok' : action + ': ' + out.error);
+  return r.ok ? out : null;
+}
+async function whoami() {
+  const me = (await (await fetch('/console/api/whoami')).json()).user;
+  $('login').hidden = me !== null; $('who').hidden = me === null; $('editor').hidden = me === null;
+  text($('whoname'), me ?? '');
+}
+$('login').onsubmit = async (e) => { e.preventDefault(); await post('login', { user: $('user').value, password: $('password').value }); $('password').value = ''; await whoami(); await open(current); };
+$('logout').onclick = async () => { await post('logout', {}); await whoami(); await open(current); };
+$('save').onclick = async () => { if (await post('set', { path: current, data: $('edit').value, version: node.stat.version })) await open(current); };
+$('create').onclick = async () => { const p = child(current, $('newName').value); if (await post('create', { path: p, data: $('edit').value })) { $('newName').value = ''; await open(current); } };
+$('delete').onclick = async () => {
+  if (!confirm('Delete ' + current + '?')) return;
+  const parent = current.lastIndexOf('/') <= 0 ? '/' : current.slice(0, current.lastIndexOf('/'));
+  if (await post('delete', { path: current, version: node.stat.version })) await open(parent);
+};
+whoami();
 $('as').onchange = showData;
 ensemble(); open('/');
 setInterval(() => { ensemble(); open(current).catch(() => {}); }, 2000);

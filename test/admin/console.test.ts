@@ -2,8 +2,9 @@
  * The web console in a real headless browser (Debian's chromium driven by playwright-core) on a
  * real 3-member TestingCluster: the page shows the member's mode and the root's children with no
  * interaction; browsing shows a znode's data (text, JSON, hex), Stat and ACL; data an anonymous
- * client may not read stays hidden; a follower's page shows the new leader after the leader is
- * killed. Screenshots go to test-artifacts/console/ (TSZK_ARTIFACTS_DIR overrides the base).
+ * client may not read stays hidden; writes need a digest login and ZooKeeper's ACLs decide them
+ * (create, edit, delete after a confirmation); a follower's page shows the new leader after the
+ * leader is killed. Screenshots go to test-artifacts/console/ (TSZK_ARTIFACTS_DIR overrides the base).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -55,12 +56,13 @@ test('browse a live ensemble in chromium; the leader change shows', { skip, time
     assert.match((await page.textContent('#data')) ?? '', /^\{\n {2}"name": "tszk",/);
     await page.selectOption('#as', 'hex');
     assert.match((await page.textContent('#data')) ?? '', /^7b 22 6e 61 6d 65 22/);
+    await page.selectOption('#as', 'text');
     const stat = Object.fromEntries(await page.$$eval('#stat tr', (rows) => rows.map((r) => [r.children[0]!.textContent, r.children[1]!.textContent])));
     assert.equal(stat['numChildren'], '1');
     assert.equal(stat['version'], '0');
     assert.match(stat['czxid'] ?? '', /^0x[0-9a-f]+$/);
     assert.equal(await page.textContent('#acl'), 'world:anyonecdrwa');
-    await shot(page, '2-app-hex');
+    await shot(page, '2-app');
 
     await page.click('#crumbs a:first-child');
     await page.waitForSelector('#children a[data-path="/secret"]');
@@ -69,6 +71,59 @@ test('browse a live ensemble in chromium; the leader change shows', { skip, time
     assert.equal(await page.textContent('#data'), '(not readable without authentication)');
     assert.match((await page.textContent('#acl')) ?? '', /^digest:alice:/);
     await shot(page, '3-secret');
+
+    // Writes need a login, and the console header (CSRF); ZooKeeper's ACLs decide them.
+    const api = `http://127.0.0.1:${follower.adminPort}/console/api`;
+    const anon = await fetch(`${api}/create`, { method: 'POST', headers: { 'x-tszk-console': '1' }, body: JSON.stringify({ path: '/x', data: '' }) });
+    assert.equal(anon.status, 401);
+    assert.equal((await fetch(`${api}/create`, { method: 'POST', body: JSON.stringify({ path: '/x' }) })).status, 403);
+    assert.equal((await fetch(`${api}/login`, { method: 'POST', headers: { 'x-tszk-console': '1' }, body: 'not json' })).status, 400);
+    assert.equal((await fetch(`${api}/login`, { method: 'POST', headers: { 'x-tszk-console': '1' }, body: 'x'.repeat(3 * 1024 * 1024) })).status, 413);
+    assert.equal(await page.isHidden('#editor'), true);
+
+    // bob may not change alice's node (setData needs WRITE on it; a delete is decided by the parent's ACL).
+    await page.fill('#user', 'bob');
+    await page.fill('#password', 'pw');
+    await page.click('#login button');
+    await page.waitForSelector('#editor', { state: 'visible' });
+    await page.fill('#edit', 'bob was here');
+    await page.click('#save');
+    await page.waitForFunction(() => /^set: NoAuth/i.test(document.getElementById('result')?.textContent ?? ''));
+    await page.click('#logout');
+    await page.waitForSelector('#login', { state: 'visible' });
+
+    // alice reads her node, then creates, edits and deletes (after confirming) a znode.
+    await page.fill('#user', 'alice');
+    await page.fill('#password', 'secret');
+    await page.click('#login button');
+    await page.waitForFunction(() => document.getElementById('data')?.textContent === 'do not show');
+    assert.equal(await page.textContent('#whoname'), 'alice');
+    await page.click('#crumbs a:first-child');
+    await page.waitForSelector('#children a[data-path="/app"]');
+    await page.click('#children a[data-path="/app"]');
+    await page.waitForFunction(() => document.getElementById('path')?.textContent === '/app');
+    await page.fill('#newName', 'made-in-browser');
+    await page.fill('#edit', 'first');
+    await page.click('#create');
+    await page.waitForSelector('#children a[data-path="/app/made-in-browser"]');
+    await page.click('#children a[data-path="/app/made-in-browser"]');
+    await page.waitForFunction(() => document.getElementById('data')?.textContent === 'first');
+    await page.fill('#edit', 'second');
+    await page.click('#save');
+    await page.waitForFunction(() => document.getElementById('data')?.textContent === 'second');
+    const check = await ZooKeeperClient.connect(follower.connectString);
+    assert.equal((await check.getData('/app/made-in-browser')).data?.toString(), 'second');
+    await shot(page, '4-edited');
+    // A dismissed confirmation deletes nothing; an accepted one does.
+    page.once('dialog', (d) => void d.dismiss());
+    await page.click('#delete');
+    assert.equal(await page.textContent('#path'), '/app/made-in-browser');
+    page.once('dialog', (d) => void d.accept());
+    await page.click('#delete');
+    await page.waitForFunction(() => document.getElementById('path')?.textContent === '/app');
+    await check.sync('/');
+    assert.equal(await check.exists('/app/made-in-browser'), null);
+    await check.close();
 
     await cluster.kill(leader.id);
     await page.waitForFunction(
@@ -83,7 +138,7 @@ test('browse a live ensemble in chromium; the leader change shows', { skip, time
     assert.notEqual(newLeader.id, leader.id);
     assert.match((await page.textContent('#leader')) ?? '', new RegExp(`^leader: ${newLeader.id} `));
     assert.equal(await page.textContent('#mode'), newLeader.id === follower.id ? 'leader' : 'follower');
-    await shot(page, '4-after-leader-killed');
+    await shot(page, '5-after-leader-killed');
   } finally {
     await browser.close();
   }
