@@ -22,8 +22,15 @@ export function consoleEnsemble(m: MemberAdminSource): Json {
   const s = m.servingSource();
   const q = m.quorum();
   const mode = s?.modeName() ?? (q === undefined ? 'standalone' : 'looking');
+  // For the live charts: requests answered so far (ops/s is the page's difference), latency, znodes.
+  const mt = m.metrics;
+  const stats =
+    s === undefined
+      ? null
+      : { at_ms: Date.now(), requests: mt.readlatency.count + mt.updatelatency.count, avgLatency_ms: s.stats.avgLatency, znodes: s.db.tree.nodeCount + 1 };
   if (q === undefined) {
     return {
+      stats,
       mode,
       myid: null,
       leader: null,
@@ -35,6 +42,7 @@ export function consoleEnsemble(m: MemberAdminSource): Json {
     };
   }
   return {
+    stats,
     mode,
     myid: q.myid,
     leader: q.leader,
@@ -147,7 +155,12 @@ pre{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all;max
 <header><h1>tszk</h1><span>mode: <b id="mode">…</b></span><span id="leader"></span><span id="zxid"></span>
 <span style="margin-left:auto" id="auth"><form id="login"><input id="user" placeholder="user" size="8"> <input id="password" type="password" placeholder="password" size="8"> <button>log in</button></form><span id="who" hidden>logged in as <b id="whoname"></b> <button id="logout">log out</button></span></span></header>
 <main>
-<section><h2>Ensemble</h2><table id="members"></table><div id="learners" class="muted"></div></section>
+<section><h2>Ensemble</h2><table id="members"></table><div id="learners" class="muted"></div>
+<h2>Live</h2>
+<div>ops/s <b id="ops-now">–</b><br><canvas id="chart-ops" width="260" height="50"></canvas></div>
+<div>avg latency ms <b id="lat-now">–</b><br><canvas id="chart-lat" width="260" height="50"></canvas></div>
+<div>znodes <b id="zn-now">–</b><br><canvas id="chart-zn" width="260" height="50"></canvas></div>
+</section>
 <section><h2>Znode <code id="path">/</code></h2>
 <div id="crumbs"></div>
 <h2>Children</h2><ul id="children"></ul>
@@ -204,9 +217,32 @@ async function open(p) {
   const acl = $('acl'); acl.replaceChildren(); for (const a of body.acl) acl.appendChild(row([a.scheme + ':' + a.id, a.perms]));
   showData();
 }
+const series = { ops: [], lat: [], zn: [] };
+let lastStats = null;
+function plot(id, values) {
+  const c = $(id); const g = c.getContext('2d'); g.clearRect(0, 0, c.width, c.height);
+  c.dataset.points = String(values.length);
+  if (values.length < 2) return;
+  const max = Math.max(1, ...values);
+  g.strokeStyle = '#036'; g.beginPath();
+  values.forEach((v, i) => { const x = (i / (values.length - 1)) * (c.width - 2) + 1; const y = c.height - 1 - (v / max) * (c.height - 2); if (i === 0) g.moveTo(x, y); else g.lineTo(x, y); });
+  g.stroke();
+}
+function chart(st) {
+  if (st === null) return;
+  if (lastStats !== null && st.at_ms > lastStats.at_ms) {
+    const push = (k, v) => { series[k].push(v); if (series[k].length > 60) series[k].shift(); };
+    const ops = Math.max(0, (st.requests - lastStats.requests) * 1000 / (st.at_ms - lastStats.at_ms));
+    push('ops', ops); push('lat', st.avgLatency_ms); push('zn', st.znodes);
+    text($('ops-now'), ops.toFixed(1)); text($('lat-now'), st.avgLatency_ms.toFixed(2)); text($('zn-now'), String(st.znodes));
+    plot('chart-ops', series.ops); plot('chart-lat', series.lat); plot('chart-zn', series.zn);
+  }
+  lastStats = st;
+}
 async function ensemble() {
   try {
     const e = await (await fetch('/console/api/ensemble')).json();
+    chart(e.stats);
     text($('mode'), e.mode);
     text($('leader'), e.leader === null ? '' : 'leader: ' + e.leader + (e.zabState ? ' (' + e.zabState + ')' : ''));
     text($('zxid'), e.lastZxid === null ? '' : 'epoch ' + (e.epoch ?? '-') + ', last zxid ' + e.lastZxid);

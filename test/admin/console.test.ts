@@ -1,7 +1,7 @@
 /**
  * The web console in a real headless browser (Debian's chromium driven by playwright-core) on a
  * real 3-member TestingCluster: the page shows the member's mode and the root's children with no
- * interaction; browsing shows a znode's data (text, JSON, hex), Stat and ACL; data an anonymous
+ * interaction; live charts of ops/s, latency and znodes fill in; browsing shows a znode's data (text, JSON, hex), Stat and ACL; data an anonymous
  * client may not read stays hidden; writes need a digest login and ZooKeeper's ACLs decide them
  * (create, edit, delete after a confirmation); a follower's page shows the new leader after the
  * leader is killed. Screenshots go to test-artifacts/console/ (TSZK_ARTIFACTS_DIR overrides the base).
@@ -124,6 +124,11 @@ test('browse a live ensemble in chromium; the leader change shows', { skip, time
     await check.sync('/');
     assert.equal(await check.exists('/app/made-in-browser'), null);
     await check.close();
+
+    // Live charts: points gathered every refresh; the znode count is the member's (mntr's).
+    await page.waitForFunction(() => Number(document.getElementById('chart-ops')?.dataset['points'] ?? 0) >= 2);
+    assert.match((await page.textContent('#ops-now')) ?? '', /^\d+\.\d$/);
+    await page.waitForFunction(() => document.getElementById('zn-now')?.textContent === '8');
 
     await cluster.kill(leader.id);
     await page.waitForFunction(
