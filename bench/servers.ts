@@ -6,6 +6,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { PROMETHEUS_PROVIDER } from '../src/server/config.js';
+import { freePort } from '../test/support/ports.js';
 import { startTszk } from '../test/support/tszk.js';
 import { startEnsemble } from './ensemble.js';
 import { startZooKeeper, zookeeperMissing } from '../test/support/zookeeper.js';
@@ -36,6 +38,33 @@ export interface ServerSettings {
   logFile?: string;
   /** Members: 1 = standalone; more = a local ensemble on this machine. */
   ensembleSize?: number;
+  /**
+   * tszk standalone only: serve /metrics (Prometheus provider) and the AdminServer, and scrape
+   * /metrics every second and the console's two reads every 2 s while it runs (their cost).
+   */
+  scrape?: boolean;
+}
+
+const SCRAPE_METRICS_MS = 1000;
+const SCRAPE_CONSOLE_MS = 2000;
+
+/** Polls /metrics and the console's reads as Prometheus and an open console page would; returns the stopper. */
+function startScraper(metricsPort: number, adminPort: number): () => void {
+  const get = (url: string): void => {
+    fetch(url).then(
+      (r) => r.arrayBuffer(),
+      () => undefined,
+    );
+  };
+  const m = setInterval(() => get(`http://127.0.0.1:${metricsPort}/metrics`), SCRAPE_METRICS_MS);
+  const c = setInterval(() => {
+    get(`http://127.0.0.1:${adminPort}/console/api/ensemble`);
+    get(`http://127.0.0.1:${adminPort}/console/api/node?path=/`);
+  }, SCRAPE_CONSOLE_MS);
+  return () => {
+    clearInterval(m);
+    clearInterval(c);
+  };
 }
 
 export const ZK_HEAP_DEFAULT_MB = 1000;
@@ -57,7 +86,30 @@ export async function startServer(system: SystemName, s: ServerSettings): Promis
       const zk = await startZooKeeper({ cfg, jvmArgs: [`-Xmx${s.zkHeap_mb}m`], logFile });
       return { system, members: [`127.0.0.1:${zk.port}`], pids: [pidOf(zk.proc.pid)], dataDirs: [zk.dataDir], stop: () => zk.stop().finally(dropLog) };
     }
-    const t = await startTszk({ cfg, logFile, ...(system === 'tszk-base' ? { cli: process.env[BASE_CLI_ENV] } : {}) });
+    const cli = system === 'tszk-base' ? { cli: process.env[BASE_CLI_ENV] } : {};
+    if (s.scrape === true) {
+      const [metricsPort, adminPort] = [await freePort(), await freePort()];
+      const t = await startTszk({
+        cfg: {
+          ...cfg,
+          'metricsProvider.className': PROMETHEUS_PROVIDER,
+          'metricsProvider.httpHost': '127.0.0.1',
+          'metricsProvider.httpPort': metricsPort,
+          'admin.enableServer': 'true',
+          'admin.serverAddress': '127.0.0.1',
+          'admin.serverPort': adminPort,
+        },
+        logFile,
+        ...cli,
+      });
+      const stopScraper = startScraper(metricsPort, adminPort);
+      const stop = (): Promise<void> => {
+        stopScraper();
+        return t.stop().finally(dropLog);
+      };
+      return { system, members: [`127.0.0.1:${t.port}`], pids: [pidOf(t.proc.pid)], dataDirs: [t.dataDir], stop };
+    }
+    const t = await startTszk({ cfg, logFile, ...cli });
     return { system, members: [`127.0.0.1:${t.port}`], pids: [pidOf(t.proc.pid)], dataDirs: [t.dataDir], stop: () => t.stop().finally(dropLog) };
   } catch (e) {
     // The log is kept: the message names it.

@@ -48,7 +48,8 @@ const program = new Command('bench')
   .option('--session-timeout-ms <n>', 'requested session timeout', positiveInt, 30_000)
   .option('--out <dir>', 'where the JSON results go', path.join(repoRoot, 'bench/results'))
   .option('--no-json', 'do not write the JSON results file')
-  .option('--log-file <file>', 'append server output here');
+  .option('--log-file <file>', 'append server output here')
+  .option('--scrape', 'tszk standalone: scrape /metrics every second and the web console every 2 s during the run (their cost)');
 
 interface Flags {
   quick?: boolean;
@@ -65,6 +66,7 @@ interface Flags {
   systems: string;
   rounds: number;
   forceSync: boolean;
+  scrape?: boolean;
   zkHeapMb: number;
   ensemble: number;
   failover: number;
@@ -104,7 +106,13 @@ async function main(): Promise<void> {
     rounds: f.rounds,
     failoverRepeats: Math.floor(f.failover),
     config,
-    server: { forceSync: f.forceSync, zkHeap_mb: f.zkHeapMb, ensembleSize: f.ensemble, ...(f.logFile ? { logFile: f.logFile } : {}) },
+    server: {
+      forceSync: f.forceSync,
+      zkHeap_mb: f.zkHeapMb,
+      ensembleSize: f.ensemble,
+      scrape: f.scrape === true,
+      ...(f.logFile ? { logFile: f.logFile } : {}),
+    },
     progress: (line) => process.stderr.write(`[bench] ${line}\n`),
   });
   process.stdout.write(formatReport(report) + '\n');

@@ -3,14 +3,13 @@
  * (which words exist: src/proto/fourLetterWords.ts). The server calls runFourLetterWord through
  * the answerer it is given (src/server/adminSource.ts).
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { AdminSource } from '../server/adminSource.js';
 import type { ClientConnection } from '../server/connection.js';
-
-const TSZK_VERSION = '3.8.0-tszk-0.1.0';
-const BUILT_ON = 'built on 2026-11-22 00:00 UTC';
+import { environment } from './environment.js';
+import { dirSize, hex, VERSION_LINE } from './facts.js';
+import { javaDouble, JavaDouble } from './json.js';
+import { monitorRows, monitorSnapshot } from './monitor.js';
 
 export function runFourLetterWord(word: string, s: AdminSource): string {
   switch (word) {
@@ -76,7 +75,7 @@ export function runFourLetterWord(word: string, s: AdminSource): string {
 
 function serverSummary(s: AdminSource, withClients: boolean): string {
   const st = s.stats;
-  let out = `Zookeeper version: ${TSZK_VERSION}, ${BUILT_ON}\n`;
+  let out = `Zookeeper version: ${VERSION_LINE}\n`;
   if (withClients) {
     out += 'Clients:\n';
     for (const c of s.connections()) out += connectionLine(c, true) + '\n';
@@ -113,39 +112,11 @@ function connectionLine(c: ClientConnection, brief: boolean): string {
   return out + ')';
 }
 
+/** mntr: the same values as the AdminServer's monitor, one `zk_<key>\t<value>` line each. */
 function monitor(s: AdminSource): string {
-  const st = s.stats;
-  const tree = s.db.tree;
-  const watches = tree.dataWatches.summary();
-  const conns = count(s.connections());
-  const rows: [string, string | number][] = [
-    ['zk_version', `${TSZK_VERSION}, ${BUILT_ON}`],
-    ['zk_server_state', s.modeName()],
-    ['zk_ephemerals_count', tree.ephemeralCount],
-    ['zk_num_alive_connections', conns],
-    ['zk_avg_latency', javaDouble(st.avgLatency)],
-    ['zk_outstanding_requests', s.outstandingRequests()],
-    ['zk_znode_count', zkNodeCount(s)],
-    ['zk_global_sessions', s.sessions.sessions.size],
-    ['zk_non_mtls_remote_conn_count', 0],
-    ['zk_packets_sent', st.packetsSent],
-    ['zk_packets_received', st.packetsReceived],
-    ['zk_watch_count', watches.watches],
-    ['zk_auth_failed_count', 0],
-    ['zk_min_latency', st.minLatency],
-    ['zk_max_file_descriptor_count', maxFds()],
-    ['zk_approximate_data_size', tree.approximateDataSize()],
-    ['zk_open_file_descriptor_count', openFds()],
-    ['zk_local_sessions', 0],
-    ['zk_uptime', Date.now() - s.started_ms],
-    ['zk_max_latency', st.maxLatency_ms],
-    ['zk_outstanding_changes_queued', 0],
-    ['zk_expired_sessions', st.expiredSessions],
-    ['zk_digest_mismatches_count', s.db.digestMismatches],
-  ];
-  // ZooKeeper prints its summary averages as Java doubles ("0.0"), counts as integers.
-  for (const [k, v] of s.sinkMetrics()) rows.push([k, k.startsWith('zk_avg_') ? javaDouble(v) : v]);
-  return rows.map(([k, v]) => `${k}\t${v}\n`).join('');
+  return monitorRows(monitorSnapshot(s.member(), s))
+    .map(([k, v]) => `zk_${k}\t${v instanceof JavaDouble ? javaDouble(v.value) : String(v)}\n`)
+    .join('');
 }
 
 function conf(s: AdminSource): string {
@@ -200,44 +171,18 @@ function dump(s: AdminSource): string {
 }
 
 function envi(): string {
-  const mem = process.memoryUsage();
-  const mb = (n: number): string => `${Math.floor(n / (1024 * 1024))}MB`;
-  const rows: [string, string][] = [
-    ['zookeeper.version', `${TSZK_VERSION}, ${BUILT_ON}`],
-    ['host.name', os.hostname()],
-    ['java.version', process.versions.node],
-    ['java.vendor', 'Node.js'],
-    ['java.home', path.dirname(process.execPath)],
-    ['java.class.path', ''],
-    ['java.library.path', ''],
-    ['java.io.tmpdir', os.tmpdir()],
-    ['java.compiler', '<NA>'],
-    ['os.name', os.type()],
-    ['os.arch', os.arch() === 'x64' ? 'amd64' : os.arch()],
-    ['os.version', os.release()],
-    ['user.name', os.userInfo().username],
-    ['user.home', os.homedir()],
-    ['user.dir', process.cwd()],
-    ['os.memory.free', mb(mem.heapTotal - mem.heapUsed)],
-    ['os.memory.max', mb(os.totalmem())],
-    ['os.memory.total', mb(mem.heapTotal)],
-  ];
-  return 'Environment:\n' + rows.map(([k, v]) => `${k}=${v}\n`).join('');
+  return (
+    'Environment:\n' +
+    environment()
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join('')
+  );
 }
 
 function count(it: Iterable<unknown>): number {
   let n = 0;
   for (const _ of it) n++;
   return n;
-}
-
-function hex(id: bigint): string {
-  return '0x' + BigInt.asUintN(64, id).toString(16);
-}
-
-/** Java's Double.toString for the values we print (always a decimal point). */
-function javaDouble(v: number): string {
-  return Number.isInteger(v) ? `${v}.0` : String(v);
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
@@ -248,34 +193,4 @@ export function javaDate(ms: number): string {
   const d = new Date(ms);
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
-}
-
-function dirSize(dir: string): number {
-  try {
-    let n = 0;
-    for (const f of fs.readdirSync(dir)) {
-      const st = fs.statSync(path.join(dir, f));
-      if (st.isFile()) n += st.size;
-    }
-    return n;
-  } catch {
-    return 0;
-  }
-}
-
-function openFds(): number {
-  try {
-    return fs.readdirSync('/proc/self/fd').length;
-  } catch {
-    return 0;
-  }
-}
-
-function maxFds(): number {
-  try {
-    const m = /Max open files\s+(\d+)/.exec(fs.readFileSync('/proc/self/limits', 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
 }

@@ -4,7 +4,8 @@
  * epoch and last zxid whenever they change (polling srvr), and Ctrl-C stops them all.
  *
  * Ports follow ZooKeeper's customary layout from the base client port P (default 2181):
- * client P+i, quorum P+707+i (2888…), election P+1707+i (3888…), for i = 0..n-1.
+ * client P+i, quorum P+707+i (2888…), election P+1707+i (3888…), for i = 0..n-1; each member's
+ * AdminServer on A+i (A = --admin-base-port, default ZooKeeper's 8080), printed at start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,6 +16,8 @@ export interface EnsembleCommandOptions {
   nodes: number;
   observers: number;
   basePort: number;
+  /** First AdminServer port (member i gets adminBasePort + i - 1). */
+  adminBasePort: number;
   dir: string;
   tickTime_ms: number;
 }
@@ -55,6 +58,8 @@ export async function runEnsemble(o: EnsembleCommandOptions): Promise<number> {
       `clientPort=${port(id, 0)}`,
       'clientPortAddress=127.0.0.1',
       '4lw.commands.whitelist=*',
+      'admin.serverAddress=127.0.0.1',
+      `admin.serverPort=${o.adminBasePort + id - 1}`,
       ...(isObserver(id) ? ['peerType=observer'] : []),
       ...lines,
     ];
@@ -66,6 +71,8 @@ export async function runEnsemble(o: EnsembleCommandOptions): Promise<number> {
   process.stdout.write(
     `tszk ensemble: ${o.nodes} members in ${path.resolve(o.dir)}; connect string ${members.map((m) => `127.0.0.1:${m.clientPort}`).join(',')}\n`,
   );
+  for (const m of members)
+    process.stdout.write(`  member ${m.id}: client 127.0.0.1:${m.clientPort}, AdminServer http://127.0.0.1:${o.adminBasePort + m.id - 1}/commands\n`);
   process.stdout.write('Ctrl-C stops every member. Member logs: <dir>/memberN/tszk.log\n');
 
   const poll = setInterval(() => {

@@ -4,6 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { log } from '../log.js';
+import type { MemberAdminSource } from '../server/adminSource.js';
 import { ConfigError, parseZooCfg, readZooCfg, type ParsedConfig } from '../server/config.js';
 
 function parseDefines(defs: string[] | undefined): Record<string, string> {
@@ -23,26 +24,33 @@ interface ServerFlags {
   define?: string[];
 }
 
-function loadConfig(flags: ServerFlags): ParsedConfig {
+function loadConfig(flags: ServerFlags): { cfg: ParsedConfig; sysProps: Record<string, string> } {
   const sysProps = parseDefines(flags.define);
   if (flags.port !== undefined) sysProps['clientPort'] = flags.port;
   if (flags.config !== undefined) {
     if (flags.dataDir !== undefined) sysProps['dataDir'] = flags.dataDir;
-    return readZooCfg(flags.config, sysProps);
+    return { cfg: readZooCfg(flags.config, sysProps), sysProps };
   }
-  // No zoo.cfg: ZooKeeper's sample config, with data under ./.tszk so a fresh clone just runs.
+  // No zoo.cfg: ZooKeeper's sample config, with data under ./.tszk so a fresh clone just runs. The
+  // AdminServer is on as ZooKeeper's is without a config (admin.serverPort 8080; -D admin.enableServer=false turns it off).
   const text = `tickTime=2000\ndataDir=${flags.dataDir ?? '.tszk/data'}\nclientPort=2181\ninitLimit=10\nsyncLimit=5\n4lw.commands.whitelist=*\n`;
-  return parseZooCfg(text, { sysProps });
+  return { cfg: parseZooCfg(text, { sysProps }), sysProps };
 }
 
+/** ZooKeeper's exit code when its AdminServer cannot start (ExitCode.ERROR_STARTING_ADMIN_SERVER). */
+const EXIT_ADMIN_SERVER = 4;
+
 async function runServer(flags: ServerFlags): Promise<void> {
-  const cfg = loadConfig(flags);
+  const { cfg, sysProps } = loadConfig(flags);
   for (const w of cfg.warnings) log.warn({ config: cfg.options.configPath }, w);
   const { runFourLetterWord } = await import('../admin/fourLetterWords.js');
   let server: { close(): Promise<void> };
+  let member: MemberAdminSource;
   if (cfg.servers.length > 0 && !(cfg.servers.length === 1 && cfg.standaloneEnabled)) {
     const { startQuorumPeer } = await import('../server/quorum/nodePeer.js');
-    server = await startQuorumPeer(cfg, { fourLetterWords: runFourLetterWord });
+    const peer = await startQuorumPeer(cfg, { fourLetterWords: runFourLetterWord });
+    server = peer;
+    member = peer.admin;
   } else {
     const { openDatabase } = await import('../storage/database.js');
     const { storageOptionsFrom } = await import('../server/options.js');
@@ -50,21 +58,37 @@ async function runServer(flags: ServerFlags): Promise<void> {
     // Recovery first: a damaged dataDir stops here with the StorageError (file and offset).
     const { db, sink, lastZxid } = await openDatabase(storageOptionsFrom(cfg.options));
     log.info({ dataDir: cfg.options.dataDir, lastZxid: `0x${lastZxid.toString(16)}`, sessions: db.sessionsWithTimeouts.size }, 'data directory recovered');
-    server = await startStandaloneServer(cfg.options, { db, sink, fourLetterWords: runFourLetterWord });
+    const standalone = await startStandaloneServer(cfg.options, { db, sink, fourLetterWords: runFourLetterWord });
+    server = standalone;
+    member = standalone;
     log.info({ clientPort: cfg.options.clientPort, dataDir: cfg.options.dataDir }, 'tszk standalone server started');
+  }
+  const { startOperations } = await import('../admin/operations.js');
+  let ops: { close(): Promise<void> };
+  try {
+    ops = await startOperations(cfg, member, sysProps);
+  } catch (e) {
+    // The port named, nothing left half-started (ZooKeeper's standalone server exits the same way).
+    log.fatal({ err: e instanceof Error ? e.message : String(e) }, 'Unable to start the AdminServer or /metrics, exiting abnormally');
+    process.stderr.write(`tszk: ${e instanceof Error ? e.message : String(e)}\n`);
+    await server.close();
+    process.exit(EXIT_ADMIN_SERVER);
   }
   let stopping = false;
   const stop = (sig: string): void => {
     if (stopping) return;
     stopping = true;
     log.info({ signal: sig }, 'shutting down');
-    server.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        log.error({ err: e }, 'error while shutting down');
-        process.exit(1);
-      },
-    );
+    ops
+      .close()
+      .then(() => server.close())
+      .then(
+        () => process.exit(0),
+        (e: unknown) => {
+          log.error({ err: e }, 'error while shutting down');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -104,14 +128,16 @@ export async function main(argv: string[]): Promise<void> {
     .option('-n, --nodes <n>', 'number of members', '3')
     .option('--observers <n>', 'how many of them are observers', '0')
     .option('--base-port <port>', 'first client port (quorum ports at +707, election ports at +1707)', '2181')
+    .option('--admin-base-port <port>', 'first AdminServer port (member i gets it + i - 1)', '8080')
     .option('--dir <dir>', 'where the members keep their data', '.tszk/ensemble')
     .option('--tick-time <ms>', 'tickTime', '2000')
-    .action(async (flags: { nodes: string; observers: string; basePort: string; dir: string; tickTime: string }) => {
+    .action(async (flags: { nodes: string; observers: string; basePort: string; adminBasePort: string; dir: string; tickTime: string }) => {
       const { runEnsemble } = await import('./ensemble.js');
       process.exitCode = await runEnsemble({
         nodes: Number(flags.nodes),
         observers: Number(flags.observers),
         basePort: Number(flags.basePort),
+        adminBasePort: Number(flags.adminBasePort),
         dir: flags.dir,
         tickTime_ms: Number(flags.tickTime),
       });

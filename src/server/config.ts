@@ -33,8 +33,39 @@ export interface ServerLine {
   clientPort: number | undefined;
 }
 
+/** The AdminServer's zoo.cfg keys (system properties zookeeper.admin.* in ZooKeeper). */
+export interface AdminServerConfig {
+  /** admin.enableServer (default true, as in ZooKeeper 3.8). */
+  enableServer: boolean;
+  /** admin.serverAddress (default 0.0.0.0). */
+  serverAddress: string;
+  /** admin.serverPort (default 8080; 0 picks a free port). */
+  serverPort: number;
+  /** admin.commandURL (default /commands). */
+  commandURL: string;
+  /** admin.idleTimeout: an idle HTTP connection is closed after this (default 30000). */
+  idleTimeout_ms: number;
+}
+
+export const PROMETHEUS_PROVIDER = 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider';
+
+/** metricsProvider.* with the Prometheus provider: where /metrics is served. */
+export interface PrometheusConfig {
+  /** metricsProvider.httpHost (default 0.0.0.0). */
+  httpHost: string;
+  /** metricsProvider.httpPort (default 7000; 0 picks a free port). */
+  httpPort: number;
+  /** metricsProvider.exportJvmInfo: the process metrics (Node's, in tszk; default true). */
+  exportProcessInfo: boolean;
+}
+
 export interface ParsedConfig {
   options: ServerOptions;
+  admin: AdminServerConfig;
+  /** Undefined unless metricsProvider.className names the Prometheus provider. */
+  prometheus: PrometheusConfig | undefined;
+  /** The zoo.cfg text as given (initial_configuration), without -D overrides. */
+  text: string;
   /** Ensemble members (empty for standalone). */
   servers: ServerLine[];
   initLimit: number;
@@ -88,7 +119,6 @@ const ACCEPTED_IGNORED = new Set([
   'DigestAuthenticationProvider.digestAlg',
   'audit.enable',
   'serverCnxnFactory',
-  'metricsProvider.className',
 ]);
 const ACCEPTED_IGNORED_PREFIXES = ['admin.', 'metricsProvider.', 'quorum.', 'ssl.', 'authProvider.', 'jvm.pause', 'multiAddress.'];
 
@@ -199,6 +229,25 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   const standaloneEnabled = bool('standaloneEnabled') ?? true;
   const localSessionsEnabled = bool('localSessionsEnabled', ['true'], ['false']) ?? false;
 
+  const admin: AdminServerConfig = {
+    enableServer: bool('admin.enableServer') ?? true,
+    serverAddress: take('admin.serverAddress') ?? '0.0.0.0',
+    serverPort: int('admin.serverPort', 0, 65535) ?? 8080,
+    commandURL: take('admin.commandURL') ?? '/commands',
+    idleTimeout_ms: int('admin.idleTimeout', 1) ?? 30_000,
+  };
+  if (!admin.commandURL.startsWith('/')) fail('admin.commandURL', `'${admin.commandURL}' must start with /`);
+  const providerClass = take('metricsProvider.className');
+  if (providerClass !== undefined && providerClass !== PROMETHEUS_PROVIDER && providerClass !== 'org.apache.zookeeper.metrics.impl.NullMetricsProvider') {
+    fail('metricsProvider.className', `'${providerClass}' is not ${PROMETHEUS_PROVIDER} (the only provider tszk has)`);
+  }
+  const prometheusConfig: PrometheusConfig = {
+    httpHost: take('metricsProvider.httpHost') ?? '0.0.0.0',
+    httpPort: int('metricsProvider.httpPort', 0, 65535) ?? 7000,
+    exportProcessInfo: bool('metricsProvider.exportJvmInfo') ?? true,
+  };
+  const prometheus = providerClass === PROMETHEUS_PROVIDER ? prometheusConfig : undefined;
+
   const servers: ServerLine[] = [];
   for (const [k, v] of [...props]) {
     const m = /^server\.(\d+)$/.exec(k);
@@ -220,7 +269,7 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
     if (ACCEPTED_IGNORED.has(bare) || ACCEPTED_IGNORED_PREFIXES.some((p) => bare.startsWith(p))) continue;
     warnings.push(`unknown key '${k}' ignored`);
   }
-  return { options: o, servers, initLimit, syncLimit, peerType, standaloneEnabled, localSessionsEnabled, warnings };
+  return { options: o, admin, prometheus, text, servers, initLimit, syncLimit, peerType, standaloneEnabled, localSessionsEnabled, warnings };
 }
 
 function parseServerLine(key: string, id: number, value: string, fail: (key: string, problem: string) => never): ServerLine {

@@ -10,6 +10,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runFourLetterWord } from '../admin/fourLetterWords.js';
+import { startOperations, type OperationsHandle } from '../admin/operations.js';
+import type { MemberAdminSource } from './adminSource.js';
 import { openDatabase } from '../storage/database.js';
 import { ConfigError, parseZooCfg, readZooCfg, type ParsedConfig } from './config.js';
 import { storageOptionsFrom } from './options.js';
@@ -44,6 +46,10 @@ export interface EmbeddedServer extends AsyncDisposable {
   /** `host:clientPort` for clients (127.0.0.1 when the server listens on every address). */
   readonly connectString: string;
   readonly dataDir: string;
+  /** The AdminServer's port (admin.serverPort; 0 there picks a free one), undefined with admin.enableServer=false. */
+  readonly adminPort: number | undefined;
+  /** Prometheus's /metrics port (metricsProvider.httpPort, 0 picks one), undefined without the Prometheus provider. */
+  readonly metricsPort: number | undefined;
   /** Config keys that nothing reads (tszk server logs them as warnings). */
   readonly warnings: readonly string[];
   /** Stops serving and closes the data directory (everything acknowledged is already durable). */
@@ -58,9 +64,10 @@ export async function startServer(config: string | ZooCfg, opts: StartServerOpti
   if (cfg.servers.length > 0 && !(cfg.servers.length === 1 && cfg.standaloneEnabled)) {
     if (opts.myid !== undefined) writeMyid(dataDir, opts.myid);
     const peer = await startQuorumPeer(cfg, { fourLetterWords: runFourLetterWord, onFatal: opts.onFatal ?? (() => undefined) });
+    const ops = await withOperations(cfg, peer.admin, sysProps, () => peer.close());
     const self = ownServerLine(cfg);
     const address = self?.clientAddress ?? cfg.options.clientPortAddress;
-    return embedded('quorum', address, self?.clientPort ?? cfg.options.clientPort, dataDir, cfg.warnings, () => peer.close());
+    return embedded('quorum', address, self?.clientPort ?? cfg.options.clientPort, dataDir, cfg.warnings, ops, () => peer.close());
   }
   // Recovery first: a damaged dataDir rejects here with the StorageError (file and offset).
   const { db, sink } = await openDatabase(storageOptionsFrom(cfg.options));
@@ -71,7 +78,23 @@ export async function startServer(config: string | ZooCfg, opts: StartServerOpti
     await sink.close(); // e.g. the port is taken: release the dataDir
     throw e;
   }
-  return embedded('standalone', cfg.options.clientPortAddress, server.port, dataDir, cfg.warnings, () => server.close());
+  const ops = await withOperations(cfg, server, sysProps, () => server.close());
+  return embedded('standalone', cfg.options.clientPortAddress, server.port, dataDir, cfg.warnings, ops, () => server.close());
+}
+
+/** The AdminServer beside a started member; when it cannot start, the member is closed and the error (naming the port) thrown. */
+async function withOperations(
+  cfg: ParsedConfig,
+  member: MemberAdminSource,
+  sysProps: Record<string, string>,
+  closeMember: () => Promise<void>,
+): Promise<OperationsHandle> {
+  try {
+    return await startOperations(cfg, member, sysProps);
+  } catch (e) {
+    await closeMember();
+    throw e;
+  }
 }
 
 function embedded(
@@ -80,13 +103,25 @@ function embedded(
   clientPort: number,
   dataDir: string,
   warnings: string[],
-  close: () => Promise<void>,
+  ops: OperationsHandle,
+  closeMember: () => Promise<void>,
 ): EmbeddedServer {
+  const close = (): Promise<void> => ops.close().then(closeMember);
   // A wildcard listen address is reached through loopback.
   const host = address === '0.0.0.0' || address === '::' || address === '' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
   let closing: Promise<void> | undefined;
   const once = (): Promise<void> => (closing ??= close());
-  return { mode, clientPort, connectString: `${host}:${clientPort}`, dataDir, warnings, close: once, [Symbol.asyncDispose]: once };
+  return {
+    mode,
+    clientPort,
+    connectString: `${host}:${clientPort}`,
+    dataDir,
+    adminPort: ops.adminPort,
+    metricsPort: ops.metricsPort,
+    warnings,
+    close: once,
+    [Symbol.asyncDispose]: once,
+  };
 }
 
 function zooCfgText(config: ZooCfg): string {

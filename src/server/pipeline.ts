@@ -29,7 +29,8 @@ import { SessionTracker } from './sessionTracker.js';
 import { initialSessionId, sessionPassword, SESSION_PASSWORD_BYTES } from './sessionIds.js';
 import { ContainerReaper } from './containerReaper.js';
 import { fourLetterCode } from '../proto/fourLetterWords.js';
-import type { AdminSource, FourLetterWordAnswerer } from './adminSource.js';
+import type { AdminSource, FourLetterWordAnswerer, MemberAdminSource, QuorumView } from './adminSource.js';
+import { ServerMetrics } from './serverMetrics.js';
 import type { ClientListener, ClientSocket, ClientSocketHandlers, Clock, PipelineIo, Timer } from './io.js';
 import { ServerStats } from './serverStats.js';
 import { reportDigestMismatches } from './digestMismatch.js';
@@ -45,6 +46,8 @@ export interface PipelineExtras {
   fourLetterWords?: FourLetterWordAnswerer;
   /** Test-only broken variants (mutations.ts). */
   mutations?: ReadonlySet<RuntimeMutation>;
+  /** The quorum peer this pipeline serves for (its metrics outlive the pipeline); a standalone pipeline is its own member. */
+  member?: MemberAdminSource;
 }
 
 /** What the admin surface and the roles see of a serving member. */
@@ -55,7 +58,7 @@ export interface ServingServer {
   close(): Promise<void>;
 }
 
-export class RequestPipeline implements ServingServer, AdminSource {
+export class RequestPipeline implements ServingServer, AdminSource, MemberAdminSource {
   readonly preparer: TxnPreparer;
   readonly sessions: SessionTracker;
   readonly conns = new Set<ClientConnection>();
@@ -70,6 +73,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
   private tickTimer: Timer | undefined;
   private readonly reaper: ContainerReaper;
   readonly stats = new ServerStats();
+  readonly metrics: ServerMetrics;
   readonly started_ms: number;
   private closed = false;
   port = 0;
@@ -88,6 +92,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
     private readonly extras: PipelineExtras = {},
   ) {
     this.clock = io.clock;
+    this.metrics = extras.member?.metrics ?? new ServerMetrics();
     const now = this.clock.now_ms();
     this.started_ms = now;
     this.sessions = new SessionTracker(options.tickTime_ms, initialSessionId(mode.serverId, BigInt(Math.floor(now))));
@@ -459,7 +464,10 @@ export class RequestPipeline implements ServingServer, AdminSource {
     executeRead(this, conn, xid, zxid, read, authInfo);
     const now = this.clock.now_ms();
     conn.recordLatency(lastOpName(read.op), read.op === OpCode.ping ? -1 : xid, zxid, recv_ms, now);
-    if (read.op !== OpCode.ping) this.stats.recordLatency(now - recv_ms);
+    if (read.op !== OpCode.ping) {
+      this.stats.recordLatency(now - recv_ms);
+      this.metrics.readlatency.record(now - recv_ms);
+    }
     conn.stats.packetsSent++;
     this.stats.packetsSent++;
     conn.markDirty();
@@ -522,6 +530,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
    */
   applyCommitted(txn: Txn): void {
     const rc = this.db.apply(txn);
+    this.metrics.commit_count++;
     this.lastApplied = txn;
     const h = txn.header;
     this.preparer.applied(h.zxid);
@@ -610,6 +619,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
     const now = this.clock.now_ms();
     conn.recordLatency(lastOpName(e.op), e.xid, e.replyZxid, e.recv_ms, now);
     this.stats.recordLatency(now - e.recv_ms);
+    this.metrics.updatelatency.record(now - e.recv_ms);
     conn.markDirty();
   }
 
@@ -758,6 +768,20 @@ export class RequestPipeline implements ServingServer, AdminSource {
 
   sinkMetrics(): ReadonlyArray<readonly [string, number]> {
     return this.mode.metrics();
+  }
+
+  // ---- MemberAdminSource (a standalone server is its own member; a quorum peer answers for itself) ----
+
+  servingSource(): AdminSource | undefined {
+    return this.closed ? undefined : this;
+  }
+
+  member(): MemberAdminSource {
+    return this.extras.member ?? this;
+  }
+
+  quorum(): QuorumView | undefined {
+    return undefined;
   }
 }
 

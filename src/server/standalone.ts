@@ -6,7 +6,7 @@
 import { ZkDatabase } from '../txn/database.js';
 import type { Txn } from '../txn/txn.js';
 import { Err } from '../proto/errors.js';
-import type { FourLetterWordAnswerer } from './adminSource.js';
+import type { FourLetterWordAnswerer, MemberAdminSource } from './adminSource.js';
 import type { Clock, PipelineIo } from './io.js';
 import { nodePipelineIo } from './nodeIo.js';
 import type { ServerOptions } from './options.js';
@@ -19,7 +19,7 @@ const STANDALONE_SERVER_ID = 1;
 /** Txns per sink batch (group commit bound). */
 const TXN_BATCH_MAX = 10_000;
 
-export type StandaloneServer = ServingServer;
+export type StandaloneServer = ServingServer & MemberAdminSource;
 
 export interface StandaloneDeps {
   /** The durable-log step; defaults to in-memory (no durability). */

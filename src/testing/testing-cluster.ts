@@ -33,6 +33,8 @@ export interface ClusterMember {
   /** `127.0.0.1:<client port>` of this member alone. */
   readonly connectString: string;
   readonly dataDir: string;
+  /** Its AdminServer's port on 127.0.0.1 (a free one; `admin.enableServer: false` in config turns it off). */
+  readonly adminPort: number;
   /** The member's own log (JSON lines). */
   readonly logFile: string;
   /** Whether its process is running (false after kill()). */
@@ -62,6 +64,7 @@ class Member implements ClusterMember {
     readonly electionPort: number,
     readonly dataDir: string,
     readonly observer: boolean,
+    readonly adminPort: number,
   ) {
     this.connectString = `127.0.0.1:${clientPort}`;
     this.logFile = path.join(dataDir, 'tszk.log');
@@ -171,7 +174,7 @@ export class TestingCluster implements AsyncDisposable {
       for (const id of ids) {
         const dataDir = path.join(dir, `member${id}`);
         fs.mkdirSync(dataDir);
-        members.push(new Member(id, await freePort(), await freePort(), await freePort(), dataDir, id > size - observers));
+        members.push(new Member(id, await freePort(), await freePort(), await freePort(), dataDir, id > size - observers, await freePort()));
       }
       for (const from of ids)
         for (const to of ids) {
@@ -198,6 +201,8 @@ export class TestingCluster implements AsyncDisposable {
           clientPortAddress: '127.0.0.1',
           maxClientCnxns: 0,
           '4lw.commands.whitelist': '*',
+          'admin.serverAddress': '127.0.0.1',
+          'admin.serverPort': m.adminPort,
           standaloneEnabled: false,
           ...(m.observer ? { peerType: 'observer' } : {}),
           ...opts.config,

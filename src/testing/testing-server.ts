@@ -1,6 +1,7 @@
 /**
  * A real standalone tszk server inside the test process: its own dataDir (fsync on, as in
- * production), a client port on 127.0.0.1 picked free at start and kept across restarts.
+ * production), a client port on 127.0.0.1 picked free at start and kept across restarts, and the
+ * AdminServer on a free loopback port (adminPort).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -44,6 +45,9 @@ export class TestingServer implements AsyncDisposable {
       clientPortAddress: '127.0.0.1',
       maxClientCnxns: 0,
       '4lw.commands.whitelist': '*',
+      // The AdminServer on a free loopback port (adminPort), never ZooKeeper's 8080.
+      'admin.serverAddress': '127.0.0.1',
+      'admin.serverPort': 0,
       ...opts.config,
     };
     let server: EmbeddedServer;
@@ -60,6 +64,11 @@ export class TestingServer implements AsyncDisposable {
 
   get connectString(): string {
     return `127.0.0.1:${this.port}`;
+  }
+
+  /** The AdminServer's port (a free one, picked anew by each start), undefined while stopped or with admin.enableServer=false. */
+  get adminPort(): number | undefined {
+    return this.server?.adminPort;
   }
 
   get running(): boolean {

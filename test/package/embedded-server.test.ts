@@ -21,7 +21,15 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test('standalone from config keys: clientPort 0 gets a free port; the data survives close and start', async () => {
   const dataDir = path.join(dir, 'keys');
-  const cfg = { tickTime: 2000, dataDir, clientPort: 0, clientPortAddress: '127.0.0.1', '4lw.commands.whitelist': 'srvr,ruok', forceSync: 'yes' };
+  const cfg = {
+    tickTime: 2000,
+    dataDir,
+    clientPort: 0,
+    clientPortAddress: '127.0.0.1',
+    '4lw.commands.whitelist': 'srvr,ruok',
+    forceSync: 'yes',
+    'admin.enableServer': false,
+  };
   const first = await startServer(cfg);
   assert.equal(first.mode, 'standalone');
   assert.ok(first.clientPort > 0);
@@ -44,7 +52,7 @@ test('standalone from config keys: clientPort 0 gets a free port; the data survi
 test('standalone from a zoo.cfg path, with overrides; unknown keys come back as warnings', async () => {
   const port = await freePort();
   const file = path.join(dir, 'zoo.cfg');
-  fs.writeFileSync(file, `tickTime=2000\ndataDir=from-file\nclientPort=1\nclientPortAddress=127.0.0.1\nnoSuchKey=1\n`);
+  fs.writeFileSync(file, `tickTime=2000\ndataDir=from-file\nclientPort=1\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\nnoSuchKey=1\n`);
   await using server = await startServer(file, { sysProps: { clientPort: String(port) } });
   assert.equal(server.clientPort, port);
   assert.equal(server.dataDir, path.join(dir, 'from-file'), 'a relative dataDir is relative to the zoo.cfg');
@@ -67,6 +75,7 @@ test('a config with server lines starts a quorum peer; myid is written when miss
     clientPortAddress: '127.0.0.1',
     standaloneEnabled: false,
     '4lw.commands.whitelist': 'srvr',
+    'admin.enableServer': false,
     'server.7': `127.0.0.1:${quorum}:${election}:participant;127.0.0.1:${client}`,
   };
   await assert.rejects(startServer(cfg), (e: unknown) => e instanceof ConfigError && /no myid file/.test(e.message));
@@ -97,8 +106,8 @@ test('config mistakes are refused with the key named; a taken port rejects', asy
   await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
   const port = (taken.address() as net.AddressInfo).port;
   const dataDir = path.join(dir, 'taken');
-  await assert.rejects(startServer({ tickTime: 2000, dataDir, clientPort: port, clientPortAddress: '127.0.0.1' }), /EADDRINUSE/);
+  await assert.rejects(startServer({ tickTime: 2000, dataDir, clientPort: port, clientPortAddress: '127.0.0.1', 'admin.enableServer': false }), /EADDRINUSE/);
   await new Promise((r) => taken.close(r));
-  await using server = await startServer({ tickTime: 2000, dataDir, clientPort: port, clientPortAddress: '127.0.0.1' });
+  await using server = await startServer({ tickTime: 2000, dataDir, clientPort: port, clientPortAddress: '127.0.0.1', 'admin.enableServer': false });
   assert.equal(server.clientPort, port);
 });

@@ -116,7 +116,7 @@ console.log(\`testing: cluster class \${typeof TestingCluster.start}\`);
 
 // tszk/server: a standalone server embedded from zoo.cfg keys.
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-embedded-'));
-const embedded: EmbeddedServer = await startServer({ tickTime: 2000, dataDir, clientPort: 0, clientPortAddress: '127.0.0.1' });
+const embedded: EmbeddedServer = await startServer({ tickTime: 2000, dataDir, clientPort: 0, clientPortAddress: '127.0.0.1', 'admin.enableServer': false });
 const zk = await ZooKeeperClient.connect(embedded.connectString);
 await zk.create('/embedded', 'yes');
 console.log(\`server: \${embedded.mode} read \${(await zk.getData('/embedded')).data?.toString()}\`);
@@ -191,12 +191,16 @@ test('the installed tszk command: --help, a server, one shell command against it
   for (const cmd of ['server', 'ensemble', 'shell', 'logs', 'snapshot']) assert.match(help, new RegExp(`^\\s+${cmd}\\b`, 'm'));
 
   const port = await freePort();
-  const server = spawn('npx', ['--no', '--', 'tszk', 'server', '--port', String(port), '--data-dir', path.join(work, 'bin-data')], {
-    cwd: app,
-    env: { ...cleanEnv, TSZK_LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
-    detached: true, // npx runs tszk as its child: stop the whole group
-  });
+  const server = spawn(
+    'npx',
+    ['--no', '--', 'tszk', 'server', '--port', String(port), '--data-dir', path.join(work, 'bin-data'), '-D', 'admin.enableServer=false'],
+    {
+      cwd: app,
+      env: { ...cleanEnv, TSZK_LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+      detached: true, // npx runs tszk as its child: stop the whole group
+    },
+  );
   try {
     const deadline = Date.now() + 20_000;
     while ((await fourLetterWord(port, 'ruok', 500).catch(() => '')) !== 'imok') {

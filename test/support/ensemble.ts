@@ -27,6 +27,8 @@ export interface EnsembleMember {
   readonly dataDir: string;
   readonly logFile: string;
   readonly connectString: string;
+  /** The AdminServer's port on 127.0.0.1 (startEnsemble with adminServer: true), else undefined. */
+  readonly adminPort: number | undefined;
   /** Pid of the running process (undefined while down). */
   readonly pid: number | undefined;
   readonly running: boolean;
@@ -55,6 +57,8 @@ export interface EnsembleOptions {
    * For fault layers (a proxy per link): the port member `from` uses to reach member `to`'s quorum
    * or election port (default: the real one). Each member still listens on its own real ports.
    */
+  /** Give each member an AdminServer on a free port (EnsembleMember.adminPort); default none. */
+  adminServer?: boolean;
   /** Use these ports instead of picking free ones (e.g. chosen before starting a proxy). */
   ports?: MemberPorts[];
   route?: (from: number, to: number, kind: 'quorum' | 'election', port: number) => number;
@@ -66,6 +70,8 @@ export interface MemberPorts {
   client: number;
   quorum: number;
   election: number;
+  /** The AdminServer's port (on 127.0.0.1); without one the member runs none. */
+  admin?: number;
 }
 
 export interface Ensemble {
@@ -87,7 +93,15 @@ export async function startEnsemble(n: number, opts: EnsembleOptions = {}): Prom
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-ens-'));
   const observers = opts.observers ?? 0;
   const ports: MemberPorts[] = opts.ports ?? [];
-  for (let i = ports.length + 1; i <= n; i++) ports.push({ id: i, client: await freePort(), quorum: await freePort(), election: await freePort() });
+  for (let i = ports.length + 1; i <= n; i++) {
+    ports.push({
+      id: i,
+      client: await freePort(),
+      quorum: await freePort(),
+      election: await freePort(),
+      admin: opts.adminServer === true ? await freePort() : undefined,
+    });
+  }
   const route = opts.route ?? ((_f: number, _t: number, _k: 'quorum' | 'election', port: number) => port);
   const serverLinesFor = (from: number): string[] =>
     ports.map((p) => {
@@ -107,11 +121,12 @@ export async function startEnsemble(n: number, opts: EnsembleOptions = {}): Prom
       clientPortAddress: '127.0.0.1',
       maxClientCnxns: 0,
       '4lw.commands.whitelist': '*',
+      ...(p.admin === undefined ? { 'admin.enableServer': 'false' } : { 'admin.serverAddress': '127.0.0.1', 'admin.serverPort': p.admin }),
       ...(p.id > n - observers ? { peerType: 'observer' } : {}),
       ...opts.cfg,
     };
     const cfgPath = writePeerConfig(dataDir, p.id, cfg, serverLinesFor(p.id));
-    members.push(new Member(p.id, p.client, p.quorum, p.election, dataDir, cfgPath, path.join(dataDir, 'tszk.log'), opts.env ?? {}));
+    members.push(new Member(p.id, p.client, p.quorum, p.election, dataDir, cfgPath, path.join(dataDir, 'tszk.log'), opts.env ?? {}, p.admin));
   }
   const ens: Ensemble = {
     members,
@@ -164,6 +179,7 @@ class Member implements EnsembleMember {
     private readonly cfgPath: string,
     readonly logFile: string,
     private readonly env: Record<string, string>,
+    readonly adminPort: number | undefined,
   ) {
     this.connectString = `127.0.0.1:${clientPort}`;
   }

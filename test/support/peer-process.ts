@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fourLetter } from './ports.js';
 import { tszkCommand } from './tszk.js';
-import { ZK_JAR_DIR } from './zookeeper.js';
+import { ZK_SERVER_CLASSPATH } from './zookeeper.js';
 
 export type PeerMode = 'leader' | 'follower' | 'observer' | 'looking' | 'down';
 
@@ -60,9 +60,7 @@ export async function srvrStatus(clientPort: number): Promise<PeerStatus> {
   }
 }
 
-export const ZK_CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-simple.jar', 'netty-all.jar', 'commons-cli.jar', 'commons-io.jar']
-  .map((j) => path.join(ZK_JAR_DIR, j))
-  .join(':');
+export const ZK_CLASSPATH = ZK_SERVER_CLASSPATH;
 
 /** Creates dataDir with myid and zoo.cfg (`cfg` keys in order, then the server.N lines); returns the zoo.cfg path. */
 export function writePeerConfig(dataDir: string, sid: number, cfg: Record<string, string | number>, serverLines: string[]): string {

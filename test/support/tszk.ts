@@ -54,6 +54,8 @@ export async function startTszk(opts: TszkOptions = {}): Promise<Tszk> {
     clientPortAddress: '127.0.0.1',
     maxClientCnxns: 0,
     '4lw.commands.whitelist': '*',
+    // No AdminServer unless a test asks for one (on a port it picked): 8080 is nobody's in tests.
+    'admin.enableServer': 'false',
     ...opts.cfg,
   };
   const cfgPath = path.join(dataDir, 'zoo.cfg');

@@ -10,12 +10,50 @@ import path from 'node:path';
 import { fourLetter, freePort } from './ports.js';
 
 export const ZK_JAR_DIR = '/usr/share/java';
-const CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-simple.jar', 'netty-all.jar', 'commons-cli.jar', 'commons-io.jar']
+/**
+ * What ZooKeeper's AdminServer (JettyAdminServer) needs on the classpath: Jetty, the servlet API
+ * and Jackson (Debian: libjetty9-java, libservlet-api-java, libjackson2-databind-java). Harmless
+ * where admin.enableServer=false.
+ */
+const ADMIN_SERVER_JARS = [
+  'jetty9-server.jar',
+  'jetty9-servlet.jar',
+  'jetty9-util.jar',
+  'jetty9-http.jar',
+  'jetty9-io.jar',
+  'jetty9-security.jar',
+  'servlet-api.jar',
+  'jackson-databind.jar',
+  'jackson-core.jar',
+  'jackson-annotations.jar',
+];
+/** The real ZooKeeper server's classpath (with what its AdminServer needs). */
+export const ZK_SERVER_CLASSPATH = [
+  'zookeeper.jar',
+  'zookeeper-jute.jar',
+  'slf4j-api.jar',
+  'slf4j-simple.jar',
+  'netty-all.jar',
+  'commons-cli.jar',
+  'commons-io.jar',
+  ...ADMIN_SERVER_JARS,
+]
   .map((j) => path.join(ZK_JAR_DIR, j))
   .join(':');
+const CLASSPATH = ZK_SERVER_CLASSPATH;
 
 export function zookeeperMissing(): string | undefined {
   if (!fs.existsSync(path.join(ZK_JAR_DIR, 'zookeeper.jar'))) return 'Apache ZooKeeper not installed (apt-get install zookeeper)';
+  return undefined;
+}
+
+/** Why ZooKeeper's AdminServer cannot run here (its jars missing), or undefined. */
+export function zookeeperAdminServerMissing(): string | undefined {
+  const zk = zookeeperMissing();
+  if (zk !== undefined) return zk;
+  const missing = ADMIN_SERVER_JARS.filter((j) => !fs.existsSync(path.join(ZK_JAR_DIR, j)));
+  if (missing.length > 0)
+    return `ZooKeeper's AdminServer needs ${missing.join(', ')} (apt-get install libjetty9-java libservlet-api-java libjackson2-databind-java)`;
   return undefined;
 }
 

@@ -40,12 +40,13 @@ import {
   type Txn,
   type Zxid,
 } from '../../zab/index.js';
-import type { FourLetterWordAnswerer } from '../adminSource.js';
+import type { AdminSource, FourLetterWordAnswerer, LearnerView, MemberAdminSource, QuorumView } from '../adminSource.js';
 import type { ParsedConfig, ServerLine } from '../config.js';
 import { reportDigestMismatches } from '../digestMismatch.js';
 import type { Timer } from '../io.js';
 import type { ServerOptions } from '../options.js';
 import { RequestPipeline } from '../pipeline.js';
+import { ServerMetrics } from '../serverMetrics.js';
 import type { ServingMode, WriteJob } from '../servingMode.js';
 import type { RuntimeMutation } from '../mutations.js';
 import { decodeForwardedWrite, decodeSessionActivity, encodeSessionActivity } from './forwardedRequest.js';
@@ -83,6 +84,8 @@ interface LeaderWrite {
 }
 
 export interface QuorumPeerHandle {
+  /** What the AdminServer, /metrics and the health probes read. */
+  readonly admin: MemberAdminSource;
   close(): Promise<void>;
 }
 
@@ -124,8 +127,12 @@ export interface QuorumPeerOptions {
   mutations?: ReadonlySet<RuntimeMutation>;
 }
 
-export class QuorumPeer implements QuorumPeerHandle {
+export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   readonly options: ServerOptions;
+  readonly metrics = new ServerMetrics();
+  readonly started_ms: number;
+  /** Leader: when its ensemble was established. */
+  private leadingSince_ms: number | undefined;
   private db!: ZkDatabase;
   private state!: PeerState;
   private readonly election: ElectionTransport;
@@ -171,6 +178,7 @@ export class QuorumPeer implements QuorumPeerHandle {
     this.options = { ...cfg.options, clientPort, clientPortAddress };
     this.configBytes = Buffer.from(quorumVerifierText(cfg), 'utf8');
     this.lookingSince_ms = io.clock.now_ms();
+    this.started_ms = this.lookingSince_ms;
     this.election = io.openElection((from, bytes) => this.onNotification(from, bytes));
     this.learners = io.openQuorum({
       message: (from, msg) => this.enqueue({ type: 'message', from: serverId(from), msg }),
@@ -357,6 +365,7 @@ export class QuorumPeer implements QuorumPeerHandle {
       }
       this.proposedTxns.set(zxid, txn);
       data = encodeTxn(txn);
+      this.metrics.recordProposal(data.length);
     }
     return this.stepCore({ type: 'propose', zxid, data });
   }
@@ -449,6 +458,7 @@ export class QuorumPeer implements QuorumPeerHandle {
         return this.onRole(a.role, a.leader);
       case 'established': {
         const took_ms = this.io.clock.now_ms() - this.lookingSince_ms;
+        if (this.role === 'LEADING') this.leadingSince_ms = this.io.clock.now_ms();
         log.info(
           { epoch: String(a.epoch), leader: this.leader === null ? null : String(this.leader), established_ms: took_ms },
           `ensemble established in epoch ${a.epoch} (${took_ms} ms after this peer started looking)`,
@@ -578,8 +588,10 @@ export class QuorumPeer implements QuorumPeerHandle {
     this.readOnlyTimer = undefined;
     return andThen(this.stopServing(), () => {
       const now = this.io.clock.now_ms();
+      this.leadingSince_ms = undefined;
       if (role === 'LOOKING') {
         this.lookingSince_ms = now;
+        this.metrics.looking_count++;
         log.info({ myid: this.self.id, round: String(this.state.logicalclock), lastZxid: zxidHex(this.lastLoggedZxid()) }, 'LOOKING: starting leader election');
       } else {
         log.info(
@@ -592,6 +604,7 @@ export class QuorumPeer implements QuorumPeerHandle {
           },
           `election over: ${role}${leader !== null && role !== 'LEADING' ? ` leader ${leader}` : ''}`,
         );
+        this.metrics.election_time.record(now - this.lookingSince_ms);
       }
       this.role = role;
       this.leader = leader;
@@ -610,6 +623,47 @@ export class QuorumPeer implements QuorumPeerHandle {
       this.readOnlyPending = true;
       this.pump();
     });
+  }
+
+  // ---- MemberAdminSource ----
+
+  get admin(): MemberAdminSource {
+    return this;
+  }
+
+  servingSource(): AdminSource | undefined {
+    return this.pipeline;
+  }
+
+  quorum(): QuorumView {
+    const r = this.state.role;
+    let zabState: QuorumView['zabState'] = 'election';
+    const learners: LearnerView[] = [];
+    if (r.role === 'LEADING') {
+      zabState = r.phase === 'broadcast' ? 'broadcast' : r.phase === 'discovery' ? 'discovery' : 'synchronization';
+      for (const h of r.handlers.values()) {
+        const line = this.cfg.servers.find((s) => BigInt(s.id) === h.sid);
+        learners.push({
+          sid: Number(h.sid),
+          participant: h.participant,
+          synced: h.stage === 'uptodate',
+          remoteAddress: line === undefined ? '' : `/${line.host}:${line.quorumPort}`,
+          established_ms: this.started_ms + h.start_tick * this.tick_ms,
+        });
+      }
+    } else if (r.role !== 'LOOKING') zabState = r.phase === 'broadcast' ? 'broadcast' : r.phase === 'connecting' ? 'discovery' : 'synchronization';
+    return {
+      myid: this.self.id,
+      role: this.role,
+      zabState,
+      voting: this.self.role === 'participant',
+      leader: this.leader === null ? null : Number(this.leader),
+      servers: this.cfg.servers,
+      lastLoggedZxid: this.lastLoggedZxid(),
+      quorumSize: this.config.quorum.voters.length,
+      learners,
+      leadingSince_ms: this.leadingSince_ms,
+    };
   }
 
   modeName(): string {
@@ -646,7 +700,7 @@ export class QuorumPeer implements QuorumPeerHandle {
         metrics,
       );
     } else mode = new LearnerMode(this.role === 'OBSERVING' ? 'observer' : 'follower', sid, (e) => this.enqueue(e), metrics);
-    const pipeline = new RequestPipeline(this.options, this.db, mode, this.io, this.opts);
+    const pipeline = new RequestPipeline(this.options, this.db, mode, this.io, { ...this.opts, member: this });
     if (this.notServingUp) {
       await this.notServing.close();
       this.notServingUp = false;

@@ -1,0 +1,122 @@
+/**
+ * /metrics in Prometheus's text format, as ZooKeeper's PrometheusMetricsProvider serves it
+ * (metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider,
+ * on metricsProvider.httpHost:httpPort): ZooKeeper's metric names and kinds, from the same
+ * snapshot as mntr (monitor.ts), so its Grafana dashboard and alert rules read tszk unchanged.
+ * Counters keep their names (ZooKeeper's client library adds no _total), gauges are the numeric
+ * monitor values, every summary has quantile 0.5 and the detailed ones 0.9 and 0.99 too, with
+ * _count and _sum. Process metrics come from prom-client, in Node's words (CPU, memory, event
+ * loop lag, GC, handles), where ZooKeeper exports the JVM's.
+ */
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { log } from '../log.js';
+import type { MemberAdminSource } from '../server/adminSource.js';
+import type { PrometheusConfig } from '../server/config.js';
+import { JavaDouble } from './json.js';
+import { monitorSnapshot, type MonitorSnapshot } from './monitor.js';
+
+/** ZooKeeper's summary quantiles: BASIC summaries report the median, DETAILED ones more. */
+const BASIC_QUANTILES = [0.5];
+const DETAILED_QUANTILES = [0.5, 0.9, 0.99];
+const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+export class MetricsServerError extends Error {
+  constructor(host: string, port: number, cause: NodeJS.ErrnoException) {
+    super(`Prometheus metrics cannot listen on ${host}:${port}: ${cause.code ?? cause.message} (set metricsProvider.httpPort)`);
+    this.name = 'MetricsServerError';
+  }
+}
+
+export interface MetricsServerHandle {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+function number(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
+  return Number.isInteger(v) ? `${v}.0` : String(v);
+}
+
+/** The ZooKeeper metrics of one snapshot in the text format. */
+export function zooKeeperMetricsText(snap: MonitorSnapshot): string {
+  const out: string[] = [];
+  const head = (name: string, type: string): void => {
+    out.push(`# HELP ${name} ${name}`, `# TYPE ${name} ${type}`);
+  };
+  for (const [name, v] of snap.gauges) {
+    const n = v instanceof JavaDouble ? v.value : v;
+    if (typeof n !== 'number') continue; // version, server_state, peer_state: strings, not metrics
+    head(name, 'gauge');
+    out.push(`${name} ${number(n)}`);
+  }
+  for (const [name, v] of snap.counters) {
+    head(name, 'counter');
+    out.push(`${name} ${number(v)}`);
+  }
+  for (const { name, detailed, values } of snap.summaries) {
+    head(name, 'summary');
+    for (const q of detailed ? DETAILED_QUANTILES : BASIC_QUANTILES)
+      out.push(`${name}{quantile="${q}"} ${number(values.count === 0 ? NaN : values.quantile(q))}`);
+    out.push(`${name}_count ${number(values.count)}`, `${name}_sum ${number(values.sum)}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export async function startMetricsServer(cfg: PrometheusConfig, member: MemberAdminSource): Promise<MetricsServerHandle> {
+  const processMetrics = new Registry();
+  if (cfg.exportProcessInfo) collectDefaultMetrics({ register: processMetrics });
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://metrics');
+    if (url.pathname !== '/metrics') {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { 'Content-Type': 'text/plain', Allow: 'GET, HEAD' }).end('Method Not Allowed\n');
+      return;
+    }
+    const s = member.servingSource();
+    // Like ZooKeeper's, the server's own metrics are there while it serves; the process's always.
+    const zk = s === undefined ? '' : zooKeeperMetricsText(monitorSnapshot(member, s));
+    processMetrics.metrics().then(
+      (proc) => {
+        const body = zk + proc;
+        res.writeHead(200, { 'Content-Type': CONTENT_TYPE, 'Content-Length': Buffer.byteLength(body) });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      },
+      (e: unknown) => {
+        log.warn({ err: e instanceof Error ? e.message : String(e) }, 'process metrics failed');
+        res.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics failed\n');
+      },
+    );
+  });
+  server.on('clientError', (err: Error, socket: Socket) => {
+    log.warn({ err: err.message, remote: socket.remoteAddress }, 'metrics: malformed HTTP request; connection closed');
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new MetricsServerError(cfg.httpHost, cfg.httpPort, e)));
+    server.listen(cfg.httpPort, cfg.httpHost, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : cfg.httpPort;
+  log.info({ host: cfg.httpHost, port }, 'Prometheus metrics served on /metrics');
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        processMetrics.clear();
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
