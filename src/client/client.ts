@@ -6,6 +6,7 @@
  * watches with SetWatches/SetWatches2 from the last zxid it saw, as the Java client does.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { JuteReader, JuteWriter } from '../jute/index.js';
 import { Err, KeeperError } from '../proto/errors.js';
 import { AddWatchMode, CreateMode, EventType, KeeperState, OpCode, WatcherType, Xid } from '../proto/opcodes.js';
@@ -48,6 +49,28 @@ export interface ClientOptions {
   connectWait_ms?: number;
   /** Largest reply accepted (the client's jute.maxbuffer); a larger one drops the connection. */
   replyBytesMax?: number;
+  /**
+   * Connect over TLS (a ZooKeeper secureClientPort or unified port): the CA that signed the
+   * server's certificate, this client's certificate and key (servers default to ssl.clientAuth=need),
+   * or a ready Node SecureContext. The server's name is checked unless `servername` says
+   * otherwise or `rejectUnauthorized` is false.
+   */
+  tls?: ClientTlsOptions | tls.SecureContext;
+}
+
+function isSecureContext(t: ClientTlsOptions | tls.SecureContext): t is tls.SecureContext {
+  return 'context' in t;
+}
+
+export interface ClientTlsOptions {
+  ca?: string | Buffer | (string | Buffer)[];
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  /** The name the server's certificate must carry (default: the host of the connect string). */
+  servername?: string;
+  /** Default true: the server's certificate must chain to `ca`. */
+  rejectUnauthorized?: boolean;
 }
 
 /** A failed multi: `code` is the first failing op's error, `results` has every op's result. */
@@ -167,6 +190,7 @@ export class ZooKeeperClient {
   private closing = false;
   private firstConnect: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private readonly firstConnectPromise: Promise<void>;
+  private readonly tlsOptions: ClientTlsOptions | tls.SecureContext | undefined;
 
   constructor(connectString: string, opts: ClientOptions = {}) {
     const cs = parseConnectString(connectString);
@@ -177,6 +201,7 @@ export class ZooKeeperClient {
     this.sessionTimeout_ms = this.requestedTimeout_ms;
     this.canBeReadOnly = opts.canBeReadOnly ?? false;
     this.replyBytesMax = opts.replyBytesMax ?? REPLY_BYTES_MAX_DEFAULT;
+    this.tlsOptions = opts.tls;
     this.defaultWatcher = opts.defaultWatcher ?? noopWatcher;
     this.sessionId = opts.sessionId ?? 0n;
     this.seenRwServer = opts.sessionId !== undefined;
@@ -586,14 +611,14 @@ export class ZooKeeperClient {
     this.currentHost = hp;
     this.handshakeDone = false;
     this.inbuf = null;
-    const sock = net.connect({ host: hp.host, port: hp.port, noDelay: true });
+    const sock = this.openSocket(hp);
     this.socket = sock;
     const connectTimeout_ms = Math.max(100, Math.floor(this.sessionTimeout_ms / this.hosts.length));
     const attemptTimer = setTimeout(() => {
       if (this.socket === sock && !this.handshakeDone) sock.destroy();
     }, connectTimeout_ms);
     attemptTimer.unref();
-    sock.on('connect', () => {
+    sock.on(this.tlsOptions === undefined ? 'connect' : 'secureConnect', () => {
       const w = new JuteWriter(64);
       const at = w.reserveInt();
       w.int(PROTOCOL_VERSION);
@@ -618,6 +643,16 @@ export class ZooKeeperClient {
       clearTimeout(attemptTimer);
       if (this.socket === sock) this.onConnectionLost();
     });
+  }
+
+  private openSocket(hp: HostPort): net.Socket {
+    const t = this.tlsOptions;
+    if (t === undefined) return net.connect({ host: hp.host, port: hp.port, noDelay: true });
+    const servername = net.isIP(hp.host) === 0 ? hp.host : undefined;
+    const opts: tls.ConnectionOptions = isSecureContext(t) ? { secureContext: t } : { ...t };
+    const sock = tls.connect({ host: hp.host, port: hp.port, servername, ...opts });
+    sock.setNoDelay(true);
+    return sock;
   }
 
   private onConnectionLost(): void {

@@ -18,6 +18,7 @@ import type { ServingMode, WriteJob } from './servingMode.js';
 import type { RuntimeMutation } from './mutations.js';
 import type { ForwardedWrite } from './quorum/forwardedRequest.js';
 import { addAuthInfo, authenticate } from '../txn/auth.js';
+import { x509Ids } from './x509Auth.js';
 import type { ServerOptions } from './options.js';
 import { ClientConnection, emptyConnectionStats, lastOpName, type PendingEntry } from './connection.js';
 import { FrameError } from './framing.js';
@@ -61,7 +62,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
   readonly conns = new Set<ClientConnection>();
   private readonly connsBySession = new Map<bigint, ClientConnection>();
   private readonly connsByIp = new Map<string, number>();
-  private listener: ClientListener | undefined;
+  private readonly listeners: ClientListener[] = [];
   private readonly clock: Clock;
   private turnScheduled = false;
   /** The last txn applied since the digest was last checked. */
@@ -72,7 +73,10 @@ export class RequestPipeline implements ServingServer, AdminSource {
   readonly stats = new ServerStats();
   readonly started_ms: number;
   private closed = false;
+  /** The clientPort bound (or the secureClientPort, when only that one is opened). */
   port = 0;
+  /** The secureClientPort bound, if any. */
+  securePort: number | undefined;
   /** Connections with a sync the mode has not confirmed yet, oldest first. */
   private readonly pendingSyncs: ClientConnection[] = [];
   /** Learner: sessions touched since the last PING reply (reported to the leader). */
@@ -96,7 +100,13 @@ export class RequestPipeline implements ServingServer, AdminSource {
     if (db.onDigestMismatch === undefined) reportDigestMismatches(db);
     this.preparer = new TxnPreparer(
       db.tree,
-      { skipACL: options.skipACL, extendedTypesEnabled: options.extendedTypesEnabled, digestEnabled: options.digestEnabled },
+      {
+        skipACL: options.skipACL,
+        authProviders: options.authProviders,
+        x509SuperUser: options.x509SuperUser,
+        extendedTypesEnabled: options.extendedTypesEnabled,
+        digestEnabled: options.digestEnabled,
+      },
       {
         check: (id) => {
           const s = this.sessions.sessions.get(id);
@@ -109,8 +119,20 @@ export class RequestPipeline implements ServingServer, AdminSource {
   }
 
   async listen(): Promise<void> {
-    this.listener = await this.io.listenClients(this.options.clientPort, this.options.clientPortAddress, (s) => this.accept(s));
-    this.port = this.listener.port;
+    const o = this.options;
+    const accept = (s: ClientSocket): ClientSocketHandlers => this.accept(s);
+    if (o.clientPortListen) {
+      const unified = o.clientPortUnification ? { ssl: o.ssl, unified: true } : undefined;
+      const l = await this.io.listenClients(o.clientPort, o.clientPortAddress, accept, unified);
+      this.listeners.push(l);
+      this.port = l.port;
+    }
+    if (o.secureClientPort !== undefined) {
+      const l = await this.io.listenClients(o.secureClientPort, o.secureClientPortAddress, accept, { ssl: o.ssl, unified: false });
+      this.listeners.push(l);
+      this.securePort = l.port;
+      if (!o.clientPortListen) this.port = l.port;
+    }
     this.scheduleTick();
     if (this.mode.ownsSessions) this.reaper.start();
   }
@@ -121,7 +143,7 @@ export class RequestPipeline implements ServingServer, AdminSource {
     this.tickTimer?.cancel();
     this.reaper.stop();
     for (const c of [...this.conns]) this.closeConnection(c, 'server shutdown');
-    await this.listener?.close();
+    await Promise.all(this.listeners.map((l) => l.close()));
     await this.mode.close();
   }
 
@@ -136,8 +158,14 @@ export class RequestPipeline implements ServingServer, AdminSource {
       socket.destroy();
       return IGNORE_SOCKET;
     }
+    const certIds = socket.peerCertificate === undefined ? [] : x509Ids(this.options, socket.peerCertificate, addr);
+    if (certIds === undefined) {
+      socket.destroy();
+      return IGNORE_SOCKET;
+    }
     this.connsByIp.set(addr, count + 1);
     const conn = new ClientConnection(socket, this.options.juteMaxBuffer_bytes, this.clock.now_ms(), this.options, (c) => this.markDirty(c));
+    if (certIds.length > 0) conn.authInfo = [...conn.authInfo, ...certIds];
     this.conns.add(conn);
     return {
       data: (chunk) => this.onData(conn, chunk),

@@ -10,7 +10,17 @@ import path from 'node:path';
 import { fourLetter, freePort } from './ports.js';
 
 export const ZK_JAR_DIR = '/usr/share/java';
-const CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-simple.jar', 'netty-all.jar', 'commons-cli.jar', 'commons-io.jar']
+export const ZK_CLASSPATH = [
+  'zookeeper.jar',
+  'zookeeper-jute.jar',
+  'slf4j-api.jar',
+  'slf4j-simple.jar',
+  'netty-all.jar',
+  'netty-codec.jar',
+  'netty-resolver.jar',
+  'commons-cli.jar',
+  'commons-io.jar',
+]
   .map((j) => path.join(ZK_JAR_DIR, j))
   .join(':');
 
@@ -63,9 +73,13 @@ export async function startZooKeeper(opts: RealZooKeeperOptions = {}): Promise<R
   );
   const props = Object.entries(opts.sysProps ?? {}).map(([k, v]) => `-D${k}=${v}`);
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
-  const proc = spawn('java', ['-Xmx512m', ...(opts.jvmArgs ?? []), ...props, '-cp', CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath], {
-    stdio: ['ignore', out, out],
-  });
+  const proc = spawn(
+    'java',
+    ['-Xmx512m', ...(opts.jvmArgs ?? []), ...props, '-cp', ZK_CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath],
+    {
+      stdio: ['ignore', out, out],
+    },
+  );
   let exited = false;
   proc.on('exit', () => (exited = true));
   const stop = async (): Promise<void> => {
