@@ -10,7 +10,8 @@ import tls from 'node:tls';
 import { JuteReader, JuteWriter } from '../jute/index.js';
 import { Err, KeeperError } from '../proto/errors.js';
 import { AddWatchMode, CreateMode, EventType, KeeperState, OpCode, WatcherType, Xid } from '../proto/opcodes.js';
-import { ACL, ClientInfo, Stat } from '../proto/records.js';
+import { ACL, ClientInfo, GetSASLRequest, SetSASLResponse, Stat } from '../proto/records.js';
+import { DigestMd5Client } from './saslDigestClient.js';
 import { parseConnectString, prependChroot, stripChroot, type HostPort } from './connect-string.js';
 import {
   OPEN_ACL_UNSAFE,
@@ -56,6 +57,18 @@ export interface ClientOptions {
    * otherwise or `rejectUnauthorized` is false.
    */
   tls?: ClientTlsOptions | tls.SecureContext;
+  /**
+   * SASL login, run on every connection before anything else is sent (as the Java client does
+   * with a JAAS Client section): the session gets the id sasl:<username>.
+   */
+  sasl?: ClientSaslOptions;
+}
+
+export interface ClientSaslOptions {
+  /** The one mechanism ZooKeeper servers offer clients without Kerberos. */
+  mechanism: 'DIGEST-MD5';
+  username: string;
+  password: string;
 }
 
 function isSecureContext(t: ClientTlsOptions | tls.SecureContext): t is tls.SecureContext {
@@ -66,7 +79,11 @@ export interface ClientTlsOptions {
   ca?: string | Buffer | (string | Buffer)[];
   cert?: string | Buffer;
   key?: string | Buffer;
+  /** A PKCS12 key store instead of cert and key. */
+  pfx?: Buffer;
   passphrase?: string;
+  /** Replace the server name check (ZooKeeper's ssl.hostnameVerification=false: () => undefined). */
+  checkServerIdentity?: tls.ConnectionOptions['checkServerIdentity'];
   /** The name the server's certificate must carry (default: the host of the connect string). */
   servername?: string;
   /** Default true: the server's certificate must chain to `ca`. */
@@ -90,6 +107,8 @@ const SESSION_PASSWD_BYTES = 16;
 const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
 /** Like the Java client: each SetWatches packet carries at most ~128 KiB of paths. */
 export const SET_WATCHES_BYTES_MAX = 128 * 1024;
+/** The xid our SASL packets carry (the server echoes it; ZooKeeper's own Xid values stay clear of it). */
+const SASL_XID = -10;
 /** Like the Java client's MAX_SEND_PING_INTERVAL. */
 const PING_INTERVAL_MAX_MS = 10_000;
 /** Largest reply frame accepted by default: the Java client's jute.maxbuffer default (0xfffff). */
@@ -191,6 +210,9 @@ export class ZooKeeperClient {
   private firstConnect: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private readonly firstConnectPromise: Promise<void>;
   private readonly tlsOptions: ClientTlsOptions | tls.SecureContext | undefined;
+  private readonly saslOptions: ClientSaslOptions | undefined;
+  /** The SASL exchange of this connection while it runs: nothing else is sent meanwhile. */
+  private sasl: DigestMd5Client | null = null;
 
   constructor(connectString: string, opts: ClientOptions = {}) {
     const cs = parseConnectString(connectString);
@@ -202,6 +224,7 @@ export class ZooKeeperClient {
     this.canBeReadOnly = opts.canBeReadOnly ?? false;
     this.replyBytesMax = opts.replyBytesMax ?? REPLY_BYTES_MAX_DEFAULT;
     this.tlsOptions = opts.tls;
+    this.saslOptions = opts.sasl;
     this.defaultWatcher = opts.defaultWatcher ?? noopWatcher;
     this.sessionId = opts.sessionId ?? 0n;
     this.seenRwServer = opts.sessionId !== undefined;
@@ -575,14 +598,14 @@ export class ZooKeeperClient {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || !this.handshakeDone) return;
+    if (this.flushScheduled || !this.handshakeDone || this.sasl !== null) return;
     this.flushScheduled = true;
     setImmediate(this.flush);
   }
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    if (!this.handshakeDone || this.socket === null || this.out.offset === 0) return;
+    if (!this.handshakeDone || this.sasl !== null || this.socket === null || this.out.offset === 0) return;
     const bytes = this.out.bytes();
     // Hand the filled buffer to the socket as is and start a new one (no copy).
     this.out = new JuteWriter(Math.max(4096, Math.min(bytes.length, 1 << 20)));
@@ -658,6 +681,7 @@ export class ZooKeeperClient {
   private onConnectionLost(): void {
     const wasConnected = this.handshakeDone;
     this.socket = null;
+    this.sasl = null;
     this.handshakeDone = false;
     this.stopTimer();
     // Requests already on the wire may or may not have happened: they fail with ConnectionLoss.
@@ -726,7 +750,8 @@ export class ZooKeeperClient {
     this.state = readOnly ? 'connectedReadOnly' : 'connected';
     this.seenRwServer ||= !readOnly;
     this.lastSend_ms = this.lastRecv_ms = Date.now();
-    this.prime();
+    if (this.saslOptions !== undefined) this.startSasl(this.saslOptions);
+    else this.prime();
     this.startTimer();
     if (readOnly && this.hosts.length > 1) this.scheduleRwSearch();
     this.emitState(readOnly ? KeeperState.ConnectedReadOnly : KeeperState.SyncConnected);
@@ -793,6 +818,8 @@ export class ZooKeeperClient {
         return;
       case Xid.auth:
         return this.onAuthReply(err);
+      case SASL_XID:
+        return this.onSaslReply(err, r);
     }
     if (this.pendingHead >= this.pending.length) throw new Error(`reply xid ${xid} with nothing outstanding`);
     const p = this.pending[this.pendingHead]!;
@@ -862,6 +889,39 @@ export class ZooKeeperClient {
         return out;
       }
     }
+  }
+
+  private startSasl(o: ClientSaslOptions): void {
+    this.sasl = new DigestMd5Client(o.username, o.password);
+    this.writeSasl(this.sasl.start());
+  }
+
+  private writeSasl(token: Buffer): void {
+    const w = new JuteWriter(64 + token.length);
+    const at = w.reserveInt();
+    w.int(SASL_XID);
+    w.int(OpCode.sasl);
+    GetSASLRequest.write(w, { token });
+    w.patchInt(at, w.offset - at - 4);
+    this.socket?.write(w.bytes());
+  }
+
+  private onSaslReply(err: number, r: JuteReader): void {
+    const sasl = this.sasl;
+    if (sasl === null) return;
+    const step = err === 0 ? sasl.evaluate(SetSASLResponse.read(r).token) : { error: `server answered ${err}` };
+    if ('next' in step) return this.writeSasl(step.next);
+    this.sasl = null;
+    if ('done' in step) {
+      this.emitState(KeeperState.SaslAuthenticated);
+      this.prime();
+      return;
+    }
+    // A failed login ends the client, as AUTH_FAILED does for the Java client.
+    this.state = 'authFailed';
+    this.teardown();
+    this.failAll(Err.AuthFailed);
+    this.emitState(KeeperState.AuthFailed);
   }
 
   private onAuthReply(err: number): void {

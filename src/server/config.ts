@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultServerOptions, type ServerOptions } from './options.js';
-import { parseAuthProviders, parseSslOptions } from './securityConfig.js';
+import { parseAuthProviders, parseSaslOptions, parseSslOptions } from './securityConfig.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -225,6 +225,11 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
 
   const warnings: string[] = [];
   o.authProviders = parseAuthProviders(props, warnings);
+  Object.assign(o, parseSaslOptions(props, take, fail, base, warnings));
+  for (const scheme of o.enforceAuthSchemes) {
+    if (scheme !== 'ip' && scheme !== 'digest' && !o.authProviders.has(scheme))
+      fail('enforce.auth.schemes', `authentication scheme ${scheme} is not available`);
+  }
   if ((o.secureClientPort !== undefined || o.clientPortUnification) && o.ssl.keyStore === undefined) {
     fail('ssl.keyStore.location', 'is required with secureClientPort or client.portUnification');
   }

@@ -51,6 +51,14 @@ export interface ServerOptions {
   sslAuthProvider: string;
   /** zookeeper.X509AuthenticationProvider.superUser: a certificate subject that is super. */
   x509SuperUser: string | undefined;
+  /** The JAAS Server section's DigestLoginModule users (user_<name>="pw"); undefined: no SASL login, as ZooKeeper without one. */
+  saslUsers: ReadonlyMap<string, string> | undefined;
+  /** zookeeper.superUser (and zookeeper.superUser.*): SASL users that are super. */
+  saslSuperUsers: readonly string[];
+  /** enforce.auth.schemes when enforce.auth.enabled (or [sasl] for sessionRequireClientSASLAuth); empty: off. */
+  enforceAuthSchemes: readonly string[];
+  /** zookeeper.allowSaslFailedClients: a failed SASL exchange leaves the connection open. */
+  allowSaslFailedClients: boolean;
   tickTime_ms: number;
   /** Default 2 × tickTime. */
   minSessionTimeout_ms: number;
@@ -124,6 +132,10 @@ export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): Se
     authProviders: new Set(),
     sslAuthProvider: 'x509',
     x509SuperUser: undefined,
+    saslUsers: undefined,
+    saslSuperUsers: [],
+    enforceAuthSchemes: [],
+    allowSaslFailedClients: false,
     tickTime_ms,
     minSessionTimeout_ms: 2 * tickTime_ms,
     maxSessionTimeout_ms: 20 * tickTime_ms,

@@ -19,11 +19,12 @@ import type { RuntimeMutation } from './mutations.js';
 import type { ForwardedWrite } from './quorum/forwardedRequest.js';
 import { addAuthInfo, authenticate } from '../txn/auth.js';
 import { x509Ids } from './x509Auth.js';
+import { DigestMd5Server } from './saslDigest.js';
 import type { ServerOptions } from './options.js';
 import { ClientConnection, emptyConnectionStats, lastOpName, type PendingEntry } from './connection.js';
 import { FrameError } from './framing.js';
 import { decodeRequest, isWriteOp, type ClientRequest, type ReadOp } from './requests.js';
-import type { Id } from '../proto/records.js';
+import { SetSASLResponse, type Id } from '../proto/records.js';
 import { beginFrame, endFrame, writeHeaderOnly, writeWriteResult } from './replies.js';
 import { executeRead } from './reads.js';
 import { SessionTracker } from './sessionTracker.js';
@@ -395,6 +396,16 @@ export class RequestPipeline implements ServingServer, AdminSource {
       log.warn({ addr: conn.remoteAddress, op: opName(type), err: e.message }, 'undecodable request');
       req = isWriteOp(type) ? { kind: 'failedWrite', err: Err.MarshallingError } : { kind: 'read', read: { op: OpCode.error } };
     }
+    if (this.options.enforceAuthSchemes.length > 0 && type !== OpCode.auth && type !== OpCode.sasl && !this.authenticatedAsEnforced(conn)) {
+      // AuthenticationHelper.enforceAuthentication: answered, then the connection closes.
+      log.error(
+        { addr: conn.remoteAddress, schemes: conn.authInfo.map((i) => i.scheme), expected: this.options.enforceAuthSchemes },
+        'Client authentication scheme(s) does not match with any of the expected authentication scheme, closing session.',
+      );
+      this.replyNow(conn, xid, 0n, Err.SessionClosedRequireSaslAuth);
+      this.closeConnection(conn, 'authentication required');
+      return true;
+    }
     if (this.mode.readOnly && this.refuseInReadOnly(conn, xid, type, now)) return type === OpCode.closeSession;
     switch (req.kind) {
       case 'read':
@@ -431,15 +442,8 @@ export class RequestPipeline implements ServingServer, AdminSource {
         this.replyNow(conn, xid, 0n, Err.Ok);
         break;
       }
-      case 'sasl': {
-        // No SASL here: ZooKeeper without a SASL server answers Ok with a null token.
-        const w = conn.out;
-        const at = beginFrame(w, xid, this.db.lastProcessedZxid, 0);
-        w.buffer(null);
-        endFrame(w, at);
-        conn.markDirty();
-        break;
-      }
+      case 'sasl':
+        return this.onSasl(conn, xid, req.token);
       case 'unknown':
         log.warn({ addr: conn.remoteAddress, type }, 'Received packet at server of unknown type');
         this.replyNow(conn, xid, -1n, Err.Unimplemented);
@@ -451,6 +455,56 @@ export class RequestPipeline implements ServingServer, AdminSource {
       conn.socket.pause();
     }
     return false;
+  }
+
+  private authenticatedAsEnforced(conn: ClientConnection): boolean {
+    return conn.authInfo.some((id) => this.options.enforceAuthSchemes.includes(id.scheme));
+  }
+
+  /**
+   * One SASL token (ZooKeeperServer.processSasl): the answer token, and the sasl id once the
+   * exchange completes. A failed exchange is answered AUTHFAILED (SESSIONCLOSEDREQUIRESASLAUTH
+   * when SASL is enforced) and the connection closes, unless allowSaslFailedClients says otherwise.
+   */
+  private onSasl(conn: ClientConnection, xid: number, token: Buffer): boolean {
+    const o = this.options;
+    let answer: Buffer | null = null;
+    // Without a JAAS Server section ZooKeeper has no SASL server and answers Ok with no token.
+    if (o.saslUsers !== undefined) {
+      conn.sasl ??= new DigestMd5Server(o.saslUsers);
+      const step = conn.sasl.evaluate(token);
+      if (step.ok) {
+        answer = step.token;
+        if (step.user !== undefined) {
+          const ids: Id[] = [{ scheme: 'sasl', id: step.user }];
+          if (o.saslSuperUsers.includes(step.user)) ids.push({ scheme: 'super', id: '' });
+          const next = [...conn.authInfo];
+          addAuthInfo(next, ids);
+          conn.authInfo = next;
+          log.info({ addr: conn.remoteAddress, session: hex(conn.sessionId) }, `adding SASL authorization for authorizationID: ${step.user}`);
+        }
+      } else {
+        log.warn({ addr: conn.remoteAddress, err: step.reason }, 'Client failed to SASL authenticate');
+        const required = o.enforceAuthSchemes.includes('sasl');
+        if (!o.allowSaslFailedClients || required) {
+          this.writeSaslResponse(conn, xid, required ? Err.SessionClosedRequireSaslAuth : Err.AuthFailed, null);
+          this.closeConnection(conn, 'SASL authentication failed');
+          return true;
+        }
+      }
+    }
+    this.writeSaslResponse(conn, xid, Err.Ok, answer);
+    return false;
+  }
+
+  private writeSaslResponse(conn: ClientConnection, xid: number, err: number, token: Buffer | null): void {
+    const w = conn.out;
+    const at = beginFrame(w, xid, 0n, err);
+    SetSASLResponse.write(w, { token });
+    endFrame(w, at);
+    conn.stats.packetsSent++;
+    this.stats.packetsSent++;
+    conn.markDirty();
   }
 
   /**

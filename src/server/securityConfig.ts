@@ -6,7 +6,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { defaultSslOptions, type KeyStoreRef, type KeyStoreType, type SslOptions } from './options.js';
+import { digestUsers, JaasError, parseJaas } from './jaas.js';
+import { defaultSslOptions, type KeyStoreRef, type KeyStoreType, type ServerOptions, type SslOptions } from './options.js';
 
 type Take = (key: string) => string | undefined;
 type Fail = (key: string, problem: string) => never;
@@ -115,4 +116,59 @@ export function parseAuthProviders(props: Map<string, string>, warnings: string[
     else schemes.add(scheme);
   }
   return schemes;
+}
+
+/** Reads and parses a JAAS file; any problem names the key that gave the file. */
+export function readJaasFile(file: string, key: string, fail: Fail): ReturnType<typeof parseJaas> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    return fail(key, `cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return parseJaas(text);
+  } catch (e) {
+    if (e instanceof JaasError) return fail(key, `${file}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * SASL for clients: the JAAS file's Server section (zookeeper.sasl.serverconfig renames it),
+ * zookeeper.superUser[.*], sessionRequireClientSASLAuth / enforce.auth.*, allowSaslFailedClients.
+ */
+export function parseSaslOptions(
+  props: Map<string, string>,
+  take: Take,
+  fail: Fail,
+  base: string,
+  warnings: string[],
+): Pick<ServerOptions, 'saslUsers' | 'saslSuperUsers' | 'enforceAuthSchemes' | 'allowSaslFailedClients'> {
+  const jaasKey = 'java.security.auth.login.config';
+  const jaasFile = take(jaasKey);
+  const section = take('sasl.serverconfig') ?? 'Server';
+  let saslUsers: Map<string, string> | undefined;
+  if (jaasFile !== undefined && jaasFile !== '') {
+    const modules = readJaasFile(path.resolve(base, jaasFile), jaasKey, fail).get(section);
+    if (modules === undefined) warnings.push(`${jaasKey}: ${jaasFile} has no section '${section}'; clients get no SASL`);
+    else saslUsers = digestUsers(modules);
+  }
+  const saslSuperUsers: string[] = [];
+  for (const [k, v] of [...props]) {
+    if (!/^(zookeeper\.)?superUser(\..+)?$/.test(k)) continue;
+    props.delete(k);
+    saslSuperUsers.push(v);
+  }
+  let enforceAuthSchemes: string[] = [];
+  const requireSasl = take('sessionRequireClientSASLAuth');
+  const enforce = take('enforce.auth.enabled');
+  const schemes = take('enforce.auth.schemes');
+  if (requireSasl?.toLowerCase() === 'true') enforceAuthSchemes = ['sasl'];
+  else if (enforce?.toLowerCase() === 'true') {
+    enforceAuthSchemes = list(schemes ?? '');
+    if (enforceAuthSchemes.length === 0) fail('enforce.auth.schemes', 'must be configured when enforce.auth.enabled is true');
+  }
+  const allowSaslFailedClients = take('allowSaslFailedClients')?.toLowerCase() === 'true';
+  return { saslUsers, saslSuperUsers, enforceAuthSchemes, allowSaslFailedClients };
 }

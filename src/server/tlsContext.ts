@@ -96,7 +96,7 @@ function pkcs12Certificates(ref: KeyStoreRef, bytes: Buffer): string[] {
 }
 
 /** What a key store gives a secure context: a PEM file with key and chain (ZooKeeper's PEM keystore) or PKCS12. */
-function keyStoreOptions(ref: KeyStoreRef): tls.SecureContextOptions {
+export function keyStoreOptions(ref: KeyStoreRef): { key?: string; cert?: string; pfx?: Buffer; passphrase: string } {
   const bytes = readStore(ref);
   if (ref.type === 'PKCS12') return { pfx: bytes, passphrase: ref.password };
   if (ref.type !== 'PEM') return unsupported(ref);
@@ -111,7 +111,7 @@ function keyStoreOptions(ref: KeyStoreRef): tls.SecureContextOptions {
   return { key: text, cert: text, passphrase: ref.password };
 }
 
-function trustStoreCa(ref: KeyStoreRef): string[] | string {
+export function trustStoreCa(ref: KeyStoreRef): string[] | string {
   const bytes = readStore(ref);
   if (ref.type === 'PKCS12') return pkcs12Certificates(ref, bytes);
   if (ref.type !== 'PEM') return unsupported(ref);

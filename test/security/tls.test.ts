@@ -171,11 +171,28 @@ describe('client TLS and x509 auth, tszk beside ZooKeeper', { skip: skipUnless(m
     assert.equal(t['garbageHandshakeClosed'], true);
   });
 
-  test("kazoo and ZooKeeper's CLI over TLS with client certificates", async () => {
+  test("kazoo, ZooKeeper's CLI and tszk shell -client-configuration over TLS with client certificates", async () => {
+    const clientCfg = `${certs.dir}/client.properties`;
+    fs.writeFileSync(
+      clientCfg,
+      [
+        'zookeeper.client.secure=true',
+        'zookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty',
+        `zookeeper.ssl.keyStore.location=${certs.bob.p12}`,
+        `zookeeper.ssl.keyStore.password=${STORE_PASSWORD}`,
+        `zookeeper.ssl.trustStore.location=${certs.ca}`,
+      ].join('\n') + '\n',
+    );
     for (const kind of ['tszk', 'zookeeper'] as const) {
       const s = servers[kind]!;
       assert.equal(kazooOverTls(s.securePort, certs), 'over tls', `kazoo against ${kind}`);
       assert.equal(await zkCliOverTls(s.securePort, certs), 'over tls', `zkCli against ${kind}`);
+      const { cmd, args } = tszkCommand();
+      const shell = spawnSync(cmd, [...args, 'shell', '-server', `127.0.0.1:${s.securePort}`, '-client-configuration', clientCfg, 'get', '/kazoo-tls'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.equal(shell.stdout.trim().split('\n').pop(), 'over tls', `tszk shell against ${kind}: ${shell.stderr}`);
     }
   });
 });
