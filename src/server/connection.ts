@@ -108,6 +108,8 @@ export class ClientConnection implements Watcher {
   readingPaused = false;
   /** The SASL exchange under way on this connection, once the client started one. */
   sasl: DigestMd5Server | undefined;
+  /** SASL tokens answered while this server has no SASL login (see RequestPipeline.onSasl). */
+  saslWithoutLogin = 0;
   /** closeSession was received: later requests are answered SessionExpired, in order, until it applies. */
   sessionClosing = false;
   stats: ConnectionStats;

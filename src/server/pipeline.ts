@@ -469,8 +469,16 @@ export class RequestPipeline implements ServingServer, AdminSource {
   private onSasl(conn: ClientConnection, xid: number, token: Buffer): boolean {
     const o = this.options;
     let answer: Buffer | null = null;
-    // Without a JAAS Server section ZooKeeper has no SASL server and answers Ok with no token.
-    if (o.saslUsers !== undefined) {
+    if (o.saslUsers === undefined) {
+      // Without a JAAS Server section ZooKeeper has no SASL server and answers Ok with no token.
+      // A client that keeps asking (kazoo does) meets ZooKeeper's outstanding-request throttle
+      // there, which never lets go, and its read times out; here it is closed at that point.
+      if (++conn.saslWithoutLogin >= o.globalOutstandingLimit) {
+        log.warn({ addr: conn.remoteAddress }, 'closing connection: SASL requested over and over, and this server has no SASL login (no JAAS Server section)');
+        this.closeConnection(conn, 'SASL without a login');
+        return true;
+      }
+    } else {
       conn.sasl ??= new DigestMd5Server(o.saslUsers);
       const step = conn.sasl.evaluate(token);
       if (step.ok) {

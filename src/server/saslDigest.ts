@@ -29,9 +29,8 @@ export class DigestMd5Server {
     if (token.length > RESPONSE_BYTES_MAX) return { ok: false, reason: 'DIGEST-MD5: Invalid digest response length. Got:  ' + token.length };
     switch (this.step) {
       case 'initial':
-        // DIGEST-MD5 starts with the server's challenge: a client's first token must be empty
-        // (a GSSAPI client's Kerberos token fails here, as on ZooKeeper).
-        if (token.length !== 0) return { ok: false, reason: 'DIGEST-MD5 must not have an initial response' };
+        // DIGEST-MD5 starts with the server's challenge; like Java's DigestMD5Server, whatever a
+        // client sent first (a GSSAPI client's Kerberos token) is ignored and gets the challenge.
         this.nonce = randomBytes(30).toString('base64');
         this.step = 'challenged';
         return { ok: true, token: Buffer.from(`realm="${REALM}",nonce="${this.nonce}",qop="auth",charset=utf-8,algorithm=md5-sess`, 'utf8') };

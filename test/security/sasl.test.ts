@@ -13,6 +13,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ZooKeeperClient } from '../../src/client/index.js';
 import { Err, type KeeperError } from '../../src/proto/errors.js';
+import { OpCode } from '../../src/proto/opcodes.js';
+import { GetSASLRequest } from '../../src/proto/records.js';
+import { body, RawSession } from '../support/raw-client.js';
+import { tszkCommand } from '../support/tszk.js';
 import { skipUnless, startTarget, tszkMissing, type Target, type TargetKind } from '../support/target.js';
 import { ZK_CLASSPATH, zookeeperMissing } from '../support/zookeeper.js';
 
@@ -85,6 +89,8 @@ if mode == 'open':
     su.stop(); su.close()
     out['wrongPassword'] = connects(sasl_options={'mechanism': 'DIGEST-MD5', 'username': 'bob', 'password': 'nope'})
     out['unknownUser'] = connects(sasl_options={'mechanism': 'DIGEST-MD5', 'username': 'eve', 'password': 'x'})
+if mode == 'nologin':
+    out['saslWithoutLogin'] = connects(sasl_options=bob)
 if mode == 'required':
     zk = client(sasl_options=bob)
     out['saslCreate'] = outcome(lambda: zk.create('/required-ok', b''))
@@ -92,7 +98,7 @@ if mode == 'required':
 print(json.dumps(out, sort_keys=True))
 `;
 
-function kazoo(port: number, mode: 'open' | 'required'): Record<string, unknown> {
+function kazoo(port: number, mode: 'open' | 'required' | 'nologin'): Record<string, unknown> {
   const r = spawnSync(PYTHON, ['-c', KAZOO, String(port), mode], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, `kazoo: ${r.stderr.split('\n').slice(-5).join('\n')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
@@ -117,19 +123,22 @@ describe('SASL DIGEST-MD5, tszk beside ZooKeeper', { skip: skipUnless(missing), 
   let jaas: string;
   const open: Partial<Record<TargetKind, Target>> = {};
   const required: Partial<Record<TargetKind, Target>> = {};
+  const noLogin: Partial<Record<TargetKind, Target>> = {};
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-sasl-'));
     jaas = path.join(dir, 'server.jaas');
     fs.writeFileSync(jaas, SERVER_JAAS);
-    [open.tszk, open.zookeeper, required.tszk, required.zookeeper] = await Promise.all([
+    [open.tszk, open.zookeeper, required.tszk, required.zookeeper, noLogin.tszk, noLogin.zookeeper] = await Promise.all([
       startSasl('tszk', jaas),
       startSasl('zookeeper', jaas),
       startSasl('tszk', jaas, { sessionRequireClientSASLAuth: 'true' }),
       startSasl('zookeeper', jaas, { sessionRequireClientSASLAuth: 'true' }),
+      startTarget('tszk'),
+      startTarget('zookeeper'),
     ]);
   });
   after(async () => {
-    await Promise.all([...Object.values(open), ...Object.values(required)].map((t) => t.stop()));
+    await Promise.all([...Object.values(open), ...Object.values(required), ...Object.values(noLogin)].map((t) => t.stop()));
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -160,6 +169,12 @@ describe('SASL DIGEST-MD5, tszk beside ZooKeeper', { skip: skipUnless(missing), 
     assert.equal(outcomes[0]!['noSaslCreate'], Err.SessionClosedRequireSaslAuth);
   });
 
+  test('kazoo asking for SASL from a server without a JAAS Server section fails, never hangs', () => {
+    const t = kazoo(noLogin.tszk!.port, 'nologin');
+    assert.deepEqual(t, kazoo(noLogin.zookeeper!.port, 'nologin'));
+    assert.equal(t['saslWithoutLogin'], 'AuthFailedError');
+  });
+
   test('the node client logs in with its sasl option; a wrong password ends in AuthFailed', async () => {
     for (const kind of ['tszk', 'zookeeper'] as const) {
       const login = async (password: string): Promise<unknown> => {
@@ -179,6 +194,37 @@ describe('SASL DIGEST-MD5, tszk beside ZooKeeper', { skip: skipUnless(missing), 
       assert.equal(await login('bobsecret'), 'for bob', kind);
       assert.equal(await login('wrong'), Err.AuthFailed, kind);
     }
+  });
+
+  test('bad SASL tokens (a Kerberos-like first token, an oversized one, a garbage response): same answers', async () => {
+    const outcomes: Record<TargetKind, unknown[]> = { tszk: [], zookeeper: [] };
+    const tokens = [
+      [Buffer.from('6082021e06092a864886f71201020201', 'hex')],
+      [Buffer.alloc(5000, 0x41)],
+      [Buffer.alloc(0), Buffer.from('username="bob",nonce=garbage')],
+    ];
+    for (const kind of ['tszk', 'zookeeper'] as const) {
+      for (const sequence of tokens) {
+        const s = await RawSession.open(open[kind]!.port);
+        const errs: number[] = [];
+        for (const token of sequence) errs.push((await s.call(OpCode.sasl, body(GetSASLRequest, { token }))).err);
+        await s.conn.until(-999, 3000).catch(() => undefined); // closed, or still open after 3 s
+        outcomes[kind].push({ errs, closed: s.conn.closed });
+        s.conn.close();
+      }
+    }
+    assert.deepEqual(outcomes.tszk, outcomes.zookeeper);
+    assert.deepEqual(outcomes.tszk[2], { errs: [Err.Ok, Err.AuthFailed], closed: true });
+  });
+
+  test('a JAAS file that does not parse stops tszk with exit 2 naming it', () => {
+    const bad = path.join(dir, 'bad.jaas');
+    fs.writeFileSync(bad, 'Server {\n  org.apache.zookeeper.server.auth.DigestLoginModule required\n  user_bob="x"\n};\n');
+    fs.writeFileSync(path.join(dir, 'zoo.cfg'), `tickTime=2000\ndataDir=${dir}/data\nclientPort=0\n`);
+    const { cmd, args } = tszkCommand();
+    const r = spawnSync(cmd, [...args, 'server', '--config', path.join(dir, 'zoo.cfg'), '-D', `${JAAS_KEY}=${bad}`], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /java\.security\.auth\.login\.config: .*bad\.jaas: line 4: expected/);
   });
 
   test('the Java client logs in with a JAAS Client section', () => {
