@@ -194,6 +194,16 @@ describe('SASL DIGEST-MD5, tszk beside ZooKeeper', { skip: skipUnless(missing), 
       assert.equal(await login('bobsecret'), 'for bob', kind);
       assert.equal(await login('wrong'), Err.AuthFailed, kind);
     }
+    // The login is made again on every connection: after a reconnect the session is still sasl:bob.
+    const c = await ZooKeeperClient.connect(open.tszk!.connectString, {
+      sessionTimeout_ms: 10_000,
+      sasl: { mechanism: 'DIGEST-MD5', username: 'bob', password: 'bobsecret' },
+    });
+    c.dropConnection();
+    assert.equal((await c.getData('/sasl-owned')).data?.toString(), 'for bob');
+    assert.ok((await c.whoAmI()).some((i) => i.authScheme === 'sasl' && i.user === 'bob'));
+    assert.equal(c.connectCount, 2);
+    await c.close();
   });
 
   test('bad SASL tokens (a Kerberos-like first token, an oversized one, a garbage response): same answers', async () => {
