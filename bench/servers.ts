@@ -7,6 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startTszk } from '../test/support/tszk.js';
+import { freePort } from '../test/support/ports.js';
+import { tlsServerCfg, type TestCerts } from '../test/security/certs.js';
+import type { ClientTlsFiles } from './messages.js';
 import { startEnsemble } from './ensemble.js';
 import { startZooKeeper, zookeeperMissing } from '../test/support/zookeeper.js';
 
@@ -14,8 +17,12 @@ export type SystemName = 'tszk' | 'zookeeper';
 
 export interface ServerUnderTest {
   system: SystemName;
-  /** host:port of each member clients may use. */
+  /** host:port of each member clients may use (its secureClientPort with TLS). */
   members: string[];
+  /** With TLS: each member's plaintext clientPort, for mntr. */
+  plainMembers?: string[];
+  /** With TLS: what clients connect with. */
+  clientTls?: ClientTlsFiles;
   /** Server processes whose CPU and memory are measured (summed over members). */
   pids: number[];
   /** Each member's dataDir (and dataLogDir, if separate): what it wrote shows whether writes reach the disk. */
@@ -32,6 +39,8 @@ export interface ServerSettings {
   logFile?: string;
   /** Members: 1 = standalone; more = a local ensemble on this machine. */
   ensembleSize?: number;
+  /** Serve clients on a secureClientPort with these certificates (standalone only). */
+  tls?: TestCerts;
 }
 
 export const ZK_HEAP_DEFAULT_MB = 1000;
@@ -41,7 +50,13 @@ const LOG_TAIL_LINES = 20;
 
 export async function startServer(system: SystemName, s: ServerSettings): Promise<ServerUnderTest> {
   if ((s.ensembleSize ?? 1) > 1) return startEnsemble(system, s.ensembleSize!, s);
-  const cfg = { forceSync: s.forceSync ? 'yes' : 'no' };
+  const securePort = s.tls === undefined ? undefined : await freePort();
+  const cfg = { forceSync: s.forceSync ? 'yes' : 'no', ...(s.tls === undefined ? {} : tlsServerCfg(s.tls, securePort!)) };
+  // With TLS the clients use the secure port; mntr keeps the plaintext one.
+  const withTls = (port: number): Pick<ServerUnderTest, 'members' | 'plainMembers' | 'clientTls'> =>
+    s.tls === undefined
+      ? { members: [`127.0.0.1:${port}`] }
+      : { members: [`127.0.0.1:${securePort!}`], plainMembers: [`127.0.0.1:${port}`], clientTls: { ca: s.tls.ca, cert: s.tls.bob.cert, key: s.tls.bob.key } };
   // Server output goes to a file so that a failed start can say why.
   const logDir = s.logFile ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-bench-log-'));
   const logFile = s.logFile ?? path.join(logDir!, `${system}.log`);
@@ -51,10 +66,10 @@ export async function startServer(system: SystemName, s: ServerSettings): Promis
   try {
     if (system === 'zookeeper') {
       const zk = await startZooKeeper({ cfg, jvmArgs: [`-Xmx${s.zkHeap_mb}m`], logFile });
-      return { system, members: [`127.0.0.1:${zk.port}`], pids: [pidOf(zk.proc.pid)], dataDirs: [zk.dataDir], stop: () => zk.stop().finally(dropLog) };
+      return { system, ...withTls(zk.port), pids: [pidOf(zk.proc.pid)], dataDirs: [zk.dataDir], stop: () => zk.stop().finally(dropLog) };
     }
     const t = await startTszk({ cfg, logFile });
-    return { system, members: [`127.0.0.1:${t.port}`], pids: [pidOf(t.proc.pid)], dataDirs: [t.dataDir], stop: () => t.stop().finally(dropLog) };
+    return { system, ...withTls(t.port), pids: [pidOf(t.proc.pid)], dataDirs: [t.dataDir], stop: () => t.stop().finally(dropLog) };
   } catch (e) {
     // The log is kept: the message names it.
     const tail = logTail(logFile);
