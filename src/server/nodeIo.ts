@@ -73,7 +73,7 @@ function attach(socket: net.Socket, wrapped: ClientSocket, accept: (s: ClientSoc
  */
 function tlsAcceptor(t: ServerTls, accept: (s: ClientSocket) => ClientSocketHandlers): tls.Server {
   const server = tls.createServer(
-    { ...t.context, requestCert: t.requestCert, rejectUnauthorized: t.rejectUnauthorized, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
+    { ...t.secureOptions, requestCert: t.requestCert, rejectUnauthorized: t.rejectUnauthorized, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
     (s) => {
       const cert = s.getPeerX509Certificate();
       // want: a client may send no certificate, but one it sends must be trusted (as Java's SSLEngine insists).
@@ -104,7 +104,10 @@ export const listenTcpClients: ListenClients = (port, address, accept, portTls?:
       if (t === undefined) return attach(socket, new TcpClientSocket(socket, false, undefined), accept);
       if (!portTls!.unified) return void t.emit('connection', socket);
       // Unified port: the first byte tells a TLS ClientHello from a plaintext ConnectRequest or four-letter word.
-      const timer = setTimeout(() => socket.destroy(), timeout_ms);
+      const timer = setTimeout(() => {
+        log.warn({ addr: normalizeAddress(socket.remoteAddress ?? '') }, 'closing connection: nothing received to tell TLS from plaintext in time');
+        socket.destroy();
+      }, timeout_ms);
       timer.unref();
       socket.once('error', () => clearTimeout(timer));
       socket.once('data', (first) => {

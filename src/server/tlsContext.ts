@@ -122,7 +122,7 @@ export function trustStoreCa(ref: KeyStoreRef): string[] | string {
 
 export interface ServerTls {
   /** Checked by building a context once; a tls.Server builds its own from them. */
-  context: tls.SecureContextOptions;
+  secureOptions: tls.SecureContextOptions;
   requestCert: boolean;
   /** need: a client without a trusted certificate fails the handshake. */
   rejectUnauthorized: boolean;
@@ -147,5 +147,5 @@ export function serverTls(ssl: SslOptions): ServerTls {
     }
     throw new ConfigError(ssl.keyStore?.key ?? 'ssl', `cannot build the TLS context: ${msg}`);
   }
-  return { context: opts, requestCert: ssl.clientAuth !== 'none', rejectUnauthorized: ssl.clientAuth === 'need' };
+  return { secureOptions: opts, requestCert: ssl.clientAuth !== 'none', rejectUnauthorized: ssl.clientAuth === 'need' };
 }
