@@ -1,7 +1,9 @@
 /** The real effects behind io.ts: Node's clock and timers, TCP client ports, TLS on them (tlsContext.ts). */
+import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { log } from '../log.js';
+import type { SslOptions } from './options.js';
 import type { ClientListener, ClientPortTls, ClientSocket, ClientSocketHandlers, Clock, ListenClients, PipelineIo } from './io.js';
 import { serverTls, type ServerTls } from './tlsContext.js';
 
@@ -72,6 +74,7 @@ function attach(socket: net.Socket, wrapped: ClientSocket, accept: (s: ClientSoc
  * are handed to it (emit 'connection'), and the pipeline sees each once its handshake is done.
  */
 function tlsAcceptor(t: ServerTls, accept: (s: ClientSocket) => ClientSocketHandlers): tls.Server {
+  // requestCert and rejectUnauthorized stay as created; a reload replaces the stores only.
   const server = tls.createServer(
     { ...t.secureOptions, requestCert: t.requestCert, rejectUnauthorized: t.rejectUnauthorized, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
     (s) => {
@@ -95,11 +98,35 @@ function tlsAcceptor(t: ServerTls, accept: (s: ClientSocket) => ClientSocketHand
   return server;
 }
 
+/** How often client.certReload looks at the store files. */
+const CERT_RELOAD_POLL_MS = 1000;
+
+/**
+ * client.certReload: new handshakes use the stores as they are now; connections already made keep
+ * theirs. A store that no longer opens is logged and the previous one kept. Returns the stop.
+ */
+function watchStores(server: tls.Server, ssl: SslOptions): () => void {
+  const files = [ssl.keyStore?.location, ssl.trustStore?.location].filter((f): f is string => f !== undefined);
+  const reload = (): void => {
+    try {
+      server.setSecureContext(serverTls(ssl).secureOptions);
+      log.info({ files }, 'client TLS key and trust stores reloaded');
+    } catch (e) {
+      log.error({ err: (e as Error).message }, 'client TLS stores changed but do not open; keeping the previous ones');
+    }
+  };
+  for (const f of files) fs.watchFile(f, { interval: CERT_RELOAD_POLL_MS, persistent: false }, reload);
+  return () => {
+    for (const f of files) fs.unwatchFile(f, reload);
+  };
+}
+
 export const listenTcpClients: ListenClients = (port, address, accept, portTls?: ClientPortTls) =>
   new Promise<ClientListener>((resolve, reject) => {
     // The stores are opened at bind time: a bad one stops the server (ConfigError naming the key).
     const timeout_ms = portTls?.ssl.handshakeDetectionTimeout_ms ?? 0;
     const t = portTls === undefined ? undefined : tlsAcceptor(serverTls(portTls.ssl), accept);
+    const unwatch = t !== undefined && portTls!.ssl.certReload ? watchStores(t, portTls!.ssl) : undefined;
     const server = net.createServer({ noDelay: true }, (socket) => {
       if (t === undefined) return attach(socket, new TcpClientSocket(socket, false, undefined), accept);
       if (!portTls!.unified) return void t.emit('connection', socket);
@@ -130,7 +157,10 @@ export const listenTcpClients: ListenClients = (port, address, accept, portTls?:
       const a = server.address();
       resolve({
         port: typeof a === 'object' && a !== null ? a.port : port,
-        close: () => new Promise<void>((r) => server.close(() => r())),
+        close: () => {
+          unwatch?.();
+          return new Promise<void>((r) => server.close(() => r()));
+        },
       });
     });
   });

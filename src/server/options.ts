@@ -26,6 +26,8 @@ export interface SslOptions {
   hostnameVerification: boolean;
   /** How long a unified port waits for the first bytes that tell TLS from plaintext. */
   handshakeDetectionTimeout_ms: number;
+  /** client.certReload: the stores are read again when their files change; connections stay. */
+  certReload: boolean;
 }
 
 /**
@@ -173,5 +175,6 @@ export function defaultSslOptions(): SslOptions {
     ciphersuites: undefined,
     hostnameVerification: true,
     handshakeDetectionTimeout_ms: 5000,
+    certReload: false,
   };
 }

@@ -99,6 +99,7 @@ export function parseSslOptions(take: Take, fail: Fail, base: string): SslOption
     if (!/^\d+$/.test(hd) || Number(hd) < 1) fail('ssl.handshakeDetectionTimeoutMillis', `'${hd}' is not a positive integer`);
     o.handshakeDetectionTimeout_ms = Number(hd);
   }
+  o.certReload = take('client.certReload')?.trim().toLowerCase() === 'true';
   return o;
 }
 

@@ -233,6 +233,31 @@ describe('client.portUnification and key stores', { skip: skipUnless(opensslMiss
     }
   });
 
+  test('client.certReload: a replaced key store serves new handshakes; open sessions stay', async () => {
+    const keyStore = `${certs.dir}/reloaded-keystore.pem`;
+    fs.copyFileSync(certs.server.pem, keyStore);
+    const securePort = await freePort();
+    const t = await startTszk({
+      cfg: { ...tlsServerCfg(certs, securePort, { 'client.certReload': 'true' }), 'ssl.keyStore.location': keyStore },
+    });
+    try {
+      const before = await connect(securePort, tlsFor(certs, certs.bob));
+      await before.create('/reload', 'kept');
+      // A server certificate from the other CA: only a client trusting that CA accepts it.
+      fs.writeFileSync(keyStore, fs.readFileSync(certs.mallory.pem));
+      const trustsCa2 = { ...tlsFor(certs, certs.bob), ca: fs.readFileSync(`${certs.dir}/ca2.pem`) };
+      let after: ZooKeeperClient | undefined;
+      for (let i = 0; i < 40 && after === undefined; i++) after = await connect(securePort, trustsCa2, 500).catch(() => undefined);
+      assert.ok(after, 'a client trusting the new certificate connects');
+      assert.equal((await after.getData('/reload')).data?.toString(), 'kept');
+      assert.equal((await before.getData('/reload')).data?.toString(), 'kept');
+      await after.close();
+      await before.close();
+    } finally {
+      await t.stop();
+    }
+  });
+
   test('a bad key store stops the server with exit 2 naming the key', async () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ 'ssl.keyStore.location': certs.server.p12, 'ssl.keyStore.password': 'wrong' }, /ssl\.keyStore\.password/],
