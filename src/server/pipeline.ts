@@ -76,8 +76,6 @@ export class RequestPipeline implements ServingServer, AdminSource {
   private closed = false;
   /** The clientPort bound (or the secureClientPort, when only that one is opened). */
   port = 0;
-  /** The secureClientPort bound, if any. */
-  securePort: number | undefined;
   /** Connections with a sync the mode has not confirmed yet, oldest first. */
   private readonly pendingSyncs: ClientConnection[] = [];
   /** Learner: sessions touched since the last PING reply (reported to the leader). */
@@ -131,7 +129,6 @@ export class RequestPipeline implements ServingServer, AdminSource {
     if (o.secureClientPort !== undefined) {
       const l = await this.io.listenClients(o.secureClientPort, o.secureClientPortAddress, accept, { ssl: o.ssl, unified: false });
       this.listeners.push(l);
-      this.securePort = l.port;
       if (!o.clientPortListen) this.port = l.port;
     }
     this.scheduleTick();
