@@ -151,11 +151,12 @@ export async function benchServer(server: ServerUnderTest, cfg: BenchConfig, pro
         sessions: cfg.sessions,
         workers: cfg.workers,
         sessionTimeout_ms: cfg.sessionTimeout_ms,
+        ...(server.clientTls ? { tls: server.clientTls } : {}),
       };
       await w.ask(init);
     }
     const first = parseConnectString(server.members[0]!)[0]!;
-    setup = await BenchSession.connectRetrying(first.host, first.port, cfg.sessionTimeout_ms);
+    setup = await BenchSession.connectRetrying(first.host, first.port, cfg.sessionTimeout_ms, server.clientTls);
     const roots = cfg.warmup_ms > 0 ? [WARMUP_ROOT, MEASURED_ROOT] : [MEASURED_ROOT];
     for (const root of roots) await createPaths(setup, layout(root, cfg), Buffer.alloc(0));
     const version = await serverVersion(server);
@@ -317,7 +318,7 @@ async function mntr(member: string): Promise<Map<string, string> | undefined> {
 /** fsyncs so far summed over members, if every member reports them. */
 async function fsyncCount(server: ServerUnderTest): Promise<number | undefined> {
   let total = 0;
-  for (const member of server.members) {
+  for (const member of server.plainMembers ?? server.members) {
     const v = (await mntr(member))?.get(FSYNC_COUNT_KEY);
     if (v === undefined || !Number.isFinite(Number(v))) return undefined;
     total += Number(v);
@@ -326,7 +327,7 @@ async function fsyncCount(server: ServerUnderTest): Promise<number | undefined> 
 }
 
 async function serverVersion(server: ServerUnderTest): Promise<string | undefined> {
-  return (await mntr(server.members[0]!))?.get('zk_version');
+  return (await mntr((server.plainMembers ?? server.members)[0]!))?.get('zk_version');
 }
 
 function ms(us: number): string {

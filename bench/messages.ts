@@ -10,6 +10,14 @@ export interface WorkerInit {
   /** Total workers, so that sessions spread evenly over members. */
   workers: number;
   sessionTimeout_ms: number;
+  /** Connect over TLS with these PEM files (the servers' secureClientPort). */
+  tls?: ClientTlsFiles;
+}
+
+export interface ClientTlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
 }
 
 export interface WorkerRun {

@@ -115,7 +115,8 @@ export function formatReport(report: BenchReport): string {
   const c = report.config;
   const out: string[] = [];
   const shape = (report.server.ensembleSize ?? 1) > 1 ? `${report.server.ensembleSize}-member ensembles` : 'standalone';
-  out.push(`# tszk vs Apache ZooKeeper, ${shape}, ${report.startedAt}`);
+  const tls = report.server.tls ? ', clients over TLS (secureClientPort, client certificates; ZooKeeper on its Netty factory)' : '';
+  out.push(`# tszk vs Apache ZooKeeper, ${shape}${tls}, ${report.startedAt}`);
   out.push(
     `machine: ${report.host.cpus} × ${report.host.cpuModel}, node ${report.host.node}, load average at start ${report.host.loadAvgAtStart.map((l) => l.toFixed(2)).join(' ')}`,
   );

@@ -9,6 +9,8 @@ import path from 'node:path';
 import { PROMETHEUS_PROVIDER } from '../src/server/config.js';
 import { freePort } from '../test/support/ports.js';
 import { startTszk } from '../test/support/tszk.js';
+import { tlsServerCfg, type TestCerts } from '../test/security/certs.js';
+import type { ClientTlsFiles } from './messages.js';
 import { startEnsemble } from './ensemble.js';
 import { startZooKeeper, zookeeperMissing } from '../test/support/zookeeper.js';
 
@@ -20,8 +22,12 @@ export const BASE_CLI_ENV = 'TSZK_BASE_CLI';
 
 export interface ServerUnderTest {
   system: SystemName;
-  /** host:port of each member clients may use. */
+  /** host:port of each member clients may use (its secureClientPort with TLS). */
   members: string[];
+  /** With TLS: each member's plaintext clientPort, for mntr. */
+  plainMembers?: string[];
+  /** With TLS: what clients connect with. */
+  clientTls?: ClientTlsFiles;
   /** Server processes whose CPU and memory are measured (summed over members). */
   pids: number[];
   /** Each member's dataDir (and dataLogDir, if separate): what it wrote shows whether writes reach the disk. */
@@ -43,6 +49,8 @@ export interface ServerSettings {
    * /metrics every second and the console's two reads every 2 s while it runs (their cost).
    */
   scrape?: boolean;
+  /** Serve clients on a secureClientPort with these certificates (standalone only). */
+  tls?: TestCerts;
 }
 
 const SCRAPE_METRICS_MS = 1000;
@@ -74,7 +82,13 @@ const LOG_TAIL_LINES = 20;
 
 export async function startServer(system: SystemName, s: ServerSettings): Promise<ServerUnderTest> {
   if ((s.ensembleSize ?? 1) > 1) return startEnsemble(system, s.ensembleSize!, s);
-  const cfg = { forceSync: s.forceSync ? 'yes' : 'no' };
+  const securePort = s.tls === undefined ? undefined : await freePort();
+  const cfg = { forceSync: s.forceSync ? 'yes' : 'no', ...(s.tls === undefined ? {} : tlsServerCfg(s.tls, securePort!)) };
+  // With TLS the clients use the secure port; mntr keeps the plaintext one.
+  const withTls = (port: number): Pick<ServerUnderTest, 'members' | 'plainMembers' | 'clientTls'> =>
+    s.tls === undefined
+      ? { members: [`127.0.0.1:${port}`] }
+      : { members: [`127.0.0.1:${securePort!}`], plainMembers: [`127.0.0.1:${port}`], clientTls: { ca: s.tls.ca, cert: s.tls.bob.cert, key: s.tls.bob.key } };
   // Server output goes to a file so that a failed start can say why.
   const logDir = s.logFile ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-bench-log-'));
   const logFile = s.logFile ?? path.join(logDir!, `${system}.log`);
@@ -84,7 +98,7 @@ export async function startServer(system: SystemName, s: ServerSettings): Promis
   try {
     if (system === 'zookeeper') {
       const zk = await startZooKeeper({ cfg, jvmArgs: [`-Xmx${s.zkHeap_mb}m`], logFile });
-      return { system, members: [`127.0.0.1:${zk.port}`], pids: [pidOf(zk.proc.pid)], dataDirs: [zk.dataDir], stop: () => zk.stop().finally(dropLog) };
+      return { system, ...withTls(zk.port), pids: [pidOf(zk.proc.pid)], dataDirs: [zk.dataDir], stop: () => zk.stop().finally(dropLog) };
     }
     const cli = system === 'tszk-base' ? { cli: process.env[BASE_CLI_ENV] } : {};
     if (s.scrape === true) {
@@ -107,10 +121,10 @@ export async function startServer(system: SystemName, s: ServerSettings): Promis
         stopScraper();
         return t.stop().finally(dropLog);
       };
-      return { system, members: [`127.0.0.1:${t.port}`], pids: [pidOf(t.proc.pid)], dataDirs: [t.dataDir], stop };
+      return { system, ...withTls(t.port), pids: [pidOf(t.proc.pid)], dataDirs: [t.dataDir], stop };
     }
     const t = await startTszk({ cfg, logFile, ...cli });
-    return { system, members: [`127.0.0.1:${t.port}`], pids: [pidOf(t.proc.pid)], dataDirs: [t.dataDir], stop: () => t.stop().finally(dropLog) };
+    return { system, ...withTls(t.port), pids: [pidOf(t.proc.pid)], dataDirs: [t.dataDir], stop: () => t.stop().finally(dropLog) };
   } catch (e) {
     // The log is kept: the message names it.
     const tail = logTail(logFile);

@@ -4,7 +4,10 @@
  * requests by xid, in order (the server answers a session's requests in order). No per-request
  * promises or closures, so one client core can keep a server busy.
  */
+import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
+import type { ClientTlsFiles } from './messages.js';
 import { performance } from 'node:perf_hooks';
 import { JuteWriter } from '../src/jute/index.js';
 import { ConnectRequest, ConnectResponse } from '../src/proto/records.js';
@@ -75,8 +78,8 @@ export class BenchSession {
   }
 
   /** Opens a TCP connection and a new session; the session timeout is negotiated by the server. */
-  static async connect(host: string, port: number, sessionTimeout_ms: number): Promise<BenchSession> {
-    const sock = net.connect({ host, port, noDelay: true });
+  static async connect(host: string, port: number, sessionTimeout_ms: number, tlsFiles?: ClientTlsFiles): Promise<BenchSession> {
+    const sock = tlsFiles === undefined ? net.connect({ host, port, noDelay: true }) : tlsConnect(host, port, tlsFiles);
     return new Promise<BenchSession>((resolve, reject) => {
       let got: Buffer = Buffer.alloc(0);
       const timer = setTimeout(() => {
@@ -109,7 +112,7 @@ export class BenchSession {
       sock.on('data', onData);
       sock.on('error', onError);
       sock.on('close', onClose);
-      sock.on('connect', () => {
+      sock.on(tlsFiles === undefined ? 'connect' : 'secureConnect', () => {
         const body = ConnectRequest.encode({
           protocolVersion: 0,
           lastZxidSeen: 0n,
@@ -130,10 +133,10 @@ export class BenchSession {
    * `connect`, retried: a server that has just started may answer ruok before it accepts
    * sessions, and closes those connections.
    */
-  static async connectRetrying(host: string, port: number, sessionTimeout_ms: number): Promise<BenchSession> {
+  static async connectRetrying(host: string, port: number, sessionTimeout_ms: number, tlsFiles?: ClientTlsFiles): Promise<BenchSession> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await BenchSession.connect(host, port, sessionTimeout_ms);
+        return await BenchSession.connect(host, port, sessionTimeout_ms, tlsFiles);
       } catch (e) {
         if (attempt >= CONNECT_ATTEMPTS_MAX) throw e;
         await new Promise((r) => setTimeout(r, CONNECT_RETRY_MS));
@@ -291,4 +294,10 @@ export function parseConnectString(cs: string): { host: string; port: number }[]
     if (i <= 0 || !Number.isInteger(port)) throw new Error(`bad host:port ${hp}`);
     return { host: hp.slice(0, i), port };
   });
+}
+
+function tlsConnect(host: string, port: number, f: ClientTlsFiles): tls.TLSSocket {
+  const sock = tls.connect({ host, port, ca: fs.readFileSync(f.ca), cert: fs.readFileSync(f.cert), key: fs.readFileSync(f.key) });
+  sock.setNoDelay(true);
+  return sock;
 }

@@ -4,6 +4,7 @@
  * side-by-side table and writes the results as JSON to bench/results/<date>.json.
  */
 import path from 'node:path';
+import { makeCerts } from '../test/security/certs.js';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import type { BenchConfig } from './harness.js';
@@ -49,7 +50,8 @@ const program = new Command('bench')
   .option('--out <dir>', 'where the JSON results go', path.join(repoRoot, 'bench/results'))
   .option('--no-json', 'do not write the JSON results file')
   .option('--log-file <file>', 'append server output here')
-  .option('--scrape', 'tszk standalone: scrape /metrics every second and the web console every 2 s during the run (their cost)');
+  .option('--scrape', 'tszk standalone: scrape /metrics every second and the web console every 2 s during the run (their cost)')
+  .option('--tls', "clients over TLS with client certificates (secureClientPort, ZooKeeper's Netty factory), standalone only");
 
 interface Flags {
   quick?: boolean;
@@ -74,12 +76,17 @@ interface Flags {
   out: string;
   json: boolean;
   logFile?: string;
+  tls?: boolean;
 }
 
 async function main(): Promise<void> {
   program.parse();
   const f = program.opts<Flags>();
   if (f.failover > 0 && f.ensemble < 3) throw new Error('--failover needs --ensemble 3 (or more)');
+  if (f.tls === true && f.ensemble > 1) throw new Error('--tls is standalone only (quorum TLS is not implemented)');
+  // Certificates made for this run (openssl), removed at exit.
+  const certs = f.tls === true ? makeCerts() : undefined;
+  if (certs !== undefined) process.once('exit', () => certs.cleanup());
   const systems = f.systems.split(',').map((s) => s.trim());
   for (const s of systems) if (s !== 'tszk' && s !== 'tszk-base' && s !== 'zookeeper') throw new Error(`unknown system ${s} (tszk, tszk-base, zookeeper)`);
   const seconds = (v: number | undefined, full: number, quick: number): number => Math.round((v ?? (f.quick ? quick : full)) * 1000);
@@ -112,6 +119,7 @@ async function main(): Promise<void> {
       ensembleSize: f.ensemble,
       scrape: f.scrape === true,
       ...(f.logFile ? { logFile: f.logFile } : {}),
+      ...(certs ? { tls: certs } : {}),
     },
     progress: (line) => process.stderr.write(`[bench] ${line}\n`),
   });

@@ -32,7 +32,7 @@ async function init(m: WorkerInit): Promise<void> {
   for (let i = 0; i < m.sessions; i++) {
     // Global session number g = i * workers + index spreads every worker's sessions over all members.
     const member = members[(i * m.workers + m.index) % members.length]!;
-    sessions.push(await BenchSession.connectRetrying(member.host, member.port, m.sessionTimeout_ms));
+    sessions.push(await BenchSession.connectRetrying(member.host, member.port, m.sessionTimeout_ms, m.tls));
   }
   send({ type: 'ready', sessionIds: sessions.map((s) => `0x${s.sessionId.toString(16)}`) });
 }

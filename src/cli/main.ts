@@ -109,7 +109,7 @@ async function runPrinter(kind: 'logs' | 'snapshot', file: string, dumpData: boo
 
 export async function main(argv: string[]): Promise<void> {
   // zkCli spells its flag `-server`; accept that spelling as well as `--server`.
-  const zkCliFlags: Record<string, string> = { '-server': '--server', '-timeout': '--timeout' };
+  const zkCliFlags: Record<string, string> = { '-server': '--server', '-timeout': '--timeout', '-client-configuration': '--client-configuration' };
   const args = argv.map((a) => zkCliFlags[a] ?? a);
   const program = new Command('tszk').description('A ZooKeeper-compatible coordination service').enablePositionalOptions().showHelpAfterError();
 
@@ -163,11 +163,14 @@ export async function main(argv: string[]): Promise<void> {
     .option('--server <connectString>', 'host:port[,host:port][/chroot]', '127.0.0.1:2181')
     .option('--timeout <ms>', 'session timeout (zkCli -timeout)')
     .option('-r, --read-only', 'accept a read-only server (zkCli -r)')
+    .option('--client-configuration <file>', "TLS and SASL settings, zkCli's -client-configuration properties")
     .argument('[command...]', 'run one command and exit (words taken as given, like zkCli)')
     .passThroughOptions()
-    .action(async (command: string[], flags: { server: string; timeout?: string; readOnly?: boolean }) => {
+    .action(async (command: string[], flags: { server: string; timeout?: string; readOnly?: boolean; clientConfiguration?: string }) => {
       const { runShell } = await import('./shell.js');
+      const { readClientConfiguration } = await import('./clientConfig.js');
       process.exitCode = await runShell({
+        security: flags.clientConfiguration === undefined ? undefined : readClientConfiguration(flags.clientConfiguration),
         server: flags.server,
         args: command.length > 0 ? command : undefined,
         timeout_ms: flags.timeout === undefined ? undefined : Number(flags.timeout),

@@ -5,7 +5,7 @@
  * and the exit code of the last command.
  */
 import readline from 'node:readline';
-import { ZooKeeperClient, type WatchedEvent } from '../client/index.js';
+import { ZooKeeperClient, type ClientOptions, type WatchedEvent } from '../client/index.js';
 import { CliError } from './shell/errors.js';
 import { commands, runCommand, usageText, usageTable, type ShellContext } from './shell/commands.js';
 import { eventString } from './shell/format.js';
@@ -29,6 +29,8 @@ export interface ShellOptions {
   timeout_ms?: number;
   /** zkCli's -r: accept a read-only server. */
   readOnly?: boolean;
+  /** TLS and SASL from zkCli's -client-configuration file (clientConfig.ts). */
+  security?: Pick<ClientOptions, 'tls' | 'sasl'>;
 }
 
 /** zkCli's ZooKeeper.States names, for the prompt. */
@@ -89,6 +91,7 @@ class Shell implements ShellContext {
       sessionTimeout_ms: this.opts.timeout_ms ?? 30_000,
       defaultWatcher: this.watcher,
       canBeReadOnly: this.opts.readOnly ?? false,
+      ...this.opts.security,
       // zkCli keeps trying to connect; commands wait in the client's queue meanwhile.
       connectWait_ms: 2 ** 31 - 1,
     });

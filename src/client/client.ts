@@ -6,10 +6,12 @@
  * watches with SetWatches/SetWatches2 from the last zxid it saw, as the Java client does.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { JuteReader, JuteWriter } from '../jute/index.js';
 import { Err, KeeperError } from '../proto/errors.js';
 import { AddWatchMode, CreateMode, EventType, KeeperState, OpCode, WatcherType, Xid } from '../proto/opcodes.js';
-import { ACL, ClientInfo, Stat } from '../proto/records.js';
+import { ACL, ClientInfo, GetSASLRequest, SetSASLResponse, Stat } from '../proto/records.js';
+import { DigestMd5Client } from './saslDigestClient.js';
 import { parseConnectString, prependChroot, stripChroot, type HostPort } from './connect-string.js';
 import {
   OPEN_ACL_UNSAFE,
@@ -48,6 +50,44 @@ export interface ClientOptions {
   connectWait_ms?: number;
   /** Largest reply accepted (the client's jute.maxbuffer); a larger one drops the connection. */
   replyBytesMax?: number;
+  /**
+   * Connect over TLS (a ZooKeeper secureClientPort or unified port): the CA that signed the
+   * server's certificate, this client's certificate and key (servers default to ssl.clientAuth=need),
+   * or a ready Node SecureContext. The server's name is checked unless `servername` says
+   * otherwise or `rejectUnauthorized` is false.
+   */
+  tls?: ClientTlsOptions | tls.SecureContext;
+  /**
+   * SASL login, run on every connection before anything else is sent (as the Java client does
+   * with a JAAS Client section): the session gets the id sasl:<username>.
+   */
+  sasl?: ClientSaslOptions;
+}
+
+export interface ClientSaslOptions {
+  /** The one mechanism ZooKeeper servers offer clients without Kerberos. */
+  mechanism: 'DIGEST-MD5';
+  username: string;
+  password: string;
+}
+
+function isSecureContext(t: ClientTlsOptions | tls.SecureContext): t is tls.SecureContext {
+  return 'context' in t;
+}
+
+export interface ClientTlsOptions {
+  ca?: string | Buffer | (string | Buffer)[];
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** A PKCS12 key store instead of cert and key. */
+  pfx?: Buffer;
+  passphrase?: string;
+  /** Replace the server name check (ZooKeeper's ssl.hostnameVerification=false: () => undefined). */
+  checkServerIdentity?: tls.ConnectionOptions['checkServerIdentity'];
+  /** The name the server's certificate must carry (default: the host of the connect string). */
+  servername?: string;
+  /** Default true: the server's certificate must chain to `ca`. */
+  rejectUnauthorized?: boolean;
 }
 
 /** A failed multi: `code` is the first failing op's error, `results` has every op's result. */
@@ -67,6 +107,8 @@ const SESSION_PASSWD_BYTES = 16;
 const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
 /** Like the Java client: each SetWatches packet carries at most ~128 KiB of paths. */
 export const SET_WATCHES_BYTES_MAX = 128 * 1024;
+/** The xid our SASL packets carry (the server echoes it; ZooKeeper's own Xid values stay clear of it). */
+const SASL_XID = -10;
 /** Like the Java client's MAX_SEND_PING_INTERVAL. */
 const PING_INTERVAL_MAX_MS = 10_000;
 /** Largest reply frame accepted by default: the Java client's jute.maxbuffer default (0xfffff). */
@@ -167,6 +209,10 @@ export class ZooKeeperClient {
   private closing = false;
   private firstConnect: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private readonly firstConnectPromise: Promise<void>;
+  private readonly tlsOptions: ClientTlsOptions | tls.SecureContext | undefined;
+  private readonly saslOptions: ClientSaslOptions | undefined;
+  /** The SASL exchange of this connection while it runs: nothing else is sent meanwhile. */
+  private sasl: DigestMd5Client | null = null;
 
   constructor(connectString: string, opts: ClientOptions = {}) {
     const cs = parseConnectString(connectString);
@@ -177,6 +223,8 @@ export class ZooKeeperClient {
     this.sessionTimeout_ms = this.requestedTimeout_ms;
     this.canBeReadOnly = opts.canBeReadOnly ?? false;
     this.replyBytesMax = opts.replyBytesMax ?? REPLY_BYTES_MAX_DEFAULT;
+    this.tlsOptions = opts.tls;
+    this.saslOptions = opts.sasl;
     this.defaultWatcher = opts.defaultWatcher ?? noopWatcher;
     this.sessionId = opts.sessionId ?? 0n;
     this.seenRwServer = opts.sessionId !== undefined;
@@ -550,14 +598,14 @@ export class ZooKeeperClient {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || !this.handshakeDone) return;
+    if (this.flushScheduled || !this.handshakeDone || this.sasl !== null) return;
     this.flushScheduled = true;
     setImmediate(this.flush);
   }
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    if (!this.handshakeDone || this.socket === null || this.out.offset === 0) return;
+    if (!this.handshakeDone || this.sasl !== null || this.socket === null || this.out.offset === 0) return;
     const bytes = this.out.bytes();
     // Hand the filled buffer to the socket as is and start a new one (no copy).
     this.out = new JuteWriter(Math.max(4096, Math.min(bytes.length, 1 << 20)));
@@ -586,14 +634,14 @@ export class ZooKeeperClient {
     this.currentHost = hp;
     this.handshakeDone = false;
     this.inbuf = null;
-    const sock = net.connect({ host: hp.host, port: hp.port, noDelay: true });
+    const sock = this.openSocket(hp);
     this.socket = sock;
     const connectTimeout_ms = Math.max(100, Math.floor(this.sessionTimeout_ms / this.hosts.length));
     const attemptTimer = setTimeout(() => {
       if (this.socket === sock && !this.handshakeDone) sock.destroy();
     }, connectTimeout_ms);
     attemptTimer.unref();
-    sock.on('connect', () => {
+    sock.on(this.tlsOptions === undefined ? 'connect' : 'secureConnect', () => {
       const w = new JuteWriter(64);
       const at = w.reserveInt();
       w.int(PROTOCOL_VERSION);
@@ -620,9 +668,20 @@ export class ZooKeeperClient {
     });
   }
 
+  private openSocket(hp: HostPort): net.Socket {
+    const t = this.tlsOptions;
+    if (t === undefined) return net.connect({ host: hp.host, port: hp.port, noDelay: true });
+    const servername = net.isIP(hp.host) === 0 ? hp.host : undefined;
+    const opts: tls.ConnectionOptions = isSecureContext(t) ? { secureContext: t } : { ...t };
+    const sock = tls.connect({ host: hp.host, port: hp.port, servername, ...opts });
+    sock.setNoDelay(true);
+    return sock;
+  }
+
   private onConnectionLost(): void {
     const wasConnected = this.handshakeDone;
     this.socket = null;
+    this.sasl = null;
     this.handshakeDone = false;
     this.stopTimer();
     // Requests already on the wire may or may not have happened: they fail with ConnectionLoss.
@@ -691,7 +750,8 @@ export class ZooKeeperClient {
     this.state = readOnly ? 'connectedReadOnly' : 'connected';
     this.seenRwServer ||= !readOnly;
     this.lastSend_ms = this.lastRecv_ms = Date.now();
-    this.prime();
+    if (this.saslOptions !== undefined) this.startSasl(this.saslOptions);
+    else this.prime();
     this.startTimer();
     if (readOnly && this.hosts.length > 1) this.scheduleRwSearch();
     this.emitState(readOnly ? KeeperState.ConnectedReadOnly : KeeperState.SyncConnected);
@@ -758,6 +818,8 @@ export class ZooKeeperClient {
         return;
       case Xid.auth:
         return this.onAuthReply(err);
+      case SASL_XID:
+        return this.onSaslReply(err, r);
     }
     if (this.pendingHead >= this.pending.length) throw new Error(`reply xid ${xid} with nothing outstanding`);
     const p = this.pending[this.pendingHead]!;
@@ -827,6 +889,39 @@ export class ZooKeeperClient {
         return out;
       }
     }
+  }
+
+  private startSasl(o: ClientSaslOptions): void {
+    this.sasl = new DigestMd5Client(o.username, o.password);
+    this.writeSasl(this.sasl.start());
+  }
+
+  private writeSasl(token: Buffer): void {
+    const w = new JuteWriter(64 + token.length);
+    const at = w.reserveInt();
+    w.int(SASL_XID);
+    w.int(OpCode.sasl);
+    GetSASLRequest.write(w, { token });
+    w.patchInt(at, w.offset - at - 4);
+    this.socket?.write(w.bytes());
+  }
+
+  private onSaslReply(err: number, r: JuteReader): void {
+    const sasl = this.sasl;
+    if (sasl === null) return;
+    const step = err === 0 ? sasl.evaluate(SetSASLResponse.read(r).token) : { error: `server answered ${err}` };
+    if ('next' in step) return this.writeSasl(step.next);
+    this.sasl = null;
+    if ('done' in step) {
+      this.emitState(KeeperState.SaslAuthenticated);
+      this.prime();
+      return;
+    }
+    // A failed login ends the client, as AUTH_FAILED does for the Java client.
+    this.state = 'authFailed';
+    this.teardown();
+    this.failAll(Err.AuthFailed);
+    this.emitState(KeeperState.AuthFailed);
   }
 
   private onAuthReply(err: number): void {

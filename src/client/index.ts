@@ -2,7 +2,7 @@ export { ZooKeeperClient, MultiError, SET_WATCHES_BYTES_MAX, REPLY_BYTES_MAX_DEF
 export { Transaction } from './transaction.js';
 export { WatchStream } from './watch-stream.js';
 export { StateStream } from './state-stream.js';
-export type { ClientOptions, ClientState } from './client.js';
+export type { ClientOptions, ClientSaslOptions, ClientState, ClientTlsOptions } from './client.js';
 export { op, OPEN_ACL_UNSAFE, CREATOR_ALL_ACL, READ_ACL_UNSAFE } from './ops.js';
 export type { Op, OpResult, CreateOptions, Data } from './ops.js';
 export type { WatchedEvent, Watcher, WatchKind } from './watch-manager.js';

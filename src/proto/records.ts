@@ -107,9 +107,7 @@ export const ReconfigRequest = record('ReconfigRequest', {
 export const SetDataResponse = record('SetDataResponse', { stat: Stat });
 export type SetDataResponse = RecordValue<typeof SetDataResponse>;
 
-/** @public reserved for reconfig and SASL (issues 11, 12) */
 export const GetSASLRequest = record('GetSASLRequest', { token: buffer });
-/** @public reserved for reconfig and SASL (issues 11, 12) */
 export const SetSASLResponse = record('SetSASLResponse', { token: buffer });
 
 export const CreateRequest = record('CreateRequest', {

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultServerOptions, type ServerOptions } from './options.js';
+import { parseAuthProviders, parseSaslOptions, parseSslOptions } from './securityConfig.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -179,8 +180,17 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   const set = <K extends keyof ServerOptions>(k: K, v: ServerOptions[K] | undefined): void => {
     if (v !== undefined) o[k] = v;
   };
-  set('clientPort', int('clientPort', 0, 65535));
+  const clientPort = int('clientPort', 0, 65535);
+  set('clientPort', clientPort);
   set('clientPortAddress', take('clientPortAddress'));
+  o.secureClientPort = int('secureClientPort', 0, 65535);
+  o.secureClientPortAddress = take('secureClientPortAddress') ?? o.clientPortAddress;
+  // A config with only secureClientPort serves TLS only, as ZooKeeper does.
+  o.clientPortListen = clientPort !== undefined || o.secureClientPort === undefined;
+  o.clientPortUnification = (take('client.portUnification') ?? '').toLowerCase() === 'true';
+  o.ssl = parseSslOptions(take, fail, base);
+  o.sslAuthProvider = take('ssl.authProvider') ?? 'x509';
+  o.x509SuperUser = take('X509AuthenticationProvider.superUser');
   set('maxClientCnxns', int('maxClientCnxns', 0));
   set('minSessionTimeout_ms', int('minSessionTimeout', -1));
   set('maxSessionTimeout_ms', int('maxSessionTimeout', -1));
@@ -263,6 +273,15 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   servers.sort((a, b) => a.id - b.id);
 
   const warnings: string[] = [];
+  o.authProviders = parseAuthProviders(props, warnings);
+  Object.assign(o, parseSaslOptions(props, take, fail, base, warnings));
+  for (const scheme of o.enforceAuthSchemes) {
+    if (scheme !== 'ip' && scheme !== 'digest' && !o.authProviders.has(scheme))
+      fail('enforce.auth.schemes', `authentication scheme ${scheme} is not available`);
+  }
+  if ((o.secureClientPort !== undefined || o.clientPortUnification) && o.ssl.keyStore === undefined) {
+    fail('ssl.keyStore.location', 'is required with secureClientPort or client.portUnification');
+  }
   for (const k of props.keys()) {
     const bare = k.startsWith('zookeeper.') ? k.slice('zookeeper.'.length) : k;
     if (/^(group|weight)\./.test(bare)) continue; // hierarchical quorums: read by the ensemble layer

@@ -12,6 +12,7 @@ import { FrameDecoder } from './framing.js';
 import type { ClientSocket } from './io.js';
 import type { ReadOp } from './requests.js';
 import { writeNotification } from './replies.js';
+import type { DigestMd5Server } from './saslDigest.js';
 
 export type PendingEntry =
   | { kind: 'read'; xid: number; read: ReadOp; authInfo: readonly Id[]; recv_ms: number }
@@ -105,6 +106,10 @@ export class ClientConnection implements Watcher {
   out = new JuteWriter(OUTPUT_INITIAL_BYTES);
   dirty = false;
   readingPaused = false;
+  /** The SASL exchange under way on this connection, once the client started one. */
+  sasl: DigestMd5Server | undefined;
+  /** SASL tokens answered while this server has no SASL login (see RequestPipeline.onSasl). */
+  saslWithoutLogin = 0;
   /** closeSession was received: later requests are answered SessionExpired, in order, until it applies. */
   sessionClosing = false;
   stats: ConnectionStats;

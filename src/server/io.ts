@@ -20,11 +20,17 @@ export interface Clock {
   soon(fn: () => void): void;
 }
 
+import type { SslOptions } from './options.js';
+
 /** A client's TCP connection as the pipeline uses it. */
 export interface ClientSocket {
   /** IPv4 addresses without the ::ffff: prefix. */
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** The connection came over TLS (handshake done). */
+  readonly secure: boolean;
+  /** DER of the client's certificate, verified against the trust store; undefined when it sent none. */
+  readonly peerCertificate: Buffer | undefined;
   /** Bytes written and not yet handed to the network. */
   readonly writableLength: number;
   write(bytes: Buffer): void;
@@ -50,8 +56,17 @@ export interface ClientListener {
   close(): Promise<void>;
 }
 
-/** Binds a client port; each accepted connection is handed to `accept`, which returns its handlers. */
-export type ListenClients = (port: number, address: string, accept: (s: ClientSocket) => ClientSocketHandlers) => Promise<ClientListener>;
+/** How a client port speaks: TLS only (secureClientPort), or TLS and plaintext told apart by the first byte. */
+export interface ClientPortTls {
+  ssl: SslOptions;
+  unified: boolean;
+}
+
+/**
+ * Binds a client port (plaintext unless `tls` is given); each accepted connection is handed to
+ * `accept` (a TLS one once its handshake is done), which returns its handlers.
+ */
+export type ListenClients = (port: number, address: string, accept: (s: ClientSocket) => ClientSocketHandlers, tls?: ClientPortTls) => Promise<ClientListener>;
 
 /** What a request pipeline needs from the world. */
 export interface PipelineIo {

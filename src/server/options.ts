@@ -1,5 +1,35 @@
 import type { DataDirOptions } from '../storage/dataDir.js';
 
+/** Key and trust store file types ZooKeeper's X509Util reads (KeyStoreFileType). */
+export type KeyStoreType = 'PEM' | 'PKCS12' | 'JKS' | 'BCFKS';
+
+/** ssl.keyStore.* or ssl.trustStore.*: where the store is and how to open it. */
+export interface KeyStoreRef {
+  /** The config key prefix it came from (ssl.keyStore / ssl.trustStore), named in errors. */
+  key: string;
+  location: string;
+  /** From .password, or the contents of .passwordPath; '' when neither is given. */
+  password: string;
+  type: KeyStoreType;
+}
+
+/** The ssl.* keys of the client ports (ZooKeeper's ClientX509Util). */
+export interface SslOptions {
+  keyStore: KeyStoreRef | undefined;
+  trustStore: KeyStoreRef | undefined;
+  clientAuth: 'none' | 'want' | 'need';
+  /** ssl.protocol (default TLSv1.2); ssl.enabledProtocols defaults to [protocol]. */
+  protocol: string;
+  enabledProtocols: readonly string[];
+  /** Java (IANA) names, as ZooKeeper takes them; undefined: ZooKeeper's default list. */
+  ciphersuites: readonly string[] | undefined;
+  hostnameVerification: boolean;
+  /** How long a unified port waits for the first bytes that tell TLS from plaintext. */
+  handshakeDetectionTimeout_ms: number;
+  /** client.certReload: the stores are read again when their files change; connections stay. */
+  certReload: boolean;
+}
+
 /**
  * What a standalone tszk server needs to run: the contract between config parsing
  * (src/server/config.ts, from zoo.cfg) and the server itself. Names follow zoo.cfg keys;
@@ -9,6 +39,28 @@ export interface ServerOptions {
   clientPort: number;
   /** Address to listen on for clients; zoo.cfg clientPortAddress (default all addresses). */
   clientPortAddress: string;
+  /** zoo.cfg gave a clientPort, or no secureClientPort: the plaintext (or unified) port is opened. */
+  clientPortListen: boolean;
+  /** secureClientPort: TLS only, the same tree behind it. */
+  secureClientPort: number | undefined;
+  secureClientPortAddress: string;
+  /** client.portUnification: TLS and plaintext on clientPort, told apart by the first byte. */
+  clientPortUnification: boolean;
+  ssl: SslOptions;
+  /** Schemes of authProvider.N classes ZooKeeper would load (x509, sasl) beside ip and digest. */
+  authProviders: ReadonlySet<string>;
+  /** ssl.authProvider: the scheme that authenticates TLS client certificates (default x509). */
+  sslAuthProvider: string;
+  /** zookeeper.X509AuthenticationProvider.superUser: a certificate subject that is super. */
+  x509SuperUser: string | undefined;
+  /** The JAAS Server section's DigestLoginModule users (user_<name>="pw"); undefined: no SASL login, as ZooKeeper without one. */
+  saslUsers: ReadonlyMap<string, string> | undefined;
+  /** zookeeper.superUser (and zookeeper.superUser.*): SASL users that are super. */
+  saslSuperUsers: readonly string[];
+  /** enforce.auth.schemes when enforce.auth.enabled (or [sasl] for sessionRequireClientSASLAuth); empty: off. */
+  enforceAuthSchemes: readonly string[];
+  /** zookeeper.allowSaslFailedClients: a failed SASL exchange leaves the connection open. */
+  allowSaslFailedClients: boolean;
   tickTime_ms: number;
   /** Default 2 × tickTime. */
   minSessionTimeout_ms: number;
@@ -74,6 +126,18 @@ export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): Se
   return {
     clientPort: 2181,
     clientPortAddress: '0.0.0.0',
+    clientPortListen: true,
+    secureClientPort: undefined,
+    secureClientPortAddress: overrides.clientPortAddress ?? '0.0.0.0',
+    clientPortUnification: false,
+    ssl: defaultSslOptions(),
+    authProviders: new Set(),
+    sslAuthProvider: 'x509',
+    x509SuperUser: undefined,
+    saslUsers: undefined,
+    saslSuperUsers: [],
+    enforceAuthSchemes: [],
+    allowSaslFailedClients: false,
     tickTime_ms,
     minSessionTimeout_ms: 2 * tickTime_ms,
     maxSessionTimeout_ms: 20 * tickTime_ms,
@@ -98,5 +162,19 @@ export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): Se
     readOnlyModeEnabled: false,
     configPath: undefined,
     ...overrides,
+  };
+}
+
+export function defaultSslOptions(): SslOptions {
+  return {
+    keyStore: undefined,
+    trustStore: undefined,
+    clientAuth: 'need',
+    protocol: 'TLSv1.2',
+    enabledProtocols: ['TLSv1.2'],
+    ciphersuites: undefined,
+    hostnameVerification: true,
+    handshakeDetectionTimeout_ms: 5000,
+    certReload: false,
   };
 }

@@ -18,11 +18,13 @@ import type { ServingMode, WriteJob } from './servingMode.js';
 import type { RuntimeMutation } from './mutations.js';
 import type { ForwardedWrite } from './quorum/forwardedRequest.js';
 import { addAuthInfo, authenticate } from '../txn/auth.js';
+import { x509Ids } from './x509Auth.js';
+import { DigestMd5Server } from './saslDigest.js';
 import type { ServerOptions } from './options.js';
 import { ClientConnection, emptyConnectionStats, lastOpName, type PendingEntry } from './connection.js';
 import { FrameError } from './framing.js';
 import { decodeRequest, isWriteOp, type ClientRequest, type ReadOp } from './requests.js';
-import type { Id } from '../proto/records.js';
+import { SetSASLResponse, type Id } from '../proto/records.js';
 import { beginFrame, endFrame, writeHeaderOnly, writeWriteResult } from './replies.js';
 import { executeRead } from './reads.js';
 import { SessionTracker } from './sessionTracker.js';
@@ -64,7 +66,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
   readonly conns = new Set<ClientConnection>();
   private readonly connsBySession = new Map<bigint, ClientConnection>();
   private readonly connsByIp = new Map<string, number>();
-  private listener: ClientListener | undefined;
+  private readonly listeners: ClientListener[] = [];
   private readonly clock: Clock;
   private turnScheduled = false;
   /** The last txn applied since the digest was last checked. */
@@ -76,6 +78,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
   readonly metrics: ServerMetrics;
   readonly started_ms: number;
   private closed = false;
+  /** The clientPort bound (or the secureClientPort, when only that one is opened). */
   port = 0;
   /** Connections with a sync the mode has not confirmed yet, oldest first. */
   private readonly pendingSyncs: ClientConnection[] = [];
@@ -101,7 +104,13 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     if (db.onDigestMismatch === undefined) reportDigestMismatches(db);
     this.preparer = new TxnPreparer(
       db.tree,
-      { skipACL: options.skipACL, extendedTypesEnabled: options.extendedTypesEnabled, digestEnabled: options.digestEnabled },
+      {
+        skipACL: options.skipACL,
+        authProviders: options.authProviders,
+        x509SuperUser: options.x509SuperUser,
+        extendedTypesEnabled: options.extendedTypesEnabled,
+        digestEnabled: options.digestEnabled,
+      },
       {
         check: (id) => {
           const s = this.sessions.sessions.get(id);
@@ -114,8 +123,19 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
   }
 
   async listen(): Promise<void> {
-    this.listener = await this.io.listenClients(this.options.clientPort, this.options.clientPortAddress, (s) => this.accept(s));
-    this.port = this.listener.port;
+    const o = this.options;
+    const accept = (s: ClientSocket): ClientSocketHandlers => this.accept(s);
+    if (o.clientPortListen) {
+      const unified = o.clientPortUnification ? { ssl: o.ssl, unified: true } : undefined;
+      const l = await this.io.listenClients(o.clientPort, o.clientPortAddress, accept, unified);
+      this.listeners.push(l);
+      this.port = l.port;
+    }
+    if (o.secureClientPort !== undefined) {
+      const l = await this.io.listenClients(o.secureClientPort, o.secureClientPortAddress, accept, { ssl: o.ssl, unified: false });
+      this.listeners.push(l);
+      if (!o.clientPortListen) this.port = l.port;
+    }
     this.scheduleTick();
     if (this.mode.ownsSessions) this.reaper.start();
   }
@@ -126,7 +146,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     this.tickTimer?.cancel();
     this.reaper.stop();
     for (const c of [...this.conns]) this.closeConnection(c, 'server shutdown');
-    await this.listener?.close();
+    await Promise.all(this.listeners.map((l) => l.close()));
     await this.mode.close();
   }
 
@@ -141,8 +161,14 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
       socket.destroy();
       return IGNORE_SOCKET;
     }
+    const certIds = socket.peerCertificate === undefined ? [] : x509Ids(this.options, socket.peerCertificate, addr);
+    if (certIds === undefined) {
+      socket.destroy();
+      return IGNORE_SOCKET;
+    }
     this.connsByIp.set(addr, count + 1);
     const conn = new ClientConnection(socket, this.options.juteMaxBuffer_bytes, this.clock.now_ms(), this.options, (c) => this.markDirty(c));
+    if (certIds.length > 0) conn.authInfo = [...conn.authInfo, ...certIds];
     this.conns.add(conn);
     return {
       data: (chunk) => this.onData(conn, chunk),
@@ -372,6 +398,16 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
       log.warn({ addr: conn.remoteAddress, op: opName(type), err: e.message }, 'undecodable request');
       req = isWriteOp(type) ? { kind: 'failedWrite', err: Err.MarshallingError } : { kind: 'read', read: { op: OpCode.error } };
     }
+    if (this.options.enforceAuthSchemes.length > 0 && type !== OpCode.auth && type !== OpCode.sasl && !this.authenticatedAsEnforced(conn)) {
+      // AuthenticationHelper.enforceAuthentication: answered, then the connection closes.
+      log.error(
+        { addr: conn.remoteAddress, schemes: conn.authInfo.map((i) => i.scheme), expected: this.options.enforceAuthSchemes },
+        'Client authentication scheme(s) does not match with any of the expected authentication scheme, closing session.',
+      );
+      this.replyNow(conn, xid, 0n, Err.SessionClosedRequireSaslAuth);
+      this.closeConnection(conn, 'authentication required');
+      return true;
+    }
     if (this.mode.readOnly && this.refuseInReadOnly(conn, xid, type, now)) return type === OpCode.closeSession;
     switch (req.kind) {
       case 'read':
@@ -408,15 +444,8 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
         this.replyNow(conn, xid, 0n, Err.Ok);
         break;
       }
-      case 'sasl': {
-        // No SASL here: ZooKeeper without a SASL server answers Ok with a null token.
-        const w = conn.out;
-        const at = beginFrame(w, xid, this.db.lastProcessedZxid, 0);
-        w.buffer(null);
-        endFrame(w, at);
-        conn.markDirty();
-        break;
-      }
+      case 'sasl':
+        return this.onSasl(conn, xid, req.token);
       case 'unknown':
         log.warn({ addr: conn.remoteAddress, type }, 'Received packet at server of unknown type');
         this.replyNow(conn, xid, -1n, Err.Unimplemented);
@@ -428,6 +457,64 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
       conn.socket.pause();
     }
     return false;
+  }
+
+  private authenticatedAsEnforced(conn: ClientConnection): boolean {
+    return conn.authInfo.some((id) => this.options.enforceAuthSchemes.includes(id.scheme));
+  }
+
+  /**
+   * One SASL token (ZooKeeperServer.processSasl): the answer token, and the sasl id once the
+   * exchange completes. A failed exchange is answered AUTHFAILED (SESSIONCLOSEDREQUIRESASLAUTH
+   * when SASL is enforced) and the connection closes, unless allowSaslFailedClients says otherwise.
+   */
+  private onSasl(conn: ClientConnection, xid: number, token: Buffer): boolean {
+    const o = this.options;
+    let answer: Buffer | null = null;
+    if (o.saslUsers === undefined) {
+      // Without a JAAS Server section ZooKeeper has no SASL server and answers Ok with no token.
+      // A client that keeps asking (kazoo does) meets ZooKeeper's outstanding-request throttle
+      // there, which never lets go, and its read times out; here it is closed at that point.
+      if (++conn.saslWithoutLogin >= o.globalOutstandingLimit) {
+        log.warn({ addr: conn.remoteAddress }, 'closing connection: SASL requested over and over, and this server has no SASL login (no JAAS Server section)');
+        this.closeConnection(conn, 'SASL without a login');
+        return true;
+      }
+    } else {
+      conn.sasl ??= new DigestMd5Server(o.saslUsers);
+      const step = conn.sasl.evaluate(token);
+      if (step.ok) {
+        answer = step.token;
+        if (step.user !== undefined) {
+          const ids: Id[] = [{ scheme: 'sasl', id: step.user }];
+          if (o.saslSuperUsers.includes(step.user)) ids.push({ scheme: 'super', id: '' });
+          const next = [...conn.authInfo];
+          addAuthInfo(next, ids);
+          conn.authInfo = next;
+          log.info({ addr: conn.remoteAddress, session: hex(conn.sessionId) }, `adding SASL authorization for authorizationID: ${step.user}`);
+        }
+      } else {
+        log.warn({ addr: conn.remoteAddress, err: step.reason }, 'Client failed to SASL authenticate');
+        const required = o.enforceAuthSchemes.includes('sasl');
+        if (!o.allowSaslFailedClients || required) {
+          this.writeSaslResponse(conn, xid, required ? Err.SessionClosedRequireSaslAuth : Err.AuthFailed, null);
+          this.closeConnection(conn, 'SASL authentication failed');
+          return true;
+        }
+      }
+    }
+    this.writeSaslResponse(conn, xid, Err.Ok, answer);
+    return false;
+  }
+
+  private writeSaslResponse(conn: ClientConnection, xid: number, err: number, token: Buffer | null): void {
+    const w = conn.out;
+    const at = beginFrame(w, xid, 0n, err);
+    SetSASLResponse.write(w, { token });
+    endFrame(w, at);
+    conn.stats.packetsSent++;
+    this.stats.packetsSent++;
+    conn.markDirty();
   }
 
   /**

@@ -20,6 +20,7 @@ import {
   GetChildrenRequest,
   GetDataRequest,
   GetEphemeralsRequest,
+  GetSASLRequest,
   MultiHeader,
   RemoveWatchesRequest,
   SetACLRequest,
@@ -60,7 +61,7 @@ export type ClientRequest =
   | { kind: 'badMulti' }
   /** A write ZooKeeper turns into an error txn without looking further (createSession/deleteContainer from a client). */
   | { kind: 'failedWrite'; err: number }
-  | { kind: 'sasl' }
+  | { kind: 'sasl'; token: Buffer }
   | { kind: 'unknown' };
 
 /** Whether the record at the reader starts with a null string (length -1): our codec reads it as ''. */
@@ -118,7 +119,7 @@ export function decodeRequest(type: number, r: JuteReader): ClientRequest {
     case OpCode.createSession:
       return { kind: 'failedWrite', err: Err.MarshallingError };
     case OpCode.sasl:
-      return { kind: 'sasl' };
+      return { kind: 'sasl', token: GetSASLRequest.read(r).token ?? Buffer.alloc(0) };
     case OpCode.setData:
       return { kind: 'write', write: { op: type, req: SetDataRequest.read(r) } };
     case OpCode.setACL:

@@ -276,6 +276,8 @@ export class QuorumConn {
 export class SimClientSocket implements ClientSocket {
   readonly remoteAddress: string;
   readonly remotePort: number;
+  readonly secure = false;
+  readonly peerCertificate = undefined;
   readonly writableLength = 0;
   private handlers: ClientSocketHandlers | undefined;
   closed = false;

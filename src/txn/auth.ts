@@ -65,16 +65,23 @@ function ipMatches(clientAddr: string, expr: string): boolean {
   return true;
 }
 
+/** Schemes registered by authProvider.N that ids can name (x509, sasl): beside ip and digest, always there. */
+function registered(policy: AclPolicy, scheme: string): boolean {
+  return policy.authProviders?.has(scheme) ?? false;
+}
+
 /** Whether a scheme has a server-side provider, and whether ids of that scheme are well formed. */
-function providerValid(scheme: string, id: string): boolean {
+function providerValid(policy: AclPolicy, scheme: string, id: string): boolean {
   if (scheme === 'digest') return javaSplitCount(id, ':') === 2;
   if (scheme === 'ip') return parseIpExpr(id) !== undefined;
+  // X500Principal and KerberosName accept nearly any non-empty text.
+  if (scheme === 'x509' || scheme === 'sasl') return registered(policy, scheme) && id !== '';
   return false;
 }
 
 /** Schemes whose ids stand for an authenticated user (expanded by the "auth" ACL scheme). */
-function providerAuthenticated(scheme: string): boolean {
-  return scheme === 'digest';
+function providerAuthenticated(policy: AclPolicy, scheme: string): boolean {
+  return scheme === 'digest' || ((scheme === 'x509' || scheme === 'sasl') && registered(policy, scheme));
 }
 
 function aclEquals(a: ACL, b: ACL): boolean {
@@ -82,7 +89,7 @@ function aclEquals(a: ACL, b: ACL): boolean {
 }
 
 /** PrepRequestProcessor.fixupACL: dedupe, validate, expand "auth"; InvalidACL when not acceptable. */
-export function fixupACL(path: string, authInfo: readonly Id[], acls: readonly ACL[]): ACL[] {
+export function fixupACL(path: string, authInfo: readonly Id[], acls: readonly ACL[], policy: AclPolicy = { skipACL: false }): ACL[] {
   const uniq: ACL[] = [];
   for (const a of acls) if (!uniq.some((u) => aclEquals(u, a))) uniq.push(a);
   if (uniq.length === 0) throw new KeeperError(Err.InvalidACL, path);
@@ -94,14 +101,14 @@ export function fixupACL(path: string, authInfo: readonly Id[], acls: readonly A
     } else if (scheme === 'auth') {
       let valid = false;
       for (const cid of authInfo) {
-        if (providerAuthenticated(cid.scheme)) {
+        if (providerAuthenticated(policy, cid.scheme)) {
           valid = true;
           out.push({ perms: a.perms, id: { scheme: cid.scheme, id: cid.id } });
         }
       }
       if (!valid) throw new KeeperError(Err.InvalidACL, path);
     } else {
-      if (!providerValid(scheme, id)) throw new KeeperError(Err.InvalidACL, path);
+      if (!providerValid(policy, scheme, id)) throw new KeeperError(Err.InvalidACL, path);
       out.push(a);
     }
   }
@@ -110,6 +117,10 @@ export function fixupACL(path: string, authInfo: readonly Id[], acls: readonly A
 
 export interface AclPolicy {
   skipACL: boolean;
+  /** Schemes of the providers loaded by authProvider.N (x509, sasl). */
+  authProviders?: ReadonlySet<string>;
+  /** X509AuthenticationProvider.superUser: this subject matches every x509 ACL entry. */
+  x509SuperUser?: string | undefined;
 }
 
 /** ZooKeeperServer.checkACL: throws NoAuth unless some entry with one of `perm`'s bits matches. */
@@ -129,6 +140,12 @@ export function hasPermission(policy: AclPolicy, acl: readonly ACL[], perm: numb
       for (const cid of authInfo) if (cid.scheme === 'digest' && cid.id === id) return true;
     } else if (scheme === 'ip') {
       for (const cid of authInfo) if (cid.scheme === 'ip' && ipMatches(cid.id, id)) return true;
+    } else if (scheme === 'x509' && registered(policy, scheme)) {
+      const su = policy.x509SuperUser;
+      for (const cid of authInfo) if (cid.scheme === 'x509' && (cid.id === id || (su !== undefined && cid.id === su))) return true;
+    } else if (scheme === 'sasl' && registered(policy, scheme)) {
+      // SASLAuthenticationProvider.matches: the id "super" matches every sasl entry.
+      for (const cid of authInfo) if (cid.scheme === 'sasl' && (cid.id === id || cid.id === 'super')) return true;
     }
   }
   return false;

@@ -272,7 +272,7 @@ export class TxnPreparer {
         this.checkSession(ctx.sessionId);
         const path = w.req.path;
         this.validatePath(path);
-        const acl = fixupACL(path, ctx.authInfo, w.req.acl);
+        const acl = fixupACL(path, ctx.authInfo, w.req.acl, this.opts);
         const rec = this.record(path);
         checkACL(this.opts, rec.acl, Perms.ADMIN, ctx.authInfo, path);
         const version = checkAndIncVersion(rec.stat!.aversion, w.req.version, path);
@@ -318,7 +318,7 @@ export class TxnPreparer {
     const lastSlash = path.lastIndexOf('/');
     if (lastSlash === -1 || path.includes('\0')) throw new KeeperError(Err.BadArguments, path);
     const parentKey = path.substring(0, lastSlash);
-    const acl = fixupACL(path, ctx.authInfo, req.acl);
+    const acl = fixupACL(path, ctx.authInfo, req.acl, this.opts);
     const parent = this.record(parentKey);
     checkACL(this.opts, parent.acl, Perms.CREATE, ctx.authInfo, path);
     const parentCVersion = parent.stat!.cversion;

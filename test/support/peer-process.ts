@@ -60,8 +60,6 @@ export async function srvrStatus(clientPort: number): Promise<PeerStatus> {
   }
 }
 
-export const ZK_CLASSPATH = ZK_SERVER_CLASSPATH;
-
 /** Creates dataDir with myid and zoo.cfg (`cfg` keys in order, then the server.N lines); returns the zoo.cfg path. */
 export function writePeerConfig(dataDir: string, sid: number, cfg: Record<string, string | number>, serverLines: string[]): string {
   fs.mkdirSync(dataDir, { recursive: true });
@@ -94,7 +92,7 @@ export function spawnPeer(kind: 'tszk' | 'zookeeper', cfgPath: string, logFile: 
       const { cmd, args } = tszkCommand();
       return spawn(cmd, [...args, 'server', '--config', cfgPath], { stdio: ['ignore', out, out], env: opts.env ?? process.env });
     }
-    return spawn('java', [...(opts.jvmArgs ?? []), '-cp', ZK_CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath], {
+    return spawn('java', [...(opts.jvmArgs ?? []), '-cp', ZK_SERVER_CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath], {
       stdio: ['ignore', out, out],
     });
   } finally {

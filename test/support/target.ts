@@ -30,6 +30,8 @@ export interface TargetOptions {
   /** Container/TTL reaper period (znode.container.checkIntervalMs); large values keep it out of the way. */
   containerCheckInterval_ms?: number;
   logFile?: string;
+  /** Extra JVM -D properties (ZooKeeper only: tszk takes the same keys in its zoo.cfg). */
+  sysProps?: Record<string, string>;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -76,6 +78,7 @@ export async function startTarget(kind: TargetKind, opts: TargetOptions = {}): P
         ...(opts.extendedTypes ? { 'zookeeper.extendedTypesEnabled': 'true' } : {}),
         ...(opts.containerCheckInterval_ms !== undefined ? { 'znode.container.checkIntervalMs': String(opts.containerCheckInterval_ms) } : {}),
         ...(opts.superDigest !== undefined ? { 'zookeeper.DigestAuthenticationProvider.superDigest': opts.superDigest } : {}),
+        ...opts.sysProps,
       },
       ...(opts.logFile ? { logFile: opts.logFile } : {}),
     });

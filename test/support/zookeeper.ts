@@ -27,20 +27,21 @@ const ADMIN_SERVER_JARS = [
   'jackson-core.jar',
   'jackson-annotations.jar',
 ];
-/** The real ZooKeeper server's classpath (with what its AdminServer needs). */
+/** The real ZooKeeper server's classpath (with what its TLS and its AdminServer need). */
 export const ZK_SERVER_CLASSPATH = [
   'zookeeper.jar',
   'zookeeper-jute.jar',
   'slf4j-api.jar',
   'slf4j-simple.jar',
   'netty-all.jar',
+  'netty-codec.jar',
+  'netty-resolver.jar',
   'commons-cli.jar',
   'commons-io.jar',
   ...ADMIN_SERVER_JARS,
 ]
   .map((j) => path.join(ZK_JAR_DIR, j))
   .join(':');
-const CLASSPATH = ZK_SERVER_CLASSPATH;
 
 export function zookeeperMissing(): string | undefined {
   if (!fs.existsSync(path.join(ZK_JAR_DIR, 'zookeeper.jar'))) return 'Apache ZooKeeper not installed (apt-get install zookeeper)';
@@ -101,9 +102,13 @@ export async function startZooKeeper(opts: RealZooKeeperOptions = {}): Promise<R
   );
   const props = Object.entries(opts.sysProps ?? {}).map(([k, v]) => `-D${k}=${v}`);
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
-  const proc = spawn('java', ['-Xmx512m', ...(opts.jvmArgs ?? []), ...props, '-cp', CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath], {
-    stdio: ['ignore', out, out],
-  });
+  const proc = spawn(
+    'java',
+    ['-Xmx512m', ...(opts.jvmArgs ?? []), ...props, '-cp', ZK_SERVER_CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath],
+    {
+      stdio: ['ignore', out, out],
+    },
+  );
   let exited = false;
   proc.on('exit', () => (exited = true));
   const stop = async (): Promise<void> => {

@@ -175,7 +175,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   ) {
     const clientPort = self.clientPort ?? cfg.options.clientPort;
     const clientPortAddress = self.clientAddress ?? cfg.options.clientPortAddress;
-    this.options = { ...cfg.options, clientPort, clientPortAddress };
+    this.options = { ...cfg.options, clientPort, clientPortAddress, clientPortListen: self.clientPort !== undefined || cfg.options.clientPortListen };
     this.configBytes = Buffer.from(quorumVerifierText(cfg), 'utf8');
     this.lookingSince_ms = io.clock.now_ms();
     this.started_ms = this.lookingSince_ms;
@@ -223,7 +223,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     );
     await this.election.listen();
     await this.learners.listen();
-    await this.notServing.listen(this.options.clientPort, this.options.clientPortAddress);
+    if (this.options.clientPortListen) await this.notServing.listen(this.options.clientPort, this.options.clientPortAddress);
     this.notServingUp = true;
     log.info(
       { myid: this.self.id, clientPort: this.options.clientPort, tick_ms: this.tick_ms, voters: this.config.quorum.voters.map(String) },
@@ -722,7 +722,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     this.forwardedWrites.length = 0;
     return pipeline.close().then(async () => {
       if (!this.closed && !this.notServingUp) {
-        await this.notServing.listen(this.options.clientPort, this.options.clientPortAddress);
+        if (this.options.clientPortListen) await this.notServing.listen(this.options.clientPort, this.options.clientPortAddress);
         this.notServingUp = true;
       }
       log.info({ mode: this.modeName() }, 'stopped serving clients');
