@@ -21,6 +21,7 @@ import {
   GetDataRequest,
   GetEphemeralsRequest,
   MultiHeader,
+  ReconfigRequest,
   RemoveWatchesRequest,
   SetACLRequest,
   SetDataRequest,
@@ -180,8 +181,7 @@ export function decodeRequest(type: number, r: JuteReader): ClientRequest {
     case OpCode.auth:
       return { kind: 'auth', packet: AuthPacket.read(r) };
     case OpCode.reconfig:
-      // reconfigEnabled is off: prepare turns it into an error txn.
-      return { kind: 'failedWrite', err: Err.ReconfigDisabled };
+      return { kind: 'write', write: { op: type, req: ReconfigRequest.read(r) } };
     default:
       return { kind: 'unknown' };
   }
