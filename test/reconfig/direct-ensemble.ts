@@ -15,6 +15,8 @@ export type Kind = 'tszk' | 'zookeeper';
 export interface DirectPeer {
   sid: number;
   clientPort: number;
+  quorumPort: number;
+  electionPort: number;
   connectString: string;
   dataDir: string;
 }
@@ -43,7 +45,7 @@ export async function startDirectEnsemble(kind: Kind, n: number, cfg: Record<str
     const cfgPath = writePeerConfig(dataDir, s.sid, { ...base, ...own, ...cfg }, lines);
     const jvmArgs = ['-Xmx192m', '-XX:+UseSerialGC', `-Dzookeeper.DigestAuthenticationProvider.superDigest=${SUPER_DIGEST}`];
     procs.push(spawnPeer(kind, cfgPath, path.join(dir, `peer${s.sid}.log`), { jvmArgs }));
-    return { sid: s.sid, clientPort: s.client, connectString: `127.0.0.1:${s.client}`, dataDir };
+    return { sid: s.sid, clientPort: s.client, quorumPort: s.quorum, electionPort: s.election, connectString: `127.0.0.1:${s.client}`, dataDir };
   });
   return {
     peers,
