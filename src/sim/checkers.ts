@@ -25,6 +25,11 @@ export class Checkers {
     });
   }
 
+  /** A register's value in the committed state (undefined while never written). */
+  committedValue(key: string): string | undefined {
+    return this.model.get(key)?.value;
+  }
+
   get committed(): CommittedSequence['committed'] {
     return this.sequence.committed;
   }

@@ -86,7 +86,7 @@ export function startFromDisk(p: CorePeer, checkers: Checkers, trace: Trace, now
   p.sawUptodate = false;
   let r;
   try {
-    r = recover(p.config, p.disk.persisted());
+    r = recover(p.config, p.disk.persisted(p.config.reconfigOf));
   } catch (e) {
     throw new Violation('core assertion', `peer ${p.sid} recovery: ${(e as Error).message}`);
   }

@@ -1,4 +1,5 @@
 import type { Persisted } from '../zab/state.js';
+import type { QuorumVerifier } from '../zab/quorum.js';
 import type { Epoch, Txn, Zxid } from '../zab/types.js';
 import type { Prng } from './prng.js';
 import { RegisterMachine, dataHash } from './machine.js';
@@ -13,6 +14,8 @@ export class VirtualDisk {
   currentEpoch = 0n as Epoch;
   snapshot: { zxid: Zxid; data: Buffer } = { zxid: 0n as Zxid, data: new RegisterMachine().serialize() };
   durable: Txn[] = [];
+  /** The config in force: the last committed reconfig txn (the dynamic config file), written when applied. */
+  config: Txn | null = null;
   pending: { txn: Txn; seq: number }[] = [];
   private writeSeq = 0;
   fsyncInFlight = false;
@@ -57,13 +60,17 @@ export class VirtualDisk {
     this.fsyncInFlight = false;
   }
 
-  persisted(): Persisted {
+  /** What recovery reads; `configOf` turns the kept reconfig txn into its verifier. */
+  persisted(configOf?: (data: Buffer) => QuorumVerifier | null): Persisted {
     const snapZxid = this.snapshot.zxid;
+    const q = this.config === null ? null : (configOf?.(this.config.data) ?? null);
+    const config = q === null ? undefined : { zxid: this.config!.zxid, quorum: q };
     return {
       acceptedEpoch: this.acceptedEpoch,
       currentEpoch: this.currentEpoch,
       snapZxid,
       log: this.durable.filter((t) => t.zxid > snapZxid),
+      ...(config ? { config } : {}),
     };
   }
 

@@ -14,6 +14,25 @@ export interface WriteTxn {
   expectedVersion: number;
   value: string;
 }
+/**
+ * A reconfig in the simulators: a write of this register whose value is the new membership as
+ * JSON ({ voters, observers }); the cores read it back through `reconfigOf`.
+ */
+export const CONFIG_KEY = '__config';
+
+export interface Membership {
+  voters: number[];
+  observers: number[];
+}
+
+/** The core's `reconfigOf` for register-machine payloads. */
+export function membershipOf(data: Buffer): Membership | null {
+  // Cheap pre-check: most payloads are ordinary writes.
+  if (!data.includes(CONFIG_KEY)) return null;
+  const w = decodeWrite(data);
+  return w.key === CONFIG_KEY ? (JSON.parse(w.value) as Membership) : null;
+}
+
 export interface Register {
   version: number;
   value: string;

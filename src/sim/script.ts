@@ -1,11 +1,11 @@
 import type { Message } from '../zab/packets.js';
-import { majorityQuorum } from '../zab/quorum.js';
+import { majorityQuorum, type QuorumVerifier } from '../zab/quorum.js';
 import { isServing } from '../zab/peer.js';
 import type { Action, Event, Mutation } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type Zxid } from '../zab/types.js';
 import { Checkers } from './checkers.js';
 import { corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
-import { encodeWrite } from './machine.js';
+import { CONFIG_KEY, encodeWrite, membershipOf, type Membership } from './machine.js';
 import { Trace } from './trace.js';
 
 /**
@@ -32,6 +32,11 @@ export interface ScriptOptions {
   snapCount?: number;
   commitLogCount?: number;
   zxidCounter_max?: bigint;
+  /**
+   * Dynamic reconfiguration (reconfig()): the cores read config writes as reconfigs. `ownView`
+   * gives a peer a static config of its own (a joiner started with the members plus itself).
+   */
+  reconfig?: { ownView?: (sid: number) => Membership | undefined };
 }
 
 export class ScriptedEnsemble {
@@ -62,8 +67,25 @@ export class ScriptedEnsemble {
       zxidCounter_max: opt.zxidCounter_max ?? ZXID_COUNTER_MAX,
       mutations: opt.mutations ?? [],
     };
-    for (let sid = 1; sid <= n; sid++) this.peers.push({ ...corePeer(sid, quorum, o), autoFsync: true });
-    this.checkers = new Checkers(() => this.peers.filter((p) => p.config.quorum.isVoter(p.config.sid)).map((p) => p.disk));
+    const rc = opt.reconfig;
+    for (let sid = 1; sid <= n; sid++) {
+      const own = rc?.ownView?.(sid);
+      const p = corePeer(sid, own === undefined ? quorum : quorumOf(own), o);
+      if (rc !== undefined) p.config = { ...p.config, reconfigOf: (data) => reconfigOf(data) };
+      this.peers.push({ ...p, autoFsync: true });
+    }
+    // Durability is checked against the committed config's voters.
+    const staticVoters = new Set(voters.map(Number));
+    this.checkers = new Checkers(() => {
+      const c = this.checkers.committedValue(CONFIG_KEY);
+      const vs = c === undefined ? staticVoters : new Set((JSON.parse(c) as Membership).voters);
+      return this.peers.filter((p) => vs.has(p.sid)).map((p) => p.disk);
+    });
+  }
+
+  /** Proposes a new membership through peer `sid` (a reconfig, as the server's prep would make it). */
+  reconfig(sid: number, m: Membership): string {
+    return this.write(sid, CONFIG_KEY, JSON.stringify(m));
   }
 
   peer(sid: number): ScriptPeer {
@@ -162,6 +184,7 @@ export class ScriptedEnsemble {
       case 'apply': {
         p.appliedAt = this.checkers.onApply(p.sid, p.appliedAt, a.txn);
         const { w, result } = p.machine.apply(a.txn);
+        if (w.key === CONFIG_KEY) p.disk.config = a.txn;
         if (w.origin === p.sid) this.acked.set(`${p.sid}:${w.req}`, { ...result, zxid: a.txn.zxid });
         return;
       }
@@ -271,4 +294,16 @@ export class ScriptedEnsemble {
     if (c === null) throw new Error(`peer ${sid} is down`);
     return c.log.length > 0 ? c.log[c.log.length - 1]!.zxid : c.snapZxid;
   }
+}
+
+function quorumOf(m: Membership): QuorumVerifier {
+  return majorityQuorum(
+    m.voters.map((v) => serverId(v)),
+    m.observers.map((v) => serverId(v)),
+  );
+}
+
+function reconfigOf(data: Buffer): QuorumVerifier | null {
+  const m = membershipOf(data);
+  return m === null ? null : quorumOf(m);
 }
