@@ -1,5 +1,4 @@
 import type { Persisted } from '../zab/state.js';
-import type { QuorumVerifier } from '../zab/quorum.js';
 import type { Epoch, Txn, Zxid } from '../zab/types.js';
 import type { Prng } from './prng.js';
 import { RegisterMachine, dataHash } from './machine.js';
@@ -14,8 +13,8 @@ export class VirtualDisk {
   currentEpoch = 0n as Epoch;
   snapshot: { zxid: Zxid; data: Buffer } = { zxid: 0n as Zxid, data: new RegisterMachine().serialize() };
   durable: Txn[] = [];
-  /** The config in force: the last committed reconfig txn (the dynamic config file), written when applied. */
-  config: Txn | null = null;
+  /** The config in force (persistConfig: ZooKeeper's dynamic config file). */
+  config: { zxid: Zxid; data: Buffer } | null = null;
   pending: { txn: Txn; seq: number }[] = [];
   private writeSeq = 0;
   fsyncInFlight = false;
@@ -60,11 +59,9 @@ export class VirtualDisk {
     this.fsyncInFlight = false;
   }
 
-  /** What recovery reads; `configOf` turns the kept reconfig txn into its verifier. */
-  persisted(configOf?: (data: Buffer) => QuorumVerifier | null): Persisted {
+  persisted(): Persisted {
     const snapZxid = this.snapshot.zxid;
-    const q = this.config === null ? null : (configOf?.(this.config.data) ?? null);
-    const config = q === null ? undefined : { zxid: this.config!.zxid, quorum: q };
+    const config = this.config ?? undefined;
     return {
       acceptedEpoch: this.acceptedEpoch,
       currentEpoch: this.currentEpoch,

@@ -171,6 +171,7 @@ export class ScriptedEnsemble {
         return this.enqueue(p.sid, Number(a.peer), { type: 'disconnected', peer: p.config.sid });
       case 'persistAcceptedEpoch':
       case 'persistCurrentEpoch':
+      case 'persistConfig':
       case 'truncate':
       case 'loadSnapshot':
       case 'takeSnapshot':
@@ -184,7 +185,6 @@ export class ScriptedEnsemble {
       case 'apply': {
         p.appliedAt = this.checkers.onApply(p.sid, p.appliedAt, a.txn);
         const { w, result } = p.machine.apply(a.txn);
-        if (w.key === CONFIG_KEY) p.disk.config = a.txn;
         if (w.origin === p.sid) this.acked.set(`${p.sid}:${w.req}`, { ...result, zxid: a.txn.zxid });
         return;
       }

@@ -190,6 +190,7 @@ export class Simulation {
       case 'loadSnapshot':
       case 'takeSnapshot':
       case 'established':
+      case 'persistConfig':
         return runLocalAction(p, a, this.checkers);
       case 'persistCurrentEpoch':
         runLocalAction(p, a, this.checkers);

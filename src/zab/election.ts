@@ -3,6 +3,7 @@ import type { Action, LookingState, PeerState, ReceivedVote, Vote } from './stat
 import { lastLogged } from './history.js';
 import { becomeLeader } from './leader.js';
 import { becomeLearner } from './learner.js';
+import { adoptConfig, configInForce } from './reconfig.js';
 import type { ServerId } from './types.js';
 
 /** Fast Leader Election (FastLeaderElection.lookForLeader), one notification at a time. */
@@ -44,7 +45,9 @@ function stateName(s: PeerState): PeerStateName {
 }
 
 function notification(s: PeerState, v: Vote, state: PeerStateName): Notification {
-  return { type: 'NOTIFICATION', state, leader: v.leader, zxid: v.zxid, electionEpoch: v.electionEpoch, peerEpoch: v.peerEpoch };
+  const n: Notification = { type: 'NOTIFICATION', state, leader: v.leader, zxid: v.zxid, electionEpoch: v.electionEpoch, peerEpoch: v.peerEpoch };
+  const c = configInForce(s);
+  return c === undefined ? n : { ...n, config: c };
 }
 
 function sendNotifications(s: PeerState, l: LookingState, out: Action[]): void {
@@ -111,6 +114,8 @@ function decide(s: PeerState, v: Vote, out: Action[]): void {
 
 /** A LOOKING peer handles one notification. */
 export function lookingNotification(s: PeerState, l: LookingState, from: ServerId, n: Notification, out: Action[]): void {
+  // A newer config from a peer (ZooKeeper's WorkerReceiver): in force here too, and the election starts over in it.
+  if (n.config !== undefined && adoptConfig(s, n.config.zxid, n.config.data, out)) return becomeLooking(s, out);
   const q = s.quorum;
   if (!q.isVoter(from)) {
     // Observers and strangers are told our current vote; they never count, and (as in

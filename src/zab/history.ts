@@ -59,7 +59,7 @@ export function applyThrough(s: PeerState, z: Zxid, out: Action[]): void {
   for (; i < s.log.length && s.log[i]!.zxid <= z; i++) {
     const txn = s.log[i]!;
     out.push({ type: 'apply', txn });
-    activateIfReconfig(s, txn);
+    activateIfReconfig(s, txn, out);
     s.committedZxid = txn.zxid;
     s.commitsSinceSnapshot++;
   }

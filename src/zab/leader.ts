@@ -3,7 +3,7 @@ import type { Action, LeaderState, LearnerHandler, PeerState, Proposal } from '.
 import { answerNotification, becomeLooking } from './election.js';
 import { appendTxn, applyThrough, firstAfter, indexOf, lastLogged } from './history.js';
 import { minorityQuorum } from './quorum.js';
-import { quorumOfBoth, reconfigInProgress } from './reconfig.js';
+import { configInForce, quorumOfBoth, reconfigInProgress } from './reconfig.js';
 import { assert, counterOf, epochOf, makeZxid, maxBig, type Epoch, type ServerId, type Zxid } from './types.js';
 import type { Message } from './packets.js';
 
@@ -160,7 +160,14 @@ function startSync(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[
   // learners ignore (ZooKeeper's leader sends -1).
   h.syncCommitZxid = commitLimit;
   if (!s.config.mutations.has('forwardAfterNewLeaderAck')) h.forwarding = true;
-  send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(l.newEpoch!, 0n) });
+  const c = configInForce(s);
+  send(
+    out,
+    h.sid,
+    c === undefined
+      ? { type: 'NEWLEADER', zxid: makeZxid(l.newEpoch!, 0n) }
+      : { type: 'NEWLEADER', zxid: makeZxid(l.newEpoch!, 0n), config: c.data, configZxid: c.zxid },
+  );
   h.stage = 'newLeaderSent';
   h.syncedThrough = upTo;
   // Acks it gave before this sync may be for txns the TRUNC above drops: it acks them again.
@@ -297,7 +304,8 @@ export function leaderPropose(s: PeerState, l: LeaderState, zxid: Zxid | null, d
   assert(zxid === z, `propose numbered ${zxid} by the runtime, but ${z} is next`);
   l.lastProposed = z;
   appendTxn(s, { zxid: z, data }, out);
-  const quorums = reconfigInProgress(s) ? [s.quorum, s.lastSeenQuorum] : [s.quorum];
+  const joint = reconfigInProgress(s) && !s.config.mutations.has('reconfigOldQuorumOnly');
+  const quorums = joint ? [s.quorum, s.lastSeenQuorum] : [s.quorum];
   l.proposals.push({ zxid: z, data, acks: new Set(), quorums });
   for (const h of l.handlers.values()) if (h.forwarding && h.participant) send(out, h.sid, { type: 'PROPOSAL', zxid: z, data });
   tryCommit(s, l, out);

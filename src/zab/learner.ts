@@ -3,7 +3,7 @@ import type { Id } from '../proto/records.js';
 import type { Action, LearnerState, PeerState } from './state.js';
 import { answerNotification, becomeLooking } from './election.js';
 import { appendTxn, applyThrough, indexOf, lastLogged, truncateAfter } from './history.js';
-import { noteLogged } from './reconfig.js';
+import { adoptConfig, noteLogged } from './reconfig.js';
 import { makeZxid, maxBig, minBig, type Epoch, type ServerId, type Zxid } from './types.js';
 
 /** Follower and observer: register with the leader, sync, then follow the broadcast. */
@@ -174,6 +174,11 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
       return commitOrRemember(s, l, msg.zxid, out);
     case 'NEWLEADER':
       if (l.phase !== 'syncing') return leave(s, l, out);
+      // The leader's config in force (committed): ours too; a learner it moves out of this role rejoins.
+      if (msg.config !== undefined && msg.configZxid !== undefined && adoptConfig(s, msg.configZxid, msg.config, out)) {
+        const role = s.quorum.isVoter(s.config.sid) ? 'FOLLOWING' : 'OBSERVING';
+        if (!s.quorum.isVoter(l.leader) || role !== l.role) return leave(s, l, out);
+      }
       l.newLeaderPending = msg.zxid;
       if (l.snapSync !== null) persistSnapSync(s, l, out);
       if (m.has('epochBeforeTxns') && s.currentEpoch !== l.newEpoch) {

@@ -1,5 +1,5 @@
-import type { PeerState } from './state.js';
-import type { ServerId, Txn } from './types.js';
+import type { Action, PeerState } from './state.js';
+import type { ServerId, Txn, Zxid } from './types.js';
 
 /**
  * Dynamic reconfiguration, as ZooKeeper 3.5+ does it: a reconfig is a txn like any other, whose
@@ -43,15 +43,32 @@ export function recomputeLastSeen(s: PeerState): void {
   }
 }
 
-/** A txn committed: a reconfig puts its config in force. True when it did. */
-export function activateIfReconfig(s: PeerState, txn: Txn): boolean {
-  const q = s.config.reconfigOf?.(txn.data);
+/** A txn committed: a reconfig puts its config in force. */
+export function activateIfReconfig(s: PeerState, txn: Txn, out: Action[]): void {
+  adoptConfig(s, txn.zxid, txn.data, out);
+}
+
+/**
+ * The config that reconfig txn `zxid` made is in force: committed here, or known committed from the
+ * leader's NEWLEADER or a peer's notification (ZooKeeper's processReconfig). Ignored unless newer
+ * than ours. True when it changed.
+ */
+export function adoptConfig(s: PeerState, zxid: Zxid, data: Buffer, out: Action[]): boolean {
+  if (zxid <= s.quorumZxid) return false;
+  const q = s.config.reconfigOf?.(data);
   if (q === undefined || q === null) return false;
   s.quorum = q;
-  s.quorumZxid = txn.zxid;
-  if (s.lastSeenZxid <= txn.zxid) {
+  s.quorumZxid = zxid;
+  s.quorumData = data;
+  if (s.lastSeenZxid <= zxid) {
     s.lastSeenQuorum = q;
-    s.lastSeenZxid = txn.zxid;
+    s.lastSeenZxid = zxid;
   }
+  out.push({ type: 'persistConfig', zxid, data });
   return true;
+}
+
+/** Our config in force, for NEWLEADER and notifications (none while it is the static one). */
+export function configInForce(s: PeerState): { zxid: Zxid; data: Buffer } | undefined {
+  return s.quorumData === null ? undefined : { zxid: s.quorumZxid, data: s.quorumData };
 }

@@ -37,7 +37,9 @@ export type Mutation =
   /** FLE orders votes by epoch and server id only, ignoring the zxid. */
   | 'voteIgnoresZxid'
   /** Leader PINGs a learner before its sync packet (a ZooKeeper learner exits on that PING). */
-  | 'pingBeforeSync';
+  | 'pingBeforeSync'
+  /** Leader commits an in-flight reconfig (and what follows it) on a quorum of the old config alone. */
+  | 'reconfigOldQuorumOnly';
 
 /** Limits, all in ticks of the runtime's clock (the runtime chooses the tick length). */
 export interface PeerConfig {
@@ -208,8 +210,9 @@ export interface PeerState {
   logicalclock: bigint;
   /** The config in force (ZooKeeper's quorum verifier): `config.quorum` until a reconfig commits. */
   quorum: QuorumVerifier;
-  /** Zxid of the reconfig txn that put `quorum` in force (0: the static config). */
+  /** Zxid of the reconfig txn that put `quorum` in force (0: the static config), and its payload. */
   quorumZxid: Zxid;
+  quorumData: Buffer | null;
   /** The newest config in our history (ZooKeeper's last-seen verifier): `quorum` unless a reconfig is in flight. */
   lastSeenQuorum: QuorumVerifier;
   lastSeenZxid: Zxid;
@@ -229,7 +232,7 @@ export interface Persisted {
    * The config in force when it stopped, if a reconfig ever committed (ZooKeeper's dynamic config
    * file, written when a reconfig commits): the runtime keeps it when it applies a reconfig txn.
    */
-  config?: { zxid: Zxid; quorum: QuorumVerifier };
+  config?: { zxid: Zxid; data: Buffer };
 }
 
 export type Event =
@@ -276,6 +279,8 @@ export type Action =
   | { type: 'loadSnapshot'; zxid: Zxid; data: Buffer } // replace the tree in memory
   | { type: 'takeSnapshot'; zxid: Zxid } // sync: persist the tree (at zxid), drop log <= zxid
   | { type: 'apply'; txn: Txn } // commit to the tree, in zxid order
+  /** The config in force changed to the one reconfig txn `zxid` (payload `data`) made: keep it for recovery (sync). */
+  | { type: 'persistConfig'; zxid: Zxid; data: Buffer }
   | { type: 'role'; role: Role; leader: ServerId | null }
   | { type: 'established'; epoch: Epoch }
   /** Reads and writes may (or may no longer) be served here. */

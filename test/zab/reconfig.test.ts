@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ScriptedEnsemble } from '../../src/sim/script.js';
 import { CONFIG_KEY } from '../../src/sim/machine.js';
+import { Violation } from '../../src/sim/checkers.js';
+import type { Mutation } from '../../src/zab/state.js';
 
 function settle(e: ScriptedEnsemble, what = 'ensemble settles'): void {
   assert.ok(
@@ -53,15 +55,21 @@ test('an observer made a voter: it rejoins as a follower, and commits then need 
   commits(e, e.write(leader(e), 'k', 'c'), 'a write on 3 of 4');
 });
 
-test('while a reconfig is in flight it needs a quorum of the new config too', () => {
-  // Peers 4 and 5 join as ZooKeeper's joiners do: started with the members plus themselves as voters.
+/** Peers 4 and 5 join as ZooKeeper's joiners do: started with the members plus themselves as voters. */
+function withJoiners(mutations: Mutation[] = []): ScriptedEnsemble {
   const e = new ScriptedEnsemble({
     voters: 3,
     observers: 2,
+    mutations,
     reconfig: { ownView: (sid) => (sid >= 4 ? { voters: [1, 2, 3, 4, 5], observers: [] } : { voters: [1, 2, 3], observers: [] }) },
   });
   for (const sid of [1, 2, 3, 4, 5]) e.start(sid);
   settle(e);
+  return e;
+}
+
+test('while a reconfig is in flight it needs a quorum of the new config too', () => {
+  const e = withJoiners();
   assert.equal(e.peer(4).role, 'FOLLOWING', 'a joiner follows (non-voting) before it is added');
   const l = leader(e);
   const old = [1, 2, 3].filter((s) => s !== l);
@@ -87,6 +95,17 @@ test('while a reconfig is in flight it needs a quorum of the new config too', ()
   assert.equal(e.read(4, CONFIG_KEY), JSON.stringify({ voters: [l, 4, 5], observers: old }));
 });
 
+test('mutant reconfigOldQuorumOnly (the old quorum alone commits a reconfig) is caught by the durability checker', () => {
+  const e = withJoiners(['reconfigOldQuorumOnly']);
+  const l = leader(e);
+  for (const sid of [4, 5]) e.isolate(sid);
+  const r = e.reconfig(l, { voters: [l, 4, 5], observers: [1, 2, 3].filter((s) => s !== l) });
+  assert.throws(
+    () => e.runUntil(() => e.acked.has(r), 60),
+    (err: unknown) => err instanceof Violation && err.checker === 'durability',
+  );
+});
+
 test('removing the leader: it steps down at the commit and the new config elects one of its voters', () => {
   const e = new ScriptedEnsemble({
     voters: 3,
@@ -105,4 +124,29 @@ test('removing the leader: it steps down at the commit and the new config elects
   assert.ok(stay.includes(leader(e)));
   commits(e, e.write(leader(e), 'k', 'x'), 'writes commit under the new leader');
   for (const s of stay) assert.deepEqual(voters(e, s), stay, `peer ${s}'s config`);
+});
+
+test('a member down during a reconfig takes the new config from its peers when it comes back (and keeps it across a restart)', () => {
+  const e = new ScriptedEnsemble({ voters: 3, observers: 1, reconfig: {} });
+  for (const sid of [1, 2, 3, 4]) e.start(sid);
+  settle(e);
+  const l = leader(e);
+  const [other, down] = [1, 2, 3].filter((s) => s !== l) as [number, number];
+  e.crash(down);
+  // `down` becomes an observer, 4 a voter; the old quorum (l, other) and the new one (l, other) ack.
+  commits(e, e.reconfig(l, { voters: [l, other, 4], observers: [down] }), 'the reconfig commits without the member that is down');
+  commits(e, e.write(l, 'k', 'v'), 'a write after');
+  e.start(down);
+  assert.ok(
+    e.runUntil(() => e.stable() && e.peer(down).role === 'OBSERVING'),
+    'it rejoins as an observer',
+  );
+  assert.equal(e.peer(down).core!.quorumZxid, e.peer(l).core!.quorumZxid);
+  e.crash(down);
+  e.start(down);
+  assert.equal(e.peer(down).core!.quorumZxid, e.peer(l).core!.quorumZxid, 'its config survives a restart (persistConfig)');
+  assert.ok(
+    e.runUntil(() => e.stable() && e.peer(down).role === 'OBSERVING' && e.read(down, 'k') === 'v'),
+    'and it observes again',
+  );
 });

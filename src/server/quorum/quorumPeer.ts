@@ -422,6 +422,9 @@ export class QuorumPeer implements QuorumPeerHandle {
         return this.io.storage.writeAcceptedEpoch(a.epoch);
       case 'persistCurrentEpoch':
         return this.io.storage.writeCurrentEpoch(a.epoch);
+      case 'persistConfig':
+        // Not asked for yet: this runtime gives the core no reconfigOf (it activates configs at apply).
+        return;
       case 'append': {
         if (a.txns.length === 0) return;
         const last = a.txns[a.txns.length - 1]!.zxid;
