@@ -25,9 +25,9 @@ export class Checkers {
     });
   }
 
-  /** A register's value in the committed state (undefined while never written). */
-  committedValue(key: string): string | undefined {
-    return this.model.get(key)?.value;
+  /** A register in the committed state (undefined while never written). */
+  committedRegister(key: string): Register | undefined {
+    return this.model.get(key);
   }
 
   get committed(): CommittedSequence['committed'] {

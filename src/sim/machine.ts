@@ -1,4 +1,5 @@
-import type { Txn, Zxid } from '../zab/types.js';
+import { majorityQuorum, type QuorumVerifier } from '../zab/quorum.js';
+import { serverId, type Txn, type Zxid } from '../zab/types.js';
 
 /**
  * The simulator's replicated state machine: versioned registers with compare-and-set, standing in
@@ -25,8 +26,20 @@ export interface Membership {
   observers: number[];
 }
 
+export function membershipQuorum(m: Membership): QuorumVerifier {
+  return majorityQuorum(
+    m.voters.map((v) => serverId(v)),
+    m.observers.map((v) => serverId(v)),
+  );
+}
+
 /** The core's `reconfigOf` for register-machine payloads. */
-export function membershipOf(data: Buffer): Membership | null {
+export function reconfigOfPayload(data: Buffer): QuorumVerifier | null {
+  const m = membershipOf(data);
+  return m === null ? null : membershipQuorum(m);
+}
+
+function membershipOf(data: Buffer): Membership | null {
   // Cheap pre-check: most payloads are ordinary writes.
   if (!data.includes(CONFIG_KEY)) return null;
   const w = decodeWrite(data);

@@ -1,11 +1,11 @@
 import type { Message } from '../zab/packets.js';
-import { majorityQuorum, type QuorumVerifier } from '../zab/quorum.js';
+import { majorityQuorum } from '../zab/quorum.js';
 import { isServing } from '../zab/peer.js';
 import type { Action, Event, Mutation } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type Zxid } from '../zab/types.js';
 import { Checkers } from './checkers.js';
 import { corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
-import { CONFIG_KEY, encodeWrite, membershipOf, type Membership } from './machine.js';
+import { CONFIG_KEY, encodeWrite, membershipQuorum, reconfigOfPayload, type Membership } from './machine.js';
 import { Trace } from './trace.js';
 
 /**
@@ -70,14 +70,14 @@ export class ScriptedEnsemble {
     const rc = opt.reconfig;
     for (let sid = 1; sid <= n; sid++) {
       const own = rc?.ownView?.(sid);
-      const p = corePeer(sid, own === undefined ? quorum : quorumOf(own), o);
-      if (rc !== undefined) p.config = { ...p.config, reconfigOf: (data) => reconfigOf(data) };
+      const p = corePeer(sid, own === undefined ? quorum : membershipQuorum(own), o);
+      if (rc !== undefined) p.config = { ...p.config, reconfigOf: reconfigOfPayload };
       this.peers.push({ ...p, autoFsync: true });
     }
     // Durability is checked against the committed config's voters.
     const staticVoters = new Set(voters.map(Number));
     this.checkers = new Checkers(() => {
-      const c = this.checkers.committedValue(CONFIG_KEY);
+      const c = this.checkers.committedRegister(CONFIG_KEY)?.value;
       const vs = c === undefined ? staticVoters : new Set((JSON.parse(c) as Membership).voters);
       return this.peers.filter((p) => vs.has(p.sid)).map((p) => p.disk);
     });
@@ -294,16 +294,4 @@ export class ScriptedEnsemble {
     if (c === null) throw new Error(`peer ${sid} is down`);
     return c.log.length > 0 ? c.log[c.log.length - 1]!.zxid : c.snapZxid;
   }
-}
-
-function quorumOf(m: Membership): QuorumVerifier {
-  return majorityQuorum(
-    m.voters.map((v) => serverId(v)),
-    m.observers.map((v) => serverId(v)),
-  );
-}
-
-function reconfigOf(data: Buffer): QuorumVerifier | null {
-  const m = membershipOf(data);
-  return m === null ? null : quorumOf(m);
 }

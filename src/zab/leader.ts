@@ -302,6 +302,12 @@ export function leaderPropose(s: PeerState, l: LeaderState, zxid: Zxid | null, d
   }
   const z = slot.zxid;
   assert(zxid === z, `propose numbered ${zxid} by the runtime, but ${z} is next`);
+  // One reconfig at a time (the runtime's prep answers ReconfigInProgress first): a second one in
+  // flight would commit under the last-seen config without the quorum of the one between.
+  if (reconfigInProgress(s) && (s.config.reconfigOf?.(data) ?? null) !== null) {
+    out.push({ type: 'requestDropped', sync: false, data, reason: 'a reconfig is in progress' });
+    return;
+  }
   l.lastProposed = z;
   appendTxn(s, { zxid: z, data }, out);
   const joint = reconfigInProgress(s) && !s.config.mutations.has('reconfigOldQuorumOnly');
