@@ -335,6 +335,34 @@ export class ZooKeeperClient {
     return this.end(Reply.Data, CONFIG_NODE, watcher === null ? null : 'data', watcher) as Promise<{ data: Buffer | null; stat: Stat }>;
   }
 
+  /**
+   * Reconfigures the ensemble (ZooKeeperAdmin.reconfigure): incremental with `joining` server lines
+   * (`server.N=host:quorumPort:electionPort[:role];[clientAddr:]clientPort`) and `leaving` ids, or
+   * the whole new membership in `newMembers`. `fromConfig` (the config version, e.g. from
+   * getConfig's `version=`) makes it fail with BadVersion unless that config is still current.
+   * Answers the new config and /zookeeper/config's Stat. Needs reconfigEnabled on the servers and
+   * WRITE on /zookeeper/config (the super user, or skipACL).
+   */
+  reconfig(r: {
+    joining?: string | readonly string[];
+    leaving?: string | readonly (string | number)[];
+    newMembers?: string | readonly string[];
+    fromConfig?: bigint;
+  }): Promise<{
+    data: Buffer | null;
+    stat: Stat;
+  }> {
+    const w = this.begin(OpCode.reconfig);
+    // Its errors name no path (the Java client's reconfigure gives "").
+    if (w === null) return this.refuse('');
+    const list = (v: string | readonly (string | number)[] | undefined): string | null => (v === undefined ? null : typeof v === 'string' ? v : v.join(','));
+    w.ustring(list(r.joining));
+    w.ustring(list(r.leaving));
+    w.ustring(list(r.newMembers));
+    w.long(r.fromConfig ?? -1n);
+    return this.end(Reply.Data, '', null, null) as Promise<{ data: Buffer | null; stat: Stat }>;
+  }
+
   setData(path: string, data: Data, version = -1): Promise<Stat> {
     const w = this.begin(OpCode.setData);
     if (w === null) return this.refuse(path);

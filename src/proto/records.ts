@@ -96,13 +96,13 @@ export type GetDataRequest = RecordValue<typeof GetDataRequest>;
 export const SetDataRequest = record('SetDataRequest', { path: ustring, data: buffer, version: int });
 export type SetDataRequest = RecordValue<typeof SetDataRequest>;
 
-/** @public reserved for reconfig and SASL (issues 11, 12) */
 export const ReconfigRequest = record('ReconfigRequest', {
   joiningServers: ustring,
   leavingServers: ustring,
   newMembers: ustring,
   curConfigId: long,
 });
+export type ReconfigRequest = RecordValue<typeof ReconfigRequest>;
 
 export const SetDataResponse = record('SetDataResponse', { stat: Stat });
 export type SetDataResponse = RecordValue<typeof SetDataResponse>;

@@ -103,7 +103,6 @@ const ACCEPTED_IGNORED = new Set([
   'connectToLearnerMasterLimit',
   'localSessionsUpgradingEnabled',
   'clientPortListenBacklog',
-  'reconfigEnabled',
   'sslQuorum',
   'portUnification',
   'sslQuorumReloadCertFiles',
@@ -208,6 +207,7 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
     o.superDigest = superDigest;
   }
   set('skipACL', bool('skipACL'));
+  set('reconfigEnabled', bool('reconfigEnabled', ['true'], ['false']));
   set('digestEnabled', bool('digest.enabled'));
   set('commitLogCount', int('commitLogCount', 0));
   const wl = take('4lw.commands.whitelist');
@@ -291,7 +291,8 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   return { options: o, admin, prometheus, text, servers, initLimit, syncLimit, peerType, standaloneEnabled, localSessionsEnabled, warnings };
 }
 
-function parseServerLine(key: string, id: number, value: string, fail: (key: string, problem: string) => never): ServerLine {
+/** One server line's value (`host:quorumPort:electionPort[:role][;[clientAddress:]clientPort]`); `fail` is called on a bad one. */
+export function parseServerLine(key: string, id: number, value: string, fail: (key: string, problem: string) => never): ServerLine {
   const [quorumPart, clientPart] = value.split(';', 2).map((s) => s.trim());
   const parts = quorumPart!.split(':');
   if (parts.length < 3 || parts.length > 4) fail(key, `'${value}' is not host:quorumPort:electionPort[:participant|:observer][;[clientAddress:]clientPort]`);

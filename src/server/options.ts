@@ -79,6 +79,8 @@ export interface ServerOptions {
   superDigest: string | undefined;
   /** zookeeper.skipACL */
   skipACL: boolean;
+  /** reconfigEnabled: clients with WRITE on /zookeeper/config (super, or skipACL) may reconfigure the ensemble. */
+  reconfigEnabled: boolean;
   /** zookeeper.commitLogCount: committed txns an ensemble member keeps in memory past a snapshot to sync learners by DIFF. */
   commitLogCount: number;
   /** zookeeper.digest.enabled: TxnDigest on every txn, checked by followers (default true, as in 3.8). */
@@ -148,6 +150,7 @@ export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): Se
     extendedTypesEnabled: false,
     superDigest: undefined,
     skipACL: false,
+    reconfigEnabled: false,
     digestEnabled: true,
     commitLogCount: 500,
     fourLetterWhitelist: new Set(['srvr']),

@@ -12,7 +12,7 @@ import { log } from '../log.js';
 import { Err } from '../proto/errors.js';
 import { OpCode, opName } from '../proto/opcodes.js';
 import { type ZkDatabase } from '../txn/database.js';
-import { TxnPreparer, type WriteRequest } from '../txn/prep.js';
+import { standaloneReconfig, TxnPreparer, type ReconfigPolicy, type WriteRequest } from '../txn/prep.js';
 import type { Txn } from '../txn/txn.js';
 import type { ServingMode, WriteJob } from './servingMode.js';
 import type { RuntimeMutation } from './mutations.js';
@@ -50,6 +50,8 @@ export interface PipelineExtras {
   mutations?: ReadonlySet<RuntimeMutation>;
   /** The quorum peer this pipeline serves for (its metrics outlive the pipeline); a standalone pipeline is its own member. */
   member?: MemberAdminSource;
+  /** A leader's reconfig checks; without them the server is standalone (reconfig is Unimplemented). */
+  reconfig?: ReconfigPolicy;
 }
 
 /** What the admin surface and the roles see of a serving member. */
@@ -118,6 +120,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
           return s.closing ? Err.SessionExpired : undefined;
         },
       },
+      extras.reconfig ?? standaloneReconfig(options.reconfigEnabled),
     );
     this.reaper = new ContainerReaper(options, db.tree, this.clock, (path) => this.submitInternal({ op: OpCode.deleteContainer, path }, 0n));
   }

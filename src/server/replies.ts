@@ -71,6 +71,11 @@ export function writeWriteResult(w: JuteWriter, op: number, rc: ProcessTxnResult
     case OpCode.setACL:
       writeStat(w, rc.stat!);
       return;
+    case OpCode.reconfig:
+      // GetDataResponse: the new config and /zookeeper/config's stat.
+      w.buffer(rc.data ?? null);
+      writeStat(w, rc.stat!);
+      return;
     case OpCode.multi:
       writeMultiResults(w, rc.multiResult ?? []);
       return;

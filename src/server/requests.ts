@@ -22,6 +22,7 @@ import {
   GetEphemeralsRequest,
   GetSASLRequest,
   MultiHeader,
+  ReconfigRequest,
   RemoveWatchesRequest,
   SetACLRequest,
   SetDataRequest,
@@ -181,8 +182,7 @@ export function decodeRequest(type: number, r: JuteReader): ClientRequest {
     case OpCode.auth:
       return { kind: 'auth', packet: AuthPacket.read(r) };
     case OpCode.reconfig:
-      // reconfigEnabled is off: prepare turns it into an error txn.
-      return { kind: 'failedWrite', err: Err.ReconfigDisabled };
+      return { kind: 'write', write: { op: type, req: ReconfigRequest.read(r) } };
     default:
       return { kind: 'unknown' };
   }

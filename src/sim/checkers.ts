@@ -25,6 +25,11 @@ export class Checkers {
     });
   }
 
+  /** A register in the committed state (undefined while never written). */
+  committedRegister(key: string): Register | undefined {
+    return this.model.get(key);
+  }
+
   get committed(): CommittedSequence['committed'] {
     return this.sequence.committed;
   }

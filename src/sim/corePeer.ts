@@ -98,7 +98,7 @@ export function startFromDisk(p: CorePeer, checkers: Checkers, trace: Trace, now
 /** The actions that touch only a peer's own disk, tree and role. */
 export type LocalAction = Extract<
   Action,
-  { type: 'persistAcceptedEpoch' | 'persistCurrentEpoch' | 'truncate' | 'loadSnapshot' | 'takeSnapshot' | 'role' | 'established' | 'serving' }
+  { type: 'persistAcceptedEpoch' | 'persistCurrentEpoch' | 'persistConfig' | 'truncate' | 'loadSnapshot' | 'takeSnapshot' | 'role' | 'established' | 'serving' }
 >;
 
 export function runLocalAction(p: CorePeer, a: LocalAction, checkers: Checkers): void {
@@ -108,6 +108,9 @@ export function runLocalAction(p: CorePeer, a: LocalAction, checkers: Checkers):
       return;
     case 'persistCurrentEpoch':
       p.disk.currentEpoch = a.epoch;
+      return;
+    case 'persistConfig':
+      p.disk.config = { zxid: a.zxid, data: a.data };
       return;
     case 'truncate':
       p.disk.truncate(a.zxid);

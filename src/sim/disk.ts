@@ -13,6 +13,8 @@ export class VirtualDisk {
   currentEpoch = 0n as Epoch;
   snapshot: { zxid: Zxid; data: Buffer } = { zxid: 0n as Zxid, data: new RegisterMachine().serialize() };
   durable: Txn[] = [];
+  /** The config in force (persistConfig: ZooKeeper's dynamic config file). */
+  config: { zxid: Zxid; data: Buffer } | null = null;
   pending: { txn: Txn; seq: number }[] = [];
   private writeSeq = 0;
   fsyncInFlight = false;
@@ -59,11 +61,13 @@ export class VirtualDisk {
 
   persisted(): Persisted {
     const snapZxid = this.snapshot.zxid;
+    const config = this.config ?? undefined;
     return {
       acceptedEpoch: this.acceptedEpoch,
       currentEpoch: this.currentEpoch,
       snapZxid,
       log: this.durable.filter((t) => t.zxid > snapZxid),
+      ...(config ? { config } : {}),
     };
   }
 

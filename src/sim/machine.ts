@@ -1,4 +1,5 @@
-import type { Txn, Zxid } from '../zab/types.js';
+import { majorityQuorum, type QuorumVerifier } from '../zab/quorum.js';
+import { serverId, type Txn, type Zxid } from '../zab/types.js';
 
 /**
  * The simulator's replicated state machine: versioned registers with compare-and-set, standing in
@@ -14,6 +15,37 @@ export interface WriteTxn {
   expectedVersion: number;
   value: string;
 }
+/**
+ * A reconfig in the simulators: a write of this register whose value is the new membership as
+ * JSON ({ voters, observers }); the cores read it back through `reconfigOf`.
+ */
+export const CONFIG_KEY = '__config';
+
+export interface Membership {
+  voters: number[];
+  observers: number[];
+}
+
+export function membershipQuorum(m: Membership): QuorumVerifier {
+  return majorityQuorum(
+    m.voters.map((v) => serverId(v)),
+    m.observers.map((v) => serverId(v)),
+  );
+}
+
+/** The core's `reconfigOf` for register-machine payloads. */
+export function reconfigOfPayload(data: Buffer): QuorumVerifier | null {
+  const m = membershipOf(data);
+  return m === null ? null : membershipQuorum(m);
+}
+
+function membershipOf(data: Buffer): Membership | null {
+  // Cheap pre-check: most payloads are ordinary writes.
+  if (!data.includes(CONFIG_KEY)) return null;
+  const w = decodeWrite(data);
+  return w.key === CONFIG_KEY ? (JSON.parse(w.value) as Membership) : null;
+}
+
 export interface Register {
   version: number;
   value: string;

@@ -5,7 +5,7 @@ import type { Action, Event, Mutation } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type Zxid } from '../zab/types.js';
 import { Checkers } from './checkers.js';
 import { corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
-import { encodeWrite } from './machine.js';
+import { CONFIG_KEY, encodeWrite, membershipQuorum, reconfigOfPayload, type Membership } from './machine.js';
 import { Trace } from './trace.js';
 
 /**
@@ -32,6 +32,11 @@ export interface ScriptOptions {
   snapCount?: number;
   commitLogCount?: number;
   zxidCounter_max?: bigint;
+  /**
+   * Dynamic reconfiguration (reconfig()): the cores read config writes as reconfigs. `ownView`
+   * gives a peer a static config of its own (a joiner started with the members plus itself).
+   */
+  reconfig?: { ownView?: (sid: number) => Membership | undefined };
 }
 
 export class ScriptedEnsemble {
@@ -62,8 +67,25 @@ export class ScriptedEnsemble {
       zxidCounter_max: opt.zxidCounter_max ?? ZXID_COUNTER_MAX,
       mutations: opt.mutations ?? [],
     };
-    for (let sid = 1; sid <= n; sid++) this.peers.push({ ...corePeer(sid, quorum, o), autoFsync: true });
-    this.checkers = new Checkers(() => this.peers.filter((p) => p.config.quorum.isVoter(p.config.sid)).map((p) => p.disk));
+    const rc = opt.reconfig;
+    for (let sid = 1; sid <= n; sid++) {
+      const own = rc?.ownView?.(sid);
+      const p = corePeer(sid, own === undefined ? quorum : membershipQuorum(own), o);
+      if (rc !== undefined) p.config = { ...p.config, reconfigOf: reconfigOfPayload };
+      this.peers.push({ ...p, autoFsync: true });
+    }
+    // Durability is checked against the committed config's voters.
+    const staticVoters = new Set(voters.map(Number));
+    this.checkers = new Checkers(() => {
+      const c = this.checkers.committedRegister(CONFIG_KEY)?.value;
+      const vs = c === undefined ? staticVoters : new Set((JSON.parse(c) as Membership).voters);
+      return this.peers.filter((p) => vs.has(p.sid)).map((p) => p.disk);
+    });
+  }
+
+  /** Proposes a new membership through peer `sid` (a reconfig, as the server's prep would make it). */
+  reconfig(sid: number, m: Membership): string {
+    return this.write(sid, CONFIG_KEY, JSON.stringify(m));
   }
 
   peer(sid: number): ScriptPeer {
@@ -149,6 +171,7 @@ export class ScriptedEnsemble {
         return this.enqueue(p.sid, Number(a.peer), { type: 'disconnected', peer: p.config.sid });
       case 'persistAcceptedEpoch':
       case 'persistCurrentEpoch':
+      case 'persistConfig':
       case 'truncate':
       case 'loadSnapshot':
       case 'takeSnapshot':

@@ -1,12 +1,13 @@
 import { decodeNotification, decodeQuorumMessage, encodeNotification, encodeQuorumMessage, type Message } from '../zab/packets.js';
 import { majorityQuorum } from '../zab/quorum.js';
 import { isServing } from '../zab/peer.js';
+import { reconfigInProgress } from '../zab/reconfig.js';
 import type { Action, Event, Mutation } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type ServerId, type Zxid } from '../zab/types.js';
 import { Checkers, Violation } from './checkers.js';
 import { corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
 import type { Op, ReadOp, WriteOp } from './history.js';
-import { decodeWrite, encodeWrite } from './machine.js';
+import { CONFIG_KEY, decodeWrite, encodeWrite, reconfigOfPayload, type Membership } from './machine.js';
 import { Prng } from './prng.js';
 import { drawPartition } from './partitions.js';
 import { EventQueue } from './queue.js';
@@ -45,6 +46,11 @@ export interface SimOptions {
   trace_max: number;
   /** Send every message through ZooKeeper's wire formats (QuorumPacket, FLE notification). */
   wire: boolean;
+  /**
+   * Dynamic reconfiguration in the mix: clients also propose new memberships (voters moved to
+   * observers and back, as ZooKeeper's isQuorumSynced allows: most new voters are voters already).
+   */
+  reconfig: boolean;
 }
 
 export interface SimResult {
@@ -54,10 +60,12 @@ export interface SimResult {
   violation?: string;
   checker?: string;
   trace?: string[];
-  stats: { events: number; virtual_ms: number; committed: number; ops: number; elections: number; crashes: number };
+  stats: { events: number; virtual_ms: number; committed: number; ops: number; elections: number; crashes: number; reconfigs: number };
 }
 
 export const TICK_MS = 100;
+/** With reconfig on: the share of client writes that propose a new membership. */
+const RECONFIG_SHARE = 0.05;
 const OP_TIMEOUT_MS = 3000;
 const LIVENESS_MS = 60_000;
 const CHAOS_PER_OP_MS = 600;
@@ -129,8 +137,10 @@ export class Simulation {
     const observers = Array.from({ length: opt.observers }, (_, i) => serverId(opt.voters + i + 1));
     const quorum = majorityQuorum(voters, observers);
     for (let sid = 1; sid <= n; sid++) {
+      const base = corePeer(sid, quorum, opt);
+      if (opt.reconfig) base.config = { ...base.config, reconfigOf: reconfigOfPayload };
       this.peers.push({
-        ...corePeer(sid, quorum, opt),
+        ...base,
         id: serverId(sid),
         voter: sid <= opt.voters,
         incarnation: 0,
@@ -139,7 +149,13 @@ export class Simulation {
         pendingSyncs: [],
       });
     }
-    this.checkers = new Checkers(() => this.peers.filter((p) => p.voter).map((p) => p.disk));
+    // Durability counts the committed config's voters (the static ones until a reconfig commits).
+    this.checkers = new Checkers(() => {
+      const c = opt.reconfig ? this.checkers.committedRegister(CONFIG_KEY)?.value : undefined;
+      if (c === undefined) return this.peers.filter((p) => p.voter).map((p) => p.disk);
+      const vs = new Set((JSON.parse(c) as Membership).voters);
+      return this.peers.filter((p) => vs.has(p.sid)).map((p) => p.disk);
+    });
   }
 
   private peer(sid: bigint | number): SimPeer {
@@ -190,6 +206,7 @@ export class Simulation {
       case 'loadSnapshot':
       case 'takeSnapshot':
       case 'established':
+      case 'persistConfig':
         return runLocalAction(p, a, this.checkers);
       case 'persistCurrentEpoch':
         runLocalAction(p, a, this.checkers);
@@ -218,7 +235,14 @@ export class Simulation {
         return;
       case 'forwardedRequest':
         // The runtime "prepares" the request; the register machine's txn is the request itself.
-        this.at(0, () => this.deliver(p, proposeEvent(p, a.data)));
+        this.at(0, () => {
+          if (this.refusesReconfig(p, a.data)) {
+            const w = decodeWrite(a.data);
+            if (w.origin === p.sid) this.finishWrite(p, `${w.client}:${w.req}`, 'unknown', null);
+            return;
+          }
+          this.deliver(p, proposeEvent(p, a.data));
+        });
         return;
       case 'requestDropped':
         if (a.sync) {
@@ -440,6 +464,45 @@ export class Simulation {
     if (op.zxid > client.lastZxid) client.lastZxid = op.zxid;
   }
 
+  /**
+   * The leader's prep of a reconfig (ZooKeeper's PrepRequestProcessor): refused while another is
+   * in flight (ReconfigInProgress), or unless the leader and the followers it has brought up to
+   * date hold a quorum of the new config (NewConfigNoQuorum). Without this a reconfig could wait
+   * forever for voters that are observers now and never ack.
+   */
+  private refusesReconfig(p: SimPeer, data: Buffer): boolean {
+    const q = this.opt.reconfig ? reconfigOfPayload(data) : null;
+    const c = p.core;
+    if (q === null || c === null || c.role.role !== 'LEADING') return false;
+    if (reconfigInProgress(c)) return true;
+    const synced = [c.config.sid];
+    // An observer of the config in force still connected as a follower is about to rejoin as an observer: it will not ack.
+    const observers = new Set(c.quorum.observers);
+    for (const h of c.role.handlers.values()) if (h.participant && h.stage === 'uptodate' && !observers.has(h.sid)) synced.push(h.sid);
+    return !q.containsQuorum(synced);
+  }
+
+  /**
+   * A new membership for a reconfig, as a leader would accept it: none while one is in flight;
+   * one voter moved to observer or one observer to voter, keeping at least 2 voters and a majority
+   * of the new voters among the current ones (they are the ones connected as followers).
+   */
+  private nextMembership(): string | undefined {
+    const l = this.peers.find((p) => p.core !== null && p.role === 'LEADING' && isServing(p.core));
+    if (l === undefined || l.core === null || reconfigInProgress(l.core)) return undefined;
+    const current = l.core.lastSeenQuorum.voters.map(Number);
+    const all = this.peers.map((p) => p.sid);
+    const others = all.filter((s) => !current.includes(s));
+    const next =
+      others.length > 0 && (current.length <= 2 || this.prng.chance(0.5))
+        ? [...current, this.prng.pick(others)]
+        : current.filter((s) => s !== this.prng.pick(current));
+    const kept = next.filter((s) => current.includes(s)).length;
+    if (next.length < 2 || kept * 2 <= next.length) return undefined;
+    next.sort((a, b) => a - b);
+    return JSON.stringify({ voters: next, observers: all.filter((s) => !next.includes(s)) });
+  }
+
   private clientStep(c: Client): void {
     if (this.finished || c.done) return;
     if (!c.probe && (c.issued >= this.opsPerClient() || !this.chaos)) {
@@ -454,19 +517,24 @@ export class Simulation {
       this.at(this.prng.range(20, 200), () => this.clientStep(c));
       return;
     }
-    const key = `k${this.prng.int(this.opt.keys)}`;
+    let key = `k${this.prng.int(this.opt.keys)}`;
     const kind = c.probe ? 0 : this.prng.float();
     if (kind < 0.5) {
       c.issued++;
       const r = this.prng.float();
-      const ev = r < 0.7 ? (c.versions.get(key) ?? 0) : r < 0.85 ? -1 : this.prng.int(4);
+      let ev = r < 0.7 ? (c.versions.get(key) ?? 0) : r < 0.85 ? -1 : this.prng.int(4);
+      const membership = this.opt.reconfig && !c.probe && this.prng.chance(RECONFIG_SHARE) ? this.nextMembership() : undefined;
+      if (membership !== undefined) {
+        key = CONFIG_KEY;
+        ev = -1;
+      }
       const req = c.attempts;
       const op: WriteOp = {
         kind: 'write',
         client: c.id,
         key,
         expectedVersion: ev,
-        value: `c${c.id}.${req}`,
+        value: membership ?? `c${c.id}.${req}`,
         invoke: this.now,
         response: null,
         result: null,
@@ -511,6 +579,7 @@ export class Simulation {
       ops: this.ops.length,
       elections: this.elections,
       crashes: this.crashes,
+      reconfigs: this.checkers.committedRegister(CONFIG_KEY)?.version ?? 0,
     });
     try {
       for (const p of this.peers) {
@@ -555,7 +624,7 @@ const SYNC_CRASH_SEEDS = 0.3;
 const SYNC_CRASH_CHANCE = 0.3;
 
 /** Mixed ensemble sizes and fault rates, all derived from the seed. */
-export function randomOptions(seed: number, ops: number, mutations: Mutation[] = []): SimOptions {
+export function randomOptions(seed: number, ops: number, mutations: Mutation[] = [], reconfig = false): SimOptions {
   const r = new Prng(seed ^ 0x5eed5eed);
   const voters = r.pick([3, 3, 3, 5, 5, 7]);
   const observers = r.chance(0.3) ? r.range(1, 2) : 0;
@@ -580,11 +649,17 @@ export function randomOptions(seed: number, ops: number, mutations: Mutation[] =
     zxidCounter_max: r.chance(0.15) ? BigInt(r.range(3, 12)) : ZXID_COUNTER_MAX,
     trace_max: 60,
     wire: r.chance(0.25),
+    reconfig: false,
   };
   // Drawn last so the other options of a seed stay as they were.
   if (r.chance(SYNC_CRASH_SEEDS)) faults.crashInSync = SYNC_CRASH_CHANCE;
   // Half the seeds keep committed txns past a snapshot (DIFF across it), half drop them (SNAP).
   opt.commitLogCount = r.pick([0, 0, 3, 50]);
+  if (reconfig) {
+    opt.reconfig = true;
+    // The config a leader's NEWLEADER and a notification carry is the core's, not on ZooKeeper's wire.
+    opt.wire = false;
+  }
   return opt;
 }
 
@@ -593,6 +668,6 @@ function overTheWire(m: Message): Message {
   return m.type === 'NOTIFICATION' ? decodeNotification(encodeNotification(m)) : decodeQuorumMessage(encodeQuorumMessage(m));
 }
 
-export function runSeed(seed: number, ops: number, mutations: Mutation[] = []): SimResult {
-  return new Simulation(randomOptions(seed, ops, mutations)).run();
+export function runSeed(seed: number, ops: number, mutations: Mutation[] = [], reconfig = false): SimResult {
+  return new Simulation(randomOptions(seed, ops, mutations, reconfig)).run();
 }

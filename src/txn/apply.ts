@@ -20,6 +20,8 @@ export interface ProcessTxnResult {
   path: string | undefined;
   stat: Stat | undefined;
   multiResult: ProcessTxnResult[] | undefined;
+  /** reconfig: the new config, which the reply carries. */
+  data?: Buffer | null;
 }
 
 function result(h: TxnHeader, type: number): ProcessTxnResult {
@@ -60,9 +62,13 @@ function applyBody(tree: DataTree, h: TxnHeader, b: TxnBody): ProcessTxnResult {
         tree.deleteNode(b.txn.path, h.zxid);
         break;
       case OpCode.setData:
+        rc.path = b.txn.path;
+        rc.stat = tree.setData(b.txn.path, b.txn.data, b.txn.version, h.zxid, h.time);
+        break;
       case OpCode.reconfig:
         rc.path = b.txn.path;
         rc.stat = tree.setData(b.txn.path, b.txn.data, b.txn.version, h.zxid, h.time);
+        rc.data = b.txn.data;
         break;
       case OpCode.setACL:
         rc.path = b.txn.path;

@@ -12,11 +12,12 @@ import type {
   CreateTTLRequest,
   DeleteRequest,
   Id,
+  ReconfigRequest,
   SetACLRequest,
   SetDataRequest,
   StatPersisted,
 } from '../proto/records.js';
-import { DataTree } from '../tree/dataTree.js';
+import { CONFIG_PATH, DataTree } from '../tree/dataTree.js';
 import { createStat, javaCloneCapacity, javaGrownCapacity, javaHashOrder } from '../tree/dataNode.js';
 import { DigestSum, nodeDigest, TREE_DIGEST_VERSION } from '../tree/digest.js';
 import { CONTAINER_EPHEMERAL_OWNER, ephemeralKind, ttlToEphemeralOwner } from '../tree/ephemeralType.js';
@@ -35,7 +36,8 @@ export type WriteRequest =
   | { op: typeof OpCode.check; req: CheckVersionRequest }
   | { op: typeof OpCode.multi; ops: WriteRequest[] }
   | { op: typeof OpCode.createSession; timeout_ms: number }
-  | { op: typeof OpCode.closeSession };
+  | { op: typeof OpCode.closeSession }
+  | { op: typeof OpCode.reconfig; req: ReconfigRequest };
 
 /** Who sends the write and when. */
 export interface RequestContext {
@@ -50,6 +52,28 @@ export interface RequestContext {
 export interface SessionView {
   /** undefined when the session may write; else UnknownSession or SessionExpired. */
   check(sessionId: bigint): typeof Err.UnknownSession | typeof Err.SessionExpired | undefined;
+}
+
+/**
+ * What prepare needs to know about the ensemble for a reconfig. Its checks run in ZooKeeper's
+ * order: reconfigEnabled, the session, then `next`'s (standalone: Unimplemented; a reconfig in
+ * progress; curConfigId; the request's arguments; a synced quorum of the new config), then the
+ * WRITE ACL on /zookeeper/config, then `proposing`.
+ */
+export interface ReconfigPolicy {
+  readonly enabled: boolean;
+  /** The new config's bytes (/zookeeper/config's data), numbered `zxid`; throws KeeperError when refused. */
+  next(req: ReconfigRequest, zxid: bigint): Buffer;
+  /** The reconfig txn holding `data` is about to be proposed; throws KeeperError when this server cannot carry it out. */
+  proposing(data: Buffer, zxid: bigint): void;
+}
+
+/** A standalone server's: reconfiguration needs an ensemble (ZooKeeper: UnimplementedException). */
+export function standaloneReconfig(enabled: boolean): ReconfigPolicy {
+  const refuse = (): never => {
+    throw new KeeperError(Err.Unimplemented);
+  };
+  return { enabled, next: refuse, proposing: refuse };
 }
 
 export interface PrepOptions extends AclPolicy {
@@ -87,6 +111,7 @@ export class TxnPreparer {
     private readonly tree: DataTree,
     private readonly opts: PrepOptions,
     private readonly sessions: SessionView,
+    private readonly reconfig: ReconfigPolicy,
   ) {}
 
   get outstandingCount(): number {
@@ -294,9 +319,28 @@ export class TxnPreparer {
         return { type: OpCode.createSession, txn: { timeOut: w.timeout_ms } };
       case OpCode.closeSession:
         return this.prepareCloseSession(ctx, zxid);
+      case OpCode.reconfig:
+        return this.prepareReconfig(ctx, zxid, w.req);
       case OpCode.multi:
         throw new KeeperError(Err.BadArguments);
     }
+  }
+
+  /** A reconfig is a SetDataTxn of /zookeeper/config holding the new config, with version -1 as ZooKeeper writes it. */
+  private prepareReconfig(ctx: RequestContext, zxid: bigint, req: ReconfigRequest): TxnBody {
+    if (!this.reconfig.enabled) throw new KeeperError(Err.ReconfigDisabled);
+    this.checkSession(ctx.sessionId);
+    const data = this.reconfig.next(req, zxid);
+    const rec = this.record(CONFIG_PATH);
+    checkACL(this.opts, rec.acl, Perms.WRITE, ctx.authInfo, CONFIG_PATH);
+    this.reconfig.proposing(data, zxid);
+    const next = this.duplicate(rec, zxid);
+    next.stat!.version = -1;
+    next.stat!.mtime = ctx.time;
+    next.stat!.mzxid = zxid;
+    next.data = data;
+    this.add(next);
+    return { type: OpCode.reconfig, txn: { path: CONFIG_PATH, data, version: -1 } };
   }
 
   private prepareCreate(

@@ -3,6 +3,7 @@ import type { Action, LookingState, PeerState, ReceivedVote, Vote } from './stat
 import { lastLogged } from './history.js';
 import { becomeLeader } from './leader.js';
 import { becomeLearner } from './learner.js';
+import { adoptConfig, configInForce } from './reconfig.js';
 import type { ServerId } from './types.js';
 
 /** Fast Leader Election (FastLeaderElection.lookForLeader), one notification at a time. */
@@ -30,7 +31,7 @@ function better(s: PeerState, n: Vote, cur: Vote): boolean {
 }
 
 function initVote(s: PeerState): Vote {
-  const voter = s.config.quorum.isVoter(s.config.sid);
+  const voter = s.quorum.isVoter(s.config.sid);
   return {
     leader: (voter ? s.config.sid : NO_VOTE) as ServerId,
     zxid: voter ? lastLogged(s) : (NO_VOTE as typeof s.vote.zxid),
@@ -44,16 +45,18 @@ function stateName(s: PeerState): PeerStateName {
 }
 
 function notification(s: PeerState, v: Vote, state: PeerStateName): Notification {
-  return { type: 'NOTIFICATION', state, leader: v.leader, zxid: v.zxid, electionEpoch: v.electionEpoch, peerEpoch: v.peerEpoch };
+  const n: Notification = { type: 'NOTIFICATION', state, leader: v.leader, zxid: v.zxid, electionEpoch: v.electionEpoch, peerEpoch: v.peerEpoch };
+  const c = configInForce(s);
+  return c === undefined ? n : { ...n, config: c };
 }
 
 function sendNotifications(s: PeerState, l: LookingState, out: Action[]): void {
   const v = { ...l.proposal, electionEpoch: s.logicalclock };
-  for (const to of s.config.quorum.voters) {
+  for (const to of s.quorum.voters) {
     if (to === s.config.sid) continue;
     out.push({ type: 'send', to, msg: notification(s, v, 'LOOKING') });
   }
-  if (s.config.quorum.isVoter(s.config.sid)) l.recvset.set(s.config.sid, { ...v, state: 'LOOKING' });
+  if (s.quorum.isVoter(s.config.sid)) l.recvset.set(s.config.sid, { ...v, state: 'LOOKING' });
 }
 
 /** Enter LOOKING: a new election round, voting for ourselves. */
@@ -98,7 +101,7 @@ function checkLeader(s: PeerState, votes: Map<ServerId, ReceivedVote>, leader: S
 
 function checkLookingQuorum(s: PeerState, l: LookingState): void {
   const v = { ...l.proposal, electionEpoch: s.logicalclock };
-  const ok = s.config.quorum.containsQuorum(agreeing(l.recvset, v));
+  const ok = s.quorum.containsQuorum(agreeing(l.recvset, v));
   if (!ok) l.finalizeDeadline_tick = null;
   else if (l.finalizeDeadline_tick === null) l.finalizeDeadline_tick = s.tick + s.config.finalizeWait_ticks;
 }
@@ -111,7 +114,9 @@ function decide(s: PeerState, v: Vote, out: Action[]): void {
 
 /** A LOOKING peer handles one notification. */
 export function lookingNotification(s: PeerState, l: LookingState, from: ServerId, n: Notification, out: Action[]): void {
-  const q = s.config.quorum;
+  // A newer config from a peer (ZooKeeper's WorkerReceiver): in force here too, and the election starts over in it.
+  if (n.config !== undefined && adoptConfig(s, n.config.zxid, n.config.data, out)) return becomeLooking(s, out);
+  const q = s.quorum;
   if (!q.isVoter(from)) {
     // Observers and strangers are told our current vote; they never count, and (as in
     // FastLeaderElection's receiver thread) they do not reset our resend timer.

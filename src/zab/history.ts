@@ -1,4 +1,5 @@
 import type { Action, PeerState } from './state.js';
+import { activateIfReconfig, noteLogged, recomputeLastSeen } from './reconfig.js';
 import { assert, maxBig, minBig, type Txn, type Zxid } from './types.js';
 
 /** The peer's in-memory view of its txn log (txns after snapZxid) and what it applied. */
@@ -36,6 +37,7 @@ export function firstAfter(s: PeerState, z: Zxid): number {
 export function appendTxn(s: PeerState, txn: Txn, out: Action[]): void {
   assert(txn.zxid > lastLogged(s), `append out of order: ${txn.zxid} after ${lastLogged(s)}`);
   s.log.push(txn);
+  noteLogged(s, txn);
   out.push({ type: 'append', txns: [txn] });
 }
 
@@ -45,6 +47,7 @@ export function truncateAfter(s: PeerState, z: Zxid, out: Action[]): void {
   assert(z >= s.snapZxid, `truncate to ${z} below snapshot ${s.snapZxid}`);
   s.log.length = firstAfter(s, z);
   s.durableZxid = minBig(s.durableZxid, z);
+  recomputeLastSeen(s);
   out.push({ type: 'truncate', zxid: z });
 }
 
@@ -56,6 +59,7 @@ export function applyThrough(s: PeerState, z: Zxid, out: Action[]): void {
   for (; i < s.log.length && s.log[i]!.zxid <= z; i++) {
     const txn = s.log[i]!;
     out.push({ type: 'apply', txn });
+    activateIfReconfig(s, txn, out);
     s.committedZxid = txn.zxid;
     s.commitsSinceSnapshot++;
   }

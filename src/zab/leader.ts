@@ -1,8 +1,9 @@
 import type { QuorumMessage } from './packets.js';
-import type { Action, LeaderState, LearnerHandler, PeerState } from './state.js';
+import type { Action, LeaderState, LearnerHandler, PeerState, Proposal } from './state.js';
 import { answerNotification, becomeLooking } from './election.js';
 import { appendTxn, applyThrough, firstAfter, indexOf, lastLogged } from './history.js';
 import { minorityQuorum } from './quorum.js';
+import { configInForce, quorumOfBoth, reconfigInProgress } from './reconfig.js';
 import { assert, counterOf, epochOf, makeZxid, maxBig, type Epoch, type ServerId, type Zxid } from './types.js';
 import type { Message } from './packets.js';
 
@@ -52,7 +53,7 @@ function dropHandler(l: LeaderState, h: LearnerHandler, out: Action[]): void {
 
 /** getEpochToPropose: once a quorum of FOLLOWERINFOs is in, propose max(acceptedEpoch) + 1. */
 function maybeDecideEpoch(s: PeerState, l: LeaderState, out: Action[]): void {
-  if (l.phase !== 'discovery' || !s.config.quorum.containsQuorum(l.connecting.keys())) return;
+  if (l.phase !== 'discovery' || !quorumOfBoth(s, l.connecting.keys())) return;
   let max = s.acceptedEpoch;
   for (const e of l.connecting.values()) max = maxBig(max, e);
   const e = (s.config.mutations.has('reuseEpoch') ? max : max + 1n) as Epoch;
@@ -65,7 +66,7 @@ function maybeDecideEpoch(s: PeerState, l: LeaderState, out: Action[]): void {
 }
 
 function maybeEpochAckQuorum(s: PeerState, l: LeaderState, out: Action[]): void {
-  if (l.phase !== 'epochAck' || !s.config.quorum.containsQuorum(l.epochAcks)) return;
+  if (l.phase !== 'epochAck' || !quorumOfBoth(s, l.epochAcks)) return;
   const e = l.newEpoch!;
   l.phase = 'newLeader';
   s.currentEpoch = e;
@@ -81,7 +82,7 @@ function maybeSelfNewLeaderAck(s: PeerState, l: LeaderState, out: Action[]): voi
 }
 
 function maybeEstablish(s: PeerState, l: LeaderState, out: Action[]): void {
-  if (l.established || l.phase !== 'newLeader' || !s.config.quorum.containsQuorum(l.newLeaderAcks)) return;
+  if (l.established || l.phase !== 'newLeader' || !quorumOfBoth(s, l.newLeaderAcks)) return;
   l.established = true;
   l.phase = 'broadcast';
   // ZooKeeper's updateElectionVote (ZOOKEEPER-1732): notifications now report the established
@@ -159,7 +160,14 @@ function startSync(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[
   // learners ignore (ZooKeeper's leader sends -1).
   h.syncCommitZxid = commitLimit;
   if (!s.config.mutations.has('forwardAfterNewLeaderAck')) h.forwarding = true;
-  send(out, h.sid, { type: 'NEWLEADER', zxid: makeZxid(l.newEpoch!, 0n) });
+  const c = configInForce(s);
+  send(
+    out,
+    h.sid,
+    c === undefined
+      ? { type: 'NEWLEADER', zxid: makeZxid(l.newEpoch!, 0n) }
+      : { type: 'NEWLEADER', zxid: makeZxid(l.newEpoch!, 0n), config: c.data, configZxid: c.zxid },
+  );
   h.stage = 'newLeaderSent';
   h.syncedThrough = upTo;
   // Acks it gave before this sync may be for txns the TRUNC above drops: it acks them again.
@@ -171,10 +179,10 @@ function isMoreRecent(e1: Epoch, z1: Zxid, e2: Epoch, z2: Zxid): boolean {
   return e1 > e2 || (e1 === e2 && z1 > z2);
 }
 
-function commitQuorum(s: PeerState, acks: Set<ServerId>): boolean {
-  const q = s.config.quorum;
-  if (s.config.mutations.has('commitOnMinority')) return minorityQuorum(q.voters, q.observers).containsQuorum(acks);
-  return q.containsQuorum(acks);
+/** A quorum of every config the proposal needs (both while a reconfig is in flight). */
+function commitQuorum(s: PeerState, p: Proposal, acks: Set<ServerId>): boolean {
+  if (s.config.mutations.has('commitOnMinority')) return p.quorums.every((q) => minorityQuorum(q.voters, q.observers).containsQuorum(acks));
+  return p.quorums.every((q) => q.containsQuorum(acks));
 }
 
 /**
@@ -191,8 +199,9 @@ function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
     const p = l.proposals[0]!;
     const acks = new Set(p.acks);
     if (s.durableZxid >= p.zxid) acks.add(s.config.sid);
-    if (!commitQuorum(s, acks)) return;
+    if (!commitQuorum(s, p, acks)) return;
     l.proposals.shift();
+    const configBefore = s.quorumZxid;
     applyThrough(s, p.zxid, out);
     for (const h of l.handlers.values()) {
       if (!h.forwarding) continue;
@@ -201,6 +210,8 @@ function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
       if (hold !== undefined && p.zxid > hold) h.held.push(m);
       else send(out, h.sid, m);
     }
+    // A leader that a committed reconfig removed from the voters steps down; the new config elects.
+    if (s.quorumZxid !== configBefore && !s.quorum.isVoter(s.config.sid)) return stepDown(s, l, out);
     releaseSyncs(s, l, out);
   }
 }
@@ -213,7 +224,7 @@ function releaseSyncs(s: PeerState, l: LeaderState, out: Action[]): void {
     for (const h of l.handlers.values()) {
       if (h.participant && h.stage === 'uptodate' && h.pingReplies >= (w.pingsNeeded.get(h) ?? 1)) confirmed.push(h.sid);
     }
-    if (!s.config.quorum.containsQuorum(confirmed) && !s.config.mutations.has('syncWithoutQuorum')) return;
+    if (!quorumOfBoth(s, confirmed) && !s.config.mutations.has('syncWithoutQuorum')) return;
     l.syncWaiters.shift();
     if (w.to === 'local') out.push({ type: 'syncDone' });
     else if (l.handlers.get(w.to.sid) === w.to) answerSync(w.to, out);
@@ -291,9 +302,17 @@ export function leaderPropose(s: PeerState, l: LeaderState, zxid: Zxid | null, d
   }
   const z = slot.zxid;
   assert(zxid === z, `propose numbered ${zxid} by the runtime, but ${z} is next`);
+  // One reconfig at a time (the runtime's prep answers ReconfigInProgress first): a second one in
+  // flight would commit under the last-seen config without the quorum of the one between.
+  if (reconfigInProgress(s) && (s.config.reconfigOf?.(data) ?? null) !== null) {
+    out.push({ type: 'requestDropped', sync: false, data, reason: 'a reconfig is in progress' });
+    return;
+  }
   l.lastProposed = z;
   appendTxn(s, { zxid: z, data }, out);
-  l.proposals.push({ zxid: z, data, acks: new Set() });
+  const joint = reconfigInProgress(s) && !s.config.mutations.has('reconfigOldQuorumOnly');
+  const quorums = joint ? [s.quorum, s.lastSeenQuorum] : [s.quorum];
+  l.proposals.push({ zxid: z, data, acks: new Set(), quorums });
   for (const h of l.handlers.values()) if (h.forwarding && h.participant) send(out, h.sid, { type: 'PROPOSAL', zxid: z, data });
   tryCommit(s, l, out);
 }
@@ -333,7 +352,7 @@ function learnerInfo(
   msg: Extract<QuorumMessage, { type: 'FOLLOWERINFO' | 'OBSERVERINFO' }>,
   out: Action[],
 ): void {
-  const participant = msg.type === 'FOLLOWERINFO' && s.config.quorum.isVoter(from);
+  const participant = msg.type === 'FOLLOWERINFO';
   const h: LearnerHandler = {
     sid: from,
     participant,
@@ -435,7 +454,7 @@ export function leaderTick(s: PeerState, l: LeaderState, out: Action[]): void {
   if (l.established) {
     const synced: ServerId[] = [c.sid];
     for (const h of l.handlers.values()) if (h.participant && h.stage === 'uptodate') synced.push(h.sid);
-    if (!c.quorum.containsQuorum(synced)) return stepDown(s, l, out);
+    if (!quorumOfBoth(s, synced)) return stepDown(s, l, out);
   }
   if (s.tick - l.lastPing_tick >= c.ping_ticks) {
     l.lastPing_tick = s.tick;

@@ -3,12 +3,13 @@ import type { Id } from '../proto/records.js';
 import type { Action, LearnerState, PeerState } from './state.js';
 import { answerNotification, becomeLooking } from './election.js';
 import { appendTxn, applyThrough, indexOf, lastLogged, truncateAfter } from './history.js';
+import { adoptConfig, noteLogged } from './reconfig.js';
 import { makeZxid, maxBig, minBig, type Epoch, type ServerId, type Zxid } from './types.js';
 
 /** Follower and observer: register with the leader, sync, then follow the broadcast. */
 
 export function becomeLearner(s: PeerState, leader: ServerId, out: Action[]): void {
-  const follower = s.config.quorum.isVoter(s.config.sid);
+  const follower = s.quorum.isVoter(s.config.sid);
   const l: LearnerState = {
     role: follower ? 'FOLLOWING' : 'OBSERVING',
     leader,
@@ -157,9 +158,10 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
         if (msg.type === 'INFORM') commitOrRemember(s, l, msg.zxid, out);
         return;
       }
-      if (l.snapSync !== null)
+      if (l.snapSync !== null) {
         s.log.push({ zxid: msg.zxid, data: msg.data }); // written at NEWLEADER
-      else appendTxn(s, { zxid: msg.zxid, data: msg.data }, out);
+        noteLogged(s, s.log[s.log.length - 1]!);
+      } else appendTxn(s, { zxid: msg.zxid, data: msg.data }, out);
       if (msg.type === 'INFORM') return commitOrRemember(s, l, msg.zxid, out);
       if (l.role === 'FOLLOWING') {
         l.ackQueue.push(msg.zxid);
@@ -172,6 +174,11 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
       return commitOrRemember(s, l, msg.zxid, out);
     case 'NEWLEADER':
       if (l.phase !== 'syncing') return leave(s, l, out);
+      // The leader's config in force (committed): ours too; a learner it moves out of this role rejoins.
+      if (msg.config !== undefined && msg.configZxid !== undefined && adoptConfig(s, msg.configZxid, msg.config, out)) {
+        const role = s.quorum.isVoter(s.config.sid) ? 'FOLLOWING' : 'OBSERVING';
+        if (!s.quorum.isVoter(l.leader) || role !== l.role) return leave(s, l, out);
+      }
       l.newLeaderPending = msg.zxid;
       if (l.snapSync !== null) persistSnapSync(s, l, out);
       if (m.has('epochBeforeTxns') && s.currentEpoch !== l.newEpoch) {
@@ -186,12 +193,15 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
       // Everything the leader committed before this point reached us as COMMIT/INFORM first, or
       // is at or below the sync's commit point that UPTODATE carries (tszk leaders only).
       if (msg.committedZxid !== undefined) l.maxCommitSeen = maxBig(l.maxCommitSeen, msg.committedZxid);
+      const configBefore = s.quorumZxid;
       applyThrough(s, l.maxCommitSeen, out);
       // ZooKeeper's updateElectionVote: notifications now report the established epoch.
       s.vote = { ...s.vote, peerEpoch: l.newEpoch! };
       l.phase = 'broadcast';
       startServing(l, out);
       send(out, l.leader, { type: 'ACK', zxid: makeZxid(l.newEpoch!, 0n) });
+      // The sync may have committed a reconfig that moves us (or our leader) out of this role.
+      if (s.quorumZxid !== configBefore) followNewConfig(s, l, out);
       return;
     case 'PING':
       // Not before UPTODATE, as ZooKeeper's Learner.syncWithLeader: a ZooKeeper leader drops a
@@ -251,8 +261,22 @@ function noteSyncPoint(s: PeerState, l: LearnerState, z: Zxid): void {
 }
 
 function commitOrRemember(s: PeerState, l: LearnerState, z: Zxid, out: Action[]): void {
-  if (l.phase === 'broadcast') applyThrough(s, z, out);
-  else l.maxCommitSeen = maxBig(l.maxCommitSeen, z);
+  if (l.phase !== 'broadcast') {
+    l.maxCommitSeen = maxBig(l.maxCommitSeen, z);
+    return;
+  }
+  const before = s.quorumZxid;
+  applyThrough(s, z, out);
+  if (s.quorumZxid !== before) followNewConfig(s, l, out);
+}
+
+/**
+ * A reconfig committed: a learner whose leader is no voter of the new config, or whose own role
+ * changed (participant <-> observer, or removed), goes back to LOOKING and joins the new config.
+ */
+function followNewConfig(s: PeerState, l: LearnerState, out: Action[]): void {
+  const role = s.quorum.isVoter(s.config.sid) ? 'FOLLOWING' : 'OBSERVING';
+  if (!s.quorum.isVoter(l.leader) || role !== l.role) leave(s, l, out);
 }
 
 export function learnerTick(s: PeerState, l: LearnerState, out: Action[]): void {

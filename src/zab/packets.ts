@@ -95,7 +95,12 @@ export type QuorumMessage =
   | { type: 'COMMIT'; zxid: Zxid }
   | { type: 'INFORM'; zxid: Zxid; data: Buffer }
   /** `config`: ZooKeeper's leader sends its QuorumVerifier as text (server.N lines, version=); null is also accepted. */
-  | { type: 'NEWLEADER'; zxid: Zxid; config?: Buffer }
+  /**
+   * `config`: the leader's config in force (ZooKeeper: its QuorumVerifier text). `configZxid`:
+   * which reconfig made it, when the core attached it (dynamic reconfiguration, `reconfigOf`);
+   * then `config` is that reconfig txn's payload. Not on the wire.
+   */
+  | { type: 'NEWLEADER'; zxid: Zxid; config?: Buffer; configZxid?: Zxid }
   /**
    * `committedZxid`: tszk's leader says how far the history it synced was committed (the learner's
    * own older txns included); ZooKeeper's leader sends zxid -1 (absent) and its learners ignore it.
@@ -121,6 +126,8 @@ export interface Notification {
   zxid: Zxid;
   electionEpoch: bigint;
   peerEpoch: Epoch;
+  /** The sender's config in force when a reconfig made it (the runtime encodes its own config text instead). */
+  config?: { zxid: Zxid; data: Buffer };
 }
 
 export type Message = QuorumMessage | Notification;

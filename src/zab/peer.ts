@@ -1,6 +1,7 @@
 import type { Action, Event, PeerConfig, PeerState, Persisted, StepResult } from './state.js';
 import { becomeLooking, lookingNotification, lookingTick } from './election.js';
 import { lastLogged } from './history.js';
+import { adoptConfig, recomputeLastSeen } from './reconfig.js';
 import { leaderDisconnected, leaderLocalSync, leaderLogDurable, leaderMessage, leaderPropose, leaderRequest, leaderTick } from './leader.js';
 import { learnerDisconnected, learnerLogDurable, learnerMessage, learnerRequest, learnerTick } from './learner.js';
 import { assert, maxBig, minBig, type Zxid } from './types.js';
@@ -27,9 +28,18 @@ export function recover(config: PeerConfig, p: Persisted): StepResult {
     committedZxid: p.snapZxid,
     commitsSinceSnapshot: 0,
     logicalclock: 0n,
+    quorum: config.quorum,
+    quorumZxid: 0n as Zxid,
+    quorumData: null,
+    lastSeenQuorum: config.quorum,
+    lastSeenZxid: 0n as Zxid,
     vote: { leader: config.sid, zxid: p.snapZxid, electionEpoch: 0n, peerEpoch: p.currentEpoch },
     role: { role: 'LOOKING' } as PeerState['role'],
   };
+  // A reconfig in the log is the last seen config until it commits (the runtime's `config.quorum`
+  // is the config in force when it restarts).
+  if (p.config !== undefined) adoptConfig(s, p.config.zxid, p.config.data, []);
+  recomputeLastSeen(s);
   const actions: Action[] = [];
   becomeLooking(s, actions);
   return { state: s, actions };

@@ -37,7 +37,9 @@ export type Mutation =
   /** FLE orders votes by epoch and server id only, ignoring the zxid. */
   | 'voteIgnoresZxid'
   /** Leader PINGs a learner before its sync packet (a ZooKeeper learner exits on that PING). */
-  | 'pingBeforeSync';
+  | 'pingBeforeSync'
+  /** Leader commits an in-flight reconfig (and what follows it) on a quorum of the old config alone. */
+  | 'reconfigOldQuorumOnly';
 
 /** Limits, all in ticks of the runtime's clock (the runtime chooses the tick length). */
 export interface PeerConfig {
@@ -65,6 +67,12 @@ export interface PeerConfig {
   /** Bound on outstanding proposals (and on pending syncs) at the leader; further requests are dropped. */
   readonly outstandingProposals_max: number;
   readonly mutations: ReadonlySet<Mutation>;
+  /**
+   * Dynamic reconfiguration: the quorum verifier a txn payload puts in force when it commits (a
+   * reconfig txn), null for any other txn. Pure (the runtime decodes its own payloads). Without it
+   * the ensemble is the static `quorum` for good.
+   */
+  readonly reconfigOf?: (data: Buffer) => QuorumVerifier | null;
 }
 
 export interface Vote {
@@ -146,6 +154,8 @@ export interface Proposal {
   zxid: Zxid;
   data: Buffer;
   acks: Set<ServerId>;
+  /** Every config whose quorum must ack it: the one in force, and the last seen while a reconfig is in flight. */
+  quorums: QuorumVerifier[];
 }
 /**
  * A sync waits until everything proposed before it is committed and a quorum has answered a PING
@@ -198,6 +208,14 @@ export interface PeerState {
   committedZxid: Zxid;
   commitsSinceSnapshot: number;
   logicalclock: bigint;
+  /** The config in force (ZooKeeper's quorum verifier): `config.quorum` until a reconfig commits. */
+  quorum: QuorumVerifier;
+  /** Zxid of the reconfig txn that put `quorum` in force (0: the static config), and its payload. */
+  quorumZxid: Zxid;
+  quorumData: Buffer | null;
+  /** The newest config in our history (ZooKeeper's last-seen verifier): `quorum` unless a reconfig is in flight. */
+  lastSeenQuorum: QuorumVerifier;
+  lastSeenZxid: Zxid;
   /** Current vote (what we answer to LOOKING peers). */
   vote: Vote;
   role: RoleState;
@@ -210,6 +228,11 @@ export interface Persisted {
   snapZxid: Zxid;
   /** Log txns after snapZxid, in zxid order. */
   log: Txn[];
+  /**
+   * The config in force when it stopped, if a reconfig ever committed (ZooKeeper's dynamic config
+   * file, written when a reconfig commits): the runtime keeps it when it applies a reconfig txn.
+   */
+  config?: { zxid: Zxid; data: Buffer };
 }
 
 export type Event =
@@ -256,6 +279,8 @@ export type Action =
   | { type: 'loadSnapshot'; zxid: Zxid; data: Buffer } // replace the tree in memory
   | { type: 'takeSnapshot'; zxid: Zxid } // sync: persist the tree (at zxid), drop log <= zxid
   | { type: 'apply'; txn: Txn } // commit to the tree, in zxid order
+  /** The config in force changed to the one reconfig txn `zxid` (payload `data`) made: keep it for recovery (sync). */
+  | { type: 'persistConfig'; zxid: Zxid; data: Buffer }
   | { type: 'role'; role: Role; leader: ServerId | null }
   | { type: 'established'; epoch: Epoch }
   /** Reads and writes may (or may no longer) be served here. */

@@ -5,9 +5,7 @@
  * times and session ids are masked.
  */
 import assert from 'node:assert/strict';
-import { PassThrough, Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { runShell } from '../../src/cli/shell.js';
 import { tokenize } from '../../src/cli/shell/parse.js';
 import { javaDate, statLines } from '../../src/cli/shell/format.js';
 import { validatePath } from '../../src/cli/shell/errors.js';
@@ -15,27 +13,11 @@ import { clientTargetMissing, startClientTarget, type RestartableServer } from '
 import { fourLetter } from '../support/ports.js';
 import { skipUnless } from '../support/target.js';
 import { runZkCli, zkCliMissing, type CliRun } from '../support/zkcli.js';
+import { runOurs } from '../support/tszk-shell.js';
 import { startZooKeeper, zookeeperMissing, type RealZooKeeper } from '../support/zookeeper.js';
 
 const skip = skipUnless(clientTargetMissing() ?? zookeeperMissing() ?? zkCliMissing());
 
-async function runOurs(server: string, opts: { stdin?: string; commands?: string[]; args?: string[] }): Promise<CliRun> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const o: Buffer[] = [];
-  const e: Buffer[] = [];
-  out.on('data', (c: Buffer) => o.push(c));
-  err.on('data', (c: Buffer) => e.push(c));
-  const code = await runShell({
-    server,
-    ...(opts.args ? { args: opts.args } : opts.commands ? { commands: opts.commands } : { input: Readable.from([opts.stdin ?? '']) }),
-    output: out,
-    errorOutput: err,
-  });
-  return { stdout: Buffer.concat(o).toString('utf8'), stderr: Buffer.concat(e).toString('utf8'), code };
-}
-
-/** Polls `srvr` until the server says it serves requests (creating no session, so no txn). */
 async function waitServing(port: number): Promise<void> {
   const deadline = Date.now() + 20_000;
   for (;;) {

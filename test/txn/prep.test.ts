@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { OpCode, EventType } from '../../src/proto/opcodes.js';
 import { Err } from '../../src/proto/errors.js';
 import { DataTree, OPEN_ACL_UNSAFE, type WatchedEvent, type Watcher } from '../../src/tree/index.js';
-import { TxnPreparer, ZkDatabase, encodeTxn, decodeTxn, type WriteRequest, type RequestContext } from '../../src/txn/index.js';
+import { TxnPreparer, ZkDatabase, standaloneReconfig, encodeTxn, decodeTxn, type WriteRequest, type RequestContext } from '../../src/txn/index.js';
 
 const acl = [...OPEN_ACL_UNSAFE];
 function setup(opts: { extendedTypesEnabled?: boolean } = {}) {
@@ -12,6 +12,7 @@ function setup(opts: { extendedTypesEnabled?: boolean } = {}) {
     db.tree,
     { skipACL: false, extendedTypesEnabled: opts.extendedTypesEnabled ?? false, digestEnabled: true },
     { check: () => undefined },
+    standaloneReconfig(false),
   );
   const ctx = (sessionId = 1n): RequestContext => ({ sessionId, cxid: 1, authInfo: [{ scheme: 'ip', id: '127.0.0.1' }], time: 1000n });
   // The caller numbers txns (in a server: the ZAB core or the standalone counter).

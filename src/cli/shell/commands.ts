@@ -3,6 +3,7 @@
  * stdout, "Created ..." and failures on stderr, the same wording and layout.
  */
 import { CreateMode, KeeperError, WatcherType, type ZooKeeperClient, op, type ACL, type Watcher } from '../../client/index.js';
+import { readFile } from 'node:fs/promises';
 import { Err } from '../../proto/errors.js';
 import { CliError, keeperMessage, validatePath, wrapKeeperError } from './errors.js';
 import { idString, javaList, permString, statLines } from './format.js';
@@ -49,6 +50,14 @@ export const commands: Record<string, Command> = {
     run: addWatch,
   },
   config: { usage: '[-c] [-w] [-s]', spec: { flags: 'cws' }, minArgs: 1, run: config },
+  reconfig: {
+    usage:
+      '[-s] [-v version] [[-file path] | [-members serverID=host:port1:port2;port3[,...]*]] | [-add serverId=host:port1:port2;port3[,...]]* [-remove serverId[,...]*]',
+    spec: { flags: 's', valued: 'v', longValued: ['file', 'members', 'add', 'remove'] },
+    // zkCli counts the words here, options included (checked in reconfig).
+    minArgs: 1,
+    run: reconfig,
+  },
   close: { usage: '', spec: {}, minArgs: 1, run: async (_ctx, zk) => zk.close() },
 };
 
@@ -72,10 +81,7 @@ export const usageTable: [string, string][] = [
   ['ls', commands['ls']!.usage],
   ['printwatches', 'on|off'],
   ['quit', ''],
-  [
-    'reconfig',
-    '[-s] [-v version] [[-file path] | [-members serverID=host:port1:port2;port3[,...]*]] | [-add serverId=host:port1:port2;port3[,...]]* [-remove serverId[,...]*]',
-  ],
+  ['reconfig', commands['reconfig']!.usage],
   ['redo', 'cmdno'],
   ['removewatches', commands['removewatches']!.usage],
   ['set', commands['set']!.usage],
@@ -386,6 +392,48 @@ async function config(ctx: ShellContext, zk: ZooKeeperClient, a: ParsedArgs): Pr
   const { data, stat: s } = await zk.getConfig(a.has('w'));
   const text = data === null ? 'null' : data.toString('utf8');
   ctx.out(`${a.has('c') ? clientConfigString(text) : text}\n`);
+  if (a.has('s')) ctx.out(statLines(s));
+}
+
+/**
+ * zkCli's ReconfigCommand: incremental (-add / -remove) or not (-members, or -file holding a
+ * dynamic config file's lines), -v the config version (hex, as /zookeeper/config writes it) it
+ * must still be. The server lines are lower-cased as zkCli does.
+ */
+async function reconfig(ctx: ShellContext, zk: ZooKeeperClient, a: ParsedArgs): Promise<void> {
+  if (a.words < 2) throw new CliError(`reconfig ${commands['reconfig']!.usage}`);
+  if ((a.has('file') || a.has('members')) && (a.has('add') || a.has('remove'))) {
+    throw new CliError("Can't use -file or -members together with -add or -remove (mixing incremental and non-incremental modes is not allowed)");
+  }
+  if (a.has('file') && a.has('members')) throw new CliError("Can't use -file and -members together (conflicting non-incremental modes)");
+  const v = a.value('v');
+  let fromConfig = -1n;
+  if (v !== undefined) {
+    if (!/^[0-9a-fA-F]+$/.test(v)) throw new CliError(`version No is not valid : ${v}`);
+    fromConfig = BigInt(`0x${v}`);
+  }
+  let newMembers = a.value('members')?.toLowerCase();
+  const file = a.value('file');
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (e) {
+      throw new CliError(`Error processing ${file}${(e as Error).message}`);
+    }
+    newMembers = text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => /^(server|group|weight)\.\d+\s*=/.test(l))
+      .join('\n');
+  }
+  const { data, stat: s } = await zk.reconfig({
+    ...(a.has('add') ? { joining: a.value('add')!.toLowerCase() } : {}),
+    ...(a.has('remove') ? { leaving: a.value('remove')!.toLowerCase() } : {}),
+    ...(newMembers !== undefined ? { newMembers } : {}),
+    fromConfig,
+  });
+  ctx.out(`Committed new configuration:\n${data === null ? 'null' : data.toString('utf8')}\n`);
   if (a.has('s')) ctx.out(statLines(s));
 }
 

@@ -30,11 +30,15 @@ export interface OptionSpec {
   flags?: string;
   /** Option letters that take a value. */
   valued?: string;
+  /** Options named by more than one letter (zkCli's reconfig: -file, -members, -add, -remove), each taking a value. */
+  longValued?: readonly string[];
 }
 
 export interface ParsedArgs {
   /** Non-option words, the command name first (as commons-cli's getArgs() has them in zkCli). */
   args: string[];
+  /** Every word, options included. */
+  words: number;
   has(opt: string): boolean;
   value(opt: string): string | undefined;
 }
@@ -56,6 +60,13 @@ export function parseOptions(words: string[], spec: OptionSpec): ParsedArgs {
       continue;
     }
     const name = w.slice(1);
+    if (spec.longValued?.includes(name) === true) {
+      const next = words[i + 1];
+      if (next === undefined) throw new CliError(`org.apache.commons.cli.MissingArgumentException: Missing argument for option: ${name}`);
+      seen.set(name, next);
+      i++;
+      continue;
+    }
     if (valued.includes(name[0]!) && name.length >= 1) {
       const opt = name[0]!;
       if (name.length > 1) {
@@ -74,5 +85,5 @@ export function parseOptions(words: string[], spec: OptionSpec): ParsedArgs {
     }
     throw new CliError(`org.apache.commons.cli.UnrecognizedOptionException: Unrecognized option: ${w}`);
   }
-  return { args, has: (o) => seen.has(o), value: (o) => seen.get(o) };
+  return { args, words: words.length, has: (o) => seen.has(o), value: (o) => seen.get(o) };
 }

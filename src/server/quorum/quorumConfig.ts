@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { majorityQuorum, hierarchicalQuorum, serverId, type QuorumVerifier, type ServerId } from '../../zab/index.js';
-import { ConfigError, parseProperties, type ParsedConfig } from '../config.js';
+import { ConfigError, parseProperties, parseServerLine, type ParsedConfig, type ServerLine } from '../config.js';
 
 export function quorumVerifierFrom(cfg: ParsedConfig): QuorumVerifier {
   const voters = cfg.servers.filter((s) => s.role === 'participant').map((s) => serverId(s.id));
@@ -53,21 +53,69 @@ export function quorumVerifierFromProps(props: ReadonlyMap<string, string>, vote
 }
 
 /**
- * The ensemble's configuration as ZooKeeper's QuorumVerifier.toString() writes it, which every
- * FLE notification carries: `server.N=host:quorumPort:electionPort:role[;clientHost:clientPort]`
- * lines, zoo.cfg's group.N/weight.N lines, then `version=<hex>`. tszk has no dynamic
- * reconfiguration, so the version is 0: a ZooKeeper receiver acts on a notification's config only
- * when its version is above its own. It must parse, though: ZooKeeper's WorkerReceiver parses
- * every config it gets, and an empty one (no participants) under standaloneEnabled=false throws
- * an IllegalArgumentException that kills that thread, after which the peer never hears a vote.
+ * The ensemble's membership as ZooKeeper's QuorumVerifier holds it: the server lines, zoo.cfg's
+ * group.N/weight.N lines (hierarchical quorums), and the config version — 0 for a static zoo.cfg,
+ * the zxid of the reconfig txn that made it otherwise.
  */
-export function quorumVerifierText(cfg: ParsedConfig): string {
-  const lines = cfg.servers.map((s) => {
-    const client = s.clientPort === undefined ? '' : `;${s.clientAddress ?? '0.0.0.0'}:${s.clientPort}`;
-    return `server.${s.id}=${s.host}:${s.quorumPort}:${s.electionPort}:${s.role}${client}`;
-  });
+export interface EnsembleConfig {
+  servers: readonly ServerLine[];
+  /** `group.N=...` / `weight.N=...` lines, as written in zoo.cfg. */
+  hierarchy: readonly string[];
+  version: bigint;
+}
+
+export function ensembleConfigOf(cfg: ParsedConfig): EnsembleConfig {
   const file = cfg.options.configPath;
   const props = file !== undefined && fs.existsSync(file) ? parseProperties(fs.readFileSync(file, 'utf8')) : new Map<string, string>();
-  for (const [k, v] of props) if (/^(zookeeper\.)?(group|weight)\.\d+$/.test(k)) lines.push(`${k.replace(/^zookeeper\./, '')}=${v}`);
-  return `${lines.join('\n')}\nversion=0`;
+  const hierarchy: string[] = [];
+  for (const [k, v] of props) if (/^(zookeeper\.)?(group|weight)\.\d+$/.test(k)) hierarchy.push(`${k.replace(/^zookeeper\./, '')}=${v}`);
+  return { servers: cfg.servers, hierarchy, version: 0n };
+}
+
+/** One server line's value as QuorumServer.toString() writes it (a client port without address binds 0.0.0.0). */
+export function serverSpec(s: ServerLine): string {
+  const client = s.clientPort === undefined ? '' : `;${s.clientAddress ?? '0.0.0.0'}:${s.clientPort}`;
+  return `${s.host}:${s.quorumPort}:${s.electionPort}:${s.role}${client}`;
+}
+
+/**
+ * The configuration as ZooKeeper's QuorumVerifier.toString() writes it, which every FLE
+ * notification carries and /zookeeper/config holds: `server.N=host:quorumPort:electionPort:role
+ * [;clientHost:clientPort]` lines in ascending id (the order ZooKeeper's HashMap of members gives
+ * small ids), zoo.cfg's group.N/weight.N lines, then `version=<hex>`. A ZooKeeper receiver acts on
+ * a notification's config only when its version is above its own. It must parse, though:
+ * ZooKeeper's WorkerReceiver parses every config it gets, and an empty one (no participants)
+ * under standaloneEnabled=false throws an IllegalArgumentException that kills that thread, after
+ * which the peer never hears a vote.
+ */
+export function configText(c: EnsembleConfig): string {
+  const lines = [...c.servers].sort((a, b) => a.id - b.id).map((s) => `server.${s.id}=${serverSpec(s)}`);
+  return `${[...lines, ...c.hierarchy].join('\n')}\nversion=${c.version.toString(16)}`;
+}
+
+/** The static zoo.cfg's configuration text (version 0). */
+export function quorumVerifierText(cfg: ParsedConfig): string {
+  return configText(ensembleConfigOf(cfg));
+}
+
+/** Reads configText's output back (a reconfig txn's data, /zookeeper/config); undefined when it is not one. */
+export function parseConfigText(text: string): EnsembleConfig | undefined {
+  const servers: ServerLine[] = [];
+  const hierarchy: string[] = [];
+  let version: bigint | undefined;
+  const fail = (key: string, problem: string): never => {
+    throw new ConfigError(key, problem);
+  };
+  try {
+    for (const [k, v] of parseProperties(text)) {
+      const m = /^server\.(\d+)$/.exec(k);
+      if (m) servers.push(parseServerLine(k, Number(m[1]), v, fail));
+      else if (/^(group|weight)\.\d+$/.test(k)) hierarchy.push(`${k}=${v}`);
+      else if (k === 'version' && /^[0-9a-f]+$/i.test(v)) version = BigInt(`0x${v}`);
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) return undefined;
+    throw e;
+  }
+  return version === undefined || servers.length === 0 ? undefined : { servers, hierarchy, version };
 }

@@ -18,7 +18,10 @@ import { log } from '../../log.js';
 import { databaseFromSnapshot, snapshotSourceOf } from '../../storage/database.js';
 import { parseSnapshot, snapshotBody } from '../../storage/snapshot.js';
 import { CONFIG_PATH, DataTree } from '../../tree/dataTree.js';
+import { Err, KeeperError } from '../../proto/errors.js';
+import { OpCode } from '../../proto/opcodes.js';
 import { ZkDatabase } from '../../txn/database.js';
+import type { ReconfigPolicy } from '../../txn/prep.js';
 import { decodeTxn, encodeTxn, type Txn as ServerTxn } from '../../txn/txn.js';
 import {
   decodeNotification,
@@ -54,7 +57,8 @@ import { LeaderMode } from './leaderMode.js';
 import { LearnerMode } from './learnerMode.js';
 import { NotServingListener } from './notServing.js';
 import { andThen, type Effect, type ElectionTransport, type PeerIo, type QuorumTransport } from './peerIo.js';
-import { quorumVerifierFrom, quorumVerifierText } from './quorumConfig.js';
+import { configText, ensembleConfigOf, parseConfigText, quorumVerifierFrom, serverSpec, type EnsembleConfig } from './quorumConfig.js';
+import { requestedConfig } from './reconfigRequest.js';
 import { ReadOnlyMode } from './readOnlyMode.js';
 
 /** The core's unit of time (ZooKeeper's limits in tickTime units are converted to these). */
@@ -162,8 +166,12 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   /** readonlymode: starts read-only serving when LOOKING lasts past the grace period. */
   private readOnlyTimer: Timer | undefined;
   private readOnlyPending = false;
-  /** The QuorumVerifier text (see quorumVerifierText): in every notification and in /zookeeper/config. */
-  private readonly configBytes: Buffer;
+  /** The configuration in force (ZooKeeper's quorum verifier): zoo.cfg's, until a reconfig commits. */
+  private activeConfig: EnsembleConfig;
+  /** Its text (configText): in every notification and in /zookeeper/config. */
+  private configBytes: Buffer;
+  /** Leader: the reconfig it proposed and has not seen committed (ZooKeeper's last-seen config). */
+  private pendingConfig: EnsembleConfig | undefined;
 
   constructor(
     private readonly cfg: ParsedConfig,
@@ -176,7 +184,8 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     const clientPort = self.clientPort ?? cfg.options.clientPort;
     const clientPortAddress = self.clientAddress ?? cfg.options.clientPortAddress;
     this.options = { ...cfg.options, clientPort, clientPortAddress, clientPortListen: self.clientPort !== undefined || cfg.options.clientPortListen };
-    this.configBytes = Buffer.from(quorumVerifierText(cfg), 'utf8');
+    this.activeConfig = ensembleConfigOf(cfg);
+    this.configBytes = Buffer.from(configText(this.activeConfig), 'utf8');
     this.lookingSince_ms = io.clock.now_ms();
     this.started_ms = this.lookingSince_ms;
     this.election = io.openElection((from, bytes) => this.onNotification(from, bytes));
@@ -423,6 +432,9 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         return this.io.storage.writeAcceptedEpoch(a.epoch);
       case 'persistCurrentEpoch':
         return this.io.storage.writeCurrentEpoch(a.epoch);
+      case 'persistConfig':
+        // Not asked for yet: this runtime gives the core no reconfigOf (it activates configs at apply).
+        return;
       case 'append': {
         if (a.txns.length === 0) return;
         const last = a.txns[a.txns.length - 1]!.zxid;
@@ -557,8 +569,70 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
    */
   private useDatabase(db: ZkDatabase): void {
     reportDigestMismatches(db);
-    db.tree.setData(CONFIG_PATH, this.configBytes, -1, 0n, BigInt(this.io.clock.now_ms()));
+    // A reconfig committed before the snapshot was taken is the config in force.
+    const data = db.tree.getNode(CONFIG_PATH)?.data;
+    const saved = this.cfg.options.reconfigEnabled && data !== null && data !== undefined ? parseConfigText(data.toString('utf8')) : undefined;
+    if (saved !== undefined && saved.version > this.activeConfig.version) this.activate(saved, data!);
+    else db.tree.setData(CONFIG_PATH, this.configBytes, -1, this.activeConfig.version, BigInt(this.io.clock.now_ms()));
     this.db = db;
+  }
+
+  /** A committed reconfig's config is now the one in force. */
+  private activate(next: EnsembleConfig, data: Buffer): void {
+    const voters = (c: EnsembleConfig): string =>
+      c.servers
+        .filter((s) => s.role === 'participant')
+        .map((s) => s.id)
+        .join(',');
+    if (voters(next) !== voters(this.activeConfig)) {
+      log.warn(
+        { version: next.version.toString(16), voters: voters(next) },
+        'a committed config changes the voting members, which this server does not act on yet',
+      );
+    }
+    this.activeConfig = next;
+    this.configBytes = data;
+    if (this.pendingConfig !== undefined && this.pendingConfig.version <= next.version) this.pendingConfig = undefined;
+    log.info({ version: next.version.toString(16), servers: next.servers.length }, 'reconfig: new configuration in force');
+  }
+
+  /**
+   * The leader's reconfig checks after the session's (ZooKeeper's PrepRequestProcessor): one
+   * reconfig at a time, curConfigId, the request's arguments, a synced quorum of the new config.
+   * Only observers may join or leave for now: a change of the voting members (or of a member's
+   * addresses) needs the core to commit under both configs, which it does not yet (Unimplemented).
+   */
+  private reconfigPolicy(): ReconfigPolicy {
+    let requested: EnsembleConfig | undefined;
+    return {
+      enabled: this.options.reconfigEnabled,
+      next: (req, zxid) => {
+        if (this.pendingConfig !== undefined) throw new KeeperError(Err.ReconfigInProgress);
+        const last = this.activeConfig;
+        if (req.curConfigId !== -1n && req.curConfigId !== last.version) throw new KeeperError(Err.BadVersion);
+        requested = requestedConfig(last, req, zxid, this.cfg.standaloneEnabled);
+        if (!this.syncedQuorumOf(requested)) throw new KeeperError(Err.NewConfigNoQuorum);
+        return Buffer.from(configText(requested), 'utf8');
+      },
+      proposing: () => {
+        const next = requested!;
+        if (!onlyObserversChange(this.activeConfig, next)) {
+          log.warn({ version: next.version.toString(16) }, 'reconfig refused: only observers can join or leave so far');
+          throw new KeeperError(Err.Unimplemented);
+        }
+        this.pendingConfig = next;
+      },
+    };
+  }
+
+  /** Leader: whether it and the learners it has brought up to date hold a quorum of `c` (Leader.isQuorumSynced). */
+  private syncedQuorumOf(c: EnsembleConfig): boolean {
+    const r = this.state.role;
+    if (r.role !== 'LEADING') return false;
+    const synced: ServerId[] = [this.config.sid];
+    for (const h of r.handlers.values()) if (h.stage === 'uptodate') synced.push(h.sid);
+    const voters = new Set(c.servers.filter((s) => s.role === 'participant').map((s) => BigInt(s.id)));
+    return [...new Set(synced)].filter((s) => voters.has(s)).length * 2 > voters.size;
   }
 
   /**
@@ -577,6 +651,13 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   private apply(t: Txn): void {
     const txn: ServerTxn = this.proposedTxns.get(t.zxid) ?? decodeTxn(t.data);
     this.proposedTxns.delete(t.zxid);
+    // The config is in force before the reply that reports it (ZooKeeper activates it at COMMIT).
+    const b = txn.body;
+    if (b.type === OpCode.reconfig && b.txn.data !== null) {
+      const next = parseConfigText(b.txn.data.toString('utf8'));
+      if (next === undefined) log.error({ zxid: zxidHex(t.zxid) }, 'a committed reconfig holds no config');
+      else this.activate(next, b.txn.data);
+    }
     if (this.pipeline !== undefined) this.pipeline.applyCommitted(txn);
     else this.db.applyChecked(txn);
   }
@@ -608,6 +689,8 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       }
       this.role = role;
       this.leader = leader;
+      // A reconfig this member proposed as leader commits under the next leader or never.
+      this.pendingConfig = undefined;
       if (role === 'LOOKING') this.scheduleReadOnly();
     });
   }
@@ -700,7 +783,8 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         metrics,
       );
     } else mode = new LearnerMode(this.role === 'OBSERVING' ? 'observer' : 'follower', sid, (e) => this.enqueue(e), metrics);
-    const pipeline = new RequestPipeline(this.options, this.db, mode, this.io, { ...this.opts, member: this });
+    const extras = this.role === 'LEADING' && !readOnly ? { ...this.opts, member: this, reconfig: this.reconfigPolicy() } : { ...this.opts, member: this };
+    const pipeline = new RequestPipeline(this.options, this.db, mode, this.io, extras);
     if (this.notServingUp) {
       await this.notServing.close();
       this.notServingUp = false;
@@ -728,4 +812,18 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       log.info({ mode: this.modeName() }, 'stopped serving clients');
     });
   }
+}
+
+/** Whether `next` only adds or removes observers: every voter and every member kept as it was. */
+function onlyObserversChange(active: EnsembleConfig, next: EnsembleConfig): boolean {
+  const spec = (c: EnsembleConfig, role?: string): Map<number, string> =>
+    new Map(c.servers.filter((s) => role === undefined || s.role === role).map((s) => [s.id, serverSpec(s)]));
+  const before = spec(active);
+  const after = spec(next);
+  for (const [id, line] of after) if (before.has(id) && before.get(id) !== line) return false;
+  const votersBefore = spec(active, 'participant');
+  const votersAfter = spec(next, 'participant');
+  if (votersBefore.size !== votersAfter.size) return false;
+  for (const id of votersBefore.keys()) if (!votersAfter.has(id)) return false;
+  return next.hierarchy.join('\n') === active.hierarchy.join('\n');
 }
