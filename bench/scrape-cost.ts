@@ -5,30 +5,16 @@
  * console's 2 s period. `npm run bench:scrape`. (`npm run bench -- --systems tszk --scrape` runs
  * the throughput workloads with that polling going on, for the end-to-end view.)
  */
-import fs from 'node:fs';
-import { PROMETHEUS_PROVIDER } from '../src/server/config.js';
 import { freePort } from '../test/support/ports.js';
 import { startTszk } from '../test/support/tszk.js';
+import { processCpu_us } from './procstat.js';
+import { scrapeTargetsCfg } from './servers.js';
 
 const POLLS = 500;
-/** /proc's CPU times are in clock ticks (100 per second on Linux). */
-const MS_PER_TICK = 10;
 
 const [metricsPort, adminPort] = [await freePort(), await freePort()];
-const server = await startTszk({
-  cfg: {
-    'metricsProvider.className': PROMETHEUS_PROVIDER,
-    'metricsProvider.httpHost': '127.0.0.1',
-    'metricsProvider.httpPort': metricsPort,
-    'admin.enableServer': 'true',
-    'admin.serverAddress': '127.0.0.1',
-    'admin.serverPort': adminPort,
-  },
-});
-const cpu_ms = (): number => {
-  const fields = fs.readFileSync(`/proc/${server.proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * MS_PER_TICK;
-};
+const server = await startTszk({ cfg: scrapeTargetsCfg(metricsPort, adminPort) });
+const cpu_ms = (): number => processCpu_us(server.proc.pid!) / 1000;
 async function untilAnswered(url: string): Promise<void> {
   for (let tries = 0; ; tries++) {
     try {

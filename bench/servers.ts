@@ -53,6 +53,18 @@ export interface ServerSettings {
   tls?: TestCerts;
 }
 
+/** zoo.cfg keys that open /metrics and the AdminServer (with its console) on these loopback ports. */
+export function scrapeTargetsCfg(metricsPort: number, adminPort: number): Record<string, string | number> {
+  return {
+    'metricsProvider.className': PROMETHEUS_PROVIDER,
+    'metricsProvider.httpHost': '127.0.0.1',
+    'metricsProvider.httpPort': metricsPort,
+    'admin.enableServer': 'true',
+    'admin.serverAddress': '127.0.0.1',
+    'admin.serverPort': adminPort,
+  };
+}
+
 const SCRAPE_METRICS_MS = 1000;
 const SCRAPE_CONSOLE_MS = 2000;
 
@@ -103,19 +115,7 @@ export async function startServer(system: SystemName, s: ServerSettings): Promis
     const cli = system === 'tszk-base' ? { cli: process.env[BASE_CLI_ENV] } : {};
     if (s.scrape === true) {
       const [metricsPort, adminPort] = [await freePort(), await freePort()];
-      const t = await startTszk({
-        cfg: {
-          ...cfg,
-          'metricsProvider.className': PROMETHEUS_PROVIDER,
-          'metricsProvider.httpHost': '127.0.0.1',
-          'metricsProvider.httpPort': metricsPort,
-          'admin.enableServer': 'true',
-          'admin.serverAddress': '127.0.0.1',
-          'admin.serverPort': adminPort,
-        },
-        logFile,
-        ...cli,
-      });
+      const t = await startTszk({ cfg: { ...cfg, ...scrapeTargetsCfg(metricsPort, adminPort) }, logFile, ...cli });
       const stopScraper = startScraper(metricsPort, adminPort);
       const stop = (): Promise<void> => {
         stopScraper();

@@ -403,7 +403,7 @@ export class ServerSimulation {
 
   // ---- clients ----------------------------------------------------------------------------------
 
-  /** A client that has seen no more than `p` has moves its session to `p` and syncs+reads first. */
+  /** A client that has seen no more than `p` has applied moves its session to `p` and syncs+reads first. */
   private reconnectTo(p: SimPeer): void {
     const z = p.peer?.tree.lastProcessedZxid;
     if (z === undefined) return;
