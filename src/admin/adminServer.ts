@@ -13,6 +13,7 @@ import type { AdminServerConfig } from '../server/config.js';
 import { PRIMARY_NAMES, runCommand, type CommandContext } from './commands.js';
 import { CONSOLE_PAGE, consoleEnsemble, consoleNode, consoleWrite } from './console.js';
 import { ConsoleLogins } from './consoleLogins.js';
+import { listenHttp } from './httpListen.js';
 import { liveness, readiness } from './health.js';
 import { writeJson } from './json.js';
 
@@ -59,36 +60,15 @@ export async function startAdminServer(cfg: AdminServerConfig, ctx: CommandConte
   // admin.idleTimeout: an idle connection (kept alive or not) is closed after it.
   server.keepAliveTimeout = cfg.idleTimeout_ms;
   server.setTimeout(cfg.idleTimeout_ms, (s: Socket) => s.destroy());
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    log.warn({ err: err.message, code: err.code, remote: socket.remoteAddress }, 'AdminServer: malformed HTTP request; connection closed');
-    if (socket.writable) {
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    } else socket.destroy();
-  });
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new AdminServerError(cfg.serverAddress, cfg.serverPort, e)));
-    server.listen(cfg.serverPort, cfg.serverAddress, () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : cfg.serverPort;
-  log.info({ address: cfg.serverAddress, port, commandURL: base || '/' }, 'AdminServer started');
-  return {
-    port,
-    close: () =>
-      logins.close().then(
-        () =>
-          new Promise<void>((resolve) => {
-            for (const s of sockets) s.destroy();
-            server.close(() => resolve());
-          }),
-      ),
-  };
+  const listener = await listenHttp(
+    server,
+    'AdminServer',
+    cfg.serverAddress,
+    cfg.serverPort,
+    (e) => new AdminServerError(cfg.serverAddress, cfg.serverPort, e),
+  );
+  log.info({ address: cfg.serverAddress, port: listener.port, commandURL: base || '/' }, 'AdminServer started');
+  return { port: listener.port, close: () => logins.close().then(() => listener.close()) };
 }
 
 function handle(req: http.IncomingMessage, res: http.ServerResponse, base: string, ctx: CommandContext, logins: ConsoleLogins): void {

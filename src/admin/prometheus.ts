@@ -9,11 +9,11 @@
  * loop lag, GC, handles), where ZooKeeper exports the JVM's.
  */
 import http from 'node:http';
-import type { Socket } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { log } from '../log.js';
 import type { MemberAdminSource } from '../server/adminSource.js';
 import type { PrometheusConfig } from '../server/config.js';
+import { listenHttp } from './httpListen.js';
 import { JavaDouble } from './json.js';
 import { monitorSnapshot, type MonitorSnapshot } from './monitor.js';
 
@@ -65,12 +65,20 @@ export function zooKeeperMetricsText(snap: MonitorSnapshot): string {
   return out.join('\n') + '\n';
 }
 
+/** The request's path, or undefined for a target that is no URL (an absolute-form one can be malformed). */
+function pathOf(target: string | undefined): string | undefined {
+  try {
+    return new URL(target ?? '/', 'http://metrics').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startMetricsServer(cfg: PrometheusConfig, member: MemberAdminSource): Promise<MetricsServerHandle> {
   const processMetrics = new Registry();
   if (cfg.exportProcessInfo) collectDefaultMetrics({ register: processMetrics });
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://metrics');
-    if (url.pathname !== '/metrics') {
+    if (pathOf(req.url) !== '/metrics') {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found\n');
       return;
     }
@@ -93,30 +101,13 @@ export async function startMetricsServer(cfg: PrometheusConfig, member: MemberAd
       },
     );
   });
-  server.on('clientError', (err: Error, socket: Socket) => {
-    log.warn({ err: err.message, remote: socket.remoteAddress }, 'metrics: malformed HTTP request; connection closed');
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
-  });
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(new MetricsServerError(cfg.httpHost, cfg.httpPort, e)));
-    server.listen(cfg.httpPort, cfg.httpHost, () => resolve());
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : cfg.httpPort;
-  log.info({ host: cfg.httpHost, port }, 'Prometheus metrics served on /metrics');
+  const listener = await listenHttp(server, 'metrics', cfg.httpHost, cfg.httpPort, (e) => new MetricsServerError(cfg.httpHost, cfg.httpPort, e));
+  log.info({ host: cfg.httpHost, port: listener.port }, 'Prometheus metrics served on /metrics');
   return {
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        processMetrics.clear();
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    port: listener.port,
+    close: () => {
+      processMetrics.clear();
+      return listener.close();
+    },
   };
 }
