@@ -9,12 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fourLetter, freePort } from '../test/support/ports.js';
 import { tszkCommand } from '../test/support/tszk.js';
-import { ZK_JAR_DIR } from '../test/support/zookeeper.js';
+import { ZK_SERVER_CLASSPATH } from '../test/support/zookeeper.js';
 import { BASE_CLI_ENV, type ServerSettings, type ServerUnderTest, type SystemName } from './servers.js';
 
-const ZK_CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-simple.jar', 'netty-all.jar', 'commons-cli.jar', 'commons-io.jar']
-  .map((j) => path.join(ZK_JAR_DIR, j))
-  .join(':');
 /** How long an ensemble may take to elect a leader and have every member serving. */
 const ENSEMBLE_START_TIMEOUT_MS = 60_000;
 const POLL_MS = 250;
@@ -30,7 +27,7 @@ interface Member {
 
 function memberCommand(system: SystemName, cfgPath: string, s: ServerSettings): { cmd: string; args: string[] } {
   if (system === 'zookeeper') {
-    return { cmd: 'java', args: [`-Xmx${s.zkHeap_mb}m`, '-cp', ZK_CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath] };
+    return { cmd: 'java', args: [`-Xmx${s.zkHeap_mb}m`, '-cp', ZK_SERVER_CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfgPath] };
   }
   const t = tszkCommand(system === 'tszk-base' ? process.env[BASE_CLI_ENV] : undefined);
   return { cmd: t.cmd, args: [...t.args, 'server', '--config', cfgPath] };

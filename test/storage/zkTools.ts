@@ -4,13 +4,8 @@
  * toolkits run on a file.
  */
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import zookeeper, { type ACL, type Client, type Stat } from 'node-zookeeper-client';
-import { ZK_JAR_DIR } from '../support/zookeeper.js';
-
-const CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-api.jar', 'slf4j-simple.jar', 'netty-all.jar', 'commons-cli.jar', 'commons-io.jar']
-  .map((j) => path.join(ZK_JAR_DIR, j))
-  .join(':');
+import { ZK_SERVER_CLASSPATH } from '../support/zookeeper.js';
 
 export async function connect(connectString: string, sessionTimeout = 30_000): Promise<Client> {
   const c = zookeeper.createClient(connectString, { sessionTimeout, retries: 0 });
@@ -105,7 +100,7 @@ export interface ToolRun {
 
 /** Runs one of ZooKeeper's command-line classes on a file. */
 export function runZkTool(mainClass: string, args: string[]): ToolRun {
-  const r = spawnSync('java', ['-Xmx256m', '-cp', CLASSPATH, mainClass, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync('java', ['-Xmx256m', '-cp', ZK_SERVER_CLASSPATH, mainClass, ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
