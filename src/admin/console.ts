@@ -27,7 +27,12 @@ export function consoleEnsemble(m: MemberAdminSource): Json {
   const stats =
     s === undefined
       ? null
-      : { at_ms: Date.now(), requests: mt.readlatency.count + mt.updatelatency.count, avgLatency_ms: s.stats.avgLatency, znodes: s.db.tree.nodeCount + 1 };
+      : {
+          at_ms: Date.now(),
+          requests: mt.summary.readlatency.count + mt.summary.updatelatency.count,
+          avgLatency_ms: s.stats.avgLatency,
+          znodes: s.db.tree.nodeCount + 1,
+        };
   if (q === undefined) {
     return {
       stats,

@@ -21,8 +21,6 @@ export interface AdminSource {
   connections(): Iterable<ClientConnection>;
   outstandingRequests(): number;
   resetConnectionStats(): void;
-  /** Counters from the durable log (fsync counts and times), printed by mntr. */
-  sinkMetrics(): ReadonlyArray<readonly [string, number]>;
   /** srvr/stat Mode line: standalone, leader, follower, observer or read-only. */
   modeName(): string;
   /** A quorum member serving read-only clients outside a quorum (isro answers "ro"). */
@@ -67,6 +65,8 @@ export interface QuorumView {
   readonly learners: readonly LearnerView[];
   /** Leader: when it was established (broadcast), else undefined. */
   readonly leadingSince_ms: number | undefined;
+  /** Leader: syncs waiting for their quorum (Leader.getNumPendingSyncs). */
+  readonly pendingSyncs: number;
 }
 
 /** A member, serving or not: what the AdminServer, /metrics and the health probes read. */

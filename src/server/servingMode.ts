@@ -50,7 +50,5 @@ export interface ServingMode {
   revalidate?(sessionId: bigint, timeout_ms: number): void;
   /** The error a write from a session this member does not track is prepared with (undefined: it may write). */
   unknownSession(sessionId: bigint): typeof Err.UnknownSession | typeof Err.SessionExpired | undefined;
-  /** Extra mntr lines (fsync figures), in order. */
-  metrics(): ReadonlyArray<readonly [string, number]>;
   close(): Promise<void>;
 }

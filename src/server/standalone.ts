@@ -13,6 +13,7 @@ import type { ServerOptions } from './options.js';
 import { RequestPipeline, type ServingServer } from './pipeline.js';
 import type { ServingMode, SyncJob, WriteJob } from './servingMode.js';
 import { InMemoryTxnSink, type TxnSink } from './txnSink.js';
+import type { ServerMetrics } from './serverMetrics.js';
 
 /** The server id a standalone ZooKeeper puts in the high byte of its session ids. */
 const STANDALONE_SERVER_ID = 1;
@@ -28,6 +29,8 @@ export interface StandaloneDeps {
   db?: ZkDatabase;
   /** Four-letter words (src/admin's runFourLetterWord); none are answered without it. */
   fourLetterWords?: FourLetterWordAnswerer;
+  /** Its metrics, when made before it (to be told of the dataDir's recovery); a new set otherwise. */
+  metrics?: ServerMetrics;
   /** Clock and client port; defaults to Node's. */
   io?: PipelineIo;
 }
@@ -36,7 +39,7 @@ export async function startStandaloneServer(opts: ServerOptions, deps: Standalon
   const db = deps.db ?? new ZkDatabase();
   const io = deps.io ?? nodePipelineIo;
   const mode = new StandaloneMode(db.lastProcessedZxid, deps.sink ?? new InMemoryTxnSink(), io.clock);
-  const pipeline = new RequestPipeline(opts, db, mode, io, { fourLetterWords: deps.fourLetterWords });
+  const pipeline = new RequestPipeline(opts, db, mode, io, { fourLetterWords: deps.fourLetterWords, metrics: deps.metrics });
   mode.attach(pipeline);
   await pipeline.listen();
   return pipeline;
@@ -77,10 +80,6 @@ class StandaloneMode implements ServingMode {
 
   unknownSession(): typeof Err.UnknownSession {
     return Err.UnknownSession;
-  }
-
-  metrics(): ReadonlyArray<readonly [string, number]> {
-    return this.sink.metrics?.() ?? [];
   }
 
   close(): Promise<void> {

@@ -9,8 +9,6 @@ export interface TxnSink {
   /** Batches must become durable (call onDurable) in the order they were appended. */
   append(txns: readonly Txn[], onDurable: () => void): void;
   close(): Promise<void>;
-  /** Extra mntr lines (e.g. zk_cnt_fsynctime, zk_sum_fsynctime, zk_max_fsynctime), in order. */
-  metrics?(): ReadonlyArray<readonly [string, number]>;
 }
 
 /** No durability: every batch is "durable" at once (a server without a dataDir, e.g. in tests; `tszk server` always passes the txn log). */

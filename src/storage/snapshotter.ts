@@ -7,6 +7,7 @@ import path from 'node:path';
 import { log } from '../log.js';
 import { snapshotFileName } from './names.js';
 import { writeSnapshotFile, type SnapshotSource } from './snapshot.js';
+import type { StorageObserver } from './storageObserver.js';
 import type { TxnLogWriter } from './txnLogWriter.js';
 
 export const SNAP_COUNT_DEFAULT = 100_000;
@@ -18,6 +19,8 @@ export interface SnapshotterOptions {
   fsync: boolean;
   /** Uniform in [0, 1); injected so tests and the simulator are deterministic. */
   random?: () => number;
+  /** Told how long each snapshot took (snapshottime). */
+  observer?: StorageObserver;
 }
 
 export interface SnapshotStats {
@@ -90,6 +93,7 @@ export class Snapshotter {
         this.stats.last_ms = performance.now() - t0;
         this.stats.lastBytes = bytes;
         this.stats.lastFile = file;
+        this.opts.observer?.snapshot(this.stats.last_ms);
         return file;
       })
       .finally(() => (this.running = undefined));

@@ -9,7 +9,7 @@
  * Deliberate differences, checked as such: `monitor` on a member not serving is ZooKeeper's
  * HTTP 500 (a NullPointerException) and tszk's not-serving error; `system_properties` lists
  * JVM properties in ZooKeeper and Node-meaningful ones in tszk (values compared as strings);
- * monitor's per-learner and per-namespace summary sets are ZooKeeper's only.
+ * monitor's per-learner and per-namespace summary sets may have members only ZooKeeper has.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -89,7 +89,11 @@ const EQUAL_VALUES = new Set([
 
 /** Maps keyed by session ids or times (which differ between runs): values compared, keys not. */
 const ID_KEYED = new Set(['expiry_time_to_session_ids', 'session_id_to_ephemeral_paths', 'session_id_to_watched_paths']);
-/** monitor's summary sets ZooKeeper keys by learner sid or top-level path; tszk has none. */
+/**
+ * monitor's summary sets keyed by learner sid or top-level path: ZooKeeper also counts the writes
+ * of its startup replay and of the config node it sets at start, tszk only what it serves, so a
+ * member only ZooKeeper has is no difference.
+ */
 const ZK_ONLY_MONITOR_KEY = /^(avg|min|max|cnt|sum|p50|p95|p99|p999)_(\d+_learner_handler_qp_(size|time_ms)|.+_(read|write)_per_namespace)$/;
 
 interface Answer {

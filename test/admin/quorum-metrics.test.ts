@@ -1,0 +1,179 @@
+/**
+ * ZooKeeper's quorum metrics on a real 3-member tszk ensemble (separate processes, Prometheus
+ * /metrics on each): after a known workload through a follower, the leader's commit_count,
+ * quorum_ack_latency and per-learner learner_handler_qp_size, the follower's proposal and commit
+ * counts and latencies, the log's fsync and sync-processor figures, and the per-namespace
+ * read/write summaries grow by the work done; every counter and summary count /metrics shows lies
+ * between two mntr answers taken around the scrape (the same counters).
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
+import { ZooKeeperClient } from '../../src/client/index.js';
+import { startEnsemble, type Ensemble, type EnsembleMember } from '../support/ensemble.js';
+import { fourLetter } from '../support/ports.js';
+
+let ens: Ensemble;
+let leader: EnsembleMember;
+let follower: EnsembleMember;
+
+before(async () => {
+  ens = await startEnsemble(3, { metrics: true, tickTime_ms: 200 });
+  leader = await ens.waitForLeader();
+  follower = ens.members.find((m) => m.id !== leader.id)!;
+});
+after(async () => {
+  await ens.stop();
+});
+
+/**
+ * The parsed families, and each keyed summary member's count by `name{key}`: the parser folds a
+ * summary's labelled members into one (it keeps only the quantile label), so those are read from
+ * their `_count{key="…"}` lines.
+ */
+interface Families extends Map<string, PrometheusFamily> {
+  keyedCounts: Map<string, number>;
+}
+
+async function scrape(m: EnsembleMember): Promise<Families> {
+  const r = await fetch(`http://127.0.0.1:${m.metricsPort!}/metrics`);
+  assert.equal(r.status, 200);
+  const text = await r.text();
+  const f = new Map(parsePrometheusTextFormat(text).map((fam) => [fam.name, fam] as const)) as Families;
+  f.keyedCounts = new Map();
+  for (const [, name, key, v] of text.matchAll(/^(\w+)_count\{key="([^"]*)"\} (\S+)$/gm)) f.keyedCounts.set(`${name!}{${key!}}`, Number(v));
+  return f;
+}
+
+async function mntr(m: EnsembleMember): Promise<Map<string, number>> {
+  const text = await fourLetter(m.clientPort, 'mntr');
+  return new Map(text.split('\n').flatMap((l) => (l === '' ? [] : [[l.split('\t')[0]!, Number(l.split('\t')[1])] as [string, number]])));
+}
+
+function counter(f: Families, name: string): number {
+  const fam = f.get(name);
+  assert.ok(fam, `${name} is exported`);
+  assert.equal(fam.type, 'COUNTER', `${name} is a counter`);
+  return Number(fam.metrics[0]!.value);
+}
+
+function gauge(f: Families, name: string): number {
+  const fam = f.get(name);
+  assert.ok(fam, `${name} is exported`);
+  assert.equal(fam.type, 'GAUGE', `${name} is a gauge`);
+  return Number(fam.metrics[0]!.value);
+}
+
+/** A summary's count (0 for a keyed member never recorded). */
+function count(f: Families, name: string, key?: string): number {
+  if (key !== undefined) {
+    if (f.has(name)) assert.equal(f.get(name)!.type, 'SUMMARY', `${name} is a summary`);
+    return f.keyedCounts.get(`${name}{${key}}`) ?? 0;
+  }
+  const fam = f.get(name);
+  assert.ok(fam, `${name} is exported`);
+  assert.equal(fam.type, 'SUMMARY', `${name} is a summary`);
+  return Number(fam.metrics[0]!.count);
+}
+
+/** Every counter and summary count of /metrics is between mntr's before and after the scrape. */
+async function assertAgreesWithMntr(m: EnsembleMember): Promise<void> {
+  const before = await mntr(m);
+  const f = await scrape(m);
+  const afterM = await mntr(m);
+  let checked = 0;
+  const between = (what: string, v: number, mntrKey: string): void => {
+    const lo = before.get(mntrKey);
+    const hi = afterM.get(mntrKey);
+    assert.ok(lo !== undefined && hi !== undefined, `mntr has ${mntrKey}`);
+    assert.ok(lo <= v && v <= hi, `member ${m.id} ${what}: /metrics ${v}, mntr ${lo}..${hi}`);
+    checked++;
+  };
+  for (const fam of f.values()) {
+    if (fam.type === 'COUNTER' && before.has(`zk_${fam.name}`)) between(fam.name, Number(fam.metrics[0]!.value), `zk_${fam.name}`);
+    if (fam.type === 'SUMMARY' && fam.metrics[0]?.count !== undefined) between(`${fam.name}_count`, Number(fam.metrics[0].count), `zk_cnt_${fam.name}`);
+  }
+  for (const [nameKey, v] of f.keyedCounts) {
+    const [, name, key] = /^(\w+)\{(.*)\}$/.exec(nameKey)!;
+    between(`${nameKey}_count`, v, `zk_cnt_${key!}_${name!}`);
+  }
+  assert.ok(checked > 100, `compared ${checked} values`);
+}
+
+test('the quorum summaries and counters grow with the work done, and mntr agrees with /metrics', async () => {
+  const l0 = await scrape(leader);
+  const f0 = await scrape(follower);
+  // Elections and syncs that brought the ensemble up.
+  assert.ok(count(l0, 'election_time') >= 1, 'leader election timed');
+  assert.ok(count(f0, 'election_time') >= 1, 'follower election timed');
+  assert.ok(count(f0, 'follower_sync_time') >= 1, 'follower sync timed');
+  assert.ok(count(l0, 'unavailable_time') >= 1 && count(l0, 'leader_unavailable_time') >= 1, 'unavailability until broadcast');
+  assert.ok(count(l0, 'dbinittime') >= 1 && count(l0, 'startup_snap_load_time') >= 1, 'startup load timed');
+  assert.ok(counter(l0, 'diff_count') + counter(l0, 'snap_count') >= 2, 'the leader synced both learners');
+  assert.equal(gauge(l0, 'learners'), 2);
+  assert.equal(gauge(l0, 'synced_followers'), 2);
+  assert.ok(gauge(l0, 'leader_uptime') > 0);
+  assert.equal(gauge(l0, 'pending_syncs'), 0);
+
+  const WRITES = 30;
+  const READS = 15;
+  const zk = await ZooKeeperClient.connect(follower.connectString, { sessionTimeout_ms: 30_000 });
+  try {
+    await zk.create('/app', '');
+    for (let i = 0; i < 19; i++) await zk.create(`/app/n${i}`, 'x'.repeat(i));
+    for (let i = 0; i < 10; i++) await zk.setData(`/app/n${i}`, 'updated');
+    for (let i = 0; i < READS; i++) await zk.getData(`/app/n${i % 19}`);
+    await zk.sync('/app');
+  } finally {
+    await zk.close();
+  }
+  const l1 = await scrape(leader);
+  const f1 = await scrape(follower);
+  const grew = (f: [Families, Families], name: string, by: number, key?: string): void => {
+    const d = count(f[1], name, key) - count(f[0], name, key);
+    assert.ok(d >= by, `${name}${key === undefined ? '' : `{key="${key}"}`} grew by ${d}, at least ${by} expected`);
+  };
+  const grewCounter = (f: [Families, Families], name: string, by: number): void => {
+    const d = counter(f[1], name) - counter(f[0], name);
+    assert.ok(d >= by, `${name} grew by ${d}, at least ${by} expected`);
+  };
+  const L: [Families, Families] = [l0, l1];
+  const F: [Families, Families] = [f0, f1];
+  // Leader: every write proposed, acked by a quorum and committed; packets queued to the follower.
+  grewCounter(L, 'proposal_count', WRITES);
+  grewCounter(L, 'commit_count', WRITES);
+  grew(L, 'quorum_ack_latency', WRITES);
+  grew(L, 'proposal_ack_creation_latency', WRITES);
+  grew(L, 'learner_handler_qp_size', 2 * WRITES, String(follower.id));
+  // The first packet to a learner and every 1000th are timed (LearnerHandler's marker packets).
+  assert.ok(count(l1, 'learner_handler_qp_time_ms', String(follower.id)) >= 1);
+  // Follower: proposals and commits received, how old they were, its own acks.
+  grewCounter(F, 'learner_proposal_received_count', WRITES);
+  grewCounter(F, 'learner_commit_received_count', WRITES);
+  grew(F, 'proposal_latency', WRITES);
+  grew(F, 'commit_propagation_latency', WRITES);
+  grew(F, 'proposal_ack_creation_latency', WRITES);
+  assert.equal(counter(f1, 'commit_count'), 0, 'only a leader commits (Leader.commit)');
+  // Both: the txn log and the tree.
+  for (const M of [L, F]) {
+    grew(M, 'fsynctime', 1);
+    grew(M, 'sync_processor_batch_size', 1);
+    grew(M, 'sync_processor_queue_and_flush_time_ms', WRITES);
+    grewCounter(M, 'sync_processor_request_queued', WRITES);
+    grew(M, 'propagation_latency', WRITES);
+    grew(M, 'write_per_namespace', WRITES, 'app');
+  }
+  // The client's reads were on the follower only.
+  grew(F, 'read_per_namespace', READS, 'app');
+  assert.equal(count(l1, 'read_per_namespace', 'app'), 0);
+  grew(F, 'readlatency', READS);
+  // Bytes and connections the follower saw from the client.
+  grewCounter(F, 'connection_request_count', 1);
+  grewCounter(F, 'bytes_received_count', 100);
+
+  for (const m of ens.members) await assertAgreesWithMntr(m);
+  // mntr names a summary set's member <key>_<name>.
+  const lm = await mntr(leader);
+  assert.ok((lm.get(`zk_cnt_${follower.id}_learner_handler_qp_size`) ?? 0) > 0);
+  assert.ok(lm.has(`zk_p99_${follower.id}_learner_handler_qp_time_ms`), 'an ADVANCED set has quantiles');
+});
