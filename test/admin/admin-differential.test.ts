@@ -212,10 +212,17 @@ function compare(role: string, zk: Answers, ts: Answers): string[] {
   return out.map((l) => (l.startsWith('/') ? `${role} ${l}` : l));
 }
 
-/** The same workload on both systems: a znode, an ephemeral, a data watch and an exists watch, from one session kept open. */
+/** Writes that take the zxid counter past 0x80, where `hash` keeps its first digest (DataTree.DIGEST_LOG_INTERVAL). */
+const DIGEST_WRITES = 140;
+
+/**
+ * The same workload on both systems: a znode written DIGEST_WRITES times, an ephemeral, a data
+ * watch and an exists watch, from one session kept open.
+ */
 async function workload(connectString: string): Promise<ZooKeeperClient> {
   const zk = await ZooKeeperClient.connect(connectString, { sessionTimeout_ms: 10_000 });
   await zk.create('/a', 'x');
+  for (let i = 0; i < DIGEST_WRITES; i++) await zk.setData('/a', `x${i}`);
   await zk.create('/e', 'y', { mode: CreateMode.EPHEMERAL });
   await zk.getData('/a', true);
   await zk.exists('/b', true);
@@ -250,6 +257,11 @@ test('standalone: every command, key by key and type by type', { skip }, async (
     await client.close();
   }
   assert.deepEqual(compare('standalone', answers[0]!, answers[1]!), []);
+  // hash: one digest (zxid 0x80) in both, its keys in Jackson's order.
+  const keysOf = (a: Answers): string[] => [...a.get('hash')!.text.matchAll(/"(\w+)" :/g)].map((m) => m[1]!);
+  assert.deepEqual(keysOf(answers[1]!), keysOf(answers[0]!));
+  assert.deepEqual(keysOf(answers[0]!), ['digests', 'zxid', 'digest', 'digest_version', 'command', 'error']);
+  assert.match(answers[1]!.get('hash')!.text, /"zxid" : 128,/);
 });
 
 interface RoleAnswers {

@@ -126,6 +126,24 @@ test('answers follow the server: a session, an ephemeral and watches show in con
   }
 });
 
+test('hash: the tree digest after every zxid that is a multiple of 0x80, oldest first', async () => {
+  const zk = await ZooKeeperClient.connect(srv.connectString);
+  try {
+    await zk.create('/hash', '');
+    const digests = async (): Promise<string[]> => [...(await get('/commands/hash')).text.matchAll(/"zxid" : (\d+),\s*"digest" : (-?\d+),\s*"digest_version" : 2/g)].map((m) => m[1]!);
+    const zxid = (): Promise<bigint> => zk.exists('/hash').then((s) => s!.mzxid);
+    const before = await digests();
+    // Past the next two multiples of 0x80.
+    while ((await zxid()) % 128n !== 0n || (await zxid()) < BigInt(before.length + 2) * 128n) await zk.setData('/hash', 'x');
+    const after = await digests();
+    assert.deepEqual(after.slice(0, before.length), before, 'older digests are kept');
+    assert.ok(after.length >= before.length + 2, `${after.length} digests after writing, ${before.length} before`);
+    for (const z of after) assert.equal(BigInt(z) % 128n, 0n, `zxid ${z} is a multiple of 0x80`);
+  } finally {
+    await zk.close();
+  }
+});
+
 test('HTTP refusals: unknown paths 404, other methods 405, an over-long URL 414, huge headers 431, garbage 400', async () => {
   assert.equal((await get('/nope')).status, 404);
   assert.equal((await get('/commands/ruok/extra')).status, 404);
