@@ -130,7 +130,8 @@ test('hash: the tree digest after every zxid that is a multiple of 0x80, oldest 
   const zk = await ZooKeeperClient.connect(srv.connectString);
   try {
     await zk.create('/hash', '');
-    const digests = async (): Promise<string[]> => [...(await get('/commands/hash')).text.matchAll(/"zxid" : (\d+),\s*"digest" : (-?\d+),\s*"digest_version" : 2/g)].map((m) => m[1]!);
+    const digests = async (): Promise<string[]> =>
+      [...(await get('/commands/hash')).text.matchAll(/"zxid" : (\d+),\s*"digest" : (-?\d+),\s*"digest_version" : 2/g)].map((m) => m[1]!);
     const zxid = (): Promise<bigint> => zk.exists('/hash').then((s) => s!.mzxid);
     const before = await digests();
     // Past the next two multiples of 0x80.

@@ -4,9 +4,11 @@
  * quorum_ack_latency and per-learner learner_handler_qp_size, the follower's proposal and commit
  * counts and latencies, the log's fsync and sync-processor figures, and the per-namespace
  * read/write summaries grow by the work done; every counter and summary count /metrics shows lies
- * between two mntr answers taken around the scrape (the same counters).
+ * between two mntr answers taken around the scrape (the same counters). The shipped Grafana
+ * dashboard names only metrics these members export.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
 import { ZooKeeperClient } from '../../src/client/index.js';
@@ -176,4 +178,47 @@ test('the quorum summaries and counters grow with the work done, and mntr agrees
   const lm = await mntr(leader);
   assert.ok((lm.get(`zk_cnt_${follower.id}_learner_handler_qp_size`) ?? 0) > 0);
   assert.ok(lm.has(`zk_p99_${follower.id}_learner_handler_qp_time_ms`), 'an ADVANCED set has quantiles');
+});
+
+/** PromQL words that are no metric names. */
+const PROMQL_KEYWORDS = new Set(['and', 'or', 'unless', 'offset', 'bool', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'inf', 'nan']);
+
+/** The metric names a PromQL expression reads: identifiers outside strings, matchers, ranges and groupings that call nothing. */
+function promqlMetricNames(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, ' ')
+    .replace(/\[[^\]]*\]/g, ' ')
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+  return [...bare.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)]
+    .filter((m) => !/^\s*\(/.test(bare.slice(m.index! + m[0].length)) && !PROMQL_KEYWORDS.has(m[0].toLowerCase()))
+    .map((m) => m[0]);
+}
+
+test('the Grafana dashboard (docs/grafana/tszk-dashboard.json) names only metrics tszk exports', async () => {
+  const dashboard = JSON.parse(fs.readFileSync(new URL('../../../docs/grafana/tszk-dashboard.json', import.meta.url), 'utf8')) as {
+    panels: { id: number; type: string; title: string; targets?: { expr: string }[] }[];
+    templating: { list: { query?: string | { query: string } }[] };
+  };
+  const exprs: string[] = [];
+  for (const p of dashboard.panels) for (const t of p.targets ?? []) exprs.push(t.expr);
+  for (const v of dashboard.templating.list) {
+    const q = typeof v.query === 'string' ? v.query : v.query?.query;
+    const m = q === undefined ? null : /^label_values\((\w+),/.exec(q);
+    if (m !== null) exprs.push(m[1]!);
+  }
+  assert.ok(exprs.length > 40, `${exprs.length} expressions`);
+  assert.equal(new Set(dashboard.panels.map((p) => p.id)).size, dashboard.panels.length, 'panel ids are unique');
+  // Every sample name a leader and a follower export (a summary's _count and _sum, a histogram's _bucket too).
+  const exported = new Set<string>();
+  for (const m of [leader, follower]) {
+    const text = await (await fetch(`http://127.0.0.1:${m.metricsPort!}/metrics`)).text();
+    for (const line of text.split('\n')) if (line !== '' && !line.startsWith('#')) exported.add(/^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)![0]);
+  }
+  const names = new Set(exprs.flatMap(promqlMetricNames));
+  assert.ok(names.size > 40, `${names.size} metric names`);
+  const missing = [...names].filter((n) => !exported.has(n));
+  assert.deepEqual(missing, [], 'metrics the dashboard reads that tszk does not export');
+  // The extraction itself: names inside functions, matchers and arithmetic, nothing else.
+  assert.deepEqual(promqlMetricNames('sum by (key) (rate(a_sum{x="b(c)"}[5m])) / rate(b_count[$__rate_interval]) > bool 0'), ['a_sum', 'b_count']);
 });
