@@ -10,6 +10,7 @@ import type { ServerOptions } from './options.js';
 import type { ServerMetrics } from './serverMetrics.js';
 import type { ServerStats } from './serverStats.js';
 import type { SessionTracker } from './sessionTracker.js';
+import type { SnapshotFile } from './txnSink.js';
 
 /** A member while it serves clients (its request pipeline). */
 export interface AdminSource {
@@ -79,4 +80,6 @@ export interface MemberAdminSource {
   servingSource(): AdminSource | undefined;
   /** Undefined for a standalone server. */
   quorum(): QuorumView | undefined;
+  /** A snapshot of the tree now, written to the dataDir (the AdminServer's `snapshot`); undefined without a dataDir. */
+  snapshotNow(): Promise<SnapshotFile> | undefined;
 }

@@ -15,6 +15,7 @@ import { type ZkDatabase } from '../txn/database.js';
 import { standaloneReconfig, TxnPreparer, type ReconfigPolicy, type WriteRequest } from '../txn/prep.js';
 import type { Txn, TxnBody } from '../txn/txn.js';
 import type { ServingMode, WriteJob } from './servingMode.js';
+import type { SnapshotFile } from './txnSink.js';
 import type { RuntimeMutation } from './mutations.js';
 import type { ForwardedWrite } from './quorum/forwardedRequest.js';
 import { addAuthInfo, authenticate } from '../txn/auth.js';
@@ -880,6 +881,10 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
 
   quorum(): QuorumView | undefined {
     return undefined;
+  }
+
+  snapshotNow(): Promise<SnapshotFile> | undefined {
+    return this.mode.snapshotNow?.();
   }
 }
 

@@ -12,7 +12,7 @@ import { nodePipelineIo } from './nodeIo.js';
 import type { ServerOptions } from './options.js';
 import { RequestPipeline, type ServingServer } from './pipeline.js';
 import type { ServingMode, SyncJob, WriteJob } from './servingMode.js';
-import { InMemoryTxnSink, type TxnSink } from './txnSink.js';
+import { InMemoryTxnSink, type SnapshotFile, type TxnSink } from './txnSink.js';
 import type { ServerMetrics } from './serverMetrics.js';
 
 /** The server id a standalone ZooKeeper puts in the high byte of its session ids. */
@@ -80,6 +80,10 @@ class StandaloneMode implements ServingMode {
 
   unknownSession(): typeof Err.UnknownSession {
     return Err.UnknownSession;
+  }
+
+  snapshotNow(): Promise<SnapshotFile> | undefined {
+    return this.sink.takeSnapshot?.();
   }
 
   close(): Promise<void> {

@@ -169,6 +169,14 @@ export class FileTxnSink {
     );
   }
 
+  /** A snapshot of the tree now, once any running one is done (the AdminServer's `snapshot`). */
+  takeSnapshot(): Promise<{ file: string; zxid: bigint }> {
+    return this.dataDir.snapshotter.takeNow(() => {
+      const zxid = this.db.lastProcessedZxid;
+      return { zxid, src: snapshotSourceOf(this.db, zxid) };
+    });
+  }
+
   /** Log and snapshot counters (txns, fsyncs, batches, snapshots taken/skipped) for mntr/metrics. */
   get stats(): { log: TxnLogStats; snapshots: SnapshotStats } {
     return { log: this.dataDir.txnLog.stats, snapshots: this.dataDir.snapshotter.stats };

@@ -101,6 +101,20 @@ export class Snapshotter {
     return p;
   }
 
+  /**
+   * A snapshot now, for a backup (the AdminServer's `snapshot`): after any running one, of the tree
+   * as `at` gives it when this one starts (its last applied zxid). Resolves once the file is durable.
+   */
+  async takeNow(at: () => { zxid: bigint; src: SnapshotSource }): Promise<{ file: string; zxid: bigint }> {
+    for (;;) {
+      await this.idle();
+      const { zxid, src } = at();
+      const p = this.take(zxid, src);
+      // Another snapshot started between idle and here: wait for that one too.
+      if (p !== undefined) return { file: await p, zxid };
+    }
+  }
+
   /** Waits for a running snapshot, if any. */
   async idle(): Promise<void> {
     await this.running?.catch(() => undefined);

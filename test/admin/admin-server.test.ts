@@ -65,7 +65,8 @@ test('GET /commands lists every primary name, linked', async () => {
   const r = await get('/commands');
   assert.equal(r.status, 200);
   const listed = [...r.text.matchAll(/<a href="\/commands\/([a-z_]+)">\1<\/a>/g)].map((m) => m[1]);
-  assert.deepEqual(listed, Object.keys(COMMANDS).sort());
+  // ZooKeeper 3.8's commands and 3.9's snapshot (test/admin/snapshot-command.test.ts).
+  assert.deepEqual(listed, [...Object.keys(COMMANDS), 'snapshot'].sort());
 });
 
 test('every command answers by its name and each alias, with "command" (the primary name) and "error"', async () => {
@@ -195,7 +196,15 @@ function raw(text: string): Promise<string> {
 test('admin.* and metricsProvider.* keys: defaults as ZooKeeper, bad values named', () => {
   const base = 'tickTime=2000\ndataDir=/tmp/x\n';
   const d = parseZooCfg(base);
-  assert.deepEqual(d.admin, { enableServer: true, serverAddress: '0.0.0.0', serverPort: 8080, commandURL: '/commands', idleTimeout_ms: 30_000 });
+  assert.deepEqual(d.admin, {
+    enableServer: true,
+    serverAddress: '0.0.0.0',
+    serverPort: 8080,
+    commandURL: '/commands',
+    idleTimeout_ms: 30_000,
+    snapshotEnabled: true,
+    rateLimiterInterval_ms: 300_000,
+  });
   assert.equal(d.prometheus, undefined);
   const p = parseZooCfg(
     base + 'metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider\nzookeeper.admin.enableServer=false\n',
@@ -209,6 +218,8 @@ test('admin.* and metricsProvider.* keys: defaults as ZooKeeper, bad values name
     ['admin.commandURL=cmds', /admin\.commandURL: 'cmds' must start with \//],
     ['metricsProvider.className=com.example.Other', /metricsProvider\.className: 'com\.example\.Other'/],
     ['metricsProvider.httpPort=70000', /metricsProvider\.httpPort: 70000 is out of range/],
+    ['admin.snapshot.enabled=sometimes', /admin\.snapshot\.enabled: 'sometimes'/],
+    ['admin.rateLimiterIntervalInMS=-1', /admin\.rateLimiterIntervalInMS: -1 is out of range/],
   ] as const) {
     assert.throws(
       () => parseZooCfg(base + text + '\n'),

@@ -5,13 +5,16 @@
  * counts and latencies, the log's fsync and sync-processor figures, and the per-namespace
  * read/write summaries grow by the work done; every counter and summary count /metrics shows lies
  * between two mntr answers taken around the scrape (the same counters). The shipped Grafana
- * dashboard names only metrics these members export.
+ * dashboard names only metrics these members export. A follower's 3.9 `snapshot` command streams
+ * a snapshot holding the workload's znodes.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
 import { ZooKeeperClient } from '../../src/client/index.js';
+import { databaseFromSnapshot } from '../../src/storage/database.js';
+import { parseSnapshot } from '../../src/storage/snapshot.js';
 import { startEnsemble, type Ensemble, type EnsembleMember } from '../support/ensemble.js';
 import { fourLetter } from '../support/ports.js';
 
@@ -20,7 +23,7 @@ let leader: EnsembleMember;
 let follower: EnsembleMember;
 
 before(async () => {
-  ens = await startEnsemble(3, { metrics: true, tickTime_ms: 200 });
+  ens = await startEnsemble(3, { metrics: true, adminServer: true, tickTime_ms: 200 });
   leader = await ens.waitForLeader();
   follower = ens.members.find((m) => m.id !== leader.id)!;
 });
@@ -191,7 +194,7 @@ function promqlMetricNames(expr: string): string[] {
     .replace(/\[[^\]]*\]/g, ' ')
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
   return [...bare.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)]
-    .filter((m) => !/^\s*\(/.test(bare.slice(m.index! + m[0].length)) && !PROMQL_KEYWORDS.has(m[0].toLowerCase()))
+    .filter((m) => !/^\s*\(/.test(bare.slice(m.index + m[0].length)) && !PROMQL_KEYWORDS.has(m[0].toLowerCase()))
     .map((m) => m[0]);
 }
 
@@ -221,4 +224,14 @@ test('the Grafana dashboard (docs/grafana/tszk-dashboard.json) names only metric
   assert.deepEqual(missing, [], 'metrics the dashboard reads that tszk does not export');
   // The extraction itself: names inside functions, matchers and arithmetic, nothing else.
   assert.deepEqual(promqlMetricNames('sum by (key) (rate(a_sum{x="b(c)"}[5m])) / rate(b_count[$__rate_interval]) > bool 0'), ['a_sum', 'b_count']);
+});
+
+test("a follower's snapshot command streams its tree (the root's ACL is open: any digest id has ALL)", async () => {
+  const r = await fetch(`http://127.0.0.1:${follower.adminPort!}/commands/snapshot`, { headers: { Authorization: 'digest backup:pw' } });
+  assert.equal(r.status, 200);
+  const bytes = Buffer.from(await r.arrayBuffer());
+  assert.equal(Number(r.headers.get('snapshot_size')), bytes.length);
+  const db = databaseFromSnapshot(parseSnapshot(bytes, '<streamed>', BigInt(r.headers.get('last_zxid')!)));
+  assert.equal(db.tree.getNode('/app/n3')?.data?.toString('utf8'), 'updated');
+  assert.equal(db.tree.getNode('/app/n18')?.data?.toString('utf8'), 'x'.repeat(18));
 });

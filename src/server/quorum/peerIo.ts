@@ -11,6 +11,7 @@ import type { StorageObserver } from '../../storage/storageObserver.js';
 import type { Txn as ServerTxn } from '../../txn/txn.js';
 import type { QuorumMessage } from '../../zab/packets.js';
 import type { PipelineIo } from '../io.js';
+import type { SnapshotFile } from '../txnSink.js';
 
 export type Effect = Promise<void> | void;
 
@@ -57,6 +58,8 @@ export interface RecoveredDataDir {
 
 /** A peer's dataDir: txn log (group commit), epoch files, snapshots. */
 export interface PeerStorage {
+  /** A snapshot now, as a file, once any running one is done (the AdminServer's `snapshot`); absent where there is no file. */
+  takeSnapshotFile?(at: () => { zxid: bigint; src: SnapshotSource }): Promise<SnapshotFile>;
   /** `observer` is told of recovery, log writes, fsyncs and snapshots from now on (the peer's metrics). */
   open(emptyTree: SnapshotSource, observer?: StorageObserver): Promise<RecoveredDataDir>;
   /** Logs the txns; `durable` runs once they are fsynced (batches become durable in order). */

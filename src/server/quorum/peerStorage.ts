@@ -7,6 +7,7 @@ import type { StorageObserver } from '../../storage/storageObserver.js';
 import { truncateDataDir } from '../../storage/truncate.js';
 import { storageOptionsFrom, type ServerOptions } from '../options.js';
 import type { PeerStorage, RecoveredDataDir } from './peerIo.js';
+import type { SnapshotFile } from '../txnSink.js';
 
 export class DataDirStorage implements PeerStorage {
   private dataDir!: OpenedDataDir;
@@ -49,6 +50,10 @@ export class DataDirStorage implements PeerStorage {
     const logs = await listLogs(this.dataDir.logDir);
     if (logs.length > 0) await truncateDataDir(o.dataDir, o.dataLogDir, zxid);
     this.dataDir = await openDataDir({ ...storageOptionsFrom(o), observer: this.observer });
+  }
+
+  takeSnapshotFile(at: () => { zxid: bigint; src: SnapshotSource }): Promise<SnapshotFile> {
+    return this.dataDir.snapshotter.takeNow(at);
   }
 
   async snapshot(zxid: bigint, src: SnapshotSource, background: boolean): Promise<void> {

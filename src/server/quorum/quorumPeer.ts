@@ -51,6 +51,7 @@ import type { ServerOptions } from '../options.js';
 import { RequestPipeline } from '../pipeline.js';
 import { ServerMetrics } from '../serverMetrics.js';
 import type { ServingMode, WriteJob } from '../servingMode.js';
+import type { SnapshotFile } from '../txnSink.js';
 import type { RuntimeMutation } from '../mutations.js';
 import { decodeForwardedWrite, decodeSessionActivity, encodeSessionActivity } from './forwardedRequest.js';
 import { LeaderMode } from './leaderMode.js';
@@ -833,6 +834,13 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       leadingSince_ms: this.leadingSince_ms,
       pendingSyncs: r.role === 'LEADING' ? r.syncWaiters.length : 0,
     };
+  }
+
+  snapshotNow(): Promise<SnapshotFile> | undefined {
+    return this.io.storage.takeSnapshotFile?.(() => {
+      const zxid = this.db.lastProcessedZxid;
+      return { zxid, src: snapshotSourceOf(this.db, zxid) };
+    });
   }
 
   modeName(): string {
