@@ -4,7 +4,7 @@
  */
 import { OpCode } from '../proto/opcodes.js';
 import { DataTree } from '../tree/dataTree.js';
-import { TREE_DIGEST_VERSION } from '../tree/digest.js';
+import { TREE_DIGEST_VERSION, type ZxidDigest } from '../tree/digest.js';
 import { applyTxn, type ProcessTxnResult } from './apply.js';
 import type { Txn } from './txn.js';
 
@@ -20,13 +20,6 @@ export interface DigestMismatch {
 const DIGEST_LOG_INTERVAL = 128n;
 /** DataTree.DIGEST_LOG_LIMIT: how many of those are kept, newest last. */
 const DIGEST_LOG_LIMIT = 1024;
-
-/** ZooKeeper's ZxidDigest: the tree digest right after a txn. */
-export interface ZxidDigest {
-  readonly zxid: bigint;
-  readonly digestVersion: number;
-  readonly digest: bigint;
-}
 
 export class ZkDatabase {
   readonly sessionsWithTimeouts = new Map<bigint, number>();
