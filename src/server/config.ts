@@ -47,6 +47,10 @@ export interface AdminServerConfig {
   commandURL: string;
   /** admin.idleTimeout: an idle HTTP connection is closed after this (default 30000). */
   idleTimeout_ms: number;
+  /** admin.snapshot.enabled: the 3.9 `snapshot` command answers (default true). */
+  snapshotEnabled: boolean;
+  /** admin.rateLimiterIntervalInMS: one `snapshot` per this interval (default 5 minutes). */
+  rateLimiterInterval_ms: number;
 }
 
 export const PROMETHEUS_PROVIDER = 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider';
@@ -251,6 +255,8 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
     serverPort: int('admin.serverPort', 0, 65535) ?? 8080,
     commandURL: take('admin.commandURL') ?? '/commands',
     idleTimeout_ms: int('admin.idleTimeout', 1) ?? 30_000,
+    snapshotEnabled: bool('admin.snapshot.enabled') ?? true,
+    rateLimiterInterval_ms: int('admin.rateLimiterIntervalInMS', 0) ?? 300_000,
   };
   if (!admin.commandURL.startsWith('/')) fail('admin.commandURL', `'${admin.commandURL}' must start with /`);
   const providerClass = take('metricsProvider.className');

@@ -13,7 +13,8 @@ import type { ServerOptions } from './options.js';
 import { RequestPipeline, type ServingServer } from './pipeline.js';
 import type { ServingMode, SyncJob, WriteJob } from './servingMode.js';
 import type { RuntimeMutation } from './mutations.js';
-import { InMemoryTxnSink, type TxnSink } from './txnSink.js';
+import { InMemoryTxnSink, type SnapshotFile, type TxnSink } from './txnSink.js';
+import type { ServerMetrics } from './serverMetrics.js';
 
 /** The server id a standalone ZooKeeper puts in the high byte of its session ids. */
 const STANDALONE_SERVER_ID = 1;
@@ -29,6 +30,8 @@ export interface StandaloneDeps {
   db?: ZkDatabase;
   /** Four-letter words (src/admin's runFourLetterWord); none are answered without it. */
   fourLetterWords?: FourLetterWordAnswerer;
+  /** Its metrics, when made before it (to be told of the dataDir's recovery); a new set otherwise. */
+  metrics?: ServerMetrics;
   /** Clock and client port; defaults to Node's. */
   io?: PipelineIo;
   /** Test-only broken variants (mutations.ts). */
@@ -39,7 +42,7 @@ export async function startStandaloneServer(opts: ServerOptions, deps: Standalon
   const db = deps.db ?? new ZkDatabase();
   const io = deps.io ?? nodePipelineIo;
   const mode = new StandaloneMode(db.lastProcessedZxid, deps.sink ?? new InMemoryTxnSink(), io.clock, deps.mutations?.has('applyBeforeDurable') === true);
-  const pipeline = new RequestPipeline(opts, db, mode, io, { fourLetterWords: deps.fourLetterWords, mutations: deps.mutations });
+  const pipeline = new RequestPipeline(opts, db, mode, io, { fourLetterWords: deps.fourLetterWords, metrics: deps.metrics, mutations: deps.mutations });
   mode.attach(pipeline);
   await pipeline.listen();
   return pipeline;
@@ -84,8 +87,8 @@ class StandaloneMode implements ServingMode {
     return Err.UnknownSession;
   }
 
-  metrics(): ReadonlyArray<readonly [string, number]> {
-    return this.sink.metrics?.() ?? [];
+  snapshotNow(): Promise<SnapshotFile> | undefined {
+    return this.sink.takeSnapshot?.();
   }
 
   close(): Promise<void> {

@@ -22,6 +22,7 @@ import { readSnapshotFile, writeSnapshotFile, type LoadedSnapshot, type Snapshot
 import { SNAP_COUNT_DEFAULT, Snapshotter } from './snapshotter.js';
 import type { Txn } from '../txn/txn.js';
 import { TxnLogWriter } from './txnLogWriter.js';
+import type { StorageObserver } from './storageObserver.js';
 
 export interface DataDirOptions {
   dataDir: string;
@@ -46,6 +47,8 @@ export interface DataDirOptions {
   random?: () => number;
   /** Cut torn log tails on open (default true; false leaves files untouched, e.g. for inspection). */
   repair?: boolean;
+  /** Told of recovery, log writes, fsyncs and snapshots (the server's metrics). */
+  observer?: StorageObserver;
 }
 
 export interface OpenedDataDir {
@@ -82,6 +85,7 @@ export async function openDataDir(opts: DataDirOptions): Promise<OpenedDataDir> 
   }
   const forceSync = opts.forceSync ?? true;
 
+  const t0 = performance.now();
   let { snapshot } = await loadNewestValidSnapshot(snapDir);
   let fresh = false;
   if (!snapshot) {
@@ -98,14 +102,17 @@ export async function openDataDir(opts: DataDirOptions): Promise<OpenedDataDir> 
     }
   }
   const fromZxid = snapshot ? snapshot.zxid : -1n;
+  const t1 = performance.now();
   const history = await readLogHistory(logDir, fromZxid);
   if (opts.repair ?? true) await truncateTornTails(history.tornTails);
   const lastZxid = history.txns.length > 0 ? history.lastZxid : snapshot ? snapshot.zxid : 0n;
   log.info({ snapshot: snapshot?.path, txns: history.txns.length, lastZxid: `0x${lastZxid.toString(16)}` }, 'recovered dataDir');
+  const observer = opts.observer;
+  observer?.recovered({ snapshot_ms: t1 - t0, txns: history.txns.length, txns_ms: performance.now() - t1 });
 
-  const txnLog = new TxnLogWriter({ dir: logDir, forceSync, lastZxid, preAllocSize_bytes: opts.preAllocSize_bytes });
+  const txnLog = new TxnLogWriter({ dir: logDir, forceSync, lastZxid, preAllocSize_bytes: opts.preAllocSize_bytes, observer });
   const snapshotter = new Snapshotter(
-    { snapDir, snapCount: opts.snapCount ?? SNAP_COUNT_DEFAULT, fsync: forceSync, random: opts.random, compression: opts.snapshotCompression },
+    { snapDir, snapCount: opts.snapCount ?? SNAP_COUNT_DEFAULT, fsync: forceSync, random: opts.random, compression: opts.snapshotCompression, observer },
     txnLog,
   );
   const stopPurge = schedulePurge(snapDir, logDir, opts.snapRetainCount ?? 3, opts.purgeInterval_hours ?? 0);

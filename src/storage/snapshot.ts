@@ -16,7 +16,7 @@
 import fs from 'node:fs/promises';
 import { JuteReader, JuteWriter } from '../jute/index.js';
 import { ACL, StatPersisted } from '../proto/records.js';
-import { TREE_DIGEST_VERSION } from '../tree/digest.js';
+import { TREE_DIGEST_VERSION, type ZxidDigest } from '../tree/digest.js';
 import { Adler32, adler32 } from './adler32.js';
 import { FILE_FORMAT_VERSION, FileHeader, SNAP_DBID, SNAP_MAGIC } from './fileHeader.js';
 import { StorageError, errorMessage } from './errors.js';
@@ -33,13 +33,7 @@ export interface SnapshotNode {
   stat: StatPersisted;
 }
 
-/** The tree digest recorded after the nodes (DataTree.ZxidDigest); zxid 0 means none. */
-export interface ZxidDigest {
-  zxid: bigint;
-  digestVersion: number;
-  digest: bigint;
-}
-
+/** A snapshot's digest section (written after the nodes) when the digest is unknown: zxid 0 means none. */
 export const EMPTY_DIGEST: ZxidDigest = { zxid: 0n, digestVersion: TREE_DIGEST_VERSION, digest: 0n };
 
 /**
