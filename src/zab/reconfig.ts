@@ -9,6 +9,19 @@ import type { ServerId, Txn, Zxid } from './types.js';
  * history holding it); at its commit it is in force.
  */
 
+/**
+ * How this peer learns: FOLLOWING when it votes in the config in force, OBSERVING when it observes
+ * there. A peer the config does not name at all keeps the role its own starting config gave it
+ * (ZooKeeper's updateLearnerType leaves the learner type alone): a server started as a participant
+ * follows without a vote until a reconfig adds it, or after one removed it.
+ */
+export function learnerRole(s: PeerState): 'FOLLOWING' | 'OBSERVING' {
+  const me = s.config.sid;
+  if (s.quorum.isVoter(me)) return 'FOLLOWING';
+  if (s.quorum.observers.includes(me)) return 'OBSERVING';
+  return s.config.quorum.isVoter(me) ? 'FOLLOWING' : 'OBSERVING';
+}
+
 /** Whether a proposed reconfig has not committed yet (a leader answers ReconfigInProgress). */
 export function reconfigInProgress(s: PeerState): boolean {
   return s.lastSeenZxid > s.quorumZxid;

@@ -12,6 +12,9 @@ import type { QuorumTransport, QuorumTransportEvents } from './peerIo.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
+/** How long a dropped connection may take to flush what was written to it. */
+const DROP_LINGER_MS = 1000;
+
 export interface QuorumAddress {
   sid: bigint;
   host: string;
@@ -102,7 +105,11 @@ export class LearnerConnections implements QuorumTransport {
 
   private drop(c: Conn): void {
     c.dropped = true;
-    c.socket.destroy();
+    // What was written first still goes out (a leader that a reconfig removed sends its
+    // COMMITANDACTIVATE, then steps down); the socket is destroyed if the peer does not close.
+    if (c.corked) c.socket.uncork();
+    c.socket.end();
+    setTimeout(() => c.socket.destroy(), DROP_LINGER_MS).unref();
   }
 
   private connectToLeader(leader: bigint, first: Buffer): void {

@@ -1,0 +1,111 @@
+/**
+ * Voting membership changed by reconfig in a real tszk ensemble (separate processes), under a
+ * writer whose acknowledged writes must all be on every member of each new config: a member
+ * joins (started with the current members plus itself, it syncs as a non-voting follower until
+ * added), a follower leaves, the leader leaves (the designated next leader takes over), a
+ * participant and an observer swap roles, a member's client port moves. The committed config is
+ * kept as ZooKeeper keeps it (zoo.cfg.dynamic.<version>, zoo.cfg pointing at it) and a member
+ * restarted with kill -9 comes back in it.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, test } from 'node:test';
+import { fourLetter } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
+import { AcknowledgedWriter, checkAcknowledged, Members, parseConfig, serverLine, superClient } from './members.js';
+
+const TIMEOUT_MS = 240_000;
+let ms: Members | undefined;
+after(async () => ms?.stop());
+
+test('voters join and leave by reconfig under an acknowledged writer', { timeout: TIMEOUT_MS }, async () => {
+  ms = Members.create();
+  const m = ms;
+  for (const sid of [1, 2, 3, 4]) await m.add(sid);
+  const first = [1, 2, 3].map((s) => serverLine(m.all.get(s)!));
+  for (const sid of [1, 2, 3]) m.start(m.all.get(sid)!, first);
+  await m.waitForLeader([1, 2, 3]);
+  const writer = await AcknowledgedWriter.start(m.connectString([1, 2, 3, 4]));
+  await writer.progress(10);
+  const admin = await superClient(m.connectString([1, 2, 3, 4]));
+
+  // A joiner started with the current members plus itself follows without a vote until added.
+  const four = m.all.get(4)!;
+  m.start(four, [...first, serverLine(four)]);
+  await waitFor('member 4 serving as a non-voting follower', async () => ((await m.mode(four)) === 'follower' ? true : undefined), 60_000);
+  const added = parseConfig((await admin.reconfig({ joining: serverLine(four) })).data);
+  assert.deepEqual(added.lines, [1, 2, 3, 4].map((s) => serverLine(m.all.get(s)!)).sort());
+  await m.waitForLeader([1, 2, 3, 4]);
+  await writer.progress(10);
+  const cfg4 = await checkAcknowledged(m, [1, 2, 3, 4], writer.acked);
+  assert.match(cfg4, new RegExp(`version=${added.version}$`));
+
+  // The committed config is in zoo.cfg.dynamic.<version>, and zoo.cfg points at it.
+  for (const sid of [1, 2, 3, 4]) {
+    const mem = m.all.get(sid)!;
+    const dynamicFile = `${mem.cfgPath}.dynamic.${added.version}`;
+    assert.match(fs.readFileSync(mem.cfgPath, 'utf8'), new RegExp(`^dynamicConfigFile=${dynamicFile.replaceAll('.', '\\.')}$`, 'm'));
+    assert.doesNotMatch(fs.readFileSync(mem.cfgPath, 'utf8'), /^server\./m);
+    assert.deepEqual(fs.readFileSync(dynamicFile, 'utf8').split('\n').sort(), added.lines);
+  }
+
+  // A follower leaves.
+  let leader = await m.waitForLeader([1, 2, 3, 4]);
+  const follower = [1, 2, 3, 4].find((s) => s !== leader.sid)!;
+  let members = [1, 2, 3, 4].filter((s) => s !== follower);
+  const removed = parseConfig((await admin.reconfig({ leaving: [follower] })).data);
+  assert.equal(removed.lines.length, 3);
+  await m.waitForLeader(members);
+  await writer.progress(10);
+  await checkAcknowledged(m, members, writer.acked);
+
+  // The leader leaves: the designated next leader takes over.
+  leader = await m.waitForLeader(members);
+  members = members.filter((s) => s !== leader.sid);
+  const t0 = Date.now();
+  await admin.reconfig({ leaving: [leader.sid] });
+  const next = await m.waitForLeader(members);
+  await writer.progress(5);
+  process.stdout.write(`# leader ${leader.sid} removed: ${next.sid} leads, writes acknowledged again ${Date.now() - t0} ms after the reconfig was sent\n`);
+  await checkAcknowledged(m, members, writer.acked);
+
+  // A member restarted with kill -9 comes back in the config it kept.
+  const restarted = m.all.get(members.find((s) => s !== next.sid)!)!;
+  await m.kill(restarted);
+  m.restart(restarted);
+  await m.waitForLeader(members);
+  await writer.progress(5);
+  await checkAcknowledged(m, members, writer.acked);
+
+  // The removed members stayed as non-voting followers: the old leader comes back as a voter, the old follower as an observer.
+  const back = m.all.get(leader.sid)!;
+  const obs = m.all.get(follower)!;
+  await admin.reconfig({ joining: [serverLine(back), serverLine(obs, 'observer')] });
+  members = [...members, back.sid, follower];
+  await m.waitForLeader(members);
+  await waitFor('the old follower observing', async () => ((await m.mode(obs)) === 'observer' ? true : undefined), 60_000);
+  await writer.progress(5);
+  await checkAcknowledged(m, members, writer.acked);
+
+  // A participant and an observer swap roles (newMembers).
+  const voter = m.all.get(members.find((s) => s !== next.sid && s !== back.sid && s !== follower)!)!;
+  const swapped = members.map((s) => serverLine(m.all.get(s)!, s === voter.sid ? 'observer' : 'participant'));
+  await admin.reconfig({ newMembers: swapped });
+  await waitFor('the swap in force', async () => ((await m.mode(voter)) === 'observer' && (await m.mode(obs)) === 'follower' ? true : undefined), 60_000);
+  await writer.progress(5);
+  await checkAcknowledged(m, members, writer.acked);
+
+  // A member's client port moves (ZOOKEEPER-2847): the old port closes, the new one serves.
+  const moved = back;
+  const oldPort = moved.clientPort;
+  const newPort = await (await import('../support/ports.js')).freePort();
+  await admin.reconfig({ joining: serverLine(moved, 'participant', newPort) });
+  await waitFor(`member ${moved.sid} serving on its new client port`, async () => ((await m.mode(moved, newPort)) === 'follower' ? true : undefined), 60_000);
+  await waitFor(`member ${moved.sid}'s old client port closed`, async () => fourLetter(oldPort, 'ruok', 500).then(() => undefined, () => true), 30_000);
+  moved.clientPort = newPort;
+  await writer.progress(5);
+  const acked = await writer.stop();
+  await admin.close();
+  await checkAcknowledged(m, members, acked);
+  process.stdout.write(`# ${acked.length} writes acknowledged, ${writer.failures} failed during the changes\n`);
+});
