@@ -144,7 +144,8 @@ export interface QuorumPeerOptions {
 }
 
 export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
-  readonly options: ServerOptions;
+  /** Its client address moves when a reconfig gives this member another one. */
+  options: ServerOptions;
   readonly metrics = new ServerMetrics();
   readonly started_ms: number;
   /** Leader: when its ensemble was established. */
@@ -467,7 +468,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         if (next === undefined) throw new Error(`persistConfig ${zxidHex(a.zxid)}: no config in its data`);
         const text = Buffer.from(configText(next), 'utf8');
         this.activate(next, text);
-        return this.io.writeConfig?.(next);
+        return andThen(this.io.writeConfig?.(next), () => this.rebindClientPort());
       }
       case 'append': {
         if (a.txns.length === 0) return;
@@ -642,6 +643,19 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     log.info({ version: next.version.toString(16), servers: next.servers.length }, 'reconfig: new configuration in force');
   }
 
+  /** The config in force gives this member another client address: serve there, and no longer on the old one. */
+  private rebindClientPort(): Effect {
+    const me = this.activeConfig.servers.find((s) => s.id === this.self.id);
+    if (me?.clientPort === undefined) return;
+    const address = me.clientAddress ?? this.options.clientPortAddress;
+    if (me.clientPort === this.options.clientPort && address === this.options.clientPortAddress) return;
+    log.info({ from: `${this.options.clientPortAddress}:${this.options.clientPort}`, to: `${address}:${me.clientPort}` }, 'reconfig: client port moved');
+    this.options = { ...this.options, clientPort: me.clientPort, clientPortAddress: address, clientPortListen: true };
+    if (this.pipeline !== undefined) return this.pipeline.rebind(me.clientPort, address);
+    if (!this.notServingUp) return;
+    return this.notServing.close().then(() => this.notServing.listen(me.clientPort!, address));
+  }
+
   /**
    * The leader's reconfig checks after the session's (ZooKeeper's PrepRequestProcessor): one
    * reconfig at a time, curConfigId, the request's arguments, a synced quorum of the new config.
@@ -714,7 +728,6 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       const now = this.io.clock.now_ms();
       this.leadingSince_ms = undefined;
       if (role === 'LOOKING') {
-        if (process.env['TSZK_DEBUG_RECONFIG'] !== undefined) log.warn({ voters: this.state.quorum.voters.map(String), lastSeen: this.state.lastSeenQuorum.voters.map(String), qz: zxidHex(this.state.quorumZxid), lz: zxidHex(this.state.lastSeenZxid) }, 'DEBUG to LOOKING');
         this.lookingSince_ms = now;
         this.metrics.looking_count++;
         log.info({ myid: this.self.id, round: String(this.state.logicalclock), lastZxid: zxidHex(this.lastLoggedZxid()) }, 'LOOKING: starting leader election');
