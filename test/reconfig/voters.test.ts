@@ -101,7 +101,15 @@ test('voters join and leave by reconfig under an acknowledged writer', { timeout
   const newPort = await (await import('../support/ports.js')).freePort();
   await admin.reconfig({ joining: serverLine(moved, 'participant', newPort) });
   await waitFor(`member ${moved.sid} serving on its new client port`, async () => ((await m.mode(moved, newPort)) === 'follower' ? true : undefined), 60_000);
-  await waitFor(`member ${moved.sid}'s old client port closed`, async () => fourLetter(oldPort, 'ruok', 500).then(() => undefined, () => true), 30_000);
+  await waitFor(
+    `member ${moved.sid}'s old client port closed`,
+    async () =>
+      fourLetter(oldPort, 'ruok', 500).then(
+        () => undefined,
+        () => true,
+      ),
+    30_000,
+  );
   moved.clientPort = newPort;
   await writer.progress(5);
   const acked = await writer.stop();

@@ -59,15 +59,7 @@ import { LeaderMode } from './leaderMode.js';
 import { LearnerMode } from './learnerMode.js';
 import { NotServingListener } from './notServing.js';
 import { andThen, type Effect, type ElectionTransport, type PeerIo, type QuorumTransport } from './peerIo.js';
-import {
-  configText,
-  ensembleConfigOf,
-  ensembleConfigOfData,
-  parseConfigText,
-  quorumVerifierFrom,
-  reconfigOf,
-  type EnsembleConfig,
-} from './quorumConfig.js';
+import { configText, ensembleConfigOf, ensembleConfigOfData, parseConfigText, quorumVerifierFrom, reconfigOf, type EnsembleConfig } from './quorumConfig.js';
 import { requestedConfig } from './reconfigRequest.js';
 import { ReadOnlyMode } from './readOnlyMode.js';
 
@@ -615,7 +607,8 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     // reconfig (a leader's SNAP) is left there: the core adopts it from NEWLEADER.
     const data = db.tree.getNode(CONFIG_PATH)?.data;
     const saved = data !== null && data !== undefined ? parseConfigText(data.toString('utf8')) : undefined;
-    if (saved === undefined || saved.version <= this.activeConfig.version) db.tree.setData(CONFIG_PATH, this.configBytes, -1, this.activeConfig.version, BigInt(this.io.clock.now_ms()));
+    if (saved === undefined || saved.version <= this.activeConfig.version)
+      db.tree.setData(CONFIG_PATH, this.configBytes, -1, this.activeConfig.version, BigInt(this.io.clock.now_ms()));
     this.db = db;
   }
 
@@ -637,7 +630,8 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     this.io.membersChanged?.(next.servers);
     // Learned without its txn (NEWLEADER, a notification): /zookeeper/config shows it too (ZooKeeper's initConfigInZKDatabase).
     const node = this.db?.tree.getNode(CONFIG_PATH);
-    if (this.db !== undefined && (node === undefined || node.stat.mzxid < next.version)) this.db.tree.setData(CONFIG_PATH, data, -1, next.version, BigInt(this.io.clock.now_ms()));
+    if (this.db !== undefined && (node === undefined || node.stat.mzxid < next.version))
+      this.db.tree.setData(CONFIG_PATH, data, -1, next.version, BigInt(this.io.clock.now_ms()));
     this.configBytes = data;
     if (this.pendingConfig !== undefined && this.pendingConfig.version <= next.version) this.pendingConfig = undefined;
     log.info({ version: next.version.toString(16), servers: next.servers.length }, 'reconfig: new configuration in force');
