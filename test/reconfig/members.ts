@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ZooKeeperClient } from '../../src/client/index.js';
+import { Err, KeeperError } from '../../src/proto/errors.js';
 import { freePort } from '../support/ports.js';
 import { killAndWait, spawnPeer, srvrStatus, writePeerConfig, type PeerMode } from '../support/peer-process.js';
 import { waitFor } from '../support/wait.js';
@@ -25,6 +26,7 @@ export interface Member {
   cfgPath: string;
   logFile: string;
   proc: ChildProcess | undefined;
+  kind: 'tszk' | 'zookeeper';
 }
 
 /** `server.N=` value of a member, as the reconfig's joining list and zoo.cfg write it. */
@@ -51,13 +53,15 @@ export class Members {
       cfgPath: path.join(dataDir, 'zoo.cfg'),
       logFile: path.join(this.dir, `peer${sid}.log`),
       proc: undefined,
+      kind: 'tszk',
     };
     this.all.set(sid, m);
     return m;
   }
 
-  /** Writes the member's zoo.cfg with these server lines and starts it. */
-  start(m: Member, lines: string[]): void {
+  /** Writes the member's zoo.cfg with these server lines and starts it (as tszk, or as Apache ZooKeeper 3.8). */
+  start(m: Member, lines: string[], kind: 'tszk' | 'zookeeper' = 'tszk'): void {
+    m.kind = kind;
     const cfg = {
       tickTime: 200,
       initLimit: 10,
@@ -75,7 +79,9 @@ export class Members {
 
   /** Starts the member on the zoo.cfg it has now. */
   restart(m: Member): void {
-    m.proc = spawnPeer('tszk', m.cfgPath, m.logFile);
+    // ZooKeeper reads superDigest only as a system property.
+    const jvmArgs = ['-Xmx192m', '-XX:+UseSerialGC', `-Dzookeeper.DigestAuthenticationProvider.superDigest=${SUPER_DIGEST}`];
+    m.proc = spawnPeer(m.kind, m.cfgPath, m.logFile, { jvmArgs });
   }
 
   async kill(m: Member): Promise<void> {
@@ -131,6 +137,33 @@ export function parseConfig(data: Buffer | null): { lines: string[]; version: st
 }
 
 /**
+ * Reconfigures and answers the config now in force. A member whose leader the reconfig changes
+ * drops its clients, ZooKeeper's too (its follower throws "changes proposed in reconfig" while the
+ * answer may still be queued), so on ConnectionLoss the outcome is read from /zookeeper/config.
+ */
+export async function reconfigured(admin: ZooKeeperClient, req: Parameters<ZooKeeperClient['reconfig']>[0]): Promise<{ lines: string[]; version: string }> {
+  const before = parseConfig((await admin.getConfig()).data).version;
+  try {
+    return parseConfig((await admin.reconfig(req)).data);
+  } catch (e) {
+    if (!(e instanceof KeeperError) || e.code !== Err.ConnectionLoss) throw e;
+  }
+  return waitFor(
+    'the reconfig in force after a connection loss',
+    async () => {
+      try {
+        await admin.sync('/zookeeper/config');
+        const c = parseConfig((await admin.getConfig()).data);
+        return c.version !== before ? c : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    60_000,
+  );
+}
+
+/**
  * Writes /w/<n> one after another through whichever member the client reaches, and remembers each
  * the ensemble acknowledged; a failed write (connection loss during a change) is not remembered.
  */
@@ -182,7 +215,9 @@ export class AcknowledgedWriter {
 }
 
 /** Every acknowledged write is on each of `members` (each synced first), and they all hold the same config. */
-export async function checkAcknowledged(ms: Members, sids: number[], acked: readonly string[]): Promise<string> {
+export async function checkAcknowledged(ms: Members, sids: number[], ackedSoFar: readonly string[]): Promise<string> {
+  // The writer may still be running: what it had acknowledged before the reads began.
+  const acked = ackedSoFar.slice();
   let config: string | undefined;
   for (const sid of sids) {
     const m = ms.all.get(sid)!;
@@ -191,7 +226,7 @@ export async function checkAcknowledged(ms: Members, sids: number[], acked: read
       await c.sync('/w');
       const have = new Set(await c.getChildren('/w'));
       const lost = acked.filter((n) => !have.has(n));
-      assert.deepEqual(lost, [], `member ${sid} lacks acknowledged writes (log ${m.logFile})`);
+      assert.deepEqual(lost, [], `member ${sid} lacks ${lost.length} of ${acked.length} acknowledged writes, has ${have.size} (log ${m.logFile})`);
       const cfg = (await c.getConfig()).data?.toString('utf8') ?? '';
       if (config === undefined) config = cfg;
       else assert.equal(cfg, config, `member ${sid}'s /zookeeper/config`);

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { after, test } from 'node:test';
 import { fourLetter } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
-import { AcknowledgedWriter, checkAcknowledged, Members, parseConfig, serverLine, superClient } from './members.js';
+import { AcknowledgedWriter, checkAcknowledged, Members, reconfigured, serverLine, superClient } from './members.js';
 
 const TIMEOUT_MS = 240_000;
 let ms: Members | undefined;
@@ -33,7 +33,7 @@ test('voters join and leave by reconfig under an acknowledged writer', { timeout
   const four = m.all.get(4)!;
   m.start(four, [...first, serverLine(four)]);
   await waitFor('member 4 serving as a non-voting follower', async () => ((await m.mode(four)) === 'follower' ? true : undefined), 60_000);
-  const added = parseConfig((await admin.reconfig({ joining: serverLine(four) })).data);
+  const added = await reconfigured(admin, { joining: serverLine(four) });
   assert.deepEqual(added.lines, [1, 2, 3, 4].map((s) => serverLine(m.all.get(s)!)).sort());
   await m.waitForLeader([1, 2, 3, 4]);
   await writer.progress(10);
@@ -53,7 +53,7 @@ test('voters join and leave by reconfig under an acknowledged writer', { timeout
   let leader = await m.waitForLeader([1, 2, 3, 4]);
   const follower = [1, 2, 3, 4].find((s) => s !== leader.sid)!;
   let members = [1, 2, 3, 4].filter((s) => s !== follower);
-  const removed = parseConfig((await admin.reconfig({ leaving: [follower] })).data);
+  const removed = await reconfigured(admin, { leaving: [follower] });
   assert.equal(removed.lines.length, 3);
   await m.waitForLeader(members);
   await writer.progress(10);
@@ -63,7 +63,7 @@ test('voters join and leave by reconfig under an acknowledged writer', { timeout
   leader = await m.waitForLeader(members);
   members = members.filter((s) => s !== leader.sid);
   const t0 = Date.now();
-  await admin.reconfig({ leaving: [leader.sid] });
+  await reconfigured(admin, { leaving: [leader.sid] });
   const next = await m.waitForLeader(members);
   await writer.progress(5);
   process.stdout.write(`# leader ${leader.sid} removed: ${next.sid} leads, writes acknowledged again ${Date.now() - t0} ms after the reconfig was sent\n`);
@@ -80,7 +80,7 @@ test('voters join and leave by reconfig under an acknowledged writer', { timeout
   // The removed members stayed as non-voting followers: the old leader comes back as a voter, the old follower as an observer.
   const back = m.all.get(leader.sid)!;
   const obs = m.all.get(follower)!;
-  await admin.reconfig({ joining: [serverLine(back), serverLine(obs, 'observer')] });
+  await reconfigured(admin, { joining: [serverLine(back), serverLine(obs, 'observer')] });
   members = [...members, back.sid, follower];
   await m.waitForLeader(members);
   await waitFor('the old follower observing', async () => ((await m.mode(obs)) === 'observer' ? true : undefined), 60_000);
@@ -90,7 +90,7 @@ test('voters join and leave by reconfig under an acknowledged writer', { timeout
   // A participant and an observer swap roles (newMembers).
   const voter = m.all.get(members.find((s) => s !== next.sid && s !== back.sid && s !== follower)!)!;
   const swapped = members.map((s) => serverLine(m.all.get(s)!, s === voter.sid ? 'observer' : 'participant'));
-  await admin.reconfig({ newMembers: swapped });
+  await reconfigured(admin, { newMembers: swapped });
   await waitFor('the swap in force', async () => ((await m.mode(voter)) === 'observer' && (await m.mode(obs)) === 'follower' ? true : undefined), 60_000);
   await writer.progress(5);
   await checkAcknowledged(m, members, writer.acked);
@@ -99,7 +99,7 @@ test('voters join and leave by reconfig under an acknowledged writer', { timeout
   const moved = back;
   const oldPort = moved.clientPort;
   const newPort = await (await import('../support/ports.js')).freePort();
-  await admin.reconfig({ joining: serverLine(moved, 'participant', newPort) });
+  await reconfigured(admin, { joining: serverLine(moved, 'participant', newPort) });
   await waitFor(`member ${moved.sid} serving on its new client port`, async () => ((await m.mode(moved, newPort)) === 'follower' ? true : undefined), 60_000);
   await waitFor(
     `member ${moved.sid}'s old client port closed`,
