@@ -3,7 +3,7 @@ import type { Action, LeaderState, LearnerHandler, PeerState, Proposal } from '.
 import { answerNotification, becomeLooking } from './election.js';
 import { appendTxn, applyThrough, firstAfter, indexOf, lastLogged } from './history.js';
 import { minorityQuorum } from './quorum.js';
-import { configInForce, quorumOfBoth, reconfigInProgress } from './reconfig.js';
+import { adoptConfig, configForNewLeader, configInForce, quorumOfBoth, reconfigInProgress } from './reconfig.js';
 import { assert, counterOf, epochOf, makeZxid, maxBig, type Epoch, type ServerId, type Zxid } from './types.js';
 import type { Message } from './packets.js';
 
@@ -90,6 +90,9 @@ function maybeEstablish(s: PeerState, l: LeaderState, out: Action[]): void {
   s.vote = { ...s.vote, peerEpoch: l.newEpoch! };
   // A quorum holds the initial history durably: it is committed.
   applyThrough(s, l.initialHistoryZxid, out);
+  // The static config, numbered as NEWLEADER said (ZOOKEEPER-1783), is ours too now.
+  const numbered = configInForce(s) === undefined ? configForNewLeader(s, l.newEpoch!) : undefined;
+  if (numbered !== undefined) adoptConfig(s, numbered.zxid, numbered.data, out);
   out.push({ type: 'established', epoch: l.newEpoch! });
   out.push({ type: 'serving', serving: true });
   for (const h of l.handlers.values()) if (h.stage === 'newLeaderAcked') sendUptodate(s, h, out);
@@ -160,7 +163,7 @@ function startSync(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[
   // learners ignore (ZooKeeper's leader sends -1).
   h.syncCommitZxid = commitLimit;
   if (!s.config.mutations.has('forwardAfterNewLeaderAck')) h.forwarding = true;
-  const c = configInForce(s);
+  const c = configForNewLeader(s, l.newEpoch!);
   send(
     out,
     h.sid,

@@ -1,5 +1,5 @@
 import type { Action, PeerState } from './state.js';
-import type { ServerId, Txn, Zxid } from './types.js';
+import { makeZxid, type Epoch, type ServerId, type Txn, type Zxid } from './types.js';
 
 /**
  * Dynamic reconfiguration, as ZooKeeper 3.5+ does it: a reconfig is a txn like any other, whose
@@ -84,4 +84,16 @@ export function adoptConfig(s: PeerState, zxid: Zxid, data: Buffer, out: Action[
 /** Our config in force, for NEWLEADER and notifications (none while it is the static one). */
 export function configInForce(s: PeerState): { zxid: Zxid; data: Buffer } | undefined {
   return s.quorumData === null ? undefined : { zxid: s.quorumZxid, data: s.quorumData };
+}
+
+/**
+ * The config a new leader of epoch `e` sends in NEWLEADER: the one in force, or — while that is
+ * still the static one and no reconfig is in our history — the static one numbered with the
+ * epoch's first zxid (ZOOKEEPER-1783), which every member adopts as the sync completes.
+ */
+export function configForNewLeader(s: PeerState, e: Epoch): { zxid: Zxid; data: Buffer } | undefined {
+  const c = configInForce(s);
+  if (c !== undefined || s.lastSeenZxid > 0n || s.config.initialConfig === undefined) return c;
+  const zxid = makeZxid(e, 0n);
+  return { zxid, data: s.config.initialConfig(zxid) };
 }

@@ -118,7 +118,9 @@ export function coreConfig(cfg: ParsedConfig, sid: ServerId, tick_ms: number): P
     outstandingProposals_max: OUTSTANDING_PROPOSALS_MAX,
     mutations: new Set(),
     // ZooKeeper acts on no reconfig with reconfigEnabled=false (processReconfig returns at once).
-    ...(cfg.options.reconfigEnabled ? { reconfigOf } : {}),
+    ...(cfg.options.reconfigEnabled
+      ? { reconfigOf, initialConfig: (version: Zxid) => Buffer.from(configText({ ...ensembleConfigOf(cfg), version }), 'utf8') }
+      : {}),
   };
 }
 
