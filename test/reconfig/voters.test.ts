@@ -11,12 +11,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, test } from 'node:test';
 import { fourLetter } from '../support/ports.js';
+import { skipUnless } from '../support/target.js';
+import { runZkCli, zkCliMissing } from '../support/zkcli.js';
 import { waitFor } from '../support/wait.js';
 import { AcknowledgedWriter, checkAcknowledged, Members, reconfigured, serverLine, superClient } from './members.js';
 
 const TIMEOUT_MS = 240_000;
 let ms: Members | undefined;
-after(async () => ms?.stop());
+let cli: Members | undefined;
+after(async () => Promise.all([ms?.stop(), cli?.stop()]));
 
 test('voters join and leave by reconfig under an acknowledged writer', { timeout: TIMEOUT_MS }, async () => {
   ms = Members.create();
@@ -117,3 +120,26 @@ test('voters join and leave by reconfig under an acknowledged writer', { timeout
   await checkAcknowledged(m, members, acked);
   process.stdout.write(`# ${acked.length} writes acknowledged, ${writer.failures} failed during the changes\n`);
 });
+
+test(
+  "zkCli's reconfig (Java ZooKeeperAdmin) adds and removes a voter of a tszk ensemble",
+  { skip: skipUnless(zkCliMissing()), timeout: TIMEOUT_MS },
+  async () => {
+    const m = Members.create();
+    cli = m;
+    for (const sid of [1, 2, 3]) await m.add(sid);
+    const first = [1, 2].map((s) => serverLine(m.all.get(s)!));
+    for (const sid of [1, 2]) m.start(m.all.get(sid)!, first);
+    await m.waitForLeader([1, 2]);
+    const three = m.all.get(3)!;
+    m.start(three, [...first, serverLine(three)]);
+    await waitFor('member 3 following without a vote', async () => ((await m.mode(three)) === 'follower' ? true : undefined), 60_000);
+    const add = await runZkCli(m.connectString([1]), { stdin: `addauth digest super:test\nreconfig -add ${serverLine(three)}\n` });
+    assert.match(add.stdout, new RegExp(`Committed new configuration:[\\s\\S]*${serverLine(three).replaceAll('.', '\\.')}[\\s\\S]*version=`), add.stderr);
+    await m.waitForLeader([1, 2, 3]);
+    const remove = await runZkCli(m.connectString([3]), { stdin: 'addauth digest super:test\nreconfig -remove 1\nconfig\n' });
+    assert.match(remove.stdout, /Committed new configuration:/, remove.stderr);
+    assert.doesNotMatch(remove.stdout.slice(remove.stdout.lastIndexOf('Committed new configuration:')), /^server\.1=/m);
+    await m.waitForLeader([2, 3]);
+  },
+);
