@@ -6,6 +6,8 @@
  * removed, under an acknowledged writer whose writes must all be on every member of the config.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, test } from 'node:test';
 import { skipUnless } from '../support/target.js';
 import { zookeeperMissing } from '../support/zookeeper.js';
@@ -59,6 +61,14 @@ async function scenario(kinds: [Kind, Kind, Kind], joiner: Kind): Promise<void> 
   const acked = await writer.stop();
   await admin.close();
   await checkAcknowledged(m, members, acked);
+  // Every member keeps the config in the same zoo.cfg.dynamic.<version>, whichever kind wrote it.
+  const dynamic = members.map((s) => {
+    const cfgPath = m.all.get(s)!.cfgPath;
+    const file = /^dynamicConfigFile=(.*)$/m.exec(fs.readFileSync(cfgPath, 'utf8'))?.[1];
+    assert.ok(file !== undefined, `${cfgPath} points at a dynamic config file`);
+    return `${path.basename(file)}\n${fs.readFileSync(file, 'utf8')}`;
+  });
+  for (const d of dynamic) assert.equal(d, dynamic[0]);
   process.stdout.write(`# ${kinds.join(',')} + ${joiner}: ${next.sid} (${next.kind}) leads after 3 left; ${acked.length} writes acknowledged\n`);
 }
 

@@ -2,8 +2,9 @@
  * The configuration files as ZooKeeper 3.5+ keeps them: when a reconfig commits, its membership
  * goes to `<zoo.cfg>.dynamic.<version hex>` (the server/group/weight lines, sorted, no version
  * line: the version is in the name) and zoo.cfg is rewritten without its membership keys, ending
- * with `dynamicConfigFile=<absolute path>`. A restarted member reads its last committed config
- * from there (config.ts).
+ * with `dynamicConfigFile=<absolute path>` (the first time, the original is kept as zoo.cfg.bak).
+ * A restarted member reads its last committed config from there (config.ts). The files are
+ * byte-for-byte ZooKeeper 3.8's (test/reconfig/mixed.test.ts compares them).
  */
 import path from 'node:path';
 import fs from 'node:fs';
@@ -34,8 +35,12 @@ export async function writeDynamicConfig(configPath: string, c: EnsembleConfig, 
   await writeFileAtomic(dynamicPath, dynamicConfigText(c));
   const me = c.servers.find((s) => s.id === myid);
   const eraseClient = me?.clientPort !== undefined;
+  const text = fs.readFileSync(configPath, 'utf8');
+  const props = parseProperties(text);
+  // The static file as the user wrote it, kept once (ZooKeeper's backupOldConfig).
+  if (!props.has('dynamicConfigFile') && !fs.existsSync(`${configPath}.bak`)) await writeFileAtomic(`${configPath}.bak`, text);
   const kept: string[] = [];
-  for (const [k, v] of parseProperties(fs.readFileSync(configPath, 'utf8'))) {
+  for (const [k, v] of props) {
     if (MEMBERSHIP_KEY.test(k) || (eraseClient && CLIENT_KEY.test(k))) continue;
     kept.push(`${k}=${v}`);
   }
