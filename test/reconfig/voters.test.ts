@@ -19,7 +19,8 @@ import { AcknowledgedWriter, checkAcknowledged, Members, reconfigured, serverLin
 const TIMEOUT_MS = 240_000;
 let ms: Members | undefined;
 let cli: Members | undefined;
-after(async () => Promise.all([ms?.stop(), cli?.stop()]));
+let one: Members | undefined;
+after(async () => Promise.all([ms?.stop(), cli?.stop(), one?.stop()]));
 
 test('voters join and leave by reconfig under an acknowledged writer', { timeout: TIMEOUT_MS }, async () => {
   ms = Members.create();
@@ -143,3 +144,29 @@ test(
     await m.waitForLeader([2, 3]);
   },
 );
+
+test('standaloneEnabled=false: an ensemble grows from one member and shrinks back to it', { timeout: TIMEOUT_MS }, async () => {
+  const m = Members.create();
+  one = m;
+  for (const sid of [1, 2]) await m.add(sid);
+  const [a, b] = [m.all.get(1)!, m.all.get(2)!];
+  m.start(a, [serverLine(a)]);
+  await m.waitForLeader([1]);
+  const writer = await AcknowledgedWriter.start(m.connectString([1, 2]));
+  await writer.progress(5);
+  m.start(b, [serverLine(a), serverLine(b)]);
+  await waitFor('member 2 following without a vote', async () => ((await m.mode(b)) === 'follower' ? true : undefined), 60_000);
+  const admin = await superClient(m.connectString([1]));
+  assert.equal((await reconfigured(admin, { joining: serverLine(b) })).lines.length, 2);
+  await m.waitForLeader([1, 2]);
+  await writer.progress(5);
+  await checkAcknowledged(m, [1, 2], writer.acked);
+  const leader = await m.waitForLeader([1, 2]);
+  const other = leader.sid === 1 ? 2 : 1;
+  assert.equal((await reconfigured(admin, { leaving: [leader.sid] })).lines.length, 1);
+  await m.waitForLeader([other]);
+  await writer.progress(5);
+  const acked = await writer.stop();
+  await admin.close();
+  await checkAcknowledged(m, [other], acked);
+});
