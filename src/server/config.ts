@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { SNAPSHOT_COMPRESSIONS } from '../storage/snapshotCompression.js';
 import { defaultServerOptions, type ServerOptions } from './options.js';
 import { parseAuthProviders, parseSaslOptions, parseSslOptions } from './securityConfig.js';
 
@@ -227,6 +228,11 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   set('containerMaxNeverUsedInterval_ms', int('znode.container.maxNeverUsedIntervalMs', 0));
   set('globalOutstandingLimit', int('globalOutstandingLimit', 1));
   set('snapCount', int('snapCount', 2));
+  const compression = take('snapshot.compression.method');
+  if (compression !== undefined && compression !== '') {
+    const c = SNAPSHOT_COMPRESSIONS.find((x) => x === compression.toLowerCase() && x !== 'none');
+    o.snapshotCompression = c ?? fail('snapshot.compression.method', `'${compression}' is not one of gz, snappy (or empty for none)`);
+  }
   set('forceSync', bool('forceSync', ['yes', 'true'], ['no', 'false']));
   set('autopurgeSnapRetainCount', int('autopurge.snapRetainCount', 3));
   set('autopurgePurgeInterval_hours', int('autopurge.purgeInterval', 0));

@@ -112,6 +112,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
         x509SuperUser: options.x509SuperUser,
         extendedTypesEnabled: options.extendedTypesEnabled,
         digestEnabled: options.digestEnabled,
+        failedMultiKeepsChanges: extras.mutations?.has('failedMultiKeepsChanges') === true,
       },
       {
         check: (id) => {

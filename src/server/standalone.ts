@@ -12,6 +12,7 @@ import { nodePipelineIo } from './nodeIo.js';
 import type { ServerOptions } from './options.js';
 import { RequestPipeline, type ServingServer } from './pipeline.js';
 import type { ServingMode, SyncJob, WriteJob } from './servingMode.js';
+import type { RuntimeMutation } from './mutations.js';
 import { InMemoryTxnSink, type TxnSink } from './txnSink.js';
 
 /** The server id a standalone ZooKeeper puts in the high byte of its session ids. */
@@ -30,13 +31,15 @@ export interface StandaloneDeps {
   fourLetterWords?: FourLetterWordAnswerer;
   /** Clock and client port; defaults to Node's. */
   io?: PipelineIo;
+  /** Test-only broken variants (mutations.ts). */
+  mutations?: ReadonlySet<RuntimeMutation>;
 }
 
 export async function startStandaloneServer(opts: ServerOptions, deps: StandaloneDeps = {}): Promise<StandaloneServer> {
   const db = deps.db ?? new ZkDatabase();
   const io = deps.io ?? nodePipelineIo;
-  const mode = new StandaloneMode(db.lastProcessedZxid, deps.sink ?? new InMemoryTxnSink(), io.clock);
-  const pipeline = new RequestPipeline(opts, db, mode, io, { fourLetterWords: deps.fourLetterWords });
+  const mode = new StandaloneMode(db.lastProcessedZxid, deps.sink ?? new InMemoryTxnSink(), io.clock, deps.mutations?.has('applyBeforeDurable') === true);
+  const pipeline = new RequestPipeline(opts, db, mode, io, { fourLetterWords: deps.fourLetterWords, mutations: deps.mutations });
   mode.attach(pipeline);
   await pipeline.listen();
   return pipeline;
@@ -58,6 +61,8 @@ class StandaloneMode implements ServingMode {
     private lastZxid: bigint,
     private readonly sink: TxnSink,
     private readonly clock: Clock,
+    /** Test-only broken variant: a batch is applied (and answered) before its fsync. */
+    private readonly applyBeforeDurable: boolean,
   ) {}
 
   attach(pipeline: RequestPipeline): void {
@@ -101,10 +106,15 @@ class StandaloneMode implements ServingMode {
     if (this.batch.length === 0) return;
     const txns = this.batch;
     this.batch = [];
-    this.sink.append(txns, () => {
+    const apply = (): void => {
       for (const t of txns) this.pipeline.applyCommitted(t);
       this.releaseSyncs();
-    });
+    };
+    if (this.applyBeforeDurable) {
+      this.sink.append(txns, () => undefined);
+      return apply();
+    }
+    this.sink.append(txns, apply);
   }
 
   private releaseSyncs(): void {

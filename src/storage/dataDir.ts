@@ -16,6 +16,7 @@ import { fsyncDir } from './fsutil.js';
 import { readAcceptedEpoch, readCurrentEpoch, writeAcceptedEpoch, writeCurrentEpoch } from './epochFiles.js';
 import { listLogs, loadNewestValidSnapshot, readLogHistory, truncateTornTails } from './history.js';
 import { VERSION_DIR, snapshotFileName } from './names.js';
+import type { SnapshotCompression } from './snapshotCompression.js';
 import { schedulePurge } from './purge.js';
 import { readSnapshotFile, writeSnapshotFile, type LoadedSnapshot, type SnapshotSource } from './snapshot.js';
 import { SNAP_COUNT_DEFAULT, Snapshotter } from './snapshotter.js';
@@ -34,6 +35,8 @@ export interface DataDirOptions {
   purgeInterval_hours?: number;
   /** zookeeper.snapshot.trust.empty: accept logs with no snapshot (replay from zxid 0). */
   trustEmptySnapshot?: boolean;
+  /** zookeeper.snapshot.compression.method for the snapshots it writes (any kind is read). */
+  snapshotCompression?: SnapshotCompression;
   /**
    * The tree of a new database. When the dataDir holds nothing it is written as snapshot.0, as
    * ZooKeeper does on first start (and ZooKeeper refuses logs with no snapshot).
@@ -101,7 +104,10 @@ export async function openDataDir(opts: DataDirOptions): Promise<OpenedDataDir> 
   log.info({ snapshot: snapshot?.path, txns: history.txns.length, lastZxid: `0x${lastZxid.toString(16)}` }, 'recovered dataDir');
 
   const txnLog = new TxnLogWriter({ dir: logDir, forceSync, lastZxid, preAllocSize_bytes: opts.preAllocSize_bytes });
-  const snapshotter = new Snapshotter({ snapDir, snapCount: opts.snapCount ?? SNAP_COUNT_DEFAULT, fsync: forceSync, random: opts.random }, txnLog);
+  const snapshotter = new Snapshotter(
+    { snapDir, snapCount: opts.snapCount ?? SNAP_COUNT_DEFAULT, fsync: forceSync, random: opts.random, compression: opts.snapshotCompression },
+    txnLog,
+  );
   const stopPurge = schedulePurge(snapDir, logDir, opts.snapRetainCount ?? 3, opts.purgeInterval_hours ?? 0);
   return {
     snapDir,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { log } from '../log.js';
 import { snapshotFileName } from './names.js';
 import { writeSnapshotFile, type SnapshotSource } from './snapshot.js';
+import type { SnapshotCompression } from './snapshotCompression.js';
 import type { TxnLogWriter } from './txnLogWriter.js';
 
 export const SNAP_COUNT_DEFAULT = 100_000;
@@ -18,6 +19,8 @@ export interface SnapshotterOptions {
   fsync: boolean;
   /** Uniform in [0, 1); injected so tests and the simulator are deterministic. */
   random?: () => number;
+  /** zookeeper.snapshot.compression.method (default none). */
+  compression?: SnapshotCompression;
 }
 
 export interface SnapshotStats {
@@ -81,10 +84,10 @@ export class Snapshotter {
       return undefined;
     }
     this.txnLog?.roll();
-    const file = path.join(this.opts.snapDir, snapshotFileName(zxid));
+    const file = path.join(this.opts.snapDir, snapshotFileName(zxid, this.opts.compression));
     const t0 = performance.now();
     log.info({ file, zxid: `0x${zxid.toString(16)}` }, 'snapshotting');
-    const p = writeSnapshotFile(file, src, { fsync: this.opts.fsync })
+    const p = writeSnapshotFile(file, src, { fsync: this.opts.fsync, compression: this.opts.compression })
       .then((bytes) => {
         this.stats.taken++;
         this.stats.last_ms = performance.now() - t0;
