@@ -60,14 +60,14 @@ export class Members {
   }
 
   /** Writes the member's zoo.cfg with these server lines and starts it (as tszk, or as Apache ZooKeeper 3.8). */
-  start(m: Member, lines: string[], kind: 'tszk' | 'zookeeper' = 'tszk'): void {
+  start(m: Member, lines: string[], kind: 'tszk' | 'zookeeper' = 'tszk', reconfigEnabled = true): void {
     m.kind = kind;
     const cfg = {
       tickTime: 200,
       initLimit: 10,
       syncLimit: 5,
       dataDir: m.dataDir,
-      reconfigEnabled: 'true',
+      reconfigEnabled: String(reconfigEnabled),
       standaloneEnabled: 'false',
       'admin.enableServer': 'false',
       '4lw.commands.whitelist': '*',
