@@ -85,6 +85,8 @@ export interface ParsedConfig {
   localSessionsEnabled: boolean;
   /** Keys that nothing reads: warned, not fatal (as ZooKeeper tolerates them). */
   warnings: string[];
+  /** `dynamicConfigFile=`: the file the membership came from, its version (from its name) and text. */
+  dynamicConfig?: { path: string; version: bigint; text: string };
 }
 
 /** Reads Java-properties text: `key=value`, `key: value` or `key value`; `#` and `!` comments. */
@@ -145,6 +147,7 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   const fail = (key: string, problem: string): never => {
     throw new ConfigError(key, problem, file);
   };
+  const dynamicConfig = readDynamicConfig(props, fail);
   // ZooKeeper hands unknown keys over as `zookeeper.<key>` system properties; accept either spelling.
   const take = (key: string): string | undefined => {
     for (const k of [key, `zookeeper.${key}`]) {
@@ -300,7 +303,30 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
     if (ACCEPTED_IGNORED.has(bare) || ACCEPTED_IGNORED_PREFIXES.some((p) => bare.startsWith(p))) continue;
     warnings.push(`unknown key '${k}' ignored`);
   }
-  return { options: o, admin, prometheus, text, servers, initLimit, syncLimit, peerType, standaloneEnabled, localSessionsEnabled, warnings };
+  return { options: o, admin, prometheus, text, servers, initLimit, syncLimit, peerType, standaloneEnabled, localSessionsEnabled, warnings, dynamicConfig };
+}
+
+/**
+ * `dynamicConfigFile=`: the membership (server/group/weight lines) lives in that file, whose name
+ * ends in `.dynamic.<version hex>` (ZooKeeper writes it when a reconfig commits); its lines join
+ * zoo.cfg's keys. Anything else in it is an error.
+ */
+function readDynamicConfig(props: Map<string, string>, fail: (key: string, problem: string) => never): ParsedConfig['dynamicConfig'] {
+  const file = props.get('dynamicConfigFile');
+  if (file === undefined) return undefined;
+  props.delete('dynamicConfigFile');
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    fail('dynamicConfigFile', `cannot read ${file}: ${(e as Error).message}`);
+  }
+  for (const [k, v] of parseProperties(text)) {
+    if (/^(server|group|weight)\.\d+$/.test(k)) props.set(k, v);
+    else if (k !== 'version') fail('dynamicConfigFile', `${file}: '${k}' is not a server.N, group.N or weight.N line`);
+  }
+  const m = /\.dynamic\.([0-9a-f]+)$/i.exec(file);
+  return { path: file, version: m === null ? 0n : BigInt(`0x${m[1]!}`), text };
 }
 
 /** One server line's value (`host:quorumPort:electionPort[:role][;[clientAddress:]clientPort]`); `fail` is called on a bad one. */

@@ -147,6 +147,21 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     if (this.mode.ownsSessions) this.reaper.start();
   }
 
+  /**
+   * The client port moved by reconfig (ZooKeeper's cnxnFactory.reconfigure, ZOOKEEPER-2847): the
+   * new address listens, then the old listener closes; connections made on it stay.
+   */
+  async rebind(port: number, address: string): Promise<void> {
+    const o = this.options;
+    if (!o.clientPortListen || this.closed) return;
+    const unified = o.clientPortUnification ? { ssl: o.ssl, unified: true } : undefined;
+    const l = await this.io.listenClients(port, address, (s) => this.accept(s), unified);
+    const old = this.listeners[0];
+    this.listeners[0] = l;
+    this.port = l.port;
+    await old?.close();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

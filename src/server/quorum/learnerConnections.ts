@@ -14,6 +14,8 @@ const CONNECT_TIMEOUT_MS = 5000;
 
 /** LearnerHandler.markerPacketInterval: the first packet to a learner and every 1000th after it are timed through the queue. */
 const MARKER_PACKET_INTERVAL = 1000;
+/** How long a dropped connection may take to flush what was written to it. */
+const DROP_LINGER_MS = 1000;
 
 export interface QuorumAddress {
   sid: bigint;
@@ -120,7 +122,11 @@ export class LearnerConnections implements QuorumTransport {
 
   private drop(c: Conn): void {
     c.dropped = true;
-    c.socket.destroy();
+    // What was written first still goes out (a leader that a reconfig removed sends its
+    // COMMITANDACTIVATE, then steps down); the socket is destroyed if the peer does not close.
+    if (c.corked) c.socket.uncork();
+    c.socket.end();
+    setTimeout(() => c.socket.destroy(), DROP_LINGER_MS).unref();
   }
 
   private connectToLeader(leader: bigint, first: Buffer): void {

@@ -10,8 +10,10 @@ import type { LoadedSnapshot, SnapshotSource } from '../../storage/snapshot.js';
 import type { StorageObserver } from '../../storage/storageObserver.js';
 import type { Txn as ServerTxn } from '../../txn/txn.js';
 import type { QuorumMessage } from '../../zab/packets.js';
+import type { ServerLine } from '../config.js';
 import type { PipelineIo } from '../io.js';
 import type { SnapshotFile } from '../txnSink.js';
+import type { EnsembleConfig } from './quorumConfig.js';
 
 export type Effect = Promise<void> | void;
 
@@ -77,6 +79,10 @@ export interface PeerIo extends PipelineIo {
   storage: PeerStorage;
   openQuorum(events: QuorumTransportEvents): QuorumTransport;
   openElection(onNotification: (from: bigint, bytes: Buffer) => void): ElectionTransport;
+  /** The config in force changed: reach its members (new ones' election and quorum addresses). */
+  membersChanged?(servers: readonly ServerLine[]): void;
+  /** A reconfig committed: keep its config for restarts (ZooKeeper's zoo.cfg.dynamic.<version>, zoo.cfg pointing at it) — sync. */
+  writeConfig?(c: EnsembleConfig): Effect;
   /** The runtime met a bug or a disk error: stop the peer (the real one exits the process). */
   fatal(err: unknown): void;
 }

@@ -25,6 +25,7 @@ import type { ReconfigPolicy } from '../../txn/prep.js';
 import { decodeTxn, encodeTxn, txnTime_ms, type Txn as ServerTxn } from '../../txn/txn.js';
 import {
   decodeNotification,
+  notificationConfig,
   encodeNotification,
   epochOf,
   nextProposalZxid,
@@ -38,6 +39,7 @@ import {
   type Event,
   type PeerConfig,
   type PeerState,
+  type QuorumMessage,
   type Role,
   type ServerId,
   type Txn,
@@ -58,7 +60,7 @@ import { LeaderMode } from './leaderMode.js';
 import { LearnerMode } from './learnerMode.js';
 import { NotServingListener } from './notServing.js';
 import { andThen, type Effect, type ElectionTransport, type PeerIo, type QuorumTransport } from './peerIo.js';
-import { configText, ensembleConfigOf, parseConfigText, quorumVerifierFrom, serverSpec, type EnsembleConfig } from './quorumConfig.js';
+import { configText, ensembleConfigOf, ensembleConfigOfData, parseConfigText, quorumVerifierFrom, reconfigOf, type EnsembleConfig } from './quorumConfig.js';
 import { requestedConfig } from './reconfigRequest.js';
 import { ReadOnlyMode } from './readOnlyMode.js';
 
@@ -118,6 +120,10 @@ export function coreConfig(cfg: ParsedConfig, sid: ServerId, tick_ms: number): P
     zxidCounter_max: ZXID_COUNTER_MAX,
     outstandingProposals_max: OUTSTANDING_PROPOSALS_MAX,
     mutations: new Set(),
+    // ZooKeeper acts on no reconfig with reconfigEnabled=false (processReconfig returns at once).
+    ...(cfg.options.reconfigEnabled
+      ? { reconfigOf, initialConfig: (version: Zxid) => Buffer.from(configText({ ...ensembleConfigOf(cfg), version }), 'utf8') }
+      : {}),
   };
 }
 
@@ -135,7 +141,8 @@ export interface QuorumPeerOptions {
 }
 
 export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
-  readonly options: ServerOptions;
+  /** Its client address moves when a reconfig gives this member another one. */
+  options: ServerOptions;
   readonly metrics = new ServerMetrics();
   readonly started_ms: number;
   /** Leader: when its ensemble was established. */
@@ -199,7 +206,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     this.unavailableSince_ms = this.lookingSince_ms;
     this.election = io.openElection((from, bytes) => this.onNotification(from, bytes));
     this.learners = io.openQuorum({
-      message: (from, msg) => this.enqueue({ type: 'message', from: serverId(from), msg }),
+      message: (from, msg) => this.enqueue({ type: 'message', from: serverId(from), msg: this.incomingConfig(msg) }),
       // LearnerHandler's queue: packets to a learner not yet handed to the network, and how long one waited.
       sent: (to, queued, waited_ms) => {
         const key = String(to);
@@ -209,6 +216,13 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       disconnected: (p) => this.enqueue({ type: 'disconnected', peer: serverId(p) }),
     });
     this.notServing = new NotServingListener(io.listenClients, () => `Mode: ${this.modeName()}\nZxid: ${zxidHex(this.db?.lastProcessedZxid ?? 0n)}\n`);
+  }
+
+  /** NEWLEADER's config text (ZooKeeper's leader sends its last-seen config): the core adopts it with its version. */
+  private incomingConfig(msg: QuorumMessage): QuorumMessage {
+    if (msg.type !== 'NEWLEADER' || msg.config === undefined || this.config.reconfigOf === undefined) return msg;
+    const c = this.carriedConfig(msg.config);
+    return c === undefined ? { type: 'NEWLEADER', zxid: msg.zxid } : { ...msg, configZxid: c.zxid };
   }
 
   /** How it serves clients now, if it does (the simulator's clients pick members by it). */
@@ -253,7 +267,9 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       { myid: this.self.id, clientPort: this.options.clientPort, tick_ms: this.tick_ms, voters: this.config.quorum.voters.map(String) },
       'tszk quorum peer started',
     );
-    const r = recover(this.config, { acceptedEpoch, currentEpoch, snapZxid, log: zabLog });
+    // The config in force: the newest of the dynamic config file's (zoo.cfg) and the snapshot's /zookeeper/config.
+    const config = this.activeConfig.version > 0n ? { config: { zxid: this.activeConfig.version as Zxid, data: this.configBytes } } : {};
+    const r = recover(this.config, { acceptedEpoch, currentEpoch, snapZxid, log: zabLog, ...config });
     this.state = r.state;
     this.opts.observer?.stepped({ type: 'recover' }, r.actions, r.state);
     this.pumping = true;
@@ -299,7 +315,16 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       log.warn({ from: String(from), err: e instanceof Error ? e.message : String(e) }, 'undecodable election notification');
       return;
     }
-    this.enqueue({ type: 'message', from: serverId(from), msg });
+    // A peer's newer config travels in its notifications (ZooKeeper's WorkerReceiver adopts it).
+    const config = this.config.reconfigOf !== undefined ? this.carriedConfig(notificationConfig(bytes)) : undefined;
+    this.enqueue({ type: 'message', from: serverId(from), msg: config === undefined ? msg : { ...msg, config } });
+  }
+
+  /** Config text from the wire, for the core: with the zxid that made it (its version), unless it is a static one (version 0). */
+  private carriedConfig(text: Buffer | null): { zxid: Zxid; data: Buffer } | undefined {
+    if (text === null || text.length === 0) return undefined;
+    const c = ensembleConfigOfData(text);
+    return c === undefined || c.version === 0n ? undefined : { zxid: c.version as Zxid, data: text };
   }
 
   enqueue(e: QueueItem): void {
@@ -486,7 +511,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
             this.noteOutgoing(a.to, a.msg.type, a.msg.zxid);
             this.metrics.counter.diff_count++;
           }
-          this.learners.send(a.to, a.msg);
+          this.learners.send(a.to, a.msg.type === 'NEWLEADER' ? this.outgoingConfig(a.msg) : a.msg);
         }
         return;
       case 'sendSnapshot':
@@ -497,9 +522,13 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         return this.io.storage.writeAcceptedEpoch(a.epoch);
       case 'persistCurrentEpoch':
         return this.io.storage.writeCurrentEpoch(a.epoch);
-      case 'persistConfig':
-        // Not asked for yet: this runtime gives the core no reconfigOf (it activates configs at apply).
-        return;
+      case 'persistConfig': {
+        const next = ensembleConfigOfData(a.data);
+        if (next === undefined) throw new Error(`persistConfig ${zxidHex(a.zxid)}: no config in its data`);
+        const text = Buffer.from(configText(next), 'utf8');
+        this.activate(next, text);
+        return andThen(this.io.writeConfig?.(next), () => this.rebindClientPort());
+      }
       case 'append': {
         if (a.txns.length === 0) return;
         const last = a.txns[a.txns.length - 1]!.zxid;
@@ -599,6 +628,13 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     }
   }
 
+  /** NEWLEADER carries the config in force as ZooKeeper's text (the core hands a reconfig txn's payload). */
+  private outgoingConfig(m: Extract<QuorumMessage, { type: 'NEWLEADER' }>): QuorumMessage {
+    if (m.config === undefined) return m;
+    const c = ensembleConfigOfData(m.config);
+    return c === undefined ? { type: 'NEWLEADER', zxid: m.zxid } : { type: 'NEWLEADER', zxid: m.zxid, config: Buffer.from(configText(c), 'utf8') };
+  }
+
   private noteOutgoing(to: ServerId, type: 'DIFF' | 'TRUNC', zxid: Zxid): void {
     const r = this.state.role;
     const h = r.role === 'LEADING' ? r.handlers.get(to) : undefined;
@@ -647,11 +683,12 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
    */
   private useDatabase(db: ZkDatabase): void {
     reportDigestMismatches(db);
-    // A reconfig committed before the snapshot was taken is the config in force.
+    // The config in force is zoo.cfg's (and its dynamic file's); one the tree holds from a newer
+    // reconfig (a leader's SNAP) is left there: the core adopts it from NEWLEADER.
     const data = db.tree.getNode(CONFIG_PATH)?.data;
-    const saved = this.cfg.options.reconfigEnabled && data !== null && data !== undefined ? parseConfigText(data.toString('utf8')) : undefined;
-    if (saved !== undefined && saved.version > this.activeConfig.version) this.activate(saved, data!);
-    else db.tree.setData(CONFIG_PATH, this.configBytes, -1, this.activeConfig.version, BigInt(this.io.clock.now_ms()));
+    const saved = data !== null && data !== undefined ? parseConfigText(data.toString('utf8')) : undefined;
+    if (saved === undefined || saved.version <= this.activeConfig.version)
+      db.tree.setData(CONFIG_PATH, this.configBytes, -1, this.activeConfig.version, BigInt(this.io.clock.now_ms()));
     this.db = db;
   }
 
@@ -662,16 +699,35 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         .filter((s) => s.role === 'participant')
         .map((s) => s.id)
         .join(',');
-    if (voters(next) !== voters(this.activeConfig)) {
+    if (next.version <= this.activeConfig.version) return;
+    if (voters(next) !== voters(this.activeConfig) && this.config.reconfigOf === undefined) {
       log.warn(
         { version: next.version.toString(16), voters: voters(next) },
-        'a committed config changes the voting members, which this server does not act on yet',
+        'a committed config changes the voting members, which this server does not act on with reconfigEnabled=false',
       );
     }
     this.activeConfig = next;
+    this.io.membersChanged?.(next.servers);
+    // Learned without its txn (NEWLEADER, a notification): /zookeeper/config shows it too (ZooKeeper's initConfigInZKDatabase).
+    const node = this.db?.tree.getNode(CONFIG_PATH);
+    if (this.db !== undefined && (node === undefined || node.stat.mzxid < next.version))
+      this.db.tree.setData(CONFIG_PATH, data, -1, next.version, BigInt(this.io.clock.now_ms()));
     this.configBytes = data;
     if (this.pendingConfig !== undefined && this.pendingConfig.version <= next.version) this.pendingConfig = undefined;
     log.info({ version: next.version.toString(16), servers: next.servers.length }, 'reconfig: new configuration in force');
+  }
+
+  /** The config in force gives this member another client address: serve there, and no longer on the old one. */
+  private rebindClientPort(): Effect {
+    const me = this.activeConfig.servers.find((s) => s.id === this.self.id);
+    if (me?.clientPort === undefined) return;
+    const address = me.clientAddress ?? this.options.clientPortAddress;
+    if (me.clientPort === this.options.clientPort && address === this.options.clientPortAddress) return;
+    log.info({ from: `${this.options.clientPortAddress}:${this.options.clientPort}`, to: `${address}:${me.clientPort}` }, 'reconfig: client port moved');
+    this.options = { ...this.options, clientPort: me.clientPort, clientPortAddress: address, clientPortListen: true };
+    if (this.pipeline !== undefined) return this.pipeline.rebind(me.clientPort, address);
+    if (!this.notServingUp) return;
+    return this.notServing.close().then(() => this.notServing.listen(me.clientPort!, address));
   }
 
   /**
@@ -685,7 +741,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     return {
       enabled: this.options.reconfigEnabled,
       next: (req, zxid) => {
-        if (this.pendingConfig !== undefined) throw new KeeperError(Err.ReconfigInProgress);
+        if (this.pendingConfig !== undefined || this.state.lastSeenZxid > this.state.quorumZxid) throw new KeeperError(Err.ReconfigInProgress);
         const last = this.activeConfig;
         if (req.curConfigId !== -1n && req.curConfigId !== last.version) throw new KeeperError(Err.BadVersion);
         requested = requestedConfig(last, req, zxid, this.cfg.standaloneEnabled);
@@ -694,10 +750,6 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       },
       proposing: () => {
         const next = requested!;
-        if (!onlyObserversChange(this.activeConfig, next)) {
-          log.warn({ version: next.version.toString(16) }, 'reconfig refused: only observers can join or leave so far');
-          throw new KeeperError(Err.Unimplemented);
-        }
         this.pendingConfig = next;
       },
     };
@@ -708,7 +760,8 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     const r = this.state.role;
     if (r.role !== 'LEADING') return false;
     const synced: ServerId[] = [this.config.sid];
-    for (const h of r.handlers.values()) if (h.stage === 'uptodate') synced.push(h.sid);
+    // Followers only, as ZooKeeper's isQuorumSynced: an observer's acks would not count before the new config is in force.
+    for (const h of r.handlers.values()) if (h.participant && h.stage === 'uptodate') synced.push(h.sid);
     const voters = new Set(c.servers.filter((s) => s.role === 'participant').map((s) => BigInt(s.id)));
     return [...new Set(synced)].filter((s) => voters.has(s)).length * 2 > voters.size;
   }
@@ -740,7 +793,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     }
     // The config is in force before the reply that reports it (ZooKeeper activates it at COMMIT).
     const b = txn.body;
-    if (b.type === OpCode.reconfig && b.txn.data !== null) {
+    if (b.type === OpCode.reconfig && b.txn.data !== null && this.config.reconfigOf === undefined) {
       const next = parseConfigText(b.txn.data.toString('utf8'));
       if (next === undefined) log.error({ zxid: zxidHex(t.zxid) }, 'a committed reconfig holds no config');
       else this.activate(next, b.txn.data);
@@ -811,7 +864,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     const learners: LearnerView[] = [];
     if (r.role === 'LEADING') {
       for (const h of r.handlers.values()) {
-        const line = this.cfg.servers.find((s) => BigInt(s.id) === h.sid);
+        const line = this.activeConfig.servers.find((s) => BigInt(s.id) === h.sid);
         learners.push({
           sid: Number(h.sid),
           participant: h.participant,
@@ -825,11 +878,11 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       myid: this.self.id,
       role: this.role,
       zabState: zabStateOf(r),
-      voting: this.self.role === 'participant',
+      voting: this.state.quorum.isVoter(this.config.sid),
       leader: this.leader === null ? null : Number(this.leader),
-      servers: this.cfg.servers,
+      servers: this.activeConfig.servers,
       lastLoggedZxid: this.lastLoggedZxid(),
-      quorumSize: this.config.quorum.voters.length,
+      quorumSize: this.state.quorum.voters.length,
       learners,
       leadingSince_ms: this.leadingSince_ms,
       pendingSyncs: r.role === 'LEADING' ? r.syncWaiters.length : 0,
@@ -907,18 +960,4 @@ function zabStateOf(r: PeerState['role']): QuorumView['zabState'] {
   if (r.role === 'LOOKING') return 'election';
   if (r.role === 'LEADING') return r.phase === 'broadcast' ? 'broadcast' : r.phase === 'discovery' ? 'discovery' : 'synchronization';
   return r.phase === 'broadcast' ? 'broadcast' : r.phase === 'connecting' ? 'discovery' : 'synchronization';
-}
-
-/** Whether `next` only adds or removes observers: every voter and every member kept as it was. */
-function onlyObserversChange(active: EnsembleConfig, next: EnsembleConfig): boolean {
-  const spec = (c: EnsembleConfig, role?: string): Map<number, string> =>
-    new Map(c.servers.filter((s) => role === undefined || s.role === role).map((s) => [s.id, serverSpec(s)]));
-  const before = spec(active);
-  const after = spec(next);
-  for (const [id, line] of after) if (before.has(id) && before.get(id) !== line) return false;
-  const votersBefore = spec(active, 'participant');
-  const votersAfter = spec(next, 'participant');
-  if (votersBefore.size !== votersAfter.size) return false;
-  for (const id of votersBefore.keys()) if (!votersAfter.has(id)) return false;
-  return next.hierarchy.join('\n') === active.hierarchy.join('\n');
 }
