@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultServerOptions, type ServerOptions } from './options.js';
-import { parseAuthProviders, parseSaslOptions, parseSslOptions } from './securityConfig.js';
+import { parseAuthProviders, parseQuorumSasl, parseQuorumTls, parseSaslOptions, parseSslOptions, readJaasConfig } from './securityConfig.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -103,9 +103,6 @@ const ACCEPTED_IGNORED = new Set([
   'connectToLearnerMasterLimit',
   'localSessionsUpgradingEnabled',
   'clientPortListenBacklog',
-  'sslQuorum',
-  'portUnification',
-  'sslQuorumReloadCertFiles',
   'maxCnxns',
   'preAllocSize',
   'snapshot.compression.method',
@@ -187,7 +184,8 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   // A config with only secureClientPort serves TLS only, as ZooKeeper does.
   o.clientPortListen = clientPort !== undefined || o.secureClientPort === undefined;
   o.clientPortUnification = (take('client.portUnification') ?? '').toLowerCase() === 'true';
-  o.ssl = parseSslOptions(take, fail, base);
+  o.ssl = parseSslOptions('ssl', 'client.certReload', take, fail, base);
+  o.quorumTls = parseQuorumTls(take, fail, base);
   o.sslAuthProvider = take('ssl.authProvider') ?? 'x509';
   o.x509SuperUser = take('X509AuthenticationProvider.superUser');
   set('maxClientCnxns', int('maxClientCnxns', 0));
@@ -274,7 +272,9 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
 
   const warnings: string[] = [];
   o.authProviders = parseAuthProviders(props, warnings);
-  Object.assign(o, parseSaslOptions(props, take, fail, base, warnings));
+  const jaas = readJaasConfig(take, fail, base);
+  Object.assign(o, parseSaslOptions(props, take, fail, jaas, warnings));
+  o.quorumSasl = parseQuorumSasl(take, fail, jaas);
   for (const scheme of o.enforceAuthSchemes) {
     if (scheme !== 'ip' && scheme !== 'digest' && !o.authProviders.has(scheme))
       fail('enforce.auth.schemes', `authentication scheme ${scheme} is not available`);

@@ -1,11 +1,10 @@
 /** The real effects behind io.ts: Node's clock and timers, TCP client ports, TLS on them (tlsContext.ts). */
-import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { log } from '../log.js';
-import type { SslOptions } from './options.js';
 import type { ClientListener, ClientPortTls, ClientSocket, ClientSocketHandlers, Clock, ListenClients, PipelineIo } from './io.js';
 import { serverTls, type ServerTls } from './tlsContext.js';
+import { detectTls, TLS_HANDSHAKE_TIMEOUT_MS, watchStores } from './tlsListen.js';
 
 export const nodeClock: Clock = {
   now_ms: () => Date.now(),
@@ -20,12 +19,6 @@ export const nodeClock: Clock = {
 function normalizeAddress(a: string): string {
   return a.startsWith('::ffff:') && a.includes('.') ? a.substring(7) : a;
 }
-
-/** How long a TLS handshake may take (Netty's SslHandler default, which ZooKeeper keeps). */
-const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-
-/** The first byte of a TLS handshake record: how a unified port tells TLS from plaintext. */
-const TLS_HANDSHAKE_RECORD = 0x16;
 
 class TcpClientSocket implements ClientSocket {
   readonly remoteAddress: string;
@@ -98,56 +91,33 @@ function tlsAcceptor(t: ServerTls, accept: (s: ClientSocket) => ClientSocketHand
   return server;
 }
 
-/** How often client.certReload looks at the store files. */
-const CERT_RELOAD_POLL_MS = 1000;
-
-/**
- * client.certReload: new handshakes use the stores as they are now; connections already made keep
- * theirs. A store that no longer opens is logged and the previous one kept. Returns the stop.
- */
-function watchStores(server: tls.Server, ssl: SslOptions): () => void {
-  const files = [ssl.keyStore?.location, ssl.trustStore?.location].filter((f): f is string => f !== undefined);
-  const reload = (): void => {
-    try {
-      server.setSecureContext(serverTls(ssl).secureOptions);
-      log.info({ files }, 'client TLS key and trust stores reloaded');
-    } catch (e) {
-      log.error({ err: (e as Error).message }, 'client TLS stores changed but do not open; keeping the previous ones');
-    }
-  };
-  for (const f of files) fs.watchFile(f, { interval: CERT_RELOAD_POLL_MS, persistent: false }, reload);
-  return () => {
-    for (const f of files) fs.unwatchFile(f, reload);
-  };
-}
-
 export const listenTcpClients: ListenClients = (port, address, accept, portTls?: ClientPortTls) =>
   new Promise<ClientListener>((resolve, reject) => {
     // The stores are opened at bind time: a bad one stops the server (ConfigError naming the key).
     const timeout_ms = portTls?.ssl.handshakeDetectionTimeout_ms ?? 0;
     const t = portTls === undefined ? undefined : tlsAcceptor(serverTls(portTls.ssl), accept);
-    const unwatch = t !== undefined && portTls!.ssl.certReload ? watchStores(t, portTls!.ssl) : undefined;
+    const unwatch = t !== undefined && portTls!.ssl.certReload ? watchStores(portTls!.ssl, 'client', (n) => t.setSecureContext(n.secureOptions)) : undefined;
     const server = net.createServer({ noDelay: true }, (socket) => {
       if (t === undefined) return attach(socket, new TcpClientSocket(socket, false, undefined), accept);
       if (!portTls!.unified) return void t.emit('connection', socket);
       // Unified port: the first byte tells a TLS ClientHello from a plaintext ConnectRequest or four-letter word.
-      const timer = setTimeout(() => {
-        log.warn({ addr: normalizeAddress(socket.remoteAddress ?? '') }, 'closing connection: nothing received to tell TLS from plaintext in time');
-        socket.destroy();
-      }, timeout_ms);
-      timer.unref();
-      socket.once('error', () => clearTimeout(timer));
-      socket.once('data', (first) => {
-        clearTimeout(timer);
-        socket.pause();
-        if (first[0] === TLS_HANDSHAKE_RECORD) {
-          socket.unshift(first);
-          t.emit('connection', socket);
-        } else {
-          attach(socket, new TcpClientSocket(socket, false, undefined), accept, first);
-          socket.resume();
-        }
-      });
+      detectTls(
+        socket,
+        timeout_ms,
+        (isTls, first) => {
+          if (isTls) {
+            socket.unshift(first);
+            t.emit('connection', socket);
+          } else {
+            attach(socket, new TcpClientSocket(socket, false, undefined), accept, first);
+            socket.resume();
+          }
+        },
+        () => {
+          log.warn({ addr: normalizeAddress(socket.remoteAddress ?? '') }, 'closing connection: nothing received to tell TLS from plaintext in time');
+          socket.destroy();
+        },
+      );
     });
     server.once('error', reject);
     server.listen(port, address, () => {
