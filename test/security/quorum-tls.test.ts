@@ -5,14 +5,12 @@
  * rolling steps under an acknowledged writer, then led by each kind over TLS; bad key stores.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ZooKeeperClient } from '../../src/client/index.js';
 import { waitForSameTree, writeThroughEveryMember } from '../mixed/harness.js';
-import { freePort } from '../support/ports.js';
-import { tszkCommand } from '../support/tszk.js';
+import { assertConfigExits, eachKindLeads, logLines, restart, setCfg, twoServe, writeVia } from './quorumPeers.js';
 import { waitFor } from '../support/wait.js';
 import { startZkEnsemble, zkEnsembleMissing, type EnsemblePeer, type PeerKind, type ZkEnsemble } from '../support/zk-ensemble.js';
 import { makeCerts, opensslMissing, type Identity, type TestCerts } from './certs.js';
@@ -24,42 +22,6 @@ const skip = missing !== undefined && !requireExternal ? missing : undefined;
 /** The ssl.quorum.* lines of ZooKeeper's admin guide, for one identity. */
 function quorumTlsKeys(c: TestCerts, who: Identity = c.server): Record<string, string> {
   return { 'ssl.quorum.keyStore.location': who.pem, 'ssl.quorum.trustStore.location': c.ca };
-}
-
-/** Later lines win in zoo.cfg (java.util.Properties and tszk alike): the peer's next start reads these. */
-function setCfg(p: EnsemblePeer, kv: Record<string, string>): void {
-  fs.appendFileSync(
-    p.cfgPath,
-    Object.entries(kv)
-      .map(([k, v]) => `${k}=${v}\n`)
-      .join(''),
-  );
-}
-
-async function restart(ens: ZkEnsemble, p: EnsemblePeer, kv: Record<string, string>): Promise<void> {
-  await p.kill();
-  setCfg(p, kv);
-  await p.start();
-  await ens.waitForQuorum(60_000);
-}
-
-/** The peer's log lines matching `re`, from byte `from` on. */
-function logLines(p: EnsemblePeer, re: RegExp, from = 0): string[] {
-  return fs
-    .readFileSync(p.logFile)
-    .subarray(from)
-    .toString('utf8')
-    .split('\n')
-    .filter((l) => re.test(l));
-}
-
-async function writeVia(p: EnsemblePeer, pathName: string): Promise<void> {
-  const zk = await ZooKeeperClient.connect(p.connectString, { sessionTimeout_ms: 10_000, connectWait_ms: 10_000 });
-  try {
-    await zk.create(pathName, 'x');
-  } finally {
-    await zk.close();
-  }
 }
 
 /**
@@ -133,19 +95,10 @@ describe('quorum TLS', { skip }, () => {
 
       const [p1, p2, p3] = ens.peers as [EnsemblePeer, EnsemblePeer, EnsemblePeer];
       const others = [p1, p2];
-      const leaderOf2 = async (): Promise<EnsemblePeer> =>
-        waitFor(
-          'members 1 and 2 serving without 3',
-          async () => {
-            const m = await Promise.all(others.map((p) => p.mode()));
-            return m.includes('leader') && m.every((x) => x === 'leader' || x === 'follower') ? others[m.indexOf('leader')] : undefined;
-          },
-          40_000,
-        );
 
       await t.test('member 3 with a certificate from another CA is refused; 1 and 2 keep serving', async () => {
         await p3.kill();
-        await leaderOf2();
+        await twoServe(ens);
         setCfg(p3, quorumTlsKeys(certs, certs.mallory));
         const logged = others.map((p) => fs.statSync(p.logFile).size);
         await p3.start();
@@ -250,21 +203,7 @@ describe('quorum TLS', { skip }, () => {
           assert.ok(logLines(zkPeer, /SSL handshake complete/).length > 0, zkPeer.logFile);
         });
 
-        await t.test('each kind leads the TLS ensemble and serves writes through every member', async () => {
-          const seen = new Set<PeerKind>();
-          for (let round = 0; round < 4 && seen.size < 2; round++) {
-            const leader = await ens.waitForQuorum(30_000);
-            seen.add(leader.kind);
-            const { clients, errors } = await writeThroughEveryMember(ens, `/led-by-${leader.sid}-${round}`);
-            for (const c of clients) await c.close().catch(() => undefined);
-            assert.equal(errors.size, 0, [...errors].map(([k, v]) => `member ${k}: ${v}`).join('; '));
-            const { same, views } = await waitForSameTree(ens, `/led-by-${leader.sid}-${round}`);
-            assert.ok(same, views.join('\n'));
-            // Move the leadership: restart the leader (the others elect among themselves).
-            await restart(ens, leader, {});
-          }
-          assert.deepEqual([...seen].sort(), ['tszk', 'zookeeper']);
-        });
+        await t.test('each kind leads the TLS ensemble and serves writes through every member', () => eachKindLeads(ens));
       } finally {
         await ens.stop();
       }
@@ -278,29 +217,6 @@ describe('quorum TLS', { skip }, () => {
       [{ portUnification: 'true', 'ssl.quorum.keyStore.location': path.join(certs.dir, 'missing.pem') }, /ssl\.quorum\.keyStore\.location/],
       [{ sslQuorum: 'yes', ...quorumTlsKeys(certs) }, /sslQuorum/],
     ];
-    for (const [cfg, named] of cases) {
-      const dir = fs.mkdtempSync(`${certs.dir}/bad-`);
-      fs.writeFileSync(path.join(dir, 'myid'), '1\n');
-      const lines: Record<string, string | number> = {
-        tickTime: 2000,
-        dataDir: dir,
-        clientPort: await freePort(),
-        'admin.enableServer': 'false',
-        'server.1': `127.0.0.1:${await freePort()}:${await freePort()}`,
-        'server.2': `127.0.0.1:${await freePort()}:${await freePort()}`,
-        ...cfg,
-      };
-      const cfgPath = path.join(dir, 'zoo.cfg');
-      fs.writeFileSync(
-        cfgPath,
-        Object.entries(lines)
-          .map(([k, v]) => `${k}=${v}\n`)
-          .join(''),
-      );
-      const { cmd, args } = tszkCommand();
-      const r = spawnSync(cmd, [...args, 'server', '--config', cfgPath], { encoding: 'utf8', timeout: 20_000 });
-      assert.equal(r.status, 2, `exit code for ${JSON.stringify(cfg)}: ${r.stderr}`);
-      assert.match(r.stderr + r.stdout, named);
-    }
+    await assertConfigExits(certs.dir, cases);
   });
 });

@@ -11,7 +11,7 @@
  */
 import type net from 'node:net';
 import { log } from '../../log.js';
-import type { QuorumAuth } from './quorumAuth.js';
+import { logAuthFailure, type QuorumAuth } from './quorumAuth.js';
 import type { ElectionTransport } from './peerIo.js';
 import type { QuorumSockets } from './quorumSockets.js';
 
@@ -131,7 +131,7 @@ export class ElectionConnections implements ElectionTransport {
           this.adopt(link, s, rest);
         },
         (e: Error) => {
-          log.warn({ sid: String(link.peer.sid), err: e.message }, 'election connection: quorum SASL failed; closing');
+          logAuthFailure(e, { sid: String(link.peer.sid) }, 'election connection: quorum SASL failed; closing');
           s.destroy();
           failed(e);
         },
@@ -213,7 +213,7 @@ export class ElectionConnections implements ElectionTransport {
           this.adopt(link, s, rest);
         },
         (e: Error) => {
-          log.warn({ sid: String(sid), err: e.message }, 'election connection refused: quorum SASL');
+          logAuthFailure(e, { sid: String(sid) }, 'election connection refused: quorum SASL');
           s.destroy();
         },
       );

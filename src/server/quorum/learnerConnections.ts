@@ -11,7 +11,7 @@ import { log } from '../../log.js';
 import type { QuorumMessage } from '../../zab/index.js';
 import { encodeQuorumMessage, encodeSnapWithStream, QuorumPacketDecoder } from './packetStream.js';
 import type { QuorumTransport, QuorumTransportEvents } from './peerIo.js';
-import type { QuorumAuth } from './quorumAuth.js';
+import { logAuthFailure, type QuorumAuth } from './quorumAuth.js';
 import type { QuorumSockets } from './quorumSockets.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
@@ -124,7 +124,7 @@ export class LearnerConnections implements QuorumTransport {
           for (const b of held) this.write(c, b);
         },
         (e: Error) => {
-          log.warn({ sid: String(leader), err: e.message }, 'quorum connection to the leader: quorum SASL failed; closing');
+          logAuthFailure(e, { sid: String(leader) }, 'quorum connection to the leader: quorum SASL failed; closing');
           socket.destroy();
         },
       );
@@ -175,7 +175,7 @@ export class LearnerConnections implements QuorumTransport {
         this.serveLearner(socket, rest);
       },
       (e: Error) => {
-        log.warn({ addr: socket.remoteAddress, err: e.message }, 'learner connection refused: quorum SASL');
+        logAuthFailure(e, { addr: socket.remoteAddress }, 'learner connection refused: quorum SASL');
         socket.destroy();
       },
     );

@@ -18,8 +18,11 @@ import { QuorumAuthPacket } from '../../proto/records.js';
 import type { QuorumSaslOptions } from '../options.js';
 import { DigestMd5Server } from '../saslDigest.js';
 
-/** QuorumAuth.QUORUM_AUTH_MAGIC_NUMBER: negative, so a peer without auth fails to read it as anything else. */
-const QUORUM_AUTH_MAGIC = -0xa0dbcafecafe1234n;
+/**
+ * QuorumAuth.QUORUM_AUTH_MAGIC_NUMBER, written in Java as -0xa0dbcafecafe1234L: that hex literal
+ * is already a negative long, so the magic on the wire is positive (5f 24 35 01 35 01 ed cc).
+ */
+const QUORUM_AUTH_MAGIC = 0x5f2435013501edccn;
 const STATUS_IN_PROGRESS = 0;
 const STATUS_SUCCESS = 1;
 const STATUS_ERROR = -1;
@@ -44,6 +47,12 @@ export interface QuorumAuth {
 }
 
 /** No quorum.auth.enableSasl: nothing is exchanged (ZooKeeper's NullQuorumAuthLearner/Server). */
+/** How a transport logs a failed exchange: a refusal is a warning, a dropped connection is not. */
+export function logAuthFailure(e: Error, fields: Record<string, unknown>, msg: string): void {
+  if (e instanceof QuorumAuthClosed) log.debug({ ...fields, err: e.message }, msg);
+  else log.warn({ ...fields, err: e.message }, msg);
+}
+
 export const NO_QUORUM_AUTH: QuorumAuth = {
   learner: () => Promise.resolve(Buffer.alloc(0)),
   server: (_s, first) => Promise.resolve(first),
@@ -109,6 +118,13 @@ class SocketReader {
   }
 }
 
+/** The other side closed mid-exchange: a dropped connection, not a refusal (logged quietly). */
+class QuorumAuthClosed extends Error {
+  constructor() {
+    super('connection closed during quorum SASL');
+  }
+}
+
 function send(s: net.Socket, status: number, token: Buffer | null): void {
   s.write(QuorumAuthPacket.encode({ magic: QUORUM_AUTH_MAGIC, status, token }));
 }
@@ -116,11 +132,11 @@ function send(s: net.Socket, status: number, token: Buffer | null): void {
 /** One QuorumAuthPacket: magic, status, then the token's length and bytes. */
 async function receive(r: SocketReader): Promise<QuorumAuthPacket> {
   const head = await r.read(16);
-  if (head === undefined) throw new Error('connection closed during quorum SASL');
+  if (head === undefined) throw new QuorumAuthClosed();
   const n = head.readInt32BE(12);
   if (n > TOKEN_BYTES_MAX) throw new Error(`quorum SASL token of ${n} bytes`);
   const token = n > 0 ? await r.read(n) : Buffer.alloc(0);
-  if (token === undefined) throw new Error('connection closed during quorum SASL');
+  if (token === undefined) throw new QuorumAuthClosed();
   const p = QuorumAuthPacket.read(new JuteReader(Buffer.concat([head, token])));
   if (p.magic !== QUORUM_AUTH_MAGIC) throw new Error('not a quorum SASL packet');
   return p;
@@ -173,7 +189,7 @@ export function saslQuorumAuth(o: QuorumSaslOptions): QuorumAuth {
     let failure: string | undefined;
     try {
       const head = await r.read(8, true);
-      if (head === undefined) throw new Error('connection closed before quorum SASL');
+      if (head === undefined) throw new QuorumAuthClosed();
       if (head.readBigInt64BE(0) !== QUORUM_AUTH_MAGIC) {
         if (o.serverRequireSasl) throw new Error('Learner not trying to authenticate and authentication is required');
         return r.release();
