@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { defaultServerOptions, type ServerOptions } from './options.js';
+import { defaultServerOptions, type ServerOptions, type SslOptions } from './options.js';
 import { parseAuthProviders, parseQuorumSasl, parseQuorumTls, parseSaslOptions, parseSslOptions, readJaasConfig } from './securityConfig.js';
 
 export class ConfigError extends Error {
@@ -46,6 +46,11 @@ export interface AdminServerConfig {
   commandURL: string;
   /** admin.idleTimeout: an idle HTTP connection is closed after this (default 30000). */
   idleTimeout_ms: number;
+  /**
+   * admin.forceHttps (HTTPS only) or admin.portUnification (HTTPS and HTTP on the one port): with
+   * the ssl.quorum.* key store, as ZooKeeper's JettyAdminServer. Absent: plain HTTP.
+   */
+  https?: { unified: boolean; ssl: SslOptions };
 }
 
 export const PROMETHEUS_PROVIDER = 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider';
@@ -244,6 +249,13 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
     commandURL: take('admin.commandURL') ?? '/commands',
     idleTimeout_ms: int('admin.idleTimeout', 1) ?? 30_000,
   };
+  // System properties in ZooKeeper (Boolean.getBoolean): only "true" turns them on.
+  const forceHttps = take('admin.forceHttps')?.trim().toLowerCase() === 'true';
+  const adminUnified = take('admin.portUnification')?.trim().toLowerCase() === 'true';
+  if (forceHttps || adminUnified) {
+    if (o.quorumTls.ssl.keyStore === undefined) fail('ssl.quorum.keyStore.location', 'is required with admin.forceHttps or admin.portUnification');
+    admin.https = { unified: !forceHttps, ssl: o.quorumTls.ssl };
+  }
   if (!admin.commandURL.startsWith('/')) fail('admin.commandURL', `'${admin.commandURL}' must start with /`);
   const providerClass = take('metricsProvider.className');
   if (providerClass !== undefined && providerClass !== PROMETHEUS_PROVIDER && providerClass !== 'org.apache.zookeeper.metrics.impl.NullMetricsProvider') {
