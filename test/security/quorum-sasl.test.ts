@@ -105,7 +105,7 @@ describe('quorum SASL', { skip }, () => {
         assert.ok(views[0]!.includes('while-wrong'));
       });
     } finally {
-      await ens.stop();
+      await ens.stop({ keepDir: process.env['TSZK_KEEP_MIXED'] === '1' });
     }
   });
 
@@ -125,7 +125,7 @@ describe('quorum SASL', { skip }, () => {
         assert.deepEqual(logLines(zk, /Failed to authenticate|Authentication failed/), []);
       });
     } finally {
-      await ens.stop();
+      await ens.stop({ keepDir: process.env['TSZK_KEEP_MIXED'] === '1' });
     }
   });
 

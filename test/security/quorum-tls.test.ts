@@ -127,14 +127,28 @@ describe('quorum TLS', { skip }, () => {
         assert.notEqual(await p3.mode(), 'follower');
       });
 
-      await t.test('member 3 back with the right certificate catches up', async () => {
-        await restart(ens, p3, { sslQuorum: 'true' });
+      await t.test('sslQuorumReloadCertFiles: member 3 refused, then its key store file replaced, joins without a restart', async () => {
+        await p3.kill();
+        const keyStore = path.join(certs.dir, 'reloaded-keystore.pem');
+        fs.copyFileSync(certs.mallory.pem, keyStore);
+        setCfg(p3, { sslQuorum: 'true', sslQuorumReloadCertFiles: 'true', 'ssl.quorum.keyStore.location': keyStore });
+        const logged = others.map((p) => fs.statSync(p.logFile).size);
+        await p3.start();
+        await waitFor('member 3 refused', async () => (others.some((p, i) => logLines(p, /not trusted/, logged[i]).length > 0) ? true : undefined), 30_000);
+        assert.ok(!['leader', 'follower'].includes((await p3.mode()) ?? ''), 'member 3 joined with a certificate from another CA');
+        fs.copyFileSync(certs.server.pem, keyStore);
+        await waitFor(
+          'member 3 reloading its stores',
+          async () => (logLines(p3, /quorum TLS key and trust stores reloaded/).length > 0 ? true : undefined),
+          30_000,
+        );
+        await ens.waitForQuorum(60_000);
         const { same, views } = await waitForSameTree(ens, '/tls');
         assert.ok(same, views.join('\n'));
         assert.ok(views[0]!.includes('while-plaintext'));
       });
     } finally {
-      await ens.stop();
+      await ens.stop({ keepDir: process.env['TSZK_KEEP_MIXED'] === '1' });
     }
   });
 
@@ -205,7 +219,7 @@ describe('quorum TLS', { skip }, () => {
 
         await t.test('each kind leads the TLS ensemble and serves writes through every member', () => eachKindLeads(ens));
       } finally {
-        await ens.stop();
+        await ens.stop({ keepDir: process.env['TSZK_KEEP_MIXED'] === '1' });
       }
     },
   );
