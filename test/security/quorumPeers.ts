@@ -50,6 +50,15 @@ export async function writeVia(p: EnsemblePeer, pathName: string): Promise<void>
   }
 }
 
+/** A client of each member writes under `root` (harness.ts's writeThroughEveryMember); all succeed and every member ends with the same tree. */
+export async function writesReachEveryMember(ens: ZkEnsemble, root: string): Promise<void> {
+  const { clients, errors } = await writeThroughEveryMember(ens, root);
+  for (const c of clients) await c.close().catch(() => undefined);
+  assert.equal(errors.size, 0, [...errors].map(([k, v]) => `member ${k}: ${v}`).join('; '));
+  const { same, views } = await waitForSameTree(ens, root);
+  assert.ok(same, views.join('\n'));
+}
+
 /** Members 1 and 2 of 3 serve (one leads) while 3 is out; returns the leader. */
 export async function twoServe(ens: ZkEnsemble): Promise<EnsemblePeer> {
   const two = ens.peers.slice(0, 2);
@@ -71,12 +80,7 @@ export async function eachKindLeads(ens: ZkEnsemble): Promise<void> {
   for (let round = 0; round < 4 && seen.size < 2; round++) {
     const leader = await ens.waitForQuorum(30_000);
     seen.add(leader.kind);
-    const root = `/led-by-${leader.sid}-${round}`;
-    const { clients, errors } = await writeThroughEveryMember(ens, root);
-    for (const c of clients) await c.close().catch(() => undefined);
-    assert.equal(errors.size, 0, [...errors].map(([k, v]) => `member ${k}: ${v}`).join('; '));
-    const { same, views } = await waitForSameTree(ens, root);
-    assert.ok(same, views.join('\n'));
+    await writesReachEveryMember(ens, `/led-by-${leader.sid}-${round}`);
     // The others elect among themselves: the highest sid of them, their zxids being equal.
     await restart(ens, leader, {});
   }
