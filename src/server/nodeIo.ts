@@ -67,11 +67,17 @@ function attach(socket: net.Socket, wrapped: ClientSocket, accept: (s: ClientSoc
  * are handed to it (emit 'connection'), and the pipeline sees each once its handshake is done.
  */
 function tlsAcceptor(t: ServerTls, accept: (s: ClientSocket) => ClientSocketHandlers): tls.Server {
-  // requestCert and rejectUnauthorized stay as created; a reload replaces the stores only.
+  // requestCert stays as created; a reload replaces the stores only. Certificates are checked here
+  // rather than by rejectUnauthorized, which closes the connection without saying why.
   const server = tls.createServer(
-    { ...t.secureOptions, requestCert: t.requestCert, rejectUnauthorized: t.rejectUnauthorized, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
+    { ...t.secureOptions, requestCert: t.requestCert, rejectUnauthorized: false, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
     (s) => {
       const cert = s.getPeerX509Certificate();
+      if (cert === undefined && t.rejectUnauthorized) {
+        log.warn({ addr: normalizeAddress(s.remoteAddress ?? '') }, 'Unsuccessful TLS handshake: client sent no certificate (ssl.clientAuth=need)');
+        s.destroy();
+        return;
+      }
       // want: a client may send no certificate, but one it sends must be trusted (as Java's SSLEngine insists).
       if (cert !== undefined && !s.authorized) {
         log.warn(
