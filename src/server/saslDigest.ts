@@ -11,7 +11,7 @@ const RESPONSE_BYTES_MAX = 4096;
 
 export type SaslStep =
   /** Answer with this token (null: none); `user` once the exchange is complete. */
-  { ok: true; token: Buffer | null; user?: string } | { ok: false; reason: string };
+  { ok: true; token: Buffer | null; user?: string; authzid?: string } | { ok: false; reason: string };
 
 export class DigestMd5Server {
   private step: 'initial' | 'challenged' | 'complete' | 'failed' = 'initial';
@@ -68,6 +68,6 @@ export class DigestMd5Server {
       return { ok: false, reason: 'DIGEST-MD5: digest response format violation. Mismatched response.' };
     this.step = 'complete';
     // ZooKeeper's SaslServerCallbackHandler authorizes the authenticated name whatever authzid says.
-    return { ok: true, token: Buffer.from(`rspauth=${kd(`:${uri}`)}`, 'utf8'), user: username };
+    return { ok: true, token: Buffer.from(`rspauth=${kd(`:${uri}`)}`, 'utf8'), user: username, ...(authzid === undefined ? {} : { authzid }) };
   }
 }

@@ -203,6 +203,11 @@ export function saslQuorumAuth(o: QuorumSaslOptions): QuorumAuth {
           break;
         }
         if (step.user !== undefined) {
+          // SaslQuorumServerCallbackHandler authorizes only a learner that asks for no other identity than its own.
+          if (step.authzid !== undefined && step.authzid !== step.user) {
+            failure = `${step.user} may not act as ${step.authzid}`;
+            break;
+          }
           send(s, STATUS_SUCCESS, step.token);
           log.info({ addr: s.remoteAddress, user: step.user }, 'quorum SASL: learner authenticated');
           return r.release();
