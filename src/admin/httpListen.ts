@@ -6,11 +6,10 @@
  */
 import type http from 'node:http';
 import net, { type Socket } from 'node:net';
-import tls from 'node:tls';
 import { log } from '../log.js';
 import type { SslOptions } from '../server/options.js';
 import { serverTls } from '../server/tlsContext.js';
-import { detectTls, TLS_HANDSHAKE_TIMEOUT_MS } from '../server/tlsListen.js';
+import { detectTls, tlsAcceptor } from '../server/tlsListen.js';
 
 export interface HttpListener {
   /** The bound port (the one asked for, or the one picked for 0). */
@@ -59,12 +58,9 @@ export async function listenHttp(
  * default, which ZooKeeper keeps); the stores open now, a bad one is a ConfigError naming its key.
  */
 function tlsFront(server: http.Server, what: string, https: { unified: boolean; ssl: SslOptions }, sockets: Set<Socket>): net.Server {
-  const t = serverTls(https.ssl);
-  const secure = tls.createServer({ ...t.secureOptions, requestCert: false, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, (s) => server.emit('connection', s));
-  secure.on('tlsClientError', (e, s) => {
-    log.warn({ err: e.message, remote: s.remoteAddress }, `${what}: unsuccessful TLS handshake; connection closed`);
-    s.destroy();
-  });
+  const secure = tlsAcceptor({ ...serverTls(https.ssl), requestCert: false, rejectUnauthorized: false }, what, 'ssl.quorum.clientAuth', (s) =>
+    server.emit('connection', s),
+  );
   return net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));

@@ -1,10 +1,9 @@
 /** The real effects behind io.ts: Node's clock and timers, TCP client ports, TLS on them (tlsContext.ts). */
 import net from 'node:net';
-import tls from 'node:tls';
 import { log } from '../log.js';
 import type { ClientListener, ClientPortTls, ClientSocket, ClientSocketHandlers, Clock, ListenClients, PipelineIo } from './io.js';
-import { serverTls, type ServerTls } from './tlsContext.js';
-import { detectTls, TLS_HANDSHAKE_TIMEOUT_MS, watchStores } from './tlsListen.js';
+import { serverTls } from './tlsContext.js';
+import { detectTls, remoteAddress, tlsAcceptor, watchStores } from './tlsListen.js';
 
 export const nodeClock: Clock = {
   now_ms: () => Date.now(),
@@ -16,10 +15,6 @@ export const nodeClock: Clock = {
   soon: (fn) => void setImmediate(fn),
 };
 
-function normalizeAddress(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.substring(7) : a;
-}
-
 class TcpClientSocket implements ClientSocket {
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -28,7 +23,7 @@ class TcpClientSocket implements ClientSocket {
     readonly secure: boolean,
     readonly peerCertificate: Buffer | undefined,
   ) {
-    this.remoteAddress = normalizeAddress(s.remoteAddress ?? '');
+    this.remoteAddress = remoteAddress(s);
     this.remotePort = s.remotePort ?? 0;
   }
   get writableLength(): number {
@@ -62,46 +57,16 @@ function attach(socket: net.Socket, wrapped: ClientSocket, accept: (s: ClientSoc
   if (first !== undefined) h.data(first);
 }
 
-/**
- * The TLS side of a client port: a tls.Server that never listens itself; accepted TCP connections
- * are handed to it (emit 'connection'), and the pipeline sees each once its handshake is done.
- */
-function tlsAcceptor(t: ServerTls, accept: (s: ClientSocket) => ClientSocketHandlers): tls.Server {
-  // requestCert stays as created; a reload replaces the stores only. Certificates are checked here
-  // rather than by rejectUnauthorized, which closes the connection without saying why.
-  const server = tls.createServer(
-    { ...t.secureOptions, requestCert: t.requestCert, rejectUnauthorized: false, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
-    (s) => {
-      const cert = s.getPeerX509Certificate();
-      if (cert === undefined && t.rejectUnauthorized) {
-        log.warn({ addr: normalizeAddress(s.remoteAddress ?? '') }, 'Unsuccessful TLS handshake: client sent no certificate (ssl.clientAuth=need)');
-        s.destroy();
-        return;
-      }
-      // want: a client may send no certificate, but one it sends must be trusted (as Java's SSLEngine insists).
-      if (cert !== undefined && !s.authorized) {
-        log.warn(
-          { addr: normalizeAddress(s.remoteAddress ?? ''), err: String(s.authorizationError) },
-          'Unsuccessful TLS handshake: client certificate not trusted',
-        );
-        s.destroy();
-        return;
-      }
-      attach(s, new TcpClientSocket(s, true, cert?.raw), accept);
-    },
-  );
-  server.on('tlsClientError', (e, s) => {
-    log.warn({ addr: normalizeAddress(s.remoteAddress ?? ''), err: e.message }, 'Unsuccessful TLS handshake');
-    s.destroy();
-  });
-  return server;
-}
-
 export const listenTcpClients: ListenClients = (port, address, accept, portTls?: ClientPortTls) =>
   new Promise<ClientListener>((resolve, reject) => {
     // The stores are opened at bind time: a bad one stops the server (ConfigError naming the key).
     const timeout_ms = portTls?.ssl.handshakeDetectionTimeout_ms ?? 0;
-    const t = portTls === undefined ? undefined : tlsAcceptor(serverTls(portTls.ssl), accept);
+    const t =
+      portTls === undefined
+        ? undefined
+        : tlsAcceptor(serverTls(portTls.ssl), 'client port', 'ssl.clientAuth', (s) =>
+            attach(s, new TcpClientSocket(s, true, s.getPeerX509Certificate()?.raw), accept),
+          );
     const unwatch = t !== undefined && portTls!.ssl.certReload ? watchStores(portTls!.ssl, 'client', (n) => t.setSecureContext(n.secureOptions)) : undefined;
     const server = net.createServer({ noDelay: true }, (socket) => {
       if (t === undefined) return attach(socket, new TcpClientSocket(socket, false, undefined), accept);
@@ -120,7 +85,7 @@ export const listenTcpClients: ListenClients = (port, address, accept, portTls?:
           }
         },
         () => {
-          log.warn({ addr: normalizeAddress(socket.remoteAddress ?? '') }, 'closing connection: nothing received to tell TLS from plaintext in time');
+          log.warn({ addr: remoteAddress(socket) }, 'closing connection: nothing received to tell TLS from plaintext in time');
           socket.destroy();
         },
       );

@@ -1,19 +1,59 @@
 /**
- * What every TLS listener of a server shares (client ports, quorum and election ports): telling a
- * TLS ClientHello from plaintext on a unified port, and reloading the key and trust stores when
- * their files change.
+ * What every TLS listener of a server shares (client ports, quorum and election ports): the TLS
+ * server that checks peer certificates, telling a TLS ClientHello from plaintext on a unified
+ * port, and reloading the key and trust stores when their files change.
  */
 import fs from 'node:fs';
 import type net from 'node:net';
+import tls from 'node:tls';
 import { log } from '../log.js';
 import type { SslOptions } from './options.js';
-import { serverTls } from './tlsContext.js';
+import { serverTls, type ServerTls } from './tlsContext.js';
+
+/** A peer's address as ZooKeeper shows it: an IPv4-mapped IPv6 address as plain IPv4. */
+export function remoteAddress(s: net.Socket): string {
+  const a = s.remoteAddress ?? '';
+  return a.startsWith('::ffff:') && a.includes('.') ? a.substring(7) : a;
+}
 
 /** How long a TLS handshake may take (Netty's SslHandler default, which ZooKeeper keeps). */
-export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** The first byte of a TLS handshake record: how a unified port tells TLS from plaintext. */
 const TLS_HANDSHAKE_RECORD = 0x16;
+
+/**
+ * A tls.Server for a port whose TCP connections are handed to it (emit 'connection'); it never
+ * listens itself. Certificates are checked here rather than by rejectUnauthorized, which closes
+ * the connection without saying why: a peer that sends none when `clientAuthKey` is need, or one
+ * that is not trusted (even with want, as Java's SSLEngine insists), is closed with one log line
+ * naming `what` and the problem. `secured` gets the others once their handshake is done.
+ * requestCert stays as created; a reload replaces the stores only.
+ */
+export function tlsAcceptor(t: ServerTls, what: string, clientAuthKey: string, secured: (s: tls.TLSSocket) => void): tls.Server {
+  const server = tls.createServer(
+    { ...t.secureOptions, requestCert: t.requestCert, rejectUnauthorized: false, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
+    (s) => {
+      const cert = s.getPeerX509Certificate();
+      const refused =
+        cert === undefined
+          ? t.rejectUnauthorized
+            ? `no certificate sent (${clientAuthKey}=need)`
+            : undefined
+          : s.authorized
+            ? undefined
+            : `certificate not trusted (${String(s.authorizationError)})`;
+      if (refused === undefined) return secured(s);
+      log.warn({ addr: remoteAddress(s) }, `${what}: unsuccessful TLS handshake: ${refused}`);
+      s.destroy();
+    },
+  );
+  server.on('tlsClientError', (e, s) => {
+    log.warn({ addr: remoteAddress(s), err: e.message }, `${what}: unsuccessful TLS handshake`);
+    s.destroy();
+  });
+  return server;
+}
 
 /**
  * Waits for a connection's first bytes: `decided(true, first)` for a TLS record, `decided(false,

@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import { log } from '../../log.js';
 import type { QuorumTlsOptions } from '../options.js';
 import { serverTls, type ServerTls } from '../tlsContext.js';
-import { detectTls, TLS_HANDSHAKE_TIMEOUT_MS, watchStores } from '../tlsListen.js';
+import { detectTls, remoteAddress, tlsAcceptor, watchStores } from '../tlsListen.js';
 
 export interface QuorumSockets {
   /** A connection to a peer's port; `ready` runs once it carries bytes (after the TLS handshake). */
@@ -54,7 +54,7 @@ const PLAIN: QuorumSockets = {
 /** ZKTrustManager's client check: the certificate must name the connecting address (or, failing that, a name it resolves back to). */
 async function peerHostMatches(s: tls.TLSSocket): Promise<string | undefined> {
   const cert = s.getPeerCertificate();
-  const ip = (s.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '');
+  const ip = remoteAddress(s);
   const byIp = tls.checkServerIdentity(ip, cert);
   if (byIp === undefined) return undefined;
   const names = await dns.promises.reverse(ip).catch(() => [] as string[]);
@@ -77,35 +77,15 @@ export function quorumSockets(o: QuorumTlsOptions): QuorumSockets {
       })
     : undefined;
 
-  const tlsAcceptor = (what: string, accepted: (s: net.Socket, first: Buffer) => void): tls.Server => {
-    // Certificates are checked here rather than by rejectUnauthorized, which closes the connection
-    // without saying why; this way each refused peer is one log line naming the problem.
-    const srv = tls.createServer(
-      { ...t.secureOptions, requestCert: t.requestCert, rejectUnauthorized: false, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
-      (s) => {
-        s.pause();
-        const cert = s.getPeerX509Certificate();
-        if (cert === undefined && t.rejectUnauthorized) {
-          log.warn({ addr: s.remoteAddress }, `${what}: refused a TLS peer that sent no certificate (ssl.quorum.clientAuth=need)`);
-          s.destroy();
-          return;
-        }
-        if (cert !== undefined && !s.authorized) {
-          log.warn({ addr: s.remoteAddress, err: String(s.authorizationError) }, `${what}: refused a TLS peer whose certificate is not trusted`);
-          s.destroy();
-          return;
-        }
-        if (cert === undefined || !ssl.hostnameVerification) return accepted(s, NOTHING);
-        void peerHostMatches(s).then((mismatch) => {
-          if (mismatch === undefined) return accepted(s, NOTHING);
-          log.warn({ addr: s.remoteAddress, err: mismatch }, `${what}: refused a TLS peer whose certificate does not name its host`);
-          s.destroy();
-        });
-      },
-    );
-    srv.on('tlsClientError', (e, s) => {
-      log.warn({ addr: s.remoteAddress, err: e.message }, `${what}: unsuccessful TLS handshake`);
-      s.destroy();
+  const acceptor = (what: string, accepted: (s: net.Socket, first: Buffer) => void): tls.Server => {
+    const srv = tlsAcceptor(t, what, 'ssl.quorum.clientAuth', (s) => {
+      s.pause();
+      if (s.getPeerX509Certificate() === undefined || !ssl.hostnameVerification) return accepted(s, NOTHING);
+      void peerHostMatches(s).then((mismatch) => {
+        if (mismatch === undefined) return accepted(s, NOTHING);
+        log.warn({ addr: remoteAddress(s), err: mismatch }, `${what}: refused a TLS peer whose certificate does not name its host`);
+        s.destroy();
+      });
     });
     tlsServers.add(srv);
     return srv;
@@ -126,7 +106,7 @@ export function quorumSockets(o: QuorumTlsOptions): QuorumSockets {
       return s;
     },
     listen(what, host, port, accepted) {
-      const acceptor = tlsAcceptor(what, accepted);
+      const secure = acceptor(what, accepted);
       return listenOn(what, host, port, (socket) =>
         detectTls(
           socket,
@@ -134,18 +114,18 @@ export function quorumSockets(o: QuorumTlsOptions): QuorumSockets {
           (isTls, first) => {
             if (isTls) {
               socket.unshift(first);
-              acceptor.emit('connection', socket);
+              secure.emit('connection', socket);
             } else if (o.portUnification) {
               accepted(socket, first);
             } else {
-              log.warn({ addr: socket.remoteAddress }, `${what}: blocked a plaintext connection (sslQuorum without portUnification)`);
+              log.warn({ addr: remoteAddress(socket) }, `${what}: blocked a plaintext connection (sslQuorum without portUnification)`);
               socket.destroy();
             }
           },
           () => {
             // UnifiedServerSocket takes a connection that sent nothing in time for plaintext.
             if (o.portUnification) return accepted(socket, NOTHING);
-            log.warn({ addr: socket.remoteAddress }, `${what}: closing a connection that sent nothing to tell TLS from plaintext`);
+            log.warn({ addr: remoteAddress(socket) }, `${what}: closing a connection that sent nothing to tell TLS from plaintext`);
             socket.destroy();
           },
         ),
