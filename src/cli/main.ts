@@ -55,10 +55,12 @@ async function runServer(flags: ServerFlags): Promise<void> {
     const { openDatabase } = await import('../storage/database.js');
     const { storageOptionsFrom } = await import('../server/options.js');
     const { startStandaloneServer } = await import('../server/standalone.js');
+    const { ServerMetrics } = await import('../server/serverMetrics.js');
+    const metrics = new ServerMetrics();
     // Recovery first: a damaged dataDir stops here with the StorageError (file and offset).
-    const { db, sink, lastZxid } = await openDatabase(storageOptionsFrom(cfg.options));
+    const { db, sink, lastZxid } = await openDatabase({ ...storageOptionsFrom(cfg.options), observer: metrics });
     log.info({ dataDir: cfg.options.dataDir, lastZxid: `0x${lastZxid.toString(16)}`, sessions: db.sessionsWithTimeouts.size }, 'data directory recovered');
-    const standalone = await startStandaloneServer(cfg.options, { db, sink, fourLetterWords: runFourLetterWord });
+    const standalone = await startStandaloneServer(cfg.options, { db, sink, metrics, fourLetterWords: runFourLetterWord });
     server = standalone;
     member = standalone;
     log.info({ clientPort: cfg.options.clientPort, dataDir: cfg.options.dataDir }, 'tszk standalone server started');

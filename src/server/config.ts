@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { SNAPSHOT_COMPRESSIONS } from '../storage/snapshotCompression.js';
 import { defaultServerOptions, type ServerOptions, type SslOptions } from './options.js';
 import { parseAuthProviders, parseQuorumSasl, parseQuorumTls, parseSaslOptions, parseSslOptions, readJaasConfig } from './securityConfig.js';
 
@@ -46,6 +47,10 @@ export interface AdminServerConfig {
   commandURL: string;
   /** admin.idleTimeout: an idle HTTP connection is closed after this (default 30000). */
   idleTimeout_ms: number;
+  /** admin.snapshot.enabled: the 3.9 `snapshot` command answers (default true). */
+  snapshotEnabled: boolean;
+  /** admin.rateLimiterIntervalInMS: one `snapshot` per this interval (default 5 minutes). */
+  rateLimiterInterval_ms: number;
   /**
    * admin.forceHttps (HTTPS only) or admin.portUnification (HTTPS and HTTP on the one port): with
    * the ssl.quorum.* key store, as ZooKeeper's JettyAdminServer. Absent: plain HTTP.
@@ -227,6 +232,11 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   set('containerMaxNeverUsedInterval_ms', int('znode.container.maxNeverUsedIntervalMs', 0));
   set('globalOutstandingLimit', int('globalOutstandingLimit', 1));
   set('snapCount', int('snapCount', 2));
+  const compression = take('snapshot.compression.method');
+  if (compression !== undefined && compression !== '') {
+    const c = SNAPSHOT_COMPRESSIONS.find((x) => x === compression.toLowerCase() && x !== 'none');
+    o.snapshotCompression = c ?? fail('snapshot.compression.method', `'${compression}' is not one of gz, snappy (or empty for none)`);
+  }
   set('forceSync', bool('forceSync', ['yes', 'true'], ['no', 'false']));
   set('autopurgeSnapRetainCount', int('autopurge.snapRetainCount', 3));
   set('autopurgePurgeInterval_hours', int('autopurge.purgeInterval', 0));
@@ -248,6 +258,8 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
     serverPort: int('admin.serverPort', 0, 65535) ?? 8080,
     commandURL: take('admin.commandURL') ?? '/commands',
     idleTimeout_ms: int('admin.idleTimeout', 1) ?? 30_000,
+    snapshotEnabled: bool('admin.snapshot.enabled') ?? true,
+    rateLimiterInterval_ms: int('admin.rateLimiterIntervalInMS', 0) ?? 300_000,
   };
   // System properties in ZooKeeper (Boolean.getBoolean): only "true" turns them on.
   const forceHttps = take('admin.forceHttps')?.trim().toLowerCase() === 'true';

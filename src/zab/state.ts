@@ -93,6 +93,11 @@ export interface LookingState {
   notificationInterval_ticks: number;
   lastNotification_tick: number;
   finalizeDeadline_tick: number | null;
+  /**
+   * FOLLOWERINFO/OBSERVERINFO from learners that decided before this peer did: answered as soon as
+   * it leads (no refusal and retry round, which cost a learner up to two ticks), refused if it follows.
+   */
+  heldInfos: Map<ServerId, Extract<QuorumMessage, { type: 'FOLLOWERINFO' | 'OBSERVERINFO' }>>;
 }
 
 export type LearnerPhase = 'connecting' | 'syncing' | 'waitUptodate' | 'broadcast';

@@ -16,6 +16,9 @@ import type { QuorumSockets } from './quorumSockets.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
+/** LearnerHandler.markerPacketInterval: the first packet to a learner and every 1000th after it are timed through the queue. */
+const MARKER_PACKET_INTERVAL = 1000;
+
 export interface QuorumAddress {
   sid: bigint;
   host: string;
@@ -28,6 +31,10 @@ interface Conn {
   /** Set once we closed it on purpose (no disconnected event then). */
   dropped: boolean;
   corked: boolean;
+  /** Packets written and not yet handed to the network (a learner's LearnerHandler queue). */
+  queued: number;
+  /** Packets written so far: every MARKER_PACKET_INTERVAL-th one is timed. */
+  packets: number;
   /** Learner side: packets written before quorum SASL is over wait here. */
   held: Buffer[] | undefined;
 }
@@ -73,7 +80,18 @@ export class LearnerConnections implements QuorumTransport {
         c.socket.uncork();
       });
     }
-    c.socket.write(bytes);
+    const sent = this.events.sent;
+    if (sent === undefined || this.incoming.get(c.sid) !== c) {
+      c.socket.write(bytes);
+      return;
+    }
+    const t0 = performance.now();
+    const timed = c.packets++ % MARKER_PACKET_INTERVAL === 0;
+    c.queued++;
+    c.socket.write(bytes, (err) => {
+      c.queued--;
+      if (err === undefined || err === null) sent(c.sid, c.queued, timed ? performance.now() - t0 : undefined);
+    });
   }
 
   sendSnapshot(to: bigint, zxid: bigint, body: Buffer): void {
@@ -130,7 +148,7 @@ export class LearnerConnections implements QuorumTransport {
       );
     });
     // Until SASL (if any) is over, FOLLOWERINFO and whatever follows it wait.
-    const c: Conn = { sid: leader, socket, dropped: false, corked: false, held: [first] };
+    const c: Conn = { sid: leader, socket, dropped: false, corked: false, queued: 0, packets: 0, held: [first] };
     this.outgoing = c;
     socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error('connect timeout')));
     this.watchClose(c);
@@ -200,7 +218,7 @@ export class LearnerConnections implements QuorumTransport {
               this.incoming.delete(m.sid);
               this.events.disconnected(m.sid);
             }
-            c = { sid: m.sid, socket, dropped: false, corked: false, held: undefined };
+            c = { sid: m.sid, socket, dropped: false, corked: false, queued: 0, packets: 0, held: undefined };
             this.incoming.set(m.sid, c);
             socket.on('close', () => {
               if (c === undefined || c.dropped) return;

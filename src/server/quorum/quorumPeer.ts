@@ -22,7 +22,7 @@ import { Err, KeeperError } from '../../proto/errors.js';
 import { OpCode } from '../../proto/opcodes.js';
 import { ZkDatabase } from '../../txn/database.js';
 import type { ReconfigPolicy } from '../../txn/prep.js';
-import { decodeTxn, encodeTxn, type Txn as ServerTxn } from '../../txn/txn.js';
+import { decodeTxn, encodeTxn, txnTime_ms, type Txn as ServerTxn } from '../../txn/txn.js';
 import {
   decodeNotification,
   encodeNotification,
@@ -51,6 +51,7 @@ import type { ServerOptions } from '../options.js';
 import { RequestPipeline } from '../pipeline.js';
 import { ServerMetrics } from '../serverMetrics.js';
 import type { ServingMode, WriteJob } from '../servingMode.js';
+import type { SnapshotFile } from '../txnSink.js';
 import type { RuntimeMutation } from '../mutations.js';
 import { decodeForwardedWrite, decodeSessionActivity, encodeSessionActivity } from './forwardedRequest.js';
 import { LeaderMode } from './leaderMode.js';
@@ -75,6 +76,8 @@ const NOTIFICATION_INTERVAL_MS_MAX = 60_000;
 const OUTSTANDING_PROPOSALS_MAX = 500_000;
 /** Read-only mode waits this long after LOOKING starts before deciding it is partitioned (ZooKeeper: at least 2 s, or tickTime). */
 const READ_ONLY_GRACE_MS_MIN = 2000;
+/** Leader.ackLoggingFrequency: ack_latency is recorded for zxids that are multiples of it. */
+const ACK_LOGGING_FREQUENCY = 1000n;
 /** Events waiting to be stepped; beyond this the peer is hopelessly behind: crash loudly. */
 const EVENT_QUEUE_MAX = 1_000_000;
 
@@ -163,6 +166,11 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   private role: Role = 'LOOKING';
   private leader: ServerId | null = null;
   private lookingSince_ms: number;
+  /** Since when clients have not been served read-write (ZooKeeper's unavailableStartTime; undefined: served). */
+  private unavailableSince_ms: number | undefined;
+  /** The ZAB phase after the last step, and when synchronization began (follower/observer_sync_time). */
+  private zabState: QuorumView['zabState'] = 'election';
+  private syncStarted_ms = 0;
   /** readonlymode: starts read-only serving when LOOKING lasts past the grace period. */
   private readOnlyTimer: Timer | undefined;
   private readOnlyPending = false;
@@ -188,9 +196,16 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     this.configBytes = Buffer.from(configText(this.activeConfig), 'utf8');
     this.lookingSince_ms = io.clock.now_ms();
     this.started_ms = this.lookingSince_ms;
+    this.unavailableSince_ms = this.lookingSince_ms;
     this.election = io.openElection((from, bytes) => this.onNotification(from, bytes));
     this.learners = io.openQuorum({
       message: (from, msg) => this.enqueue({ type: 'message', from: serverId(from), msg }),
+      // LearnerHandler's queue: packets to a learner not yet handed to the network, and how long one waited.
+      sent: (to, queued, waited_ms) => {
+        const key = String(to);
+        this.metrics.recordKeyed('learner_handler_qp_size', key, queued);
+        if (waited_ms !== undefined) this.metrics.recordKeyed('learner_handler_qp_time_ms', key, Math.floor(waited_ms));
+      },
       disconnected: (p) => this.enqueue({ type: 'disconnected', peer: serverId(p) }),
     });
     this.notServing = new NotServingListener(io.listenClients, () => `Mode: ${this.modeName()}\nZxid: ${zxidHex(this.db?.lastProcessedZxid ?? 0n)}\n`);
@@ -212,7 +227,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   }
 
   async start(): Promise<void> {
-    const d = await this.io.storage.open(snapshotSourceOf(new ZkDatabase(new DataTree()), 0n));
+    const d = await this.io.storage.open(snapshotSourceOf(new ZkDatabase(new DataTree()), 0n), this.metrics);
     // The tree is the snapshot; the log after it is applied only as a leader commits it.
     this.useDatabase(databaseFromSnapshot(d.snapshot));
     const snapZxid = d.snapshot.zxid as Zxid;
@@ -349,7 +364,27 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   private stepCore(e: Event): Effect {
     const { actions } = step(this.state, e);
     this.opts.observer?.stepped(e, actions, this.state);
+    this.notePhase();
     return this.execute(actions);
+  }
+
+  /** Synchronization begun or ended: follower_sync_time, observer_sync_time, unavailable_time (QuorumPeer.setZabState). */
+  private notePhase(): void {
+    const z = zabStateOf(this.state.role);
+    if (z === this.zabState) return;
+    this.zabState = z;
+    const now = this.io.clock.now_ms();
+    const role = this.state.role.role;
+    if (z === 'synchronization') this.syncStarted_ms = now;
+    if (z !== 'broadcast') return;
+    if (role === 'FOLLOWING') this.metrics.summary.follower_sync_time.record(now - this.syncStarted_ms);
+    if (role === 'OBSERVING') this.metrics.summary.observer_sync_time.record(now - this.syncStarted_ms);
+    if (this.unavailableSince_ms !== undefined) {
+      const took = now - this.unavailableSince_ms;
+      this.metrics.summary.unavailable_time.record(took);
+      if (role === 'LEADING') this.metrics.summary.leader_unavailable_time.record(took);
+      this.unavailableSince_ms = undefined;
+    }
   }
 
   /**
@@ -388,16 +423,43 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     this.release().catch((e: unknown) => log.error({ err: e }, 'while releasing a failed quorum peer'));
   }
 
-  /** Sync-mode story for the operational log (learner side). */
+  /** Sync-mode story for the operational log (learner side), and what a broadcasting learner or leader counts of a message. */
   private noteIncoming(e: Event): void {
     if (e.type !== 'message') return;
     const m = e.msg;
+    if (this.zabState === 'broadcast') this.countIncoming(e.from, m);
     if (m.type === 'DIFF' || m.type === 'TRUNC' || m.type === 'SNAP') {
       log.info(
         { leader: String(e.from), mode: m.type, zxid: zxidHex(m.zxid), ourLastZxid: zxidHex(this.lastLoggedZxid()) },
         `syncing with leader by ${m.type}`,
       );
     }
+  }
+
+  /**
+   * Follower.processPacket's and Leader.processAck's counts: proposals and commits received (an
+   * observer's INFORM is its commit), how old a proposal is when it arrives, the ack latency of
+   * every ACK_LOGGING_FREQUENCY-th zxid per learner.
+   */
+  private countIncoming(from: ServerId, m: Extract<Event, { type: 'message' }>['msg']): void {
+    const now = this.io.clock.now_ms();
+    const c = this.metrics.counter;
+    if (m.type === 'PROPOSAL' && this.role === 'FOLLOWING') {
+      c.learner_proposal_received_count++;
+      const t = txnTime_ms(m.data);
+      if (t !== undefined && now >= t) this.metrics.summary.proposal_latency.record(now - t);
+    } else if ((m.type === 'COMMIT' && this.role === 'FOLLOWING') || (m.type === 'INFORM' && this.role === 'OBSERVING')) {
+      c.learner_commit_received_count++;
+    } else if (m.type === 'ACK' && this.role === 'LEADING') {
+      this.recordAckLatency(from, m.zxid);
+    }
+  }
+
+  private recordAckLatency(sid: ServerId, zxid: Zxid): void {
+    if (zxid % ACK_LOGGING_FREQUENCY !== 0n) return;
+    const txn = this.proposedTxns.get(zxid);
+    const latency = txn === undefined ? -1 : this.io.clock.now_ms() - Number(txn.header.time);
+    if (latency >= 0) this.metrics.recordKeyed('ack_latency', String(sid), latency);
   }
 
   private lastLoggedZxid(): bigint {
@@ -420,7 +482,10 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       case 'send':
         if (a.msg.type === 'NOTIFICATION') this.election.send(a.to, encodeNotification(a.msg, this.configBytes));
         else {
-          if (a.msg.type === 'DIFF' || a.msg.type === 'TRUNC') this.noteOutgoing(a.to, a.msg.type, a.msg.zxid);
+          if (a.msg.type === 'DIFF' || a.msg.type === 'TRUNC') {
+            this.noteOutgoing(a.to, a.msg.type, a.msg.zxid);
+            this.metrics.counter.diff_count++;
+          }
           this.learners.send(a.to, a.msg);
         }
         return;
@@ -442,6 +507,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         return this.io.storage.append(
           a.txns.map((t) => ({ zxid: t.zxid, bytes: t.data })),
           () => {
+            this.noteAcksCreated(a.txns);
             if (generation === this.logGeneration || this.opts.mutations?.has('staleDurabilityReports') === true)
               this.enqueue({ type: 'logDurable', zxid: last });
           },
@@ -548,6 +614,17 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     );
   }
 
+  /** Logged txns a leader or follower acknowledges now (SendAckRequestProcessor, AckRequestProcessor): proposal_ack_creation_latency. */
+  private noteAcksCreated(txns: readonly Txn[]): void {
+    if (this.role !== 'LEADING' && this.role !== 'FOLLOWING') return;
+    const now = this.io.clock.now_ms();
+    for (const t of txns) {
+      const time = txnTime_ms(t.data);
+      if (time !== undefined && now >= time) this.metrics.summary.proposal_ack_creation_latency.record(now - time);
+      if (this.role === 'LEADING') this.recordAckLatency(this.config.sid, t.zxid);
+    }
+  }
+
   /** SNAP with the tree serialized now, in one go: it is exactly at `zxid` (the core's commit point). */
   private sendSnapshot(to: ServerId, zxid: Zxid): void {
     const treeZxid = this.db.lastProcessedZxid;
@@ -560,6 +637,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       `syncing learner ${to} by SNAP`,
     );
     this.learners.sendSnapshot(to, zxid, body);
+    this.metrics.counter.snap_count++;
   }
 
   /**
@@ -649,8 +727,17 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
 
   /** A committed txn reaches the tree: the leader's own from what it proposed, anything else decoded. */
   private apply(t: Txn): void {
-    const txn: ServerTxn = this.proposedTxns.get(t.zxid) ?? decodeTxn(t.data);
+    const proposed = this.proposedTxns.get(t.zxid);
+    const txn: ServerTxn = proposed ?? decodeTxn(t.data);
     this.proposedTxns.delete(t.zxid);
+    const age = this.io.clock.now_ms() - Number(txn.header.time);
+    if (proposed !== undefined) {
+      // Leader.tryToCommit: a proposal of this leader has its quorum of acks and is committed.
+      this.metrics.counter.commit_count++;
+      if (age >= 0) this.metrics.summary.quorum_ack_latency.record(age);
+    } else if (this.zabState === 'broadcast' && this.role !== 'LEADING' && age >= 0) {
+      this.metrics.summary.commit_propagation_latency.record(age);
+    }
     // The config is in force before the reply that reports it (ZooKeeper activates it at COMMIT).
     const b = txn.body;
     if (b.type === OpCode.reconfig && b.txn.data !== null) {
@@ -672,7 +759,8 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       this.leadingSince_ms = undefined;
       if (role === 'LOOKING') {
         this.lookingSince_ms = now;
-        this.metrics.looking_count++;
+        this.unavailableSince_ms ??= now;
+        this.metrics.counter.looking_count++;
         log.info({ myid: this.self.id, round: String(this.state.logicalclock), lastZxid: zxidHex(this.lastLoggedZxid()) }, 'LOOKING: starting leader election');
       } else {
         log.info(
@@ -685,7 +773,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
           },
           `election over: ${role}${leader !== null && role !== 'LEADING' ? ` leader ${leader}` : ''}`,
         );
-        this.metrics.election_time.record(now - this.lookingSince_ms);
+        this.metrics.summary.election_time.record(now - this.lookingSince_ms);
       }
       this.role = role;
       this.leader = leader;
@@ -720,10 +808,8 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
 
   quorum(): QuorumView {
     const r = this.state.role;
-    let zabState: QuorumView['zabState'] = 'election';
     const learners: LearnerView[] = [];
     if (r.role === 'LEADING') {
-      zabState = r.phase === 'broadcast' ? 'broadcast' : r.phase === 'discovery' ? 'discovery' : 'synchronization';
       for (const h of r.handlers.values()) {
         const line = this.cfg.servers.find((s) => BigInt(s.id) === h.sid);
         learners.push({
@@ -734,11 +820,11 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
           established_ms: this.started_ms + h.start_tick * this.tick_ms,
         });
       }
-    } else if (r.role !== 'LOOKING') zabState = r.phase === 'broadcast' ? 'broadcast' : r.phase === 'connecting' ? 'discovery' : 'synchronization';
+    }
     return {
       myid: this.self.id,
       role: this.role,
-      zabState,
+      zabState: zabStateOf(r),
       voting: this.self.role === 'participant',
       leader: this.leader === null ? null : Number(this.leader),
       servers: this.cfg.servers,
@@ -746,7 +832,15 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       quorumSize: this.config.quorum.voters.length,
       learners,
       leadingSince_ms: this.leadingSince_ms,
+      pendingSyncs: r.role === 'LEADING' ? r.syncWaiters.length : 0,
     };
+  }
+
+  snapshotNow(): Promise<SnapshotFile> | undefined {
+    return this.io.storage.takeSnapshotFile?.(() => {
+      const zxid = this.db.lastProcessedZxid;
+      return { zxid, src: snapshotSourceOf(this.db, zxid) };
+    });
   }
 
   modeName(): string {
@@ -768,21 +862,15 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     if (this.pipeline !== undefined) return;
     if (readOnly && this.role !== 'LOOKING') throw new Error(`read-only serving while ${this.role}`);
     if (!readOnly && this.role === 'LOOKING') throw new Error('serving read-write while LOOKING');
-    const metrics = (): ReadonlyArray<readonly [string, number]> => this.io.storage.fsyncMetrics();
     const sid = this.self.id;
     let mode: ServingMode;
-    if (readOnly) mode = new ReadOnlyMode(sid, metrics);
+    if (readOnly) mode = new ReadOnlyMode(sid);
     else if (this.role === 'LEADING') {
-      mode = new LeaderMode(
-        sid,
-        this.cfg.localSessionsEnabled,
-        {
-          proposeWrite: (job) => this.enqueue({ type: 'write', job, pipeline }),
-          localSync: () => this.enqueue({ type: 'sync' }),
-        },
-        metrics,
-      );
-    } else mode = new LearnerMode(this.role === 'OBSERVING' ? 'observer' : 'follower', sid, (e) => this.enqueue(e), metrics);
+      mode = new LeaderMode(sid, this.cfg.localSessionsEnabled, {
+        proposeWrite: (job) => this.enqueue({ type: 'write', job, pipeline }),
+        localSync: () => this.enqueue({ type: 'sync' }),
+      });
+    } else mode = new LearnerMode(this.role === 'OBSERVING' ? 'observer' : 'follower', sid, (e) => this.enqueue(e));
     const extras = this.role === 'LEADING' && !readOnly ? { ...this.opts, member: this, reconfig: this.reconfigPolicy() } : { ...this.opts, member: this };
     const pipeline = new RequestPipeline(this.options, this.db, mode, this.io, extras);
     if (this.notServingUp) {
@@ -812,6 +900,13 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       log.info({ mode: this.modeName() }, 'stopped serving clients');
     });
   }
+}
+
+/** ZooKeeper's ZabState of a role's phase. */
+function zabStateOf(r: PeerState['role']): QuorumView['zabState'] {
+  if (r.role === 'LOOKING') return 'election';
+  if (r.role === 'LEADING') return r.phase === 'broadcast' ? 'broadcast' : r.phase === 'discovery' ? 'discovery' : 'synchronization';
+  return r.phase === 'broadcast' ? 'broadcast' : r.phase === 'connecting' ? 'discovery' : 'synchronization';
 }
 
 /** Whether `next` only adds or removes observers: every voter and every member kept as it was. */
