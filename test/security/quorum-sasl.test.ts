@@ -1,7 +1,8 @@
 /**
  * Quorum SASL DIGEST-MD5 (quorum.auth.*), real processes: a tszk ensemble that requires it, with a
  * member whose QuorumLearner password is wrong refused while the others serve; a mixed ensemble
- * (tszk + Apache ZooKeeper 3.8) requiring it, led by each kind; bad quorum.auth configs.
+ * (tszk + Apache ZooKeeper 3.8) requiring it, led by each kind, and over quorum TLS; bad
+ * quorum.auth configs.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,10 +12,11 @@ import { after, before, describe, test } from 'node:test';
 import { waitForSameTree } from '../mixed/harness.js';
 import { waitFor } from '../support/wait.js';
 import { startZkEnsemble, zkEnsembleMissing, type EnsemblePeer, type ZkEnsemble } from '../support/zk-ensemble.js';
+import { makeCerts, opensslMissing } from './certs.js';
 import { assertConfigExits, eachKindLeads, writesReachEveryMember, logLines, restart, setCfg, twoServe, writeVia } from './quorumPeers.js';
 
 const requireExternal = process.env['TSZK_REQUIRE_EXTERNAL'] === '1';
-const missing = zkEnsembleMissing(['zookeeper']);
+const missing = opensslMissing() ?? zkEnsembleMissing(['zookeeper']);
 const skip = missing !== undefined && !requireExternal ? missing : undefined;
 
 /** QuorumAuthPacket's magic as it goes on the wire. */
@@ -122,6 +124,24 @@ describe('quorum SASL', { skip }, () => {
       });
     } finally {
       await ens.stop({ keepDir: process.env['TSZK_KEEP_MIXED'] === '1' });
+    }
+  });
+
+  test('quorum SASL over quorum TLS: tszk and ZooKeeper members serve writes through every member', { timeout: 120_000 }, async () => {
+    const certs = makeCerts();
+    const ens = await startZkEnsemble({
+      peers: [{ kind: 'tszk' }, { kind: 'zookeeper' }, { kind: 'tszk' }],
+      cfg: { ...saslCfg(jaas), sslQuorum: 'true', 'ssl.quorum.keyStore.location': certs.server.pem, 'ssl.quorum.trustStore.location': certs.ca },
+      sysProps: { 'java.security.auth.login.config': jaas },
+    });
+    try {
+      await ens.waitForQuorum(60_000);
+      await writesReachEveryMember(ens, '/sasl-tls');
+      // Nothing in clear: the SASL exchange rides inside TLS.
+      for (const c of ens.connections().filter((x) => x.toServer.length > 0)) assert.equal(c.toServer[0]![0], 0x16, `${c.port} connection to ${c.targetSid}`);
+    } finally {
+      await ens.stop({ keepDir: process.env['TSZK_KEEP_MIXED'] === '1' });
+      certs.cleanup();
     }
   });
 
