@@ -105,6 +105,9 @@ export async function startEnsemble(system: SystemName, size: number, s: ServerS
       'maxClientCnxns=0',
       'admin.enableServer=false',
       '4lw.commands.whitelist=*',
+      ...(s.quorumTls === undefined
+        ? []
+        : ['sslQuorum=true', `ssl.quorum.keyStore.location=${s.quorumTls.server.pem}`, `ssl.quorum.trustStore.location=${s.quorumTls.ca}`]),
       ...servers,
     ];
     fs.writeFileSync(path.join(m.dataDir, 'zoo.cfg'), cfg.join('\n') + '\n');

@@ -51,6 +51,8 @@ export interface ServerSettings {
   scrape?: boolean;
   /** Serve clients on a secureClientPort with these certificates (standalone only). */
   tls?: TestCerts;
+  /** Ensembles: members talk to each other over TLS (sslQuorum) with these certificates. */
+  quorumTls?: TestCerts;
 }
 
 /** zoo.cfg keys that open /metrics and the AdminServer (with its console) on these loopback ports. */

@@ -51,7 +51,8 @@ const program = new Command('bench')
   .option('--no-json', 'do not write the JSON results file')
   .option('--log-file <file>', 'append server output here')
   .option('--scrape', 'tszk standalone: scrape /metrics every second and the web console every 2 s during the run (their cost)')
-  .option('--tls', "clients over TLS with client certificates (secureClientPort, ZooKeeper's Netty factory), standalone only");
+  .option('--tls', "clients over TLS with client certificates (secureClientPort, ZooKeeper's Netty factory), standalone only")
+  .option('--quorum-tls', 'with --ensemble: members talk over TLS (sslQuorum=true, ssl.quorum.* stores)');
 
 interface Flags {
   quick?: boolean;
@@ -77,15 +78,17 @@ interface Flags {
   json: boolean;
   logFile?: string;
   tls?: boolean;
+  quorumTls?: boolean;
 }
 
 async function main(): Promise<void> {
   program.parse();
   const f = program.opts<Flags>();
   if (f.failover > 0 && f.ensemble < 3) throw new Error('--failover needs --ensemble 3 (or more)');
-  if (f.tls === true && f.ensemble > 1) throw new Error('--tls is standalone only (quorum TLS is not implemented)');
+  if (f.tls === true && f.ensemble > 1) throw new Error('--tls is standalone only (client TLS of an ensemble is not benchmarked; --quorum-tls is the members)');
+  if (f.quorumTls === true && f.ensemble < 3) throw new Error('--quorum-tls needs --ensemble 3 (or more)');
   // Certificates made for this run (openssl), removed at exit.
-  const certs = f.tls === true ? makeCerts() : undefined;
+  const certs = f.tls === true || f.quorumTls === true ? makeCerts() : undefined;
   if (certs !== undefined) process.once('exit', () => certs.cleanup());
   const systems = f.systems.split(',').map((s) => s.trim());
   for (const s of systems) if (s !== 'tszk' && s !== 'tszk-base' && s !== 'zookeeper') throw new Error(`unknown system ${s} (tszk, tszk-base, zookeeper)`);
@@ -119,7 +122,8 @@ async function main(): Promise<void> {
       ensembleSize: f.ensemble,
       scrape: f.scrape === true,
       ...(f.logFile ? { logFile: f.logFile } : {}),
-      ...(certs ? { tls: certs } : {}),
+      ...(certs && f.tls === true ? { tls: certs } : {}),
+      ...(certs && f.quorumTls === true ? { quorumTls: certs } : {}),
     },
     progress: (line) => process.stderr.write(`[bench] ${line}\n`),
   });

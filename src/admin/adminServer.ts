@@ -2,12 +2,14 @@
  * The AdminServer: ZooKeeper 3.8's HTTP command interface (JettyAdminServer) on node:http, in the
  * tszk process. `GET <commandURL>` lists the commands, `GET <commandURL>/<name>[?key=value]` runs
  * one (commands.ts); `GET /health/ready` and `/health/live` are tszk's probes (health.ts); `GET /`
- * is the web console (console.ts), read-only.
+ * is the web console (console.ts), read-only. admin.forceHttps / admin.portUnification serve it
+ * over HTTPS with the ssl.quorum.* key store (httpListen.ts).
  * Anything else is 404; other methods 405; an over-long URL 414; a malformed request 400 (and that
  * connection is closed, with a log line).
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { log } from '../log.js';
 import type { AdminServerConfig } from '../server/config.js';
 import { PRIMARY_NAMES, runCommand, type CommandContext } from './commands.js';
@@ -53,6 +55,8 @@ export async function startAdminServer(cfg: AdminServerConfig, ctx: CommandConte
   const logins = new ConsoleLogins(ctx.member);
   const snapshot = new SnapshotCommand(cfg, ctx);
   const server = http.createServer({ maxHeaderSize: HEADER_BYTES_MAX, requestTimeout: cfg.idleTimeout_ms }, (req, res) => {
+    // Jetty's SecureRequestCustomizer, as JettyAdminServer sets it up: HSTS for a day on HTTPS answers.
+    if (req.socket instanceof TLSSocket) res.setHeader('Strict-Transport-Security', 'max-age=86400; includeSubDomains');
     if (req.method === 'POST' && (req.url ?? '').startsWith('/console/api/')) {
       consolePost(req, res, logins).catch((e: unknown) => {
         log.warn({ err: e instanceof Error ? e.message : String(e) }, 'console request failed');
@@ -71,8 +75,17 @@ export async function startAdminServer(cfg: AdminServerConfig, ctx: CommandConte
     cfg.serverAddress,
     cfg.serverPort,
     (e) => new AdminServerError(cfg.serverAddress, cfg.serverPort, e),
+    cfg.https,
   );
-  log.info({ address: cfg.serverAddress, port: listener.port, commandURL: base || '/' }, 'AdminServer started');
+  log.info(
+    {
+      address: cfg.serverAddress,
+      port: listener.port,
+      commandURL: base || '/',
+      https: cfg.https === undefined ? 'off' : cfg.https.unified ? 'unified' : 'forced',
+    },
+    'AdminServer started',
+  );
   return { port: listener.port, close: () => logins.close().then(() => listener.close()) };
 }
 

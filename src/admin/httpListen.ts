@@ -1,11 +1,15 @@
 /**
  * What the AdminServer and the /metrics server share around their handlers: a malformed request
  * closes that one connection with a log line, the port is bound (or the start fails with the
- * caller's error naming it), and closing ends every open connection.
+ * caller's error naming it), and closing ends every open connection. With `https` the port takes
+ * TLS only, or TLS and plaintext told apart by the first byte (`unified`).
  */
 import type http from 'node:http';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { log } from '../log.js';
+import type { SslOptions } from '../server/options.js';
+import { serverTls } from '../server/tlsContext.js';
+import { detectTls, tlsAcceptor } from '../server/tlsListen.js';
 
 export interface HttpListener {
   /** The bound port (the one asked for, or the one picked for 0). */
@@ -19,6 +23,7 @@ export async function listenHttp(
   address: string,
   port: number,
   bindError: (e: NodeJS.ErrnoException) => Error,
+  https?: { unified: boolean; ssl: SslOptions },
 ): Promise<HttpListener> {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     log.warn({ err: err.message, code: err.code, remote: socket.remoteAddress }, `${what}: malformed HTTP request; connection closed`);
@@ -31,17 +36,45 @@ export async function listenHttp(
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
+  const front = https === undefined ? server : tlsFront(server, what, https, sockets);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => reject(bindError(e)));
-    server.listen(port, address, () => resolve());
+    front.once('error', (e: NodeJS.ErrnoException) => reject(bindError(e)));
+    front.listen(port, address, () => resolve());
   });
-  const addr = server.address();
+  const addr = front.address();
   return {
     port: typeof addr === 'object' && addr !== null ? addr.port : port,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
-        server.close(() => resolve());
+        front.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The listening side of an HTTPS (or unified) port: connections are handed to the HTTP server
+ * once their handshake is done. No client certificate is asked for (Jetty's SslContextFactory
+ * default, which ZooKeeper keeps); the stores open now, a bad one is a ConfigError naming its key.
+ */
+function tlsFront(server: http.Server, what: string, https: { unified: boolean; ssl: SslOptions }, sockets: Set<Socket>): net.Server {
+  const secure = tlsAcceptor({ ...serverTls(https.ssl), requestCert: false, rejectUnauthorized: false }, what, 'ssl.quorum.clientAuth', (s) =>
+    server.emit('connection', s),
+  );
+  return net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    if (!https.unified) return void secure.emit('connection', socket);
+    detectTls(
+      socket,
+      https.ssl.handshakeDetectionTimeout_ms,
+      (isTls, first) => {
+        socket.unshift(first);
+        if (isTls) return void secure.emit('connection', socket);
+        server.emit('connection', socket);
+        socket.resume();
+      },
+      () => socket.destroy(),
+    );
+  });
 }

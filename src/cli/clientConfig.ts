@@ -28,7 +28,7 @@ export function readClientConfiguration(file: string): { tls?: ClientTlsOptions;
   const base = path.dirname(file);
   const out: { tls?: ClientTlsOptions; sasl?: ClientSaslOptions } = {};
   if (take('client.secure')?.toLowerCase() === 'true') {
-    const ssl = parseSslOptions(take, fail, base);
+    const ssl = parseSslOptions('ssl', 'client.certReload', take, fail, base);
     const t: ClientTlsOptions = ssl.keyStore === undefined ? {} : { ...keyStoreOptions(ssl.keyStore) };
     if (ssl.trustStore !== undefined) t.ca = trustStoreCa(ssl.trustStore);
     if (!ssl.hostnameVerification) t.checkServerIdentity = () => undefined;

@@ -1,10 +1,10 @@
 /**
  * The client side of ZooKeeper's SASL DIGEST-MD5 exchange (what the Java client and kazoo's
- * pure-sasl do): an empty first token, the response to the server's challenge, then the
- * server's rspauth checked.
+ * pure-sasl do, and a quorum learner with QUORUM_DIGEST): an empty first token, the response to
+ * the server's challenge, then the server's rspauth checked.
  */
 import { randomBytes } from 'node:crypto';
-import { DIGEST_URI, digestResponse, parseDirectives, REALM } from '../proto/digestMd5.js';
+import { CLIENT_DIGEST, digestResponse, parseDirectives, type DigestProfile } from '../proto/digestMd5.js';
 
 export type SaslClientStep = { next: Buffer } | { done: true } | { error: string };
 
@@ -15,6 +15,7 @@ export class DigestMd5Client {
   constructor(
     private readonly username: string,
     private readonly password: string,
+    private readonly profile: DigestProfile = CLIENT_DIGEST,
   ) {}
 
   /** The first token (DIGEST-MD5 starts with the server's challenge: an empty one). */
@@ -30,13 +31,14 @@ export class DigestMd5Client {
       const nonce = d?.get('nonce');
       if (d === undefined || nonce === undefined) return { error: 'DIGEST-MD5: the server sent no challenge (has it a JAAS Server section?)' };
       const cnonce = randomBytes(24).toString('base64');
-      const inputs = { username: this.username, password: this.password, nonce, cnonce, nc: '00000001', qop: 'auth' };
-      this.expectedRspauth = digestResponse(inputs, `:${DIGEST_URI}`);
+      const { realm, digestUri } = this.profile;
+      const inputs = { realm, username: this.username, password: this.password, nonce, cnonce, nc: '00000001', qop: 'auth' };
+      this.expectedRspauth = digestResponse(inputs, `:${digestUri}`);
       this.step = 'responded';
       const q = (s: string): string => `"${s.replace(/(["\\])/g, '\\$1')}"`;
       const text =
-        `charset=utf-8,username=${q(this.username)},realm=${q(REALM)},nonce=${q(nonce)},nc=00000001,cnonce=${q(cnonce)},` +
-        `digest-uri=${q(DIGEST_URI)},maxbuf=65536,response=${digestResponse(inputs, `AUTHENTICATE:${DIGEST_URI}`)},qop=auth`;
+        `charset=utf-8,username=${q(this.username)},realm=${q(realm)},nonce=${q(nonce)},nc=00000001,cnonce=${q(cnonce)},` +
+        `digest-uri=${q(digestUri)},maxbuf=65536,response=${digestResponse(inputs, `AUTHENTICATE:${digestUri}`)},qop=auth`;
       return { next: Buffer.from(text, 'utf8') };
     }
     if (this.step === 'responded') {

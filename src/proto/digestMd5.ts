@@ -1,12 +1,21 @@
 /**
- * SASL DIGEST-MD5 (RFC 2831) as ZooKeeper uses it between clients and servers: protocol
- * "zookeeper", server name and realm "zk-sasl-md5", qop auth. What both ends compute; the server
+ * SASL DIGEST-MD5 (RFC 2831) as ZooKeeper uses it, qop auth, the realm being the server name:
+ * between clients and servers protocol "zookeeper", server name "zk-sasl-md5"; between quorum
+ * peers "zookeeper-quorum", "zk-quorum-sasl-md5" (QuorumAuth). What both ends compute; the server
  * is src/server/saslDigest.ts, the client src/client/saslDigestClient.ts.
  */
 import { createHash } from 'node:crypto';
 
-export const REALM = 'zk-sasl-md5';
-export const DIGEST_URI = `zookeeper/${REALM}`;
+/** Which exchange: the protocol and server name both ends pass to Java's Sasl factory. */
+export interface DigestProfile {
+  /** Also the realm (Java's DigestMD5Server defaults its realm to the server name). */
+  realm: string;
+  /** digest-uri: protocol/serverName. */
+  digestUri: string;
+}
+
+export const CLIENT_DIGEST: DigestProfile = { realm: 'zk-sasl-md5', digestUri: 'zookeeper/zk-sasl-md5' };
+export const QUORUM_DIGEST: DigestProfile = { realm: 'zk-quorum-sasl-md5', digestUri: 'zookeeper-quorum/zk-quorum-sasl-md5' };
 
 function md5(...parts: (string | Buffer)[]): Buffer {
   const h = createHash('md5');
@@ -48,6 +57,7 @@ export function parseDirectives(text: string): Map<string, string> | undefined {
 }
 
 export interface DigestInputs {
+  realm: string;
   username: string;
   password: string;
   nonce: string;
@@ -59,7 +69,7 @@ export interface DigestInputs {
 
 /** KD(H(A1), nonce:nc:cnonce:qop:H(A2)) in hex, A1 for algorithm md5-sess (RFC 2831 2.1.2.1). */
 export function digestResponse(d: DigestInputs, a2: string): string {
-  const a1 = Buffer.concat([md5(`${d.username}:${REALM}:${d.password}`), Buffer.from(`:${d.nonce}:${d.cnonce}${d.authzid ? `:${d.authzid}` : ''}`, 'utf8')]);
+  const a1 = Buffer.concat([md5(`${d.username}:${d.realm}:${d.password}`), Buffer.from(`:${d.nonce}:${d.cnonce}${d.authzid ? `:${d.authzid}` : ''}`, 'utf8')]);
   const ha1 = md5(a1).toString('hex');
   return md5(`${ha1}:${d.nonce}:${d.nc}:${d.cnonce}:${d.qop}:${md5(a2).toString('hex')}`).toString('hex');
 }

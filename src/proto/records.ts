@@ -207,3 +207,11 @@ export type GetEphemeralsResponse = RecordValue<typeof GetEphemeralsResponse>;
 
 export const WhoAmIResponse = record('WhoAmIResponse', { clientInfo: vector(ClientInfo) });
 export type WhoAmIResponse = RecordValue<typeof WhoAmIResponse>;
+
+/**
+ * Module server.quorum: the quorum SASL exchange (QuorumAuth), written bare (no length prefix) on
+ * an election or quorum connection before anything else; magic 0x5f2435013501edcc, status 0 in
+ * progress, 1 success, -1 error.
+ */
+export const QuorumAuthPacket = record('QuorumAuthPacket', { magic: long, status: int, token: buffer });
+export type QuorumAuthPacket = RecordValue<typeof QuorumAuthPacket>;

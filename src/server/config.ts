@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SNAPSHOT_COMPRESSIONS } from '../storage/snapshotCompression.js';
-import { defaultServerOptions, type ServerOptions } from './options.js';
-import { parseAuthProviders, parseSaslOptions, parseSslOptions } from './securityConfig.js';
+import { defaultServerOptions, type ServerOptions, type SslOptions } from './options.js';
+import { parseAuthProviders, parseQuorumSasl, parseQuorumTls, parseSaslOptions, parseSslOptions, readJaasConfig } from './securityConfig.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -51,6 +51,11 @@ export interface AdminServerConfig {
   snapshotEnabled: boolean;
   /** admin.rateLimiterIntervalInMS: one `snapshot` per this interval (default 5 minutes). */
   rateLimiterInterval_ms: number;
+  /**
+   * admin.forceHttps (HTTPS only) or admin.portUnification (HTTPS and HTTP on the one port): with
+   * the ssl.quorum.* key store, as ZooKeeper's JettyAdminServer. Absent: plain HTTP.
+   */
+  https?: { unified: boolean; ssl: SslOptions };
 }
 
 export const PROMETHEUS_PROVIDER = 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider';
@@ -110,9 +115,6 @@ const ACCEPTED_IGNORED = new Set([
   'connectToLearnerMasterLimit',
   'localSessionsUpgradingEnabled',
   'clientPortListenBacklog',
-  'sslQuorum',
-  'portUnification',
-  'sslQuorumReloadCertFiles',
   'maxCnxns',
   'preAllocSize',
   'snapshot.compression.method',
@@ -195,7 +197,8 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   // A config with only secureClientPort serves TLS only, as ZooKeeper does.
   o.clientPortListen = clientPort !== undefined || o.secureClientPort === undefined;
   o.clientPortUnification = (take('client.portUnification') ?? '').toLowerCase() === 'true';
-  o.ssl = parseSslOptions(take, fail, base);
+  o.ssl = parseSslOptions('ssl', 'client.certReload', take, fail, base);
+  o.quorumTls = parseQuorumTls(take, fail, base);
   o.sslAuthProvider = take('ssl.authProvider') ?? 'x509';
   o.x509SuperUser = take('X509AuthenticationProvider.superUser');
   set('maxClientCnxns', int('maxClientCnxns', 0));
@@ -261,6 +264,13 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
     snapshotEnabled: bool('admin.snapshot.enabled') ?? true,
     rateLimiterInterval_ms: int('admin.rateLimiterIntervalInMS', 0) ?? 300_000,
   };
+  // System properties in ZooKeeper (Boolean.getBoolean): only "true" turns them on.
+  const forceHttps = take('admin.forceHttps')?.trim().toLowerCase() === 'true';
+  const adminUnified = take('admin.portUnification')?.trim().toLowerCase() === 'true';
+  if (forceHttps || adminUnified) {
+    if (o.quorumTls.ssl.keyStore === undefined) fail('ssl.quorum.keyStore.location', 'is required with admin.forceHttps or admin.portUnification');
+    admin.https = { unified: !forceHttps, ssl: o.quorumTls.ssl };
+  }
   if (!admin.commandURL.startsWith('/')) fail('admin.commandURL', `'${admin.commandURL}' must start with /`);
   const providerClass = take('metricsProvider.className');
   if (providerClass !== undefined && providerClass !== PROMETHEUS_PROVIDER && providerClass !== 'org.apache.zookeeper.metrics.impl.NullMetricsProvider') {
@@ -289,7 +299,9 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
 
   const warnings: string[] = [];
   o.authProviders = parseAuthProviders(props, warnings);
-  Object.assign(o, parseSaslOptions(props, take, fail, base, warnings));
+  const jaas = readJaasConfig(take, fail, base);
+  Object.assign(o, parseSaslOptions(props, take, fail, jaas, warnings));
+  o.quorumSasl = parseQuorumSasl(take, fail, jaas);
   for (const scheme of o.enforceAuthSchemes) {
     if (scheme !== 'ip' && scheme !== 'digest' && !o.authProviders.has(scheme))
       fail('enforce.auth.schemes', `authentication scheme ${scheme} is not available`);

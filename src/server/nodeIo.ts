@@ -1,11 +1,9 @@
 /** The real effects behind io.ts: Node's clock and timers, TCP client ports, TLS on them (tlsContext.ts). */
-import fs from 'node:fs';
 import net from 'node:net';
-import tls from 'node:tls';
 import { log } from '../log.js';
-import type { SslOptions } from './options.js';
 import type { ClientListener, ClientPortTls, ClientSocket, ClientSocketHandlers, Clock, ListenClients, PipelineIo } from './io.js';
-import { serverTls, type ServerTls } from './tlsContext.js';
+import { serverTls } from './tlsContext.js';
+import { detectTls, remoteAddress, tlsAcceptor, watchStores } from './tlsListen.js';
 
 export const nodeClock: Clock = {
   now_ms: () => Date.now(),
@@ -17,16 +15,6 @@ export const nodeClock: Clock = {
   soon: (fn) => void setImmediate(fn),
 };
 
-function normalizeAddress(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.substring(7) : a;
-}
-
-/** How long a TLS handshake may take (Netty's SslHandler default, which ZooKeeper keeps). */
-const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-
-/** The first byte of a TLS handshake record: how a unified port tells TLS from plaintext. */
-const TLS_HANDSHAKE_RECORD = 0x16;
-
 class TcpClientSocket implements ClientSocket {
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -35,7 +23,7 @@ class TcpClientSocket implements ClientSocket {
     readonly secure: boolean,
     readonly peerCertificate: Buffer | undefined,
   ) {
-    this.remoteAddress = normalizeAddress(s.remoteAddress ?? '');
+    this.remoteAddress = remoteAddress(s);
     this.remotePort = s.remotePort ?? 0;
   }
   get writableLength(): number {
@@ -69,85 +57,38 @@ function attach(socket: net.Socket, wrapped: ClientSocket, accept: (s: ClientSoc
   if (first !== undefined) h.data(first);
 }
 
-/**
- * The TLS side of a client port: a tls.Server that never listens itself; accepted TCP connections
- * are handed to it (emit 'connection'), and the pipeline sees each once its handshake is done.
- */
-function tlsAcceptor(t: ServerTls, accept: (s: ClientSocket) => ClientSocketHandlers): tls.Server {
-  // requestCert and rejectUnauthorized stay as created; a reload replaces the stores only.
-  const server = tls.createServer(
-    { ...t.secureOptions, requestCert: t.requestCert, rejectUnauthorized: t.rejectUnauthorized, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
-    (s) => {
-      const cert = s.getPeerX509Certificate();
-      // want: a client may send no certificate, but one it sends must be trusted (as Java's SSLEngine insists).
-      if (cert !== undefined && !s.authorized) {
-        log.warn(
-          { addr: normalizeAddress(s.remoteAddress ?? ''), err: String(s.authorizationError) },
-          'Unsuccessful TLS handshake: client certificate not trusted',
-        );
-        s.destroy();
-        return;
-      }
-      attach(s, new TcpClientSocket(s, true, cert?.raw), accept);
-    },
-  );
-  server.on('tlsClientError', (e, s) => {
-    log.warn({ addr: normalizeAddress(s.remoteAddress ?? ''), err: e.message }, 'Unsuccessful TLS handshake');
-    s.destroy();
-  });
-  return server;
-}
-
-/** How often client.certReload looks at the store files. */
-const CERT_RELOAD_POLL_MS = 1000;
-
-/**
- * client.certReload: new handshakes use the stores as they are now; connections already made keep
- * theirs. A store that no longer opens is logged and the previous one kept. Returns the stop.
- */
-function watchStores(server: tls.Server, ssl: SslOptions): () => void {
-  const files = [ssl.keyStore?.location, ssl.trustStore?.location].filter((f): f is string => f !== undefined);
-  const reload = (): void => {
-    try {
-      server.setSecureContext(serverTls(ssl).secureOptions);
-      log.info({ files }, 'client TLS key and trust stores reloaded');
-    } catch (e) {
-      log.error({ err: (e as Error).message }, 'client TLS stores changed but do not open; keeping the previous ones');
-    }
-  };
-  for (const f of files) fs.watchFile(f, { interval: CERT_RELOAD_POLL_MS, persistent: false }, reload);
-  return () => {
-    for (const f of files) fs.unwatchFile(f, reload);
-  };
-}
-
 export const listenTcpClients: ListenClients = (port, address, accept, portTls?: ClientPortTls) =>
   new Promise<ClientListener>((resolve, reject) => {
     // The stores are opened at bind time: a bad one stops the server (ConfigError naming the key).
     const timeout_ms = portTls?.ssl.handshakeDetectionTimeout_ms ?? 0;
-    const t = portTls === undefined ? undefined : tlsAcceptor(serverTls(portTls.ssl), accept);
-    const unwatch = t !== undefined && portTls!.ssl.certReload ? watchStores(t, portTls!.ssl) : undefined;
+    const t =
+      portTls === undefined
+        ? undefined
+        : tlsAcceptor(serverTls(portTls.ssl), 'client port', 'ssl.clientAuth', (s) =>
+            attach(s, new TcpClientSocket(s, true, s.getPeerX509Certificate()?.raw), accept),
+          );
+    const unwatch = t !== undefined && portTls!.ssl.certReload ? watchStores(portTls!.ssl, 'client', (n) => t.setSecureContext(n.secureOptions)) : undefined;
     const server = net.createServer({ noDelay: true }, (socket) => {
       if (t === undefined) return attach(socket, new TcpClientSocket(socket, false, undefined), accept);
       if (!portTls!.unified) return void t.emit('connection', socket);
       // Unified port: the first byte tells a TLS ClientHello from a plaintext ConnectRequest or four-letter word.
-      const timer = setTimeout(() => {
-        log.warn({ addr: normalizeAddress(socket.remoteAddress ?? '') }, 'closing connection: nothing received to tell TLS from plaintext in time');
-        socket.destroy();
-      }, timeout_ms);
-      timer.unref();
-      socket.once('error', () => clearTimeout(timer));
-      socket.once('data', (first) => {
-        clearTimeout(timer);
-        socket.pause();
-        if (first[0] === TLS_HANDSHAKE_RECORD) {
-          socket.unshift(first);
-          t.emit('connection', socket);
-        } else {
-          attach(socket, new TcpClientSocket(socket, false, undefined), accept, first);
-          socket.resume();
-        }
-      });
+      detectTls(
+        socket,
+        timeout_ms,
+        (isTls, first) => {
+          if (isTls) {
+            socket.unshift(first);
+            t.emit('connection', socket);
+          } else {
+            attach(socket, new TcpClientSocket(socket, false, undefined), accept, first);
+            socket.resume();
+          }
+        },
+        () => {
+          log.warn({ addr: remoteAddress(socket) }, 'closing connection: nothing received to tell TLS from plaintext in time');
+          socket.destroy();
+        },
+      );
     });
     server.once('error', reject);
     server.listen(port, address, () => {

@@ -4,9 +4,9 @@ import type { SnapshotCompression } from '../storage/snapshotCompression.js';
 /** Key and trust store file types ZooKeeper's X509Util reads (KeyStoreFileType). */
 export type KeyStoreType = 'PEM' | 'PKCS12' | 'JKS' | 'BCFKS';
 
-/** ssl.keyStore.* or ssl.trustStore.*: where the store is and how to open it. */
+/** ssl[.quorum].keyStore.* or ssl[.quorum].trustStore.*: where the store is and how to open it. */
 export interface KeyStoreRef {
-  /** The config key prefix it came from (ssl.keyStore / ssl.trustStore), named in errors. */
+  /** The config key prefix it came from (ssl.keyStore, ssl.quorum.trustStore, …), named in errors. */
   key: string;
   location: string;
   /** From .password, or the contents of .passwordPath; '' when neither is given. */
@@ -14,8 +14,10 @@ export interface KeyStoreRef {
   type: KeyStoreType;
 }
 
-/** The ssl.* keys of the client ports (ZooKeeper's ClientX509Util). */
+/** The ssl.* keys of the client ports (ZooKeeper's ClientX509Util), or ssl.quorum.* of the quorum (QuorumX509Util). */
 export interface SslOptions {
+  /** 'ssl' or 'ssl.quorum': the keys' prefix, named in errors. */
+  prefix: SslPrefix;
   keyStore: KeyStoreRef | undefined;
   trustStore: KeyStoreRef | undefined;
   clientAuth: 'none' | 'want' | 'need';
@@ -27,8 +29,33 @@ export interface SslOptions {
   hostnameVerification: boolean;
   /** How long a unified port waits for the first bytes that tell TLS from plaintext. */
   handshakeDetectionTimeout_ms: number;
-  /** client.certReload: the stores are read again when their files change; connections stay. */
+  /** client.certReload (sslQuorumReloadCertFiles): the stores are read again when their files change; connections stay. */
   certReload: boolean;
+}
+
+export type SslPrefix = 'ssl' | 'ssl.quorum';
+
+/** sslQuorum, portUnification and ssl.quorum.*: TLS between quorum peers (election and quorum ports). */
+export interface QuorumTlsOptions {
+  /** sslQuorum: this peer connects to the others over TLS. */
+  sslQuorum: boolean;
+  /** portUnification: the quorum and election ports accept TLS and plaintext (ZooKeeper's UnifiedServerSocket). */
+  portUnification: boolean;
+  ssl: SslOptions;
+}
+
+/** quorum.auth.*: SASL DIGEST-MD5 between quorum peers (ZooKeeper's SaslQuorumAuthServer/Learner). */
+export interface QuorumSaslOptions {
+  /** quorum.auth.enableSasl */
+  enabled: boolean;
+  /** quorum.auth.learnerRequireSasl: this peer authenticates when it connects. */
+  learnerRequireSasl: boolean;
+  /** quorum.auth.serverRequireSasl: a peer connecting without (or failing) SASL is refused. */
+  serverRequireSasl: boolean;
+  /** The QuorumLearner section's DigestLoginModule username and password. */
+  learner: { username: string; password: string } | undefined;
+  /** The QuorumServer section's DigestLoginModule users (user_<name>="pw"). */
+  serverUsers: ReadonlyMap<string, string>;
 }
 
 /**
@@ -107,6 +134,8 @@ export interface ServerOptions {
   autopurgePurgeInterval_hours: number;
   /** readonlymode.enabled: a quorum peer outside a quorum serves read-only clients (after a grace period). */
   readOnlyModeEnabled: boolean;
+  quorumTls: QuorumTlsOptions;
+  quorumSasl: QuorumSaslOptions;
   /** The zoo.cfg path this came from, if any (shown by `conf`). */
   configPath: string | undefined;
 }
@@ -136,7 +165,7 @@ export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): Se
     secureClientPort: undefined,
     secureClientPortAddress: overrides.clientPortAddress ?? '0.0.0.0',
     clientPortUnification: false,
-    ssl: defaultSslOptions(),
+    ssl: defaultSslOptions('ssl'),
     authProviders: new Set(),
     sslAuthProvider: 'x509',
     x509SuperUser: undefined,
@@ -168,13 +197,16 @@ export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): Se
     autopurgeSnapRetainCount: 3,
     autopurgePurgeInterval_hours: 0,
     readOnlyModeEnabled: false,
+    quorumTls: { sslQuorum: false, portUnification: false, ssl: defaultSslOptions('ssl.quorum') },
+    quorumSasl: { enabled: false, learnerRequireSasl: false, serverRequireSasl: false, learner: undefined, serverUsers: new Map() },
     configPath: undefined,
     ...overrides,
   };
 }
 
-export function defaultSslOptions(): SslOptions {
+export function defaultSslOptions(prefix: SslPrefix = 'ssl'): SslOptions {
   return {
+    prefix,
     keyStore: undefined,
     trustStore: undefined,
     clientAuth: 'need',

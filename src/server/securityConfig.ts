@@ -1,13 +1,23 @@
 /**
  * The security keys of zoo.cfg (or -D), as ZooKeeper 3.8 reads them: ssl.* for the client ports
- * (ClientX509Util), authProvider.N, ssl.authProvider, X509AuthenticationProvider.superUser.
+ * (ClientX509Util), ssl.quorum.* with sslQuorum/portUnification between peers (QuorumX509Util),
+ * quorum.auth.* (quorum SASL), authProvider.N, ssl.authProvider, X509AuthenticationProvider.superUser.
  * Values are checked here and name their key; the key stores themselves are opened by the node
  * I/O layer (tlsContext.ts) when the port is bound.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { digestUsers, JaasError, parseJaas } from './jaas.js';
-import { defaultSslOptions, type KeyStoreRef, type KeyStoreType, type ServerOptions, type SslOptions } from './options.js';
+import { digestCredentials, digestUsers, JaasError, parseJaas, type JaasModule } from './jaas.js';
+import {
+  defaultSslOptions,
+  type KeyStoreRef,
+  type KeyStoreType,
+  type QuorumSaslOptions,
+  type QuorumTlsOptions,
+  type ServerOptions,
+  type SslOptions,
+  type SslPrefix,
+} from './options.js';
 
 type Take = (key: string) => string | undefined;
 type Fail = (key: string, problem: string) => never;
@@ -67,40 +77,104 @@ function list(v: string): string[] {
     .filter((s) => s !== '');
 }
 
-/** The ssl.* keys of the client ports. */
-export function parseSslOptions(take: Take, fail: Fail, base: string): SslOptions {
-  const o = defaultSslOptions();
-  o.keyStore = parseStore('ssl.keyStore', take, fail, base);
-  o.trustStore = parseStore('ssl.trustStore', take, fail, base);
-  const auth = take('ssl.clientAuth');
+/**
+ * The ssl.* keys of the client ports, or the ssl.quorum.* keys of the quorum (the same keys under
+ * another prefix, as X509Util's getConfigPrefix makes them); `reloadKey` turns certReload on.
+ */
+export function parseSslOptions(prefix: SslPrefix, reloadKey: string, take: Take, fail: Fail, base: string): SslOptions {
+  const o = defaultSslOptions(prefix);
+  o.keyStore = parseStore(`${prefix}.keyStore`, take, fail, base);
+  o.trustStore = parseStore(`${prefix}.trustStore`, take, fail, base);
+  const auth = take(`${prefix}.clientAuth`);
   if (auth !== undefined && auth !== '') {
     const a = auth.toLowerCase();
-    if (a !== 'none' && a !== 'want' && a !== 'need') fail('ssl.clientAuth', `'${auth}' is not none, want or need`);
+    if (a !== 'none' && a !== 'want' && a !== 'need') fail(`${prefix}.clientAuth`, `'${auth}' is not none, want or need`);
     o.clientAuth = a;
   }
-  const protocol = take('ssl.protocol');
+  const protocol = take(`${prefix}.protocol`);
   if (protocol !== undefined) {
-    if (!PROTOCOLS.includes(protocol)) fail('ssl.protocol', `'${protocol}' is not one of ${PROTOCOLS.join(', ')}`);
+    if (!PROTOCOLS.includes(protocol)) fail(`${prefix}.protocol`, `'${protocol}' is not one of ${PROTOCOLS.join(', ')}`);
     o.protocol = protocol;
     o.enabledProtocols = [protocol];
   }
-  const enabled = take('ssl.enabledProtocols');
+  const enabled = take(`${prefix}.enabledProtocols`);
   if (enabled !== undefined) {
     o.enabledProtocols = list(enabled);
-    for (const p of o.enabledProtocols) if (!PROTOCOLS.includes(p)) fail('ssl.enabledProtocols', `'${p}' is not one of ${PROTOCOLS.join(', ')}`);
+    for (const p of o.enabledProtocols) if (!PROTOCOLS.includes(p)) fail(`${prefix}.enabledProtocols`, `'${p}' is not one of ${PROTOCOLS.join(', ')}`);
   }
-  const ciphers = take('ssl.ciphersuites');
+  const ciphers = take(`${prefix}.ciphersuites`);
   if (ciphers !== undefined) o.ciphersuites = list(ciphers);
   // config.getBoolean(key, true): Boolean.parseBoolean, only "true" is true.
-  const hv = take('ssl.hostnameVerification');
+  const hv = take(`${prefix}.hostnameVerification`);
   if (hv !== undefined) o.hostnameVerification = hv.trim().toLowerCase() === 'true';
-  const hd = take('ssl.handshakeDetectionTimeoutMillis');
+  const hd = take(`${prefix}.handshakeDetectionTimeoutMillis`);
   if (hd !== undefined) {
-    if (!/^\d+$/.test(hd) || Number(hd) < 1) fail('ssl.handshakeDetectionTimeoutMillis', `'${hd}' is not a positive integer`);
+    if (!/^\d+$/.test(hd) || Number(hd) < 1) fail(`${prefix}.handshakeDetectionTimeoutMillis`, `'${hd}' is not a positive integer`);
     o.handshakeDetectionTimeout_ms = Number(hd);
   }
-  o.certReload = take('client.certReload')?.trim().toLowerCase() === 'true';
+  o.certReload = take(reloadKey)?.trim().toLowerCase() === 'true';
   return o;
+}
+
+/** QuorumPeerConfig.parseBoolean: true or false, anything else is an error. */
+function strictBool(take: Take, fail: Fail, key: string): boolean {
+  const v = take(key);
+  if (v === undefined) return false;
+  const l = v.trim().toLowerCase();
+  if (l !== 'true' && l !== 'false') fail(key, `'${v}' is not true or false`);
+  return l === 'true';
+}
+
+/** sslQuorum, portUnification, sslQuorumReloadCertFiles and ssl.quorum.*; sslQuorum or portUnification needs a key store. */
+export function parseQuorumTls(take: Take, fail: Fail, base: string): QuorumTlsOptions {
+  const sslQuorum = strictBool(take, fail, 'sslQuorum');
+  const portUnification = strictBool(take, fail, 'portUnification');
+  const ssl = parseSslOptions('ssl.quorum', 'sslQuorumReloadCertFiles', take, fail, base);
+  if ((sslQuorum || portUnification) && ssl.keyStore === undefined) fail('ssl.quorum.keyStore.location', 'is required with sslQuorum or portUnification');
+  return { sslQuorum, portUnification, ssl };
+}
+
+/** The JAAS file of java.security.auth.login.config, read once for the client and quorum SASL sections. */
+export interface JaasConfig {
+  file: string;
+  sections: Map<string, JaasModule[]>;
+}
+
+export const JAAS_KEY = 'java.security.auth.login.config';
+
+export function readJaasConfig(take: Take, fail: Fail, base: string): JaasConfig | undefined {
+  const file = take(JAAS_KEY);
+  if (file === undefined || file === '') return undefined;
+  return { file, sections: readJaasFile(path.resolve(base, file), JAAS_KEY, fail) };
+}
+
+/**
+ * quorum.auth.*: checked as QuorumPeerConfig does (a require without enableSasl, or serverRequireSasl
+ * without learnerRequireSasl, is an error); with enableSasl the JAAS sections QuorumLearner and
+ * QuorumServer (renamed by quorum.auth.learner/server.saslLoginContext) must exist, as ZooKeeper's
+ * Login insists. quorum.auth.kerberos.servicePrincipal is read and unused (DIGEST-MD5 has no principal).
+ */
+export function parseQuorumSasl(take: Take, fail: Fail, jaas: JaasConfig | undefined): QuorumSaslOptions {
+  const enabled = strictBool(take, fail, 'quorum.auth.enableSasl');
+  const serverRequireSasl = strictBool(take, fail, 'quorum.auth.serverRequireSasl');
+  const learnerRequireSasl = strictBool(take, fail, 'quorum.auth.learnerRequireSasl');
+  const learnerSection = take('quorum.auth.learner.saslLoginContext') ?? 'QuorumLearner';
+  const serverSection = take('quorum.auth.server.saslLoginContext') ?? 'QuorumServer';
+  take('quorum.auth.kerberos.servicePrincipal');
+  if (!enabled && serverRequireSasl) fail('quorum.auth.serverRequireSasl', 'needs quorum.auth.enableSasl=true');
+  if (!enabled && learnerRequireSasl) fail('quorum.auth.learnerRequireSasl', 'needs quorum.auth.enableSasl=true');
+  if (!learnerRequireSasl && serverRequireSasl) fail('quorum.auth.serverRequireSasl', 'needs quorum.auth.learnerRequireSasl=true');
+  if (!enabled) return { enabled, learnerRequireSasl, serverRequireSasl, learner: undefined, serverUsers: new Map() };
+  if (jaas === undefined) return fail(JAAS_KEY, 'is required with quorum.auth.enableSasl=true (a JAAS file with QuorumServer and QuorumLearner sections)');
+  const section = (name: string): JaasModule[] => {
+    const modules = jaas.sections.get(name);
+    if (modules === undefined || modules.length === 0) return fail(JAAS_KEY, `${jaas.file} has no section '${name}' (quorum.auth.enableSasl=true)`);
+    return modules;
+  };
+  const serverUsers = digestUsers(section(serverSection));
+  const learner = digestCredentials(section(learnerSection));
+  if (learner === undefined) fail(JAAS_KEY, `${jaas.file}: section '${learnerSection}' has no DigestLoginModule username and password`);
+  return { enabled, learnerRequireSasl, serverRequireSasl, learner, serverUsers };
 }
 
 /**
@@ -143,16 +217,14 @@ export function parseSaslOptions(
   props: Map<string, string>,
   take: Take,
   fail: Fail,
-  base: string,
+  jaas: JaasConfig | undefined,
   warnings: string[],
 ): Pick<ServerOptions, 'saslUsers' | 'saslSuperUsers' | 'enforceAuthSchemes' | 'allowSaslFailedClients'> {
-  const jaasKey = 'java.security.auth.login.config';
-  const jaasFile = take(jaasKey);
   const section = take('sasl.serverconfig') ?? 'Server';
   let saslUsers: Map<string, string> | undefined;
-  if (jaasFile !== undefined && jaasFile !== '') {
-    const modules = readJaasFile(path.resolve(base, jaasFile), jaasKey, fail).get(section);
-    if (modules === undefined) warnings.push(`${jaasKey}: ${jaasFile} has no section '${section}'; clients get no SASL`);
+  if (jaas !== undefined) {
+    const modules = jaas.sections.get(section);
+    if (modules === undefined) warnings.push(`${JAAS_KEY}: ${jaas.file} has no section '${section}'; clients get no SASL`);
     else saslUsers = digestUsers(modules);
   }
   const saslSuperUsers: string[] = [];

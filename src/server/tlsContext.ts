@@ -51,10 +51,10 @@ export function openSslCipherName(java: string): string | undefined {
 
 const VERSION_ORDER: readonly tls.SecureVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
-function versionRange(protocols: readonly string[]): { minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion } {
+function versionRange(prefix: string, protocols: readonly string[]): { minVersion: tls.SecureVersion; maxVersion: tls.SecureVersion } {
   // "TLS" is Java's newest-available protocol.
   const idx = protocols.map((p) => (p === 'TLS' ? VERSION_ORDER.length - 1 : VERSION_ORDER.indexOf(p as tls.SecureVersion))).filter((i) => i >= 0);
-  if (idx.length === 0) throw new ConfigError('ssl.enabledProtocols', `none of ${protocols.join(',')} is a TLS version`);
+  if (idx.length === 0) throw new ConfigError(`${prefix}.enabledProtocols`, `none of ${protocols.join(',')} is a TLS version`);
   return { minVersion: VERSION_ORDER[Math.min(...idx)]!, maxVersion: VERSION_ORDER[Math.max(...idx)]! };
 }
 
@@ -128,14 +128,14 @@ export interface ServerTls {
   rejectUnauthorized: boolean;
 }
 
-/** Opens the stores and builds the secure context of a client port; throws ConfigError naming the key at fault. */
+/** Opens the stores and builds the secure context of a client port or the quorum; throws ConfigError naming the key at fault. */
 export function serverTls(ssl: SslOptions): ServerTls {
   const ciphers = (ssl.ciphersuites ?? ZOOKEEPER_DEFAULT_CIPHERS).map((c) => {
     const name = openSslCipherName(c);
-    if (name === undefined) throw new ConfigError('ssl.ciphersuites', `'${c}' is not a cipher suite tszk knows`);
+    if (name === undefined) throw new ConfigError(`${ssl.prefix}.ciphersuites`, `'${c}' is not a cipher suite tszk knows`);
     return name;
   });
-  const opts: tls.SecureContextOptions = { ...versionRange(ssl.enabledProtocols), ciphers: ciphers.join(':') };
+  const opts: tls.SecureContextOptions = { ...versionRange(ssl.prefix, ssl.enabledProtocols), ciphers: ciphers.join(':') };
   if (ssl.keyStore !== undefined) Object.assign(opts, keyStoreOptions(ssl.keyStore));
   if (ssl.trustStore !== undefined) opts.ca = trustStoreCa(ssl.trustStore);
   try {
@@ -145,7 +145,7 @@ export function serverTls(ssl: SslOptions): ServerTls {
     if (ssl.keyStore !== undefined && /mac verify|bad decrypt|password|PKCS12|pfx/i.test(msg)) {
       throw new ConfigError(`${ssl.keyStore.key}.password`, `cannot open ${ssl.keyStore.location}: ${msg}`);
     }
-    throw new ConfigError(ssl.keyStore?.key ?? 'ssl', `cannot build the TLS context: ${msg}`);
+    throw new ConfigError(ssl.keyStore?.key ?? ssl.prefix, `cannot build the TLS context: ${msg}`);
   }
   return { secureOptions: opts, requestCert: ssl.clientAuth !== 'none', rejectUnauthorized: ssl.clientAuth === 'need' };
 }

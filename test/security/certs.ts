@@ -1,7 +1,7 @@
 /**
  * Certificates for the security suites, made at run time with openssl in a temp dir (never
  * committed): two CAs, a server certificate for 127.0.0.1/localhost, client certificates (one
- * with a subject full of characters X500Principal escapes), and the stores ZooKeeper reads
+ * with a subject full of characters X500Principal escapes, one expired), and the stores ZooKeeper reads
  * (PEM key store = key + certificate in one file, PKCS12 key and trust stores).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -30,6 +30,8 @@ export interface TestCerts {
   bob: Identity;
   /** Signed by another CA. */
   mallory: Identity;
+  /** Signed by the CA, expired yesterday. */
+  expired: Identity;
   cleanup(): void;
 }
 
@@ -51,7 +53,7 @@ export function makeCerts(): TestCerts {
   };
   ca('ca');
   ca('ca2');
-  const identity = (name: string, subject: string, signer: string, san?: string): Identity => {
+  const identity = (name: string, subject: string, signer: string, san?: string, days = '2'): Identity => {
     const key = f(`${name}.key`);
     const cert = f(`${name}.crt`);
     ssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', key);
@@ -71,7 +73,7 @@ export function makeCerts(): TestCerts {
       '-out',
       cert,
       '-days',
-      '2',
+      days,
       '-extfile',
       ext,
     );
@@ -85,6 +87,8 @@ export function makeCerts(): TestCerts {
   const alice = identity('alice', ALICE_SUBJECT, 'ca', 'DNS:localhost,IP:127.0.0.1');
   const bob = identity('bob', '/O=tszk/CN=bob', 'ca', 'DNS:localhost,IP:127.0.0.1');
   const mallory = identity('mallory', '/CN=mallory', 'ca2', 'DNS:localhost,IP:127.0.0.1');
+  // -days -1: notAfter a day before now.
+  const expired = identity('expired', '/O=tszk/CN=expired', 'ca', 'DNS:localhost,IP:127.0.0.1', '-1');
   const caP12 = f('truststore.p12');
   // keytool's trust store: Java trusts only certificates marked as trusted, which openssl -nokeys does not do.
   execFileSync(
@@ -94,7 +98,7 @@ export function makeCerts(): TestCerts {
       stdio: ['ignore', 'ignore', 'pipe'],
     },
   );
-  return { dir, ca: f('ca.pem'), caP12, server, alice, bob, mallory, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  return { dir, ca: f('ca.pem'), caP12, server, alice, bob, mallory, expired, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** zoo.cfg lines for a TLS client port, as ZooKeeper's admin guide gives them. */

@@ -5,11 +5,15 @@
  * and then both sides exchange length-framed messages (int length | bytes, at most 512 KiB).
  * Only the connection initiated by the higher sid survives: a lower-sid initiator sends its
  * handshake and drops the connection (the higher peer then connects back), and a peer accepting
- * a connection from a lower sid closes it and connects the other way.
+ * a connection from a lower sid closes it and connects the other way. With quorum SASL the
+ * connecting side authenticates right after its handshake, before either side keeps or drops the
+ * connection (quorumAuth.ts); TLS is below all of it (quorumSockets.ts).
  */
-import net from 'node:net';
+import type net from 'node:net';
 import { log } from '../../log.js';
+import { logAuthFailure, type QuorumAuth } from './quorumAuth.js';
 import type { ElectionTransport } from './peerIo.js';
+import type { QuorumSockets } from './quorumSockets.js';
 
 /** QuorumCnxManager.PROTOCOL_VERSION_V1: one "host:port" address in the handshake. */
 export const ELECTION_PROTOCOL_VERSION = -65536n;
@@ -51,6 +55,8 @@ export class ElectionConnections implements ElectionTransport {
     peers: readonly ElectionPeer[],
     private readonly listenHost: string,
     private readonly onMessage: (from: bigint, msg: Buffer) => void,
+    private readonly sockets: QuorumSockets,
+    private readonly auth: QuorumAuth,
   ) {
     for (const p of peers) this.addPeer(p);
   }
@@ -74,18 +80,9 @@ export class ElectionConnections implements ElectionTransport {
     });
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
-      server.once('error', reject);
-      server.listen(this.me.electionPort, this.listenHost, () => {
-        server.off('error', reject);
-        server.on('error', (e) => log.error({ err: e }, 'election listener error'));
-        this.server = server;
-        log.info({ address: `${this.listenHost}:${this.me.electionPort}` }, 'election port listening');
-        resolve();
-      });
-    });
+  async listen(): Promise<void> {
+    this.server = await this.sockets.listen('election port', this.listenHost, this.me.electionPort, (s, first) => this.accept(s, first));
+    log.info({ address: `${this.listenHost}:${this.me.electionPort}` }, 'election port listening');
   }
 
   /** Queues a message for `to`; connects if needed. */
@@ -106,6 +103,7 @@ export class ElectionConnections implements ElectionTransport {
     this.closed = true;
     for (const l of this.links.values()) if (l.retry !== undefined) clearTimeout(l.retry);
     this.server?.close();
+    this.sockets.close();
     for (const l of this.links.values()) l.socket?.destroy();
   }
 
@@ -123,7 +121,30 @@ export class ElectionConnections implements ElectionTransport {
       return;
     }
     link.connecting = true;
-    const s = net.connect({ host: link.peer.host, port: link.peer.electionPort, noDelay: true });
+    const s = this.sockets.connect(link.peer.host, link.peer.electionPort, () => {
+      s.off('error', failed);
+      s.setTimeout(0);
+      writeHandshake(s, this.mySid, this.me);
+      this.auth.learner(s).then(
+        (rest) => {
+          link.connecting = false;
+          if (this.closed) return void s.destroy();
+          if (link.peer.sid > this.mySid) {
+            // The higher sid keeps the connection it makes; it will connect back to us.
+            s.end();
+            link.nextAttempt_ms = Date.now() + link.delay_ms;
+            link.delay_ms = Math.min(link.delay_ms * 2, RECONNECT_DELAY_MS_MAX);
+            return;
+          }
+          this.adopt(link, s, rest);
+        },
+        (e: Error) => {
+          logAuthFailure(e, { sid: String(link.peer.sid) }, 'election connection: quorum SASL failed; closing');
+          s.destroy();
+          failed(e);
+        },
+      );
+    });
     s.setTimeout(CONNECT_TIMEOUT_MS, () => s.destroy(new Error('connect timeout')));
     const failed = (e?: Error): void => {
       link.connecting = false;
@@ -134,24 +155,10 @@ export class ElectionConnections implements ElectionTransport {
     // Errors after the handshake (e.g. a reset of a connection we are dropping) must not go unhandled.
     s.on('error', (e) => log.debug({ sid: String(link.peer.sid), err: e.message }, 'election connection error'));
     s.once('error', failed);
-    s.once('connect', () => {
-      s.off('error', failed);
-      s.setTimeout(0);
-      link.connecting = false;
-      writeHandshake(s, this.mySid, this.me);
-      if (link.peer.sid > this.mySid) {
-        // The higher sid keeps the connection it makes; it will connect back to us.
-        s.end();
-        link.nextAttempt_ms = Date.now() + link.delay_ms;
-        link.delay_ms = Math.min(link.delay_ms * 2, RECONNECT_DELAY_MS_MAX);
-        return;
-      }
-      this.adopt(link, s);
-    });
   }
 
   /** A connection to `link`'s peer is established: flush the queue and read messages. */
-  private adopt(link: PeerLink, s: net.Socket): void {
+  private adopt(link: PeerLink, s: net.Socket, first: Buffer): void {
     if (link.socket !== undefined && link.socket !== s) link.socket.destroy();
     link.socket = s;
     link.delay_ms = RECONNECT_DELAY_MS_MIN;
@@ -160,6 +167,7 @@ export class ElectionConnections implements ElectionTransport {
     for (const m of link.queue.splice(0)) writeFramed(s, m);
     readFramed(
       s,
+      first,
       (m) => this.onMessage(link.peer.sid, m),
       () => {
         if (link.socket === s) link.socket = undefined;
@@ -167,11 +175,11 @@ export class ElectionConnections implements ElectionTransport {
     );
   }
 
-  private accept(s: net.Socket): void {
+  private accept(s: net.Socket, first: Buffer): void {
     s.setNoDelay(true);
     let buf: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
-      buf = Buffer.concat([buf, chunk]);
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
       if (buf.length < 16) return;
       const version = buf.readBigInt64BE(0);
       let sid: bigint;
@@ -193,28 +201,39 @@ export class ElectionConnections implements ElectionTransport {
         used = 20 + n;
       }
       s.off('data', onData);
-      // A server not in our config (one joining by reconfig) is reached at the address it names.
+      s.pause();
       const named = used > 20 ? electionAddress(sid, buf.subarray(20, used).toString('utf8')) : undefined;
-      if (named !== undefined && !this.links.has(sid)) this.addPeer(named);
-      const link = this.links.get(sid);
-      if (link === undefined) {
-        log.warn({ sid: String(sid) }, 'election connection from an unknown server id; closing');
-        s.destroy();
-        return;
-      }
-      if (sid < this.mySid) {
-        // Lower sid: we are the one to connect.
-        s.destroy();
-        link.nextAttempt_ms = 0;
-        this.connect(link);
-        return;
-      }
-      const rest = buf.subarray(used);
-      this.adopt(link, s);
-      if (rest.length > 0) s.unshift(rest);
+      this.auth.server(s, buf.subarray(used)).then(
+        (rest) => {
+          if (this.closed) return void s.destroy();
+          // A server not in our config (one joining by reconfig) is reached at the address it
+          // names; only once it has authenticated, so a stranger cannot make us dial anywhere.
+          if (named !== undefined && !this.links.has(sid)) this.addPeer(named);
+          const link = this.links.get(sid);
+          if (link === undefined) {
+            log.warn({ sid: String(sid) }, 'election connection from an unknown server id that names no address; closing');
+            s.destroy();
+            return;
+          }
+          if (sid < this.mySid) {
+            // Lower sid: we are the one to connect.
+            s.destroy();
+            link.nextAttempt_ms = 0;
+            this.connect(link);
+            return;
+          }
+          this.adopt(link, s, rest);
+        },
+        (e: Error) => {
+          logAuthFailure(e, { sid: String(sid) }, 'election connection refused: quorum SASL');
+          s.destroy();
+        },
+      );
     };
     s.on('data', onData);
     s.on('error', () => undefined);
+    if (first.length > 0) onData(first);
+    s.resume();
   }
 }
 
@@ -242,9 +261,9 @@ function writeFramed(s: net.Socket, msg: Buffer): void {
   s.write(Buffer.concat([h, msg]));
 }
 
-function readFramed(s: net.Socket, onMessage: (m: Buffer) => void, onClose: () => void): void {
+function readFramed(s: net.Socket, first: Buffer, onMessage: (m: Buffer) => void, onClose: () => void): void {
   let buf: Buffer = Buffer.alloc(0);
-  s.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer): void => {
     buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
     let off = 0;
     while (buf.length - off >= 4) {
@@ -259,7 +278,10 @@ function readFramed(s: net.Socket, onMessage: (m: Buffer) => void, onClose: () =
       off += 4 + n;
     }
     buf = buf.subarray(off);
-  });
+  };
+  s.on('data', onData);
   s.on('error', () => undefined);
   s.on('close', onClose);
+  if (first.length > 0) onData(first);
+  s.resume();
 }

@@ -2,13 +2,17 @@
  * The quorum port: learners connect to the leader's quorum port and exchange QuorumPackets
  * (ZooKeeper's framing: bare jute records, see packetStream.ts). The leader side learns a
  * connection's server id from its first packet (FOLLOWERINFO/OBSERVERINFO). A learner opens a
- * fresh connection whenever the core sends FOLLOWERINFO/OBSERVERINFO.
+ * fresh connection whenever the core sends FOLLOWERINFO/OBSERVERINFO. With quorum SASL the
+ * learner authenticates first and the leader checks it before reading a packet (quorumAuth.ts);
+ * TLS is below all of it (quorumSockets.ts).
  */
-import net from 'node:net';
+import type net from 'node:net';
 import { log } from '../../log.js';
 import type { QuorumMessage } from '../../zab/index.js';
 import { encodeQuorumMessage, encodeSnapWithStream, QuorumPacketDecoder } from './packetStream.js';
 import type { QuorumTransport, QuorumTransportEvents } from './peerIo.js';
+import { logAuthFailure, type QuorumAuth } from './quorumAuth.js';
+import type { QuorumSockets } from './quorumSockets.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -33,6 +37,8 @@ interface Conn {
   queued: number;
   /** Packets written so far: every MARKER_PACKET_INTERVAL-th one is timed. */
   packets: number;
+  /** Learner side: packets written before quorum SASL is over wait here. */
+  held: Buffer[] | undefined;
 }
 
 export class LearnerConnections implements QuorumTransport {
@@ -48,20 +54,13 @@ export class LearnerConnections implements QuorumTransport {
     private readonly peers: ReadonlyMap<bigint, QuorumAddress>,
     private readonly listenHost: string,
     private readonly events: QuorumTransportEvents,
+    private readonly sockets: QuorumSockets,
+    private readonly auth: QuorumAuth,
   ) {}
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer({ noDelay: true }, (s) => this.accept(s));
-      server.once('error', reject);
-      server.listen(this.me.quorumPort, this.listenHost, () => {
-        server.off('error', reject);
-        server.on('error', (e) => log.error({ err: e }, 'quorum port listener error'));
-        this.server = server;
-        log.info({ address: `${this.listenHost}:${this.me.quorumPort}` }, 'quorum port listening');
-        resolve();
-      });
-    });
+  async listen(): Promise<void> {
+    this.server = await this.sockets.listen('quorum port', this.listenHost, this.me.quorumPort, (s, first) => this.accept(s, first));
+    log.info({ address: `${this.listenHost}:${this.me.quorumPort}` }, 'quorum port listening');
   }
 
   send(to: bigint, msg: QuorumMessage): void {
@@ -74,6 +73,7 @@ export class LearnerConnections implements QuorumTransport {
 
   /** Packets written in one event-loop turn go out in one syscall (cork until the turn ends). */
   private write(c: Conn, bytes: Buffer): void {
+    if (c.held !== undefined) return void c.held.push(bytes);
     if (!c.corked) {
       c.corked = true;
       c.socket.cork();
@@ -116,6 +116,7 @@ export class LearnerConnections implements QuorumTransport {
   close(): void {
     this.closed = true;
     this.server?.close();
+    this.sockets.close();
     for (const c of this.incoming.values()) this.drop(c);
     if (this.outgoing) this.drop(this.outgoing);
   }
@@ -136,28 +137,31 @@ export class LearnerConnections implements QuorumTransport {
       queueMicrotask(() => this.events.disconnected(leader));
       return;
     }
-    const socket = net.connect({ host: addr.host, port: addr.quorumPort, noDelay: true });
-    const c: Conn = { sid: leader, socket, dropped: false, corked: false, queued: 0, packets: 0 };
+    const socket = this.sockets.connect(addr.host, addr.quorumPort, () => {
+      socket.setTimeout(0);
+      this.auth.learner(socket).then(
+        (rest) => {
+          if (c.dropped) return;
+          const held = c.held ?? [];
+          c.held = undefined;
+          this.wire(c, rest);
+          for (const b of held) this.write(c, b);
+        },
+        (e: Error) => {
+          logAuthFailure(e, { sid: String(leader) }, 'quorum connection to the leader: quorum SASL failed; closing');
+          socket.destroy();
+        },
+      );
+    });
+    // Until SASL (if any) is over, FOLLOWERINFO and whatever follows it wait.
+    const c: Conn = { sid: leader, socket, dropped: false, corked: false, queued: 0, packets: 0, held: [first] };
     this.outgoing = c;
     socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error('connect timeout')));
-    socket.once('connect', () => socket.setTimeout(0));
-    socket.write(first);
-    this.wire(c);
+    this.watchClose(c);
   }
 
-  private wire(c: Conn): void {
-    const decoder = new QuorumPacketDecoder();
-    c.socket.on('data', (chunk: Buffer) => {
-      if (c.dropped) return;
-      try {
-        decoder.push(chunk, (m) => {
-          if (!c.dropped) this.events.message(c.sid, m);
-        });
-      } catch (e) {
-        log.warn({ sid: String(c.sid), err: e instanceof Error ? e.message : String(e) }, 'bad quorum packet; closing the connection');
-        c.socket.destroy();
-      }
-    });
+  /** The connection's end is the core's 'disconnected', unless we dropped it. */
+  private watchClose(c: Conn): void {
     c.socket.on('error', (e) => log.debug({ sid: String(c.sid), err: e.message }, 'quorum connection error'));
     c.socket.on('close', () => {
       if (c.dropped) return;
@@ -168,8 +172,40 @@ export class LearnerConnections implements QuorumTransport {
     });
   }
 
+  private wire(c: Conn, first: Buffer): void {
+    const decoder = new QuorumPacketDecoder();
+    const onData = (chunk: Buffer): void => {
+      if (c.dropped) return;
+      try {
+        decoder.push(chunk, (m) => {
+          if (!c.dropped) this.events.message(c.sid, m);
+        });
+      } catch (e) {
+        log.warn({ sid: String(c.sid), err: e instanceof Error ? e.message : String(e) }, 'bad quorum packet; closing the connection');
+        c.socket.destroy();
+      }
+    };
+    c.socket.on('data', onData);
+    if (first.length > 0) onData(first);
+    c.socket.resume();
+  }
+
   /** Leader side: the first packet names the learner. */
-  private accept(socket: net.Socket): void {
+  private accept(socket: net.Socket, first: Buffer): void {
+    socket.on('error', (e) => log.debug({ err: e.message }, 'learner connection error'));
+    this.auth.server(socket, first).then(
+      (rest) => {
+        if (this.closed) return void socket.destroy();
+        this.serveLearner(socket, rest);
+      },
+      (e: Error) => {
+        logAuthFailure(e, { addr: socket.remoteAddress }, 'learner connection refused: quorum SASL');
+        socket.destroy();
+      },
+    );
+  }
+
+  private serveLearner(socket: net.Socket, first: Buffer): void {
     const decoder = new QuorumPacketDecoder();
     let c: Conn | undefined;
     const onData = (chunk: Buffer): void => {
@@ -188,7 +224,7 @@ export class LearnerConnections implements QuorumTransport {
               this.incoming.delete(m.sid);
               this.events.disconnected(m.sid);
             }
-            c = { sid: m.sid, socket, dropped: false, corked: false, queued: 0, packets: 0 };
+            c = { sid: m.sid, socket, dropped: false, corked: false, queued: 0, packets: 0, held: undefined };
             this.incoming.set(m.sid, c);
             socket.on('close', () => {
               if (c === undefined || c.dropped) return;
@@ -205,6 +241,7 @@ export class LearnerConnections implements QuorumTransport {
       }
     };
     socket.on('data', onData);
-    socket.on('error', (e) => log.debug({ err: e.message }, 'learner connection error'));
+    if (first.length > 0) onData(first);
+    socket.resume();
   }
 }

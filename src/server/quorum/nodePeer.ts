@@ -1,6 +1,7 @@
 /**
- * A quorum peer on the real world: TCP election and quorum ports, the dataDir on disk, Node's
- * clock; a fatal error exits the process (exit 2), as a ZooKeeper peer's would.
+ * A quorum peer on the real world: TCP (or TLS) election and quorum ports with quorum SASL if
+ * configured, the dataDir on disk, Node's clock; a fatal error exits the process (exit 2), as a
+ * ZooKeeper peer's would.
  */
 import { log } from '../../log.js';
 import { readMyid } from '../../storage/epochFiles.js';
@@ -9,6 +10,8 @@ import { nodePipelineIo } from '../nodeIo.js';
 import { ElectionConnections } from './electionConnections.js';
 import { LearnerConnections } from './learnerConnections.js';
 import type { PeerIo } from './peerIo.js';
+import { NO_QUORUM_AUTH, saslQuorumAuth } from './quorumAuth.js';
+import { quorumSockets } from './quorumSockets.js';
 import { DataDirStorage } from './peerStorage.js';
 import { writeDynamicConfig } from './dynamicConfig.js';
 import { coreConfig, coreTick_ms, QuorumPeer, type QuorumPeerHandle, type QuorumPeerOptions } from './quorumPeer.js';
@@ -30,6 +33,9 @@ export async function startQuorumPeer(cfg: ParsedConfig, opts: NodePeerOptions =
     if (opts.onFatal !== undefined) opts.onFatal(err);
     else process.exit(2);
   };
+  // A key store that does not open is a ConfigError naming its key, before any port is bound.
+  const sockets = quorumSockets(o.quorumTls);
+  const auth = o.quorumSasl.enabled ? saslQuorumAuth(o.quorumSasl) : NO_QUORUM_AUTH;
   const options = { ...o, clientPort: self.clientPort ?? o.clientPort, clientPortAddress: self.clientAddress ?? o.clientPortAddress };
   const quorumAddresses = new Map(cfg.servers.map((s) => [BigInt(s.id), { sid: BigInt(s.id), host: s.host, quorumPort: s.quorumPort }]));
   let election: ElectionConnections | undefined;
@@ -43,8 +49,11 @@ export async function startQuorumPeer(cfg: ParsedConfig, opts: NodePeerOptions =
         cfg.servers.map((s) => ({ sid: BigInt(s.id), host: s.host, electionPort: s.electionPort })),
         self.host,
         onNotification,
+        sockets,
+        auth,
       )),
-    openQuorum: (events) => new LearnerConnections({ sid: BigInt(self.id), host: self.host, quorumPort: self.quorumPort }, quorumAddresses, self.host, events),
+    openQuorum: (events) =>
+      new LearnerConnections({ sid: BigInt(self.id), host: self.host, quorumPort: self.quorumPort }, quorumAddresses, self.host, events, sockets, auth),
     membersChanged: (servers) => {
       for (const s of servers) {
         quorumAddresses.set(BigInt(s.id), { sid: BigInt(s.id), host: s.host, quorumPort: s.quorumPort });
