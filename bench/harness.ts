@@ -10,6 +10,7 @@ import hdr from 'hdr-histogram-js';
 import { fourLetter } from '../test/support/ports.js';
 import { createPaths } from './drive.js';
 import type { FailoverResult } from './failover.js';
+import type { HandshakeResult } from './handshakes.js';
 import { sessionDir, type FromWorker, type ToWorker, type WorkerResult, type WorkerRun } from './messages.js';
 import { machineBusyCpu_us, processCpu_us, processMemory } from './procstat.js';
 import { dataDirBytes, type ServerUnderTest, type SystemName } from './servers.js';
@@ -76,6 +77,8 @@ export type SystemResult =
       dataDir_bytes: number;
       /** Leader fail-over times, for ensembles when asked. */
       failover?: FailoverResult;
+      /** Sessions opened (and closed) per second, when asked. */
+      handshakes?: HandshakeResult;
     }
   | { system: SystemName; ok: false; reason: string };
 

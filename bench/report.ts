@@ -152,6 +152,14 @@ export function formatReport(report: BenchReport): string {
     }
     const other = s.workloads.reduce((a, w) => a + w.otherCpu_pct, 0) / Math.max(1, s.workloads.length);
     out.push(`${LABEL[s.system]}: other processes on the machine used ${fmt.pct(other)}% of a core on average meanwhile (of ${report.host.cpus * 100}%)`);
+    if (s.handshakes) {
+      const zk = report.systems.find((x) => x.ok && x.system === 'zookeeper');
+      const zkRate = zk?.ok === true ? zk.handshakes?.sessions_per_s : undefined;
+      const vs = s.system !== 'zookeeper' && zkRate !== undefined ? ` (${(s.handshakes.sessions_per_s / zkRate).toFixed(2)}× ZK)` : '';
+      out.push(
+        `${LABEL[s.system]}: ${s.handshakes.sessions_per_s.toFixed(0)} sessions opened and closed per second${report.server.tls !== undefined ? ' over TLS' : ''}${vs}; ${s.handshakes.failures} failed`,
+      );
+    }
     if (s.failover) {
       out.push(
         `${LABEL[s.system]}: leader fail-over (SIGKILL to first successful write) median ${s.failover.median_ms.toFixed(0)} ms over ${s.failover.times_ms.length}: ${s.failover.times_ms.map((t) => t.toFixed(0)).join(', ')} ms`,

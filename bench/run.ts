@@ -8,6 +8,7 @@ import { benchServer, type BenchConfig, type Progress, type SystemResult } from 
 import type { BenchReport } from './report.js';
 import type { Ensemble } from './ensemble.js';
 import { measureFailover } from './failover.js';
+import { measureHandshakes } from './handshakes.js';
 import { startServer, systemMissing, type ServerSettings, type ServerUnderTest, type SystemName } from './servers.js';
 
 export interface RunOptions {
@@ -16,6 +17,8 @@ export interface RunOptions {
   rounds: number;
   /** Leader kills to time per system (ensembles only; 0 = none). */
   failoverRepeats: number;
+  /** How long to open sessions back to back after the workloads (0 = not measured). */
+  handshakes_ms: number;
   config: BenchConfig;
   server: ServerSettings;
   progress: Progress;
@@ -67,11 +70,13 @@ export function bestRound(results: SystemResult[]): SystemResult {
     return candidates[0]!;
   });
   const failovers = ok.flatMap((r) => r.failover?.times_ms ?? []);
+  const handshakes = ok.flatMap((r) => (r.handshakes === undefined ? [] : [r.handshakes])).sort((a, b) => b.sessions_per_s - a.sessions_per_s)[0];
   const sorted = [...failovers].sort((a, b) => a - b);
   return {
     ...first,
     workloads,
     ...(failovers.length > 0 ? { failover: { times_ms: failovers, median_ms: sorted[Math.floor((sorted.length - 1) / 2)]! } } : {}),
+    ...(handshakes !== undefined ? { handshakes } : {}),
     rssEnd_bytes: Math.max(...ok.map((r) => r.rssEnd_bytes)),
     rssPeak_bytes: Math.max(...ok.map((r) => r.rssPeak_bytes)),
   };
@@ -92,6 +97,10 @@ async function benchOne(system: SystemName, o: RunOptions): Promise<SystemResult
   running.add(server);
   try {
     const result = await benchServer(server, o.config, o.progress);
+    if (result.ok && o.handshakes_ms > 0) {
+      o.progress(`${system}: sessions opened back to back for ${o.handshakes_ms / 1000} s`);
+      result.handshakes = await measureHandshakes(server, o.handshakes_ms);
+    }
     if (result.ok && o.failoverRepeats > 0) {
       if (!isEnsemble(server)) throw new Error('fail-over time needs an ensemble (--ensemble 3)');
       result.failover = await measureFailover(server, o.failoverRepeats, o.progress);

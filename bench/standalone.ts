@@ -44,6 +44,7 @@ const program = new Command('bench')
   .option('--rounds <n>', 'alternate the systems this many times; each row reports its best round', positiveInt, 1)
   .option('--no-force-sync', 'forceSync=no on both servers (default: fsync before acknowledging, as both default)')
   .option('--ensemble <n>', 'members per system: 1 = standalone, 3 = a local ensemble (clients spread over members)', positiveInt, 1)
+  .option('--handshakes <seconds>', 'after the workloads, open sessions back to back (TLS handshakes with --tls) and report the rate', nonNegative, 0)
   .option('--failover <n>', 'with --ensemble: kill the leader n times under writes and report the fail-over time', nonNegative, 0)
   .option('--zk-heap-mb <n>', "ZooKeeper's -Xmx (zkServer.sh default)", positiveInt, ZK_HEAP_DEFAULT_MB)
   .option('--session-timeout-ms <n>', 'requested session timeout', positiveInt, 30_000)
@@ -73,6 +74,7 @@ interface Flags {
   zkHeapMb: number;
   ensemble: number;
   failover: number;
+  handshakes: number;
   sessionTimeoutMs: number;
   out: string;
   json: boolean;
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
     systems: systems as SystemName[],
     rounds: f.rounds,
     failoverRepeats: Math.floor(f.failover),
+    handshakes_ms: f.handshakes * 1000,
     config,
     server: {
       forceSync: f.forceSync,

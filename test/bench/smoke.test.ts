@@ -53,6 +53,7 @@ for (const system of ['zookeeper', 'tszk'] as const) {
       systems: [system],
       rounds: 1,
       failoverRepeats: 0,
+      handshakes_ms: 1000,
       config,
       server: { forceSync: true, zkHeap_mb: 256 },
       progress: () => {},
@@ -73,6 +74,8 @@ for (const system of ['zookeeper', 'tszk'] as const) {
       assert.equal(w.errors, 0, `${w.name}: error replies ${JSON.stringify(w.errorCodes)}`);
       assert.ok(w.serverCpu_us >= 0 && w.rss_bytes > 0);
     }
+    assert.ok(r.handshakes !== undefined && r.handshakes.sessions_per_s > 0, `no sessions opened: ${JSON.stringify(r.handshakes)}`);
+    assert.equal(r.handshakes.failures, 0, 'sessions refused while opening them back to back');
     process.stdout.write(`${formatReport(report)}\n`);
   });
 }
