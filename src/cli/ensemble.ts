@@ -1,13 +1,17 @@
 /**
  * `tszk ensemble --nodes 3`: a local ensemble in one command. Each member is its own process with
  * its own data dir (myid, generated zoo.cfg, log file); the command prints each member's role,
- * epoch and last zxid whenever they change (polling srvr), and Ctrl-C stops them all.
+ * epoch and last zxid whenever they change (polling srvr), and Ctrl-C stops them all. With
+ * `--reconfig` the members take reconfig (reconfigEnabled, and a super user to run it as), and the
+ * command also prints the membership each member has in force whenever it changes (read from its
+ * zoo.cfg and the dynamic config file that zoo.cfg names).
  *
  * Ports follow ZooKeeper's customary layout from the base client port P (default 2181):
  * client P+i, quorum P+707+i (2888…), election P+1707+i (3888…), for i = 0..n-1; each member's
  * AdminServer on A+i (A = --admin-base-port, default ZooKeeper's 8080), printed at start.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -20,7 +24,12 @@ export interface EnsembleCommandOptions {
   adminBasePort: number;
   dir: string;
   tickTime_ms: number;
+  /** reconfigEnabled=true, with `super:<RECONFIG_SUPER_PASSWORD>` as the super user that may run it. */
+  reconfig: boolean;
 }
+
+/** The super user's password of a `--reconfig` ensemble (local, bound to 127.0.0.1: a known one is the point). */
+const RECONFIG_SUPER_PASSWORD = 'tszk';
 
 /** How often member status is polled. */
 const POLL_INTERVAL_MS = 500;
@@ -34,6 +43,7 @@ interface RunningMember {
   dir: string;
   proc: ChildProcess | undefined;
   last: string;
+  lastMembership: string;
 }
 
 export async function runEnsemble(o: EnsembleCommandOptions): Promise<number> {
@@ -61,10 +71,11 @@ export async function runEnsemble(o: EnsembleCommandOptions): Promise<number> {
       'admin.serverAddress=127.0.0.1',
       `admin.serverPort=${o.adminBasePort + id - 1}`,
       ...(isObserver(id) ? ['peerType=observer'] : []),
+      ...(o.reconfig ? ['reconfigEnabled=true', `DigestAuthenticationProvider.superDigest=${superDigest(RECONFIG_SUPER_PASSWORD)}`] : []),
       ...lines,
     ];
     fs.writeFileSync(path.join(dir, 'zoo.cfg'), cfg.join('\n') + '\n');
-    members.push({ id, clientPort: port(id, 0), dir, proc: undefined, last: '' });
+    members.push({ id, clientPort: port(id, 0), dir, proc: undefined, last: '', lastMembership: '' });
   }
   let stopping = false;
   for (const m of members) start(m, () => stopping);
@@ -73,6 +84,7 @@ export async function runEnsemble(o: EnsembleCommandOptions): Promise<number> {
   );
   for (const m of members)
     process.stdout.write(`  member ${m.id}: client 127.0.0.1:${m.clientPort}, AdminServer http://127.0.0.1:${o.adminBasePort + m.id - 1}/commands\n`);
+  if (o.reconfig) process.stdout.write(`reconfig: reconfigEnabled=true; run it as the super user (zkCli: addauth digest super:${RECONFIG_SUPER_PASSWORD})\n`);
   process.stdout.write('Ctrl-C stops every member. Member logs: <dir>/memberN/tszk.log\n');
 
   const poll = setInterval(() => {
@@ -83,6 +95,11 @@ export async function runEnsemble(o: EnsembleCommandOptions): Promise<number> {
           process.stdout.write(`${new Date().toISOString()} member ${m.id} (127.0.0.1:${m.clientPort}): ${s}\n`);
         }
       });
+      const ms = o.reconfig ? membership(m.dir) : '';
+      if (ms !== m.lastMembership && !stopping) {
+        m.lastMembership = ms;
+        process.stdout.write(`${new Date().toISOString()} member ${m.id} config: ${ms}\n`);
+      }
     }
   }, POLL_INTERVAL_MS);
 
@@ -129,6 +146,36 @@ function start(m: RunningMember, stopping: () => boolean): void {
     m.proc = undefined;
     if (!stopping()) process.stdout.write(`member ${m.id} exited (${signal ?? `code ${code}`}); see ${path.join(m.dir, 'tszk.log')}\n`);
   });
+}
+
+/** DigestAuthenticationProvider's form: `super:` base64(sha1("super:<password>")). */
+function superDigest(password: string): string {
+  return `super:${crypto.createHash('sha1').update(`super:${password}`).digest('base64')}`;
+}
+
+/**
+ * The membership in a member's config files: zoo.cfg, or the dynamic file it names once a
+ * config has committed ("version 100000003: participants 1,2,3; observers 4"; "static" before).
+ */
+function membership(dir: string): string {
+  const read = (f: string): string | undefined => {
+    try {
+      return fs.readFileSync(f, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const cfg = read(path.join(dir, 'zoo.cfg'));
+  if (cfg === undefined) return 'no zoo.cfg';
+  const dynamic = /^dynamicConfigFile=(.+)$/m.exec(cfg)?.[1]?.trim();
+  const text = dynamic === undefined ? cfg : (read(path.resolve(dir, dynamic)) ?? `cannot read ${dynamic}`);
+  const participants: string[] = [];
+  const observers: string[] = [];
+  for (const [, id, role] of text.matchAll(/^server\.(\d+)=[^;\n]*?(?::(participant|observer))?(?:;.*)?$/gm))
+    (role === 'observer' ? observers : participants).push(id!);
+  // The version is in the dynamic file's name (zoo.cfg.dynamic.<version>), as ZooKeeper writes it.
+  const version = dynamic === undefined ? undefined : /\.dynamic\.([0-9a-fA-F]+)$/.exec(dynamic)?.[1];
+  return `${version === undefined ? 'static' : `version ${version}`}: participants ${participants.join(',') || '-'}; observers ${observers.join(',') || '-'}`;
 }
 
 async function status(m: RunningMember): Promise<string> {

@@ -133,7 +133,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--admin-base-port <port>', 'first AdminServer port (member i gets it + i - 1)', '8080')
     .option('--dir <dir>', 'where the members keep their data', '.tszk/ensemble')
     .option('--tick-time <ms>', 'tickTime', '2000')
-    .action(async (flags: { nodes: string; observers: string; basePort: string; adminBasePort: string; dir: string; tickTime: string }) => {
+    .option('--reconfig', 'reconfigEnabled=true (super user super:tszk may reconfig) and print each membership change')
+    .action(async (flags: { nodes: string; observers: string; basePort: string; adminBasePort: string; dir: string; tickTime: string; reconfig?: boolean }) => {
       const { runEnsemble } = await import('./ensemble.js');
       process.exitCode = await runEnsemble({
         nodes: Number(flags.nodes),
@@ -142,6 +143,7 @@ export async function main(argv: string[]): Promise<void> {
         adminBasePort: Number(flags.adminBasePort),
         dir: flags.dir,
         tickTime_ms: Number(flags.tickTime),
+        reconfig: flags.reconfig === true,
       });
       process.exit();
     });
