@@ -90,6 +90,7 @@ export class Snapshotter {
         this.stats.last_ms = performance.now() - t0;
         this.stats.lastBytes = bytes;
         this.stats.lastFile = file;
+        log.info({ file, bytes, ms: Math.round(this.stats.last_ms) }, 'snapshot written');
         return file;
       })
       .finally(() => (this.running = undefined));
