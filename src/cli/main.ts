@@ -58,6 +58,8 @@ async function runServer(flags: ServerFlags): Promise<void> {
     // Recovery first: a damaged dataDir stops here with the StorageError (file and offset).
     const { db, sink, lastZxid } = await openDatabase(storageOptionsFrom(cfg.options));
     log.info({ dataDir: cfg.options.dataDir, lastZxid: `0x${lastZxid.toString(16)}`, sessions: db.sessionsWithTimeouts.size }, 'data directory recovered');
+    const { warnIfHeapTight } = await import('../server/heapLimit.js');
+    warnIfHeapTight(db.tree.nodeCount);
     const standalone = await startStandaloneServer(cfg.options, { db, sink, fourLetterWords: runFourLetterWord });
     server = standalone;
     member = standalone;

@@ -40,7 +40,7 @@ export class DataArena {
     } else {
       if (this.current < 0 || this.fill + len > this.slabs[this.current]!.length) {
         if (this.current >= 0 && this.live[this.current] === 0) this.dropSlab(this.current);
-        this.current = this.newSlab(Math.min(SLAB_BYTES_MAX, Math.max(SLAB_BYTES_MIN, this.slabBytes >>> 3)));
+        this.current = this.newSlab(Math.max(len, Math.min(SLAB_BYTES_MAX, Math.max(SLAB_BYTES_MIN, this.slabBytes >>> 3))));
         this.fill = 0;
       }
       id = this.current;

@@ -129,6 +129,13 @@ export class DataTree {
     if (this.digestStale.size >= DIGEST_STALE_MAX) this.countStaleDigests();
   }
 
+  /** Counts a node's digest at once (snapshot load: no stale set to go through for a million nodes). */
+  private digestCounted(path: string, slot: number): void {
+    const d = this.store.digestOf(slot, path, nodeDigestOf);
+    this.store.page(slot).digest[indexInPage(slot)] = d | 0;
+    this.digestSum.add(d);
+  }
+
   private digestRemoved(slot: number): void {
     if (!this.digestStale.delete(slot)) this.digestSum.add(-(this.store.page(slot).digest[indexInPage(slot)]! >>> 0));
   }
@@ -184,12 +191,12 @@ export class DataTree {
     if (isRoot) {
       this.nodeMap.set('', slot);
       this.nodeMap.set(ROOT_PATH, slot);
-      this.digestAdded(ROOT_PATH, slot);
+      this.digestCounted(ROOT_PATH, slot);
       return new DataNode(this.store, slot);
     }
     this.addChild(parent!, childName(path));
     this.nodeMap.set(path, slot);
-    this.digestAdded(path, slot);
+    this.digestCounted(path, slot);
     this.rememberOwner(path, stat.ephemeralOwner);
     const pk = parentKey(path);
     if (pk.startsWith(QUOTA_ROOT) && childName(path) === LIMIT_NODE) this.quotas.add(trimQuotaPath(pk));

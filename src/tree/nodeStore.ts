@@ -21,26 +21,33 @@ const NULL_DATA = -1;
 const EMPTY_DATA = -2;
 const EMPTY = Buffer.alloc(0);
 
-/** One page of columns; slot s is at index s & PAGE_MASK of page s >>> PAGE_BITS. */
+/** Bytes of one slot over all columns of a page. */
+const SLOT_BYTES = 6 * 8 + 8 + 8 * 4;
+
+/**
+ * One page of columns, all views of one ArrayBuffer (one allocation per page); slot s is at index
+ * s & PAGE_MASK of page s >>> PAGE_BITS.
+ */
 export class Page {
-  readonly czxid = new Float64Array(PAGE_SLOTS);
-  readonly mzxid = new Float64Array(PAGE_SLOTS);
-  readonly pzxid = new Float64Array(PAGE_SLOTS);
-  readonly ctime = new Float64Array(PAGE_SLOTS);
-  readonly mtime = new Float64Array(PAGE_SLOTS);
-  readonly version = new Int32Array(PAGE_SLOTS);
-  readonly cversion = new Int32Array(PAGE_SLOTS);
-  readonly aversion = new Int32Array(PAGE_SLOTS);
-  readonly ephemeralOwner = new BigInt64Array(PAGE_SLOTS);
+  private readonly bytes = new ArrayBuffer(PAGE_SLOTS * SLOT_BYTES);
+  readonly czxid = new Float64Array(this.bytes, 0, PAGE_SLOTS);
+  readonly mzxid = new Float64Array(this.bytes, PAGE_SLOTS * 8, PAGE_SLOTS);
+  readonly pzxid = new Float64Array(this.bytes, PAGE_SLOTS * 16, PAGE_SLOTS);
+  readonly ctime = new Float64Array(this.bytes, PAGE_SLOTS * 24, PAGE_SLOTS);
+  readonly mtime = new Float64Array(this.bytes, PAGE_SLOTS * 32, PAGE_SLOTS);
   /** ACL cache index (-1 = OPEN_ACL_UNSAFE). */
-  readonly acl = new Float64Array(PAGE_SLOTS);
+  readonly acl = new Float64Array(this.bytes, PAGE_SLOTS * 40, PAGE_SLOTS);
+  readonly ephemeralOwner = new BigInt64Array(this.bytes, PAGE_SLOTS * 48, PAGE_SLOTS);
+  readonly version = new Int32Array(this.bytes, PAGE_SLOTS * 56, PAGE_SLOTS);
+  readonly cversion = new Int32Array(this.bytes, PAGE_SLOTS * 60, PAGE_SLOTS);
+  readonly aversion = new Int32Array(this.bytes, PAGE_SLOTS * 64, PAGE_SLOTS);
   /** The node's digest as last counted in the tree's (int32). */
-  readonly digest = new Int32Array(PAGE_SLOTS);
-  readonly dataSlab = new Int32Array(PAGE_SLOTS);
-  readonly dataOffset = new Int32Array(PAGE_SLOTS);
-  readonly dataLength = new Int32Array(PAGE_SLOTS);
+  readonly digest = new Int32Array(this.bytes, PAGE_SLOTS * 68, PAGE_SLOTS);
+  readonly dataSlab = new Int32Array(this.bytes, PAGE_SLOTS * 72, PAGE_SLOTS);
+  readonly dataOffset = new Int32Array(this.bytes, PAGE_SLOTS * 76, PAGE_SLOTS);
+  readonly dataLength = new Int32Array(this.bytes, PAGE_SLOTS * 80, PAGE_SLOTS);
   /** Bumped when the slot is freed, so a DataNode kept past its znode's deletion is caught. */
-  readonly generation = new Int32Array(PAGE_SLOTS);
+  readonly generation = new Int32Array(this.bytes, PAGE_SLOTS * 84, PAGE_SLOTS);
   /** Child names of nodes that have (or had) children; leaves have none. */
   readonly children: (ChildSet | undefined)[] = [];
 }

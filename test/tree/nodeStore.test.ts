@@ -27,6 +27,12 @@ test('a view of a node’s data keeps its bytes when the node is changed, delete
   mine.fill(0);
   assert.equal(s.data(slots[6]!)!.toString(), 'mine');
   assert.equal(s.data(slots[7]!)!.toString(), bytesOf(7).toString());
+  // Sizes around the slab sizes: bigger than a young arena's slab, and big enough for a slab of their own.
+  for (const size of [16 * 1024 + 1, 50_000, 64 * 1024 + 1, 1024 * 1024]) {
+    const slot = s.alloc();
+    s.setData(slot, Buffer.alloc(size, size & 0xff));
+    assert.deepEqual(s.data(slot), Buffer.alloc(size, size & 0xff), `${size} bytes`);
+  }
   // null and empty stay apart.
   s.setData(slots[8]!, null);
   s.setData(slots[9]!, Buffer.alloc(0));
