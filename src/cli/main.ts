@@ -41,6 +41,7 @@ function loadConfig(flags: ServerFlags): { cfg: ParsedConfig; sysProps: Record<s
 const EXIT_ADMIN_SERVER = 4;
 
 async function runServer(flags: ServerFlags): Promise<void> {
+  log.debug({ startup_ms: Math.round(performance.now()) }, 'loading the server');
   const { cfg, sysProps } = loadConfig(flags);
   for (const w of cfg.warnings) log.warn({ config: cfg.options.configPath }, w);
   const { runFourLetterWord } = await import('../admin/fourLetterWords.js');
@@ -57,13 +58,22 @@ async function runServer(flags: ServerFlags): Promise<void> {
     const { startStandaloneServer } = await import('../server/standalone.js');
     // Recovery first: a damaged dataDir stops here with the StorageError (file and offset).
     const { db, sink, lastZxid } = await openDatabase(storageOptionsFrom(cfg.options));
-    log.info({ dataDir: cfg.options.dataDir, lastZxid: `0x${lastZxid.toString(16)}`, sessions: db.sessionsWithTimeouts.size }, 'data directory recovered');
-    const { warnIfHeapTight } = await import('../server/heapLimit.js');
-    warnIfHeapTight(db.tree.nodeCount);
+    // startup_ms: since the process started (performance's time origin), for the start-up breakdown.
+    log.info(
+      {
+        dataDir: cfg.options.dataDir,
+        lastZxid: `0x${lastZxid.toString(16)}`,
+        sessions: db.sessionsWithTimeouts.size,
+        startup_ms: Math.round(performance.now()),
+      },
+      'data directory recovered',
+    );
     const standalone = await startStandaloneServer(cfg.options, { db, sink, fourLetterWords: runFourLetterWord });
     server = standalone;
     member = standalone;
-    log.info({ clientPort: cfg.options.clientPort, dataDir: cfg.options.dataDir }, 'tszk standalone server started');
+    const { afterRecovery } = await import('../server/heap.js');
+    afterRecovery(db.tree.nodeCount);
+    log.info({ clientPort: cfg.options.clientPort, dataDir: cfg.options.dataDir, startup_ms: Math.round(performance.now()) }, 'tszk standalone server started');
   }
   const { startOperations } = await import('../admin/operations.js');
   let ops: { close(): Promise<void> };
