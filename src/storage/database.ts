@@ -53,14 +53,17 @@ export function snapshotSourceOf(db: ZkDatabase, zxid: bigint): SnapshotSource {
       };
       const root = tree.getNode('');
       if (root === undefined) throw new Error('snapshot of a tree without a root');
-      yield { path: '', data: root.data, acl: aclFor(root.acl), stat: { ...root.stat } };
+      // DataNode.stat is a fresh copy each time: the snapshot may keep it while the node changes.
+      yield { path: '', data: root.data, acl: aclFor(root.acl), stat: root.stat };
       // The tree's map in insertion order puts every parent before its children (a node cannot be
       // created before its parent, and a parent cannot be deleted while it has children), so it
       // is a valid snapshot order without a walk: no per-node path building or lookups. Live
       // iteration skips nodes deleted meanwhile; nodes created after `zxid` are left out (replayed).
       for (const [p, n] of tree.nodes()) {
-        if (p === '/' || n.stat.czxid > zxid) continue;
-        yield { path: p, data: n.data, acl: aclFor(n.acl), stat: { ...n.stat } };
+        if (p === '/') continue;
+        const stat = n.stat;
+        if (stat.czxid > zxid) continue;
+        yield { path: p, data: n.data, acl: aclFor(n.acl), stat };
       }
     },
     // Read after the nodes are written, as ZooKeeper does: replaying the log up to this zxid
