@@ -53,11 +53,13 @@ async function runServer(flags: ServerFlags): Promise<void> {
     server = peer;
     member = peer.admin;
   } else {
-    const { openDatabase } = await import('../storage/database.js');
-    const { storageOptionsFrom } = await import('../server/options.js');
+    const [{ openDatabase }, { storageOptionsFrom }] = await Promise.all([import('../storage/database.js'), import('../server/options.js')]);
+    // Recovery reads the dataDir while the serving modules load; a damaged dataDir stops at the
+    // await below with the StorageError (file and offset).
+    const opening = openDatabase(storageOptionsFrom(cfg.options));
+    opening.catch(() => undefined);
     const { startStandaloneServer } = await import('../server/standalone.js');
-    // Recovery first: a damaged dataDir stops here with the StorageError (file and offset).
-    const { db, sink, lastZxid } = await openDatabase(storageOptionsFrom(cfg.options));
+    const { db, sink, lastZxid } = await opening;
     // startup_ms: since the process started (performance's time origin), for the start-up breakdown.
     log.info(
       {
