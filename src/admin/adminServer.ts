@@ -11,6 +11,7 @@ import type { Socket } from 'node:net';
 import { log } from '../log.js';
 import type { AdminServerConfig } from '../server/config.js';
 import { PRIMARY_NAMES, runCommand, type CommandContext } from './commands.js';
+import { SNAPSHOT_PRIMARY_NAME, SnapshotCommand } from './snapshotCommand.js';
 import { CONSOLE_PAGE, consoleEnsemble, consoleNode, consoleWrite } from './console.js';
 import { ConsoleLogins } from './consoleLogins.js';
 import { listenHttp } from './httpListen.js';
@@ -38,6 +39,9 @@ export class AdminServerError extends Error {
   }
 }
 
+/** GET /commands: 3.8's commands and 3.9's snapshot. */
+const COMMAND_LIST = [...PRIMARY_NAMES, SNAPSHOT_PRIMARY_NAME].sort();
+
 export interface AdminServerHandle {
   /** The port it listens on (admin.serverPort, or the one picked for 0). */
   readonly port: number;
@@ -47,6 +51,7 @@ export interface AdminServerHandle {
 export async function startAdminServer(cfg: AdminServerConfig, ctx: CommandContext): Promise<AdminServerHandle> {
   const base = cfg.commandURL.replace(/\/+$/, '');
   const logins = new ConsoleLogins(ctx.member);
+  const snapshot = new SnapshotCommand(cfg, ctx);
   const server = http.createServer({ maxHeaderSize: HEADER_BYTES_MAX, requestTimeout: cfg.idleTimeout_ms }, (req, res) => {
     if (req.method === 'POST' && (req.url ?? '').startsWith('/console/api/')) {
       consolePost(req, res, logins).catch((e: unknown) => {
@@ -55,7 +60,7 @@ export async function startAdminServer(cfg: AdminServerConfig, ctx: CommandConte
       });
       return;
     }
-    handle(req, res, base, ctx, logins);
+    handle(req, res, base, ctx, logins, snapshot);
   });
   // admin.idleTimeout: an idle connection (kept alive or not) is closed after it.
   server.keepAliveTimeout = cfg.idleTimeout_ms;
@@ -71,7 +76,14 @@ export async function startAdminServer(cfg: AdminServerConfig, ctx: CommandConte
   return { port: listener.port, close: () => logins.close().then(() => listener.close()) };
 }
 
-function handle(req: http.IncomingMessage, res: http.ServerResponse, base: string, ctx: CommandContext, logins: ConsoleLogins): void {
+function handle(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  base: string,
+  ctx: CommandContext,
+  logins: ConsoleLogins,
+  snapshot: SnapshotCommand,
+): void {
   const raw = req.url ?? '/';
   if (Buffer.byteLength(raw) > URL_BYTES_MAX) return send(res, 414, 'text/plain', 'URI Too Long\n');
   let url: URL;
@@ -99,10 +111,11 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse, base: strin
   }
   if (p === base || p === `${base}/`) {
     // ZooKeeper's list: a link per primary name.
-    return send(res, 200, 'text/html', PRIMARY_NAMES.map((n) => `<a href="${base}/${n}">${n}</a>\n<br/>\n`).join(''));
+    return send(res, 200, 'text/html', COMMAND_LIST.map((n) => `<a href="${base}/${n}">${n}</a>\n<br/>\n`).join(''));
   }
   if (p.startsWith(`${base}/`)) {
     const name = decodeURIComponent(p.slice(base.length + 1));
+    if (snapshot.answers(name)) return snapshot.run(req, res, name, url.searchParams);
     if (!name.includes('/')) return send(res, 200, 'application/json', writeJson(runCommand(name, ctx, url.searchParams)));
   }
   send(res, 404, 'text/plain', 'Not Found\n');

@@ -108,7 +108,12 @@ const COMMANDS: readonly Command[] = [
   {
     names: ['hash'],
     serverRequired: true,
-    run: () => ({ digests: [] }),
+    // Jackson writes ZooKeeper's ZxidDigest beans with their fields' names in snake_case, in their order.
+    run: (_c, s) => ({
+      digests: serving(s)
+        .db.digestLog()
+        .map((d) => ({ zxid: d.zxid, digest: d.digest, digest_version: d.digestVersion })),
+    }),
   },
   {
     names: ['initial_configuration', 'icfg'],

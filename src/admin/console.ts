@@ -7,9 +7,10 @@
  * confirmation) need a login and go through that user's own ZooKeeper session (consoleLogins.ts),
  * so ZooKeeper's ACLs decide them.
  */
+import { CREATOR_ALL_ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from '../client/ops.js';
 import { Err, KeeperError } from '../proto/errors.js';
 import { Perms } from '../proto/opcodes.js';
-import type { Id } from '../proto/records.js';
+import type { ACL, Id } from '../proto/records.js';
 import type { MemberAdminSource } from '../server/adminSource.js';
 import { hasPermission } from '../txn/auth.js';
 import { pathProblem } from '../tree/paths.js';
@@ -27,7 +28,12 @@ export function consoleEnsemble(m: MemberAdminSource): Json {
   const stats =
     s === undefined
       ? null
-      : { at_ms: Date.now(), requests: mt.readlatency.count + mt.updatelatency.count, avgLatency_ms: s.stats.avgLatency, znodes: s.db.tree.nodeCount + 1 };
+      : {
+          at_ms: Date.now(),
+          requests: mt.summary.readlatency.count + mt.summary.updatelatency.count,
+          avgLatency_ms: s.stats.avgLatency,
+          znodes: s.db.tree.nodeCount + 1,
+        };
   if (q === undefined) {
     return {
       stats,
@@ -92,7 +98,17 @@ export function consoleNode(m: MemberAdminSource, path: string, authInfo: readon
   };
 }
 
-/** A write from the console: create / set / delete, through the login's own session. */
+/**
+ * The ACLs a console create offers (ZooDefs.Ids): open to anyone, all rights for the logged-in
+ * user only (`auth` becomes their digest id), or theirs with read for anyone.
+ */
+const CREATE_ACLS: ReadonlyMap<string, ACL[]> = new Map([
+  ['open', OPEN_ACL_UNSAFE],
+  ['creator', CREATOR_ALL_ACL],
+  ['creator-read', [...CREATOR_ALL_ACL, ...READ_ACL_UNSAFE]],
+]);
+
+/** A write from the console: create / set / delete, through the login's own session; `acl` picks a create's ACL (CREATE_ACLS, default open). */
 export async function consoleWrite(login: ConsoleLogin, action: string, req: Record<string, unknown>): Promise<{ status: number; body: Json }> {
   const path = req['path'];
   if (typeof path !== 'string') return { status: 400, body: { error: 'path must be a string' } };
@@ -104,8 +120,11 @@ export async function consoleWrite(login: ConsoleLogin, action: string, req: Rec
   if (typeof version !== 'number' || !Number.isInteger(version)) return { status: 400, body: { error: 'version must be an integer' } };
   try {
     switch (action) {
-      case 'create':
-        return { status: 200, body: { created: await login.client.create(path, data ?? '') } };
+      case 'create': {
+        const acl = CREATE_ACLS.get(typeof req['acl'] === 'string' ? req['acl'] : 'open');
+        if (acl === undefined) return { status: 400, body: { error: `acl must be one of ${[...CREATE_ACLS.keys()].join(', ')}` } };
+        return { status: 200, body: { created: await login.client.create(path, data ?? '', { acl }) } };
+      }
       case 'set':
         return { status: 200, body: { version: (await login.client.setData(path, data ?? '', version)).version } };
       case 'delete':
@@ -169,7 +188,7 @@ pre{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all;max
 <h2>Change</h2>
 <textarea id="edit" rows="4" cols="60"></textarea><br>
 <button id="save">save data</button> <button id="delete">delete this znode</button><br>
-<input id="newName" placeholder="child name"> <button id="create">create child with this data</button>
+<input id="newName" placeholder="child name"> <select id="newAcl" title="ACL of the new znode"><option value="open">open (world:anyone cdrwa)</option><option value="creator">creator only (cdrwa)</option><option value="creator-read">creator cdrwa, anyone r</option></select> <button id="create">create child with this data</button>
 <div id="result" class="muted"></div>
 </div>
 <h2>Stat</h2><table id="stat"></table>
@@ -265,7 +284,7 @@ async function whoami() {
 $('login').onsubmit = async (e) => { e.preventDefault(); await post('login', { user: $('user').value, password: $('password').value }); $('password').value = ''; await whoami(); await open(current); };
 $('logout').onclick = async () => { await post('logout', {}); await whoami(); await open(current); };
 $('save').onclick = async () => { if (await post('set', { path: current, data: $('edit').value, version: node.stat.version })) await open(current); };
-$('create').onclick = async () => { const p = child(current, $('newName').value); if (await post('create', { path: p, data: $('edit').value })) { $('newName').value = ''; await open(current); } };
+$('create').onclick = async () => { const p = child(current, $('newName').value); if (await post('create', { path: p, data: $('edit').value, acl: $('newAcl').value })) { $('newName').value = ''; await open(current); } };
 $('delete').onclick = async () => {
   if (!confirm('Delete ' + current + '?')) return;
   const parent = current.lastIndexOf('/') <= 0 ? '/' : current.slice(0, current.lastIndexOf('/'));

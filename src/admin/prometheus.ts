@@ -40,6 +40,11 @@ function number(v: number): string {
   return Number.isInteger(v) ? `${v}.0` : String(v);
 }
 
+/** A label value escaped as the text format asks (backslash, quote, newline). */
+function labelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
 /** The ZooKeeper metrics of one snapshot in the text format. */
 export function zooKeeperMetricsText(snap: MonitorSnapshot): string {
   const out: string[] = [];
@@ -56,11 +61,16 @@ export function zooKeeperMetricsText(snap: MonitorSnapshot): string {
     head(name, 'counter');
     out.push(`${name} ${number(v)}`);
   }
-  for (const { name, detailed, values } of snap.summaries) {
-    head(name, 'summary');
+  let family = '';
+  for (const { name, key, detailed, values } of snap.summaries) {
+    if (name !== family) head(name, 'summary');
+    family = name;
+    // A summary set's member carries its key as ZooKeeper's provider labels it.
+    const labels = key === undefined ? '' : `key="${labelValue(key)}",`;
+    const only = key === undefined ? '' : `{key="${labelValue(key)}"}`;
     for (const q of detailed ? DETAILED_QUANTILES : BASIC_QUANTILES)
-      out.push(`${name}{quantile="${q}"} ${number(values.count === 0 ? NaN : values.quantile(q))}`);
-    out.push(`${name}_count ${number(values.count)}`, `${name}_sum ${number(values.sum)}`);
+      out.push(`${name}{${labels}quantile="${q}"} ${number(values.count === 0 ? NaN : values.quantile(q))}`);
+    out.push(`${name}_count${only} ${number(values.count)}`, `${name}_sum${only} ${number(values.sum)}`);
   }
   return out.join('\n') + '\n';
 }

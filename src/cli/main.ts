@@ -53,10 +53,15 @@ async function runServer(flags: ServerFlags): Promise<void> {
     server = peer;
     member = peer.admin;
   } else {
-    const [{ openDatabase }, { storageOptionsFrom }] = await Promise.all([import('../storage/database.js'), import('../server/options.js')]);
+    const [{ openDatabase }, { storageOptionsFrom }, { ServerMetrics }] = await Promise.all([
+      import('../storage/database.js'),
+      import('../server/options.js'),
+      import('../server/serverMetrics.js'),
+    ]);
+    const metrics = new ServerMetrics();
     // Recovery reads the dataDir while the serving modules load; a damaged dataDir stops at the
     // await below with the StorageError (file and offset).
-    const opening = openDatabase(storageOptionsFrom(cfg.options));
+    const opening = openDatabase({ ...storageOptionsFrom(cfg.options), observer: metrics });
     opening.catch(() => undefined);
     const { startStandaloneServer } = await import('../server/standalone.js');
     const { db, sink, lastZxid } = await opening;
@@ -70,7 +75,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
       },
       'data directory recovered',
     );
-    const standalone = await startStandaloneServer(cfg.options, { db, sink, fourLetterWords: runFourLetterWord });
+    const standalone = await startStandaloneServer(cfg.options, { db, sink, metrics, fourLetterWords: runFourLetterWord });
     server = standalone;
     member = standalone;
     const { afterRecovery } = await import('../server/heap.js');

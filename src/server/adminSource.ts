@@ -10,6 +10,7 @@ import type { ServerOptions } from './options.js';
 import type { ServerMetrics } from './serverMetrics.js';
 import type { ServerStats } from './serverStats.js';
 import type { SessionTracker } from './sessionTracker.js';
+import type { SnapshotFile } from './txnSink.js';
 
 /** A member while it serves clients (its request pipeline). */
 export interface AdminSource {
@@ -21,8 +22,6 @@ export interface AdminSource {
   connections(): Iterable<ClientConnection>;
   outstandingRequests(): number;
   resetConnectionStats(): void;
-  /** Counters from the durable log (fsync counts and times), printed by mntr. */
-  sinkMetrics(): ReadonlyArray<readonly [string, number]>;
   /** srvr/stat Mode line: standalone, leader, follower, observer or read-only. */
   modeName(): string;
   /** A quorum member serving read-only clients outside a quorum (isro answers "ro"). */
@@ -67,6 +66,8 @@ export interface QuorumView {
   readonly learners: readonly LearnerView[];
   /** Leader: when it was established (broadcast), else undefined. */
   readonly leadingSince_ms: number | undefined;
+  /** Leader: syncs waiting for their quorum (Leader.getNumPendingSyncs). */
+  readonly pendingSyncs: number;
 }
 
 /** A member, serving or not: what the AdminServer, /metrics and the health probes read. */
@@ -79,4 +80,6 @@ export interface MemberAdminSource {
   servingSource(): AdminSource | undefined;
   /** Undefined for a standalone server. */
   quorum(): QuorumView | undefined;
+  /** A snapshot of the tree now, written to the dataDir (the AdminServer's `snapshot`); undefined without a dataDir. */
+  snapshotNow(): Promise<SnapshotFile> | undefined;
 }

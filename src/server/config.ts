@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { SNAPSHOT_COMPRESSIONS } from '../storage/snapshotCompression.js';
 import { defaultServerOptions, type ServerOptions } from './options.js';
 import { parseAuthProviders, parseSaslOptions, parseSslOptions } from './securityConfig.js';
 
@@ -46,6 +47,10 @@ export interface AdminServerConfig {
   commandURL: string;
   /** admin.idleTimeout: an idle HTTP connection is closed after this (default 30000). */
   idleTimeout_ms: number;
+  /** admin.snapshot.enabled: the 3.9 `snapshot` command answers (default true). */
+  snapshotEnabled: boolean;
+  /** admin.rateLimiterIntervalInMS: one `snapshot` per this interval (default 5 minutes). */
+  rateLimiterInterval_ms: number;
 }
 
 export const PROMETHEUS_PROVIDER = 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider';
@@ -80,6 +85,8 @@ export interface ParsedConfig {
   localSessionsEnabled: boolean;
   /** Keys that nothing reads: warned, not fatal (as ZooKeeper tolerates them). */
   warnings: string[];
+  /** `dynamicConfigFile=`: the file the membership came from, its version (from its name) and text. */
+  dynamicConfig?: { path: string; version: bigint; text: string };
 }
 
 /** Reads Java-properties text: `key=value`, `key: value` or `key value`; `#` and `!` comments. */
@@ -140,6 +147,7 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   const fail = (key: string, problem: string): never => {
     throw new ConfigError(key, problem, file);
   };
+  const dynamicConfig = readDynamicConfig(props, fail);
   // ZooKeeper hands unknown keys over as `zookeeper.<key>` system properties; accept either spelling.
   const take = (key: string): string | undefined => {
     for (const k of [key, `zookeeper.${key}`]) {
@@ -224,6 +232,11 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   set('containerMaxNeverUsedInterval_ms', int('znode.container.maxNeverUsedIntervalMs', 0));
   set('globalOutstandingLimit', int('globalOutstandingLimit', 1));
   set('snapCount', int('snapCount', 2));
+  const compression = take('snapshot.compression.method');
+  if (compression !== undefined && compression !== '') {
+    const c = SNAPSHOT_COMPRESSIONS.find((x) => x === compression.toLowerCase() && x !== 'none');
+    o.snapshotCompression = c ?? fail('snapshot.compression.method', `'${compression}' is not one of gz, snappy (or empty for none)`);
+  }
   set('forceSync', bool('forceSync', ['yes', 'true'], ['no', 'false']));
   set('autopurgeSnapRetainCount', int('autopurge.snapRetainCount', 3));
   set('autopurgePurgeInterval_hours', int('autopurge.purgeInterval', 0));
@@ -245,6 +258,8 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
     serverPort: int('admin.serverPort', 0, 65535) ?? 8080,
     commandURL: take('admin.commandURL') ?? '/commands',
     idleTimeout_ms: int('admin.idleTimeout', 1) ?? 30_000,
+    snapshotEnabled: bool('admin.snapshot.enabled') ?? true,
+    rateLimiterInterval_ms: int('admin.rateLimiterIntervalInMS', 0) ?? 300_000,
   };
   if (!admin.commandURL.startsWith('/')) fail('admin.commandURL', `'${admin.commandURL}' must start with /`);
   const providerClass = take('metricsProvider.className');
@@ -288,7 +303,30 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
     if (ACCEPTED_IGNORED.has(bare) || ACCEPTED_IGNORED_PREFIXES.some((p) => bare.startsWith(p))) continue;
     warnings.push(`unknown key '${k}' ignored`);
   }
-  return { options: o, admin, prometheus, text, servers, initLimit, syncLimit, peerType, standaloneEnabled, localSessionsEnabled, warnings };
+  return { options: o, admin, prometheus, text, servers, initLimit, syncLimit, peerType, standaloneEnabled, localSessionsEnabled, warnings, dynamicConfig };
+}
+
+/**
+ * `dynamicConfigFile=`: the membership (server/group/weight lines) lives in that file, whose name
+ * ends in `.dynamic.<version hex>` (ZooKeeper writes it when a reconfig commits); its lines join
+ * zoo.cfg's keys. Anything else in it is an error.
+ */
+function readDynamicConfig(props: Map<string, string>, fail: (key: string, problem: string) => never): ParsedConfig['dynamicConfig'] {
+  const file = props.get('dynamicConfigFile');
+  if (file === undefined) return undefined;
+  props.delete('dynamicConfigFile');
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    fail('dynamicConfigFile', `cannot read ${file}: ${(e as Error).message}`);
+  }
+  for (const [k, v] of parseProperties(text)) {
+    if (/^(server|group|weight)\.\d+$/.test(k)) props.set(k, v);
+    else if (k !== 'version') fail('dynamicConfigFile', `${file}: '${k}' is not a server.N, group.N or weight.N line`);
+  }
+  const m = /\.dynamic\.([0-9a-f]+)$/i.exec(file);
+  return { path: file, version: m === null ? 0n : BigInt(`0x${m[1]!}`), text };
 }
 
 /** One server line's value (`host:quorumPort:electionPort[:role][;[clientAddress:]clientPort]`); `fail` is called on a bad one. */

@@ -15,6 +15,7 @@ import type { MemberAdminSource } from './adminSource.js';
 import { openDatabase } from '../storage/database.js';
 import { ConfigError, parseZooCfg, readZooCfg, type ParsedConfig } from './config.js';
 import { storageOptionsFrom } from './options.js';
+import { ServerMetrics } from './serverMetrics.js';
 import { startQuorumPeer } from './quorum/nodePeer.js';
 import { startStandaloneServer, type StandaloneServer } from './standalone.js';
 
@@ -70,10 +71,11 @@ export async function startServer(config: string | ZooCfg, opts: StartServerOpti
     return embedded('quorum', address, self?.clientPort ?? cfg.options.clientPort, dataDir, cfg.warnings, ops, () => peer.close());
   }
   // Recovery first: a damaged dataDir rejects here with the StorageError (file and offset).
-  const { db, sink } = await openDatabase(storageOptionsFrom(cfg.options));
+  const metrics = new ServerMetrics();
+  const { db, sink } = await openDatabase({ ...storageOptionsFrom(cfg.options), observer: metrics });
   let server: StandaloneServer;
   try {
-    server = await startStandaloneServer(cfg.options, { db, sink, fourLetterWords: runFourLetterWord });
+    server = await startStandaloneServer(cfg.options, { db, sink, metrics, fourLetterWords: runFourLetterWord });
   } catch (e) {
     await sink.close(); // e.g. the port is taken: release the dataDir
     throw e;

@@ -16,7 +16,11 @@ export type RuntimeMutation =
   /** Session expiry forgets the session without a closeSession txn (its ephemerals stay). */
   | 'expiryKeepsEphemerals'
   /** Durability reports of appends made before a truncation still count (for txns appended again since). */
-  | 'staleDurabilityReports';
+  | 'staleDurabilityReports'
+  /** A multi that fails keeps the changes of its ops before the failure in prepare's view of the tree. */
+  | 'failedMultiKeepsChanges'
+  /** A standalone server applies (and answers) a batch of writes before its fsync. */
+  | 'applyBeforeDurable';
 
 export const RUNTIME_MUTATIONS: readonly RuntimeMutation[] = [
   'forwardedWritesNextTurn',
@@ -24,4 +28,6 @@ export const RUNTIME_MUTATIONS: readonly RuntimeMutation[] = [
   'snapshotNamedBehind',
   'expiryKeepsEphemerals',
   'staleDurabilityReports',
+  'failedMultiKeepsChanges',
+  'applyBeforeDurable',
 ];

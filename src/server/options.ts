@@ -1,4 +1,5 @@
 import type { DataDirOptions } from '../storage/dataDir.js';
+import type { SnapshotCompression } from '../storage/snapshotCompression.js';
 
 /** Key and trust store file types ZooKeeper's X509Util reads (KeyStoreFileType). */
 export type KeyStoreType = 'PEM' | 'PKCS12' | 'JKS' | 'BCFKS';
@@ -97,6 +98,8 @@ export interface ServerOptions {
   globalOutstandingLimit: number;
   /** snapCount: txns between snapshots. */
   snapCount: number;
+  /** zookeeper.snapshot.compression.method: how snapshots are written (every kind is read). */
+  snapshotCompression: SnapshotCompression;
   /** forceSync: fsync the txn log before acknowledging. */
   forceSync: boolean;
   /** autopurge.snapRetainCount / autopurge.purgeInterval (hours, 0 = off). */
@@ -117,6 +120,7 @@ export function storageOptionsFrom(o: ServerOptions): DataDirOptions {
     dataLogDir: o.dataLogDir,
     forceSync: o.forceSync,
     snapCount: o.snapCount,
+    snapshotCompression: o.snapshotCompression,
     snapRetainCount: o.autopurgeSnapRetainCount,
     purgeInterval_hours: o.autopurgePurgeInterval_hours,
   };
@@ -159,6 +163,7 @@ export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): Se
     containerMaxNeverUsedInterval_ms: 0,
     globalOutstandingLimit: 1000,
     snapCount: 100_000,
+    snapshotCompression: 'none',
     forceSync: true,
     autopurgeSnapRetainCount: 3,
     autopurgePurgeInterval_hours: 0,

@@ -13,8 +13,9 @@ import { Err } from '../proto/errors.js';
 import { OpCode, opName } from '../proto/opcodes.js';
 import { type ZkDatabase } from '../txn/database.js';
 import { standaloneReconfig, TxnPreparer, type ReconfigPolicy, type WriteRequest } from '../txn/prep.js';
-import type { Txn } from '../txn/txn.js';
+import type { Txn, TxnBody } from '../txn/txn.js';
 import type { ServingMode, WriteJob } from './servingMode.js';
+import type { SnapshotFile } from './txnSink.js';
 import type { RuntimeMutation } from './mutations.js';
 import type { ForwardedWrite } from './quorum/forwardedRequest.js';
 import { addAuthInfo, authenticate } from '../txn/auth.js';
@@ -50,6 +51,8 @@ export interface PipelineExtras {
   mutations?: ReadonlySet<RuntimeMutation>;
   /** The quorum peer this pipeline serves for (its metrics outlive the pipeline); a standalone pipeline is its own member. */
   member?: MemberAdminSource;
+  /** A standalone server's metrics, made before it; a quorum peer's are its member's. */
+  metrics?: ServerMetrics;
   /** A leader's reconfig checks; without them the server is standalone (reconfig is Unimplemented). */
   reconfig?: ReconfigPolicy;
 }
@@ -97,7 +100,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     private readonly extras: PipelineExtras = {},
   ) {
     this.clock = io.clock;
-    this.metrics = extras.member?.metrics ?? new ServerMetrics();
+    this.metrics = extras.member?.metrics ?? extras.metrics ?? new ServerMetrics();
     const now = this.clock.now_ms();
     this.started_ms = now;
     this.sessions = new SessionTracker(options.tickTime_ms, initialSessionId(mode.serverId, BigInt(Math.floor(now))));
@@ -112,6 +115,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
         x509SuperUser: options.x509SuperUser,
         extendedTypesEnabled: options.extendedTypesEnabled,
         digestEnabled: options.digestEnabled,
+        failedMultiKeepsChanges: extras.mutations?.has('failedMultiKeepsChanges') === true,
       },
       {
         check: (id) => {
@@ -143,6 +147,21 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     if (this.mode.ownsSessions) this.reaper.start();
   }
 
+  /**
+   * The client port moved by reconfig (ZooKeeper's cnxnFactory.reconfigure, ZOOKEEPER-2847): the
+   * new address listens, then the old listener closes; connections made on it stay.
+   */
+  async rebind(port: number, address: string): Promise<void> {
+    const o = this.options;
+    if (!o.clientPortListen || this.closed) return;
+    const unified = o.clientPortUnification ? { ssl: o.ssl, unified: true } : undefined;
+    const l = await this.io.listenClients(port, address, (s) => this.accept(s), unified);
+    const old = this.listeners[0];
+    this.listeners[0] = l;
+    this.port = l.port;
+    await old?.close();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -160,6 +179,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     const max = this.options.maxClientCnxns;
     const count = this.connsByIp.get(addr) ?? 0;
     if (max > 0 && count >= max) {
+      this.metrics.counter.connection_rejected++;
       log.warn({ addr, max }, 'Too many connections from this address - max is %d', max);
       socket.destroy();
       return IGNORE_SOCKET;
@@ -248,7 +268,12 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     if (conn.state === 'closing' || conn.state === 'closed') return true;
     conn.stats.packetsReceived++;
     this.stats.packetsReceived++;
-    if (conn.state === 'handshake') return this.onConnectRequest(conn, buf, start, end);
+    // ServerCnxn.packetReceived: the frame with its length prefix.
+    this.metrics.counter.bytes_received_count += end - start + 4;
+    if (conn.state === 'handshake') {
+      this.metrics.counter.connection_request_count++;
+      return this.onConnectRequest(conn, buf, start, end);
+    }
     if (conn.state === 'connecting') {
       if (conn.held.length >= HELD_FRAMES_MAX) {
         log.warn({ addr: conn.remoteAddress }, 'closing connection: too many requests before its session exists');
@@ -556,7 +581,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     conn.recordLatency(lastOpName(read.op), read.op === OpCode.ping ? -1 : xid, zxid, recv_ms, now);
     if (read.op !== OpCode.ping) {
       this.stats.recordLatency(now - recv_ms);
-      this.metrics.readlatency.record(now - recv_ms);
+      this.metrics.summary.readlatency.record(now - recv_ms);
     }
     conn.stats.packetsSent++;
     this.stats.packetsSent++;
@@ -620,9 +645,12 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
    */
   applyCommitted(txn: Txn): void {
     const rc = this.db.apply(txn);
-    this.metrics.commit_count++;
     this.lastApplied = txn;
     const h = txn.header;
+    // FinalRequestProcessor: how long ago the txn was prepared; DataTree: bytes written per namespace.
+    const age = this.clock.now_ms() - Number(h.time);
+    if (age >= 0) this.metrics.summary.propagation_latency.record(age);
+    if (rc.type !== OpCode.error) recordWrites(this.metrics, txn.body);
     this.preparer.applied(h.zxid);
     const body = txn.body;
     const conn = this.connsBySession.get(h.clientId);
@@ -709,7 +737,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     const now = this.clock.now_ms();
     conn.recordLatency(lastOpName(e.op), e.xid, e.replyZxid, e.recv_ms, now);
     this.stats.recordLatency(now - e.recv_ms);
-    this.metrics.updatelatency.record(now - e.recv_ms);
+    this.metrics.summary.updatelatency.record(now - e.recv_ms);
     conn.markDirty();
   }
 
@@ -752,6 +780,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     const now = this.clock.now_ms();
     for (const c of this.conns) {
       if (c.state === 'handshake' && now - c.stats.established_ms > SESSIONLESS_CONNECTION_TIMEOUT_MS) {
+        this.metrics.counter.sessionless_connections_expired++;
         this.closeConnection(c, 'no connect request in time');
       }
     }
@@ -856,10 +885,6 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     for (const c of this.conns) c.stats = emptyConnectionStats(c.stats.established_ms);
   }
 
-  sinkMetrics(): ReadonlyArray<readonly [string, number]> {
-    return this.mode.metrics();
-  }
-
   // ---- MemberAdminSource (a standalone server is its own member; a quorum peer answers for itself) ----
 
   servingSource(): AdminSource | undefined {
@@ -872,6 +897,31 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
 
   quorum(): QuorumView | undefined {
     return undefined;
+  }
+
+  snapshotNow(): Promise<SnapshotFile> | undefined {
+    return this.mode.snapshotNow?.();
+  }
+}
+
+/** DataTree.updateWriteStat for each node a committed txn created, deleted or set (a multi's members too). */
+function recordWrites(m: ServerMetrics, b: TxnBody): void {
+  switch (b.type) {
+    case OpCode.create:
+    case OpCode.create2:
+    case OpCode.createContainer:
+    case OpCode.createTTL:
+    case OpCode.setData:
+    case OpCode.reconfig:
+      return m.recordWrite(b.txn.path, b.txn.data?.length ?? 0);
+    case OpCode.delete:
+    case OpCode.deleteContainer:
+      return m.recordWrite(b.txn.path, 0);
+    case OpCode.multi:
+      for (const t of b.txns) recordWrites(m, t);
+      return;
+    default:
+      return;
   }
 }
 

@@ -17,6 +17,8 @@ import { beginFrame, endFrame, multiHeader, writeAcls, writeClientInfos, writeNo
 export interface ReadContext {
   readonly db: ZkDatabase;
   readonly options: ServerOptions;
+  /** read_per_namespace: told of each read that found its node and passed its ACL. */
+  readonly metrics: { recordRead(path: string, bytes: number): void };
 }
 
 export function executeRead(ctx: ReadContext, conn: ClientConnection, xid: number, zxid: bigint, read: ReadOp, authInfo: readonly Id[]): void {
@@ -72,6 +74,7 @@ function writeReadBody(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, 
       if (path.includes('\0')) throw new KeeperError(Err.BadArguments, path);
       // No ACL check: the 3.8.0 server we compare with answers exists regardless of READ.
       writeStat(w, tree.statNode(path, read.req.watch ? conn : undefined));
+      ctx.metrics.recordRead(path, 0);
       return;
     }
     case OpCode.getData:
@@ -155,6 +158,7 @@ function writeGetData(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, p
   if (watch) tree.dataWatches.add(path, conn);
   w.buffer(n.data);
   writeNodeStat(w, n);
+  ctx.metrics.recordRead(path, n.data?.length ?? 0);
 }
 
 function writeGetChildren(
@@ -171,8 +175,12 @@ function writeGetChildren(
   if (n === undefined) throw new KeeperError(Err.NoNode, path);
   checkACL(ctx.options, tree.aclOf(n), Perms.READ, authInfo, path);
   if (watch) tree.childWatches.add(path, conn);
-  writeStrings(w, n.childrenInZkOrder());
+  const children = n.childrenInZkOrder();
+  writeStrings(w, children);
   if (withStat) writeNodeStat(w, n);
+  let bytes = 0;
+  for (const c of children) bytes += c.length;
+  ctx.metrics.recordRead(path, bytes);
 }
 
 /** One multiRead result; an error becomes an ErrorResult and the others still run. */

@@ -8,6 +8,7 @@
 import type { Err } from '../proto/errors.js';
 import type { OpCode } from '../proto/opcodes.js';
 import type { RequestContext, WriteRequest } from '../txn/prep.js';
+import type { SnapshotFile } from './txnSink.js';
 
 /** srvr/stat's "Mode:" word. */
 export type ModeName = 'standalone' | 'leader' | 'follower' | 'observer' | 'read-only';
@@ -50,7 +51,7 @@ export interface ServingMode {
   revalidate?(sessionId: bigint, timeout_ms: number): void;
   /** The error a write from a session this member does not track is prepared with (undefined: it may write). */
   unknownSession(sessionId: bigint): typeof Err.UnknownSession | typeof Err.SessionExpired | undefined;
-  /** Extra mntr lines (fsync figures), in order. */
-  metrics(): ReadonlyArray<readonly [string, number]>;
+  /** Standalone: a snapshot of the tree now, as a file, when its sink keeps one. */
+  snapshotNow?(): Promise<SnapshotFile> | undefined;
   close(): Promise<void>;
 }

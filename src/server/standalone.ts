@@ -12,7 +12,9 @@ import { nodePipelineIo } from './nodeIo.js';
 import type { ServerOptions } from './options.js';
 import { RequestPipeline, type ServingServer } from './pipeline.js';
 import type { ServingMode, SyncJob, WriteJob } from './servingMode.js';
-import { InMemoryTxnSink, type TxnSink } from './txnSink.js';
+import type { RuntimeMutation } from './mutations.js';
+import { InMemoryTxnSink, type SnapshotFile, type TxnSink } from './txnSink.js';
+import type { ServerMetrics } from './serverMetrics.js';
 
 /** The server id a standalone ZooKeeper puts in the high byte of its session ids. */
 const STANDALONE_SERVER_ID = 1;
@@ -28,15 +30,19 @@ export interface StandaloneDeps {
   db?: ZkDatabase;
   /** Four-letter words (src/admin's runFourLetterWord); none are answered without it. */
   fourLetterWords?: FourLetterWordAnswerer;
+  /** Its metrics, when made before it (to be told of the dataDir's recovery); a new set otherwise. */
+  metrics?: ServerMetrics;
   /** Clock and client port; defaults to Node's. */
   io?: PipelineIo;
+  /** Test-only broken variants (mutations.ts). */
+  mutations?: ReadonlySet<RuntimeMutation>;
 }
 
 export async function startStandaloneServer(opts: ServerOptions, deps: StandaloneDeps = {}): Promise<StandaloneServer> {
   const db = deps.db ?? new ZkDatabase();
   const io = deps.io ?? nodePipelineIo;
-  const mode = new StandaloneMode(db.lastProcessedZxid, deps.sink ?? new InMemoryTxnSink(), io.clock);
-  const pipeline = new RequestPipeline(opts, db, mode, io, { fourLetterWords: deps.fourLetterWords });
+  const mode = new StandaloneMode(db.lastProcessedZxid, deps.sink ?? new InMemoryTxnSink(), io.clock, deps.mutations?.has('applyBeforeDurable') === true);
+  const pipeline = new RequestPipeline(opts, db, mode, io, { fourLetterWords: deps.fourLetterWords, metrics: deps.metrics, mutations: deps.mutations });
   mode.attach(pipeline);
   await pipeline.listen();
   return pipeline;
@@ -58,6 +64,8 @@ class StandaloneMode implements ServingMode {
     private lastZxid: bigint,
     private readonly sink: TxnSink,
     private readonly clock: Clock,
+    /** Test-only broken variant: a batch is applied (and answered) before its fsync. */
+    private readonly applyBeforeDurable: boolean,
   ) {}
 
   attach(pipeline: RequestPipeline): void {
@@ -79,8 +87,8 @@ class StandaloneMode implements ServingMode {
     return Err.UnknownSession;
   }
 
-  metrics(): ReadonlyArray<readonly [string, number]> {
-    return this.sink.metrics?.() ?? [];
+  snapshotNow(): Promise<SnapshotFile> | undefined {
+    return this.sink.takeSnapshot?.();
   }
 
   close(): Promise<void> {
@@ -101,10 +109,15 @@ class StandaloneMode implements ServingMode {
     if (this.batch.length === 0) return;
     const txns = this.batch;
     this.batch = [];
-    this.sink.append(txns, () => {
+    const apply = (): void => {
       for (const t of txns) this.pipeline.applyCommitted(t);
       this.releaseSyncs();
-    });
+    };
+    if (this.applyBeforeDurable) {
+      this.sink.append(txns, () => undefined);
+      return apply();
+    }
+    this.sink.append(txns, apply);
   }
 
   private releaseSyncs(): void {

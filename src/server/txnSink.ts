@@ -9,8 +9,14 @@ export interface TxnSink {
   /** Batches must become durable (call onDurable) in the order they were appended. */
   append(txns: readonly Txn[], onDurable: () => void): void;
   close(): Promise<void>;
-  /** Extra mntr lines (e.g. zk_cnt_fsynctime, zk_sum_fsynctime, zk_max_fsynctime), in order. */
-  metrics?(): ReadonlyArray<readonly [string, number]>;
+  /** A snapshot of the tree now, as a file (a durable sink; the AdminServer's `snapshot`). */
+  takeSnapshot?(): Promise<SnapshotFile>;
+}
+
+/** A snapshot written for a backup: its file and the zxid it is named by. */
+export interface SnapshotFile {
+  readonly file: string;
+  readonly zxid: bigint;
 }
 
 /** No durability: every batch is "durable" at once (a server without a dataDir, e.g. in tests; `tszk server` always passes the txn log). */

@@ -12,6 +12,8 @@ export interface WriteOp {
   client: number;
   key: string;
   expectedVersion: number;
+  /** A multi's check: a compare that, when it matches, leaves the register as it is. */
+  check?: true;
   value: string;
   invoke: number;
   /** Virtual time of the reply; null while pending or when the outcome is unknown. */

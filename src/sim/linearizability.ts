@@ -27,11 +27,12 @@ export function isWitness(ops: readonly WriteOp[], order: readonly WriteOp[]): b
   for (const o of order) {
     const matches = o.expectedVersion === -1 || o.expectedVersion === version;
     const r = o.result;
+    const next = matches && o.check !== true ? version + 1 : version;
     if (r !== 'unknown' && r !== null) {
       if (r.ok !== matches) return false;
-      if (r.version !== (matches ? version + 1 : version) && !(!r.ok && r.version === VERSION_UNREPORTED)) return false;
+      if (r.version !== next && r.version !== VERSION_UNREPORTED) return false;
     } else if (!matches) continue;
-    if (matches) version++;
+    version = next;
   }
   // Real time: nothing later in the order may have completed before an earlier one began.
   let minResp = Infinity;
@@ -70,15 +71,13 @@ export function checkRegister(ops: readonly WriteOp[], witness?: readonly WriteO
       const matches = o.expectedVersion === -1 || o.expectedVersion === version;
       let nv = version;
       let nval = value;
+      const writes = matches && o.check !== true;
       if (known[i]) {
         const r = o.result as { ok: boolean; version: number };
-        if (matches) {
-          if (!r.ok || r.version !== version + 1) continue;
-          nv = version + 1;
-          nval = o.value;
-        } else if (r.ok || (r.version !== version && r.version !== VERSION_UNREPORTED)) continue;
-      } else {
-        if (!matches) continue; // a failed unknown write has no effect: same as leaving it out
+        const reported = writes ? version + 1 : version;
+        if (r.ok !== matches || (r.version !== reported && r.version !== VERSION_UNREPORTED)) continue;
+      } else if (!writes) continue; // an unknown op that writes nothing has no effect: same as leaving it out
+      if (writes) {
         nv = version + 1;
         nval = o.value;
       }

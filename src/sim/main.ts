@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   let committed = 0;
   let reconfigs = 0;
   /** What the server seeds exercised, summed (printed as the last line, for test/sim/server-seeds). */
-  const exercised = { crashes: 0, sessions: 0, ephemerals: 0, expired: 0, readOnlyReads: 0, sizes: new Set<string>() };
+  const exercised = { crashes: 0, sessions: 0, ephemerals: 0, expired: 0, readOnlyReads: 0, multisApplied: 0, multisFailed: 0, sizes: new Set<string>() };
   for (const seed of list) {
     const r = core ? runSeed(seed, ops, mutations as Mutation[], reconfig) : await runServerSeed(seed, ops, mutations);
     events += r.stats.events;
@@ -45,6 +45,8 @@ async function main(): Promise<void> {
       exercised.ephemerals += st.ephemerals;
       exercised.expired += st.expired;
       exercised.readOnlyReads += st.readOnlyReads;
+      exercised.multisApplied += st.multisApplied;
+      exercised.multisFailed += st.multisFailed;
       exercised.sizes.add(`${r.options.voters}+${r.options.observers}`);
     }
     if (!r.ok) {

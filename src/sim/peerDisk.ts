@@ -134,10 +134,6 @@ export class PeerDisk implements PeerStorage {
     this.pending = this.pending.filter((p) => p.entry.zxid > zxid);
   }
 
-  fsyncMetrics(): ReadonlyArray<readonly [string, number]> {
-    return [];
-  }
-
   async close(): Promise<void> {}
 
   /** The process died: keep what reached the platter (a random prefix), maybe tearing its last record. */

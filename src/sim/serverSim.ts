@@ -2,7 +2,7 @@
  * The simulator for the real server: N tszk quorum peers (the QuorumPeer runtime, its request
  * pipeline in every role incl. read-only, prep, sessions) on a simulated network, disk and clock
  * (world.ts, peerDisk.ts), with simulated ZooKeeper clients (simClient.ts) issuing compare-and-set
- * writes, reads, sync+reads, ephemerals and session closes and abandons.
+ * writes, multis of two registers, reads, sync+reads, ephemerals and session closes and abandons.
  * One seeded PRNG drives everything; a seed replays exactly.
  *
  * Checked after every event: ZAB's guarantees on the committed sequence (committedSequence.ts),
@@ -19,17 +19,20 @@ import * as R from '../proto/records.js';
 import { parseZooCfg, type ParsedConfig } from '../server/config.js';
 import type { PeerIo } from '../server/quorum/peerIo.js';
 import { coreConfig, coreTick_ms, QuorumPeer, type PeerObserver } from '../server/quorum/quorumPeer.js';
-import { snapshotSourceOf } from '../storage/database.js';
+import { databaseFromSnapshot, snapshotSourceOf } from '../storage/database.js';
 import { snapshotBody } from '../storage/snapshot.js';
 import { snapshotFileFromStream } from '../server/quorum/snapStream.js';
 import { DataTree } from '../tree/dataTree.js';
 import { ZkDatabase } from '../txn/database.js';
 import { decodeTxn } from '../txn/txn.js';
 import { OPEN_ACL_UNSAFE } from '../tree/index.js';
+import { op as clientOp, readMultiResults, writeMulti, type Op as ClientOp } from '../client/ops.js';
 import type { Mutation } from '../zab/state.js';
 import { RUNTIME_MUTATIONS, type RuntimeMutation } from '../server/mutations.js';
+import { startStandaloneServer } from '../server/standalone.js';
+import { SimTxnSink } from './simTxnSink.js';
 import { WireRules } from './wireRules.js';
-import { serverId } from '../zab/types.js';
+import { serverId, zxidStr, type Zxid } from '../zab/types.js';
 import { CommittedSequence, fail, Violation } from './committedSequence.js';
 import { VERSION_UNREPORTED, type Op, type ReadOp, type WriteOp } from './history.js';
 import { PeerDisk } from './peerDisk.js';
@@ -38,6 +41,7 @@ import { drawPartition } from './partitions.js';
 import { RegisterHistory } from './registerHistory.js';
 import { SimConnection, type Reply, type Session } from './simClient.js';
 import type { FaultRates, SimOptions } from './sim.js';
+import type { WriteResult } from './machine.js';
 import { Trace } from './trace.js';
 import { EPOCH_MS, World, type Host } from './world.js';
 
@@ -56,6 +60,8 @@ export interface ServerSimOptions extends Omit<SimOptions, 'faults' | 'mutations
   sessionTimeout_ms: number;
   /** readonlymode.enabled on every member; half the clients may then connect read-only. */
   readOnly: boolean;
+  /** One standalone server (no quorum): its writes are numbered by itself and committed once its log fsyncs them. */
+  standalone: boolean;
   mutations: ServerMutation[];
 }
 
@@ -76,6 +82,9 @@ export interface ServerSimResult {
     ephemerals: number;
     expired: number;
     readOnlyReads: number;
+    /** Multis answered: all their ops done, or failed as one. */
+    multisApplied: number;
+    multisFailed: number;
   };
 }
 
@@ -107,7 +116,8 @@ interface SimPeer {
   voter: boolean;
   disk: PeerDisk;
   host: Host | null;
-  peer: QuorumPeer | null;
+  /** The running member: a quorum peer, or a standalone server. */
+  peer: SimServer | null;
   starting: boolean;
   incarnation: number;
   /** Position of its tree in the committed sequence. */
@@ -119,6 +129,14 @@ interface SimPeer {
   leadingEpoch: bigint | null;
   /** Proposals it leads that have not committed yet. */
   outstanding: number;
+}
+
+/** What the simulation reads of a running member (QuorumPeer has it; standalone's adapter too). */
+interface SimServer {
+  readonly tree: DataTree;
+  readonly serving: 'read-write' | 'read-only' | undefined;
+  readonly busy: boolean;
+  modeName(): string;
 }
 
 interface Client {
@@ -162,6 +180,8 @@ export class ServerSimulation {
   private ephemeralsMade = 0;
   private expiredSeen = 0;
   private readOnlyReads = 0;
+  private multisApplied = 0;
+  private multisFailed = 0;
   private failure: Violation | undefined;
   private events = 0;
   private crashes = 0;
@@ -217,16 +237,26 @@ export class ServerSimulation {
     const h = txn.header;
     this.origins.set(zxid, { sessionId: h.clientId, cxid: h.cxid });
     const b = txn.body;
-    if (b.type === OpCode.setData && b.txn.path.startsWith('/k')) this.registers.record(b.txn.path, zxid, b.txn.data?.toString() ?? '', b.txn.version);
-    else if (h.type === OpCode.error && this.pendingCas.has(`${h.clientId}:${h.cxid}`)) {
+    const inFlight = this.pendingCas.get(`${h.clientId}:${h.cxid}`);
+    if (b.type === OpCode.multi) {
+      // One txn, one zxid for every sub-op: a multi's writes become visible together. A failed
+      // one keeps the txns of the ops before its failure in the log; applying turns them to errors.
+      const failed = b.txns.some((t) => t.type === OpCode.error);
+      b.txns.forEach((t, i) => {
+        const w = inFlight?.[i];
+        if (t.type === OpCode.setData && !failed) this.registers.record(t.txn.path, zxid, t.txn.data?.toString() ?? '', t.txn.version);
+        else if (w !== undefined && ((t.type === OpCode.check && !failed) || (t.type === OpCode.error && t.txn.err === Err.BadVersion)))
+          this.registers.record(w.key, zxid, w.value, null); // a compare that wrote nothing is still an ordered event of its register
+      });
+    } else if (b.type === OpCode.setData && b.txn.path.startsWith('/k')) this.registers.record(b.txn.path, zxid, b.txn.data?.toString() ?? '', b.txn.version);
+    else if (h.type === OpCode.error && inFlight !== undefined) {
       // A compare-and-set that failed is still an ordered event of its register.
-      const w = this.pendingCas.get(`${h.clientId}:${h.cxid}`)!;
-      this.registers.record(w.key, zxid, w.value, null);
+      this.registers.record(inFlight[0]!.key, zxid, inFlight[0]!.value, null);
     }
   }
 
-  /** Writes in flight by (session, xid): a failed one commits as an error txn naming only those. */
-  private readonly pendingCas = new Map<string, WriteOp>();
+  /** Writes in flight by (session, xid), a multi's in its order: a failed one commits as an error txn naming only those. */
+  private readonly pendingCas = new Map<string, readonly WriteOp[]>();
 
   /** Every member's tree must hold, at whatever zxid it is, exactly the committed state there. */
   private checkTrees(): void {
@@ -249,11 +279,11 @@ export class ServerSimulation {
     const host = this.world.boot(p.id);
     p.host = host;
     p.disk.attach(host);
+    p.disk.durableBeforeFsync = this.opt.mutations.includes('durableBeforeFsync');
+    if (this.opt.standalone) return this.startStandalone(p, host);
     const self = this.cfg.servers.find((s) => s.id === p.id)!;
-    const runtime = this.opt.mutations.filter((m): m is RuntimeMutation => (RUNTIME_MUTATIONS as readonly string[]).includes(m));
     const core = this.opt.mutations.filter((m): m is Mutation => !(RUNTIME_MUTATIONS as readonly string[]).includes(m) && m !== 'durableBeforeFsync');
     const config = { ...coreConfig(this.cfg, serverId(p.id), coreTick_ms(TICK_TIME_MS)), mutations: new Set(core) };
-    p.disk.durableBeforeFsync = this.opt.mutations.includes('durableBeforeFsync');
     const inc = p.incarnation;
     const io: PeerIo = {
       clock: host,
@@ -284,7 +314,7 @@ export class ServerSimulation {
         }
       },
     };
-    const peer = new QuorumPeer(this.cfg, self, config, coreTick_ms(TICK_TIME_MS), io, { observer, mutations: new Set(runtime) });
+    const peer = new QuorumPeer(this.cfg, self, config, coreTick_ms(TICK_TIME_MS), io, { observer, mutations: this.runtimeMutations() });
     p.peer = peer;
     p.starting = true;
     p.checkedZxid = -1n;
@@ -295,6 +325,66 @@ export class ServerSimulation {
       },
       (err: unknown) => {
         if (p.incarnation === inc) this.failure ??= new Violation('runtime assertion', `peer ${p.id} failed to start: ${(err as Error).message}`);
+      },
+    );
+  }
+
+  private runtimeMutations(): Set<RuntimeMutation> {
+    return new Set(this.opt.mutations.filter((m): m is RuntimeMutation => (RUNTIME_MUTATIONS as readonly string[]).includes(m)));
+  }
+
+  /**
+   * A standalone server over the simulated disk: recovered as `tszk server` recovers a dataDir
+   * (newest snapshot, then the log replayed), its txns logged through a sink that commits them
+   * once fsynced. What a crash kept of the unsynced log is committed by the restart that replays it.
+   */
+  private startStandalone(p: SimPeer, host: Host): void {
+    const inc = p.incarnation;
+    let db: ZkDatabase | undefined;
+    let up = false;
+    p.peer = {
+      get tree() {
+        return db?.tree ?? new DataTree();
+      },
+      get serving() {
+        return up ? ('read-write' as const) : undefined;
+      },
+      busy: false,
+      modeName: () => 'standalone',
+    };
+    p.starting = true;
+    p.checkedZxid = -1n;
+    this.trace.add(this.world.now, p.id, 'starts from disk');
+    const commit = (txns: readonly { zxid: bigint; bytes: Buffer }[]): void => {
+      for (const t of txns) p.appliedAt = this.sequence.onApply(p.id, p.appliedAt, { zxid: t.zxid as Zxid, data: t.bytes });
+    };
+    const start = async (): Promise<void> => {
+      const d = await p.disk.open(snapshotSourceOf(new ZkDatabase(new DataTree()), 0n));
+      const recovered = databaseFromSnapshot(d.snapshot);
+      p.appliedAt = this.sequence.positionOf(d.snapshot.zxid, undefined, `standalone ${p.id} restarted from its snapshot`);
+      for (const t of d.txns) recovered.applyChecked(t.txn);
+      commit(d.txns.map((t) => ({ zxid: t.txn.header.zxid, bytes: t.bytes })));
+      db = recovered;
+      const sink = new SimTxnSink(p.disk, recovered, this.opt.snapCount, (txns) => {
+        if (p.incarnation !== inc) return;
+        this.trace.add(this.world.now, p.id, `fsynced and commits ${txns.map((t) => zxidStr(t.zxid)).join(' ')}`);
+        commit(txns);
+      });
+      await startStandaloneServer(this.cfg.options, {
+        db: recovered,
+        sink,
+        io: { clock: host, listenClients: host.listenClients },
+        mutations: this.runtimeMutations(),
+      });
+    };
+    start().then(
+      () => {
+        if (p.incarnation !== inc) return;
+        p.starting = false;
+        up = true;
+      },
+      (err: unknown) => {
+        if (p.incarnation === inc) this.failure ??= new Violation('runtime assertion', `standalone ${p.id} failed to start: ${(err as Error).message}`);
       },
     );
   }
@@ -531,7 +621,8 @@ export class ServerSimulation {
     const r = c.probe ? 0 : c.syncReadNext ? 0.8 : this.prng.float();
     c.syncReadNext = false;
     c.issued++;
-    if (r < 0.4) this.write(c, conn, key);
+    if (r < 0.34) this.write(c, conn, key);
+    else if (r < 0.4) this.multi(c, conn, key);
     else if (r < 0.45) {
       // Pipelined, as async clients do: the sync goes out before the write is answered.
       this.write(c, conn, key);
@@ -584,54 +675,118 @@ export class ServerSimulation {
     }
   }
 
-  private write(c: Client, conn: SimConnection, key: string): void {
+  /** A compare-and-set of `key` in the history: mostly at the version the client last saw. */
+  private casOp(c: Client, key: string, check: boolean): WriteOp {
     const r = this.prng.float();
     const expected = r < 0.7 ? (c.versions.get(key) ?? 0) : r < 0.85 ? -1 : this.prng.int(4);
-    const value = `c${c.id}.${++c.n}`;
     const op: WriteOp = {
       kind: 'write',
       client: c.id,
       key,
       expectedVersion: expected,
-      value,
+      ...(check ? { check: true as const } : {}),
+      value: `c${c.id}.${++c.n}`,
       invoke: this.world.now,
       response: null,
       result: null,
       zxid: null,
     };
     this.ops.push(op);
+    return op;
+  }
+
+  /** Takes ops out of the history: they were refused before any txn, or a failed multi skipped them. */
+  private neverHappened(ops: readonly WriteOp[]): void {
+    for (const o of ops) this.ops.splice(this.ops.indexOf(o), 1);
+  }
+
+  /** Sends a request holding compare-and-sets; its failure may commit as an error txn under (session, xid). */
+  private casRequest(c: Client, conn: SimConnection, ops: readonly WriteOp[], type: number, body: (w: JuteWriter) => void, done: (rep: Reply) => void): void {
     const tag = `${c.session!.sessionId}:`;
     let xidTag: string | undefined;
-    this.request(
+    this.request(c, conn, type, body, (rep) => {
+      if (xidTag !== undefined) this.pendingCas.delete(xidTag);
+      if (rep === null) {
+        for (const o of ops) o.result = 'unknown';
+        return;
+      }
+      if (rep.err === Err.NotReadOnly) return this.neverHappened(ops); // a read-only member refused it
+      for (const o of ops) {
+        o.response = this.world.now;
+        o.zxid = rep.zxid;
+      }
+      done(rep);
+    });
+    // The xid the connection just used.
+    xidTag = tag + conn.lastXid;
+    this.pendingCas.set(xidTag, ops);
+  }
+
+  private settled(c: Client, op: WriteOp, result: WriteResult): void {
+    op.result = result;
+    if (result.ok && op.check !== true) c.versions.set(op.key, result.version);
+    if (c.probe) this.probeDone = true;
+  }
+
+  private unknown(ops: readonly WriteOp[]): void {
+    for (const o of ops) {
+      o.result = 'unknown';
+      o.response = null;
+    }
+  }
+
+  private write(c: Client, conn: SimConnection, key: string): void {
+    const op = this.casOp(c, key, false);
+    this.casRequest(
       c,
       conn,
+      [op],
       OpCode.setData,
-      (w) => R.SetDataRequest.write(w, { path: key, data: Buffer.from(value), version: expected }),
+      (w) => R.SetDataRequest.write(w, { path: key, data: Buffer.from(op.value), version: op.expectedVersion }),
       (rep) => {
-        if (xidTag !== undefined) this.pendingCas.delete(xidTag);
-        if (rep === null) return void (op.result = 'unknown');
-        op.response = this.world.now;
-        op.zxid = rep.zxid;
-        if (rep.err === 0) {
-          const stat = R.SetDataResponse.read(rep.body!).stat;
-          op.result = { ok: true, version: stat.version };
-          c.versions.set(key, stat.version);
-          if (c.probe) this.probeDone = true;
-        } else if (rep.err === Err.BadVersion) {
-          op.result = { ok: false, version: VERSION_UNREPORTED };
-          if (c.probe) this.probeDone = true;
-        } else if (rep.err === Err.NotReadOnly) {
-          // Refused by a read-only member before any txn: it never happened.
-          this.ops.splice(this.ops.indexOf(op), 1);
-        } else {
-          op.result = 'unknown';
-          op.response = null;
-        }
+        if (rep.err === 0) this.settled(c, op, { ok: true, version: R.SetDataResponse.read(rep.body!).stat.version });
+        else if (rep.err === Err.BadVersion) this.settled(c, op, { ok: false, version: VERSION_UNREPORTED });
+        else this.unknown([op]);
       },
     );
-    // The xid the connection just used: a failed CAS commits as an error txn under (session, xid).
-    xidTag = tag + conn.lastXid;
-    this.pendingCas.set(xidTag, op);
+  }
+
+  /**
+   * A multi of two registers' compare-and-sets, each a setData or a check: all take effect at one
+   * zxid or none does. Failed, it answers the first failing op's error and says nothing of the
+   * others' registers (ops before it answer Ok, after it RuntimeInconsistency).
+   */
+  private multi(c: Client, conn: SimConnection, key: string): void {
+    if (this.opt.keys < 2) return this.write(c, conn, key);
+    const other = `/k${(Number(key.slice(2)) + 1 + this.prng.int(this.opt.keys - 1)) % this.opt.keys}`;
+    const subs = [key, other].map((k) => this.casOp(c, k, this.prng.chance(0.25)));
+    const ops: ClientOp[] = subs.map((o) =>
+      o.check === true ? clientOp.check(o.key, o.expectedVersion) : clientOp.setData(o.key, o.value, o.expectedVersion),
+    );
+    this.casRequest(
+      c,
+      conn,
+      subs,
+      OpCode.multi,
+      (w) => writeMulti(w, ops, (p) => p),
+      (rep) => {
+        if (rep.err !== 0) return this.unknown(subs);
+        const results = readMultiResults(rep.body!, (p) => p);
+        const failed = results.some((x) => x.type === 'error');
+        if (results.length !== subs.length || (failed && !results.every((x) => x.type === 'error')))
+          fail('multi', `client ${c.id}: multi of ${subs.length} ops answered ${JSON.stringify(results.map((x) => x.type))}: not all or nothing`);
+        if (failed) this.multisFailed++;
+        else this.multisApplied++;
+        results.forEach((x, i) => {
+          const o = subs[i]!;
+          if (x.type === 'setData') this.settled(c, o, { ok: true, version: x.stat.version });
+          else if (x.type === 'check') this.settled(c, o, { ok: true, version: VERSION_UNREPORTED });
+          else if (x.type === 'error' && x.err === Err.BadVersion) this.settled(c, o, { ok: false, version: VERSION_UNREPORTED });
+          else if (x.type === 'error' && (x.err === Err.Ok || x.err === Err.RuntimeInconsistency)) this.neverHappened([o]);
+          else this.unknown([o]);
+        });
+      },
+    );
   }
 
   private read(c: Client, conn: SimConnection, key: string, sync: boolean): void {
@@ -809,6 +964,8 @@ export class ServerSimulation {
         ephemerals: this.ephemeralsMade,
         expired: this.expiredSeen,
         readOnlyReads: this.readOnlyReads,
+        multisApplied: this.multisApplied,
+        multisFailed: this.multisFailed,
       },
     };
   }
@@ -838,6 +995,7 @@ function zooCfg(o: ServerSimOptions): string {
     `snapCount=${o.snapCount}`,
     'maxClientCnxns=0',
   ];
+  if (o.standalone) return lines.join('\n') + '\n';
   for (let id = 1; id <= o.voters + o.observers; id++) lines.push(`server.${id}=10.0.0.${id}:2888:3888${id > o.voters ? ':observer' : ''};2181`);
   if (o.observers > 0) lines.push('peerType=participant');
   if (o.readOnly) lines.push('readonlymode.enabled=true');
@@ -878,7 +1036,7 @@ export function randomServerOptions(seed: number, ops: number, mutations: Server
         ? { interval_ms: 1500, crash: 0.2, pause: 0.1, partition: 0.25, connDrop: 0.2, clientCut: 0.1, msgDrop: 0.02, crashInSync: 0 }
         : { interval_ms: 600, crash: 0.25, pause: 0.1, partition: 0.2, connDrop: 0.2, clientCut: 0.1, msgDrop: 0.1, crashInSync: 0 };
   // Drawn in this order (the object's): a seed's ensemble stays the same when a later draw is added.
-  return {
+  const o: ServerSimOptions = {
     seed,
     voters,
     observers,
@@ -891,7 +1049,9 @@ export function randomServerOptions(seed: number, ops: number, mutations: Server
     trace_max: 60,
     sessionTimeout_ms: r.pick(SESSION_TIMEOUTS_MS),
     readOnly: r.chance(0.3),
+    standalone: r.chance(0.1),
   };
+  return o.standalone ? { ...o, voters: 1, observers: 0, readOnly: false } : o;
 }
 
 export function runServerSeed(seed: number, ops: number, mutations: ServerMutation[] = []): Promise<ServerSimResult> {

@@ -16,11 +16,13 @@ import { fsyncDir } from './fsutil.js';
 import { readAcceptedEpoch, readCurrentEpoch, writeAcceptedEpoch, writeCurrentEpoch } from './epochFiles.js';
 import { listLogs, loadNewestValidSnapshot, readLogHistory, truncateTornTails } from './history.js';
 import { VERSION_DIR, snapshotFileName } from './names.js';
+import type { SnapshotCompression } from './snapshotCompression.js';
 import { schedulePurge } from './purge.js';
 import { readSnapshotFile, writeSnapshotFile, type LoadedSnapshot, type SnapshotSource } from './snapshot.js';
 import { SNAP_COUNT_DEFAULT, Snapshotter } from './snapshotter.js';
 import type { Txn } from '../txn/txn.js';
 import { TxnLogWriter } from './txnLogWriter.js';
+import type { StorageObserver } from './storageObserver.js';
 
 export interface DataDirOptions {
   dataDir: string;
@@ -34,6 +36,8 @@ export interface DataDirOptions {
   purgeInterval_hours?: number;
   /** zookeeper.snapshot.trust.empty: accept logs with no snapshot (replay from zxid 0). */
   trustEmptySnapshot?: boolean;
+  /** zookeeper.snapshot.compression.method for the snapshots it writes (any kind is read). */
+  snapshotCompression?: SnapshotCompression;
   /**
    * The tree of a new database. When the dataDir holds nothing it is written as snapshot.0, as
    * ZooKeeper does on first start (and ZooKeeper refuses logs with no snapshot).
@@ -43,6 +47,8 @@ export interface DataDirOptions {
   random?: () => number;
   /** Cut torn log tails on open (default true; false leaves files untouched, e.g. for inspection). */
   repair?: boolean;
+  /** Told of recovery, log writes, fsyncs and snapshots (the server's metrics). */
+  observer?: StorageObserver;
 }
 
 export interface OpenedDataDir {
@@ -79,6 +85,7 @@ export async function openDataDir(opts: DataDirOptions): Promise<OpenedDataDir> 
   }
   const forceSync = opts.forceSync ?? true;
 
+  const t0 = performance.now();
   let { snapshot } = await loadNewestValidSnapshot(snapDir);
   let fresh = false;
   if (!snapshot) {
@@ -95,13 +102,19 @@ export async function openDataDir(opts: DataDirOptions): Promise<OpenedDataDir> 
     }
   }
   const fromZxid = snapshot ? snapshot.zxid : -1n;
+  const t1 = performance.now();
   const history = await readLogHistory(logDir, fromZxid);
   if (opts.repair ?? true) await truncateTornTails(history.tornTails);
   const lastZxid = history.txns.length > 0 ? history.lastZxid : snapshot ? snapshot.zxid : 0n;
   log.info({ snapshot: snapshot?.path, txns: history.txns.length, lastZxid: `0x${lastZxid.toString(16)}` }, 'recovered dataDir');
+  const observer = opts.observer;
+  observer?.recovered({ snapshot_ms: t1 - t0, txns: history.txns.length, txns_ms: performance.now() - t1 });
 
-  const txnLog = new TxnLogWriter({ dir: logDir, forceSync, lastZxid, preAllocSize_bytes: opts.preAllocSize_bytes });
-  const snapshotter = new Snapshotter({ snapDir, snapCount: opts.snapCount ?? SNAP_COUNT_DEFAULT, fsync: forceSync, random: opts.random }, txnLog);
+  const txnLog = new TxnLogWriter({ dir: logDir, forceSync, lastZxid, preAllocSize_bytes: opts.preAllocSize_bytes, observer });
+  const snapshotter = new Snapshotter(
+    { snapDir, snapCount: opts.snapCount ?? SNAP_COUNT_DEFAULT, fsync: forceSync, random: opts.random, compression: opts.snapshotCompression, observer },
+    txnLog,
+  );
   const stopPurge = schedulePurge(snapDir, logDir, opts.snapRetainCount ?? 3, opts.purgeInterval_hours ?? 0);
   return {
     snapDir,

@@ -173,8 +173,12 @@ export class FileTxnSink {
     );
   }
 
-  metrics(): ReadonlyArray<readonly [string, number]> {
-    return fsyncMetrics(this.dataDir.txnLog.stats);
+  /** A snapshot of the tree now, once any running one is done (the AdminServer's `snapshot`). */
+  takeSnapshot(): Promise<{ file: string; zxid: bigint }> {
+    return this.dataDir.snapshotter.takeNow(() => {
+      const zxid = this.db.lastProcessedZxid;
+      return { zxid, src: snapshotSourceOf(this.db, zxid) };
+    });
   }
 
   /** Log and snapshot counters (txns, fsyncs, batches, snapshots taken/skipped) for mntr/metrics. */
@@ -210,19 +214,4 @@ export async function openDatabase(opts: DataDirOptions, sinkOpts: FileTxnSinkOp
   const { txnLog, snapshotter, close } = dataDir;
   const sink = new FileTxnSink({ txnLog, snapshotter, close }, db, sinkOpts);
   return { db, sink, dataDir, lastZxid };
-}
-
-/**
- * mntr lines for a txn log's fsyncs, named and ordered as ZooKeeper 3.8 prints its "fsynctime"
- * summary (avg, min, max, cnt, sum; whole ms per fsync of one log file).
- */
-export function fsyncMetrics(st: TxnLogStats): ReadonlyArray<readonly [string, number]> {
-  const avg = st.fsyncs === 0 ? 0 : st.fsyncTimeSum_ms / st.fsyncs;
-  return [
-    ['zk_avg_fsynctime', Math.round(avg * 1000) / 1000],
-    ['zk_min_fsynctime', st.fsyncTimeMin_ms],
-    ['zk_max_fsynctime', st.fsyncTimeMax_ms],
-    ['zk_cnt_fsynctime', st.fsyncs],
-    ['zk_sum_fsynctime', st.fsyncTimeSum_ms],
-  ];
 }

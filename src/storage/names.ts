@@ -4,6 +4,7 @@
  * `acceptedEpoch`, `currentEpoch` and `myid` files.
  */
 import path from 'node:path';
+import { compressionOfName, snapshotSuffix, type SnapshotCompression } from './snapshotCompression.js';
 
 export const VERSION_DIR = 'version-2';
 export const LOG_PREFIX = 'log';
@@ -18,8 +19,8 @@ export function logFileName(zxid: bigint): string {
   return `${LOG_PREFIX}.${zxidHex(zxid)}`;
 }
 
-export function snapshotFileName(zxid: bigint): string {
-  return `${SNAPSHOT_PREFIX}.${zxidHex(zxid)}`;
+export function snapshotFileName(zxid: bigint, compression: SnapshotCompression = 'none'): string {
+  return `${SNAPSHOT_PREFIX}.${zxidHex(zxid)}${snapshotSuffix(compression)}`;
 }
 
 /** The zxid in `<prefix>.<hex>[.<ext>]`, or undefined when the name is not one of those files. */
@@ -36,13 +37,14 @@ export interface ZxidFile {
   zxid: bigint;
 }
 
-/** Files named `<prefix>.<hex zxid>` in dir, sorted by zxid ascending. */
+/** Files named `<prefix>.<hex zxid>` in dir (snapshots also `.gz`, `.snappy`), sorted by zxid ascending. */
 export function listZxidFiles(names: readonly string[], dir: string, prefix: string): ZxidFile[] {
   const out: ZxidFile[] = [];
   for (const name of names) {
     const zxid = zxidFromName(name, prefix);
-    // Compressed snapshots (.gz, .snappy) are not written by tszk nor by a default ZooKeeper: skip them.
-    if (zxid === undefined || name.split('.').length !== 2) continue;
+    if (zxid === undefined) continue;
+    // Other suffixes (a `.tmp` being written, a log with one) are not files of the dataDir.
+    if (name.split('.').length !== 2 && (prefix !== SNAPSHOT_PREFIX || compressionOfName(name) === undefined)) continue;
     out.push({ path: path.join(dir, name), zxid });
   }
   return out.sort((x, y) => (x.zxid < y.zxid ? -1 : x.zxid > y.zxid ? 1 : 0));

@@ -14,6 +14,7 @@ import { FileHeader } from './fileHeader.js';
 import { scanLogBuffer } from './logFile.js';
 import { SNAPSHOT_PREFIX, zxidFromName } from './names.js';
 import { parseSnapshot } from './snapshot.js';
+import { compressionOfName, decompressSnapshot } from './snapshotCompression.js';
 import type { Txn, TxnBody } from '../txn/txn.js';
 
 export interface TextOut {
@@ -108,9 +109,10 @@ function statLines(s: StatPersisted): string {
 
 export async function printSnapshot(file: string, out: TextOut, opts: { dumpData?: boolean } = {}): Promise<number> {
   const zxid = zxidFromName(path.basename(file), SNAPSHOT_PREFIX) ?? -1n;
-  const buf = await fs.readFile(file);
+  let buf: Buffer;
   let snap;
   try {
+    buf = await decompressSnapshot(await fs.readFile(file), compressionOfName(path.basename(file)) ?? 'none', file);
     snap = parseSnapshot(buf, file, zxid);
   } catch (e) {
     out.write(`${errorMessage(e)}\n`);

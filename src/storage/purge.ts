@@ -6,6 +6,8 @@ import fs from 'node:fs/promises';
 import { log } from '../log.js';
 import { listLogs, listSnapshots, logsFrom } from './history.js';
 import { looksSealed } from './snapshot.js';
+import { compressionOfName, hasCompressedMagic } from './snapshotCompression.js';
+import path from 'node:path';
 
 /** ZooKeeper refuses to keep fewer than 3 snapshots. */
 export const SNAP_RETAIN_COUNT_MIN = 3;
@@ -16,6 +18,13 @@ async function sealed(file: string): Promise<boolean> {
     try {
       const { size } = await fh.stat();
       if (size < 10) return false;
+      // A compressed snapshot's end is inside its stream: ZooKeeper checks its magic instead.
+      const c = compressionOfName(path.basename(file));
+      if (c !== undefined && c !== 'none') {
+        const head = Buffer.alloc(8);
+        await fh.read(head, 0, 8, 0);
+        return hasCompressedMagic(head, c);
+      }
       const tail = Buffer.alloc(5);
       await fh.read(tail, 0, 5, size - 5);
       const probe = Buffer.concat([Buffer.alloc(5), tail]);

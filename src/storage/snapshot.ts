@@ -16,11 +16,12 @@
 import fs from 'node:fs/promises';
 import { JuteReader, JuteWriter } from '../jute/index.js';
 import { ACL, StatPersisted } from '../proto/records.js';
-import { TREE_DIGEST_VERSION } from '../tree/digest.js';
+import { TREE_DIGEST_VERSION, type ZxidDigest } from '../tree/digest.js';
 import { Adler32, adler32 } from './adler32.js';
 import { FILE_FORMAT_VERSION, FileHeader, SNAP_DBID, SNAP_MAGIC } from './fileHeader.js';
 import { StorageError, errorMessage } from './errors.js';
 import { fsyncDir } from './fsutil.js';
+import { compressionOfName, decompressSnapshot, snapshotCompressor, type SnapshotCompression } from './snapshotCompression.js';
 import path from 'node:path';
 
 export interface SnapshotNode {
@@ -32,13 +33,7 @@ export interface SnapshotNode {
   stat: StatPersisted;
 }
 
-/** The tree digest recorded after the nodes (DataTree.ZxidDigest); zxid 0 means none. */
-export interface ZxidDigest {
-  zxid: bigint;
-  digestVersion: number;
-  digest: bigint;
-}
-
+/** A snapshot's digest section (written after the nodes) when the digest is unknown: zxid 0 means none. */
 export const EMPTY_DIGEST: ZxidDigest = { zxid: 0n, digestVersion: TREE_DIGEST_VERSION, digest: 0n };
 
 /**
@@ -79,13 +74,17 @@ const SNAPSHOT_YIELD_BYTES = 64 * 1024;
 /** ZooKeeper's isValidCheckedStream minimum: a header plus the final seal. */
 const SNAPSHOT_BYTES_MIN = 10;
 
-/** Streams jute into a file in chunks, checksumming as it goes. */
+/** Streams jute into a file in chunks, checksumming as it goes (the plain bytes, before any compression). */
 class ChunkedOut {
   readonly w = new JuteWriter(SNAPSHOT_CHUNK_BYTES + 64 * 1024);
   readonly sum = new Adler32();
+  /** Bytes in the file so far. */
   position = 0;
   private nextYieldAt = SNAPSHOT_YIELD_BYTES;
-  constructor(private readonly fh: fs.FileHandle) {}
+  constructor(
+    private readonly fh: fs.FileHandle,
+    private readonly compress: ((plain: Buffer) => Promise<Buffer>) | undefined,
+  ) {}
 
   async maybeFlush(): Promise<void> {
     if (this.w.offset < this.nextYieldAt) return;
@@ -95,9 +94,10 @@ class ChunkedOut {
   }
 
   async flush(): Promise<void> {
-    const b = this.w.bytes();
-    if (b.length === 0) return;
-    this.sum.update(b);
+    const plain = this.w.bytes();
+    if (plain.length === 0) return;
+    this.sum.update(plain);
+    const b = this.compress === undefined ? plain : await this.compress(plain);
     let off = 0;
     while (off < b.length) {
       const { bytesWritten } = await this.fh.write(b, off, b.length - off, this.position + off);
@@ -119,6 +119,8 @@ export interface WriteSnapshotOptions {
   fsync: boolean;
   /** Write the digest section (ZooKeeper 3.8 with digests enabled, the default). */
   withDigest?: boolean;
+  /** zookeeper.snapshot.compression.method; the file name must carry its suffix (names.ts). */
+  compression?: SnapshotCompression;
 }
 
 /**
@@ -168,7 +170,8 @@ export async function writeSnapshotFile(file: string, src: SnapshotSource, opts:
   const fh = await fs.open(tmp, 'w');
   let size: number;
   try {
-    const out = new ChunkedOut(fh);
+    const c = opts.compression ?? 'none';
+    const out = new ChunkedOut(fh, c === 'none' ? undefined : snapshotCompressor(c));
     const w = out.w;
     FileHeader.write(w, { magic: SNAP_MAGIC, version: FILE_FORMAT_VERSION, dbid: SNAP_DBID });
     for (const _ of snapshotBodyParts(w, src)) await out.maybeFlush();
@@ -315,5 +318,6 @@ function decodeNodes(eachNode: LoadedSnapshot['eachNode'], file: string): Snapsh
 const FILE_HEADER_END = 16;
 
 export async function readSnapshotFile(file: string, zxid: bigint): Promise<LoadedSnapshot> {
-  return parseSnapshot(await fs.readFile(file), file, zxid);
+  const compression = compressionOfName(path.basename(file)) ?? 'none';
+  return parseSnapshot(await decompressSnapshot(await fs.readFile(file), compression, file), file, zxid);
 }

@@ -7,6 +7,8 @@ import path from 'node:path';
 import { log } from '../log.js';
 import { snapshotFileName } from './names.js';
 import { writeSnapshotFile, type SnapshotSource } from './snapshot.js';
+import type { SnapshotCompression } from './snapshotCompression.js';
+import type { StorageObserver } from './storageObserver.js';
 import type { TxnLogWriter } from './txnLogWriter.js';
 
 export const SNAP_COUNT_DEFAULT = 100_000;
@@ -18,6 +20,10 @@ export interface SnapshotterOptions {
   fsync: boolean;
   /** Uniform in [0, 1); injected so tests and the simulator are deterministic. */
   random?: () => number;
+  /** zookeeper.snapshot.compression.method (default none). */
+  compression?: SnapshotCompression;
+  /** Told how long each snapshot took (snapshottime). */
+  observer?: StorageObserver;
 }
 
 export interface SnapshotStats {
@@ -81,21 +87,36 @@ export class Snapshotter {
       return undefined;
     }
     this.txnLog?.roll();
-    const file = path.join(this.opts.snapDir, snapshotFileName(zxid));
+    const file = path.join(this.opts.snapDir, snapshotFileName(zxid, this.opts.compression));
     const t0 = performance.now();
     log.info({ file, zxid: `0x${zxid.toString(16)}` }, 'snapshotting');
-    const p = writeSnapshotFile(file, src, { fsync: this.opts.fsync })
+    const p = writeSnapshotFile(file, src, { fsync: this.opts.fsync, compression: this.opts.compression })
       .then((bytes) => {
         this.stats.taken++;
         this.stats.last_ms = performance.now() - t0;
         this.stats.lastBytes = bytes;
         this.stats.lastFile = file;
         log.info({ file, bytes, ms: Math.round(this.stats.last_ms) }, 'snapshot written');
+        this.opts.observer?.snapshot(this.stats.last_ms);
         return file;
       })
       .finally(() => (this.running = undefined));
     this.running = p;
     return p;
+  }
+
+  /**
+   * A snapshot now, for a backup (the AdminServer's `snapshot`): after any running one, of the tree
+   * as `at` gives it when this one starts (its last applied zxid). Resolves once the file is durable.
+   */
+  async takeNow(at: () => { zxid: bigint; src: SnapshotSource }): Promise<{ file: string; zxid: bigint }> {
+    for (;;) {
+      await this.idle();
+      const { zxid, src } = at();
+      const p = this.take(zxid, src);
+      // Another snapshot started between idle and here: wait for that one too.
+      if (p !== undefined) return { file: await p, zxid };
+    }
   }
 
   /** Waits for a running snapshot, if any. */

@@ -12,6 +12,7 @@ import { frameLogEntry } from './logFile.js';
 import { logFileName } from './names.js';
 import { encodeTxn, type Txn } from '../txn/txn.js';
 import { fsyncDir } from './fsutil.js';
+import type { StorageObserver } from './storageObserver.js';
 
 /** ZooKeeper's default zookeeper.preAllocSize: 64 MiB. */
 export const PREALLOC_SIZE_DEFAULT_BYTES = 64 * 1024 * 1024;
@@ -29,6 +30,8 @@ export interface TxnLogWriterOptions {
   /** The highest zxid already in the log; appends must be above it. */
   lastZxid: bigint;
   pendingBytesMax?: number;
+  /** Told of queueing, writes and fsyncs (the server's metrics). */
+  observer?: StorageObserver;
 }
 
 export interface TxnLogStats {
@@ -49,10 +52,14 @@ export interface TxnLogStats {
 /** `zxid`: the first zxid in `framed` (one entry, or a run of entries framed back to back). */
 type Item = { kind: 'entry'; zxid: bigint; framed: Buffer } | { kind: 'roll' };
 
+/** When each append joined its batch (performance.now ms) and how many txns it holds. */
+type Run = [queued: number, txns: number];
+
 interface Batch {
   items: Item[];
   bytes: number;
   txns: number;
+  runs: Run[];
   promise: Promise<void>;
   resolve: () => void;
   reject: (e: Error) => void;
@@ -68,7 +75,7 @@ function newBatch(): Batch {
   // A batch nobody awaits must not crash the process with an unhandled rejection; the writer's
   // failure is still reported to every later append.
   promise.catch(() => undefined);
-  return { items: [], bytes: 0, txns: 0, promise, resolve, reject };
+  return { items: [], bytes: 0, txns: 0, runs: [], promise, resolve, reject };
 }
 
 interface OpenLog {
@@ -94,6 +101,7 @@ export class TxnLogWriter {
   private readonly preAlloc: number;
   private readonly pendingBytesMax: number;
   private lastZxid: bigint;
+  private readonly observer: StorageObserver | undefined;
   private current: OpenLog | undefined;
   private pending: Batch = newBatch();
   private flushing = false;
@@ -120,6 +128,7 @@ export class TxnLogWriter {
     this.preAlloc = opts.preAllocSize_bytes ?? PREALLOC_SIZE_DEFAULT_BYTES;
     this.pendingBytesMax = opts.pendingBytesMax ?? PENDING_BYTES_MAX_DEFAULT;
     this.lastZxid = opts.lastZxid;
+    this.observer = opts.observer;
   }
 
   /** The highest zxid appended (durable or not). */
@@ -164,7 +173,7 @@ export class TxnLogWriter {
     b.items.push({ kind: 'entry', zxid: firstZxid, framed });
     this.lastZxid = lastZxid;
     b.bytes += framed.length;
-    b.txns += count;
+    this.queued(b, count);
     this.kick();
     return b.promise;
   }
@@ -185,9 +194,15 @@ export class TxnLogWriter {
     for (const e of entries) b.items.push({ kind: 'entry', zxid: e.zxid, framed: e.framed });
     this.lastZxid = last;
     b.bytes += bytes;
-    b.txns += entries.length;
+    this.queued(b, entries.length);
     this.kick();
     return b.promise;
+  }
+
+  private queued(b: Batch, txns: number): void {
+    this.observer?.logQueued(txns, b.txns);
+    b.txns += txns;
+    if (this.observer !== undefined) b.runs.push([performance.now(), txns]);
   }
 
   /** The next appended txn starts a new log file (at snapshot time). */
@@ -259,9 +274,11 @@ export class TxnLogWriter {
     st.fsyncTimeMax_ms = Math.max(st.fsyncTimeMax_ms, ms);
     st.fsyncTimeSum_ms += ms;
     st.fsyncs++;
+    this.observer?.fsync(ms);
   }
 
   private async writeBatch(batch: Batch): Promise<void> {
+    const started = performance.now();
     const touched: OpenLog[] = [];
     const toClose: OpenLog[] = [];
     let newFile = false;
@@ -316,5 +333,6 @@ export class TxnLogWriter {
     this.stats.batches++;
     this.stats.txns += batch.txns;
     this.stats.batchTxnsMax = Math.max(this.stats.batchTxnsMax, batch.txns);
+    this.observer?.logWritten({ txns: batch.txns, runs: batch.runs, started, durable: performance.now() });
   }
 }

@@ -10,6 +10,13 @@ import zlib from 'node:zlib';
 import type { StatPersisted } from '../proto/records.js';
 
 export const TREE_DIGEST_VERSION = 2;
+
+/** DataTree.ZxidDigest: the tree digest right after the txn `zxid` (in snapshots, and in the `hash` history). */
+export interface ZxidDigest {
+  readonly zxid: bigint;
+  readonly digestVersion: number;
+  readonly digest: bigint;
+}
 const STAT_DIGEST_BYTES = 60;
 const EXCLUDED_SUBTREE = '/zookeeper/';
 /**

@@ -4,7 +4,7 @@
  */
 import { OpCode } from '../proto/opcodes.js';
 import { DataTree } from '../tree/dataTree.js';
-import { TREE_DIGEST_VERSION } from '../tree/digest.js';
+import { TREE_DIGEST_VERSION, type ZxidDigest } from '../tree/digest.js';
 import { applyTxn, type ProcessTxnResult } from './apply.js';
 import type { Txn } from './txn.js';
 
@@ -15,6 +15,11 @@ export interface DigestMismatch {
   /** What recorded the expected digest (a txn, a snapshot). */
   recordedBy: string;
 }
+
+/** DataTree.DIGEST_LOG_INTERVAL: the digest after every txn whose zxid is a multiple of this is kept (0x80: easy to line up between servers). */
+const DIGEST_LOG_INTERVAL = 128n;
+/** DataTree.DIGEST_LOG_LIMIT: how many of those are kept, newest last. */
+const DIGEST_LOG_LIMIT = 1024;
 
 export class ZkDatabase {
   readonly sessionsWithTimeouts = new Map<bigint, number>();
@@ -29,6 +34,8 @@ export class ZkDatabase {
   snapshotDigest: { zxid: bigint; digest: bigint } | undefined;
   /** Told of each mismatch (the server logs it). */
   onDigestMismatch: ((m: DigestMismatch) => void) | undefined;
+  /** Recent tree digests (the AdminServer's `hash`), oldest first. */
+  private readonly digests: ZxidDigest[] = [];
 
   constructor(readonly tree: DataTree = new DataTree()) {}
 
@@ -40,7 +47,18 @@ export class ZkDatabase {
     const rc = applyTxn(this.tree, txn);
     if (txn.body.type === OpCode.createSession) this.sessionsWithTimeouts.set(txn.header.clientId, txn.body.txn.timeOut);
     else if (txn.body.type === OpCode.closeSession) this.sessionsWithTimeouts.delete(txn.header.clientId);
+    const zxid = txn.header.zxid;
+    // As DataTree.logZxidDigest: not while the tree is still in a fuzzy snapshot's range.
+    if (zxid % DIGEST_LOG_INTERVAL === 0n && zxid > this.digestCheckAfter) {
+      this.digests.push({ zxid, digestVersion: TREE_DIGEST_VERSION, digest: this.tree.digest });
+      if (this.digests.length > DIGEST_LOG_LIMIT) this.digests.shift();
+    }
     return rc;
+  }
+
+  /** The digest history `hash` answers with (DataTree.getDigestLog), oldest first. */
+  digestLog(): readonly ZxidDigest[] {
+    return this.digests;
   }
 
   /**

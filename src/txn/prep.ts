@@ -80,6 +80,8 @@ export interface PrepOptions extends AclPolicy {
   extendedTypesEnabled: boolean;
   /** zookeeper.digest.enabled: put the predicted tree digest on every txn (TxnDigest). */
   digestEnabled: boolean;
+  /** Test-only broken variant (src/server/mutations.ts): a failed multi's earlier changes stay outstanding. */
+  failedMultiKeepsChanges?: boolean;
 }
 
 /** A node's state as prepare sees it (ChangeRecord); stat null = deleted by an outstanding txn. */
@@ -186,7 +188,7 @@ export class TxnPreparer {
         if (!(e instanceof KeeperError)) throw e;
         failed = true;
         txns.push({ type: OpCode.error, txn: { err: e.code } });
-        this.rollback(saved, savedLength);
+        if (this.opts.failedMultiKeepsChanges !== true) this.rollback(saved, savedLength);
       }
     }
     return { type: OpCode.multi, txns };

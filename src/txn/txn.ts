@@ -163,6 +163,14 @@ export function writeTxn(w: JuteWriter, t: Txn): void {
   if (t.digest !== undefined) TxnDigest.write(w, t.digest);
 }
 
+/** Where TxnHeader's `time` lies in a txn's bytes: after clientId (8), cxid (4) and zxid (8). */
+const TXN_TIME_OFFSET = 20;
+
+/** The TxnHeader `time` of encoded txn bytes (the preparing member's clock, ms), without decoding the rest. */
+export function txnTime_ms(bytes: Buffer): number | undefined {
+  return bytes.length >= TXN_TIME_OFFSET + 8 ? Number(bytes.readBigInt64BE(TXN_TIME_OFFSET)) : undefined;
+}
+
 export function encodeTxn(t: Txn): Buffer {
   const w = new JuteWriter();
   writeTxn(w, t);

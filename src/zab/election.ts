@@ -1,10 +1,10 @@
 import type { Notification, PeerStateName } from './packets.js';
 import type { Action, LookingState, PeerState, ReceivedVote, Vote } from './state.js';
 import { lastLogged } from './history.js';
-import { becomeLeader } from './leader.js';
+import { becomeLeader, leaderMessage } from './leader.js';
 import { becomeLearner } from './learner.js';
 import { adoptConfig, configInForce } from './reconfig.js';
-import type { ServerId } from './types.js';
+import { assert, type ServerId } from './types.js';
 
 /** Fast Leader Election (FastLeaderElection.lookForLeader), one notification at a time. */
 
@@ -71,6 +71,8 @@ export function becomeLooking(s: PeerState, out: Action[]): void {
     notificationInterval_ticks: s.config.finalizeWait_ticks,
     lastNotification_tick: s.tick,
     finalizeDeadline_tick: null,
+    // A new round while looking keeps the learners waiting on this peer.
+    heldInfos: s.role.role === 'LOOKING' ? s.role.heldInfos : new Map(),
   };
   s.role = l;
   s.vote = proposal;
@@ -106,10 +108,18 @@ function checkLookingQuorum(s: PeerState, l: LookingState): void {
   else if (l.finalizeDeadline_tick === null) l.finalizeDeadline_tick = s.tick + s.config.finalizeWait_ticks;
 }
 
-function decide(s: PeerState, v: Vote, out: Action[]): void {
+function decide(s: PeerState, l: LookingState, v: Vote, out: Action[]): void {
   s.vote = { ...v };
-  if (v.leader === s.config.sid) becomeLeader(s, out);
-  else becomeLearner(s, v.leader, out);
+  if (v.leader === s.config.sid) {
+    becomeLeader(s, out);
+    const r = s.role;
+    assert(r.role === 'LEADING', 'becomeLeader must leave the peer leading');
+    for (const [from, msg] of l.heldInfos) leaderMessage(s, r, from, msg, out);
+    return;
+  }
+  // Refused before following: the learner connection to the leader opens after this.
+  for (const from of l.heldInfos.keys()) out.push({ type: 'disconnect', peer: from });
+  becomeLearner(s, v.leader, out);
 }
 
 /** A LOOKING peer handles one notification. */
@@ -153,21 +163,21 @@ export function lookingNotification(s: PeerState, l: LookingState, from: ServerI
   if (n.electionEpoch === s.logicalclock) {
     l.recvset.set(from, rv);
     if (q.containsQuorum(agreeing(l.recvset, rv)) && checkLeader(s, l.recvset, rv.leader, rv.electionEpoch)) {
-      decide(s, rv, out);
+      decide(s, l, rv, out);
       return;
     }
   }
   l.outofelection.set(from, rv);
   if (q.containsQuorum(agreeing(l.outofelection, rv, sameEstablishedVote)) && checkLeader(s, l.outofelection, rv.leader, rv.electionEpoch)) {
     s.logicalclock = rv.electionEpoch;
-    decide(s, rv, out);
+    decide(s, l, rv, out);
   }
 }
 
 export function lookingTick(s: PeerState, l: LookingState, out: Action[]): void {
   if (l.finalizeDeadline_tick !== null && s.tick >= l.finalizeDeadline_tick) {
     // No better vote arrived within finalizeWait: the quorum's choice stands.
-    decide(s, { ...l.proposal, electionEpoch: s.logicalclock }, out);
+    decide(s, l, { ...l.proposal, electionEpoch: s.logicalclock }, out);
     return;
   }
   if (s.tick - l.lastNotification_tick >= l.notificationInterval_ticks && !s.config.mutations.has('noNotificationResend')) {

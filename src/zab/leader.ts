@@ -3,7 +3,7 @@ import type { Action, LeaderState, LearnerHandler, PeerState, Proposal } from '.
 import { answerNotification, becomeLooking } from './election.js';
 import { appendTxn, applyThrough, firstAfter, indexOf, lastLogged } from './history.js';
 import { minorityQuorum } from './quorum.js';
-import { configInForce, quorumOfBoth, reconfigInProgress } from './reconfig.js';
+import { adoptConfig, configForNewLeader, configInForce, quorumOfBoth, reconfigInProgress } from './reconfig.js';
 import { assert, counterOf, epochOf, makeZxid, maxBig, type Epoch, type ServerId, type Zxid } from './types.js';
 import type { Message } from './packets.js';
 
@@ -90,6 +90,9 @@ function maybeEstablish(s: PeerState, l: LeaderState, out: Action[]): void {
   s.vote = { ...s.vote, peerEpoch: l.newEpoch! };
   // A quorum holds the initial history durably: it is committed.
   applyThrough(s, l.initialHistoryZxid, out);
+  // The static config, numbered as NEWLEADER said (ZOOKEEPER-1783), is ours too now.
+  const numbered = configInForce(s) === undefined ? configForNewLeader(s, l.newEpoch!) : undefined;
+  if (numbered !== undefined) adoptConfig(s, numbered.zxid, numbered.data, out);
   out.push({ type: 'established', epoch: l.newEpoch! });
   out.push({ type: 'serving', serving: true });
   for (const h of l.handlers.values()) if (h.stage === 'newLeaderAcked') sendUptodate(s, h, out);
@@ -160,7 +163,7 @@ function startSync(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[
   // learners ignore (ZooKeeper's leader sends -1).
   h.syncCommitZxid = commitLimit;
   if (!s.config.mutations.has('forwardAfterNewLeaderAck')) h.forwarding = true;
-  const c = configInForce(s);
+  const c = configForNewLeader(s, l.newEpoch!);
   send(
     out,
     h.sid,
@@ -203,9 +206,14 @@ function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
     l.proposals.shift();
     const configBefore = s.quorumZxid;
     applyThrough(s, p.zxid, out);
+    // A reconfig's commit names the new config's leader (ZooKeeper's COMMITANDACTIVATE/INFORMANDACTIVATE).
+    const designatedLeader = s.quorumZxid !== configBefore ? designate(s, l, p) : undefined;
+    const activate = designatedLeader === undefined ? {} : { designatedLeader };
     for (const h of l.handlers.values()) {
       if (!h.forwarding) continue;
-      const m: LearnerHandler['held'][number] = h.participant ? { type: 'COMMIT', zxid: p.zxid } : { type: 'INFORM', zxid: p.zxid, data: p.data };
+      const m: LearnerHandler['held'][number] = h.participant
+        ? { type: 'COMMIT', zxid: p.zxid, ...activate }
+        : { type: 'INFORM', zxid: p.zxid, data: p.data, ...activate };
       const hold = h.syncsAfter[0];
       if (hold !== undefined && p.zxid > hold) h.held.push(m);
       else send(out, h.sid, m);
@@ -214,6 +222,24 @@ function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
     if (s.quorumZxid !== configBefore && !s.quorum.isVoter(s.config.sid)) return stepDown(s, l, out);
     releaseSyncs(s, l, out);
   }
+}
+
+/**
+ * The leader of the config reconfig `p` just put in force (ZooKeeper's getDesignatedLeader): we
+ * stay if we vote in it; otherwise the first of its voters that acked `p`, kept to those that also
+ * acked the most of the proposals after it (the most up to date, so the fewest are dropped).
+ */
+function designate(s: PeerState, l: LeaderState, p: Proposal): ServerId {
+  if (s.quorum.isVoter(s.config.sid)) return s.config.sid;
+  let candidates = [...p.acks].filter((sid) => s.quorum.isVoter(sid)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  assert(candidates.length > 0, `reconfig ${p.zxid} committed without acks of the new config's voters`);
+  for (const later of l.proposals) {
+    const acked = candidates.filter((sid) => later.acks.has(sid));
+    if (acked.length === 0) break;
+    candidates = acked;
+    if (candidates.length === 1) break;
+  }
+  return candidates[0]!;
 }
 
 function releaseSyncs(s: PeerState, l: LeaderState, out: Action[]): void {

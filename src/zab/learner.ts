@@ -2,16 +2,16 @@ import type { Message, QuorumMessage } from './packets.js';
 import type { Id } from '../proto/records.js';
 import type { Action, LearnerState, PeerState } from './state.js';
 import { answerNotification, becomeLooking } from './election.js';
+import { becomeLeader } from './leader.js';
 import { appendTxn, applyThrough, indexOf, lastLogged, truncateAfter } from './history.js';
-import { adoptConfig, noteLogged } from './reconfig.js';
+import { adoptConfig, learnerRole, noteLogged } from './reconfig.js';
 import { makeZxid, maxBig, minBig, type Epoch, type ServerId, type Zxid } from './types.js';
 
 /** Follower and observer: register with the leader, sync, then follow the broadcast. */
 
 export function becomeLearner(s: PeerState, leader: ServerId, out: Action[]): void {
-  const follower = s.quorum.isVoter(s.config.sid);
   const l: LearnerState = {
-    role: follower ? 'FOLLOWING' : 'OBSERVING',
+    role: learnerRole(s),
     leader,
     phase: 'connecting',
     newEpoch: null,
@@ -162,7 +162,7 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
         s.log.push({ zxid: msg.zxid, data: msg.data }); // written at NEWLEADER
         noteLogged(s, s.log[s.log.length - 1]!);
       } else appendTxn(s, { zxid: msg.zxid, data: msg.data }, out);
-      if (msg.type === 'INFORM') return commitOrRemember(s, l, msg.zxid, out);
+      if (msg.type === 'INFORM') return commitOrRemember(s, l, msg.zxid, out, msg.designatedLeader);
       if (l.role === 'FOLLOWING') {
         l.ackQueue.push(msg.zxid);
         flushAcks(s, l, out);
@@ -171,13 +171,12 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
     }
     case 'COMMIT':
       if (l.phase === 'connecting') return leave(s, l, out);
-      return commitOrRemember(s, l, msg.zxid, out);
+      return commitOrRemember(s, l, msg.zxid, out, msg.designatedLeader);
     case 'NEWLEADER':
       if (l.phase !== 'syncing') return leave(s, l, out);
       // The leader's config in force (committed): ours too; a learner it moves out of this role rejoins.
       if (msg.config !== undefined && msg.configZxid !== undefined && adoptConfig(s, msg.configZxid, msg.config, out)) {
-        const role = s.quorum.isVoter(s.config.sid) ? 'FOLLOWING' : 'OBSERVING';
-        if (!s.quorum.isVoter(l.leader) || role !== l.role) return leave(s, l, out);
+        if (!s.quorum.isVoter(l.leader) || learnerRole(s) !== l.role) return leave(s, l, out);
       }
       l.newLeaderPending = msg.zxid;
       if (l.snapSync !== null) persistSnapSync(s, l, out);
@@ -260,23 +259,38 @@ function noteSyncPoint(s: PeerState, l: LearnerState, z: Zxid): void {
   l.maxCommitSeen = maxBig(l.maxCommitSeen, minBig(z, lastLogged(s)));
 }
 
-function commitOrRemember(s: PeerState, l: LearnerState, z: Zxid, out: Action[]): void {
+function commitOrRemember(s: PeerState, l: LearnerState, z: Zxid, out: Action[], designatedLeader?: ServerId): void {
   if (l.phase !== 'broadcast') {
     l.maxCommitSeen = maxBig(l.maxCommitSeen, z);
     return;
   }
   const before = s.quorumZxid;
   applyThrough(s, z, out);
-  if (s.quorumZxid !== before) followNewConfig(s, l, out);
+  if (s.quorumZxid === before) return;
+  if (designatedLeader !== undefined && designatedLeader !== l.leader && s.quorum.isVoter(designatedLeader)) return takeOver(s, l, designatedLeader, out);
+  followNewConfig(s, l, out);
+}
+
+/**
+ * The committed reconfig named a new leader (its old one left the voters): follow it, or lead if
+ * it is us, without an election (ZooKeeper's updateVote + updateServerState). It acked the
+ * reconfig, so it holds every txn the old leader committed; if it cannot gather a quorum, the
+ * usual timeouts send everyone back to LOOKING.
+ */
+function takeOver(s: PeerState, l: LearnerState, leader: ServerId, out: Action[]): void {
+  out.push({ type: 'disconnect', peer: l.leader });
+  if (l.serving) out.push({ type: 'serving', serving: false });
+  s.vote = { leader, zxid: lastLogged(s), electionEpoch: s.logicalclock, peerEpoch: s.currentEpoch };
+  if (leader === s.config.sid) becomeLeader(s, out);
+  else becomeLearner(s, leader, out);
 }
 
 /**
  * A reconfig committed: a learner whose leader is no voter of the new config, or whose own role
- * changed (participant <-> observer, or removed), goes back to LOOKING and joins the new config.
+ * changed (participant <-> observer), goes back to LOOKING and joins the new config.
  */
 function followNewConfig(s: PeerState, l: LearnerState, out: Action[]): void {
-  const role = s.quorum.isVoter(s.config.sid) ? 'FOLLOWING' : 'OBSERVING';
-  if (!s.quorum.isVoter(l.leader) || role !== l.role) leave(s, l, out);
+  if (!s.quorum.isVoter(l.leader) || learnerRole(s) !== l.role) leave(s, l, out);
 }
 
 export function learnerTick(s: PeerState, l: LearnerState, out: Action[]): void {

@@ -92,9 +92,13 @@ export type QuorumMessage =
   /** ZooKeeper streams the snapshot bytes right after the SNAP packet; here they ride along. */
   | { type: 'SNAP'; zxid: Zxid; data: Buffer }
   | { type: 'PROPOSAL'; zxid: Zxid; data: Buffer }
-  | { type: 'COMMIT'; zxid: Zxid }
-  | { type: 'INFORM'; zxid: Zxid; data: Buffer }
-  /** `config`: ZooKeeper's leader sends its QuorumVerifier as text (server.N lines, version=); null is also accepted. */
+  /**
+   * `designatedLeader`: the commit of a reconfig, which names the leader of the new config
+   * (ZooKeeper's COMMITANDACTIVATE to followers, INFORMANDACTIVATE to observers: a long before
+   * the txn bytes).
+   */
+  | { type: 'COMMIT'; zxid: Zxid; designatedLeader?: ServerId }
+  | { type: 'INFORM'; zxid: Zxid; data: Buffer; designatedLeader?: ServerId }
   /**
    * `config`: the leader's config in force (ZooKeeper: its QuorumVerifier text). `configZxid`:
    * which reconfig made it, when the core attached it (dynamic reconfiguration, `reconfigOf`);
@@ -132,6 +136,12 @@ export interface Notification {
 
 export type Message = QuorumMessage | Notification;
 
+function long8(v: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64BE(v);
+  return b;
+}
+
 function int4(v: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeInt32BE(v);
@@ -154,9 +164,10 @@ export function toQuorumPacket(m: QuorumMessage): QuorumPacket {
       return p(PacketType.LEADERINFO, makeZxid(m.newEpoch, 0n), int4(PROTOCOL_VERSION));
     case 'ACKEPOCH':
       return p(PacketType.ACKEPOCH, m.lastZxid, int4(Number(m.currentEpoch)));
+    case 'COMMIT':
+      return m.designatedLeader === undefined ? p(PacketType.COMMIT, m.zxid) : p(PacketType.COMMITANDACTIVATE, m.zxid, long8(m.designatedLeader));
     case 'DIFF':
     case 'TRUNC':
-    case 'COMMIT':
     case 'ACK':
       return p(PacketType[m.type], m.zxid);
     case 'NEWLEADER':
@@ -164,9 +175,11 @@ export function toQuorumPacket(m: QuorumMessage): QuorumPacket {
     case 'SNAP':
       // ZooKeeper's SNAP packet has null data; the snapshot is streamed after it.
       return p(PacketType.SNAP, m.zxid, m.data.length === 0 ? null : m.data);
-    case 'PROPOSAL':
     case 'INFORM':
-      return p(PacketType[m.type], m.zxid, m.data);
+      if (m.designatedLeader !== undefined) return p(PacketType.INFORMANDACTIVATE, m.zxid, Buffer.concat([long8(m.designatedLeader), m.data]));
+      return p(PacketType.INFORM, m.zxid, m.data);
+    case 'PROPOSAL':
+      return p(PacketType.PROPOSAL, m.zxid, m.data);
     case 'UPTODATE':
       return p(PacketType.UPTODATE, m.committedZxid ?? -1n);
     case 'REQUEST':
@@ -204,6 +217,12 @@ export function fromQuorumPacket(q: QuorumPacket): QuorumMessage {
       return { type: 'TRUNC', zxid: z };
     case PacketType.COMMIT:
       return { type: 'COMMIT', zxid: z };
+    case PacketType.COMMITANDACTIVATE:
+      assert(data.length >= 8, 'COMMITANDACTIVATE without a designated leader');
+      return { type: 'COMMIT', zxid: z, designatedLeader: data.readBigInt64BE(0) as ServerId };
+    case PacketType.INFORMANDACTIVATE:
+      assert(data.length >= 8, 'INFORMANDACTIVATE without a designated leader');
+      return { type: 'INFORM', zxid: z, data: data.subarray(8), designatedLeader: data.readBigInt64BE(0) as ServerId };
     case PacketType.NEWLEADER:
       return q.data !== null && q.data.length > 0 ? { type: 'NEWLEADER', zxid: z, config: q.data } : { type: 'NEWLEADER', zxid: z };
     case PacketType.ACK:
@@ -256,6 +275,11 @@ export function decodeNotification(buf: Buffer): Notification {
     electionEpoch: w.electionEpoch,
     peerEpoch: w.peerEpoch as Epoch,
   };
+}
+
+/** The config a notification carries (the sender's QuorumVerifier text in ZooKeeper's; empty or null when none). */
+export function notificationConfig(buf: Buffer): Buffer | null {
+  return NotificationWire.read(new JuteReader(buf)).config;
 }
 
 export function encodeQuorumMessage(m: QuorumMessage): Buffer {

@@ -34,7 +34,7 @@ export function recover(config: PeerConfig, p: Persisted): StepResult {
     lastSeenQuorum: config.quorum,
     lastSeenZxid: 0n as Zxid,
     vote: { leader: config.sid, zxid: p.snapZxid, electionEpoch: 0n, peerEpoch: p.currentEpoch },
-    role: { role: 'LOOKING' } as PeerState['role'],
+    role: { role: 'LOOKING', heldInfos: new Map() } as unknown as PeerState['role'],
   };
   // A reconfig in the log is the last seen config until it commits (the runtime's `config.quorum`
   // is the config in force when it restarts).
@@ -58,14 +58,15 @@ export function step(s: PeerState, e: Event): StepResult {
     case 'message':
       if (r.role === 'LOOKING') {
         if (e.msg.type === 'NOTIFICATION') lookingNotification(s, r, e.from, e.msg, out);
-        // Not leading: refuse the learner's connection; it retries until initLimit.
-        else if (e.msg.type === 'FOLLOWERINFO' || e.msg.type === 'OBSERVERINFO') out.push({ type: 'disconnect', peer: e.from });
+        // Not leading yet: held until the election ends here (then answered, or refused and retried).
+        else if (e.msg.type === 'FOLLOWERINFO' || e.msg.type === 'OBSERVERINFO') r.heldInfos.set(e.from, e.msg);
       } else if (r.role === 'LEADING') leaderMessage(s, r, e.from, e.msg, out);
       else learnerMessage(s, r, e.from, e.msg, out);
       break;
     case 'disconnected':
-      if (r.role === 'LEADING') leaderDisconnected(r, e.peer);
-      else if (r.role !== 'LOOKING') learnerDisconnected(s, r, e.peer, out);
+      if (r.role === 'LOOKING') r.heldInfos.delete(e.peer);
+      else if (r.role === 'LEADING') leaderDisconnected(r, e.peer);
+      else learnerDisconnected(s, r, e.peer, out);
       break;
     case 'logDurable':
       s.durableZxid = minBig<Zxid>(maxBig<Zxid>(s.durableZxid, e.zxid), lastLogged(s));

@@ -1,5 +1,5 @@
 import type { Action, PeerState } from './state.js';
-import type { ServerId, Txn, Zxid } from './types.js';
+import { makeZxid, type Epoch, type ServerId, type Txn, type Zxid } from './types.js';
 
 /**
  * Dynamic reconfiguration, as ZooKeeper 3.5+ does it: a reconfig is a txn like any other, whose
@@ -8,6 +8,19 @@ import type { ServerId, Txn, Zxid } from './types.js';
  * the config in force and the last-seen one (and so does a new leader's discovery and sync of a
  * history holding it); at its commit it is in force.
  */
+
+/**
+ * How this peer learns: FOLLOWING when it votes in the config in force, OBSERVING when it observes
+ * there. A peer the config does not name at all keeps the role its own starting config gave it
+ * (ZooKeeper's updateLearnerType leaves the learner type alone): a server started as a participant
+ * follows without a vote until a reconfig adds it, or after one removed it.
+ */
+export function learnerRole(s: PeerState): 'FOLLOWING' | 'OBSERVING' {
+  const me = s.config.sid;
+  if (s.quorum.isVoter(me)) return 'FOLLOWING';
+  if (s.quorum.observers.includes(me)) return 'OBSERVING';
+  return s.config.quorum.isVoter(me) ? 'FOLLOWING' : 'OBSERVING';
+}
 
 /** Whether a proposed reconfig has not committed yet (a leader answers ReconfigInProgress). */
 export function reconfigInProgress(s: PeerState): boolean {
@@ -71,4 +84,16 @@ export function adoptConfig(s: PeerState, zxid: Zxid, data: Buffer, out: Action[
 /** Our config in force, for NEWLEADER and notifications (none while it is the static one). */
 export function configInForce(s: PeerState): { zxid: Zxid; data: Buffer } | undefined {
   return s.quorumData === null ? undefined : { zxid: s.quorumZxid, data: s.quorumData };
+}
+
+/**
+ * The config a new leader of epoch `e` sends in NEWLEADER: the one in force, or — while that is
+ * still the static one and no reconfig is in our history — the static one numbered with the
+ * epoch's first zxid (ZOOKEEPER-1783), which every member adopts as the sync completes.
+ */
+export function configForNewLeader(s: PeerState, e: Epoch): { zxid: Zxid; data: Buffer } | undefined {
+  const c = configInForce(s);
+  if (c !== undefined || s.lastSeenZxid > 0n || s.config.initialConfig === undefined) return c;
+  const zxid = makeZxid(e, 0n);
+  return { zxid, data: s.config.initialConfig(zxid) };
 }

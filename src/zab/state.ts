@@ -73,6 +73,12 @@ export interface PeerConfig {
    * the ensemble is the static `quorum` for good.
    */
   readonly reconfigOf?: (data: Buffer) => QuorumVerifier | null;
+  /**
+   * The static config (`quorum`) as `reconfigOf` data numbered `version`. With it, a leader that
+   * establishes itself on the static config numbers it with its epoch's first zxid (ZooKeeper's
+   * ZOOKEEPER-1783), so that it takes precedence over the partial view a joining server starts with.
+   */
+  readonly initialConfig?: (version: Zxid) => Buffer;
 }
 
 export interface Vote {
@@ -93,6 +99,11 @@ export interface LookingState {
   notificationInterval_ticks: number;
   lastNotification_tick: number;
   finalizeDeadline_tick: number | null;
+  /**
+   * FOLLOWERINFO/OBSERVERINFO from learners that decided before this peer did: answered as soon as
+   * it leads (no refusal and retry round, which cost a learner up to two ticks), refused if it follows.
+   */
+  heldInfos: Map<ServerId, Extract<QuorumMessage, { type: 'FOLLOWERINFO' | 'OBSERVERINFO' }>>;
 }
 
 export type LearnerPhase = 'connecting' | 'syncing' | 'waitUptodate' | 'broadcast';

@@ -65,7 +65,8 @@ test('GET /commands lists every primary name, linked', async () => {
   const r = await get('/commands');
   assert.equal(r.status, 200);
   const listed = [...r.text.matchAll(/<a href="\/commands\/([a-z_]+)">\1<\/a>/g)].map((m) => m[1]);
-  assert.deepEqual(listed, Object.keys(COMMANDS).sort());
+  // ZooKeeper 3.8's commands and 3.9's snapshot (test/admin/snapshot-command.test.ts).
+  assert.deepEqual(listed, [...Object.keys(COMMANDS), 'snapshot'].sort());
 });
 
 test('every command answers by its name and each alias, with "command" (the primary name) and "error"', async () => {
@@ -126,6 +127,25 @@ test('answers follow the server: a session, an ephemeral and watches show in con
   }
 });
 
+test('hash: the tree digest after every zxid that is a multiple of 0x80, oldest first', async () => {
+  const zk = await ZooKeeperClient.connect(srv.connectString);
+  try {
+    await zk.create('/hash', '');
+    const digests = async (): Promise<string[]> =>
+      [...(await get('/commands/hash')).text.matchAll(/"zxid" : (\d+),\s*"digest" : (-?\d+),\s*"digest_version" : 2/g)].map((m) => m[1]!);
+    const zxid = (): Promise<bigint> => zk.exists('/hash').then((s) => s!.mzxid);
+    const before = await digests();
+    // Past the next two multiples of 0x80.
+    while ((await zxid()) % 128n !== 0n || (await zxid()) < BigInt(before.length + 2) * 128n) await zk.setData('/hash', 'x');
+    const after = await digests();
+    assert.deepEqual(after.slice(0, before.length), before, 'older digests are kept');
+    assert.ok(after.length >= before.length + 2, `${after.length} digests after writing, ${before.length} before`);
+    for (const z of after) assert.equal(BigInt(z) % 128n, 0n, `zxid ${z} is a multiple of 0x80`);
+  } finally {
+    await zk.close();
+  }
+});
+
 test('HTTP refusals: unknown paths 404, other methods 405, an over-long URL 414, huge headers 431, garbage 400', async () => {
   assert.equal((await get('/nope')).status, 404);
   assert.equal((await get('/commands/ruok/extra')).status, 404);
@@ -176,7 +196,15 @@ function raw(text: string): Promise<string> {
 test('admin.* and metricsProvider.* keys: defaults as ZooKeeper, bad values named', () => {
   const base = 'tickTime=2000\ndataDir=/tmp/x\n';
   const d = parseZooCfg(base);
-  assert.deepEqual(d.admin, { enableServer: true, serverAddress: '0.0.0.0', serverPort: 8080, commandURL: '/commands', idleTimeout_ms: 30_000 });
+  assert.deepEqual(d.admin, {
+    enableServer: true,
+    serverAddress: '0.0.0.0',
+    serverPort: 8080,
+    commandURL: '/commands',
+    idleTimeout_ms: 30_000,
+    snapshotEnabled: true,
+    rateLimiterInterval_ms: 300_000,
+  });
   assert.equal(d.prometheus, undefined);
   const p = parseZooCfg(
     base + 'metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider\nzookeeper.admin.enableServer=false\n',
@@ -190,6 +218,8 @@ test('admin.* and metricsProvider.* keys: defaults as ZooKeeper, bad values name
     ['admin.commandURL=cmds', /admin\.commandURL: 'cmds' must start with \//],
     ['metricsProvider.className=com.example.Other', /metricsProvider\.className: 'com\.example\.Other'/],
     ['metricsProvider.httpPort=70000', /metricsProvider\.httpPort: 70000 is out of range/],
+    ['admin.snapshot.enabled=sometimes', /admin\.snapshot\.enabled: 'sometimes'/],
+    ['admin.rateLimiterIntervalInMS=-1', /admin\.rateLimiterIntervalInMS: -1 is out of range/],
   ] as const) {
     assert.throws(
       () => parseZooCfg(base + text + '\n'),

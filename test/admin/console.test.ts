@@ -3,7 +3,7 @@
  * real 3-member TestingCluster: the page shows the member's mode and the root's children with no
  * interaction; live charts of ops/s, latency and znodes fill in; browsing shows a znode's data (text, JSON, hex), Stat and ACL; data an anonymous
  * client may not read stays hidden; writes need a digest login and ZooKeeper's ACLs decide them
- * (create, edit, delete after a confirmation); a follower's page shows the new leader after the
+ * (create with a chosen ACL, edit, delete after a confirmation); a follower's page shows the new leader after the
  * leader is killed. Screenshots go to test-artifacts/console/ (TSZK_ARTIFACTS_DIR overrides the base).
  */
 import assert from 'node:assert/strict';
@@ -123,12 +123,23 @@ test('browse a live ensemble in chromium; the leader change shows', { skip, time
     await page.waitForFunction(() => document.getElementById('path')?.textContent === '/app');
     await check.sync('/');
     assert.equal(await check.exists('/app/made-in-browser'), null);
+    // A create may pick its ACL: "creator only" gives alice's digest id every right, and nobody else any.
+    await page.fill('#newName', 'alices');
+    await page.fill('#edit', 'private');
+    await page.selectOption('#newAcl', 'creator');
+    await page.click('#create');
+    await page.waitForSelector('#children a[data-path="/app/alices"]');
+    await page.click('#children a[data-path="/app/alices"]');
+    await page.waitForFunction(() => document.getElementById('data')?.textContent === 'private');
+    assert.match((await page.textContent('#acl')) ?? '', /^digest:alice:[^ ]+cdrwa$/);
+    await check.sync('/');
+    await assert.rejects(check.getData('/app/alices'), /NoAuth/i);
     await check.close();
 
-    // Live charts: points gathered every refresh; the znode count is the member's (mntr's).
+    // Live charts: points gathered every refresh; the znode count is the member's (mntr's), /app/alices included.
     await page.waitForFunction(() => Number(document.getElementById('chart-ops')?.dataset['points'] ?? 0) >= 2);
     assert.match((await page.textContent('#ops-now')) ?? '', /^\d+\.\d$/);
-    await page.waitForFunction(() => document.getElementById('zn-now')?.textContent === '8');
+    await page.waitForFunction(() => document.getElementById('zn-now')?.textContent === '9');
 
     await cluster.kill(leader.id);
     await page.waitForFunction(

@@ -146,3 +146,17 @@ test('linearizability: a witness order is only accepted when it explains the res
   // A bad witness does not decide: the search still finds the real linearization.
   assert.ok(checkRegister([a, b, u], [b, a]).ok);
 });
+
+test("linearizability: a multi's check compares without writing", () => {
+  const set = w({ expectedVersion: 0, value: 'a', invoke: 0, response: 1, result: { ok: true, version: 1 } });
+  const check = (expectedVersion: number, ok: boolean, invoke = 2): WriteOp =>
+    w({ expectedVersion, check: true, value: `chk${expectedVersion}`, invoke, response: invoke + 1, result: { ok, version: -1 } });
+  // After the set, version 1: a check of 1 passes and leaves it there, so a set at 1 still succeeds.
+  assert.ok(checkRegister([set, check(1, true), w({ expectedVersion: 1, value: 'b', invoke: 4, response: 5, result: { ok: true, version: 2 } })]).ok);
+  assert.ok(!checkRegister([set, check(0, true)]).ok, 'a check of a version the register has left cannot pass');
+  assert.ok(!checkRegister([set, check(1, false)]).ok, 'a check of the version the register holds cannot fail');
+  // A passing check does not move the version: a later set expecting version 2 must fail.
+  assert.ok(!checkRegister([set, check(1, true), w({ expectedVersion: 2, value: 'c', invoke: 4, response: 5, result: { ok: true, version: 3 } })]).ok);
+  const passed = check(1, true);
+  assert.ok(isWitness([set, passed], [set, passed]));
+});

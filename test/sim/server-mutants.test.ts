@@ -4,7 +4,7 @@ import { runServerSeed, type ServerMutation } from '../../src/sim/serverSim.js';
 
 /**
  * Each broken variant of the real servers is caught by the simulator at a named seed (found with
- * `npm run sim -- --seeds 1500 --mutation NAME`), by the checker that should catch it, and the
+ * `npm run sim -- --seeds 4000 --mutation NAME`), by the checker that should catch it, and the
  * same seed passes without it. If a change to the runtime or the simulator moves a schedule so
  * that a seed no longer catches its mutant, search again and update the seed here.
  */
@@ -12,11 +12,19 @@ const OPS = 40;
 const CASES: { mutation: ServerMutation; seed: number; checker: string; what: string }[] = [
   { mutation: 'txnZxidOffByOne', seed: 1, checker: 'tree', what: 'proposals renumbered (the txn prepared with another zxid than the core proposes)' },
   { mutation: 'snapshotNamedBehind', seed: 4, checker: 'tree', what: 'a snapshot named at the wrong zxid' },
-  { mutation: 'expiryKeepsEphemerals', seed: 1, checker: 'sessions', what: 'an ephemeral left behind an expired session' },
+  { mutation: 'expiryKeepsEphemerals', seed: 3, checker: 'sessions', what: 'an ephemeral left behind an expired session' },
   { mutation: 'durableBeforeFsync', seed: 1, checker: 'durability', what: 'ack before fsync in the log writer' },
   { mutation: 'pingBeforeSync', seed: 6, checker: 'wire', what: "PING before a learner's sync" },
   { mutation: 'forwardedWritesNextTurn', seed: 3, checker: 'wire', what: "a learner's sync answered before the COMMITs of its earlier writes" },
-  { mutation: 'staleDurabilityReports', seed: 2983, checker: 'durability', what: 'a durability report from before a TRUNC counted for a txn appended again' },
+  { mutation: 'staleDurabilityReports', seed: 1007, checker: 'durability', what: 'a durability report from before a TRUNC counted for a txn appended again' },
+  {
+    mutation: 'failedMultiKeepsChanges',
+    seed: 1,
+    checker: 'server error log',
+    what: "a failed multi's earlier ops left in prepare's view (the next txn is prepared against a tree that never was: its digest differs)",
+  },
+  { mutation: 'applyBeforeDurable', seed: 19, checker: 'tree', what: 'a standalone server applying (and answering) writes before their fsync' },
+  { mutation: 'durableBeforeFsync', seed: 30, checker: 'durability', what: "ack before fsync in a standalone server's log writer" },
   {
     mutation: 'syncWithoutQuorum',
     seed: 1594,

@@ -35,7 +35,18 @@ test(`${SEEDS} random seeds of real tszk servers keep every guarantee`, { timeou
   const runs = await Promise.all(Array.from({ length: WORKERS }, (_, i) => runSeeds(1 + i * per, Math.min(per, SEEDS - i * per))));
   const failures = runs.filter((r) => r.code !== 0).map((r) => r.out);
   assert.deepEqual(failures, [], failures.join('\n'));
-  const totals = { crashes: 0, sessions: 0, ephemerals: 0, expired: 0, readOnlyReads: 0, committed: 0, seeds: 0, sizes: new Set<string>() };
+  const totals = {
+    crashes: 0,
+    sessions: 0,
+    ephemerals: 0,
+    expired: 0,
+    readOnlyReads: 0,
+    multisApplied: 0,
+    multisFailed: 0,
+    committed: 0,
+    seeds: 0,
+    sizes: new Set<string>(),
+  };
   for (const r of runs) {
     const seeds = /server simulator: (\d+) seeds, 0 failed/.exec(r.out);
     assert.ok(seeds !== null, `no summary line in:\n${r.out}`);
@@ -48,10 +59,12 @@ test(`${SEEDS} random seeds of real tszk servers keep every guarantee`, { timeou
       ephemerals: number;
       expired: number;
       readOnlyReads: number;
+      multisApplied: number;
+      multisFailed: number;
       committed: number;
       sizes: string[];
     };
-    for (const k of ['crashes', 'sessions', 'ephemerals', 'expired', 'readOnlyReads', 'committed'] as const) totals[k] += e[k];
+    for (const k of ['crashes', 'sessions', 'ephemerals', 'expired', 'readOnlyReads', 'multisApplied', 'multisFailed', 'committed'] as const) totals[k] += e[k];
     for (const s of e.sizes) totals.sizes.add(s);
   }
   console.log(`# ${totals.seeds} seeds in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${JSON.stringify({ ...totals, sizes: [...totals.sizes].sort() })}`);
@@ -62,5 +75,6 @@ test(`${SEEDS} random seeds of real tszk servers keep every guarantee`, { timeou
   assert.ok(totals.ephemerals > SEEDS, 'ephemerals were made');
   assert.ok(totals.expired > 0, 'clients met expired sessions');
   assert.ok(totals.readOnlyReads > 0, 'members in read-only mode served reads');
-  for (const v of ['3+0', '3+1', '5+0']) assert.ok(totals.sizes.has(v), `${v} ensembles ran`);
+  assert.ok(totals.multisApplied > SEEDS / 4 && totals.multisFailed > SEEDS / 4, 'multis were applied and failed as one');
+  for (const v of ['1+0', '3+0', '3+1', '5+0']) assert.ok(totals.sizes.has(v), `${v} ensembles ran`);
 });

@@ -29,6 +29,8 @@ export interface EnsembleMember {
   readonly connectString: string;
   /** The AdminServer's port on 127.0.0.1 (startEnsemble with adminServer: true), else undefined. */
   readonly adminPort: number | undefined;
+  /** Prometheus /metrics port on 127.0.0.1 (startEnsemble with metrics: true), else undefined. */
+  readonly metricsPort: number | undefined;
   /** Pid of the running process (undefined while down). */
   readonly pid: number | undefined;
   readonly running: boolean;
@@ -59,6 +61,8 @@ export interface EnsembleOptions {
    */
   /** Give each member an AdminServer on a free port (EnsembleMember.adminPort); default none. */
   adminServer?: boolean;
+  /** Give each member Prometheus /metrics on a free port (EnsembleMember.metricsPort); default none. */
+  metrics?: boolean;
   /** Use these ports instead of picking free ones (e.g. chosen before starting a proxy). */
   ports?: MemberPorts[];
   route?: (from: number, to: number, kind: 'quorum' | 'election', port: number) => number;
@@ -72,6 +76,8 @@ export interface MemberPorts {
   election: number;
   /** The AdminServer's port (on 127.0.0.1); without one the member runs none. */
   admin?: number;
+  /** Prometheus /metrics (on 127.0.0.1); without one the member serves none. */
+  metrics?: number;
 }
 
 export interface Ensemble {
@@ -100,6 +106,7 @@ export async function startEnsemble(n: number, opts: EnsembleOptions = {}): Prom
       quorum: await freePort(),
       election: await freePort(),
       admin: opts.adminServer === true ? await freePort() : undefined,
+      metrics: opts.metrics === true ? await freePort() : undefined,
     });
   }
   const route = opts.route ?? ((_f: number, _t: number, _k: 'quorum' | 'election', port: number) => port);
@@ -122,11 +129,18 @@ export async function startEnsemble(n: number, opts: EnsembleOptions = {}): Prom
       maxClientCnxns: 0,
       '4lw.commands.whitelist': '*',
       ...(p.admin === undefined ? { 'admin.enableServer': 'false' } : { 'admin.serverAddress': '127.0.0.1', 'admin.serverPort': p.admin }),
+      ...(p.metrics === undefined
+        ? {}
+        : {
+            'metricsProvider.className': 'org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider',
+            'metricsProvider.httpHost': '127.0.0.1',
+            'metricsProvider.httpPort': p.metrics,
+          }),
       ...(p.id > n - observers ? { peerType: 'observer' } : {}),
       ...opts.cfg,
     };
     const cfgPath = writePeerConfig(dataDir, p.id, cfg, serverLinesFor(p.id));
-    members.push(new Member(p.id, p.client, p.quorum, p.election, dataDir, cfgPath, path.join(dataDir, 'tszk.log'), opts.env ?? {}, p.admin));
+    members.push(new Member(p.id, p.client, p.quorum, p.election, dataDir, cfgPath, path.join(dataDir, 'tszk.log'), opts.env ?? {}, p.admin, p.metrics));
   }
   const ens: Ensemble = {
     members,
@@ -180,6 +194,7 @@ class Member implements EnsembleMember {
     readonly logFile: string,
     private readonly env: Record<string, string>,
     readonly adminPort: number | undefined,
+    readonly metricsPort: number | undefined = undefined,
   ) {
     this.connectString = `127.0.0.1:${clientPort}`;
   }

@@ -38,6 +38,8 @@ export const ZK_SERVER_CLASSPATH = [
   'netty-resolver.jar',
   'commons-cli.jar',
   'commons-io.jar',
+  // zookeeper.snapshot.compression.method=snappy (libzookeeper-java depends on libsnappy-java).
+  'snappy-java.jar',
   ...ADMIN_SERVER_JARS,
 ]
   .map((j) => path.join(ZK_JAR_DIR, j))

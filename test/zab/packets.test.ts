@@ -64,6 +64,8 @@ test('every quorum message round-trips through a QuorumPacket', () => {
     { type: 'PROPOSAL', zxid: zxid(0x400000001n), data: Buffer.from('txn') },
     { type: 'COMMIT', zxid: zxid(0x400000001n) },
     { type: 'INFORM', zxid: zxid(0x400000001n), data: Buffer.from('txn') },
+    { type: 'COMMIT', zxid: zxid(0x400000002n), designatedLeader: serverId(3) },
+    { type: 'INFORM', zxid: zxid(0x400000002n), data: Buffer.from('txn'), designatedLeader: serverId(3) },
     { type: 'NEWLEADER', zxid: zxid(0x400000000n) },
     { type: 'UPTODATE' },
     { type: 'UPTODATE', committedZxid: zxid(0x400000007n) },
@@ -95,4 +97,13 @@ test('REVALIDATE round-trips with its opaque session bytes', () => {
   const m = { type: 'REVALIDATE', data: Buffer.from('0000000000000001', 'hex') } as const;
   assert.equal(toQuorumPacket(m).type, 6);
   assert.deepEqual(decodeQuorumMessage(encodeQuorumMessage(m)), m);
+});
+
+test("a reconfig's commit is COMMITANDACTIVATE (long designated leader) / INFORMANDACTIVATE (long, then the txn), as Leader.java sends them", () => {
+  const c = toQuorumPacket({ type: 'COMMIT', zxid: zxid(0x400000002n), designatedLeader: serverId(3) });
+  assert.equal(c.type, PacketType.COMMITANDACTIVATE);
+  assert.deepEqual(c.data, Buffer.from([0, 0, 0, 0, 0, 0, 0, 3]));
+  const i = toQuorumPacket({ type: 'INFORM', zxid: zxid(0x400000002n), data: Buffer.from('txn'), designatedLeader: serverId(3) });
+  assert.equal(i.type, PacketType.INFORMANDACTIVATE);
+  assert.deepEqual(i.data, Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, 3]), Buffer.from('txn')]));
 });

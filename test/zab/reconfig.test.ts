@@ -150,3 +150,29 @@ test('a member down during a reconfig takes the new config from its peers when i
     'and it observes again',
   );
 });
+
+test('removing the leader: its COMMITANDACTIVATE names the next leader, which leads at once (no election among the rest)', () => {
+  const e = new ScriptedEnsemble({ voters: 4, observers: 0, reconfig: {} });
+  for (const sid of [1, 2, 3, 4]) e.start(sid);
+  settle(e);
+  const l = leader(e);
+  const stay = [1, 2, 3, 4].filter((s) => s !== l);
+  const before = e.sent.length;
+  commits(e, e.reconfig(l, { voters: stay, observers: [l] }), 'the reconfig removing the leader commits');
+  assert.ok(
+    e.runUntil(() => e.stable() && leader(e) !== l),
+    'a new leader among the remaining voters',
+  );
+  const named = e.sent
+    .slice(before)
+    .flatMap((s) => (s.from === l && s.msg.type === 'COMMIT' && s.msg.designatedLeader !== undefined ? [Number(s.msg.designatedLeader)] : []));
+  assert.ok(named.length > 0, 'the commit of the reconfig names a leader');
+  assert.ok(
+    named.every((d) => d === named[0]),
+    'one designated leader',
+  );
+  assert.equal(leader(e), named[0]);
+  const looking = e.sent.slice(before).filter((s) => stay.includes(s.from) && s.msg.type === 'NOTIFICATION' && s.msg.state === 'LOOKING');
+  assert.deepEqual(looking, [], 'the remaining voters never went LOOKING');
+  commits(e, e.write(leader(e), 'k', 'x'), 'writes commit under the designated leader');
+});

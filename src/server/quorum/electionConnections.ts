@@ -52,18 +52,26 @@ export class ElectionConnections implements ElectionTransport {
     private readonly listenHost: string,
     private readonly onMessage: (from: bigint, msg: Buffer) => void,
   ) {
-    for (const p of peers) {
-      if (p.sid === mySid) continue;
-      this.links.set(p.sid, {
-        peer: p,
-        socket: undefined,
-        queue: [],
-        connecting: false,
-        nextAttempt_ms: 0,
-        delay_ms: RECONNECT_DELAY_MS_MIN,
-        retry: undefined,
-      });
+    for (const p of peers) this.addPeer(p);
+  }
+
+  /** A member of a new config, or a server that connected to us (ZooKeeper's connectNewPeers / a joiner's handshake). */
+  addPeer(p: ElectionPeer): void {
+    if (p.sid === this.mySid) return;
+    const link = this.links.get(p.sid);
+    if (link !== undefined) {
+      link.peer = p;
+      return;
     }
+    this.links.set(p.sid, {
+      peer: p,
+      socket: undefined,
+      queue: [],
+      connecting: false,
+      nextAttempt_ms: 0,
+      delay_ms: RECONNECT_DELAY_MS_MIN,
+      retry: undefined,
+    });
   }
 
   listen(): Promise<void> {
@@ -185,6 +193,9 @@ export class ElectionConnections implements ElectionTransport {
         used = 20 + n;
       }
       s.off('data', onData);
+      // A server not in our config (one joining by reconfig) is reached at the address it names.
+      const named = used > 20 ? electionAddress(sid, buf.subarray(20, used).toString('utf8')) : undefined;
+      if (named !== undefined && !this.links.has(sid)) this.addPeer(named);
       const link = this.links.get(sid);
       if (link === undefined) {
         log.warn({ sid: String(sid) }, 'election connection from an unknown server id; closing');
@@ -205,6 +216,14 @@ export class ElectionConnections implements ElectionTransport {
     s.on('data', onData);
     s.on('error', () => undefined);
   }
+}
+
+/** The handshake's "host:port" (the last colon splits, for IPv6 hosts). */
+function electionAddress(sid: bigint, addr: string): ElectionPeer | undefined {
+  const i = addr.lastIndexOf(':');
+  const port = Number(addr.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { sid, host: addr.slice(0, i).replace(/^\[(.*)\]$/, '$1'), electionPort: port };
 }
 
 function writeHandshake(s: net.Socket, sid: bigint, me: ElectionPeer): void {

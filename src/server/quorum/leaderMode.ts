@@ -18,7 +18,6 @@ export class LeaderMode implements ServingMode {
     /** localSessionsEnabled: another member's local sessions may write through its REQUESTs. */
     private readonly foreignLocalSessions: boolean,
     private readonly peer: { proposeWrite(job: WriteJob): void; localSync(): void },
-    readonly metrics: () => ReadonlyArray<readonly [string, number]>,
   ) {}
 
   write(job: WriteJob): void {

@@ -12,6 +12,11 @@ import type { QuorumTransport, QuorumTransportEvents } from './peerIo.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
+/** LearnerHandler.markerPacketInterval: the first packet to a learner and every 1000th after it are timed through the queue. */
+const MARKER_PACKET_INTERVAL = 1000;
+/** How long a dropped connection may take to flush what was written to it. */
+const DROP_LINGER_MS = 1000;
+
 export interface QuorumAddress {
   sid: bigint;
   host: string;
@@ -24,6 +29,10 @@ interface Conn {
   /** Set once we closed it on purpose (no disconnected event then). */
   dropped: boolean;
   corked: boolean;
+  /** Packets written and not yet handed to the network (a learner's LearnerHandler queue). */
+  queued: number;
+  /** Packets written so far: every MARKER_PACKET_INTERVAL-th one is timed. */
+  packets: number;
 }
 
 export class LearnerConnections implements QuorumTransport {
@@ -73,7 +82,18 @@ export class LearnerConnections implements QuorumTransport {
         c.socket.uncork();
       });
     }
-    c.socket.write(bytes);
+    const sent = this.events.sent;
+    if (sent === undefined || this.incoming.get(c.sid) !== c) {
+      c.socket.write(bytes);
+      return;
+    }
+    const t0 = performance.now();
+    const timed = c.packets++ % MARKER_PACKET_INTERVAL === 0;
+    c.queued++;
+    c.socket.write(bytes, (err) => {
+      c.queued--;
+      if (err === undefined || err === null) sent(c.sid, c.queued, timed ? performance.now() - t0 : undefined);
+    });
   }
 
   sendSnapshot(to: bigint, zxid: bigint, body: Buffer): void {
@@ -102,7 +122,11 @@ export class LearnerConnections implements QuorumTransport {
 
   private drop(c: Conn): void {
     c.dropped = true;
-    c.socket.destroy();
+    // What was written first still goes out (a leader that a reconfig removed sends its
+    // COMMITANDACTIVATE, then steps down); the socket is destroyed if the peer does not close.
+    if (c.corked) c.socket.uncork();
+    c.socket.end();
+    setTimeout(() => c.socket.destroy(), DROP_LINGER_MS).unref();
   }
 
   private connectToLeader(leader: bigint, first: Buffer): void {
@@ -113,7 +137,7 @@ export class LearnerConnections implements QuorumTransport {
       return;
     }
     const socket = net.connect({ host: addr.host, port: addr.quorumPort, noDelay: true });
-    const c: Conn = { sid: leader, socket, dropped: false, corked: false };
+    const c: Conn = { sid: leader, socket, dropped: false, corked: false, queued: 0, packets: 0 };
     this.outgoing = c;
     socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error('connect timeout')));
     socket.once('connect', () => socket.setTimeout(0));
@@ -164,7 +188,7 @@ export class LearnerConnections implements QuorumTransport {
               this.incoming.delete(m.sid);
               this.events.disconnected(m.sid);
             }
-            c = { sid: m.sid, socket, dropped: false, corked: false };
+            c = { sid: m.sid, socket, dropped: false, corked: false, queued: 0, packets: 0 };
             this.incoming.set(m.sid, c);
             socket.on('close', () => {
               if (c === undefined || c.dropped) return;

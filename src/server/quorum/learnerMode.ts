@@ -20,7 +20,6 @@ export class LearnerMode implements ServingMode {
     readonly name: 'follower' | 'observer',
     readonly serverId: number,
     private readonly step: (e: Event) => void,
-    readonly metrics: () => ReadonlyArray<readonly [string, number]>,
   ) {}
 
   write(job: WriteJob): void {

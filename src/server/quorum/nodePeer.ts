@@ -10,6 +10,7 @@ import { ElectionConnections } from './electionConnections.js';
 import { LearnerConnections } from './learnerConnections.js';
 import type { PeerIo } from './peerIo.js';
 import { DataDirStorage } from './peerStorage.js';
+import { writeDynamicConfig } from './dynamicConfig.js';
 import { coreConfig, coreTick_ms, QuorumPeer, type QuorumPeerHandle, type QuorumPeerOptions } from './quorumPeer.js';
 import { serverId } from '../../zab/index.js';
 
@@ -30,24 +31,27 @@ export async function startQuorumPeer(cfg: ParsedConfig, opts: NodePeerOptions =
     else process.exit(2);
   };
   const options = { ...o, clientPort: self.clientPort ?? o.clientPort, clientPortAddress: self.clientAddress ?? o.clientPortAddress };
+  const quorumAddresses = new Map(cfg.servers.map((s) => [BigInt(s.id), { sid: BigInt(s.id), host: s.host, quorumPort: s.quorumPort }]));
+  let election: ElectionConnections | undefined;
   const io: PeerIo = {
     ...nodePipelineIo,
     storage: new DataDirStorage(options, fatal),
     openElection: (onNotification) =>
-      new ElectionConnections(
+      (election = new ElectionConnections(
         BigInt(self.id),
         { sid: BigInt(self.id), host: self.host, electionPort: self.electionPort },
         cfg.servers.map((s) => ({ sid: BigInt(s.id), host: s.host, electionPort: s.electionPort })),
         self.host,
         onNotification,
-      ),
-    openQuorum: (events) =>
-      new LearnerConnections(
-        { sid: BigInt(self.id), host: self.host, quorumPort: self.quorumPort },
-        new Map(cfg.servers.map((s) => [BigInt(s.id), { sid: BigInt(s.id), host: s.host, quorumPort: s.quorumPort }])),
-        self.host,
-        events,
-      ),
+      )),
+    openQuorum: (events) => new LearnerConnections({ sid: BigInt(self.id), host: self.host, quorumPort: self.quorumPort }, quorumAddresses, self.host, events),
+    membersChanged: (servers) => {
+      for (const s of servers) {
+        quorumAddresses.set(BigInt(s.id), { sid: BigInt(s.id), host: s.host, quorumPort: s.quorumPort });
+        election?.addPeer({ sid: BigInt(s.id), host: s.host, electionPort: s.electionPort });
+      }
+    },
+    writeConfig: (c) => (o.configPath === undefined ? undefined : writeDynamicConfig(o.configPath, c, self.id)),
     fatal,
   };
   const tick_ms = coreTick_ms(o.tickTime_ms);

@@ -7,9 +7,13 @@
  * (the simulator's disk), or a promise the runtime waits for before it steps the next event.
  */
 import type { LoadedSnapshot, SnapshotSource } from '../../storage/snapshot.js';
+import type { StorageObserver } from '../../storage/storageObserver.js';
 import type { Txn as ServerTxn } from '../../txn/txn.js';
 import type { QuorumMessage } from '../../zab/packets.js';
+import type { ServerLine } from '../config.js';
 import type { PipelineIo } from '../io.js';
+import type { SnapshotFile } from '../txnSink.js';
+import type { EnsembleConfig } from './quorumConfig.js';
 
 export type Effect = Promise<void> | void;
 
@@ -32,6 +36,8 @@ export interface QuorumTransport {
 export interface QuorumTransportEvents {
   message(from: bigint, msg: QuorumMessage): void;
   disconnected(peer: bigint): void;
+  /** Leader: a packet to learner `to` went out to the network, with `queued` more still waiting; `waited_ms` for a timed one. */
+  sent?(to: bigint, queued: number, waited_ms: number | undefined): void;
 }
 
 /** The election port: FLE notifications between every pair of voters. */
@@ -54,7 +60,10 @@ export interface RecoveredDataDir {
 
 /** A peer's dataDir: txn log (group commit), epoch files, snapshots. */
 export interface PeerStorage {
-  open(emptyTree: SnapshotSource): Promise<RecoveredDataDir>;
+  /** A snapshot now, as a file, once any running one is done (the AdminServer's `snapshot`); absent where there is no file. */
+  takeSnapshotFile?(at: () => { zxid: bigint; src: SnapshotSource }): Promise<SnapshotFile>;
+  /** `observer` is told of recovery, log writes, fsyncs and snapshots from now on (the peer's metrics). */
+  open(emptyTree: SnapshotSource, observer?: StorageObserver): Promise<RecoveredDataDir>;
   /** Logs the txns; `durable` runs once they are fsynced (batches become durable in order). */
   append(txns: readonly { zxid: bigint; bytes: Buffer }[], durable: () => void): void;
   writeAcceptedEpoch(epoch: bigint): Effect;
@@ -63,8 +72,6 @@ export interface PeerStorage {
   truncate(zxid: bigint): Effect;
   /** A durable snapshot of `src` named `zxid`; in the background (and skipped while one runs) when `background`. */
   snapshot(zxid: bigint, src: SnapshotSource, background: boolean): Effect;
-  /** mntr's fsync figures. */
-  fsyncMetrics(): ReadonlyArray<readonly [string, number]>;
   close(): Promise<void>;
 }
 
@@ -72,6 +79,10 @@ export interface PeerIo extends PipelineIo {
   storage: PeerStorage;
   openQuorum(events: QuorumTransportEvents): QuorumTransport;
   openElection(onNotification: (from: bigint, bytes: Buffer) => void): ElectionTransport;
+  /** The config in force changed: reach its members (new ones' election and quorum addresses). */
+  membersChanged?(servers: readonly ServerLine[]): void;
+  /** A reconfig committed: keep its config for restarts (ZooKeeper's zoo.cfg.dynamic.<version>, zoo.cfg pointing at it) — sync. */
+  writeConfig?(c: EnsembleConfig): Effect;
   /** The runtime met a bug or a disk error: stop the peer (the real one exits the process). */
   fatal(err: unknown): void;
 }

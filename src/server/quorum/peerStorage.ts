@@ -1,23 +1,26 @@
 /** A quorum peer's dataDir on the real file system (src/storage), behind PeerStorage. */
 import { log } from '../../log.js';
 import { openDataDir, type OpenedDataDir } from '../../storage/dataDir.js';
-import { fsyncMetrics } from '../../storage/database.js';
 import { listLogs } from '../../storage/history.js';
 import type { SnapshotSource } from '../../storage/snapshot.js';
+import type { StorageObserver } from '../../storage/storageObserver.js';
 import { truncateDataDir } from '../../storage/truncate.js';
 import { storageOptionsFrom, type ServerOptions } from '../options.js';
 import type { PeerStorage, RecoveredDataDir } from './peerIo.js';
+import type { SnapshotFile } from '../txnSink.js';
 
 export class DataDirStorage implements PeerStorage {
   private dataDir!: OpenedDataDir;
+  private observer: StorageObserver | undefined;
 
   constructor(
     private readonly options: ServerOptions,
     private readonly fatal: (err: unknown) => void,
   ) {}
 
-  async open(emptyTree: SnapshotSource): Promise<RecoveredDataDir> {
-    const d = await openDataDir({ ...storageOptionsFrom(this.options), emptyTree });
+  async open(emptyTree: SnapshotSource, observer?: StorageObserver): Promise<RecoveredDataDir> {
+    this.observer = observer;
+    const d = await openDataDir({ ...storageOptionsFrom(this.options), emptyTree, observer });
     this.dataDir = d;
     if (d.snapshot === undefined) throw new Error('a dataDir opened with an empty tree has no snapshot');
     const recovered: RecoveredDataDir = {
@@ -51,7 +54,11 @@ export class DataDirStorage implements PeerStorage {
     await this.dataDir.close();
     const logs = await listLogs(this.dataDir.logDir);
     if (logs.length > 0) await truncateDataDir(o.dataDir, o.dataLogDir, zxid);
-    this.dataDir = await openDataDir(storageOptionsFrom(o));
+    this.dataDir = await openDataDir({ ...storageOptionsFrom(o), observer: this.observer });
+  }
+
+  takeSnapshotFile(at: () => { zxid: bigint; src: SnapshotSource }): Promise<SnapshotFile> {
+    return this.dataDir.snapshotter.takeNow(at);
   }
 
   async snapshot(zxid: bigint, src: SnapshotSource, background: boolean): Promise<void> {
@@ -63,10 +70,6 @@ export class DataDirStorage implements PeerStorage {
     await snapshotter.idle();
     const file = await snapshotter.take(zxid, src);
     log.info({ file }, 'snapshot taken');
-  }
-
-  fsyncMetrics(): ReadonlyArray<readonly [string, number]> {
-    return fsyncMetrics(this.dataDir.txnLog.stats);
   }
 
   close(): Promise<void> {

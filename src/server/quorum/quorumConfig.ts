@@ -5,15 +5,23 @@
  * weight 0 members never count). Observers never count.
  */
 import fs from 'node:fs';
+import { OpCode } from '../../proto/opcodes.js';
+import { decodeTxn } from '../../txn/txn.js';
 import { majorityQuorum, hierarchicalQuorum, serverId, type QuorumVerifier, type ServerId } from '../../zab/index.js';
 import { ConfigError, parseProperties, parseServerLine, type ParsedConfig, type ServerLine } from '../config.js';
 
 export function quorumVerifierFrom(cfg: ParsedConfig): QuorumVerifier {
   const voters = cfg.servers.filter((s) => s.role === 'participant').map((s) => serverId(s.id));
   const observers = cfg.servers.filter((s) => s.role === 'observer').map((s) => serverId(s.id));
+  return quorumVerifierFromProps(membershipProps(cfg), voters, observers, cfg.dynamicConfig?.path ?? cfg.options.configPath ?? 'zoo.cfg');
+}
+
+/** zoo.cfg's keys with the dynamic config file's (group.N / weight.N lines may be in either). */
+function membershipProps(cfg: ParsedConfig): Map<string, string> {
   const file = cfg.options.configPath;
   const props = file !== undefined && fs.existsSync(file) ? parseProperties(fs.readFileSync(file, 'utf8')) : new Map<string, string>();
-  return quorumVerifierFromProps(props, voters, observers, file ?? 'zoo.cfg');
+  if (cfg.dynamicConfig !== undefined) for (const [k, v] of parseProperties(cfg.dynamicConfig.text)) props.set(k, v);
+  return props;
 }
 
 export function quorumVerifierFromProps(props: ReadonlyMap<string, string>, voters: ServerId[], observers: ServerId[], file: string): QuorumVerifier {
@@ -55,7 +63,7 @@ export function quorumVerifierFromProps(props: ReadonlyMap<string, string>, vote
 /**
  * The ensemble's membership as ZooKeeper's QuorumVerifier holds it: the server lines, zoo.cfg's
  * group.N/weight.N lines (hierarchical quorums), and the config version — 0 for a static zoo.cfg,
- * the zxid of the reconfig txn that made it otherwise.
+ * the zxid of the reconfig txn that made it otherwise (the dynamic config file's name says it).
  */
 export interface EnsembleConfig {
   servers: readonly ServerLine[];
@@ -65,11 +73,9 @@ export interface EnsembleConfig {
 }
 
 export function ensembleConfigOf(cfg: ParsedConfig): EnsembleConfig {
-  const file = cfg.options.configPath;
-  const props = file !== undefined && fs.existsSync(file) ? parseProperties(fs.readFileSync(file, 'utf8')) : new Map<string, string>();
   const hierarchy: string[] = [];
-  for (const [k, v] of props) if (/^(zookeeper\.)?(group|weight)\.\d+$/.test(k)) hierarchy.push(`${k.replace(/^zookeeper\./, '')}=${v}`);
-  return { servers: cfg.servers, hierarchy, version: 0n };
+  for (const [k, v] of membershipProps(cfg)) if (/^(zookeeper\.)?(group|weight)\.\d+$/.test(k)) hierarchy.push(`${k.replace(/^zookeeper\./, '')}=${v}`);
+  return { servers: cfg.servers, hierarchy, version: cfg.dynamicConfig?.version ?? 0n };
 }
 
 /** One server line's value as QuorumServer.toString() writes it (a client port without address binds 0.0.0.0). */
@@ -118,4 +124,36 @@ export function parseConfigText(text: string): EnsembleConfig | undefined {
     throw e;
   }
   return version === undefined || servers.length === 0 ? undefined : { servers, hierarchy, version };
+}
+
+/** The quorum a configuration makes (its voters, observers and group/weight lines). */
+export function quorumVerifierOf(c: EnsembleConfig): QuorumVerifier {
+  const voters = c.servers.filter((s) => s.role === 'participant').map((s) => serverId(s.id));
+  const observers = c.servers.filter((s) => s.role === 'observer').map((s) => serverId(s.id));
+  return quorumVerifierFromProps(parseProperties(c.hierarchy.join('\n')), voters, observers, '/zookeeper/config');
+}
+
+/** Where a TxnHeader holds its type: after long clientId, int cxid, long zxid, long time. */
+const TXN_HEADER_TYPE_OFFSET = 28;
+const CONFIG_TEXT_START = Buffer.from('server.', 'utf8');
+
+/**
+ * The configuration that config bytes carry, as the ZAB core hands them over: a reconfig txn's
+ * payload (logged, proposed), or the config text itself (NEWLEADER, notifications, the dynamic
+ * config file). Undefined for anything else — every other txn is told apart by its header's type
+ * without decoding it.
+ */
+export function ensembleConfigOfData(data: Buffer): EnsembleConfig | undefined {
+  if (data.length > TXN_HEADER_TYPE_OFFSET + 4 && data.readInt32BE(TXN_HEADER_TYPE_OFFSET) === OpCode.reconfig) {
+    const b = decodeTxn(data).body;
+    return b.type === OpCode.reconfig && b.txn.data !== null ? parseConfigText(b.txn.data.toString('utf8')) : undefined;
+  }
+  if (data.subarray(0, CONFIG_TEXT_START.length).equals(CONFIG_TEXT_START)) return parseConfigText(data.toString('utf8'));
+  return undefined;
+}
+
+/** The core's `reconfigOf` (ZooKeeper's configFromString on a committed reconfig). */
+export function reconfigOf(data: Buffer): QuorumVerifier | null {
+  const c = ensembleConfigOfData(data);
+  return c === undefined ? null : quorumVerifierOf(c);
 }

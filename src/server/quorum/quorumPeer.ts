@@ -22,9 +22,10 @@ import { Err, KeeperError } from '../../proto/errors.js';
 import { OpCode } from '../../proto/opcodes.js';
 import { ZkDatabase } from '../../txn/database.js';
 import type { ReconfigPolicy } from '../../txn/prep.js';
-import { decodeTxn, encodeTxn, type Txn as ServerTxn } from '../../txn/txn.js';
+import { decodeTxn, encodeTxn, txnTime_ms, type Txn as ServerTxn } from '../../txn/txn.js';
 import {
   decodeNotification,
+  notificationConfig,
   encodeNotification,
   epochOf,
   nextProposalZxid,
@@ -38,6 +39,7 @@ import {
   type Event,
   type PeerConfig,
   type PeerState,
+  type QuorumMessage,
   type Role,
   type ServerId,
   type Txn,
@@ -51,13 +53,14 @@ import type { ServerOptions } from '../options.js';
 import { RequestPipeline } from '../pipeline.js';
 import { ServerMetrics } from '../serverMetrics.js';
 import type { ServingMode, WriteJob } from '../servingMode.js';
+import type { SnapshotFile } from '../txnSink.js';
 import type { RuntimeMutation } from '../mutations.js';
 import { decodeForwardedWrite, decodeSessionActivity, encodeSessionActivity } from './forwardedRequest.js';
 import { LeaderMode } from './leaderMode.js';
 import { LearnerMode } from './learnerMode.js';
 import { NotServingListener } from './notServing.js';
 import { andThen, type Effect, type ElectionTransport, type PeerIo, type QuorumTransport } from './peerIo.js';
-import { configText, ensembleConfigOf, parseConfigText, quorumVerifierFrom, serverSpec, type EnsembleConfig } from './quorumConfig.js';
+import { configText, ensembleConfigOf, ensembleConfigOfData, parseConfigText, quorumVerifierFrom, reconfigOf, type EnsembleConfig } from './quorumConfig.js';
 import { requestedConfig } from './reconfigRequest.js';
 import { ReadOnlyMode } from './readOnlyMode.js';
 
@@ -75,6 +78,8 @@ const NOTIFICATION_INTERVAL_MS_MAX = 60_000;
 const OUTSTANDING_PROPOSALS_MAX = 500_000;
 /** Read-only mode waits this long after LOOKING starts before deciding it is partitioned (ZooKeeper: at least 2 s, or tickTime). */
 const READ_ONLY_GRACE_MS_MIN = 2000;
+/** Leader.ackLoggingFrequency: ack_latency is recorded for zxids that are multiples of it. */
+const ACK_LOGGING_FREQUENCY = 1000n;
 /** Events waiting to be stepped; beyond this the peer is hopelessly behind: crash loudly. */
 const EVENT_QUEUE_MAX = 1_000_000;
 
@@ -115,6 +120,10 @@ export function coreConfig(cfg: ParsedConfig, sid: ServerId, tick_ms: number): P
     zxidCounter_max: ZXID_COUNTER_MAX,
     outstandingProposals_max: OUTSTANDING_PROPOSALS_MAX,
     mutations: new Set(),
+    // ZooKeeper acts on no reconfig with reconfigEnabled=false (processReconfig returns at once).
+    ...(cfg.options.reconfigEnabled
+      ? { reconfigOf, initialConfig: (version: Zxid) => Buffer.from(configText({ ...ensembleConfigOf(cfg), version }), 'utf8') }
+      : {}),
   };
 }
 
@@ -132,7 +141,8 @@ export interface QuorumPeerOptions {
 }
 
 export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
-  readonly options: ServerOptions;
+  /** Its client address moves when a reconfig gives this member another one. */
+  options: ServerOptions;
   readonly metrics = new ServerMetrics();
   readonly started_ms: number;
   /** Leader: when its ensemble was established. */
@@ -163,6 +173,11 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   private role: Role = 'LOOKING';
   private leader: ServerId | null = null;
   private lookingSince_ms: number;
+  /** Since when clients have not been served read-write (ZooKeeper's unavailableStartTime; undefined: served). */
+  private unavailableSince_ms: number | undefined;
+  /** The ZAB phase after the last step, and when synchronization began (follower/observer_sync_time). */
+  private zabState: QuorumView['zabState'] = 'election';
+  private syncStarted_ms = 0;
   /** readonlymode: starts read-only serving when LOOKING lasts past the grace period. */
   private readOnlyTimer: Timer | undefined;
   private readOnlyPending = false;
@@ -188,12 +203,26 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     this.configBytes = Buffer.from(configText(this.activeConfig), 'utf8');
     this.lookingSince_ms = io.clock.now_ms();
     this.started_ms = this.lookingSince_ms;
+    this.unavailableSince_ms = this.lookingSince_ms;
     this.election = io.openElection((from, bytes) => this.onNotification(from, bytes));
     this.learners = io.openQuorum({
-      message: (from, msg) => this.enqueue({ type: 'message', from: serverId(from), msg }),
+      message: (from, msg) => this.enqueue({ type: 'message', from: serverId(from), msg: this.incomingConfig(msg) }),
+      // LearnerHandler's queue: packets to a learner not yet handed to the network, and how long one waited.
+      sent: (to, queued, waited_ms) => {
+        const key = String(to);
+        this.metrics.recordKeyed('learner_handler_qp_size', key, queued);
+        if (waited_ms !== undefined) this.metrics.recordKeyed('learner_handler_qp_time_ms', key, Math.floor(waited_ms));
+      },
       disconnected: (p) => this.enqueue({ type: 'disconnected', peer: serverId(p) }),
     });
     this.notServing = new NotServingListener(io.listenClients, () => `Mode: ${this.modeName()}\nZxid: ${zxidHex(this.db?.lastProcessedZxid ?? 0n)}\n`);
+  }
+
+  /** NEWLEADER's config text (ZooKeeper's leader sends its last-seen config): the core adopts it with its version. */
+  private incomingConfig(msg: QuorumMessage): QuorumMessage {
+    if (msg.type !== 'NEWLEADER' || msg.config === undefined || this.config.reconfigOf === undefined) return msg;
+    const c = this.carriedConfig(msg.config);
+    return c === undefined ? { type: 'NEWLEADER', zxid: msg.zxid } : { ...msg, configZxid: c.zxid };
   }
 
   /** How it serves clients now, if it does (the simulator's clients pick members by it). */
@@ -212,7 +241,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   }
 
   async start(): Promise<void> {
-    const d = await this.io.storage.open(snapshotSourceOf(new ZkDatabase(new DataTree()), 0n));
+    const d = await this.io.storage.open(snapshotSourceOf(new ZkDatabase(new DataTree()), 0n), this.metrics);
     // The tree is the snapshot; the log after it is applied only as a leader commits it.
     this.useDatabase(databaseFromSnapshot(d.snapshot));
     const snapZxid = d.snapshot.zxid as Zxid;
@@ -238,7 +267,9 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       { myid: this.self.id, clientPort: this.options.clientPort, tick_ms: this.tick_ms, voters: this.config.quorum.voters.map(String) },
       'tszk quorum peer started',
     );
-    const r = recover(this.config, { acceptedEpoch, currentEpoch, snapZxid, log: zabLog });
+    // The config in force: the newest of the dynamic config file's (zoo.cfg) and the snapshot's /zookeeper/config.
+    const config = this.activeConfig.version > 0n ? { config: { zxid: this.activeConfig.version as Zxid, data: this.configBytes } } : {};
+    const r = recover(this.config, { acceptedEpoch, currentEpoch, snapZxid, log: zabLog, ...config });
     this.state = r.state;
     this.opts.observer?.stepped({ type: 'recover' }, r.actions, r.state);
     this.pumping = true;
@@ -284,7 +315,16 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       log.warn({ from: String(from), err: e instanceof Error ? e.message : String(e) }, 'undecodable election notification');
       return;
     }
-    this.enqueue({ type: 'message', from: serverId(from), msg });
+    // A peer's newer config travels in its notifications (ZooKeeper's WorkerReceiver adopts it).
+    const config = this.config.reconfigOf !== undefined ? this.carriedConfig(notificationConfig(bytes)) : undefined;
+    this.enqueue({ type: 'message', from: serverId(from), msg: config === undefined ? msg : { ...msg, config } });
+  }
+
+  /** Config text from the wire, for the core: with the zxid that made it (its version), unless it is a static one (version 0). */
+  private carriedConfig(text: Buffer | null): { zxid: Zxid; data: Buffer } | undefined {
+    if (text === null || text.length === 0) return undefined;
+    const c = ensembleConfigOfData(text);
+    return c === undefined || c.version === 0n ? undefined : { zxid: c.version as Zxid, data: text };
   }
 
   enqueue(e: QueueItem): void {
@@ -349,7 +389,27 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   private stepCore(e: Event): Effect {
     const { actions } = step(this.state, e);
     this.opts.observer?.stepped(e, actions, this.state);
+    this.notePhase();
     return this.execute(actions);
+  }
+
+  /** Synchronization begun or ended: follower_sync_time, observer_sync_time, unavailable_time (QuorumPeer.setZabState). */
+  private notePhase(): void {
+    const z = zabStateOf(this.state.role);
+    if (z === this.zabState) return;
+    this.zabState = z;
+    const now = this.io.clock.now_ms();
+    const role = this.state.role.role;
+    if (z === 'synchronization') this.syncStarted_ms = now;
+    if (z !== 'broadcast') return;
+    if (role === 'FOLLOWING') this.metrics.summary.follower_sync_time.record(now - this.syncStarted_ms);
+    if (role === 'OBSERVING') this.metrics.summary.observer_sync_time.record(now - this.syncStarted_ms);
+    if (this.unavailableSince_ms !== undefined) {
+      const took = now - this.unavailableSince_ms;
+      this.metrics.summary.unavailable_time.record(took);
+      if (role === 'LEADING') this.metrics.summary.leader_unavailable_time.record(took);
+      this.unavailableSince_ms = undefined;
+    }
   }
 
   /**
@@ -388,16 +448,43 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     this.release().catch((e: unknown) => log.error({ err: e }, 'while releasing a failed quorum peer'));
   }
 
-  /** Sync-mode story for the operational log (learner side). */
+  /** Sync-mode story for the operational log (learner side), and what a broadcasting learner or leader counts of a message. */
   private noteIncoming(e: Event): void {
     if (e.type !== 'message') return;
     const m = e.msg;
+    if (this.zabState === 'broadcast') this.countIncoming(e.from, m);
     if (m.type === 'DIFF' || m.type === 'TRUNC' || m.type === 'SNAP') {
       log.info(
         { leader: String(e.from), mode: m.type, zxid: zxidHex(m.zxid), ourLastZxid: zxidHex(this.lastLoggedZxid()) },
         `syncing with leader by ${m.type}`,
       );
     }
+  }
+
+  /**
+   * Follower.processPacket's and Leader.processAck's counts: proposals and commits received (an
+   * observer's INFORM is its commit), how old a proposal is when it arrives, the ack latency of
+   * every ACK_LOGGING_FREQUENCY-th zxid per learner.
+   */
+  private countIncoming(from: ServerId, m: Extract<Event, { type: 'message' }>['msg']): void {
+    const now = this.io.clock.now_ms();
+    const c = this.metrics.counter;
+    if (m.type === 'PROPOSAL' && this.role === 'FOLLOWING') {
+      c.learner_proposal_received_count++;
+      const t = txnTime_ms(m.data);
+      if (t !== undefined && now >= t) this.metrics.summary.proposal_latency.record(now - t);
+    } else if ((m.type === 'COMMIT' && this.role === 'FOLLOWING') || (m.type === 'INFORM' && this.role === 'OBSERVING')) {
+      c.learner_commit_received_count++;
+    } else if (m.type === 'ACK' && this.role === 'LEADING') {
+      this.recordAckLatency(from, m.zxid);
+    }
+  }
+
+  private recordAckLatency(sid: ServerId, zxid: Zxid): void {
+    if (zxid % ACK_LOGGING_FREQUENCY !== 0n) return;
+    const txn = this.proposedTxns.get(zxid);
+    const latency = txn === undefined ? -1 : this.io.clock.now_ms() - Number(txn.header.time);
+    if (latency >= 0) this.metrics.recordKeyed('ack_latency', String(sid), latency);
   }
 
   private lastLoggedZxid(): bigint {
@@ -420,8 +507,11 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       case 'send':
         if (a.msg.type === 'NOTIFICATION') this.election.send(a.to, encodeNotification(a.msg, this.configBytes));
         else {
-          if (a.msg.type === 'DIFF' || a.msg.type === 'TRUNC') this.noteOutgoing(a.to, a.msg.type, a.msg.zxid);
-          this.learners.send(a.to, a.msg);
+          if (a.msg.type === 'DIFF' || a.msg.type === 'TRUNC') {
+            this.noteOutgoing(a.to, a.msg.type, a.msg.zxid);
+            this.metrics.counter.diff_count++;
+          }
+          this.learners.send(a.to, a.msg.type === 'NEWLEADER' ? this.outgoingConfig(a.msg) : a.msg);
         }
         return;
       case 'sendSnapshot':
@@ -432,9 +522,13 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         return this.io.storage.writeAcceptedEpoch(a.epoch);
       case 'persistCurrentEpoch':
         return this.io.storage.writeCurrentEpoch(a.epoch);
-      case 'persistConfig':
-        // Not asked for yet: this runtime gives the core no reconfigOf (it activates configs at apply).
-        return;
+      case 'persistConfig': {
+        const next = ensembleConfigOfData(a.data);
+        if (next === undefined) throw new Error(`persistConfig ${zxidHex(a.zxid)}: no config in its data`);
+        const text = Buffer.from(configText(next), 'utf8');
+        this.activate(next, text);
+        return andThen(this.io.writeConfig?.(next), () => this.rebindClientPort());
+      }
       case 'append': {
         if (a.txns.length === 0) return;
         const last = a.txns[a.txns.length - 1]!.zxid;
@@ -442,6 +536,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         return this.io.storage.append(
           a.txns.map((t) => ({ zxid: t.zxid, bytes: t.data })),
           () => {
+            this.noteAcksCreated(a.txns);
             if (generation === this.logGeneration || this.opts.mutations?.has('staleDurabilityReports') === true)
               this.enqueue({ type: 'logDurable', zxid: last });
           },
@@ -534,6 +629,13 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     }
   }
 
+  /** NEWLEADER carries the config in force as ZooKeeper's text (the core hands a reconfig txn's payload). */
+  private outgoingConfig(m: Extract<QuorumMessage, { type: 'NEWLEADER' }>): QuorumMessage {
+    if (m.config === undefined) return m;
+    const c = ensembleConfigOfData(m.config);
+    return c === undefined ? { type: 'NEWLEADER', zxid: m.zxid } : { type: 'NEWLEADER', zxid: m.zxid, config: Buffer.from(configText(c), 'utf8') };
+  }
+
   private noteOutgoing(to: ServerId, type: 'DIFF' | 'TRUNC', zxid: Zxid): void {
     const r = this.state.role;
     const h = r.role === 'LEADING' ? r.handlers.get(to) : undefined;
@@ -549,6 +651,17 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     );
   }
 
+  /** Logged txns a leader or follower acknowledges now (SendAckRequestProcessor, AckRequestProcessor): proposal_ack_creation_latency. */
+  private noteAcksCreated(txns: readonly Txn[]): void {
+    if (this.role !== 'LEADING' && this.role !== 'FOLLOWING') return;
+    const now = this.io.clock.now_ms();
+    for (const t of txns) {
+      const time = txnTime_ms(t.data);
+      if (time !== undefined && now >= time) this.metrics.summary.proposal_ack_creation_latency.record(now - time);
+      if (this.role === 'LEADING') this.recordAckLatency(this.config.sid, t.zxid);
+    }
+  }
+
   /** SNAP with the tree serialized now, in one go: it is exactly at `zxid` (the core's commit point). */
   private sendSnapshot(to: ServerId, zxid: Zxid): void {
     const treeZxid = this.db.lastProcessedZxid;
@@ -561,6 +674,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       `syncing learner ${to} by SNAP`,
     );
     this.learners.sendSnapshot(to, zxid, body);
+    this.metrics.counter.snap_count++;
   }
 
   /**
@@ -570,11 +684,12 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
    */
   private useDatabase(db: ZkDatabase): void {
     reportDigestMismatches(db);
-    // A reconfig committed before the snapshot was taken is the config in force.
+    // The config in force is zoo.cfg's (and its dynamic file's); one the tree holds from a newer
+    // reconfig (a leader's SNAP) is left there: the core adopts it from NEWLEADER.
     const data = db.tree.getNode(CONFIG_PATH)?.data;
-    const saved = this.cfg.options.reconfigEnabled && data !== null && data !== undefined ? parseConfigText(data.toString('utf8')) : undefined;
-    if (saved !== undefined && saved.version > this.activeConfig.version) this.activate(saved, data!);
-    else db.tree.setData(CONFIG_PATH, this.configBytes, -1, this.activeConfig.version, BigInt(this.io.clock.now_ms()));
+    const saved = data !== null && data !== undefined ? parseConfigText(data.toString('utf8')) : undefined;
+    if (saved === undefined || saved.version <= this.activeConfig.version)
+      db.tree.setData(CONFIG_PATH, this.configBytes, -1, this.activeConfig.version, BigInt(this.io.clock.now_ms()));
     this.db = db;
   }
 
@@ -585,16 +700,35 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         .filter((s) => s.role === 'participant')
         .map((s) => s.id)
         .join(',');
-    if (voters(next) !== voters(this.activeConfig)) {
+    if (next.version <= this.activeConfig.version) return;
+    if (voters(next) !== voters(this.activeConfig) && this.config.reconfigOf === undefined) {
       log.warn(
         { version: next.version.toString(16), voters: voters(next) },
-        'a committed config changes the voting members, which this server does not act on yet',
+        'a committed config changes the voting members, which this server does not act on with reconfigEnabled=false',
       );
     }
     this.activeConfig = next;
+    this.io.membersChanged?.(next.servers);
+    // Learned without its txn (NEWLEADER, a notification): /zookeeper/config shows it too (ZooKeeper's initConfigInZKDatabase).
+    const node = this.db?.tree.getNode(CONFIG_PATH);
+    if (this.db !== undefined && (node === undefined || node.stat.mzxid < next.version))
+      this.db.tree.setData(CONFIG_PATH, data, -1, next.version, BigInt(this.io.clock.now_ms()));
     this.configBytes = data;
     if (this.pendingConfig !== undefined && this.pendingConfig.version <= next.version) this.pendingConfig = undefined;
     log.info({ version: next.version.toString(16), servers: next.servers.length }, 'reconfig: new configuration in force');
+  }
+
+  /** The config in force gives this member another client address: serve there, and no longer on the old one. */
+  private rebindClientPort(): Effect {
+    const me = this.activeConfig.servers.find((s) => s.id === this.self.id);
+    if (me?.clientPort === undefined) return;
+    const address = me.clientAddress ?? this.options.clientPortAddress;
+    if (me.clientPort === this.options.clientPort && address === this.options.clientPortAddress) return;
+    log.info({ from: `${this.options.clientPortAddress}:${this.options.clientPort}`, to: `${address}:${me.clientPort}` }, 'reconfig: client port moved');
+    this.options = { ...this.options, clientPort: me.clientPort, clientPortAddress: address, clientPortListen: true };
+    if (this.pipeline !== undefined) return this.pipeline.rebind(me.clientPort, address);
+    if (!this.notServingUp) return;
+    return this.notServing.close().then(() => this.notServing.listen(me.clientPort!, address));
   }
 
   /**
@@ -608,7 +742,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     return {
       enabled: this.options.reconfigEnabled,
       next: (req, zxid) => {
-        if (this.pendingConfig !== undefined) throw new KeeperError(Err.ReconfigInProgress);
+        if (this.pendingConfig !== undefined || this.state.lastSeenZxid > this.state.quorumZxid) throw new KeeperError(Err.ReconfigInProgress);
         const last = this.activeConfig;
         if (req.curConfigId !== -1n && req.curConfigId !== last.version) throw new KeeperError(Err.BadVersion);
         requested = requestedConfig(last, req, zxid, this.cfg.standaloneEnabled);
@@ -617,10 +751,6 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       },
       proposing: () => {
         const next = requested!;
-        if (!onlyObserversChange(this.activeConfig, next)) {
-          log.warn({ version: next.version.toString(16) }, 'reconfig refused: only observers can join or leave so far');
-          throw new KeeperError(Err.Unimplemented);
-        }
         this.pendingConfig = next;
       },
     };
@@ -631,7 +761,8 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     const r = this.state.role;
     if (r.role !== 'LEADING') return false;
     const synced: ServerId[] = [this.config.sid];
-    for (const h of r.handlers.values()) if (h.stage === 'uptodate') synced.push(h.sid);
+    // Followers only, as ZooKeeper's isQuorumSynced: an observer's acks would not count before the new config is in force.
+    for (const h of r.handlers.values()) if (h.participant && h.stage === 'uptodate') synced.push(h.sid);
     const voters = new Set(c.servers.filter((s) => s.role === 'participant').map((s) => BigInt(s.id)));
     return [...new Set(synced)].filter((s) => voters.has(s)).length * 2 > voters.size;
   }
@@ -650,11 +781,20 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
 
   /** A committed txn reaches the tree: the leader's own from what it proposed, anything else decoded. */
   private apply(t: Txn): void {
-    const txn: ServerTxn = this.proposedTxns.get(t.zxid) ?? decodeTxn(t.data);
+    const proposed = this.proposedTxns.get(t.zxid);
+    const txn: ServerTxn = proposed ?? decodeTxn(t.data);
     this.proposedTxns.delete(t.zxid);
+    const age = this.io.clock.now_ms() - Number(txn.header.time);
+    if (proposed !== undefined) {
+      // Leader.tryToCommit: a proposal of this leader has its quorum of acks and is committed.
+      this.metrics.counter.commit_count++;
+      if (age >= 0) this.metrics.summary.quorum_ack_latency.record(age);
+    } else if (this.zabState === 'broadcast' && this.role !== 'LEADING' && age >= 0) {
+      this.metrics.summary.commit_propagation_latency.record(age);
+    }
     // The config is in force before the reply that reports it (ZooKeeper activates it at COMMIT).
     const b = txn.body;
-    if (b.type === OpCode.reconfig && b.txn.data !== null) {
+    if (b.type === OpCode.reconfig && b.txn.data !== null && this.config.reconfigOf === undefined) {
       const next = parseConfigText(b.txn.data.toString('utf8'));
       if (next === undefined) log.error({ zxid: zxidHex(t.zxid) }, 'a committed reconfig holds no config');
       else this.activate(next, b.txn.data);
@@ -673,7 +813,8 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       this.leadingSince_ms = undefined;
       if (role === 'LOOKING') {
         this.lookingSince_ms = now;
-        this.metrics.looking_count++;
+        this.unavailableSince_ms ??= now;
+        this.metrics.counter.looking_count++;
         log.info({ myid: this.self.id, round: String(this.state.logicalclock), lastZxid: zxidHex(this.lastLoggedZxid()) }, 'LOOKING: starting leader election');
       } else {
         log.info(
@@ -686,7 +827,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
           },
           `election over: ${role}${leader !== null && role !== 'LEADING' ? ` leader ${leader}` : ''}`,
         );
-        this.metrics.election_time.record(now - this.lookingSince_ms);
+        this.metrics.summary.election_time.record(now - this.lookingSince_ms);
       }
       this.role = role;
       this.leader = leader;
@@ -721,12 +862,10 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
 
   quorum(): QuorumView {
     const r = this.state.role;
-    let zabState: QuorumView['zabState'] = 'election';
     const learners: LearnerView[] = [];
     if (r.role === 'LEADING') {
-      zabState = r.phase === 'broadcast' ? 'broadcast' : r.phase === 'discovery' ? 'discovery' : 'synchronization';
       for (const h of r.handlers.values()) {
-        const line = this.cfg.servers.find((s) => BigInt(s.id) === h.sid);
+        const line = this.activeConfig.servers.find((s) => BigInt(s.id) === h.sid);
         learners.push({
           sid: Number(h.sid),
           participant: h.participant,
@@ -735,19 +874,27 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
           established_ms: this.started_ms + h.start_tick * this.tick_ms,
         });
       }
-    } else if (r.role !== 'LOOKING') zabState = r.phase === 'broadcast' ? 'broadcast' : r.phase === 'connecting' ? 'discovery' : 'synchronization';
+    }
     return {
       myid: this.self.id,
       role: this.role,
-      zabState,
-      voting: this.self.role === 'participant',
+      zabState: zabStateOf(r),
+      voting: this.state.quorum.isVoter(this.config.sid),
       leader: this.leader === null ? null : Number(this.leader),
-      servers: this.cfg.servers,
+      servers: this.activeConfig.servers,
       lastLoggedZxid: this.lastLoggedZxid(),
-      quorumSize: this.config.quorum.voters.length,
+      quorumSize: this.state.quorum.voters.length,
       learners,
       leadingSince_ms: this.leadingSince_ms,
+      pendingSyncs: r.role === 'LEADING' ? r.syncWaiters.length : 0,
     };
+  }
+
+  snapshotNow(): Promise<SnapshotFile> | undefined {
+    return this.io.storage.takeSnapshotFile?.(() => {
+      const zxid = this.db.lastProcessedZxid;
+      return { zxid, src: snapshotSourceOf(this.db, zxid) };
+    });
   }
 
   modeName(): string {
@@ -769,21 +916,15 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     if (this.pipeline !== undefined) return;
     if (readOnly && this.role !== 'LOOKING') throw new Error(`read-only serving while ${this.role}`);
     if (!readOnly && this.role === 'LOOKING') throw new Error('serving read-write while LOOKING');
-    const metrics = (): ReadonlyArray<readonly [string, number]> => this.io.storage.fsyncMetrics();
     const sid = this.self.id;
     let mode: ServingMode;
-    if (readOnly) mode = new ReadOnlyMode(sid, metrics);
+    if (readOnly) mode = new ReadOnlyMode(sid);
     else if (this.role === 'LEADING') {
-      mode = new LeaderMode(
-        sid,
-        this.cfg.localSessionsEnabled,
-        {
-          proposeWrite: (job) => this.enqueue({ type: 'write', job, pipeline }),
-          localSync: () => this.enqueue({ type: 'sync' }),
-        },
-        metrics,
-      );
-    } else mode = new LearnerMode(this.role === 'OBSERVING' ? 'observer' : 'follower', sid, (e) => this.enqueue(e), metrics);
+      mode = new LeaderMode(sid, this.cfg.localSessionsEnabled, {
+        proposeWrite: (job) => this.enqueue({ type: 'write', job, pipeline }),
+        localSync: () => this.enqueue({ type: 'sync' }),
+      });
+    } else mode = new LearnerMode(this.role === 'OBSERVING' ? 'observer' : 'follower', sid, (e) => this.enqueue(e));
     const extras = this.role === 'LEADING' && !readOnly ? { ...this.opts, member: this, reconfig: this.reconfigPolicy() } : { ...this.opts, member: this };
     const pipeline = new RequestPipeline(this.options, this.db, mode, this.io, extras);
     if (this.notServingUp) {
@@ -815,16 +956,9 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   }
 }
 
-/** Whether `next` only adds or removes observers: every voter and every member kept as it was. */
-function onlyObserversChange(active: EnsembleConfig, next: EnsembleConfig): boolean {
-  const spec = (c: EnsembleConfig, role?: string): Map<number, string> =>
-    new Map(c.servers.filter((s) => role === undefined || s.role === role).map((s) => [s.id, serverSpec(s)]));
-  const before = spec(active);
-  const after = spec(next);
-  for (const [id, line] of after) if (before.has(id) && before.get(id) !== line) return false;
-  const votersBefore = spec(active, 'participant');
-  const votersAfter = spec(next, 'participant');
-  if (votersBefore.size !== votersAfter.size) return false;
-  for (const id of votersBefore.keys()) if (!votersAfter.has(id)) return false;
-  return next.hierarchy.join('\n') === active.hierarchy.join('\n');
+/** ZooKeeper's ZabState of a role's phase. */
+function zabStateOf(r: PeerState['role']): QuorumView['zabState'] {
+  if (r.role === 'LOOKING') return 'election';
+  if (r.role === 'LEADING') return r.phase === 'broadcast' ? 'broadcast' : r.phase === 'discovery' ? 'discovery' : 'synchronization';
+  return r.phase === 'broadcast' ? 'broadcast' : r.phase === 'connecting' ? 'discovery' : 'synchronization';
 }

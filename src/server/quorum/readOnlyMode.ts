@@ -11,10 +11,7 @@ export class ReadOnlyMode implements ServingMode {
   readonly ownsSessions = false;
   readonly readOnly = true;
 
-  constructor(
-    readonly serverId: number,
-    readonly metrics: () => ReadonlyArray<readonly [string, number]>,
-  ) {}
+  constructor(readonly serverId: number) {}
 
   write(): void {
     throw new Error('a write reached the read-only mode');
