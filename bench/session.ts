@@ -78,14 +78,20 @@ export class BenchSession {
   }
 
   /** Opens a TCP connection and a new session; the session timeout is negotiated by the server. */
-  static async connect(host: string, port: number, sessionTimeout_ms: number, tlsFiles?: ClientTlsFiles): Promise<BenchSession> {
+  static async connect(
+    host: string,
+    port: number,
+    sessionTimeout_ms: number,
+    tlsFiles?: ClientTlsFiles,
+    connectTimeout_ms = CONNECT_TIMEOUT_MS,
+  ): Promise<BenchSession> {
     const sock = tlsFiles === undefined ? net.connect({ host, port, noDelay: true }) : tlsConnect(host, port, tlsFiles);
     return new Promise<BenchSession>((resolve, reject) => {
       let got: Buffer = Buffer.alloc(0);
       const timer = setTimeout(() => {
         sock.destroy();
-        reject(new Error(`connect ${host}:${port}: no session within ${CONNECT_TIMEOUT_MS} ms`));
-      }, CONNECT_TIMEOUT_MS);
+        reject(new Error(`connect ${host}:${port}: no session within ${connectTimeout_ms} ms`));
+      }, connectTimeout_ms);
       const onError = (e: Error): void => {
         clearTimeout(timer);
         reject(e);

@@ -41,6 +41,7 @@ function loadConfig(flags: ServerFlags): { cfg: ParsedConfig; sysProps: Record<s
 const EXIT_ADMIN_SERVER = 4;
 
 async function runServer(flags: ServerFlags): Promise<void> {
+  log.debug({ startup_ms: Math.round(performance.now()) }, 'loading the server');
   const { cfg, sysProps } = loadConfig(flags);
   for (const w of cfg.warnings) log.warn({ config: cfg.options.configPath }, w);
   const { runFourLetterWord } = await import('../admin/fourLetterWords.js');
@@ -52,18 +53,34 @@ async function runServer(flags: ServerFlags): Promise<void> {
     server = peer;
     member = peer.admin;
   } else {
-    const { openDatabase } = await import('../storage/database.js');
-    const { storageOptionsFrom } = await import('../server/options.js');
-    const { startStandaloneServer } = await import('../server/standalone.js');
-    const { ServerMetrics } = await import('../server/serverMetrics.js');
+    const [{ openDatabase }, { storageOptionsFrom }, { ServerMetrics }] = await Promise.all([
+      import('../storage/database.js'),
+      import('../server/options.js'),
+      import('../server/serverMetrics.js'),
+    ]);
     const metrics = new ServerMetrics();
-    // Recovery first: a damaged dataDir stops here with the StorageError (file and offset).
-    const { db, sink, lastZxid } = await openDatabase({ ...storageOptionsFrom(cfg.options), observer: metrics });
-    log.info({ dataDir: cfg.options.dataDir, lastZxid: `0x${lastZxid.toString(16)}`, sessions: db.sessionsWithTimeouts.size }, 'data directory recovered');
+    // Recovery reads the dataDir while the serving modules load; a damaged dataDir stops at the
+    // await below with the StorageError (file and offset).
+    const opening = openDatabase({ ...storageOptionsFrom(cfg.options), observer: metrics });
+    opening.catch(() => undefined);
+    const { startStandaloneServer } = await import('../server/standalone.js');
+    const { db, sink, lastZxid } = await opening;
+    // startup_ms: since the process started (performance's time origin), for the start-up breakdown.
+    log.info(
+      {
+        dataDir: cfg.options.dataDir,
+        lastZxid: `0x${lastZxid.toString(16)}`,
+        sessions: db.sessionsWithTimeouts.size,
+        startup_ms: Math.round(performance.now()),
+      },
+      'data directory recovered',
+    );
     const standalone = await startStandaloneServer(cfg.options, { db, sink, metrics, fourLetterWords: runFourLetterWord });
     server = standalone;
     member = standalone;
-    log.info({ clientPort: cfg.options.clientPort, dataDir: cfg.options.dataDir }, 'tszk standalone server started');
+    const { afterRecovery } = await import('../server/heap.js');
+    afterRecovery(db.tree.nodeCount);
+    log.info({ clientPort: cfg.options.clientPort, dataDir: cfg.options.dataDir, startup_ms: Math.round(performance.now()) }, 'tszk standalone server started');
   }
   const { startOperations } = await import('../admin/operations.js');
   let ops: { close(): Promise<void> };

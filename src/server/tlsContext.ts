@@ -5,8 +5,9 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import tls from 'node:tls';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
 import { ConfigError } from './config.js';
 import type { KeyStoreRef, SslOptions } from './options.js';
 
@@ -73,12 +74,18 @@ function unsupported(ref: KeyStoreRef): never {
   );
 }
 
+/** node-forge, loaded only when a PKCS12 trust store is read (it costs tens of ms at start-up otherwise). */
+function nodeForge(): typeof Forge {
+  return createRequire(import.meta.url)('node-forge') as typeof Forge;
+}
+
 /** PKCS#12 certBag (RFC 7292). */
 const PKCS12_CERT_BAG = '1.2.840.113549.1.12.10.1.3';
 
 /** The certificates of a PKCS12 trust store, as PEM (Node's pfx option wants a key beside them). */
 function pkcs12Certificates(ref: KeyStoreRef, bytes: Buffer): string[] {
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  const forge = nodeForge();
+  let p12: Forge.pkcs12.Pkcs12Pfx;
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(bytes.toString('binary')), ref.password);
   } catch (e) {

@@ -126,6 +126,21 @@ export async function openDataDir(opts: DataDirOptions): Promise<OpenedDataDir> 
     fresh,
     txnLog,
     snapshotter,
+    ...handles(snapDir, txnLog, snapshotter, stopPurge),
+  };
+}
+
+/**
+ * The functions of an open dataDir, made apart from openDataDir: closures made there would keep
+ * its scope alive, and with it the recovered snapshot and txns, for as long as the server runs.
+ */
+function handles(
+  snapDir: string,
+  txnLog: TxnLogWriter,
+  snapshotter: Snapshotter,
+  stopPurge: () => void,
+): Pick<OpenedDataDir, 'readAcceptedEpoch' | 'writeAcceptedEpoch' | 'readCurrentEpoch' | 'writeCurrentEpoch' | 'close'> {
+  return {
     readAcceptedEpoch: () => readAcceptedEpoch(snapDir),
     writeAcceptedEpoch: (e) => writeAcceptedEpoch(snapDir, e),
     readCurrentEpoch: () => readCurrentEpoch(snapDir),

@@ -12,7 +12,7 @@ import type { ACL } from '../proto/records.js';
 import { DataTree } from '../tree/dataTree.js';
 import { ZkDatabase } from '../txn/database.js';
 import { JuteWriter } from '../jute/index.js';
-import { decodeTxn, writeTxn, type Txn } from '../txn/txn.js';
+import { writeTxn, type Txn } from '../txn/txn.js';
 import { frameLogEntryInto } from './logFile.js';
 import { openDataDir, type DataDirOptions, type OpenedDataDir } from './dataDir.js';
 import { StorageError, errorMessage } from './errors.js';
@@ -53,14 +53,17 @@ export function snapshotSourceOf(db: ZkDatabase, zxid: bigint): SnapshotSource {
       };
       const root = tree.getNode('');
       if (root === undefined) throw new Error('snapshot of a tree without a root');
-      yield { path: '', data: root.data, acl: aclFor(root.acl), stat: { ...root.stat } };
+      // DataNode.stat is a fresh copy each time: the snapshot may keep it while the node changes.
+      yield { path: '', data: root.data, acl: aclFor(root.acl), stat: root.stat };
       // The tree's map in insertion order puts every parent before its children (a node cannot be
       // created before its parent, and a parent cannot be deleted while it has children), so it
       // is a valid snapshot order without a walk: no per-node path building or lookups. Live
       // iteration skips nodes deleted meanwhile; nodes created after `zxid` are left out (replayed).
       for (const [p, n] of tree.nodes()) {
-        if (p === '/' || n.stat.czxid > zxid) continue;
-        yield { path: p, data: n.data, acl: aclFor(n.acl), stat: { ...n.stat } };
+        if (p === '/') continue;
+        const stat = n.stat;
+        if (stat.czxid > zxid) continue;
+        yield { path: p, data: n.data, acl: aclFor(n.acl), stat };
       }
     },
     // Read after the nodes are written, as ZooKeeper does: replaying the log up to this zxid
@@ -73,13 +76,13 @@ export function snapshotSourceOf(db: ZkDatabase, zxid: bigint): SnapshotSource {
 export function databaseFromSnapshot(snap: LoadedSnapshot): ZkDatabase {
   const tree = new DataTree({ empty: true });
   for (const [i, acl] of snap.acls) tree.aclCache.restore(i, acl);
-  for (const n of snap.nodes) {
+  snap.eachNode((path, data, acl, stat) => {
     try {
-      tree.insertNode(n.path, n.data, n.acl, n.stat);
+      tree.insertNode(path, data, acl, stat);
     } catch (e) {
-      throw new StorageError(`cannot load node ${n.path}: ${errorMessage(e)}`, snap.path, undefined);
+      throw new StorageError(`cannot load node ${path}: ${errorMessage(e)}`, snap.path, undefined);
     }
-  }
+  });
   tree.aclCache.purgeUnused();
   tree.lastProcessedZxid = snap.zxid;
   const db = new ZkDatabase(tree);
@@ -100,11 +103,11 @@ function startDigestChecks(db: ZkDatabase, snap: LoadedSnapshot): void {
   }
   // No usable digest: the snapshot may hold changes made after snap.zxid, up to the newest zxid in its stats.
   let newest = snap.zxid;
-  for (const { stat } of snap.nodes) {
+  snap.eachNode((_path, _data, _acl, stat) => {
     if (stat.czxid > newest) newest = stat.czxid;
     if (stat.mzxid > newest) newest = stat.mzxid;
     if (stat.pzxid > newest) newest = stat.pzxid;
-  }
+  });
   db.digestCheckAfter = newest;
 }
 
@@ -123,7 +126,8 @@ export class FileTxnSink {
   private writer = new JuteWriter(WRITER_INITIAL_BYTES);
 
   constructor(
-    private readonly dataDir: OpenedDataDir,
+    /** Only what writing needs: the recovered history is not kept alive by the sink. */
+    private readonly dataDir: Pick<OpenedDataDir, 'txnLog' | 'snapshotter' | 'close'>,
     private readonly db: ZkDatabase,
     opts: FileTxnSinkOptions = {},
   ) {
@@ -200,18 +204,14 @@ export async function openDatabase(opts: DataDirOptions, sinkOpts: FileTxnSinkOp
   const fresh = new ZkDatabase(new DataTree());
   const dataDir = await openDataDir({ ...opts, emptyTree: opts.emptyTree ?? snapshotSourceOf(fresh, 0n) });
   const db = dataDir.snapshot ? databaseFromSnapshot(dataDir.snapshot) : fresh;
-  for (let i = 0; i < dataDir.txnBytes.length; i++) {
-    let txn: Txn;
-    try {
-      txn = decodeTxn(dataDir.txnBytes[i]!);
-    } catch (e) {
-      throw new StorageError(`txn 0x${dataDir.txns[i]!.header.zxid.toString(16)} cannot be replayed: ${errorMessage(e)}`, dataDir.logDir, undefined);
-    }
-    db.applyChecked(txn);
-  }
+  // Decoded once, when the log was read and checked.
+  for (const txn of dataDir.txns) db.applyChecked(txn);
   const lastZxid = dataDir.lastZxid > db.lastProcessedZxid ? dataDir.lastZxid : db.lastProcessedZxid;
   db.tree.lastProcessedZxid = lastZxid;
   if (db.digestMismatches > 0)
     log.error({ mismatches: db.digestMismatches, dataDir: opts.dataDir }, 'replaying the dataDir met tree digests that differ from the recorded ones');
-  return { db, sink: new FileTxnSink(dataDir, db, sinkOpts), dataDir, lastZxid };
+  // Not dataDir itself: it holds the recovered snapshot and txns, garbage once replayed.
+  const { txnLog, snapshotter, close } = dataDir;
+  const sink = new FileTxnSink({ txnLog, snapshotter, close }, db, sinkOpts);
+  return { db, sink, dataDir, lastZxid };
 }

@@ -55,8 +55,14 @@ export interface LoadedSnapshot {
   zxid: bigint;
   sessions: Map<bigint, number>;
   acls: Map<bigint, ACL[]>;
-  /** In file order: parents before children. */
-  nodes: SnapshotNode[];
+  /** In file order: parents before children (decoded on first use, each node's data copied). */
+  readonly nodes: SnapshotNode[];
+  /**
+   * Visits the nodes in file order straight from the file's bytes, without keeping them: `data`
+   * is a view of the file (copy what you keep) and `stat` is fresh for each node. Loading a big
+   * snapshot this way leaves no million objects behind for the garbage collector.
+   */
+  eachNode(visit: (path: string, data: Buffer | null, acl: bigint, stat: StatPersisted) => void): void;
   /** null when the file has no digest section (pre-3.6 writers). */
   digest: ZxidDigest | null;
 }
@@ -203,7 +209,16 @@ function checkSeal(buf: Buffer, r: JuteReader, file: string): void {
   if (slash !== '/') throw new StorageError(`snapshot seal is ${JSON.stringify(slash)}, expected "/"`, file, at + 8);
 }
 
-/** Parses and verifies a whole snapshot; throws StorageError naming the file and offset. */
+/** ustring "/": the length 1 and the slash, as the int the end marker starts with and its byte. */
+const END_MARKER_LENGTH = 1;
+const SLASH = 0x2f;
+/** A node's fixed tail after its data: the ACL index (long) and StatPersisted (6 longs, 3 ints). */
+const NODE_TAIL_BYTES = 8 + 6 * 8 + 3 * 4;
+
+/**
+ * Parses and verifies a whole snapshot; throws StorageError naming the file and offset. The nodes
+ * are only walked over here (their offsets kept); they are decoded when used.
+ */
 export function parseSnapshot(buf: Buffer, file: string, zxid: bigint): LoadedSnapshot {
   if (!looksSealed(buf)) throw new StorageError('snapshot is not sealed (truncated or not a snapshot)', file, Math.max(0, buf.length - 5));
   const r = new JuteReader(buf);
@@ -221,21 +236,31 @@ export function parseSnapshot(buf: Buffer, file: string, zxid: bigint): LoadedSn
       for (let i = 0; i < count; i++) list.push(ACL.read(r));
       acls.set(index, list);
     }
-    const nodes: SnapshotNode[] = [];
-    const seen = new Set<string>();
+    const nodesStart = r.offset;
+    let count = 0;
     for (;;) {
       at = r.offset;
-      const p = r.ustring();
-      if (p === '/') break;
-      const data = r.buffer();
-      const acl = r.long();
-      const stat = StatPersisted.read(r);
-      const slash = p.lastIndexOf('/');
-      if (slash >= 0 && !seen.has(p.slice(0, slash))) throw new StorageError(`node ${p} comes before its parent`, file, at);
-      if (slash < 0 && p !== '') throw new StorageError(`node path ${JSON.stringify(p)} is not absolute`, file, at);
-      seen.add(p);
-      nodes.push({ path: p, data, acl, stat });
+      const pathLength = r.length();
+      if (pathLength === END_MARKER_LENGTH && buf[r.offset] === SLASH) {
+        r.offset++;
+        break;
+      }
+      if (count === 0 ? pathLength > 0 : pathLength < 2 || buf[r.offset] !== SLASH) {
+        const p = buf.toString('utf8', r.offset, r.offset + Math.max(0, pathLength));
+        throw new StorageError(
+          count === 0 ? 'snapshot has no root node' : `node path ${JSON.stringify(p)} is not absolute`,
+          file,
+          count === 0 ? FILE_HEADER_END : at,
+        );
+      }
+      r.offset += Math.max(0, pathLength);
+      const dataLength = r.length();
+      r.offset += Math.max(0, dataLength);
+      if (r.remaining < NODE_TAIL_BYTES) throw new StorageError('snapshot ends inside a node', file, at);
+      r.offset += NODE_TAIL_BYTES;
+      count++;
     }
+    const nodesEnd = r.offset;
     checkSeal(buf, r, file);
     let digest: ZxidDigest | null = null;
     if (r.remaining > 0) {
@@ -248,12 +273,46 @@ export function parseSnapshot(buf: Buffer, file: string, zxid: bigint): LoadedSn
       checkSeal(buf, r, file);
     }
     if (r.remaining !== 0) throw new StorageError(`${r.remaining} unexpected bytes after the snapshot's seal`, file, r.offset);
-    if (nodes.length === 0 || nodes[0]!.path !== '') throw new StorageError('snapshot has no root node', file, FILE_HEADER_END);
-    return { path: file, zxid, sessions, acls, nodes, digest };
+    if (count === 0) throw new StorageError('snapshot has no root node', file, FILE_HEADER_END);
+    const eachNode = (visit: (path: string, data: Buffer | null, acl: bigint, stat: StatPersisted) => void): void => {
+      const nr = new JuteReader(buf, nodesStart, nodesEnd);
+      for (let i = 0; i < count; i++) {
+        const p = nr.ustring();
+        const n = nr.length();
+        const data = n < 0 ? null : buf.subarray(nr.offset, nr.offset + n);
+        nr.offset += Math.max(0, n);
+        visit(p, data, nr.long(), StatPersisted.read(nr));
+      }
+    };
+    let nodes: SnapshotNode[] | undefined;
+    return {
+      path: file,
+      zxid,
+      sessions,
+      acls,
+      eachNode,
+      get nodes(): SnapshotNode[] {
+        return (nodes ??= decodeNodes(eachNode, file));
+      },
+      digest,
+    };
   } catch (e) {
     if (e instanceof StorageError) throw e;
     throw new StorageError(`snapshot does not parse: ${errorMessage(e)}`, file, r.offset);
   }
+}
+
+/** The nodes as records, checking that every parent comes before its children. */
+function decodeNodes(eachNode: LoadedSnapshot['eachNode'], file: string): SnapshotNode[] {
+  const nodes: SnapshotNode[] = [];
+  const seen = new Set<string>();
+  eachNode((path, data, acl, stat) => {
+    const slash = path.lastIndexOf('/');
+    if (slash >= 0 && !seen.has(path.slice(0, slash))) throw new StorageError(`node ${path} comes before its parent`, file, undefined);
+    seen.add(path);
+    nodes.push({ path, data: data === null ? null : Buffer.from(data), acl, stat });
+  });
+  return nodes;
 }
 
 const FILE_HEADER_END = 16;

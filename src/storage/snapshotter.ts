@@ -96,6 +96,7 @@ export class Snapshotter {
         this.stats.last_ms = performance.now() - t0;
         this.stats.lastBytes = bytes;
         this.stats.lastFile = file;
+        log.info({ file, bytes, ms: Math.round(this.stats.last_ms) }, 'snapshot written');
         this.opts.observer?.snapshot(this.stats.last_ms);
         return file;
       })

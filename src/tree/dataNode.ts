@@ -1,10 +1,7 @@
 import type { Stat, StatPersisted } from '../proto/records.js';
 import { ephemeralKind } from './ephemeralType.js';
+import { indexInPage, type NodeStore, type Page } from './nodeStore.js';
 
-/**
- * One znode as the tree keeps it, and as a snapshot stores it (DataNode: data, ACL index,
- * StatPersisted) plus its child names. Fields are mutated in place by the tree only.
- */
 /** Leaves share one empty set (most znodes have no children; a Set each costs memory). */
 const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
 
@@ -50,51 +47,81 @@ export function javaCloneCapacity(size: number): number {
 /** Initial capacity ZooKeeper gives a node's child set (new HashSet<>(8)). */
 const JAVA_CHILD_SET_INITIAL_CAPACITY = 8;
 
-export class DataNode {
-  private kids: Set<string> | undefined;
+/** A node's child names and the bookkeeping that orders them as ZooKeeper lists them. */
+export class ChildSet {
+  readonly names = new Set<string>();
   /** The table size ZooKeeper's HashSet of children would have now (it grows, never shrinks). */
-  private javaCapacity = 0;
-  /** childrenInZkOrder's answer until the children change. */
+  private javaCapacity = JAVA_CHILD_SET_INITIAL_CAPACITY;
+  /** inZkOrder's answer until the children change. */
   private ordered: readonly string[] | undefined;
-  /** This node's digest as last counted in the tree's (int32, so it stays a small integer); the tree keeps it. */
-  digest = 0;
 
-  constructor(
-    /** null is kept distinct from an empty buffer, as ZooKeeper keeps it. */
-    public data: Buffer | null,
-    /** Index into the tree's AclCache (-1 = OPEN_ACL_UNSAFE). */
-    public acl: bigint,
-    public readonly stat: StatPersisted,
-  ) {}
-
-  /** Child names (not paths). Change them only through the tree. */
-  get children(): ReadonlySet<string> {
-    return this.kids ?? NO_CHILDREN;
+  add(name: string): void {
+    this.names.add(name);
+    this.ordered = undefined;
+    while (this.names.size > this.javaCapacity * 0.75) this.javaCapacity *= 2;
   }
 
-  addChild(name: string): void {
-    const k = (this.kids ??= new Set());
-    k.add(name);
+  delete(name: string): boolean {
+    if (!this.names.delete(name)) return false;
     this.ordered = undefined;
-    if (this.javaCapacity === 0) this.javaCapacity = JAVA_CHILD_SET_INITIAL_CAPACITY;
-    while (k.size > this.javaCapacity * 0.75) this.javaCapacity *= 2;
+    return true;
   }
 
   /**
    * Child names in the order ZooKeeper 3.8 lists them: its HashSet iterates by hash bucket
    * (String.hashCode spread, masked by the table size), each bucket in insertion order.
    */
-  childrenInZkOrder(): readonly string[] {
-    const k = this.kids;
-    if (k === undefined) return [];
-    return (this.ordered ??= javaHashOrder(k, this.javaCapacity));
+  inZkOrder(): readonly string[] {
+    return (this.ordered ??= javaHashOrder(this.names, this.javaCapacity));
+  }
+}
+
+/**
+ * One znode (DataNode in ZooKeeper: data, ACL index, StatPersisted, child names) as a view of its
+ * slot in the tree's NodeStore; getters read the node as it is now. Change it only through the
+ * tree. Using one after its znode was deleted throws, as the slot may hold another znode by then.
+ */
+export class DataNode {
+  private readonly generation: number;
+
+  constructor(
+    private readonly store: NodeStore,
+    readonly slot: number,
+  ) {
+    this.generation = store.page(slot).generation[indexInPage(slot)]!;
   }
 
-  removeChild(name: string): boolean {
-    const k = this.kids;
-    if (k === undefined || !k.delete(name)) return false;
-    this.ordered = undefined;
-    return true;
+  private page(): Page {
+    const p = this.store.page(this.slot);
+    if (p.generation[indexInPage(this.slot)] !== this.generation) throw new Error('DataNode used after its znode was deleted');
+    return p;
+  }
+
+  /** null is kept distinct from an empty buffer, as ZooKeeper keeps it. */
+  get data(): Buffer | null {
+    this.page();
+    return this.store.data(this.slot);
+  }
+
+  /** Index into the tree's AclCache (-1 = OPEN_ACL_UNSAFE). */
+  get acl(): bigint {
+    return BigInt(this.page().acl[indexInPage(this.slot)]!);
+  }
+
+  /** A copy: changing it does not change the node. */
+  get stat(): StatPersisted {
+    this.page();
+    return this.store.stat(this.slot);
+  }
+
+  /** Child names (not paths). */
+  get children(): ReadonlySet<string> {
+    return this.page().children[indexInPage(this.slot)]?.names ?? NO_CHILDREN;
+  }
+
+  /** Child names in the order ZooKeeper 3.8 lists them (see ChildSet.inZkOrder). */
+  childrenInZkOrder(): readonly string[] {
+    return this.page().children[indexInPage(this.slot)]?.inZkOrder() ?? [];
   }
 
   /**
@@ -103,26 +130,18 @@ export class DataNode {
    * ephemeralOwner 0.
    */
   toStat(): Stat {
-    const s = this.stat;
-    const n = this.children.size;
+    const p = this.page();
+    const i = indexInPage(this.slot);
+    const n = p.children[i]?.names.size ?? 0;
+    const s = this.store.stat(this.slot);
     return {
-      czxid: s.czxid,
-      mzxid: s.mzxid,
-      ctime: s.ctime,
-      mtime: s.mtime,
-      version: s.version,
+      ...s,
       cversion: (s.cversion * 2 - n) | 0,
-      aversion: s.aversion,
       ephemeralOwner: ephemeralKind(s.ephemeralOwner) === 'normal' ? s.ephemeralOwner : 0n,
-      dataLength: this.data === null ? 0 : this.data.length,
+      dataLength: p.dataLength[i]!,
       numChildren: n,
-      pzxid: s.pzxid,
     };
   }
-}
-
-export function emptyStatPersisted(): StatPersisted {
-  return { czxid: 0n, mzxid: 0n, ctime: 0n, mtime: 0n, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, pzxid: 0n };
 }
 
 export function createStat(zxid: bigint, time: bigint, ephemeralOwner: bigint): StatPersisted {

@@ -2,8 +2,9 @@ import { EventType } from '../proto/opcodes.js';
 import { Err, KeeperError } from '../proto/errors.js';
 import type { ACL, Stat, StatPersisted } from '../proto/records.js';
 import { AclCache, OPEN_UNSAFE_ACL_INDEX, READ_ACL_UNSAFE } from './aclCache.js';
-import { DataNode, createStat, emptyStatPersisted, javaCloneCapacity, javaGrownCapacity, javaHashOrder } from './dataNode.js';
-import { DigestSum, nodeDigest } from './digest.js';
+import { ChildSet, DataNode, javaCloneCapacity, javaGrownCapacity, javaHashOrder } from './dataNode.js';
+import { DigestSum, nodeDigestOf } from './digest.js';
+import { NodeStore, exactNumber, indexInPage } from './nodeStore.js';
 import { ephemeralKind } from './ephemeralType.js';
 import { childName, parentKey } from './paths.js';
 import { WatchManager, type Watcher, type WatcherMode } from './watchManager.js';
@@ -22,7 +23,9 @@ const DIGEST_STALE_MAX = 65_536;
  * Mutations trigger watches exactly as ZooKeeper 3.8 does.
  */
 export class DataTree {
-  private readonly nodeMap = new Map<string, DataNode>();
+  /** Slot of every znode by path. */
+  private readonly nodeMap = new Map<string, number>();
+  private readonly store = new NodeStore();
   readonly aclCache = new AclCache();
   private readonly ephemeralsBySession = new Map<bigint, Set<string>>();
   /** Largest size each session's ephemeral set reached (ZooKeeper's HashSet capacity follows it). */
@@ -40,27 +43,52 @@ export class DataTree {
    * between two reads (a parent under a burst of creates) is hashed once.
    */
   private readonly digestSum = new DigestSum();
-  /** Nodes whose digest is not in the sum, with their paths. */
-  private readonly digestStale = new Map<DataNode, string>();
+  /** Slots whose digest is not in the sum, with their paths. */
+  private readonly digestStale = new Map<number, string>();
 
   /** A tree with /, /zookeeper, /zookeeper/quota and /zookeeper/config, as a fresh ZooKeeper has. */
   constructor(opts: { empty?: boolean } = {}) {
     if (opts.empty === true) return;
-    const root = new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX, emptyStatPersisted());
+    const root = this.newSlot(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX);
     this.nodeMap.set('', root);
     this.nodeMap.set(ROOT_PATH, root);
-    root.addChild('zookeeper');
-    const proc = new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX, emptyStatPersisted());
+    this.addChild(root, 'zookeeper');
+    const proc = this.newSlot(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX);
     this.nodeMap.set(PROC_PATH, proc);
-    proc.addChild('quota');
-    this.nodeMap.set(QUOTA_PATH, new DataNode(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX, emptyStatPersisted()));
-    proc.addChild('config');
+    this.addChild(proc, 'quota');
+    this.nodeMap.set(QUOTA_PATH, this.newSlot(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX));
+    this.addChild(proc, 'config');
     // ZooKeeper sets the config node's ACL with version -1, which leaves aversion at -1.
-    const config = new DataNode(Buffer.alloc(0), this.aclCache.acquire(READ_ACL_UNSAFE), emptyStatPersisted());
-    config.stat.aversion = -1;
+    const config = this.newSlot(Buffer.alloc(0), this.aclCache.acquire(READ_ACL_UNSAFE));
+    this.store.page(config).aversion[indexInPage(config)] = -1;
     this.nodeMap.set(CONFIG_PATH, config);
     this.digestAdded(ROOT_PATH, root);
     this.digestAdded(PROC_PATH, proc);
+  }
+
+  private newSlot(data: Buffer | null, aclIndex: bigint): number {
+    const slot = this.store.alloc();
+    this.store.setData(slot, data);
+    this.store.page(slot).acl[indexInPage(slot)] = Number(aclIndex);
+    return slot;
+  }
+
+  private addChild(slot: number, name: string): void {
+    const p = this.store.page(slot);
+    const i = indexInPage(slot);
+    (p.children[i] ??= new ChildSet()).add(name);
+  }
+
+  private childNames(slot: number): ReadonlySet<string> | undefined {
+    return this.store.page(slot).children[indexInPage(slot)]?.names;
+  }
+
+  private aclIndexOf(slot: number): bigint {
+    return BigInt(this.store.page(slot).acl[indexInPage(slot)]!);
+  }
+
+  private dataLengthOf(slot: number): number {
+    return this.store.page(slot).dataLength[indexInPage(slot)]!;
   }
 
   /** The tree digest ZooKeeper 3.8 computes (digest version 2), as a signed 64-bit value. */
@@ -71,42 +99,55 @@ export class DataTree {
 
   /** The digest of the node at `path` as it stands (what a change to it takes out of the tree's). */
   nodeDigestOf(path: string, node: DataNode): number {
-    return this.digestStale.has(node) ? nodeDigest(path, node.data, node.stat) : node.digest >>> 0;
+    return this.slotDigest(path, node.slot);
+  }
+
+  private slotDigest(path: string, slot: number): number {
+    return this.digestStale.has(slot) ? this.store.digestOf(slot, path, nodeDigestOf) : this.store.page(slot).digest[indexInPage(slot)]! >>> 0;
   }
 
   private countStaleDigests(): void {
-    for (const [node, path] of this.digestStale) {
-      const d = nodeDigest(path, node.data, node.stat);
-      node.digest = d | 0;
+    for (const [slot, path] of this.digestStale) {
+      const d = this.store.digestOf(slot, path, nodeDigestOf);
+      this.store.page(slot).digest[indexInPage(slot)] = d | 0;
       this.digestSum.add(d);
     }
     this.digestStale.clear();
   }
 
-  /** `node` is about to change: its counted digest leaves the sum until the next read. */
-  private digestChanging(path: string, node: DataNode): void {
-    if (this.digestStale.has(node)) return;
-    this.digestSum.add(-(node.digest >>> 0));
-    this.digestStale.set(node, path);
+  /** The node at `slot` is about to change: its counted digest leaves the sum until the next read. */
+  private digestChanging(path: string, slot: number): void {
+    if (this.digestStale.has(slot)) return;
+    this.digestSum.add(-(this.store.page(slot).digest[indexInPage(slot)]! >>> 0));
+    this.digestStale.set(slot, path);
     // Bounded even when nobody reads the digest (digest.enabled=false).
     if (this.digestStale.size >= DIGEST_STALE_MAX) this.countStaleDigests();
   }
 
-  private digestAdded(path: string, node: DataNode): void {
-    this.digestStale.set(node, path);
+  private digestAdded(path: string, slot: number): void {
+    this.digestStale.set(slot, path);
     if (this.digestStale.size >= DIGEST_STALE_MAX) this.countStaleDigests();
   }
 
-  private digestRemoved(node: DataNode): void {
-    if (!this.digestStale.delete(node)) this.digestSum.add(-(node.digest >>> 0));
+  /** Counts a node's digest at once (snapshot load: no stale set to go through for a million nodes). */
+  private digestCounted(path: string, slot: number): void {
+    const d = this.store.digestOf(slot, path, nodeDigestOf);
+    this.store.page(slot).digest[indexInPage(slot)] = d | 0;
+    this.digestSum.add(d);
+  }
+
+  private digestRemoved(slot: number): void {
+    if (!this.digestStale.delete(slot)) this.digestSum.add(-(this.store.page(slot).digest[indexInPage(slot)]! >>> 0));
   }
 
   static isSpecialPath(path: string): boolean {
     return path === ROOT_PATH || path === PROC_PATH || path === QUOTA_PATH || path === CONFIG_PATH;
   }
 
+  /** A view of the znode at `path` (see DataNode: do not keep it past the znode's deletion). */
   getNode(path: string): DataNode | undefined {
-    return this.nodeMap.get(path);
+    const slot = this.nodeMap.get(path);
+    return slot === undefined ? undefined : new DataNode(this.store, slot);
   }
 
   /** Number of znodes (the root counted once). */
@@ -116,7 +157,7 @@ export class DataTree {
 
   /** Every (path, node), root as '/' and not repeated as ''; for snapshots and dumps. */
   *nodes(): IterableIterator<[string, DataNode]> {
-    for (const [p, n] of this.nodeMap) if (p !== '') yield [p, n];
+    for (const [p, slot] of this.nodeMap) if (p !== '') yield [p, new DataNode(this.store, slot)];
   }
 
   aclOf(node: DataNode): readonly ACL[] {
@@ -128,34 +169,38 @@ export class DataTree {
    * must already be there (insert parents first); '' or '/' replaces the root.
    */
   insertNode(path: string, data: Buffer | null, aclIndex: bigint, stat: StatPersisted): DataNode {
-    const node = new DataNode(data, aclIndex, { ...stat });
-    this.aclCache.addUsage(aclIndex);
-    if (path === '' || path === ROOT_PATH) {
-      const old = this.nodeMap.get('');
-      if (old !== undefined) {
-        for (const c of old.children) node.addChild(c);
-        this.digestRemoved(old);
-      }
-      this.nodeMap.set('', node);
-      this.nodeMap.set(ROOT_PATH, node);
-      this.digestAdded(ROOT_PATH, node);
-      return node;
-    }
-    const parent = this.nodeMap.get(parentKey(path));
-    if (parent === undefined) throw new Error(`insertNode ${path}: parent missing`);
-    const old = this.nodeMap.get(path);
+    const isRoot = path === '' || path === ROOT_PATH;
+    const parent = isRoot ? undefined : this.nodeMap.get(parentKey(path));
+    if (!isRoot && parent === undefined) throw new Error(`insertNode ${path}: parent missing`);
+    const old = this.nodeMap.get(isRoot ? '' : path);
+    let slot: number;
     if (old !== undefined) {
-      for (const c of old.children) node.addChild(c);
-      this.forgetOwner(path, old.stat.ephemeralOwner);
+      // Replaced in place: the slot keeps its children.
       this.digestRemoved(old);
+      if (!isRoot) this.forgetOwner(path, this.store.page(old).ephemeralOwner[indexInPage(old)]!);
+      this.aclCache.addUsage(aclIndex);
+      this.aclCache.release(this.aclIndexOf(old));
+      slot = old;
+    } else {
+      this.aclCache.addUsage(aclIndex);
+      slot = this.store.alloc();
     }
-    parent.addChild(childName(path));
-    this.nodeMap.set(path, node);
-    this.digestAdded(path, node);
+    this.store.setStat(slot, stat);
+    this.store.setData(slot, data);
+    this.store.page(slot).acl[indexInPage(slot)] = Number(aclIndex);
+    if (isRoot) {
+      this.nodeMap.set('', slot);
+      this.nodeMap.set(ROOT_PATH, slot);
+      this.digestCounted(ROOT_PATH, slot);
+      return new DataNode(this.store, slot);
+    }
+    this.addChild(parent!, childName(path));
+    this.nodeMap.set(path, slot);
+    this.digestCounted(path, slot);
     this.rememberOwner(path, stat.ephemeralOwner);
     const pk = parentKey(path);
     if (pk.startsWith(QUOTA_ROOT) && childName(path) === LIMIT_NODE) this.quotas.add(trimQuotaPath(pk));
-    return node;
+    return new DataNode(this.store, slot);
   }
 
   private rememberOwner(path: string, owner: bigint): void {
@@ -208,17 +253,26 @@ export class DataTree {
     const parent = this.nodeMap.get(pkey);
     if (parent === undefined) throw new KeeperError(Err.NoNode, path);
     if (this.nodeMap.has(path)) throw new KeeperError(Err.NodeExists, path);
+    const z = exactNumber(zxid, 'zxid');
+    const t = exactNumber(time, 'time');
     const aclIndex = this.aclCache.acquire(acl);
+    const pp = this.store.page(parent);
+    const pi = indexInPage(parent);
     let cv = parentCVersion;
-    if (cv === -1) cv = parent.stat.cversion + 1;
+    if (cv === -1) cv = pp.cversion[pi]! + 1;
     // Replaying a create already in a fuzzy snapshot must not move cversion/pzxid backwards.
-    if (cv > parent.stat.cversion) {
+    if (cv > pp.cversion[pi]!) {
       this.digestChanging(pkey, parent);
-      parent.stat.cversion = cv;
-      parent.stat.pzxid = zxid;
+      pp.cversion[pi] = cv;
+      pp.pzxid[pi] = z;
     }
-    const child = new DataNode(data, aclIndex, createStat(zxid, time, ephemeralOwner));
-    parent.addChild(childName(path));
+    const child = this.newSlot(data, aclIndex);
+    const cp = this.store.page(child);
+    const ci = indexInPage(child);
+    cp.czxid[ci] = cp.mzxid[ci] = cp.pzxid[ci] = z;
+    cp.ctime[ci] = cp.mtime[ci] = t;
+    cp.ephemeralOwner[ci] = ephemeralOwner;
+    this.addChild(parent, childName(path));
     this.nodeMap.set(path, child);
     this.digestAdded(path, child);
     this.rememberOwner(path, ephemeralOwner);
@@ -229,8 +283,8 @@ export class DataTree {
     }
     this.updateQuotaStat(path, data === null ? 0 : data.length, 1);
     this.dataWatches.trigger(path, EventType.NodeCreated, undefined, acl);
-    this.childWatches.trigger(pkey === '' ? '/' : pkey, EventType.NodeChildrenChanged, undefined, this.aclOf(parent));
-    return child;
+    this.childWatches.trigger(pkey === '' ? '/' : pkey, EventType.NodeChildrenChanged, undefined, this.aclCache.get(this.aclIndexOf(parent)));
+    return new DataNode(this.store, child);
   }
 
   /** DataTree.deleteNode: fires NodeDeleted (data, then child watches not yet told) and the parent's NodeChildrenChanged. */
@@ -238,59 +292,71 @@ export class DataTree {
     const pkey = parentKey(path);
     const parent = this.nodeMap.get(pkey);
     if (parent === undefined) throw new KeeperError(Err.NoNode, path);
-    parent.removeChild(childName(path));
-    if (zxid > parent.stat.pzxid) {
+    const z = exactNumber(zxid, 'zxid');
+    this.store.page(parent).children[indexInPage(parent)]?.delete(childName(path));
+    const pp = this.store.page(parent);
+    const pi = indexInPage(parent);
+    if (z > pp.pzxid[pi]!) {
       this.digestChanging(pkey, parent);
-      parent.stat.pzxid = zxid;
+      pp.pzxid[pi] = z;
     }
-    const node = this.nodeMap.get(path);
-    if (node === undefined) throw new KeeperError(Err.NoNode, path);
+    const slot = this.nodeMap.get(path);
+    if (slot === undefined) throw new KeeperError(Err.NoNode, path);
     this.nodeMap.delete(path);
-    this.digestRemoved(node);
-    const acl = this.aclOf(node);
-    this.aclCache.release(node.acl);
-    this.forgetOwner(path, node.stat.ephemeralOwner);
+    this.digestRemoved(slot);
+    const aclIndex = this.aclIndexOf(slot);
+    const acl = this.aclCache.get(aclIndex);
+    this.aclCache.release(aclIndex);
+    this.forgetOwner(path, this.store.page(slot).ephemeralOwner[indexInPage(slot)]!);
+    const length = this.dataLengthOf(slot);
+    this.store.release(slot);
     if (pkey.startsWith(PROC_PATH) && childName(path) === LIMIT_NODE) this.quotas.delete(trimQuotaPath(pkey));
-    this.updateQuotaStat(path, node.data === null ? 0 : -node.data.length, -1);
+    this.updateQuotaStat(path, -length, -1);
     const told = this.dataWatches.trigger(path, EventType.NodeDeleted, undefined, acl);
     this.childWatches.trigger(path, EventType.NodeDeleted, told, acl);
-    this.childWatches.trigger(pkey === '' ? '/' : pkey, EventType.NodeChildrenChanged, undefined, this.aclOf(parent));
+    this.childWatches.trigger(pkey === '' ? '/' : pkey, EventType.NodeChildrenChanged, undefined, this.aclCache.get(this.aclIndexOf(parent)));
   }
 
   setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
-    const node = this.nodeMap.get(path);
-    if (node === undefined) throw new KeeperError(Err.NoNode, path);
-    const before = node.data === null ? 0 : node.data.length;
-    this.digestChanging(path, node);
-    node.data = data;
-    node.stat.mtime = time;
-    node.stat.mzxid = zxid;
-    node.stat.version = version;
+    const slot = this.nodeMap.get(path);
+    if (slot === undefined) throw new KeeperError(Err.NoNode, path);
+    const z = exactNumber(zxid, 'zxid');
+    const t = exactNumber(time, 'time');
+    const before = this.dataLengthOf(slot);
+    this.digestChanging(path, slot);
+    this.store.setData(slot, data);
+    const p = this.store.page(slot);
+    const i = indexInPage(slot);
+    p.mtime[i] = t;
+    p.mzxid[i] = z;
+    p.version[i] = version;
     this.updateQuotaStat(path, (data === null ? 0 : data.length) - before, 0);
-    this.dataWatches.trigger(path, EventType.NodeDataChanged, undefined, this.aclOf(node));
-    return node.toStat();
+    this.dataWatches.trigger(path, EventType.NodeDataChanged, undefined, this.aclCache.get(this.aclIndexOf(slot)));
+    return new DataNode(this.store, slot).toStat();
   }
 
   setACL(path: string, acl: readonly ACL[], aversion: number): Stat {
-    const node = this.nodeMap.get(path);
-    if (node === undefined) throw new KeeperError(Err.NoNode, path);
-    this.aclCache.release(node.acl);
-    this.digestChanging(path, node);
-    node.stat.aversion = aversion;
-    node.acl = this.aclCache.acquire(acl);
-    return node.toStat();
+    const slot = this.nodeMap.get(path);
+    if (slot === undefined) throw new KeeperError(Err.NoNode, path);
+    this.aclCache.release(this.aclIndexOf(slot));
+    this.digestChanging(path, slot);
+    const p = this.store.page(slot);
+    const i = indexInPage(slot);
+    p.aversion[i] = aversion;
+    p.acl[i] = Number(this.aclCache.acquire(acl));
+    return new DataNode(this.store, slot).toStat();
   }
 
   /** Adds to the count/bytes of the quota covering `path`, if any (DataTree.updateQuotaStat). */
   private updateQuotaStat(path: string, bytesDiff: number, countDiff: number): void {
     const prefix = this.quotas.maxPrefix(path);
     if (prefix === undefined) return;
-    const node = this.nodeMap.get(statPath(prefix));
-    if (node === undefined) return;
-    const st = parseStats(node.data);
+    const slot = this.nodeMap.get(statPath(prefix));
+    if (slot === undefined) return;
+    const st = parseStats(this.store.data(slot));
     st.set('count', (st.get('count') ?? -1n) + BigInt(countDiff));
     st.set('bytes', (st.get('bytes') ?? -1n) + BigInt(bytesDiff));
-    node.data = formatStats(st);
+    this.store.setData(slot, formatStats(st));
   }
 
   /** Recounts a quota'd subtree into its stats node (DataTree.updateQuotaForPath). */
@@ -303,34 +369,39 @@ export class DataTree {
       const n = this.nodeMap.get(p);
       if (n === undefined) continue;
       count++;
-      bytes += BigInt(n.data === null ? 0 : n.data.length);
-      for (const c of n.children) stack.push(`${p}/${c}`);
+      bytes += BigInt(this.dataLengthOf(n));
+      for (const c of this.childNames(n) ?? []) stack.push(`${p}/${c}`);
     }
-    const node = this.nodeMap.get(statPath(prefix));
-    if (node === undefined) return;
-    node.data = formatStats(
-      new Map([
-        ['count', count],
-        ['bytes', bytes],
-      ]),
+    const slot = this.nodeMap.get(statPath(prefix));
+    if (slot === undefined) return;
+    this.store.setData(
+      slot,
+      formatStats(
+        new Map([
+          ['count', count],
+          ['bytes', bytes],
+        ]),
+      ),
     );
   }
 
   /** Sets cversion/pzxid when they move forward (createNode replay of a node already gone). */
   setCversionPzxid(path: string, cversion: number, zxid: bigint): void {
-    const node = this.nodeMap.get(path === '/' ? '' : path);
-    if (node === undefined) throw new KeeperError(Err.NoNode, path);
-    if (cversion > node.stat.cversion) {
-      this.digestChanging(path, node);
-      node.stat.cversion = cversion;
-      node.stat.pzxid = zxid;
+    const slot = this.nodeMap.get(path === '/' ? '' : path);
+    if (slot === undefined) throw new KeeperError(Err.NoNode, path);
+    const p = this.store.page(slot);
+    const i = indexInPage(slot);
+    if (cversion > p.cversion[i]!) {
+      this.digestChanging(path, slot);
+      p.cversion[i] = cversion;
+      p.pzxid[i] = exactNumber(zxid, 'zxid');
     }
   }
 
   // ---- reads (watch registration included) ----
 
   getData(path: string, watcher?: Watcher): { data: Buffer | null; stat: Stat } {
-    const node = this.nodeMap.get(path);
+    const node = this.getNode(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     if (watcher !== undefined) this.dataWatches.add(path, watcher);
     return { data: node.data, stat: node.toStat() };
@@ -339,13 +410,13 @@ export class DataTree {
   /** exists: sets the watch even when the node is absent (it then fires on NodeCreated). */
   statNode(path: string, watcher?: Watcher): Stat {
     if (watcher !== undefined) this.dataWatches.add(path, watcher);
-    const node = this.nodeMap.get(path);
+    const node = this.getNode(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     return node.toStat();
   }
 
   getChildren(path: string, watcher?: Watcher): { children: string[]; stat: Stat } {
-    const node = this.nodeMap.get(path);
+    const node = this.getNode(path);
     if (node === undefined) throw new KeeperError(Err.NoNode, path);
     if (watcher !== undefined) this.childWatches.add(path, watcher);
     return { children: [...node.childrenInZkOrder()], stat: node.toStat() };
@@ -362,7 +433,7 @@ export class DataTree {
       const p = stack.pop()!;
       const nd = this.nodeMap.get(p);
       if (nd === undefined) continue;
-      for (const c of nd.children) {
+      for (const c of this.childNames(nd) ?? []) {
         n++;
         stack.push(`${p}/${c}`);
       }
@@ -400,7 +471,7 @@ export class DataTree {
   /** Sum of path lengths and data sizes (DataTree.approximateDataSize). */
   approximateDataSize(): number {
     let n = 0;
-    for (const [p, node] of this.nodeMap) n += p.length + (node.data === null ? 0 : node.data.length);
+    for (const [p, slot] of this.nodeMap) n += p.length + this.dataLengthOf(slot);
     return n;
   }
 
@@ -453,7 +524,7 @@ export class DataTree {
     for (const p of dataWatches) {
       const n = this.nodeMap.get(p);
       if (n === undefined) fire(EventType.NodeDeleted, p);
-      else if (n.stat.mzxid > relativeZxid) fire(EventType.NodeDataChanged, p);
+      else if (this.store.page(n).mzxid[indexInPage(n)]! > relativeZxid) fire(EventType.NodeDataChanged, p);
       else this.dataWatches.add(p, watcher);
     }
     for (const p of existWatches) {
@@ -463,7 +534,7 @@ export class DataTree {
     for (const p of childWatches) {
       const n = this.nodeMap.get(p);
       if (n === undefined) fire(EventType.NodeDeleted, p);
-      else if (n.stat.pzxid > relativeZxid) fire(EventType.NodeChildrenChanged, p);
+      else if (this.store.page(n).pzxid[indexInPage(n)]! > relativeZxid) fire(EventType.NodeChildrenChanged, p);
       else this.childWatches.add(p, watcher);
     }
     for (const p of persistentWatches) {

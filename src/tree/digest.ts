@@ -63,7 +63,7 @@ function crc32Scratch(len: number): number {
   return (c ^ -1) >>> 0;
 }
 
-function putStat(off: number, s: StatPersisted): void {
+function putStat(view: DataView, off: number, s: StatPersisted): void {
   view.setBigInt64(off, s.czxid);
   view.setBigInt64(off + 8, s.mzxid);
   view.setBigInt64(off + 16, s.pzxid);
@@ -73,6 +73,16 @@ function putStat(off: number, s: StatPersisted): void {
   view.setInt32(off + 44, s.cversion);
   view.setInt32(off + 48, s.aversion);
   view.setBigInt64(off + 52, s.ephemeralOwner);
+}
+
+/** Writes a node's 60 stat bytes (the order putStat uses) at `off` of `view`. */
+export type StatWriter = (view: DataView, off: number) => void;
+
+/** Writes an exact integer held in a double as a big-endian 64-bit long. */
+export function putLongNumber(view: DataView, off: number, x: number): void {
+  const hi = Math.floor(x / 2 ** 32);
+  view.setInt32(off, hi);
+  view.setUint32(off + 4, x - hi * 2 ** 32);
 }
 
 /** Writes the path's UTF-8 bytes at 0; a byte loop for ASCII paths (the usual case) is cheapest. */
@@ -88,18 +98,22 @@ function putPath(path: string): number {
 
 /** One node's digest, an unsigned 32-bit value (0 for nodes the digest leaves out). */
 export function nodeDigest(path: string, data: Buffer | null, s: StatPersisted): number {
+  return nodeDigestOf(path, data, 0, data === null ? 0 : data.length, (v, off) => putStat(v, off, s));
+}
+
+/** nodeDigest of a node whose data is bytes[start, start + len) and whose stat `writeStat` lays out. */
+export function nodeDigestOf(path: string, bytes: Buffer | null, start: number, len: number, writeStat: StatWriter): number {
   if (path.startsWith(EXCLUDED_SUBTREE)) return 0;
   const isRoot = path === '/' || path === '';
-  const dataBytes = data === null ? 0 : data.length;
-  if (path.length * 3 + dataBytes + STAT_DIGEST_BYTES <= SCRATCH_BYTES) {
+  if (path.length * 3 + len + STAT_DIGEST_BYTES <= SCRATCH_BYTES) {
     let off = isRoot ? 0 : putPath(path);
-    if (dataBytes > 0) off += data!.copy(scratch, off);
-    putStat(off, s);
+    if (len > 0) off += bytes!.copy(scratch, off, start, start + len);
+    writeStat(view, off);
     return crc32Scratch(off + STAT_DIGEST_BYTES);
   }
   let crc = isRoot ? 0 : zlib.crc32(path);
-  if (dataBytes > 0) crc = zlib.crc32(data!, crc);
-  putStat(0, s);
+  if (len > 0) crc = zlib.crc32(bytes!.subarray(start, start + len), crc);
+  writeStat(view, 0);
   return zlib.crc32(scratch.subarray(0, STAT_DIGEST_BYTES), crc);
 }
 

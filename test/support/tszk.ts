@@ -33,6 +33,8 @@ export interface TszkOptions {
   env?: Record<string, string>;
   /** Another build's dist/src/cli/main.js to run instead of this one (default: TSZK_CLI, if set). */
   cli?: string;
+  /** How long the start may take (default 20 s; a big dataDir takes longer to recover). */
+  startTimeout_ms?: number;
 }
 
 export function tszkCommand(other = process.env['TSZK_CLI']): { cmd: string; args: string[] } {
@@ -82,7 +84,8 @@ export async function startTszk(opts: TszkOptions = {}): Promise<Tszk> {
     }
     if (own && !opts.keepDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 20_000;
+  const startTimeout_ms = opts.startTimeout_ms ?? 20_000;
+  const deadline = Date.now() + startTimeout_ms;
   for (;;) {
     if (exited) throw new Error(`tszk exited during start (config ${cfgPath}${opts.logFile ? `, log ${opts.logFile}` : ''})`);
     try {
@@ -92,7 +95,7 @@ export async function startTszk(opts: TszkOptions = {}): Promise<Tszk> {
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error('tszk did not start within 20 s');
+      throw new Error(`tszk did not start within ${startTimeout_ms / 1000} s`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -77,6 +77,8 @@ export interface RealZooKeeperOptions {
   sysProps?: Record<string, string>;
   jvmArgs?: string[];
   logFile?: string;
+  /** How long the start may take (default 30 s; a big dataDir takes longer to recover). */
+  startTimeout_ms?: number;
 }
 
 export async function startZooKeeper(opts: RealZooKeeperOptions = {}): Promise<RealZooKeeper> {
@@ -123,7 +125,8 @@ export async function startZooKeeper(opts: RealZooKeeperOptions = {}): Promise<R
   };
   // ZooKeeper may hold a 4lw connection open without answering while it starts, and answers
   // ruok before it serves sessions: poll srvr, with a short timeout, until it reports its Mode.
-  const deadline = Date.now() + 30_000;
+  const startTimeout_ms = opts.startTimeout_ms ?? 30_000;
+  const deadline = Date.now() + startTimeout_ms;
   for (;;) {
     if (exited) throw new Error(`ZooKeeper exited during start (config ${cfgPath})`);
     try {
@@ -133,7 +136,7 @@ export async function startZooKeeper(opts: RealZooKeeperOptions = {}): Promise<R
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error('ZooKeeper did not start within 30 s');
+      throw new Error(`ZooKeeper did not start within ${startTimeout_ms / 1000} s`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -23,13 +23,18 @@ export class DataDirStorage implements PeerStorage {
     const d = await openDataDir({ ...storageOptionsFrom(this.options), emptyTree, observer });
     this.dataDir = d;
     if (d.snapshot === undefined) throw new Error('a dataDir opened with an empty tree has no snapshot');
-    return {
+    const recovered: RecoveredDataDir = {
       snapshot: d.snapshot,
       txns: d.txns.map((txn, i) => ({ txn, bytes: d.txnBytes[i]! })),
       lastZxid: d.lastZxid,
       acceptedEpoch: await d.readAcceptedEpoch(),
       currentEpoch: await d.readCurrentEpoch(),
     };
+    // Handed over: the open dataDir must not keep the snapshot's bytes alive for the peer's life.
+    d.snapshot = undefined;
+    d.txns = [];
+    d.txnBytes = [];
+    return recovered;
   }
 
   append(txns: readonly { zxid: bigint; bytes: Buffer }[], durable: () => void): void {

@@ -553,8 +553,9 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       case 'loadSnapshot': {
         if (this.pipeline !== undefined) throw new Error('loadSnapshot while serving clients');
         const snap = parseSnapshot(a.data, `<SNAP from leader at ${zxidHex(a.zxid)}>`, a.zxid);
-        this.useDatabase(databaseFromSnapshot(snap));
-        log.info({ zxid: zxidHex(a.zxid), nodes: snap.nodes.length, sessions: snap.sessions.size }, 'loaded the snapshot the leader sent');
+        const db = databaseFromSnapshot(snap);
+        this.useDatabase(db);
+        log.info({ zxid: zxidHex(a.zxid), nodes: db.tree.nodeCount, sessions: snap.sessions.size }, 'loaded the snapshot the leader sent');
         return;
       }
       case 'takeSnapshot':

@@ -1,0 +1,39 @@
+/**
+ * The V8 heap after recovery. Recovering a big dataDir leaves the snapshot file's bytes, the log
+ * and its decoded txns behind as garbage, and with no allocation going on V8 may keep it (and the
+ * RSS) for a long time: one full collection, once the server is serving, gives it back. Then the
+ * heap is held against V8's limit: most of a znode lives outside the V8 heap (NodeStore's columns
+ * and data slabs are ArrayBuffers), so the default limit (a quarter of the machine's memory, at
+ * most 4 GiB) holds millions of znodes; a tree filling half of it leaves too little room for a
+ * snapshot being written and for load, so the log says how to raise it.
+ */
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { log } from '../log.js';
+
+const HEAP_WARN_SHARE = 0.5;
+/** Below this many znodes the garbage recovery leaves is small: no collection is forced. */
+const COLLECT_AFTER_ZNODES_MIN = 100_000;
+const MIB = 1024 * 1024;
+
+function fullCollection(): void {
+  // A known way to reach V8's collector without --expose-gc on the command line.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  // The second pass frees what the first one's finalizers let go of (ArrayBuffers' backing stores).
+  gc();
+  gc();
+}
+
+/** Call once the server serves: collects the recovery's garbage (big trees), then checks the heap limit. */
+export function afterRecovery(znodes: number): void {
+  setImmediate(() => {
+    if (znodes >= COLLECT_AFTER_ZNODES_MIN) fullCollection();
+    const { used_heap_size, heap_size_limit } = v8.getHeapStatistics();
+    if (used_heap_size <= heap_size_limit * HEAP_WARN_SHARE) return;
+    log.warn(
+      { znodes, heapUsed_mib: Math.round(used_heap_size / MIB), heapLimit_mib: Math.round(heap_size_limit / MIB) },
+      "the data tree fills over half of V8's heap limit: raise it with NODE_OPTIONS=--max-old-space-size=<MiB> (README: Memory)",
+    );
+  });
+}
