@@ -133,13 +133,20 @@ export class DataNode {
     const p = this.page();
     const i = indexInPage(this.slot);
     const n = p.children[i]?.names.size ?? 0;
-    const s = this.store.stat(this.slot);
+    const owner = p.ephemeralOwner[i]!;
+    // Read from the columns into the one object a reply carries (every read and write makes one).
     return {
-      ...s,
-      cversion: (s.cversion * 2 - n) | 0,
-      ephemeralOwner: ephemeralKind(s.ephemeralOwner) === 'normal' ? s.ephemeralOwner : 0n,
+      czxid: BigInt(p.czxid[i]!),
+      mzxid: BigInt(p.mzxid[i]!),
+      ctime: BigInt(p.ctime[i]!),
+      mtime: BigInt(p.mtime[i]!),
+      version: p.version[i]!,
+      cversion: (p.cversion[i]! * 2 - n) | 0,
+      aversion: p.aversion[i]!,
+      ephemeralOwner: owner !== 0n && ephemeralKind(owner) === 'normal' ? owner : 0n,
       dataLength: p.dataLength[i]!,
       numChildren: n,
+      pzxid: BigInt(p.pzxid[i]!),
     };
   }
 }
