@@ -65,6 +65,10 @@ export interface ServerSimOptions extends Omit<SimOptions, 'faults' | 'mutations
   mutations: ServerMutation[];
 }
 
+/** The stats a many-seed run sums into its `exercised:` line (main.ts; test/sim/server-seeds asserts on them). */
+export const EXERCISED_STATS = ['crashes', 'sessions', 'ephemerals', 'expired', 'readOnlyReads', 'multisApplied', 'multisFailed', 'committed'] as const;
+export type ExercisedStat = (typeof EXERCISED_STATS)[number];
+
 export interface ServerSimResult {
   ok: boolean;
   seed: number;

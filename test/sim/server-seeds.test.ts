@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { EXERCISED_STATS, type ExercisedStat } from '../../src/sim/serverSim.js';
 
 /**
  * The CI budget of the simulator of the real servers (src/sim/serverSim.ts): TSZK_SERVER_SIM_SEEDS
@@ -35,36 +36,15 @@ test(`${SEEDS} random seeds of real tszk servers keep every guarantee`, { timeou
   const runs = await Promise.all(Array.from({ length: WORKERS }, (_, i) => runSeeds(1 + i * per, Math.min(per, SEEDS - i * per))));
   const failures = runs.filter((r) => r.code !== 0).map((r) => r.out);
   assert.deepEqual(failures, [], failures.join('\n'));
-  const totals = {
-    crashes: 0,
-    sessions: 0,
-    ephemerals: 0,
-    expired: 0,
-    readOnlyReads: 0,
-    multisApplied: 0,
-    multisFailed: 0,
-    committed: 0,
-    seeds: 0,
-    sizes: new Set<string>(),
-  };
+  const totals = { ...(Object.fromEntries(EXERCISED_STATS.map((k) => [k, 0])) as Record<ExercisedStat, number>), seeds: 0, sizes: new Set<string>() };
   for (const r of runs) {
     const seeds = /server simulator: (\d+) seeds, 0 failed/.exec(r.out);
     assert.ok(seeds !== null, `no summary line in:\n${r.out}`);
     totals.seeds += Number(seeds[1]);
     const ex = /^exercised: (.*)$/m.exec(r.out);
     assert.ok(ex !== null, `no exercised line in:\n${r.out}`);
-    const e = JSON.parse(ex[1]!) as {
-      crashes: number;
-      sessions: number;
-      ephemerals: number;
-      expired: number;
-      readOnlyReads: number;
-      multisApplied: number;
-      multisFailed: number;
-      committed: number;
-      sizes: string[];
-    };
-    for (const k of ['crashes', 'sessions', 'ephemerals', 'expired', 'readOnlyReads', 'multisApplied', 'multisFailed', 'committed'] as const) totals[k] += e[k];
+    const e = JSON.parse(ex[1]!) as Record<ExercisedStat, number> & { sizes: string[] };
+    for (const k of EXERCISED_STATS) totals[k] += e[k];
     for (const s of e.sizes) totals.sizes.add(s);
   }
   console.log(`# ${totals.seeds} seeds in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${JSON.stringify({ ...totals, sizes: [...totals.sizes].sort() })}`);
