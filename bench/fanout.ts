@@ -28,7 +28,9 @@ export interface FanoutResult {
 
 function within<T>(p: Promise<T>, what: string): Promise<T> {
   let t: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`fan-out: ${what} took over ${REP_TIMEOUT_MS} ms`)), REP_TIMEOUT_MS)));
+  const timeout = new Promise<never>(
+    (_, reject) => (t = setTimeout(() => reject(new Error(`fan-out: ${what} took over ${REP_TIMEOUT_MS} ms`)), REP_TIMEOUT_MS)),
+  );
   return Promise.race([p, timeout]).finally(() => clearTimeout(t));
 }
 
