@@ -487,7 +487,7 @@ export class Simulation {
    * one voter moved to observer or one observer to voter, keeping at least 2 voters and a majority
    * of the new voters among the current ones (they are the ones connected as followers).
    */
-  private nextMembership(): string | undefined {
+  private nextMembership(): Membership | undefined {
     const l = this.peers.find((p) => p.core !== null && p.role === 'LEADING' && isServing(p.core));
     if (l === undefined || l.core === null || reconfigInProgress(l.core)) return undefined;
     const current = l.core.lastSeenQuorum.voters.map(Number);
@@ -500,7 +500,7 @@ export class Simulation {
     const kept = next.filter((s) => current.includes(s)).length;
     if (next.length < 2 || kept * 2 <= next.length) return undefined;
     next.sort((a, b) => a - b);
-    return JSON.stringify({ voters: next, observers: all.filter((s) => !next.includes(s)) });
+    return { voters: next, observers: all.filter((s) => !next.includes(s)) };
   }
 
   private clientStep(c: Client): void {
@@ -529,12 +529,15 @@ export class Simulation {
         ev = -1;
       }
       const req = c.attempts;
+      const id = `c${c.id}.${req}`;
       const op: WriteOp = {
         kind: 'write',
         client: c.id,
         key,
         expectedVersion: ev,
-        value: membership ?? `c${c.id}.${req}`,
+        // A membership repeats; the checker tells writes apart by value, so it carries the op's id
+        // (as ZooKeeper's /zookeeper/config carries version=<zxid>).
+        value: membership === undefined ? id : JSON.stringify({ ...membership, op: id }),
         invoke: this.now,
         response: null,
         result: null,
