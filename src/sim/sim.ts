@@ -1,11 +1,11 @@
 import { decodeNotification, decodeQuorumMessage, encodeNotification, encodeQuorumMessage, type Message } from '../zab/packets.js';
 import { majorityQuorum } from '../zab/quorum.js';
 import { isServing } from '../zab/peer.js';
-import { reconfigInProgress } from '../zab/reconfig.js';
+import { mayProposeReconfig } from '../zab/reconfig.js';
 import type { Action, Event, Mutation } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type ServerId, type Zxid } from '../zab/types.js';
 import { Checkers, Violation } from './checkers.js';
-import { corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
+import { checkConfigInForce, corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
 import type { Op, ReadOp, WriteOp } from './history.js';
 import { CONFIG_KEY, decodeWrite, encodeWrite, reconfigOfPayload, type Membership } from './machine.js';
 import { Prng } from './prng.js';
@@ -175,6 +175,7 @@ export class Simulation {
     if (ev.type !== 'tick') this.trace.add(this.now, p.sid, ev);
     this.execute(p, stepCore(p.sid, p.core, ev));
     this.checkers.checkDurable();
+    checkConfigInForce(p);
   }
 
   private start(p: SimPeer): void {
@@ -474,7 +475,7 @@ export class Simulation {
     const q = this.opt.reconfig ? reconfigOfPayload(data) : null;
     const c = p.core;
     if (q === null || c === null || c.role.role !== 'LEADING') return false;
-    if (reconfigInProgress(c)) return true;
+    if (!mayProposeReconfig(c)) return true;
     const synced = [c.config.sid];
     // An observer of the config in force still connected as a follower is about to rejoin as an observer: it will not ack.
     const observers = new Set(c.quorum.observers);
@@ -489,7 +490,7 @@ export class Simulation {
    */
   private nextMembership(): Membership | undefined {
     const l = this.peers.find((p) => p.core !== null && p.role === 'LEADING' && isServing(p.core));
-    if (l === undefined || l.core === null || reconfigInProgress(l.core)) return undefined;
+    if (l === undefined || l.core === null || !mayProposeReconfig(l.core)) return undefined;
     const current = l.core.lastSeenQuorum.voters.map(Number);
     const all = this.peers.map((p) => p.sid);
     const others = all.filter((s) => !current.includes(s));
