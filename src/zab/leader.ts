@@ -229,7 +229,7 @@ function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
     // The proposals after it waited for the old config's quorum too, in case the reconfig did not
     // commit; now it has, only the new one elects, and the old voters that became observers will
     // not ack them (core sim seed 2791 --ops 800 --reconfig stalled on such a proposal for good).
-    if (s.quorumZxid !== configBefore) for (const later of l.proposals) later.quorums = proposalQuorums(s);
+    if (s.quorumZxid !== configBefore && !s.config.mutations.has('oldQuorumAfterReconfig')) for (const later of l.proposals) later.quorums = proposalQuorums(s);
     releaseSyncs(s, l, out);
   }
 }

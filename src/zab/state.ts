@@ -45,7 +45,9 @@ export type Mutation =
   /** A reconfig's config is in force from its proposal (as soon as it is logged), not from its commit. */
   | 'activateAtProposal'
   /** Leader proposes a reconfig while another is in flight (no ReconfigInProgress). */
-  | 'concurrentReconfig';
+  | 'concurrentReconfig'
+  /** Proposals made while a reconfig was in flight keep needing the old config's quorum after it commits. */
+  | 'oldQuorumAfterReconfig';
 
 /** Limits, all in ticks of the runtime's clock (the runtime chooses the tick length). */
 export interface PeerConfig {

@@ -78,6 +78,12 @@ const reconfigCases: { mutation: Mutation; seed: number; caughtBy: string; why: 
   { mutation: 'activateAtProposal', seed: 1, caughtBy: 'config', why: 'a config in force from its proposal, not its commit' },
   { mutation: 'concurrentReconfig', seed: 87, caughtBy: 'durability', why: 'a second reconfig proposed while one is in flight' },
   { mutation: 'ignoreNewLeaderConfig', seed: 9, caughtBy: 'config', why: 'a learner ignoring the config NEWLEADER carries' },
+  {
+    mutation: 'oldQuorumAfterReconfig',
+    seed: 2791,
+    caughtBy: 'liveness',
+    why: 'proposals made while a reconfig was in flight still wait for the old quorum once it commits',
+  },
 ];
 
 for (const c of reconfigCases) {
