@@ -276,6 +276,11 @@ test('ZOOKEEPER-2847: a new client port is in force on every member (leader incl
     const ports = (JSON.parse(JSON.parse(c.data.toString()).value) as Membership).clientPorts;
     assert.deepEqual(ports, JSON.parse(JSON.stringify(moved)), `peer ${sid} keeps the new ports`);
   }
+  commits(e, e.write(l, 'k', 'after'), 'writes commit in the new config');
+  assert.ok(
+    e.runUntil(() => [1, 2, 3, 4].every((s) => e.read(s, 'k') === 'after')),
+    'every member has every write',
+  );
 });
 
 test('ZOOKEEPER-3829/3830/3842: rolling restarts from 3 to 4 members with reconfig off leave a leader that commits (the new member too), and no config spreads', () => {
@@ -305,6 +310,10 @@ test('ZOOKEEPER-3829/3830/3842: rolling restarts from 3 to 4 members with reconf
   // 3 of 4 commit; 2 of 4 do not.
   e.crash(1);
   commits(e, e.write(4, 'k', 'on three'), 'a write on 3 of 4');
+  assert.ok(
+    e.runUntil(() => [2, 3, 4].every((s) => e.read(s, 'k') === 'on three')),
+    'every live member has every write',
+  );
   e.crash(2);
   const stuck = e.write(4, 'k', 'on two');
   assert.ok(!e.runUntil(() => e.acked.has(stuck), 100), 'no commit on 2 of 4');
