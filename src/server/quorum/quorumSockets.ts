@@ -67,14 +67,14 @@ export function quorumSockets(o: QuorumTlsOptions): QuorumSockets {
 
   /** ZKTrustManager's check of the other end's certificate, on both ends (QuorumX509Util verifies client host names too). */
   const checkHost = (what: string, s: tls.TLSSocket, hostName: string | undefined, then: () => void): void => {
-    if (!ssl.hostnameVerification || s.getPeerX509Certificate() === undefined) return then();
-    void peerHostMismatch(s.getPeerCertificate(), remoteAddress(s), hostName, ssl.allowReverseDnsLookup, 'ssl.quorum.allowReverseDnsLookup').then(
-      (mismatch) => {
-        if (mismatch === undefined) return then();
-        log.warn({ addr: remoteAddress(s), host: hostName, err: mismatch }, `${what}: refused a TLS peer whose certificate does not name its host`);
-        s.destroy();
-      },
-    );
+    // getPeerCertificate, not getPeerX509Certificate: on a connecting socket Node 20's X509 object frees the peer's certificate behind the connection's back.
+    const cert = s.getPeerCertificate();
+    if (!ssl.hostnameVerification || cert.raw === undefined) return then();
+    void peerHostMismatch(cert, remoteAddress(s), hostName, ssl.allowReverseDnsLookup, 'ssl.quorum.allowReverseDnsLookup').then((mismatch) => {
+      if (mismatch === undefined) return then();
+      log.warn({ addr: remoteAddress(s), host: hostName, err: mismatch }, `${what}: refused a TLS peer whose certificate does not name its host`);
+      s.destroy();
+    });
   };
 
   const acceptor = (what: string, accepted: (s: net.Socket, first: Buffer) => void): tls.Server => {
