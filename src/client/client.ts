@@ -1104,7 +1104,7 @@ export class ZooKeeperClient {
       this.rwProbeIndex = (this.rwProbeIndex + 1) % this.hosts.length;
       if (this.rwProbeIndex === this.hostIndex) this.rwProbeIndex = (this.rwProbeIndex + 1) % this.hosts.length;
       const idx = this.rwProbeIndex;
-      void probeReadWrite(this.hosts[idx]!).then((rw) => {
+      void probeReadWrite(this.hosts[idx]!, (hp, ready) => this.openSocket(hp, ready)).then((rw) => {
         if (this.socket !== sock || this.state !== 'connectedReadOnly') return;
         if (rw) {
           this.rwSearch_ms = RW_SEARCH_FIRST_MS;
