@@ -9,32 +9,16 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ZooKeeperClient } from '../../src/client/index.js';
 import { freePort } from '../support/ports.js';
 import { skipUnless, startTarget, tszkMissing, type TargetKind } from '../support/target.js';
 import { tszkCommand } from '../support/tszk.js';
 import { waitFor } from '../support/wait.js';
 import { zookeeperMissing } from '../support/zookeeper.js';
+import { tlsAttempt } from './tlsAttempt.js';
 import { caCrl, issue, makeCerts, opensslMissing, tlsServerCfg, type Identity, type TestCerts } from './certs.js';
 import { assertConfigExits } from './quorumPeers.js';
 
 const missing = opensslMissing() ?? tszkMissing() ?? zookeeperMissing();
-
-/** 'connected', or 'refused'. */
-async function attempt(port: number, certs: TestCerts, who: Identity): Promise<string> {
-  try {
-    const zk = await ZooKeeperClient.connect(`127.0.0.1:${port}`, {
-      sessionTimeout_ms: 10_000,
-      connectWait_ms: 3000,
-      tls: { ca: fs.readFileSync(certs.ca), cert: fs.readFileSync(who.cert), key: fs.readFileSync(who.key) },
-    });
-    await zk.exists('/');
-    await zk.close();
-    return 'connected';
-  } catch {
-    return 'refused';
-  }
-}
 
 describe('ssl.crl: revoked client certificates, tszk beside ZooKeeper', { skip: skipUnless(missing), timeout: 120_000 }, () => {
   let certs: TestCerts;
@@ -60,13 +44,13 @@ describe('ssl.crl: revoked client certificates, tszk beside ZooKeeper', { skip: 
       const cfg = tlsServerCfg(certs, securePort, { 'ssl.crl': 'true', ...(kind === 'tszk' ? { 'ssl.crl.location': crl } : {}) });
       const target = await startTarget(kind, { cfg, ...(kind === 'tszk' ? { logFile: log } : {}) });
       try {
-        seen[kind] = { carol: await attempt(securePort, certs, carol), dave: await attempt(securePort, certs, dave) };
+        seen[kind] = { carol: await tlsAttempt(securePort, certs, carol), dave: await tlsAttempt(securePort, certs, dave) };
         if (kind !== 'tszk') continue;
         assert.match(fs.readFileSync(log, 'utf8'), /not trusted \(CERT_REVOKED\)/);
         caCrl(certs, [dave, carol]);
         await waitFor(
           'carol refused once her certificate is revoked',
-          async () => ((await attempt(securePort, certs, carol)) === 'refused' ? true : undefined),
+          async () => ((await tlsAttempt(securePort, certs, carol)) === 'refused' ? true : undefined),
           30_000,
         );
       } finally {
