@@ -34,7 +34,10 @@ export interface SslOptions {
   allowReverseDnsLookup: boolean;
   /** ssl.crl=true: the CRL file (tszk's ssl.crl.location) every peer certificate is checked against; undefined: no revocation check. */
   crl: string | undefined;
-  /** How long a unified port waits for the first bytes that tell TLS from plaintext. */
+  /**
+   * How long a unified quorum or AdminServer port waits for the first bytes that tell TLS from
+   * plaintext (a unified client port waits as long as it takes, as ZooKeeper's Netty port).
+   */
   handshakeDetectionTimeout_ms: number;
   /** client.certReload (sslQuorumReloadCertFiles): the stores are read again when their files change; connections stay. */
   certReload: boolean;

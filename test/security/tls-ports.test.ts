@@ -156,7 +156,7 @@ describe('TLS ports of a member that is not serving, tszk beside ZooKeeper', { s
     const from = fs.statSync(peer.get('tszk')!.logFile).size;
     // At once, TLS works (the election port answers nothing; how long it waits for the peer's header differs).
     const up = (r: string): string => (r === 'handshake failed' ? r : 'TLS up');
-    assert.equal(await same('TLS at once', electionPort, { tls: true, send: '', open_ms: 8000 }, up), 'TLS up');
+    assert.equal(await same('TLS at once', electionPort, { tls: true, send: '', open_ms: 4000 }, up), 'TLS up');
     assert.equal(await same('TLS after silence', electionPort, { tls: true, silent_ms: DETECTION_MS * 2.5, send: '' }), 'handshake failed');
     assert.ok(logLines(peer.get('tszk')!, /socket mode detection timed out after 1000 ms, assuming plaintext/, from).length > 0);
     assert.ok(logLines(peer.get('zookeeper')!, /Socket mode detection timed out after 1000 ms, assuming PLAINTEXT/).length > 0);
