@@ -2,9 +2,6 @@ import type { Stat, StatPersisted } from '../proto/records.js';
 import { ephemeralKind } from './ephemeralType.js';
 import { indexInPage, type NodeStore, type Page } from './nodeStore.js';
 
-/** Leaves share one empty set (most znodes have no children; a Set each costs memory). */
-const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
-
 /** Java's String.hashCode. */
 export function javaStringHash(s: string): number {
   let h = 0;
@@ -42,38 +39,6 @@ export function javaCloneCapacity(size: number): number {
   let cap = 1;
   while (cap < t) cap *= 2;
   return cap;
-}
-
-/** Initial capacity ZooKeeper gives a node's child set (new HashSet<>(8)). */
-const JAVA_CHILD_SET_INITIAL_CAPACITY = 8;
-
-/** A node's child names and the bookkeeping that orders them as ZooKeeper lists them. */
-export class ChildSet {
-  readonly names = new Set<string>();
-  /** The table size ZooKeeper's HashSet of children would have now (it grows, never shrinks). */
-  private javaCapacity = JAVA_CHILD_SET_INITIAL_CAPACITY;
-  /** inZkOrder's answer until the children change. */
-  private ordered: readonly string[] | undefined;
-
-  add(name: string): void {
-    this.names.add(name);
-    this.ordered = undefined;
-    while (this.names.size > this.javaCapacity * 0.75) this.javaCapacity *= 2;
-  }
-
-  delete(name: string): boolean {
-    if (!this.names.delete(name)) return false;
-    this.ordered = undefined;
-    return true;
-  }
-
-  /**
-   * Child names in the order ZooKeeper 3.8 lists them: its HashSet iterates by hash bucket
-   * (String.hashCode spread, masked by the table size), each bucket in insertion order.
-   */
-  inZkOrder(): readonly string[] {
-    return (this.ordered ??= javaHashOrder(this.names, this.javaCapacity));
-  }
 }
 
 /**
@@ -114,14 +79,20 @@ export class DataNode {
     return this.store.stat(this.slot);
   }
 
-  /** Child names (not paths). */
+  /** Child names (not paths), a fresh set in creation order. */
   get children(): ReadonlySet<string> {
-    return this.page().children[indexInPage(this.slot)]?.names ?? NO_CHILDREN;
+    this.page();
+    return new Set(this.store.childNames(this.slot));
   }
 
-  /** Child names in the order ZooKeeper 3.8 lists them (see ChildSet.inZkOrder). */
+  get numChildren(): number {
+    return this.page().childCount[indexInPage(this.slot)]!;
+  }
+
+  /** Child names in the order ZooKeeper 3.8 lists them (see NodeStore.childNamesInZkOrder). */
   childrenInZkOrder(): readonly string[] {
-    return this.page().children[indexInPage(this.slot)]?.inZkOrder() ?? [];
+    this.page();
+    return this.store.childNamesInZkOrder(this.slot);
   }
 
   /**
@@ -132,7 +103,7 @@ export class DataNode {
   toStat(): Stat {
     const p = this.page();
     const i = indexInPage(this.slot);
-    const n = p.children[i]?.names.size ?? 0;
+    const n = p.childCount[i]!;
     const owner = p.ephemeralOwner[i]!;
     // Read from the columns into the one object a reply carries (every read and write makes one).
     return {
