@@ -18,16 +18,12 @@ export function hashSeed(parent: number): number {
   return Math.imul(parent ^ 0x5bd1e995, 0x9e3779b1);
 }
 
-function mix(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  return (h ^ (h >>> 13)) | 0;
-}
-
-/** Hash of s[start, end) under `seed` (over UTF-16 code units, as the stored form keeps them). */
+/** Hash of s[start, end) under `seed`. */
 export function hashChars(seed: number, s: string, start: number, end: number): number {
   let h = seed;
   for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return mix(h);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  return (h ^ (h >>> 13)) | 0;
 }
 
 export class NameArena {
@@ -88,15 +84,6 @@ export class NameArena {
     if (n !== end - start) return false;
     for (let i = 0; i < n; i++) if ((b[off + 2 * i]! | (b[off + 2 * i + 1]! << 8)) !== s.charCodeAt(start + i)) return false;
     return true;
-  }
-
-  /** hashChars of the stored name. */
-  hash(seed: number, off: number, len: number): number {
-    const b = this.bytes;
-    let h = seed;
-    if (len >= 0) for (let i = 0; i < len; i++) h = Math.imul(h ^ b[off + i]!, 0x01000193);
-    else for (let i = 0; i < -len; i += 2) h = Math.imul(h ^ (b[off + i]! | (b[off + i + 1]! << 8)), 0x01000193);
-    return mix(h);
   }
 
   decode(off: number, len: number): string {

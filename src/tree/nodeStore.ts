@@ -236,10 +236,10 @@ export class NodeStore implements KeyedSlots {
     return p.parent[i] === parent && this.names.equals(p.nameOffset[i]!, p.nameLength[i]!, s, start, end);
   }
 
-  hashOfSlot(slot: number): number {
-    const p = this.page(slot);
-    const i = slot & PAGE_MASK;
-    return this.names.hash(hashSeed(p.parent[i]!), p.nameOffset[i]!, p.nameLength[i]!);
+  /** The hash the child index holds `slot` under (from its parent and stored name). */
+  private hashOfSlot(slot: number): number {
+    const name = this.name(slot);
+    return hashChars(hashSeed(this.page(slot).parent[slot & PAGE_MASK]!), name, 0, name.length);
   }
 
   /** The child of `parent` named s[start, end), or -1. */
@@ -342,7 +342,7 @@ export class NodeStore implements KeyedSlots {
   /** Length of the node's path (its name's length plus its ancestors', with slashes). */
   private pathLengthOf(slot: number): number {
     let n = 0;
-    for (let s = slot; s !== this.root && s !== NONE; ) {
+    for (let s = slot; s !== this.root && s !== NONE;) {
       const p = this.page(s);
       const i = s & PAGE_MASK;
       const len = p.nameLength[i]!;
@@ -387,7 +387,7 @@ export class NodeStore implements KeyedSlots {
   /** The children's slots and generations, interleaved (a walk that yields checks them with isLive). */
   childSlotsAndGenerations(slot: number): number[] {
     const out: number[] = [];
-    for (let c = this.page(slot).firstChild[slot & PAGE_MASK]!; c !== NONE; ) {
+    for (let c = this.page(slot).firstChild[slot & PAGE_MASK]!; c !== NONE;) {
       const p = this.page(c);
       const i = c & PAGE_MASK;
       out.push(c, p.generation[i]!);
