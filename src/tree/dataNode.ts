@@ -1,3 +1,4 @@
+import type { JuteWriter } from '../jute/index.js';
 import type { Stat, StatPersisted } from '../proto/records.js';
 import { ephemeralKind } from './ephemeralType.js';
 import { indexInPage, type NodeStore, type Page } from './nodeStore.js';
@@ -77,6 +78,17 @@ export class DataNode {
   get stat(): StatPersisted {
     this.page();
     return this.store.stat(this.slot);
+  }
+
+  /** The zxid that created the node. */
+  get createdZxid(): number {
+    return this.page().czxid[indexInPage(this.slot)]!;
+  }
+
+  /** Writes the node's StatPersisted straight from its columns (a snapshot of millions makes no records). */
+  writeStat(w: JuteWriter): void {
+    this.page();
+    this.store.writeStat(this.slot, w);
   }
 
   /** Child names (not paths), a fresh set in creation order. */

@@ -1,4 +1,5 @@
 import { EventType } from '../proto/opcodes.js';
+import { JuteReader } from '../jute/index.js';
 import { Err, KeeperError } from '../proto/errors.js';
 import type { ACL, Stat, StatPersisted } from '../proto/records.js';
 import { AclCache, OPEN_UNSAFE_ACL_INDEX, READ_ACL_UNSAFE } from './aclCache.js';
@@ -80,6 +81,10 @@ export class DataTree {
 
   private aclIndexOf(slot: number): bigint {
     return BigInt(this.store.page(slot).acl[indexInPage(slot)]!);
+  }
+
+  private ownerOf(slot: number): bigint {
+    return this.store.page(slot).ephemeralOwner[indexInPage(slot)]!;
   }
 
   private dataLengthOf(slot: number): number {
@@ -182,9 +187,10 @@ export class DataTree {
 
   /**
    * Puts a node with its full stat, data and ACL index into the tree (snapshot load). The parent
-   * must already be there (insert parents first); '' or '/' replaces the root.
+   * must already be there (insert parents first); '' or '/' replaces the root. The stat may be
+   * read straight from a snapshot's bytes (a reader at the StatPersisted, left past it).
    */
-  insertNode(path: string, data: Buffer | null, aclIndex: bigint, stat: StatPersisted): DataNode {
+  insertNode(path: string, data: Buffer | null, aclIndex: bigint, stat: StatPersisted | JuteReader): DataNode {
     const isRoot = path === '' || path === ROOT_PATH;
     const slash = path.lastIndexOf('/');
     const parent = isRoot ? -1 : this.parentForInsert(path, slash);
@@ -195,7 +201,7 @@ export class DataTree {
     if (old !== undefined) {
       // Replaced in place: the slot keeps its children.
       this.digestRemoved(old);
-      if (!isRoot) this.forgetOwner(path, this.store.page(old).ephemeralOwner[indexInPage(old)]!);
+      if (!isRoot) this.forgetOwner(path, this.ownerOf(old));
       this.aclCache.addUsage(aclIndex);
       this.aclCache.release(this.aclIndexOf(old));
       slot = old;
@@ -203,7 +209,8 @@ export class DataTree {
       this.aclCache.addUsage(aclIndex);
       slot = this.store.alloc();
     }
-    this.store.setStat(slot, stat);
+    if (stat instanceof JuteReader) this.store.readStat(slot, stat);
+    else this.store.setStat(slot, stat);
     this.store.setData(slot, data);
     this.store.page(slot).acl[indexInPage(slot)] = Number(aclIndex);
     if (isRoot) {
@@ -213,7 +220,7 @@ export class DataTree {
     }
     if (old === undefined) this.store.link(slot, parent, path, slash + 1);
     this.digestCounted(path, slot);
-    this.rememberOwner(path, stat.ephemeralOwner);
+    this.rememberOwner(path, this.ownerOf(slot));
     const pk = path.substring(0, slash);
     if (pk.startsWith(QUOTA_ROOT) && path.endsWith(`/${LIMIT_NODE}`)) this.quotas.add(trimQuotaPath(pk));
     return new DataNode(this.store, slot);

@@ -8,7 +8,9 @@
  * beyond that stops the server rather than be rounded. ephemeralOwner (a session id, whose top
  * byte is the server id) keeps all 64 bits.
  */
-import type { StatPersisted } from '../proto/records.js';
+import type { JuteReader, JuteWriter } from '../jute/index.js';
+import os from 'node:os';
+import { StatPersisted } from '../proto/records.js';
 import { ChildIndex, type KeyedSlots } from './childIndex.js';
 import { DataArena } from './dataArena.js';
 import { javaHashOrder } from './dataNode.js';
@@ -49,6 +51,8 @@ export class Page {
   /** ACL cache index (-1 = OPEN_ACL_UNSAFE). */
   readonly acl = new Float64Array(this.bytes, PAGE_SLOTS * 40, PAGE_SLOTS);
   readonly ephemeralOwner = new BigInt64Array(this.bytes, PAGE_SLOTS * 48, PAGE_SLOTS);
+  /** The same column as 32-bit words (low word first): copied without making a bigint. */
+  readonly ephemeralOwnerWords = new Int32Array(this.bytes, PAGE_SLOTS * 48, PAGE_SLOTS * 2);
   readonly version = new Int32Array(this.bytes, PAGE_SLOTS * 56, PAGE_SLOTS);
   readonly cversion = new Int32Array(this.bytes, PAGE_SLOTS * 60, PAGE_SLOTS);
   readonly aversion = new Int32Array(this.bytes, PAGE_SLOTS * 64, PAGE_SLOTS);
@@ -87,6 +91,24 @@ export function exactNumber(v: bigint, what: string): number {
   return Number(v);
 }
 const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** A big-endian long at `off` as the exact double a column holds (past 2^53: exactNumber's error). */
+function readLongNumber(b: Buffer, off: number, what: string): number {
+  const hi = b.readInt32BE(off);
+  if (hi >= 0x200000 || hi < -0x200000) return exactNumber(b.readBigInt64BE(off), what);
+  return hi * 2 ** 32 + b.readUInt32BE(off + 4);
+}
+
+/**
+ * StatPersisted's fields in wire order: snapshots write and read them straight from and into the
+ * columns, laid out by hand for speed, so the order is checked against the record's schema here.
+ */
+const STAT_WIRE_ORDER = 'czxid,mzxid,ctime,mtime,version,cversion,aversion,ephemeralOwner,pzxid';
+if (StatPersisted.fieldNames.join(',') !== STAT_WIRE_ORDER)
+  throw new Error(`StatPersisted's fields are ${StatPersisted.fieldNames.join(',')}, not ${STAT_WIRE_ORDER}`);
+const STAT_PERSISTED_BYTES = 6 * 8 + 3 * 4;
+// ephemeralOwner is copied as two 32-bit words of its column: the low word first on this machine.
+if (os.endianness() !== 'LE') throw new Error('tszk assumes a little-endian machine');
 
 export class NodeStore implements KeyedSlots {
   private readonly pages: Page[] = [];
@@ -187,6 +209,42 @@ export class NodeStore implements KeyedSlots {
       ephemeralOwner: p.ephemeralOwner[i]!,
       pzxid: BigInt(p.pzxid[i]!),
     };
+  }
+
+  /** Writes the node's StatPersisted from the columns (no record object, no bigints but the owner). */
+  writeStat(slot: number, w: JuteWriter): void {
+    const p = this.page(slot);
+    const i = slot & PAGE_MASK;
+    const off = w.take(STAT_PERSISTED_BYTES);
+    const v = w.view;
+    putLongNumber(v, off, p.czxid[i]!);
+    putLongNumber(v, off + 8, p.mzxid[i]!);
+    putLongNumber(v, off + 16, p.ctime[i]!);
+    putLongNumber(v, off + 24, p.mtime[i]!);
+    v.setInt32(off + 32, p.version[i]!);
+    v.setInt32(off + 36, p.cversion[i]!);
+    v.setInt32(off + 40, p.aversion[i]!);
+    v.setInt32(off + 44, p.ephemeralOwnerWords[2 * i + 1]!);
+    v.setInt32(off + 48, p.ephemeralOwnerWords[2 * i]!);
+    putLongNumber(v, off + 52, p.pzxid[i]!);
+  }
+
+  /** Reads a StatPersisted into the columns; a zxid or time beyond 2^53 stops the server (see exactNumber). */
+  readStat(slot: number, r: JuteReader): void {
+    const p = this.page(slot);
+    const i = slot & PAGE_MASK;
+    const b = r.buf;
+    const off = r.skip(STAT_PERSISTED_BYTES);
+    p.czxid[i] = readLongNumber(b, off, 'czxid');
+    p.mzxid[i] = readLongNumber(b, off + 8, 'mzxid');
+    p.ctime[i] = readLongNumber(b, off + 16, 'ctime');
+    p.mtime[i] = readLongNumber(b, off + 24, 'mtime');
+    p.version[i] = b.readInt32BE(off + 32);
+    p.cversion[i] = b.readInt32BE(off + 36);
+    p.aversion[i] = b.readInt32BE(off + 40);
+    p.ephemeralOwnerWords[2 * i + 1] = b.readInt32BE(off + 44);
+    p.ephemeralOwnerWords[2 * i] = b.readInt32BE(off + 48);
+    p.pzxid[i] = readLongNumber(b, off + 52, 'pzxid');
   }
 
   /** Stores a copy of `data` (null kept apart from empty), letting go of the node's old bytes. */
