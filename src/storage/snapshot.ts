@@ -17,7 +17,7 @@ import fs from 'node:fs/promises';
 import { JuteReader, JuteWriter } from '../jute/index.js';
 import { ACL, StatPersisted } from '../proto/records.js';
 import { TREE_DIGEST_VERSION, type ZxidDigest } from '../tree/digest.js';
-import { Adler32, adler32 } from './adler32.js';
+import { Adler32 } from './adler32.js';
 import { FILE_FORMAT_VERSION, FileHeader, SNAP_DBID, SNAP_MAGIC } from './fileHeader.js';
 import { StorageError, errorMessage } from './errors.js';
 import { fsyncDir } from './fsutil.js';
@@ -216,9 +216,12 @@ export function looksSealed(buf: Buffer): boolean {
   return buf.readInt32BE(buf.length - 5) === 1 && buf[buf.length - 1] === 0x2f;
 }
 
-function checkSeal(buf: Buffer, r: JuteReader, file: string): void {
+/** Checks a seal at r's offset; `sum` has summed the bytes up to `sum.end` and is brought up to the seal (each byte summed once). */
+function checkSeal(buf: Buffer, r: JuteReader, file: string, sum: { adler: Adler32; end: number }): void {
   const at = r.offset;
-  const computed = adler32(buf, 0, at);
+  sum.adler.update(buf, sum.end, at);
+  sum.end = at;
+  const computed = sum.adler.value();
   const stored = r.long();
   const slash = r.ustring();
   if (stored !== computed) throw new StorageError(`snapshot checksum mismatch (stored ${stored}, computed ${computed})`, file, at);
@@ -278,7 +281,8 @@ export function parseSnapshot(buf: Buffer, file: string, zxid: bigint): LoadedSn
       count++;
     }
     const nodesEnd = r.offset;
-    checkSeal(buf, r, file);
+    const sum = { adler: new Adler32(), end: 0 };
+    checkSeal(buf, r, file, sum);
     let digest: ZxidDigest | null = null;
     if (r.remaining > 0) {
       at = r.offset;
@@ -287,7 +291,7 @@ export function parseSnapshot(buf: Buffer, file: string, zxid: bigint): LoadedSn
       // Digest versions below 2 stored the digest as a hex string.
       const value = version < 2 ? BigInt.asIntN(64, BigInt(`0x${r.ustring() || '0'}`)) : r.long();
       digest = { zxid: dz, digestVersion: version, digest: value };
-      checkSeal(buf, r, file);
+      checkSeal(buf, r, file, sum);
     }
     if (r.remaining !== 0) throw new StorageError(`${r.remaining} unexpected bytes after the snapshot's seal`, file, r.offset);
     if (count === 0) throw new StorageError('snapshot has no root node', file, FILE_HEADER_END);
