@@ -139,7 +139,8 @@ export class NodeStore implements KeyedSlots {
     view.setInt32(off + 40, p.version[i]!);
     view.setInt32(off + 44, p.cversion[i]!);
     view.setInt32(off + 48, p.aversion[i]!);
-    view.setBigInt64(off + 52, p.ephemeralOwner[i]!);
+    view.setInt32(off + 52, p.ephemeralOwnerWords[2 * i + 1]!);
+    view.setInt32(off + 56, p.ephemeralOwnerWords[2 * i]!);
   };
 
   page(slot: number): Page {
@@ -211,7 +212,10 @@ export class NodeStore implements KeyedSlots {
     };
   }
 
-  /** Writes the node's StatPersisted from the columns (no record object, no bigints but the owner). */
+  /**
+   * Writes the node's StatPersisted from the columns (no record object, no bigints). The digest's
+   * layout (statWriter) is another order: each follows its own ZooKeeper format.
+   */
   writeStat(slot: number, w: JuteWriter): void {
     const p = this.page(slot);
     const i = slot & PAGE_MASK;
