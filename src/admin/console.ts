@@ -89,7 +89,7 @@ export function consoleNode(m: MemberAdminSource, path: string, authInfo: readon
         aversion: st.aversion,
         ephemeralOwner: hexZxid(st.ephemeralOwner),
         dataLength: data?.length ?? 0,
-        numChildren: node.children.size,
+        numChildren: node.numChildren,
       },
       acl: acl.map((a) => ({ scheme: a.id.scheme, id: a.id.id, perms: permsText(a.perms) })),
       readable,

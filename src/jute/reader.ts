@@ -42,6 +42,11 @@ export class JuteReader {
     return this.buf.readBigInt64BE(this.need(8));
   }
 
+  /** Skips `n` bytes the caller reads itself from `buf` at the returned offset (a fixed-size record read into columns). */
+  skip(n: number): number {
+    return this.need(n);
+  }
+
   boolean(): boolean {
     return this.buf[this.need(1)] !== 0;
   }

@@ -28,6 +28,24 @@ export class JuteWriter {
     this.offset = this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.offset);
   }
 
+  /**
+   * Makes room for `n` bytes that the caller lays out itself through `view` at the returned
+   * offset (a fixed-size record written from columns, without a call per field).
+   */
+  take(n: number): number {
+    this.ensure(n);
+    if (this.viewOf !== this.buf) {
+      this.viewOf = this.buf;
+      this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    }
+    const at = this.offset;
+    this.offset += n;
+    return at;
+  }
+  /** A view of the current buffer, valid until the next write (see take). */
+  view: DataView = new DataView(new ArrayBuffer(0));
+  private viewOf: Buffer | undefined;
+
   boolean(v: boolean): void {
     this.ensure(1);
     this.buf[this.offset++] = v ? 1 : 0;

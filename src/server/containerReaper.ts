@@ -54,14 +54,14 @@ export class ContainerReaper {
     const neverUsed_ms = this.opts.containerMaxNeverUsedInterval_ms;
     for (const p of this.tree.containers) {
       const n = this.tree.getNode(p);
-      if (n === undefined || n.children.size !== 0) continue;
+      if (n === undefined || n.numChildren !== 0) continue;
       // A container that never had a child is kept, unless it is older than maxNeverUsedIntervalMs.
       if (n.stat.cversion > 0) out.push(p);
       else if (neverUsed_ms > 0 && now_ms - Number(n.stat.mtime) > neverUsed_ms) out.push(p);
     }
     for (const p of this.tree.ttls) {
       const n = this.tree.getNode(p);
-      if (n === undefined || n.children.size !== 0) continue;
+      if (n === undefined || n.numChildren !== 0) continue;
       const ttl_ms = Number(ttlOfEphemeralOwner(n.stat.ephemeralOwner));
       if (ttl_ms !== 0 && now_ms - Number(n.stat.mtime) > ttl_ms) out.push(p);
     }

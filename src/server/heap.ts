@@ -2,10 +2,11 @@
  * The V8 heap after recovery. Recovering a big dataDir leaves the snapshot file's bytes, the log
  * and its decoded txns behind as garbage, and with no allocation going on V8 may keep it (and the
  * RSS) for a long time: one full collection, once the server is serving, gives it back. Then the
- * heap is held against V8's limit: most of a znode lives outside the V8 heap (NodeStore's columns
- * and data slabs are ArrayBuffers), so the default limit (a quarter of the machine's memory, at
- * most 4 GiB) holds millions of znodes; a tree filling half of it leaves too little room for a
- * snapshot being written and for load, so the log says how to raise it.
+ * heap is held against V8's limit: a znode lives almost wholly outside the V8 heap (NodeStore's
+ * columns, names, child index and data slabs are ArrayBuffers, about 1 B of heap a znode), so the
+ * default limit (a quarter of the machine's memory, at most 4 GiB) does not bound the tree; a heap
+ * over half full (sessions, watches, a snapshot being sent) leaves too little room for load, so
+ * the log says how to raise it. Either way the log gives the heap and its limit once serving.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -30,6 +31,10 @@ export function afterRecovery(znodes: number): void {
   setImmediate(() => {
     if (znodes >= COLLECT_AFTER_ZNODES_MIN) fullCollection();
     const { used_heap_size, heap_size_limit } = v8.getHeapStatistics();
+    log.info(
+      { znodes, heapUsed_mib: Math.round(used_heap_size / MIB), heapLimit_mib: Math.round(heap_size_limit / MIB) },
+      'V8 heap once serving (the data tree is kept outside it; raise the limit with NODE_OPTIONS=--max-old-space-size=<MiB> if the heap nears it)',
+    );
     if (used_heap_size <= heap_size_limit * HEAP_WARN_SHARE) return;
     log.warn(
       { znodes, heapUsed_mib: Math.round(used_heap_size / MIB), heapLimit_mib: Math.round(heap_size_limit / MIB) },

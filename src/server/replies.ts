@@ -161,7 +161,7 @@ export function writeStat(w: JuteWriter, s: Stat): void {
 /** A node's client-visible Stat straight from the node (same values as DataNode.toStat). */
 export function writeNodeStat(w: JuteWriter, n: DataNode): void {
   const s = n.stat;
-  const kids = n.children.size;
+  const kids = n.numChildren;
   w.long(s.czxid);
   w.long(s.mzxid);
   w.long(s.ctime);

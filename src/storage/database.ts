@@ -18,7 +18,7 @@ import { openDataDir, type DataDirOptions, type OpenedDataDir } from './dataDir.
 import { StorageError, errorMessage } from './errors.js';
 import type { TxnLogStats } from './txnLogWriter.js';
 import type { SnapshotStats } from './snapshotter.js';
-import type { LoadedSnapshot, SnapshotNode, SnapshotSource } from './snapshot.js';
+import type { LoadedSnapshot, SnapshotSource, SourceNode } from './snapshot.js';
 import { TREE_DIGEST_VERSION } from '../tree/digest.js';
 
 const OPEN_ACL_INDEX = -1n;
@@ -45,7 +45,7 @@ export function snapshotSourceOf(db: ZkDatabase, zxid: bigint): SnapshotSource {
       for (const [i, a] of aclCopy) byKey.set(aclKey(a), i);
       return aclCopy;
     },
-    *nodes(): Generator<SnapshotNode> {
+    *nodes(): Generator<SourceNode> {
       const copy = aclCopy ?? new Map(tree.aclCache.entries());
       const aclFor = (acl: bigint): bigint => {
         if (acl === OPEN_ACL_INDEX || copy.has(acl)) return acl;
@@ -53,17 +53,17 @@ export function snapshotSourceOf(db: ZkDatabase, zxid: bigint): SnapshotSource {
       };
       const root = tree.getNode('');
       if (root === undefined) throw new Error('snapshot of a tree without a root');
-      // DataNode.stat is a fresh copy each time: the snapshot may keep it while the node changes.
-      yield { path: '', data: root.data, acl: aclFor(root.acl), stat: root.stat };
-      // The tree's map in insertion order puts every parent before its children (a node cannot be
-      // created before its parent, and a parent cannot be deleted while it has children), so it
-      // is a valid snapshot order without a walk: no per-node path building or lookups. Live
-      // iteration skips nodes deleted meanwhile; nodes created after `zxid` are left out (replayed).
+      // Each stat is written straight from the columns when the writer takes the node, in the same
+      // turn: the node as it is at that instant, as ZooKeeper copies a node under its lock.
+      yield { path: '', data: root.data, acl: aclFor(root.acl), stat: (w) => root.writeStat(w) };
+      // The tree's pre-order walk (DataTree.nodes) lists a node's children when it reaches the node
+      // and skips the ones deleted before their turn; nodes created after `zxid` are left out with
+      // their subtrees (their creates are replayed from the log).
+      const last = Number(zxid);
       for (const [p, n] of tree.nodes()) {
         if (p === '/') continue;
-        const stat = n.stat;
-        if (stat.czxid > zxid) continue;
-        yield { path: p, data: n.data, acl: aclFor(n.acl), stat };
+        if (n.createdZxid > last) continue;
+        yield { path: p, data: n.data, acl: aclFor(n.acl), stat: (w) => n.writeStat(w) };
       }
     },
     // Read after the nodes are written, as ZooKeeper does: replaying the log up to this zxid
@@ -76,7 +76,7 @@ export function snapshotSourceOf(db: ZkDatabase, zxid: bigint): SnapshotSource {
 export function databaseFromSnapshot(snap: LoadedSnapshot): ZkDatabase {
   const tree = new DataTree({ empty: true });
   for (const [i, acl] of snap.acls) tree.aclCache.restore(i, acl);
-  snap.eachNode((path, data, acl, stat) => {
+  snap.eachNodeReading((path, data, acl, stat) => {
     try {
       tree.insertNode(path, data, acl, stat);
     } catch (e) {

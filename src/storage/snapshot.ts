@@ -17,7 +17,7 @@ import fs from 'node:fs/promises';
 import { JuteReader, JuteWriter } from '../jute/index.js';
 import { ACL, StatPersisted } from '../proto/records.js';
 import { TREE_DIGEST_VERSION, type ZxidDigest } from '../tree/digest.js';
-import { Adler32, adler32 } from './adler32.js';
+import { Adler32 } from './adler32.js';
 import { FILE_FORMAT_VERSION, FileHeader, SNAP_DBID, SNAP_MAGIC } from './fileHeader.js';
 import { StorageError, errorMessage } from './errors.js';
 import { fsyncDir } from './fsutil.js';
@@ -33,6 +33,14 @@ export interface SnapshotNode {
   stat: StatPersisted;
 }
 
+/** Writes a node's StatPersisted (a source that holds stats in its own form, not as records). */
+export type StatWrite = (w: JuteWriter) => void;
+
+/** A node as a SnapshotSource gives it: a SnapshotNode whose stat the source may write itself. */
+export interface SourceNode extends Omit<SnapshotNode, 'stat'> {
+  stat: StatPersisted | StatWrite;
+}
+
 /** A snapshot's digest section (written after the nodes) when the digest is unknown: zxid 0 means none. */
 export const EMPTY_DIGEST: ZxidDigest = { zxid: 0n, digestVersion: TREE_DIGEST_VERSION, digest: 0n };
 
@@ -44,7 +52,7 @@ export const EMPTY_DIGEST: ZxidDigest = { zxid: 0n, digestVersion: TREE_DIGEST_V
 export interface SnapshotSource {
   sessions(): Iterable<readonly [bigint, number]>;
   acls(): Iterable<readonly [bigint, readonly ACL[]]>;
-  nodes(): Iterable<SnapshotNode>;
+  nodes(): Iterable<SourceNode>;
   /** Read after the nodes: the tree's digest and the zxid it holds then; EMPTY_DIGEST if unknown. */
   digest(): ZxidDigest;
 }
@@ -63,6 +71,8 @@ export interface LoadedSnapshot {
    * snapshot this way leaves no million objects behind for the garbage collector.
    */
   eachNode(visit: (path: string, data: Buffer | null, acl: bigint, stat: StatPersisted) => void): void;
+  /** eachNode with the reader at the node's StatPersisted instead of a record: `visit` must read it all. */
+  eachNodeReading(visit: (path: string, data: Buffer | null, acl: bigint, stat: JuteReader) => void): void;
   /** null when the file has no digest section (pre-3.6 writers). */
   digest: ZxidDigest | null;
 }
@@ -86,8 +96,13 @@ class ChunkedOut {
     private readonly compress: ((plain: Buffer) => Promise<Buffer>) | undefined,
   ) {}
 
+  /** Whether enough was serialized since the last yield to flush or yield now (checked per node without an await). */
+  get due(): boolean {
+    return this.w.offset >= this.nextYieldAt;
+  }
+
   async maybeFlush(): Promise<void> {
-    if (this.w.offset < this.nextYieldAt) return;
+    if (!this.due) return;
     if (this.w.offset >= SNAPSHOT_CHUNK_BYTES) await this.flush();
     else await new Promise<void>((r) => setImmediate(r));
     this.nextYieldAt = this.w.offset + SNAPSHOT_YIELD_BYTES;
@@ -146,7 +161,8 @@ function* snapshotBodyParts(w: JuteWriter, src: SnapshotSource): Generator<void>
     w.ustring(n.path);
     w.buffer(n.data);
     w.long(n.acl);
-    StatPersisted.write(w, n.stat);
+    if (typeof n.stat === 'function') n.stat(w);
+    else StatPersisted.write(w, n.stat);
     yield;
   }
   w.ustring('/');
@@ -174,7 +190,7 @@ export async function writeSnapshotFile(file: string, src: SnapshotSource, opts:
     const out = new ChunkedOut(fh, c === 'none' ? undefined : snapshotCompressor(c));
     const w = out.w;
     FileHeader.write(w, { magic: SNAP_MAGIC, version: FILE_FORMAT_VERSION, dbid: SNAP_DBID });
-    for (const _ of snapshotBodyParts(w, src)) await out.maybeFlush();
+    for (const _ of snapshotBodyParts(w, src)) if (out.due) await out.maybeFlush();
     await out.seal();
     if (opts.withDigest ?? true) {
       const d = src.digest();
@@ -200,9 +216,12 @@ export function looksSealed(buf: Buffer): boolean {
   return buf.readInt32BE(buf.length - 5) === 1 && buf[buf.length - 1] === 0x2f;
 }
 
-function checkSeal(buf: Buffer, r: JuteReader, file: string): void {
+/** Checks a seal at r's offset; `sum` has summed the bytes up to `sum.end` and is brought up to the seal (each byte summed once). */
+function checkSeal(buf: Buffer, r: JuteReader, file: string, sum: { adler: Adler32; end: number }): void {
   const at = r.offset;
-  const computed = adler32(buf, 0, at);
+  sum.adler.update(buf, sum.end, at);
+  sum.end = at;
+  const computed = sum.adler.value();
   const stored = r.long();
   const slash = r.ustring();
   if (stored !== computed) throw new StorageError(`snapshot checksum mismatch (stored ${stored}, computed ${computed})`, file, at);
@@ -213,7 +232,8 @@ function checkSeal(buf: Buffer, r: JuteReader, file: string): void {
 const END_MARKER_LENGTH = 1;
 const SLASH = 0x2f;
 /** A node's fixed tail after its data: the ACL index (long) and StatPersisted (6 longs, 3 ints). */
-const NODE_TAIL_BYTES = 8 + 6 * 8 + 3 * 4;
+const STAT_PERSISTED_BYTES = 6 * 8 + 3 * 4;
+const NODE_TAIL_BYTES = 8 + STAT_PERSISTED_BYTES;
 
 /**
  * Parses and verifies a whole snapshot; throws StorageError naming the file and offset. The nodes
@@ -261,7 +281,8 @@ export function parseSnapshot(buf: Buffer, file: string, zxid: bigint): LoadedSn
       count++;
     }
     const nodesEnd = r.offset;
-    checkSeal(buf, r, file);
+    const sum = { adler: new Adler32(), end: 0 };
+    checkSeal(buf, r, file, sum);
     let digest: ZxidDigest | null = null;
     if (r.remaining > 0) {
       at = r.offset;
@@ -270,20 +291,25 @@ export function parseSnapshot(buf: Buffer, file: string, zxid: bigint): LoadedSn
       // Digest versions below 2 stored the digest as a hex string.
       const value = version < 2 ? BigInt.asIntN(64, BigInt(`0x${r.ustring() || '0'}`)) : r.long();
       digest = { zxid: dz, digestVersion: version, digest: value };
-      checkSeal(buf, r, file);
+      checkSeal(buf, r, file, sum);
     }
     if (r.remaining !== 0) throw new StorageError(`${r.remaining} unexpected bytes after the snapshot's seal`, file, r.offset);
     if (count === 0) throw new StorageError('snapshot has no root node', file, FILE_HEADER_END);
-    const eachNode = (visit: (path: string, data: Buffer | null, acl: bigint, stat: StatPersisted) => void): void => {
+    const eachNodeReading = (visit: (path: string, data: Buffer | null, acl: bigint, stat: JuteReader) => void): void => {
       const nr = new JuteReader(buf, nodesStart, nodesEnd);
       for (let i = 0; i < count; i++) {
         const p = nr.ustring();
         const n = nr.length();
         const data = n < 0 ? null : buf.subarray(nr.offset, nr.offset + n);
         nr.offset += Math.max(0, n);
-        visit(p, data, nr.long(), StatPersisted.read(nr));
+        const acl = nr.long();
+        const statEnd = nr.offset + STAT_PERSISTED_BYTES;
+        visit(p, data, acl, nr);
+        if (nr.offset !== statEnd) throw new Error(`a snapshot visitor read ${nr.offset - statEnd + STAT_PERSISTED_BYTES} bytes of a StatPersisted`);
       }
     };
+    const eachNode = (visit: (path: string, data: Buffer | null, acl: bigint, stat: StatPersisted) => void): void =>
+      eachNodeReading((p, data, acl, r) => visit(p, data, acl, StatPersisted.read(r)));
     let nodes: SnapshotNode[] | undefined;
     return {
       path: file,
@@ -291,6 +317,7 @@ export function parseSnapshot(buf: Buffer, file: string, zxid: bigint): LoadedSn
       sessions,
       acls,
       eachNode,
+      eachNodeReading,
       get nodes(): SnapshotNode[] {
         return (nodes ??= decodeNodes(eachNode, file));
       },

@@ -1,9 +1,7 @@
+import type { JuteWriter } from '../jute/index.js';
 import type { Stat, StatPersisted } from '../proto/records.js';
 import { ephemeralKind } from './ephemeralType.js';
 import { indexInPage, type NodeStore, type Page } from './nodeStore.js';
-
-/** Leaves share one empty set (most znodes have no children; a Set each costs memory). */
-const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
 
 /** Java's String.hashCode. */
 export function javaStringHash(s: string): number {
@@ -44,38 +42,6 @@ export function javaCloneCapacity(size: number): number {
   return cap;
 }
 
-/** Initial capacity ZooKeeper gives a node's child set (new HashSet<>(8)). */
-const JAVA_CHILD_SET_INITIAL_CAPACITY = 8;
-
-/** A node's child names and the bookkeeping that orders them as ZooKeeper lists them. */
-export class ChildSet {
-  readonly names = new Set<string>();
-  /** The table size ZooKeeper's HashSet of children would have now (it grows, never shrinks). */
-  private javaCapacity = JAVA_CHILD_SET_INITIAL_CAPACITY;
-  /** inZkOrder's answer until the children change. */
-  private ordered: readonly string[] | undefined;
-
-  add(name: string): void {
-    this.names.add(name);
-    this.ordered = undefined;
-    while (this.names.size > this.javaCapacity * 0.75) this.javaCapacity *= 2;
-  }
-
-  delete(name: string): boolean {
-    if (!this.names.delete(name)) return false;
-    this.ordered = undefined;
-    return true;
-  }
-
-  /**
-   * Child names in the order ZooKeeper 3.8 lists them: its HashSet iterates by hash bucket
-   * (String.hashCode spread, masked by the table size), each bucket in insertion order.
-   */
-  inZkOrder(): readonly string[] {
-    return (this.ordered ??= javaHashOrder(this.names, this.javaCapacity));
-  }
-}
-
 /**
  * One znode (DataNode in ZooKeeper: data, ACL index, StatPersisted, child names) as a view of its
  * slot in the tree's NodeStore; getters read the node as it is now. Change it only through the
@@ -114,14 +80,31 @@ export class DataNode {
     return this.store.stat(this.slot);
   }
 
-  /** Child names (not paths). */
-  get children(): ReadonlySet<string> {
-    return this.page().children[indexInPage(this.slot)]?.names ?? NO_CHILDREN;
+  /** The zxid that created the node. */
+  get createdZxid(): number {
+    return this.page().czxid[indexInPage(this.slot)]!;
   }
 
-  /** Child names in the order ZooKeeper 3.8 lists them (see ChildSet.inZkOrder). */
+  /** Writes the node's StatPersisted straight from its columns (a snapshot of millions makes no records). */
+  writeStat(w: JuteWriter): void {
+    this.page();
+    this.store.writeStat(this.slot, w);
+  }
+
+  /** Child names (not paths), a fresh set in creation order. */
+  get children(): ReadonlySet<string> {
+    this.page();
+    return new Set(this.store.childNames(this.slot));
+  }
+
+  get numChildren(): number {
+    return this.page().childCount[indexInPage(this.slot)]!;
+  }
+
+  /** Child names in the order ZooKeeper 3.8 lists them (see NodeStore.childNamesInZkOrder). */
   childrenInZkOrder(): readonly string[] {
-    return this.page().children[indexInPage(this.slot)]?.inZkOrder() ?? [];
+    this.page();
+    return this.store.childNamesInZkOrder(this.slot);
   }
 
   /**
@@ -132,7 +115,7 @@ export class DataNode {
   toStat(): Stat {
     const p = this.page();
     const i = indexInPage(this.slot);
-    const n = p.children[i]?.names.size ?? 0;
+    const n = p.childCount[i]!;
     const owner = p.ephemeralOwner[i]!;
     // Read from the columns into the one object a reply carries (every read and write makes one).
     return {

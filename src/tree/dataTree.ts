@@ -1,12 +1,12 @@
 import { EventType } from '../proto/opcodes.js';
+import { JuteReader } from '../jute/index.js';
 import { Err, KeeperError } from '../proto/errors.js';
 import type { ACL, Stat, StatPersisted } from '../proto/records.js';
 import { AclCache, OPEN_UNSAFE_ACL_INDEX, READ_ACL_UNSAFE } from './aclCache.js';
-import { ChildSet, DataNode, javaCloneCapacity, javaGrownCapacity, javaHashOrder } from './dataNode.js';
+import { DataNode, javaCloneCapacity, javaGrownCapacity, javaHashOrder } from './dataNode.js';
 import { DigestSum, nodeDigestOf } from './digest.js';
 import { NodeStore, exactNumber, indexInPage } from './nodeStore.js';
 import { ephemeralKind } from './ephemeralType.js';
-import { childName, parentKey } from './paths.js';
 import { WatchManager, type Watcher, type WatcherMode } from './watchManager.js';
 import { LIMIT_NODE, QUOTA_ROOT, QuotaPrefixes, STAT_NODE, formatStats, parseStats, statPath, trimQuotaPath } from './quota.js';
 
@@ -19,12 +19,12 @@ const DIGEST_STALE_MAX = 65_536;
 
 /**
  * The data tree (DataTree in ZooKeeper): every znode by path, ephemerals by session, the
- * container and TTL sets, and the two watch tables. The root is keyed both '' and '/'.
+ * container and TTL sets, and the two watch tables. The root is found by both '' and '/'. Paths
+ * are not stored: a znode is its parent's slot plus its name (NodeStore), found by walking the
+ * path's components through the store's child index.
  * Mutations trigger watches exactly as ZooKeeper 3.8 does.
  */
 export class DataTree {
-  /** Slot of every znode by path. */
-  private readonly nodeMap = new Map<string, number>();
   private readonly store = new NodeStore();
   readonly aclCache = new AclCache();
   private readonly ephemeralsBySession = new Map<bigint, Set<string>>();
@@ -50,18 +50,14 @@ export class DataTree {
   constructor(opts: { empty?: boolean } = {}) {
     if (opts.empty === true) return;
     const root = this.newSlot(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX);
-    this.nodeMap.set('', root);
-    this.nodeMap.set(ROOT_PATH, root);
-    this.addChild(root, 'zookeeper');
+    this.store.linkRoot(root);
     const proc = this.newSlot(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX);
-    this.nodeMap.set(PROC_PATH, proc);
-    this.addChild(proc, 'quota');
-    this.nodeMap.set(QUOTA_PATH, this.newSlot(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX));
-    this.addChild(proc, 'config');
+    this.linkChild(proc, root, PROC_PATH);
+    this.linkChild(this.newSlot(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX), proc, QUOTA_PATH);
     // ZooKeeper sets the config node's ACL with version -1, which leaves aversion at -1.
     const config = this.newSlot(Buffer.alloc(0), this.aclCache.acquire(READ_ACL_UNSAFE));
     this.store.page(config).aversion[indexInPage(config)] = -1;
-    this.nodeMap.set(CONFIG_PATH, config);
+    this.linkChild(config, proc, CONFIG_PATH);
     this.digestAdded(ROOT_PATH, root);
     this.digestAdded(PROC_PATH, proc);
   }
@@ -73,18 +69,22 @@ export class DataTree {
     return slot;
   }
 
-  private addChild(slot: number, name: string): void {
-    const p = this.store.page(slot);
-    const i = indexInPage(slot);
-    (p.children[i] ??= new ChildSet()).add(name);
+  /** Links `slot` as the child of `parent` at `path` (its name is what follows the last '/'). */
+  private linkChild(slot: number, parent: number, path: string): void {
+    this.store.link(slot, parent, path, path.lastIndexOf('/') + 1);
   }
 
-  private childNames(slot: number): ReadonlySet<string> | undefined {
-    return this.store.page(slot).children[indexInPage(slot)]?.names;
+  /** Slot of the znode at `path`, or -1. */
+  private slotOf(path: string): number {
+    return this.store.lookup(path);
   }
 
   private aclIndexOf(slot: number): bigint {
     return BigInt(this.store.page(slot).acl[indexInPage(slot)]!);
+  }
+
+  private ownerOf(slot: number): bigint {
+    return this.store.page(slot).ephemeralOwner[indexInPage(slot)]!;
   }
 
   private dataLengthOf(slot: number): number {
@@ -146,18 +146,39 @@ export class DataTree {
 
   /** A view of the znode at `path` (see DataNode: do not keep it past the znode's deletion). */
   getNode(path: string): DataNode | undefined {
-    const slot = this.nodeMap.get(path);
-    return slot === undefined ? undefined : new DataNode(this.store, slot);
+    const slot = this.slotOf(path);
+    return slot < 0 ? undefined : new DataNode(this.store, slot);
   }
 
   /** Number of znodes (the root counted once). */
   get nodeCount(): number {
-    return this.nodeMap.size - (this.nodeMap.has('') && this.nodeMap.has(ROOT_PATH) ? 1 : 0);
+    return this.store.linked;
   }
 
-  /** Every (path, node), root as '/' and not repeated as ''; for snapshots and dumps. */
+  /**
+   * Every (path, node) in pre-order (the root as '/' first, every parent before its children), for
+   * snapshots and dumps. It may be consumed across event-loop turns while the tree changes, as a
+   * fuzzy snapshot is: a node's children are listed when the node is visited; one deleted before
+   * its turn is skipped, one created after its parent's visit is not seen (its create comes later).
+   */
   *nodes(): IterableIterator<[string, DataNode]> {
-    for (const [p, slot] of this.nodeMap) if (p !== '') yield [p, new DataNode(this.store, slot)];
+    const store = this.store;
+    if (store.root < 0) return;
+    yield [ROOT_PATH, new DataNode(store, store.root)];
+    const stack: { prefix: string; kids: number[]; at: number }[] = [{ prefix: '', kids: store.childSlotsAndGenerations(store.root), at: 0 }];
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      if (f.at >= f.kids.length) {
+        stack.pop();
+        continue;
+      }
+      const slot = f.kids[f.at++]!;
+      const generation = f.kids[f.at++]!;
+      if (!store.isLive(slot, generation)) continue;
+      const path = `${f.prefix}/${store.name(slot)}`;
+      yield [path, new DataNode(store, slot)];
+      if (store.isLive(slot, generation) && store.childCountOf(slot) > 0) stack.push({ prefix: path, kids: store.childSlotsAndGenerations(slot), at: 0 });
+    }
   }
 
   aclOf(node: DataNode): readonly ACL[] {
@@ -166,18 +187,21 @@ export class DataTree {
 
   /**
    * Puts a node with its full stat, data and ACL index into the tree (snapshot load). The parent
-   * must already be there (insert parents first); '' or '/' replaces the root.
+   * must already be there (insert parents first); '' or '/' replaces the root. The stat may be
+   * read straight from a snapshot's bytes (a reader at the StatPersisted, left past it).
    */
-  insertNode(path: string, data: Buffer | null, aclIndex: bigint, stat: StatPersisted): DataNode {
+  insertNode(path: string, data: Buffer | null, aclIndex: bigint, stat: StatPersisted | JuteReader): DataNode {
     const isRoot = path === '' || path === ROOT_PATH;
-    const parent = isRoot ? undefined : this.nodeMap.get(parentKey(path));
-    if (!isRoot && parent === undefined) throw new Error(`insertNode ${path}: parent missing`);
-    const old = this.nodeMap.get(isRoot ? '' : path);
+    const slash = path.lastIndexOf('/');
+    const parent = isRoot ? -1 : this.parentForInsert(path, slash);
+    if (!isRoot && parent < 0) throw new Error(`insertNode ${path}: parent missing`);
+    const found = isRoot ? this.store.root : this.store.child(parent, path, slash + 1, path.length);
+    const old = found < 0 ? undefined : found;
     let slot: number;
     if (old !== undefined) {
       // Replaced in place: the slot keeps its children.
       this.digestRemoved(old);
-      if (!isRoot) this.forgetOwner(path, this.store.page(old).ephemeralOwner[indexInPage(old)]!);
+      if (!isRoot) this.forgetOwner(path, this.ownerOf(old));
       this.aclCache.addUsage(aclIndex);
       this.aclCache.release(this.aclIndexOf(old));
       slot = old;
@@ -185,23 +209,35 @@ export class DataTree {
       this.aclCache.addUsage(aclIndex);
       slot = this.store.alloc();
     }
-    this.store.setStat(slot, stat);
+    if (stat instanceof JuteReader) this.store.readStat(slot, stat);
+    else this.store.setStat(slot, stat);
     this.store.setData(slot, data);
     this.store.page(slot).acl[indexInPage(slot)] = Number(aclIndex);
     if (isRoot) {
-      this.nodeMap.set('', slot);
-      this.nodeMap.set(ROOT_PATH, slot);
+      if (old === undefined) this.store.linkRoot(slot);
       this.digestCounted(ROOT_PATH, slot);
       return new DataNode(this.store, slot);
     }
-    this.addChild(parent!, childName(path));
-    this.nodeMap.set(path, slot);
+    if (old === undefined) this.store.link(slot, parent, path, slash + 1);
     this.digestCounted(path, slot);
-    this.rememberOwner(path, stat.ephemeralOwner);
-    const pk = parentKey(path);
-    if (pk.startsWith(QUOTA_ROOT) && childName(path) === LIMIT_NODE) this.quotas.add(trimQuotaPath(pk));
+    this.rememberOwner(path, this.ownerOf(slot));
+    const pk = path.substring(0, slash);
+    if (pk.startsWith(QUOTA_ROOT) && path.endsWith(`/${LIMIT_NODE}`)) this.quotas.add(trimQuotaPath(pk));
     return new DataNode(this.store, slot);
   }
+
+  /**
+   * The parent's slot for insertNode: a snapshot lists siblings one after another, so the last
+   * parent found is tried before walking the path.
+   */
+  private parentForInsert(path: string, slash: number): number {
+    const last = this.lastInsertParent;
+    if (last !== undefined && last.path.length === slash && path.startsWith(last.path) && this.store.isLive(last.slot, last.generation)) return last.slot;
+    const slot = this.store.lookup(path, slash);
+    if (slot >= 0) this.lastInsertParent = { path: path.substring(0, slash), slot, generation: this.store.page(slot).generation[indexInPage(slot)]! };
+    return slot;
+  }
+  private lastInsertParent: { path: string; slot: number; generation: number } | undefined;
 
   private rememberOwner(path: string, owner: bigint): void {
     switch (ephemeralKind(owner)) {
@@ -249,10 +285,11 @@ export class DataTree {
 
   /** DataTree.createNode: throws NoNode (parent missing) or NodeExists. */
   createNode(path: string, data: Buffer | null, acl: readonly ACL[], ephemeralOwner: bigint, parentCVersion: number, zxid: bigint, time: bigint): DataNode {
-    const pkey = parentKey(path);
-    const parent = this.nodeMap.get(pkey);
-    if (parent === undefined) throw new KeeperError(Err.NoNode, path);
-    if (this.nodeMap.has(path)) throw new KeeperError(Err.NodeExists, path);
+    const slash = path.lastIndexOf('/');
+    const pkey = path.substring(0, slash);
+    const parent = this.store.lookup(path, slash);
+    if (parent < 0) throw new KeeperError(Err.NoNode, path);
+    if (path === ROOT_PATH || this.store.child(parent, path, slash + 1, path.length) >= 0) throw new KeeperError(Err.NodeExists, path);
     const z = exactNumber(zxid, 'zxid');
     const t = exactNumber(time, 'time');
     const aclIndex = this.aclCache.acquire(acl);
@@ -272,12 +309,11 @@ export class DataTree {
     cp.czxid[ci] = cp.mzxid[ci] = cp.pzxid[ci] = z;
     cp.ctime[ci] = cp.mtime[ci] = t;
     cp.ephemeralOwner[ci] = ephemeralOwner;
-    this.addChild(parent, childName(path));
-    this.nodeMap.set(path, child);
+    this.store.link(child, parent, path, slash + 1);
     this.digestAdded(path, child);
     this.rememberOwner(path, ephemeralOwner);
     if (pkey.startsWith(QUOTA_ROOT)) {
-      const name = childName(path);
+      const name = path.substring(slash + 1);
       if (name === LIMIT_NODE) this.quotas.add(trimQuotaPath(pkey));
       if (name === STAT_NODE) this.updateQuotaForPath(trimQuotaPath(pkey));
     }
@@ -289,20 +325,20 @@ export class DataTree {
 
   /** DataTree.deleteNode: fires NodeDeleted (data, then child watches not yet told) and the parent's NodeChildrenChanged. */
   deleteNode(path: string, zxid: bigint): void {
-    const pkey = parentKey(path);
-    const parent = this.nodeMap.get(pkey);
-    if (parent === undefined) throw new KeeperError(Err.NoNode, path);
+    const slash = path.lastIndexOf('/');
+    const pkey = path.substring(0, slash);
+    const parent = this.store.lookup(path, slash);
+    if (parent < 0) throw new KeeperError(Err.NoNode, path);
     const z = exactNumber(zxid, 'zxid');
-    this.store.page(parent).children[indexInPage(parent)]?.delete(childName(path));
     const pp = this.store.page(parent);
     const pi = indexInPage(parent);
     if (z > pp.pzxid[pi]!) {
       this.digestChanging(pkey, parent);
       pp.pzxid[pi] = z;
     }
-    const slot = this.nodeMap.get(path);
-    if (slot === undefined) throw new KeeperError(Err.NoNode, path);
-    this.nodeMap.delete(path);
+    const slot = path === ROOT_PATH ? -1 : this.store.child(parent, path, slash + 1, path.length);
+    if (slot < 0) throw new KeeperError(Err.NoNode, path);
+    if (this.store.childCountOf(slot) > 0) throw new Error(`deleteNode ${path}: it has children`);
     this.digestRemoved(slot);
     const aclIndex = this.aclIndexOf(slot);
     const acl = this.aclCache.get(aclIndex);
@@ -310,7 +346,7 @@ export class DataTree {
     this.forgetOwner(path, this.store.page(slot).ephemeralOwner[indexInPage(slot)]!);
     const length = this.dataLengthOf(slot);
     this.store.release(slot);
-    if (pkey.startsWith(PROC_PATH) && childName(path) === LIMIT_NODE) this.quotas.delete(trimQuotaPath(pkey));
+    if (pkey.startsWith(PROC_PATH) && path.endsWith(`/${LIMIT_NODE}`)) this.quotas.delete(trimQuotaPath(pkey));
     this.updateQuotaStat(path, -length, -1);
     const told = this.dataWatches.trigger(path, EventType.NodeDeleted, undefined, acl);
     this.childWatches.trigger(path, EventType.NodeDeleted, told, acl);
@@ -318,8 +354,8 @@ export class DataTree {
   }
 
   setData(path: string, data: Buffer | null, version: number, zxid: bigint, time: bigint): Stat {
-    const slot = this.nodeMap.get(path);
-    if (slot === undefined) throw new KeeperError(Err.NoNode, path);
+    const slot = this.slotOf(path);
+    if (slot < 0) throw new KeeperError(Err.NoNode, path);
     const z = exactNumber(zxid, 'zxid');
     const t = exactNumber(time, 'time');
     const before = this.dataLengthOf(slot);
@@ -336,8 +372,8 @@ export class DataTree {
   }
 
   setACL(path: string, acl: readonly ACL[], aversion: number): Stat {
-    const slot = this.nodeMap.get(path);
-    if (slot === undefined) throw new KeeperError(Err.NoNode, path);
+    const slot = this.slotOf(path);
+    if (slot < 0) throw new KeeperError(Err.NoNode, path);
     this.aclCache.release(this.aclIndexOf(slot));
     this.digestChanging(path, slot);
     const p = this.store.page(slot);
@@ -351,8 +387,8 @@ export class DataTree {
   private updateQuotaStat(path: string, bytesDiff: number, countDiff: number): void {
     const prefix = this.quotas.maxPrefix(path);
     if (prefix === undefined) return;
-    const slot = this.nodeMap.get(statPath(prefix));
-    if (slot === undefined) return;
+    const slot = this.slotOf(statPath(prefix));
+    if (slot < 0) return;
     const st = parseStats(this.store.data(slot));
     st.set('count', (st.get('count') ?? -1n) + BigInt(countDiff));
     st.set('bytes', (st.get('bytes') ?? -1n) + BigInt(bytesDiff));
@@ -363,17 +399,16 @@ export class DataTree {
   private updateQuotaForPath(prefix: string): void {
     let count = 0n;
     let bytes = 0n;
-    const stack = [prefix];
+    const top = this.slotOf(prefix);
+    const stack = top < 0 ? [] : [top];
     while (stack.length > 0) {
-      const p = stack.pop()!;
-      const n = this.nodeMap.get(p);
-      if (n === undefined) continue;
+      const n = stack.pop()!;
       count++;
       bytes += BigInt(this.dataLengthOf(n));
-      for (const c of this.childNames(n) ?? []) stack.push(`${p}/${c}`);
+      stack.push(...this.store.childSlots(n));
     }
-    const slot = this.nodeMap.get(statPath(prefix));
-    if (slot === undefined) return;
+    const slot = this.slotOf(statPath(prefix));
+    if (slot < 0) return;
     this.store.setData(
       slot,
       formatStats(
@@ -387,8 +422,8 @@ export class DataTree {
 
   /** Sets cversion/pzxid when they move forward (createNode replay of a node already gone). */
   setCversionPzxid(path: string, cversion: number, zxid: bigint): void {
-    const slot = this.nodeMap.get(path === '/' ? '' : path);
-    if (slot === undefined) throw new KeeperError(Err.NoNode, path);
+    const slot = this.slotOf(path);
+    if (slot < 0) throw new KeeperError(Err.NoNode, path);
     const p = this.store.page(slot);
     const i = indexInPage(slot);
     if (cversion > p.cversion[i]!) {
@@ -424,19 +459,15 @@ export class DataTree {
 
   /** Number of descendants (not counting the node itself). */
   getAllChildrenNumber(path: string): number {
-    const node = this.nodeMap.get(path);
-    if (node === undefined) throw new KeeperError(Err.NoNode, path);
+    const node = this.slotOf(path);
+    if (node < 0) throw new KeeperError(Err.NoNode, path);
     if (path === '/' || path === '') return this.nodeCount - 1;
     let n = 0;
-    const stack: string[] = [path];
+    const stack = [node];
     while (stack.length > 0) {
-      const p = stack.pop()!;
-      const nd = this.nodeMap.get(p);
-      if (nd === undefined) continue;
-      for (const c of this.childNames(nd) ?? []) {
-        n++;
-        stack.push(`${p}/${c}`);
-      }
+      const kids = this.store.childSlots(stack.pop()!);
+      n += kids.length;
+      for (const c of kids) if (this.store.childCountOf(c) > 0) stack.push(c);
     }
     return n;
   }
@@ -470,9 +501,10 @@ export class DataTree {
 
   /** Sum of path lengths and data sizes (DataTree.approximateDataSize). */
   approximateDataSize(): number {
-    let n = 0;
-    for (const [p, slot] of this.nodeMap) n += p.length + this.dataLengthOf(slot);
-    return n;
+    // Over ZooKeeper's map, where the root is keyed both '' and '/'.
+    const root = this.store.root;
+    if (root < 0) return 0;
+    return this.store.pathChars + 1 + this.store.arena.liveBytes + this.dataLengthOf(root);
   }
 
   // ---- watches ----
@@ -522,18 +554,18 @@ export class DataTree {
   ): void {
     const fire = (type: EventType, path: string): void => watcher.process({ type, state: 3, path });
     for (const p of dataWatches) {
-      const n = this.nodeMap.get(p);
-      if (n === undefined) fire(EventType.NodeDeleted, p);
+      const n = this.slotOf(p);
+      if (n < 0) fire(EventType.NodeDeleted, p);
       else if (this.store.page(n).mzxid[indexInPage(n)]! > relativeZxid) fire(EventType.NodeDataChanged, p);
       else this.dataWatches.add(p, watcher);
     }
     for (const p of existWatches) {
-      if (this.nodeMap.has(p)) fire(EventType.NodeCreated, p);
+      if (this.slotOf(p) >= 0) fire(EventType.NodeCreated, p);
       else this.dataWatches.add(p, watcher);
     }
     for (const p of childWatches) {
-      const n = this.nodeMap.get(p);
-      if (n === undefined) fire(EventType.NodeDeleted, p);
+      const n = this.slotOf(p);
+      if (n < 0) fire(EventType.NodeDeleted, p);
       else if (this.store.page(n).pzxid[indexInPage(n)]! > relativeZxid) fire(EventType.NodeChildrenChanged, p);
       else this.childWatches.add(p, watcher);
     }

@@ -23,12 +23,3 @@ export function pathProblem(path: string): string | undefined {
   }
   return undefined;
 }
-
-/** The parent as ZooKeeper's tree keys it: everything before the last '/', so '' for children of the root. */
-export function parentKey(path: string): string {
-  return path.substring(0, path.lastIndexOf('/'));
-}
-
-export function childName(path: string): string {
-  return path.substring(path.lastIndexOf('/') + 1);
-}

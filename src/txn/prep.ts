@@ -250,7 +250,7 @@ export class TxnPreparer {
     }
     const n = this.tree.getNode(path);
     if (n === undefined) throw new KeeperError(Err.NoNode, path);
-    return { zxid: -1n, path, stat: n.stat, childCount: n.children.size, acl: this.tree.aclOf(n), data: n.data };
+    return { zxid: -1n, path, stat: n.stat, childCount: n.numChildren, acl: this.tree.aclOf(n), data: n.data };
   }
 
   private duplicate(c: ChangeRecord, zxid: bigint): ChangeRecord {
