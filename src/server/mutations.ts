@@ -26,7 +26,9 @@ export type RuntimeMutation =
   /** The leader moves its client port to the one a reconfig gives it when it proposes it (ZOOKEEPER-2847's neighbour). */
   | 'clientPortMovedAtProposal'
   /** The leader writes the dynamic config file of a reconfig when it proposes it: a restart reads a config never committed. */
-  | 'configWrittenAtProposal';
+  | 'configWrittenAtProposal'
+  /** The leader answers a reconfig Ok when it proposes it, before it commits. */
+  | 'reconfigAnsweredAtProposal';
 
 export const RUNTIME_MUTATIONS: readonly RuntimeMutation[] = [
   'forwardedWritesNextTurn',
@@ -39,4 +41,5 @@ export const RUNTIME_MUTATIONS: readonly RuntimeMutation[] = [
   'configActiveAtProposal',
   'clientPortMovedAtProposal',
   'configWrittenAtProposal',
+  'reconfigAnsweredAtProposal',
 ];

@@ -374,8 +374,13 @@ export class ServerSimulation {
       // The dynamic config file: written once the config is committed (ZooKeeper writes it at COMMIT).
       writeConfig: (c) => {
         if (p.incarnation !== inc) return;
-        this.configs.checkHeld(p.id, c, 'dynamic config file');
         p.configFile = c;
+        // Judged here, but reported from the run loop: a throw would land in whatever step wrote it.
+        try {
+          this.configs.checkHeld(p.id, c, 'dynamic config file');
+        } catch (e) {
+          this.failure ??= e as Violation;
+        }
       },
       fatal: (err) => {
         // A checker's violation raised inside the peer's step comes out here as it is.
