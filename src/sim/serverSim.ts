@@ -233,6 +233,7 @@ export class ServerSimulation {
     // Durability counts the voters of the newest committed config (the static ones until a reconfig commits).
     this.sequence = new CommittedSequence(
       () => {
+        if (opt.standalone) return this.peers.map((p) => p.disk);
         const voters = new Set(this.configs.newest().servers.flatMap((s) => (s.role === 'participant' ? [s.id] : [])));
         return this.peers.filter((p) => voters.has(p.id)).map((p) => p.disk);
       },
@@ -328,7 +329,7 @@ export class ServerSimulation {
 
   /** A member of the newest committed config (every member before any reconfig). */
   private isMember(p: SimPeer): boolean {
-    return this.configs.newest().servers.some((s) => s.id === p.id);
+    return this.opt.standalone || this.configs.newest().servers.some((s) => s.id === p.id);
   }
 
   /**
