@@ -619,7 +619,17 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     if (conn === undefined || e === undefined || e.kind !== 'write' || e.xid !== job.ctx.cxid || txn.body.type !== OpCode.reconfig) return;
     const h = txn.header;
     const stat = { ...this.db.tree.statNode(txn.body.txn.path), mzxid: h.zxid, version: -1 };
-    e.rc = { clientId: h.clientId, cxid: h.cxid, zxid: h.zxid, type: OpCode.reconfig, err: 0, path: txn.body.txn.path, stat, multiResult: undefined, data: txn.body.txn.data };
+    e.rc = {
+      clientId: h.clientId,
+      cxid: h.cxid,
+      zxid: h.zxid,
+      type: OpCode.reconfig,
+      err: 0,
+      path: txn.body.txn.path,
+      stat,
+      multiResult: undefined,
+      data: txn.body.txn.data,
+    };
     e.replyZxid = h.zxid;
     this.drain(conn);
     this.scheduleTurn();

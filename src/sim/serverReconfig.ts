@@ -42,7 +42,7 @@ export function describeAsk(a: ReconfigAsk): string {
   return `${a.kind}: ${parts.filter(Boolean).join('; ')} fromConfig ${r.curConfigId === -1n ? -1 : r.curConfigId.toString(16)}`;
 }
 
-export function serverLine(id: number, role: ServerLine['role'], clientPort: number): ServerLine {
+function serverLine(id: number, role: ServerLine['role'], clientPort: number): ServerLine {
   return { id, host: `10.0.0.${id}`, quorumPort: 2888, electionPort: 3888, role, clientAddress: undefined, clientPort };
 }
 

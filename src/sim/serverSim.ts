@@ -322,6 +322,9 @@ export class ServerSimulation {
       const c = p.peer?.configInForce;
       if (c === undefined || p.starting) continue;
       this.configs.checkHeld(p.id, c, 'config in force');
+      // A leader that a committed reconfig left without a vote steps down at that commit (ZooKeeper's Leader.processReconfig).
+      if (p.leadingEpoch !== null && c.version !== 0n && !c.servers.some((s) => s.id === p.id && s.role === 'participant'))
+        fail('config', `peer ${p.id} leads epoch ${p.leadingEpoch}, but its config in force (version ${c.version.toString(16)}) gives it no vote`);
       const port = p.host?.clientPort;
       if (port !== undefined && p.peer?.busy === false) this.configs.checkPort(p.id, c, port);
     }

@@ -771,7 +771,10 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     if (r.role !== 'LEADING') return false;
     const synced: ServerId[] = [this.config.sid];
     // Followers only, as ZooKeeper's isQuorumSynced: an observer's acks would not count before the new config is in force.
-    for (const h of r.handlers.values()) if (h.participant && h.stage === 'uptodate') synced.push(h.sid);
+    // Nor a follower the config in force has made an observer: its connection is about to go, and it
+    // rejoins as an observer that never acks (the new config would wait for it for ever).
+    const observers = new Set(this.activeConfig.servers.filter((s) => s.role === 'observer').map((s) => BigInt(s.id)));
+    for (const h of r.handlers.values()) if (h.participant && h.stage === 'uptodate' && !observers.has(h.sid)) synced.push(h.sid);
     const voters = new Set(c.servers.filter((s) => s.role === 'participant').map((s) => BigInt(s.id)));
     return [...new Set(synced)].filter((s) => voters.has(s)).length * 2 > voters.size;
   }
