@@ -219,7 +219,7 @@ function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
       else send(out, h.sid, m);
     }
     // A leader that a committed reconfig removed from the voters steps down; the new config elects.
-    if (s.quorumZxid !== configBefore && !s.quorum.isVoter(s.config.sid)) return stepDown(s, l, out);
+    if (s.quorumZxid !== configBefore && !s.quorum.isVoter(s.config.sid) && !s.config.mutations.has('removedLeaderLeads')) return stepDown(s, l, out);
     releaseSyncs(s, l, out);
   }
 }

@@ -39,7 +39,9 @@ export type Mutation =
   /** Leader PINGs a learner before its sync packet (a ZooKeeper learner exits on that PING). */
   | 'pingBeforeSync'
   /** Leader commits an in-flight reconfig (and what follows it) on a quorum of the old config alone. */
-  | 'reconfigOldQuorumOnly';
+  | 'reconfigOldQuorumOnly'
+  /** A leader that a committed reconfig removed from the voters goes on leading. */
+  | 'removedLeaderLeads';
 
 /** Limits, all in ticks of the runtime's clock (the runtime chooses the tick length). */
 export interface PeerConfig {

@@ -37,6 +37,7 @@ const CASES: { mutation: ServerMutation; seed: number; checker: string; what: st
   { mutation: 'clientPortMovedAtProposal', seed: 69, checker: 'config', what: 'the client port moved when a reconfig is proposed (ZOOKEEPER-2847)' },
   { mutation: 'reconfigAnsweredAtProposal', seed: 12, checker: 'reconfig', what: 'a reconfig answered Ok before it commits' },
   { mutation: 'reconfigOldQuorumOnly', seed: 15, checker: 'durability', what: "a reconfig committed on the old config's quorum alone (core)" },
+  { mutation: 'removedLeaderLeads', seed: 67, checker: 'config', what: 'a leader that a committed reconfig removed from the voters goes on leading (core)' },
 ];
 
 for (const c of CASES) {
