@@ -96,6 +96,10 @@ function maybeEstablish(s: PeerState, l: LeaderState, out: Action[]): void {
   out.push({ type: 'established', epoch: l.newEpoch! });
   out.push({ type: 'serving', serving: true });
   for (const h of l.handlers.values()) if (h.stage === 'newLeaderAcked') sendUptodate(s, h, out);
+  // A reconfig in the initial history removed us from the voters: it is committed now (the learners
+  // have their UPTODATE), and we step down as at any reconfig's commit (ZooKeeper's leader is no
+  // longer allowed to commit); the new config elects.
+  if (!s.quorum.isVoter(s.config.sid) && !s.config.mutations.has('removedLeaderLeads')) stepDown(s, l, out);
 }
 
 function sendUptodate(s: PeerState, h: LearnerHandler, out: Action[]): void {
