@@ -141,6 +141,9 @@ export class ConfigHistory {
   private readonly epochConfigs = new Map<bigint, string>();
   refused = 0;
   answeredOk = 0;
+  /** Checked after every event: each config object (and /zookeeper/config buffer) is judged once. */
+  private readonly held = new WeakMap<EnsembleConfig, string>();
+  private readonly parsed = new WeakMap<Buffer, EnsembleConfig>();
 
   constructor(private readonly staticConfig: EnsembleConfig) {}
 
@@ -167,22 +170,28 @@ export class ConfigHistory {
 
   /** A config a member holds in force (or wrote to its dynamic config file): the committed one of its version. */
   checkHeld(id: number, c: EnsembleConfig, what: string): void {
-    if (c.version === 0n) return;
+    if (c.version === 0n || this.held.has(c)) return;
     const text = configText(c);
     if (counterOf(c.version as Zxid) === 0n) {
       const seen = this.epochConfigs.get(c.version);
       if (seen === undefined) this.epochConfigs.set(c.version, text);
       else if (seen !== text) fail('config', `peer ${id}'s ${what} at version ${c.version.toString(16)} differs from another member's: ${text} vs ${seen}`);
+      this.held.set(c, text);
       return;
     }
     const want = this.texts.get(c.version);
     if (want === undefined) fail('config', `peer ${id}'s ${what} is version ${c.version.toString(16)}, which no reconfig committed`);
     if (want !== text) fail('config', `peer ${id}'s ${what} at version ${c.version.toString(16)} is ${text}, the committed one ${want}`);
+    this.held.set(c, text);
   }
 
   /** A member's /zookeeper/config, its tree at `zxid`: the config of a committed reconfig at or after the newest one up to `zxid`. */
   checkTree(id: number, zxid: bigint, data: Buffer | null | undefined): void {
-    const c = data === null || data === undefined ? undefined : parseConfigText(data.toString('utf8'));
+    let c = data === null || data === undefined ? undefined : this.parsed.get(data);
+    if (c === undefined && data !== null && data !== undefined) {
+      c = parseConfigText(data.toString('utf8'));
+      if (c !== undefined) this.parsed.set(data, c);
+    }
     if (c === undefined) fail('config', `peer ${id}'s /zookeeper/config holds no config`);
     this.checkHeld(id, c, '/zookeeper/config');
     let floor = 0n;

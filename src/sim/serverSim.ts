@@ -232,11 +232,7 @@ export class ServerSimulation {
     this.configs = new ConfigHistory(ensembleConfigOf(this.cfg));
     // Durability counts the voters of the newest committed config (the static ones until a reconfig commits).
     this.sequence = new CommittedSequence(
-      () => {
-        if (opt.standalone) return this.peers.map((p) => p.disk);
-        const voters = new Set(this.configs.newest().servers.flatMap((s) => (s.role === 'participant' ? [s.id] : [])));
-        return this.peers.filter((p) => voters.has(p.id)).map((p) => p.disk);
-      },
+      () => this.voterDisks(),
       (txn) => this.committed(txn.zxid, txn.data),
     );
     this.digestAt.set(0n, this.reference.tree.digest);
@@ -328,6 +324,18 @@ export class ServerSimulation {
       const port = p.host?.clientPort;
       if (port !== undefined && p.peer?.busy === false) this.configs.checkPort(p.id, c, port);
     }
+  }
+
+  /** Asked after every event: worked out once per config. */
+  private voters: { of: EnsembleConfig; disks: PeerDisk[] } | undefined;
+
+  private voterDisks(): PeerDisk[] {
+    const c = this.configs.newest();
+    if (this.voters?.of !== c) {
+      const ids = new Set(c.servers.flatMap((s) => (s.role === 'participant' ? [s.id] : [])));
+      this.voters = { of: c, disks: this.peers.filter((p) => this.opt.standalone || ids.has(p.id)).map((p) => p.disk) };
+    }
+    return this.voters.disks;
   }
 
   /** A member of the newest committed config (every member before any reconfig). */
