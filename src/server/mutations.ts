@@ -20,7 +20,15 @@ export type RuntimeMutation =
   /** A multi that fails keeps the changes of its ops before the failure in prepare's view of the tree. */
   | 'failedMultiKeepsChanges'
   /** A standalone server applies (and answers) a batch of writes before its fsync. */
-  | 'applyBeforeDurable';
+  | 'applyBeforeDurable'
+  /** The leader puts a reconfig's config in force when it proposes it, not when it commits. */
+  | 'configActiveAtProposal'
+  /** The leader moves its client port to the one a reconfig gives it when it proposes it (ZOOKEEPER-2847's neighbour). */
+  | 'clientPortMovedAtProposal'
+  /** The leader writes the dynamic config file of a reconfig when it proposes it: a restart reads a config never committed. */
+  | 'configWrittenAtProposal'
+  /** The leader answers a reconfig Ok when it proposes it, before it commits. */
+  | 'reconfigAnsweredAtProposal';
 
 export const RUNTIME_MUTATIONS: readonly RuntimeMutation[] = [
   'forwardedWritesNextTurn',
@@ -30,4 +38,8 @@ export const RUNTIME_MUTATIONS: readonly RuntimeMutation[] = [
   'staleDurabilityReports',
   'failedMultiKeepsChanges',
   'applyBeforeDurable',
+  'configActiveAtProposal',
+  'clientPortMovedAtProposal',
+  'configWrittenAtProposal',
+  'reconfigAnsweredAtProposal',
 ];

@@ -601,7 +601,32 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     const { ctx, write } = job;
     if (write.op === OpCode.error) return this.preparer.prepareError(ctx, write.err, zxid);
     if (this.movedAway(ctx.sessionId, job.via)) return this.preparer.prepareError(ctx, Err.SessionMoved, zxid);
-    return this.preparer.prepare(ctx, write, zxid);
+    const txn = this.preparer.prepare(ctx, write, zxid);
+    if (txn.body.type === OpCode.reconfig && this.extras.mutations?.has('reconfigAnsweredAtProposal') === true) this.answerAtProposal(job, txn);
+    return txn;
+  }
+
+  /** The mutant's early answer: the proposed config and a stat as if it had committed. */
+  private answerAtProposal(job: WriteJob, txn: Txn): void {
+    const conn = job.via === this.mode.serverId ? this.connsBySession.get(job.ctx.sessionId) : undefined;
+    const e = conn?.queue.find((x) => x.kind === 'write' && x.rc === undefined);
+    if (conn === undefined || e === undefined || e.kind !== 'write' || e.xid !== job.ctx.cxid || txn.body.type !== OpCode.reconfig) return;
+    const h = txn.header;
+    const stat = { ...this.db.tree.statNode(txn.body.txn.path), mzxid: h.zxid, version: -1 };
+    e.rc = {
+      clientId: h.clientId,
+      cxid: h.cxid,
+      zxid: h.zxid,
+      type: OpCode.reconfig,
+      err: 0,
+      path: txn.body.txn.path,
+      stat,
+      multiResult: undefined,
+      data: txn.body.txn.data,
+    };
+    e.replyZxid = h.zxid;
+    this.drain(conn);
+    this.scheduleTurn();
   }
 
   /** The mode could not give a client's write a zxid (leader bounds): its client reconnects elsewhere. */

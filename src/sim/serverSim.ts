@@ -22,6 +22,10 @@ import { coreConfig, coreTick_ms, QuorumPeer, type PeerObserver } from '../serve
 import { databaseFromSnapshot, snapshotSourceOf } from '../storage/database.js';
 import { snapshotBody } from '../storage/snapshot.js';
 import { snapshotFileFromStream } from '../server/quorum/snapStream.js';
+import { configText, ensembleConfigOf, type EnsembleConfig } from '../server/quorum/quorumConfig.js';
+import { dynamicConfigText } from '../server/quorum/dynamicConfig.js';
+import { CONFIG_PATH } from '../tree/dataTree.js';
+import { ConfigHistory, describeAsk, drawReconfig } from './serverReconfig.js';
 import { DataTree } from '../tree/dataTree.js';
 import { ZkDatabase } from '../txn/database.js';
 import { decodeTxn } from '../txn/txn.js';
@@ -62,11 +66,25 @@ export interface ServerSimOptions extends Omit<SimOptions, 'faults' | 'mutations
   readOnly: boolean;
   /** One standalone server (no quorum): its writes are numbered by itself and committed once its log fsyncs them. */
   standalone: boolean;
+  /** reconfigEnabled (with skipACL): clients also reconfigure the ensemble (serverReconfig.ts). */
+  reconfig: boolean;
   mutations: ServerMutation[];
 }
 
 /** The stats a many-seed run sums into its `exercised:` line (main.ts; test/sim/server-seeds asserts on them). */
-export const EXERCISED_STATS = ['crashes', 'sessions', 'ephemerals', 'expired', 'readOnlyReads', 'multisApplied', 'multisFailed', 'committed'] as const;
+export const EXERCISED_STATS = [
+  'crashes',
+  'sessions',
+  'ephemerals',
+  'expired',
+  'readOnlyReads',
+  'multisApplied',
+  'multisFailed',
+  'committed',
+  'reconfigsCommitted',
+  'reconfigsAnsweredOk',
+  'reconfigsRefused',
+] as const;
 export type ExercisedStat = (typeof EXERCISED_STATS)[number];
 
 export interface ServerSimResult {
@@ -89,6 +107,10 @@ export interface ServerSimResult {
     /** Multis answered: all their ops done, or failed as one. */
     multisApplied: number;
     multisFailed: number;
+    /** Reconfig txns committed; reconfigs answered Ok; refused with one of ZooKeeper's codes for it. */
+    reconfigsCommitted: number;
+    reconfigsAnsweredOk: number;
+    reconfigsRefused: number;
   };
 }
 
@@ -100,6 +122,8 @@ const SYNC_LIMIT = 8;
 const SESSION_TIMEOUTS_MS = [2000, 4000] as const;
 const OP_TIMEOUT_MS = 3000;
 const LIVENESS_MS = 60_000;
+/** In reconfig seeds: the share of client ops that are reconfigs. */
+const RECONFIG_SHARE = 0.1;
 const CHAOS_PER_OP_MS = 400;
 /**
  * A leader's long stall: longer than syncLimit, an election and the clients' giving up on it (2/3
@@ -117,8 +141,9 @@ const CONVERGE_MS = 70_000;
 
 interface SimPeer {
   id: number;
-  voter: boolean;
   disk: PeerDisk;
+  /** Its dynamic config file (written when a reconfig commits there): a restart reads its membership from it. */
+  configFile: EnsembleConfig | undefined;
   host: Host | null;
   /** The running member: a quorum peer, or a standalone server. */
   peer: SimServer | null;
@@ -140,6 +165,8 @@ interface SimServer {
   readonly tree: DataTree;
   readonly serving: 'read-write' | 'read-only' | undefined;
   readonly busy: boolean;
+  /** A quorum peer's config in force. */
+  readonly configInForce?: EnsembleConfig;
   modeName(): string;
 }
 
@@ -173,6 +200,7 @@ export class ServerSimulation {
   readonly ops: Op[] = [];
   private readonly cfg: ParsedConfig;
   private readonly sequence: CommittedSequence;
+  private readonly configs: ConfigHistory;
   private readonly registers = new RegisterHistory();
   /** The committed state, applied by the checker from the committed sequence: its digest at each zxid. */
   private readonly reference = new ZkDatabase(initialTree());
@@ -201,8 +229,10 @@ export class ServerSimulation {
     this.world.electionDrop = opt.faults.msgDrop;
     this.trace = new Trace(opt.trace_max);
     this.cfg = parseZooCfg(zooCfg(opt));
+    this.configs = new ConfigHistory(ensembleConfigOf(this.cfg));
+    // Durability counts the voters of the newest committed config (the static ones until a reconfig commits).
     this.sequence = new CommittedSequence(
-      () => this.peers.filter((p) => p.voter).map((p) => p.disk),
+      () => this.voterDisks(),
       (txn) => this.committed(txn.zxid, txn.data),
     );
     this.digestAt.set(0n, this.reference.tree.digest);
@@ -214,8 +244,8 @@ export class ServerSimulation {
       disk.snapshotFile = initialSnapshot;
       this.peers.push({
         id,
-        voter: id <= opt.voters,
         disk,
+        configFile: undefined,
         host: null,
         peer: null,
         starting: false,
@@ -242,7 +272,12 @@ export class ServerSimulation {
     this.origins.set(zxid, { sessionId: h.clientId, cxid: h.cxid });
     const b = txn.body;
     const inFlight = this.pendingCas.get(`${h.clientId}:${h.cxid}`);
-    if (b.type === OpCode.multi) {
+    if (b.type === OpCode.reconfig) {
+      const c = this.configs.onCommitted(zxid, b.txn.data?.toString('utf8') ?? '');
+      this.trace.add(this.world.now, 0, `reconfig committed: ${configText(c).replaceAll('\n', ' ')}`);
+      // A member added back that is down is started (with the members plus itself, as an operator would).
+      for (const p of this.peers) if (p.peer === null && c.servers.some((x) => x.id === p.id)) this.world.at(this.prng.range(200, 3000), () => this.restart(p));
+    } else if (b.type === OpCode.multi) {
       // One txn, one zxid for every sub-op: a multi's writes become visible together. A failed
       // one keeps the txns of the ops before its failure in the log; applying turns them to errors.
       const failed = b.txns.some((t) => t.type === OpCode.error);
@@ -273,10 +308,62 @@ export class ServerSimulation {
       const want = this.digestAt.get(z);
       if (want === undefined) fail('tree', `peer ${p.id}'s tree is at ${z.toString(16)}, which was never committed`);
       if (t.digest !== want) fail('tree', `peer ${p.id}'s tree at 0x${z.toString(16)} has digest ${t.digest}, the committed state there ${want}`);
+      if (this.opt.reconfig) this.configs.checkTree(p.id, z, t.getNode(CONFIG_PATH)?.data);
     }
   }
 
+  /** Every member's config in force is the committed one of its version, and it serves clients on the port that gives it. */
+  private checkConfigs(): void {
+    for (const p of this.peers) {
+      const c = p.peer?.configInForce;
+      if (c === undefined || p.starting) continue;
+      this.configs.checkHeld(p.id, c, 'config in force');
+      // A leader that a committed reconfig left without a vote steps down at that commit (ZooKeeper's Leader.processReconfig).
+      if (p.leadingEpoch !== null && c.version !== 0n && !c.servers.some((s) => s.id === p.id && s.role === 'participant'))
+        fail('config', `peer ${p.id} leads epoch ${p.leadingEpoch}, but its config in force (version ${c.version.toString(16)}) gives it no vote`);
+      const port = p.host?.clientPort;
+      if (port !== undefined && p.peer?.busy === false) this.configs.checkPort(p.id, c, port);
+    }
+  }
+
+  /** Asked after every event: worked out once per config. */
+  private voters: { of: EnsembleConfig; disks: PeerDisk[] } | undefined;
+
+  private voterDisks(): PeerDisk[] {
+    const c = this.configs.newest();
+    if (this.voters?.of !== c) {
+      const ids = new Set(c.servers.flatMap((s) => (s.role === 'participant' ? [s.id] : [])));
+      this.voters = { of: c, disks: this.peers.filter((p) => this.opt.standalone || ids.has(p.id)).map((p) => p.disk) };
+    }
+    return this.voters.disks;
+  }
+
+  /** A member of the newest committed config (every member before any reconfig). */
+  private isMember(p: SimPeer): boolean {
+    return this.opt.standalone || this.configs.newest().servers.some((s) => s.id === p.id);
+  }
+
+  /**
+   * The zoo.cfg a member (re)starts with: the static one, or its dynamic config file's membership
+   * when it has one that names it; a member added back after its file was written starts with the
+   * members plus itself (version 0), as an operator adding it would start it.
+   */
+  private cfgOf(p: SimPeer): ParsedConfig {
+    const f = p.configFile;
+    if (f === undefined) return this.cfg;
+    if (f.servers.some((s) => s.id === p.id)) {
+      const parsed = parseZooCfg(zooCfg(this.opt, f));
+      return { ...parsed, dynamicConfig: { path: `/sim/zoo.cfg.dynamic.${f.version.toString(16)}`, version: f.version, text: dynamicConfigText(f) } };
+    }
+    return parseZooCfg(zooCfg(this.opt, { ...this.configs.newest(), version: 0n }));
+  }
+
   // ---- peers ------------------------------------------------------------------------------------
+
+  /** Starts a member that is down, unless a reconfig removed it (a removed server is not started again). */
+  private restart(p: SimPeer): void {
+    if (p.peer === null && this.isMember(p)) this.start(p);
+  }
 
   private start(p: SimPeer): void {
     p.incarnation++;
@@ -285,9 +372,10 @@ export class ServerSimulation {
     p.disk.attach(host);
     p.disk.durableBeforeFsync = this.opt.mutations.includes('durableBeforeFsync');
     if (this.opt.standalone) return this.startStandalone(p, host);
-    const self = this.cfg.servers.find((s) => s.id === p.id)!;
+    const cfg = this.cfgOf(p);
+    const self = cfg.servers.find((s) => s.id === p.id)!;
     const core = this.opt.mutations.filter((m): m is Mutation => !(RUNTIME_MUTATIONS as readonly string[]).includes(m) && m !== 'durableBeforeFsync');
-    const config = { ...coreConfig(this.cfg, serverId(p.id), coreTick_ms(TICK_TIME_MS)), mutations: new Set(core) };
+    const config = { ...coreConfig(cfg, serverId(p.id), coreTick_ms(TICK_TIME_MS)), mutations: new Set(core) };
     const inc = p.incarnation;
     const io: PeerIo = {
       clock: host,
@@ -295,6 +383,17 @@ export class ServerSimulation {
       storage: p.disk,
       openQuorum: (events) => host.quorum(events),
       openElection: (onNotification) => host.election(onNotification),
+      // The dynamic config file: written once the config is committed (ZooKeeper writes it at COMMIT).
+      writeConfig: (c) => {
+        if (p.incarnation !== inc) return;
+        p.configFile = c;
+        // Judged here, but reported from the run loop: a throw would land in whatever step wrote it.
+        try {
+          this.configs.checkHeld(p.id, c, 'dynamic config file');
+        } catch (e) {
+          this.failure ??= e as Violation;
+        }
+      },
       fatal: (err) => {
         // A checker's violation raised inside the peer's step comes out here as it is.
         if (p.incarnation === inc)
@@ -318,7 +417,7 @@ export class ServerSimulation {
         }
       },
     };
-    const peer = new QuorumPeer(this.cfg, self, config, coreTick_ms(TICK_TIME_MS), io, { observer, mutations: this.runtimeMutations() });
+    const peer = new QuorumPeer(cfg, self, config, coreTick_ms(TICK_TIME_MS), io, { observer, mutations: this.runtimeMutations() });
     p.peer = peer;
     p.starting = true;
     p.checkedZxid = -1n;
@@ -407,9 +506,7 @@ export class ServerSimulation {
 
   private crashAndRestart(p: SimPeer): void {
     this.crash(p);
-    this.world.at(this.prng.range(200, 6000), () => {
-      if (p.peer === null) this.start(p);
-    });
+    this.world.at(this.prng.range(200, 6000), () => this.restart(p));
   }
 
   // ---- faults -----------------------------------------------------------------------------------
@@ -489,7 +586,7 @@ export class ServerSimulation {
     w.blocked.clear();
     w.cutClients.clear();
     this.trace.add(w.now, 0, 'HEAL ALL: no more faults');
-    for (const p of this.peers) if (p.peer === null) this.start(p);
+    for (const p of this.peers) this.restart(p);
     this.livenessDeadline = w.now + LIVENESS_MS;
     const probe = this.newClient(1000, true);
     w.at(0, () => this.clientStep(probe));
@@ -625,7 +722,8 @@ export class ServerSimulation {
     const r = c.probe ? 0 : c.syncReadNext ? 0.8 : this.prng.float();
     c.syncReadNext = false;
     c.issued++;
-    if (r < 0.34) this.write(c, conn, key);
+    if (this.opt.reconfig && !c.probe && this.prng.chance(RECONFIG_SHARE)) this.reconfig(c, conn);
+    else if (r < 0.34) this.write(c, conn, key);
     else if (r < 0.4) this.multi(c, conn, key);
     else if (r < 0.45) {
       // Pipelined, as async clients do: the sync goes out before the write is answered.
@@ -829,6 +927,29 @@ export class ServerSimulation {
     );
   }
 
+  /** A reconfig (as a client allowed to: skipACL), its answer judged by the config checkers. */
+  private reconfig(c: Client, conn: SimConnection): void {
+    const leader = this.peers.find((p) => p.peer?.modeName() === 'leader')?.id;
+    const ask = drawReconfig(
+      this.prng,
+      this.configs.newest(),
+      this.peers.map((p) => p.id),
+      leader,
+    );
+    this.trace.add(this.world.now, 0, `client ${c.id} asks reconfig ${describeAsk(ask)}`);
+    this.request(
+      c,
+      conn,
+      OpCode.reconfig,
+      (w) => R.ReconfigRequest.write(w, ask.req),
+      (rep) => {
+        if (rep === null) return;
+        const d = rep.err === Err.Ok ? R.GetDataResponse.read(rep.body!) : undefined;
+        this.configs.judge(c.id, ask, rep.err, rep.zxid, d?.data ?? null, d?.stat.mzxid ?? 0n);
+      },
+    );
+  }
+
   private createEphemeral(c: Client, conn: SimConnection): void {
     const path = `/e/c${c.id}-${++c.n}`;
     this.request(
@@ -880,6 +1001,7 @@ export class ServerSimulation {
     const lastZxid = last?.zxid ?? 0n;
     const leading = this.peers.find((p) => p.peer !== null && p.leadingEpoch !== null);
     for (const p of this.peers) {
+      if (!this.isMember(p)) continue; // removed by a reconfig: it may run on, but is no member
       // A member that accepted a later epoch than the leader's refuses its LEADERINFO until the
       // next election, as a ZooKeeper learner does (Learner.registerWithLeader): excused.
       if (p.peer !== null && p.peer.serving !== 'read-write' && leading !== undefined && p.acceptedEpoch > leading.leadingEpoch!) continue;
@@ -890,8 +1012,19 @@ export class ServerSimulation {
     return undefined;
   }
 
-  /** After the probe: no ephemeral of a dead session anywhere. */
+  /** After the probe: no ephemeral of a dead session anywhere; every member in the newest config holds it, in force and in /zookeeper/config. */
   private finalChecks(): void {
+    const newest = this.configs.newest();
+    if (this.opt.reconfig && newest.version !== 0n)
+      for (const p of this.peers) {
+        if (!this.isMember(p)) continue;
+        const c = p.peer?.configInForce;
+        if (c?.version !== newest.version)
+          fail('config', `peer ${p.id} ends with config ${c?.version.toString(16)} in force, the newest committed is ${newest.version.toString(16)}`);
+        const node = p.peer!.tree.getNode(CONFIG_PATH)?.data?.toString('utf8');
+        if (node !== configText(newest))
+          fail('config', `peer ${p.id}'s /zookeeper/config ends as ${node}, the newest committed config is ${configText(newest)}`);
+      }
     const tree = this.reference.tree;
     for (const id of this.deadSessions) {
       const left = tree.getEphemerals(id);
@@ -934,6 +1067,7 @@ export class ServerSimulation {
         if (this.failure !== undefined) throw this.failure;
         this.sequence.checkDurable();
         this.checkTrees();
+        if (this.opt.reconfig) this.checkConfigs();
         if (this.probeDone && settleUntil === Infinity) {
           settleUntil = w.now + settle_ms(this.opt.sessionTimeout_ms);
           this.trace.add(w.now, 0, 'liveness probe write committed');
@@ -970,6 +1104,9 @@ export class ServerSimulation {
         readOnlyReads: this.readOnlyReads,
         multisApplied: this.multisApplied,
         multisFailed: this.multisFailed,
+        reconfigsCommitted: this.configs.committed.length,
+        reconfigsAnsweredOk: this.configs.answeredOk,
+        reconfigsRefused: this.configs.refused,
       },
     };
   }
@@ -989,7 +1126,8 @@ function zeroStat(): R.StatPersisted {
   return { czxid: 0n, mzxid: 0n, ctime: BigInt(EPOCH_MS), mtime: BigInt(EPOCH_MS), version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0n, pzxid: 0n };
 }
 
-function zooCfg(o: ServerSimOptions): string {
+/** zoo.cfg: the static membership, or `members` (a member's dynamic config file, or the members an operator gives one added back). */
+function zooCfg(o: ServerSimOptions, members?: EnsembleConfig): string {
   const lines = [
     `tickTime=${TICK_TIME_MS}`,
     `initLimit=${INIT_LIMIT}`,
@@ -1000,9 +1138,11 @@ function zooCfg(o: ServerSimOptions): string {
     'maxClientCnxns=0',
   ];
   if (o.standalone) return lines.join('\n') + '\n';
-  for (let id = 1; id <= o.voters + o.observers; id++) lines.push(`server.${id}=10.0.0.${id}:2888:3888${id > o.voters ? ':observer' : ''};2181`);
-  if (o.observers > 0) lines.push('peerType=participant');
+  if (members !== undefined) lines.push(...dynamicConfigText(members).split('\n'));
+  else for (let id = 1; id <= o.voters + o.observers; id++) lines.push(`server.${id}=10.0.0.${id}:2888:3888${id > o.voters ? ':observer' : ''};2181`);
+  if (o.observers > 0 && members === undefined) lines.push('peerType=participant');
   if (o.readOnly) lines.push('readonlymode.enabled=true');
+  if (o.reconfig) lines.push('reconfigEnabled=true', 'skipACL=yes');
   return lines.join('\n') + '\n';
 }
 
@@ -1054,8 +1194,9 @@ export function randomServerOptions(seed: number, ops: number, mutations: Server
     sessionTimeout_ms: r.pick(SESSION_TIMEOUTS_MS),
     readOnly: r.chance(0.3),
     standalone: r.chance(0.1),
+    reconfig: r.chance(0.3),
   };
-  return o.standalone ? { ...o, voters: 1, observers: 0, readOnly: false } : o;
+  return o.standalone ? { ...o, voters: 1, observers: 0, readOnly: false, reconfig: false } : o;
 }
 
 export function runServerSeed(seed: number, ops: number, mutations: ServerMutation[] = []): Promise<ServerSimResult> {

@@ -84,6 +84,8 @@ export class Host implements Clock {
   quorumEvents: QuorumTransportEvents | undefined;
   onNotification: ((from: bigint, bytes: Buffer) => void) | undefined;
   clientAccept: ((s: ClientSocket) => ClientSocketHandlers) | undefined;
+  /** The client port it listens on (a reconfig may move it). */
+  clientPort: number | undefined;
   readonly clientSockets = new Set<SimClientSocket>();
 
   constructor(
@@ -186,10 +188,13 @@ export class Host implements Clock {
 
   listenClients: ListenClients = async (port, _address, accept): Promise<ClientListener> => {
     this.clientAccept = accept;
+    this.clientPort = port;
     return {
       port,
       close: async () => {
-        if (this.clientAccept === accept) this.clientAccept = undefined;
+        if (this.clientAccept !== accept) return;
+        this.clientAccept = undefined;
+        this.clientPort = undefined;
       },
     };
   };

@@ -96,6 +96,10 @@ function maybeEstablish(s: PeerState, l: LeaderState, out: Action[]): void {
   out.push({ type: 'established', epoch: l.newEpoch! });
   out.push({ type: 'serving', serving: true });
   for (const h of l.handlers.values()) if (h.stage === 'newLeaderAcked') sendUptodate(s, h, out);
+  // A reconfig in the initial history removed us from the voters: it is committed now (the learners
+  // have their UPTODATE), and we step down as at any reconfig's commit (ZooKeeper's leader is no
+  // longer allowed to commit); the new config elects.
+  if (!s.quorum.isVoter(s.config.sid) && !s.config.mutations.has('removedLeaderLeads')) stepDown(s, l, out);
 }
 
 function sendUptodate(s: PeerState, h: LearnerHandler, out: Action[]): void {
@@ -225,7 +229,7 @@ function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
       else send(out, h.sid, m);
     }
     // A leader that a committed reconfig removed from the voters steps down; the new config elects.
-    if (s.quorumZxid !== configBefore && !s.quorum.isVoter(s.config.sid)) return stepDown(s, l, out);
+    if (s.quorumZxid !== configBefore && !s.quorum.isVoter(s.config.sid) && !s.config.mutations.has('removedLeaderLeads')) return stepDown(s, l, out);
     // The proposals after it waited for the old config's quorum too, in case the reconfig did not
     // commit; now it has, only the new one elects, and the old voters that became observers will
     // not ack them (core sim seed 2791 --ops 800 --reconfig stalled on such a proposal for good).

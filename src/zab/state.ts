@@ -47,7 +47,9 @@ export type Mutation =
   /** Leader proposes a reconfig while another is in flight (no ReconfigInProgress). */
   | 'concurrentReconfig'
   /** Proposals made while a reconfig was in flight keep needing the old config's quorum after it commits. */
-  | 'oldQuorumAfterReconfig';
+  | 'oldQuorumAfterReconfig'
+  /** A leader that a committed reconfig removed from the voters goes on leading. */
+  | 'removedLeaderLeads';
 
 /** Limits, all in ticks of the runtime's clock (the runtime chooses the tick length). */
 export interface PeerConfig {

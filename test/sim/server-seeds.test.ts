@@ -57,4 +57,7 @@ test(`${SEEDS} random seeds of real tszk servers keep every guarantee`, { timeou
   assert.ok(totals.readOnlyReads > 0, 'members in read-only mode served reads');
   assert.ok(totals.multisApplied > SEEDS / 4 && totals.multisFailed > SEEDS / 4, 'multis were applied and failed as one');
   for (const v of ['1+0', '3+0', '3+1', '5+0']) assert.ok(totals.sizes.has(v), `${v} ensembles ran`);
+  // Reconfig (30% of seeds): reconfigs committed and answered Ok, others refused with ZooKeeper's codes.
+  assert.ok(totals.reconfigsCommitted > SEEDS / 10 && totals.reconfigsAnsweredOk > SEEDS / 10, 'reconfigs committed and were answered Ok');
+  assert.ok(totals.reconfigsRefused > SEEDS / 10, 'reconfigs were refused');
 });

@@ -240,6 +240,11 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     return this.db.tree;
   }
 
+  /** The configuration in force (the simulator checks every member agrees on each version). */
+  get configInForce(): EnsembleConfig {
+    return this.activeConfig;
+  }
+
   async start(): Promise<void> {
     const d = await this.io.storage.open(snapshotSourceOf(new ZkDatabase(new DataTree()), 0n), this.metrics);
     // The tree is the snapshot; the log after it is applied only as a leader commits it.
@@ -734,8 +739,6 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   /**
    * The leader's reconfig checks after the session's (ZooKeeper's PrepRequestProcessor): one
    * reconfig at a time, curConfigId, the request's arguments, a synced quorum of the new config.
-   * Only observers may join or leave for now: a change of the voting members (or of a member's
-   * addresses) needs the core to commit under both configs, which it does not yet (Unimplemented).
    */
   private reconfigPolicy(): ReconfigPolicy {
     let requested: EnsembleConfig | undefined;
@@ -749,8 +752,14 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         if (!this.syncedQuorumOf(requested)) throw new KeeperError(Err.NewConfigNoQuorum);
         return Buffer.from(configText(requested), 'utf8');
       },
-      proposing: () => {
+      proposing: (data) => {
         const next = requested!;
+        const m = this.opts.mutations;
+        if (m?.has('configActiveAtProposal') === true) this.activate(next, data);
+        if (m?.has('configWrittenAtProposal') === true) void this.io.writeConfig?.(next);
+        const me = next.servers.find((s) => s.id === this.self.id);
+        if (m?.has('clientPortMovedAtProposal') === true && me?.clientPort !== undefined && this.pipeline !== undefined)
+          void this.pipeline.rebind(me.clientPort, me.clientAddress ?? this.options.clientPortAddress);
         this.pendingConfig = next;
       },
     };
@@ -762,7 +771,10 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     if (r.role !== 'LEADING') return false;
     const synced: ServerId[] = [this.config.sid];
     // Followers only, as ZooKeeper's isQuorumSynced: an observer's acks would not count before the new config is in force.
-    for (const h of r.handlers.values()) if (h.participant && h.stage === 'uptodate') synced.push(h.sid);
+    // Nor a follower the config in force has made an observer: its connection is about to go, and it
+    // rejoins as an observer that never acks (the new config would wait for it for ever).
+    const observers = new Set(this.activeConfig.servers.filter((s) => s.role === 'observer').map((s) => BigInt(s.id)));
+    for (const h of r.handlers.values()) if (h.participant && h.stage === 'uptodate' && !observers.has(h.sid)) synced.push(h.sid);
     const voters = new Set(c.servers.filter((s) => s.role === 'participant').map((s) => BigInt(s.id)));
     return [...new Set(synced)].filter((s) => voters.has(s)).length * 2 > voters.size;
   }
