@@ -53,6 +53,8 @@ export class BenchSession {
   /** Set by the driver; called for each reply, then `onBatch` once per socket read. */
   onReply: ReplyHandler = () => {};
   onBatch: () => void = () => {};
+  /** Called for each watch event the server sends. */
+  onNotification: () => void = () => {};
   onFailure: (e: Error) => void = (e) => {
     throw e;
   };
@@ -246,6 +248,7 @@ export class BenchSession {
       const xid = buf.readInt32BE(off + 4);
       const err = buf.readInt32BE(off + 16);
       off += 4 + len;
+      if (xid === Xid.notification) this.onNotification();
       if (xid === Xid.ping || xid === Xid.notification) continue;
       if (this.ringCount === 0 || this.ringXid[this.ringHead] !== xid) {
         return this.fail(new Error(`reply xid ${xid} out of order (expected ${this.ringCount === 0 ? 'none' : this.ringXid[this.ringHead]})`));
