@@ -26,10 +26,19 @@ function serializeError(e: Error): Record<string, unknown> {
   return { ...e, type: e.constructor.name, message: e.message, stack: e.stack };
 }
 
+/** A bigint is written as its exact digits, as pino writes it (JSON.stringify cannot): marked, then unquoted. */
+const BIGINT_MARK = '\u0000bigint:';
+const BIGINT_MARKED = /"\\u0000bigint:(-?\d+)"/g;
+
 function jsonValue(_key: string, v: unknown): unknown {
-  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (typeof v === 'bigint') return BIGINT_MARK + v.toString();
   if (v instanceof Error) return serializeError(v);
   return v;
+}
+
+function toJson(o: object): string {
+  const s = JSON.stringify(o, jsonValue);
+  return s.includes(BIGINT_MARK.slice(1)) ? s.replace(BIGINT_MARKED, '$1') : s;
 }
 
 /** pino's printf-style message arguments: %s, %d, %j (and %o, %O) take the next argument; %% is a percent sign. */
@@ -41,7 +50,7 @@ function format(msg: string, args: unknown[]): string {
     const a = args[i++];
     if (m === '%d') return String(Number(a));
     if (m === '%s') return String(a);
-    return JSON.stringify(a, jsonValue);
+    return toJson(a as object);
   });
 }
 
@@ -109,7 +118,7 @@ export class Logger {
     const head = { level, time: Date.now(), pid: process.pid, name: this.name };
     let line: string;
     try {
-      line = JSON.stringify({ ...head, ...fields, msg }, jsonValue);
+      line = toJson({ ...head, ...fields, msg });
     } catch (e) {
       // A record that cannot be written as JSON (a cycle) still says that it happened.
       line = JSON.stringify({ ...head, logError: e instanceof Error ? e.message : String(e), msg });
