@@ -3,6 +3,7 @@
  * the server and vice versa; `tszk server` with plain flags does not load commander either
  * (serverFastPath), as start-up to serving is a figure users wait on.
  */
+import type { Command } from 'commander';
 import { log } from '../log.js';
 import type { MemberAdminSource } from '../server/adminSource.js';
 import { ConfigError, parseZooCfg, readZooCfg, type ParsedConfig } from '../server/config.js';
@@ -188,7 +189,7 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
-async function program(): Promise<import('commander').Command> {
+async function program(): Promise<Command> {
   const { Command, Option } = await import('commander');
   const program = new Command('tszk').description('A ZooKeeper-compatible coordination service').enablePositionalOptions().showHelpAfterError();
 

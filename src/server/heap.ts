@@ -25,9 +25,9 @@ const MIB = 1024 * 1024;
  */
 async function fullCollection(): Promise<void> {
   const emitWarning = process.emitWarning;
-  process.emitWarning = ((warning: string | Error, ...rest: never[]) => {
+  process.emitWarning = (warning: string | Error, ...rest: never[]) => {
     if (!String(warning).includes('vm.measureMemory')) emitWarning.call(process, warning, ...rest);
-  }) as typeof process.emitWarning;
+  };
   let measured: Promise<unknown>;
   try {
     measured = vm.measureMemory({ mode: 'summary', execution: 'eager' });
