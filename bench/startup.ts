@@ -56,13 +56,15 @@ interface Start {
   cpu_ms: number;
   /** tszk: startup_ms of each of STEPS (NaN where the log did not say). */
   stamps: number[];
+  /** tszk: startup_cpu_ms of each of STEPS (NaN where the log did not say: an older build). */
+  cpuStamps: number[];
 }
 
-/** The startup_ms of each of STEPS in a tszk log. */
-function stepStamps(log: string): number[] {
+/** The value of `field` in the log line of each of STEPS in a tszk log. */
+function stepStamps(log: string, field: string): number[] {
   return STEPS.map(({ msg }) => {
     const line = log.split('\n').find((l) => l.includes(`"msg":"${msg}"`));
-    const m = line === undefined ? null : /"startup_ms":(\d+)/.exec(line);
+    const m = line === undefined ? null : new RegExp(`"${field}":(\\d+)`).exec(line);
     return m === null ? NaN : Number(m[1]);
   });
 }
@@ -83,7 +85,7 @@ async function timeStart(system: SystemName, dataDir: string): Promise<Start> {
         const ms = performance.now() - t0;
         const cpu_ms = processCpu_us(proc.pid!) / 1000;
         s.destroy();
-        return { ms, cpu_ms, stamps: stepStamps(log) };
+        return { ms, cpu_ms, stamps: stepStamps(log, 'startup_ms'), cpuStamps: stepStamps(log, 'startup_cpu_ms') };
       } catch {
         await new Promise((r) => setTimeout(r, POLL_MS));
       }
@@ -134,13 +136,16 @@ async function main(): Promise<void> {
   console.log(`| node -e 0 | ${fmt(nodeFloor)} | | |`);
   const tszks = systems.filter((s) => s !== 'zookeeper');
   if (tszks.length === 0) return;
-  console.log(`\n## Where tszk's start-up goes (fresh dataDir; from its log's startup_ms stamps; median ms of each step)\n`);
+  console.log(`\n## Where tszk's start-up goes (fresh dataDir; from its log's startup_ms and startup_cpu_ms stamps; median of each step, wall ms (CPU ms))\n`);
   console.log(`| system | ${STEPS.map((x) => x.what).join(' | ')} | total |`);
   console.log(`|---|${STEPS.map(() => '---|').join('')}---|`);
   for (const s of tszks) {
-    const runs = fresh.get(s)!.map((x) => x.stamps);
-    const step = (i: number): number => median(runs.map((st) => st[i]! - (i === 0 ? 0 : st[i - 1]!)));
-    console.log(`| ${s} | ${STEPS.map((_, i) => step(i).toFixed(0)).join(' | ')} | ${median(runs.map((st) => st[STEPS.length - 1]!)).toFixed(0)} |`);
+    const cell = (runs: number[][], i: number): number => median(runs.map((st) => st[i]! - (i === 0 ? 0 : st[i - 1]!)));
+    const wall = fresh.get(s)!.map((x) => x.stamps);
+    const cpu = fresh.get(s)!.map((x) => x.cpuStamps);
+    const both = (i: number): string => `${cell(wall, i).toFixed(0)} (${cell(cpu, i).toFixed(0)})`;
+    const total = (runs: number[][]): string => median(runs.map((st) => st[STEPS.length - 1]!)).toFixed(0);
+    console.log(`| ${s} | ${STEPS.map((_, i) => both(i)).join(' | ')} | ${total(wall)} (${total(cpu)}) |`);
   }
 }
 
