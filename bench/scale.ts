@@ -218,10 +218,13 @@ async function main(): Promise<void> {
     );
     console.error(`[scale] ${system}: ${w.watches} watches set in ${w.set_s.toFixed(2)} s`);
   }
-  console.log(`## ${n} sessions connecting at once, standalone (fsync on; times noisy)\n`);
-  console.log('| system | sessions | until all established s | server CPU s | server RSS MiB | RSS growth per session KiB |');
-  console.log('|---|---|---|---|---|---|');
-  for (const r of sessionRows) console.log(r);
+  if (sessionRows.length > 0) {
+    console.log(`## ${n} sessions connecting at once, standalone (fsync on; times noisy)\n`);
+    console.log('| system | sessions | until all established s | server CPU s | server RSS MiB | RSS growth per session KiB |');
+    console.log('|---|---|---|---|---|---|');
+    for (const r of sessionRows) console.log(r);
+  }
+  if (watchRows.length === 0) return;
   console.log(`\n## ${watchers} sessions × ${znodes} znodes of data watches, standalone (times noisy)\n`);
   console.log(
     `| system | watches (wchs) | time to set s | server RSS MiB | RSS growth per watch B | one setData → ${watchers} events ms (median of ${FAN_ONE_TIMES}) | ${znodes - FAN_ONE_TIMES} setData → ${watchers * (znodes - FAN_ONE_TIMES)} events ms |`,
