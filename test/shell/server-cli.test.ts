@@ -28,8 +28,8 @@ function run(args: string[], env: Record<string, string> = {}): Run {
   const proc = spawn(cmd, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TSZK_LOG_LEVEL: 'info', ...env } });
   let out = '';
   let err = '';
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  proc.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  proc.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exit = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   return { proc, stdout: () => out, stderr: () => err, exit };
 }
