@@ -10,6 +10,8 @@ import hdr from 'hdr-histogram-js';
 import { fourLetter } from '../test/support/ports.js';
 import { createPaths } from './drive.js';
 import type { FailoverResult } from './failover.js';
+import type { FanoutResult } from './fanout.js';
+import type { FloorResult } from './floor.js';
 import type { HandshakeResult } from './handshakes.js';
 import { sessionDir, type FromWorker, type ToWorker, type WorkerResult, type WorkerRun } from './messages.js';
 import { machineBusyCpu_us, processCpu_us, processMemory } from './procstat.js';
@@ -79,6 +81,10 @@ export type SystemResult =
       failover?: FailoverResult;
       /** Sessions opened (and closed) per second, when asked. */
       handshakes?: HandshakeResult;
+      /** Watch fan-out (N watchers, one setData, all events in), when asked. */
+      fanout?: FanoutResult;
+      /** This machine's floor under a one-at-a-time write, measured right before this system ran (`--floor`). */
+      floor?: FloorResult;
     }
   | { system: SystemName; ok: false; reason: string };
 

@@ -3,6 +3,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFloor_us, type FloorResult } from './floor.js';
 import type { BenchConfig, SystemResult, WorkloadResult } from './harness.js';
 import type { ServerSettings, SystemName } from './servers.js';
 
@@ -167,10 +168,41 @@ export function formatReport(report: BenchReport): string {
     }
     const batching = s.workloads.filter((w) => w.txnsPerFsync !== undefined).map((w) => `${w.name} ${w.txnsPerFsync!.toFixed(1)}`);
     if (batching.length > 0) out.push(`${LABEL[s.system]}: txns per fsync — ${batching.join(', ')}`);
+    if (s.fanout) {
+      const f = s.fanout;
+      const vs = (other: SystemName): string => {
+        const o = report.systems.find((x) => x.ok && x.system === other);
+        const of = o?.ok === true ? o.fanout : undefined;
+        return s.system !== other && of !== undefined ? `, ${(of.allIn_us.p50 / f.allIn_us.p50).toFixed(2)}× ${LABEL[other]}'s p50` : '';
+      };
+      out.push(
+        `${LABEL[s.system]}: watch fan-out, ${f.watchers} watchers × ${f.reps}: all events in p50 ${fmt.ms(f.allIn_us.p50)} ms, p99 ${fmt.ms(f.allIn_us.p99)} ms, ` +
+          `${fmt.rate(f.events_per_s)} events/s${vs('zookeeper')}${s.system === 'tszk' ? vs('tszk-base') : ''}`,
+      );
+    }
     const failed = s.workloads.filter((w) => w.errors > 0).map((w) => `${w.name}: ${JSON.stringify(w.errorCodes)}`);
     if (failed.length > 0) out.push(`${LABEL[s.system]}: ERROR REPLIES — ${failed.join('; ')}`);
   }
+  for (const s of report.systems) if (s.ok && s.floor !== undefined) out.push(...formatFloor(report, s, s.floor));
   return out.join('\n');
+}
+
+/** The floor met by one system's run and each of its sync write rows as a multiple of it. */
+function formatFloor(report: BenchReport, s: Extract<SystemResult, { ok: true }>, f: FloorResult): string[] {
+  const members = report.server.ensembleSize ?? 1;
+  const shape = members > 1 ? `2 round trips + 1 fsync (client↔member, leader↔follower; the members' fsyncs in parallel)` : '1 round trip + 1 fsync';
+  const rows = s.workloads
+    .filter((w) => w.mode === 'sync' && (w.op === 'create' || w.op === 'setData' || w.op === 'delete'))
+    .map((w) => {
+      const x = (p: 'p50' | 'p99'): string => (w.latency_us[p] / writeFloor_us(f, members, p)).toFixed(1);
+      return `${w.name} p50 ${x('p50')}× / p99 ${x('p99')}×`;
+    });
+  return [
+    `${LABEL[s.system]}: floor measured before its run (${f.samples} samples): loopback TCP round trip p50 ${fmt.ms(f.rtt_us.p50)} / p99 ${fmt.ms(f.rtt_us.p99)} ms, ` +
+      `append + fdatasync p50 ${fmt.ms(f.fsync_us.p50)} / p99 ${fmt.ms(f.fsync_us.p99)} ms; write floor = ${shape}: ` +
+      `p50 ${fmt.ms(writeFloor_us(f, members, 'p50'))} / p99 ${fmt.ms(writeFloor_us(f, members, 'p99'))} ms` +
+      (rows.length > 0 ? `; against it: ${rows.join(', ')}` : ''),
+  ];
 }
 
 /** Writes the report as JSON to `<dir>/<date>.json` and returns the path. */

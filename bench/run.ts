@@ -8,6 +8,8 @@ import { benchServer, type BenchConfig, type Progress, type SystemResult } from 
 import type { BenchReport } from './report.js';
 import type { Ensemble } from './ensemble.js';
 import { measureFailover } from './failover.js';
+import { measureFanout } from './fanout.js';
+import { measureFloor } from './floor.js';
 import { measureHandshakes } from './handshakes.js';
 import { startServer, systemMissing, type ServerSettings, type ServerUnderTest, type SystemName } from './servers.js';
 
@@ -19,6 +21,10 @@ export interface RunOptions {
   failoverRepeats: number;
   /** How long to open sessions back to back after the workloads (0 = not measured). */
   handshakes_ms: number;
+  /** Watch fan-out after the workloads: watchers and repetitions (watchers 0 = not measured). */
+  fanout: { watchers: number; reps: number };
+  /** Samples of the loopback round trip and of an append's fsync, measured before each system's run (0 = not measured). */
+  floorSamples: number;
   config: BenchConfig;
   server: ServerSettings;
   progress: Progress;
@@ -71,12 +77,16 @@ export function bestRound(results: SystemResult[]): SystemResult {
   });
   const failovers = ok.flatMap((r) => r.failover?.times_ms ?? []);
   const handshakes = ok.flatMap((r) => (r.handshakes === undefined ? [] : [r.handshakes])).sort((a, b) => b.sessions_per_s - a.sessions_per_s)[0];
+  const fanout = ok.flatMap((r) => (r.fanout === undefined ? [] : [r.fanout])).sort((a, b) => a.allIn_us.p50 - b.allIn_us.p50)[0];
+  const floor = ok.flatMap((r) => (r.floor === undefined ? [] : [r.floor])).sort((a, b) => a.fsync_us.p50 + a.rtt_us.p50 - b.fsync_us.p50 - b.rtt_us.p50)[0];
   const sorted = [...failovers].sort((a, b) => a - b);
   return {
     ...first,
     workloads,
     ...(failovers.length > 0 ? { failover: { times_ms: failovers, median_ms: sorted[Math.floor((sorted.length - 1) / 2)]! } } : {}),
     ...(handshakes !== undefined ? { handshakes } : {}),
+    ...(fanout !== undefined ? { fanout } : {}),
+    ...(floor !== undefined ? { floor } : {}),
     rssEnd_bytes: Math.max(...ok.map((r) => r.rssEnd_bytes)),
     rssPeak_bytes: Math.max(...ok.map((r) => r.rssPeak_bytes)),
   };
@@ -86,6 +96,8 @@ async function benchOne(system: SystemName, o: RunOptions): Promise<SystemResult
   const missing = systemMissing(system);
   if (missing) return { system, ok: false, reason: missing };
   let server: ServerUnderTest;
+  // Measured right before each system, so that a loaded machine's floor is the one this run met.
+  const floor = o.floorSamples > 0 ? await measureFloor(o.floorSamples) : undefined;
   o.progress(`${system}: starting`);
   try {
     server = await startServer(system, o.server);
@@ -97,9 +109,14 @@ async function benchOne(system: SystemName, o: RunOptions): Promise<SystemResult
   running.add(server);
   try {
     const result = await benchServer(server, o.config, o.progress);
+    if (result.ok && floor !== undefined) result.floor = floor;
     if (result.ok && o.handshakes_ms > 0) {
       o.progress(`${system}: sessions opened back to back for ${o.handshakes_ms / 1000} s`);
       result.handshakes = await measureHandshakes(server, o.handshakes_ms);
+    }
+    if (result.ok && o.fanout.watchers > 0) {
+      o.progress(`${system}: watch fan-out, ${o.fanout.watchers} watchers × ${o.fanout.reps}`);
+      result.fanout = await measureFanout(server, o.fanout.watchers, o.fanout.reps);
     }
     if (result.ok && o.failoverRepeats > 0) {
       if (!isEnsemble(server)) throw new Error('fail-over time needs an ensemble (--ensemble 3)');

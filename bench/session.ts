@@ -53,7 +53,7 @@ export class BenchSession {
   /** Set by the driver; called for each reply, then `onBatch` once per socket read. */
   onReply: ReplyHandler = () => {};
   onBatch: () => void = () => {};
-  /** Called for each watch event the server sends. */
+  /** Called for each watch notification (xid -1), before `onBatch`. */
   onNotification: () => void = () => {};
   onFailure: (e: Error) => void = (e) => {
     throw e;
@@ -248,8 +248,11 @@ export class BenchSession {
       const xid = buf.readInt32BE(off + 4);
       const err = buf.readInt32BE(off + 16);
       off += 4 + len;
-      if (xid === Xid.notification) this.onNotification();
-      if (xid === Xid.ping || xid === Xid.notification) continue;
+      if (xid === Xid.notification) {
+        this.onNotification();
+        continue;
+      }
+      if (xid === Xid.ping) continue;
       if (this.ringCount === 0 || this.ringXid[this.ringHead] !== xid) {
         return this.fail(new Error(`reply xid ${xid} out of order (expected ${this.ringCount === 0 ? 'none' : this.ringXid[this.ringHead]})`));
       }
@@ -280,9 +283,9 @@ export function writeCreate(w: JuteWriter, path: string, data: Buffer, flags: nu
   w.int(flags);
 }
 
-export function writePathWatch(w: JuteWriter, path: string): void {
+export function writePathWatch(w: JuteWriter, path: string, watch = false): void {
   w.ustring(path);
-  w.boolean(false);
+  w.boolean(watch);
 }
 
 export function writeSetData(w: JuteWriter, path: string, data: Buffer): void {

@@ -45,6 +45,9 @@ const program = new Command('bench')
   .option('--no-force-sync', 'forceSync=no on both servers (default: fsync before acknowledging, as both default)')
   .option('--ensemble <n>', 'members per system: 1 = standalone, 3 = a local ensemble (clients spread over members)', positiveInt, 1)
   .option('--handshakes <seconds>', 'after the workloads, open sessions back to back (TLS handshakes with --tls) and report the rate', nonNegative, 0)
+  .option('--fanout <watchers>', 'after the workloads, watch fan-out: N sessions watch one node, one setData, time until all N events are in', nonNegative, 0)
+  .option('--fanout-reps <n>', 'fan-out repetitions (default 200, quick 50)', positiveInt)
+  .option('--floor', "measure this machine's floor first (loopback round trip, an append's fsync) and show each sync row against it")
   .option('--failover <n>', 'with --ensemble: kill the leader n times under writes and report the fail-over time', nonNegative, 0)
   .option('--zk-heap-mb <n>', "ZooKeeper's -Xmx (zkServer.sh default)", positiveInt, ZK_HEAP_DEFAULT_MB)
   .option('--session-timeout-ms <n>', 'requested session timeout', positiveInt, 30_000)
@@ -75,6 +78,9 @@ interface Flags {
   ensemble: number;
   failover: number;
   handshakes: number;
+  fanout: number;
+  fanoutReps?: number;
+  floor?: boolean;
   sessionTimeoutMs: number;
   out: string;
   json: boolean;
@@ -118,6 +124,8 @@ async function main(): Promise<void> {
     rounds: f.rounds,
     failoverRepeats: Math.floor(f.failover),
     handshakes_ms: f.handshakes * 1000,
+    fanout: { watchers: Math.floor(f.fanout), reps: f.fanoutReps ?? (f.quick ? 50 : 200) },
+    floorSamples: f.floor === true ? (f.quick ? 300 : 1000) : 0,
     config,
     server: {
       forceSync: f.forceSync,

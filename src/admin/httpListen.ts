@@ -67,14 +67,13 @@ function tlsFront(server: http.Server, what: string, https: { unified: boolean; 
     if (!https.unified) return void secure.emit('connection', socket);
     detectTls(
       socket,
-      https.ssl.handshakeDetectionTimeout_ms,
       (isTls, first) => {
         socket.unshift(first);
         if (isTls) return void secure.emit('connection', socket);
         server.emit('connection', socket);
         socket.resume();
       },
-      () => socket.destroy(),
+      { timeout_ms: https.ssl.handshakeDetectionTimeout_ms, timedOut: () => socket.destroy() },
     );
   });
 }

@@ -1,7 +1,7 @@
 /**
  * zkCli's -client-configuration file (ZKClientConfig properties) for `tszk shell`:
  * zookeeper.client.secure and the zookeeper.ssl.keyStore.* / trustStore.* stores (PEM, PKCS12),
- * zookeeper.ssl.hostnameVerification; SASL from the JAAS file named by
+ * zookeeper.ssl.hostnameVerification, allowReverseDnsLookup, crl (+ tszk's crl.location); SASL from the JAAS file named by
  * java.security.auth.login.config (its zookeeper.sasl.clientconfig section, default Client)
  * unless zookeeper.sasl.client=false. A bad file or store names the key (exit 2).
  */
@@ -11,7 +11,7 @@ import type { ClientSaslOptions, ClientTlsOptions } from '../client/index.js';
 import { ConfigError, parseProperties } from '../server/config.js';
 import { digestCredentials } from '../server/jaas.js';
 import { parseSslOptions, readJaasFile } from '../server/securityConfig.js';
-import { keyStoreOptions, trustStoreCa } from '../server/tlsContext.js';
+import { keyStoreOptions, readCrls, trustStoreCa } from '../server/tlsContext.js';
 
 export function readClientConfiguration(file: string): { tls?: ClientTlsOptions; sasl?: ClientSaslOptions } {
   let text: string;
@@ -32,6 +32,8 @@ export function readClientConfiguration(file: string): { tls?: ClientTlsOptions;
     const t: ClientTlsOptions = ssl.keyStore === undefined ? {} : { ...keyStoreOptions(ssl.keyStore) };
     if (ssl.trustStore !== undefined) t.ca = trustStoreCa(ssl.trustStore);
     if (!ssl.hostnameVerification) t.checkServerIdentity = () => undefined;
+    t.allowReverseDnsLookup = ssl.allowReverseDnsLookup;
+    if (ssl.crl !== undefined) t.crl = readCrls(ssl.prefix, ssl.crl);
     out.tls = t;
   }
   const jaasKey = 'java.security.auth.login.config';

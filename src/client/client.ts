@@ -11,6 +11,7 @@ import { JuteReader, JuteWriter } from '../jute/index.js';
 import { Err, KeeperError } from '../proto/errors.js';
 import { AddWatchMode, CreateMode, EventType, KeeperState, OpCode, WatcherType, Xid } from '../proto/opcodes.js';
 import { ACL, ClientInfo, GetSASLRequest, SetSASLResponse, Stat } from '../proto/records.js';
+import { peerHostMismatch } from './hostVerification.js';
 import { DigestMd5Client } from './saslDigestClient.js';
 import { parseConnectString, prependChroot, stripChroot, type HostPort } from './connect-string.js';
 import {
@@ -82,8 +83,16 @@ export interface ClientTlsOptions {
   /** A PKCS12 key store instead of cert and key. */
   pfx?: Buffer;
   passphrase?: string;
-  /** Replace the server name check (ZooKeeper's ssl.hostnameVerification=false: () => undefined). */
+  /**
+   * Replace the server name check (ZooKeeper's ssl.hostnameVerification=false: () => undefined).
+   * Without it the check is ZooKeeper's: the certificate names the server's address, or the host
+   * of the connect string, or (allowReverseDnsLookup) the name its address resolves back to.
+   */
   checkServerIdentity?: tls.ConnectionOptions['checkServerIdentity'];
+  /** ZooKeeper's zookeeper.ssl.allowReverseDnsLookup (default false). */
+  allowReverseDnsLookup?: boolean;
+  /** PEM CRLs the server's certificate chain is checked against (zookeeper.ssl.crl). */
+  crl?: string | Buffer | (string | Buffer)[];
   /** The name the server's certificate must carry (default: the host of the connect string). */
   servername?: string;
   /** Default true: the server's certificate must chain to `ca`. */
@@ -662,14 +671,7 @@ export class ZooKeeperClient {
     this.currentHost = hp;
     this.handshakeDone = false;
     this.inbuf = null;
-    const sock = this.openSocket(hp);
-    this.socket = sock;
-    const connectTimeout_ms = Math.max(100, Math.floor(this.sessionTimeout_ms / this.hosts.length));
-    const attemptTimer = setTimeout(() => {
-      if (this.socket === sock && !this.handshakeDone) sock.destroy();
-    }, connectTimeout_ms);
-    attemptTimer.unref();
-    sock.on(this.tlsOptions === undefined ? 'connect' : 'secureConnect', () => {
+    const sock = this.openSocket(hp, () => {
       const w = new JuteWriter(64);
       const at = w.reserveInt();
       w.int(PROTOCOL_VERSION);
@@ -681,6 +683,12 @@ export class ZooKeeperClient {
       w.patchInt(at, w.offset - at - 4);
       sock.write(w.bytes());
     });
+    this.socket = sock;
+    const connectTimeout_ms = Math.max(100, Math.floor(this.sessionTimeout_ms / this.hosts.length));
+    const attemptTimer = setTimeout(() => {
+      if (this.socket === sock && !this.handshakeDone) sock.destroy();
+    }, connectTimeout_ms);
+    attemptTimer.unref();
     sock.on('data', (chunk: Buffer) => {
       if (this.socket !== sock) return;
       try {
@@ -696,13 +704,29 @@ export class ZooKeeperClient {
     });
   }
 
-  private openSocket(hp: HostPort): net.Socket {
+  /** A connection to `hp`; `ready` runs once it may carry the ConnectRequest (TLS: handshake done, server's host checked). */
+  private openSocket(hp: HostPort, ready: () => void): net.Socket {
     const t = this.tlsOptions;
-    if (t === undefined) return net.connect({ host: hp.host, port: hp.port, noDelay: true });
+    if (t === undefined) return net.connect({ host: hp.host, port: hp.port, noDelay: true }).once('connect', ready);
     const servername = net.isIP(hp.host) === 0 ? hp.host : undefined;
-    const opts: tls.ConnectionOptions = isSecureContext(t) ? { secureContext: t } : { ...t };
-    const sock = tls.connect({ host: hp.host, port: hp.port, servername, ...opts });
-    sock.setNoDelay(true);
+    if (isSecureContext(t) || t.checkServerIdentity !== undefined || t.rejectUnauthorized === false) {
+      const opts: tls.ConnectionOptions = isSecureContext(t) ? { secureContext: t } : { ...t };
+      return tls
+        .connect({ host: hp.host, port: hp.port, servername, ...opts })
+        .setNoDelay(true)
+        .once('secureConnect', ready);
+    }
+    const { allowReverseDnsLookup, ...opts } = t;
+    // ZooKeeper's check (ZKTrustManager) wants the address connected to, known only once connected.
+    const sock = tls.connect({ host: hp.host, port: hp.port, servername, ...opts, checkServerIdentity: () => undefined }).setNoDelay(true);
+    sock.once('secureConnect', () => {
+      void peerHostMismatch(sock.getPeerCertificate(), sock.remoteAddress ?? '', hp.host, allowReverseDnsLookup === true, 'allowReverseDnsLookup').then(
+        (mismatch) => {
+          if (mismatch === undefined) ready();
+          else sock.destroy(new Error(`${hp.host}:${hp.port}: ${mismatch}`));
+        },
+      );
+    });
     return sock;
   }
 
@@ -1080,7 +1104,7 @@ export class ZooKeeperClient {
       this.rwProbeIndex = (this.rwProbeIndex + 1) % this.hosts.length;
       if (this.rwProbeIndex === this.hostIndex) this.rwProbeIndex = (this.rwProbeIndex + 1) % this.hosts.length;
       const idx = this.rwProbeIndex;
-      void probeReadWrite(this.hosts[idx]!).then((rw) => {
+      void probeReadWrite(this.hosts[idx]!, (hp, ready) => this.openSocket(hp, ready)).then((rw) => {
         if (this.socket !== sock || this.state !== 'connectedReadOnly') return;
         if (rw) {
           this.rwSearch_ms = RW_SEARCH_FIRST_MS;

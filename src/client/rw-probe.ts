@@ -1,6 +1,9 @@
 /**
  * Asks a server with the `isro` four-letter word whether it serves writes ("rw") or is a
- * read-only server ("ro"), as the Java client does while it sits on a read-only server.
+ * read-only server ("ro"), as the Java client does while it sits on a read-only server. The Java
+ * client always asks in plaintext, which a TLS-only port (secureClientPort) never answers; a
+ * client with TLS options asks over TLS instead (`open`), as ZooKeeper's and tszk's TLS ports
+ * answer four-letter words.
  */
 import net from 'node:net';
 import type { HostPort } from './connect-string.js';
@@ -8,9 +11,14 @@ import type { HostPort } from './connect-string.js';
 /** Like the Java client's probe socket timeout. */
 export const RW_PROBE_TIMEOUT_MS = 1000;
 
-export function probeReadWrite(hp: HostPort, timeout_ms = RW_PROBE_TIMEOUT_MS): Promise<boolean> {
+/** Opens a connection to `hp`, calling `ready` once bytes may go out. */
+export type OpenSocket = (hp: HostPort, ready: () => void) => net.Socket;
+
+const plainSocket: OpenSocket = (hp, ready) => net.connect({ host: hp.host, port: hp.port, noDelay: true }).once('connect', ready);
+
+export function probeReadWrite(hp: HostPort, open: OpenSocket = plainSocket, timeout_ms = RW_PROBE_TIMEOUT_MS): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = net.connect({ host: hp.host, port: hp.port, noDelay: true });
+    const sock = open(hp, () => sock.end('isro'));
     let answer = '';
     let settled = false;
     const done = (rw: boolean): void => {
@@ -22,7 +30,6 @@ export function probeReadWrite(hp: HostPort, timeout_ms = RW_PROBE_TIMEOUT_MS): 
     };
     const timer = setTimeout(() => done(false), timeout_ms);
     timer.unref();
-    sock.on('connect', () => sock.end('isro'));
     sock.on('data', (c: Buffer) => {
       answer += c.toString('latin1');
       if (answer.length >= 2 || answer.includes('\n')) done(answer.split('\n')[0] === 'rw');

@@ -11,7 +11,7 @@ import type { ProcessTxnResult } from '../txn/apply.js';
 import { FrameDecoder } from './framing.js';
 import type { ClientSocket } from './io.js';
 import type { ReadOp } from './requests.js';
-import { writeNotification } from './replies.js';
+import { notificationFrame } from './replies.js';
 import type { DigestMd5Server } from './saslDigest.js';
 
 export type PendingEntry =
@@ -104,6 +104,11 @@ export class ClientConnection implements Watcher {
   /** Frames that arrived while the session was being created. */
   readonly held: Buffer[] = [];
   out = new JuteWriter(OUTPUT_INITIAL_BYTES);
+  /**
+   * Notification frames shared with other connections (notificationFrame), queued while `out` was
+   * empty: they go out ahead of everything in `out`, which was all written after them.
+   */
+  private shared: Buffer[] = [];
   dirty = false;
   readingPaused = false;
   /** The SASL exchange under way on this connection, once the client started one. */
@@ -141,7 +146,10 @@ export class ClientConnection implements Watcher {
     if (this.state === 'closed') return;
     // Events about nodes this client may not read are dropped (ZooKeeper 3.8, CVE-2024-23944).
     if (znodeAcl !== undefined && !hasPermission(this.aclPolicy, znodeAcl, Perms.READ, this.authInfo)) return;
-    writeNotification(this.out, event);
+    const frame = notificationFrame(event);
+    // Nothing written yet this turn: the frame every watcher shares goes out as it is, uncopied.
+    if (this.out.offset === 0) this.shared.push(frame);
+    else this.out.raw(frame);
     this.stats.packetsSent++;
     this.markDirty();
   }
@@ -152,12 +160,24 @@ export class ClientConnection implements Watcher {
     this.onDirty(this);
   }
 
-  /** Hands the written bytes to the socket (one write per turn). */
+  /** Hands the written bytes to the socket (one write per turn): the shared notification frames first, then `out`. */
   flush(): void {
     this.dirty = false;
-    if (this.out.offset === 0 || this.state === 'closed') return;
-    const bytes = this.out.bytes();
-    this.out = new JuteWriter(OUTPUT_INITIAL_BYTES);
+    const shared = this.shared;
+    if ((this.out.offset === 0 && shared.length === 0) || this.state === 'closed') return;
+    let bytes: Buffer;
+    if (shared.length === 0) {
+      bytes = this.out.bytes();
+      this.out = new JuteWriter(OUTPUT_INITIAL_BYTES);
+    } else {
+      this.shared = [];
+      if (this.out.offset === 0 && shared.length === 1) bytes = shared[0]!;
+      else {
+        // Copied out, so the writer can be reused.
+        bytes = Buffer.concat(this.out.offset === 0 ? shared : [...shared, this.out.bytes()]);
+        this.out.reset();
+      }
+    }
     this.socket.write(bytes);
   }
 

@@ -20,7 +20,7 @@ export interface Clock {
   soon(fn: () => void): void;
 }
 
-import type { SslOptions } from './options.js';
+import type { ServerOptions, SslOptions } from './options.js';
 
 /** A client's TCP connection as the pipeline uses it. */
 export interface ClientSocket {
@@ -60,6 +60,31 @@ export interface ClientListener {
 export interface ClientPortTls {
   ssl: SslOptions;
   unified: boolean;
+}
+
+/** A client port to open: where, and how it speaks (no tls: plaintext). */
+export interface ClientPortSpec {
+  port: number;
+  address: string;
+  tls: ClientPortTls | undefined;
+}
+
+type ClientPortOptions = Pick<
+  ServerOptions,
+  'clientPortListen' | 'clientPort' | 'clientPortAddress' | 'clientPortUnification' | 'secureClientPort' | 'secureClientPortAddress' | 'ssl'
+>;
+
+/**
+ * The client ports a server opens, as ZooKeeper's cnxnFactory and secureCnxnFactory: clientPort
+ * (TLS too with client.portUnification) first, then secureClientPort (TLS only). Whether it serves
+ * or not (a quorum member electing), the same ports answer.
+ */
+export function clientPorts(o: ClientPortOptions): ClientPortSpec[] {
+  const out: ClientPortSpec[] = [];
+  if (o.clientPortListen)
+    out.push({ port: o.clientPort, address: o.clientPortAddress, tls: o.clientPortUnification ? { ssl: o.ssl, unified: true } : undefined });
+  if (o.secureClientPort !== undefined) out.push({ port: o.secureClientPort, address: o.secureClientPortAddress, tls: { ssl: o.ssl, unified: false } });
+  return out;
 }
 
 /**

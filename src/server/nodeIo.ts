@@ -60,35 +60,28 @@ function attach(socket: net.Socket, wrapped: ClientSocket, accept: (s: ClientSoc
 export const listenTcpClients: ListenClients = (port, address, accept, portTls?: ClientPortTls) =>
   new Promise<ClientListener>((resolve, reject) => {
     // The stores are opened at bind time: a bad one stops the server (ConfigError naming the key).
-    const timeout_ms = portTls?.ssl.handshakeDetectionTimeout_ms ?? 0;
     const t =
       portTls === undefined
         ? undefined
         : tlsAcceptor(serverTls(portTls.ssl), 'client port', 'ssl.clientAuth', (s) =>
             attach(s, new TcpClientSocket(s, true, s.getPeerX509Certificate()?.raw), accept),
           );
-    const unwatch = t !== undefined && portTls!.ssl.certReload ? watchStores(portTls!.ssl, 'client', (n) => t.setSecureContext(n.secureOptions)) : undefined;
+    const unwatch = t !== undefined ? watchStores(portTls!.ssl, 'client', (n) => t.setSecureContext(n.secureOptions)) : undefined;
     const server = net.createServer({ noDelay: true }, (socket) => {
       if (t === undefined) return attach(socket, new TcpClientSocket(socket, false, undefined), accept);
       if (!portTls!.unified) return void t.emit('connection', socket);
-      // Unified port: the first byte tells a TLS ClientHello from a plaintext ConnectRequest or four-letter word.
-      detectTls(
-        socket,
-        timeout_ms,
-        (isTls, first) => {
-          if (isTls) {
-            socket.unshift(first);
-            t.emit('connection', socket);
-          } else {
-            attach(socket, new TcpClientSocket(socket, false, undefined), accept, first);
-            socket.resume();
-          }
-        },
-        () => {
-          log.warn({ addr: remoteAddress(socket) }, 'closing connection: nothing received to tell TLS from plaintext in time');
-          socket.destroy();
-        },
-      );
+      // Unified port: the first byte tells a TLS ClientHello from a plaintext ConnectRequest or
+      // four-letter word. As ZooKeeper's Netty port (DualModeSslHandler), it waits for that byte
+      // however long it takes: ssl.handshakeDetectionTimeoutMillis is the quorum's.
+      detectTls(socket, (isTls, first) => {
+        if (isTls) {
+          socket.unshift(first);
+          t.emit('connection', socket);
+        } else {
+          attach(socket, new TcpClientSocket(socket, false, undefined), accept, first);
+          socket.resume();
+        }
+      });
     });
     server.once('error', reject);
     server.listen(port, address, () => {

@@ -27,7 +27,17 @@ export interface SslOptions {
   /** Java (IANA) names, as ZooKeeper takes them; undefined: ZooKeeper's default list. */
   ciphersuites: readonly string[] | undefined;
   hostnameVerification: boolean;
-  /** How long a unified port waits for the first bytes that tell TLS from plaintext. */
+  /**
+   * ssl.allowReverseDnsLookup: a certificate that does not name the peer's address may still name
+   * the host that address resolves back to (ZooKeeper 3.8.6: default false for clients, true for the quorum).
+   */
+  allowReverseDnsLookup: boolean;
+  /** ssl.crl=true: the CRL file (tszk's ssl.crl.location) every peer certificate is checked against; undefined: no revocation check. */
+  crl: string | undefined;
+  /**
+   * How long a unified quorum or AdminServer port waits for the first bytes that tell TLS from
+   * plaintext (a unified client port waits as long as it takes, as ZooKeeper's Netty port).
+   */
   handshakeDetectionTimeout_ms: number;
   /** client.certReload (sslQuorumReloadCertFiles): the stores are read again when their files change; connections stay. */
   certReload: boolean;
@@ -214,6 +224,8 @@ export function defaultSslOptions(prefix: SslPrefix = 'ssl'): SslOptions {
     enabledProtocols: ['TLSv1.2'],
     ciphersuites: undefined,
     hostnameVerification: true,
+    allowReverseDnsLookup: prefix === 'ssl.quorum',
+    crl: undefined,
     handshakeDetectionTimeout_ms: 5000,
     certReload: false,
   };

@@ -34,7 +34,7 @@ import { ContainerReaper } from './containerReaper.js';
 import { fourLetterCode } from '../proto/fourLetterWords.js';
 import type { AdminSource, FourLetterWordAnswerer, MemberAdminSource, QuorumView } from './adminSource.js';
 import { ServerMetrics } from './serverMetrics.js';
-import type { ClientListener, ClientSocket, ClientSocketHandlers, Clock, PipelineIo, Timer } from './io.js';
+import { clientPorts, type ClientListener, type ClientSocket, type ClientSocketHandlers, type Clock, type PipelineIo, type Timer } from './io.js';
 import { ServerStats } from './serverStats.js';
 import { reportDigestMismatches } from './digestMismatch.js';
 
@@ -132,16 +132,10 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
   async listen(): Promise<void> {
     const o = this.options;
     const accept = (s: ClientSocket): ClientSocketHandlers => this.accept(s);
-    if (o.clientPortListen) {
-      const unified = o.clientPortUnification ? { ssl: o.ssl, unified: true } : undefined;
-      const l = await this.io.listenClients(o.clientPort, o.clientPortAddress, accept, unified);
+    for (const p of clientPorts(o)) {
+      const l = await this.io.listenClients(p.port, p.address, accept, p.tls);
+      if (this.listeners.length === 0) this.port = l.port;
       this.listeners.push(l);
-      this.port = l.port;
-    }
-    if (o.secureClientPort !== undefined) {
-      const l = await this.io.listenClients(o.secureClientPort, o.secureClientPortAddress, accept, { ssl: o.ssl, unified: false });
-      this.listeners.push(l);
-      if (!o.clientPortListen) this.port = l.port;
     }
     this.scheduleTick();
     if (this.mode.ownsSessions) this.reaper.start();

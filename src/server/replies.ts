@@ -2,13 +2,16 @@
  * Encoding server → client frames straight into a connection's output writer: a 4-byte length,
  * the ReplyHeader, then the body. No intermediate buffers per reply.
  */
-import type { JuteWriter } from '../jute/index.js';
+import { JuteWriter } from '../jute/index.js';
 import { OpCode, Xid } from '../proto/opcodes.js';
 import { ReplyHeader, WatcherEvent, type ACL, type ClientInfo, type Stat } from '../proto/records.js';
 import type { DataNode } from '../tree/dataNode.js';
 import { ephemeralKind } from '../tree/ephemeralType.js';
 import type { ProcessTxnResult } from '../txn/apply.js';
 import type { WatchedEvent } from '../tree/watchManager.js';
+
+/** Length prefix, ReplyHeader (xid, zxid, err), WatcherEvent's type, state and path length. */
+const NOTIFICATION_FIXED_BYTES = 4 + 16 + 12;
 
 export function beginFrame(w: JuteWriter, xid: number, zxid: bigint, err: number): number {
   const at = w.reserveInt();
@@ -26,11 +29,26 @@ export function writeHeaderOnly(w: JuteWriter, xid: number, zxid: bigint, err: n
   endFrame(w, beginFrame(w, xid, zxid, err));
 }
 
-export function writeNotification(w: JuteWriter, e: WatchedEvent): void {
+function writeNotification(w: JuteWriter, e: WatchedEvent): void {
   const at = w.reserveInt();
   ReplyHeader.write(w, { xid: Xid.notification, zxid: -1n, err: 0 });
   WatcherEvent.write(w, { type: e.type, state: e.state, path: e.path });
   endFrame(w, at);
+}
+
+/** Frames already encoded, by event: the watch manager hands one event object to every watcher. */
+const notificationFrames = new WeakMap<WatchedEvent, Buffer>();
+
+/** An event's notification frame (length, ReplyHeader, WatcherEvent), encoded once however many connections it goes to. */
+export function notificationFrame(e: WatchedEvent): Buffer {
+  let frame = notificationFrames.get(e);
+  if (frame === undefined) {
+    const w = new JuteWriter(NOTIFICATION_FIXED_BYTES + Buffer.byteLength(e.path));
+    writeNotification(w, e);
+    frame = w.bytes();
+    notificationFrames.set(e, frame);
+  }
+  return frame;
 }
 
 export function writeStrings(w: JuteWriter, v: readonly string[]): void {

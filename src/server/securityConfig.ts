@@ -107,6 +107,15 @@ export function parseSslOptions(prefix: SslPrefix, reloadKey: string, take: Take
   // config.getBoolean(key, true): Boolean.parseBoolean, only "true" is true.
   const hv = take(`${prefix}.hostnameVerification`);
   if (hv !== undefined) o.hostnameVerification = hv.trim().toLowerCase() === 'true';
+  const rdns = take(`${prefix}.allowReverseDnsLookup`);
+  if (rdns !== undefined) o.allowReverseDnsLookup = rdns.trim().toLowerCase() === 'true';
+  o.crl = parseRevocation(prefix, take, fail, base);
+  const supplier = take(`${prefix}.context.supplier.class`);
+  if (supplier !== undefined && supplier !== '')
+    fail(
+      `${prefix}.context.supplier.class`,
+      `'${supplier}' is a Java SSLContext supplier, which tszk cannot load; give the ${prefix}.keyStore.* and ${prefix}.trustStore.* keys instead`,
+    );
   const hd = take(`${prefix}.handshakeDetectionTimeoutMillis`);
   if (hd !== undefined) {
     if (!/^\d+$/.test(hd) || Number(hd) < 1) fail(`${prefix}.handshakeDetectionTimeoutMillis`, `'${hd}' is not a positive integer`);
@@ -114,6 +123,27 @@ export function parseSslOptions(prefix: SslPrefix, reloadKey: string, take: Take
   }
   o.certReload = take(reloadKey)?.trim().toLowerCase() === 'true';
   return o;
+}
+
+/**
+ * ssl.crl / ssl.ocsp. ZooKeeper turns on Java's PKIX revocation check, which fetches each
+ * certificate's CRL distribution points; tszk checks against the CRLs of one PEM or DER file
+ * instead (ssl.crl.location, a tszk key), through OpenSSL, and has no OCSP client.
+ * Returns the CRL file when the check is on.
+ */
+function parseRevocation(prefix: SslPrefix, take: Take, fail: Fail, base: string): string | undefined {
+  const ocsp = take(`${prefix}.ocsp`);
+  if (ocsp?.trim().toLowerCase() === 'true')
+    fail(`${prefix}.ocsp`, `OCSP is not supported by tszk; use ${prefix}.crl=true with ${prefix}.crl.location (a CRL file)`);
+  const crl = take(`${prefix}.crl`)?.trim().toLowerCase() === 'true';
+  const location = take(`${prefix}.crl.location`);
+  if (!crl) return undefined;
+  if (location === undefined || location === '')
+    return fail(
+      `${prefix}.crl.location`,
+      `is required with ${prefix}.crl=true: tszk checks certificates against the CRLs in this file and does not fetch CRL distribution points`,
+    );
+  return path.resolve(base, location);
 }
 
 /** QuorumPeerConfig.parseBoolean: true or false, anything else is an error. */

@@ -127,6 +127,27 @@ export function trustStoreCa(ref: KeyStoreRef): string[] | string {
   return text;
 }
 
+/** The CRLs of ssl.crl.location as PEM (OpenSSL takes them so), from a PEM or DER file; each is checked to parse. */
+export function readCrls(prefix: string, file: string): string {
+  const key = `${prefix}.crl.location`;
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new ConfigError(key, `cannot read ${file}: ${(e as Error).message}`);
+  }
+  const text = bytes.toString('latin1');
+  const pem = text.includes('-----BEGIN X509 CRL-----')
+    ? text
+    : `-----BEGIN X509 CRL-----\n${bytes.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END X509 CRL-----\n`;
+  try {
+    tls.createSecureContext({ crl: pem });
+  } catch (e) {
+    throw new ConfigError(key, `${file} holds no CRL OpenSSL reads: ${(e as Error).message}`);
+  }
+  return pem;
+}
+
 export interface ServerTls {
   /** Checked by building a context once; a tls.Server builds its own from them. */
   secureOptions: tls.SecureContextOptions;
@@ -145,6 +166,8 @@ export function serverTls(ssl: SslOptions): ServerTls {
   const opts: tls.SecureContextOptions = { ...versionRange(ssl.prefix, ssl.enabledProtocols), ciphers: ciphers.join(':') };
   if (ssl.keyStore !== undefined) Object.assign(opts, keyStoreOptions(ssl.keyStore));
   if (ssl.trustStore !== undefined) opts.ca = trustStoreCa(ssl.trustStore);
+  // With a CRL, OpenSSL checks every certificate of a peer's chain (Node sets CRL_CHECK_ALL): one whose issuer has no CRL there fails too, as with Java's PKIX.
+  if (ssl.crl !== undefined) opts.crl = readCrls(ssl.prefix, ssl.crl);
   try {
     tls.createSecureContext(opts);
   } catch (e) {

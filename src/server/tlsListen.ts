@@ -6,14 +6,14 @@
 import fs from 'node:fs';
 import type net from 'node:net';
 import tls from 'node:tls';
+import { plainAddress } from '../client/hostVerification.js';
 import { log } from '../log.js';
 import type { SslOptions } from './options.js';
 import { serverTls, type ServerTls } from './tlsContext.js';
 
 /** A peer's address as ZooKeeper shows it: an IPv4-mapped IPv6 address as plain IPv4. */
 export function remoteAddress(s: net.Socket): string {
-  const a = s.remoteAddress ?? '';
-  return a.startsWith('::ffff:') && a.includes('.') ? a.substring(7) : a;
+  return plainAddress(s.remoteAddress ?? '');
 }
 
 /** How long a TLS handshake may take (Netty's SslHandler default, which ZooKeeper keeps). */
@@ -57,15 +57,23 @@ export function tlsAcceptor(t: ServerTls, what: string, clientAuthKey: string, s
 
 /**
  * Waits for a connection's first bytes: `decided(true, first)` for a TLS record, `decided(false,
- * first)` otherwise, `timedOut()` when nothing came within `timeout_ms`. The socket is paused
- * when `decided` runs; `first` must be handed on (unshift or fed to the reader).
+ * first)` otherwise; with `detection`, `detection.timedOut()` when nothing came within its
+ * `timeout_ms`. The socket is paused when `decided` runs; `first` must be handed on (unshift or
+ * fed to the reader).
  */
-export function detectTls(socket: net.Socket, timeout_ms: number, decided: (isTls: boolean, first: Buffer) => void, timedOut: () => void): void {
-  const timer = setTimeout(() => {
-    socket.off('data', onData);
-    timedOut();
-  }, timeout_ms);
-  timer.unref();
+export function detectTls(
+  socket: net.Socket,
+  decided: (isTls: boolean, first: Buffer) => void,
+  detection?: { timeout_ms: number; timedOut: () => void },
+): void {
+  const timer =
+    detection === undefined
+      ? undefined
+      : setTimeout(() => {
+          socket.off('data', onData);
+          detection.timedOut();
+        }, detection.timeout_ms);
+  timer?.unref();
   const onData = (first: Buffer): void => {
     clearTimeout(timer);
     socket.pause();
@@ -81,11 +89,12 @@ const CERT_RELOAD_POLL_MS = 1000;
 
 /**
  * client.certReload / sslQuorumReloadCertFiles: new handshakes use the stores as they are now;
- * connections already made keep theirs. A store that no longer opens is logged and the previous
- * one kept. Returns the stop.
+ * connections already made keep theirs. The CRL file of ssl.crl is always watched (a revocation
+ * must not wait for a restart, as Java fetches CRLs afresh). A store that no longer opens is
+ * logged and the previous one kept. Returns the stop.
  */
 export function watchStores(ssl: SslOptions, what: string, apply: (t: ReturnType<typeof serverTls>) => void): () => void {
-  const files = [ssl.keyStore?.location, ssl.trustStore?.location].filter((f): f is string => f !== undefined);
+  const files = [...(ssl.certReload ? [ssl.keyStore?.location, ssl.trustStore?.location] : []), ssl.crl].filter((f): f is string => f !== undefined);
   const reload = (): void => {
     try {
       apply(serverTls(ssl));

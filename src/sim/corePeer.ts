@@ -5,7 +5,7 @@ import type { Action, Event, Mutation, PeerConfig, PeerState, Role } from '../za
 import { serverId } from '../zab/types.js';
 import { type Checkers, Violation } from './checkers.js';
 import { VirtualDisk } from './disk.js';
-import { RegisterMachine } from './machine.js';
+import { CONFIG_KEY, RegisterMachine, type Membership } from './machine.js';
 import type { Trace } from './trace.js';
 
 /**
@@ -136,4 +136,29 @@ export function runLocalAction(p: CorePeer, a: LocalAction, checkers: Checkers):
       p.serving = a.serving;
       return;
   }
+}
+
+/** Sorted voters|observers: one membership's key. */
+function membershipKey(voters: readonly (number | bigint)[], observers: readonly (number | bigint)[]): string {
+  const sorted = (xs: readonly (number | bigint)[]): string =>
+    xs
+      .map(Number)
+      .sort((a, b) => a - b)
+      .join(',');
+  return `${sorted(voters)}|${sorted(observers)}`;
+}
+
+/**
+ * ZooKeeper's reconfig guarantee at each serving member: the config in force is the last one
+ * committed in the state it serves (its own static config while none is), never one still in
+ * flight nor one it missed.
+ */
+export function checkConfigInForce(p: CorePeer): void {
+  if (p.core === null || !p.serving || p.config.reconfigOf === undefined) return;
+  const written = p.machine.read(CONFIG_KEY).value;
+  const m = written === '' ? null : (JSON.parse(written) as Membership);
+  const want = m === null ? membershipKey(p.config.quorum.voters, p.config.quorum.observers) : membershipKey(m.voters, m.observers);
+  const have = membershipKey(p.core.quorum.voters, p.core.quorum.observers);
+  if (have !== want)
+    throw new Violation('config', `peer ${p.sid} serves at ${p.machine.zxid} with config ${have} in force, but its state's committed config is ${want}`);
 }

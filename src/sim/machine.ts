@@ -24,6 +24,8 @@ export const CONFIG_KEY = '__config';
 export interface Membership {
   voters: number[];
   observers: number[];
+  /** The client port each member serves on (the `;port` of ZooKeeper's server lines): the runtime's to act on, the cores ignore it. */
+  clientPorts?: Record<string, number>;
 }
 
 export function membershipQuorum(m: Membership): QuorumVerifier {

@@ -61,6 +61,9 @@ export class RegisterHistory {
     for (const [key, w] of writesByKey) {
       // Try the commit order as the witness first; search only if it does not hold.
       const byValue = new Map(w.map((o) => [o.value, o]));
+      // The witness maps committed values back to ops: a repeated value would make it wrong, and
+      // the search that follows can be too large to finish (seed 138 of the core reconfig sim).
+      if (byValue.size !== w.length) throw new Error(`simulator bug: two writes of one value to register ${key}`);
       const witness = (this.commitOrder.get(key) ?? []).flatMap((v) => {
         const o = byValue.get(v);
         return o === undefined ? [] : [o];

@@ -4,7 +4,7 @@ import { isServing } from '../zab/peer.js';
 import type { Action, Event, Mutation } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type Zxid } from '../zab/types.js';
 import { Checkers } from './checkers.js';
-import { corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
+import { checkConfigInForce, corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
 import { CONFIG_KEY, encodeWrite, membershipQuorum, reconfigOfPayload, type Membership } from './machine.js';
 import { Trace } from './trace.js';
 
@@ -32,11 +32,10 @@ export interface ScriptOptions {
   snapCount?: number;
   commitLogCount?: number;
   zxidCounter_max?: bigint;
-  /**
-   * Dynamic reconfiguration (reconfig()): the cores read config writes as reconfigs. `ownView`
-   * gives a peer a static config of its own (a joiner started with the members plus itself).
-   */
-  reconfig?: { ownView?: (sid: number) => Membership | undefined };
+  /** Dynamic reconfiguration (reconfig()): the cores read config writes as reconfigs (ZooKeeper's reconfigEnabled). */
+  reconfig?: boolean;
+  /** A peer's own static config (a joiner started with the members plus itself); restart() can change it. */
+  ownView?: (sid: number) => Membership | undefined;
 }
 
 export class ScriptedEnsemble {
@@ -49,6 +48,8 @@ export class ScriptedEnsemble {
   private frozen = new Set<number>();
   /** Every message sent, in order: scenarios assert on packet order. */
   readonly sent: { from: number; to: number; msg: Message }[] = [];
+  /** Every action each peer's core asked for, in order (with the send actions also in `sent`). */
+  readonly actions: { sid: number; action: Action }[] = [];
   /** Local syncs completed, per peer. */
   readonly syncsDone = new Map<number, number>();
   private req = 0;
@@ -67,11 +68,10 @@ export class ScriptedEnsemble {
       zxidCounter_max: opt.zxidCounter_max ?? ZXID_COUNTER_MAX,
       mutations: opt.mutations ?? [],
     };
-    const rc = opt.reconfig;
     for (let sid = 1; sid <= n; sid++) {
-      const own = rc?.ownView?.(sid);
+      const own = opt.ownView?.(sid);
       const p = corePeer(sid, own === undefined ? quorum : membershipQuorum(own), o);
-      if (rc !== undefined) p.config = { ...p.config, reconfigOf: reconfigOfPayload };
+      if (opt.reconfig === true) p.config = { ...p.config, reconfigOf: reconfigOfPayload };
       this.peers.push({ ...p, autoFsync: true });
     }
     // Durability is checked against the committed config's voters.
@@ -97,6 +97,17 @@ export class ScriptedEnsemble {
   start(sid: number): void {
     const p = this.peer(sid);
     this.execute(p, startFromDisk(p, this.checkers, this.trace, this.now));
+  }
+
+  /**
+   * A rolling restart's step: crash the peer and start it again from its disk, with `view` as its
+   * static config from now on when given (a server restarted with an edited zoo.cfg).
+   */
+  restart(sid: number, view?: Membership): void {
+    this.crash(sid);
+    const p = this.peer(sid);
+    if (view !== undefined) p.config = { ...p.config, quorum: membershipQuorum(view) };
+    this.start(sid);
   }
 
   /** Crash: in-flight traffic to and from it vanishes; un-fsynced appends are lost (`keepPending` of them survive). */
@@ -148,11 +159,13 @@ export class ScriptedEnsemble {
     if (ev.type !== 'tick') this.trace.add(this.now, p.sid, ev);
     this.execute(p, stepCore(p.sid, p.core, ev));
     this.checkers.checkDurable();
+    checkConfigInForce(p);
   }
 
   private execute(p: ScriptPeer, actions: Action[]): void {
     for (const a of actions) {
       this.trace.add(this.now, p.sid, a);
+      this.actions.push({ sid: p.sid, action: a });
       this.action(p, a);
     }
   }

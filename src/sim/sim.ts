@@ -1,11 +1,11 @@
 import { decodeNotification, decodeQuorumMessage, encodeNotification, encodeQuorumMessage, type Message } from '../zab/packets.js';
 import { majorityQuorum } from '../zab/quorum.js';
 import { isServing } from '../zab/peer.js';
-import { reconfigInProgress } from '../zab/reconfig.js';
+import { mayProposeReconfig } from '../zab/reconfig.js';
 import type { Action, Event, Mutation } from '../zab/state.js';
 import { serverId, ZXID_COUNTER_MAX, type ServerId, type Zxid } from '../zab/types.js';
 import { Checkers, Violation } from './checkers.js';
-import { corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
+import { checkConfigInForce, corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
 import type { Op, ReadOp, WriteOp } from './history.js';
 import { CONFIG_KEY, decodeWrite, encodeWrite, reconfigOfPayload, type Membership } from './machine.js';
 import { Prng } from './prng.js';
@@ -175,6 +175,7 @@ export class Simulation {
     if (ev.type !== 'tick') this.trace.add(this.now, p.sid, ev);
     this.execute(p, stepCore(p.sid, p.core, ev));
     this.checkers.checkDurable();
+    checkConfigInForce(p);
   }
 
   private start(p: SimPeer): void {
@@ -474,7 +475,7 @@ export class Simulation {
     const q = this.opt.reconfig ? reconfigOfPayload(data) : null;
     const c = p.core;
     if (q === null || c === null || c.role.role !== 'LEADING') return false;
-    if (reconfigInProgress(c)) return true;
+    if (!mayProposeReconfig(c)) return true;
     const synced = [c.config.sid];
     // An observer of the config in force still connected as a follower is about to rejoin as an observer: it will not ack.
     const observers = new Set(c.quorum.observers);
@@ -487,9 +488,9 @@ export class Simulation {
    * one voter moved to observer or one observer to voter, keeping at least 2 voters and a majority
    * of the new voters among the current ones (they are the ones connected as followers).
    */
-  private nextMembership(): string | undefined {
+  private nextMembership(): Membership | undefined {
     const l = this.peers.find((p) => p.core !== null && p.role === 'LEADING' && isServing(p.core));
-    if (l === undefined || l.core === null || reconfigInProgress(l.core)) return undefined;
+    if (l === undefined || l.core === null || !mayProposeReconfig(l.core)) return undefined;
     const current = l.core.lastSeenQuorum.voters.map(Number);
     const all = this.peers.map((p) => p.sid);
     const others = all.filter((s) => !current.includes(s));
@@ -500,7 +501,7 @@ export class Simulation {
     const kept = next.filter((s) => current.includes(s)).length;
     if (next.length < 2 || kept * 2 <= next.length) return undefined;
     next.sort((a, b) => a - b);
-    return JSON.stringify({ voters: next, observers: all.filter((s) => !next.includes(s)) });
+    return { voters: next, observers: all.filter((s) => !next.includes(s)) };
   }
 
   private clientStep(c: Client): void {
@@ -529,12 +530,15 @@ export class Simulation {
         ev = -1;
       }
       const req = c.attempts;
+      const id = `c${c.id}.${req}`;
       const op: WriteOp = {
         kind: 'write',
         client: c.id,
         key,
         expectedVersion: ev,
-        value: membership ?? `c${c.id}.${req}`,
+        // A membership repeats; the checker tells writes apart by value, so it carries the op's id
+        // (as ZooKeeper's /zookeeper/config carries version=<zxid>).
+        value: membership === undefined ? id : JSON.stringify({ ...membership, op: id }),
         invoke: this.now,
         response: null,
         result: null,

@@ -56,7 +56,9 @@ function notification(s: PeerState, v: Vote, state: PeerStateName): Notification
 
 function sendNotifications(s: PeerState, l: LookingState, out: Action[]): void {
   const v = { ...l.proposal, electionEpoch: s.logicalclock };
-  for (const to of s.quorum.voters) {
+  // The voters of the config in force and of one in flight (ZooKeeper's getCurrentAndNextConfigVoters):
+  // a leader whose history holds the reconfig needs the joiners' votes too.
+  for (const to of new Set([...s.quorum.voters, ...s.lastSeenQuorum.voters])) {
     if (to === s.config.sid) continue;
     out.push({ type: 'send', to, msg: notification(s, v, 'LOOKING') });
   }

@@ -37,7 +37,7 @@ export function firstAfter(s: PeerState, z: Zxid): number {
 export function appendTxn(s: PeerState, txn: Txn, out: Action[]): void {
   assert(txn.zxid > lastLogged(s), `append out of order: ${txn.zxid} after ${lastLogged(s)}`);
   s.log.push(txn);
-  noteLogged(s, txn);
+  noteLogged(s, txn, out);
   out.push({ type: 'append', txns: [txn] });
 }
 

@@ -2,8 +2,8 @@ import type { QuorumMessage } from './packets.js';
 import type { Action, LeaderState, LearnerHandler, PeerState, Proposal } from './state.js';
 import { answerNotification, becomeLooking } from './election.js';
 import { appendTxn, applyThrough, firstAfter, indexOf, lastLogged } from './history.js';
-import { minorityQuorum } from './quorum.js';
-import { adoptConfig, configForNewLeader, configInForce, quorumOfBoth, reconfigInProgress } from './reconfig.js';
+import { minorityQuorum, type QuorumVerifier } from './quorum.js';
+import { adoptConfig, configForNewLeader, configInForce, mayProposeReconfig, quorumOfBoth, reconfigInProgress } from './reconfig.js';
 import { assert, counterOf, epochOf, makeZxid, maxBig, type Epoch, type ServerId, type Zxid } from './types.js';
 import type { Message } from './packets.js';
 
@@ -182,6 +182,12 @@ function isMoreRecent(e1: Epoch, z1: Zxid, e2: Epoch, z2: Zxid): boolean {
   return e1 > e2 || (e1 === e2 && z1 > z2);
 }
 
+/** The configs whose quorums a proposal made now needs: the one in force, and the last-seen one while a reconfig is in flight. */
+function proposalQuorums(s: PeerState): QuorumVerifier[] {
+  const joint = reconfigInProgress(s) && !s.config.mutations.has('reconfigOldQuorumOnly');
+  return joint ? [s.quorum, s.lastSeenQuorum] : [s.quorum];
+}
+
 /** A quorum of every config the proposal needs (both while a reconfig is in flight). */
 function commitQuorum(s: PeerState, p: Proposal, acks: Set<ServerId>): boolean {
   if (s.config.mutations.has('commitOnMinority')) return p.quorums.every((q) => minorityQuorum(q.voters, q.observers).containsQuorum(acks));
@@ -220,6 +226,10 @@ function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
     }
     // A leader that a committed reconfig removed from the voters steps down; the new config elects.
     if (s.quorumZxid !== configBefore && !s.quorum.isVoter(s.config.sid)) return stepDown(s, l, out);
+    // The proposals after it waited for the old config's quorum too, in case the reconfig did not
+    // commit; now it has, only the new one elects, and the old voters that became observers will
+    // not ack them (core sim seed 2791 --ops 800 --reconfig stalled on such a proposal for good).
+    if (s.quorumZxid !== configBefore && !s.config.mutations.has('oldQuorumAfterReconfig')) for (const later of l.proposals) later.quorums = proposalQuorums(s);
     releaseSyncs(s, l, out);
   }
 }
@@ -330,15 +340,13 @@ export function leaderPropose(s: PeerState, l: LeaderState, zxid: Zxid | null, d
   assert(zxid === z, `propose numbered ${zxid} by the runtime, but ${z} is next`);
   // One reconfig at a time (the runtime's prep answers ReconfigInProgress first): a second one in
   // flight would commit under the last-seen config without the quorum of the one between.
-  if (reconfigInProgress(s) && (s.config.reconfigOf?.(data) ?? null) !== null) {
+  if (!mayProposeReconfig(s) && (s.config.reconfigOf?.(data) ?? null) !== null) {
     out.push({ type: 'requestDropped', sync: false, data, reason: 'a reconfig is in progress' });
     return;
   }
   l.lastProposed = z;
   appendTxn(s, { zxid: z, data }, out);
-  const joint = reconfigInProgress(s) && !s.config.mutations.has('reconfigOldQuorumOnly');
-  const quorums = joint ? [s.quorum, s.lastSeenQuorum] : [s.quorum];
-  l.proposals.push({ zxid: z, data, acks: new Set(), quorums });
+  l.proposals.push({ zxid: z, data, acks: new Set(), quorums: proposalQuorums(s) });
   for (const h of l.handlers.values()) if (h.forwarding && h.participant) send(out, h.sid, { type: 'PROPOSAL', zxid: z, data });
   tryCommit(s, l, out);
 }

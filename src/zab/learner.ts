@@ -18,6 +18,7 @@ export function becomeLearner(s: PeerState, leader: ServerId, out: Action[]): vo
     start_tick: s.tick,
     lastHeard_tick: s.tick,
     maxCommitSeen: 0n as Zxid,
+    newLeaderConfig: null,
     newLeaderPending: null,
     newLeaderAcked: false,
     ackQueue: [],
@@ -174,10 +175,9 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
       return commitOrRemember(s, l, msg.zxid, out, msg.designatedLeader);
     case 'NEWLEADER':
       if (l.phase !== 'syncing') return leave(s, l, out);
-      // The leader's config in force (committed): ours too; a learner it moves out of this role rejoins.
-      if (msg.config !== undefined && msg.configZxid !== undefined && adoptConfig(s, msg.configZxid, msg.config, out)) {
-        if (!s.quorum.isVoter(l.leader) || learnerRole(s) !== l.role) return leave(s, l, out);
-      }
+      // The leader's config: ours too once the leader is established (UPTODATE).
+      if (msg.config !== undefined && msg.configZxid !== undefined && !m.has('ignoreNewLeaderConfig'))
+        l.newLeaderConfig = { zxid: msg.configZxid, data: msg.config };
       l.newLeaderPending = msg.zxid;
       if (l.snapSync !== null) persistSnapSync(s, l, out);
       if (m.has('epochBeforeTxns') && s.currentEpoch !== l.newEpoch) {
@@ -194,13 +194,15 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
       if (msg.committedZxid !== undefined) l.maxCommitSeen = maxBig(l.maxCommitSeen, msg.committedZxid);
       const configBefore = s.quorumZxid;
       applyThrough(s, l.maxCommitSeen, out);
+      // The leader is established: NEWLEADER's config is in force (already, unless a SNAP skipped its txn).
+      if (l.newLeaderConfig !== null) adoptConfig(s, l.newLeaderConfig.zxid, l.newLeaderConfig.data, out);
+      // A config that moves us (or our leader) out of this role: rejoin instead of serving.
+      if (s.quorumZxid !== configBefore && movedOut(s, l)) return leave(s, l, out);
       // ZooKeeper's updateElectionVote: notifications now report the established epoch.
       s.vote = { ...s.vote, peerEpoch: l.newEpoch! };
       l.phase = 'broadcast';
       startServing(l, out);
       send(out, l.leader, { type: 'ACK', zxid: makeZxid(l.newEpoch!, 0n) });
-      // The sync may have committed a reconfig that moves us (or our leader) out of this role.
-      if (s.quorumZxid !== configBefore) followNewConfig(s, l, out);
       return;
     case 'PING':
       // Not before UPTODATE, as ZooKeeper's Learner.syncWithLeader: a ZooKeeper leader drops a
@@ -268,7 +270,7 @@ function commitOrRemember(s: PeerState, l: LearnerState, z: Zxid, out: Action[],
   applyThrough(s, z, out);
   if (s.quorumZxid === before) return;
   if (designatedLeader !== undefined && designatedLeader !== l.leader && s.quorum.isVoter(designatedLeader)) return takeOver(s, l, designatedLeader, out);
-  followNewConfig(s, l, out);
+  if (movedOut(s, l)) leave(s, l, out);
 }
 
 /**
@@ -286,11 +288,11 @@ function takeOver(s: PeerState, l: LearnerState, leader: ServerId, out: Action[]
 }
 
 /**
- * A reconfig committed: a learner whose leader is no voter of the new config, or whose own role
- * changed (participant <-> observer), goes back to LOOKING and joins the new config.
+ * After a new config came into force: a learner whose leader is no voter of it, or whose own role
+ * changed (participant <-> observer), goes back to LOOKING and joins it.
  */
-function followNewConfig(s: PeerState, l: LearnerState, out: Action[]): void {
-  if (!s.quorum.isVoter(l.leader) || learnerRole(s) !== l.role) leave(s, l, out);
+function movedOut(s: PeerState, l: LearnerState): boolean {
+  return !s.quorum.isVoter(l.leader) || learnerRole(s) !== l.role;
 }
 
 export function learnerTick(s: PeerState, l: LearnerState, out: Action[]): void {

@@ -27,6 +27,14 @@ export function reconfigInProgress(s: PeerState): boolean {
   return s.lastSeenZxid > s.quorumZxid;
 }
 
+/**
+ * Whether a leader may propose a reconfig now: not while another is in flight (ZooKeeper's prep
+ * answers ReconfigInProgress; the core drops one that gets past it).
+ */
+export function mayProposeReconfig(s: PeerState): boolean {
+  return !reconfigInProgress(s) || s.config.mutations.has('concurrentReconfig');
+}
+
 /** `sids` hold a quorum of the config in force and, while a reconfig is in flight, of the last-seen one too. */
 export function quorumOfBoth(s: PeerState, sids: Iterable<ServerId>): boolean {
   const set = [...sids];
@@ -34,11 +42,12 @@ export function quorumOfBoth(s: PeerState, sids: Iterable<ServerId>): boolean {
 }
 
 /** A txn entered our history (proposed, or received from the leader): a reconfig is now the last seen. */
-export function noteLogged(s: PeerState, txn: Txn): void {
+export function noteLogged(s: PeerState, txn: Txn, out?: Action[]): void {
   const q = s.config.reconfigOf?.(txn.data);
   if (q === undefined || q === null || txn.zxid <= s.lastSeenZxid) return;
   s.lastSeenQuorum = q;
   s.lastSeenZxid = txn.zxid;
+  if (out !== undefined && s.config.mutations.has('activateAtProposal')) adoptConfig(s, txn.zxid, txn.data, out);
 }
 
 /** After the log changed under us (TRUNC, SNAP, recovery): the newest reconfig still in it past the one in force. */

@@ -39,7 +39,15 @@ export type Mutation =
   /** Leader PINGs a learner before its sync packet (a ZooKeeper learner exits on that PING). */
   | 'pingBeforeSync'
   /** Leader commits an in-flight reconfig (and what follows it) on a quorum of the old config alone. */
-  | 'reconfigOldQuorumOnly';
+  | 'reconfigOldQuorumOnly'
+  /** Learner ignores the config NEWLEADER carries (keeps its own until a reconfig commits through it). */
+  | 'ignoreNewLeaderConfig'
+  /** A reconfig's config is in force from its proposal (as soon as it is logged), not from its commit. */
+  | 'activateAtProposal'
+  /** Leader proposes a reconfig while another is in flight (no ReconfigInProgress). */
+  | 'concurrentReconfig'
+  /** Proposals made while a reconfig was in flight keep needing the old config's quorum after it commits. */
+  | 'oldQuorumAfterReconfig';
 
 /** Limits, all in ticks of the runtime's clock (the runtime chooses the tick length). */
 export interface PeerConfig {
@@ -116,6 +124,12 @@ export interface LearnerState {
   lastHeard_tick: number;
   /** Highest COMMIT/INFORM zxid received before UPTODATE; applied at UPTODATE. */
   maxCommitSeen: Zxid;
+  /**
+   * The leader's config NEWLEADER carried: in force here at UPTODATE, once the leader is established
+   * (ZooKeeper's Learner.syncWithLeader keeps it as last-seen until then: a ZooKeeper leader sends
+   * its last-seen config, which commits only with its initial history).
+   */
+  newLeaderConfig: { zxid: Zxid; data: Buffer } | null;
   /** NEWLEADER zxid received whose ACK waits for the synced txns to become durable. */
   newLeaderPending: Zxid | null;
   newLeaderAcked: boolean;

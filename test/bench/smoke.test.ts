@@ -54,6 +54,8 @@ for (const system of ['zookeeper', 'tszk'] as const) {
       rounds: 1,
       failoverRepeats: 0,
       handshakes_ms: 1000,
+      fanout: { watchers: 10, reps: 3 },
+      floorSamples: 20,
       config,
       server: { forceSync: true, zkHeap_mb: 256 },
       progress: () => {},
@@ -76,6 +78,12 @@ for (const system of ['zookeeper', 'tszk'] as const) {
     }
     assert.ok(r.handshakes !== undefined && r.handshakes.sessions_per_s > 0, `no sessions opened: ${JSON.stringify(r.handshakes)}`);
     assert.equal(r.handshakes.failures, 0, 'sessions refused while opening them back to back');
-    process.stdout.write(`${formatReport(report)}\n`);
+    // Every one of the watchers got its event in every repetition (a missing one times the rep out).
+    assert.ok(r.fanout !== undefined && r.fanout.reps === 3 && r.fanout.events_per_s > 0, `no fan-out: ${JSON.stringify(r.fanout)}`);
+    assert.ok(r.floor !== undefined && r.floor.rtt_us.p50 > 0 && r.floor.fsync_us.p50 > 0, `no floor: ${JSON.stringify(r.floor)}`);
+    const text = formatReport(report);
+    assert.match(text, /watch fan-out, 10 watchers × 3/);
+    assert.match(text, /against it: create sync p50/);
+    process.stdout.write(`${text}\n`);
   });
 }

@@ -44,51 +44,103 @@ export function opensslMissing(): string | undefined {
 /** The subject alice's certificate carries (openssl -subj form, multi-valued RDN with +). */
 export const ALICE_SUBJECT = '/DC=org/DC=example/O=Acme, Inc./OU=Eng+OU=Ops/CN=alice #1; <x> "q" é/emailAddress=alice@example.org';
 
+function openssl(dir: string, ...args: string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/**
+ * A key and a certificate signed by `signer` (a CA made by makeCerts: 'ca' or 'ca2') in `dir`,
+ * with the stores ZooKeeper reads; `ext` adds X509v3 extension lines (subjectAltName=...).
+ */
+export function issue(dir: string, name: string, subject: string, signer: string, ext: string[] = [], days = '2'): Identity {
+  const f = (n: string): string => path.join(dir, n);
+  const key = f(`${name}.key`);
+  const cert = f(`${name}.crt`);
+  openssl(dir, 'genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', key);
+  openssl(dir, 'req', '-new', '-key', key, '-out', f(`${name}.csr`), '-utf8', '-multivalue-rdn', '-subj', subject);
+  fs.writeFileSync(f(`${name}.ext`), ['basicConstraints=CA:FALSE', ...ext].join('\n') + '\n');
+  openssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    f(`${name}.csr`),
+    '-CA',
+    f(`${signer}.pem`),
+    '-CAkey',
+    f(`${signer}.key`),
+    '-CAcreateserial',
+    '-out',
+    cert,
+    '-days',
+    days,
+    '-extfile',
+    f(`${name}.ext`),
+  );
+  const pem = f(`${name}-keystore.pem`);
+  fs.writeFileSync(pem, fs.readFileSync(key, 'utf8') + fs.readFileSync(cert, 'utf8'));
+  const p12 = f(`${name}.p12`);
+  openssl(dir, 'pkcs12', '-export', '-in', cert, '-inkey', key, '-out', p12, '-passout', `pass:${STORE_PASSWORD}`, '-name', name);
+  return { key, cert, pem, p12 };
+}
+
+/** Revokes `revoked` (certificates of makeCerts' CA) and writes the CA's CRL; returns its path (PEM). */
+export function caCrl(c: TestCerts, revoked: Identity[]): string {
+  const f = (n: string): string => path.join(c.dir, n);
+  fs.writeFileSync(f('index.txt'), '');
+  fs.writeFileSync(f('crlnumber'), '01\n');
+  const cnf = f('ca.cnf');
+  fs.writeFileSync(
+    cnf,
+    [
+      '[ca]',
+      'default_ca = tszk_test',
+      '[tszk_test]',
+      `database = ${f('index.txt')}`,
+      `crlnumber = ${f('crlnumber')}`,
+      `certificate = ${c.ca}`,
+      `private_key = ${f('ca.key')}`,
+      'default_md = sha256',
+      'default_crl_days = 2',
+    ].join('\n') + '\n',
+  );
+  for (const r of revoked) openssl(c.dir, 'ca', '-config', cnf, '-revoke', r.cert);
+  const crl = f('ca.crl');
+  openssl(c.dir, 'ca', '-config', cnf, '-gencrl', '-out', crl);
+  return crl;
+}
+
 export function makeCerts(): TestCerts {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tszk-certs-'));
   const f = (n: string): string => path.join(dir, n);
-  const ssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   const ca = (name: string): void => {
-    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f(`${name}.key`), '-out', f(`${name}.pem`), '-days', '2', '-subj', `/CN=tszk test ${name}`);
+    openssl(
+      dir,
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      f(`${name}.key`),
+      '-out',
+      f(`${name}.pem`),
+      '-days',
+      '2',
+      '-subj',
+      `/CN=tszk test ${name}`,
+    );
   };
   ca('ca');
   ca('ca2');
-  const identity = (name: string, subject: string, signer: string, san?: string, days = '2'): Identity => {
-    const key = f(`${name}.key`);
-    const cert = f(`${name}.crt`);
-    ssl('genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', key);
-    ssl('req', '-new', '-key', key, '-out', f(`${name}.csr`), '-utf8', '-multivalue-rdn', '-subj', subject);
-    const ext = f(`${name}.ext`);
-    fs.writeFileSync(ext, san === undefined ? 'basicConstraints=CA:FALSE\n' : `basicConstraints=CA:FALSE\nsubjectAltName=${san}\n`);
-    ssl(
-      'x509',
-      '-req',
-      '-in',
-      f(`${name}.csr`),
-      '-CA',
-      f(`${signer}.pem`),
-      '-CAkey',
-      f(`${signer}.key`),
-      '-CAcreateserial',
-      '-out',
-      cert,
-      '-days',
-      days,
-      '-extfile',
-      ext,
-    );
-    const pem = f(`${name}-keystore.pem`);
-    fs.writeFileSync(pem, fs.readFileSync(key, 'utf8') + fs.readFileSync(cert, 'utf8'));
-    const p12 = f(`${name}.p12`);
-    ssl('pkcs12', '-export', '-in', cert, '-inkey', key, '-out', p12, '-passout', `pass:${STORE_PASSWORD}`, '-name', name);
-    return { key, cert, pem, p12 };
-  };
-  const server = identity('server', '/CN=localhost', 'ca', 'DNS:localhost,IP:127.0.0.1');
-  const alice = identity('alice', ALICE_SUBJECT, 'ca', 'DNS:localhost,IP:127.0.0.1');
-  const bob = identity('bob', '/O=tszk/CN=bob', 'ca', 'DNS:localhost,IP:127.0.0.1');
-  const mallory = identity('mallory', '/CN=mallory', 'ca2', 'DNS:localhost,IP:127.0.0.1');
+  const san = 'subjectAltName=DNS:localhost,IP:127.0.0.1';
+  const identity = (name: string, subject: string, signer: string, days = '2'): Identity => issue(dir, name, subject, signer, [san], days);
+  const server = identity('server', '/CN=localhost', 'ca');
+  const alice = identity('alice', ALICE_SUBJECT, 'ca');
+  const bob = identity('bob', '/O=tszk/CN=bob', 'ca');
+  const mallory = identity('mallory', '/CN=mallory', 'ca2');
   // -days -1: notAfter a day before now.
-  const expired = identity('expired', '/O=tszk/CN=expired', 'ca', 'DNS:localhost,IP:127.0.0.1', '-1');
+  const expired = identity('expired', '/O=tszk/CN=expired', 'ca', '-1');
   const caP12 = f('truststore.p12');
   // keytool's trust store: Java trusts only certificates marked as trusted, which openssl -nokeys does not do.
   execFileSync(

@@ -6,35 +6,19 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ZooKeeperClient } from '../../src/client/index.js';
 import { freePort } from '../support/ports.js';
 import { skipUnless, startTarget, tszkMissing, type TargetKind } from '../support/target.js';
 import { zookeeperMissing } from '../support/zookeeper.js';
-import { makeCerts, opensslMissing, tlsServerCfg, type Identity, type TestCerts } from './certs.js';
+import { tlsAttempt } from './tlsAttempt.js';
+import { makeCerts, opensslMissing, tlsServerCfg, type TestCerts } from './certs.js';
 
 const missing = opensslMissing() ?? tszkMissing() ?? zookeeperMissing();
-
-/** 'connected', or how the connection attempt failed. */
-async function attempt(port: number, certs: TestCerts, who: Identity): Promise<string> {
-  try {
-    const zk = await ZooKeeperClient.connect(`127.0.0.1:${port}`, {
-      sessionTimeout_ms: 10_000,
-      connectWait_ms: 3000,
-      tls: { ca: fs.readFileSync(certs.ca), cert: fs.readFileSync(who.cert), key: fs.readFileSync(who.key) },
-    });
-    await zk.exists('/');
-    await zk.close();
-    return 'connected';
-  } catch {
-    return 'refused';
-  }
-}
 
 async function outcomes(kind: TargetKind, certs: TestCerts, logFile?: string): Promise<Record<string, string>> {
   const securePort = await freePort();
   const target = await startTarget(kind, { cfg: tlsServerCfg(certs, securePort), ...(logFile ? { logFile } : {}) });
   try {
-    return { valid: await attempt(securePort, certs, certs.bob), expired: await attempt(securePort, certs, certs.expired) };
+    return { valid: await tlsAttempt(securePort, certs, certs.bob), expired: await tlsAttempt(securePort, certs, certs.expired) };
   } finally {
     await target.stop();
   }

@@ -1,6 +1,7 @@
 /**
  * The quorum security keys as parsed from zoo.cfg and -D (no processes): ssl.quorum.* under
- * either spelling, their defaults (QuorumX509Util: clientAuth need, TLSv1.2, host names checked),
+ * either spelling, their defaults (QuorumX509Util: clientAuth need, TLSv1.2, host names checked,
+ * reverse lookups allowed),
  * quorum.auth.* with the JAAS sections, admin.forceHttps / admin.portUnification.
  */
 import assert from 'node:assert/strict';
@@ -43,15 +44,22 @@ test('sslQuorum with ssl.quorum.* from zoo.cfg, or from -D with the zookeeper. p
     assert.deepEqual(q.ssl.enabledProtocols, ['TLSv1.2']);
     assert.equal(q.ssl.hostnameVerification, true);
     assert.equal(q.ssl.certReload, false);
+    // ZooKeeper 3.8.6's defaults: reverse lookups for the quorum, not for clients; no revocation check.
+    assert.equal(q.ssl.allowReverseDnsLookup, true);
+    assert.equal(q.ssl.crl, undefined);
     assert.deepEqual(c.warnings, []);
     // The client port's ssl.* keys are another matter.
     assert.equal(c.options.ssl.keyStore, undefined);
+    assert.equal(c.options.ssl.allowReverseDnsLookup, false);
   }
   const tuned = parseZooCfg(
     base +
       'portUnification=true\nsslQuorumReloadCertFiles=true\nssl.quorum.keyStore.location=/k/s.p12\nssl.quorum.clientAuth=want\n' +
-      'ssl.quorum.enabledProtocols=TLSv1.2,TLSv1.3\nssl.quorum.hostnameVerification=false\nssl.quorum.handshakeDetectionTimeoutMillis=700\n',
+      'ssl.quorum.enabledProtocols=TLSv1.2,TLSv1.3\nssl.quorum.hostnameVerification=false\nssl.quorum.handshakeDetectionTimeoutMillis=700\n' +
+      'ssl.quorum.allowReverseDnsLookup=false\nssl.quorum.crl=true\nssl.quorum.crl.location=/k/ca.crl\n',
   ).options.quorumTls;
+  assert.equal(tuned.ssl.allowReverseDnsLookup, false);
+  assert.equal(tuned.ssl.crl, '/k/ca.crl');
   assert.equal(tuned.portUnification, true);
   assert.equal(tuned.ssl.certReload, true);
   assert.equal(tuned.ssl.keyStore?.type, 'PKCS12');

@@ -5,7 +5,7 @@
  * certificate from another CA, a garbage handshake) end the same way on both.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -14,7 +14,8 @@ import { Perms } from '../../src/proto/opcodes.js';
 import { freePort } from '../support/ports.js';
 import { skipUnless, startTarget, tszkMissing, type Target, type TargetKind } from '../support/target.js';
 import { startTszk, tszkCommand } from '../support/tszk.js';
-import { ZK_SERVER_CLASSPATH, zookeeperMissing } from '../support/zookeeper.js';
+import { zookeeperMissing } from '../support/zookeeper.js';
+import { javaCliOverTls } from './javaCli.js';
 import { makeCerts, opensslMissing, STORE_PASSWORD, tlsServerCfg, type Identity, type TestCerts } from './certs.js';
 
 const missing = opensslMissing() ?? tszkMissing() ?? zookeeperMissing();
@@ -124,32 +125,15 @@ function kazooOverTls(port: number, certs: TestCerts): string {
   return r.status === 0 ? r.stdout.trim() : `exit ${r.status}: ${r.stderr.split('\n').slice(-3).join(' ')}`;
 }
 
-/**
- * ZooKeeper's CLI (ZooKeeperMain, what zkCli.sh runs) with its client TLS properties: the Netty
- * socket, PKCS12 stores. zkCli.sh's own classpath lacks netty-codec, which TLS needs.
- */
-function zkCliOverTls(port: number, certs: TestCerts): Promise<string> {
-  const flags = [
-    '-Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty',
-    '-Dzookeeper.client.secure=true',
-    `-Dzookeeper.ssl.keyStore.location=${certs.bob.p12}`,
-    `-Dzookeeper.ssl.keyStore.password=${STORE_PASSWORD}`,
-    `-Dzookeeper.ssl.trustStore.location=${certs.caP12}`,
-    `-Dzookeeper.ssl.trustStore.password=${STORE_PASSWORD}`,
-  ];
-  return new Promise((resolve) => {
-    const p = spawn('java', [...flags, '-cp', ZK_SERVER_CLASSPATH, 'org.apache.zookeeper.ZooKeeperMain', '-server', `127.0.0.1:${port}`, 'get', '/kazoo-tls'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    p.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    const t = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    p.on('close', () => {
-      clearTimeout(t);
-      // The data line; the CLI's watcher may print connection events after it.
-      resolve(out.split('\n').find((l) => !/^(Connecting to|WATCHER::|WatchedEvent|\s*$)/.test(l)) ?? out);
-    });
-  });
+/** ZooKeeper's CLI over TLS with bob's PKCS12 stores: the answer to `get /kazoo-tls`. */
+async function zkCliOverTls(port: number, certs: TestCerts): Promise<string> {
+  const props = {
+    'zookeeper.ssl.keyStore.location': certs.bob.p12,
+    'zookeeper.ssl.keyStore.password': STORE_PASSWORD,
+    'zookeeper.ssl.trustStore.location': certs.caP12,
+    'zookeeper.ssl.trustStore.password': STORE_PASSWORD,
+  };
+  return (await javaCliOverTls(`127.0.0.1:${port}`, props, ['get', '/kazoo-tls'], 30_000)).answer;
 }
 
 describe('client TLS and x509 auth, tszk beside ZooKeeper', { skip: skipUnless(missing), timeout: 170_000 }, () => {

@@ -73,3 +73,33 @@ test('without mutations, voteIgnoresZxid alone is still safe: the ACKEPOCH check
   }
   console.log(`# voteIgnoresZxid: ${liveness} of 300 seeds lost liveness, none lost safety`);
 });
+
+/**
+ * The reconfig rules, each broken on its own, caught in the reconfig core simulator
+ * (`npm run sim -- --core --reconfig --ops 800 --mutation <m> --seed <seed>`) at the seed named
+ * here; the same seed passes with the rule intact.
+ */
+const RECONFIG_OPS = 800;
+const reconfigCases: { mutation: Mutation; seed: number; caughtBy: string; why: string }[] = [
+  { mutation: 'reconfigOldQuorumOnly', seed: 1, caughtBy: 'durability', why: 'a reconfig committed on the old config’s quorum alone (no joint quorum)' },
+  { mutation: 'activateAtProposal', seed: 1, caughtBy: 'config', why: 'a config in force from its proposal, not its commit' },
+  { mutation: 'concurrentReconfig', seed: 87, caughtBy: 'durability', why: 'a second reconfig proposed while one is in flight' },
+  { mutation: 'ignoreNewLeaderConfig', seed: 9, caughtBy: 'config', why: 'a learner ignoring the config NEWLEADER carries' },
+  {
+    mutation: 'oldQuorumAfterReconfig',
+    seed: 2791,
+    caughtBy: 'liveness',
+    why: 'proposals made while a reconfig was in flight still wait for the old quorum once it commits',
+  },
+];
+
+for (const c of reconfigCases) {
+  test(`reconfig mutant ${c.mutation} is caught at seed ${c.seed} by ${c.caughtBy} (${c.why})`, () => {
+    const r = runSeed(c.seed, RECONFIG_OPS, [c.mutation], true);
+    assert.equal(r.ok, false, `seed ${c.seed} no longer catches ${c.mutation}: find the new seed with the command above`);
+    assert.equal(r.checker, c.caughtBy, r.violation);
+    console.log(`# ${c.mutation}: seed ${c.seed}: ${r.violation}`);
+    const intact = runSeed(c.seed, RECONFIG_OPS, [], true);
+    assert.ok(intact.ok, `seed ${c.seed} fails without the mutant: ${intact.violation}`);
+  });
+}

@@ -30,13 +30,15 @@ test(`${SEEDS} random seeds with reconfigs in the mix keep every ZAB guarantee`,
   assert.ok(reconfigs > SEEDS / 2, 'reconfigs committed');
 });
 
-test('mutant reconfigOldQuorumOnly (an in-flight reconfig committed on the old quorum alone) is caught by the durability checker', () => {
-  for (let seed = 1; seed <= 200; seed++) {
-    const r = runSeed(seed, OPS, ['reconfigOldQuorumOnly'], true);
-    if (r.ok) continue;
-    console.log(`# caught at seed ${seed}: ${r.violation}`);
-    assert.equal(r.checker, 'durability', r.violation);
-    return;
+/**
+ * Seeds that once failed, beyond the range above: 138 (two reconfigs writing the same membership
+ * made the linearizability checker's witness wrong) and 2791 (a proposal made while a reconfig was
+ * in flight kept waiting for the old config's quorum after the reconfig committed; the old voters,
+ * observers now, never acked it).
+ */
+test('reconfig seeds that once failed pass', () => {
+  for (const seed of [138, 2791]) {
+    const r = runSeed(seed, OPS, [], true);
+    assert.ok(r.ok, report(r, OPS, []));
   }
-  assert.fail('not caught in 200 seeds');
 });

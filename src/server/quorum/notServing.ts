@@ -1,15 +1,18 @@
 /**
- * The client port while a quorum peer is not serving (electing, syncing): four-letter words get
+ * The client ports while a quorum peer is not serving (electing, syncing): four-letter words get
  * ZooKeeper's "not currently serving" answer (ruok still says imok: the process is alive), and
- * client connections are closed at once so clients move on to another member.
+ * client connections are closed at once so clients move on to another member. The same ports as
+ * when serving answer, TLS ones included (secureClientPort, a unified clientPort), as ZooKeeper
+ * keeps its Netty factories bound through elections.
  */
 import { fourLetterCode } from '../../proto/fourLetterWords.js';
-import type { ClientListener, ClientSocket, ClientSocketHandlers, ListenClients } from '../io.js';
+import { clientPorts, type ClientListener, type ClientSocket, type ClientSocketHandlers, type ListenClients } from '../io.js';
+import type { ServerOptions } from '../options.js';
 
 export const NOT_SERVING_TEXT = 'This ZooKeeper instance is not currently serving requests\n';
 
 export class NotServingListener {
-  private listener: ClientListener | undefined;
+  private listeners: ClientListener[] = [];
   private readonly sockets = new Set<ClientSocket>();
 
   constructor(
@@ -17,15 +20,16 @@ export class NotServingListener {
     private readonly describe: () => string,
   ) {}
 
-  async listen(port: number, host: string): Promise<void> {
-    this.listener = await this.listenClients(port, host, (s) => this.accept(s));
+  async listen(o: ServerOptions): Promise<void> {
+    for (const p of clientPorts(o)) this.listeners.push(await this.listenClients(p.port, p.address, (s) => this.accept(s), p.tls));
   }
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
-    await this.listener?.close();
-    this.listener = undefined;
+    const listeners = this.listeners;
+    this.listeners = [];
+    await Promise.all(listeners.map((l) => l.close()));
   }
 
   private accept(s: ClientSocket): ClientSocketHandlers {

@@ -261,7 +261,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     );
     await this.election.listen();
     await this.learners.listen();
-    if (this.options.clientPortListen) await this.notServing.listen(this.options.clientPort, this.options.clientPortAddress);
+    await this.notServing.listen(this.options);
     this.notServingUp = true;
     log.info(
       { myid: this.self.id, clientPort: this.options.clientPort, tick_ms: this.tick_ms, voters: this.config.quorum.voters.map(String) },
@@ -728,7 +728,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     this.options = { ...this.options, clientPort: me.clientPort, clientPortAddress: address, clientPortListen: true };
     if (this.pipeline !== undefined) return this.pipeline.rebind(me.clientPort, address);
     if (!this.notServingUp) return;
-    return this.notServing.close().then(() => this.notServing.listen(me.clientPort!, address));
+    return this.notServing.close().then(() => this.notServing.listen(this.options));
   }
 
   /**
@@ -948,7 +948,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     this.forwardedWrites.length = 0;
     return pipeline.close().then(async () => {
       if (!this.closed && !this.notServingUp) {
-        if (this.options.clientPortListen) await this.notServing.listen(this.options.clientPort, this.options.clientPortAddress);
+        await this.notServing.listen(this.options);
         this.notServingUp = true;
       }
       log.info({ mode: this.modeName() }, 'stopped serving clients');

@@ -1,15 +1,16 @@
 /**
  * The sockets between quorum peers (election and quorum ports), as ZooKeeper's QuorumCnxManager,
  * Learner and Leader make them: plain TCP; TLS with sslQuorum=true (ssl.quorum.* stores, client
- * certificates required unless ssl.quorum.clientAuth says otherwise, host names checked both ways
- * unless ssl.quorum.hostnameVerification=false); with portUnification=true the listeners take TLS
+ * certificates required unless ssl.quorum.clientAuth says otherwise, the other end's certificate
+ * naming its address or host on both ends unless ssl.quorum.hostnameVerification=false, a reverse
+ * lookup allowed by ssl.quorum.allowReverseDnsLookup, revocation by ssl.quorum.crl); with portUnification=true the listeners take TLS
  * and plaintext alike, told apart by the first byte (UnifiedServerSocket), which is how an
  * ensemble moves to TLS one member at a time. Without it, a TLS listener refuses plaintext.
  * Only the node I/O layer sees this; the core and the simulator get connected byte streams.
  */
-import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
+import { peerHostMismatch } from '../../client/hostVerification.js';
 import { log } from '../../log.js';
 import type { QuorumTlsOptions } from '../options.js';
 import { serverTls, type ServerTls } from '../tlsContext.js';
@@ -51,17 +52,6 @@ const PLAIN: QuorumSockets = {
   close: () => undefined,
 };
 
-/** ZKTrustManager's client check: the certificate must name the connecting address (or, failing that, a name it resolves back to). */
-async function peerHostMatches(s: tls.TLSSocket): Promise<string | undefined> {
-  const cert = s.getPeerCertificate();
-  const ip = remoteAddress(s);
-  const byIp = tls.checkServerIdentity(ip, cert);
-  if (byIp === undefined) return undefined;
-  const names = await dns.promises.reverse(ip).catch(() => [] as string[]);
-  for (const n of names) if (tls.checkServerIdentity(n, cert) === undefined) return undefined;
-  return byIp.message;
-}
-
 export function quorumSockets(o: QuorumTlsOptions): QuorumSockets {
   if (!o.sslQuorum && !o.portUnification) return PLAIN;
   const ssl = o.ssl;
@@ -69,23 +59,28 @@ export function quorumSockets(o: QuorumTlsOptions): QuorumSockets {
   let t: ServerTls = serverTls(ssl);
   let clientContext = tls.createSecureContext(t.secureOptions);
   const tlsServers = new Set<tls.Server>();
-  const unwatch = ssl.certReload
-    ? watchStores(ssl, 'quorum', (n) => {
-        t = n;
-        clientContext = tls.createSecureContext(n.secureOptions);
-        for (const srv of tlsServers) srv.setSecureContext(n.secureOptions);
-      })
-    : undefined;
+  const unwatch = watchStores(ssl, 'quorum', (n) => {
+    t = n;
+    clientContext = tls.createSecureContext(n.secureOptions);
+    for (const srv of tlsServers) srv.setSecureContext(n.secureOptions);
+  });
+
+  /** ZKTrustManager's check of the other end's certificate, on both ends (QuorumX509Util verifies client host names too). */
+  const checkHost = (what: string, s: tls.TLSSocket, hostName: string | undefined, then: () => void): void => {
+    // getPeerCertificate, not getPeerX509Certificate: on a connecting socket Node 20's X509 object frees the peer's certificate behind the connection's back.
+    const cert = s.getPeerCertificate();
+    if (!ssl.hostnameVerification || cert.raw === undefined) return then();
+    void peerHostMismatch(cert, remoteAddress(s), hostName, ssl.allowReverseDnsLookup, 'ssl.quorum.allowReverseDnsLookup').then((mismatch) => {
+      if (mismatch === undefined) return then();
+      log.warn({ addr: remoteAddress(s), host: hostName, err: mismatch }, `${what}: refused a TLS peer whose certificate does not name its host`);
+      s.destroy();
+    });
+  };
 
   const acceptor = (what: string, accepted: (s: net.Socket, first: Buffer) => void): tls.Server => {
     const srv = tlsAcceptor(t, what, 'ssl.quorum.clientAuth', (s) => {
       s.pause();
-      if (s.getPeerX509Certificate() === undefined || !ssl.hostnameVerification) return accepted(s, NOTHING);
-      void peerHostMatches(s).then((mismatch) => {
-        if (mismatch === undefined) return accepted(s, NOTHING);
-        log.warn({ addr: remoteAddress(s), err: mismatch }, `${what}: refused a TLS peer whose certificate does not name its host`);
-        s.destroy();
-      });
+      checkHost(what, s, undefined, () => accepted(s, NOTHING));
     });
     tlsServers.add(srv);
     return srv;
@@ -99,10 +94,11 @@ export function quorumSockets(o: QuorumTlsOptions): QuorumSockets {
         port,
         secureContext: clientContext,
         ...(net.isIP(host) === 0 ? { servername: host } : {}),
-        checkServerIdentity: ssl.hostnameVerification ? tls.checkServerIdentity : () => undefined,
+        // Checked once connected, against the address as well as the name (checkHost).
+        checkServerIdentity: () => undefined,
       });
       s.setNoDelay(true);
-      s.once('secureConnect', ready);
+      s.once('secureConnect', () => checkHost(`connection to ${host}:${port}`, s, host, ready));
       return s;
     },
     listen(what, host, port, accepted) {
@@ -110,7 +106,6 @@ export function quorumSockets(o: QuorumTlsOptions): QuorumSockets {
       return listenOn(what, host, port, (socket) =>
         detectTls(
           socket,
-          ssl.handshakeDetectionTimeout_ms,
           (isTls, first) => {
             if (isTls) {
               socket.unshift(first);
@@ -122,17 +117,26 @@ export function quorumSockets(o: QuorumTlsOptions): QuorumSockets {
               socket.destroy();
             }
           },
-          () => {
-            // UnifiedServerSocket takes a connection that sent nothing in time for plaintext.
-            if (o.portUnification) return accepted(socket, NOTHING);
-            log.warn({ addr: remoteAddress(socket) }, `${what}: closing a connection that sent nothing to tell TLS from plaintext`);
-            socket.destroy();
+          {
+            timeout_ms: ssl.handshakeDetectionTimeout_ms,
+            timedOut: () => {
+              // UnifiedServerSocket takes a connection that sent nothing in time for plaintext.
+              if (o.portUnification) {
+                log.warn(
+                  { addr: remoteAddress(socket) },
+                  `${what}: socket mode detection timed out after ${ssl.handshakeDetectionTimeout_ms} ms, assuming plaintext`,
+                );
+                return accepted(socket, NOTHING);
+              }
+              log.warn({ addr: remoteAddress(socket) }, `${what}: closing a connection that sent nothing to tell TLS from plaintext`);
+              socket.destroy();
+            },
           },
         ),
       );
     },
     close() {
-      unwatch?.();
+      unwatch();
       tlsServers.clear();
     },
   };
