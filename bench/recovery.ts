@@ -5,7 +5,7 @@
  * each server reports for writing its last snapshot. Timings on a loaded machine are noisy: the
  * run repeats the restart (--restarts) and prints each.
  *
- *   npm run bench:recovery -- [--znodes 1000000] [--restarts 2] [--systems tszk,zookeeper]
+ *   npm run bench:recovery -- [--znodes 1000000 | 10000,100000,1000000] [--restarts 2] [--systems tszk,zookeeper]
  *   (tszk-base: another build, TSZK_BASE_CLI=<its dist/src/cli/main.js>, as in npm run bench)
  */
 import fs from 'node:fs';
@@ -96,17 +96,20 @@ async function bench(system: SystemName, n: number, restarts: number): Promise<s
 }
 
 async function main(): Promise<void> {
-  const n = Number(arg('znodes', '1000000'));
+  // A list (10000,100000,1000000) gives one row per size and system: how each cost grows.
+  const sizes = arg('znodes', '1000000').split(',').map(Number);
   const restarts = Number(arg('restarts', '2'));
   const systems = arg('systems', 'tszk,zookeeper').split(',') as SystemName[];
   console.log(
-    `## Restart after kill -9 until a session is served, ${n} znodes × 100 B (snapCount ${SNAP_COUNT}, fsync on; wall times noisy, server CPU steadier)\n`,
+    `## Restart after kill -9 until a session is served, ${sizes.join(' / ')} znodes × 100 B (snapCount ${SNAP_COUNT}, fsync on; wall times noisy, server CPU steadier)\n`,
   );
   console.log('| system | znodes | restart → serving s (server CPU s), each restart | dataDir MiB | last snapshot write | load s |');
   console.log('|---|---|---|---|---|---|');
-  for (const system of systems) {
-    const missing = systemMissing(system);
-    console.log(missing !== undefined ? `| ${system} | ${n} | SKIPPED: ${missing} | | | |` : await bench(system, n, restarts));
+  for (const n of sizes) {
+    for (const system of systems) {
+      const missing = systemMissing(system);
+      console.log(missing !== undefined ? `| ${system} | ${n} | SKIPPED: ${missing} | | | |` : await bench(system, n, restarts));
+    }
   }
 }
 

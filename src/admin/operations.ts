@@ -5,7 +5,7 @@
  */
 import type { MemberAdminSource } from '../server/adminSource.js';
 import type { ParsedConfig } from '../server/config.js';
-import { startAdminServer, type AdminServerHandle } from './adminServer.js';
+import type { AdminServerHandle } from './adminServer.js';
 import type { MetricsServerHandle } from './prometheus.js';
 
 export interface OperationsHandle {
@@ -20,6 +20,8 @@ export interface OperationsHandle {
 export async function startOperations(cfg: ParsedConfig, member: MemberAdminSource, sysProps: Readonly<Record<string, string>>): Promise<OperationsHandle> {
   let admin: AdminServerHandle | undefined;
   if (cfg.admin.enableServer) {
+    // Loaded only when on: its modules (the console, the commands) are no part of a member's start otherwise.
+    const { startAdminServer } = await import('./adminServer.js');
     admin = await startAdminServer(cfg.admin, {
       member,
       initialConfig: member.quorum() === undefined ? cfg.text : undefined,

@@ -8,8 +8,14 @@
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import * as snappy from 'snappyjs';
+import type * as Snappy from 'snappyjs';
 import { StorageError, errorMessage } from './errors.js';
+
+/** snappyjs is loaded on the first snappy snapshot: not on every server's start (config.ts reads this module). */
+let snappyModule: typeof Snappy | undefined;
+async function snappy(): Promise<typeof Snappy> {
+  return (snappyModule ??= await import('snappyjs'));
+}
 
 export type SnapshotCompression = 'none' | 'gz' | 'snappy';
 export const SNAPSHOT_COMPRESSIONS: readonly SnapshotCompression[] = ['none', 'gz', 'snappy'];
@@ -53,6 +59,7 @@ export async function decompressSnapshot(buf: Buffer, c: SnapshotCompression, fi
       throw new StorageError(`gzip stream is corrupt: ${errorMessage(e)}`, file, undefined);
     }
   }
+  const { uncompress } = await snappy();
   const parts: Buffer[] = [];
   let at = SNAPPY_HEADER_BYTES;
   if (buf.length < at) throw new StorageError('snappy header is truncated', file, buf.length);
@@ -61,7 +68,7 @@ export async function decompressSnapshot(buf: Buffer, c: SnapshotCompression, fi
     const n = buf.readInt32BE(at);
     if (n < 0 || at + 4 + n > buf.length) throw new StorageError(`snappy block of ${n} bytes runs past the end of the file`, file, at);
     try {
-      parts.push(snappy.uncompress(buf.subarray(at + 4, at + 4 + n)));
+      parts.push(uncompress(buf.subarray(at + 4, at + 4 + n)));
     } catch (e) {
       throw new StorageError(`snappy block is corrupt: ${errorMessage(e)}`, file, at);
     }
@@ -79,6 +86,7 @@ export function snapshotCompressor(c: Exclude<SnapshotCompression, 'none'>): (pl
   if (c === 'gz') return (plain) => gzip(plain);
   let first = true;
   return async (plain) => {
+    const { compress } = await snappy();
     const out: Buffer[] = [];
     if (first) {
       const h = Buffer.alloc(SNAPPY_HEADER_BYTES);
@@ -89,7 +97,7 @@ export function snapshotCompressor(c: Exclude<SnapshotCompression, 'none'>): (pl
       first = false;
     }
     for (let at = 0; at < plain.length; at += SNAPPY_BLOCK_BYTES) {
-      const block = snappy.compress(plain.subarray(at, at + SNAPPY_BLOCK_BYTES));
+      const block = compress(plain.subarray(at, at + SNAPPY_BLOCK_BYTES));
       const len = Buffer.alloc(4);
       len.writeInt32BE(block.length);
       out.push(len, block);

@@ -25,6 +25,10 @@ function sameVote(a: Vote, b: Vote): boolean {
   return a.leader === b.leader && a.zxid === b.zxid && a.electionEpoch === b.electionEpoch && a.peerEpoch === b.peerEpoch;
 }
 
+function sameRecordedVote(r: ReceivedVote | undefined, v: Vote): boolean {
+  return r !== undefined && r.state === 'LOOKING' && sameVote(r, v);
+}
+
 function better(s: PeerState, n: Vote, cur: Vote): boolean {
   if (s.config.mutations.has('voteIgnoresZxid')) return n.peerEpoch !== cur.peerEpoch ? n.peerEpoch > cur.peerEpoch : n.leader > cur.leader;
   return voteBetter(n, cur);
@@ -152,6 +156,14 @@ export function lookingNotification(s: PeerState, l: LookingState, from: ServerI
       l.proposal = { ...nv };
       l.finalizeDeadline_tick = null;
       sendNotifications(s, l, out);
+    } else if (!sameVote(nv, { ...l.proposal, electionEpoch: s.logicalclock }) && !sameRecordedVote(l.recvset.get(from), nv)) {
+      // A worse vote in our round: the sender has not heard ours (it would have taken it), e.g. it
+      // was still following when we started looking and only answered. Tell it now, not at our
+      // next resend (finalizeWait later): that wait is what made some fail-overs twice as long.
+      // ZooKeeper does not answer here; an extra notification is one more vote it takes as any
+      // other. Once per changed vote of the sender, so two peers that rank votes differently (a
+      // config in flux) do not answer each other forever.
+      out.push({ type: 'send', to: from, msg: notification(s, { ...l.proposal, electionEpoch: s.logicalclock }, 'LOOKING') });
     }
     l.recvset.set(from, { ...nv, state: 'LOOKING' });
     s.vote = { ...l.proposal, electionEpoch: s.logicalclock };

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import { ScriptedEnsemble } from '../../src/sim/script.js';
 import { encodeWrite } from '../../src/sim/machine.js';
 import { voteBetter } from '../../src/zab/election.js';
-import { step } from '../../src/zab/peer.js';
+import { recover, step } from '../../src/zab/peer.js';
+import { majorityQuorum } from '../../src/zab/quorum.js';
+import { corePeer } from '../../src/sim/corePeer.js';
 import { epoch, makeZxid, serverId, zxid, type Epoch } from '../../src/zab/types.js';
 
 /** Give a peer's disk a history: currentEpoch and txns (epoch, counter) pairs. */
@@ -141,4 +143,30 @@ test('PING replies carry the learner’s session activity to the leader', () => 
     e.trace.lines().some((l) => l.includes('s3') && l.includes('sessionActivity')),
     'the leader hears of it',
   );
+});
+
+test('a LOOKING peer answers a worse vote of its own round with its own vote, once per vote the sender sends', () => {
+  // Peer 2 looks while peer 1, still following a dead leader when 2's first notification came,
+  // starts looking with a vote for itself: 2 answers at once (not at its next resend).
+  const ids = [serverId(1), serverId(2), serverId(3)];
+  const cfg = corePeer(2, majorityQuorum(ids), { snapCount: 1000, commitLogCount: 0, zxidCounter_max: 0xffffffffn, mutations: [] }).config;
+  const last = makeZxid(epoch(1n), 5n);
+  const { state } = recover(cfg, {
+    acceptedEpoch: epoch(1n),
+    currentEpoch: epoch(1n),
+    snapZxid: makeZxid(epoch(0n), 0n),
+    log: [{ zxid: last, data: Buffer.from('x') }],
+  });
+  assert.equal(state.role.role, 'LOOKING');
+  const round = state.logicalclock;
+  const vote = (leader: number) =>
+    ({ type: 'NOTIFICATION', state: 'LOOKING', leader: serverId(leader), zxid: last, electionEpoch: round, peerEpoch: epoch(1n) }) as const;
+  const from1 = (leader: number) =>
+    step(state, { type: 'message', from: serverId(1), msg: vote(leader) }).actions.flatMap((a) => (a.type === 'send' ? [a] : []));
+  const answer = from1(1);
+  assert.equal(answer.length, 1, 'one notification, to the sender only');
+  assert.equal(answer[0]!.to, serverId(1));
+  assert.deepEqual({ ...answer[0]!.msg }, { ...vote(2) });
+  assert.deepEqual(from1(1), [], 'the same vote again is not answered again');
+  assert.deepEqual(from1(2), [], 'a vote equal to ours needs no answer');
 });
