@@ -33,11 +33,11 @@ const CASES: { mutation: ServerMutation; seed: number; checker: string; what: st
   },
   // Reconfig (in 30% of seeds): each rule that ZooKeeper applies at a reconfig's COMMIT, applied at its proposal instead.
   { mutation: 'configActiveAtProposal', seed: 2, checker: 'config', what: "a reconfig's config put in force when proposed" },
-  { mutation: 'configWrittenAtProposal', seed: 9, checker: 'config', what: 'the dynamic config file written when a reconfig is proposed' },
-  { mutation: 'clientPortMovedAtProposal', seed: 69, checker: 'config', what: 'the client port moved when a reconfig is proposed (ZOOKEEPER-2847)' },
+  { mutation: 'configWrittenAtProposal', seed: 2, checker: 'config', what: 'the dynamic config file written when a reconfig is proposed' },
+  { mutation: 'clientPortMovedAtProposal', seed: 10, checker: 'config', what: 'the client port moved when a reconfig is proposed (ZOOKEEPER-2847)' },
   { mutation: 'reconfigAnsweredAtProposal', seed: 12, checker: 'reconfig', what: 'a reconfig answered Ok before it commits' },
-  { mutation: 'reconfigOldQuorumOnly', seed: 15, checker: 'durability', what: "a reconfig committed on the old config's quorum alone (core)" },
-  { mutation: 'removedLeaderLeads', seed: 67, checker: 'config', what: 'a leader that a committed reconfig removed from the voters goes on leading (core)' },
+  { mutation: 'reconfigOldQuorumOnly', seed: 8, checker: 'durability', what: "a reconfig committed on the old config's quorum alone (core)" },
+  { mutation: 'removedLeaderLeads', seed: 8, checker: 'config', what: 'a leader that a committed reconfig removed from the voters goes on leading (core)' },
 ];
 
 for (const c of CASES) {
