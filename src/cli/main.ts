@@ -136,14 +136,18 @@ async function runPrinter(kind: 'logs' | 'snapshot', file: string, dumpData: boo
   }
 }
 
-const SERVER_VALUE_FLAGS: Readonly<Record<string, 'config' | 'port' | 'dataDir'>> = {
-  '-c': 'config',
-  '--config': 'config',
-  '-p': 'port',
-  '--port': 'port',
-  '-d': 'dataDir',
-  '--data-dir': 'dataDir',
-};
+/** `tszk server`'s value flags: one list for commander and for the fast path below. */
+const SERVER_VALUE_OPTIONS: readonly { short: string; long: string; arg: string; key: 'config' | 'port' | 'dataDir'; help: string }[] = [
+  { short: '-c', long: '--config', arg: '<zoo.cfg>', key: 'config', help: 'ZooKeeper configuration file' },
+  { short: '-p', long: '--port', arg: '<port>', key: 'port', help: 'client port (overrides clientPort)' },
+  { short: '-d', long: '--data-dir', arg: '<dir>', key: 'dataDir', help: 'data directory (overrides dataDir)' },
+];
+const SERVER_VALUE_FLAGS: ReadonlyMap<string, 'config' | 'port' | 'dataDir'> = new Map(
+  SERVER_VALUE_OPTIONS.flatMap((o) => [
+    [o.short, o.key],
+    [o.long, o.key],
+  ]),
+);
 
 /**
  * `tszk server`'s flags read without commander (loading it costs 10–20 ms of start-up), for the
@@ -165,7 +169,7 @@ function serverFastPath(args: string[]): ServerFlags | undefined {
       flags.define = [...(flags.define ?? []), ...defs];
       continue;
     }
-    const key = SERVER_VALUE_FLAGS[name];
+    const key = SERVER_VALUE_FLAGS.get(name);
     if (key === undefined) return undefined;
     const value = attached ?? args[i++];
     if (value === undefined || (attached === undefined && value.startsWith('-'))) return undefined;
@@ -202,12 +206,9 @@ async function program(): Promise<Command> {
   const { Command, Option } = await import('commander');
   const program = new Command('tszk').description('A ZooKeeper-compatible coordination service').enablePositionalOptions().showHelpAfterError();
 
-  program
-    .command('server')
-    .description('run a tszk server from a zoo.cfg (standalone when it lists no ensemble)')
-    .option('-c, --config <zoo.cfg>', 'ZooKeeper configuration file')
-    .option('-p, --port <port>', 'client port (overrides clientPort)')
-    .option('-d, --data-dir <dir>', 'data directory (overrides dataDir)')
+  const server = program.command('server').description('run a tszk server from a zoo.cfg (standalone when it lists no ensemble)');
+  for (const o of SERVER_VALUE_OPTIONS) server.option(`${o.short}, ${o.long} ${o.arg}`, o.help);
+  server
     .addOption(new Option('-D, --define <key=value...>', 'set a config key / zookeeper.* system property'))
     .action((flags: ServerFlags) => runServer(flags));
 
