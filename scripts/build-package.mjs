@@ -1,7 +1,8 @@
 // The published build (prepack): compiles src/ with tsconfig.build.json (.js and .d.ts into
 // dist/src), then removes outputs in dist/src whose source is gone, so that a dist/ left by an
-// older build cannot ship modules that no longer exist. dist/test and dist/bench are left alone
-// (package.json `files` keeps them out of the package).
+// older build cannot ship modules that no longer exist, and bundles the command from what is left
+// (scripts/bundle.mjs, into dist/bundle). dist/test and dist/bench are left alone (package.json
+// `files` keeps them out of the package, and a compile cache written beside the bundle).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,3 +27,7 @@ function prune(dir) {
   }
 }
 prune(path.join('dist', 'src'));
+
+// The bundled command bin/tszk.cjs runs, from the dist/src just built.
+const b = spawnSync(process.execPath, [path.join('scripts', 'bundle.mjs')], { stdio: 'inherit' });
+if (b.status !== 0) process.exit(b.status ?? 1);

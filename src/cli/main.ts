@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { log } from '../log.js';
+import { compileCacheState, saveCompileCache } from './compileCache.js';
 import type { MemberAdminSource } from '../server/adminSource.js';
 import { ConfigError, parseZooCfg, readZooCfg, type ParsedConfig } from '../server/config.js';
 
@@ -50,8 +51,14 @@ function startupStamp(): { startup_ms: number; startup_cpu_ms: number } {
   return { startup_ms: Math.round(performance.now()), startup_cpu_ms: Math.round((user + system) / 1000) };
 }
 
+/**
+ * How long after the server serves the compile cache is written (when this start had none): by
+ * then what serving a first session compiles is in it too.
+ */
+const COMPILE_CACHE_SAVE_DELAY_MS = 1000;
+
 async function runServer(flags: ServerFlags): Promise<void> {
-  log.debug(startupStamp(), 'loading the server');
+  log.debug({ ...startupStamp(), compileCache: compileCacheState() }, 'loading the server');
   const { cfg, sysProps } = loadConfig(flags);
   for (const w of cfg.warnings) log.warn({ config: cfg.options.configPath }, w);
   // Four-letter words are no part of recovery: their modules load while the dataDir is read.
@@ -92,6 +99,7 @@ async function runServer(flags: ServerFlags): Promise<void> {
     afterRecovery(db.tree.nodeCount);
     log.info({ clientPort: cfg.options.clientPort, dataDir: cfg.options.dataDir, ...startupStamp() }, 'tszk standalone server started');
   }
+  setTimeout(saveCompileCache, COMPILE_CACHE_SAVE_DELAY_MS).unref();
   const { startOperations } = await import('../admin/operations.js');
   let ops: { close(): Promise<void> };
   try {

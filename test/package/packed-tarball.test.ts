@@ -60,7 +60,7 @@ after(() => {
   if (work !== undefined) fs.rmSync(work, { recursive: true, force: true });
 });
 
-test('npm pack: the tarball holds the built package and no tests, bench, fixtures or source maps', { skip }, () => {
+test('npm pack: the tarball holds the built package and the bundled command, and no tests, bench, fixtures, source maps or compile cache', { skip }, () => {
   requireRegistry();
   ok(run('npm', ['pack', '--pack-destination', work], repoRoot), 'npm pack');
   const tgz = fs.readdirSync(work).filter((f) => f.endsWith('.tgz'));
@@ -71,13 +71,20 @@ test('npm pack: the tarball holds the built package and no tests, bench, fixture
     .split('\n');
   console.log(`${path.basename(tarball)}: ${files.length} files, ${fs.statSync(tarball).size} bytes`);
   const unwanted = files.filter(
-    (f) => /^package\/(dist\/)?(test|bench)\//.test(f) || /fixtures/.test(f) || f.endsWith('.map') || (f.endsWith('.ts') && !f.endsWith('.d.ts')),
+    (f) =>
+      /^package\/(dist\/)?(test|bench)\//.test(f) ||
+      /fixtures/.test(f) ||
+      f.endsWith('.map') ||
+      f.endsWith('.cache') ||
+      (f.endsWith('.ts') && !f.endsWith('.d.ts')),
   );
   assert.deepEqual(unwanted, []);
   for (const f of [
     'package/package.json',
     'package/README.md',
-    'package/bin/tszk.js',
+    'package/bin/tszk.cjs',
+    'package/dist/bundle/tszk.cjs',
+    'package/dist/bundle/launch.cjs',
     'package/dist/src/cli/main.js',
     'package/dist/src/client/index.d.ts',
     'package/dist/src/testing/index.d.ts',

@@ -1,7 +1,8 @@
 /**
  * Starts a real tszk server process (`tszk server --config zoo.cfg`) on a free port, for tests
- * that talk to it over sockets and kill it with signals. Runs the compiled CLI when the tests
- * run from dist/, or the TypeScript sources through tsx when they run from test/ directly.
+ * that talk to it over sockets and kill it with signals. Runs the command as installed
+ * (bin/tszk.cjs: the bundle, or the compiled CLI in dist/src) when the tests run from dist/, or the
+ * TypeScript sources through tsx when they run from test/ directly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -41,7 +42,8 @@ export function tszkCommand(other = process.env['TSZK_CLI']): { cmd: string; arg
   // Another build of tszk (e.g. a checkout of an older commit, to bench before against after).
   if (other !== undefined && other !== '') return { cmd: process.execPath, args: [path.resolve(other)] };
   if (fromSource) return { cmd: process.execPath, args: ['--import', 'tsx', path.join(repoRoot, 'src/cli/main.ts')] };
-  return { cmd: process.execPath, args: [path.join(repoRoot, 'dist/src/cli/main.js')] };
+  // The command as installed: the bundle when `npm run build` made one, else dist/src (bin/tszk.cjs).
+  return { cmd: process.execPath, args: [path.join(repoRoot, 'bin/tszk.cjs')] };
 }
 
 export async function startTszk(opts: TszkOptions = {}): Promise<Tszk> {
