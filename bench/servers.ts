@@ -149,7 +149,8 @@ function logTail(file: string): string {
 /** Why a system cannot be benchmarked on this machine, or undefined. */
 export function systemMissing(system: SystemName): string | undefined {
   if (system === 'zookeeper') return zookeeperMissing();
-  if (system === 'tszk-base' && !fs.existsSync(process.env[BASE_CLI_ENV] ?? '')) return `${BASE_CLI_ENV} does not name a built dist/src/cli/main.js`;
+  if (system === 'tszk-base' && !fs.existsSync(process.env[BASE_CLI_ENV] ?? ''))
+    return `${BASE_CLI_ENV} does not name a built tszk (its bin/tszk.cjs or dist/src/cli/main.js)`;
   return undefined;
 }
 

@@ -4,11 +4,13 @@
  * ZooKeeper 3.8 in the same run, rounds interleaved; the best and median of each. For tszk also the
  * CPU the process used until then, where the time went (from the startup_ms stamps its log
  * writes: modules and config loaded, dataDir recovered, client port listening), and `node -e 0`
- * on this machine as the floor any Node program pays. Timings on a loaded machine are noisy; the
- * CPU time is steadier.
+ * on this machine as the floor any Node program pays (wall, and the CPU of a Node that does
+ * nothing). Timings on a loaded machine are noisy; the CPU time is steadier. tszk runs as
+ * installed (bin/tszk.cjs: its bundle with the compile cache, src/cli/compileCache.ts); one start
+ * before the rounds, not counted, writes that cache as the first start after a build does.
  *
  *   npm run bench:startup -- [--rounds 5] [--systems tszk,zookeeper]
- *   (tszk-base: another build, TSZK_BASE_CLI=<its dist/src/cli/main.js>, to compare before and after)
+ *   (tszk-base: another build, TSZK_BASE_CLI=<its bin/tszk.cjs or dist/src/cli/main.js>, to compare before and after)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -58,6 +60,8 @@ interface Start {
   stamps: number[];
   /** tszk: startup_cpu_ms of each of STEPS (NaN where the log did not say: an older build). */
   cpuStamps: number[];
+  /** tszk: how the start used the compile cache (undefined: it ran dist/src, or an older build). */
+  compileCache: string | undefined;
 }
 
 /** The value of `field` in the log line of each of STEPS in a tszk log. */
@@ -69,8 +73,19 @@ function stepStamps(log: string, field: string): number[] {
   });
 }
 
-/** Spawns the server and tries a session every POLL_MS until one is established. */
-async function timeStart(system: SystemName, dataDir: string): Promise<Start> {
+/** The compileCache field of the log's start-up line. */
+function compileCacheOf(log: string): string | undefined {
+  return /"compileCache":"(\w+)"/.exec(log.split('\n').find((l) => l.includes(`"msg":"${STEPS[0].msg}"`)) ?? '')?.[1];
+}
+
+/** How long a warm-up start waits for the server to write its compile cache (it does a second after serving). */
+const CACHE_WRITE_WAIT_MS = 10_000;
+
+/**
+ * Spawns the server and tries a session every POLL_MS until one is established. `warmUp`: then
+ * waits until a start without a compile cache has written it.
+ */
+async function timeStart(system: SystemName, dataDir: string, warmUp = false): Promise<Start> {
   const port = await freePort();
   const t0 = performance.now();
   const proc = spawnServer(system, dataDir, port);
@@ -85,7 +100,12 @@ async function timeStart(system: SystemName, dataDir: string): Promise<Start> {
         const ms = performance.now() - t0;
         const cpu_ms = processCpu_us(proc.pid!) / 1000;
         s.destroy();
-        return { ms, cpu_ms, stamps: stepStamps(log, 'startup_ms'), cpuStamps: stepStamps(log, 'startup_cpu_ms') };
+        const compileCache = compileCacheOf(log);
+        if (warmUp && (compileCache === 'miss' || compileCache === 'rejected')) {
+          for (const t1 = performance.now(); !log.includes('compile cache written') && performance.now() - t1 < CACHE_WRITE_WAIT_MS;)
+            await new Promise((r) => setTimeout(r, 50));
+        }
+        return { ms, cpu_ms, stamps: stepStamps(log, 'startup_ms'), cpuStamps: stepStamps(log, 'startup_cpu_ms'), compileCache };
       } catch {
         await new Promise((r) => setTimeout(r, POLL_MS));
       }
@@ -100,6 +120,13 @@ async function timeStart(system: SystemName, dataDir: string): Promise<Start> {
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (xs: number[]): string => `${Math.min(...xs).toFixed(0)} / ${median(xs).toFixed(0)}`;
 
+/** Wall and CPU ms of a Node process that does nothing (its CPU as it exits, from process.cpuUsage). */
+function nodeFloor(): { ms: number; cpu_ms: number } {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['-e', 'const c = process.cpuUsage(); console.log((c.user + c.system) / 1000)'], { encoding: 'utf8' });
+  return { ms: performance.now() - t0, cpu_ms: Number(r.stdout.trim()) };
+}
+
 async function main(): Promise<void> {
   const rounds = Number(arg('rounds', '5'));
   const systems = (arg('systems', 'tszk,zookeeper').split(',') as SystemName[]).filter((s) => {
@@ -109,6 +136,14 @@ async function main(): Promise<void> {
   });
   const fresh = new Map<SystemName, Start[]>(systems.map((s) => [s, []]));
   const restart = new Map<SystemName, Start[]>(systems.map((s) => [s, []]));
+  for (const system of systems.filter((s) => s !== 'zookeeper')) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `startup-warm-${system}-`));
+    try {
+      await timeStart(system, dir, true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
   for (let r = 0; r < rounds; r++) {
     for (const system of systems) {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), `startup-${system}-`));
@@ -120,32 +155,33 @@ async function main(): Promise<void> {
       }
     }
   }
-  const nodeFloor: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    spawnSync(process.execPath, ['-e', '0']);
-    nodeFloor.push(performance.now() - t0);
-  }
+  const floor = Array.from({ length: rounds }, nodeFloor);
+  const zk = fresh.get('zookeeper');
+  // ZooKeeper's median over this system's: how many times faster it serves (the issue's ratio).
+  const vsZk = (s: SystemName, pick: (x: Start) => number): string =>
+    zk === undefined || s === 'zookeeper' ? '' : `${(median(zk.map(pick)) / median(fresh.get(s)!.map(pick))).toFixed(2)}×`;
   console.log(`## Start-up until a session is served, standalone (${rounds} rounds interleaved; best / median; noisy)\n`);
-  console.log('| system | fresh dataDir ms | restart ms | server CPU until serving ms (fresh) |');
-  console.log('|---|---|---|---|');
+  console.log('| system | fresh dataDir ms | restart ms | server CPU until serving ms (fresh) | vs ZooKeeper, fresh median (wall / CPU) |');
+  console.log('|---|---|---|---|---|');
   for (const s of systems) {
     const f = fresh.get(s)!;
-    console.log(`| ${s} | ${fmt(f.map((x) => x.ms))} | ${fmt(restart.get(s)!.map((x) => x.ms))} | ${fmt(f.map((x) => x.cpu_ms))} |`);
+    const ratio = zk === undefined || s === 'zookeeper' ? '' : `${vsZk(s, (x) => x.ms)} / ${vsZk(s, (x) => x.cpu_ms)}`;
+    console.log(`| ${s} | ${fmt(f.map((x) => x.ms))} | ${fmt(restart.get(s)!.map((x) => x.ms))} | ${fmt(f.map((x) => x.cpu_ms))} | ${ratio} |`);
   }
-  console.log(`| node -e 0 | ${fmt(nodeFloor)} | | |`);
+  console.log(`| node -e 0 | ${fmt(floor.map((x) => x.ms))} | | ${fmt(floor.map((x) => x.cpu_ms))} | |`);
   const tszks = systems.filter((s) => s !== 'zookeeper');
   if (tszks.length === 0) return;
   console.log(`\n## Where tszk's start-up goes (fresh dataDir; from its log's startup_ms and startup_cpu_ms stamps; median of each step, wall ms (CPU ms))\n`);
-  console.log(`| system | ${STEPS.map((x) => x.what).join(' | ')} | total |`);
-  console.log(`|---|${STEPS.map(() => '---|').join('')}---|`);
+  console.log(`| system | ${STEPS.map((x) => x.what).join(' | ')} | total | compile cache |`);
+  console.log(`|---|${STEPS.map(() => '---|').join('')}---|---|`);
   for (const s of tszks) {
     const cell = (runs: number[][], i: number): number => median(runs.map((st) => st[i]! - (i === 0 ? 0 : st[i - 1]!)));
     const wall = fresh.get(s)!.map((x) => x.stamps);
     const cpu = fresh.get(s)!.map((x) => x.cpuStamps);
     const both = (i: number): string => `${cell(wall, i).toFixed(0)} (${cell(cpu, i).toFixed(0)})`;
     const total = (runs: number[][]): string => median(runs.map((st) => st[STEPS.length - 1]!)).toFixed(0);
-    console.log(`| ${s} | ${STEPS.map((_, i) => both(i)).join(' | ')} | ${total(wall)} (${total(cpu)}) |`);
+    const caches = [...new Set(fresh.get(s)!.map((x) => x.compileCache ?? 'none'))].join(', ');
+    console.log(`| ${s} | ${STEPS.map((_, i) => both(i)).join(' | ')} | ${total(wall)} (${total(cpu)}) | ${caches} |`);
   }
 }
 

@@ -24,8 +24,8 @@ export type CompileCacheState = 'hit' | 'miss' | 'rejected' | 'off';
 
 interface CompileCacheHandle {
   state: CompileCacheState;
-  /** Writes the cache if this start did not use one; at most once. */
-  save(): void;
+  /** Writes the cache if this start did not use one, at most once; true when it wrote it. */
+  save(): boolean;
 }
 
 /** Where the launcher leaves the handle for the bundle it ran (two separately bundled files share only globals). */
@@ -42,9 +42,9 @@ export function compileCacheState(): CompileCacheState | undefined {
   return handle()?.state;
 }
 
-/** Called once the server serves: writes the cache for the next start, when this one had none. */
-export function saveCompileCache(): void {
-  handle()?.save();
+/** Called once the server serves: writes the cache for the next start, when this one had none (then true). */
+export function saveCompileCache(): boolean {
+  return handle()?.save() ?? false;
 }
 
 /** The cached V8 data in `cache` if it was made from a source with this CRC. */
@@ -61,14 +61,16 @@ function readIfThere(file: string): Buffer | undefined {
   }
 }
 
-/** Writes the file whole or not at all: concurrent starts each write their own temporary file and rename it. */
-function writeAtomically(file: string, parts: Buffer[]): void {
+/** Writes the file whole or not at all (concurrent starts each write their own temporary file and rename it); false when it cannot. */
+function writeAtomically(file: string, parts: Buffer[]): boolean {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     fs.writeFileSync(tmp, Buffer.concat(parts));
     fs.renameSync(tmp, file);
+    return true;
   } catch {
     fs.rmSync(tmp, { force: true });
+    return false;
   }
 }
 
@@ -87,11 +89,11 @@ export function runBundle(file: string): CompileCacheState {
   const cacheHandle: CompileCacheHandle = {
     state,
     save() {
-      if (saved) return;
+      if (saved) return false;
       saved = true;
       const header = Buffer.alloc(4);
       header.writeUInt32BE(crc!);
-      writeAtomically(cacheFile, [CACHE_MAGIC, header, script.createCachedData()]);
+      return writeAtomically(cacheFile, [CACHE_MAGIC, header, script.createCachedData()]);
     },
   };
   (globalThis as Record<symbol, CompileCacheHandle>)[HANDLE] = cacheHandle;

@@ -99,7 +99,9 @@ async function runServer(flags: ServerFlags): Promise<void> {
     afterRecovery(db.tree.nodeCount);
     log.info({ clientPort: cfg.options.clientPort, dataDir: cfg.options.dataDir, ...startupStamp() }, 'tszk standalone server started');
   }
-  setTimeout(saveCompileCache, COMPILE_CACHE_SAVE_DELAY_MS).unref();
+  setTimeout(() => {
+    if (saveCompileCache()) log.debug('compile cache written');
+  }, COMPILE_CACHE_SAVE_DELAY_MS).unref();
   const { startOperations } = await import('../admin/operations.js');
   let ops: { close(): Promise<void> };
   try {

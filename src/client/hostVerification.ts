@@ -8,11 +8,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import tls from 'node:tls';
-
-/** An address as ZooKeeper shows it: an IPv4-mapped IPv6 address as plain IPv4. */
-export function plainAddress(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.substring(7) : a;
-}
+import { plainAddress } from '../proto/addresses.js';
 
 /**
  * Why `cert` does not fit the peer at `address` (undefined: it does). `hostName` is the name the

@@ -1,9 +1,12 @@
-/** The real effects behind io.ts: Node's clock and timers, TCP client ports, TLS on them (tlsContext.ts). */
+/**
+ * The real effects behind io.ts: Node's clock and timers, TCP client ports, TLS on them
+ * (tlsContext.ts, tlsListen.ts: loaded only for a TLS port, as node:tls and node:crypto cost a
+ * plaintext server's start-up several milliseconds).
+ */
 import net from 'node:net';
 import { log } from '../log.js';
+import { remoteAddress } from '../proto/addresses.js';
 import type { ClientListener, ClientPortTls, ClientSocket, ClientSocketHandlers, Clock, ListenClients, PipelineIo } from './io.js';
-import { serverTls } from './tlsContext.js';
-import { detectTls, remoteAddress, tlsAcceptor, watchStores } from './tlsListen.js';
 
 export const nodeClock: Clock = {
   now_ms: () => Date.now(),
@@ -57,26 +60,30 @@ function attach(socket: net.Socket, wrapped: ClientSocket, accept: (s: ClientSoc
   if (first !== undefined) h.data(first);
 }
 
-export const listenTcpClients: ListenClients = (port, address, accept, portTls?: ClientPortTls) =>
-  new Promise<ClientListener>((resolve, reject) => {
-    // The stores are opened at bind time: a bad one stops the server (ConfigError naming the key).
-    const t =
-      portTls === undefined
-        ? undefined
-        : tlsAcceptor(serverTls(portTls.ssl), 'client port', 'ssl.clientAuth', (s) =>
-            attach(s, new TcpClientSocket(s, true, s.getPeerX509Certificate()?.raw), accept),
-          );
-    const unwatch = t !== undefined ? watchStores(portTls!.ssl, 'client', (n) => t.setSecureContext(n.secureOptions)) : undefined;
+/** A TLS client port's acceptor, its first-byte check (unified port) and its store watch. */
+async function tlsPort(portTls: ClientPortTls, accept: (s: ClientSocket) => ClientSocketHandlers) {
+  const [{ serverTls }, { detectTls, tlsAcceptor, watchStores }] = await Promise.all([import('./tlsContext.js'), import('./tlsListen.js')]);
+  const acceptor = tlsAcceptor(serverTls(portTls.ssl), 'client port', 'ssl.clientAuth', (s) =>
+    attach(s, new TcpClientSocket(s, true, s.getPeerX509Certificate()?.raw), accept),
+  );
+  const unwatch = watchStores(portTls.ssl, 'client', (n) => acceptor.setSecureContext(n.secureOptions));
+  return { acceptor, detectTls, unwatch, unified: portTls.unified };
+}
+
+export const listenTcpClients: ListenClients = async (port, address, accept, portTls?: ClientPortTls) => {
+  // The stores are opened at bind time: a bad one stops the server (ConfigError naming the key).
+  const secure = portTls === undefined ? undefined : await tlsPort(portTls, accept);
+  return new Promise<ClientListener>((resolve, reject) => {
     const server = net.createServer({ noDelay: true }, (socket) => {
-      if (t === undefined) return attach(socket, new TcpClientSocket(socket, false, undefined), accept);
-      if (!portTls!.unified) return void t.emit('connection', socket);
+      if (secure === undefined) return attach(socket, new TcpClientSocket(socket, false, undefined), accept);
+      if (!secure.unified) return void secure.acceptor.emit('connection', socket);
       // Unified port: the first byte tells a TLS ClientHello from a plaintext ConnectRequest or
       // four-letter word. As ZooKeeper's Netty port (DualModeSslHandler), it waits for that byte
       // however long it takes: ssl.handshakeDetectionTimeoutMillis is the quorum's.
-      detectTls(socket, (isTls, first) => {
+      secure.detectTls(socket, (isTls, first) => {
         if (isTls) {
           socket.unshift(first);
-          t.emit('connection', socket);
+          secure.acceptor.emit('connection', socket);
         } else {
           attach(socket, new TcpClientSocket(socket, false, undefined), accept, first);
           socket.resume();
@@ -92,11 +99,12 @@ export const listenTcpClients: ListenClients = (port, address, accept, portTls?:
       resolve({
         port: typeof a === 'object' && a !== null ? a.port : port,
         close: () => {
-          unwatch?.();
+          secure?.unwatch();
           return new Promise<void>((r) => server.close(() => r()));
         },
       });
     });
   });
+};
 
 export const nodePipelineIo: PipelineIo = { clock: nodeClock, listenClients: listenTcpClients };

@@ -6,15 +6,10 @@
 import fs from 'node:fs';
 import type net from 'node:net';
 import tls from 'node:tls';
-import { plainAddress } from '../client/hostVerification.js';
+import { remoteAddress } from '../proto/addresses.js';
 import { log } from '../log.js';
 import type { SslOptions } from './options.js';
 import { serverTls, type ServerTls } from './tlsContext.js';
-
-/** A peer's address as ZooKeeper shows it: an IPv4-mapped IPv6 address as plain IPv4. */
-export function remoteAddress(s: net.Socket): string {
-  return plainAddress(s.remoteAddress ?? '');
-}
 
 /** How long a TLS handshake may take (Netty's SslHandler default, which ZooKeeper keeps). */
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;

@@ -14,7 +14,8 @@ import { peerHostMismatch } from '../../client/hostVerification.js';
 import { log } from '../../log.js';
 import type { QuorumTlsOptions } from '../options.js';
 import { serverTls, type ServerTls } from '../tlsContext.js';
-import { detectTls, remoteAddress, tlsAcceptor, watchStores } from '../tlsListen.js';
+import { remoteAddress } from '../../proto/addresses.js';
+import { detectTls, tlsAcceptor, watchStores } from '../tlsListen.js';
 
 export interface QuorumSockets {
   /** A connection to a peer's port; `ready` runs once it carries bytes (after the TLS handshake). */
