@@ -9,8 +9,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { JuteReader, JuteWriter } from '../jute/index.js';
 import { Err, KeeperError } from '../proto/errors.js';
-import { AddWatchMode, CreateMode, EventType, KeeperState, OpCode, WatcherType, Xid } from '../proto/opcodes.js';
-import { ACL, ClientInfo, GetSASLRequest, SetSASLResponse, Stat } from '../proto/records.js';
+import { AddWatchMode, CreateMode, EventType, KeeperState, OpCode, TszkOpCode, WatcherType, Xid } from '../proto/opcodes.js';
+import { ACL, ClientInfo, GetSASLRequest, PagedReadRequest, SetSASLResponse, Stat } from '../proto/records.js';
 import { peerHostMismatch } from './hostVerification.js';
 import { DigestMd5Client } from './saslDigestClient.js';
 import { parseConnectString, prependChroot, stripChroot, type HostPort } from './connect-string.js';
@@ -27,6 +27,7 @@ import {
   type Op,
   type OpResult,
 } from './ops.js';
+import { readChildrenPaged, readDataPaged, type PagedChildren, type PagedData, type PagedReadOptions, type PageSource } from './paged-reads.js';
 import { probeReadWrite } from './rw-probe.js';
 import { StateStream } from './state-stream.js';
 import { Transaction } from './transaction.js';
@@ -168,7 +169,7 @@ interface AuthWaiter {
 
 const noopWatcher: Watcher = () => {};
 
-export class ZooKeeperClient {
+export class ZooKeeperClient implements PageSource {
   readonly hosts: HostPort[];
   readonly chroot: string;
   state: ClientState = 'connecting';
@@ -183,7 +184,8 @@ export class ZooKeeperClient {
   connectCount = 0;
 
   private readonly requestedTimeout_ms: number;
-  private readonly replyBytesMax: number;
+  /** The largest reply this client accepts (its jute.maxbuffer). */
+  readonly replyBytesMax: number;
   private readonly canBeReadOnly: boolean;
   private readonly defaultWatcher: Watcher;
   readonly watches = new WatchManager();
@@ -413,6 +415,50 @@ export class ZooKeeperClient {
     w.ustring(this.toServer(path));
     w.boolean(watcher !== null);
     return this.end(Reply.Children2, path, watcher === null ? null : 'child', watcher) as Promise<{ children: string[]; stat: Stat }>;
+  }
+
+  /**
+   * getChildren2 in pages that each fit in replyBytesMax, for a node whose children do not fit in
+   * one reply (tszk servers with tszk.pagedReads=true; see paged-reads.ts for the consistency rule
+   * and what a server without it does).
+   */
+  getChildrenPaged(path: string, opts?: PagedReadOptions): Promise<PagedChildren> {
+    return readChildrenPaged(this, path, opts);
+  }
+
+  /** getData in pages that each fit in replyBytesMax (tszk.pagedReads, as getChildrenPaged). */
+  getDataPaged(path: string, opts?: PagedReadOptions): Promise<PagedData> {
+    return readDataPaged(this, path, opts);
+  }
+
+  /** One page of a paged read (paged-reads.ts drives them). */
+  readPage(
+    op: typeof TszkOpCode.getChildrenPage,
+    path: string,
+    offset: number,
+    maxBytes: number,
+    watch: Watcher | boolean | undefined,
+  ): Promise<{ children: string[]; stat: Stat }>;
+  readPage(
+    op: typeof TszkOpCode.getDataPage,
+    path: string,
+    offset: number,
+    maxBytes: number,
+    watch: Watcher | boolean | undefined,
+  ): Promise<{ data: Buffer | null; stat: Stat }>;
+  readPage(
+    op: typeof TszkOpCode.getChildrenPage | typeof TszkOpCode.getDataPage,
+    path: string,
+    offset: number,
+    maxBytes: number,
+    watch: Watcher | boolean | undefined,
+  ): Promise<unknown> {
+    const w = this.begin(op);
+    if (w === null) return this.refuse(path);
+    const watcher = this.watcherOf(watch);
+    PagedReadRequest.write(w, { path: this.toServer(path), watch: watcher !== null, offset, maxBytes });
+    const children = op === TszkOpCode.getChildrenPage;
+    return this.end(children ? Reply.Children2 : Reply.Data, path, watcher === null ? null : children ? 'child' : 'data', watcher);
   }
 
   getAllChildrenNumber(path: string): Promise<number> {

@@ -414,7 +414,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     if (!this.mode.ownsSessions) this.touchedSessions.set(conn.sessionId, conn.sessionTimeout_ms);
     const bodyStart = r.offset;
     try {
-      req = decodeRequest(type, r);
+      req = decodeRequest(type, r, this.options.pagedReads);
     } catch (e) {
       if (!(e instanceof JuteError)) throw e;
       log.warn({ addr: conn.remoteAddress, op: opName(type), err: e.message }, 'undecodable request');
