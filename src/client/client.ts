@@ -143,6 +143,9 @@ const enum Reply {
   Acl,
   Children,
   Children2,
+  /** Pages of tszk's paged reads: as Children2 and Data. */
+  ChildrenPage,
+  DataPage,
   Int,
   Strings,
   SyncPath,
@@ -458,7 +461,7 @@ export class ZooKeeperClient implements PageSource {
     const watcher = this.watcherOf(watch);
     PagedReadRequest.write(w, { path: this.toServer(path), watch: watcher !== null, offset, maxBytes });
     const children = op === TszkOpCode.getChildrenPage;
-    return this.end(children ? Reply.Children2 : Reply.Data, path, watcher === null ? null : children ? 'child' : 'data', watcher);
+    return this.end(children ? Reply.ChildrenPage : Reply.DataPage, path, watcher === null ? null : children ? 'child' : 'data', watcher);
   }
 
   getAllChildrenNumber(path: string): Promise<number> {
@@ -924,6 +927,15 @@ export class ZooKeeperClient implements PageSource {
     if (p.xid !== xid) throw new Error(`reply xid ${xid} out of order (expected ${p.xid})`);
     this.shiftPending();
     if (this.sentCount > 0) this.sentCount--;
+    if (err === Err.Unimplemented && (p.reply === Reply.ChildrenPage || p.reply === Reply.DataPage)) {
+      // A server without paged reads closes the connection after this answer (ZooKeeper's
+      // UnimplementedRequestProcessor): drop it now, so requests made from here on wait for the next one.
+      p.reject(new KeeperError(err, p.path));
+      const sock = this.socket!;
+      this.onConnectionLost();
+      sock.destroy();
+      return;
+    }
     if (err !== 0) {
       if (p.reply === Reply.Exists && err === Err.NoNode) {
         if (p.watcher !== null) this.watches.add('exist', p.path, p.watcher);
@@ -956,6 +968,7 @@ export class ZooKeeperClient implements PageSource {
       case Reply.Exists:
         return Stat.read(r);
       case Reply.Data:
+      case Reply.DataPage:
         return { data: r.buffer(), stat: Stat.read(r) };
       case Reply.Acl: {
         const n = r.length();
@@ -966,6 +979,7 @@ export class ZooKeeperClient implements PageSource {
       case Reply.Children:
         return readStrings(r);
       case Reply.Children2:
+      case Reply.ChildrenPage:
         return { children: readStrings(r), stat: Stat.read(r) };
       case Reply.Int:
         return r.int();

@@ -147,15 +147,16 @@ function sameChildren(a: Stat, b: Stat): boolean {
   return a.czxid === b.czxid && a.cversion === b.cversion && a.pzxid === b.pzxid;
 }
 
-export function readChildrenPaged(c: PageSource, path: string, o: PagedReadOptions = {}): Promise<PagedChildren> {
+export async function readChildrenPaged(c: PageSource, path: string, o: PagedReadOptions = {}): Promise<PagedChildren> {
   const maxBytes = pageBytes(c, o, path);
   return paged<PagedChildren>(
     c,
     path,
     o,
     async () => {
-      const connection = c.connectCount;
       const first = await c.readPage(TszkOpCode.getChildrenPage, path, 0, maxBytes, o.watch);
+      // The connection that answered (a reply is handled before the next connection can be made).
+      const connection = c.connectCount;
       const children = first.children;
       let pages = 1;
       await o.onPage?.(pages);
@@ -174,7 +175,7 @@ export function readChildrenPaged(c: PageSource, path: string, o: PagedReadOptio
   );
 }
 
-export function readDataPaged(c: PageSource, path: string, o: PagedReadOptions = {}): Promise<PagedData> {
+export async function readDataPaged(c: PageSource, path: string, o: PagedReadOptions = {}): Promise<PagedData> {
   const maxBytes = pageBytes(c, o, path);
   return paged<PagedData>(
     c,
