@@ -27,7 +27,7 @@ import {
   type Op,
   type OpResult,
 } from './ops.js';
-import { readChildrenPaged, readDataPaged, type PagedChildren, type PagedData, type PagedReadOptions, type PageSource } from './paged-reads.js';
+import { readChildrenPaged, readDataPaged, type PagedChildren, type PagedData, type PagedReadOptions } from './paged-reads.js';
 import { probeReadWrite } from './rw-probe.js';
 import { StateStream } from './state-stream.js';
 import { Transaction } from './transaction.js';
@@ -172,7 +172,7 @@ interface AuthWaiter {
 
 const noopWatcher: Watcher = () => {};
 
-export class ZooKeeperClient implements PageSource {
+export class ZooKeeperClient {
   readonly hosts: HostPort[];
   readonly chroot: string;
   state: ClientState = 'connecting';
@@ -434,23 +434,20 @@ export class ZooKeeperClient implements PageSource {
     return readDataPaged(this, path, opts);
   }
 
-  /** One page of a paged read (paged-reads.ts drives them). */
-  readPage(
-    op: typeof TszkOpCode.getChildrenPage,
-    path: string,
-    offset: number,
-    maxBytes: number,
-    watch: Watcher | boolean | undefined,
-  ): Promise<{ children: string[]; stat: Stat }>;
-  readPage(
-    op: typeof TszkOpCode.getDataPage,
-    path: string,
-    offset: number,
-    maxBytes: number,
-    watch: Watcher | boolean | undefined,
-  ): Promise<{ data: Buffer | null; stat: Stat }>;
-  readPage(
-    op: typeof TszkOpCode.getChildrenPage | typeof TszkOpCode.getDataPage,
+  /** A page of getChildren2: from child `offset`, at most maxBytes of names (paged-reads.ts drives them). */
+  readChildrenPage(path: string, offset: number, maxBytes: number, watch: Watcher | boolean | undefined): Promise<{ children: string[]; stat: Stat }> {
+    return this.readPage(TszkOpCode.getChildrenPage, Reply.ChildrenPage, 'child', path, offset, maxBytes, watch) as Promise<{ children: string[]; stat: Stat }>;
+  }
+
+  /** A page of getData: at most maxBytes of the data from byte `offset`. */
+  readDataPage(path: string, offset: number, maxBytes: number, watch: Watcher | boolean | undefined): Promise<{ data: Buffer | null; stat: Stat }> {
+    return this.readPage(TszkOpCode.getDataPage, Reply.DataPage, 'data', path, offset, maxBytes, watch) as Promise<{ data: Buffer | null; stat: Stat }>;
+  }
+
+  private readPage(
+    op: number,
+    reply: Reply,
+    kind: WatchKind,
     path: string,
     offset: number,
     maxBytes: number,
@@ -460,8 +457,7 @@ export class ZooKeeperClient implements PageSource {
     if (w === null) return this.refuse(path);
     const watcher = this.watcherOf(watch);
     PagedReadRequest.write(w, { path: this.toServer(path), watch: watcher !== null, offset, maxBytes });
-    const children = op === TszkOpCode.getChildrenPage;
-    return this.end(children ? Reply.ChildrenPage : Reply.DataPage, path, watcher === null ? null : children ? 'child' : 'data', watcher);
+    return this.end(reply, path, watcher === null ? null : kind, watcher);
   }
 
   getAllChildrenNumber(path: string): Promise<number> {

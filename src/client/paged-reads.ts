@@ -10,8 +10,8 @@
  * asked to fall back.
  */
 import { Err, KeeperError } from '../proto/errors.js';
-import { TszkOpCode } from '../proto/opcodes.js';
 import type { Stat } from '../proto/records.js';
+import type { ZooKeeperClient } from './client.js';
 import type { Watcher } from './watch-manager.js';
 
 /** What a page reply carries besides the names or data: ReplyHeader (16), a length or count (4), Stat (68). */
@@ -71,28 +71,8 @@ export class PagedReadChangedError extends Error {
   }
 }
 
-/** What paging needs of the client (ZooKeeperClient). */
-export interface PageSource {
-  readonly replyBytesMax: number;
-  readonly connectCount: number;
-  readonly currentHost: { host: string; port: number } | null;
-  readPage(
-    op: typeof TszkOpCode.getChildrenPage,
-    path: string,
-    offset: number,
-    maxBytes: number,
-    watch: Watcher | boolean | undefined,
-  ): Promise<{ children: string[]; stat: Stat }>;
-  readPage(
-    op: typeof TszkOpCode.getDataPage,
-    path: string,
-    offset: number,
-    maxBytes: number,
-    watch: Watcher | boolean | undefined,
-  ): Promise<{ data: Buffer | null; stat: Stat }>;
-  getChildren2(path: string, watch?: Watcher | boolean): Promise<{ children: string[]; stat: Stat }>;
-  getData(path: string, watch?: Watcher | boolean): Promise<{ data: Buffer | null; stat: Stat }>;
-}
+/** What paging needs of the client. */
+type PageSource = Pick<ZooKeeperClient, 'replyBytesMax' | 'connectCount' | 'currentHost' | 'readChildrenPage' | 'readDataPage' | 'getChildren2' | 'getData'>;
 
 /** Hosts (host:port) that answered a paged read Unimplemented, per client: asking again would cost a reconnect. */
 const refusedBy = new WeakMap<PageSource, Set<string>>();
@@ -154,14 +134,14 @@ export async function readChildrenPaged(c: PageSource, path: string, o: PagedRea
     path,
     o,
     async () => {
-      const first = await c.readPage(TszkOpCode.getChildrenPage, path, 0, maxBytes, o.watch);
+      const first = await c.readChildrenPage(path, 0, maxBytes, o.watch);
       // The connection that answered (a reply is handled before the next connection can be made).
       const connection = c.connectCount;
       const children = first.children;
       let pages = 1;
       await o.onPage?.(pages);
       while (children.length < first.stat.numChildren) {
-        const next = await c.readPage(TszkOpCode.getChildrenPage, path, children.length, maxBytes, undefined);
+        const next = await c.readChildrenPage(path, children.length, maxBytes, undefined);
         pages++;
         // The listing order is the serving member's: a page from another connection may not follow on.
         if (!sameChildren(first.stat, next.stat) || c.connectCount !== connection) return undefined;
@@ -182,7 +162,7 @@ export async function readDataPaged(c: PageSource, path: string, o: PagedReadOpt
     path,
     o,
     async () => {
-      const first = await c.readPage(TszkOpCode.getDataPage, path, 0, maxBytes, o.watch);
+      const first = await c.readDataPage(path, 0, maxBytes, o.watch);
       const total = first.stat.dataLength;
       let pages = 1;
       await o.onPage?.(pages);
@@ -191,7 +171,7 @@ export async function readDataPaged(c: PageSource, path: string, o: PagedReadOpt
       const data = Buffer.allocUnsafe(total);
       let filled = first.data.copy(data, 0);
       while (filled < total) {
-        const next = await c.readPage(TszkOpCode.getDataPage, path, filled, maxBytes, undefined);
+        const next = await c.readDataPage(path, filled, maxBytes, undefined);
         pages++;
         if (next.stat.mzxid !== first.stat.mzxid) return undefined;
         const got = next.data?.length ?? 0;
