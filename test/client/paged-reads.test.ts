@@ -21,6 +21,7 @@ import {
   type WatchedEvent,
 } from '../../src/client/index.js';
 import { TszkOpCode } from '../../src/proto/opcodes.js';
+import { ConfigError, parseZooCfg } from '../../src/server/config.js';
 import * as R from '../../src/proto/records.js';
 import { TestingCluster } from '../../src/testing/index.js';
 import { body, RawConnection } from '../support/raw-client.js';
@@ -50,6 +51,18 @@ async function fill(zk: ZooKeeperClient, parent: string, n: number): Promise<voi
   await zk.create(parent);
   await Promise.all(Array.from({ length: n }, (_, i) => zk.create(`${parent}/${childName(i)}`)));
 }
+
+test('tszk.pagedReads: off by default, on with true (zoo.cfg or -D), a bad value names the key', () => {
+  const base = 'tickTime=2000\ndataDir=/var/lib/tszk\n';
+  assert.equal(parseZooCfg(base).options.pagedReads, false);
+  assert.equal(parseZooCfg(base + 'tszk.pagedReads=true\n').options.pagedReads, true);
+  assert.equal(parseZooCfg(base, { sysProps: { 'tszk.pagedReads': 'true' } }).options.pagedReads, true);
+  assert.deepEqual(parseZooCfg(base + 'tszk.pagedReads=true\n').warnings, []);
+  assert.throws(
+    () => parseZooCfg(base + 'tszk.pagedReads=yes\n'),
+    (e: unknown) => e instanceof ConfigError && /tszk\.pagedReads: 'yes' is not one of true\/false/.test(e.message),
+  );
+});
 
 describe('paged reads on a tszk server with tszk.pagedReads=true', () => {
   let server: Tszk;
