@@ -26,6 +26,7 @@ import * as R from '../../src/proto/records.js';
 import { TestingCluster } from '../../src/testing/index.js';
 import { body, RawConnection } from '../support/raw-client.js';
 import { skipUnless } from '../support/target.js';
+import { waitFor } from '../support/wait.js';
 import { startTszk, type Tszk } from '../support/tszk.js';
 import { startZooKeeper, zookeeperMissing } from '../support/zookeeper.js';
 
@@ -123,6 +124,19 @@ describe('paged reads on a tszk server with tszk.pagedReads=true', () => {
       (e) => e instanceof PagedReadChangedError && e.tries === 3 && /changed while it was read in pages, 3 times/.test(e.message),
       'PagedReadChangedError after 3 tries',
     );
+    // A listing is in the serving member's order: a new connection between pages starts it again.
+    let dropped = false;
+    const across = await small.getChildrenPaged('/p', {
+      onPage: async () => {
+        if (dropped) return;
+        dropped = true;
+        const before = small.connectCount;
+        small.dropConnection();
+        await waitFor('the next connection', async () => (small.connectCount > before && small.state === 'connected' ? true : undefined), 30_000, 20);
+      },
+    });
+    assert.equal(across.restarts, 1);
+    assert.deepEqual(across.children, await big.getChildren('/p'));
     const next = crypto.randomBytes(30_000);
     let written = false;
     const d = await small.getDataPaged('/d', {
