@@ -5,7 +5,7 @@ import type { ACL, Stat, StatPersisted } from '../proto/records.js';
 import { AclCache, OPEN_UNSAFE_ACL_INDEX, READ_ACL_UNSAFE } from './aclCache.js';
 import { DataNode, javaCloneCapacity, javaGrownCapacity, javaHashOrder } from './dataNode.js';
 import { DigestSum, nodeDigestOf } from './digest.js';
-import { NodeStore, exactNumber, indexInPage } from './nodeStore.js';
+import { NodeStore, exactNumber, indexInPage, type FrozenNodes } from './nodeStore.js';
 import { ephemeralKind } from './ephemeralType.js';
 import { WatchManager, type Watcher, type WatcherMode } from './watchManager.js';
 import { LIMIT_NODE, QUOTA_ROOT, QuotaPrefixes, STAT_NODE, formatStats, parseStats, statPath, trimQuotaPath } from './quota.js';
@@ -24,8 +24,14 @@ const DIGEST_STALE_MAX = 65_536;
  * path's components through the store's child index.
  * Mutations trigger watches exactly as ZooKeeper 3.8 does.
  */
+/** A tree at one instant, for a snapshot written in a worker thread (see DataTree.freeze). */
+export interface FrozenTree {
+  nodes: FrozenNodes;
+  acls: [bigint, readonly ACL[]][];
+}
+
 export class DataTree {
-  private readonly store = new NodeStore();
+  private readonly store: NodeStore;
   readonly aclCache = new AclCache();
   private readonly ephemeralsBySession = new Map<bigint, Set<string>>();
   /** Largest size each session's ephemeral set reached (ZooKeeper's HashSet capacity follows it). */
@@ -47,8 +53,10 @@ export class DataTree {
   private readonly digestStale = new Map<number, string>();
 
   /** A tree with /, /zookeeper, /zookeeper/quota and /zookeeper/config, as a fresh ZooKeeper has. */
-  constructor(opts: { empty?: boolean } = {}) {
-    if (opts.empty === true) return;
+  constructor(opts: { empty?: boolean } = {}, frozen?: FrozenTree) {
+    this.store = new NodeStore(frozen?.nodes);
+    for (const [i, acl] of frozen?.acls ?? []) this.aclCache.restore(i, acl);
+    if (opts.empty === true || frozen !== undefined) return;
     const root = this.newSlot(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX);
     this.store.linkRoot(root);
     const proc = this.newSlot(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX);
@@ -89,6 +97,16 @@ export class DataTree {
 
   private dataLengthOf(slot: number): number {
     return this.store.page(slot).dataLength[indexInPage(slot)]!;
+  }
+
+  /** Its nodes and ACLs as they are now, to thaw in another thread (the columns copied, data and names shared). */
+  freeze(): FrozenTree {
+    return { nodes: this.store.freeze(), acls: [...this.aclCache.entries()] };
+  }
+
+  /** A frozen tree, for walks and reads of its nodes (nodes(), getNode('')); not for lookups by path, watches or changes. */
+  static thaw(f: FrozenTree): DataTree {
+    return new DataTree({}, f);
   }
 
   /** The tree digest ZooKeeper 3.8 computes (digest version 2), as a signed 64-bit value. */

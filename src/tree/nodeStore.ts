@@ -72,6 +72,27 @@ function delta(b: number, a: number, what: string): number {
   return d;
 }
 
+/** Where a frozen page's columns are in the frozen buffer: its own columns, then each lazy one (-1: shared zeros). */
+export interface FrozenPage {
+  own: number;
+  lazy: number[];
+}
+
+/**
+ * The node store at one instant, for a snapshot written in a worker thread (structured-clone safe):
+ * the columns copied into one buffer (transferred, so one copy in all), and the data slabs and
+ * names as the shared memory they already are (written once, never changed: see DataArena).
+ */
+export interface FrozenNodes {
+  columns: ArrayBuffer;
+  pages: FrozenPage[];
+  slabs: (Uint8Array | undefined)[];
+  names: Uint8Array;
+  root: number;
+  next: number;
+  linked: number;
+}
+
 /**
  * One page of columns; slot s is at index s & PAGE_MASK of page s >>> PAGE_BITS. The columns every
  * znode uses are views of one ArrayBuffer (one allocation per page); the others are lazy (shared
@@ -81,27 +102,27 @@ function delta(b: number, a: number, what: string): number {
  * Java child-set capacity minus its initial 3.
  */
 export class Page {
-  private readonly bytes = new ArrayBuffer(PAGE_SLOTS * SLOT_BYTES);
-  readonly czxid = new Float64Array(this.bytes, 0, PAGE_SLOTS);
-  readonly ctime = new Float64Array(this.bytes, PAGE_SLOTS * 8, PAGE_SLOTS);
+  private readonly bytes: Uint8Array;
+  readonly czxid: Float64Array;
+  readonly ctime: Float64Array;
   /** The node's digest as last counted in the tree's (int32). */
-  readonly digest = new Int32Array(this.bytes, PAGE_SLOTS * 16, PAGE_SLOTS);
-  readonly dataSlab = new Int32Array(this.bytes, PAGE_SLOTS * 20, PAGE_SLOTS);
-  readonly dataOffset = new Int32Array(this.bytes, PAGE_SLOTS * 24, PAGE_SLOTS);
-  readonly dataLength = new Int32Array(this.bytes, PAGE_SLOTS * 28, PAGE_SLOTS);
+  readonly digest: Int32Array;
+  readonly dataSlab: Int32Array;
+  readonly dataOffset: Int32Array;
+  readonly dataLength: Int32Array;
   /** Bumped when the slot is freed, so a DataNode kept past its znode's deletion is caught. */
-  readonly generation = new Int32Array(this.bytes, PAGE_SLOTS * 32, PAGE_SLOTS);
+  readonly generation: Int32Array;
   /** The tree's shape: parent slot (NO_PARENT for the root, FREE for a free slot) and name. */
-  readonly parent = new Int32Array(this.bytes, PAGE_SLOTS * 36, PAGE_SLOTS);
-  readonly nameOffset = new Int32Array(this.bytes, PAGE_SLOTS * 40, PAGE_SLOTS);
+  readonly parent: Int32Array;
+  readonly nameOffset: Int32Array;
   /** The name's stored length (see NameArena). */
-  readonly nameLength = new Int32Array(this.bytes, PAGE_SLOTS * 44, PAGE_SLOTS);
+  readonly nameLength: Int32Array;
   /**
    * Children as a list in creation order: firstChild, then nextSibling; prevSibling is circular
    * (the first child's points at the last), so appending and unlinking are O(1).
    */
-  readonly nextSibling = new Int32Array(this.bytes, PAGE_SLOTS * 48, PAGE_SLOTS);
-  readonly prevSibling = new Int32Array(this.bytes, PAGE_SLOTS * 52, PAGE_SLOTS);
+  readonly nextSibling: Int32Array;
+  readonly prevSibling: Int32Array;
 
   private mzxidDelta = ZERO_F64;
   private pzxidDelta = ZERO_F64;
@@ -117,6 +138,82 @@ export class Page {
   private childCounts = ZERO_I32;
   /** log2 of the table size ZooKeeper's HashSet of this node's children would have, minus 3 (grows, never shrinks). */
   private javaCapacityLog2Minus3 = ZERO_U8;
+
+  /** A fresh page, or a frozen one's columns as views of `frozen.buffer` (see freezeInto). */
+  constructor(frozen?: { buffer: ArrayBuffer; at: FrozenPage }) {
+    const buffer = frozen?.buffer ?? new ArrayBuffer(PAGE_SLOTS * SLOT_BYTES);
+    const o = frozen?.at.own ?? 0;
+    const f64 = (k: number): Float64Array => new Float64Array(buffer, o + PAGE_SLOTS * k, PAGE_SLOTS);
+    const i32 = (k: number): Int32Array => new Int32Array(buffer, o + PAGE_SLOTS * k, PAGE_SLOTS);
+    this.bytes = new Uint8Array(buffer, o, PAGE_SLOTS * SLOT_BYTES);
+    this.czxid = f64(0);
+    this.ctime = f64(8);
+    this.digest = i32(16);
+    this.dataSlab = i32(20);
+    this.dataOffset = i32(24);
+    this.dataLength = i32(28);
+    this.generation = i32(32);
+    this.parent = i32(36);
+    this.nameOffset = i32(40);
+    this.nameLength = i32(44);
+    this.nextSibling = i32(48);
+    this.prevSibling = i32(52);
+    if (frozen === undefined) return;
+    const lazy = frozen.at.lazy;
+    const col = <T>(k: number, make: (at: number) => T, zero: T): T => (lazy[k]! < 0 ? zero : make(lazy[k]!));
+    this.mzxidDelta = col(0, (at) => new Float64Array(buffer, at, PAGE_SLOTS), ZERO_F64);
+    this.pzxidDelta = col(1, (at) => new Float64Array(buffer, at, PAGE_SLOTS), ZERO_F64);
+    this.mtimeDelta = col(2, (at) => new Float64Array(buffer, at, PAGE_SLOTS), ZERO_F64);
+    this.aclPlus1 = col(3, (at) => new Float64Array(buffer, at, PAGE_SLOTS), ZERO_F64);
+    this.owner = col(4, (at) => new BigInt64Array(buffer, at, PAGE_SLOTS), ZERO_OWNER);
+    this.ownerWords = col(4, (at) => new Int32Array(buffer, at, PAGE_SLOTS * 2), ZERO_OWNER_WORDS);
+    this.versions = col(5, (at) => new Int32Array(buffer, at, PAGE_SLOTS), ZERO_I32);
+    this.cversions = col(6, (at) => new Int32Array(buffer, at, PAGE_SLOTS), ZERO_I32);
+    this.aversions = col(7, (at) => new Int32Array(buffer, at, PAGE_SLOTS), ZERO_I32);
+    this.firstChildPlus1 = col(8, (at) => new Int32Array(buffer, at, PAGE_SLOTS), ZERO_I32);
+    this.childCounts = col(9, (at) => new Int32Array(buffer, at, PAGE_SLOTS), ZERO_I32);
+    this.javaCapacityLog2Minus3 = col(10, (at) => new Uint8Array(buffer, at, PAGE_SLOTS), ZERO_U8);
+  }
+
+  /** The page's own columns, in constructor order (shared zeros left out). */
+  private lazyColumns(): (Uint8Array | null)[] {
+    const own = (c: ArrayBufferView, zero: ArrayBufferView): Uint8Array | null => (c === zero ? null : new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+    return [
+      own(this.mzxidDelta, ZERO_F64),
+      own(this.pzxidDelta, ZERO_F64),
+      own(this.mtimeDelta, ZERO_F64),
+      own(this.aclPlus1, ZERO_F64),
+      own(this.owner, ZERO_OWNER),
+      own(this.versions, ZERO_I32),
+      own(this.cversions, ZERO_I32),
+      own(this.aversions, ZERO_I32),
+      own(this.firstChildPlus1, ZERO_I32),
+      own(this.childCounts, ZERO_I32),
+      own(this.javaCapacityLog2Minus3, ZERO_U8),
+    ];
+  }
+
+  /** Bytes freezeInto copies. */
+  get frozenBytes(): number {
+    return this.lazyColumns().reduce((n, c) => n + (c?.length ?? 0), this.bytes.length);
+  }
+
+  /** Copies the page's columns into `dst` from `at` (every offset a multiple of PAGE_SLOTS, so views stay aligned). */
+  freezeInto(dst: Uint8Array, at: number): FrozenPage {
+    dst.set(this.bytes, at);
+    const frozen: FrozenPage = { own: at, lazy: [] };
+    at += this.bytes.length;
+    for (const c of this.lazyColumns()) {
+      if (c === null) {
+        frozen.lazy.push(-1);
+        continue;
+      }
+      dst.set(c, at);
+      frozen.lazy.push(at);
+      at += c.length;
+    }
+    return frozen;
+  }
 
   mzxid(i: number): number {
     return this.czxid[i]! + this.mzxidDelta[i]!;
@@ -247,8 +344,8 @@ export class NodeStore implements KeyedSlots {
   private readonly pages: Page[] = [];
   private readonly free: number[] = [];
   private next = 0;
-  readonly arena = new DataArena();
-  readonly names = new NameArena();
+  readonly arena: DataArena;
+  readonly names: NameArena;
   private readonly index = new ChildIndex(this);
   /** The root's slot, -1 before there is one. */
   root = NONE;
@@ -275,6 +372,30 @@ export class NodeStore implements KeyedSlots {
     view.setInt32(off + 52, p.ephemeralOwnerHigh(i));
     view.setInt32(off + 56, p.ephemeralOwnerLow(i));
   };
+
+  /** An empty store, or a frozen one thawed (for walks and reads: its child index is empty, so lookups below the root find nothing). */
+  constructor(frozen?: FrozenNodes) {
+    this.arena = frozen === undefined ? new DataArena() : DataArena.thaw(frozen.slabs);
+    this.names = frozen === undefined ? new NameArena() : NameArena.thaw(frozen.names);
+    if (frozen === undefined) return;
+    for (const at of frozen.pages) this.pages.push(new Page({ buffer: frozen.columns, at }));
+    this.root = frozen.root;
+    this.next = frozen.next;
+    this.linked = frozen.linked;
+  }
+
+  /** A copy of the store as it is now, to thaw in a worker thread (the columns copied in one allocation, freed whole). */
+  freeze(): FrozenNodes {
+    const columns = new ArrayBuffer(this.pages.reduce((n, p) => n + p.frozenBytes, 0));
+    const dst = new Uint8Array(columns);
+    let at = 0;
+    const pages: FrozenPage[] = [];
+    for (const p of this.pages) {
+      pages.push(p.freezeInto(dst, at));
+      at += p.frozenBytes;
+    }
+    return { columns, pages, slabs: this.arena.frozenSlabs(), names: this.names.frozenBytes(), root: this.root, next: this.next, linked: this.linked };
+  }
 
   page(slot: number): Page {
     return this.pages[slot >>> PAGE_BITS]!;
