@@ -5,6 +5,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { ZooKeeperClient } from '../../src/client/index.js';
+import { snapshotSourceOf } from '../../src/storage/database.js';
+import { VERSION_DIR, snapshotFileName } from '../../src/storage/names.js';
+import { writeSnapshotFile } from '../../src/storage/snapshot.js';
+import { OPEN_ACL_UNSAFE } from '../../src/tree/aclCache.js';
+import { DataTree } from '../../src/tree/dataTree.js';
+import { ZkDatabase } from '../../src/txn/database.js';
 import { fourLetter, freePort } from '../support/ports.js';
 import { waitFor } from '../support/wait.js';
 
@@ -111,12 +118,36 @@ function installCopy(): string {
   return root;
 }
 
-/** Starts `tszk server` from `root`, waits until it serves, and returns the compileCache field of its start-up line (undefined: dist/src ran). */
-async function serveOnce(root: string): Promise<string | undefined> {
-  const [port, dataDir] = [await freePort(), fs.mkdtempSync(path.join(work, 'data-'))];
+interface Serving {
+  port: number;
+  /** Its stderr so far. */
+  stderr: () => string;
+}
+
+/**
+ * Starts `tszk server` from `root` (on `dataDir`, else a new one), waits until it serves, runs
+ * `whileServing`, and returns the compileCache field of its start-up line (undefined: dist/src
+ * ran) and its log lines.
+ */
+async function serveOnce(
+  root: string,
+  opts: { whileServing?: (s: Serving) => Promise<void>; defines?: string[]; dataDir?: string } = {},
+): Promise<{ state: string | undefined; log: string[] }> {
+  const [port, dataDir] = [await freePort(), opts.dataDir ?? fs.mkdtempSync(path.join(work, 'data-'))];
   const proc = spawn(
     process.execPath,
-    [path.join(root, 'bin/tszk.cjs'), 'server', '-p', String(port), '-d', dataDir, '-D', 'admin.enableServer=false', 'clientPortAddress=127.0.0.1'],
+    [
+      path.join(root, 'bin/tszk.cjs'),
+      'server',
+      '-p',
+      String(port),
+      '-d',
+      dataDir,
+      '-D',
+      'admin.enableServer=false',
+      'clientPortAddress=127.0.0.1',
+      ...(opts.defines ?? []),
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TSZK_LOG_LEVEL: 'debug' } },
   );
   let err = '';
@@ -129,17 +160,18 @@ async function serveOnce(root: string): Promise<string | undefined> {
         if (proc.exitCode !== null) throw new Error(`tszk exited ${proc.exitCode}: ${err}`);
         return (await fourLetter(port, 'ruok', 1000).catch(() => '')) === 'imok' ? true : undefined;
       },
-      30_000,
+      60_000,
       50,
     );
     const line = err.split('\n').find((l) => l.includes('"msg":"loading the server"'));
     assert.ok(line !== undefined, err);
     const state = (JSON.parse(line) as { compileCache?: string }).compileCache;
+    await opts.whileServing?.({ port, stderr: () => err });
     // A start without a usable cache writes it a second after it serves.
     const cache = path.join(root, 'dist/bundle/tszk.cjs.cache');
     if (state === 'miss' || state === 'rejected')
       await waitFor('the compile cache written', () => Promise.resolve(fs.existsSync(cache) ? true : undefined), 30_000, 50);
-    return state;
+    return { state, log: err.split('\n').filter((l) => l.startsWith('{')) };
   } finally {
     proc.kill('SIGKILL');
     await exited;
@@ -149,8 +181,60 @@ async function serveOnce(root: string): Promise<string | undefined> {
 test('bin/tszk.cjs serves from the bundle, without a cache and then with the one it wrote', { skip }, async () => {
   assert.equal(bundleMissing, undefined, `TSZK_REQUIRE_EXTERNAL=1 and ${bundleMissing}`);
   const root = installCopy();
-  assert.equal(await serveOnce(root), 'miss');
-  assert.equal(await serveOnce(root), 'hit');
+  assert.equal((await serveOnce(root)).state, 'miss');
+  assert.equal((await serveOnce(root)).state, 'hit');
+});
+
+/** Above the size from which a server snapshots its tree in a worker thread (storage/database.ts). */
+const WORKER_TREE_ZNODES = 100_000;
+
+/** A dataDir whose snapshot holds a tree of `znodes` znodes under /bulk, as a server leaves it. */
+async function bigDataDir(znodes: number): Promise<string> {
+  const dataDir = fs.mkdtempSync(path.join(work, 'big-'));
+  const tree = new DataTree();
+  let zxid = 0n;
+  const time = 1_800_000_000_000n;
+  tree.createNode('/bulk', null, OPEN_ACL_UNSAFE, 0n, 1, ++zxid, time);
+  for (let i = 0; i < znodes; i++) tree.createNode(`/bulk/n${i}`, Buffer.from('v'), OPEN_ACL_UNSAFE, 0n, i + 1, ++zxid, time);
+  tree.lastProcessedZxid = zxid;
+  fs.mkdirSync(path.join(dataDir, VERSION_DIR));
+  await writeSnapshotFile(path.join(dataDir, VERSION_DIR, snapshotFileName(zxid)), snapshotSourceOf(new ZkDatabase(tree), zxid, Infinity), { fsync: false });
+  return dataDir;
+}
+
+test("the bundled server snapshots a big tree in a worker thread that runs the snapshot module's own file, not the command", { skip }, async () => {
+  assert.equal(bundleMissing, undefined, `TSZK_REQUIRE_EXTERNAL=1 and ${bundleMissing}`);
+  const root = installCopy();
+  const dataDir = await bigDataDir(WORKER_TREE_ZNODES);
+  const { state, log } = await serveOnce(root, {
+    dataDir,
+    defines: ['snapCount=4'],
+    whileServing: async ({ port, stderr }) => {
+      const zk = await ZooKeeperClient.connect(`127.0.0.1:${port}`);
+      try {
+        for (let i = 0; i < 10; i++) await zk.create(`/n${i}`, 'x');
+        await waitFor(
+          'the snapshot after the creates written or failed',
+          () => Promise.resolve(/"msg":"(snapshot written|snapshot failed)"/.test(stderr()) ? true : undefined),
+          60_000,
+          100,
+        );
+        assert.equal((await zk.getData(`/bulk/n${WORKER_TREE_ZNODES - 1}`)).data?.toString(), 'v', 'the server still serves');
+      } finally {
+        await zk.close();
+      }
+    },
+  });
+  assert.ok(state !== undefined, 'the bundle ran');
+  // A worker that ran the whole command would have no snapshot to write (and would print the command's help).
+  assert.ok(
+    log.some((l) => l.includes('"msg":"snapshot written"')),
+    log.join('\n'),
+  );
+  assert.deepEqual(
+    log.filter((l) => (JSON.parse(l) as { level: number }).level >= 50),
+    [],
+  );
 });
 
 test('bin/tszk.cjs runs dist/src when the bundle is older than it (tsc alone rebuilt dist/src) and says so when nothing is built', { skip }, async () => {
@@ -158,7 +242,7 @@ test('bin/tszk.cjs runs dist/src when the bundle is older than it (tsc alone reb
   const root = installCopy();
   const old = new Date(fs.statSync(path.join(repoRoot, 'dist/src/cli/main.js')).mtimeMs - 60_000);
   fs.utimesSync(path.join(root, 'dist/bundle/tszk.cjs'), old, old);
-  assert.equal(await serveOnce(root), undefined, 'no compileCache field: dist/src ran');
+  assert.equal((await serveOnce(root)).state, undefined, 'no compileCache field: dist/src ran');
 
   const bare = fs.mkdtempSync(path.join(work, 'unbuilt-'));
   fs.mkdirSync(path.join(bare, 'bin'));
