@@ -9,10 +9,12 @@
 import type net from 'node:net';
 import { log } from '../../log.js';
 import type { QuorumMessage } from '../../zab/index.js';
-import { encodeQuorumMessage, encodeSnapWithStream, QuorumPacketDecoder } from './packetStream.js';
+import type { SnapshotSource } from '../../storage/snapshot.js';
+import { encodeQuorumMessage, QuorumPacketDecoder } from './packetStream.js';
 import type { QuorumTransport, QuorumTransportEvents } from './peerIo.js';
 import { logAuthFailure, type QuorumAuth } from './quorumAuth.js';
 import type { QuorumSockets } from './quorumSockets.js';
+import { streamSnap } from './snapStream.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -37,7 +39,7 @@ interface Conn {
   queued: number;
   /** Packets written so far: every MARKER_PACKET_INTERVAL-th one is timed. */
   packets: number;
-  /** Learner side: packets written before quorum SASL is over wait here. */
+  /** Packets written before the connection can take them wait here: learner side until quorum SASL is over, leader side while a SNAP streams. */
   held: Buffer[] | undefined;
 }
 
@@ -96,9 +98,45 @@ export class LearnerConnections implements QuorumTransport {
     });
   }
 
-  sendSnapshot(to: bigint, zxid: bigint, body: Buffer): void {
-    const c = this.outgoing?.sid === to ? this.outgoing : this.incoming.get(to);
-    if (c !== undefined && !c.dropped) this.write(c, encodeSnapWithStream(zxid, body));
+  /** Streams SNAP from `src` as the learner takes it (snapStream.ts); the packets sent meanwhile follow it. */
+  sendSnapshot(to: bigint, zxid: bigint, src: SnapshotSource): void {
+    const c = this.incoming.get(to);
+    if (c === undefined || c.dropped) return;
+    if (c.held !== undefined) throw new Error(`a second SNAP to learner ${to} while one streams`);
+    c.held = [];
+    const t0 = performance.now();
+    streamSnap(zxid, src, (chunk) => this.writeStreamed(c, chunk)).then(
+      (bytes) => {
+        log.info({ learner: String(to), bytes, ms: Math.round(performance.now() - t0) }, 'SNAP streamed');
+        const held = c.held ?? [];
+        c.held = undefined;
+        for (const b of held) this.write(c, b);
+      },
+      (e: unknown) => {
+        if (c.dropped) return; // the learner went away mid-stream: the core hears 'disconnected'
+        log.error({ learner: String(to), err: e }, 'SNAP stream failed; closing the connection');
+        c.socket.destroy();
+      },
+    );
+  }
+
+  /** One chunk of a SNAP stream: resolves once the socket can take more (and the event loop had a turn). */
+  private writeStreamed(c: Conn, chunk: Buffer): Promise<void> {
+    if (c.dropped) return Promise.reject(new Error('connection dropped'));
+    const ready = c.socket.write(chunk);
+    return new Promise<void>((resolve, reject) => {
+      const go = (): void => {
+        c.socket.off('drain', go);
+        c.socket.off('close', go);
+        if (c.dropped || c.socket.destroyed) reject(new Error('connection dropped'));
+        else resolve();
+      };
+      if (ready) setImmediate(go);
+      else {
+        c.socket.on('drain', go);
+        c.socket.on('close', go);
+      }
+    });
   }
 
   disconnect(peer: bigint): void {

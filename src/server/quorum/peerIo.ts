@@ -27,8 +27,11 @@ export interface QuorumTransport {
   listen(): Promise<void>;
   /** FOLLOWERINFO/OBSERVERINFO to a leader opens a new connection to it (closing an old one). */
   send(to: bigint, msg: QuorumMessage): void;
-  /** SNAP, then the snapshot body as ZooKeeper streams it. */
-  sendSnapshot(to: bigint, zxid: bigint, body: Buffer): void;
+  /**
+   * SNAP, then the snapshot body of `src` (a view of the live tree, at `zxid` now) as ZooKeeper
+   * streams it; packets sent to `to` afterwards follow the stream.
+   */
+  sendSnapshot(to: bigint, zxid: bigint, src: SnapshotSource): void;
   disconnect(peer: bigint): void;
   close(): void;
 }

@@ -16,7 +16,7 @@
  */
 import { log } from '../../log.js';
 import { databaseFromSnapshot, snapshotSourceOf } from '../../storage/database.js';
-import { parseSnapshot, snapshotBody } from '../../storage/snapshot.js';
+import { parseSnapshot } from '../../storage/snapshot.js';
 import { CONFIG_PATH, DataTree } from '../../tree/dataTree.js';
 import { Err, KeeperError } from '../../proto/errors.js';
 import { OpCode } from '../../proto/opcodes.js';
@@ -667,18 +667,20 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     }
   }
 
-  /** SNAP with the tree serialized now, in one go: it is exactly at `zxid` (the core's commit point). */
+  /**
+   * SNAP from the live tree, which is at `zxid` (the core's commit point) when it starts; the
+   * transport streams it while later commits go on (the learner gets those after it).
+   */
   private sendSnapshot(to: ServerId, zxid: Zxid): void {
     const treeZxid = this.db.lastProcessedZxid;
     if (treeZxid !== zxid) throw new Error(`sendSnapshot at ${zxidHex(zxid)} but the tree is at ${zxidHex(treeZxid)}`);
-    const body = snapshotBody(snapshotSourceOf(this.db, zxid));
     const r = this.state.role;
     const h = r.role === 'LEADING' ? r.handlers.get(to) : undefined;
     log.info(
-      { learner: String(to), mode: 'SNAP', learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(zxid), bytes: body.length },
+      { learner: String(to), mode: 'SNAP', learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(zxid), nodes: this.db.tree.nodeCount },
       `syncing learner ${to} by SNAP`,
     );
-    this.learners.sendSnapshot(to, zxid, body);
+    this.learners.sendSnapshot(to, zxid, snapshotSourceOf(this.db, zxid));
     this.metrics.counter.snap_count++;
   }
 

@@ -6,12 +6,22 @@
  * — and then the string "BenWasHere". A reader finds the end only by walking the records.
  *
  * The bytes are exactly a snapshot file's body (between its 16-byte header and its seal), so the
- * sender cuts them out of storage's snapshot writer and the receiver rebuilds a sealed snapshot
- * file around them for storage's parser.
+ * sender serializes them with storage's snapshot body writer and the receiver rebuilds a sealed
+ * snapshot file around them for storage's parser.
+ *
+ * A leader streams them (streamSnap) as the learner's socket takes them: neither the whole stream
+ * is held nor the event loop stalled for it. The tree moves on meanwhile, so the stream starts at
+ * the SNAP's zxid and may take in later commits (fuzzy, as ZooKeeper's leader serializes while it
+ * commits); the learner gets those txns after the stream and applies them on top, as recovery
+ * replays the log over a snapshot file written while serving. A learner moves each scanned record
+ * out of its receive buffer into a SnapFileBuilder, which checksums as the bytes come and lays the
+ * sealed file out once.
  */
 import { JuteWriter } from '../../jute/index.js';
-import { adler32 } from '../../storage/adler32.js';
+import { Adler32 } from '../../storage/adler32.js';
 import { FILE_FORMAT_VERSION, FileHeader, SNAP_DBID, SNAP_MAGIC } from '../../storage/fileHeader.js';
+import { snapshotBodyParts, type SnapshotSource } from '../../storage/snapshot.js';
+import { encodeQuorumMessage, zxid as toZxid } from '../../zab/index.js';
 
 export const SNAP_SIGNATURE = 'BenWasHere';
 /** StatPersisted: 6 longs and 3 ints. */
@@ -19,9 +29,20 @@ const STAT_PERSISTED_BYTES = 6 * 8 + 3 * 4;
 /** Bounds on any one count or length in the stream. */
 const COUNT_MAX = 100_000_000;
 const LENGTH_BYTES_MAX = 1024 * 1024 * 1024;
+/** Bytes serialized before they are handed to the socket (and the event loop gets a turn): a few ms of work. */
+const SNAP_CHUNK_BYTES = 256 * 1024;
+/** Blocks a learner gathers the received stream in. */
+const RECEIVE_BLOCK_BYTES = 4 * 1024 * 1024;
+/** The file's seal after the body: long adler32, ustring "/". */
+const SEAL_BYTES = 8 + 4 + 1;
 
 export class SnapStreamError extends Error {
   override name = 'SnapStreamError';
+}
+
+/** The SNAP QuorumPacket itself: its data is null, the stream follows it. */
+export function snapPacket(zxid: bigint): Buffer {
+  return encodeQuorumMessage({ type: 'SNAP', zxid: toZxid(zxid), data: Buffer.alloc(0) });
 }
 
 /** The stream after a SNAP packet: the snapshot body (storage's snapshotBody), then the signature. */
@@ -31,41 +52,113 @@ export function snapStreamFromBody(body: Buffer): Buffer {
   return Buffer.concat([body, w.bytes()]);
 }
 
+/**
+ * Serializes SNAP, the stream and the signature from `src` in chunks of about `chunkBytes`,
+ * handing each to `write` (which owns it) and waiting until it resolves before serializing more.
+ * Returns the bytes written.
+ */
+export async function streamSnap(zxid: bigint, src: SnapshotSource, write: (chunk: Buffer) => Promise<void>, chunkBytes = SNAP_CHUNK_BYTES): Promise<number> {
+  const w = new JuteWriter(chunkBytes * 2);
+  let total = 0;
+  const flush = async (): Promise<void> => {
+    const chunk = Buffer.from(w.bytes());
+    w.reset();
+    total += chunk.length;
+    await write(chunk);
+  };
+  w.raw(snapPacket(zxid));
+  for (const _ of snapshotBodyParts(w, src)) if (w.offset >= chunkBytes) await flush();
+  w.ustring(SNAP_SIGNATURE);
+  await flush();
+  return total;
+}
+
+/** A received snapshot body, gathered in blocks and checksummed as it comes, then laid out as a sealed snapshot file. */
+export class SnapFileBuilder {
+  private readonly head: Buffer;
+  private readonly sum = new Adler32();
+  private readonly blocks: Buffer[] = [];
+  private used = RECEIVE_BLOCK_BYTES;
+  private bodyBytes = 0;
+
+  constructor() {
+    const w = new JuteWriter();
+    FileHeader.write(w, { magic: SNAP_MAGIC, version: FILE_FORMAT_VERSION, dbid: SNAP_DBID });
+    this.head = Buffer.from(w.bytes());
+    this.sum.update(this.head);
+  }
+
+  append(buf: Buffer, start: number, end: number): this {
+    this.sum.update(buf, start, end);
+    this.bodyBytes += end - start;
+    while (start < end) {
+      if (this.used === RECEIVE_BLOCK_BYTES) {
+        this.blocks.push(Buffer.allocUnsafe(RECEIVE_BLOCK_BYTES));
+        this.used = 0;
+      }
+      const n = Math.min(end - start, RECEIVE_BLOCK_BYTES - this.used);
+      buf.copy(this.blocks[this.blocks.length - 1]!, this.used, start, start + n);
+      this.used += n;
+      start += n;
+    }
+    return this;
+  }
+
+  /** The sealed snapshot file (no digest section): header, body, checksum, "/". */
+  file(): Buffer {
+    const out = Buffer.allocUnsafe(this.head.length + this.bodyBytes + SEAL_BYTES);
+    let at = this.head.copy(out, 0);
+    for (let i = 0; i < this.blocks.length; i++) {
+      const b = this.blocks[i]!;
+      at += b.copy(out, at, 0, i === this.blocks.length - 1 ? this.used : b.length);
+    }
+    this.blocks.length = 0;
+    const seal = new JuteWriter(SEAL_BYTES);
+    seal.long(this.sum.value());
+    seal.ustring('/');
+    seal.bytes().copy(out, at);
+    return out;
+  }
+}
+
 /** A sealed snapshot file (no digest section) around a received body (signature already removed). */
 export function snapshotFileFromStream(body: Buffer): Buffer {
-  const w = new JuteWriter();
-  FileHeader.write(w, { magic: SNAP_MAGIC, version: FILE_FORMAT_VERSION, dbid: SNAP_DBID });
-  const head = Buffer.from(w.bytes());
-  const seal = new JuteWriter();
-  seal.long(adler32(Buffer.concat([head, body])));
-  seal.ustring('/');
-  return Buffer.concat([head, body, seal.bytes()]);
+  return new SnapFileBuilder().append(body, 0, body.length).file();
 }
 
 type Phase = 'sessionCount' | 'sessions' | 'aclCount' | 'aclHead' | 'acl' | 'node' | 'signature' | 'done';
 
 /**
  * Walks the streamed records as bytes arrive, one whole item at a time, without decoding them.
- * `pos` is relative to the stream's first byte.
+ * `pos` is relative to where the scanned bytes start (the stream's first byte, or the last rebase).
  */
 export class SnapStreamScanner {
   pos = 0;
-  /** Where the signature starts (the body's length) once scanned. */
+  /** Where the signature starts (the body's length) once scanned, relative as `pos`. */
   bodyBytes = -1;
   private phase: Phase = 'sessionCount';
   private left = 0;
   private aclLeft = 0;
+  /** Stream bytes before the current `pos` origin (for error messages). */
+  private passed = 0;
+
+  /** The caller took the bytes scanned so far away: positions count from there now. */
+  rebase(): void {
+    if (this.bodyBytes >= 0) this.bodyBytes -= this.pos;
+    this.passed += this.pos;
+    this.pos = 0;
+  }
 
   /** Scans what `buf[base, end)` holds; true once the signature is read (the stream is `pos` bytes). */
   advance(buf: Buffer, base: number, end: number): boolean {
     const have = (n: number): boolean => base + this.pos + n <= end;
     const int = (at: number): number => buf.readInt32BE(base + this.pos + at);
     const len = (v: number, what: string): number => {
-      if (v < -1 || v > LENGTH_BYTES_MAX) throw new SnapStreamError(`snapshot stream: ${what} length ${v} out of bounds at ${this.pos}`);
+      if (v < -1 || v > LENGTH_BYTES_MAX) throw new SnapStreamError(`snapshot stream: ${what} length ${v} out of bounds at ${this.passed + this.pos}`);
       return Math.max(0, v);
     };
     const count = (v: number, what: string): number => {
-      if (v < 0 || v > COUNT_MAX) throw new SnapStreamError(`snapshot stream: ${what} count ${v} out of bounds at ${this.pos}`);
+      if (v < 0 || v > COUNT_MAX) throw new SnapStreamError(`snapshot stream: ${what} count ${v} out of bounds at ${this.passed + this.pos}`);
       return v;
     };
     for (;;) {
