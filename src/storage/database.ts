@@ -19,7 +19,7 @@ import { StorageError, errorMessage } from './errors.js';
 import type { TxnLogStats } from './txnLogWriter.js';
 import type { SnapshotStats } from './snapshotter.js';
 import type { LoadedSnapshot, SnapshotSource, SourceNode } from './snapshot.js';
-import { TREE_DIGEST_VERSION } from '../tree/digest.js';
+import { TREE_DIGEST_VERSION, type ZxidDigest } from '../tree/digest.js';
 
 const OPEN_ACL_INDEX = -1n;
 
@@ -72,11 +72,29 @@ export function snapshotSourceOf(db: ZkDatabase, zxid: bigint): SnapshotSource {
   };
 }
 
+/** StatPersisted's zxids: czxid and mzxid first, pzxid last (after ctime, mtime, 3 ints and ephemeralOwner). */
+const STAT_ZXID_OFFSETS = [0, 8, 52] as const;
+
 /** A database holding exactly what a snapshot holds. */
 export function databaseFromSnapshot(snap: LoadedSnapshot): ZkDatabase {
   const tree = new DataTree({ empty: true });
   for (const [i, acl] of snap.acls) tree.aclCache.restore(i, acl);
+  const digested = digestUsable(snap);
+  // Without a digest to start from, the newest zxid in any stat bounds what the fuzzy snapshot may
+  // hold: read from the bytes as the nodes go in (as two 32-bit halves, no bigint per node).
+  let newestHi = -1;
+  let newestLo = 0;
   snap.eachNodeReading((path, data, acl, stat) => {
+    if (!digested) {
+      for (const off of STAT_ZXID_OFFSETS) {
+        const hi = stat.buf.readInt32BE(stat.offset + off);
+        const lo = stat.buf.readUInt32BE(stat.offset + off + 4);
+        if (hi > newestHi || (hi === newestHi && lo > newestLo)) {
+          newestHi = hi;
+          newestLo = lo;
+        }
+      }
+    }
     try {
       tree.insertNode(path, data, acl, stat);
     } catch (e) {
@@ -87,28 +105,27 @@ export function databaseFromSnapshot(snap: LoadedSnapshot): ZkDatabase {
   tree.lastProcessedZxid = snap.zxid;
   const db = new ZkDatabase(tree);
   for (const [id, timeout] of snap.sessions) db.sessionsWithTimeouts.set(id, timeout);
-  startDigestChecks(db, snap);
+  if (digested) startDigestChecks(db, snap.digest!);
+  else {
+    // No usable digest: the snapshot may hold changes made after snap.zxid, up to the newest zxid in its stats.
+    const newest = (BigInt(newestHi) << 32n) | BigInt(newestLo);
+    db.digestCheckAfter = newest > snap.zxid ? newest : snap.zxid;
+  }
   return db;
 }
 
-/** From where replaying after `snap` can check recorded digests (a snapshot is fuzzy). */
-function startDigestChecks(db: ZkDatabase, snap: LoadedSnapshot): void {
+/** Whether the snapshot's digest section can start digest checks (this digest version, recorded at or after its zxid). */
+function digestUsable(snap: LoadedSnapshot): boolean {
   const d = snap.digest;
-  if (d !== null && d.digestVersion === TREE_DIGEST_VERSION && d.zxid >= snap.zxid) {
-    // Recorded after the nodes were written: replay up to d.zxid makes the fuzzy tree exact there.
-    db.digestCheckAfter = d.zxid;
-    if (d.zxid === snap.zxid) db.compare(d.zxid, d.digest, 'snapshot');
-    else db.snapshotDigest = { zxid: d.zxid, digest: d.digest };
-    return;
-  }
-  // No usable digest: the snapshot may hold changes made after snap.zxid, up to the newest zxid in its stats.
-  let newest = snap.zxid;
-  snap.eachNode((_path, _data, _acl, stat) => {
-    if (stat.czxid > newest) newest = stat.czxid;
-    if (stat.mzxid > newest) newest = stat.mzxid;
-    if (stat.pzxid > newest) newest = stat.pzxid;
-  });
-  db.digestCheckAfter = newest;
+  return d !== null && d.digestVersion === TREE_DIGEST_VERSION && d.zxid >= snap.zxid;
+}
+
+/** From where replaying after a snapshot with digest `d` can check recorded digests (a snapshot is fuzzy). */
+function startDigestChecks(db: ZkDatabase, d: ZxidDigest): void {
+  // Recorded after the nodes were written: replay up to d.zxid makes the fuzzy tree exact there.
+  db.digestCheckAfter = d.zxid;
+  if (d.zxid === db.lastProcessedZxid) db.compare(d.zxid, d.digest, 'snapshot');
+  else db.snapshotDigest = { zxid: d.zxid, digest: d.digest };
 }
 
 /** The sink's reused batch writer: its first size, and the size past which it is not kept (a rare huge batch). */
