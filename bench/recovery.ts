@@ -1,9 +1,11 @@
 /**
  * Recovery at scale: load N znodes × 100 B through a client (snapCount 100,000, fsync on), kill -9
  * the server, start it again on the same dataDir and time until a new session is served; tszk
- * beside Apache ZooKeeper 3.8 (-Xmx512m) in the same run. Also the dataDir's size and the time
- * each server reports for writing its last snapshot. Timings on a loaded machine are noisy: the
- * run repeats the restart (--restarts) and prints each.
+ * beside Apache ZooKeeper 3.8 (-Xmx512m) in the same run. Also the time each server reports for
+ * writing its last snapshot, the newest snapshot's size, the dataDir's size and the RSS once
+ * serving again. Timings on a loaded machine are noisy: the run repeats the restart (--restarts)
+ * and prints each, with the server CPU until serving (steadier). A list of sizes prints one table
+ * per figure, a row per size: how each cost grows with the tree, and the ratio to ZooKeeper's.
  *
  *   npm run bench:recovery -- [--znodes 1000000 | 10000,100000,1000000] [--restarts 2] [--systems tszk,zookeeper]
  *   (tszk-base: another build, TSZK_BASE_CLI=<its dist/src/cli/main.js>, as in npm run bench)
@@ -14,7 +16,9 @@ import path from 'node:path';
 import { startTszk } from '../test/support/tszk.js';
 import { startZooKeeper } from '../test/support/zookeeper.js';
 import { loadZnodes } from './loadZnodes.js';
-import { processCpu_us } from './procstat.js';
+import { processCpu_us, processMemory } from './procstat.js';
+import { listSnapshots } from '../src/storage/history.js';
+import { VERSION_DIR } from '../src/storage/names.js';
 import { BASE_CLI_ENV, dataDirBytes, systemMissing, type SystemName } from './servers.js';
 import { BenchSession } from './session.js';
 
@@ -66,7 +70,24 @@ async function snapshotsSettled(logFile: string): Promise<void> {
   while (count(/"msg":"snapshot written"/g) < count(/"msg":"snapshotting"/g) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
 }
 
-async function bench(system: SystemName, n: number, restarts: number): Promise<string> {
+interface Figures {
+  load_s: number;
+  /** The last snapshot's write time as the server logged it. */
+  snapshotWrite_ms: number | undefined;
+  snapshot_mib: number;
+  dataDir_mib: number;
+  restart_s: number[];
+  restartCpu_s: number[];
+  rss_mib: number;
+}
+
+/** The newest snapshot file's size. */
+async function newestSnapshotBytes(dataDir: string): Promise<number> {
+  const snaps = await listSnapshots(path.join(dataDir, VERSION_DIR));
+  return snaps.length === 0 ? 0 : fs.statSync(snaps[snaps.length - 1]!.path).size;
+}
+
+async function bench(system: SystemName, n: number, restarts: number): Promise<Figures> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `recovery-${system}-`));
   const logFile = path.join(dataDir, 'server.log');
   try {
@@ -78,39 +99,99 @@ async function bench(system: SystemName, n: number, restarts: number): Promise<s
     if (system === 'tszk') await snapshotsSettled(logFile);
     const snaps = snapshotTimes(system, logFile);
     await s.kill();
-    const size_mib = (dataDirBytes([dataDir]) - (fs.existsSync(logFile) ? fs.statSync(logFile).size : 0)) / MIB;
-    const times: string[] = [];
+    const dataDir_mib = (dataDirBytes([dataDir]) - (fs.existsSync(logFile) ? fs.statSync(logFile).size : 0)) / MIB;
+    const snapshot_mib = (await newestSnapshotBytes(dataDir)) / MIB;
+    const restart_s: number[] = [];
+    const restartCpu_s: number[] = [];
+    let rss_mib = 0;
     for (let r = 0; r < restarts; r++) {
       const t1 = performance.now();
       s = await start(system, dataDir, logFile);
       await served(s.member);
       // Wall time is at the mercy of the machine's load; the CPU the server used until then is steadier.
-      times.push(`${((performance.now() - t1) / 1000).toFixed(1)} (CPU ${(processCpu_us(s.pid) / 1e6).toFixed(1)})`);
+      restart_s.push((performance.now() - t1) / 1000);
+      restartCpu_s.push(processCpu_us(s.pid) / 1e6);
+      rss_mib = processMemory(s.pid).rss_bytes / MIB;
       await s.kill();
     }
-    const lastSnap = snaps.length > 0 ? `${snaps[snaps.length - 1]} ms` : 'not logged';
-    return `| ${system} | ${n} | ${times.join(', ')} | ${size_mib.toFixed(0)} | ${lastSnap} | ${load_s.toFixed(1)} |`;
+    return { load_s, snapshotWrite_ms: snaps[snaps.length - 1], snapshot_mib, dataDir_mib, restart_s, restartCpu_s, rss_mib };
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
+interface Figure {
+  title: string;
+  /** The value compared across systems (lower is better), and what the cell shows. */
+  value(f: Figures): number | undefined;
+  cell(f: Figures): string;
+}
+
+const FIGURES: Figure[] = [
+  {
+    title: 'Restart after kill -9 until a session is served, s (best; each restart, server CPU s in brackets)',
+    value: (f) => Math.min(...f.restart_s),
+    cell: (f) => f.restart_s.map((t, i) => `${t.toFixed(1)} (${f.restartCpu_s[i]!.toFixed(1)})`).join(', '),
+  },
+  {
+    title: 'Server CPU until serving after a restart, s (best)',
+    value: (f) => Math.min(...f.restartCpu_s),
+    cell: (f) => Math.min(...f.restartCpu_s).toFixed(2),
+  },
+  { title: 'RSS once serving after a restart, MiB', value: (f) => f.rss_mib, cell: (f) => f.rss_mib.toFixed(0) },
+  {
+    title: "Last snapshot's write time as the server logs it, ms",
+    value: (f) => f.snapshotWrite_ms,
+    cell: (f) => (f.snapshotWrite_ms === undefined ? 'not logged' : String(f.snapshotWrite_ms)),
+  },
+  { title: 'Newest snapshot file, MiB', value: (f) => f.snapshot_mib, cell: (f) => f.snapshot_mib.toFixed(1) },
+  { title: 'dataDir size, MiB', value: (f) => f.dataDir_mib, cell: (f) => f.dataDir_mib.toFixed(0) },
+  { title: 'Load by async creates (one pipelined session), s', value: (f) => f.load_s, cell: (f) => f.load_s.toFixed(1) },
+];
+
+/** One table per figure: a row per size, a column per system, and each tszk build's ratio to ZooKeeper's (> 1: ZooKeeper's figure is that many times tszk's). */
+function printTables(sizes: number[], systems: SystemName[], results: Map<string, Figures | string>): void {
+  const others = systems.filter((s) => s !== 'zookeeper');
+  const ratios = systems.includes('zookeeper') ? others : [];
+  for (const fig of FIGURES) {
+    console.log(`\n### ${fig.title}\n`);
+    console.log(`| znodes | ${systems.join(' | ')} |${ratios.map((s) => ` zookeeper / ${s} |`).join('')}`);
+    console.log(`|---|${systems.map(() => '---|').join('')}${ratios.map(() => '---|').join('')}`);
+    for (const n of sizes) {
+      const get = (s: SystemName): Figures | string | undefined => results.get(`${s}:${n}`);
+      const cells = systems.map((s) => {
+        const r = get(s);
+        return typeof r === 'string' ? r : r === undefined ? '' : fig.cell(r);
+      });
+      const zk = get('zookeeper');
+      const ratioCells = ratios.map((s) => {
+        const r = get(s);
+        const a = typeof r === 'object' ? fig.value(r) : undefined;
+        const b = typeof zk === 'object' ? fig.value(zk) : undefined;
+        return a !== undefined && b !== undefined && a > 0 ? `${(b / a).toFixed(2)}×` : '';
+      });
+      console.log(`| ${n} | ${cells.join(' | ')} |${ratioCells.map((c) => ` ${c} |`).join('')}`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
-  // A list (10000,100000,1000000) gives one row per size and system: how each cost grows.
+  // A list (10000,100000,1000000) gives one row per size: how each cost grows.
   const sizes = arg('znodes', '1000000').split(',').map(Number);
   const restarts = Number(arg('restarts', '2'));
   const systems = arg('systems', 'tszk,zookeeper').split(',') as SystemName[];
   console.log(
-    `## Restart after kill -9 until a session is served, ${sizes.join(' / ')} znodes × 100 B (snapCount ${SNAP_COUNT}, fsync on; wall times noisy, server CPU steadier)\n`,
+    `## Recovery and snapshots at ${sizes.join(' / ')} znodes × 100 B, standalone (snapCount ${SNAP_COUNT}, fsync on; ZooKeeper -Xmx512m; wall times noisy on a loaded machine, CPU and bytes steadier)`,
   );
-  console.log('| system | znodes | restart → serving s (server CPU s), each restart | dataDir MiB | last snapshot write | load s |');
-  console.log('|---|---|---|---|---|---|');
+  const results = new Map<string, Figures | string>();
   for (const n of sizes) {
     for (const system of systems) {
       const missing = systemMissing(system);
-      console.log(missing !== undefined ? `| ${system} | ${n} | SKIPPED: ${missing} | | | |` : await bench(system, n, restarts));
+      results.set(`${system}:${n}`, missing !== undefined ? `SKIPPED: ${missing}` : await bench(system, n, restarts));
+      console.error(`done: ${system} at ${n} znodes`);
     }
   }
+  printTables(sizes, systems, results);
 }
 
 main().catch((e: unknown) => {

@@ -11,7 +11,7 @@ import { log } from '../log.js';
 import type { ACL } from '../proto/records.js';
 import { DataTree } from '../tree/dataTree.js';
 import { ZkDatabase } from '../txn/database.js';
-import { JuteWriter } from '../jute/index.js';
+import { JuteWriter, type JuteReader } from '../jute/index.js';
 import { writeTxn, type Txn } from '../txn/txn.js';
 import { frameLogEntryInto } from './logFile.js';
 import { openDataDir, type DataDirOptions, type OpenedDataDir } from './dataDir.js';
@@ -75,43 +75,78 @@ export function snapshotSourceOf(db: ZkDatabase, zxid: bigint): SnapshotSource {
 /** StatPersisted's zxids: czxid and mzxid first, pzxid last (after ctime, mtime, 3 ints and ephemeralOwner). */
 const STAT_ZXID_OFFSETS = [0, 8, 52] as const;
 
-/** A database holding exactly what a snapshot holds. */
-export function databaseFromSnapshot(snap: LoadedSnapshot): ZkDatabase {
-  const tree = new DataTree({ empty: true });
-  for (const [i, acl] of snap.acls) tree.aclCache.restore(i, acl);
-  const digested = digestUsable(snap);
-  // Without a digest to start from, the newest zxid in any stat bounds what the fuzzy snapshot may
-  // hold: read from the bytes as the nodes go in (as two 32-bit halves, no bigint per node).
-  let newestHi = -1;
-  let newestLo = 0;
-  snap.eachNodeReading((path, data, acl, stat) => {
-    if (!digested) {
+/**
+ * Builds a database record by record as a snapshot is read: from a file, or from a leader's SNAP
+ * as its bytes arrive (src/server/quorum/snapStream.ts), so nothing but the tree is kept.
+ */
+export class DatabaseLoader {
+  private readonly tree = new DataTree({ empty: true });
+  private readonly sessions = new Map<bigint, number>();
+  private newestHi = -1;
+  private newestLo = 0;
+
+  constructor(
+    /** Named in errors. */
+    private readonly source: string,
+    /**
+     * Without a digest to start checks from, the newest zxid in any stat bounds what a fuzzy
+     * snapshot may hold: read from the bytes as the nodes go in (two 32-bit halves, no bigint per node).
+     */
+    private readonly trackNewest: boolean,
+  ) {}
+
+  session(id: bigint, timeout: number): void {
+    this.sessions.set(id, timeout);
+  }
+
+  acl(index: bigint, list: ACL[]): void {
+    this.tree.aclCache.restore(index, list);
+  }
+
+  /** `stat` is at the node's StatPersisted; this reads all of it. */
+  node(path: string, data: Buffer | null, acl: bigint, stat: JuteReader): void {
+    if (this.trackNewest) {
       for (const off of STAT_ZXID_OFFSETS) {
         const hi = stat.buf.readInt32BE(stat.offset + off);
         const lo = stat.buf.readUInt32BE(stat.offset + off + 4);
-        if (hi > newestHi || (hi === newestHi && lo > newestLo)) {
-          newestHi = hi;
-          newestLo = lo;
+        if (hi > this.newestHi || (hi === this.newestHi && lo > this.newestLo)) {
+          this.newestHi = hi;
+          this.newestLo = lo;
         }
       }
     }
     try {
-      tree.insertNode(path, data, acl, stat);
+      this.tree.insertNode(path, data, acl, stat);
     } catch (e) {
-      throw new StorageError(`cannot load node ${path}: ${errorMessage(e)}`, snap.path, undefined);
+      throw new StorageError(`cannot load node ${path}: ${errorMessage(e)}`, this.source, undefined);
     }
-  });
-  tree.aclCache.purgeUnused();
-  tree.lastProcessedZxid = snap.zxid;
-  const db = new ZkDatabase(tree);
-  for (const [id, timeout] of snap.sessions) db.sessionsWithTimeouts.set(id, timeout);
-  if (digested) startDigestChecks(db, snap.digest!);
-  else {
-    // No usable digest: the snapshot may hold changes made after snap.zxid, up to the newest zxid in its stats.
-    const newest = (BigInt(newestHi) << 32n) | BigInt(newestLo);
-    db.digestCheckAfter = newest > snap.zxid ? newest : snap.zxid;
   }
-  return db;
+
+  /** The database at `zxid`; `digest` is the snapshot's digest section, if it has a usable one. */
+  finish(zxid: bigint, digest: ZxidDigest | null): ZkDatabase {
+    const tree = this.tree;
+    tree.aclCache.purgeUnused();
+    tree.lastProcessedZxid = zxid;
+    const db = new ZkDatabase(tree);
+    for (const [id, timeout] of this.sessions) db.sessionsWithTimeouts.set(id, timeout);
+    if (digest !== null) startDigestChecks(db, digest);
+    else {
+      // No usable digest: the snapshot may hold changes made after zxid, up to the newest zxid in its stats.
+      const newest = (BigInt(this.newestHi) << 32n) | BigInt(this.newestLo);
+      db.digestCheckAfter = newest > zxid ? newest : zxid;
+    }
+    return db;
+  }
+}
+
+/** A database holding exactly what a snapshot holds. */
+export function databaseFromSnapshot(snap: LoadedSnapshot): ZkDatabase {
+  const digested = digestUsable(snap);
+  const loader = new DatabaseLoader(snap.path, !digested);
+  for (const [i, acl] of snap.acls) loader.acl(i, acl);
+  for (const [id, timeout] of snap.sessions) loader.session(id, timeout);
+  snap.eachNodeReading((path, data, acl, stat) => loader.node(path, data, acl, stat));
+  return loader.finish(snap.zxid, digested ? snap.digest : null);
 }
 
 /** Whether the snapshot's digest section can start digest checks (this digest version, recorded at or after its zxid). */

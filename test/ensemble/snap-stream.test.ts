@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { encodeSnapWithStream, QuorumPacketDecoder } from '../../src/server/quorum/packetStream.js';
-import { streamSnap } from '../../src/server/quorum/snapStream.js';
-import { databaseFromSnapshot, snapshotSourceOf } from '../../src/storage/database.js';
+import { streamSnap, type SnapLoad } from '../../src/server/quorum/snapStream.js';
+import { DatabaseLoader, databaseFromSnapshot, snapshotSourceOf } from '../../src/storage/database.js';
 import { parseSnapshot, snapshotBody } from '../../src/storage/snapshot.js';
 import { ZkDatabase } from '../../src/txn/database.js';
 import { decodeTxn, encodeTxn, type Txn } from '../../src/txn/txn.js';
@@ -16,8 +16,8 @@ process.env['TSZK_LOG_LEVEL'] ??= 'silent';
 const CHUNK_BYTES = 2048;
 
 /** Decodes `wire` as it would arrive in reads of `size` bytes. */
-function receive(wire: Buffer, size: number): QuorumMessage[] {
-  const d = new QuorumPacketDecoder();
+function receive(wire: Buffer, size: number, loadSnap?: () => SnapLoad): QuorumMessage[] {
+  const d = new QuorumPacketDecoder(loadSnap);
   const out: QuorumMessage[] = [];
   for (let i = 0; i < wire.length; i += size) d.push(wire.subarray(i, i + size), (m) => out.push(m));
   return out;
@@ -63,16 +63,25 @@ test('SNAP streamed while the leader commits: the learner loads it, applies the 
   assert.ok(after.length > 100, `${after.length} txns committed during the stream`);
   const wire = Buffer.concat(chunks);
   for (const size of [1, 777, 65536]) {
-    const got = receive(wire, size);
-    assert.equal(got.length, 1);
-    const m = got[0]!;
-    assert.ok(m.type === 'SNAP');
-    assert.equal(m.zxid, zxid);
-    const learner = databaseFromSnapshot(parseSnapshot(m.data, 'received', zxid));
-    for (const t of after) learner.applyChecked(t);
-    assert.equal(learner.tree.digest, db.tree.digest, `read size ${size}`);
-    assert.equal(learner.tree.nodeCount, db.tree.nodeCount);
-    assert.deepEqual([...learner.sessionsWithTimeouts], [...db.sessionsWithTimeouts]);
-    assert.equal(learner.digestMismatches, 0);
+    // As a snapshot file (what the simulator's learners get), and built record by record as the bytes arrive (a node learner).
+    const built = new Map<Buffer, ZkDatabase>();
+    const loadSnap = (): SnapLoad => {
+      const loader = new DatabaseLoader('received', true);
+      return { visitor: loader, end: (z) => (built.set(wire, loader.finish(z, null)), wire) };
+    };
+    for (const how of ['file', 'loaded'] as const) {
+      const got = receive(wire, size, how === 'loaded' ? loadSnap : undefined);
+      assert.equal(got.length, 1);
+      const m = got[0]!;
+      assert.ok(m.type === 'SNAP');
+      assert.equal(m.zxid, zxid);
+      const learner = how === 'loaded' ? built.get(m.data)! : databaseFromSnapshot(parseSnapshot(m.data, 'received', zxid));
+      assert.equal(learner.lastProcessedZxid, zxid);
+      for (const t of after) learner.applyChecked(t);
+      assert.equal(learner.tree.digest, db.tree.digest, `${how}, read size ${size}`);
+      assert.equal(learner.tree.nodeCount, db.tree.nodeCount);
+      assert.deepEqual([...learner.sessionsWithTimeouts], [...db.sessionsWithTimeouts]);
+      assert.equal(learner.digestMismatches, 0);
+    }
   }
 });

@@ -211,7 +211,7 @@ export class LearnerConnections implements QuorumTransport {
   }
 
   private wire(c: Conn, first: Buffer): void {
-    const decoder = new QuorumPacketDecoder();
+    const decoder = new QuorumPacketDecoder(this.events.snapLoader?.bind(this.events));
     const onData = (chunk: Buffer): void => {
       if (c.dropped) return;
       try {

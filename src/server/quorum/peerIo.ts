@@ -14,6 +14,7 @@ import type { ServerLine } from '../config.js';
 import type { PipelineIo } from '../io.js';
 import type { SnapshotFile } from '../txnSink.js';
 import type { EnsembleConfig } from './quorumConfig.js';
+import type { SnapLoad } from './snapStream.js';
 
 export type Effect = Promise<void> | void;
 
@@ -41,6 +42,8 @@ export interface QuorumTransportEvents {
   disconnected(peer: bigint): void;
   /** Leader: a packet to learner `to` went out to the network, with `queued` more still waiting; `waited_ms` for a timed one. */
   sent?(to: bigint, queued: number, waited_ms: number | undefined): void;
+  /** Learner: takes a leader's SNAP record by record as it arrives (without it, the SNAP message carries the snapshot file). */
+  snapLoader?(): SnapLoad;
 }
 
 /** The election port: FLE notifications between every pair of voters. */

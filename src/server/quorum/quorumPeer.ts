@@ -15,7 +15,7 @@
  * commit point: a SNAP or a snapshot is cut exactly at the zxid the core names.
  */
 import { log } from '../../log.js';
-import { databaseFromSnapshot, snapshotSourceOf } from '../../storage/database.js';
+import { DatabaseLoader, databaseFromSnapshot, snapshotSourceOf } from '../../storage/database.js';
 import { parseSnapshot } from '../../storage/snapshot.js';
 import { CONFIG_PATH, DataTree } from '../../tree/dataTree.js';
 import { Err, KeeperError } from '../../proto/errors.js';
@@ -151,6 +151,8 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   private state!: PeerState;
   private readonly election: ElectionTransport;
   private readonly learners: QuorumTransport;
+  /** Trees built from leaders' SNAPs as they arrived, by the token their SNAP message carries (gone with the message). */
+  private readonly receivedSnapshots = new WeakMap<Buffer, ZkDatabase>();
   private readonly queue: QueueItem[] = [];
   /** Leader: learners' writes, proposed right after the step that received their REQUEST, ahead of the queue. */
   private readonly forwardedWrites: LeaderWrite[] = [];
@@ -214,6 +216,18 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         if (waited_ms !== undefined) this.metrics.recordKeyed('learner_handler_qp_time_ms', key, Math.floor(waited_ms));
       },
       disconnected: (p) => this.enqueue({ type: 'disconnected', peer: serverId(p) }),
+      // The tree is built as the leader's SNAP arrives; the SNAP message carries a token for it.
+      snapLoader: () => {
+        const loader = new DatabaseLoader('<SNAP from leader>', true);
+        return {
+          visitor: loader,
+          end: (zxid) => {
+            const token = Buffer.alloc(0);
+            this.receivedSnapshots.set(token, loader.finish(zxid, null));
+            return token;
+          },
+        };
+      },
     });
     this.notServing = new NotServingListener(io.listenClients, () => `Mode: ${this.modeName()}\nZxid: ${zxidHex(this.db?.lastProcessedZxid ?? 0n)}\n`);
   }
@@ -557,10 +571,11 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         });
       case 'loadSnapshot': {
         if (this.pipeline !== undefined) throw new Error('loadSnapshot while serving clients');
-        const snap = parseSnapshot(a.data, `<SNAP from leader at ${zxidHex(a.zxid)}>`, a.zxid);
-        const db = databaseFromSnapshot(snap);
+        const db = this.receivedSnapshots.get(a.data) ?? databaseFromSnapshot(parseSnapshot(a.data, `<SNAP from leader at ${zxidHex(a.zxid)}>`, a.zxid));
+        this.receivedSnapshots.delete(a.data);
+        if (db.lastProcessedZxid !== a.zxid) throw new Error(`loadSnapshot at ${zxidHex(a.zxid)} got a tree at ${zxidHex(db.lastProcessedZxid)}`);
         this.useDatabase(db);
-        log.info({ zxid: zxidHex(a.zxid), nodes: db.tree.nodeCount, sessions: snap.sessions.size }, 'loaded the snapshot the leader sent');
+        log.info({ zxid: zxidHex(a.zxid), nodes: db.tree.nodeCount, sessions: db.sessionsWithTimeouts.size }, 'loaded the snapshot the leader sent');
         return;
       }
       case 'takeSnapshot':

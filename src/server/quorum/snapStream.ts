@@ -17,7 +17,8 @@
  * out of its receive buffer into a SnapFileBuilder, which checksums as the bytes come and lays the
  * sealed file out once.
  */
-import { JuteWriter } from '../../jute/index.js';
+import { JuteReader, JuteWriter } from '../../jute/index.js';
+import { ACL } from '../../proto/records.js';
 import { Adler32 } from '../../storage/adler32.js';
 import { FILE_FORMAT_VERSION, FileHeader, SNAP_DBID, SNAP_MAGIC } from '../../storage/fileHeader.js';
 import { snapshotBodyParts, type SnapshotSource } from '../../storage/snapshot.js';
@@ -121,16 +122,34 @@ export class SnapFileBuilder {
   }
 }
 
+/**
+ * A learner's way to take a SNAP as it arrives: `visitor` gets the records, and `end` gives what
+ * the SNAP message carries once the signature is read (a token the runtime knows the tree by).
+ */
+export interface SnapLoad {
+  visitor: SnapVisitor;
+  end(zxid: bigint): Buffer;
+}
+
 /** A sealed snapshot file (no digest section) around a received body (signature already removed). */
 export function snapshotFileFromStream(body: Buffer): Buffer {
   return new SnapFileBuilder().append(body, 0, body.length).file();
 }
 
+/** What a learner does with the stream's records as they arrive (storage's DatabaseLoader builds the tree from them). */
+export interface SnapVisitor {
+  session(id: bigint, timeout: number): void;
+  acl(index: bigint, list: ACL[]): void;
+  /** `data` is a view of the receive buffer (copy what you keep); `stat` is at the node's StatPersisted, to be read whole. */
+  node(path: string, data: Buffer | null, acl: bigint, stat: JuteReader): void;
+}
+
 type Phase = 'sessionCount' | 'sessions' | 'aclCount' | 'aclHead' | 'acl' | 'node' | 'signature' | 'done';
 
 /**
- * Walks the streamed records as bytes arrive, one whole item at a time, without decoding them.
- * `pos` is relative to where the scanned bytes start (the stream's first byte, or the last rebase).
+ * Walks the streamed records as bytes arrive, one whole item at a time; with a visitor it decodes
+ * each and hands it over. `pos` is relative to where the scanned bytes start (the stream's first
+ * byte, or the last rebase).
  */
 export class SnapStreamScanner {
   pos = 0;
@@ -139,6 +158,10 @@ export class SnapStreamScanner {
   private phase: Phase = 'sessionCount';
   private left = 0;
   private aclLeft = 0;
+  private aclIndex = 0n;
+  private aclList: ACL[] = [];
+
+  constructor(private readonly visitor?: SnapVisitor) {}
   /** Stream bytes before the current `pos` origin (for error messages). */
   private passed = 0;
 
@@ -151,6 +174,8 @@ export class SnapStreamScanner {
 
   /** Scans what `buf[base, end)` holds; true once the signature is read (the stream is `pos` bytes). */
   advance(buf: Buffer, base: number, end: number): boolean {
+    const v = this.visitor;
+    const reader = new JuteReader(buf);
     const have = (n: number): boolean => base + this.pos + n <= end;
     const int = (at: number): number => buf.readInt32BE(base + this.pos + at);
     const len = (v: number, what: string): number => {
@@ -171,6 +196,7 @@ export class SnapStreamScanner {
           break;
         case 'sessions':
           if (!have(this.left * 12)) return false;
+          for (let i = 0, at = base + this.pos; v !== undefined && i < this.left; i++, at += 12) v.session(buf.readBigInt64BE(at), buf.readInt32BE(at + 8));
           this.pos += this.left * 12;
           this.phase = 'aclCount';
           break;
@@ -183,11 +209,14 @@ export class SnapStreamScanner {
         case 'aclHead':
           if (!have(12)) return false;
           this.aclLeft = count(int(8), 'ACL list');
+          this.aclIndex = buf.readBigInt64BE(base + this.pos);
+          this.aclList = [];
           this.pos += 12;
           this.phase = 'acl';
           break;
         case 'acl': {
           if (this.aclLeft === 0) {
+            v?.acl(this.aclIndex, this.aclList);
             this.left--;
             this.phase = this.left > 0 ? 'aclHead' : 'node';
             break;
@@ -198,6 +227,10 @@ export class SnapStreamScanner {
           if (!have(12 + a)) return false;
           const b = len(int(8 + a), 'id');
           if (!have(12 + a + b)) return false;
+          if (v !== undefined) {
+            reader.offset = base + this.pos;
+            this.aclList.push(ACL.read(reader));
+          }
           this.pos += 12 + a + b;
           this.aclLeft--;
           break;
@@ -212,9 +245,18 @@ export class SnapStreamScanner {
             break;
           }
           if (!have(4 + p + 4)) return false;
-          const d = len(int(4 + p), 'data');
+          const dataLength = int(4 + p);
+          const d = len(dataLength, 'data');
           const n = 4 + p + 4 + d + 8 + STAT_PERSISTED_BYTES;
           if (!have(n)) return false;
+          if (v !== undefined) {
+            const at = base + this.pos;
+            const dataAt = at + 4 + p + 4;
+            reader.offset = dataAt + d + 8;
+            const statEnd = reader.offset + STAT_PERSISTED_BYTES;
+            v.node(buf.toString('utf8', at + 4, at + 4 + p), dataLength < 0 ? null : buf.subarray(dataAt, dataAt + d), buf.readBigInt64BE(dataAt + d), reader);
+            if (reader.offset !== statEnd) throw new Error('a snapshot visitor did not read a StatPersisted whole');
+          }
           this.pos += n;
           break;
         }
