@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startTszk } from '../test/support/tszk.js';
 import { startZooKeeper } from '../test/support/zookeeper.js';
+import { fourLetter } from '../test/support/ports.js';
 import { loadZnodes } from './loadZnodes.js';
 import { processCpu_us, processMemory } from './procstat.js';
 import { listSnapshots } from '../src/storage/history.js';
@@ -56,13 +57,6 @@ async function served(member: string): Promise<void> {
   await s.close();
 }
 
-/** The snapshot write times (ms) a server's log reports. */
-function snapshotTimes(system: SystemName, logFile: string): number[] {
-  const text = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
-  const re = system === 'zookeeper' ? /Snapshot taken in (\d+) ms/g : /"ms":(\d+),"msg":"snapshot written"/g;
-  return [...text.matchAll(re)].map((m) => Number(m[1]));
-}
-
 /** Until every snapshot tszk started is written (its log says "snapshotting", then "snapshot written"). */
 async function snapshotsSettled(logFile: string): Promise<void> {
   const deadline = Date.now() + SNAPSHOT_WAIT_MS;
@@ -72,19 +66,36 @@ async function snapshotsSettled(logFile: string): Promise<void> {
 
 interface Figures {
   load_s: number;
-  /** The last snapshot's write time as the server logged it. */
+  /** The longest snapshot write, from mntr's zk_max_snapshottime (both servers keep it). */
   snapshotWrite_ms: number | undefined;
-  snapshot_mib: number;
+  /** The newest snapshot's bytes per znode: its size over its zxid's counter (one create per txn, so about the znodes it holds). */
+  snapshotPerZnode_bytes: number;
   dataDir_mib: number;
   restart_s: number[];
   restartCpu_s: number[];
   rss_mib: number;
 }
 
-/** The newest snapshot file's size. */
-async function newestSnapshotBytes(dataDir: string): Promise<number> {
+/** The newest snapshot's size over the txns before it (its zxid's counter). */
+async function newestSnapshotPerZnode(dataDir: string): Promise<number> {
   const snaps = await listSnapshots(path.join(dataDir, VERSION_DIR));
-  return snaps.length === 0 ? 0 : fs.statSync(snaps[snaps.length - 1]!.path).size;
+  const newest = snaps[snaps.length - 1];
+  const txns = newest === undefined ? 0 : Number(newest.zxid & 0xffffffffn);
+  return txns === 0 ? 0 : fs.statSync(newest!.path).size / txns;
+}
+
+/** mntr's zk_max_snapshottime once a snapshot was taken (ZooKeeper takes its first one in the background after snapCount/2 or more txns). */
+async function maxSnapshotTime(member: string): Promise<number | undefined> {
+  const port = Number(member.slice(member.lastIndexOf(':') + 1));
+  const deadline = Date.now() + SNAPSHOT_WAIT_MS;
+  for (;;) {
+    const text = await fourLetter(port, 'mntr', 10_000).catch(() => '');
+    const max = /^zk_max_snapshottime\s+(\d+)/m.exec(text);
+    const count = /^zk_cnt_snapshottime\s+(\d+)/m.exec(text);
+    if (max !== null && count !== null && Number(count[1]) > 0) return Number(max[1]);
+    if (Date.now() > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 async function bench(system: SystemName, n: number, restarts: number): Promise<Figures> {
@@ -95,12 +106,11 @@ async function bench(system: SystemName, n: number, restarts: number): Promise<F
     const t0 = performance.now();
     await loadZnodes(s.member, n);
     const load_s = (performance.now() - t0) / 1000;
-    // ZooKeeper logs a snapshot time only if its log4j is set up to; tszk's log says it at info.
-    if (system === 'tszk') await snapshotsSettled(logFile);
-    const snaps = snapshotTimes(system, logFile);
+    if (system !== 'zookeeper') await snapshotsSettled(logFile);
+    const snapshotWrite_ms = n >= SNAP_COUNT / 2 ? await maxSnapshotTime(s.member) : undefined;
     await s.kill();
     const dataDir_mib = (dataDirBytes([dataDir]) - (fs.existsSync(logFile) ? fs.statSync(logFile).size : 0)) / MIB;
-    const snapshot_mib = (await newestSnapshotBytes(dataDir)) / MIB;
+    const snapshotPerZnode_bytes = await newestSnapshotPerZnode(dataDir);
     const restart_s: number[] = [];
     const restartCpu_s: number[] = [];
     let rss_mib = 0;
@@ -114,7 +124,7 @@ async function bench(system: SystemName, n: number, restarts: number): Promise<F
       rss_mib = processMemory(s.pid).rss_bytes / MIB;
       await s.kill();
     }
-    return { load_s, snapshotWrite_ms: snaps[snaps.length - 1], snapshot_mib, dataDir_mib, restart_s, restartCpu_s, rss_mib };
+    return { load_s, snapshotWrite_ms, snapshotPerZnode_bytes, dataDir_mib, restart_s, restartCpu_s, rss_mib };
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -140,11 +150,15 @@ const FIGURES: Figure[] = [
   },
   { title: 'RSS once serving after a restart, MiB', value: (f) => f.rss_mib, cell: (f) => f.rss_mib.toFixed(0) },
   {
-    title: "Last snapshot's write time as the server logs it, ms",
+    title: 'Longest snapshot write while loading (mntr zk_max_snapshottime), ms; none below snapCount/2 znodes',
     value: (f) => f.snapshotWrite_ms,
-    cell: (f) => (f.snapshotWrite_ms === undefined ? 'not logged' : String(f.snapshotWrite_ms)),
+    cell: (f) => (f.snapshotWrite_ms === undefined ? 'none' : String(f.snapshotWrite_ms)),
   },
-  { title: 'Newest snapshot file, MiB', value: (f) => f.snapshot_mib, cell: (f) => f.snapshot_mib.toFixed(1) },
+  {
+    title: "Newest snapshot's size per znode (size over its zxid's txn count), bytes",
+    value: (f) => f.snapshotPerZnode_bytes,
+    cell: (f) => f.snapshotPerZnode_bytes.toFixed(0),
+  },
   { title: 'dataDir size, MiB', value: (f) => f.dataDir_mib, cell: (f) => f.dataDir_mib.toFixed(0) },
   { title: 'Load by async creates (one pipelined session), s', value: (f) => f.load_s, cell: (f) => f.load_s.toFixed(1) },
 ];
