@@ -156,8 +156,8 @@ const FIGURES: Figure[] = [
   },
   {
     title: "Newest snapshot's size per znode (size over its zxid's txn count), bytes",
-    value: (f) => f.snapshotPerZnode_bytes,
-    cell: (f) => f.snapshotPerZnode_bytes.toFixed(0),
+    value: (f) => (f.snapshotPerZnode_bytes > 0 ? f.snapshotPerZnode_bytes : undefined),
+    cell: (f) => (f.snapshotPerZnode_bytes > 0 ? f.snapshotPerZnode_bytes.toFixed(0) : 'none (snapshot.0 only)'),
   },
   { title: 'dataDir size, MiB', value: (f) => f.dataDir_mib, cell: (f) => f.dataDir_mib.toFixed(0) },
   { title: 'Load by async creates (one pipelined session), s', value: (f) => f.load_s, cell: (f) => f.load_s.toFixed(1) },
