@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adler32 } from '../../src/storage/adler32.js';
+import { Adler32, adler32 } from '../../src/storage/adler32.js';
 import { OpCode } from '../../src/proto/opcodes.js';
 import { decodeTxn, encodeTxn, type Txn } from '../../src/txn/txn.js';
 import { scanLogBuffer } from '../../src/storage/logFile.js';
@@ -30,6 +30,24 @@ test('adler32 matches known values', () => {
     b = (b + a) % 65521;
   }
   assert.equal(adler32(big), BigInt(((b << 16) | a) >>> 0));
+});
+
+test('adler32 of long runs (summed by zlib and combined) equals the byte-by-byte sum, however the runs are cut', () => {
+  const big = Buffer.alloc(3 * 1024 * 1024 + 12_345);
+  for (let i = 0, x = 7; i < big.length; i++, x = (x * 1103515245 + 12345) >>> 0) big[i] = x >>> 24;
+  let a = 1,
+    b = 0;
+  for (const x of big) {
+    a = (a + x) % 65521;
+    b = (b + a) % 65521;
+  }
+  const expected = BigInt(((b << 16) | a) >>> 0);
+  assert.equal(adler32(big), expected);
+  // Small runs (the loop) and long ones (zlib) mixed, at odd offsets.
+  const cuts = [0, 17, 300_000, 300_001, 1_900_000, 2_000_000, big.length];
+  const sum = new Adler32();
+  for (let i = 1; i < cuts.length; i++) sum.update(big, cuts[i - 1], cuts[i]);
+  assert.equal(sum.value(), expected);
 });
 
 test('file names use Java hex zxids', () => {
