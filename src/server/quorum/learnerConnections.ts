@@ -20,6 +20,8 @@ const CONNECT_TIMEOUT_MS = 5000;
 
 /** LearnerHandler.markerPacketInterval: the first packet to a learner and every 1000th after it are timed through the queue. */
 const MARKER_PACKET_INTERVAL = 1000;
+/** Bytes of a SNAP stream that may wait in a learner's socket before the leader waits for it to drain. */
+const SNAP_WINDOW_BYTES = 4 * 1024 * 1024;
 /** How long a dropped connection may take to flush what was written to it. */
 const DROP_LINGER_MS = 1000;
 
@@ -123,7 +125,9 @@ export class LearnerConnections implements QuorumTransport {
   /** One chunk of a SNAP stream: resolves once the socket can take more (and the event loop had a turn). */
   private writeStreamed(c: Conn, chunk: Buffer): Promise<void> {
     if (c.dropped) return Promise.reject(new Error('connection dropped'));
-    const ready = c.socket.write(chunk);
+    c.socket.write(chunk);
+    // A few chunks may wait in the socket: the leader serializes on while the learner reads.
+    const ready = c.socket.writableLength < SNAP_WINDOW_BYTES;
     return new Promise<void>((resolve, reject) => {
       const go = (): void => {
         c.socket.off('drain', go);
