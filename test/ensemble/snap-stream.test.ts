@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { encodeSnapWithStream, QuorumPacketDecoder } from '../../src/server/quorum/packetStream.js';
 import { streamSnap, type SnapLoad } from '../../src/server/quorum/snapStream.js';
 import { DatabaseLoader, databaseFromSnapshot, snapshotSourceOf } from '../../src/storage/database.js';
-import { parseSnapshot, snapshotBody } from '../../src/storage/snapshot.js';
+import { EMPTY_DIGEST, parseSnapshot, snapshotBody } from '../../src/storage/snapshot.js';
+import { frozenSnapshotSource } from '../../src/storage/treeSnapshotSource.js';
 import { ZkDatabase } from '../../src/txn/database.js';
 import { decodeTxn, encodeTxn, type Txn } from '../../src/txn/txn.js';
 import type { QuorumMessage } from '../../src/zab/index.js';
@@ -41,47 +42,55 @@ test('SNAP streamed in chunks from a tree nobody writes is byte for byte the one
   assert.deepEqual(Buffer.concat(chunks), whole);
 });
 
-test('SNAP streamed while the leader commits: the learner loads it, applies the txns after its zxid, and holds exactly the leader tree', async () => {
-  const { db, w } = leaderWith(800, 11);
-  const zxid = db.lastProcessedZxid;
-  const after: Txn[] = [];
-  const chunks: Buffer[] = [];
-  // Between chunks the leader commits more (creates, deletes, setData, setACL, multi), as it does between event-loop turns.
-  await streamSnap(
-    zxid,
-    snapshotSourceOf(db, zxid),
-    async (c) => {
-      chunks.push(c);
-      for (const t of w.batch(15)) {
-        const txn = decodeTxn(encodeTxn(t));
-        db.apply(txn);
-        after.push(txn);
+for (const frozen of [false, true]) {
+  test(`SNAP streamed from the ${frozen ? 'tree frozen at its zxid' : 'live tree'} while the leader commits: the learner loads it, applies the txns after its zxid, and holds exactly the leader tree`, async () => {
+    const { db, w } = leaderWith(800, 11);
+    const zxid = db.lastProcessedZxid;
+    const digestAtZxid = db.tree.digest;
+    const src = frozen
+      ? frozenSnapshotSource({ tree: db.tree.freeze(), sessions: [...db.sessionsWithTimeouts], zxid, digest: EMPTY_DIGEST })
+      : snapshotSourceOf(db, zxid, Infinity);
+    const after: Txn[] = [];
+    const chunks: Buffer[] = [];
+    // Between chunks the leader commits more (creates, deletes, setData, setACL, multi), as it does between event-loop turns.
+    await streamSnap(
+      zxid,
+      src,
+      async (c) => {
+        chunks.push(c);
+        for (const t of w.batch(15)) {
+          const txn = decodeTxn(encodeTxn(t));
+          db.apply(txn);
+          after.push(txn);
+        }
+      },
+      CHUNK_BYTES,
+    );
+    assert.ok(after.length > 100, `${after.length} txns committed during the stream`);
+    const wire = Buffer.concat(chunks);
+    for (const size of [1, 777, 65536]) {
+      // As a snapshot file (what the simulator's learners get), and built record by record as the bytes arrive (a node learner).
+      const built = new Map<Buffer, ZkDatabase>();
+      const loadSnap = (): SnapLoad => {
+        const loader = new DatabaseLoader('received', true);
+        return { visitor: loader, end: (z) => (built.set(wire, loader.finish(z, null)), wire) };
+      };
+      for (const how of ['file', 'loaded'] as const) {
+        const got = receive(wire, size, how === 'loaded' ? loadSnap : undefined);
+        assert.equal(got.length, 1);
+        const m = got[0]!;
+        assert.ok(m.type === 'SNAP');
+        assert.equal(m.zxid, zxid);
+        const learner = how === 'loaded' ? built.get(m.data)! : databaseFromSnapshot(parseSnapshot(m.data, 'received', zxid));
+        assert.equal(learner.lastProcessedZxid, zxid);
+        // Frozen, the stream is the tree at its zxid, whatever was committed while it went out.
+        if (frozen) assert.equal(learner.tree.digest, digestAtZxid, `${how}, read size ${size}: the tree at the SNAP's zxid`);
+        for (const t of after) learner.applyChecked(t);
+        assert.equal(learner.tree.digest, db.tree.digest, `${how}, read size ${size}`);
+        assert.equal(learner.tree.nodeCount, db.tree.nodeCount);
+        assert.deepEqual([...learner.sessionsWithTimeouts], [...db.sessionsWithTimeouts]);
+        assert.equal(learner.digestMismatches, 0);
       }
-    },
-    CHUNK_BYTES,
-  );
-  assert.ok(after.length > 100, `${after.length} txns committed during the stream`);
-  const wire = Buffer.concat(chunks);
-  for (const size of [1, 777, 65536]) {
-    // As a snapshot file (what the simulator's learners get), and built record by record as the bytes arrive (a node learner).
-    const built = new Map<Buffer, ZkDatabase>();
-    const loadSnap = (): SnapLoad => {
-      const loader = new DatabaseLoader('received', true);
-      return { visitor: loader, end: (z) => (built.set(wire, loader.finish(z, null)), wire) };
-    };
-    for (const how of ['file', 'loaded'] as const) {
-      const got = receive(wire, size, how === 'loaded' ? loadSnap : undefined);
-      assert.equal(got.length, 1);
-      const m = got[0]!;
-      assert.ok(m.type === 'SNAP');
-      assert.equal(m.zxid, zxid);
-      const learner = how === 'loaded' ? built.get(m.data)! : databaseFromSnapshot(parseSnapshot(m.data, 'received', zxid));
-      assert.equal(learner.lastProcessedZxid, zxid);
-      for (const t of after) learner.applyChecked(t);
-      assert.equal(learner.tree.digest, db.tree.digest, `${how}, read size ${size}`);
-      assert.equal(learner.tree.nodeCount, db.tree.nodeCount);
-      assert.deepEqual([...learner.sessionsWithTimeouts], [...db.sessionsWithTimeouts]);
-      assert.equal(learner.digestMismatches, 0);
     }
-  }
-});
+  });
+}

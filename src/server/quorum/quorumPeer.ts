@@ -16,7 +16,8 @@
  */
 import { log } from '../../log.js';
 import { DatabaseLoader, databaseFromSnapshot, snapshotSourceOf } from '../../storage/database.js';
-import { parseSnapshot } from '../../storage/snapshot.js';
+import { EMPTY_DIGEST, parseSnapshot } from '../../storage/snapshot.js';
+import { frozenSnapshotSource } from '../../storage/treeSnapshotSource.js';
 import { CONFIG_PATH, DataTree } from '../../tree/dataTree.js';
 import { Err, KeeperError } from '../../proto/errors.js';
 import { OpCode } from '../../proto/opcodes.js';
@@ -683,8 +684,9 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   }
 
   /**
-   * SNAP from the live tree, which is at `zxid` (the core's commit point) when it starts; the
-   * transport streams it while later commits go on (the learner gets those after it).
+   * SNAP of the tree frozen now, at `zxid` (the core's commit point): its columns copied, data and
+   * names shared. The transport streams it while later commits go on, and it stays exactly the
+   * tree at `zxid` (the learner gets the later txns after it).
    */
   private sendSnapshot(to: ServerId, zxid: Zxid): void {
     const treeZxid = this.db.lastProcessedZxid;
@@ -695,7 +697,11 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       { learner: String(to), mode: 'SNAP', learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(zxid), nodes: this.db.tree.nodeCount },
       `syncing learner ${to} by SNAP`,
     );
-    this.learners.sendSnapshot(to, zxid, snapshotSourceOf(this.db, zxid));
+    this.learners.sendSnapshot(
+      to,
+      zxid,
+      frozenSnapshotSource({ tree: this.db.tree.freeze(), sessions: [...this.db.sessionsWithTimeouts], zxid, digest: EMPTY_DIGEST }),
+    );
     this.metrics.counter.snap_count++;
   }
 

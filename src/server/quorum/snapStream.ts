@@ -10,12 +10,13 @@
  * snapshot file around them for storage's parser.
  *
  * A leader streams them (streamSnap) as the learner's socket takes them: neither the whole stream
- * is held nor the event loop stalled for it. The tree moves on meanwhile, so the stream starts at
- * the SNAP's zxid and may take in later commits (fuzzy, as ZooKeeper's leader serializes while it
- * commits); the learner gets those txns after the stream and applies them on top, as recovery
- * replays the log over a snapshot file written while serving. A learner moves each scanned record
- * out of its receive buffer into a SnapFileBuilder, which checksums as the bytes come and lays the
- * sealed file out once.
+ * is held nor the event loop stalled for it. The runtime streams from the tree frozen at the SNAP's
+ * zxid (storage's frozenSnapshotSource: columns copied, data and names shared), so the stream is
+ * exactly that tree while the leader commits on; a live tree's source would make it fuzzy (as
+ * ZooKeeper's leader serializes while it commits), which the txns the learner gets after it make
+ * right, as recovery replays the log over a snapshot written while serving. A learner builds the
+ * tree record by record as the bytes arrive (a SnapLoad), or moves each scanned record into a
+ * SnapFileBuilder, which checksums as the bytes come and lays the sealed file out once.
  */
 import { JuteReader, JuteWriter } from '../../jute/index.js';
 import { ACL } from '../../proto/records.js';
