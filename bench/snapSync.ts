@@ -90,12 +90,12 @@ function wipe(dataDir: string): void {
   for (const f of fs.readdirSync(dataDir)) if (f !== 'myid' && f !== 'zoo.cfg') fs.rmSync(path.join(dataDir, f), { recursive: true, force: true });
 }
 
-/** The sync mode the leader's log names for the last learner sync, if its log level says it. */
-function syncMode(system: SystemName, logFile: string): string {
-  const text = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : '';
-  const re = system === 'zookeeper' ? /Sending (snapshot|DIFF|TRUNC)/g : /syncing learner \d+ by (SNAP|DIFF|TRUNC)/g;
-  const mode = [...text.matchAll(re)].pop()?.[1];
-  return mode === 'snapshot' ? 'SNAP' : (mode ?? '?');
+/** The sync modes the leader's log names after byte `from` of the ensemble's log (for learner `sid`, where tszk says), in order: more than one means the learner synced again. */
+function syncModes(system: SystemName, logFile: string, from: number, sid: number): string {
+  const text = fs.existsSync(logFile) ? fs.readFileSync(logFile).subarray(from).toString('utf8') : '';
+  const re = system === 'zookeeper' ? /Sending (snapshot|DIFF|TRUNC)/g : new RegExp(`syncing learner ${sid} by (SNAP|DIFF|TRUNC)`, 'g');
+  const modes = [...text.matchAll(re)].map((m) => (m[1] === 'snapshot' ? 'SNAP' : m[1]!));
+  return modes.length === 0 ? '?' : modes.join('+');
 }
 
 interface SyncResult {
@@ -117,6 +117,7 @@ async function syncOnce(system: SystemName, e: Ensemble, follower: number, leade
   const leaderRss0 = processMemory(leaderPid).rss_bytes;
   const leaderCpu0 = processCpu_us(leaderPid);
   const sampler = setInterval(() => (leaderRssPeak = Math.max(leaderRssPeak, processMemory(leaderPid).rss_bytes)), POLL_MS);
+  const logFrom = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
   const t0 = performance.now();
   e.restart(follower);
   const deadline = Date.now() + SYNC_TIMEOUT_MS;
@@ -137,7 +138,7 @@ async function syncOnce(system: SystemName, e: Ensemble, follower: number, leade
     leaderCpu_s,
     leaderRssGrowth_mib: Math.max(0, leaderRssPeak - leaderRss0) / MIB,
     probes,
-    mode: syncMode(system, logFile),
+    mode: syncModes(system, logFile, logFrom, follower + 1),
   };
 }
 
