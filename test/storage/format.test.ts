@@ -8,6 +8,7 @@ import { OpCode } from '../../src/proto/opcodes.js';
 import { decodeTxn, encodeTxn, type Txn } from '../../src/txn/txn.js';
 import { scanLogBuffer } from '../../src/storage/logFile.js';
 import { TxnLogWriter, paddedSize } from '../../src/storage/txnLogWriter.js';
+import { atTurnEnd } from '../../src/turnEnd.js';
 import { readLogHistory } from '../../src/storage/history.js';
 import { parseSnapshot, readSnapshotFile, writeSnapshotFile } from '../../src/storage/snapshot.js';
 import { logFileName, snapshotFileName, zxidFromName } from '../../src/storage/names.js';
@@ -195,6 +196,38 @@ test('snapshot round-trips sessions, ACL cache, nodes and digest; seals are chec
       (e: Error) => e.message.includes(file) && /byte offset \d+/.test(e.message),
     );
     assert.throws(() => parseSnapshot(buf.subarray(0, buf.length - 30), file, 1n), /not sealed/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('small batches on a fast disk are written from the event loop, after the output held for the turn', async () => {
+  const dir = tmpDir();
+  try {
+    const w = new Workload(ModelTree.fresh(), 3);
+    const inline = new TxnLogWriter({ dir, forceSync: true, lastZxid: 0n, inlineWriteMax_ms: Number.POSITIVE_INFINITY });
+    const written: Txn[] = [w.next()];
+    await inline.append(written); // opens the file: not a lone write
+    const order: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = w.next();
+      written.push(t);
+      atTurnEnd(() => order.push(`held ${i}`));
+      setImmediate(() => order.push(`turn ${i}`));
+      await inline.append([t]).then(() => order.push(`durable ${i}`));
+    }
+    // The held output went out before the write blocked, which was before the turn ended.
+    for (let i = 0; i < 20; i++) assert.deepEqual(order.filter((o) => o.endsWith(` ${i}`)).slice(0, 2), [`held ${i}`, `durable ${i}`]);
+    assert.equal(inline.stats.inlineWrites, 21);
+    assert.equal(inline.stats.batches, 21);
+    await inline.close();
+    assert.deepEqual((await readLogHistory(dir, 0n)).txns, written);
+
+    const pooled = new TxnLogWriter({ dir, forceSync: true, lastZxid: 21n, inlineWriteMax_ms: 0 });
+    for (let i = 0; i < 5; i++) await pooled.append([w.next()]);
+    assert.equal(pooled.stats.inlineWrites, 0);
+    await pooled.close();
+    assert.equal((await readLogHistory(dir, 0n)).txns.length, 26);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -15,6 +15,7 @@ import type { QuorumTransport, QuorumTransportEvents } from './peerIo.js';
 import { logAuthFailure, type QuorumAuth } from './quorumAuth.js';
 import type { QuorumSockets } from './quorumSockets.js';
 import { streamSnap } from './snapStream.js';
+import { atTurnEnd } from '../../turnEnd.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -81,7 +82,8 @@ export class LearnerConnections implements QuorumTransport {
     if (!c.corked) {
       c.corked = true;
       c.socket.cork();
-      setImmediate(() => {
+      atTurnEnd(() => {
+        if (!c.corked) return; // dropped meanwhile: drop() uncorked it
         c.corked = false;
         c.socket.uncork();
       });
@@ -167,7 +169,10 @@ export class LearnerConnections implements QuorumTransport {
     c.dropped = true;
     // What was written first still goes out (a leader that a reconfig removed sends its
     // COMMITANDACTIVATE, then steps down); the socket is destroyed if the peer does not close.
-    if (c.corked) c.socket.uncork();
+    if (c.corked) {
+      c.corked = false;
+      c.socket.uncork();
+    }
     c.socket.end();
     setTimeout(() => c.socket.destroy(), DROP_LINGER_MS).unref();
   }
