@@ -50,6 +50,8 @@ export interface Ensemble extends ServerUnderTest {
   leader(): Promise<number | undefined>;
   kill(index: number): Promise<void>;
   restart(index: number): void;
+  /** The process id of member `index`, if it runs. */
+  pid(index: number): number | undefined;
   /** Resolves once every member serves and one leads. */
   waitServing(): Promise<void>;
 }
@@ -131,6 +133,7 @@ export async function startEnsemble(system: SystemName, size: number, s: ServerS
     stop,
     kill,
     restart: (i) => spawnMember(members[i]!),
+    pid: (i) => (running(members[i]!) ? members[i]!.proc!.pid : undefined),
     waitServing,
     leader: async () => {
       const modes = await Promise.all(members.map((m) => memberMode(m.clientPort)));

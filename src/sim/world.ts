@@ -7,6 +7,7 @@
 import type { Clock, ClientListener, ClientSocket, ClientSocketHandlers, ListenClients, Timer } from '../server/io.js';
 import type { ElectionTransport, QuorumTransport, QuorumTransportEvents } from '../server/quorum/peerIo.js';
 import { encodeQuorumMessage, encodeSnapWithStream, QuorumPacketDecoder } from '../server/quorum/packetStream.js';
+import { snapshotBody, type SnapshotSource } from '../storage/snapshot.js';
 import type { QuorumMessage } from '../zab/packets.js';
 import type { Prng } from './prng.js';
 import { EventQueue } from './queue.js';
@@ -173,8 +174,9 @@ export class Host implements Clock {
         }
         c?.write(self.id, encodeQuorumMessage(msg));
       },
-      sendSnapshot(to: bigint, zxid: bigint, body: Buffer): void {
-        self.quorumConns.get(Number(to))?.write(self.id, encodeSnapWithStream(zxid, body));
+      sendSnapshot(to: bigint, zxid: bigint, src: SnapshotSource): void {
+        // Serialized at once: the simulated leader's SNAP is exactly the tree at `zxid`.
+        self.quorumConns.get(Number(to))?.write(self.id, encodeSnapWithStream(zxid, snapshotBody(src)));
       },
       disconnect(peer: bigint): void {
         self.quorumConns.get(Number(peer))?.close(self.id, true);

@@ -10,13 +10,14 @@
 import { log } from '../log.js';
 import { DataTree } from '../tree/dataTree.js';
 import { ZkDatabase } from '../txn/database.js';
-import { JuteWriter } from '../jute/index.js';
+import { JuteWriter, type JuteReader } from '../jute/index.js';
 import { writeTxn, type Txn } from '../txn/txn.js';
 import { frameLogEntryInto } from './logFile.js';
 import { openDataDir, type DataDirOptions, type OpenedDataDir } from './dataDir.js';
 import { StorageError, errorMessage } from './errors.js';
 import type { TxnLogStats } from './txnLogWriter.js';
 import type { SnapshotStats } from './snapshotter.js';
+import type { ACL } from '../proto/records.js';
 import type { LoadedSnapshot, SnapshotSource } from './snapshot.js';
 import { TREE_DIGEST_VERSION, type ZxidDigest } from '../tree/digest.js';
 import { treeSnapshotSource } from './treeSnapshotSource.js';
@@ -46,43 +47,95 @@ export function snapshotSourceOf(db: ZkDatabase, zxid: bigint, workerZnodesMin =
   };
 }
 
-/** A database holding exactly what a snapshot holds. */
-export function databaseFromSnapshot(snap: LoadedSnapshot): ZkDatabase {
-  const tree = new DataTree({ empty: true });
-  for (const [i, acl] of snap.acls) tree.aclCache.restore(i, acl);
-  snap.eachNodeReading((path, data, acl, stat) => {
-    try {
-      tree.insertNode(path, data, acl, stat);
-    } catch (e) {
-      throw new StorageError(`cannot load node ${path}: ${errorMessage(e)}`, snap.path, undefined);
+/** StatPersisted's zxids: czxid and mzxid first, pzxid last (after ctime, mtime, 3 ints and ephemeralOwner). */
+const STAT_ZXID_OFFSETS = [0, 8, 52] as const;
+
+/**
+ * Builds a database record by record as a snapshot is read: from a file, or from a leader's SNAP
+ * as its bytes arrive (src/server/quorum/snapStream.ts), so nothing but the tree is kept.
+ */
+export class DatabaseLoader {
+  private readonly tree = new DataTree({ empty: true });
+  private readonly sessions = new Map<bigint, number>();
+  private newestHi = -1;
+  private newestLo = 0;
+
+  constructor(
+    /** Named in errors. */
+    private readonly source: string,
+    /**
+     * Without a digest to start checks from, the newest zxid in any stat bounds what a fuzzy
+     * snapshot may hold: read from the bytes as the nodes go in (two 32-bit halves, no bigint per node).
+     */
+    private readonly trackNewest: boolean,
+  ) {}
+
+  session(id: bigint, timeout: number): void {
+    this.sessions.set(id, timeout);
+  }
+
+  acl(index: bigint, list: ACL[]): void {
+    this.tree.aclCache.restore(index, list);
+  }
+
+  /** `stat` is at the node's StatPersisted; this reads all of it. */
+  node(path: string, data: Buffer | null, acl: bigint, stat: JuteReader): void {
+    if (this.trackNewest) {
+      for (const off of STAT_ZXID_OFFSETS) {
+        const hi = stat.buf.readInt32BE(stat.offset + off);
+        const lo = stat.buf.readUInt32BE(stat.offset + off + 4);
+        if (hi > this.newestHi || (hi === this.newestHi && lo > this.newestLo)) {
+          this.newestHi = hi;
+          this.newestLo = lo;
+        }
+      }
     }
-  });
-  tree.aclCache.purgeUnused();
-  tree.lastProcessedZxid = snap.zxid;
-  const db = new ZkDatabase(tree);
-  for (const [id, timeout] of snap.sessions) db.sessionsWithTimeouts.set(id, timeout);
-  startDigestChecks(db, snap);
-  return db;
+    try {
+      this.tree.insertNode(path, data, acl, stat);
+    } catch (e) {
+      throw new StorageError(`cannot load node ${path}: ${errorMessage(e)}`, this.source, undefined);
+    }
+  }
+
+  /** The database at `zxid`; `digest` is the snapshot's digest section, if it has a usable one. */
+  finish(zxid: bigint, digest: ZxidDigest | null): ZkDatabase {
+    const tree = this.tree;
+    tree.aclCache.purgeUnused();
+    tree.lastProcessedZxid = zxid;
+    const db = new ZkDatabase(tree);
+    for (const [id, timeout] of this.sessions) db.sessionsWithTimeouts.set(id, timeout);
+    if (digest !== null) startDigestChecks(db, digest);
+    else {
+      // No usable digest: the snapshot may hold changes made after zxid, up to the newest zxid in its stats.
+      const newest = (BigInt(this.newestHi) << 32n) | BigInt(this.newestLo);
+      db.digestCheckAfter = newest > zxid ? newest : zxid;
+    }
+    return db;
+  }
 }
 
-/** From where replaying after `snap` can check recorded digests (a snapshot is fuzzy). */
-function startDigestChecks(db: ZkDatabase, snap: LoadedSnapshot): void {
+/** A database holding exactly what a snapshot holds. */
+export function databaseFromSnapshot(snap: LoadedSnapshot): ZkDatabase {
+  const digested = digestUsable(snap);
+  const loader = new DatabaseLoader(snap.path, !digested);
+  for (const [i, acl] of snap.acls) loader.acl(i, acl);
+  for (const [id, timeout] of snap.sessions) loader.session(id, timeout);
+  snap.eachNodeReading((path, data, acl, stat) => loader.node(path, data, acl, stat));
+  return loader.finish(snap.zxid, digested ? snap.digest : null);
+}
+
+/** Whether the snapshot's digest section can start digest checks (this digest version, recorded at or after its zxid). */
+function digestUsable(snap: LoadedSnapshot): boolean {
   const d = snap.digest;
-  if (d !== null && d.digestVersion === TREE_DIGEST_VERSION && d.zxid >= snap.zxid) {
-    // Recorded after the nodes were written: replay up to d.zxid makes the fuzzy tree exact there.
-    db.digestCheckAfter = d.zxid;
-    if (d.zxid === snap.zxid) db.compare(d.zxid, d.digest, 'snapshot');
-    else db.snapshotDigest = { zxid: d.zxid, digest: d.digest };
-    return;
-  }
-  // No usable digest: the snapshot may hold changes made after snap.zxid, up to the newest zxid in its stats.
-  let newest = snap.zxid;
-  snap.eachNode((_path, _data, _acl, stat) => {
-    if (stat.czxid > newest) newest = stat.czxid;
-    if (stat.mzxid > newest) newest = stat.mzxid;
-    if (stat.pzxid > newest) newest = stat.pzxid;
-  });
-  db.digestCheckAfter = newest;
+  return d !== null && d.digestVersion === TREE_DIGEST_VERSION && d.zxid >= snap.zxid;
+}
+
+/** From where replaying after a snapshot with digest `d` can check recorded digests (a snapshot is fuzzy). */
+function startDigestChecks(db: ZkDatabase, d: ZxidDigest): void {
+  // Recorded after the nodes were written: replay up to d.zxid makes the fuzzy tree exact there.
+  db.digestCheckAfter = d.zxid;
+  if (d.zxid === db.lastProcessedZxid) db.compare(d.zxid, d.digest, 'snapshot');
+  else db.snapshotDigest = { zxid: d.zxid, digest: d.digest };
 }
 
 /** The sink's reused batch writer: its first size, and the size past which it is not kept (a rare huge batch). */

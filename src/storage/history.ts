@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { log } from '../log.js';
 import { StorageError, errorMessage } from './errors.js';
+import { FILE_HEADER_BYTES } from './fileHeader.js';
 import { scanLogBuffer, type LogEnd, type LogRecord } from './logFile.js';
 import { LOG_PREFIX, SNAPSHOT_PREFIX, epochOf, listZxidFiles, type ZxidFile } from './names.js';
 import { readSnapshotFile, type LoadedSnapshot } from './snapshot.js';
@@ -87,19 +88,21 @@ export interface LogHistory {
  * zxid gap inside one epoch (a missing log file), throws StorageError with the file and offset.
  */
 export async function readLogHistory(logDir: string, fromZxid: bigint): Promise<LogHistory> {
-  const files = logsFrom(await listLogs(logDir), fromZxid);
+  let files = logsFrom(await listLogs(logDir), fromZxid);
+  // A log rolled right at the snapshot: the file before it holds nothing above the snapshot's zxid, and is not read.
+  if (files.length > 1 && files[1]!.zxid === fromZxid + 1n) files = files.slice(1);
   const out: LogHistory = { txns: [], txnBytes: [], lastZxid: fromZxid, scanned: [], tornTails: [] };
   let prev: bigint | undefined = fromZxid > 0n ? fromZxid : undefined;
   for (const file of files) {
     const buf = await fs.readFile(file.path);
-    const scan = scanLogBuffer(buf);
+    // Entries up to the snapshot are checked but not decoded: they are not replayed.
+    const scan = scanLogBuffer(buf, fromZxid);
     out.scanned.push({ file, records: scan.records, end: scan.end });
-    const first = scan.records[0];
-    if (first !== undefined && first.entry.header.zxid !== file.zxid) {
+    if (scan.firstZxid !== undefined && scan.firstZxid !== file.zxid) {
       throw new StorageError(
-        `first txn has zxid 0x${first.entry.header.zxid.toString(16)} but the file is named for 0x${file.zxid.toString(16)}`,
+        `first txn has zxid 0x${scan.firstZxid.toString(16)} but the file is named for 0x${file.zxid.toString(16)}`,
         file.path,
-        first.offset,
+        FILE_HEADER_BYTES,
       );
     }
     for (const rec of scan.records) {

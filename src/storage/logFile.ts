@@ -68,13 +68,19 @@ export type LogEnd =
 export interface LogScan {
   header: FileHeader | undefined;
   records: LogRecord[];
+  /** The zxid of the file's first intact entry, also when `records` leaves it out. */
+  firstZxid: bigint | undefined;
   end: LogEnd;
 }
 
-type Probe = { ok: true; record: LogRecord; next: number } | { ok: false; zeros: boolean; reason: string };
+/** Where TxnHeader's zxid sits in an entry (after long clientId, int cxid). */
+const ENTRY_ZXID_OFFSET = 12;
+const ENTRY_HEADER_BYTES = ENTRY_ZXID_OFFSET + 8;
 
-/** Tries to read one entry at `pos`. */
-function probe(buf: Buffer, pos: number): Probe {
+type Probe = { ok: true; zxid: bigint; record: LogRecord | undefined; next: number } | { ok: false; zeros: boolean; reason: string };
+
+/** Tries to read one entry at `pos`; one at or below `skipThrough` is checked (framing, checksum) but not decoded. */
+function probe(buf: Buffer, pos: number, skipThrough?: bigint): Probe {
   const left = buf.length - pos;
   if (left < 12) {
     const zeros = buf.subarray(pos).every((b) => b === 0);
@@ -89,8 +95,13 @@ function probe(buf: Buffer, pos: number): Probe {
   const bytes = buf.subarray(pos + 12, end);
   const actual = adler32(bytes);
   if (actual !== crc) return { ok: false, zeros: false, reason: `checksum mismatch (stored ${crc}, computed ${actual})` };
+  if (skipThrough !== undefined && len >= ENTRY_HEADER_BYTES) {
+    const zxid = bytes.readBigInt64BE(ENTRY_ZXID_OFFSET);
+    if (zxid <= skipThrough) return { ok: true, zxid, record: undefined, next: end + 1 };
+  }
   try {
-    return { ok: true, record: { offset: pos, entry: decodeTxn(bytes), bytes }, next: end + 1 };
+    const entry = decodeTxn(bytes);
+    return { ok: true, zxid: entry.header.zxid, record: { offset: pos, entry, bytes }, next: end + 1 };
   } catch (e) {
     return { ok: false, zeros: false, reason: `entry does not decode: ${errorMessage(e)}` };
   }
@@ -102,40 +113,57 @@ function findIntactEntry(buf: Buffer, from: number, afterZxid: bigint): number |
     const len = buf.readInt32BE(q + 8);
     if (len <= 0 || q + 12 + len >= buf.length || buf[q + 12 + len] !== END_OF_RECORD) continue;
     const p = probe(buf, q);
-    if (p.ok && p.record.entry.header.zxid > afterZxid) return q;
+    if (p.ok && p.zxid > afterZxid) return q;
   }
   return undefined;
 }
 
-export function scanLogBuffer(buf: Buffer): LogScan {
+/**
+ * Reads a log file's entries and how it ends. Entries at or below `skipThrough` (recovery's
+ * snapshot zxid) are checked but neither decoded nor listed in `records`.
+ */
+export function scanLogBuffer(buf: Buffer, skipThrough?: bigint): LogScan {
   if (buf.length < FILE_HEADER_BYTES) {
     const blank = buf.every((b) => b === 0);
     const reason = `file is ${buf.length} bytes, shorter than a header`;
-    return { header: undefined, records: [], end: blank ? { kind: 'torn', offset: 0, reason } : { kind: 'badHeader', offset: 0, reason } };
+    return {
+      header: undefined,
+      records: [],
+      firstZxid: undefined,
+      end: blank ? { kind: 'torn', offset: 0, reason } : { kind: 'badHeader', offset: 0, reason },
+    };
   }
   const header = FileHeader.read(new JuteReader(buf));
   if (header.magic !== TXNLOG_MAGIC) {
     const blank = buf.subarray(0, FILE_HEADER_BYTES).every((b) => b === 0);
     const reason = `bad magic 0x${(header.magic >>> 0).toString(16)}, expected ZKLG`;
     // A header that never reached the disk (zeros) is a torn file creation, not corruption.
-    return { header: undefined, records: [], end: blank ? { kind: 'torn', offset: 0, reason } : { kind: 'badHeader', offset: 0, reason } };
+    return {
+      header: undefined,
+      records: [],
+      firstZxid: undefined,
+      end: blank ? { kind: 'torn', offset: 0, reason } : { kind: 'badHeader', offset: 0, reason },
+    };
   }
   const records: LogRecord[] = [];
+  let firstZxid: bigint | undefined;
+  let lastZxid = -(1n << 63n);
   let pos = FILE_HEADER_BYTES;
   for (;;) {
-    if (pos === buf.length) return { header, records, end: { kind: 'clean', offset: pos } };
-    const p = probe(buf, pos);
+    if (pos === buf.length) return { header, records, firstZxid, end: { kind: 'clean', offset: pos } };
+    const p = probe(buf, pos, skipThrough);
     if (p.ok) {
-      records.push(p.record);
+      if (p.record !== undefined) records.push(p.record);
+      firstZxid ??= p.zxid;
+      lastZxid = p.zxid;
       pos = p.next;
       continue;
     }
-    if (p.zeros) return { header, records, end: { kind: 'clean', offset: pos } };
-    const lastZxid = records.length > 0 ? records[records.length - 1]!.entry.header.zxid : -(1n << 63n);
+    if (p.zeros) return { header, records, firstZxid, end: { kind: 'clean', offset: pos } };
     const intact = findIntactEntry(buf, pos + 1, lastZxid);
     if (intact !== undefined) {
-      return { header, records, end: { kind: 'corrupt', offset: pos, reason: `${p.reason}; an intact entry follows at offset ${intact}` } };
+      return { header, records, firstZxid, end: { kind: 'corrupt', offset: pos, reason: `${p.reason}; an intact entry follows at offset ${intact}` } };
     }
-    return { header, records, end: { kind: 'torn', offset: pos, reason: p.reason } };
+    return { header, records, firstZxid, end: { kind: 'torn', offset: pos, reason: p.reason } };
   }
 }

@@ -146,7 +146,7 @@ export interface WriteSnapshotOptions {
  * the nodes and the end marker. It is also what a leader streams after SNAP. Yields after each
  * node, where a writer to disk may flush and let the event loop run.
  */
-function* snapshotBodyParts(w: JuteWriter, src: SnapshotSource): Generator<void> {
+export function* snapshotBodyParts(w: JuteWriter, src: SnapshotSource): Generator<void> {
   const sessions = [...src.sessions()];
   w.int(sessions.length);
   for (const [id, timeout] of sessions) {

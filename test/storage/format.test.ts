@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { adler32 } from '../../src/storage/adler32.js';
+import { Adler32, adler32 } from '../../src/storage/adler32.js';
 import { OpCode } from '../../src/proto/opcodes.js';
 import { decodeTxn, encodeTxn, type Txn } from '../../src/txn/txn.js';
 import { scanLogBuffer } from '../../src/storage/logFile.js';
 import { TxnLogWriter, paddedSize } from '../../src/storage/txnLogWriter.js';
+import { atTurnEnd } from '../../src/turnEnd.js';
 import { readLogHistory } from '../../src/storage/history.js';
 import { parseSnapshot, readSnapshotFile, writeSnapshotFile } from '../../src/storage/snapshot.js';
 import { logFileName, snapshotFileName, zxidFromName } from '../../src/storage/names.js';
@@ -30,6 +31,24 @@ test('adler32 matches known values', () => {
     b = (b + a) % 65521;
   }
   assert.equal(adler32(big), BigInt(((b << 16) | a) >>> 0));
+});
+
+test('adler32 of long runs (summed by zlib and combined) equals the byte-by-byte sum, however the runs are cut', () => {
+  const big = Buffer.alloc(3 * 1024 * 1024 + 12_345);
+  for (let i = 0, x = 7; i < big.length; i++, x = (x * 1103515245 + 12345) >>> 0) big[i] = x >>> 24;
+  let a = 1,
+    b = 0;
+  for (const x of big) {
+    a = (a + x) % 65521;
+    b = (b + a) % 65521;
+  }
+  const expected = BigInt(((b << 16) | a) >>> 0);
+  assert.equal(adler32(big), expected);
+  // Small runs (the loop) and long ones (zlib) mixed, at odd offsets.
+  const cuts = [0, 17, 300_000, 300_001, 1_900_000, 2_000_000, big.length];
+  const sum = new Adler32();
+  for (let i = 1; i < cuts.length; i++) sum.update(big, cuts[i - 1], cuts[i]);
+  assert.equal(sum.value(), expected);
 });
 
 test('file names use Java hex zxids', () => {
@@ -177,6 +196,38 @@ test('snapshot round-trips sessions, ACL cache, nodes and digest; seals are chec
       (e: Error) => e.message.includes(file) && /byte offset \d+/.test(e.message),
     );
     assert.throws(() => parseSnapshot(buf.subarray(0, buf.length - 30), file, 1n), /not sealed/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('small batches on a fast disk are written from the event loop, after the output held for the turn', async () => {
+  const dir = tmpDir();
+  try {
+    const w = new Workload(ModelTree.fresh(), 3);
+    const inline = new TxnLogWriter({ dir, forceSync: true, lastZxid: 0n, inlineWriteMax_ms: Number.POSITIVE_INFINITY });
+    const written: Txn[] = [w.next()];
+    await inline.append(written); // opens the file: not a lone write
+    const order: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = w.next();
+      written.push(t);
+      atTurnEnd(() => order.push(`held ${i}`));
+      setImmediate(() => order.push(`turn ${i}`));
+      await inline.append([t]).then(() => order.push(`durable ${i}`));
+    }
+    // The held output went out before the write blocked, which was before the turn ended.
+    for (let i = 0; i < 20; i++) assert.deepEqual(order.filter((o) => o.endsWith(` ${i}`)).slice(0, 2), [`held ${i}`, `durable ${i}`]);
+    assert.equal(inline.stats.inlineWrites, 21);
+    assert.equal(inline.stats.batches, 21);
+    await inline.close();
+    assert.deepEqual((await readLogHistory(dir, 0n)).txns, written);
+
+    const pooled = new TxnLogWriter({ dir, forceSync: true, lastZxid: 21n, inlineWriteMax_ms: 0 });
+    for (let i = 0; i < 5; i++) await pooled.append([w.next()]);
+    assert.equal(pooled.stats.inlineWrites, 0);
+    await pooled.close();
+    assert.equal((await readLogHistory(dir, 0n)).txns.length, 26);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -9,15 +9,20 @@
 import type net from 'node:net';
 import { log } from '../../log.js';
 import type { QuorumMessage } from '../../zab/index.js';
-import { encodeQuorumMessage, encodeSnapWithStream, QuorumPacketDecoder } from './packetStream.js';
+import type { SnapshotSource } from '../../storage/snapshot.js';
+import { encodeQuorumMessage, QuorumPacketDecoder } from './packetStream.js';
 import type { QuorumTransport, QuorumTransportEvents } from './peerIo.js';
 import { logAuthFailure, type QuorumAuth } from './quorumAuth.js';
 import type { QuorumSockets } from './quorumSockets.js';
+import { streamSnap } from './snapStream.js';
+import { atTurnEnd } from '../../turnEnd.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
 /** LearnerHandler.markerPacketInterval: the first packet to a learner and every 1000th after it are timed through the queue. */
 const MARKER_PACKET_INTERVAL = 1000;
+/** Bytes of a SNAP stream that may wait in a learner's socket before the leader waits for it to drain. */
+const SNAP_WINDOW_BYTES = 4 * 1024 * 1024;
 /** How long a dropped connection may take to flush what was written to it. */
 const DROP_LINGER_MS = 1000;
 
@@ -37,7 +42,7 @@ interface Conn {
   queued: number;
   /** Packets written so far: every MARKER_PACKET_INTERVAL-th one is timed. */
   packets: number;
-  /** Learner side: packets written before quorum SASL is over wait here. */
+  /** Packets written before the connection can take them wait here: learner side until quorum SASL is over, leader side while a SNAP streams. */
   held: Buffer[] | undefined;
 }
 
@@ -77,7 +82,8 @@ export class LearnerConnections implements QuorumTransport {
     if (!c.corked) {
       c.corked = true;
       c.socket.cork();
-      setImmediate(() => {
+      atTurnEnd(() => {
+        if (!c.corked) return; // dropped meanwhile: drop() uncorked it
         c.corked = false;
         c.socket.uncork();
       });
@@ -96,9 +102,47 @@ export class LearnerConnections implements QuorumTransport {
     });
   }
 
-  sendSnapshot(to: bigint, zxid: bigint, body: Buffer): void {
-    const c = this.outgoing?.sid === to ? this.outgoing : this.incoming.get(to);
-    if (c !== undefined && !c.dropped) this.write(c, encodeSnapWithStream(zxid, body));
+  /** Streams SNAP from `src` as the learner takes it (snapStream.ts); the packets sent meanwhile follow it. */
+  sendSnapshot(to: bigint, zxid: bigint, src: SnapshotSource): void {
+    const c = this.incoming.get(to);
+    if (c === undefined || c.dropped) return;
+    if (c.held !== undefined) throw new Error(`a second SNAP to learner ${to} while one streams`);
+    c.held = [];
+    const t0 = performance.now();
+    streamSnap(zxid, src, (chunk) => this.writeStreamed(c, chunk)).then(
+      (bytes) => {
+        log.info({ learner: String(to), bytes, ms: Math.round(performance.now() - t0) }, 'SNAP streamed');
+        const held = c.held ?? [];
+        c.held = undefined;
+        for (const b of held) this.write(c, b);
+      },
+      (e: unknown) => {
+        if (c.dropped) return; // the learner went away mid-stream: the core hears 'disconnected'
+        log.error({ learner: String(to), err: e }, 'SNAP stream failed; closing the connection');
+        c.socket.destroy();
+      },
+    );
+  }
+
+  /** One chunk of a SNAP stream: resolves once the socket can take more (and the event loop had a turn). */
+  private writeStreamed(c: Conn, chunk: Buffer): Promise<void> {
+    if (c.dropped) return Promise.reject(new Error('connection dropped'));
+    c.socket.write(chunk);
+    // A few chunks may wait in the socket: the leader serializes on while the learner reads.
+    const ready = c.socket.writableLength < SNAP_WINDOW_BYTES;
+    return new Promise<void>((resolve, reject) => {
+      const go = (): void => {
+        c.socket.off('drain', go);
+        c.socket.off('close', go);
+        if (c.dropped || c.socket.destroyed) reject(new Error('connection dropped'));
+        else resolve();
+      };
+      if (ready) setImmediate(go);
+      else {
+        c.socket.on('drain', go);
+        c.socket.on('close', go);
+      }
+    });
   }
 
   disconnect(peer: bigint): void {
@@ -125,7 +169,10 @@ export class LearnerConnections implements QuorumTransport {
     c.dropped = true;
     // What was written first still goes out (a leader that a reconfig removed sends its
     // COMMITANDACTIVATE, then steps down); the socket is destroyed if the peer does not close.
-    if (c.corked) c.socket.uncork();
+    if (c.corked) {
+      c.corked = false;
+      c.socket.uncork();
+    }
     c.socket.end();
     setTimeout(() => c.socket.destroy(), DROP_LINGER_MS).unref();
   }
@@ -173,7 +220,7 @@ export class LearnerConnections implements QuorumTransport {
   }
 
   private wire(c: Conn, first: Buffer): void {
-    const decoder = new QuorumPacketDecoder();
+    const decoder = new QuorumPacketDecoder(this.events.snapLoader?.bind(this.events));
     const onData = (chunk: Buffer): void => {
       if (c.dropped) return;
       try {

@@ -4,8 +4,8 @@
  *   int type | long zxid | buffer data (int length, -1 = null) | vector<Id> authinfo
  *   (int count, -1 = null; each Id = ustring scheme, ustring id).
  */
-import { decodeQuorumMessage, encodeQuorumMessage, PacketType, QuorumPacket, type QuorumMessage, type Zxid } from '../../zab/index.js';
-import { snapshotFileFromStream, snapStreamFromBody, SnapStreamScanner } from './snapStream.js';
+import { decodeQuorumMessage, encodeQuorumMessage, type QuorumMessage, type Zxid } from '../../zab/index.js';
+import { SnapFileBuilder, snapPacket, snapStreamFromBody, SnapStreamScanner, type SnapLoad } from './snapStream.js';
 
 /** Largest quorum packet accepted: a SNAP carries a whole serialized tree. */
 export const QUORUM_PACKET_BYTES_MAX = 1024 * 1024 * 1024;
@@ -47,8 +47,10 @@ export function quorumPacketLength(buf: Buffer, off: number): number {
 /**
  * Accumulates socket chunks and yields whole decoded quorum messages, in order. After a SNAP
  * packet it reads the streamed snapshot (snapStream.ts) and yields the SNAP with the snapshot,
- * rebuilt as a sealed snapshot file, as its data. The buffer grows by doubling, so a large SNAP
- * costs linear copying.
+ * rebuilt as a sealed snapshot file, as its data; or, given `loadSnap`, hands each record to a
+ * loader as it arrives and yields the SNAP with what the loader's `end` gives. Either way the
+ * stream's records leave the receive buffer as soon as they are scanned, so the buffer stays the
+ * size of a record or a socket read.
  */
 export class QuorumPacketDecoder {
   private buf = Buffer.alloc(DECODER_BUFFER_BYTES_INITIAL);
@@ -56,7 +58,9 @@ export class QuorumPacketDecoder {
   private end = 0;
   /** Bytes from `start` needed before parsing is worth trying again. */
   private needed = 0;
-  private snap: { zxid: Zxid; scanner: SnapStreamScanner } | undefined;
+  private snap: { zxid: Zxid; scanner: SnapStreamScanner; file: SnapFileBuilder | undefined; load: SnapLoad | undefined } | undefined;
+
+  constructor(private readonly loadSnap?: () => SnapLoad) {}
 
   push(chunk: Buffer, onMessage: (m: QuorumMessage) => void): void {
     this.append(chunk);
@@ -64,13 +68,14 @@ export class QuorumPacketDecoder {
     this.needed = 0;
     for (;;) {
       if (this.snap !== undefined) {
-        const sc = this.snap.scanner;
-        if (!sc.advance(this.buf, this.start, this.end)) return;
-        const body = Buffer.from(this.buf.subarray(this.start, this.start + sc.bodyBytes));
+        const { scanner: sc, file, load, zxid } = this.snap;
+        const done = sc.advance(this.buf, this.start, this.end);
+        file?.append(this.buf, this.start, this.start + (done ? sc.bodyBytes : sc.pos));
         this.start += sc.pos;
-        const zxid = this.snap.zxid;
+        sc.rebase();
+        if (!done) break;
         this.snap = undefined;
-        onMessage({ type: 'SNAP', zxid, data: snapshotFileFromStream(body) });
+        onMessage({ type: 'SNAP', zxid, data: load !== undefined ? load.end(zxid) : file!.file() });
         continue;
       }
       const n = quorumPacketLength(this.buf.subarray(this.start, this.end), 0);
@@ -81,8 +86,10 @@ export class QuorumPacketDecoder {
       const m = decodeQuorumMessage(this.buf.subarray(this.start, this.start + n));
       this.start += n;
       // ZooKeeper's SNAP packet is followed by the serialized database.
-      if (m.type === 'SNAP') this.snap = { zxid: m.zxid, scanner: new SnapStreamScanner() };
-      else onMessage(m);
+      if (m.type === 'SNAP') {
+        const load = this.loadSnap?.();
+        this.snap = { zxid: m.zxid, scanner: new SnapStreamScanner(load?.visitor), file: load === undefined ? new SnapFileBuilder() : undefined, load };
+      } else onMessage(m);
     }
     if (this.start === this.end) this.start = this.end = 0;
   }
@@ -105,8 +112,7 @@ export class QuorumPacketDecoder {
 
 /** QuorumPacket SNAP followed by the snapshot stream (sessions, tree, signature), as ZooKeeper sends it. */
 export function encodeSnapWithStream(zxid: bigint, snapshotBody: Buffer): Buffer {
-  const packet = QuorumPacket.encode({ type: PacketType.SNAP, zxid, data: null, authinfo: [] });
-  return Buffer.concat([packet, snapStreamFromBody(snapshotBody)]);
+  return Buffer.concat([snapPacket(zxid), snapStreamFromBody(snapshotBody)]);
 }
 
 export { encodeQuorumMessage };

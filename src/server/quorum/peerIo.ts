@@ -14,6 +14,7 @@ import type { ServerLine } from '../config.js';
 import type { PipelineIo } from '../io.js';
 import type { SnapshotFile } from '../txnSink.js';
 import type { EnsembleConfig } from './quorumConfig.js';
+import type { SnapLoad } from './snapStream.js';
 
 export type Effect = Promise<void> | void;
 
@@ -27,8 +28,11 @@ export interface QuorumTransport {
   listen(): Promise<void>;
   /** FOLLOWERINFO/OBSERVERINFO to a leader opens a new connection to it (closing an old one). */
   send(to: bigint, msg: QuorumMessage): void;
-  /** SNAP, then the snapshot body as ZooKeeper streams it. */
-  sendSnapshot(to: bigint, zxid: bigint, body: Buffer): void;
+  /**
+   * SNAP, then the snapshot body of `src` (a view of the live tree, at `zxid` now) as ZooKeeper
+   * streams it; packets sent to `to` afterwards follow the stream.
+   */
+  sendSnapshot(to: bigint, zxid: bigint, src: SnapshotSource): void;
   disconnect(peer: bigint): void;
   close(): void;
 }
@@ -38,6 +42,8 @@ export interface QuorumTransportEvents {
   disconnected(peer: bigint): void;
   /** Leader: a packet to learner `to` went out to the network, with `queued` more still waiting; `waited_ms` for a timed one. */
   sent?(to: bigint, queued: number, waited_ms: number | undefined): void;
+  /** Learner: takes a leader's SNAP record by record as it arrives (without it, the SNAP message carries the snapshot file). */
+  snapLoader?(): SnapLoad;
 }
 
 /** The election port: FLE notifications between every pair of voters. */

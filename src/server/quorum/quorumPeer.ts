@@ -15,8 +15,9 @@
  * commit point: a SNAP or a snapshot is cut exactly at the zxid the core names.
  */
 import { log } from '../../log.js';
-import { databaseFromSnapshot, snapshotSourceOf } from '../../storage/database.js';
-import { parseSnapshot, snapshotBody } from '../../storage/snapshot.js';
+import { DatabaseLoader, databaseFromSnapshot, snapshotSourceOf } from '../../storage/database.js';
+import { EMPTY_DIGEST, parseSnapshot } from '../../storage/snapshot.js';
+import { frozenSnapshotSource } from '../../storage/treeSnapshotSource.js';
 import { CONFIG_PATH, DataTree } from '../../tree/dataTree.js';
 import { Err, KeeperError } from '../../proto/errors.js';
 import { OpCode } from '../../proto/opcodes.js';
@@ -151,6 +152,8 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   private state!: PeerState;
   private readonly election: ElectionTransport;
   private readonly learners: QuorumTransport;
+  /** Trees built from leaders' SNAPs as they arrived, by the token their SNAP message carries (gone with the message). */
+  private readonly receivedSnapshots = new WeakMap<Buffer, ZkDatabase>();
   private readonly queue: QueueItem[] = [];
   /** Leader: learners' writes, proposed right after the step that received their REQUEST, ahead of the queue. */
   private readonly forwardedWrites: LeaderWrite[] = [];
@@ -214,6 +217,18 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         if (waited_ms !== undefined) this.metrics.recordKeyed('learner_handler_qp_time_ms', key, Math.floor(waited_ms));
       },
       disconnected: (p) => this.enqueue({ type: 'disconnected', peer: serverId(p) }),
+      // The tree is built as the leader's SNAP arrives; the SNAP message carries a token for it.
+      snapLoader: () => {
+        const loader = new DatabaseLoader('<SNAP from leader>', true);
+        return {
+          visitor: loader,
+          end: (zxid) => {
+            const token = Buffer.alloc(0);
+            this.receivedSnapshots.set(token, loader.finish(zxid, null));
+            return token;
+          },
+        };
+      },
     });
     this.notServing = new NotServingListener(io.listenClients, () => `Mode: ${this.modeName()}\nZxid: ${zxidHex(this.db?.lastProcessedZxid ?? 0n)}\n`);
   }
@@ -557,10 +572,11 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
         });
       case 'loadSnapshot': {
         if (this.pipeline !== undefined) throw new Error('loadSnapshot while serving clients');
-        const snap = parseSnapshot(a.data, `<SNAP from leader at ${zxidHex(a.zxid)}>`, a.zxid);
-        const db = databaseFromSnapshot(snap);
+        const db = this.receivedSnapshots.get(a.data) ?? databaseFromSnapshot(parseSnapshot(a.data, `<SNAP from leader at ${zxidHex(a.zxid)}>`, a.zxid));
+        this.receivedSnapshots.delete(a.data);
+        if (db.lastProcessedZxid !== a.zxid) throw new Error(`loadSnapshot at ${zxidHex(a.zxid)} got a tree at ${zxidHex(db.lastProcessedZxid)}`);
         this.useDatabase(db);
-        log.info({ zxid: zxidHex(a.zxid), nodes: db.tree.nodeCount, sessions: snap.sessions.size }, 'loaded the snapshot the leader sent');
+        log.info({ zxid: zxidHex(a.zxid), nodes: db.tree.nodeCount, sessions: db.sessionsWithTimeouts.size }, 'loaded the snapshot the leader sent');
         return;
       }
       case 'takeSnapshot':
@@ -667,18 +683,25 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     }
   }
 
-  /** SNAP with the tree serialized now, in one go: it is exactly at `zxid` (the core's commit point). */
+  /**
+   * SNAP of the tree frozen now, at `zxid` (the core's commit point): its columns copied, data and
+   * names shared. The transport streams it while later commits go on, and it stays exactly the
+   * tree at `zxid` (the learner gets the later txns after it).
+   */
   private sendSnapshot(to: ServerId, zxid: Zxid): void {
     const treeZxid = this.db.lastProcessedZxid;
     if (treeZxid !== zxid) throw new Error(`sendSnapshot at ${zxidHex(zxid)} but the tree is at ${zxidHex(treeZxid)}`);
-    const body = snapshotBody(snapshotSourceOf(this.db, zxid));
     const r = this.state.role;
     const h = r.role === 'LEADING' ? r.handlers.get(to) : undefined;
     log.info(
-      { learner: String(to), mode: 'SNAP', learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(zxid), bytes: body.length },
+      { learner: String(to), mode: 'SNAP', learnerLastZxid: h ? zxidHex(h.peerLastZxid) : undefined, zxid: zxidHex(zxid), nodes: this.db.tree.nodeCount },
       `syncing learner ${to} by SNAP`,
     );
-    this.learners.sendSnapshot(to, zxid, body);
+    this.learners.sendSnapshot(
+      to,
+      zxid,
+      frozenSnapshotSource({ tree: this.db.tree.freeze(), sessions: [...this.db.sessionsWithTimeouts], zxid, digest: EMPTY_DIGEST }),
+    );
     this.metrics.counter.snap_count++;
   }
 
