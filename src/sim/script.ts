@@ -2,7 +2,7 @@ import type { Message } from '../zab/packets.js';
 import { majorityQuorum } from '../zab/quorum.js';
 import { isServing } from '../zab/peer.js';
 import type { Action, Event, Mutation } from '../zab/state.js';
-import { serverId, ZXID_COUNTER_MAX, type Zxid } from '../zab/types.js';
+import { serverId, PROPOSAL_COUNTER_MAX, type Zxid } from '../zab/types.js';
 import { Checkers } from './checkers.js';
 import { checkConfigInForce, corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
 import { CONFIG_KEY, encodeWrite, membershipQuorum, reconfigOfPayload, type Membership } from './machine.js';
@@ -65,7 +65,7 @@ export class ScriptedEnsemble {
     const o = {
       snapCount: opt.snapCount ?? 1000,
       commitLogCount: opt.commitLogCount ?? 0,
-      zxidCounter_max: opt.zxidCounter_max ?? ZXID_COUNTER_MAX,
+      zxidCounter_max: opt.zxidCounter_max ?? PROPOSAL_COUNTER_MAX,
       mutations: opt.mutations ?? [],
     };
     for (let sid = 1; sid <= n; sid++) {

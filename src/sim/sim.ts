@@ -3,7 +3,7 @@ import { majorityQuorum } from '../zab/quorum.js';
 import { isServing } from '../zab/peer.js';
 import { mayProposeReconfig } from '../zab/reconfig.js';
 import type { Action, Event, Mutation } from '../zab/state.js';
-import { serverId, ZXID_COUNTER_MAX, type ServerId, type Zxid } from '../zab/types.js';
+import { serverId, PROPOSAL_COUNTER_MAX, type ServerId, type Zxid } from '../zab/types.js';
 import { Checkers, Violation } from './checkers.js';
 import { checkConfigInForce, corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
 import type { Op, ReadOp, WriteOp } from './history.js';
@@ -650,7 +650,7 @@ export function randomOptions(seed: number, ops: number, mutations: Mutation[] =
     mutations,
     snapCount: r.pick([5, 20, 1000]),
     commitLogCount: 0,
-    zxidCounter_max: r.chance(0.15) ? BigInt(r.range(3, 12)) : ZXID_COUNTER_MAX,
+    zxidCounter_max: r.chance(0.15) ? BigInt(r.range(3, 12)) : PROPOSAL_COUNTER_MAX,
     trace_max: 60,
     wire: r.chance(0.25),
     reconfig: false,

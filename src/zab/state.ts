@@ -72,7 +72,7 @@ export interface PeerConfig {
    * learner a little behind still gets DIFF rather than SNAP.
    */
   readonly commitLogCount: number;
-  /** Largest zxid counter a leader may assign before forcing a new election (ZooKeeper: 0xffffffff). */
+  /** Largest zxid counter a leader may assign; the next request forces a new epoch (ZooKeeper: 0xfffffffe, PROPOSAL_COUNTER_MAX). */
   readonly zxidCounter_max: bigint;
   /** Bound on outstanding proposals (and on pending syncs) at the leader; further requests are dropped. */
   readonly outstandingProposals_max: number;

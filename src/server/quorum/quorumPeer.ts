@@ -32,7 +32,7 @@ import {
   recover,
   serverId,
   step,
-  ZXID_COUNTER_MAX,
+  PROPOSAL_COUNTER_MAX,
   zxidHex,
   type Action,
   type Epoch,
@@ -117,7 +117,7 @@ export function coreConfig(cfg: ParsedConfig, sid: ServerId, tick_ms: number): P
     ping_ticks: ticks(t / 2),
     snapCount: cfg.options.snapCount,
     commitLogCount: cfg.options.commitLogCount,
-    zxidCounter_max: ZXID_COUNTER_MAX,
+    zxidCounter_max: PROPOSAL_COUNTER_MAX,
     outstandingProposals_max: OUTSTANDING_PROPOSALS_MAX,
     mutations: new Set(),
     // ZooKeeper acts on no reconfig with reconfigEnabled=false (processReconfig returns at once).
