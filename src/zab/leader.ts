@@ -29,6 +29,8 @@ export function becomeLeader(s: PeerState, out: Action[]): void {
     lastProposed: last,
     syncWaiters: [],
     lastPing_tick: s.tick,
+    epochBump: null,
+    heldRequests: [],
   };
   s.role = l;
   out.push({ type: 'role', role: 'LEADING', leader: me });
@@ -95,17 +97,79 @@ function maybeEstablish(s: PeerState, l: LeaderState, out: Action[]): void {
   if (numbered !== undefined) adoptConfig(s, numbered.zxid, numbered.data, out);
   out.push({ type: 'established', epoch: l.newEpoch! });
   out.push({ type: 'serving', serving: true });
-  for (const h of l.handlers.values()) if (h.stage === 'newLeaderAcked') sendUptodate(s, h, out);
+  for (const h of l.handlers.values()) if (h.stage === 'newLeaderAcked') sendUptodate(s, l, h, out);
   // A reconfig in the initial history removed us from the voters: it is committed now (the learners
   // have their UPTODATE), and we step down as at any reconfig's commit (ZooKeeper's leader is no
   // longer allowed to commit); the new config elects.
   if (!s.quorum.isVoter(s.config.sid) && !s.config.mutations.has('removedLeaderLeads')) stepDown(s, l, out);
 }
 
-function sendUptodate(s: PeerState, h: LearnerHandler, out: Action[]): void {
+function sendUptodate(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[]): void {
   send(out, h.sid, h.syncCommitZxid > 0n ? { type: 'UPTODATE', committedZxid: h.syncCommitZxid } : { type: 'UPTODATE' });
   h.stage = 'uptodate';
   h.lastHeard_tick = s.tick;
+  // Synced in the old epoch while a bump is under way: it is asked as the others were.
+  if (l.epochBump !== null) send(out, h.sid, { type: 'NEWEPOCH', epoch: l.epochBump.epoch });
+}
+
+/** zxidRolloverWithoutElection: the counter of the leader's epoch is spent (README: zxid rollover). */
+function counterSpent(s: PeerState, l: LeaderState): boolean {
+  return (
+    s.config.zxidRolloverWithoutElection === true &&
+    l.established &&
+    epochOf(l.lastProposed) === l.newEpoch &&
+    counterOf(l.lastProposed) >= s.config.zxidCounter_max
+  );
+}
+
+/** True while a leader holds proposals back until its next epoch: the runtime keeps its writes until `established` comes. */
+export function awaitingNextEpoch(s: PeerState): boolean {
+  return s.role.role === 'LEADING' && counterSpent(s, s.role);
+}
+
+function holdRequest(s: PeerState, l: LeaderState, r: LeaderState['heldRequests'][number], out: Action[]): void {
+  if (l.heldRequests.length >= s.config.outstandingProposals_max)
+    return void out.push({ type: 'requestDropped', sync: false, data: r.data, reason: 'too many requests waiting for the next epoch' });
+  l.heldRequests.push(r);
+}
+
+/**
+ * The in-place epoch bump starts once the counter is spent and everything of this epoch is
+ * committed, so every txn of it sits below the bump point: a member that takes the next epoch as
+ * its current one holds all of them (the rule FLE's peerEpoch-first vote order relies on).
+ */
+function maybeStartEpochBump(s: PeerState, l: LeaderState, out: Action[]): void {
+  if (l.epochBump !== null || l.proposals.length > 0 || !counterSpent(s, l)) return;
+  const e = (l.newEpoch! + 1n) as Epoch;
+  assert(s.acceptedEpoch < e, `leader of epoch ${l.newEpoch} has accepted epoch ${s.acceptedEpoch}`);
+  s.acceptedEpoch = e;
+  out.push({ type: 'persistAcceptedEpoch', epoch: e });
+  l.epochBump = { epoch: e, zxid: l.lastProposed, acks: new Set(), start_tick: s.tick };
+  for (const h of l.handlers.values()) if (h.stage === 'uptodate') send(out, h.sid, { type: 'NEWEPOCH', epoch: e });
+  maybeCommitEpochBump(s, l, out);
+}
+
+/**
+ * A quorum (us included, our log durable through the bump point) persisted the next epoch as
+ * accepted and current: no election can pick it any more, and it is ours to number proposals in.
+ */
+function maybeCommitEpochBump(s: PeerState, l: LeaderState, out: Action[]): void {
+  const b = l.epochBump;
+  if (b === null) return;
+  const acks = new Set(b.acks);
+  if (s.durableZxid >= b.zxid) acks.add(s.config.sid);
+  if (!quorumOfBoth(s, acks)) return;
+  l.epochBump = null;
+  l.newEpoch = b.epoch;
+  s.currentEpoch = b.epoch;
+  out.push({ type: 'persistCurrentEpoch', epoch: b.epoch });
+  s.vote = { ...s.vote, peerEpoch: b.epoch };
+  // Learners still syncing were told the old epoch (LEADERINFO, NEWLEADER): they join the new one.
+  for (const h of [...l.handlers.values()]) if (h.stage !== 'uptodate') dropHandler(l, h, out);
+  out.push({ type: 'established', epoch: b.epoch });
+  const held = l.heldRequests;
+  l.heldRequests = [];
+  for (const r of held) out.push(r.authinfo === undefined ? { type: 'forwardedRequest', from: r.from, data: r.data } : { type: 'forwardedRequest', ...r });
 }
 
 /**
@@ -236,6 +300,7 @@ function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
     if (s.quorumZxid !== configBefore && !s.config.mutations.has('oldQuorumAfterReconfig')) for (const later of l.proposals) later.quorums = proposalQuorums(s);
     releaseSyncs(s, l, out);
   }
+  maybeStartEpochBump(s, l, out);
 }
 
 /**
@@ -315,8 +380,9 @@ function proposalSlot(s: PeerState, l: LeaderState): ProposalSlot {
   if (l.proposals.length >= s.config.outstandingProposals_max) return { refused: 'too many outstanding proposals', rollover: false };
   const e = l.newEpoch!;
   const counter = epochOf(l.lastProposed) === e ? counterOf(l.lastProposed) + 1n : 1n;
-  // The zxid counter would roll over: a new epoch is needed.
-  if (counter > s.config.zxidCounter_max) return { refused: 'zxid counter rollover', rollover: true };
+  // The zxid counter would roll over: a new epoch is needed, by an election (ZooKeeper) or in place.
+  if (counter > s.config.zxidCounter_max)
+    return s.config.zxidRolloverWithoutElection === true ? { refused: 'waiting for the next epoch', rollover: false } : { refused: 'zxid counter rollover', rollover: true };
   return { zxid: makeZxid(e, counter) };
 }
 
@@ -357,6 +423,7 @@ export function leaderPropose(s: PeerState, l: LeaderState, zxid: Zxid | null, d
 
 export function leaderRequest(s: PeerState, l: LeaderState, data: Buffer, out: Action[]): void {
   if (!l.established) return void out.push({ type: 'requestDropped', sync: false, data, reason: 'leader not established' });
+  if (counterSpent(s, l)) return holdRequest(s, l, { from: s.config.sid, data }, out);
   out.push({ type: 'forwardedRequest', from: s.config.sid, data });
 }
 
@@ -368,6 +435,7 @@ export function leaderLocalSync(s: PeerState, l: LeaderState, out: Action[]): vo
 export function leaderLogDurable(s: PeerState, l: LeaderState, out: Action[]): void {
   maybeSelfNewLeaderAck(s, l, out);
   if (l.established) tryCommit(s, l, out);
+  maybeCommitEpochBump(s, l, out);
 }
 
 export function leaderDisconnected(l: LeaderState, peer: ServerId): void {
@@ -446,13 +514,17 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
           for (const p of l.proposals) if (p.zxid <= h.syncedThrough) p.acks.add(h.sid);
         }
         if (l.established) {
-          sendUptodate(s, h, out);
+          sendUptodate(s, l, h, out);
           tryCommit(s, l, out);
         } else maybeEstablish(s, l, out);
         return;
       }
       if (h.stage !== 'newLeaderAcked' && h.stage !== 'uptodate') return dropHandler(l, h, out);
-      if (counterOf(msg.zxid) === 0n || !h.participant) return; // the UPTODATE ack
+      if (l.epochBump !== null && h.participant && msg.zxid === makeZxid(l.epochBump.epoch, 0n)) {
+        l.epochBump.acks.add(h.sid);
+        return maybeCommitEpochBump(s, l, out);
+      }
+      if (counterOf(msg.zxid) === 0n || !h.participant) return; // the UPTODATE ack (or a NEWEPOCH ack after the bump)
       const p = l.proposals.find((x) => x.zxid === msg.zxid);
       if (p === undefined) return; // already committed
       p.acks.add(h.sid);
@@ -462,6 +534,7 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
     case 'REQUEST':
       if (!l.established) return;
       if (msg.sync) handleSync(s, l, h, out);
+      else if (counterSpent(s, l)) holdRequest(s, l, msg.authinfo === undefined ? { from: h.sid, data: msg.data } : { from: h.sid, data: msg.data, authinfo: msg.authinfo }, out);
       else
         out.push(
           msg.authinfo === undefined
@@ -485,6 +558,8 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
 export function leaderTick(s: PeerState, l: LeaderState, out: Action[]): void {
   const c = s.config;
   if (!l.established && s.tick - l.start_tick > c.initLimit_ticks) return stepDown(s, l, out);
+  // No quorum took the next epoch in time (a ZooKeeper member ignores NEWEPOCH): elect, as ZooKeeper does.
+  if (l.epochBump !== null && s.tick - l.epochBump.start_tick > c.syncLimit_ticks) return stepDown(s, l, out);
   for (const h of [...l.handlers.values()]) {
     const late = h.stage === 'uptodate' ? s.tick - h.lastHeard_tick > c.syncLimit_ticks : s.tick - h.start_tick > c.initLimit_ticks;
     if (late) dropHandler(l, h, out);

@@ -49,7 +49,9 @@ export type Mutation =
   /** Proposals made while a reconfig was in flight keep needing the old config's quorum after it commits. */
   | 'oldQuorumAfterReconfig'
   /** A leader that a committed reconfig removed from the voters goes on leading. */
-  | 'removedLeaderLeads';
+  | 'removedLeaderLeads'
+  /** zxidRolloverWithoutElection: a learner acks NEWEPOCH at once and keeps the new epoch in memory only. */
+  | 'ackNewEpochUnpersisted';
 
 /** Limits, all in ticks of the runtime's clock (the runtime chooses the tick length). */
 export interface PeerConfig {
@@ -74,6 +76,12 @@ export interface PeerConfig {
   readonly commitLogCount: number;
   /** Largest zxid counter a leader may assign; the next request forces a new epoch (ZooKeeper: 0xfffffffe, PROPOSAL_COUNTER_MAX). */
   readonly zxidCounter_max: bigint;
+  /**
+   * tszk only, off by default (ZooKeeper elects when the counter is spent): the leader moves the
+   * ensemble to the next epoch in place, without an election (NEWEPOCH, README: zxid rollover).
+   * Every member must have it; without a quorum's ack within syncLimit the leader steps down.
+   */
+  readonly zxidRolloverWithoutElection?: boolean;
   /** Bound on outstanding proposals (and on pending syncs) at the leader; further requests are dropped. */
   readonly outstandingProposals_max: number;
   readonly mutations: ReadonlySet<Mutation>;
@@ -137,6 +145,8 @@ export interface LearnerState {
   newLeaderAcked: boolean;
   /** Proposals to ACK once durable (and after the NEWLEADER ack). */
   ackQueue: Zxid[];
+  /** NEWEPOCH received: its ACK waits until everything logged before it (`through`) is durable. */
+  newEpochPending: { epoch: Epoch; through: Zxid } | null;
   serving: boolean;
   /** Session activity to report in the next PING reply. */
   pingData: Buffer | null;
@@ -213,6 +223,10 @@ export interface LeaderState {
   lastProposed: Zxid;
   syncWaiters: SyncWaiter[];
   lastPing_tick: number;
+  /** zxidRolloverWithoutElection: the next epoch sent in NEWEPOCH once the counter was spent and all committed; `zxid` is the last of this epoch. */
+  epochBump: { epoch: Epoch; zxid: Zxid; acks: Set<ServerId>; start_tick: number } | null;
+  /** Requests that came while the counter was spent: proposed in the next epoch. */
+  heldRequests: { from: ServerId; data: Buffer; authinfo?: Id[] }[];
 }
 
 export type RoleState = LookingState | LearnerState | LeaderState;
