@@ -32,6 +32,8 @@ export interface ScriptOptions {
   snapCount?: number;
   commitLogCount?: number;
   zxidCounter_max?: bigint;
+  /** The leader moves to the next epoch in place when the counter is spent (PeerConfig.zxidRolloverWithoutElection). */
+  zxidRolloverWithoutElection?: boolean;
   /** Dynamic reconfiguration (reconfig()): the cores read config writes as reconfigs (ZooKeeper's reconfigEnabled). */
   reconfig?: boolean;
   /** A peer's own static config (a joiner started with the members plus itself); restart() can change it. */
@@ -66,6 +68,7 @@ export class ScriptedEnsemble {
       snapCount: opt.snapCount ?? 1000,
       commitLogCount: opt.commitLogCount ?? 0,
       zxidCounter_max: opt.zxidCounter_max ?? PROPOSAL_COUNTER_MAX,
+      zxidRolloverWithoutElection: opt.zxidRolloverWithoutElection ?? false,
       mutations: opt.mutations ?? [],
     };
     for (let sid = 1; sid <= n; sid++) {

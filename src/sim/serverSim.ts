@@ -59,7 +59,10 @@ export interface ServerFaults extends FaultRates {
 export type ServerMutation = Mutation | RuntimeMutation | 'durableBeforeFsync';
 
 /** The core simulator's options, less what the real servers decide themselves (commit log, zxid counter, wire). */
-export interface ServerSimOptions extends Omit<SimOptions, 'faults' | 'mutations' | 'commitLogCount' | 'zxidCounter_max' | 'zxidRolloverWithoutElection' | 'wire' | 'reconfig'> {
+export interface ServerSimOptions extends Omit<
+  SimOptions,
+  'faults' | 'mutations' | 'commitLogCount' | 'zxidCounter_max' | 'zxidRolloverWithoutElection' | 'wire' | 'reconfig'
+> {
   faults: ServerFaults;
   sessionTimeout_ms: number;
   /** readonlymode.enabled on every member; half the clients may then connect read-only. */

@@ -382,7 +382,9 @@ function proposalSlot(s: PeerState, l: LeaderState): ProposalSlot {
   const counter = epochOf(l.lastProposed) === e ? counterOf(l.lastProposed) + 1n : 1n;
   // The zxid counter would roll over: a new epoch is needed, by an election (ZooKeeper) or in place.
   if (counter > s.config.zxidCounter_max)
-    return s.config.zxidRolloverWithoutElection === true ? { refused: 'waiting for the next epoch', rollover: false } : { refused: 'zxid counter rollover', rollover: true };
+    return s.config.zxidRolloverWithoutElection === true
+      ? { refused: 'waiting for the next epoch', rollover: false }
+      : { refused: 'zxid counter rollover', rollover: true };
   return { zxid: makeZxid(e, counter) };
 }
 
@@ -402,6 +404,10 @@ export function leaderPropose(s: PeerState, l: LeaderState, zxid: Zxid | null, d
   const slot = proposalSlot(s, l);
   if ('refused' in slot) {
     assert(zxid === null, `propose numbered ${zxid} by the runtime, but the leader refuses it (${slot.refused})`);
+    // Prepared before the counter was spent and stepped after (the simulators number a request
+    // when it is delivered): it waits for the next epoch as a request would. The real runtime
+    // keeps such writes itself (awaitingNextEpoch) and never steps them.
+    if (counterSpent(s, l)) return holdRequest(s, l, { from: s.config.sid, data }, out);
     out.push({ type: 'requestDropped', sync: false, data, reason: slot.refused });
     if (slot.rollover) stepDown(s, l, out); // forces an election, hence a new epoch
     return;
@@ -534,7 +540,8 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
     case 'REQUEST':
       if (!l.established) return;
       if (msg.sync) handleSync(s, l, h, out);
-      else if (counterSpent(s, l)) holdRequest(s, l, msg.authinfo === undefined ? { from: h.sid, data: msg.data } : { from: h.sid, data: msg.data, authinfo: msg.authinfo }, out);
+      else if (counterSpent(s, l))
+        holdRequest(s, l, msg.authinfo === undefined ? { from: h.sid, data: msg.data } : { from: h.sid, data: msg.data, authinfo: msg.authinfo }, out);
       else
         out.push(
           msg.authinfo === undefined
