@@ -66,11 +66,11 @@ test('with tszk.zxidRolloverWithoutElection the leader moves to the next epoch i
     await clients[0]!.create('/a', 'x');
     await clients[1]!.create('/b', 'x');
     const [za, zb] = await Promise.all([writes(clients[0]!, '/a', 60, false), writes(clients[1]!, '/b', 60, false)]);
-    const all = [...za!, ...zb!].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+    const all = [...za, ...zb].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
     const epochs = new Set(all.map(epochOf));
     assert.ok(epochs.size >= 4, `writes crossed ${epochs.size - 1} rollovers`);
     for (const z of all) assert.ok(counterOf(z) >= 1n && counterOf(z) <= BigInt(COUNTER_MAX), `zxid 0x${z.toString(16)}`);
-    for (const zs of [za!, zb!]) for (let i = 1; i < zs.length; i++) assert.ok(zs[i]! > zs[i - 1]!, 'each writer’s zxids grow');
+    for (const zs of [za, zb]) for (let i = 1; i < zs.length; i++) assert.ok(zs[i]! > zs[i - 1]!, 'each writer’s zxids grow');
     assert.deepEqual(lookings(ens), before, 'no member looked for a leader');
     assert.equal((await ens.waitForLeader()).id, leader.id);
     assert.deepEqual(states, [], 'no client saw a state change (disconnect, expiry)');
