@@ -127,6 +127,13 @@ export class ScriptedEnsemble {
     for (const q of this.peers) if (q.sid !== sid && q.core !== null) this.enqueue(sid, q.sid, { type: 'disconnected', peer: serverId(sid) });
   }
 
+  /** Starts these peers and runs until one leads and every running peer serves; returns the leader. */
+  startAndElect(sids: number[]): number {
+    for (const s of sids) this.start(s);
+    if (!this.runUntil(() => this.stable())) throw new Error('the ensemble did not settle');
+    return this.leader()!;
+  }
+
   /** Block or unblock traffic in one direction (an asymmetric partition if only one way). */
   block(from: number, to: number, on = true): void {
     const k = `${from}>${to}`;

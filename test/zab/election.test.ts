@@ -20,14 +20,7 @@ function history(e: ScriptedEnsemble, sid: number, currentEpoch: bigint, txns: [
   }));
 }
 
-function elect(e: ScriptedEnsemble, sids: number[]): number {
-  for (const s of sids) e.start(s);
-  assert.ok(
-    e.runUntil(() => e.stable()),
-    'ensemble settles',
-  );
-  return e.leader()!;
-}
+const elect = (e: ScriptedEnsemble, sids: number[]): number => e.startAndElect(sids);
 
 test('vote order: peer epoch, then zxid, then server id', () => {
   const v = (leader: number, z: bigint, pe: bigint) => ({ leader: serverId(leader), zxid: zxid(z), peerEpoch: epoch(pe) });

@@ -9,14 +9,7 @@ import { counterOf, epochOf, makeZxid, type Epoch } from '../../src/zab/types.js
  * by the simulator's checkers.
  */
 
-function elect(e: ScriptedEnsemble, sids: number[]): number {
-  for (const s of sids) e.start(s);
-  assert.ok(
-    e.runUntil(() => e.stable()),
-    'ensemble settles',
-  );
-  return e.leader()!;
-}
+const elect = (e: ScriptedEnsemble, sids: number[]): number => e.startAndElect(sids);
 
 const rolesAfter = (e: ScriptedEnsemble, from: number) => e.actions.slice(from).filter((a) => a.action.type === 'role');
 
