@@ -1,5 +1,5 @@
 import type { QuorumMessage } from './packets.js';
-import type { Action, LeaderState, LearnerHandler, PeerState, Proposal } from './state.js';
+import type { Action, HeldRequest, LeaderState, LearnerHandler, PeerState, Proposal } from './state.js';
 import { answerNotification, becomeLooking } from './election.js';
 import { appendTxn, applyThrough, firstAfter, indexOf, lastLogged } from './history.js';
 import { minorityQuorum, type QuorumVerifier } from './quorum.js';
@@ -31,6 +31,8 @@ export function becomeLeader(s: PeerState, out: Action[]): void {
     lastPing_tick: s.tick,
     epochBump: null,
     heldRequests: [],
+    draining: false,
+    reheld: 0,
   };
   s.role = l;
   out.push({ type: 'role', role: 'LEADING', leader: me });
@@ -127,10 +129,54 @@ export function awaitingNextEpoch(s: PeerState): boolean {
   return s.role.role === 'LEADING' && counterSpent(s, s.role);
 }
 
-function holdRequest(s: PeerState, l: LeaderState, r: LeaderState['heldRequests'][number], out: Action[]): void {
-  if (l.heldRequests.length >= s.config.outstandingProposals_max)
-    return void out.push({ type: 'requestDropped', sync: false, data: r.data, reason: 'too many requests waiting for the next epoch' });
-  l.heldRequests.push(r);
+/** Requests wait while the counter is spent, and behind those already waiting. */
+function holding(s: PeerState, l: LeaderState): boolean {
+  return l.heldRequests.length > 0 || counterSpent(s, l);
+}
+
+function holdRequest(s: PeerState, l: LeaderState, r: HeldRequest, out: Action[], at = l.heldRequests.length): void {
+  if (l.heldRequests.length >= s.config.outstandingProposals_max) {
+    // Bounded like proposals: a learner's client sees its request time out.
+    if (r.type === 'write') out.push({ type: 'requestDropped', sync: false, data: r.data, reason: 'too many requests waiting for the next epoch' });
+    return;
+  }
+  l.heldRequests.splice(at, 0, r);
+}
+
+/**
+ * Hands held requests back in order: writes as `forwardedRequest` (the runtime proposes them
+ * before its next event), no more than the counter has room for; a sync only at a later event
+ * (`atBump` false), once the writes before it are proposed, so that its SYNC follows their
+ * COMMITs. At the bump the runtime proposes the writes it kept itself first.
+ */
+function drainHeld(s: PeerState, l: LeaderState, out: Action[], atBump: boolean): void {
+  l.draining = false;
+  l.reheld = 0;
+  let emitted = atBump;
+  let room = s.config.zxidCounter_max - (epochOf(l.lastProposed) === l.newEpoch ? counterOf(l.lastProposed) : 0n);
+  while (l.heldRequests.length > 0 && !counterSpent(s, l)) {
+    const r = l.heldRequests[0]!;
+    if (r.type === 'sync') {
+      if (emitted) return void (l.draining = true);
+      l.heldRequests.shift();
+      if (l.handlers.get(r.of.sid) === r.of) handleSync(s, l, r.of, out);
+      continue;
+    }
+    if (room <= 0n) return; // the rest goes on at the next bump
+    room--;
+    emitted = true;
+    l.heldRequests.shift();
+    out.push(
+      r.authinfo === undefined
+        ? { type: 'forwardedRequest', from: r.from, data: r.data }
+        : { type: 'forwardedRequest', from: r.from, data: r.data, authinfo: r.authinfo },
+    );
+  }
+}
+
+/** Before any event but a `propose`: the held requests go on being handed back. */
+export function leaderBeforeEvent(s: PeerState, l: LeaderState, out: Action[]): void {
+  if (l.draining) drainHeld(s, l, out, false);
 }
 
 /**
@@ -167,9 +213,7 @@ function maybeCommitEpochBump(s: PeerState, l: LeaderState, out: Action[]): void
   // Learners still syncing were told the old epoch (LEADERINFO, NEWLEADER): they join the new one.
   for (const h of [...l.handlers.values()]) if (h.stage !== 'uptodate') dropHandler(l, h, out);
   out.push({ type: 'established', epoch: b.epoch });
-  const held = l.heldRequests;
-  l.heldRequests = [];
-  for (const r of held) out.push(r.authinfo === undefined ? { type: 'forwardedRequest', from: r.from, data: r.data } : { type: 'forwardedRequest', ...r });
+  drainHeld(s, l, out, true);
 }
 
 /**
@@ -407,7 +451,7 @@ export function leaderPropose(s: PeerState, l: LeaderState, zxid: Zxid | null, d
     // Prepared before the counter was spent and stepped after (the simulators number a request
     // when it is delivered): it waits for the next epoch as a request would. The real runtime
     // keeps such writes itself (awaitingNextEpoch) and never steps them.
-    if (counterSpent(s, l)) return holdRequest(s, l, { from: s.config.sid, data }, out);
+    if (counterSpent(s, l)) return holdRequest(s, l, { type: 'write', from: s.config.sid, data }, out, l.reheld++);
     out.push({ type: 'requestDropped', sync: false, data, reason: slot.refused });
     if (slot.rollover) stepDown(s, l, out); // forces an election, hence a new epoch
     return;
@@ -429,7 +473,7 @@ export function leaderPropose(s: PeerState, l: LeaderState, zxid: Zxid | null, d
 
 export function leaderRequest(s: PeerState, l: LeaderState, data: Buffer, out: Action[]): void {
   if (!l.established) return void out.push({ type: 'requestDropped', sync: false, data, reason: 'leader not established' });
-  if (counterSpent(s, l)) return holdRequest(s, l, { from: s.config.sid, data }, out);
+  if (holding(s, l)) return holdRequest(s, l, { type: 'write', from: s.config.sid, data }, out);
   out.push({ type: 'forwardedRequest', from: s.config.sid, data });
 }
 
@@ -539,9 +583,14 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
     }
     case 'REQUEST':
       if (!l.established) return;
-      if (msg.sync) handleSync(s, l, h, out);
-      else if (counterSpent(s, l))
-        holdRequest(s, l, msg.authinfo === undefined ? { from: h.sid, data: msg.data } : { from: h.sid, data: msg.data, authinfo: msg.authinfo }, out);
+      if (holding(s, l)) {
+        const r: HeldRequest = msg.sync
+          ? { type: 'sync', of: h }
+          : msg.authinfo === undefined
+            ? { type: 'write', from: h.sid, data: msg.data }
+            : { type: 'write', from: h.sid, data: msg.data, authinfo: msg.authinfo };
+        holdRequest(s, l, r, out);
+      } else if (msg.sync) handleSync(s, l, h, out);
       else
         out.push(
           msg.authinfo === undefined

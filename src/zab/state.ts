@@ -225,9 +225,19 @@ export interface LeaderState {
   lastPing_tick: number;
   /** zxidRolloverWithoutElection: the next epoch sent in NEWEPOCH once the counter was spent and all committed; `zxid` is the last of this epoch. */
   epochBump: { epoch: Epoch; zxid: Zxid; acks: Set<ServerId>; start_tick: number } | null;
-  /** Requests that came while the counter was spent: proposed in the next epoch. */
-  heldRequests: { from: ServerId; data: Buffer; authinfo?: Id[] }[];
+  /**
+   * Requests that came while the counter was spent, and everything after them, in order: writes
+   * handed back as `forwardedRequest` in the next epoch, a learner's sync once the writes before
+   * it are proposed (a learner pairs each SYNC or COMMIT with its oldest pending request).
+   */
+  heldRequests: HeldRequest[];
+  /** Held requests are being handed back: the next event that is not a `propose` goes on with them. */
+  draining: boolean;
+  /** Where a write refused for a spent counter goes back into `heldRequests` (ahead of later ones). */
+  reheld: number;
 }
+
+export type HeldRequest = { type: 'write'; from: ServerId; data: Buffer; authinfo?: Id[] } | { type: 'sync'; of: LearnerHandler };
 
 export type RoleState = LookingState | LearnerState | LeaderState;
 
