@@ -9,8 +9,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { JuteReader, JuteWriter } from '../jute/index.js';
 import { Err, KeeperError } from '../proto/errors.js';
-import { AddWatchMode, CreateMode, EventType, KeeperState, OpCode, WatcherType, Xid } from '../proto/opcodes.js';
-import { ACL, ClientInfo, GetSASLRequest, SetSASLResponse, Stat } from '../proto/records.js';
+import { AddWatchMode, CreateMode, EventType, KeeperState, OpCode, TszkOpCode, WatcherType, Xid } from '../proto/opcodes.js';
+import { ACL, ClientInfo, GetSASLRequest, PagedReadRequest, SetSASLResponse, Stat } from '../proto/records.js';
 import { peerHostMismatch } from './hostVerification.js';
 import { DigestMd5Client } from './saslDigestClient.js';
 import { parseConnectString, prependChroot, stripChroot, type HostPort } from './connect-string.js';
@@ -27,6 +27,7 @@ import {
   type Op,
   type OpResult,
 } from './ops.js';
+import { readChildrenPaged, readDataPaged, type PagedChildren, type PagedData, type PagedReadOptions } from './paged-reads.js';
 import { probeReadWrite } from './rw-probe.js';
 import { StateStream } from './state-stream.js';
 import { Transaction } from './transaction.js';
@@ -142,6 +143,9 @@ const enum Reply {
   Acl,
   Children,
   Children2,
+  /** Pages of tszk's paged reads: as Children2 and Data. */
+  ChildrenPage,
+  DataPage,
   Int,
   Strings,
   SyncPath,
@@ -183,7 +187,8 @@ export class ZooKeeperClient {
   connectCount = 0;
 
   private readonly requestedTimeout_ms: number;
-  private readonly replyBytesMax: number;
+  /** The largest reply this client accepts (its jute.maxbuffer). */
+  readonly replyBytesMax: number;
   private readonly canBeReadOnly: boolean;
   private readonly defaultWatcher: Watcher;
   readonly watches = new WatchManager();
@@ -413,6 +418,46 @@ export class ZooKeeperClient {
     w.ustring(this.toServer(path));
     w.boolean(watcher !== null);
     return this.end(Reply.Children2, path, watcher === null ? null : 'child', watcher) as Promise<{ children: string[]; stat: Stat }>;
+  }
+
+  /**
+   * getChildren2 in pages that each fit in replyBytesMax, for a node whose children do not fit in
+   * one reply (tszk servers with tszk.pagedReads=true; see paged-reads.ts for the consistency rule
+   * and what a server without it does).
+   */
+  getChildrenPaged(path: string, opts?: PagedReadOptions): Promise<PagedChildren> {
+    return readChildrenPaged(this, path, opts);
+  }
+
+  /** getData in pages that each fit in replyBytesMax (tszk.pagedReads, as getChildrenPaged). */
+  getDataPaged(path: string, opts?: PagedReadOptions): Promise<PagedData> {
+    return readDataPaged(this, path, opts);
+  }
+
+  /** A page of getChildren2: from child `offset`, at most maxBytes of names (paged-reads.ts drives them). */
+  readChildrenPage(path: string, offset: number, maxBytes: number, watch: Watcher | boolean | undefined): Promise<{ children: string[]; stat: Stat }> {
+    return this.readPage(TszkOpCode.getChildrenPage, Reply.ChildrenPage, 'child', path, offset, maxBytes, watch) as Promise<{ children: string[]; stat: Stat }>;
+  }
+
+  /** A page of getData: at most maxBytes of the data from byte `offset`. */
+  readDataPage(path: string, offset: number, maxBytes: number, watch: Watcher | boolean | undefined): Promise<{ data: Buffer | null; stat: Stat }> {
+    return this.readPage(TszkOpCode.getDataPage, Reply.DataPage, 'data', path, offset, maxBytes, watch) as Promise<{ data: Buffer | null; stat: Stat }>;
+  }
+
+  private readPage(
+    op: number,
+    reply: Reply,
+    kind: WatchKind,
+    path: string,
+    offset: number,
+    maxBytes: number,
+    watch: Watcher | boolean | undefined,
+  ): Promise<unknown> {
+    const w = this.begin(op);
+    if (w === null) return this.refuse(path);
+    const watcher = this.watcherOf(watch);
+    PagedReadRequest.write(w, { path: this.toServer(path), watch: watcher !== null, offset, maxBytes });
+    return this.end(reply, path, watcher === null ? null : kind, watcher);
   }
 
   getAllChildrenNumber(path: string): Promise<number> {
@@ -878,6 +923,15 @@ export class ZooKeeperClient {
     if (p.xid !== xid) throw new Error(`reply xid ${xid} out of order (expected ${p.xid})`);
     this.shiftPending();
     if (this.sentCount > 0) this.sentCount--;
+    if (err === Err.Unimplemented && (p.reply === Reply.ChildrenPage || p.reply === Reply.DataPage)) {
+      // A server without paged reads closes the connection after this answer (ZooKeeper's
+      // UnimplementedRequestProcessor): drop it now, so requests made from here on wait for the next one.
+      p.reject(new KeeperError(err, p.path));
+      const sock = this.socket!;
+      this.onConnectionLost();
+      sock.destroy();
+      return;
+    }
     if (err !== 0) {
       if (p.reply === Reply.Exists && err === Err.NoNode) {
         if (p.watcher !== null) this.watches.add('exist', p.path, p.watcher);
@@ -910,6 +964,7 @@ export class ZooKeeperClient {
       case Reply.Exists:
         return Stat.read(r);
       case Reply.Data:
+      case Reply.DataPage:
         return { data: r.buffer(), stat: Stat.read(r) };
       case Reply.Acl: {
         const n = r.length();
@@ -920,6 +975,7 @@ export class ZooKeeperClient {
       case Reply.Children:
         return readStrings(r);
       case Reply.Children2:
+      case Reply.ChildrenPage:
         return { children: readStrings(r), stat: Stat.read(r) };
       case Reply.Int:
         return r.int();

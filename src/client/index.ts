@@ -1,5 +1,7 @@
 export { ZooKeeperClient, MultiError, SET_WATCHES_BYTES_MAX, REPLY_BYTES_MAX_DEFAULT } from './client.js';
 export { Transaction } from './transaction.js';
+export { PagedReadsUnsupportedError, PagedReadChangedError } from './paged-reads.js';
+export type { PagedChildren, PagedData, PagedReadOptions } from './paged-reads.js';
 export { WatchStream } from './watch-stream.js';
 export { StateStream } from './state-stream.js';
 export type { ClientOptions, ClientSaslOptions, ClientState, ClientTlsOptions } from './client.js';

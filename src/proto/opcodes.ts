@@ -36,7 +36,19 @@ export const OpCode = {
 } as const;
 export type OpCode = (typeof OpCode)[keyof typeof OpCode];
 
-const opNames = new Map<number, string>(Object.entries(OpCode).map(([k, v]) => [v, k]));
+/**
+ * tszk's own request types, served only with tszk.pagedReads=true: reads in pages for replies
+ * larger than a client's jute.maxbuffer. Far from ZooKeeper's numbers (0-22, 100-107 and
+ * negatives), so a ZooKeeper that one day adds ops keeps clear of them; ZooKeeper (and tszk
+ * with the option off) answers them as any unknown type: Unimplemented, then it closes the
+ * connection.
+ */
+export const TszkOpCode = {
+  getChildrenPage: 5001,
+  getDataPage: 5002,
+} as const;
+
+const opNames = new Map<number, string>([...Object.entries(OpCode), ...Object.entries(TszkOpCode)].map(([k, v]) => [v, k]));
 export function opName(op: number): string {
   return opNames.get(op) ?? `unknown(${op})`;
 }

@@ -205,6 +205,16 @@ export type GetEphemeralsRequest = RecordValue<typeof GetEphemeralsRequest>;
 export const GetEphemeralsResponse = record('GetEphemeralsResponse', { ephemerals: vector(ustring) });
 export type GetEphemeralsResponse = RecordValue<typeof GetEphemeralsResponse>;
 
+/**
+ * tszk only (TszkOpCode.getChildrenPage / getDataPage): a read from `offset` (a child's index in
+ * the listing order, or a byte of the data) of at most `maxBytes` (the encoded names, or the
+ * data bytes). The answers are GetChildren2Response and GetDataResponse, whose Stat tells the
+ * client how far there is to go (numChildren, dataLength) and whether the node changed between
+ * pages (cversion, mzxid).
+ */
+export const PagedReadRequest = record('PagedReadRequest', { path: ustring, watch: boolean, offset: int, maxBytes: int });
+export type PagedReadRequest = RecordValue<typeof PagedReadRequest>;
+
 export const WhoAmIResponse = record('WhoAmIResponse', { clientInfo: vector(ClientInfo) });
 export type WhoAmIResponse = RecordValue<typeof WhoAmIResponse>;
 

@@ -212,6 +212,7 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   }
   set('juteMaxBuffer_bytes', int('jute.maxbuffer', 1));
   set('extendedTypesEnabled', bool('extendedTypesEnabled'));
+  set('pagedReads', bool('tszk.pagedReads', ['true'], ['false']));
   const superDigest = take('DigestAuthenticationProvider.superDigest');
   if (superDigest !== undefined) {
     if (!/^[^:]+:[A-Za-z0-9+/=]+$/.test(superDigest)) fail('DigestAuthenticationProvider.superDigest', `'${superDigest}' is not user:base64digest`);

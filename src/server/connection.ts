@@ -2,7 +2,7 @@
  * One client TCP connection: framing in, a FIFO of requests awaiting their replies (so replies
  * leave in request order), and an output writer flushed once per event-loop turn.
  */
-import { OpCode, Perms } from '../proto/opcodes.js';
+import { OpCode, Perms, TszkOpCode } from '../proto/opcodes.js';
 import { hasPermission, type AclPolicy } from '../txn/auth.js';
 import { JuteWriter } from '../jute/index.js';
 import type { ACL, Id } from '../proto/records.js';
@@ -50,6 +50,9 @@ const LAST_OP_NAMES = new Map<number, string>([
   [OpCode.removeWatches, 'REMW'],
   [OpCode.whoAmI, 'HOMI'],
   [OpCode.getEphemerals, 'GETE'],
+  // tszk's own (ZooKeeper has none of these).
+  [TszkOpCode.getChildrenPage, 'GETCP'],
+  [TszkOpCode.getDataPage, 'GETDP'],
 ]);
 
 export function lastOpName(op: number): string {

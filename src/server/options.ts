@@ -113,6 +113,11 @@ export interface ServerOptions {
   juteMaxBuffer_bytes: number;
   /** zookeeper.extendedTypesEnabled: TTL nodes. */
   extendedTypesEnabled: boolean;
+  /**
+   * tszk.pagedReads (tszk only, default false): serve TszkOpCode.getChildrenPage/getDataPage.
+   * Off, those ops are unknown types, answered as ZooKeeper answers them.
+   */
+  pagedReads: boolean;
   /** zookeeper.DigestAuthenticationProvider.superDigest: "super:<base64 sha1>". */
   superDigest: string | undefined;
   /** zookeeper.skipACL */
@@ -197,6 +202,7 @@ export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): Se
     maxClientCnxns: 60,
     juteMaxBuffer_bytes: JUTE_MAXBUFFER_DEFAULT_BYTES,
     extendedTypesEnabled: false,
+    pagedReads: false,
     superDigest: undefined,
     skipACL: false,
     reconfigEnabled: false,

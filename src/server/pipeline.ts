@@ -414,7 +414,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
     if (!this.mode.ownsSessions) this.touchedSessions.set(conn.sessionId, conn.sessionTimeout_ms);
     const bodyStart = r.offset;
     try {
-      req = decodeRequest(type, r);
+      req = decodeRequest(type, r, this.options.pagedReads);
     } catch (e) {
       if (!(e instanceof JuteError)) throw e;
       log.warn({ addr: conn.remoteAddress, op: opName(type), err: e.message }, 'undecodable request');
@@ -469,7 +469,7 @@ export class RequestPipeline implements ServingServer, AdminSource, MemberAdminS
       case 'sasl':
         return this.onSasl(conn, xid, req.token);
       case 'unknown':
-        log.warn({ addr: conn.remoteAddress, type }, 'Received packet at server of unknown type');
+        log.warn({ addr: conn.remoteAddress, type, op: opName(type) }, 'Received packet at server of unknown type');
         this.replyNow(conn, xid, -1n, Err.Unimplemented);
         this.closeConnection(conn, 'unknown op');
         return true;

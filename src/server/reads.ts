@@ -4,8 +4,9 @@
  * error reply.
  */
 import { Err, KeeperError } from '../proto/errors.js';
-import { AddWatchMode, OpCode, Perms } from '../proto/opcodes.js';
-import type { ACL, Id } from '../proto/records.js';
+import { AddWatchMode, OpCode, Perms, TszkOpCode } from '../proto/opcodes.js';
+import type { ACL, Id, PagedReadRequest } from '../proto/records.js';
+import type { DataNode } from '../tree/dataNode.js';
 import type { JuteWriter } from '../jute/index.js';
 import { checkACL, hasPermission, javaAuthOrder, userName } from '../txn/auth.js';
 import type { ZkDatabase } from '../txn/database.js';
@@ -147,18 +148,73 @@ function writeReadBody(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, 
       for (const op of read.ops) writeMultiReadOp(ctx, conn, w, op, authInfo);
       multiHeader(w, -1, -1, true);
       return;
+    case TszkOpCode.getChildrenPage:
+      return writeChildrenPage(ctx, conn, w, read.req, authInfo);
+    case TszkOpCode.getDataPage:
+      return writeDataPage(ctx, conn, w, read.req, authInfo);
   }
 }
 
-function writeGetData(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, path: string, watch: boolean, authInfo: readonly Id[]): void {
+/** The node at `path` if this session may READ it (NoNode, NoAuth otherwise). */
+function readableNode(ctx: ReadContext, path: string, authInfo: readonly Id[]): DataNode {
   const tree = ctx.db.tree;
   const n = tree.getNode(path);
   if (n === undefined) throw new KeeperError(Err.NoNode, path);
   checkACL(ctx.options, tree.aclOf(n), Perms.READ, authInfo, path);
-  if (watch) tree.dataWatches.add(path, conn);
+  return n;
+}
+
+function writeGetData(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, path: string, watch: boolean, authInfo: readonly Id[]): void {
+  const n = readableNode(ctx, path, authInfo);
+  if (watch) ctx.db.tree.dataWatches.add(path, conn);
   w.buffer(n.data);
   writeNodeStat(w, n);
   ctx.metrics.recordRead(path, n.data?.length ?? 0);
+}
+
+/**
+ * A page of getData (tszk.pagedReads): at most maxBytes of the data from byte `offset`, and the
+ * Stat (dataLength says how much there is, mzxid whether it changed since the first page).
+ */
+function writeDataPage(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, q: PagedReadRequest, authInfo: readonly Id[]): void {
+  if (q.offset < 0 || q.maxBytes < 1) throw new KeeperError(Err.BadArguments, q.path);
+  const n = readableNode(ctx, q.path, authInfo);
+  if (q.watch) ctx.db.tree.dataWatches.add(q.path, conn);
+  const data = n.data;
+  const slice = data === null ? null : data.subarray(Math.min(q.offset, data.length), Math.min(data.length, q.offset + q.maxBytes));
+  w.buffer(slice);
+  writeNodeStat(w, n);
+  ctx.metrics.recordRead(q.path, slice?.length ?? 0);
+}
+
+/**
+ * A page of getChildren2 (tszk.pagedReads): the children from index `offset` of the listing (the
+ * order getChildren gives, fixed while the children are), as many as fit in maxBytes of encoded
+ * names but at least one, and the Stat (numChildren says how many there are, cversion whether
+ * they changed since the first page).
+ */
+function writeChildrenPage(ctx: ReadContext, conn: ClientConnection, w: JuteWriter, q: PagedReadRequest, authInfo: readonly Id[]): void {
+  if (q.offset < 0 || q.maxBytes < 1) throw new KeeperError(Err.BadArguments, q.path);
+  const n = readableNode(ctx, q.path, authInfo);
+  if (q.watch) ctx.db.tree.childWatches.add(q.path, conn);
+  const children = n.childrenInZkOrder();
+  const countAt = w.reserveInt();
+  let i = q.offset;
+  let bytes = 0;
+  for (; i < children.length; i++) {
+    const before = w.offset;
+    const name = children[i]!;
+    w.ustring(name);
+    // The vector (count included) stays within maxBytes, except that a page always has one name.
+    if (w.offset - countAt > q.maxBytes && i > q.offset) {
+      w.offset = before;
+      break;
+    }
+    bytes += name.length;
+  }
+  w.patchInt(countAt, Math.max(0, i - q.offset));
+  writeNodeStat(w, n);
+  ctx.metrics.recordRead(q.path, bytes);
 }
 
 function writeGetChildren(
@@ -170,11 +226,8 @@ function writeGetChildren(
   authInfo: readonly Id[],
   withStat: boolean,
 ): void {
-  const tree = ctx.db.tree;
-  const n = tree.getNode(path);
-  if (n === undefined) throw new KeeperError(Err.NoNode, path);
-  checkACL(ctx.options, tree.aclOf(n), Perms.READ, authInfo, path);
-  if (watch) tree.childWatches.add(path, conn);
+  const n = readableNode(ctx, path, authInfo);
+  if (watch) ctx.db.tree.childWatches.add(path, conn);
   const children = n.childrenInZkOrder();
   writeStrings(w, children);
   if (withStat) writeNodeStat(w, n);

@@ -3,7 +3,7 @@
  * Anything malformed throws JuteError (the connection answers MarshallingError or closes).
  */
 import { type JuteReader } from '../jute/index.js';
-import { OpCode } from '../proto/opcodes.js';
+import { OpCode, TszkOpCode } from '../proto/opcodes.js';
 import { Err } from '../proto/errors.js';
 import {
   AddWatchRequest,
@@ -22,6 +22,7 @@ import {
   GetEphemeralsRequest,
   GetSASLRequest,
   MultiHeader,
+  PagedReadRequest,
   ReconfigRequest,
   RemoveWatchesRequest,
   SetACLRequest,
@@ -48,6 +49,7 @@ export type ReadOp =
   | { op: typeof OpCode.setWatches; req: SetWatches }
   | { op: typeof OpCode.setWatches2; req: SetWatches2 }
   | { op: typeof OpCode.multiRead; ops: MultiReadOp[] | undefined }
+  | { op: typeof TszkOpCode.getChildrenPage | typeof TszkOpCode.getDataPage; req: PagedReadRequest }
   /** A read whose body did not decode: answered MarshallingError in its turn. */
   /** A request answered with an error and no body (default MarshallingError: undecodable). */
   | { op: typeof OpCode.error; err?: Err };
@@ -99,7 +101,8 @@ function nullPathOutcome(type: number): ClientRequest | undefined {
   }
 }
 
-export function decodeRequest(type: number, r: JuteReader): ClientRequest {
+/** `pagedReads`: the server serves tszk's paged reads (tszk.pagedReads); otherwise they are unknown types. */
+export function decodeRequest(type: number, r: JuteReader, pagedReads = false): ClientRequest {
   if (nullPathAhead(r)) {
     const outcome = nullPathOutcome(type);
     if (outcome !== undefined) return outcome;
@@ -183,6 +186,10 @@ export function decodeRequest(type: number, r: JuteReader): ClientRequest {
       return { kind: 'auth', packet: AuthPacket.read(r) };
     case OpCode.reconfig:
       return { kind: 'write', write: { op: type, req: ReconfigRequest.read(r) } };
+    case TszkOpCode.getChildrenPage:
+    case TszkOpCode.getDataPage:
+      if (!pagedReads) return { kind: 'unknown' };
+      return { kind: 'read', read: { op: type, req: PagedReadRequest.read(r) } };
     default:
       return { kind: 'unknown' };
   }

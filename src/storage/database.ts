@@ -8,7 +8,6 @@
  *   const server = await startStandaloneServer(serverOptions, { db, sink });
  */
 import { log } from '../log.js';
-import type { ACL } from '../proto/records.js';
 import { DataTree } from '../tree/dataTree.js';
 import { ZkDatabase } from '../txn/database.js';
 import { JuteWriter } from '../jute/index.js';
@@ -18,57 +17,32 @@ import { openDataDir, type DataDirOptions, type OpenedDataDir } from './dataDir.
 import { StorageError, errorMessage } from './errors.js';
 import type { TxnLogStats } from './txnLogWriter.js';
 import type { SnapshotStats } from './snapshotter.js';
-import type { LoadedSnapshot, SnapshotSource, SourceNode } from './snapshot.js';
-import { TREE_DIGEST_VERSION } from '../tree/digest.js';
-
-const OPEN_ACL_INDEX = -1n;
-
-function aclKey(acl: readonly ACL[]): string {
-  return JSON.stringify(acl.map((a) => [a.perms, a.id.scheme, a.id.id]));
-}
+import type { LoadedSnapshot, SnapshotSource } from './snapshot.js';
+import { TREE_DIGEST_VERSION, type ZxidDigest } from '../tree/digest.js';
+import { treeSnapshotSource } from './treeSnapshotSource.js';
 
 /**
- * A fuzzy view of a live database for a snapshot taken at `zxid` (the last applied txn when it
- * starts). Nodes are read one at a time while writes go on. Nodes created after `zxid` are left
- * out with their subtrees: their creates are in the log after `zxid` and are replayed. A node whose
- * ACL index appeared after the ACL cache was copied (a setACL after `zxid`, also replayed) is
- * written with an equal list from the copy, or OPEN until the replay sets it.
+ * Trees from this size are snapshotted in a worker thread: below it the event loop writes the
+ * snapshot in less time than a worker takes to start (and tests snapshotting every few txns
+ * would find the snapshotter busy).
  */
-export function snapshotSourceOf(db: ZkDatabase, zxid: bigint): SnapshotSource {
+const SNAPSHOT_WORKER_ZNODES_MIN = 100_000;
+
+/**
+ * The live database as a fuzzy SnapshotSource at `zxid` (see treeSnapshotSource); a tree of at
+ * least `workerZnodesMin` znodes can also freeze itself for a snapshot written off the event loop
+ * (snapshotWorker.ts).
+ */
+export function snapshotSourceOf(db: ZkDatabase, zxid: bigint, workerZnodesMin = SNAPSHOT_WORKER_ZNODES_MIN): SnapshotSource {
   const tree = db.tree;
-  let aclCopy: Map<bigint, readonly ACL[]> | undefined;
-  const byKey = new Map<string, bigint>();
+  // Read after the nodes are written, as ZooKeeper does: replaying the log up to this zxid
+  // brings the fuzzy snapshot to exactly this digest.
+  const digest = (): ZxidDigest => ({ zxid: tree.lastProcessedZxid, digestVersion: TREE_DIGEST_VERSION, digest: tree.digest });
+  const live = treeSnapshotSource(tree, () => [...db.sessionsWithTimeouts], zxid, digest);
+  if (tree.nodeCount < workerZnodesMin) return live;
   return {
-    sessions: () => [...db.sessionsWithTimeouts],
-    acls() {
-      aclCopy = new Map(tree.aclCache.entries());
-      for (const [i, a] of aclCopy) byKey.set(aclKey(a), i);
-      return aclCopy;
-    },
-    *nodes(): Generator<SourceNode> {
-      const copy = aclCopy ?? new Map(tree.aclCache.entries());
-      const aclFor = (acl: bigint): bigint => {
-        if (acl === OPEN_ACL_INDEX || copy.has(acl)) return acl;
-        return byKey.get(aclKey(tree.aclCache.get(acl))) ?? OPEN_ACL_INDEX;
-      };
-      const root = tree.getNode('');
-      if (root === undefined) throw new Error('snapshot of a tree without a root');
-      // Each stat is written straight from the columns when the writer takes the node, in the same
-      // turn: the node as it is at that instant, as ZooKeeper copies a node under its lock.
-      yield { path: '', data: root.data, acl: aclFor(root.acl), stat: (w) => root.writeStat(w) };
-      // The tree's pre-order walk (DataTree.nodes) lists a node's children when it reaches the node
-      // and skips the ones deleted before their turn; nodes created after `zxid` are left out with
-      // their subtrees (their creates are replayed from the log).
-      const last = Number(zxid);
-      for (const [p, n] of tree.nodes()) {
-        if (p === '/') continue;
-        if (n.createdZxid > last) continue;
-        yield { path: p, data: n.data, acl: aclFor(n.acl), stat: (w) => n.writeStat(w) };
-      }
-    },
-    // Read after the nodes are written, as ZooKeeper does: replaying the log up to this zxid
-    // brings the fuzzy snapshot to exactly this digest.
-    digest: () => ({ zxid: tree.lastProcessedZxid, digestVersion: TREE_DIGEST_VERSION, digest: tree.digest }),
+    ...live,
+    freeze: () => ({ tree: tree.freeze(), sessions: [...db.sessionsWithTimeouts], zxid, digest: digest() }),
   };
 }
 

@@ -23,6 +23,7 @@ import { StorageError, errorMessage } from './errors.js';
 import { fsyncDir } from './fsutil.js';
 import { compressionOfName, decompressSnapshot, snapshotCompressor, type SnapshotCompression } from './snapshotCompression.js';
 import path from 'node:path';
+import type { FrozenSnapshot } from './treeSnapshotSource.js';
 
 export interface SnapshotNode {
   /** "" for the root, then "/a", "/a/b", ... (ZooKeeper's serialized form). */
@@ -55,6 +56,8 @@ export interface SnapshotSource {
   nodes(): Iterable<SourceNode>;
   /** Read after the nodes: the tree's digest and the zxid it holds then; EMPTY_DIGEST if unknown. */
   digest(): ZxidDigest;
+  /** Everything the snapshot holds, copied at this instant, for a writer in a worker thread (a source that can). */
+  freeze?(): FrozenSnapshot;
 }
 
 export interface LoadedSnapshot {

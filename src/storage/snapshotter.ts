@@ -1,13 +1,16 @@
 /**
  * When and how snapshots are taken while writes continue (SyncRequestProcessor): after more than
  * snapCount/2 + rand(snapCount/2) txns (randomised so the servers of an ensemble do not all
- * snapshot at once), roll the log and serialize the tree in the background, one at a time.
+ * snapshot at once), roll the log and serialize the tree in the background, one at a time: in a
+ * worker thread from a copy frozen when the snapshot starts (snapshotWorker.ts), or, for a source
+ * that cannot freeze, on the event loop in slices while writes go on (a fuzzy snapshot).
  */
 import path from 'node:path';
 import { log } from '../log.js';
 import { snapshotFileName } from './names.js';
 import { writeSnapshotFile, type SnapshotSource } from './snapshot.js';
 import type { SnapshotCompression } from './snapshotCompression.js';
+import { writeSnapshotInWorker } from './snapshotWorker.js';
 import type { StorageObserver } from './storageObserver.js';
 import type { TxnLogWriter } from './txnLogWriter.js';
 
@@ -24,6 +27,11 @@ export interface SnapshotterOptions {
   compression?: SnapshotCompression;
   /** Told how long each snapshot took (snapshottime). */
   observer?: StorageObserver;
+  /**
+   * Write on the event loop in slices (the fuzzy writer) instead of in a worker thread from a copy
+   * frozen at the start (the default, for a source that can freeze).
+   */
+  onLoop?: boolean;
 }
 
 export interface SnapshotStats {
@@ -90,7 +98,10 @@ export class Snapshotter {
     const file = path.join(this.opts.snapDir, snapshotFileName(zxid, this.opts.compression));
     const t0 = performance.now();
     log.info({ file, zxid: `0x${zxid.toString(16)}` }, 'snapshotting');
-    const p = writeSnapshotFile(file, src, { fsync: this.opts.fsync, compression: this.opts.compression })
+    const opts = { fsync: this.opts.fsync, compression: this.opts.compression };
+    const written =
+      src.freeze !== undefined && this.opts.onLoop !== true ? writeSnapshotInWorker(file, src.freeze(), opts) : writeSnapshotFile(file, src, opts);
+    const p = written
       .then((bytes) => {
         this.stats.taken++;
         this.stats.last_ms = performance.now() - t0;

@@ -4,6 +4,9 @@
  * Buffer kept as the request gave it pins the whole packet it was cut from. A slab is written once
  * and never changed (setData appends the new bytes elsewhere), so a view handed out stays valid.
  *
+ * Slabs are shared memory (SharedArrayBuffer): a snapshot written in a worker thread reads the
+ * data in place, and a slab dropped meanwhile stays alive for it as long as it holds it.
+ *
  * Replaced and deleted data leaves dead bytes behind; when they outgrow the live bytes, slabs less
  * than half live are emptied by moving their survivors, so one small
  * survivor never pins a slab for good.
@@ -29,6 +32,18 @@ export class DataArena {
   slabBytes = 0;
   /** Offset of the bytes the last put stored. */
   lastOffset = 0;
+
+  /** The arena of a frozen store (see frozenSlabs): read only. */
+  static thaw(slabs: readonly (Uint8Array | undefined)[]): DataArena {
+    const a = new DataArena();
+    for (const s of slabs) a.slabs.push(s === undefined ? undefined : Buffer.from(s.buffer, s.byteOffset, s.byteLength));
+    return a;
+  }
+
+  /** The slabs as views of their shared memory, for another thread (they are never rewritten). */
+  frozenSlabs(): (Uint8Array | undefined)[] {
+    return this.slabs.map((s) => (s === undefined ? undefined : new Uint8Array(s.buffer, s.byteOffset, s.byteLength)));
+  }
 
   /** Copies `src` into a slab; returns the slab's id (the offset is in lastOffset). */
   put(src: Uint8Array): number {
@@ -83,7 +98,7 @@ export class DataArena {
 
   private newSlab(size: number): number {
     const id = this.freeIds.pop() ?? this.slabs.length;
-    this.slabs[id] = Buffer.allocUnsafeSlow(size);
+    this.slabs[id] = Buffer.from(new SharedArrayBuffer(size));
     this.live[id] = 0;
     this.slabBytes += size;
     return id;

@@ -71,7 +71,7 @@ export class DataNode {
 
   /** Index into the tree's AclCache (-1 = OPEN_ACL_UNSAFE). */
   get acl(): bigint {
-    return BigInt(this.page().acl[indexInPage(this.slot)]!);
+    return BigInt(this.page().acl(indexInPage(this.slot)));
   }
 
   /** A copy: changing it does not change the node. */
@@ -98,7 +98,7 @@ export class DataNode {
   }
 
   get numChildren(): number {
-    return this.page().childCount[indexInPage(this.slot)]!;
+    return this.page().childCount(indexInPage(this.slot));
   }
 
   /** Child names in the order ZooKeeper 3.8 lists them (see NodeStore.childNamesInZkOrder). */
@@ -115,21 +115,21 @@ export class DataNode {
   toStat(): Stat {
     const p = this.page();
     const i = indexInPage(this.slot);
-    const n = p.childCount[i]!;
-    const owner = p.ephemeralOwner[i]!;
+    const n = p.childCount(i);
+    const owner = p.ephemeralOwner(i);
     // Read from the columns into the one object a reply carries (every read and write makes one).
     return {
       czxid: BigInt(p.czxid[i]!),
-      mzxid: BigInt(p.mzxid[i]!),
+      mzxid: BigInt(p.mzxid(i)),
       ctime: BigInt(p.ctime[i]!),
-      mtime: BigInt(p.mtime[i]!),
-      version: p.version[i]!,
-      cversion: (p.cversion[i]! * 2 - n) | 0,
-      aversion: p.aversion[i]!,
+      mtime: BigInt(p.mtime(i)),
+      version: p.version(i),
+      cversion: (p.cversion(i) * 2 - n) | 0,
+      aversion: p.aversion(i),
       ephemeralOwner: owner !== 0n && ephemeralKind(owner) === 'normal' ? owner : 0n,
       dataLength: p.dataLength[i]!,
       numChildren: n,
-      pzxid: BigInt(p.pzxid[i]!),
+      pzxid: BigInt(p.pzxid(i)),
     };
   }
 }

@@ -5,7 +5,7 @@ import type { ACL, Stat, StatPersisted } from '../proto/records.js';
 import { AclCache, OPEN_UNSAFE_ACL_INDEX, READ_ACL_UNSAFE } from './aclCache.js';
 import { DataNode, javaCloneCapacity, javaGrownCapacity, javaHashOrder } from './dataNode.js';
 import { DigestSum, nodeDigestOf } from './digest.js';
-import { NodeStore, exactNumber, indexInPage } from './nodeStore.js';
+import { NodeStore, exactNumber, indexInPage, type FrozenNodes } from './nodeStore.js';
 import { ephemeralKind } from './ephemeralType.js';
 import { WatchManager, type Watcher, type WatcherMode } from './watchManager.js';
 import { LIMIT_NODE, QUOTA_ROOT, QuotaPrefixes, STAT_NODE, formatStats, parseStats, statPath, trimQuotaPath } from './quota.js';
@@ -24,8 +24,14 @@ const DIGEST_STALE_MAX = 65_536;
  * path's components through the store's child index.
  * Mutations trigger watches exactly as ZooKeeper 3.8 does.
  */
+/** A tree at one instant, for a snapshot written in a worker thread (see DataTree.freeze). */
+export interface FrozenTree {
+  nodes: FrozenNodes;
+  acls: [bigint, readonly ACL[]][];
+}
+
 export class DataTree {
-  private readonly store = new NodeStore();
+  private readonly store: NodeStore;
   readonly aclCache = new AclCache();
   private readonly ephemeralsBySession = new Map<bigint, Set<string>>();
   /** Largest size each session's ephemeral set reached (ZooKeeper's HashSet capacity follows it). */
@@ -47,8 +53,10 @@ export class DataTree {
   private readonly digestStale = new Map<number, string>();
 
   /** A tree with /, /zookeeper, /zookeeper/quota and /zookeeper/config, as a fresh ZooKeeper has. */
-  constructor(opts: { empty?: boolean } = {}) {
-    if (opts.empty === true) return;
+  constructor(opts: { empty?: boolean } = {}, frozen?: FrozenTree) {
+    this.store = new NodeStore(frozen?.nodes);
+    for (const [i, acl] of frozen?.acls ?? []) this.aclCache.restore(i, acl);
+    if (opts.empty === true || frozen !== undefined) return;
     const root = this.newSlot(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX);
     this.store.linkRoot(root);
     const proc = this.newSlot(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX);
@@ -56,7 +64,7 @@ export class DataTree {
     this.linkChild(this.newSlot(Buffer.alloc(0), OPEN_UNSAFE_ACL_INDEX), proc, QUOTA_PATH);
     // ZooKeeper sets the config node's ACL with version -1, which leaves aversion at -1.
     const config = this.newSlot(Buffer.alloc(0), this.aclCache.acquire(READ_ACL_UNSAFE));
-    this.store.page(config).aversion[indexInPage(config)] = -1;
+    this.store.page(config).setAversion(indexInPage(config), -1);
     this.linkChild(config, proc, CONFIG_PATH);
     this.digestAdded(ROOT_PATH, root);
     this.digestAdded(PROC_PATH, proc);
@@ -65,7 +73,7 @@ export class DataTree {
   private newSlot(data: Buffer | null, aclIndex: bigint): number {
     const slot = this.store.alloc();
     this.store.setData(slot, data);
-    this.store.page(slot).acl[indexInPage(slot)] = Number(aclIndex);
+    this.store.page(slot).setAcl(indexInPage(slot), Number(aclIndex));
     return slot;
   }
 
@@ -80,15 +88,25 @@ export class DataTree {
   }
 
   private aclIndexOf(slot: number): bigint {
-    return BigInt(this.store.page(slot).acl[indexInPage(slot)]!);
+    return BigInt(this.store.page(slot).acl(indexInPage(slot)));
   }
 
   private ownerOf(slot: number): bigint {
-    return this.store.page(slot).ephemeralOwner[indexInPage(slot)]!;
+    return this.store.page(slot).ephemeralOwner(indexInPage(slot));
   }
 
   private dataLengthOf(slot: number): number {
     return this.store.page(slot).dataLength[indexInPage(slot)]!;
+  }
+
+  /** Its nodes and ACLs as they are now, to thaw in another thread (the columns copied, data and names shared). */
+  freeze(): FrozenTree {
+    return { nodes: this.store.freeze(), acls: [...this.aclCache.entries()] };
+  }
+
+  /** A frozen tree, for walks and reads of its nodes (nodes(), getNode('')); not for lookups by path, watches or changes. */
+  static thaw(f: FrozenTree): DataTree {
+    return new DataTree({}, f);
   }
 
   /** The tree digest ZooKeeper 3.8 computes (digest version 2), as a signed 64-bit value. */
@@ -212,7 +230,7 @@ export class DataTree {
     if (stat instanceof JuteReader) this.store.readStat(slot, stat);
     else this.store.setStat(slot, stat);
     this.store.setData(slot, data);
-    this.store.page(slot).acl[indexInPage(slot)] = Number(aclIndex);
+    this.store.page(slot).setAcl(indexInPage(slot), Number(aclIndex));
     if (isRoot) {
       if (old === undefined) this.store.linkRoot(slot);
       this.digestCounted(ROOT_PATH, slot);
@@ -296,19 +314,20 @@ export class DataTree {
     const pp = this.store.page(parent);
     const pi = indexInPage(parent);
     let cv = parentCVersion;
-    if (cv === -1) cv = pp.cversion[pi]! + 1;
+    if (cv === -1) cv = pp.cversion(pi) + 1;
     // Replaying a create already in a fuzzy snapshot must not move cversion/pzxid backwards.
-    if (cv > pp.cversion[pi]!) {
+    if (cv > pp.cversion(pi)) {
       this.digestChanging(pkey, parent);
-      pp.cversion[pi] = cv;
-      pp.pzxid[pi] = z;
+      pp.setCversion(pi, cv);
+      pp.setPzxid(pi, z);
     }
     const child = this.newSlot(data, aclIndex);
     const cp = this.store.page(child);
     const ci = indexInPage(child);
-    cp.czxid[ci] = cp.mzxid[ci] = cp.pzxid[ci] = z;
-    cp.ctime[ci] = cp.mtime[ci] = t;
-    cp.ephemeralOwner[ci] = ephemeralOwner;
+    // mzxid, pzxid and mtime are held as deltas from czxid and ctime: 0 (as alloc left them) at creation.
+    cp.czxid[ci] = z;
+    cp.ctime[ci] = t;
+    cp.setEphemeralOwner(ci, ephemeralOwner);
     this.store.link(child, parent, path, slash + 1);
     this.digestAdded(path, child);
     this.rememberOwner(path, ephemeralOwner);
@@ -332,9 +351,9 @@ export class DataTree {
     const z = exactNumber(zxid, 'zxid');
     const pp = this.store.page(parent);
     const pi = indexInPage(parent);
-    if (z > pp.pzxid[pi]!) {
+    if (z > pp.pzxid(pi)) {
       this.digestChanging(pkey, parent);
-      pp.pzxid[pi] = z;
+      pp.setPzxid(pi, z);
     }
     const slot = path === ROOT_PATH ? -1 : this.store.child(parent, path, slash + 1, path.length);
     if (slot < 0) throw new KeeperError(Err.NoNode, path);
@@ -343,7 +362,7 @@ export class DataTree {
     const aclIndex = this.aclIndexOf(slot);
     const acl = this.aclCache.get(aclIndex);
     this.aclCache.release(aclIndex);
-    this.forgetOwner(path, this.store.page(slot).ephemeralOwner[indexInPage(slot)]!);
+    this.forgetOwner(path, this.store.page(slot).ephemeralOwner(indexInPage(slot)));
     const length = this.dataLengthOf(slot);
     this.store.release(slot);
     if (pkey.startsWith(PROC_PATH) && path.endsWith(`/${LIMIT_NODE}`)) this.quotas.delete(trimQuotaPath(pkey));
@@ -363,9 +382,9 @@ export class DataTree {
     this.store.setData(slot, data);
     const p = this.store.page(slot);
     const i = indexInPage(slot);
-    p.mtime[i] = t;
-    p.mzxid[i] = z;
-    p.version[i] = version;
+    p.setMtime(i, t);
+    p.setMzxid(i, z);
+    p.setVersion(i, version);
     this.updateQuotaStat(path, (data === null ? 0 : data.length) - before, 0);
     this.dataWatches.trigger(path, EventType.NodeDataChanged, undefined, this.aclCache.get(this.aclIndexOf(slot)));
     return new DataNode(this.store, slot).toStat();
@@ -378,8 +397,8 @@ export class DataTree {
     this.digestChanging(path, slot);
     const p = this.store.page(slot);
     const i = indexInPage(slot);
-    p.aversion[i] = aversion;
-    p.acl[i] = Number(this.aclCache.acquire(acl));
+    p.setAversion(i, aversion);
+    p.setAcl(i, Number(this.aclCache.acquire(acl)));
     return new DataNode(this.store, slot).toStat();
   }
 
@@ -426,10 +445,10 @@ export class DataTree {
     if (slot < 0) throw new KeeperError(Err.NoNode, path);
     const p = this.store.page(slot);
     const i = indexInPage(slot);
-    if (cversion > p.cversion[i]!) {
+    if (cversion > p.cversion(i)) {
       this.digestChanging(path, slot);
-      p.cversion[i] = cversion;
-      p.pzxid[i] = exactNumber(zxid, 'zxid');
+      p.setCversion(i, cversion);
+      p.setPzxid(i, exactNumber(zxid, 'zxid'));
     }
   }
 
@@ -556,7 +575,7 @@ export class DataTree {
     for (const p of dataWatches) {
       const n = this.slotOf(p);
       if (n < 0) fire(EventType.NodeDeleted, p);
-      else if (this.store.page(n).mzxid[indexInPage(n)]! > relativeZxid) fire(EventType.NodeDataChanged, p);
+      else if (this.store.page(n).mzxid(indexInPage(n)) > relativeZxid) fire(EventType.NodeDataChanged, p);
       else this.dataWatches.add(p, watcher);
     }
     for (const p of existWatches) {
@@ -566,7 +585,7 @@ export class DataTree {
     for (const p of childWatches) {
       const n = this.slotOf(p);
       if (n < 0) fire(EventType.NodeDeleted, p);
-      else if (this.store.page(n).pzxid[indexInPage(n)]! > relativeZxid) fire(EventType.NodeChildrenChanged, p);
+      else if (this.store.page(n).pzxid(indexInPage(n)) > relativeZxid) fire(EventType.NodeChildrenChanged, p);
       else this.childWatches.add(p, watcher);
     }
     for (const p of persistentWatches) {

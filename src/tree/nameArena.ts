@@ -5,6 +5,9 @@
  * UTF-16 code units, so every JS string, even one with a lone surrogate, comes back the same.
  * Its stored length says which: ≥ 0 latin1 bytes, < 0 minus the UTF-16 byte count.
  *
+ * The buffer is shared memory and its bytes are never rewritten (growth and compaction move the
+ * names to a new buffer), so a snapshot written in a worker thread reads them in place.
+ *
  * Names of deleted znodes leave dead bytes; once they outgrow the live ones the owner rewrites
  * the live names into a fresh buffer (compaction, see NodeStore).
  */
@@ -26,12 +29,29 @@ export function hashChars(seed: number, s: string, start: number, end: number): 
   return (h ^ (h >>> 13)) | 0;
 }
 
+function sharedBytes(n: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(n));
+}
+
 export class NameArena {
-  private bytes = new Uint8Array(BYTES_MIN);
+  private bytes = sharedBytes(BYTES_MIN);
   private fill = 0;
   private liveBytes = 0;
   /** Offset of the bytes the last put stored. */
   lastOffset = 0;
+
+  /** The arena of a frozen store (see frozenBytes): read only. */
+  static thaw(bytes: Uint8Array): NameArena {
+    const a = new NameArena();
+    a.bytes = bytes;
+    a.fill = a.liveBytes = bytes.length;
+    return a;
+  }
+
+  /** The names stored so far, as a view of their shared memory (never rewritten) for another thread. */
+  frozenBytes(): Uint8Array {
+    return this.bytes.subarray(0, this.fill);
+  }
 
   /** Stores s[start, end); returns its stored length (the offset is in lastOffset). */
   put(s: string, start: number, end: number): number {
@@ -67,7 +87,7 @@ export class NameArena {
     let cap = this.bytes.length * 2;
     while (cap < this.fill + size) cap *= 2;
     if (cap > 0x7fffffff) throw new Error(`node names need ${cap} bytes: beyond the 2 GiB a name offset can address`);
-    const bigger = new Uint8Array(cap);
+    const bigger = sharedBytes(cap);
     bigger.set(this.bytes.subarray(0, this.fill));
     this.bytes = bigger;
   }
@@ -115,7 +135,7 @@ export class NameArena {
    */
   compact(): (off: number, len: number) => number {
     const old = this.bytes;
-    this.bytes = new Uint8Array(Math.max(BYTES_MIN, this.liveBytes * 2));
+    this.bytes = sharedBytes(Math.max(BYTES_MIN, this.liveBytes * 2));
     this.fill = 0;
     return (off, len) => {
       const size = Math.abs(len);

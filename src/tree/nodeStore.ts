@@ -34,50 +34,280 @@ const SLASH = 0x2f;
 /** log2 of the capacity ZooKeeper gives a node's child set (new HashSet<>(8)). */
 const JAVA_CHILD_SET_CAPACITY_LOG2 = 3;
 
-/** Bytes of one slot over all columns of a page. */
-const SLOT_BYTES = 6 * 8 + 8 + 8 * 4 + 7 * 4 + 1;
+/** Bytes of one slot over the columns every page holds (czxid, ctime and 10 int32 columns). */
+const SLOT_BYTES = 2 * 8 + 10 * 4;
 
 /**
- * One page of columns, all views of one ArrayBuffer (one allocation per page); slot s is at index
- * s & PAGE_MASK of page s >>> PAGE_BITS.
+ * Shared all-zero columns: a page's lazy column is one of these until a slot of the page is given
+ * a value other than 0, and only then gets its own array. In a big tree most znodes are leaves
+ * written once (no children, no setData, open ACL, not ephemeral), so most pages never hold their
+ * own versions, deltas, ACLs, owners or child lists: about 61 of a slot's 117 bytes.
+ */
+const ZERO_F64: Float64Array = new Float64Array(PAGE_SLOTS);
+const ZERO_I32: Int32Array = new Int32Array(PAGE_SLOTS);
+const ZERO_U8: Uint8Array = new Uint8Array(PAGE_SLOTS);
+const ZERO_OWNERS = new ArrayBuffer(PAGE_SLOTS * 8);
+const ZERO_OWNER: BigInt64Array = new BigInt64Array(ZERO_OWNERS);
+const ZERO_OWNER_WORDS: Int32Array = new Int32Array(ZERO_OWNERS);
+
+/** Whether the shared zero columns are still all zero (a write that bypassed a setter would show here). */
+function sharedZerosIntact(): boolean {
+  for (let i = 0; i < PAGE_SLOTS; i++)
+    if (ZERO_F64[i] !== 0 || ZERO_I32[i] !== 0 || ZERO_U8[i] !== 0 || ZERO_OWNER_WORDS[2 * i] !== 0 || ZERO_OWNER_WORDS[2 * i + 1] !== 0) return false;
+  return true;
+}
+
+/** The page's own copy of a lazy column when `v` is about to go into it (a 0 may stay shared). */
+function ownF64(col: Float64Array, v: number): Float64Array {
+  return col === ZERO_F64 && v !== 0 ? new Float64Array(PAGE_SLOTS) : col;
+}
+function ownI32(col: Int32Array, v: number): Int32Array {
+  return col === ZERO_I32 && v !== 0 ? new Int32Array(PAGE_SLOTS) : col;
+}
+
+/** b - a, held exactly (both are exact doubles; their difference must be too). */
+function delta(b: number, a: number, what: string): number {
+  const d = b - a;
+  if (d > Number.MAX_SAFE_INTEGER || d < -Number.MAX_SAFE_INTEGER) throw new Error(`${what} ${b} is too far from ${a} to be held exactly`);
+  return d;
+}
+
+/** Where a frozen page's columns are in the frozen buffer: its own columns, then each lazy one (-1: shared zeros). */
+export interface FrozenPage {
+  own: number;
+  lazy: number[];
+}
+
+/**
+ * The node store at one instant, for a snapshot written in a worker thread (structured-clone safe):
+ * the columns copied into one buffer (transferred, so one copy in all), and the data slabs and
+ * names as the shared memory they already are (written once, never changed: see DataArena).
+ */
+export interface FrozenNodes {
+  columns: ArrayBuffer;
+  pages: FrozenPage[];
+  slabs: (Uint8Array | undefined)[];
+  names: Uint8Array;
+  root: number;
+  next: number;
+  linked: number;
+}
+
+/**
+ * One page of columns; slot s is at index s & PAGE_MASK of page s >>> PAGE_BITS. The columns every
+ * znode uses are views of one ArrayBuffer (one allocation per page); the others are lazy (shared
+ * zeros until needed) and are read and written through the methods below, which also keep their
+ * encodings: mzxid, pzxid and mtime as deltas from czxid and ctime (0 until they move), the ACL
+ * index plus one (OPEN_ACL_UNSAFE's -1 is 0), firstChild plus one (none is 0), and log2 of the
+ * Java child-set capacity minus its initial 3.
  */
 export class Page {
-  private readonly bytes = new ArrayBuffer(PAGE_SLOTS * SLOT_BYTES);
-  readonly czxid = new Float64Array(this.bytes, 0, PAGE_SLOTS);
-  readonly mzxid = new Float64Array(this.bytes, PAGE_SLOTS * 8, PAGE_SLOTS);
-  readonly pzxid = new Float64Array(this.bytes, PAGE_SLOTS * 16, PAGE_SLOTS);
-  readonly ctime = new Float64Array(this.bytes, PAGE_SLOTS * 24, PAGE_SLOTS);
-  readonly mtime = new Float64Array(this.bytes, PAGE_SLOTS * 32, PAGE_SLOTS);
-  /** ACL cache index (-1 = OPEN_ACL_UNSAFE). */
-  readonly acl = new Float64Array(this.bytes, PAGE_SLOTS * 40, PAGE_SLOTS);
-  readonly ephemeralOwner = new BigInt64Array(this.bytes, PAGE_SLOTS * 48, PAGE_SLOTS);
-  /** The same column as 32-bit words (low word first): copied without making a bigint. */
-  readonly ephemeralOwnerWords = new Int32Array(this.bytes, PAGE_SLOTS * 48, PAGE_SLOTS * 2);
-  readonly version = new Int32Array(this.bytes, PAGE_SLOTS * 56, PAGE_SLOTS);
-  readonly cversion = new Int32Array(this.bytes, PAGE_SLOTS * 60, PAGE_SLOTS);
-  readonly aversion = new Int32Array(this.bytes, PAGE_SLOTS * 64, PAGE_SLOTS);
+  private readonly bytes: Uint8Array;
+  readonly czxid: Float64Array;
+  readonly ctime: Float64Array;
   /** The node's digest as last counted in the tree's (int32). */
-  readonly digest = new Int32Array(this.bytes, PAGE_SLOTS * 68, PAGE_SLOTS);
-  readonly dataSlab = new Int32Array(this.bytes, PAGE_SLOTS * 72, PAGE_SLOTS);
-  readonly dataOffset = new Int32Array(this.bytes, PAGE_SLOTS * 76, PAGE_SLOTS);
-  readonly dataLength = new Int32Array(this.bytes, PAGE_SLOTS * 80, PAGE_SLOTS);
+  readonly digest: Int32Array;
+  readonly dataSlab: Int32Array;
+  readonly dataOffset: Int32Array;
+  readonly dataLength: Int32Array;
   /** Bumped when the slot is freed, so a DataNode kept past its znode's deletion is caught. */
-  readonly generation = new Int32Array(this.bytes, PAGE_SLOTS * 84, PAGE_SLOTS);
+  readonly generation: Int32Array;
   /** The tree's shape: parent slot (NO_PARENT for the root, FREE for a free slot) and name. */
-  readonly parent = new Int32Array(this.bytes, PAGE_SLOTS * 88, PAGE_SLOTS);
-  readonly nameOffset = new Int32Array(this.bytes, PAGE_SLOTS * 92, PAGE_SLOTS);
+  readonly parent: Int32Array;
+  readonly nameOffset: Int32Array;
   /** The name's stored length (see NameArena). */
-  readonly nameLength = new Int32Array(this.bytes, PAGE_SLOTS * 96, PAGE_SLOTS);
+  readonly nameLength: Int32Array;
   /**
    * Children as a list in creation order: firstChild, then nextSibling; prevSibling is circular
    * (the first child's points at the last), so appending and unlinking are O(1).
    */
-  readonly firstChild = new Int32Array(this.bytes, PAGE_SLOTS * 100, PAGE_SLOTS);
-  readonly nextSibling = new Int32Array(this.bytes, PAGE_SLOTS * 104, PAGE_SLOTS);
-  readonly prevSibling = new Int32Array(this.bytes, PAGE_SLOTS * 108, PAGE_SLOTS);
-  readonly childCount = new Int32Array(this.bytes, PAGE_SLOTS * 112, PAGE_SLOTS);
-  /** log2 of the table size ZooKeeper's HashSet of this node's children would have (grows, never shrinks). */
-  readonly javaCapacityLog2 = new Uint8Array(this.bytes, PAGE_SLOTS * 116, PAGE_SLOTS);
+  readonly nextSibling: Int32Array;
+  readonly prevSibling: Int32Array;
+
+  private mzxidDelta = ZERO_F64;
+  private pzxidDelta = ZERO_F64;
+  private mtimeDelta = ZERO_F64;
+  private aclPlus1 = ZERO_F64;
+  private owner = ZERO_OWNER;
+  /** The owner column as 32-bit words (low word first): copied without making a bigint. */
+  private ownerWords = ZERO_OWNER_WORDS;
+  private versions = ZERO_I32;
+  private cversions = ZERO_I32;
+  private aversions = ZERO_I32;
+  private firstChildPlus1 = ZERO_I32;
+  private childCounts = ZERO_I32;
+  /** log2 of the table size ZooKeeper's HashSet of this node's children would have, minus 3 (grows, never shrinks). */
+  private javaCapacityLog2Minus3 = ZERO_U8;
+
+  /** A fresh page, or a frozen one's columns as views of `frozen.buffer` (see freezeInto). */
+  constructor(frozen?: { buffer: ArrayBuffer; at: FrozenPage }) {
+    const buffer = frozen?.buffer ?? new ArrayBuffer(PAGE_SLOTS * SLOT_BYTES);
+    const o = frozen?.at.own ?? 0;
+    const f64 = (k: number): Float64Array => new Float64Array(buffer, o + PAGE_SLOTS * k, PAGE_SLOTS);
+    const i32 = (k: number): Int32Array => new Int32Array(buffer, o + PAGE_SLOTS * k, PAGE_SLOTS);
+    this.bytes = new Uint8Array(buffer, o, PAGE_SLOTS * SLOT_BYTES);
+    this.czxid = f64(0);
+    this.ctime = f64(8);
+    this.digest = i32(16);
+    this.dataSlab = i32(20);
+    this.dataOffset = i32(24);
+    this.dataLength = i32(28);
+    this.generation = i32(32);
+    this.parent = i32(36);
+    this.nameOffset = i32(40);
+    this.nameLength = i32(44);
+    this.nextSibling = i32(48);
+    this.prevSibling = i32(52);
+    if (frozen === undefined) return;
+    const lazy = frozen.at.lazy;
+    const col = <T>(k: number, make: (at: number) => T, zero: T): T => (lazy[k]! < 0 ? zero : make(lazy[k]!));
+    this.mzxidDelta = col(0, (at) => new Float64Array(buffer, at, PAGE_SLOTS), ZERO_F64);
+    this.pzxidDelta = col(1, (at) => new Float64Array(buffer, at, PAGE_SLOTS), ZERO_F64);
+    this.mtimeDelta = col(2, (at) => new Float64Array(buffer, at, PAGE_SLOTS), ZERO_F64);
+    this.aclPlus1 = col(3, (at) => new Float64Array(buffer, at, PAGE_SLOTS), ZERO_F64);
+    this.owner = col(4, (at) => new BigInt64Array(buffer, at, PAGE_SLOTS), ZERO_OWNER);
+    this.ownerWords = col(4, (at) => new Int32Array(buffer, at, PAGE_SLOTS * 2), ZERO_OWNER_WORDS);
+    this.versions = col(5, (at) => new Int32Array(buffer, at, PAGE_SLOTS), ZERO_I32);
+    this.cversions = col(6, (at) => new Int32Array(buffer, at, PAGE_SLOTS), ZERO_I32);
+    this.aversions = col(7, (at) => new Int32Array(buffer, at, PAGE_SLOTS), ZERO_I32);
+    this.firstChildPlus1 = col(8, (at) => new Int32Array(buffer, at, PAGE_SLOTS), ZERO_I32);
+    this.childCounts = col(9, (at) => new Int32Array(buffer, at, PAGE_SLOTS), ZERO_I32);
+    this.javaCapacityLog2Minus3 = col(10, (at) => new Uint8Array(buffer, at, PAGE_SLOTS), ZERO_U8);
+  }
+
+  /** The page's own columns, in constructor order (shared zeros left out). */
+  private lazyColumns(): (Uint8Array | null)[] {
+    const own = (c: ArrayBufferView, zero: ArrayBufferView): Uint8Array | null => (c === zero ? null : new Uint8Array(c.buffer, c.byteOffset, c.byteLength));
+    return [
+      own(this.mzxidDelta, ZERO_F64),
+      own(this.pzxidDelta, ZERO_F64),
+      own(this.mtimeDelta, ZERO_F64),
+      own(this.aclPlus1, ZERO_F64),
+      own(this.owner, ZERO_OWNER),
+      own(this.versions, ZERO_I32),
+      own(this.cversions, ZERO_I32),
+      own(this.aversions, ZERO_I32),
+      own(this.firstChildPlus1, ZERO_I32),
+      own(this.childCounts, ZERO_I32),
+      own(this.javaCapacityLog2Minus3, ZERO_U8),
+    ];
+  }
+
+  /** Bytes freezeInto copies. */
+  get frozenBytes(): number {
+    return this.lazyColumns().reduce((n, c) => n + (c?.length ?? 0), this.bytes.length);
+  }
+
+  /** Copies the page's columns into `dst` from `at` (every offset a multiple of PAGE_SLOTS, so views stay aligned). */
+  freezeInto(dst: Uint8Array, at: number): FrozenPage {
+    dst.set(this.bytes, at);
+    const frozen: FrozenPage = { own: at, lazy: [] };
+    at += this.bytes.length;
+    for (const c of this.lazyColumns()) {
+      if (c === null) {
+        frozen.lazy.push(-1);
+        continue;
+      }
+      dst.set(c, at);
+      frozen.lazy.push(at);
+      at += c.length;
+    }
+    return frozen;
+  }
+
+  mzxid(i: number): number {
+    return this.czxid[i]! + this.mzxidDelta[i]!;
+  }
+  setMzxid(i: number, z: number): void {
+    const d = delta(z, this.czxid[i]!, 'mzxid');
+    (this.mzxidDelta = ownF64(this.mzxidDelta, d))[i] = d;
+  }
+  pzxid(i: number): number {
+    return this.czxid[i]! + this.pzxidDelta[i]!;
+  }
+  setPzxid(i: number, z: number): void {
+    const d = delta(z, this.czxid[i]!, 'pzxid');
+    (this.pzxidDelta = ownF64(this.pzxidDelta, d))[i] = d;
+  }
+  mtime(i: number): number {
+    return this.ctime[i]! + this.mtimeDelta[i]!;
+  }
+  setMtime(i: number, t: number): void {
+    const d = delta(t, this.ctime[i]!, 'mtime');
+    (this.mtimeDelta = ownF64(this.mtimeDelta, d))[i] = d;
+  }
+  /** ACL cache index (-1 = OPEN_ACL_UNSAFE). */
+  acl(i: number): number {
+    return this.aclPlus1[i]! - 1;
+  }
+  setAcl(i: number, index: number): void {
+    (this.aclPlus1 = ownF64(this.aclPlus1, index + 1))[i] = index + 1;
+  }
+  ephemeralOwner(i: number): bigint {
+    return this.owner[i]!;
+  }
+  /** ephemeralOwner's high and low 32-bit words. */
+  ephemeralOwnerHigh(i: number): number {
+    return this.ownerWords[2 * i + 1]!;
+  }
+  ephemeralOwnerLow(i: number): number {
+    return this.ownerWords[2 * i]!;
+  }
+  setEphemeralOwnerWords(i: number, high: number, low: number): void {
+    if (this.owner === ZERO_OWNER) {
+      if (high === 0 && low === 0) return;
+      const b = new ArrayBuffer(PAGE_SLOTS * 8);
+      this.owner = new BigInt64Array(b);
+      this.ownerWords = new Int32Array(b);
+    }
+    this.ownerWords[2 * i + 1] = high;
+    this.ownerWords[2 * i] = low;
+  }
+  setEphemeralOwner(i: number, owner: bigint): void {
+    this.setEphemeralOwnerWords(i, Number(BigInt.asIntN(32, owner >> 32n)), Number(BigInt.asIntN(32, owner)));
+  }
+  version(i: number): number {
+    return this.versions[i]!;
+  }
+  setVersion(i: number, v: number): void {
+    (this.versions = ownI32(this.versions, v))[i] = v;
+  }
+  cversion(i: number): number {
+    return this.cversions[i]!;
+  }
+  setCversion(i: number, v: number): void {
+    (this.cversions = ownI32(this.cversions, v))[i] = v;
+  }
+  aversion(i: number): number {
+    return this.aversions[i]!;
+  }
+  setAversion(i: number, v: number): void {
+    (this.aversions = ownI32(this.aversions, v))[i] = v;
+  }
+  /** First child's slot, NONE if none. */
+  firstChild(i: number): number {
+    return this.firstChildPlus1[i]! - 1;
+  }
+  setFirstChild(i: number, slot: number): void {
+    (this.firstChildPlus1 = ownI32(this.firstChildPlus1, slot + 1))[i] = slot + 1;
+  }
+  childCount(i: number): number {
+    return this.childCounts[i]!;
+  }
+  setChildCount(i: number, n: number): void {
+    (this.childCounts = ownI32(this.childCounts, n))[i] = n;
+  }
+  javaCapacityLog2(i: number): number {
+    return this.javaCapacityLog2Minus3[i]! + JAVA_CHILD_SET_CAPACITY_LOG2;
+  }
+  setJavaCapacityLog2(i: number, log2: number): void {
+    const v = log2 - JAVA_CHILD_SET_CAPACITY_LOG2;
+    if (this.javaCapacityLog2Minus3 === ZERO_U8) {
+      if (v === 0) return;
+      this.javaCapacityLog2Minus3 = new Uint8Array(PAGE_SLOTS);
+    }
+    this.javaCapacityLog2Minus3[i] = v;
+  }
 }
 
 export function indexInPage(slot: number): number {
@@ -114,8 +344,8 @@ export class NodeStore implements KeyedSlots {
   private readonly pages: Page[] = [];
   private readonly free: number[] = [];
   private next = 0;
-  readonly arena = new DataArena();
-  readonly names = new NameArena();
+  readonly arena: DataArena;
+  readonly names: NameArena;
   private readonly index = new ChildIndex(this);
   /** The root's slot, -1 before there is one. */
   root = NONE;
@@ -132,16 +362,40 @@ export class NodeStore implements KeyedSlots {
     const p = this.page(this.digestSlot);
     const i = this.digestSlot & PAGE_MASK;
     putLongNumber(view, off, p.czxid[i]!);
-    putLongNumber(view, off + 8, p.mzxid[i]!);
-    putLongNumber(view, off + 16, p.pzxid[i]!);
+    putLongNumber(view, off + 8, p.mzxid(i));
+    putLongNumber(view, off + 16, p.pzxid(i));
     putLongNumber(view, off + 24, p.ctime[i]!);
-    putLongNumber(view, off + 32, p.mtime[i]!);
-    view.setInt32(off + 40, p.version[i]!);
-    view.setInt32(off + 44, p.cversion[i]!);
-    view.setInt32(off + 48, p.aversion[i]!);
-    view.setInt32(off + 52, p.ephemeralOwnerWords[2 * i + 1]!);
-    view.setInt32(off + 56, p.ephemeralOwnerWords[2 * i]!);
+    putLongNumber(view, off + 32, p.mtime(i));
+    view.setInt32(off + 40, p.version(i));
+    view.setInt32(off + 44, p.cversion(i));
+    view.setInt32(off + 48, p.aversion(i));
+    view.setInt32(off + 52, p.ephemeralOwnerHigh(i));
+    view.setInt32(off + 56, p.ephemeralOwnerLow(i));
   };
+
+  /** An empty store, or a frozen one thawed (for walks and reads: its child index is empty, so lookups below the root find nothing). */
+  constructor(frozen?: FrozenNodes) {
+    this.arena = frozen === undefined ? new DataArena() : DataArena.thaw(frozen.slabs);
+    this.names = frozen === undefined ? new NameArena() : NameArena.thaw(frozen.names);
+    if (frozen === undefined) return;
+    for (const at of frozen.pages) this.pages.push(new Page({ buffer: frozen.columns, at }));
+    this.root = frozen.root;
+    this.next = frozen.next;
+    this.linked = frozen.linked;
+  }
+
+  /** A copy of the store as it is now, to thaw in a worker thread (the columns copied in one allocation, freed whole). */
+  freeze(): FrozenNodes {
+    const columns = new ArrayBuffer(this.pages.reduce((n, p) => n + p.frozenBytes, 0));
+    const dst = new Uint8Array(columns);
+    let at = 0;
+    const pages: FrozenPage[] = [];
+    for (const p of this.pages) {
+      pages.push(p.freezeInto(dst, at));
+      at += p.frozenBytes;
+    }
+    return { columns, pages, slabs: this.arena.frozenSlabs(), names: this.names.frozenBytes(), root: this.root, next: this.next, linked: this.linked };
+  }
 
   page(slot: number): Page {
     return this.pages[slot >>> PAGE_BITS]!;
@@ -152,21 +406,30 @@ export class NodeStore implements KeyedSlots {
     let slot = this.free.pop();
     if (slot === undefined) {
       slot = this.next++;
-      if (slot >>> PAGE_BITS === this.pages.length) this.pages.push(new Page());
+      if (slot >>> PAGE_BITS === this.pages.length) {
+        if (!sharedZerosIntact()) throw new Error('a shared zero column of the node store was written to');
+        this.pages.push(new Page());
+      }
     }
     const p = this.page(slot);
     const i = slot & PAGE_MASK;
-    p.czxid[i] = p.mzxid[i] = p.pzxid[i] = p.ctime[i] = p.mtime[i] = 0;
-    p.version[i] = p.cversion[i] = p.aversion[i] = p.digest[i] = 0;
-    p.ephemeralOwner[i] = 0n;
-    p.acl[i] = -1;
+    p.czxid[i] = p.ctime[i] = 0;
+    p.setMzxid(i, 0);
+    p.setPzxid(i, 0);
+    p.setMtime(i, 0);
+    p.setVersion(i, 0);
+    p.setCversion(i, 0);
+    p.setAversion(i, 0);
+    p.digest[i] = 0;
+    p.setEphemeralOwnerWords(i, 0, 0);
+    p.setAcl(i, -1);
     p.dataSlab[i] = NULL_DATA;
     p.dataLength[i] = 0;
     p.parent[i] = FREE;
     p.nameLength[i] = 0;
-    p.firstChild[i] = NONE;
-    p.childCount[i] = 0;
-    p.javaCapacityLog2[i] = JAVA_CHILD_SET_CAPACITY_LOG2;
+    p.setFirstChild(i, NONE);
+    p.setChildCount(i, 0);
+    p.setJavaCapacityLog2(i, JAVA_CHILD_SET_CAPACITY_LOG2);
     return slot;
   }
 
@@ -186,14 +449,14 @@ export class NodeStore implements KeyedSlots {
     const p = this.page(slot);
     const i = slot & PAGE_MASK;
     p.czxid[i] = exactNumber(s.czxid, 'czxid');
-    p.mzxid[i] = exactNumber(s.mzxid, 'mzxid');
-    p.pzxid[i] = exactNumber(s.pzxid, 'pzxid');
+    p.setMzxid(i, exactNumber(s.mzxid, 'mzxid'));
+    p.setPzxid(i, exactNumber(s.pzxid, 'pzxid'));
     p.ctime[i] = exactNumber(s.ctime, 'ctime');
-    p.mtime[i] = exactNumber(s.mtime, 'mtime');
-    p.version[i] = s.version;
-    p.cversion[i] = s.cversion;
-    p.aversion[i] = s.aversion;
-    p.ephemeralOwner[i] = s.ephemeralOwner;
+    p.setMtime(i, exactNumber(s.mtime, 'mtime'));
+    p.setVersion(i, s.version);
+    p.setCversion(i, s.cversion);
+    p.setAversion(i, s.aversion);
+    p.setEphemeralOwner(i, s.ephemeralOwner);
   }
 
   stat(slot: number): StatPersisted {
@@ -201,14 +464,14 @@ export class NodeStore implements KeyedSlots {
     const i = slot & PAGE_MASK;
     return {
       czxid: BigInt(p.czxid[i]!),
-      mzxid: BigInt(p.mzxid[i]!),
+      mzxid: BigInt(p.mzxid(i)),
       ctime: BigInt(p.ctime[i]!),
-      mtime: BigInt(p.mtime[i]!),
-      version: p.version[i]!,
-      cversion: p.cversion[i]!,
-      aversion: p.aversion[i]!,
-      ephemeralOwner: p.ephemeralOwner[i]!,
-      pzxid: BigInt(p.pzxid[i]!),
+      mtime: BigInt(p.mtime(i)),
+      version: p.version(i),
+      cversion: p.cversion(i),
+      aversion: p.aversion(i),
+      ephemeralOwner: p.ephemeralOwner(i),
+      pzxid: BigInt(p.pzxid(i)),
     };
   }
 
@@ -222,15 +485,15 @@ export class NodeStore implements KeyedSlots {
     const off = w.take(STAT_PERSISTED_BYTES);
     const v = w.view;
     putLongNumber(v, off, p.czxid[i]!);
-    putLongNumber(v, off + 8, p.mzxid[i]!);
+    putLongNumber(v, off + 8, p.mzxid(i));
     putLongNumber(v, off + 16, p.ctime[i]!);
-    putLongNumber(v, off + 24, p.mtime[i]!);
-    v.setInt32(off + 32, p.version[i]!);
-    v.setInt32(off + 36, p.cversion[i]!);
-    v.setInt32(off + 40, p.aversion[i]!);
-    v.setInt32(off + 44, p.ephemeralOwnerWords[2 * i + 1]!);
-    v.setInt32(off + 48, p.ephemeralOwnerWords[2 * i]!);
-    putLongNumber(v, off + 52, p.pzxid[i]!);
+    putLongNumber(v, off + 24, p.mtime(i));
+    v.setInt32(off + 32, p.version(i));
+    v.setInt32(off + 36, p.cversion(i));
+    v.setInt32(off + 40, p.aversion(i));
+    v.setInt32(off + 44, p.ephemeralOwnerHigh(i));
+    v.setInt32(off + 48, p.ephemeralOwnerLow(i));
+    putLongNumber(v, off + 52, p.pzxid(i));
   }
 
   /** Reads a StatPersisted into the columns; a zxid or time beyond 2^53 stops the server (see exactNumber). */
@@ -240,15 +503,14 @@ export class NodeStore implements KeyedSlots {
     const b = r.buf;
     const off = r.skip(STAT_PERSISTED_BYTES);
     p.czxid[i] = readLongNumber(b, off, 'czxid');
-    p.mzxid[i] = readLongNumber(b, off + 8, 'mzxid');
+    p.setMzxid(i, readLongNumber(b, off + 8, 'mzxid'));
     p.ctime[i] = readLongNumber(b, off + 16, 'ctime');
-    p.mtime[i] = readLongNumber(b, off + 24, 'mtime');
-    p.version[i] = b.readInt32BE(off + 32);
-    p.cversion[i] = b.readInt32BE(off + 36);
-    p.aversion[i] = b.readInt32BE(off + 40);
-    p.ephemeralOwnerWords[2 * i + 1] = b.readInt32BE(off + 44);
-    p.ephemeralOwnerWords[2 * i] = b.readInt32BE(off + 48);
-    p.pzxid[i] = readLongNumber(b, off + 52, 'pzxid');
+    p.setMtime(i, readLongNumber(b, off + 24, 'mtime'));
+    p.setVersion(i, b.readInt32BE(off + 32));
+    p.setCversion(i, b.readInt32BE(off + 36));
+    p.setAversion(i, b.readInt32BE(off + 40));
+    p.setEphemeralOwnerWords(i, b.readInt32BE(off + 44), b.readInt32BE(off + 48));
+    p.setPzxid(i, readLongNumber(b, off + 52, 'pzxid'));
   }
 
   /** Stores a copy of `data` (null kept apart from empty), letting go of the node's old bytes. */
@@ -347,9 +609,9 @@ export class NodeStore implements KeyedSlots {
     p.nextSibling[i] = NONE;
     const pp = this.page(parent);
     const pi = parent & PAGE_MASK;
-    const first = pp.firstChild[pi]!;
+    const first = pp.firstChild(pi);
     if (first === NONE) {
-      pp.firstChild[pi] = slot;
+      pp.setFirstChild(pi, slot);
       p.prevSibling[i] = slot;
     } else {
       const fp = this.page(first);
@@ -359,8 +621,11 @@ export class NodeStore implements KeyedSlots {
       p.prevSibling[i] = last;
       fp.prevSibling[fi] = slot;
     }
-    const n = ++pp.childCount[pi]!;
-    while (n > (1 << pp.javaCapacityLog2[pi]!) * 0.75) pp.javaCapacityLog2[pi]!++;
+    const n = pp.childCount(pi) + 1;
+    pp.setChildCount(pi, n);
+    let log2 = pp.javaCapacityLog2(pi);
+    while (n > (1 << log2) * 0.75) log2++;
+    pp.setJavaCapacityLog2(pi, log2);
     this.ordered.delete(parent);
     this.index.insert(hashChars(hashSeed(parent), path, start, end), slot);
     this.linked++;
@@ -371,7 +636,7 @@ export class NodeStore implements KeyedSlots {
   private unlink(slot: number): void {
     const p = this.page(slot);
     const i = slot & PAGE_MASK;
-    if (p.childCount[i] !== 0) throw new Error(`unlinking slot ${slot}, which has ${p.childCount[i]} children`);
+    if (p.childCount(i) !== 0) throw new Error(`unlinking slot ${slot}, which has ${p.childCount(i)} children`);
     const parent = p.parent[i]!;
     if (parent === NO_PARENT) {
       this.root = NONE;
@@ -381,17 +646,17 @@ export class NodeStore implements KeyedSlots {
       const pi = parent & PAGE_MASK;
       const next = p.nextSibling[i]!;
       const prev = p.prevSibling[i]!;
-      if (pp.firstChild[pi] === slot) {
-        pp.firstChild[pi] = next;
+      if (pp.firstChild(pi) === slot) {
+        pp.setFirstChild(pi, next);
         if (next !== NONE) this.page(next).prevSibling[next & PAGE_MASK] = prev;
       } else {
         this.page(prev).nextSibling[prev & PAGE_MASK] = next;
-        const first = pp.firstChild[pi]!;
+        const first = pp.firstChild(pi);
         // The last child's successor is none; the first child's prevSibling names the last one.
         if (next !== NONE) this.page(next).prevSibling[next & PAGE_MASK] = prev;
         else this.page(first).prevSibling[first & PAGE_MASK] = prev;
       }
-      pp.childCount[pi]!--;
+      pp.setChildCount(pi, pp.childCount(pi) - 1);
       this.ordered.delete(parent);
       this.pathChars -= this.pathLengthOf(slot);
       this.names.release(p.nameLength[i]!);
@@ -436,20 +701,20 @@ export class NodeStore implements KeyedSlots {
   }
 
   childCountOf(slot: number): number {
-    return this.page(slot).childCount[slot & PAGE_MASK]!;
+    return this.page(slot).childCount(slot & PAGE_MASK);
   }
 
   /** The children's slots in creation order. */
   childSlots(slot: number): number[] {
     const out: number[] = [];
-    for (let c = this.page(slot).firstChild[slot & PAGE_MASK]!; c !== NONE; c = this.page(c).nextSibling[c & PAGE_MASK]!) out.push(c);
+    for (let c = this.page(slot).firstChild(slot & PAGE_MASK); c !== NONE; c = this.page(c).nextSibling[c & PAGE_MASK]!) out.push(c);
     return out;
   }
 
   /** The children's slots and generations, interleaved (a walk that yields checks them with isLive). */
   childSlotsAndGenerations(slot: number): number[] {
     const out: number[] = [];
-    for (let c = this.page(slot).firstChild[slot & PAGE_MASK]!; c !== NONE;) {
+    for (let c = this.page(slot).firstChild(slot & PAGE_MASK); c !== NONE;) {
       const p = this.page(c);
       const i = c & PAGE_MASK;
       out.push(c, p.generation[i]!);
@@ -472,8 +737,8 @@ export class NodeStore implements KeyedSlots {
     if (names === undefined) {
       const p = this.page(slot);
       const i = slot & PAGE_MASK;
-      if (p.childCount[i] === 0) return [];
-      names = javaHashOrder(this.childNames(slot), 1 << p.javaCapacityLog2[i]!);
+      if (p.childCount(i) === 0) return [];
+      names = javaHashOrder(this.childNames(slot), 1 << p.javaCapacityLog2(i));
       this.ordered.set(slot, names);
     }
     return names;
