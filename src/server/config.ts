@@ -247,6 +247,7 @@ export function parseZooCfg(text: string, ctx: { file?: string; sysProps?: Recor
   // A system property in ZooKeeper (Boolean.getBoolean): only "true", in any case, turns it on.
   const ro = take('readonlymode.enabled');
   if (ro !== undefined) o.readOnlyModeEnabled = ro.toLowerCase() === 'true';
+  set('zxidRolloverWithoutElection', bool('tszk.zxidRolloverWithoutElection', ['true'], ['false']));
 
   const initLimit = int('initLimit', 1) ?? 10;
   const syncLimit = int('syncLimit', 1) ?? 5;

@@ -149,6 +149,12 @@ export interface ServerOptions {
   autopurgePurgeInterval_hours: number;
   /** readonlymode.enabled: a quorum peer outside a quorum serves read-only clients (after a grace period). */
   readOnlyModeEnabled: boolean;
+  /**
+   * tszk.zxidRolloverWithoutElection (tszk only, default false): when the zxid counter is spent
+   * the leader moves the ensemble to the next epoch in place instead of forcing an election, as
+   * ZooKeeper does. Every member must have it (src/zab/README.md: zxid rollover).
+   */
+  zxidRolloverWithoutElection: boolean;
   quorumTls: QuorumTlsOptions;
   quorumSasl: QuorumSaslOptions;
   /** The zoo.cfg path this came from, if any (shown by `conf`). */
@@ -213,6 +219,7 @@ export function defaultServerOptions(overrides: Partial<ServerOptions> = {}): Se
     autopurgeSnapRetainCount: 3,
     autopurgePurgeInterval_hours: 0,
     readOnlyModeEnabled: false,
+    zxidRolloverWithoutElection: false,
     quorumTls: { sslQuorum: false, portUnification: false, ssl: defaultSslOptions('ssl.quorum') },
     quorumSasl: { enabled: false, learnerRequireSasl: false, serverRequireSasl: false, learner: undefined, serverUsers: new Map() },
     configPath: undefined,

@@ -30,7 +30,7 @@ export interface CorePeer {
 export function corePeer(
   sid: number,
   quorum: QuorumVerifier,
-  o: { snapCount: number; commitLogCount: number; zxidCounter_max: bigint; mutations: readonly Mutation[] },
+  o: { snapCount: number; commitLogCount: number; zxidCounter_max: bigint; zxidRolloverWithoutElection?: boolean; mutations: readonly Mutation[] },
 ): CorePeer {
   return {
     sid,
@@ -45,6 +45,7 @@ export function corePeer(
       snapCount: o.snapCount,
       commitLogCount: o.commitLogCount,
       zxidCounter_max: o.zxidCounter_max,
+      ...(o.zxidRolloverWithoutElection === true ? { zxidRolloverWithoutElection: true } : {}),
       outstandingProposals_max: 1000,
       mutations: new Set(o.mutations),
     },

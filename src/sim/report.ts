@@ -9,7 +9,7 @@ export function report(r: SimResult, ops: number, mutations: readonly Mutation[]
   return [
     `FAIL seed ${r.seed}: ${r.violation}`,
     `  ensemble: ${o.voters} voters + ${o.observers} observers, ${o.clients} clients, faults every ~${o.faults.interval_ms}ms, snapCount ${o.snapCount}, zxid counter max ${o.zxidCounter_max}`,
-    `  replay: npm run sim -- --seed ${r.seed} --ops ${ops}${o.reconfig ? ' --reconfig' : ' --core'}${m}`,
+    `  replay: npm run sim -- --seed ${r.seed} --ops ${ops}${o.reconfig ? ' --reconfig' : ' --core'}${o.zxidRolloverWithoutElection ? ' --epoch-bump' : ''}${m}`,
     `  last events:`,
     ...(r.trace ?? []).map((l) => `    ${l}`),
   ].join('\n');
@@ -22,7 +22,7 @@ export function serverReport(r: ServerSimResult, ops: number, mutations: readonl
   return [
     `FAIL seed ${r.seed}: ${r.violation}`,
     `  ensemble: ${o.voters} voters + ${o.observers} observers, ${o.clients} clients, faults every ~${o.faults.interval_ms}ms, snapCount ${o.snapCount}`,
-    `  replay: npm run sim -- --seed ${r.seed} --ops ${ops}${m}`,
+    `  replay: npm run sim -- --seed ${r.seed} --ops ${ops}${o.epochBump !== null ? ' --epoch-bump' : ''}${m}`,
     `  last events:`,
     ...(r.trace ?? []).map((l) => `    ${l}`),
   ].join('\n');

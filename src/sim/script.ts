@@ -2,7 +2,7 @@ import type { Message } from '../zab/packets.js';
 import { majorityQuorum } from '../zab/quorum.js';
 import { isServing } from '../zab/peer.js';
 import type { Action, Event, Mutation } from '../zab/state.js';
-import { serverId, ZXID_COUNTER_MAX, type Zxid } from '../zab/types.js';
+import { serverId, PROPOSAL_COUNTER_MAX, type Zxid } from '../zab/types.js';
 import { Checkers } from './checkers.js';
 import { checkConfigInForce, corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
 import { CONFIG_KEY, encodeWrite, membershipQuorum, reconfigOfPayload, type Membership } from './machine.js';
@@ -32,6 +32,8 @@ export interface ScriptOptions {
   snapCount?: number;
   commitLogCount?: number;
   zxidCounter_max?: bigint;
+  /** The leader moves to the next epoch in place when the counter is spent (PeerConfig.zxidRolloverWithoutElection). */
+  zxidRolloverWithoutElection?: boolean;
   /** Dynamic reconfiguration (reconfig()): the cores read config writes as reconfigs (ZooKeeper's reconfigEnabled). */
   reconfig?: boolean;
   /** A peer's own static config (a joiner started with the members plus itself); restart() can change it. */
@@ -65,7 +67,8 @@ export class ScriptedEnsemble {
     const o = {
       snapCount: opt.snapCount ?? 1000,
       commitLogCount: opt.commitLogCount ?? 0,
-      zxidCounter_max: opt.zxidCounter_max ?? ZXID_COUNTER_MAX,
+      zxidCounter_max: opt.zxidCounter_max ?? PROPOSAL_COUNTER_MAX,
+      zxidRolloverWithoutElection: opt.zxidRolloverWithoutElection ?? false,
       mutations: opt.mutations ?? [],
     };
     for (let sid = 1; sid <= n; sid++) {
@@ -122,6 +125,13 @@ export class ScriptedEnsemble {
     this.inflight = this.inflight.filter((m) => m.from !== sid && m.to !== sid);
     // Peers connected to it see the connection close.
     for (const q of this.peers) if (q.sid !== sid && q.core !== null) this.enqueue(sid, q.sid, { type: 'disconnected', peer: serverId(sid) });
+  }
+
+  /** Starts these peers and runs until one leads and every running peer serves; returns the leader. */
+  startAndElect(sids: number[]): number {
+    for (const s of sids) this.start(s);
+    if (!this.runUntil(() => this.stable())) throw new Error('the ensemble did not settle');
+    return this.leader()!;
   }
 
   /** Block or unblock traffic in one direction (an asymmetric partition if only one way). */

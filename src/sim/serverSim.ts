@@ -59,7 +59,10 @@ export interface ServerFaults extends FaultRates {
 export type ServerMutation = Mutation | RuntimeMutation | 'durableBeforeFsync';
 
 /** The core simulator's options, less what the real servers decide themselves (commit log, zxid counter, wire). */
-export interface ServerSimOptions extends Omit<SimOptions, 'faults' | 'mutations' | 'commitLogCount' | 'zxidCounter_max' | 'wire' | 'reconfig'> {
+export interface ServerSimOptions extends Omit<
+  SimOptions,
+  'faults' | 'mutations' | 'commitLogCount' | 'zxidCounter_max' | 'zxidRolloverWithoutElection' | 'wire' | 'reconfig'
+> {
   faults: ServerFaults;
   sessionTimeout_ms: number;
   /** readonlymode.enabled on every member; half the clients may then connect read-only. */
@@ -68,6 +71,11 @@ export interface ServerSimOptions extends Omit<SimOptions, 'faults' | 'mutations
   standalone: boolean;
   /** reconfigEnabled (with skipACL): clients also reconfigure the ensemble (serverReconfig.ts). */
   reconfig: boolean;
+  /**
+   * `--epoch-bump`: tszk.zxidRolloverWithoutElection on every member and the zxid counter spent
+   * every `counter_max` proposals, so leaders move to the next epoch in place many times a seed.
+   */
+  epochBump: { counter_max: bigint } | null;
   mutations: ServerMutation[];
 }
 
@@ -84,6 +92,7 @@ export const EXERCISED_STATS = [
   'reconfigsCommitted',
   'reconfigsAnsweredOk',
   'reconfigsRefused',
+  'epochBumps',
 ] as const;
 export type ExercisedStat = (typeof EXERCISED_STATS)[number];
 
@@ -111,6 +120,8 @@ export interface ServerSimResult {
     reconfigsCommitted: number;
     reconfigsAnsweredOk: number;
     reconfigsRefused: number;
+    /** Epochs a leader moved to in place (zxidRolloverWithoutElection). */
+    epochBumps: number;
   };
 }
 
@@ -214,6 +225,9 @@ export class ServerSimulation {
   private readOnlyReads = 0;
   private multisApplied = 0;
   private multisFailed = 0;
+  private epochBumps = 0;
+  /** Leaders established since their last role change: another `established` is an epoch bump. */
+  private readonly establishedLeaders = new Set<number>();
   private failure: Violation | undefined;
   private events = 0;
   private crashes = 0;
@@ -375,7 +389,8 @@ export class ServerSimulation {
     const cfg = this.cfgOf(p);
     const self = cfg.servers.find((s) => s.id === p.id)!;
     const core = this.opt.mutations.filter((m): m is Mutation => !(RUNTIME_MUTATIONS as readonly string[]).includes(m) && m !== 'durableBeforeFsync');
-    const config = { ...coreConfig(cfg, serverId(p.id), coreTick_ms(TICK_TIME_MS)), mutations: new Set(core) };
+    const counter = this.opt.epochBump === null ? {} : { zxidCounter_max: this.opt.epochBump.counter_max };
+    const config = { ...coreConfig(cfg, serverId(p.id), coreTick_ms(TICK_TIME_MS)), ...counter, mutations: new Set(core) };
     const inc = p.incarnation;
     const io: PeerIo = {
       clock: host,
@@ -413,7 +428,12 @@ export class ServerSimulation {
           if (a.type !== 'send' && a.type !== 'append' && a.type !== 'sessionActivity') this.trace.add(this.world.now, p.id, a);
           if (a.type === 'apply') p.appliedAt = this.sequence.onApply(p.id, p.appliedAt, a.txn);
           else if (a.type === 'loadSnapshot') p.appliedAt = this.sequence.positionOf(a.zxid, undefined, `peer ${p.id} loaded a SNAP`);
-          else if (a.type === 'established') this.sequence.onEstablished(p.id, a.epoch, state);
+          else if (a.type === 'role') this.establishedLeaders.delete(p.id);
+          else if (a.type === 'established') {
+            if (this.establishedLeaders.has(p.id)) this.epochBumps++;
+            this.establishedLeaders.add(p.id);
+            this.sequence.onEstablished(p.id, a.epoch, state);
+          }
         }
       },
     };
@@ -1107,6 +1127,7 @@ export class ServerSimulation {
         reconfigsCommitted: this.configs.committed.length,
         reconfigsAnsweredOk: this.configs.answeredOk,
         reconfigsRefused: this.configs.refused,
+        epochBumps: this.epochBumps,
       },
     };
   }
@@ -1143,6 +1164,7 @@ function zooCfg(o: ServerSimOptions, members?: EnsembleConfig): string {
   if (o.observers > 0 && members === undefined) lines.push('peerType=participant');
   if (o.readOnly) lines.push('readonlymode.enabled=true');
   if (o.reconfig) lines.push('reconfigEnabled=true', 'skipACL=yes');
+  if (o.epochBump !== null) lines.push('tszk.zxidRolloverWithoutElection=true');
   return lines.join('\n') + '\n';
 }
 
@@ -1168,7 +1190,7 @@ function silenceLogs(onError: (msg: string) => void): () => void {
 }
 
 /** Ensemble sizes and fault rates from the seed (as the core simulator draws them). */
-export function randomServerOptions(seed: number, ops: number, mutations: ServerMutation[] = []): ServerSimOptions {
+export function randomServerOptions(seed: number, ops: number, mutations: ServerMutation[] = [], epochBump = false): ServerSimOptions {
   const r = new Prng(seed ^ 0x5e4f5e4f);
   const voters = r.pick([3, 3, 3, 5]);
   const observers = r.chance(0.25) ? 1 : 0;
@@ -1195,10 +1217,13 @@ export function randomServerOptions(seed: number, ops: number, mutations: Server
     readOnly: r.chance(0.3),
     standalone: r.chance(0.1),
     reconfig: r.chance(0.3),
+    epochBump: null,
   };
+  // Only with --epoch-bump, drawn last: the other seeds stay as they were.
+  if (epochBump && !o.standalone) o.epochBump = { counter_max: r.pick([3n, 8n, 64n]) };
   return o.standalone ? { ...o, voters: 1, observers: 0, readOnly: false, reconfig: false } : o;
 }
 
-export function runServerSeed(seed: number, ops: number, mutations: ServerMutation[] = []): Promise<ServerSimResult> {
-  return new ServerSimulation(randomServerOptions(seed, ops, mutations)).run();
+export function runServerSeed(seed: number, ops: number, mutations: ServerMutation[] = [], epochBump = false): Promise<ServerSimResult> {
+  return new ServerSimulation(randomServerOptions(seed, ops, mutations, epochBump)).run();
 }

@@ -3,7 +3,7 @@ import { majorityQuorum } from '../zab/quorum.js';
 import { isServing } from '../zab/peer.js';
 import { mayProposeReconfig } from '../zab/reconfig.js';
 import type { Action, Event, Mutation } from '../zab/state.js';
-import { serverId, ZXID_COUNTER_MAX, type ServerId, type Zxid } from '../zab/types.js';
+import { serverId, PROPOSAL_COUNTER_MAX, type ServerId, type Zxid } from '../zab/types.js';
 import { Checkers, Violation } from './checkers.js';
 import { checkConfigInForce, corePeer, proposeEvent, runLocalAction, startFromDisk, stepCore, type CorePeer } from './corePeer.js';
 import type { Op, ReadOp, WriteOp } from './history.js';
@@ -43,6 +43,8 @@ export interface SimOptions {
   snapCount: number;
   commitLogCount: number;
   zxidCounter_max: bigint;
+  /** Epoch bumps in place of elections when the (tiny) counter is spent (`--epoch-bump`). */
+  zxidRolloverWithoutElection: boolean;
   trace_max: number;
   /** Send every message through ZooKeeper's wire formats (QuorumPacket, FLE notification). */
   wire: boolean;
@@ -60,7 +62,17 @@ export interface SimResult {
   violation?: string;
   checker?: string;
   trace?: string[];
-  stats: { events: number; virtual_ms: number; committed: number; ops: number; elections: number; crashes: number; reconfigs: number };
+  stats: {
+    events: number;
+    virtual_ms: number;
+    committed: number;
+    ops: number;
+    elections: number;
+    crashes: number;
+    reconfigs: number;
+    /** Epochs a leader moved to in place (zxidRolloverWithoutElection). */
+    epochBumps: number;
+  };
 }
 
 export const TICK_MS = 100;
@@ -126,6 +138,9 @@ export class Simulation {
   private chaos = true;
   private finished = false;
   private elections = 0;
+  private epochBumps = 0;
+  /** Leaders established since their last role change: another `established` is an epoch bump. */
+  private readonly establishedLeaders = new Set<number>();
   private crashes = 0;
   private livenessDeadline = Infinity;
 
@@ -206,8 +221,11 @@ export class Simulation {
       case 'truncate':
       case 'loadSnapshot':
       case 'takeSnapshot':
-      case 'established':
       case 'persistConfig':
+        return runLocalAction(p, a, this.checkers);
+      case 'established':
+        if (this.establishedLeaders.has(p.sid)) this.epochBumps++;
+        this.establishedLeaders.add(p.sid);
         return runLocalAction(p, a, this.checkers);
       case 'persistCurrentEpoch':
         runLocalAction(p, a, this.checkers);
@@ -228,6 +246,7 @@ export class Simulation {
         return this.apply(p, a.txn);
       case 'role':
         runLocalAction(p, a, this.checkers);
+        this.establishedLeaders.delete(p.sid);
         if (a.role === 'LOOKING') this.elections++;
         return;
       case 'serving':
@@ -584,6 +603,7 @@ export class Simulation {
       elections: this.elections,
       crashes: this.crashes,
       reconfigs: this.checkers.committedRegister(CONFIG_KEY)?.version ?? 0,
+      epochBumps: this.epochBumps,
     });
     try {
       for (const p of this.peers) {
@@ -628,7 +648,7 @@ const SYNC_CRASH_SEEDS = 0.3;
 const SYNC_CRASH_CHANCE = 0.3;
 
 /** Mixed ensemble sizes and fault rates, all derived from the seed. */
-export function randomOptions(seed: number, ops: number, mutations: Mutation[] = [], reconfig = false): SimOptions {
+export function randomOptions(seed: number, ops: number, mutations: Mutation[] = [], reconfig = false, epochBump = false): SimOptions {
   const r = new Prng(seed ^ 0x5eed5eed);
   const voters = r.pick([3, 3, 3, 5, 5, 7]);
   const observers = r.chance(0.3) ? r.range(1, 2) : 0;
@@ -650,10 +670,11 @@ export function randomOptions(seed: number, ops: number, mutations: Mutation[] =
     mutations,
     snapCount: r.pick([5, 20, 1000]),
     commitLogCount: 0,
-    zxidCounter_max: r.chance(0.15) ? BigInt(r.range(3, 12)) : ZXID_COUNTER_MAX,
+    zxidCounter_max: r.chance(0.15) ? BigInt(r.range(3, 12)) : PROPOSAL_COUNTER_MAX,
     trace_max: 60,
     wire: r.chance(0.25),
     reconfig: false,
+    zxidRolloverWithoutElection: false,
   };
   // Drawn last so the other options of a seed stay as they were.
   if (r.chance(SYNC_CRASH_SEEDS)) faults.crashInSync = SYNC_CRASH_CHANCE;
@@ -664,6 +685,11 @@ export function randomOptions(seed: number, ops: number, mutations: Mutation[] =
     // The config a leader's NEWLEADER and a notification carry is the core's, not on ZooKeeper's wire.
     opt.wire = false;
   }
+  if (epochBump) {
+    // A counter spent every few writes (2^6 at most): many bumps per seed, under every fault.
+    opt.zxidRolloverWithoutElection = true;
+    opt.zxidCounter_max = r.pick([3n, 8n, 64n]);
+  }
   return opt;
 }
 
@@ -672,6 +698,6 @@ function overTheWire(m: Message): Message {
   return m.type === 'NOTIFICATION' ? decodeNotification(encodeNotification(m)) : decodeQuorumMessage(encodeQuorumMessage(m));
 }
 
-export function runSeed(seed: number, ops: number, mutations: Mutation[] = [], reconfig = false): SimResult {
-  return new Simulation(randomOptions(seed, ops, mutations, reconfig)).run();
+export function runSeed(seed: number, ops: number, mutations: Mutation[] = [], reconfig = false, epochBump = false): SimResult {
+  return new Simulation(randomOptions(seed, ops, mutations, reconfig, epochBump)).run();
 }

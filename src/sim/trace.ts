@@ -36,6 +36,8 @@ export function fmtMessage(m: Message): string {
       return `${m.type}(acceptedEpoch=${m.acceptedEpoch})`;
     case 'LEADERINFO':
       return `LEADERINFO(epoch=${m.newEpoch})`;
+    case 'NEWEPOCH':
+      return `NEWEPOCH(epoch=${m.epoch})`;
     case 'ACKEPOCH':
       return `ACKEPOCH(currentEpoch=${m.currentEpoch} last=${zxidStr(m.lastZxid)})`;
     case 'UPTODATE':

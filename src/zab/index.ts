@@ -3,4 +3,4 @@ export * from './packets.js';
 export * from './quorum.js';
 export * from './state.js';
 export { step, recover } from './peer.js';
-export { nextProposalZxid } from './leader.js';
+export { awaitingNextEpoch, nextProposalZxid } from './leader.js';

@@ -1,5 +1,5 @@
 import type { QuorumMessage } from './packets.js';
-import type { Action, LeaderState, LearnerHandler, PeerState, Proposal } from './state.js';
+import type { Action, HeldRequest, LeaderState, LearnerHandler, PeerState, Proposal } from './state.js';
 import { answerNotification, becomeLooking } from './election.js';
 import { appendTxn, applyThrough, firstAfter, indexOf, lastLogged } from './history.js';
 import { minorityQuorum, type QuorumVerifier } from './quorum.js';
@@ -29,6 +29,10 @@ export function becomeLeader(s: PeerState, out: Action[]): void {
     lastProposed: last,
     syncWaiters: [],
     lastPing_tick: s.tick,
+    epochBump: null,
+    heldRequests: [],
+    draining: false,
+    reheld: 0,
   };
   s.role = l;
   out.push({ type: 'role', role: 'LEADING', leader: me });
@@ -95,17 +99,121 @@ function maybeEstablish(s: PeerState, l: LeaderState, out: Action[]): void {
   if (numbered !== undefined) adoptConfig(s, numbered.zxid, numbered.data, out);
   out.push({ type: 'established', epoch: l.newEpoch! });
   out.push({ type: 'serving', serving: true });
-  for (const h of l.handlers.values()) if (h.stage === 'newLeaderAcked') sendUptodate(s, h, out);
+  for (const h of l.handlers.values()) if (h.stage === 'newLeaderAcked') sendUptodate(s, l, h, out);
   // A reconfig in the initial history removed us from the voters: it is committed now (the learners
   // have their UPTODATE), and we step down as at any reconfig's commit (ZooKeeper's leader is no
   // longer allowed to commit); the new config elects.
   if (!s.quorum.isVoter(s.config.sid) && !s.config.mutations.has('removedLeaderLeads')) stepDown(s, l, out);
 }
 
-function sendUptodate(s: PeerState, h: LearnerHandler, out: Action[]): void {
+function sendUptodate(s: PeerState, l: LeaderState, h: LearnerHandler, out: Action[]): void {
   send(out, h.sid, h.syncCommitZxid > 0n ? { type: 'UPTODATE', committedZxid: h.syncCommitZxid } : { type: 'UPTODATE' });
   h.stage = 'uptodate';
   h.lastHeard_tick = s.tick;
+  // Synced in the old epoch while a bump is under way: it is asked as the others were.
+  if (l.epochBump !== null) send(out, h.sid, { type: 'NEWEPOCH', epoch: l.epochBump.epoch });
+}
+
+/** zxidRolloverWithoutElection: the counter of the leader's epoch is spent (README: zxid rollover). */
+function counterSpent(s: PeerState, l: LeaderState): boolean {
+  return (
+    s.config.zxidRolloverWithoutElection === true &&
+    l.established &&
+    epochOf(l.lastProposed) === l.newEpoch &&
+    counterOf(l.lastProposed) >= s.config.zxidCounter_max
+  );
+}
+
+/** True while a leader holds proposals back until its next epoch: the runtime keeps its writes until `established` comes. */
+export function awaitingNextEpoch(s: PeerState): boolean {
+  return s.role.role === 'LEADING' && counterSpent(s, s.role);
+}
+
+/** Requests wait while the counter is spent, and behind those already waiting. */
+function holding(s: PeerState, l: LeaderState): boolean {
+  return l.heldRequests.length > 0 || counterSpent(s, l);
+}
+
+function holdRequest(s: PeerState, l: LeaderState, r: HeldRequest, out: Action[], at = l.heldRequests.length): void {
+  if (l.heldRequests.length >= s.config.outstandingProposals_max) {
+    // Bounded like proposals: a learner's client sees its request time out.
+    if (r.type === 'write') out.push({ type: 'requestDropped', sync: false, data: r.data, reason: 'too many requests waiting for the next epoch' });
+    return;
+  }
+  l.heldRequests.splice(at, 0, r);
+}
+
+/**
+ * Hands held requests back in order: writes as `forwardedRequest` (the runtime proposes them
+ * before its next event), no more than the counter has room for; a sync only at a later event
+ * (`atBump` false), once the writes before it are proposed, so that its SYNC follows their
+ * COMMITs. At the bump the runtime proposes the writes it kept itself first.
+ */
+function drainHeld(s: PeerState, l: LeaderState, out: Action[], atBump: boolean): void {
+  l.draining = false;
+  l.reheld = 0;
+  let emitted = atBump;
+  let room = s.config.zxidCounter_max - (epochOf(l.lastProposed) === l.newEpoch ? counterOf(l.lastProposed) : 0n);
+  while (l.heldRequests.length > 0 && !counterSpent(s, l)) {
+    const r = l.heldRequests[0]!;
+    if (r.type === 'sync') {
+      if (emitted) return void (l.draining = true);
+      l.heldRequests.shift();
+      if (l.handlers.get(r.of.sid) === r.of) handleSync(s, l, r.of, out);
+      continue;
+    }
+    if (room <= 0n) return; // the rest goes on at the next bump
+    room--;
+    emitted = true;
+    l.heldRequests.shift();
+    out.push(
+      r.authinfo === undefined
+        ? { type: 'forwardedRequest', from: r.from, data: r.data }
+        : { type: 'forwardedRequest', from: r.from, data: r.data, authinfo: r.authinfo },
+    );
+  }
+}
+
+/** Before any event but a `propose`: the held requests go on being handed back. */
+export function leaderBeforeEvent(s: PeerState, l: LeaderState, out: Action[]): void {
+  if (l.draining) drainHeld(s, l, out, false);
+}
+
+/**
+ * The in-place epoch bump starts once the counter is spent and everything of this epoch is
+ * committed, so every txn of it sits below the bump point: a member that takes the next epoch as
+ * its current one holds all of them (the rule FLE's peerEpoch-first vote order relies on).
+ */
+function maybeStartEpochBump(s: PeerState, l: LeaderState, out: Action[]): void {
+  if (l.epochBump !== null || l.proposals.length > 0 || !counterSpent(s, l)) return;
+  const e = (l.newEpoch! + 1n) as Epoch;
+  assert(s.acceptedEpoch < e, `leader of epoch ${l.newEpoch} has accepted epoch ${s.acceptedEpoch}`);
+  s.acceptedEpoch = e;
+  out.push({ type: 'persistAcceptedEpoch', epoch: e });
+  l.epochBump = { epoch: e, zxid: l.lastProposed, acks: new Set(), start_tick: s.tick };
+  for (const h of l.handlers.values()) if (h.stage === 'uptodate') send(out, h.sid, { type: 'NEWEPOCH', epoch: e });
+  maybeCommitEpochBump(s, l, out);
+}
+
+/**
+ * A quorum (us included, our log durable through the bump point) persisted the next epoch as
+ * accepted and current: no election can pick it any more, and it is ours to number proposals in.
+ */
+function maybeCommitEpochBump(s: PeerState, l: LeaderState, out: Action[]): void {
+  const b = l.epochBump;
+  if (b === null) return;
+  const acks = new Set(b.acks);
+  if (s.durableZxid >= b.zxid) acks.add(s.config.sid);
+  if (!quorumOfBoth(s, acks)) return;
+  l.epochBump = null;
+  l.newEpoch = b.epoch;
+  s.currentEpoch = b.epoch;
+  out.push({ type: 'persistCurrentEpoch', epoch: b.epoch });
+  s.vote = { ...s.vote, peerEpoch: b.epoch };
+  // Learners still syncing were told the old epoch (LEADERINFO, NEWLEADER): they join the new one.
+  for (const h of [...l.handlers.values()]) if (h.stage !== 'uptodate') dropHandler(l, h, out);
+  out.push({ type: 'established', epoch: b.epoch });
+  drainHeld(s, l, out, true);
 }
 
 /**
@@ -236,6 +344,7 @@ function tryCommit(s: PeerState, l: LeaderState, out: Action[]): void {
     if (s.quorumZxid !== configBefore && !s.config.mutations.has('oldQuorumAfterReconfig')) for (const later of l.proposals) later.quorums = proposalQuorums(s);
     releaseSyncs(s, l, out);
   }
+  maybeStartEpochBump(s, l, out);
 }
 
 /**
@@ -315,8 +424,11 @@ function proposalSlot(s: PeerState, l: LeaderState): ProposalSlot {
   if (l.proposals.length >= s.config.outstandingProposals_max) return { refused: 'too many outstanding proposals', rollover: false };
   const e = l.newEpoch!;
   const counter = epochOf(l.lastProposed) === e ? counterOf(l.lastProposed) + 1n : 1n;
-  // The zxid counter would roll over: a new epoch is needed.
-  if (counter > s.config.zxidCounter_max) return { refused: 'zxid counter rollover', rollover: true };
+  // The zxid counter would roll over: a new epoch is needed, by an election (ZooKeeper) or in place.
+  if (counter > s.config.zxidCounter_max)
+    return s.config.zxidRolloverWithoutElection === true
+      ? { refused: 'waiting for the next epoch', rollover: false }
+      : { refused: 'zxid counter rollover', rollover: true };
   return { zxid: makeZxid(e, counter) };
 }
 
@@ -336,6 +448,10 @@ export function leaderPropose(s: PeerState, l: LeaderState, zxid: Zxid | null, d
   const slot = proposalSlot(s, l);
   if ('refused' in slot) {
     assert(zxid === null, `propose numbered ${zxid} by the runtime, but the leader refuses it (${slot.refused})`);
+    // Prepared before the counter was spent and stepped after (the simulators number a request
+    // when it is delivered): it waits for the next epoch as a request would. The real runtime
+    // keeps such writes itself (awaitingNextEpoch) and never steps them.
+    if (counterSpent(s, l)) return holdRequest(s, l, { type: 'write', from: s.config.sid, data }, out, l.reheld++);
     out.push({ type: 'requestDropped', sync: false, data, reason: slot.refused });
     if (slot.rollover) stepDown(s, l, out); // forces an election, hence a new epoch
     return;
@@ -357,6 +473,7 @@ export function leaderPropose(s: PeerState, l: LeaderState, zxid: Zxid | null, d
 
 export function leaderRequest(s: PeerState, l: LeaderState, data: Buffer, out: Action[]): void {
   if (!l.established) return void out.push({ type: 'requestDropped', sync: false, data, reason: 'leader not established' });
+  if (holding(s, l)) return holdRequest(s, l, { type: 'write', from: s.config.sid, data }, out);
   out.push({ type: 'forwardedRequest', from: s.config.sid, data });
 }
 
@@ -368,6 +485,7 @@ export function leaderLocalSync(s: PeerState, l: LeaderState, out: Action[]): vo
 export function leaderLogDurable(s: PeerState, l: LeaderState, out: Action[]): void {
   maybeSelfNewLeaderAck(s, l, out);
   if (l.established) tryCommit(s, l, out);
+  maybeCommitEpochBump(s, l, out);
 }
 
 export function leaderDisconnected(l: LeaderState, peer: ServerId): void {
@@ -446,13 +564,17 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
           for (const p of l.proposals) if (p.zxid <= h.syncedThrough) p.acks.add(h.sid);
         }
         if (l.established) {
-          sendUptodate(s, h, out);
+          sendUptodate(s, l, h, out);
           tryCommit(s, l, out);
         } else maybeEstablish(s, l, out);
         return;
       }
       if (h.stage !== 'newLeaderAcked' && h.stage !== 'uptodate') return dropHandler(l, h, out);
-      if (counterOf(msg.zxid) === 0n || !h.participant) return; // the UPTODATE ack
+      if (l.epochBump !== null && h.participant && msg.zxid === makeZxid(l.epochBump.epoch, 0n)) {
+        l.epochBump.acks.add(h.sid);
+        return maybeCommitEpochBump(s, l, out);
+      }
+      if (counterOf(msg.zxid) === 0n || !h.participant) return; // the UPTODATE ack (or a NEWEPOCH ack after the bump)
       const p = l.proposals.find((x) => x.zxid === msg.zxid);
       if (p === undefined) return; // already committed
       p.acks.add(h.sid);
@@ -461,7 +583,14 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
     }
     case 'REQUEST':
       if (!l.established) return;
-      if (msg.sync) handleSync(s, l, h, out);
+      if (holding(s, l)) {
+        const r: HeldRequest = msg.sync
+          ? { type: 'sync', of: h }
+          : msg.authinfo === undefined
+            ? { type: 'write', from: h.sid, data: msg.data }
+            : { type: 'write', from: h.sid, data: msg.data, authinfo: msg.authinfo };
+        holdRequest(s, l, r, out);
+      } else if (msg.sync) handleSync(s, l, h, out);
       else
         out.push(
           msg.authinfo === undefined
@@ -485,6 +614,8 @@ function handlerMessage(s: PeerState, l: LeaderState, h: LearnerHandler, msg: Qu
 export function leaderTick(s: PeerState, l: LeaderState, out: Action[]): void {
   const c = s.config;
   if (!l.established && s.tick - l.start_tick > c.initLimit_ticks) return stepDown(s, l, out);
+  // No quorum took the next epoch in time (a ZooKeeper member ignores NEWEPOCH): elect, as ZooKeeper does.
+  if (l.epochBump !== null && s.tick - l.epochBump.start_tick > c.syncLimit_ticks) return stepDown(s, l, out);
   for (const h of [...l.handlers.values()]) {
     const late = h.stage === 'uptodate' ? s.tick - h.lastHeard_tick > c.syncLimit_ticks : s.tick - h.start_tick > c.initLimit_ticks;
     if (late) dropHandler(l, h, out);

@@ -22,6 +22,7 @@ export function becomeLearner(s: PeerState, leader: ServerId, out: Action[]): vo
     newLeaderPending: null,
     newLeaderAcked: false,
     ackQueue: [],
+    newEpochPending: null,
     serving: false,
     pingData: null,
     snapSync: null,
@@ -81,16 +82,36 @@ function tryAckNewLeader(s: PeerState, l: LearnerState, out: Action[]): void {
   flushAcks(s, l, out);
 }
 
+/**
+ * NEWEPOCH (zxidRolloverWithoutElection): the next epoch is persisted as accepted at once, and as
+ * current once everything logged before NEWEPOCH (all of the old epoch) is durable; then ACKed.
+ * A quorum of these ACKs is what lets the leader number proposals in it (README: zxid rollover).
+ */
+function tryAckNewEpoch(s: PeerState, l: LearnerState, out: Action[]): void {
+  const p = l.newEpochPending;
+  const unpersisted = s.config.mutations.has('ackNewEpochUnpersisted');
+  if (p === null || (s.durableZxid < p.through && !unpersisted)) return;
+  l.newEpochPending = null;
+  s.currentEpoch = p.epoch;
+  if (!unpersisted) out.push({ type: 'persistCurrentEpoch', epoch: p.epoch });
+  l.newEpoch = p.epoch;
+  s.vote = { ...s.vote, peerEpoch: p.epoch };
+  if (l.role === 'FOLLOWING') send(out, l.leader, { type: 'ACK', zxid: makeZxid(p.epoch, 0n) });
+}
+
 function flushAcks(s: PeerState, l: LearnerState, out: Action[]): void {
   if (!l.newLeaderAcked) return;
   const early = s.config.mutations.has('ackBeforeFsync');
-  while (l.ackQueue.length > 0 && (early || l.ackQueue[0]! <= s.durableZxid)) {
+  // Nothing after NEWEPOCH is acked before NEWEPOCH itself.
+  const bound = l.newEpochPending?.through;
+  while (l.ackQueue.length > 0 && (early || l.ackQueue[0]! <= s.durableZxid) && (bound === undefined || l.ackQueue[0]! <= bound)) {
     send(out, l.leader, { type: 'ACK', zxid: l.ackQueue.shift()! });
   }
 }
 
 export function learnerLogDurable(s: PeerState, l: LearnerState, out: Action[]): void {
   tryAckNewLeader(s, l, out);
+  tryAckNewEpoch(s, l, out);
   flushAcks(s, l, out);
 }
 
@@ -204,6 +225,18 @@ function fromLeader(s: PeerState, l: LearnerState, msg: QuorumMessage, out: Acti
       startServing(l, out);
       send(out, l.leader, { type: 'ACK', zxid: makeZxid(l.newEpoch!, 0n) });
       return;
+    case 'NEWEPOCH': {
+      // Only the next epoch of the leader we follow, only one we promised no one else, and only
+      // with the option (a member without it rejoins; the leader then falls back to an election).
+      const next = l.newEpoch === null ? null : l.newEpoch + 1n;
+      if (l.phase !== 'broadcast' || s.config.zxidRolloverWithoutElection !== true || msg.epoch !== next || msg.epoch <= s.acceptedEpoch)
+        return leave(s, l, out);
+      l.newEpochPending = { epoch: msg.epoch, through: lastLogged(s) };
+      s.acceptedEpoch = msg.epoch;
+      if (!m.has('ackNewEpochUnpersisted')) out.push({ type: 'persistAcceptedEpoch', epoch: msg.epoch });
+      tryAckNewEpoch(s, l, out);
+      return;
+    }
     case 'PING':
       // Not before UPTODATE, as ZooKeeper's Learner.syncWithLeader: a ZooKeeper leader drops a
       // learner whose first packet after NEWLEADER is anything but the NEWLEADER ACK, and ours

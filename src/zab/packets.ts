@@ -25,6 +25,12 @@ export const PacketType = {
   LEADERINFO: 17,
   ACKEPOCH: 18,
   INFORMANDACTIVATE: 19,
+  /**
+   * tszk only (zxidRolloverWithoutElection): the leader moves to the next epoch in place. A
+   * ZooKeeper learner logs "Unknown packet type" and never acks it, so the leader falls back to an
+   * election (see src/zab/README.md).
+   */
+  NEWEPOCH: 100,
 } as const;
 
 /** Learner protocol version sent in LEADERINFO (ZooKeeper sends 0x10000). */
@@ -111,6 +117,8 @@ export type QuorumMessage =
    */
   | { type: 'UPTODATE'; committedZxid?: Zxid }
   | { type: 'ACK'; zxid: Zxid }
+  /** tszk only: persist `epoch` as accepted and current epoch, then ACK zxid epoch<<32 (README: zxid rollover). */
+  | { type: 'NEWEPOCH'; epoch: Epoch }
   /**
    * A forwarded client request: data = long sessionId, int cxid, int type, request record (ZooKeeper
    * sends zxid -1 for every REQUEST); `sync` is decoded from type == OpCode.sync (empty data is the
@@ -162,6 +170,8 @@ export function toQuorumPacket(m: QuorumMessage): QuorumPacket {
     }
     case 'LEADERINFO':
       return p(PacketType.LEADERINFO, makeZxid(m.newEpoch, 0n), int4(PROTOCOL_VERSION));
+    case 'NEWEPOCH':
+      return p(PacketType.NEWEPOCH, makeZxid(m.epoch, 0n));
     case 'ACKEPOCH':
       return p(PacketType.ACKEPOCH, m.lastZxid, int4(Number(m.currentEpoch)));
     case 'COMMIT':
@@ -208,6 +218,8 @@ export function fromQuorumPacket(q: QuorumPacket): QuorumMessage {
     }
     case PacketType.LEADERINFO:
       return { type: 'LEADERINFO', newEpoch: epochOf(z) };
+    case PacketType.NEWEPOCH:
+      return { type: 'NEWEPOCH', epoch: epochOf(z) };
     case PacketType.ACKEPOCH:
       assert(data.length >= 4, 'ACKEPOCH without epoch');
       return { type: 'ACKEPOCH', currentEpoch: BigInt(data.readInt32BE(0)) as Epoch, lastZxid: z };

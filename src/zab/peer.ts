@@ -2,7 +2,7 @@ import type { Action, Event, PeerConfig, PeerState, Persisted, StepResult } from
 import { becomeLooking, lookingNotification, lookingTick } from './election.js';
 import { lastLogged } from './history.js';
 import { adoptConfig, recomputeLastSeen } from './reconfig.js';
-import { leaderDisconnected, leaderLocalSync, leaderLogDurable, leaderMessage, leaderPropose, leaderRequest, leaderTick } from './leader.js';
+import { leaderBeforeEvent, leaderDisconnected, leaderLocalSync, leaderLogDurable, leaderMessage, leaderPropose, leaderRequest, leaderTick } from './leader.js';
 import { learnerDisconnected, learnerLogDurable, learnerMessage, learnerRequest, learnerTick } from './learner.js';
 import { assert, maxBig, minBig, type Zxid } from './types.js';
 
@@ -48,6 +48,8 @@ export function recover(config: PeerConfig, p: Persisted): StepResult {
 export function step(s: PeerState, e: Event): StepResult {
   const out: Action[] = [];
   const r = s.role;
+  // The runtime proposes the writes a step hands back before its next event: held requests behind them go on now.
+  if (r.role === 'LEADING' && e.type !== 'propose') leaderBeforeEvent(s, r, out);
   switch (e.type) {
     case 'tick':
       s.tick++;

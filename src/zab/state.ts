@@ -49,7 +49,9 @@ export type Mutation =
   /** Proposals made while a reconfig was in flight keep needing the old config's quorum after it commits. */
   | 'oldQuorumAfterReconfig'
   /** A leader that a committed reconfig removed from the voters goes on leading. */
-  | 'removedLeaderLeads';
+  | 'removedLeaderLeads'
+  /** zxidRolloverWithoutElection: a learner acks NEWEPOCH at once and keeps the new epoch in memory only. */
+  | 'ackNewEpochUnpersisted';
 
 /** Limits, all in ticks of the runtime's clock (the runtime chooses the tick length). */
 export interface PeerConfig {
@@ -72,8 +74,14 @@ export interface PeerConfig {
    * learner a little behind still gets DIFF rather than SNAP.
    */
   readonly commitLogCount: number;
-  /** Largest zxid counter a leader may assign before forcing a new election (ZooKeeper: 0xffffffff). */
+  /** Largest zxid counter a leader may assign; the next request forces a new epoch (ZooKeeper: 0xfffffffe, PROPOSAL_COUNTER_MAX). */
   readonly zxidCounter_max: bigint;
+  /**
+   * tszk only, off by default (ZooKeeper elects when the counter is spent): the leader moves the
+   * ensemble to the next epoch in place, without an election (NEWEPOCH, README: zxid rollover).
+   * Every member must have it; without a quorum's ack within syncLimit the leader steps down.
+   */
+  readonly zxidRolloverWithoutElection?: boolean;
   /** Bound on outstanding proposals (and on pending syncs) at the leader; further requests are dropped. */
   readonly outstandingProposals_max: number;
   readonly mutations: ReadonlySet<Mutation>;
@@ -137,6 +145,8 @@ export interface LearnerState {
   newLeaderAcked: boolean;
   /** Proposals to ACK once durable (and after the NEWLEADER ack). */
   ackQueue: Zxid[];
+  /** NEWEPOCH received: its ACK waits until everything logged before it (`through`) is durable. */
+  newEpochPending: { epoch: Epoch; through: Zxid } | null;
   serving: boolean;
   /** Session activity to report in the next PING reply. */
   pingData: Buffer | null;
@@ -213,7 +223,21 @@ export interface LeaderState {
   lastProposed: Zxid;
   syncWaiters: SyncWaiter[];
   lastPing_tick: number;
+  /** zxidRolloverWithoutElection: the next epoch sent in NEWEPOCH once the counter was spent and all committed; `zxid` is the last of this epoch. */
+  epochBump: { epoch: Epoch; zxid: Zxid; acks: Set<ServerId>; start_tick: number } | null;
+  /**
+   * Requests that came while the counter was spent, and everything after them, in order: writes
+   * handed back as `forwardedRequest` in the next epoch, a learner's sync once the writes before
+   * it are proposed (a learner pairs each SYNC or COMMIT with its oldest pending request).
+   */
+  heldRequests: HeldRequest[];
+  /** Held requests are being handed back: the next event that is not a `propose` goes on with them. */
+  draining: boolean;
+  /** Where a write refused for a spent counter goes back into `heldRequests` (ahead of later ones). */
+  reheld: number;
 }
+
+export type HeldRequest = { type: 'write'; from: ServerId; data: Buffer; authinfo?: Id[] } | { type: 'sync'; of: LearnerHandler };
 
 export type RoleState = LookingState | LearnerState | LeaderState;
 

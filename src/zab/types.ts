@@ -9,6 +9,12 @@ export type ServerId = bigint & { readonly __brand: 'ServerId' };
 const COUNTER_BITS = 32n;
 /** The low 32 bits of a zxid count txns within an epoch (ZooKeeper's ZxidUtils). */
 export const ZXID_COUNTER_MAX = 0xffffffffn;
+/**
+ * The largest counter a leader proposes: ZooKeeper's Leader.propose refuses a zxid whose low 32
+ * bits are all set, shuts the leader down and so forces an election and a new epoch
+ * (ZOOKEEPER-1277, XidRolloverException).
+ */
+export const PROPOSAL_COUNTER_MAX = ZXID_COUNTER_MAX - 1n;
 
 export const zxid = (v: bigint): Zxid => v as Zxid;
 export const epoch = (v: bigint): Epoch => v as Epoch;

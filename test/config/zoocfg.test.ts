@@ -24,6 +24,13 @@ test('system-property keys work from zoo.cfg, with or without the zookeeper. pre
   assert.deepEqual(c.options.fourLetterWhitelist, new Set(['ruok', 'stat', 'mntr']));
 });
 
+test('tszk.zxidRolloverWithoutElection: off unless set to true (ZooKeeper elects when the zxid counter is spent)', () => {
+  assert.equal(parseZooCfg(base).options.zxidRolloverWithoutElection, false);
+  const c = parseZooCfg(base + 'tszk.zxidRolloverWithoutElection=true\n');
+  assert.equal(c.options.zxidRolloverWithoutElection, true);
+  assert.deepEqual(c.warnings, []);
+});
+
 test('-D overrides beat the file', () => {
   const c = parseZooCfg(base + 'clientPort=2181\n', { sysProps: { clientPort: '3000', 'jute.maxbuffer': '4096' } });
   assert.equal(c.options.clientPort, 3000);
@@ -40,6 +47,7 @@ test('bad values name the key and the problem', () => {
     [base + 'server.1=localhost:2888\n', /server\.1: 'localhost:2888' is not host:quorumPort/],
     [base + 'server.1=localhost:2888:3888:voter\n', /role 'voter'/],
     [base + '4lw.commands.whitelist=ruok,status\n', /'status' is not a four-letter word/],
+    [base + 'tszk.zxidRolloverWithoutElection=yes\n', /tszk\.zxidRolloverWithoutElection: 'yes' is not one of true\/false/],
   ];
   for (const [text, re] of cases) {
     assert.throws(

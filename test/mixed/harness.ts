@@ -20,7 +20,7 @@ export const ZK_LOCAL_SESSIONS = { localSessionsEnabled: 'true', localSessionsUp
 
 export async function startMixed(
   kinds: PeerKind[],
-  opts: { ready_ms?: number; dir?: string; zkLocalSessions?: boolean; cfg?: Record<string, string | number> } = {},
+  opts: { ready_ms?: number; dir?: string; zkLocalSessions?: boolean; cfg?: Record<string, string | number>; env?: Record<string, string> } = {},
 ): Promise<MixedRun> {
   const peers = kinds.map((kind) => ({ kind, cfg: kind === 'zookeeper' && opts.zkLocalSessions ? ZK_LOCAL_SESSIONS : {} }));
   const ens = await startZkEnsemble({
@@ -30,7 +30,7 @@ export async function startMixed(
     syncLimit: 5,
     dir: opts.dir,
     cfg: opts.cfg,
-    env: { TSZK_LOG_LEVEL: 'info' },
+    env: { TSZK_LOG_LEVEL: 'info', ...opts.env },
     deferStart: true,
   });
   try {

@@ -103,3 +103,20 @@ for (const c of reconfigCases) {
     assert.ok(intact.ok, `seed ${c.seed} fails without the mutant: ${intact.violation}`);
   });
 }
+
+/**
+ * zxidRolloverWithoutElection's rule, broken: a follower that acks NEWEPOCH without persisting the
+ * next epoch forgets it in a crash, and an election hands that epoch to a second leader. Caught in
+ * the epoch-bump core simulator (`npm run sim -- --core --epoch-bump --ops 300 --mutation
+ * ackNewEpochUnpersisted --seed 3`); the same seed passes with the rule intact.
+ */
+test('epoch-bump mutant ackNewEpochUnpersisted is caught at seed 3 by one leader per epoch (NEWEPOCH acked before the epoch is on disk)', () => {
+  const seed = 3;
+  const r = runSeed(seed, 300, ['ackNewEpochUnpersisted'], false, true);
+  assert.equal(r.ok, false, `seed ${seed} no longer catches ackNewEpochUnpersisted: find the new seed with the command above`);
+  assert.equal(r.checker, 'one leader per epoch', r.violation);
+  console.log(`# ackNewEpochUnpersisted: seed ${seed}: ${r.violation}`);
+  const intact = runSeed(seed, 300, [], false, true);
+  assert.ok(intact.ok, `seed ${seed} fails without the mutant: ${intact.violation}`);
+  assert.ok(intact.stats.epochBumps > 0);
+});

@@ -4,7 +4,7 @@ import { recover, step } from '../../src/zab/peer.js';
 import { majorityQuorum } from '../../src/zab/quorum.js';
 import type { Action, Event, Mutation, PeerConfig, PeerState, Persisted } from '../../src/zab/state.js';
 import type { Message } from '../../src/zab/packets.js';
-import { epoch, makeZxid, serverId, type Zxid } from '../../src/zab/types.js';
+import { epoch, makeZxid, PROPOSAL_COUNTER_MAX, serverId, type Zxid } from '../../src/zab/types.js';
 
 /** Discovery's refusal paths, driven event by event against one core. */
 
@@ -20,7 +20,7 @@ function config(sid: number, mutations: Mutation[] = []): PeerConfig {
     ping_ticks: 5,
     snapCount: 1000,
     commitLogCount: 0,
-    zxidCounter_max: 0xffffffffn,
+    zxidCounter_max: PROPOSAL_COUNTER_MAX,
     outstandingProposals_max: 100,
     mutations: new Set(mutations),
   };

@@ -4,9 +4,10 @@ import { ScriptedEnsemble } from '../../src/sim/script.js';
 import { encodeWrite } from '../../src/sim/machine.js';
 import { voteBetter } from '../../src/zab/election.js';
 import { recover, step } from '../../src/zab/peer.js';
+import { nextProposalZxid } from '../../src/zab/leader.js';
 import { majorityQuorum } from '../../src/zab/quorum.js';
 import { corePeer } from '../../src/sim/corePeer.js';
-import { epoch, makeZxid, serverId, zxid, type Epoch } from '../../src/zab/types.js';
+import { epoch, makeZxid, PROPOSAL_COUNTER_MAX, serverId, zxid, type Epoch } from '../../src/zab/types.js';
 
 /** Give a peer's disk a history: currentEpoch and txns (epoch, counter) pairs. */
 function history(e: ScriptedEnsemble, sid: number, currentEpoch: bigint, txns: [number, number][]): void {
@@ -19,14 +20,7 @@ function history(e: ScriptedEnsemble, sid: number, currentEpoch: bigint, txns: [
   }));
 }
 
-function elect(e: ScriptedEnsemble, sids: number[]): number {
-  for (const s of sids) e.start(s);
-  assert.ok(
-    e.runUntil(() => e.stable()),
-    'ensemble settles',
-  );
-  return e.leader()!;
-}
+const elect = (e: ScriptedEnsemble, sids: number[]): number => e.startAndElect(sids);
 
 test('vote order: peer epoch, then zxid, then server id', () => {
   const v = (leader: number, z: bigint, pe: bigint) => ({ leader: serverId(leader), zxid: zxid(z), peerEpoch: epoch(pe) });
@@ -132,6 +126,27 @@ test('zxid counter exhaustion forces a new election and epoch', () => {
   assert.equal(e.acked.get(w)!.zxid >> 32n, e.peer(e.leader()!).core!.currentEpoch);
 });
 
+test('by default the last counter a leader proposes is ZooKeeper’s 0xfffffffe; the next write forces an election', () => {
+  const e = new ScriptedEnsemble({ voters: 3 });
+  elect(e, [1, 2, 3]);
+  const leader = e.leader()!;
+  const core = e.peer(leader).core!;
+  const ep = core.currentEpoch;
+  assert.ok(core.role.role === 'LEADING');
+  // As though four billion writes had committed in this epoch (only the numbering is looked at:
+  // the checkers would see the hole if anything were committed after it).
+  core.role.lastProposed = makeZxid(ep, 0xfffffffdn);
+  assert.equal(nextProposalZxid(core), makeZxid(ep, 0xfffffffen));
+  core.role.lastProposed = makeZxid(ep, 0xfffffffen);
+  // ZooKeeper's Leader.propose refuses a zxid with all low 32 bits set (XidRolloverException).
+  assert.equal(nextProposalZxid(core), null);
+  e.write(leader, 'c', 'refused');
+  assert.ok(e.runUntil(() => e.stable() && e.peer(e.leader()!).core!.currentEpoch > ep));
+  const w = e.write(e.leader()!, 'c', 'next');
+  assert.ok(e.runUntil(() => e.acked.has(w)));
+  assert.equal(e.acked.get(w)!.zxid, makeZxid(e.peer(e.leader()!).core!.currentEpoch, 1n));
+});
+
 test('PING replies carry the learner’s session activity to the leader', () => {
   const e = new ScriptedEnsemble({ voters: 3 });
   assert.equal(elect(e, [1, 2, 3]), 3);
@@ -149,7 +164,7 @@ test('a LOOKING peer answers a worse vote of its own round with its own vote, on
   // Peer 2 looks while peer 1, still following a dead leader when 2's first notification came,
   // starts looking with a vote for itself: 2 answers at once (not at its next resend).
   const ids = [serverId(1), serverId(2), serverId(3)];
-  const cfg = corePeer(2, majorityQuorum(ids), { snapCount: 1000, commitLogCount: 0, zxidCounter_max: 0xffffffffn, mutations: [] }).config;
+  const cfg = corePeer(2, majorityQuorum(ids), { snapCount: 1000, commitLogCount: 0, zxidCounter_max: PROPOSAL_COUNTER_MAX, mutations: [] }).config;
   const last = makeZxid(epoch(1n), 5n);
   const { state } = recover(cfg, {
     acceptedEpoch: epoch(1n),

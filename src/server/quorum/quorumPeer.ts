@@ -30,10 +30,11 @@ import {
   encodeNotification,
   epochOf,
   nextProposalZxid,
+  awaitingNextEpoch,
   recover,
   serverId,
   step,
-  ZXID_COUNTER_MAX,
+  PROPOSAL_COUNTER_MAX,
   zxidHex,
   type Action,
   type Epoch,
@@ -118,7 +119,8 @@ export function coreConfig(cfg: ParsedConfig, sid: ServerId, tick_ms: number): P
     ping_ticks: ticks(t / 2),
     snapCount: cfg.options.snapCount,
     commitLogCount: cfg.options.commitLogCount,
-    zxidCounter_max: ZXID_COUNTER_MAX,
+    zxidCounter_max: testZxidCounterMax() ?? PROPOSAL_COUNTER_MAX,
+    ...(cfg.options.zxidRolloverWithoutElection ? { zxidRolloverWithoutElection: true } : {}),
     outstandingProposals_max: OUTSTANDING_PROPOSALS_MAX,
     mutations: new Set(),
     // ZooKeeper acts on no reconfig with reconfigEnabled=false (processReconfig returns at once).
@@ -126,6 +128,19 @@ export function coreConfig(cfg: ParsedConfig, sid: ServerId, tick_ms: number): P
       ? { reconfigOf, initialConfig: (version: Zxid) => Buffer.from(configText({ ...ensembleConfigOf(cfg), version }), 'utf8') }
       : {}),
   };
+}
+
+/**
+ * Tests only: TSZK_TEST_ZXID_COUNTER_MAX makes the zxid counter run out after that many proposals
+ * per epoch, so a test can cross zxid rollovers (test/ensemble/zxid-rollover.test.ts). Never set
+ * it in production: the real limit is ZooKeeper's.
+ */
+function testZxidCounterMax(): bigint | undefined {
+  const v = process.env['TSZK_TEST_ZXID_COUNTER_MAX'];
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v) || BigInt(v) < 1n || BigInt(v) > PROPOSAL_COUNTER_MAX)
+    throw new Error(`TSZK_TEST_ZXID_COUNTER_MAX: '${v}' is not a counter in [1, ${PROPOSAL_COUNTER_MAX}]`);
+  return BigInt(v);
 }
 
 /** The core's tick for a tickTime: half of it, at most CORE_TICK_MS_MAX. */
@@ -157,6 +172,10 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   private readonly queue: QueueItem[] = [];
   /** Leader: learners' writes, proposed right after the step that received their REQUEST, ahead of the queue. */
   private readonly forwardedWrites: LeaderWrite[] = [];
+  /** Leader: writes that came while the zxid counter was spent, proposed once the next epoch is in force. */
+  private readonly heldWrites: LeaderWrite[] = [];
+  /** The epoch this peer last saw established while leading (a later one is an in-place epoch bump). */
+  private establishedEpoch: Epoch | undefined;
   /** Leader: txns it prepared and proposed, until they are applied (no decoding its own txns back). */
   private readonly proposedTxns = new Map<bigint, ServerTxn>();
   /**
@@ -441,6 +460,8 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
   private proposeWrite(w: LeaderWrite): Effect {
     if (w.pipeline !== this.pipeline) return; // its clients were disconnected with their pipeline
     const zxid = nextProposalZxid(this.state);
+    // The counter is spent and the core moves to the next epoch in place: the write waits for it.
+    if (zxid === null && awaitingNextEpoch(this.state)) return void this.heldWrites.push(w);
     let data: Buffer = Buffer.alloc(0);
     if (zxid === null) w.pipeline.writeRefused(w.job, 'the leader takes no proposals now');
     else {
@@ -586,6 +607,13 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
       case 'role':
         return this.onRole(a.role, a.leader);
       case 'established': {
+        if (this.role === 'LEADING' && this.establishedEpoch !== undefined) {
+          log.info({ epoch: String(a.epoch), from: String(this.establishedEpoch) }, `zxid counter spent: moved to epoch ${a.epoch} in place, no election`);
+          this.establishedEpoch = a.epoch;
+          this.forwardedWrites.push(...this.heldWrites.splice(0));
+          return;
+        }
+        if (this.role === 'LEADING') this.establishedEpoch = a.epoch;
         const took_ms = this.io.clock.now_ms() - this.lookingSince_ms;
         if (this.role === 'LEADING') this.leadingSince_ms = this.io.clock.now_ms();
         log.info(
@@ -843,6 +871,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     // LOOKING ends read-only serving: its connections close and clients reconnect read-write.
     this.readOnlyTimer?.cancel();
     this.readOnlyTimer = undefined;
+    this.establishedEpoch = undefined;
     return andThen(this.stopServing(), () => {
       const now = this.io.clock.now_ms();
       this.leadingSince_ms = undefined;
@@ -981,6 +1010,7 @@ export class QuorumPeer implements QuorumPeerHandle, MemberAdminSource {
     // Proposals it made and never saw committed are in the log; a later commit decodes them from there.
     this.proposedTxns.clear();
     this.forwardedWrites.length = 0;
+    this.heldWrites.length = 0;
     return pipeline.close().then(async () => {
       if (!this.closed && !this.notServingUp) {
         await this.notServing.listen(this.options);
