@@ -7,7 +7,7 @@ import path from 'node:path';
 import { log } from '../log.js';
 import { StorageError, errorMessage } from './errors.js';
 import { FILE_HEADER_BYTES } from './fileHeader.js';
-import { scanLogBuffer, type LogEnd, type LogRecord } from './logFile.js';
+import { scanLogBuffer, walkFrames, type LogEnd, type LogRecord } from './logFile.js';
 import { LOG_PREFIX, SNAPSHOT_PREFIX, epochOf, listZxidFiles, type ZxidFile } from './names.js';
 import { readSnapshotFile, type LoadedSnapshot } from './snapshot.js';
 import type { Txn } from '../txn/txn.js';
@@ -83,6 +83,34 @@ export interface LogHistory {
   tornTails: { path: string; offset: number; reason: string }[];
 }
 
+/** Read size while looking for where a log file's entries end. */
+const LOG_READ_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * A log file up to the first frame of its zero padding: a preallocated file is mostly padding
+ * (64 MiB by default), and the scan ends cleanly at that frame whatever follows it. The whole
+ * file when the frames do not walk to padding.
+ */
+async function readUsedPart(p: string): Promise<Buffer> {
+  const fh = await fs.open(p, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const buf = Buffer.allocUnsafe(size);
+    let filled = 0;
+    let walk = { pos: FILE_HEADER_BYTES, stop: 'more' as 'zeros' | 'more' | 'odd' };
+    while (filled < size) {
+      const { bytesRead } = await fh.read(buf, filled, Math.min(LOG_READ_CHUNK_BYTES, size - filled), filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      if (walk.stop === 'more') walk = walkFrames(buf, walk.pos, filled);
+      if (walk.stop === 'zeros') break;
+    }
+    return buf.subarray(0, filled);
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * Reads the txns above `fromZxid`. A torn tail ends a file normally; anything else damaged, or a
  * zxid gap inside one epoch (a missing log file), throws StorageError with the file and offset.
@@ -94,9 +122,14 @@ export async function readLogHistory(logDir: string, fromZxid: bigint): Promise<
   const out: LogHistory = { txns: [], txnBytes: [], lastZxid: fromZxid, scanned: [], tornTails: [] };
   let prev: bigint | undefined = fromZxid > 0n ? fromZxid : undefined;
   for (const file of files) {
-    const buf = await fs.readFile(file.path);
+    let buf = await readUsedPart(file.path);
     // Entries up to the snapshot are checked but not decoded: they are not replayed.
-    const scan = scanLogBuffer(buf, fromZxid);
+    let scan = scanLogBuffer(buf, fromZxid);
+    if (scan.end.kind !== 'clean' && buf.length < (await fs.stat(file.path)).size) {
+      // How a damaged file ends (torn or corrupt) is judged on all of it, as it always was.
+      buf = await fs.readFile(file.path);
+      scan = scanLogBuffer(buf, fromZxid);
+    }
     out.scanned.push({ file, records: scan.records, end: scan.end });
     if (scan.firstZxid !== undefined && scan.firstZxid !== file.zxid) {
       throw new StorageError(

@@ -107,6 +107,21 @@ function probe(buf: Buffer, pos: number, skipThrough?: bigint): Probe {
   }
 }
 
+/**
+ * Walks entry frames by their lengths alone over `buf[0, filled)` from `pos`: where the zero
+ * padding starts ('zeros'), where more bytes are needed ('more'), or 'odd' when a length cannot be
+ * a frame's (only a full scan of the file can say what that is).
+ */
+export function walkFrames(buf: Buffer, pos: number, filled: number): { pos: number; stop: 'zeros' | 'more' | 'odd' } {
+  while (pos + 12 <= filled) {
+    const len = buf.readInt32BE(pos + 8);
+    if (len === 0 && buf.readBigInt64BE(pos) === 0n) return { pos, stop: 'zeros' };
+    if (len <= 0) return { pos, stop: 'odd' };
+    pos += len + ENTRY_OVERHEAD_BYTES;
+  }
+  return { pos, stop: 'more' };
+}
+
 /** Offset of the first intact entry after `from` with a zxid above `afterZxid`, if any. */
 function findIntactEntry(buf: Buffer, from: number, afterZxid: bigint): number | undefined {
   for (let q = from; q + ENTRY_OVERHEAD_BYTES < buf.length; q++) {
