@@ -54,15 +54,16 @@ export async function writeVia(p: EnsemblePeer, pathName: string): Promise<void>
 export async function writesReachEveryMember(ens: ZkEnsemble, root: string): Promise<void> {
   const { clients, errors } = await writeThroughEveryMember(ens, root);
   for (const c of clients) await c.close().catch(() => undefined);
-  // A failure names the member and shows the end of its log: the ensemble's dir is gone after the test.
-  const tail = (sid: number): string => {
-    const p = ens.peers.find((x) => x.sid === sid)!;
-    return fs.readFileSync(p.logFile, 'utf8').split('\n').slice(-40).join('\n');
-  };
+  // A failure names the member and shows the end of every member's log (the leader's story
+  // matters too): the ensemble's dir is gone after the test.
+  const tails = (): string =>
+    ens.peers
+      .map((p) => `--- member ${p.sid} (${p.kind}), its log's last lines:\n${fs.readFileSync(p.logFile, 'utf8').split('\n').slice(-30).join('\n')}`)
+      .join('\n');
   assert.equal(
     errors.size,
     0,
-    [...errors].map(([k, v]) => `member ${k} (${ens.peers.find((x) => x.sid === k)?.kind}): ${v}\n--- its log, last lines:\n${tail(k)}`).join('\n'),
+    `${[...errors].map(([k, v]) => `member ${k}: ${v}`).join('; ')} at ${new Date().toISOString()}\n${errors.size > 0 ? tails() : ''}`,
   );
   const { same, views } = await waitForSameTree(ens, root);
   assert.ok(same, views.join('\n'));

@@ -173,7 +173,9 @@ export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemb
       async mode() {
         if (exited) return null;
         try {
-          return /^Mode: (\S+)/m.exec(await srvr())?.[1] ?? null;
+          // tszk's not-serving answer still names the role it is in (FOLLOWING a leader it cannot reach yet): that is not serving.
+          const text = await srvr();
+          return text.includes('not currently serving') ? null : (/^Mode: (\S+)/m.exec(text)?.[1] ?? null);
         } catch {
           return null;
         }
@@ -182,7 +184,8 @@ export async function startZkEnsemble(opts: ZkEnsembleOptions): Promise<ZkEnsemb
         if (!exited) return;
         const props = Object.entries(opts.sysProps ?? {}).map(([k, v]) => `-D${k}=${v}`);
         proc = spawnPeer(peer.kind, cfgPath, logFile, {
-          env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_LOG_LEVEL'] ?? 'info', ...opts.env },
+          // Peers log at info into their own files whatever the runner's level (as test/support/ensemble.ts): a failure's story is there.
+          env: { ...process.env, TSZK_LOG_LEVEL: process.env['TSZK_MEMBER_LOG_LEVEL'] ?? 'info', ...opts.env },
           jvmArgs: ['-Xmx192m', '-XX:+UseSerialGC', ...props],
         });
         exited = false;
