@@ -4,6 +4,7 @@
  * is what Curator's retry loop does for the recipes.
  */
 import { Err, KeeperError, type ZooKeeperClient } from '../client/index.js';
+import { connectionStateOf } from './connection-state.js';
 
 export function isRetryable(e: unknown): boolean {
   return e instanceof KeeperError && (e.code === Err.ConnectionLoss || e.code === Err.OperationTimeout);
@@ -23,7 +24,9 @@ export async function retrying<T>(client: ZooKeeperClient, f: () => Promise<T>):
     try {
       return await f();
     } catch (e) {
-      if (!isRetryable(e) || !client.isAlive) throw e;
+      if (!isRetryable(e)) throw e;
+      // A request cut off by close() or expiry reports why the client is gone, not a connection loss.
+      if (!client.isAlive) throw connectionStateOf(client).terminalError() ?? e;
     }
     await pause(delay_ms);
   }

@@ -1,8 +1,9 @@
 /** InterProcessMutex against a real tszk server: exclusion under contention, reentrancy, timeouts, session loss, restarts, bad input. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { CreateMode } from '../../src/client/index.js';
+import { CreateMode, Err, KeeperError } from '../../src/client/index.js';
 import { InterProcessMutex, RecipeError } from '../../src/recipes/index.js';
+import { retrying } from '../../src/recipes/retry.js';
 import { waitFor } from '../support/wait.js';
 import { once, PROTECTED_LOCK_NODE, RecipeServer } from './harness.js';
 
@@ -134,6 +135,16 @@ test('the waiting client closes: acquire fails with a clear error and leaves no 
   assert.equal((await a.getChildren('/locks/close')).length, 1);
   await ma.release();
   await assert.rejects(new InterProcessMutex(b, '/locks/close').acquire(), /closed/);
+});
+
+test('a request cut off by close() fails saying the client was closed, not with a connection loss', async () => {
+  // The race the test above can hit: the waiter's read is on the wire when close() ends the connection.
+  const c = await srv.client();
+  const cutOff = retrying(c, async () => {
+    await c.close();
+    throw new KeeperError(Err.ConnectionLoss);
+  });
+  await assert.rejects(cutOff, (e: unknown) => e instanceof RecipeError && /closed/.test(e.message));
 });
 
 test('a chrooted client locks inside its chroot, excluding a plain client on the full path', async () => {
