@@ -339,6 +339,10 @@ test('rolling migration: 3 ZooKeeper peers replaced one by one by tszk peers und
       // Re-seed a restarted follower from nothing: it must come back by SNAP from a leader under load.
       const wiped = !migrating && CFG.wipeFollowers && role === 'follower';
       if (wiped) fs.rmSync(path.join(target.dataDir, 'version-2'), { recursive: true, force: true });
+      // An operator restarts a leader once the others have elected a new one. Back sooner (tszk
+      // starts in about 0.2 s, before ZooKeeper's election ends), it can win again with its
+      // higher sid at equal zxids, and the step would test no learner sync at all.
+      if (role === 'leader') await ens.waitForQuorum(90_000);
       const mark = logSize(target);
       await target.start();
       const newLeader = await ens.waitForQuorum(120_000);
