@@ -124,10 +124,14 @@ export function databaseFromSnapshot(snap: LoadedSnapshot): ZkDatabase {
   return loader.finish(snap.zxid, digested ? snap.digest : null);
 }
 
-/** Whether the snapshot's digest section can start digest checks (this digest version, recorded at or after its zxid). */
+/**
+ * Whether the snapshot's digest section can start digest checks: this digest version, recorded at
+ * or after its zxid, and not 0, which ZooKeeper writes when it has none (a learner's snapshot
+ * after a SNAP) and skips on load ('The digest value is empty in snapshot').
+ */
 function digestUsable(snap: LoadedSnapshot): boolean {
   const d = snap.digest;
-  return d !== null && d.digestVersion === TREE_DIGEST_VERSION && d.zxid >= snap.zxid;
+  return d !== null && d.digestVersion === TREE_DIGEST_VERSION && d.zxid >= snap.zxid && d.digest !== 0n;
 }
 
 /** From where replaying after a snapshot with digest `d` can check recorded digests (a snapshot is fuzzy). */
