@@ -89,9 +89,9 @@ const LOG_READ_CHUNK_BYTES = 1024 * 1024;
 /**
  * A log file up to the first frame of its zero padding: a preallocated file is mostly padding
  * (64 MiB by default), and the scan ends cleanly at that frame whatever follows it. The whole
- * file when the frames do not walk to padding.
+ * file (`whole`) when the frames do not walk to padding.
  */
-async function readUsedPart(p: string): Promise<Buffer> {
+async function readUsedPart(p: string): Promise<{ buf: Buffer; whole: boolean }> {
   const fh = await fs.open(p, 'r');
   try {
     const size = (await fh.stat()).size;
@@ -105,7 +105,7 @@ async function readUsedPart(p: string): Promise<Buffer> {
       if (walk.stop === 'more') walk = walkFrames(buf, walk.pos, filled);
       if (walk.stop === 'zeros') break;
     }
-    return buf.subarray(0, filled);
+    return { buf: buf.subarray(0, filled), whole: filled === size };
   } finally {
     await fh.close();
   }
@@ -122,14 +122,11 @@ export async function readLogHistory(logDir: string, fromZxid: bigint): Promise<
   const out: LogHistory = { txns: [], txnBytes: [], lastZxid: fromZxid, scanned: [], tornTails: [] };
   let prev: bigint | undefined = fromZxid > 0n ? fromZxid : undefined;
   for (const file of files) {
-    let buf = await readUsedPart(file.path);
+    const used = await readUsedPart(file.path);
     // Entries up to the snapshot are checked but not decoded: they are not replayed.
-    let scan = scanLogBuffer(buf, fromZxid);
-    if (scan.end.kind !== 'clean' && buf.length < (await fs.stat(file.path)).size) {
-      // How a damaged file ends (torn or corrupt) is judged on all of it, as it always was.
-      buf = await fs.readFile(file.path);
-      scan = scanLogBuffer(buf, fromZxid);
-    }
+    let scan = scanLogBuffer(used.buf, fromZxid);
+    // How a damaged file ends (torn or corrupt) is judged on all of it, as it always was.
+    if (scan.end.kind !== 'clean' && !used.whole) scan = scanLogBuffer(await fs.readFile(file.path), fromZxid);
     out.scanned.push({ file, records: scan.records, end: scan.end });
     if (scan.firstZxid !== undefined && scan.firstZxid !== file.zxid) {
       throw new StorageError(
