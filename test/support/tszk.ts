@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killAndWait } from './peer-process.js';
 import { fourLetter, freePort } from './ports.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -79,11 +80,7 @@ export async function startTszk(opts: TszkOptions = {}): Promise<Tszk> {
   let exited = false;
   proc.on('exit', () => (exited = true));
   const stop = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
-    if (!exited) {
-      const done = new Promise((r) => proc.once('exit', r));
-      proc.kill(signal);
-      await done;
-    }
+    if (!exited) await killAndWait(proc, signal);
     if (own && !opts.keepDataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   };
   const startTimeout_ms = opts.startTimeout_ms ?? 20_000;
