@@ -27,6 +27,7 @@ export function becomeLearner(s: PeerState, leader: ServerId, out: Action[]): vo
     pingData: null,
     snapSync: null,
     reconnect_tick: null,
+    connectAttempts: 1,
   };
   s.role = l;
   out.push({ type: 'role', role: l.role, leader });
@@ -35,6 +36,12 @@ export function becomeLearner(s: PeerState, leader: ServerId, out: Action[]): vo
 
 /** Ticks between attempts to connect to a leader that refused us. */
 const RECONNECT_TICKS = 2;
+/**
+ * Attempts to reach the chosen leader before looking again, as Learner.connectToLeader's five
+ * tries: a peer that never leads (it follows another, or it is down) is given up at once rather
+ * than after initLimit.
+ */
+const LEADER_CONNECT_TRIES = 5;
 
 function send(out: Action[], to: ServerId, msg: Message): void {
   out.push({ type: 'send', to, msg });
@@ -333,6 +340,7 @@ export function learnerTick(s: PeerState, l: LearnerState, out: Action[]): void 
   if (l.phase !== 'broadcast' && s.tick - l.start_tick > c.initLimit_ticks) return leave(s, l, out);
   if (l.reconnect_tick !== null && s.tick >= l.reconnect_tick) {
     l.reconnect_tick = null;
+    l.connectAttempts++;
     sendInfo(s, l, out);
   }
   if (l.phase === 'broadcast' && s.tick - l.lastHeard_tick > c.syncLimit_ticks) return leave(s, l, out);
@@ -341,8 +349,8 @@ export function learnerTick(s: PeerState, l: LearnerState, out: Action[]): void 
 export function learnerDisconnected(s: PeerState, l: LearnerState, peer: ServerId, out: Action[]): void {
   if (peer !== l.leader) return;
   // The leader may not be listening yet (still finishing its election): retry, as
-  // Learner.connectToLeader does, until initLimit runs out.
-  if (l.phase === 'connecting') l.reconnect_tick = s.tick + RECONNECT_TICKS;
+  // Learner.connectToLeader does, a few times within initLimit.
+  if (l.phase === 'connecting' && l.connectAttempts < LEADER_CONNECT_TRIES) l.reconnect_tick = s.tick + RECONNECT_TICKS;
   else leave(s, l, out);
 }
 

@@ -152,6 +152,8 @@ export interface LearnerState {
   pingData: Buffer | null;
   /** When to try connecting again after the leader refused us. */
   reconnect_tick: number | null;
+  /** Connections tried to the leader so far (the first with FOLLOWERINFO/OBSERVERINFO). */
+  connectAttempts: number;
   /** Set between SNAP and NEWLEADER: the log we had before, to rewrite the disk at NEWLEADER. */
   snapSync: {
     zxid: Zxid;

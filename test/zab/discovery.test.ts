@@ -124,3 +124,24 @@ test('a restarted peer joins an established leader whose followers report other 
   assert.equal(state.role.role, 'FOLLOWING');
   assert.ok(actions.some((a) => a.type === 'role' && a.role === 'FOLLOWING' && a.leader === serverId(3)));
 });
+
+test('a learner whose chosen leader refuses it tries five connections, as Learner.connectToLeader, then looks again well before initLimit', () => {
+  const s = followerOf3();
+  let infos = 1; // the FOLLOWERINFO of the first connection, sent on joining
+  let ticks = 0;
+  while (s.role.role === 'FOLLOWING') {
+    const refused = step(s, { type: 'disconnected', peer: serverId(3) }).actions;
+    infos += sends(refused).filter((m) => m.type === 'FOLLOWERINFO').length;
+    while (s.role.role === 'FOLLOWING' && ticks < 30) {
+      ticks++;
+      const a = step(s, { type: 'tick' }).actions;
+      const sent = sends(a).filter((m) => m.type === 'FOLLOWERINFO').length;
+      infos += sent;
+      if (sent > 0) break; // a new connection: it is refused again
+    }
+    assert.ok(ticks < 30, 'still following at initLimit');
+  }
+  assert.equal(s.role.role, 'LOOKING');
+  assert.equal(infos, 5);
+  assert.ok(ticks <= 10, `looked again after ${ticks} ticks`);
+});
