@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../support/ports.js';
-import { killAndWait, spawnPeer, srvrStatus, waitForLeaderAmong, writePeerConfig } from '../support/peer-process.js';
+import { spawnPeer, srvrStatus, waitForLeaderAmong, writePeerConfig } from '../support/peer-process.js';
+import { killAndWait } from '../support/stop-process.js';
 
 export type Kind = 'tszk' | 'zookeeper';
 

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { ZooKeeperClient } from '../../src/client/index.js';
 import { Err, KeeperError } from '../../src/proto/errors.js';
 import { freePort } from '../support/ports.js';
-import { killAndWait, spawnPeer, srvrStatus, writePeerConfig, type PeerMode } from '../support/peer-process.js';
+import { spawnPeer, srvrStatus, writePeerConfig, type PeerMode } from '../support/peer-process.js';
+import { killAndWait } from '../support/stop-process.js';
 import { waitFor } from '../support/wait.js';
 import { SUPER_DIGEST } from './direct-ensemble.js';
 

@@ -70,18 +70,13 @@ export async function writesReachEveryMember(ens: ZkEnsemble, root: string): Pro
 }
 
 /** Members 1 and 2 of 3 serve (one leads) while 3 is out; returns the leader. */
-export function twoServe(ens: ZkEnsemble): Promise<EnsemblePeer> {
-  return othersServe(ens, ens.peers[2]!);
-}
-
-/** Every peer but `out` serves, one of them leading; returns the leader. */
-async function othersServe(ens: ZkEnsemble, out: EnsemblePeer): Promise<EnsemblePeer> {
-  const others = ens.peers.filter((p) => p !== out);
+export async function twoServe(ens: ZkEnsemble): Promise<EnsemblePeer> {
+  const two = ens.peers.slice(0, 2);
   const deadline = Date.now() + 40_000;
   for (;;) {
-    const m = await Promise.all(others.map((p) => p.mode()));
-    if (m.filter((x) => x === 'leader').length === 1 && m.every((x) => x === 'leader' || x === 'follower')) return others[m.indexOf('leader')]!;
-    if (Date.now() > deadline) throw new Error(`the members but ${out.sid} do not serve: ${m.join(',')} (logs in ${ens.dir})`);
+    const m = await Promise.all(two.map((p) => p.mode()));
+    if (m.filter((x) => x === 'leader').length === 1 && m.every((x) => x === 'leader' || x === 'follower')) return two[m.indexOf('leader')]!;
+    if (Date.now() > deadline) throw new Error(`members 1 and 2 do not serve: ${m.join(',')} (logs in ${ens.dir})`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -99,7 +94,7 @@ export async function eachKindLeads(ens: ZkEnsemble): Promise<void> {
     // The others elect among themselves (the highest sid of them, their zxids being equal) before
     // the old leader is back: back sooner, it could win again with its higher sid.
     await leader.kill();
-    await othersServe(ens, leader);
+    await ens.waitForQuorum(40_000);
     await leader.start();
     await ens.waitForQuorum(60_000);
   }

@@ -13,7 +13,8 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { killAndWait, spawnPeer, srvrStatus, waitForImok, waitForLeaderAmong, writePeerConfig, type PeerMode, type PeerStatus } from './peer-process.js';
+import { spawnPeer, srvrStatus, waitForImok, waitForLeaderAmong, writePeerConfig, type PeerMode, type PeerStatus } from './peer-process.js';
+import { killAndWait } from './stop-process.js';
 import { freePort } from './ports.js';
 
 export type MemberMode = PeerMode;

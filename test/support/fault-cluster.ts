@@ -17,7 +17,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { electionInitialMessageRewriter, startTcpProxy, type TcpProxy, type LinkState } from './tcp-proxy.js';
-import { killAndWait, spawnPeer, srvrStatus, waitForImok, waitForLeaderAmong, writePeerConfig, type PeerMode } from './peer-process.js';
+import { spawnPeer, srvrStatus, waitForImok, waitForLeaderAmong, writePeerConfig, type PeerMode } from './peer-process.js';
+import { killAndWait } from './stop-process.js';
 import { freePort } from './ports.js';
 import type { TargetKind } from './target.js';
 

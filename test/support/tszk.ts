@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killAndWait } from './peer-process.js';
+import { killAndWait } from './stop-process.js';
 import { fourLetter, freePort } from './ports.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
