@@ -16,8 +16,11 @@ import { DATA_BYTES, FANOUT, loadZnodes } from './loadZnodes.js';
 import { processMemory } from './procstat.js';
 import { dataDirBytes, startServer, systemMissing, type SystemName } from './servers.js';
 
-/** Time given to the server after the load before RSS is read (its GC and the JIT settle). */
-const SETTLE_MS = 3000;
+/**
+ * Time each server is left idle after the load before its RSS is read: its GC and JIT settle, and
+ * tszk gives heap back in a quiet spell (src/server/heap.ts: the second collection, 6 s after the first).
+ */
+const SETTLE_MS = 15_000;
 const MIB = 1024 * 1024;
 
 function arg(name: string, def: string): string {
