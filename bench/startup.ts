@@ -9,6 +9,11 @@
  * installed (bin/tszk.cjs: its bundle with the compile cache, src/cli/compileCache.ts); one start
  * before the rounds, not counted, writes that cache as the first start after a build does.
  *
+ * NODE_EXTRA_CA_CERTS, when set, has every Node process parse that bundle of certificates before
+ * it runs any code (about 55 ms of a 80 ms `node -e 0` on this sandbox, which sets it). A tszk
+ * server has no use for it (its TLS trusts ssl.trustStore / ssl.quorum.trustStore), so when it is
+ * set tszk and `node -e 0` are also measured with it unset, as extra rows.
+ *
  *   npm run bench:startup -- [--rounds 5] [--systems tszk,zookeeper]
  *   (tszk-base: another build, TSZK_BASE_CLI=<its bin/tszk.cjs or dist/src/cli/main.js>, to compare before and after)
  */
@@ -33,7 +38,23 @@ function arg(name: string, def: string): string {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1]! : def;
 }
 
-function spawnServer(system: SystemName, dataDir: string, port: number): ChildProcess {
+/** What a row measures: a system, and the environment its process starts with. */
+interface Variant {
+  label: string;
+  system: SystemName;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The environment without NODE_EXTRA_CA_CERTS (see the header), or undefined when it is not set. */
+function withoutExtraCaCerts(): NodeJS.ProcessEnv | undefined {
+  if (process.env['NODE_EXTRA_CA_CERTS'] === undefined) return undefined;
+  const env = { ...process.env };
+  delete env['NODE_EXTRA_CA_CERTS'];
+  return env;
+}
+const UNSET_LABEL = 'NODE_EXTRA_CA_CERTS unset';
+
+function spawnServer(system: SystemName, dataDir: string, port: number, env: NodeJS.ProcessEnv): ChildProcess {
   const cfg = path.join(dataDir, 'zoo.cfg');
   fs.writeFileSync(
     cfg,
@@ -43,7 +64,7 @@ function spawnServer(system: SystemName, dataDir: string, port: number): ChildPr
     return spawn('java', ['-Xmx512m', '-cp', ZK_SERVER_CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg], { stdio: 'ignore' });
   const { cmd, args } = tszkCommand(system === 'tszk-base' ? process.env[BASE_CLI_ENV] : undefined);
   // At debug the log stamps each start-up step (startup_ms, since the process started).
-  return spawn(cmd, [...args, 'server', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TSZK_LOG_LEVEL: 'debug' } });
+  return spawn(cmd, [...args, 'server', '--config', cfg], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...env, TSZK_LOG_LEVEL: 'debug' } });
 }
 
 /** The start-up steps tszk's log stamps, by message, in order. */
@@ -85,10 +106,10 @@ const CACHE_WRITE_WAIT_MS = 10_000;
  * Spawns the server and tries a session every POLL_MS until one is established. `warmUp`: then
  * waits until a start without a compile cache has written it.
  */
-async function timeStart(system: SystemName, dataDir: string, warmUp = false): Promise<Start> {
+async function timeStart({ system, env }: Variant, dataDir: string, warmUp = false): Promise<Start> {
   const port = await freePort();
   const t0 = performance.now();
-  const proc = spawnServer(system, dataDir, port);
+  const proc = spawnServer(system, dataDir, port, env);
   let log = '';
   proc.stderr?.setEncoding('utf8').on('data', (d: string) => (log += d));
   try {
@@ -121,9 +142,9 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const fmt = (xs: number[]): string => `${Math.min(...xs).toFixed(0)} / ${median(xs).toFixed(0)}`;
 
 /** Wall and CPU ms of a Node process that does nothing (its CPU as it exits, from process.cpuUsage). */
-function nodeFloor(): { ms: number; cpu_ms: number } {
+function nodeFloor(env: NodeJS.ProcessEnv): { ms: number; cpu_ms: number } {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['-e', 'const c = process.cpuUsage(); console.log((c.user + c.system) / 1000)'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-e', 'const c = process.cpuUsage(); console.log((c.user + c.system) / 1000)'], { encoding: 'utf8', env });
   return { ms: performance.now() - t0, cpu_ms: Number(r.stdout.trim()) };
 }
 
@@ -134,54 +155,62 @@ async function main(): Promise<void> {
     if (missing !== undefined) console.log(`${s}: SKIPPED (${missing})`);
     return missing === undefined;
   });
-  const fresh = new Map<SystemName, Start[]>(systems.map((s) => [s, []]));
-  const restart = new Map<SystemName, Start[]>(systems.map((s) => [s, []]));
-  for (const system of systems.filter((s) => s !== 'zookeeper')) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `startup-warm-${system}-`));
+  const unset = withoutExtraCaCerts();
+  const variants: Variant[] = systems.map((system) => ({ label: system, system, env: process.env }));
+  if (unset !== undefined)
+    for (const system of systems.filter((s) => s !== 'zookeeper')) variants.push({ label: `${system}, ${UNSET_LABEL}`, system, env: unset });
+  const fresh = new Map<string, Start[]>(variants.map((v) => [v.label, []]));
+  const restart = new Map<string, Start[]>(variants.map((v) => [v.label, []]));
+  for (const v of variants.filter((x) => x.system !== 'zookeeper' && x.env === process.env)) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `startup-warm-${v.system}-`));
     try {
-      await timeStart(system, dir, true);
+      await timeStart(v, dir, true);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   }
   for (let r = 0; r < rounds; r++) {
-    for (const system of systems) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `startup-${system}-`));
+    for (const v of variants) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), `startup-${v.system}-`));
       try {
-        fresh.get(system)!.push(await timeStart(system, dir));
-        restart.get(system)!.push(await timeStart(system, dir));
+        fresh.get(v.label)!.push(await timeStart(v, dir));
+        restart.get(v.label)!.push(await timeStart(v, dir));
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     }
   }
-  const floor = Array.from({ length: rounds }, nodeFloor);
+  const floors: { label: string; runs: { ms: number; cpu_ms: number }[] }[] = [
+    { label: 'node -e 0', runs: Array.from({ length: rounds }, () => nodeFloor(process.env)) },
+  ];
+  if (unset !== undefined) floors.push({ label: `node -e 0, ${UNSET_LABEL}`, runs: Array.from({ length: rounds }, () => nodeFloor(unset)) });
   const zk = fresh.get('zookeeper');
-  // ZooKeeper's median over this system's: how many times faster it serves (the issue's ratio).
-  const vsZk = (s: SystemName, pick: (x: Start) => number): string =>
-    zk === undefined || s === 'zookeeper' ? '' : `${(median(zk.map(pick)) / median(fresh.get(s)!.map(pick))).toFixed(2)}×`;
+  // ZooKeeper's median over this row's: how many times faster it serves (the issue's ratio).
+  const vsZk = (label: string, pick: (x: Start) => number): string => `${(median(zk!.map(pick)) / median(fresh.get(label)!.map(pick))).toFixed(2)}×`;
   console.log(`## Start-up until a session is served, standalone (${rounds} rounds interleaved; best / median; noisy)\n`);
+  if (unset !== undefined)
+    console.log(`NODE_EXTRA_CA_CERTS is set here (${process.env['NODE_EXTRA_CA_CERTS']}): the rows "${UNSET_LABEL}" start without it.\n`);
   console.log('| system | fresh dataDir ms | restart ms | server CPU until serving ms (fresh) | vs ZooKeeper, fresh median (wall / CPU) |');
   console.log('|---|---|---|---|---|');
-  for (const s of systems) {
-    const f = fresh.get(s)!;
-    const ratio = zk === undefined || s === 'zookeeper' ? '' : `${vsZk(s, (x) => x.ms)} / ${vsZk(s, (x) => x.cpu_ms)}`;
-    console.log(`| ${s} | ${fmt(f.map((x) => x.ms))} | ${fmt(restart.get(s)!.map((x) => x.ms))} | ${fmt(f.map((x) => x.cpu_ms))} | ${ratio} |`);
+  for (const { label, system } of variants) {
+    const f = fresh.get(label)!;
+    const ratio = zk === undefined || system === 'zookeeper' ? '' : `${vsZk(label, (x) => x.ms)} / ${vsZk(label, (x) => x.cpu_ms)}`;
+    console.log(`| ${label} | ${fmt(f.map((x) => x.ms))} | ${fmt(restart.get(label)!.map((x) => x.ms))} | ${fmt(f.map((x) => x.cpu_ms))} | ${ratio} |`);
   }
-  console.log(`| node -e 0 | ${fmt(floor.map((x) => x.ms))} | | ${fmt(floor.map((x) => x.cpu_ms))} | |`);
-  const tszks = systems.filter((s) => s !== 'zookeeper');
+  for (const { label, runs } of floors) console.log(`| ${label} | ${fmt(runs.map((x) => x.ms))} | | ${fmt(runs.map((x) => x.cpu_ms))} | |`);
+  const tszks = variants.filter((v) => v.system !== 'zookeeper');
   if (tszks.length === 0) return;
   console.log(`\n## Where tszk's start-up goes (fresh dataDir; from its log's startup_ms and startup_cpu_ms stamps; median of each step, wall ms (CPU ms))\n`);
   console.log(`| system | ${STEPS.map((x) => x.what).join(' | ')} | total | compile cache |`);
   console.log(`|---|${STEPS.map(() => '---|').join('')}---|---|`);
-  for (const s of tszks) {
+  for (const { label } of tszks) {
     const cell = (runs: number[][], i: number): number => median(runs.map((st) => st[i]! - (i === 0 ? 0 : st[i - 1]!)));
-    const wall = fresh.get(s)!.map((x) => x.stamps);
-    const cpu = fresh.get(s)!.map((x) => x.cpuStamps);
+    const wall = fresh.get(label)!.map((x) => x.stamps);
+    const cpu = fresh.get(label)!.map((x) => x.cpuStamps);
     const both = (i: number): string => `${cell(wall, i).toFixed(0)} (${cell(cpu, i).toFixed(0)})`;
     const total = (runs: number[][]): string => median(runs.map((st) => st[STEPS.length - 1]!)).toFixed(0);
-    const caches = [...new Set(fresh.get(s)!.map((x) => x.compileCache ?? 'none'))].join(', ');
-    console.log(`| ${s} | ${STEPS.map((_, i) => both(i)).join(' | ')} | ${total(wall)} (${total(cpu)}) | ${caches} |`);
+    const caches = [...new Set(fresh.get(label)!.map((x) => x.compileCache ?? 'none'))].join(', ');
+    console.log(`| ${label} | ${STEPS.map((_, i) => both(i)).join(' | ')} | ${total(wall)} (${total(cpu)}) | ${caches} |`);
   }
 }
 
