@@ -11,8 +11,9 @@
  *
  * NODE_EXTRA_CA_CERTS, when set, has every Node process parse that bundle of certificates before
  * it runs any code (about 55 ms of a 80 ms `node -e 0` on this sandbox, which sets it). A tszk
- * server has no use for it (its TLS trusts ssl.trustStore / ssl.quorum.trustStore), so when it is
- * set tszk and `node -e 0` are also measured with it unset, as extra rows.
+ * server needs it only for TLS without a trust store (Node's default CAs are then trusted, those
+ * certificates among them), and the JVM does not read it, so when it is set tszk and `node -e 0`
+ * are also measured with it unset, as extra rows.
  *
  *   npm run bench:startup -- [--rounds 5] [--systems tszk,zookeeper]
  *   (tszk-base: another build, TSZK_BASE_CLI=<its bin/tszk.cjs or dist/src/cli/main.js>, to compare before and after)
