@@ -4,6 +4,8 @@ import { DataTree, OPEN_ACL_UNSAFE } from '../../src/tree/index.js';
 import { NodeStore } from '../../src/tree/nodeStore.js';
 
 const DATA_BYTES = 100;
+/** Slots in a page of the store's columns (nodeStore.ts PAGE_SLOTS). */
+const PAGE_SLOTS = 4096;
 
 function bytesOf(i: number): Buffer {
   return Buffer.from(`${i}`.padEnd(DATA_BYTES, '.'));
@@ -84,4 +86,19 @@ test('a DataNode used after its znode was deleted throws rather than read anothe
   t.createNode('/e', null, OPEN_ACL_UNSAFE, owner, -1, 4n, 1n);
   assert.equal(t.getNode('/e')!.stat.ephemeralOwner, owner);
   assert.equal(t.getNode('/e')!.toStat().ephemeralOwner, owner);
+});
+
+test('a write into a shared zero column, bypassing the setters, stops the store at its next page', () => {
+  const s = new NodeStore();
+  const first = s.alloc();
+  while (s.alloc() !== first + PAGE_SLOTS - 1);
+  // What a bug writing through a page's lazy column before it has its own would do.
+  const shared = (s.page(first) as unknown as { versions: Int32Array }).versions;
+  shared[7] = 1;
+  try {
+    assert.throws(() => s.alloc(), /a shared zero column of the node store was written to/);
+  } finally {
+    shared[7] = 0;
+  }
+  assert.equal(s.alloc(), first + PAGE_SLOTS, 'the next page, once the zeros are whole again');
 });
