@@ -23,6 +23,11 @@ export const QUIET_LOOP_UTILIZATION = 0.05;
 export const QUIET_REQUESTS_PER_S = 5;
 /** Committed V8 heap beyond the live part worth a collection to give back. */
 export const SLACK_MIN_BYTES = 16 * MIB;
+/**
+ * Live heap above which no quiet-spell collection runs: marking it would pause the loop for long
+ * (about 35 ms for 10 MiB live at 1M znodes; hundreds of ms for a heap of many sessions and watches).
+ */
+export const USED_MAX_BYTES = 128 * MIB;
 /** Collections per quiet spell, at most. */
 export const COLLECTIONS_PER_QUIET_SPELL = 3;
 /**
@@ -63,12 +68,14 @@ export interface QuietSample {
   requestsPerS: number;
   /** Committed V8 heap beyond its used part. */
   slackBytes: number;
+  /** Used V8 heap (live, and garbage not yet collected). */
+  usedBytes: number;
 }
 
 /**
  * When to collect: at the start of a quiet spell and every few quiet checks after, while the slack
- * is big enough; a few times per spell at most, then again only after the server has been busy (an
- * idle server is not collected forever).
+ * is big enough and the heap small enough to mark in a short pause; a few times per spell at most,
+ * then again only after the server has been busy (an idle server is not collected forever).
  */
 export class QuietSpells {
   /** Quiet checks in the current spell so far. */
@@ -84,7 +91,7 @@ export class QuietSpells {
       return false;
     }
     const due = this.quietChecks++ % QUIET_CHECKS_BETWEEN_COLLECTIONS === 0;
-    if (!due || this.collections >= COLLECTIONS_PER_QUIET_SPELL || s.slackBytes < SLACK_MIN_BYTES) return false;
+    if (!due || this.collections >= COLLECTIONS_PER_QUIET_SPELL || s.slackBytes < SLACK_MIN_BYTES || s.usedBytes > USED_MAX_BYTES) return false;
     this.collections++;
     return true;
   }
@@ -111,7 +118,8 @@ export function collectWhenQuiet(requests: () => number): () => void {
     const requestsPerS = ((total - served) * 1000) / QUIET_CHECK_MS;
     served = total;
     const before = v8.getHeapStatistics();
-    if (collecting || !spells.decide({ loopUtilization, requestsPerS, slackBytes: before.total_heap_size - before.used_heap_size })) return;
+    const heap = { slackBytes: before.total_heap_size - before.used_heap_size, usedBytes: before.used_heap_size };
+    if (collecting || !spells.decide({ loopUtilization, requestsPerS, ...heap })) return;
     collecting = true;
     fullCollection().then(
       () => {

@@ -11,12 +11,13 @@ import {
   QUIET_REQUESTS_PER_S,
   QuietSpells,
   SLACK_MIN_BYTES,
+  USED_MAX_BYTES,
   type QuietSample,
 } from '../../src/server/heap.js';
 import { startTszk } from '../support/tszk.js';
 import { waitFor } from '../support/wait.js';
 
-const quiet: QuietSample = { loopUtilization: 0.01, requestsPerS: 0, slackBytes: SLACK_MIN_BYTES };
+const quiet: QuietSample = { loopUtilization: 0.01, requestsPerS: 0, slackBytes: SLACK_MIN_BYTES, usedBytes: USED_MAX_BYTES };
 
 /** Feeds `spells` quiet checks until it collects; returns how many checks that took (0 if it never did within `max`). */
 function checksToCollection(spells: QuietSpells, sample: QuietSample, max = 10): number {
@@ -27,6 +28,7 @@ function checksToCollection(spells: QuietSpells, sample: QuietSample, max = 10):
 test('quiet spells: a few collections per quiet spell, spaced, none while busy or with little slack', () => {
   const spells = new QuietSpells();
   assert.equal(checksToCollection(spells, { ...quiet, slackBytes: SLACK_MIN_BYTES - 1 }), 0, 'too little slack to be worth a pause');
+  assert.equal(checksToCollection(spells, { ...quiet, usedBytes: USED_MAX_BYTES + 1 }), 0, 'a heap too big to mark without a long pause');
   assert.equal(spells.decide({ ...quiet, loopUtilization: QUIET_LOOP_UTILIZATION }), false, 'a busy event loop is not quiet');
   assert.equal(checksToCollection(spells, quiet), 1, 'the first quiet check of a spell collects');
   for (let i = 1; i < COLLECTIONS_PER_QUIET_SPELL; i++)
