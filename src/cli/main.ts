@@ -95,11 +95,13 @@ async function runServer(flags: ServerFlags): Promise<void> {
     const standalone = await startStandaloneServer(cfg.options, { db, sink, metrics, fourLetterWords: runFourLetterWord });
     server = standalone;
     member = standalone;
-    (await import('../server/heap.js')).afterRecovery(db.tree.nodeCount);
+    const { afterRecovery } = await import('../server/heap.js');
+    afterRecovery(db.tree.nodeCount);
     log.info({ clientPort: cfg.options.clientPort, dataDir: cfg.options.dataDir, ...startupStamp() }, 'tszk standalone server started');
   }
+  const { collectWhenQuiet } = await import('../server/heap.js');
   const served = member.metrics.summary;
-  (await import('../server/heap.js')).collectWhenQuiet(() => served.readlatency.count + served.updatelatency.count);
+  collectWhenQuiet(() => served.readlatency.count + served.updatelatency.count);
   setTimeout(() => {
     if (saveCompileCache()) log.debug('compile cache written');
   }, COMPILE_CACHE_SAVE_DELAY_MS).unref();

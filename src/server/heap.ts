@@ -1,5 +1,6 @@
 /**
- * The V8 heap after recovery. Recovering a big dataDir leaves the snapshot file's bytes, the log
+ * The V8 heap of a server process: given back after recovery and in quiet spells, and watched
+ * against its limit. Recovering a big dataDir leaves the snapshot file's bytes, the log
  * and its decoded txns behind as garbage, and with no allocation going on V8 may keep it (and the
  * RSS) for a long time: one full collection, once the server is serving, gives it back. Then the
  * heap is held against V8's limit: a znode lives almost wholly outside the V8 heap (NodeStore's
@@ -7,6 +8,7 @@
  * default limit (a quarter of the machine's memory, at most 4 GiB) does not bound the tree; a heap
  * over half full (sessions, watches, a snapshot being sent) leaves too little room for load, so
  * the log says how to raise it. Either way the log gives the heap and its limit once serving.
+ * Later, a burst of load leaves slack behind the same way; collectWhenQuiet gives it back.
  */
 import v8 from 'node:v8';
 import { performance } from 'node:perf_hooks';

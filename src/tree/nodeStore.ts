@@ -41,9 +41,9 @@ const SLOT_BYTES = 2 * 8 + 10 * 4;
  * Shared all-zero columns: a page's lazy column is one of these until a slot of the page is given
  * a value other than 0, and only then gets its own array. In a big tree most znodes are leaves
  * written once (no children, no setData, open ACL, not ephemeral), so most pages never hold their
- * own versions, deltas, ACLs, owners or child lists: about 61 of a slot's 117 bytes.
+ * own versions, deltas, ACLs, owners or child lists: about 61 of a slot's 117 bytes. They are views
+ * of one buffer, so checking that they are still zero is one native compare (sharedZerosIntact).
  */
-/** The shared zero columns, in one buffer: checking them is one native compare (see sharedZerosIntact). */
 const ZEROS = new ArrayBuffer(PAGE_SLOTS * (8 + 8 + 4 + 1));
 const ZERO_F64: Float64Array = new Float64Array(ZEROS, 0, PAGE_SLOTS);
 const ZERO_OWNER: BigInt64Array = new BigInt64Array(ZEROS, PAGE_SLOTS * 8, PAGE_SLOTS);
