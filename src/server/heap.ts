@@ -120,28 +120,26 @@ export function collectWhenQuiet(requests: () => number): () => void {
     const requestsPerS = ((total - served) * 1000) / QUIET_CHECK_MS;
     served = total;
     const before = v8.getHeapStatistics();
-    const heap = { slackBytes: before.total_heap_size - before.used_heap_size, usedBytes: before.used_heap_size };
-    if (collecting || !spells.decide({ loopUtilization, requestsPerS, ...heap })) return;
+    const usedBytes = before.used_heap_size;
+    if (collecting || !spells.decide({ loopUtilization, requestsPerS, slackBytes: before.total_heap_size - usedBytes, usedBytes })) return;
     collecting = true;
-    fullCollection().then(
-      () => {
-        collecting = false;
-        const after = v8.getHeapStatistics();
-        log.debug(
-          {
-            heapCommittedBefore_mib: Math.round(before.total_heap_size / MIB),
-            heapCommitted_mib: Math.round(after.total_heap_size / MIB),
-            heapUsed_mib: Math.round(after.used_heap_size / MIB),
-            spaces: Object.fromEntries(v8.getHeapSpaceStatistics().map((sp) => [sp.space_name, Math.round(sp.space_size / MIB)])),
-          },
-          'V8 heap collected in a quiet spell',
-        );
-      },
-      (e: unknown) => {
-        collecting = false;
-        log.warn({ err: e }, 'the collection in a quiet spell failed');
-      },
-    );
+    fullCollection()
+      .then(
+        () => {
+          const after = v8.getHeapStatistics();
+          log.debug(
+            {
+              heapCommittedBefore_mib: Math.round(before.total_heap_size / MIB),
+              heapCommitted_mib: Math.round(after.total_heap_size / MIB),
+              heapUsed_mib: Math.round(after.used_heap_size / MIB),
+              spaces: Object.fromEntries(v8.getHeapSpaceStatistics().map((sp) => [sp.space_name, Math.round(sp.space_size / MIB)])),
+            },
+            'V8 heap collected in a quiet spell',
+          );
+        },
+        (e: unknown) => log.warn({ err: e }, 'the collection in a quiet spell failed'),
+      )
+      .finally(() => (collecting = false));
   }, QUIET_CHECK_MS);
   timer.unref();
   return () => clearInterval(timer);

@@ -18,7 +18,8 @@ import { putLongNumber, type StatWriter } from './digest.js';
 import { NameArena, hashChars, hashSeed } from './nameArena.js';
 
 const PAGE_BITS = 12;
-const PAGE_SLOTS = 1 << PAGE_BITS;
+/** Slots in a page of columns. */
+export const PAGE_SLOTS = 1 << PAGE_BITS;
 const PAGE_MASK = PAGE_SLOTS - 1;
 /** dataSlab of a node whose data is null, and of one whose data is empty. */
 const NULL_DATA = -1;

@@ -17,6 +17,12 @@ import {
 import { startTszk } from '../support/tszk.js';
 import { waitFor } from '../support/wait.js';
 
+/** The fields of the server's 'V8 heap collected in a quiet spell' log line that the test reads. */
+interface Collection {
+  heapCommittedBefore_mib: number;
+  heapCommitted_mib: number;
+}
+
 const quiet: QuietSample = { loopUtilization: 0.01, requestsPerS: 0, slackBytes: SLACK_MIN_BYTES, usedBytes: USED_MAX_BYTES };
 
 /** Feeds `spells` quiet checks until it collects; returns how many checks that took (0 if it never did within `max`). */
@@ -50,12 +56,12 @@ test('a tszk server gives V8 heap back once a burst of writes is over', async (t
     const data = Buffer.alloc(4096, 7);
     await zk.create('/burst', null);
     for (let round = 0; round < 20; round++) await Promise.all(Array.from({ length: 1000 }, (_, i) => zk.create(`/burst/n${round}-${i}`, data)));
-    const collections = (): { heapCommittedBefore_mib: number; heapCommitted_mib: number }[] =>
+    const collections = (): Collection[] =>
       fs
         .readFileSync(logFile, 'utf8')
         .split('\n')
         .filter((l) => l.includes('V8 heap collected in a quiet spell'))
-        .map((l) => JSON.parse(l) as { heapCommittedBefore_mib: number; heapCommitted_mib: number });
+        .map((l) => JSON.parse(l) as Collection);
     // The first collection frees the burst's garbage; V8 gives the space back in the next (see QuietSpells).
     await waitFor(
       'a collection in a quiet spell that gave back 8 MiB or more',

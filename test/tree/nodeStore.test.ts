@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DataTree, OPEN_ACL_UNSAFE } from '../../src/tree/index.js';
-import { NodeStore } from '../../src/tree/nodeStore.js';
+import { NodeStore, PAGE_SLOTS } from '../../src/tree/nodeStore.js';
 
 const DATA_BYTES = 100;
-/** Slots in a page of the store's columns (nodeStore.ts PAGE_SLOTS). */
-const PAGE_SLOTS = 4096;
 
 function bytesOf(i: number): Buffer {
   return Buffer.from(`${i}`.padEnd(DATA_BYTES, '.'));
