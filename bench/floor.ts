@@ -1,7 +1,7 @@
 /**
  * The floor under a one-at-a-time write on this machine: what no server can beat. A standalone
- * write costs at least one client↔server round trip and one fsync; a write in an ensemble adds a
- * leader↔follower round trip (the members' fsyncs run in parallel). Both are measured here the way
+ * write costs at least one client↔server round trip and one fsync; a write in an ensemble adds
+ * round trips between the members (floorRoundTrips). Both are measured here the way
  * a server meets them: a loopback TCP round trip between two processes, and a small append written
  * and fdatasync'd to a preallocated file under the same directory the servers' dataDirs use.
  */
@@ -104,7 +104,16 @@ export async function measureFloor(samples: number): Promise<FloorResult> {
   return { samples, rtt_us: summary(rtt), fsync_us: summary(fsync) };
 }
 
-/** The one-at-a-time write floor at one percentile: standalone 1 RTT + 1 fsync, an ensemble one more RTT. */
-export function writeFloor_us(f: FloorResult, members: number, p: 'p50' | 'p99'): number {
-  return f.rtt_us[p] * (members > 1 ? 2 : 1) + f.fsync_us[p];
+/**
+ * Round trips under a one-at-a-time write: standalone, client↔server; on an ensemble's leader,
+ * client↔leader and leader↔follower (PROPOSAL, ACK); on a follower, one more (the request
+ * forwarded to the leader, its COMMIT back). The members' fsyncs run in parallel: one counts.
+ */
+export function floorRoundTrips(members: number, sessionOn: 'leader' | 'follower'): number {
+  return members === 1 ? 1 : sessionOn === 'leader' ? 2 : 3;
+}
+
+/** The one-at-a-time write floor at one percentile: `roundTrips` loopback round trips and one fsync. */
+export function writeFloor_us(f: FloorResult, roundTrips: number, p: 'p50' | 'p99'): number {
+  return f.rtt_us[p] * roundTrips + f.fsync_us[p];
 }

@@ -3,7 +3,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFloor_us, type FloorResult } from './floor.js';
+import { floorRoundTrips, writeFloor_us, type FloorResult } from './floor.js';
 import type { BenchConfig, SystemResult, WorkloadResult } from './harness.js';
 import type { ServerSettings, SystemName } from './servers.js';
 
@@ -190,17 +190,22 @@ export function formatReport(report: BenchReport): string {
 /** The floor met by one system's run and each of its sync write rows as a multiple of it. */
 function formatFloor(report: BenchReport, s: Extract<SystemResult, { ok: true }>, f: FloorResult): string[] {
   const members = report.server.ensembleSize ?? 1;
-  const shape = members > 1 ? `2 round trips + 1 fsync (client↔member, leader↔follower; the members' fsyncs in parallel)` : '1 round trip + 1 fsync';
+  // The one-at-a-time session is on server.1, a follower: fresh dataDirs elect the highest sid.
+  const trips = floorRoundTrips(members, 'follower');
+  const shape =
+    members > 1
+      ? `${trips} round trips + 1 fsync (client↔follower, the request to the leader and its COMMIT back, PROPOSAL and ACK; the members' fsyncs in parallel)`
+      : '1 round trip + 1 fsync';
   const rows = s.workloads
     .filter((w) => w.mode === 'sync' && (w.op === 'create' || w.op === 'setData' || w.op === 'delete'))
     .map((w) => {
-      const x = (p: 'p50' | 'p99'): string => (w.latency_us[p] / writeFloor_us(f, members, p)).toFixed(1);
+      const x = (p: 'p50' | 'p99'): string => (w.latency_us[p] / writeFloor_us(f, trips, p)).toFixed(1);
       return `${w.name} p50 ${x('p50')}× / p99 ${x('p99')}×`;
     });
   return [
     `${LABEL[s.system]}: floor measured before its run (${f.samples} samples): loopback TCP round trip p50 ${fmt.ms(f.rtt_us.p50)} / p99 ${fmt.ms(f.rtt_us.p99)} ms, ` +
       `append + fdatasync p50 ${fmt.ms(f.fsync_us.p50)} / p99 ${fmt.ms(f.fsync_us.p99)} ms; write floor = ${shape}: ` +
-      `p50 ${fmt.ms(writeFloor_us(f, members, 'p50'))} / p99 ${fmt.ms(writeFloor_us(f, members, 'p99'))} ms` +
+      `p50 ${fmt.ms(writeFloor_us(f, trips, 'p50'))} / p99 ${fmt.ms(writeFloor_us(f, trips, 'p99'))} ms` +
       (rows.length > 0 ? `; against it: ${rows.join(', ')}` : ''),
   ];
 }
