@@ -39,8 +39,11 @@ export interface PairedRow {
   /** Over all measured windows, ms. */
   tszk: { p50: number; p99: number };
   zk: { p50: number; p99: number };
-  /** ZooKeeper's window p50 over tszk's, one per pair. */
-  ratios: number[];
+}
+
+/** ZooKeeper's window p50 over tszk's, one per pair. */
+function pairRatios(row: PairedRow): number[] {
+  return row.zkWindows_ms.map((zk, i) => zk / row.tszkWindows_ms[i]!);
 }
 
 export interface PairedReport {
@@ -110,23 +113,21 @@ export async function runPaired(o: PairedOptions): Promise<PairedReport> {
         if (op === 'setData' && s.lane.keys.created === 0) await runWindow(s, 'create', 1);
         await runWindow(s, op, o.warmup_ms);
       }
-      const all = { tszk: newHist(), zookeeper: newHist() };
-      const row: PairedRow = { op, tszkWindows_ms: [], zkWindows_ms: [], tszk: { p50: 0, p99: 0 }, zk: { p50: 0, p99: 0 }, ratios: [] };
+      const all = new Map(sides.map((s) => [s, newHist()]));
+      const windows = new Map<Side, number[]>(sides.map((s) => [s, []]));
       for (let p = 0; p < o.pairs; p++) {
-        const p50: Partial<Record<SystemName, number>> = {};
         for (const s of p % 2 === 0 ? [t, z] : [z, t]) {
           const h = await runWindow(s, op, o.window_ms);
-          all[s.system === 'tszk' ? 'tszk' : 'zookeeper'].add(h);
-          p50[s.system] = toMs(h.getValueAtPercentile(50));
+          all.get(s)!.add(h);
+          windows.get(s)!.push(toMs(h.getValueAtPercentile(50)));
         }
-        row.tszkWindows_ms.push(p50.tszk!);
-        row.zkWindows_ms.push(p50.zookeeper!);
-        row.ratios.push(p50.zookeeper! / p50.tszk!);
-        o.progress?.(`${op} pair ${p + 1} of ${o.pairs}: tszk ${p50.tszk!.toFixed(2)} ms, ZooKeeper ${p50.zookeeper!.toFixed(2)} ms`);
+        o.progress?.(`${op} pair ${p + 1} of ${o.pairs}: tszk ${windows.get(t)![p]!.toFixed(2)} ms, ZooKeeper ${windows.get(z)![p]!.toFixed(2)} ms`);
       }
-      row.tszk = { p50: toMs(all.tszk.getValueAtPercentile(50)), p99: toMs(all.tszk.getValueAtPercentile(99)) };
-      row.zk = { p50: toMs(all.zookeeper.getValueAtPercentile(50)), p99: toMs(all.zookeeper.getValueAtPercentile(99)) };
-      rows.push(row);
+      const overall = (s: Side): { p50: number; p99: number } => ({
+        p50: toMs(all.get(s)!.getValueAtPercentile(50)),
+        p99: toMs(all.get(s)!.getValueAtPercentile(99)),
+      });
+      rows.push({ op, tszkWindows_ms: windows.get(t)!, zkWindows_ms: windows.get(z)!, tszk: overall(t), zk: overall(z) });
     }
     return { options: o, startedAt, members: { tszk: t.member, zookeeper: z.member }, ...(floor ? { floor } : {}), rows };
   } finally {
@@ -146,7 +147,7 @@ export function formatPaired(r: PairedReport): string {
     '|---|---:|---:|---:|---:|---:|',
   ];
   for (const row of r.rows) {
-    const s = [...row.ratios].sort((a, b) => a - b);
+    const s = pairRatios(row).sort((a, b) => a - b);
     lines.push(
       `| ${row.op} | ${s.length} | ${row.tszk.p50.toFixed(2)} / ${row.tszk.p99.toFixed(2)} | ${row.zk.p50.toFixed(2)} / ${row.zk.p99.toFixed(2)} | ` +
         `${percentile(s, 50).toFixed(2)}× (${s[0]!.toFixed(2)} – ${s.at(-1)!.toFixed(2)}) | ${s.filter((x) => x >= 1.5).length} |`,

@@ -28,10 +28,8 @@ test('paired windows measure tszk and ZooKeeper in turn, standalone', { skip, ti
     ['create', 'setData'],
   );
   for (const r of report.rows) {
-    assert.equal(r.ratios.length, 3, `${r.op}: one ratio per pair`);
-    assert.equal(r.tszkWindows_ms.length, 3);
-    assert.equal(r.zkWindows_ms.length, 3);
-    for (const [i, ratio] of r.ratios.entries()) assert.equal(ratio, r.zkWindows_ms[i]! / r.tszkWindows_ms[i]!);
+    assert.equal(r.tszkWindows_ms.length, 3, `${r.op}: one tszk window per pair`);
+    assert.equal(r.zkWindows_ms.length, 3, `${r.op}: one ZooKeeper window per pair`);
     for (const ms of [...r.tszkWindows_ms, ...r.zkWindows_ms]) assert.ok(ms > 0 && Number.isFinite(ms), `${r.op}: window p50 ${ms}`);
     assert.ok(r.tszk.p99 >= r.tszk.p50 && r.zk.p99 >= r.zk.p50);
   }
