@@ -68,7 +68,7 @@ function newHist(): Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
 }
 
-async function pickMember(server: ServerUnderTest, role: string): Promise<string> {
+async function pickMember(server: ServerUnderTest, role: PairedOptions['member']): Promise<string> {
   if (server.members.length === 1) return server.members[0]!;
   for (const m of server.members) if ((await memberMode(parseConnectString(m)[0]!.port)) === role) return m;
   throw new Error(`${server.system}: no member reports Mode: ${role}`);

@@ -105,14 +105,14 @@ export class QuietSpells {
  * committed; V8 collects only when allocation asks it to, so an idle server kept them: at 1M
  * znodes about 50 MiB of a 310 MiB RSS. A collection is a pause of tens of ms at 1M znodes, taken
  * only while next to nothing is being served. `requests`: clients' requests completed so far.
- * Returns the function that stops it.
+ * The timer is unref'd: it runs for the life of the process and never holds it open.
  */
-export function collectWhenQuiet(requests: () => number): () => void {
+export function collectWhenQuiet(requests: () => number): void {
   const spells = new QuietSpells();
   let elu = performance.eventLoopUtilization();
   let served = requests();
   let collecting = false;
-  const timer = setInterval(() => {
+  setInterval(() => {
     const now = performance.eventLoopUtilization();
     const loopUtilization = performance.eventLoopUtilization(now, elu).utilization;
     elu = now;
@@ -140,9 +140,7 @@ export function collectWhenQuiet(requests: () => number): () => void {
         (e: unknown) => log.warn({ err: e }, 'the collection in a quiet spell failed'),
       )
       .finally(() => (collecting = false));
-  }, QUIET_CHECK_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+  }, QUIET_CHECK_MS).unref();
 }
 
 /** Call once the server serves: collects the recovery's garbage (big trees), then checks the heap limit. */
