@@ -196,7 +196,11 @@ pre{background:#f6f6f6;padding:8px;white-space:pre-wrap;word-break:break-all;max
 </section>
 </main>
 <script>
-let current = '/';
+let current = '/'; // the node on show
+// The node last asked for, and a count of loads: the 2 s refresh loads the node asked for, and only
+// the newest load is shown, so a refresh crossing a click can never take the page back.
+let wanted = '/';
+let loads = 0;
 let node = null;
 const $ = (id) => document.getElementById(id);
 const text = (el, s) => { el.textContent = s; };
@@ -216,9 +220,12 @@ function showData() {
   text(el, s);
 }
 async function open(p) {
+  wanted = p;
+  const mine = ++loads;
   const r = await fetch('/console/api/node?path=' + encodeURIComponent(p));
   const body = await r.json();
-  if (!r.ok) { text($('data'), body.error); return; }
+  if (mine !== loads) return;
+  if (!r.ok) { wanted = current; text($('data'), body.error); return; }
   if (p !== current || $('edit').dataset.path !== p) { $('edit').value = body.readable && body.data !== null ? new TextDecoder().decode(bytes(body.data)) : ''; $('edit').dataset.path = p; }
   current = p; node = body;
   text($('path'), p);
@@ -281,8 +288,8 @@ async function whoami() {
   $('login').hidden = me !== null; $('who').hidden = me === null; $('editor').hidden = me === null;
   text($('whoname'), me ?? '');
 }
-$('login').onsubmit = async (e) => { e.preventDefault(); await post('login', { user: $('user').value, password: $('password').value }); $('password').value = ''; await whoami(); await open(current); };
-$('logout').onclick = async () => { await post('logout', {}); await whoami(); await open(current); };
+$('login').onsubmit = async (e) => { e.preventDefault(); await post('login', { user: $('user').value, password: $('password').value }); $('password').value = ''; await whoami(); await open(wanted); };
+$('logout').onclick = async () => { await post('logout', {}); await whoami(); await open(wanted); };
 $('save').onclick = async () => { if (await post('set', { path: current, data: $('edit').value, version: node.stat.version })) await open(current); };
 $('create').onclick = async () => { const p = child(current, $('newName').value); if (await post('create', { path: p, data: $('edit').value, acl: $('newAcl').value })) { $('newName').value = ''; await open(current); } };
 $('delete').onclick = async () => {
@@ -293,7 +300,7 @@ $('delete').onclick = async () => {
 whoami();
 $('as').onchange = showData;
 ensemble(); open('/');
-setInterval(() => { ensemble(); open(current).catch(() => {}); }, 2000);
+setInterval(() => { ensemble(); open(wanted).catch(() => {}); }, 2000);
 </script>
 </body></html>
 `;

@@ -4,7 +4,8 @@
  * interaction; live charts of ops/s, latency and znodes fill in; browsing shows a znode's data (text, JSON, hex), Stat and ACL; data an anonymous
  * client may not read stays hidden; writes need a digest login and ZooKeeper's ACLs decide them
  * (create with a chosen ACL, edit, delete after a confirmation); a follower's page shows the new leader after the
- * leader is killed. Screenshots go to test-artifacts/console/ (TSZK_ARTIFACTS_DIR overrides the base).
+ * leader is killed; a late answer to the page's periodic reload never undoes a click. Screenshots go to
+ * test-artifacts/console/ (TSZK_ARTIFACTS_DIR overrides the base).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { CREATOR_ALL_ACL, ZooKeeperClient } from '../../src/client/index.js';
-import { TestingCluster } from '../../src/testing/index.js';
+import { TestingCluster, TestingServer } from '../../src/testing/index.js';
 import { skipUnless } from '../support/target.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -155,6 +156,49 @@ test('browse a live ensemble in chromium; the leader change shows', { skip, time
     assert.match((await page.textContent('#leader')) ?? '', new RegExp(`^leader: ${newLeader.id} `));
     assert.equal(await page.textContent('#mode'), newLeader.id === follower.id ? 'leader' : 'follower');
     await shot(page, '5-after-leader-killed');
+  } finally {
+    await browser.close();
+  }
+});
+
+// The page reloads the node on show every 2 s. An answer to such a reload that arrives after the
+// user clicked elsewhere must not take the page back: it once did, and a test's click on /app
+// ended on / (and an edit meant for one node was saved to another).
+test('a late answer to the periodic reload does not undo a click', { skip, timeout: 120_000 }, async () => {
+  await using server = await TestingServer.start();
+  const zk = await ZooKeeperClient.connect(server.connectString);
+  await zk.create('/app', 'payload');
+  await zk.close();
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.adminPort}/`);
+    await page.waitForSelector('#children a[data-path="/app"]');
+    // Hold the next reload of / until the click on /app has been answered and shown.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let held!: () => void;
+    const heldOne = new Promise<void>((r) => (held = r));
+    await page.route(/\/console\/api\/node\?path=%2F$/, async (route) => {
+      held();
+      await released;
+      await route.continue();
+    });
+    await heldOne;
+    await page.click('#children a[data-path="/app"]');
+    await page.waitForFunction(() => document.getElementById('path')?.textContent === '/app');
+    const lateAnswer = page.waitForResponse(/\/console\/api\/node\?path=%2F$/);
+    release();
+    await lateAnswer;
+    const settled = () => page.evaluate(() => new Promise((r) => setTimeout(r, 50)));
+    await settled();
+    assert.equal(await page.textContent('#path'), '/app');
+    // The next reload is of /app too; once it is answered the page still shows /app.
+    await page.waitForResponse(/\/console\/api\/node\?path=%2Fapp$/);
+    await settled();
+    assert.equal(await page.textContent('#path'), '/app');
+    assert.equal(await page.textContent('#data'), 'payload');
   } finally {
     await browser.close();
   }
