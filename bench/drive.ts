@@ -5,7 +5,7 @@
  * flushed per socket read.
  */
 import { performance } from 'node:perf_hooks';
-import type { Histogram } from 'hdr-histogram-js';
+import hdr, { type Histogram } from 'hdr-histogram-js';
 import { OpCode } from '../src/proto/opcodes.js';
 import { type BenchSession, REPLY_HEADER_BYTES, writeCreate, writeDelete, writePathWatch, writeSetData } from './session.js';
 import type { OpName } from './workloads.js';
@@ -43,6 +43,11 @@ export interface DriveOutcome {
   /** Error code → count, for error replies. */
   errorCodes: Record<string, number>;
   elapsed_ms: number;
+}
+
+/** The histogram a drive records into, in µs: one setting everywhere, so workers' histograms add up. */
+export function newLatencyHistogram(): Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
 }
 
 /** Bound on one drive beyond its duration: replies must drain within this. */

@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import hdr from 'hdr-histogram-js';
 import { fourLetter } from '../test/support/ports.js';
-import { createPaths } from './drive.js';
+import { createPaths, newLatencyHistogram } from './drive.js';
 import type { FailoverResult } from './failover.js';
 import type { FanoutResult } from './fanout.js';
 import type { FloorResult } from './floor.js';
@@ -248,7 +248,7 @@ async function measureWorkload(server: ServerUnderTest, workers: WorkerProc[], w
   const cpu1 = sumCpu(server.pids);
   const fsync1 = await fsyncCount(server);
   const mem = sumMemory(server.pids);
-  const hist = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
+  const hist = newLatencyHistogram();
   let ops = 0;
   let errors = 0;
   let clientCpu_us = 0;

@@ -2,7 +2,7 @@
  * One-at-a-time write latency, tszk and ZooKeeper side by side in adjacent windows (see
  * pairedRun.ts for why): `npm run bench:paired -- [options]`.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatPaired, runPaired, type PairedOp } from './pairedRun.js';
 
 const positive = (v: string): number => {
@@ -17,7 +17,11 @@ const program = new Command()
   .option('--pairs <n>', 'window pairs per op', positive, 20)
   .option('--window <s>', 'seconds per window', positive, 1.5)
   .option('--warmup <s>', 'seconds of writes per system and op before measuring (the JVM compiles)', positive, 5)
-  .option('--member <role>', 'in an ensemble, the member both sessions use: follower (where 2 of 3 clients land) or leader', 'follower')
+  .addOption(
+    new Option('--member <role>', 'in an ensemble, the member both sessions use (a follower is where 2 of 3 clients land)')
+      .choices(['follower', 'leader'])
+      .default('follower'),
+  )
   .option('--no-force-sync', 'forceSync=no on both')
   .option('--floor-samples <n>', "loopback round trips and fsync'd appends measured first, the floor (0: skip)", (v) => Number(v), 1000);
 
@@ -27,14 +31,13 @@ interface Flags {
   pairs: number;
   window: number;
   warmup: number;
-  member: string;
+  member: 'follower' | 'leader';
   forceSync: boolean;
   floorSamples: number;
 }
 
 async function main(): Promise<void> {
   const f = program.parse().opts<Flags>();
-  if (f.member !== 'follower' && f.member !== 'leader') throw new Error(`--member: follower or leader, not ${f.member}`);
   const ops = f.ops.split(',').map((s) => s.trim());
   for (const op of ops) if (op !== 'create' && op !== 'setData') throw new Error(`--ops: create or setData, not ${op}`);
   const report = await runPaired({

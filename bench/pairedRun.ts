@@ -5,8 +5,8 @@
  * within seconds puts rounds tens of seconds apart (npm run bench) in different phases; adjacent
  * windows see the same one, so the per-pair ratio is the figure, reported with its spread.
  */
-import hdr, { type Histogram } from 'hdr-histogram-js';
-import { createPaths, drive, type DriveLane } from './drive.js';
+import type { Histogram } from 'hdr-histogram-js';
+import { createPaths, drive, newLatencyHistogram, type DriveLane } from './drive.js';
 import { memberMode } from './ensemble.js';
 import { floorRoundTrips, measureFloor, percentile, writeFloor_us, type FloorResult } from './floor.js';
 import { startServer, systemMissing, ZK_HEAP_DEFAULT_MB, type ServerUnderTest, type SystemName } from './servers.js';
@@ -64,10 +64,6 @@ interface Side {
   lane: DriveLane;
 }
 
-function newHist(): Histogram {
-  return hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
-}
-
 async function pickMember(server: ServerUnderTest, role: PairedOptions['member']): Promise<string> {
   if (server.members.length === 1) return server.members[0]!;
   for (const m of server.members) if ((await memberMode(parseConnectString(m)[0]!.port)) === role) return m;
@@ -76,7 +72,7 @@ async function pickMember(server: ServerUnderTest, role: PairedOptions['member']
 
 /** One window of one-at-a-time `op` on this side. */
 async function runWindow(side: Side, op: PairedOp, ms: number): Promise<Histogram> {
-  const h = newHist();
+  const h = newLatencyHistogram();
   const spec = { op, readPct: 0, keyspace: 'k', depth: 1, duration_ms: ms, fanPath: ROOT, fanChildren: 0, data: Buffer.alloc(100, 0x61) };
   const o = await drive([side.lane], spec, h);
   if (o.errors > 0) throw new Error(`${side.system} ${op}: ${o.errors} error replies ${JSON.stringify(o.errorCodes)}`);
@@ -113,7 +109,7 @@ export async function runPaired(o: PairedOptions): Promise<PairedReport> {
         if (op === 'setData' && s.lane.keys.created === 0) await runWindow(s, 'create', 1);
         await runWindow(s, op, o.warmup_ms);
       }
-      const all = new Map(sides.map((s) => [s, newHist()]));
+      const all = new Map(sides.map((s) => [s, newLatencyHistogram()]));
       const windows = new Map<Side, number[]>(sides.map((s) => [s, []]));
       for (let p = 0; p < o.pairs; p++) {
         for (const s of p % 2 === 0 ? [t, z] : [z, t]) {

@@ -3,7 +3,7 @@
  * harness sends it over IPC, answering with op counts, a latency histogram and its own CPU use.
  */
 import hdr from 'hdr-histogram-js';
-import { drive, type DriveLane, type KeyState } from './drive.js';
+import { drive, newLatencyHistogram, type DriveLane, type KeyState } from './drive.js';
 import { sessionDir, type FromWorker, type ToWorker, type WorkerInit, type WorkerRun } from './messages.js';
 import { BenchSession, parseConnectString } from './session.js';
 
@@ -45,7 +45,7 @@ async function run(m: WorkerRun): Promise<void> {
     dir: sessionDir(m.root, worker, i),
     keys: keysOf(m.root, m.keyspace, i),
   }));
-  const hist = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
+  const hist = newLatencyHistogram();
   const data = Buffer.alloc(m.dataBytes, 0x61);
   const cpu0 = process.cpuUsage();
   const o = await drive(

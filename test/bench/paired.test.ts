@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { formatPaired, runPaired } from '../../bench/pairedRun.js';
 import { systemMissing } from '../../bench/servers.js';
+import { skipUnless } from '../support/target.js';
 
-const missing = systemMissing('zookeeper');
-const skip = missing !== undefined && process.env['TSZK_REQUIRE_EXTERNAL'] !== '1' ? missing : false;
+const skip = skipUnless(systemMissing('zookeeper'));
 
 test('paired windows measure tszk and ZooKeeper in turn, standalone', { skip, timeout: 120_000 }, async () => {
   const report = await runPaired({
